@@ -1,0 +1,132 @@
+# LaunchPad build. Sources are found by wildcard: add a .c file to a module folder and it builds.
+#   make            build the three binaries into build/bin
+#   make test       the whole suite (installs deps, starts the test environment, runs every suite)
+#   make unit       unit tests (Check)            make asan   unit tests under ASan+UBSan
+#   make integration  tests against the real dockerd   make smoke   the end-to-end smoke test
+#   make format / lint / clean / run
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := yaml-0.1 sqlite3 libcurl libcjson libgit2 libarchive openssl libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+# Messages are truncated to their fixed buffers on purpose, so format-truncation is off.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANITIZE_FLAGS) -Iinclude -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+# Library code: every .c except each program's main.c.
+CORE_SRC := $(wildcard core/*.c) $(wildcard spec/*.c)
+CTRL_SRC := $(filter-out controller/main.c,$(wildcard controller/*.c))
+API_SRC  := $(filter-out apiserver/main.c,$(wildcard apiserver/*.c))
+CLI_SRC  := $(filter-out cli/main.c,$(wildcard cli/*.c))
+TLIB_SRC := $(wildcard tests/lib/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCORE := $(BUILD)/lib/liblaunchpad.a
+LIBCTRL := $(BUILD)/lib/libcontroller.a
+LIBAPI  := $(BUILD)/lib/libapiserver.a
+LIBCLI  := $(BUILD)/lib/libcli.a
+LIBTEST := $(BUILD)/lib/libtestutil.a
+ALL_LIBS := $(LIBCLI) $(LIBAPI) $(LIBCTRL) $(LIBCORE)
+
+BINS := $(BUILD)/bin/launchpad
+ifneq ($(wildcard controller/main.c),)
+BINS += $(BUILD)/bin/launchpad-controller
+endif
+ifneq ($(wildcard apiserver/main.c),)
+BINS += $(BUILD)/bin/launchpad-apiserver
+endif
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+INTEG_SRC := $(wildcard tests/integration/check_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+
+.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+define archive
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+endef
+
+$(LIBCORE): $(call obj,$(CORE_SRC)) ; $(archive)
+$(LIBCTRL): $(call obj,$(CTRL_SRC)) ; $(archive)
+$(LIBAPI): $(call obj,$(API_SRC)) ; $(archive)
+$(LIBCLI): $(call obj,$(CLI_SRC)) ; $(archive)
+$(LIBTEST): $(call obj,$(TLIB_SRC)) ; $(archive)
+
+$(BUILD)/bin/launchpad: $(call obj,cli/main.c) $(LIBCLI) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/launchpad-controller: $(call obj,controller/main.c) $(LIBCTRL) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/launchpad-apiserver: $(call obj,apiserver/main.c) $(LIBAPI) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+# Tests find the binaries and fixtures through these.
+export LAUNCHPAD_TEST_BIN := $(abspath $(BUILD)/bin)
+export LAUNCHPAD_TEST_SRC := $(abspath .)
+
+unit: $(UNIT_BINS) $(BINS)
+	@scripts/run-suites.sh unit $(UNIT_BINS)
+
+integration: $(INTEG_BINS) $(BINS)
+	@scripts/run-suites.sh integration $(INTEG_BINS)
+
+smoke: $(BINS)
+	@tests/smoke/run.sh
+
+asan:
+	$(MAKE) BUILD=build/asan SANITIZE=1 CFLAGS="-O1 -g" unit
+
+install-deps:
+	@scripts/install-deps.sh
+
+test-env:
+	@scripts/test-env.sh up
+
+# The README's test command: everything, from a fresh machine.
+test: install-deps
+	@scripts/test-env.sh up
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory smoke
+
+run: all
+	@scripts/run-local.sh
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(C_FILES)
+lint:
+	clang-format --dry-run -Werror $(C_FILES)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,235 @@
+/* config.c: the shared settings table, read from defaults, LAUNCHPAD_* variables, then flags. */
+#include "launchpad/config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum kind { K_STR, K_BOOL, K_INT, K_LOGFMT, K_LOGLEVEL };
+
+struct setting {
+	const char *flag; /* without the leading dashes */
+	const char *env;
+	const char *def;  /* NULL: unset */
+	enum kind kind;
+	size_t offset;
+	const char *help;
+};
+
+#define S(field) offsetof(lp_config, field)
+
+static const struct setting settings[] = {
+    {"data-dir", "LAUNCHPAD_DATA_DIR", "/srv/launchpad", K_STR, S(data_dir), "data directory"},
+    {"listen", "LAUNCHPAD_LISTEN", "127.0.0.1:8080", K_STR, S(listen), "API listen address"},
+    {"docker-socket", "LAUNCHPAD_DOCKER_SOCKET", "/var/run/docker.sock", K_STR, S(docker_socket),
+     "Docker engine socket"},
+    {"instance", "LAUNCHPAD_INSTANCE", "default", K_STR, S(instance), "ownership label value"},
+    {"base-domain", "LAUNCHPAD_BASE_DOMAIN", "localhost", K_STR, S(base_domain),
+     "site URL is http://<name>.<base-domain>"},
+    {"public-url", "LAUNCHPAD_PUBLIC_URL", "http://localhost:8080", K_STR, S(public_url),
+     "public API URL (webhook URLs)"},
+    {"serve-image", "LAUNCHPAD_SERVE_IMAGE", "nginx:alpine", K_STR, S(serve_image),
+     "image serving sites"},
+    {"build-image", "LAUNCHPAD_BUILD_IMAGE", "node:20-alpine", K_STR, S(build_image),
+     "default build image"},
+    {"allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES", "false", K_BOOL,
+     S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)"},
+    {"log-format", "LAUNCHPAD_LOG_FORMAT", "text", K_LOGFMT, S(log_format), "text or json"},
+    {"log-level", "LAUNCHPAD_LOG_LEVEL", "info", K_LOGLEVEL, S(log_level),
+     "debug, info, warn or error"},
+    {"server", "LAUNCHPAD_SERVER", "http://127.0.0.1:8080", K_STR, S(server),
+     "CLI: API server URL"},
+    {"token", "LAUNCHPAD_TOKEN", NULL, K_STR, S(token), "CLI: API bearer token"},
+    {"workers", "LAUNCHPAD_WORKERS", "2", K_INT, S(workers), "controller worker threads"},
+    {"resync-seconds", "LAUNCHPAD_RESYNC_SECONDS", "60", K_INT, S(resync_seconds),
+     "controller full resync period"},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static int parse_bool(int *out, const char *v)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+		*out = 1;
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+		*out = 0;
+	else
+		return LP_EINVAL;
+	return LP_OK;
+}
+
+static int parse_int(int *out, const char *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n < 0 || n > 1000000)
+		return LP_EINVAL;
+	*out = (int)n;
+	return LP_OK;
+}
+
+/* Store value into cfg for setting s; origin names where it came from, for the error. */
+static int apply(lp_config *cfg, const struct setting *s, const char *value, const char *origin,
+		 lp_error *err)
+{
+	char *base = (char *)cfg;
+	int rc = LP_OK;
+
+	switch (s->kind) {
+	case K_STR: {
+		char **slot = (char **)(base + s->offset);
+		char *dup = value ? strdup(value) : NULL;
+		if (value && dup == NULL)
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+		free(*slot);
+		*slot = dup;
+		break;
+	}
+	case K_BOOL:
+		rc = parse_bool((int *)(base + s->offset), value);
+		break;
+	case K_INT:
+		rc = parse_int((int *)(base + s->offset), value);
+		break;
+	case K_LOGFMT:
+		rc = lp_log_format_parse((lp_log_format *)(base + s->offset), value);
+		break;
+	case K_LOGLEVEL:
+		rc = lp_log_level_parse((lp_log_level *)(base + s->offset), value);
+		break;
+	}
+	if (rc != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "%s: invalid value \"%s\"", origin, value);
+	return LP_OK;
+}
+
+static const struct setting *find_flag(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strlen(settings[i].flag) == len && !strncmp(settings[i].flag, name, len))
+			return &settings[i];
+	return NULL;
+}
+
+int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
+{
+	lp_config *cfg = NULL;
+	char **left = NULL;
+	char origin[128];
+	int rc = LP_OK, n = 0, i;
+	size_t k;
+
+	*out = NULL;
+	if (rest)
+		*rest = NULL;
+	if (nrest)
+		*nrest = 0;
+	cfg = calloc(1, sizeof(*cfg));
+	left = calloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof(char *));
+	if (cfg == NULL || left == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (k = 0; k < NSETTINGS; k++) {
+		const char *env = getenv(settings[k].env);
+		if (settings[k].def &&
+		    (rc = apply(cfg, &settings[k], settings[k].def, "default", err)) != LP_OK)
+			goto done;
+		if (env && *env) {
+			rc = apply(cfg, &settings[k], env, settings[k].env, err);
+			if (rc != LP_OK)
+				goto done;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq, *value;
+		const struct setting *s = NULL;
+
+		if (!strcmp(a, "--")) {
+			for (; i < argc; i++)
+				left[n++] = argv[i];
+			break;
+		}
+		if (!strncmp(a, "--", 2)) {
+			eq = strchr(a + 2, '=');
+			s = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		}
+		if (s == NULL) {
+			left[n++] = argv[i];
+			continue;
+		}
+		snprintf(origin, sizeof(origin), "--%s", s->flag);
+		if (eq)
+			value = eq + 1;
+		else if (s->kind == K_BOOL)
+			value = "true";
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else {
+			rc = lp_error_set(err, LP_EINVAL, "--%s needs a value", s->flag);
+			goto done;
+		}
+		if ((rc = apply(cfg, s, value, origin, err)) != LP_OK)
+			goto done;
+	}
+	if (cfg->workers < 1)
+		cfg->workers = 1;
+	left[n] = NULL;
+	*out = cfg;
+	cfg = NULL;
+	if (rest) {
+		*rest = left;
+		left = NULL;
+	}
+	if (nrest)
+		*nrest = n;
+done:
+	lp_config_free(cfg);
+	free(left);
+	return rc;
+}
+
+void lp_config_free(lp_config *cfg)
+{
+	size_t k;
+
+	if (cfg == NULL)
+		return;
+	for (k = 0; k < NSETTINGS; k++)
+		if (settings[k].kind == K_STR)
+			free(*(char **)((char *)cfg + settings[k].offset));
+	free(cfg);
+}
+
+void lp_config_rest_free(char **rest)
+{
+	/* the strings are argv's; only the array is ours */
+	free(rest);
+}
+
+void lp_config_usage(int fd)
+{
+	size_t k;
+
+	for (k = 0; k < NSETTINGS; k++)
+		dprintf(fd, "  --%-24s %-34s %s (default: %s)\n", settings[k].flag, settings[k].env,
+			settings[k].help, settings[k].def ? settings[k].def : "unset");
+}
+
+char *lp_config_path(const lp_config *cfg, const char *rel)
+{
+	size_t n = strlen(cfg->data_dir) + strlen(rel) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", cfg->data_dir, rel);
+	return p;
+}

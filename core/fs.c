@@ -1,0 +1,176 @@
+/* fs.c: durable atomic writes, bounded reads and symlink-safe tree removal. */
+#include "launchpad/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int lp_fs_mkdirs(const char *path, mode_t mode, lp_error *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+	char *p;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return lp_error_set(err, LP_EINVAL, "bad directory path \"%s\"", path);
+	memcpy(tmp, path, len + 1);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+			return lp_error_set(err, LP_EIO, "mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+		return lp_error_set(err, LP_EIO, "mkdir %s: %s", tmp, strerror(errno));
+	return LP_OK;
+}
+
+int lp_fs_sync_dir(const char *dir, lp_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = LP_OK;
+
+	if (fd < 0)
+		return lp_error_set(err, LP_EIO, "open %s: %s", dir, strerror(errno));
+	if (fsync(fd) != 0)
+		rc = lp_error_set(err, LP_EIO, "fsync %s: %s", dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		       lp_error *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *p = data;
+	int fd = -1, rc = LP_OK;
+	size_t off = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return lp_error_set(err, LP_EINVAL, "path too long: %s", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		rc = lp_error_set(err, LP_EIO, "create %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = lp_error_set(err, LP_EIO, "write %s: %s", tmp, strerror(errno));
+			goto done;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		rc = lp_error_set(err, LP_EIO, "fsync %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = lp_error_set(err, LP_EIO, "rename %s: %s", path, strerror(errno));
+		goto done;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	rc = lp_fs_sync_dir(dirname(dir), err);
+done:
+	if (fd >= 0)
+		close(fd);
+	if (rc != LP_OK)
+		unlink(tmp);
+	return rc;
+}
+
+int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, lp_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rc = LP_OK;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
+				    path, strerror(errno));
+	for (;;) {
+		ssize_t r;
+		if (len + 4096 + 1 > cap) {
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, ncap);
+			if (nb == NULL) {
+				rc = lp_error_set(err, LP_ENOMEM, "out of memory reading %s", path);
+				goto done;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = lp_error_set(err, LP_EIO, "read %s: %s", path, strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > max) {
+			rc = lp_error_set(err, LP_ETOOBIG, "%s is larger than %zu bytes", path, max);
+			goto done;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (out_len)
+		*out_len = len;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int lp_fs_remove_tree(const char *path, lp_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? LP_OK
+				       : lp_error_set(err, LP_EIO, "stat %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return lp_error_set(err, LP_EIO, "unlink %s: %s", path, strerror(errno));
+		return LP_OK;
+	}
+	/* FTW_PHYS: never follow a link out of the tree; FTW_DEPTH: children first. */
+	if (nftw(path, remove_entry, 32, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) != 0)
+		return lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
+	return LP_OK;
+}
+
+int lp_fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * config.h: settings shared by every binary, from LAUNCHPAD_* variables and command-line flags.
+ *
+ * lp_config_new() starts from the defaults, applies the environment, then the flags (a flag wins),
+ * and hands back the arguments it did not recognise so each binary can parse its own. The returned
+ * lp_config and every string in it belong to the caller: free it with lp_config_free().
+ */
+#ifndef LAUNCHPAD_CONFIG_H
+#define LAUNCHPAD_CONFIG_H
+
+#include "launchpad/error.h"
+#include "launchpad/log.h"
+
+typedef struct lp_config {
+	char *data_dir;          /* --data-dir, LAUNCHPAD_DATA_DIR, /srv/launchpad */
+	char *listen;            /* --listen, LAUNCHPAD_LISTEN, 127.0.0.1:8080 */
+	char *docker_socket;     /* --docker-socket, LAUNCHPAD_DOCKER_SOCKET, /var/run/docker.sock */
+	char *instance;          /* --instance, LAUNCHPAD_INSTANCE, default */
+	char *base_domain;       /* --base-domain, LAUNCHPAD_BASE_DOMAIN, localhost */
+	char *public_url;        /* --public-url, LAUNCHPAD_PUBLIC_URL, http://localhost:8080 */
+	char *serve_image;       /* --serve-image, LAUNCHPAD_SERVE_IMAGE, nginx:alpine */
+	char *build_image;       /* --build-image, LAUNCHPAD_BUILD_IMAGE, node:20-alpine */
+	int allow_insecure_sources; /* --allow-insecure-sources, LAUNCHPAD_ALLOW_INSECURE_SOURCES */
+	lp_log_format log_format;   /* --log-format, LAUNCHPAD_LOG_FORMAT, text */
+	lp_log_level log_level;     /* --log-level, LAUNCHPAD_LOG_LEVEL, info */
+	char *server;            /* --server, LAUNCHPAD_SERVER (CLI), http://127.0.0.1:8080 */
+	char *token;             /* --token, LAUNCHPAD_TOKEN (CLI), unset */
+	int workers;             /* --workers, LAUNCHPAD_WORKERS, 2 */
+	int resync_seconds;      /* --resync-seconds, LAUNCHPAD_RESYNC_SECONDS, 60 */
+} lp_config;
+
+/*
+ * Build a config from defaults, the environment and argv[1..argc-1]. Flags are `--name value` or
+ * `--name=value` (booleans: `--name`, `--name=false`). Unrecognised arguments are copied, in order,
+ * into *rest (a NULL-terminated array the caller frees with lp_config_rest_free) and counted in
+ * *nrest. A bad value fails with LP_EINVAL naming the flag or variable.
+ */
+int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err);
+void lp_config_free(lp_config *cfg);
+void lp_config_rest_free(char **rest);
+
+/* Print the shared flags with their variables and defaults (for --help). */
+void lp_config_usage(int fd);
+
+/* Join data_dir and a relative path into a new string the caller frees. */
+char *lp_config_path(const lp_config *cfg, const char *rel);
+
+#endif

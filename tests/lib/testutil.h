@@ -1,0 +1,26 @@
+/* testutil.h: helpers shared by the Check suites (temp dirs, running suites, Docker gating). */
+#ifndef LAUNCHPAD_TESTUTIL_H
+#define LAUNCHPAD_TESTUTIL_H
+
+#include <check.h>
+
+/* Make a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */
+char *lp_test_mkdtemp(const char *prefix);
+
+/* Run a suite in fork mode and return the process exit status (0 when all passed). */
+int lp_test_run(Suite *s);
+
+/*
+ * Gate for tests that need Docker: returns when the engine answers at $LAUNCHPAD_DOCKER_SOCKET
+ * (default /var/run/docker.sock). Otherwise prints a clear message and exits 1 (never a silent
+ * skip; skipping is allowed only outside CI when LAUNCHPAD_TEST_SKIP_DOCKER=1).
+ */
+void lp_test_require_docker(void);
+
+/* Path of a file under the source tree (LAUNCHPAD_TEST_SRC), malloc'd. */
+char *lp_test_src_path(const char *rel);
+
+/* Path of a built binary (LAUNCHPAD_TEST_BIN), malloc'd. */
+char *lp_test_bin_path(const char *name);
+
+#endif
