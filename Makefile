@@ -47,12 +47,14 @@ ifneq ($(wildcard apiserver/main.c),)
 BINS += $(BUILD)/bin/launchpad-apiserver
 endif
 
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps
+.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps bench
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -82,9 +84,18 @@ $(BUILD)/bin/launchpad-apiserver: $(call obj,apiserver/main.c) $(LIBAPI) $(LIBCO
 	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
+$(BUILD)/obj/bench/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTEST) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+# Benchmarks print figures; they are never part of `make test`.
+bench: $(BENCH_BINS) $(BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 # Tests find the binaries and fixtures through these.
 export LAUNCHPAD_TEST_BIN := $(abspath $(BUILD)/bin)
