@@ -46,6 +46,14 @@ static const struct setting settings[] = {
     {"workers", "LAUNCHPAD_WORKERS", "2", K_INT, S(workers), "controller worker threads"},
     {"resync-seconds", "LAUNCHPAD_RESYNC_SECONDS", "60", K_INT, S(resync_seconds),
      "controller full resync period"},
+    {"cors-origins", "LAUNCHPAD_CORS_ORIGINS", NULL, K_STR, S(cors_origins),
+     "API: comma-separated origins allowed by CORS"},
+    {"metrics-auth", "LAUNCHPAD_METRICS_AUTH", "false", K_BOOL, S(metrics_auth),
+     "API: require a token for /metrics"},
+    {"upload-max-mb", "LAUNCHPAD_UPLOAD_MAX_MB", "200", K_INT, S(upload_max_mb),
+     "API: largest accepted upload, MiB"},
+    {"build-timeout-max", "LAUNCHPAD_BUILD_TIMEOUT_MAX", "3600", K_INT, S(build_timeout_max),
+     "controller: longest build deadline allowed, seconds"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -27,6 +27,10 @@ typedef struct lp_config {
 	char *token;             /* --token, LAUNCHPAD_TOKEN (CLI), unset */
 	int workers;             /* --workers, LAUNCHPAD_WORKERS, 2 */
 	int resync_seconds;      /* --resync-seconds, LAUNCHPAD_RESYNC_SECONDS, 60 */
+	char *cors_origins;      /* --cors-origins, LAUNCHPAD_CORS_ORIGINS, comma list, unset = none */
+	int metrics_auth;        /* --metrics-auth, LAUNCHPAD_METRICS_AUTH, false: /metrics is open */
+	int upload_max_mb;       /* --upload-max-mb, LAUNCHPAD_UPLOAD_MAX_MB, 200 */
+	int build_timeout_max;   /* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds) */
 } lp_config;
 
 /*
