@@ -1,0 +1,583 @@
+/* store.c: opening the SQLite store, its schema migrations, and helpers shared by core/store_*.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/store_internal.h"
+#include "launchpad/fs.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/*
+ * Schema migrations: step i takes user_version i to i+1. Append only; never edit a shipped step,
+ * since files already at a later version will not run it again.
+ */
+static const char *const migrations[] = {
+    /* 0 -> 1: the initial schema */
+    "CREATE TABLE sites ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT NOT NULL UNIQUE,"
+    " display_name TEXT NOT NULL DEFAULT '',"
+    " spec_json TEXT NOT NULL,"
+    " spec_hash TEXT NOT NULL,"
+    " generation INTEGER NOT NULL DEFAULT 1,"
+    " desired_revision INTEGER NOT NULL DEFAULT 0,"
+    " webhook_secret TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " deletion_timestamp INTEGER,"
+    " resource_version INTEGER NOT NULL DEFAULT 1);"
+    "CREATE TABLE revisions ("
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    " number INTEGER NOT NULL CHECK (number >= 1),"
+    " source TEXT NOT NULL DEFAULT '',"
+    " trigger TEXT NOT NULL CHECK (trigger IN"
+    "  ('create','apply','webhook','redeploy','rollback','upload')),"
+    " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+    "  ('pending','building','ready','failed','superseded','interrupted')),"
+    " message TEXT NOT NULL DEFAULT '',"
+    " spec_hash TEXT NOT NULL,"
+    " resolved_source TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " started_at INTEGER,"
+    " finished_at INTEGER,"
+    " log_path TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (site_id, number)) WITHOUT ROWID;"
+    "CREATE INDEX revisions_state ON revisions(state);"
+    "CREATE TABLE status ("
+    " site_id TEXT PRIMARY KEY NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    " phase TEXT NOT NULL CHECK (phase IN ('pending','deploying','live','failed','deleting')),"
+    " observed_generation INTEGER NOT NULL DEFAULT 0,"
+    " current_revision INTEGER NOT NULL DEFAULT 0,"
+    " conditions_json TEXT NOT NULL DEFAULT '[]',"
+    " url TEXT NOT NULL DEFAULT '',"
+    " message TEXT NOT NULL DEFAULT '',"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    " site_name TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('Normal','Warning')),"
+    " reason TEXT NOT NULL,"
+    " message TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX events_site ON events(site_id, id);"
+    "CREATE TABLE webhook_deliveries ("
+    " delivery_id TEXT PRIMARY KEY NOT NULL,"
+    " site_id TEXT NOT NULL,"
+    " received_at INTEGER NOT NULL,"
+    " outcome TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE api_tokens ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " created_at INTEGER NOT NULL,"
+    " last_used_at INTEGER,"
+    " revoked_at INTEGER);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char *const trigger_names[] = {"create",   "apply",    "webhook",
+                                            "redeploy", "rollback", "upload"};
+static const char *const rev_state_names[] = {"pending", "building",   "ready",
+                                              "failed",  "superseded", "interrupted"};
+static const char *const phase_names[] = {"pending", "deploying", "live", "failed", "deleting"};
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n)
+		return "unknown";
+	return names[v];
+}
+
+static int parse_name(int *out, const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return LP_EINVAL;
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], s) == 0) {
+			*out = (int)i;
+			return LP_OK;
+		}
+	}
+	return LP_EINVAL;
+}
+
+const char *lp_store_trigger_name(lp_store_trigger t)
+{
+	return name_of(trigger_names, NELEMS(trigger_names), (int)t);
+}
+
+const char *lp_store_rev_state_name(lp_store_rev_state s)
+{
+	return name_of(rev_state_names, NELEMS(rev_state_names), (int)s);
+}
+
+const char *lp_store_phase_name(lp_store_phase p)
+{
+	return name_of(phase_names, NELEMS(phase_names), (int)p);
+}
+
+const char *lp_store_event_type_name(lp_store_event_type t)
+{
+	return t == LP_EVENT_WARNING ? "Warning" : "Normal";
+}
+
+int lp_store_trigger_parse(lp_store_trigger *out, const char *s)
+{
+	int v = 0, rc = parse_name(&v, trigger_names, NELEMS(trigger_names), s);
+
+	if (rc == LP_OK)
+		*out = (lp_store_trigger)v;
+	return rc;
+}
+
+int lp_store_rev_state_parse(lp_store_rev_state *out, const char *s)
+{
+	int v = 0, rc = parse_name(&v, rev_state_names, NELEMS(rev_state_names), s);
+
+	if (rc == LP_OK)
+		*out = (lp_store_rev_state)v;
+	return rc;
+}
+
+int lp_store_phase_parse(lp_store_phase *out, const char *s)
+{
+	int v = 0, rc = parse_name(&v, phase_names, NELEMS(phase_names), s);
+
+	if (rc == LP_OK)
+		*out = (lp_store_phase)v;
+	return rc;
+}
+
+/* ---- shared helpers ---- */
+
+int lp_store_fail(lp_store *st, int rc, lp_error *err, const char *what)
+{
+	int code;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = LP_EUNAVAILABLE;
+		break;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			code = LP_EEXISTS;
+		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			code = LP_ENOTFOUND;
+		else
+			code = LP_EINVAL;
+		break;
+	case SQLITE_NOMEM:
+		code = LP_ENOMEM;
+		break;
+	case SQLITE_TOOBIG:
+		code = LP_ETOOBIG;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PROTOCOL:
+		code = LP_EIO;
+		break;
+	case SQLITE_MISUSE:
+	case SQLITE_RANGE:
+	case SQLITE_ERROR:
+	default:
+		code = LP_ERROR;
+		break;
+	}
+	return lp_error_set(
+	    err, code, "%s: %s (sqlite %d)", what,
+	    st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), rc);
+}
+
+int lp_store_q_prepare(sqlite3_stmt **out, lp_store *st, const char *sql, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->nstmts; i++) {
+		if (st->stmts[i].sql == sql) {
+			*out = st->stmts[i].stmt;
+			return LP_OK;
+		}
+	}
+	if (st->nstmts == LP_STORE_STMT_CACHE)
+		return lp_error_set(err, LP_ERROR, "store: statement cache full");
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL);
+	if (rc != SQLITE_OK)
+		return lp_store_fail(st, rc, err, "preparing statement");
+	st->stmts[st->nstmts].sql = sql;
+	st->stmts[st->nstmts].stmt = q;
+	st->nstmts++;
+	*out = q;
+	return LP_OK;
+}
+
+void lp_store_q_release(sqlite3_stmt **q)
+{
+	if (q == NULL || *q == NULL)
+		return;
+	sqlite3_reset(*q);
+	sqlite3_clear_bindings(*q);
+	*q = NULL;
+}
+
+int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *what)
+{
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return LP_OK;
+	return lp_store_fail(st, rc, err, what);
+}
+
+int lp_store_tx_begin(lp_store *st, lp_error *err)
+{
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return lp_store_fail(st, rc, err, "beginning write transaction");
+	return LP_OK;
+}
+
+int lp_store_tx_commit(lp_store *st, lp_error *err)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, "committing");
+		lp_store_tx_rollback(st);
+		return rc;
+	}
+	return LP_OK;
+}
+
+void lp_store_tx_rollback(lp_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int64_t lp_store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lp_store_check_text(const char *what, const char *s, size_t max, int required, lp_error *err)
+{
+	if (s == NULL || *s == '\0') {
+		if (required)
+			return lp_error_set(err, LP_EINVAL, "%s is required", what);
+		return LP_OK;
+	}
+	if (strnlen(s, max + 1) > max)
+		return lp_error_set(err, LP_ETOOBIG, "%s is longer than %zu bytes", what, max);
+	return LP_OK;
+}
+
+int lp_store_bind_text(sqlite3_stmt *q, int idx, const char *s)
+{
+	return sqlite3_bind_text(q, idx, s != NULL ? s : "", -1, SQLITE_STATIC);
+}
+
+int lp_store_bind_time(sqlite3_stmt *q, int idx, int64_t t)
+{
+	if (t == 0)
+		return sqlite3_bind_null(q, idx);
+	return sqlite3_bind_int64(q, idx, t);
+}
+
+int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *err)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return LP_OK;
+	if (need > LP_STORE_LIST_MAX)
+		return lp_error_set(err, LP_ETOOBIG, "more than %d rows", LP_STORE_LIST_MAX);
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if (ncap < need)
+		ncap = need;
+	if (ncap > LP_STORE_LIST_MAX)
+		ncap = LP_STORE_LIST_MAX;
+	p = realloc(*arr, ncap * elem);
+	if (p == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	*arr = p;
+	*cap = ncap;
+	return LP_OK;
+}
+
+char *lp_store_col_text(sqlite3_stmt *q, int col)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+
+	return strdup(s != NULL ? (const char *)s : "");
+}
+
+/* ---- open, migrate, close ---- */
+
+/*
+ * Create the file ourselves so it starts 0600: it holds webhook secrets. SQLite gives the -wal
+ * and -shm files the permissions of the database file.
+ */
+static int precreate(const char *path, lp_error *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc = LP_OK;
+
+	if (strcmp(path, ":memory:") == 0)
+		return LP_OK;
+	if (strlen(path) >= sizeof(dir))
+		return lp_error_set(err, LP_ETOOBIG, "database path too long");
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		rc = lp_fs_mkdirs(dir, 0700, err);
+		if (rc != LP_OK)
+			return rc;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lp_error_set(err, LP_EIO, "creating %s: %s", path, strerror(errno));
+	close(fd);
+	return LP_OK;
+}
+
+static int exec_sql(lp_store *st, const char *sql, lp_error *err, const char *what)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return lp_store_fail(st, rc, err, what);
+	return LP_OK;
+}
+
+static int pragma_int(int64_t *out, lp_store *st, const char *sql, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+	if (rc != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, sql);
+		goto done;
+	}
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, sql);
+		goto done;
+	}
+	*out = sqlite3_column_int64(q, 0);
+	rc = LP_OK;
+done:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int set_wal(lp_store *st, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	const unsigned char *mode;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "enabling WAL");
+		goto done;
+	}
+	mode = sqlite3_column_text(q, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		rc = lp_error_set(err, LP_EIO, "database refuses WAL mode (journal mode %s)",
+		                  mode != NULL ? (const char *)mode : "?");
+		goto done;
+	}
+	rc = LP_OK;
+done:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Bring the schema to the newest version, atomically: another process may be doing the same. */
+static int migrate(lp_store *st, lp_error *err)
+{
+	char sql[64];
+	int64_t version = 0;
+	int rc, in_tx = 0, i;
+
+	/* The common case, an up-to-date file, must not take the write lock. */
+	rc = pragma_int(&version, st, "PRAGMA user_version", err);
+	if (rc != LP_OK || version == NMIGRATIONS)
+		goto done;
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = pragma_int(&version, st, "PRAGMA user_version", err);
+	if (rc != LP_OK)
+		goto done;
+	if (version > NMIGRATIONS) {
+		rc = lp_error_set(err, LP_EUNSUPPORTED,
+		                  "database schema version %lld is newer than this build (%d)",
+		                  (long long)version, NMIGRATIONS);
+		goto done;
+	}
+	if (version == NMIGRATIONS) {
+		/* Nothing to do: end the read-only transaction without a write. */
+		lp_store_tx_rollback(st);
+		in_tx = 0;
+		goto done;
+	}
+	for (i = (int)version; i < NMIGRATIONS; i++) {
+		rc = exec_sql(st, migrations[i], err, "migrating schema");
+		if (rc != LP_OK) {
+			lp_error_wrap(err, "step %d", i + 1);
+			goto done;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
+	rc = exec_sql(st, sql, err, "setting schema version");
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_open(lp_store **out, const char *path, lp_error *err)
+{
+	lp_store *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return lp_error_set(err, LP_EINVAL, "database path is required");
+	rc = precreate(path, err);
+	if (rc != LP_OK)
+		return rc;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	st->event_cap = LP_STORE_EVENTS_PER_SITE;
+	st->delivery_cap = LP_STORE_DELIVERIES_KEPT;
+	rc = sqlite3_open_v2(
+	    path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, "opening database");
+		goto done;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	rc = set_wal(st, err);
+	if (rc != LP_OK)
+		goto done;
+	/* FULL: every commit is fsynced, so an acknowledged apply survives a power cut. */
+	rc = exec_sql(st,
+	              "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF",
+	              err, "configuring connection");
+	if (rc != LP_OK)
+		goto done;
+	rc = migrate(st, err);
+	if (rc != LP_OK)
+		goto done;
+	*out = st;
+	st = NULL;
+done:
+	if (rc != LP_OK && err != NULL)
+		lp_error_wrap(err, "store %s", path);
+	lp_store_close(st);
+	return rc;
+}
+
+void lp_store_close(lp_store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	/* close_v2 never fails for busy statements; all of ours are finalized above anyway. */
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+void lp_store_set_caps(lp_store *st, int events_per_site, int deliveries_kept)
+{
+	if (st == NULL)
+		return;
+	if (events_per_site >= 1)
+		st->event_cap = events_per_site;
+	if (deliveries_kept >= 1)
+		st->delivery_cap = deliveries_kept;
+}
+
+int lp_store_schema_version(int *out, lp_store *st, lp_error *err)
+{
+	int64_t v = 0;
+	int rc = pragma_int(&v, st, "PRAGMA user_version", err);
+
+	if (rc == LP_OK)
+		*out = (int)v;
+	return rc;
+}
+
+int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err)
+{
+	return pragma_int(out, st, "PRAGMA data_version", err);
+}
+
+int lp_store_integrity_check(lp_store *st, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	const unsigned char *res;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check(1)", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "integrity check");
+		goto done;
+	}
+	res = sqlite3_column_text(q, 0);
+	if (res == NULL || strcmp((const char *)res, "ok") != 0) {
+		rc = lp_error_set(err, LP_EIO, "integrity check: %s",
+		                  res != NULL ? (const char *)res : "no answer");
+		goto done;
+	}
+	rc = LP_OK;
+done:
+	sqlite3_finalize(q);
+	return rc;
+}

@@ -1,0 +1,314 @@
+/* store_auth.c: API tokens (stored as SHA-256 only) and webhook delivery de-duplication. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store_internal.h"
+#include "launchpad/crypto.h"
+
+#define TOKEN_PREFIX "lp_"
+#define TOKEN_HEX    32 /* hex digits after the prefix */
+#define TOKENS_MAX   1000
+#define DELIVERY_MAX 256
+
+int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
+                            const char *outcome, lp_error *err)
+{
+	static const char sql_insert[] = "INSERT INTO webhook_deliveries (delivery_id, site_id,"
+	                                 " received_at, outcome) VALUES (?1, ?2, ?3, ?4)";
+	/* rowids only grow (max + 1), so the lowest ones are the oldest deliveries. */
+	static const char sql_trim[] = "DELETE FROM webhook_deliveries WHERE rowid <= (SELECT rowid"
+	                               " FROM webhook_deliveries ORDER BY rowid DESC"
+	                               " LIMIT 1 OFFSET ?1)";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("delivery id", delivery_id, DELIVERY_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_check_text("site id", site_id, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = lp_store_check_text("outcome", outcome, LP_STORE_TEXT_MAX, 0, err)) != LP_OK)
+		return rc;
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql_insert, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, delivery_id);
+	lp_store_bind_text(q, 2, site_id);
+	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	lp_store_bind_text(q, 4, outcome);
+	rc = lp_store_q_exec(st, q, err, "recording webhook delivery");
+	lp_store_q_release(&q);
+	if (rc == LP_EEXISTS)
+		rc = lp_error_set(err, LP_EEXISTS, "webhook delivery %s was already received",
+		                  delivery_id);
+	if (rc != LP_OK)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql_trim, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int(q, 1, st->delivery_cap);
+	rc = lp_store_q_exec(st, q, err, "trimming webhook deliveries");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                          const char *name, lp_error *err)
+{
+	static const char sql_count[] = "SELECT count(*) FROM api_tokens";
+	static const char sql_insert[] =
+	    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)";
+	char hex[TOKEN_HEX + 1];
+	char secret[LP_STORE_TOKEN_LEN];
+	char hash[LP_SHA256_HEX_LEN];
+	sqlite3_stmt *q = NULL;
+	int64_t id = 0;
+	int rc, in_tx = 0;
+
+	out[0] = '\0';
+	rc = lp_store_check_text("token name", name, 128, 1, err);
+	if (rc != LP_OK)
+		return rc;
+	rc = lp_random_hex(hex, TOKEN_HEX / 2);
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "generating token");
+	snprintf(secret, sizeof(secret), TOKEN_PREFIX "%s", hex);
+	lp_sha256_hex(hash, secret, strlen(secret));
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql_count, err);
+	if (rc != LP_OK)
+		goto done;
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "counting tokens");
+		goto done;
+	}
+	rc = sqlite3_column_int(q, 0) >= TOKENS_MAX
+	         ? lp_error_set(err, LP_ETOOBIG, "at most %d tokens may exist", TOKENS_MAX)
+	         : LP_OK;
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql_insert, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, name);
+	lp_store_bind_text(q, 2, hash);
+	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	rc = lp_store_q_exec(st, q, err, "creating token");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	id = sqlite3_last_insert_rowid(st->db);
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+	if (rc != LP_OK)
+		goto done;
+	memcpy(out, secret, sizeof(secret));
+	if (out_id != NULL)
+		*out_id = id;
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(hex, sizeof(hex));
+	return rc;
+}
+
+static int token_well_formed(const char *secret)
+{
+	size_t i, plen = strlen(TOKEN_PREFIX);
+
+	if (secret == NULL || strnlen(secret, LP_STORE_TOKEN_LEN) != LP_STORE_TOKEN_LEN - 1 ||
+	    strncmp(secret, TOKEN_PREFIX, plen) != 0)
+		return 0;
+	for (i = plen; secret[i] != '\0'; i++)
+		if (!((secret[i] >= '0' && secret[i] <= '9') ||
+		      (secret[i] >= 'a' && secret[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Best effort: a failed refresh of last_used_at must not turn a valid token away. */
+static void token_touch(lp_store *st, int64_t id, int64_t now)
+{
+	static const char sql[] = "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2"
+	                          " AND (last_used_at IS NULL OR last_used_at < ?3)";
+	sqlite3_stmt *q = NULL;
+
+	if (lp_store_tx_begin(st, NULL) != LP_OK)
+		return;
+	if (lp_store_q_prepare(&q, st, sql, NULL) != LP_OK) {
+		lp_store_tx_rollback(st);
+		return;
+	}
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	sqlite3_bind_int64(q, 3, now - LP_STORE_TOKEN_TOUCH_MS);
+	if (lp_store_q_exec(st, q, NULL, "touching token") == LP_OK) {
+		lp_store_q_release(&q);
+		lp_store_tx_commit(st, NULL);
+	} else {
+		lp_store_q_release(&q);
+		lp_store_tx_rollback(st);
+	}
+}
+
+int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err)
+{
+	/* Every live token is compared, so the time taken does not depend on which one matches. */
+	static const char sql[] = "SELECT id, token_hash, coalesce(last_used_at, 0) FROM api_tokens"
+	                          " WHERE revoked_at IS NULL LIMIT ?1";
+	char hash[LP_SHA256_HEX_LEN];
+	sqlite3_stmt *q = NULL;
+	int64_t found = 0, last_used = 0, now;
+	int rc;
+
+	if (!token_well_formed(secret))
+		return lp_error_set(err, LP_EAUTH, "malformed API token");
+	lp_sha256_hex(hash, secret, strlen(secret));
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int(q, 1, TOKENS_MAX);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(q, 1);
+
+		if (h != NULL && lp_secure_equal(h, strlen(h), hash, strlen(hash))) {
+			found = sqlite3_column_int64(q, 0);
+			last_used = sqlite3_column_int64(q, 2);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, "reading tokens");
+		goto done;
+	}
+	lp_store_q_release(&q);
+	if (found == 0) {
+		rc = lp_error_set(err, LP_EAUTH, "unknown or revoked API token");
+		goto done;
+	}
+	rc = LP_OK;
+	now = lp_store_now_ms();
+	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS)
+		token_touch(st, found, now);
+	if (out != NULL)
+		*out = found;
+done:
+	lp_store_q_release(&q);
+	return rc;
+}
+
+static void token_clear(lp_store_token *t)
+{
+	free(t->name);
+	free(t->token_hash);
+	memset(t, 0, sizeof(*t));
+}
+
+void lp_store_tokens_free(lp_store_token *tokens, size_t count)
+{
+	size_t i;
+
+	if (tokens == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		token_clear(&tokens[i]);
+	free(tokens);
+}
+
+int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err)
+{
+	static const char sql[] =
+	    "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
+	    " FROM api_tokens ORDER BY id LIMIT ?1";
+	lp_store_token *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int(q, 1, TOKENS_MAX);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		lp_store_token *t;
+
+		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
+		if (rc != LP_OK)
+			goto done;
+		t = &v[n++];
+		t->id = sqlite3_column_int64(q, 0);
+		t->name = lp_store_col_text(q, 1);
+		t->token_hash = lp_store_col_text(q, 2);
+		t->created_at = sqlite3_column_int64(q, 3);
+		t->last_used_at = sqlite3_column_int64(q, 4);
+		t->revoked_at = sqlite3_column_int64(q, 5);
+		if (!t->name || !t->token_hash) {
+			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, "listing tokens");
+		goto done;
+	}
+	rc = LP_OK;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+	n = 0;
+done:
+	lp_store_q_release(&q);
+	lp_store_tokens_free(v, n);
+	return rc;
+}
+
+int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)
+{
+	static const char sql[] = "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1)"
+	                          " WHERE id = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 2, id);
+	rc = lp_store_q_exec(st, q, err, "revoking token");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "token %lld not found", (long long)id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}

@@ -1,0 +1,563 @@
+/* store_sites.c: site rows (desired state): create, read, spec updates, revision requests, delete.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store_internal.h"
+#include "launchpad/crypto.h"
+
+#define SITE_COLS                                                                                  \
+	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
+	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version"
+
+static void site_clear(lp_store_site *s)
+{
+	free(s->id);
+	free(s->name);
+	free(s->display_name);
+	free(s->spec_json);
+	free(s->spec_hash);
+	free(s->webhook_secret);
+	memset(s, 0, sizeof(*s));
+}
+
+void lp_store_site_free(lp_store_site *site)
+{
+	if (site == NULL)
+		return;
+	site_clear(site);
+	free(site);
+}
+
+void lp_store_sites_free(lp_store_site *sites, size_t count)
+{
+	size_t i;
+
+	if (sites == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		site_clear(&sites[i]);
+	free(sites);
+}
+
+static int site_from_row(lp_store_site *s, sqlite3_stmt *q, lp_error *err)
+{
+	s->id = lp_store_col_text(q, 0);
+	s->name = lp_store_col_text(q, 1);
+	s->display_name = lp_store_col_text(q, 2);
+	s->spec_json = lp_store_col_text(q, 3);
+	s->spec_hash = lp_store_col_text(q, 4);
+	s->generation = sqlite3_column_int64(q, 5);
+	s->desired_revision = sqlite3_column_int64(q, 6);
+	s->webhook_secret = lp_store_col_text(q, 7);
+	s->created_at = sqlite3_column_int64(q, 8);
+	s->updated_at = sqlite3_column_int64(q, 9);
+	s->deletion_timestamp = sqlite3_column_int64(q, 10);
+	s->resource_version = sqlite3_column_int64(q, 11);
+	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
+	    !s->webhook_secret) {
+		site_clear(s);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	return LP_OK;
+}
+
+static const char sql_get_by_id[] = "SELECT " SITE_COLS " FROM sites WHERE id = ?1";
+static const char sql_get_by_name[] = "SELECT " SITE_COLS " FROM sites WHERE name = ?1";
+static const char sql_get_either[] = "SELECT " SITE_COLS " FROM sites WHERE id = ?1 OR name = ?1 "
+                                     "ORDER BY id = ?1 DESC LIMIT 1";
+
+static int get_one(lp_store_site **out, lp_store *st, const char *sql, const char *key,
+                   lp_error *err)
+{
+	lp_store_site *s = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	if (key == NULL || *key == '\0' || strlen(key) > LP_STORE_TEXT_MAX)
+		return lp_error_set(err, LP_ENOTFOUND, "site not found");
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, key);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", key);
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "reading site");
+		goto done;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = site_from_row(s, q, err);
+	if (rc != LP_OK)
+		goto done;
+	*out = s;
+	s = NULL;
+done:
+	lp_store_q_release(&q);
+	free(s);
+	return rc;
+}
+
+int lp_store_site_get_by_id(lp_store_site **out, lp_store *st, const char *id, lp_error *err)
+{
+	return get_one(out, st, sql_get_by_id, id, err);
+}
+
+int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name, lp_error *err)
+{
+	return get_one(out, st, sql_get_by_name, name, err);
+}
+
+int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id, lp_error *err)
+{
+	return get_one(out, st, sql_get_either, name_or_id, err);
+}
+
+int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
+                       lp_error *err)
+{
+	static const char sql[] = "SELECT " SITE_COLS " FROM sites"
+	                          " WHERE ?1 OR deletion_timestamp IS NULL"
+	                          " ORDER BY created_at, name LIMIT ?2";
+	lp_store_site *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int(q, 1, include_deleted ? 1 : 0);
+	sqlite3_bind_int(q, 2, LP_STORE_LIST_MAX);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
+		if (rc != LP_OK)
+			goto done;
+		rc = site_from_row(&v[n], q, err);
+		if (rc != LP_OK)
+			goto done;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, "listing sites");
+		goto done;
+	}
+	rc = LP_OK;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+	n = 0;
+done:
+	lp_store_q_release(&q);
+	lp_store_sites_free(v, n);
+	return rc;
+}
+
+/* A DNS label: 1..63 of [a-z0-9-], not starting or ending with '-'. */
+static int check_name(const char *name, lp_error *err)
+{
+	size_t i, len;
+
+	if (name == NULL || *name == '\0')
+		return lp_error_set(err, LP_EINVAL, "site name is required");
+	len = strnlen(name, LP_STORE_NAME_MAX + 1);
+	if (len > LP_STORE_NAME_MAX)
+		return lp_error_set(err, LP_EINVAL, "site name is longer than %d characters",
+		                    LP_STORE_NAME_MAX);
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return lp_error_set(err, LP_EINVAL,
+			                    "site name %s: only a-z, 0-9 and '-' are allowed",
+			                    name);
+	}
+	if (name[0] == '-' || name[len - 1] == '-')
+		return lp_error_set(err, LP_EINVAL, "site name %s may not start or end with '-'",
+		                    name);
+	return LP_OK;
+}
+
+static int check_trigger(lp_store_trigger t, lp_error *err)
+{
+	if ((int)t < (int)LP_TRIGGER_CREATE || (int)t > (int)LP_TRIGGER_UPLOAD)
+		return lp_error_set(err, LP_EINVAL, "unknown revision trigger %d", (int)t);
+	return LP_OK;
+}
+
+/* A random UUIDv4 in its text form. */
+static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	char r[33];
+	int rc, i, j = 0;
+
+	rc = lp_random_hex(r, 16);
+	if (rc != LP_OK)
+		return lp_error_set(err, rc, "generating site id");
+	r[12] = '4'; /* version 4 */
+	/* variant 10xx: keep the low two bits of the random nibble */
+	r[16] = hex[8 | ((int)(strchr(hex, r[16]) - hex) & 3)];
+	for (i = 0; i < 32; i++) {
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			out[j++] = '-';
+		out[j++] = r[i];
+	}
+	out[j] = '\0';
+	return LP_OK;
+}
+
+int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
+                         lp_error *err)
+{
+	static const char sql[] =
+	    "INSERT INTO sites (id, name, display_name, spec_json, spec_hash, generation,"
+	    " desired_revision, webhook_secret, created_at, updated_at, resource_version)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1)";
+	char id[LP_STORE_ID_LEN];
+	sqlite3_stmt *q = NULL;
+	int64_t now;
+	int rc, in_tx = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if (in == NULL)
+		return lp_error_set(err, LP_EINVAL, "no site given");
+	if ((rc = check_name(in->name, err)) != LP_OK ||
+	    (rc = lp_store_check_text("display name", in->display_name, LP_STORE_TEXT_MAX, 0,
+	                              err)) != LP_OK ||
+	    (rc = lp_store_check_text("spec", in->spec_json, LP_STORE_SPEC_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_check_text("spec hash", in->spec_hash, LP_STORE_TEXT_MAX, 1, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_check_text("webhook secret", in->webhook_secret, LP_STORE_TEXT_MAX, 0,
+	                              err)) != LP_OK ||
+	    (rc = lp_store_check_text("source", in->source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = check_trigger(in->trigger, err)) != LP_OK)
+		return rc;
+	rc = new_uuid(id, err);
+	if (rc != LP_OK)
+		return rc;
+	now = lp_store_now_ms();
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, id);
+	lp_store_bind_text(q, 2, in->name);
+	lp_store_bind_text(q, 3, in->display_name);
+	lp_store_bind_text(q, 4, in->spec_json);
+	lp_store_bind_text(q, 5, in->spec_hash);
+	lp_store_bind_text(q, 6, in->webhook_secret);
+	sqlite3_bind_int64(q, 7, now);
+	rc = lp_store_q_exec(st, q, err, "creating site");
+	lp_store_q_release(&q);
+	if (rc == LP_EEXISTS)
+		rc = lp_error_set(err, LP_EEXISTS, "site %s already exists", in->name);
+	if (rc != LP_OK)
+		goto done;
+	rc = lp_store_revision_insert(st, id, 1, in->trigger, in->source, in->spec_hash, now, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+	if (rc == LP_OK && out != NULL)
+		rc = lp_store_site_get_by_id(out, st, id, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+/* Open a write transaction and read the site inside it; on failure nothing stays open. */
+static int begin_load(lp_store_site **out, lp_store *st, const char *site_id, lp_error *err)
+{
+	int rc;
+
+	*out = NULL;
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		return rc;
+	rc = lp_store_site_get_by_id(out, st, site_id, err);
+	if (rc != LP_OK)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+/* Desired-state writes need the version the caller read, and a site not being deleted. */
+static int check_writable(const lp_store_site *s, int64_t expected_rv, lp_error *err)
+{
+	if (s->deletion_timestamp != 0)
+		return lp_error_set(err, LP_ECONFLICT, "site %s is being deleted", s->name);
+	if (expected_rv > 0 && expected_rv != s->resource_version)
+		return lp_error_set(
+		    err, LP_ECONFLICT,
+		    "site %s was changed: resource version %lld is stale (now %lld)", s->name,
+		    (long long)expected_rv, (long long)s->resource_version);
+	return LP_OK;
+}
+
+int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *site_id,
+                              int64_t expected_rv, const char *display_name, const char *spec_json,
+                              const char *spec_hash, int new_revision, lp_store_trigger trigger,
+                              const char *source, lp_error *err)
+{
+	static const char sql[] =
+	    "UPDATE sites SET spec_json = ?1, spec_hash = ?2, display_name = ?3,"
+	    " generation = generation + ?4,"
+	    " desired_revision = CASE WHEN ?5 > 0 THEN ?5 ELSE desired_revision END,"
+	    " resource_version = resource_version + 1, updated_at = ?6 WHERE id = ?7";
+	lp_store_update res = {0};
+	lp_store_site *cur = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0, hash_changed, name_changed;
+	int64_t now = lp_store_now_ms();
+
+	if ((rc = lp_store_check_text("display name", display_name, LP_STORE_TEXT_MAX, 0, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_check_text("spec", spec_json, LP_STORE_SPEC_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_check_text("spec hash", spec_hash, LP_STORE_TEXT_MAX, 1, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_check_text("source", source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (new_revision && (rc = check_trigger(trigger, err)) != LP_OK))
+		return rc;
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = check_writable(cur, expected_rv, err);
+	if (rc != LP_OK)
+		goto done;
+	hash_changed = strcmp(cur->spec_hash, spec_hash) != 0;
+	name_changed = display_name != NULL && strcmp(cur->display_name, display_name) != 0;
+	res.generation = cur->generation;
+	res.resource_version = cur->resource_version;
+	if (!hash_changed && !name_changed) {
+		rc =
+		    LP_OK; /* unchanged: the rollback below ends a transaction that wrote nothing */
+		goto done;
+	}
+	if (hash_changed && new_revision) {
+		rc = lp_store_revision_next(&res.revision, st, cur->id, err);
+		if (rc == LP_OK)
+			rc = lp_store_revision_insert(st, cur->id, res.revision, trigger, source,
+			                              spec_hash, now, err);
+		if (rc != LP_OK)
+			goto done;
+	}
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, spec_json);
+	lp_store_bind_text(q, 2, spec_hash);
+	lp_store_bind_text(q, 3, display_name != NULL ? display_name : cur->display_name);
+	sqlite3_bind_int(q, 4, hash_changed ? 1 : 0);
+	sqlite3_bind_int64(q, 5, res.revision);
+	sqlite3_bind_int64(q, 6, now);
+	lp_store_bind_text(q, 7, cur->id);
+	rc = lp_store_q_exec(st, q, err, "updating site spec");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+	if (rc != LP_OK)
+		goto done;
+	res.changed = 1;
+	res.generation += hash_changed ? 1 : 0;
+	res.resource_version++;
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	if (rc == LP_OK && out != NULL)
+		*out = res;
+	lp_store_site_free(cur);
+	return rc;
+}
+
+static const char sql_set_desired[] = "UPDATE sites SET desired_revision = ?1,"
+                                      " resource_version = resource_version + 1, updated_at = ?2"
+                                      " WHERE id = ?3";
+
+static int set_desired(lp_store *st, const char *site_id, int64_t number, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = lp_store_q_prepare(&q, st, sql_set_desired, err);
+	if (rc != LP_OK)
+		return rc;
+	sqlite3_bind_int64(q, 1, number);
+	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	lp_store_bind_text(q, 3, site_id);
+	rc = lp_store_q_exec(st, q, err, "setting desired revision");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                              lp_store_trigger trigger, const char *source, lp_error *err)
+{
+	lp_store_site *cur = NULL;
+	int64_t number = 0;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("source", source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = check_trigger(trigger, err)) != LP_OK)
+		return rc;
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = check_writable(cur, expected_rv, err);
+	if (rc == LP_OK)
+		rc = lp_store_revision_next(&number, st, cur->id, err);
+	if (rc == LP_OK)
+		rc = lp_store_revision_insert(st, cur->id, number, trigger, source, cur->spec_hash,
+		                              lp_store_now_ms(), err);
+	if (rc == LP_OK)
+		rc = set_desired(st, cur->id, number, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+	if (rc == LP_OK && out != NULL)
+		*out = number;
+done:
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	lp_store_site_free(cur);
+	return rc;
+}
+
+int lp_store_site_set_desired_revision(lp_store *st, const char *site_id, int64_t expected_rv,
+                                       int64_t number, lp_error *err)
+{
+	static const char sql_exists[] =
+	    "SELECT 1 FROM revisions WHERE site_id = ?1 AND number = ?2";
+	lp_store_site *cur = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if (number < 1)
+		return lp_error_set(err, LP_EINVAL, "revision number must be 1 or more");
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = check_writable(cur, expected_rv, err);
+	if (rc != LP_OK || cur->desired_revision == number)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql_exists, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, cur->id);
+	sqlite3_bind_int64(q, 2, number);
+	rc = sqlite3_step(q);
+	lp_store_q_release(&q);
+	if (rc == SQLITE_DONE) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s has no revision %lld", cur->name,
+		                  (long long)number);
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "reading revision");
+		goto done;
+	}
+	rc = set_desired(st, cur->id, number, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	lp_store_site_free(cur);
+	return rc;
+}
+
+int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,
+                               lp_error *err)
+{
+	static const char sql[] = "UPDATE sites SET deletion_timestamp = ?1, updated_at = ?1,"
+	                          " resource_version = resource_version + 1 WHERE id = ?2";
+	lp_store_site *cur = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	if (cur->deletion_timestamp != 0)
+		goto done; /* already deleting: deleting twice is not an error */
+	rc = check_writable(cur, expected_rv, err);
+	if (rc != LP_OK)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	lp_store_bind_text(q, 2, cur->id);
+	rc = lp_store_q_exec(st, q, err, "marking site deleted");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	lp_store_site_free(cur);
+	return rc;
+}
+
+int lp_store_site_delete(lp_store *st, const char *site_id, lp_error *err)
+{
+	static const char sql[] = "DELETE FROM sites WHERE id = ?1";
+	lp_store_site *cur = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	if (cur->deletion_timestamp == 0) {
+		rc = lp_error_set(err, LP_ECONFLICT, "site %s is not marked for deletion",
+		                  cur->name);
+		goto done;
+	}
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, cur->id);
+	rc = lp_store_q_exec(st, q, err, "deleting site");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	lp_store_site_free(cur);
+	return rc;
+}

@@ -1,0 +1,285 @@
+/* store_status.c: controller-owned rows: site status (written only on change) and capped events. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store_internal.h"
+
+void lp_store_status_free(lp_store_status *status)
+{
+	if (status == NULL)
+		return;
+	free(status->site_id);
+	free(status->conditions_json);
+	free(status->url);
+	free(status->message);
+	free(status);
+}
+
+int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id, lp_error *err)
+{
+	static const char sql[] =
+	    "SELECT site_id, phase, observed_generation, current_revision, conditions_json, url,"
+	    " message, updated_at FROM status WHERE site_id = ?1";
+	lp_store_status *s = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "no status for site %s",
+		                  site_id != NULL ? site_id : "");
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "reading status");
+		goto done;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	s->site_id = lp_store_col_text(q, 0);
+	if (lp_store_phase_parse(&s->phase, (const char *)sqlite3_column_text(q, 1)) != LP_OK)
+		s->phase = LP_PHASE_PENDING; /* unreachable: a CHECK constraint guards the column */
+	s->observed_generation = sqlite3_column_int64(q, 2);
+	s->current_revision = sqlite3_column_int64(q, 3);
+	s->conditions_json = lp_store_col_text(q, 4);
+	s->url = lp_store_col_text(q, 5);
+	s->message = lp_store_col_text(q, 6);
+	s->updated_at = sqlite3_column_int64(q, 7);
+	if (!s->site_id || !s->conditions_json || !s->url || !s->message) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = LP_OK;
+	*out = s;
+	s = NULL;
+done:
+	lp_store_q_release(&q);
+	lp_store_status_free(s);
+	return rc;
+}
+
+/* Column comparisons shared by the read-only probe and the conditional upsert. */
+#define STATUS_DIFFERS                                                                             \
+	"phase IS NOT ?2 OR observed_generation IS NOT ?3 OR current_revision IS NOT ?4"           \
+	" OR conditions_json IS NOT ?5 OR url IS NOT ?6 OR message IS NOT ?7"
+
+static void bind_status(sqlite3_stmt *q, const lp_store_status *in)
+{
+	lp_store_bind_text(q, 1, in->site_id);
+	lp_store_bind_text(q, 2, lp_store_phase_name(in->phase));
+	sqlite3_bind_int64(q, 3, in->observed_generation);
+	sqlite3_bind_int64(q, 4, in->current_revision);
+	lp_store_bind_text(q, 5, in->conditions_json != NULL ? in->conditions_json : "[]");
+	lp_store_bind_text(q, 6, in->url);
+	lp_store_bind_text(q, 7, in->message);
+}
+
+int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_error *err)
+{
+	/* 1 when no row exists or a field differs; 0 when the stored row is identical. */
+	static const char sql_probe[] = "SELECT NOT EXISTS (SELECT 1 FROM status WHERE site_id = ?1"
+	                                " AND NOT (" STATUS_DIFFERS "))";
+	static const char sql_upsert[] =
+	    "INSERT INTO status (site_id, phase, observed_generation, current_revision,"
+	    " conditions_json, url, message, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (site_id) DO UPDATE SET phase = excluded.phase,"
+	    " observed_generation = excluded.observed_generation,"
+	    " current_revision = excluded.current_revision,"
+	    " conditions_json = excluded.conditions_json, url = excluded.url,"
+	    " message = excluded.message, updated_at = excluded.updated_at"
+	    " WHERE " STATUS_DIFFERS;
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0, changed = 0;
+
+	if (in == NULL)
+		return lp_error_set(err, LP_EINVAL, "no status given");
+	if ((int)in->phase < (int)LP_PHASE_PENDING || (int)in->phase > (int)LP_PHASE_DELETING)
+		return lp_error_set(err, LP_EINVAL, "unknown phase %d", (int)in->phase);
+	if ((rc = lp_store_check_text("site id", in->site_id, LP_STORE_TEXT_MAX, 1, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_check_text("conditions", in->conditions_json, LP_STORE_CONDITIONS_MAX, 0,
+	                              err)) != LP_OK ||
+	    (rc = lp_store_check_text("url", in->url, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = lp_store_check_text("message", in->message, LP_STORE_TEXT_MAX, 0, err)) != LP_OK)
+		return rc;
+	/* Steady state must not even take the write lock: probe with a plain read first. */
+	rc = lp_store_q_prepare(&q, st, sql_probe, err);
+	if (rc != LP_OK)
+		goto done;
+	bind_status(q, in);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "reading status");
+		goto done;
+	}
+	changed = sqlite3_column_int(q, 0);
+	lp_store_q_release(&q);
+	rc = LP_OK;
+	if (!changed)
+		goto done;
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql_upsert, err);
+	if (rc != LP_OK)
+		goto done;
+	bind_status(q, in);
+	sqlite3_bind_int64(q, 8, lp_store_now_ms());
+	rc = lp_store_q_exec(st, q, err, "writing status");
+	lp_store_q_release(&q);
+	if (rc == LP_ENOTFOUND)
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", in->site_id);
+	if (rc != LP_OK)
+		goto done;
+	changed = sqlite3_changes(st->db) > 0;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	if (rc == LP_OK && out != NULL)
+		*out = changed;
+	return rc;
+}
+
+int lp_store_event_add(lp_store *st, const char *site_id, lp_store_event_type type,
+                       const char *reason, const char *message, lp_error *err)
+{
+	static const char sql_insert[] =
+	    "INSERT INTO events (site_id, site_name, time, type, reason, message)"
+	    " SELECT id, name, ?2, ?3, ?4, ?5 FROM sites WHERE id = ?1";
+	/* Drop everything older than the cap-th newest event of the site. */
+	static const char sql_trim[] =
+	    "DELETE FROM events WHERE site_id = ?1 AND id <= (SELECT id FROM events"
+	    " WHERE site_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if (type != LP_EVENT_NORMAL && type != LP_EVENT_WARNING)
+		return lp_error_set(err, LP_EINVAL, "unknown event type %d", (int)type);
+	if ((rc = lp_store_check_text("reason", reason, LP_STORE_TEXT_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_check_text("message", message, LP_STORE_TEXT_MAX, 0, err)) != LP_OK)
+		return rc;
+	rc = lp_store_tx_begin(st, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	rc = lp_store_q_prepare(&q, st, sql_insert, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	lp_store_bind_text(q, 3, lp_store_event_type_name(type));
+	lp_store_bind_text(q, 4, reason);
+	lp_store_bind_text(q, 5, message);
+	rc = lp_store_q_exec(st, q, err, "adding event");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found",
+		                  site_id != NULL ? site_id : "");
+		goto done;
+	}
+	rc = lp_store_q_prepare(&q, st, sql_trim, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int(q, 2, st->event_cap);
+	rc = lp_store_q_exec(st, q, err, "trimming events");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+static void event_clear(lp_store_event *e)
+{
+	free(e->site_id);
+	free(e->site_name);
+	free(e->reason);
+	free(e->message);
+	memset(e, 0, sizeof(*e));
+}
+
+void lp_store_events_free(lp_store_event *events, size_t count)
+{
+	size_t i;
+
+	if (events == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		event_clear(&events[i]);
+	free(events);
+}
+
+int lp_store_event_list(lp_store_event **out, size_t *out_count, lp_store *st, const char *site_id,
+                        size_t limit, lp_error *err)
+{
+	static const char sql[] = "SELECT id, site_id, site_name, time, type, reason, message"
+	                          " FROM events WHERE site_id = ?1 ORDER BY id DESC LIMIT ?2";
+	lp_store_event *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	if (limit == 0 || limit > (size_t)st->event_cap)
+		limit = (size_t)st->event_cap;
+	rc = lp_store_q_prepare(&q, st, sql, err);
+	if (rc != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, (int64_t)limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 4);
+		lp_store_event *e;
+
+		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
+		if (rc != LP_OK)
+			goto done;
+		e = &v[n++];
+		e->id = sqlite3_column_int64(q, 0);
+		e->site_id = lp_store_col_text(q, 1);
+		e->site_name = lp_store_col_text(q, 2);
+		e->time = sqlite3_column_int64(q, 3);
+		e->type = type != NULL && strcmp(type, "Warning") == 0 ? LP_EVENT_WARNING
+		                                                       : LP_EVENT_NORMAL;
+		e->reason = lp_store_col_text(q, 5);
+		e->message = lp_store_col_text(q, 6);
+		if (!e->site_id || !e->site_name || !e->reason || !e->message) {
+			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, "listing events");
+		goto done;
+	}
+	rc = LP_OK;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+	n = 0;
+done:
+	lp_store_q_release(&q);
+	lp_store_events_free(v, n);
+	return rc;
+}

@@ -1,0 +1,323 @@
+/*
+ * store.h: the SQLite store of desired state (sites, requested revisions, API tokens, webhook
+ * deliveries; written by the apiserver) and observed state (status, revision progress, events;
+ * written by the controller).
+ *
+ * The store does not parse a Site spec: it keeps the canonical spec JSON as text plus its hash and
+ * compares hashes to decide whether anything changed. Every write runs in one BEGIN IMMEDIATE
+ * transaction; desired-state writes check and bump the site's resource_version (optimistic
+ * concurrency), controller writes (status, revision progress, events) never bump it.
+ *
+ * Threads and processes: one lp_store handle per thread (connections are opened
+ * SQLITE_OPEN_NOMUTEX, so a handle must never be used by two threads at once). Any number of
+ * handles in any number of processes on one host may share one file (WAL, busy timeout 5 s).
+ *
+ * Ownership: structs and arrays returned through **out belong to the caller and are released with
+ * the matching _free function (all accept NULL). Input strings are only borrowed. Times are
+ * milliseconds since the Unix epoch; 0 means "not set" (NULL in the database).
+ */
+#ifndef LAUNCHPAD_STORE_H
+#define LAUNCHPAD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "launchpad/error.h"
+
+typedef struct lp_store lp_store;
+
+/* Input limits: longer input is refused (LP_ETOOBIG; a bad name LP_EINVAL) before any I/O. */
+#define LP_STORE_NAME_MAX        63         /* site name: a DNS label [a-z0-9-] */
+#define LP_STORE_SPEC_MAX        (1 << 20)  /* canonical spec JSON */
+#define LP_STORE_TEXT_MAX        4096       /* hashes, sources, messages, reasons, paths */
+#define LP_STORE_CONDITIONS_MAX  (64 << 10) /* status conditions JSON */
+#define LP_STORE_LIST_MAX        10000      /* rows any list call returns at most */
+#define LP_STORE_EVENTS_PER_SITE 500        /* newest events kept per site */
+#define LP_STORE_DELIVERIES_KEPT 10000      /* newest webhook deliveries kept overall */
+#define LP_STORE_TOKEN_LEN       36         /* "lp_" + 32 hex + NUL */
+#define LP_STORE_TOKEN_TOUCH_MS  60000      /* last_used_at is refreshed at most this often */
+#define LP_STORE_ID_LEN          37         /* UUID text + NUL */
+
+typedef enum lp_store_trigger {
+	LP_TRIGGER_CREATE = 0,
+	LP_TRIGGER_APPLY,
+	LP_TRIGGER_WEBHOOK,
+	LP_TRIGGER_REDEPLOY,
+	LP_TRIGGER_ROLLBACK,
+	LP_TRIGGER_UPLOAD
+} lp_store_trigger;
+
+typedef enum lp_store_rev_state {
+	LP_REV_PENDING = 0,
+	LP_REV_BUILDING,
+	LP_REV_READY,
+	LP_REV_FAILED,
+	LP_REV_SUPERSEDED,
+	LP_REV_INTERRUPTED
+} lp_store_rev_state;
+
+typedef enum lp_store_phase {
+	LP_PHASE_PENDING = 0,
+	LP_PHASE_DEPLOYING,
+	LP_PHASE_LIVE,
+	LP_PHASE_FAILED,
+	LP_PHASE_DELETING
+} lp_store_phase;
+
+typedef enum lp_store_event_type { LP_EVENT_NORMAL = 0, LP_EVENT_WARNING } lp_store_event_type;
+
+/* Lowercase wire names ("webhook", "building", "live"; events "Normal"/"Warning"), never NULL. */
+const char *lp_store_trigger_name(lp_store_trigger t);
+const char *lp_store_rev_state_name(lp_store_rev_state s);
+const char *lp_store_phase_name(lp_store_phase p);
+const char *lp_store_event_type_name(lp_store_event_type t);
+/* Parse a wire name; LP_EINVAL for anything else. */
+int lp_store_trigger_parse(lp_store_trigger *out, const char *s);
+int lp_store_rev_state_parse(lp_store_rev_state *out, const char *s);
+int lp_store_phase_parse(lp_store_phase *out, const char *s);
+
+/* ---- handle ---------------------------------------------------------------------------------- */
+
+/*
+ * Open (creating it and its directory if needed, file mode 0600) and migrate the database at path.
+ * LP_EUNSUPPORTED when the file's schema is newer than this build; LP_EUNAVAILABLE when another
+ * process holds the write lock past the busy timeout.
+ */
+int lp_store_open(lp_store **out, const char *path, lp_error *err);
+void lp_store_close(lp_store *st);
+
+/* Test and tuning knobs: events kept per site and webhook deliveries kept overall (>= 1). */
+void lp_store_set_caps(lp_store *st, int events_per_site, int deliveries_kept);
+
+/* The schema version (PRAGMA user_version) of the open file. */
+int lp_store_schema_version(int *out, lp_store *st, lp_error *err);
+
+/*
+ * PRAGMA data_version: changes whenever ANOTHER handle (thread or process) committed since this
+ * handle last looked. No I/O; a poller compares it with the value it saw last.
+ */
+int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err);
+
+/* PRAGMA integrity_check: LP_OK when "ok", else LP_EIO with the first problem reported. */
+int lp_store_integrity_check(lp_store *st, lp_error *err);
+
+/* ---- sites (desired state, apiserver) -------------------------------------------------------- */
+
+typedef struct lp_store_site {
+	char *id; /* random UUIDv4 */
+	char *name;
+	char *display_name;
+	char *spec_json;
+	char *spec_hash;
+	int64_t generation;       /* bumped only when spec_hash changes */
+	int64_t desired_revision; /* 0 = none */
+	char *webhook_secret;
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t deletion_timestamp; /* 0 unless being deleted */
+	int64_t resource_version;   /* bumped on every desired-state write to the row */
+} lp_store_site;
+
+typedef struct lp_store_site_new {
+	const char *name;           /* required, DNS label */
+	const char *display_name;   /* NULL = "" */
+	const char *spec_json;      /* required, canonical */
+	const char *spec_hash;      /* required */
+	const char *webhook_secret; /* NULL = "" */
+	lp_store_trigger trigger;   /* of revision 1 */
+	const char *source;         /* of revision 1; NULL = "" (branch head at build time) */
+} lp_store_site_new;
+
+/*
+ * Create a site with generation 1, resource_version 1, revision 1 (pending) and
+ * desired_revision 1, in one transaction. out (may be NULL) receives the new row.
+ * LP_EEXISTS when the name is taken.
+ */
+int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
+                         lp_error *err);
+
+/* Get one site by name, by id, or by either (id first). LP_ENOTFOUND when absent. */
+int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name, lp_error *err);
+int lp_store_site_get_by_id(lp_store_site **out, lp_store *st, const char *id, lp_error *err);
+int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id, lp_error *err);
+
+/* All sites ordered by created_at, then name; sites being deleted only with include_deleted. */
+int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
+                       lp_error *err);
+
+void lp_store_site_free(lp_store_site *site);
+void lp_store_sites_free(lp_store_site *sites, size_t count);
+
+typedef struct lp_store_update {
+	int changed;              /* 0: nothing was written at all */
+	int64_t generation;       /* after the call */
+	int64_t resource_version; /* after the call */
+	int64_t revision;         /* number of the revision requested by this call, 0 = none */
+} lp_store_update;
+
+/*
+ * Replace the spec of a site (apply). expected_rv is the resource_version the caller read
+ * (0 = do not check); a different current value gives LP_ECONFLICT and nothing is written. A
+ * site being deleted gives LP_ECONFLICT. When spec_hash and display_name (NULL = keep) both
+ * equal the stored ones nothing is written (out->changed = 0). Otherwise resource_version++,
+ * generation++ when the hash differs, and with new_revision set and a changed hash a new pending
+ * revision (trigger, source) is requested and made desired. out may be NULL.
+ */
+int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *site_id,
+                              int64_t expected_rv, const char *display_name, const char *spec_json,
+                              const char *spec_hash, int new_revision, lp_store_trigger trigger,
+                              const char *source, lp_error *err);
+
+/*
+ * Request a new build (webhook, redeploy, upload): insert revision max+1 (pending, under the
+ * current spec hash), make it desired and bump resource_version, in one transaction. out receives
+ * the number. expected_rv as above (0 = do not check).
+ */
+int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                              lp_store_trigger trigger, const char *source, lp_error *err);
+
+/*
+ * Point desired_revision at an existing revision (rollback). LP_ENOTFOUND when the revision does
+ * not exist; the caller decides which states are acceptable. Same number: nothing is written.
+ */
+int lp_store_site_set_desired_revision(lp_store *st, const char *site_id, int64_t expected_rv,
+                                       int64_t number, lp_error *err);
+
+/* Start deletion: deletion_timestamp = now, resource_version++. Already deleting: no write. */
+int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,
+                               lp_error *err);
+
+/*
+ * The controller's finalizer: remove the row and, by cascade, its revisions, status and events.
+ * LP_ECONFLICT unless the site was marked deleted first; LP_ENOTFOUND when already gone.
+ */
+int lp_store_site_delete(lp_store *st, const char *site_id, lp_error *err);
+
+/* ---- revisions ------------------------------------------------------------------------------- */
+
+typedef struct lp_store_revision {
+	char *site_id;
+	int64_t number; /* 1.. */
+	char *source;   /* commit SHA, archive digest, or "" = branch head at build time */
+	lp_store_trigger trigger;
+	lp_store_rev_state state;
+	char *message;
+	char *spec_hash;       /* the spec it was requested under */
+	char *resolved_source; /* commit actually built */
+	int64_t created_at;
+	int64_t started_at;
+	int64_t finished_at;
+	char *log_path;
+} lp_store_revision;
+
+int lp_store_revision_get(lp_store_revision **out, lp_store *st, const char *site_id,
+                          int64_t number, lp_error *err);
+
+/* Newest first, at most limit rows (0 or more than LP_STORE_LIST_MAX: LP_STORE_LIST_MAX). */
+int lp_store_revision_list(lp_store_revision **out, size_t *out_count, lp_store *st,
+                           const char *site_id, size_t limit, lp_error *err);
+
+/*
+ * Controller progress: write state, message, started_at, finished_at, resolved_source and log_path
+ * of (rev->site_id, rev->number). Does not touch the site's resource_version.
+ */
+int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_error *err);
+
+/* Remove an old revision (history limit). The desired revision cannot be removed (LP_ECONFLICT). */
+int lp_store_revision_delete(lp_store *st, const char *site_id, int64_t number, lp_error *err);
+
+/* Start-up recovery: every revision still "building" becomes "interrupted"; out gets the count. */
+int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err);
+
+void lp_store_revision_free(lp_store_revision *rev);
+void lp_store_revisions_free(lp_store_revision *revs, size_t count);
+
+/* ---- status (controller) --------------------------------------------------------------------- */
+
+typedef struct lp_store_status {
+	char *site_id;
+	lp_store_phase phase;
+	int64_t observed_generation;
+	int64_t current_revision;
+	char *conditions_json; /* NULL on put = "[]" */
+	char *url;
+	char *message;
+	int64_t updated_at; /* ignored by put */
+} lp_store_status;
+
+/* LP_ENOTFOUND when the controller has not written a status for the site yet. */
+int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id, lp_error *err);
+
+/*
+ * Upsert the status of in->site_id, writing only when a field (other than updated_at) differs:
+ * out (may be NULL) gets 1 when a row was written, 0 when it was already identical.
+ */
+int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_error *err);
+
+void lp_store_status_free(lp_store_status *status);
+
+/* ---- events ---------------------------------------------------------------------------------- */
+
+typedef struct lp_store_event {
+	int64_t id;
+	char *site_id;
+	char *site_name;
+	int64_t time;
+	lp_store_event_type type;
+	char *reason;
+	char *message;
+} lp_store_event;
+
+/* Append an event; the site's oldest events beyond the cap are dropped in the same transaction. */
+int lp_store_event_add(lp_store *st, const char *site_id, lp_store_event_type type,
+                       const char *reason, const char *message, lp_error *err);
+
+/* Newest first, at most limit (0 or too large: the per-site cap). */
+int lp_store_event_list(lp_store_event **out, size_t *out_count, lp_store *st, const char *site_id,
+                        size_t limit, lp_error *err);
+
+void lp_store_events_free(lp_store_event *events, size_t count);
+
+/* ---- webhook deliveries ---------------------------------------------------------------------- */
+
+/*
+ * Remember a delivery id (X-GitHub-Delivery). LP_EEXISTS when it was seen before, so a redelivery
+ * is acknowledged without acting twice. Only the newest deliveries are kept (see the caps).
+ */
+int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
+                            const char *outcome, lp_error *err);
+
+/* ---- API tokens ------------------------------------------------------------------------------ */
+
+typedef struct lp_store_token {
+	int64_t id;
+	char *name;
+	char *token_hash; /* SHA-256 hex of the secret */
+	int64_t created_at;
+	int64_t last_used_at;
+	int64_t revoked_at;
+} lp_store_token;
+
+/*
+ * Create a token: out receives the plaintext secret ("lp_" + 32 hex), the only time it exists;
+ * only its SHA-256 is stored. out_id (may be NULL) receives the token id.
+ */
+int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                          const char *name, lp_error *err);
+
+/*
+ * Check a presented secret: out (may be NULL) receives the token id. LP_EAUTH for an unknown,
+ * malformed or revoked token. Hashes are compared in constant time; last_used_at is refreshed at
+ * most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not turn into steady writes.
+ */
+int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err);
+
+/* All tokens (revoked ones too), oldest first. */
+int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err);
+
+/* Revoke a token (idempotent). LP_ENOTFOUND for an unknown id. */
+int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err);
+
+void lp_store_tokens_free(lp_store_token *tokens, size_t count);
+
+#endif
