@@ -1,0 +1,174 @@
+/*
+ * spec.h: the Site resource: parse (YAML or JSON), validate, default, canonicalise and hash.
+ *
+ * A manifest is read into an lp_site (one struct whatever the input format). Parsing validates
+ * everything at once: each problem becomes an lp_spec_diag {path, line, column, message} appended
+ * to a caller-owned lp_spec_diags list (init it, pass it in, release it). Positions are 1-based; 0
+ * means unknown (input given as a cJSON tree has none). Defaults are filled in, so a parsed lp_site
+ * is complete; the canonical JSON/YAML forms and the spec hash are computed from it.
+ *
+ * Ownership: an lp_site and every string in it belong to whoever received it through **out; free it
+ * with lp_site_free(). An lp_site_list owns its sites: lp_site_list_release(). Strings returned
+ * through char **out are malloc'd and the caller free()s them. On failure nothing is handed back.
+ */
+#ifndef LAUNCHPAD_SPEC_H
+#define LAUNCHPAD_SPEC_H
+
+#include <stddef.h>
+
+#include "launchpad/crypto.h"
+#include "launchpad/error.h"
+
+struct cJSON;
+
+#define LP_SPEC_API_VERSION "launchpad.dev/v1"
+#define LP_SPEC_KIND        "Site"
+
+/* Caps on the input as a whole. */
+#define LP_SPEC_MAX_INPUT     ((size_t)1 << 20) /* bytes of one manifest file or body */
+#define LP_SPEC_MAX_DOCUMENTS 100               /* YAML documents in one stream */
+#define LP_SPEC_MAX_DEPTH     16                /* nesting of mappings/sequences */
+#define LP_SPEC_MAX_NODES     20000             /* YAML/JSON nodes in one stream */
+#define LP_SPEC_MAX_SCALAR    65536             /* bytes of any one scalar */
+#define LP_SPEC_MAX_DIAGS     100               /* diagnostics kept; the rest are counted */
+
+/* Caps and defaults of the fields (docs/site-spec.md is the reference). */
+#define LP_SITE_NAME_MAX           63
+#define LP_SITE_URL_MAX            2048
+#define LP_SITE_BRANCH_MAX         255
+#define LP_SITE_IMAGE_MAX          512
+#define LP_SITE_COMMAND_MAX        8192
+#define LP_SITE_PATH_MAX           1024 /* outputDir, notFoundPage */
+#define LP_SITE_ENV_MAX            100
+#define LP_SITE_ENV_NAME_MAX       256
+#define LP_SITE_ENV_VALUE_MAX      4096
+#define LP_SITE_TIMEOUT_MIN        1
+#define LP_SITE_TIMEOUT_MAX        7200
+#define LP_SITE_HISTORY_MIN        1
+#define LP_SITE_HISTORY_MAX        100
+#define LP_SITE_DEFAULT_BRANCH     "main"
+#define LP_SITE_DEFAULT_OUTPUT_DIR "dist"
+#define LP_SITE_DEFAULT_TIMEOUT    900
+#define LP_SITE_DEFAULT_HISTORY    5
+
+typedef enum lp_source_kind {
+	LP_SOURCE_NONE = 0,
+	LP_SOURCE_GIT = 1,
+	LP_SOURCE_ARCHIVE = 2
+} lp_source_kind;
+
+typedef struct lp_env_var {
+	char *name;
+	char *value;
+} lp_env_var;
+
+typedef struct lp_site {
+	char *name; /* metadata.name */
+
+	lp_source_kind source_kind;
+	char *git_url;        /* LP_SOURCE_GIT */
+	char *git_branch;     /* LP_SOURCE_GIT; default "main" */
+	char *archive_digest; /* LP_SOURCE_ARCHIVE: "sha256:<64 hex>" */
+
+	int has_build;          /* spec.build present */
+	char *build_image;      /* NULL: the platform's configured build image */
+	char *build_command;    /* set when has_build */
+	char *build_output_dir; /* set when has_build; default "dist" */
+	lp_env_var *build_env;  /* sorted by name (byte order), names unique */
+	size_t build_env_count;
+	int build_timeout_seconds; /* default 900 */
+
+	int auto_deploy;            /* default 0 */
+	int serve_spa;              /* default 0 */
+	char *serve_not_found_page; /* NULL: unset */
+	int revision_history_limit; /* default 5 */
+} lp_site;
+
+typedef struct lp_site_list {
+	lp_site **items;
+	size_t count;
+} lp_site_list;
+
+typedef struct lp_spec_options {
+	int allow_insecure_sources; /* accept http:// and file:// Git URLs */
+} lp_spec_options;
+
+#define LP_SPEC_DIAG_PATH_MAX    320
+#define LP_SPEC_DIAG_MESSAGE_MAX 512
+
+typedef struct lp_spec_diag {
+	char path[LP_SPEC_DIAG_PATH_MAX];       /* "spec.build.env.FOO"; "" for the whole input */
+	int line;                               /* 1-based; 0 = unknown */
+	int column;                             /* 1-based; 0 = unknown */
+	int document;                           /* 1-based YAML document index; 0 = unknown */
+	char message[LP_SPEC_DIAG_MESSAGE_MAX]; /* "unknown field \"comand\" (did you mean ...)" */
+} lp_spec_diag;
+
+typedef struct lp_spec_diags {
+	lp_spec_diag *items;
+	size_t count;
+	size_t cap;
+	size_t dropped; /* diagnostics past LP_SPEC_MAX_DIAGS, counted but not kept */
+} lp_spec_diags;
+
+void lp_spec_diags_init(lp_spec_diags *d);
+void lp_spec_diags_release(lp_spec_diags *d);
+/* Append one diagnostic (printf-style message). Returns LP_OK or LP_ENOMEM. */
+int lp_spec_diags_add(lp_spec_diags *d, const char *path, int line, int column, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
+/*
+ * One line per diagnostic, "FILE:LINE:COLUMN: path: message\n" (unknown positions print as 1:1; an
+ * empty path is left out), plus "FILE: N more errors not shown\n" when some were dropped.
+ */
+int lp_spec_diags_format(char **out, const lp_spec_diags *d, const char *filename, lp_error *err);
+/* The diagnostics as a JSON array of {path, line, column, message} (for API error details). */
+int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error *err);
+
+/*
+ * Parse a manifest: JSON when its first non-space byte is '{', YAML otherwise (a multi-document
+ * stream yields several sites; empty documents are skipped; site names must be unique). Returns
+ * LP_OK with every site in *out, or LP_EINVAL (LP_ETOOBIG for oversized input) with at least one
+ * diagnostic in diags and *out left empty. opts may be NULL (defaults: all off).
+ */
+int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
+                  lp_spec_diags *diags, lp_error *err);
+int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
+                       lp_spec_diags *diags, lp_error *err);
+/* One JSON object. Syntax errors carry their line:column. */
+int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spec_options *opts,
+                       lp_spec_diags *diags, lp_error *err);
+/* An already-parsed JSON object (e.g. an API request body); diagnostics have no positions. */
+int lp_spec_from_cjson(lp_site **out, const struct cJSON *obj, const lp_spec_options *opts,
+                       lp_spec_diags *diags, lp_error *err);
+/* Validate a struct built in code (e.g. from the seed API's fields); paths as in a manifest. */
+int lp_site_validate(const lp_site *site, const lp_spec_options *opts, lp_spec_diags *diags,
+                     lp_error *err);
+
+/* Individual rules, for callers that check one value (URL path segments, upload digests). */
+int lp_spec_check_name(const char *name, lp_error *err);
+int lp_spec_check_digest(const char *digest, lp_error *err);
+/* 1 when name is on the reserved list (api, www, admin, ...). */
+int lp_spec_name_reserved(const char *name);
+
+/* Canonical JSON: fixed key order, defaults filled, no whitespace. Same site => same bytes. */
+int lp_site_to_json(char **out, const lp_site *site, lp_error *err);
+/* The same document as a cJSON tree (add status to it before printing, if wanted). */
+int lp_site_to_cjson(struct cJSON **out, const lp_site *site, lp_error *err);
+/* Canonical YAML (block style, fixed key order); re-parses to an equal lp_site. */
+int lp_site_to_yaml(char **out, const lp_site *site, lp_error *err);
+/* Several sites as one multi-document YAML stream ("---" between documents). */
+int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err);
+/*
+ * SHA-256 (lowercase hex) of the canonical JSON of the spec alone: metadata (the name) and status
+ * do not count, so it changes iff the spec changes.
+ */
+int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err);
+
+/* 1 when a and b have the same canonical form (name included). */
+int lp_site_equal(const lp_site *a, const lp_site *b);
+/* Deep copy. */
+int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err);
+void lp_site_free(lp_site *site);
+void lp_site_list_release(lp_site_list *list);
+
+#endif

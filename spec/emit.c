@@ -1,0 +1,348 @@
+/* emit.c: canonical JSON and YAML of a Site, the spec hash, and the lp_site lifecycle. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/crypto.h"
+#include "launchpad/spec.h"
+#include "spec/node.h"
+
+#define OUTPUT_MAX ((size_t)16 << 20)
+
+void lp_site_free(lp_site *site)
+{
+	size_t i;
+
+	if (site == NULL)
+		return;
+	free(site->name);
+	free(site->git_url);
+	free(site->git_branch);
+	free(site->archive_digest);
+	free(site->build_image);
+	free(site->build_command);
+	free(site->build_output_dir);
+	for (i = 0; i < site->build_env_count; i++) {
+		free(site->build_env[i].name);
+		free(site->build_env[i].value);
+	}
+	free(site->build_env);
+	free(site->serve_not_found_page);
+	free(site);
+}
+
+void lp_site_list_release(lp_site_list *list)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < list->count; i++)
+		lp_site_free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+/* Adds s under key unless s is NULL (an unset optional field, or a hole validation reports). */
+static int add_str(cJSON *obj, const char *key, const char *s)
+{
+	if (s == NULL)
+		return 1;
+	return cJSON_AddStringToObject(obj, key, s) != NULL;
+}
+
+static int env_ptr_cmp(const void *a, const void *b)
+{
+	const lp_env_var *x = *(const lp_env_var *const *)a, *y = *(const lp_env_var *const *)b;
+
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* env in byte order of names whatever order the struct holds, so the form stays canonical. */
+static int add_env(cJSON *build, const lp_site *site)
+{
+	cJSON *env = cJSON_AddObjectToObject(build, "env");
+	const lp_env_var **sorted;
+	size_t i;
+	int ok = env != NULL;
+
+	if (!ok || site->build_env_count == 0)
+		return ok;
+	sorted = malloc(site->build_env_count * sizeof(*sorted));
+	if (sorted == NULL)
+		return 0;
+	for (i = 0; i < site->build_env_count; i++)
+		sorted[i] = &site->build_env[i];
+	qsort(sorted, site->build_env_count, sizeof(*sorted), env_ptr_cmp);
+	for (i = 0; i < site->build_env_count && ok; i++)
+		if (sorted[i]->name != NULL)
+			ok =
+			    add_str(env, sorted[i]->name, sorted[i]->value ? sorted[i]->value : "");
+	free(sorted);
+	return ok;
+}
+
+static cJSON *spec_to_cjson(const lp_site *site)
+{
+	cJSON *spec = cJSON_CreateObject(), *source, *o, *build, *serve;
+	int ok = spec != NULL;
+
+	ok = ok && (source = cJSON_AddObjectToObject(spec, "source")) != NULL;
+	if (ok && site->source_kind == LP_SOURCE_GIT) {
+		ok = (o = cJSON_AddObjectToObject(source, "git")) != NULL &&
+		     add_str(o, "url", site->git_url) && add_str(o, "branch", site->git_branch);
+	} else if (ok && site->source_kind == LP_SOURCE_ARCHIVE) {
+		ok = (o = cJSON_AddObjectToObject(source, "archive")) != NULL &&
+		     add_str(o, "digest", site->archive_digest);
+	}
+	if (ok && site->has_build) {
+		ok = (build = cJSON_AddObjectToObject(spec, "build")) != NULL &&
+		     add_str(build, "image", site->build_image) &&
+		     add_str(build, "command", site->build_command) &&
+		     add_str(build, "outputDir", site->build_output_dir) && add_env(build, site) &&
+		     cJSON_AddNumberToObject(build, "timeoutSeconds",
+		                             site->build_timeout_seconds) != NULL;
+	}
+	ok = ok && cJSON_AddBoolToObject(spec, "autoDeploy", site->auto_deploy != 0) != NULL;
+	ok = ok && (serve = cJSON_AddObjectToObject(spec, "serve")) != NULL &&
+	     cJSON_AddBoolToObject(serve, "spa", site->serve_spa != 0) != NULL &&
+	     add_str(serve, "notFoundPage", site->serve_not_found_page);
+	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
+	                                   site->revision_history_limit) != NULL;
+	if (!ok) {
+		cJSON_Delete(spec);
+		return NULL;
+	}
+	return spec;
+}
+
+int lp_site_to_cjson(cJSON **out, const lp_site *site, lp_error *err)
+{
+	cJSON *doc = cJSON_CreateObject(), *meta, *spec = NULL;
+	int ok = doc != NULL;
+
+	*out = NULL;
+	ok = ok && add_str(doc, "apiVersion", LP_SPEC_API_VERSION) &&
+	     add_str(doc, "kind", LP_SPEC_KIND) &&
+	     (meta = cJSON_AddObjectToObject(doc, "metadata")) != NULL &&
+	     add_str(meta, "name", site->name);
+	ok = ok && (spec = spec_to_cjson(site)) != NULL;
+	if (ok && !cJSON_AddItemToObject(doc, "spec", spec)) {
+		cJSON_Delete(spec);
+		ok = 0;
+	}
+	if (!ok) {
+		cJSON_Delete(doc);
+		return lp_error_set(err, LP_ENOMEM, "out of memory building the site document");
+	}
+	*out = doc;
+	return LP_OK;
+}
+
+int lp_site_to_json(char **out, const lp_site *site, lp_error *err)
+{
+	cJSON *doc = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = lp_site_to_cjson(&doc, site, err);
+	if (rc != LP_OK)
+		return rc;
+	*out = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (*out == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory printing the site document");
+	return LP_OK;
+}
+
+int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err)
+{
+	cJSON *spec = spec_to_cjson(site);
+	char *text = spec ? cJSON_PrintUnformatted(spec) : NULL;
+	int rc = LP_OK;
+
+	out[0] = '\0';
+	if (text == NULL)
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory hashing the spec");
+	else
+		lp_sha256_hex(out, text, strlen(text));
+	free(text);
+	cJSON_Delete(spec);
+	return rc;
+}
+
+int lp_site_equal(const lp_site *a, const lp_site *b)
+{
+	char *ja = NULL, *jb = NULL;
+	int eq = 0;
+
+	if (lp_site_to_json(&ja, a, NULL) == LP_OK && lp_site_to_json(&jb, b, NULL) == LP_OK)
+		eq = !strcmp(ja, jb);
+	free(ja);
+	free(jb);
+	return eq;
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 1;
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
+{
+	lp_site *d = calloc(1, sizeof(*d));
+	size_t i;
+	int ok = d != NULL;
+
+	*out = NULL;
+	if (ok) {
+		*d = *site;
+		d->build_env = NULL;
+		d->build_env_count = 0;
+		ok = dup_str(&d->name, site->name) & dup_str(&d->git_url, site->git_url) &
+		     dup_str(&d->git_branch, site->git_branch) &
+		     dup_str(&d->archive_digest, site->archive_digest) &
+		     dup_str(&d->build_image, site->build_image) &
+		     dup_str(&d->build_command, site->build_command) &
+		     dup_str(&d->build_output_dir, site->build_output_dir) &
+		     dup_str(&d->serve_not_found_page, site->serve_not_found_page);
+	}
+	if (ok && site->build_env_count > 0) {
+		d->build_env = calloc(site->build_env_count, sizeof(*d->build_env));
+		ok = d->build_env != NULL;
+		for (i = 0; ok && i < site->build_env_count; i++) {
+			d->build_env_count++;
+			ok = dup_str(&d->build_env[i].name, site->build_env[i].name) &
+			     dup_str(&d->build_env[i].value, site->build_env[i].value);
+		}
+	}
+	if (!ok) {
+		lp_site_free(d);
+		return lp_error_set(err, LP_ENOMEM, "out of memory copying a site");
+	}
+	*out = d;
+	return LP_OK;
+}
+
+/* ---- YAML ---- */
+
+static int yaml_write(void *data, unsigned char *buffer, size_t size)
+{
+	return lp_buf_append(data, buffer, size) == LP_OK;
+}
+
+/*
+ * A string is emitted plain only when no YAML reader (1.2 core, or 1.1 with yes/no/on/off and
+ * sexagesimal numbers) could take it for anything but a string; otherwise it is double-quoted.
+ */
+static int needs_quotes(const char *s)
+{
+	static const char *const words[] = {"y", "n", "yes", "no", "on", "off"};
+	size_t i;
+
+	if (lp_node_resolve_plain(s, strlen(s)) != LP_SCALAR_STRING)
+		return 1;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcasecmp(s, words[i]))
+			return 1;
+	if ((s[0] >= '0' && s[0] <= '9') || ((s[0] == '+' || s[0] == '-' || s[0] == '.') &&
+	                                     ((s[1] >= '0' && s[1] <= '9') || s[1] == '.')))
+		return 1;
+	return 0;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *s, int is_string)
+{
+	yaml_event_t ev;
+	yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+
+	if (is_string && needs_quotes(s))
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+	                                  style))
+		return 0;
+	return yaml_emitter_emit(em, &ev);
+}
+
+static int emit_node(yaml_emitter_t *em, const cJSON *j)
+{
+	yaml_event_t ev;
+	const cJSON *c;
+	char num[32];
+
+	if (cJSON_IsObject(j)) {
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		                                         YAML_BLOCK_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return 0;
+		for (c = j->child; c != NULL; c = c->next)
+			if (!emit_scalar(em, c->string, 1) || !emit_node(em, c))
+				return 0;
+		return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
+	}
+	if (cJSON_IsString(j))
+		return emit_scalar(em, j->valuestring, 1);
+	if (cJSON_IsBool(j))
+		return emit_scalar(em, cJSON_IsTrue(j) ? "true" : "false", 0);
+	snprintf(num, sizeof(num), "%d", j->valueint);
+	return emit_scalar(em, num, 0);
+}
+
+int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	lp_buf b;
+	cJSON *doc = NULL;
+	size_t i;
+	int rc = LP_OK, ok;
+
+	*out = NULL;
+	lp_buf_init(&b, OUTPUT_MAX);
+	if (!yaml_emitter_initialize(&em))
+		return lp_error_set(err, LP_ENOMEM, "out of memory starting the YAML emitter");
+	yaml_emitter_set_output(&em, yaml_write, &b);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, -1);
+	yaml_emitter_set_indent(&em, 2);
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+	     yaml_emitter_emit(&em, &ev);
+	for (i = 0; ok && i < list->count; i++) {
+		rc = lp_site_to_cjson(&doc, list->items[i], err);
+		if (rc != LP_OK)
+			goto done;
+		ok = yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, i == 0) &&
+		     yaml_emitter_emit(&em, &ev) && emit_node(&em, doc) &&
+		     yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev);
+		cJSON_Delete(doc);
+	}
+	ok = ok && yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
+	     yaml_emitter_flush(&em);
+	if (!ok) {
+		rc = lp_error_set(err, LP_ENOMEM, "emitting YAML: %s",
+		                  em.problem ? em.problem : "output too large");
+		goto done;
+	}
+	*out = lp_buf_detach(&b);
+done:
+	yaml_emitter_delete(&em);
+	lp_buf_release(&b);
+	return rc;
+}
+
+int lp_site_to_yaml(char **out, const lp_site *site, lp_error *err)
+{
+	lp_site *one = (lp_site *)site;
+	lp_site_list list = {.items = &one, .count = 1};
+
+	return lp_site_list_to_yaml(out, &list, err);
+}

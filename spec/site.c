@@ -1,0 +1,542 @@
+/* site.c: turns one document tree into an lp_site, reporting every problem with path and position.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launchpad/spec.h"
+#include "spec/node.h"
+#include "spec/rules.h"
+
+struct vctx {
+	lp_spec_diags *diags;
+	int allow_insecure;
+	int errors;
+	int nomem;
+};
+
+static void diag(struct vctx *v, const char *path, const lp_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void diag(struct vctx *v, const char *path, const lp_node *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (lp_spec_diags_vadd(v->diags, path, at ? at->line : 0, at ? at->col : 0, fmt, ap) !=
+	    LP_OK)
+		v->nomem = 1;
+	va_end(ap);
+	v->errors++;
+}
+
+static void join(char *dst, size_t n, const char *parent, const char *name)
+{
+	if (parent[0] == '\0')
+		snprintf(dst, n, "%s", name);
+	else
+		snprintf(dst, n, "%s.%s", parent, name);
+}
+
+static int is_null(const lp_node *n)
+{
+	return n == NULL ||
+	       (n->kind == LP_NODE_SCALAR && n->type == LP_SCALAR_NULL && n->bad_tag == NULL);
+}
+
+static int check_tag(struct vctx *v, const char *path, const lp_node *n)
+{
+	if (n->bad_tag == NULL)
+		return 1;
+	diag(v, path, n, "unsupported YAML tag \"%s\"", n->bad_tag);
+	return 0;
+}
+
+static char *dup_mem(struct vctx *v, const char *s, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d == NULL) {
+		v->nomem = 1;
+		return NULL;
+	}
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* Edit distance with case folded, for did-you-mean suggestions on short field names. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp;
+	size_t row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			tmp = row[j];
+			row[j] = prev + cost;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static const char *suggest(const char *key, const char *const *names, size_t count)
+{
+	const char *best = NULL;
+	size_t i, d, best_d = 99;
+
+	for (i = 0; i < count; i++) {
+		d = distance(key, names[i]);
+		if (d < best_d && d <= 2 && d * 3 <= strlen(names[i])) {
+			best = names[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int expect_kind(struct vctx *v, const char *path, const lp_node *n, lp_node_kind kind)
+{
+	if (!check_tag(v, path, n))
+		return 0;
+	if (n->kind == kind)
+		return 1;
+	diag(v, path, n, "expected %s, got %s", kind == LP_NODE_MAP ? "a mapping" : "a sequence",
+	     lp_node_type_name(n));
+	return 0;
+}
+
+static int key_ok(struct vctx *v, const char *path, const lp_node *map, size_t i)
+{
+	const lp_node *k = map->items[i], *prev;
+	size_t j;
+
+	if (k->kind != LP_NODE_SCALAR) {
+		diag(v, path, k, "mapping keys must be strings, got %s", lp_node_type_name(k));
+		return 0;
+	}
+	for (j = 0; j < i; j += 2) {
+		prev = map->items[j];
+		if (prev->kind == LP_NODE_SCALAR && prev->len == k->len &&
+		    !memcmp(prev->str, k->str, k->len)) {
+			char p[LP_SPEC_DIAG_PATH_MAX];
+
+			join(p, sizeof(p), path, k->str);
+			if (prev->line > 0)
+				diag(v, p, k, "duplicate key \"%s\" (first at line %d, column %d)",
+				     k->str, prev->line, prev->col);
+			else
+				diag(v, p, k, "duplicate key \"%s\"", k->str);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Pick the known fields out of a mapping into vals[] (NULL when absent). Unknown, duplicate and
+ * non-string keys are reported. Returns 0 when the node is not a mapping.
+ */
+static int take_fields(struct vctx *v, const lp_node *map, const char *path,
+                       const char *const *names, size_t count, const lp_node **vals)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX];
+	size_t i, f;
+	const char *hint;
+
+	for (f = 0; f < count; f++)
+		vals[f] = NULL;
+	if (!expect_kind(v, path, map, LP_NODE_MAP))
+		return 0;
+	for (i = 0; i + 1 < map->n; i += 2) {
+		const lp_node *k = map->items[i];
+
+		if (!key_ok(v, path, map, i))
+			continue;
+		for (f = 0; f < count; f++)
+			if (strlen(names[f]) == k->len && !strcmp(names[f], k->str))
+				break;
+		if (f < count) {
+			vals[f] = map->items[i + 1];
+			continue;
+		}
+		join(p, sizeof(p), path, k->str);
+		hint = suggest(k->str, names, count);
+		if (hint)
+			diag(v, p, k, "unknown field \"%s\" (did you mean \"%s\"?)", k->str, hint);
+		else
+			diag(v, p, k, "unknown field \"%s\"", k->str);
+	}
+	return 1;
+}
+
+static void missing(struct vctx *v, const char *parent, const lp_node *at, const char *name,
+                    const lp_node *null_value)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX];
+
+	join(p, sizeof(p), parent, name);
+	diag(v, p, null_value ? null_value : at, "is required");
+}
+
+/* A string field: returns a new copy in *out, or NULL after reporting why not. */
+static char *want_string(struct vctx *v, const char *path, const lp_node *n, size_t max)
+{
+	if (!check_tag(v, path, n))
+		return NULL;
+	if (n->kind != LP_NODE_SCALAR || n->type != LP_SCALAR_STRING) {
+		if (n->kind == LP_NODE_SCALAR)
+			diag(v, path, n, "expected a string, got %s (quote it)",
+			     lp_node_type_name(n));
+		else
+			diag(v, path, n, "expected a string, got %s", lp_node_type_name(n));
+		return NULL;
+	}
+	if (strlen(n->str) != n->len) {
+		diag(v, path, n, "must not contain NUL bytes");
+		return NULL;
+	}
+	if (!lp_rule_utf8(n->str, n->len)) {
+		diag(v, path, n, "is not valid UTF-8");
+		return NULL;
+	}
+	if (n->len > max) {
+		diag(v, path, n, "must be at most %zu bytes (got %zu)", max, n->len);
+		return NULL;
+	}
+	return dup_mem(v, n->str, n->len);
+}
+
+static int want_int(struct vctx *v, const char *path, const lp_node *n, int min, int max, int *out)
+{
+	long long val;
+	char *end;
+	const char *s;
+	int base = 10;
+
+	if (!check_tag(v, path, n))
+		return 0;
+	if (n->kind != LP_NODE_SCALAR || n->type != LP_SCALAR_INT) {
+		diag(v, path, n, "expected an integer, got %s", lp_node_type_name(n));
+		return 0;
+	}
+	s = n->str;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+		base = s[1] == 'x' ? 16 : 8;
+		s += 2;
+	}
+	errno = 0;
+	val = strtoll(s, &end, base);
+	if (errno != 0 || *end != '\0' || val < min || val > max) {
+		diag(v, path, n, "must be between %d and %d (got %s)", min, max, n->str);
+		return 0;
+	}
+	*out = (int)val;
+	return 1;
+}
+
+static int want_bool(struct vctx *v, const char *path, const lp_node *n, int *out)
+{
+	if (!check_tag(v, path, n))
+		return 0;
+	if (n->kind != LP_NODE_SCALAR || n->type != LP_SCALAR_BOOL) {
+		diag(v, path, n, "expected a boolean (true or false), got %s",
+		     lp_node_type_name(n));
+		return 0;
+	}
+	*out = n->str[0] == 't' || n->str[0] == 'T';
+	return 1;
+}
+
+/* A string field checked by one of the rules in rules.h (rule_arg selects its variant). */
+typedef int (*rule_fn)(const char *s, int arg, char *msg, size_t n);
+
+static int rule_url(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_git_url(s, arg, msg, n);
+}
+static int rule_branch(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_branch(s, msg, n);
+}
+static int rule_digest(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_digest(s, msg, n);
+}
+static int rule_path(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_relpath(s, arg, msg, n);
+}
+static int rule_image(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_image(s, msg, n);
+}
+static int rule_name(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_name(s, msg, n);
+}
+static int rule_nonempty(const char *s, int arg, char *msg, size_t n)
+{
+	const char *c = s;
+
+	while (*c && isspace((unsigned char)*c))
+		c++;
+	if (*c != '\0')
+		return 1;
+	snprintf(msg, n, "must not be empty");
+	return 0;
+}
+
+static char *want_checked(struct vctx *v, const char *path, const lp_node *n, size_t max,
+                          rule_fn rule, int arg)
+{
+	char msg[LP_SPEC_DIAG_MESSAGE_MAX];
+	char *s = want_string(v, path, n, max);
+
+	if (s != NULL && !rule(s, arg, msg, sizeof(msg))) {
+		diag(v, path, n, "%s", msg);
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static void read_source(struct vctx *v, lp_site *site, const lp_node *src)
+{
+	static const char *const fields[] = {"git", "archive"};
+	static const char *const git_fields[] = {"url", "branch"};
+	static const char *const arch_fields[] = {"digest"};
+	const lp_node *val[2], *gv[2], *av[1];
+	int have_git, have_archive;
+
+	if (!take_fields(v, src, "spec.source", fields, 2, val))
+		return;
+	have_git = !is_null(val[0]);
+	have_archive = !is_null(val[1]);
+	if (have_git == have_archive)
+		diag(v, "spec.source", src,
+		     have_git ? "git and archive are mutually exclusive: set exactly one"
+		              : "exactly one of git or archive is required");
+	if (have_git && take_fields(v, val[0], "spec.source.git", git_fields, 2, gv)) {
+		site->source_kind = LP_SOURCE_GIT;
+		if (is_null(gv[0]))
+			missing(v, "spec.source.git", val[0], "url", gv[0]);
+		else
+			site->git_url = want_checked(v, "spec.source.git.url", gv[0],
+			                             LP_SITE_URL_MAX, rule_url, v->allow_insecure);
+		if (is_null(gv[1]))
+			site->git_branch =
+			    dup_mem(v, LP_SITE_DEFAULT_BRANCH, strlen(LP_SITE_DEFAULT_BRANCH));
+		else
+			site->git_branch = want_checked(v, "spec.source.git.branch", gv[1],
+			                                LP_SITE_BRANCH_MAX, rule_branch, 0);
+	}
+	if (have_archive && take_fields(v, val[1], "spec.source.archive", arch_fields, 1, av)) {
+		if (!have_git)
+			site->source_kind = LP_SOURCE_ARCHIVE;
+		if (is_null(av[0]))
+			missing(v, "spec.source.archive", val[1], "digest", av[0]);
+		else
+			site->archive_digest = want_checked(v, "spec.source.archive.digest", av[0],
+			                                    LP_SITE_URL_MAX, rule_digest, 0);
+	}
+}
+
+static int env_cmp(const void *a, const void *b)
+{
+	return strcmp(((const lp_env_var *)a)->name, ((const lp_env_var *)b)->name);
+}
+
+static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX], msg[LP_SPEC_DIAG_MESSAGE_MAX];
+	size_t i, pairs;
+
+	if (!expect_kind(v, "spec.build.env", env, LP_NODE_MAP))
+		return;
+	pairs = env->n / 2;
+	if (pairs > LP_SITE_ENV_MAX) {
+		diag(v, "spec.build.env", env, "at most %d variables are allowed (got %zu)",
+		     LP_SITE_ENV_MAX, pairs);
+		return;
+	}
+	site->build_env = calloc(pairs ? pairs : 1, sizeof(*site->build_env));
+	if (site->build_env == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	for (i = 0; i + 1 < env->n; i += 2) {
+		const lp_node *k = env->items[i], *val = env->items[i + 1];
+		lp_env_var *var;
+
+		if (!key_ok(v, "spec.build.env", env, i))
+			continue;
+		join(p, sizeof(p), "spec.build.env", k->str);
+		if (strlen(k->str) != k->len ||
+		    !lp_rule_env_name(k->str, k->len, msg, sizeof(msg))) {
+			diag(v, p, k, "%s",
+			     strlen(k->str) != k->len ? "variable names must not contain NUL bytes"
+			                              : msg);
+			continue;
+		}
+		var = &site->build_env[site->build_env_count];
+		var->value = want_string(v, p, val, LP_SITE_ENV_VALUE_MAX);
+		if (var->value == NULL)
+			continue;
+		var->name = dup_mem(v, k->str, k->len);
+		if (var->name == NULL) {
+			free(var->value);
+			var->value = NULL;
+			continue;
+		}
+		site->build_env_count++;
+	}
+	qsort(site->build_env, site->build_env_count, sizeof(*site->build_env), env_cmp);
+}
+
+static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
+{
+	static const char *const fields[] = {"image", "command", "outputDir", "env",
+	                                     "timeoutSeconds"};
+	const lp_node *val[5];
+
+	site->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
+	if (!take_fields(v, build, "spec.build", fields, 5, val))
+		return;
+	site->has_build = 1;
+	if (!is_null(val[0]))
+		site->build_image =
+		    want_checked(v, "spec.build.image", val[0], LP_SITE_IMAGE_MAX, rule_image, 0);
+	if (is_null(val[1]))
+		missing(v, "spec.build", build, "command", val[1]);
+	else
+		site->build_command = want_checked(v, "spec.build.command", val[1],
+		                                   LP_SITE_COMMAND_MAX, rule_nonempty, 0);
+	if (is_null(val[2]))
+		site->build_output_dir =
+		    dup_mem(v, LP_SITE_DEFAULT_OUTPUT_DIR, strlen(LP_SITE_DEFAULT_OUTPUT_DIR));
+	else
+		site->build_output_dir =
+		    want_checked(v, "spec.build.outputDir", val[2], LP_SITE_PATH_MAX, rule_path, 0);
+	if (!is_null(val[3]))
+		read_env(v, site, val[3]);
+	if (!is_null(val[4]))
+		want_int(v, "spec.build.timeoutSeconds", val[4], LP_SITE_TIMEOUT_MIN,
+		         LP_SITE_TIMEOUT_MAX, &site->build_timeout_seconds);
+}
+
+static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
+{
+	static const char *const fields[] = {"spa", "notFoundPage"};
+	const lp_node *val[2];
+
+	if (!take_fields(v, serve, "spec.serve", fields, 2, val))
+		return;
+	if (!is_null(val[0]))
+		want_bool(v, "spec.serve.spa", val[0], &site->serve_spa);
+	if (!is_null(val[1]))
+		site->serve_not_found_page = want_checked(v, "spec.serve.notFoundPage", val[1],
+		                                          LP_SITE_PATH_MAX, rule_path, 1);
+}
+
+static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
+{
+	static const char *const fields[] = {"source", "build", "autoDeploy", "serve",
+	                                     "revisionHistoryLimit"};
+	const lp_node *val[5];
+
+	if (!take_fields(v, spec, "spec", fields, 5, val))
+		return;
+	if (is_null(val[0]))
+		missing(v, "spec", spec, "source", val[0]);
+	else
+		read_source(v, site, val[0]);
+	if (!is_null(val[1]))
+		read_build(v, site, val[1]);
+	if (!is_null(val[2]))
+		want_bool(v, "spec.autoDeploy", val[2], &site->auto_deploy);
+	if (!is_null(val[3]))
+		read_serve(v, site, val[3]);
+	if (!is_null(val[4]))
+		want_int(v, "spec.revisionHistoryLimit", val[4], LP_SITE_HISTORY_MIN,
+		         LP_SITE_HISTORY_MAX, &site->revision_history_limit);
+}
+
+static void want_constant(struct vctx *v, const char *path, const lp_node *root, const lp_node *n,
+                          const char *expected)
+{
+	char *s;
+
+	if (is_null(n)) {
+		missing(v, "", root, path, n);
+		return;
+	}
+	s = want_string(v, path, n, 256);
+	if (s != NULL && strcmp(s, expected) != 0)
+		diag(v, path, n, "must be \"%s\" (got \"%s\")", expected, s);
+	free(s);
+}
+
+int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_node *root,
+                           const lp_spec_options *opts, lp_spec_diags *diags)
+{
+	static const char *const fields[] = {"apiVersion", "kind", "metadata", "spec", "status"};
+	static const char *const meta_fields[] = {"name"};
+	struct vctx v = {.diags = diags, .allow_insecure = opts && opts->allow_insecure_sources};
+	const lp_node *val[5], *meta[1];
+	lp_site *site;
+	int rc;
+
+	*out = NULL;
+	if (name_node)
+		*name_node = NULL;
+	site = calloc(1, sizeof(*site));
+	if (site == NULL)
+		return LP_ENOMEM;
+	site->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
+	site->revision_history_limit = LP_SITE_DEFAULT_HISTORY;
+	if (root->kind != LP_NODE_MAP) {
+		diag(&v, "", root, "expected a mapping (a Site manifest), got %s",
+		     lp_node_type_name(root));
+	} else if (take_fields(&v, root, "", fields, 5, val)) {
+		want_constant(&v, "apiVersion", root, val[0], LP_SPEC_API_VERSION);
+		want_constant(&v, "kind", root, val[1], LP_SPEC_KIND);
+		if (is_null(val[2])) {
+			missing(&v, "", root, "metadata", val[2]);
+		} else if (take_fields(&v, val[2], "metadata", meta_fields, 1, meta)) {
+			if (is_null(meta[0]))
+				missing(&v, "metadata", val[2], "name", meta[0]);
+			else
+				site->name =
+				    want_checked(&v, "metadata.name", meta[0], 4096, rule_name, 0);
+			if (name_node)
+				*name_node = meta[0];
+		}
+		if (is_null(val[3]))
+			missing(&v, "", root, "spec", val[3]);
+		else
+			read_spec(&v, site, val[3]);
+	}
+	rc = v.nomem ? LP_ENOMEM : v.errors ? LP_EINVAL : LP_OK;
+	if (rc == LP_OK)
+		*out = site;
+	else
+		lp_site_free(site);
+	return rc;
+}

@@ -1,0 +1,908 @@
+/* check_spec.c: unit tests for the Site resource: parsing, validation, defaults, canonical forms.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launchpad/crypto.h"
+#include "launchpad/fs.h"
+#include "launchpad/spec.h"
+#include "tests/lib/testutil.h"
+
+#define HDR "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: ok\nspec:\n"
+#define GIT "  source:\n    git: {url: \"https://github.com/a/b\"}\n"
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+static const lp_spec_options strict = {0};
+
+static char *read_src(const char *rel, size_t *len)
+{
+	char *path = lp_test_src_path(rel), *data = NULL;
+	lp_error err = {0};
+
+	ck_assert_msg(lp_fs_read_file(&data, len, path, LP_SPEC_MAX_INPUT, &err) == LP_OK, "%s: %s",
+	              path, err.message);
+	free(path);
+	return data;
+}
+
+static lp_site *parse_one(const char *text)
+{
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	lp_error err = {0};
+	lp_site *site;
+	int rc;
+
+	lp_spec_diags_init(&d);
+	rc = lp_spec_parse(&list, text, strlen(text), &strict, &d, &err);
+	ck_assert_msg(rc == LP_OK, "parse failed: %s", err.message);
+	ck_assert_uint_eq(d.count, 0);
+	ck_assert_uint_eq(list.count, 1);
+	site = list.items[0];
+	list.items[0] = NULL;
+	list.count = 0;
+	free(list.items);
+	lp_spec_diags_release(&d);
+	return site;
+}
+
+static char *diags_text(const lp_spec_diags *d)
+{
+	char *text = NULL;
+
+	ck_assert_int_eq(lp_spec_diags_format(&text, d, "t", NULL), LP_OK);
+	return text;
+}
+
+/* ---- invalid manifests: each names its path, position and message ---- */
+
+struct bad_case {
+	const char *yaml;
+	const char *path;
+	int line, col;
+	const char *message;
+};
+
+static const struct bad_case bad_cases[] = {
+    /* 0 */ {"apiVersion: v1\nkind: Site\nmetadata: {name: ok}\nspec: {source: {git: {url: "
+             "\"https://a/b\"}}}\n",
+             "apiVersion", 1, 13, "must be \"launchpad.dev/v1\" (got \"v1\")"},
+    {"kind: Site\nmetadata: {name: ok}\nspec: {source: {git: {url: \"https://a/b\"}}}\n",
+     "apiVersion", 1, 1, "is required"},
+    {"apiVersion: launchpad.dev/v1\nkind: Page\nmetadata: {name: ok}\nspec: {source: {git: "
+     "{url: \"https://a/b\"}}}\n",
+     "kind", 2, 7, "must be \"Site\""},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: My_Site\nspec:\n" GIT,
+     "metadata.name", 4, 9, "must be a DNS label"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: "
+     "a234567890123456789012345678901234567890123456789012345678901234\nspec:\n" GIT,
+     "metadata.name", 4, 9, "must be at most 63 characters (got 64)"},
+    /* 5 */
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: traefik\nspec:\n" GIT,
+     "metadata.name", 4, 9, "\"traefik\" is a reserved name"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: -x\nspec:\n" GIT,
+     "metadata.name", 4, 9, "must be a DNS label"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  labels: {}\nspec:\n" GIT,
+     "metadata.name", 4, 3, "is required"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: ok\n", "spec", 1, 1,
+     "is required"},
+    {HDR "  autoDeploy: true\n", "spec.source", 6, 3, "is required"},
+    /* 10 */
+    {HDR "  source: {}\n", "spec.source", 6, 11, "exactly one of git or archive is required"},
+    {HDR "  source:\n    git: {url: \"https://a/b\"}\n    archive: {digest: \"sha256:" Z64 "\"}\n",
+     "spec.source", 7, 5, "git and archive are mutually exclusive"},
+    {HDR "  source:\n    git: {url: \"http://a/b\"}\n", "spec.source.git.url", 7, 16,
+     "http:// URLs are only allowed with --allow-insecure-sources"},
+    {HDR "  source:\n    git: {url: \"git@github.com:a/b.git\"}\n", "spec.source.git.url", 7, 16,
+     "must be an https:// URL"},
+    {HDR "  source:\n    git: {url: \"https://user:tok@github.com/a/b\"}\n", "spec.source.git.url",
+     7, 16, "must not contain credentials"},
+    /* 15 */
+    {HDR "  source:\n    git: {url: \"file:///srv/repo\"}\n", "spec.source.git.url", 7, 16,
+     "file:// URLs are only allowed with --allow-insecure-sources"},
+    {HDR "  source:\n    git:\n      url: https://a/b\n      branch: a..b\n",
+     "spec.source.git.branch", 9, 15, "is not a valid git branch name"},
+    {HDR "  source:\n    git:\n      url: https://a/b\n      branch: \"--upload-pack=x\"\n",
+     "spec.source.git.branch", 9, 15, "must not start with '-'"},
+    {HDR "  source:\n    archive:\n      digest: sha256:" Z64 "A\n", "spec.source.archive.digest",
+     8, 15, "64 lowercase hex digits"},
+    {HDR "  source:\n    archive:\n      digest: md5:abc\n", "spec.source.archive.digest", 8, 15,
+     "must be \"sha256:\""},
+    /* 20 */ {HDR GIT "  build:\n    outputDir: out\n", "spec.build.command", 9, 5, "is required"},
+    {HDR GIT "  build:\n    command: \"  \"\n", "spec.build.command", 9, 14, "must not be empty"},
+    {HDR GIT "  build:\n    comand: make\n", "spec.build.comand", 9, 5,
+     "unknown field \"comand\" (did you mean \"command\"?)"},
+    {HDR GIT "  build:\n    command: make\n    outputDir: a/../../etc\n", "spec.build.outputDir",
+     10, 16, "must not contain \"..\""},
+    {HDR GIT "  build:\n    command: make\n    outputDir: /dist\n", "spec.build.outputDir", 10, 16,
+     "must be a relative path"},
+    /* 25 */
+    {HDR GIT "  build:\n    command: make\n    env:\n      1ABC: x\n", "spec.build.env.1ABC", 11, 7,
+     "invalid variable name"},
+    {HDR GIT "  build:\n    command: make\n    env:\n      PORT: 8080\n", "spec.build.env.PORT", 11,
+     13, "expected a string, got an integer (quote it)"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: {b: c}}\n", "spec.build.env.A", 10, 14,
+     "expected a string, got a mapping"},
+    {HDR GIT "  build:\n    command: make\n    timeoutSeconds: 0\n", "spec.build.timeoutSeconds",
+     10, 21, "must be between 1 and 7200 (got 0)"},
+    {HDR GIT "  build:\n    command: make\n    timeoutSeconds: \"900\"\n",
+     "spec.build.timeoutSeconds", 10, 21, "expected an integer, got a string"},
+    /* 30 */
+    {HDR GIT "  build:\n    command: make\n    timeoutSeconds: 99999999999999999999\n",
+     "spec.build.timeoutSeconds", 10, 21, "must be between 1 and 7200"},
+    {HDR GIT "  build:\n    command: make\n    timeoutSeconds: 1.5\n", "spec.build.timeoutSeconds",
+     10, 21, "expected an integer, got a number"},
+    {HDR GIT "  autoDeploy: yes\n", "spec.autoDeploy", 8, 15,
+     "expected a boolean (true or false), got a string"},
+    {HDR GIT "  serve: {notFoundPage: ../secret.html}\n", "spec.serve.notFoundPage", 8, 25,
+     "must not contain \"..\""},
+    {HDR GIT "  serve: {notFoundPage: errors/}\n", "spec.serve.notFoundPage", 8, 25,
+     "must name a file"},
+    /* 35 */
+    {HDR GIT "  revisionHistoryLimit: 0\n", "spec.revisionHistoryLimit", 8, 25,
+     "must be between 1 and 100 (got 0)"},
+    {HDR GIT "  autoDeploy: true\n  autoDeploy: false\n", "spec.autoDeploy", 9, 3,
+     "duplicate key \"autoDeploy\" (first at line 8, column 3)"},
+    {HDR "  source: git\n", "spec.source", 6, 11, "expected a mapping, got a string"},
+    {HDR GIT "  build: [make]\n", "spec.build", 8, 10, "expected a mapping, got a sequence"},
+    {HDR GIT "  build:\n    command: {run: make}\n", "spec.build.command", 9, 14,
+     "expected a string, got a mapping"},
+    /* 40 */
+    {HDR GIT "  build:\n    command: &c make\n    image: *c\n", "", 10, 12,
+     "YAML aliases (*c) are not allowed"},
+    {HDR GIT "  build:\n    command: \"unterminated\n", "", 10, 1, "YAML syntax error"},
+    {"- apiVersion: launchpad.dev/v1\n", "", 1, 1,
+     "expected a mapping (a Site manifest), got a sequence"},
+    {HDR GIT "  build:\n    command: !!binary aGVsbG8=\n", "spec.build.command", 9, 14,
+     "unsupported YAML tag \"!!binary\""},
+    {HDR GIT "  build:\n    command: make\n    image: \"node 20\"\n", "spec.build.image", 10, 12,
+     "is not a valid image reference"},
+    /* 45 */ {HDR GIT "  replicas: 3\n", "spec.replicas", 8, 3, "unknown field \"replicas\""},
+    {HDR GIT "status: {phase: live}\nextra: 1\n", "extra", 9, 1, "unknown field \"extra\""},
+    {HDR GIT "  serve: {spa: 1}\n", "spec.serve.spa", 8, 16,
+     "expected a boolean (true or false), got an integer"},
+    {HDR GIT "  build:\n    command: make\n    env: [A, B]\n", "spec.build.env", 10, 10,
+     "expected a mapping, got a sequence"},
+    {HDR "  source:\n    git: {branch: main}\n", "spec.source.git.url", 7, 10, "is required"},
+    /* 50 */
+    {HDR "  source:\n    git: {url: \"https://a/b\", brnach: dev}\n", "spec.source.git.brnach", 7,
+     31, "did you mean \"branch\"?"},
+    {HDR GIT "  build:\n    command: make\n    outputDir: \"\"\n", "spec.build.outputDir", 10, 16,
+     "must not be empty"},
+    {HDR GIT "  build:\n    command: \"a\\0b\"\n", "spec.build.command", 9, 14,
+     "must not contain NUL bytes"},
+    {HDR GIT "  build:\n    command: make\n    env:\n      ? [x]\n      : y\n", "spec.build.env",
+     11, 9, "mapping keys must be strings, got a sequence"},
+};
+
+START_TEST(test_invalid_manifest)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	lp_error err = {0};
+	size_t k;
+	int found = 0, rc;
+	char *text;
+
+	lp_spec_diags_init(&d);
+	rc = lp_spec_parse(&list, c->yaml, strlen(c->yaml), &strict, &d, &err);
+	text = diags_text(&d);
+	ck_assert_msg(rc == LP_EINVAL, "case %d: rc %d, diags:\n%s", _i, rc, text);
+	ck_assert_uint_eq(list.count, 0);
+	ck_assert_ptr_null(list.items);
+	ck_assert_uint_ge(d.count, 1);
+	ck_assert_msg(strstr(err.message, "invalid manifest") != NULL, "%s", err.message);
+	for (k = 0; k < d.count; k++) {
+		const lp_spec_diag *it = &d.items[k];
+
+		if (!strcmp(it->path, c->path) && it->line == c->line && it->column == c->col &&
+		    strstr(it->message, c->message) != NULL)
+			found = 1;
+	}
+	ck_assert_msg(found, "case %d: want %d:%d: %s: ...%s..., got:\n%s", _i, c->line, c->col,
+	              c->path, c->message, text);
+	free(text);
+	lp_spec_diags_release(&d);
+}
+END_TEST
+
+START_TEST(test_every_error_reported)
+{
+	size_t len;
+	char *data = read_src("tests/unit/manifests/invalid/many-errors.yaml", &len), *text;
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	const char *want = "t:4:9: metadata.name: must be a DNS label: lowercase letters, digits "
+	                   "and '-', starting and ending with a letter or digit\n"
+	                   "t:8:12: spec.source.git.url: http:// URLs are only allowed with "
+	                   "--allow-insecure-sources\n"
+	                   "t:11:5: spec.build.comand: unknown field \"comand\" (did you mean "
+	                   "\"command\"?)\n"
+	                   "t:11:5: spec.build.command: is required\n"
+	                   "t:12:16: spec.build.outputDir: must not contain \"..\"\n"
+	                   "t:15:13: spec.build.env.PORT: expected a string, got an integer (quote "
+	                   "it)\n"
+	                   "t:16:21: spec.build.timeoutSeconds: must be between 1 and 7200 (got "
+	                   "90000)\n"
+	                   "t:17:15: spec.autoDeploy: expected a boolean (true or false), got a "
+	                   "string\n";
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, data, len, NULL, &d, NULL), LP_EINVAL);
+	text = diags_text(&d);
+	ck_assert_str_eq(text, want);
+	ck_assert_int_eq(d.items[0].document, 1);
+	free(text);
+	free(data);
+	lp_spec_diags_release(&d);
+}
+END_TEST
+
+/* ---- defaults and field values ---- */
+
+START_TEST(test_defaults)
+{
+	lp_site *s = parse_one(HDR GIT);
+
+	ck_assert_str_eq(s->name, "ok");
+	ck_assert_int_eq(s->source_kind, LP_SOURCE_GIT);
+	ck_assert_str_eq(s->git_url, "https://github.com/a/b");
+	ck_assert_str_eq(s->git_branch, "main");
+	ck_assert_ptr_null(s->archive_digest);
+	ck_assert_int_eq(s->has_build, 0);
+	ck_assert_ptr_null(s->build_command);
+	ck_assert_int_eq(s->auto_deploy, 0);
+	ck_assert_int_eq(s->serve_spa, 0);
+	ck_assert_ptr_null(s->serve_not_found_page);
+	ck_assert_int_eq(s->revision_history_limit, 5);
+	lp_site_free(s);
+
+	s = parse_one(HDR GIT "  build:\n    command: make\n  serve: {}\n  autoDeploy: null\n");
+	ck_assert_int_eq(s->has_build, 1);
+	ck_assert_ptr_null(s->build_image);
+	ck_assert_str_eq(s->build_command, "make");
+	ck_assert_str_eq(s->build_output_dir, "dist");
+	ck_assert_uint_eq(s->build_env_count, 0);
+	ck_assert_int_eq(s->build_timeout_seconds, 900);
+	ck_assert_int_eq(s->auto_deploy, 0);
+	lp_site_free(s);
+	lp_site_free(NULL);
+}
+END_TEST
+
+START_TEST(test_example_fields)
+{
+	size_t len;
+	char *data = read_src("examples/git-npm.yaml", &len);
+	lp_site *s;
+
+	s = parse_one(data);
+	ck_assert_str_eq(s->name, "graceful-fox");
+	ck_assert_str_eq(s->build_image, "node:20-alpine");
+	ck_assert_str_eq(s->build_command, "npm ci && npm run build");
+	ck_assert_uint_eq(s->build_env_count, 2);
+	ck_assert_str_eq(s->build_env[0].name, "NODE_ENV");
+	ck_assert_str_eq(s->build_env[0].value, "production");
+	ck_assert_str_eq(s->build_env[1].name, "VITE_API_URL");
+	ck_assert_int_eq(s->auto_deploy, 1);
+	lp_site_free(s);
+	free(data);
+
+	data = read_src("examples/archive.yaml", &len);
+	s = parse_one(data);
+	ck_assert_int_eq(s->source_kind, LP_SOURCE_ARCHIVE);
+	ck_assert_str_eq(s->archive_digest, "sha256:" Z64);
+	ck_assert_ptr_null(s->git_url);
+	ck_assert_str_eq(s->serve_not_found_page, "404.html");
+	lp_site_free(s);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_insecure_option)
+{
+	const char *http = HDR "  source:\n    git: {url: \"http://git.local/a\"}\n";
+	const char *file = HDR "  source:\n    git: {url: \"file:///srv/git/a\"}\n";
+	const char *rel = HDR "  source:\n    git: {url: \"file://srv/git/a\"}\n";
+	lp_spec_options open = {.allow_insecure_sources = 1};
+	lp_site_list list = {0};
+	lp_spec_diags d;
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, http, strlen(http), &open, &d, NULL), LP_OK);
+	lp_site_list_release(&list);
+	ck_assert_int_eq(lp_spec_parse(&list, file, strlen(file), &open, &d, NULL), LP_OK);
+	ck_assert_str_eq(list.items[0]->git_url, "file:///srv/git/a");
+	lp_site_list_release(&list);
+	ck_assert_uint_eq(d.count, 0);
+	ck_assert_int_eq(lp_spec_parse(&list, rel, strlen(rel), &open, &d, NULL), LP_EINVAL);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_ptr_nonnull(strstr(d.items[0].message, "absolute path"));
+	ck_assert_int_eq(lp_spec_parse(&list, http, strlen(http), NULL, &d, NULL), LP_EINVAL);
+	lp_spec_diags_release(&d);
+}
+END_TEST
+
+/* ---- caps ---- */
+
+static int parse_rc(const char *text, size_t len, const char *want_msg)
+{
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	int rc;
+	char *t;
+
+	lp_spec_diags_init(&d);
+	rc = lp_spec_parse(&list, text, len, NULL, &d, NULL);
+	t = diags_text(&d);
+	if (want_msg != NULL)
+		ck_assert_msg(strstr(t, want_msg) != NULL, "want %s in:\n%s", want_msg, t);
+	free(t);
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+	return rc;
+}
+
+START_TEST(test_caps)
+{
+	size_t big = LP_SPEC_MAX_INPUT + 1, i;
+	char *buf = malloc(big + 100000);
+	int n;
+
+	/* Oversized input. */
+	memset(buf, '#', big);
+	ck_assert_int_eq(parse_rc(buf, big, "input is larger than 1048576 bytes"), LP_ETOOBIG);
+	/* Nesting. */
+	n = 0;
+	for (i = 0; i < 40; i++)
+		buf[n++] = '[';
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "nesting deeper than 16 levels"), LP_EINVAL);
+	/* Long command. */
+	n = sprintf(buf, HDR GIT "  build:\n    command: \"");
+	memset(buf + n, 'x', LP_SITE_COMMAND_MAX + 1);
+	n += LP_SITE_COMMAND_MAX + 1;
+	n += sprintf(buf + n, "\"\n");
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "must be at most 8192 bytes (got 8193)"),
+	                 LP_EINVAL);
+	/* Long URL. */
+	n = sprintf(buf, HDR "  source:\n    git: {url: \"https://a/");
+	memset(buf + n, 'x', LP_SITE_URL_MAX);
+	n += LP_SITE_URL_MAX;
+	n += sprintf(buf + n, "\"}\n");
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "spec.source.git.url: must be at most 2048"),
+	                 LP_EINVAL);
+	/* Long env value, and too many variables. */
+	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n      A: \"");
+	memset(buf + n, 'v', LP_SITE_ENV_VALUE_MAX + 1);
+	n += LP_SITE_ENV_VALUE_MAX + 1;
+	n += sprintf(buf + n, "\"\n");
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "spec.build.env.A: must be at most 4096 bytes"),
+	                 LP_EINVAL);
+	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n");
+	for (i = 0; i <= LP_SITE_ENV_MAX; i++)
+		n += sprintf(buf + n, "      V%zu: x\n", i);
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "at most 100 variables are allowed (got 101)"),
+	                 LP_EINVAL);
+	/* Exactly 100 is fine. */
+	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n");
+	for (i = 0; i < LP_SITE_ENV_MAX; i++)
+		n += sprintf(buf + n, "      V%zu: x\n", i);
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, NULL), LP_OK);
+	/* Too many documents. */
+	n = 0;
+	for (i = 0; i <= LP_SPEC_MAX_DOCUMENTS; i++)
+		n += sprintf(buf + n, "---\nx: 1\n");
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "t:201:1: more than 100 documents"), LP_EINVAL);
+	/* Too many nodes. */
+	n = sprintf(buf, "[");
+	for (i = 0; i < LP_SPEC_MAX_NODES; i++)
+		n += sprintf(buf + n, "1,");
+	n += sprintf(buf + n, "1]");
+	ck_assert_int_eq(parse_rc(buf, (size_t)n, "more than 20000 nodes"), LP_EINVAL);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_bad_utf8_and_empty)
+{
+	const char *bad = HDR GIT "  build:\n    command: \"caf\xC3\"\n";
+
+	ck_assert_int_eq(parse_rc(bad, strlen(bad), "t:9:"), LP_EINVAL);
+	ck_assert_int_eq(parse_rc("", 0, "t:1:1: no Site document found"), LP_EINVAL);
+	ck_assert_int_eq(parse_rc("# only a comment\n---\n", 21, "no Site document found"),
+	                 LP_EINVAL);
+	/* JSON strings are not checked by libyaml: the validator catches bad UTF-8 there. */
+	bad =
+	    "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":\"ok\"},"
+	    "\"spec\":{\"source\":{\"git\":{\"url\":\"https://a/\xFF\"}}}}";
+	ck_assert_int_eq(parse_rc(bad, strlen(bad), "spec.source.git.url: is not valid UTF-8"),
+	                 LP_EINVAL);
+}
+END_TEST
+
+/* ---- multiple documents ---- */
+
+START_TEST(test_multi_document)
+{
+	size_t len;
+	char *data = read_src("examples/multi.yaml", &len), *text;
+	lp_site_list list = {0};
+	lp_spec_diags d;
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, data, len, NULL, &d, NULL), LP_OK);
+	ck_assert_uint_eq(list.count, 3);
+	ck_assert_str_eq(list.items[0]->name, "handbook");
+	ck_assert_str_eq(list.items[0]->git_branch, "release/2024");
+	ck_assert_str_eq(list.items[1]->name, "landing");
+	ck_assert_int_eq(list.items[1]->has_build, 0);
+	ck_assert_str_eq(list.items[2]->name, "blog");
+	ck_assert_str_eq(list.items[2]->build_command, "npm ci\nnpm run build\n");
+	lp_site_list_release(&list);
+	free(data);
+
+	data = read_src("tests/unit/manifests/invalid/multi.yaml", &len);
+	ck_assert_int_eq(lp_spec_parse(&list, data, len, NULL, &d, NULL), LP_EINVAL);
+	ck_assert_uint_eq(list.count, 0);
+	text = diags_text(&d);
+	ck_assert_str_eq(text, "t:13:30: spec.source.archive.digest: must be \"sha256:\" followed "
+	                       "by 64 lowercase hex digits\n"
+	                       "t:18:9: metadata.name: duplicate site name \"alpha\" (also in "
+	                       "document 1, line 4)\n");
+	ck_assert_int_eq(d.items[0].document, 2);
+	ck_assert_int_eq(d.items[1].document, 3);
+	free(text);
+	free(data);
+	lp_spec_diags_release(&d);
+
+	/* Empty documents are skipped; a broken later document keeps earlier positions. */
+	text = "---\n---\n" HDR GIT "---\n" HDR GIT;
+	ck_assert_int_eq(parse_rc(text, strlen(text), "t:14:9: metadata.name: duplicate site name"),
+	                 LP_EINVAL);
+	text = HDR GIT "---\n" HDR "  source: [\n";
+	ck_assert_int_eq(parse_rc(text, strlen(text), "t:15:1: YAML syntax error"), LP_EINVAL);
+}
+END_TEST
+
+/* ---- JSON ---- */
+
+static const char *json_doc =
+    "{\"apiVersion\":\"launchpad.dev/"
+    "v1\",\"kind\":\"Site\",\"metadata\":{\"name\":\"graceful-fox\"},"
+    "\"spec\":{\"source\":{\"git\":{\"url\":\"https://github.com/vitejs/vite-plugin-react\","
+    "\"branch\":\"main\"}},\"build\":{\"image\":\"node:20-alpine\",\"command\":\"npm ci && npm run "
+    "build\",\"outputDir\":\"dist\",\"env\":{\"VITE_API_URL\":\"https://api.example.com\","
+    "\"NODE_ENV\":\"production\"},\"timeoutSeconds\":900},\"autoDeploy\":true,"
+    "\"revisionHistoryLimit\":5}}";
+
+START_TEST(test_json_same_as_yaml)
+{
+	size_t len;
+	char *yaml = read_src("examples/git-npm.yaml", &len);
+	lp_site *from_yaml = parse_one(yaml), *from_json = parse_one(json_doc), *from_tree = NULL;
+	cJSON *tree = cJSON_Parse(json_doc);
+	lp_spec_diags d;
+
+	ck_assert(lp_site_equal(from_yaml, from_json));
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_from_cjson(&from_tree, tree, NULL, &d, NULL), LP_OK);
+	ck_assert(lp_site_equal(from_yaml, from_tree));
+	lp_site_free(from_tree);
+	/* A tree has no positions: diagnostics say 0, and format them as 1:1. */
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(tree, "spec"), "autoDeploy",
+	                          cJSON_CreateString("yes"));
+	ck_assert_int_eq(lp_spec_from_cjson(&from_tree, tree, NULL, &d, NULL), LP_EINVAL);
+	ck_assert_ptr_null(from_tree);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_str_eq(d.items[0].path, "spec.autoDeploy");
+	ck_assert_int_eq(d.items[0].line, 0);
+	cJSON_Delete(tree);
+	lp_spec_diags_release(&d);
+	lp_site_free(from_yaml);
+	lp_site_free(from_json);
+	free(yaml);
+}
+END_TEST
+
+START_TEST(test_json_errors)
+{
+	size_t len;
+	char *data = read_src("tests/unit/manifests/invalid/semantic.json", &len), *text;
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	const char *j;
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, data, len, NULL, &d, NULL), LP_EINVAL);
+	text = diags_text(&d);
+	ck_assert_str_eq(text, "t:7:52: spec.build.timeoutSeconds: expected an integer, got a "
+	                       "string\nt:8:28: spec.serve.notfoundPage: unknown field "
+	                       "\"notfoundPage\" (did you mean \"notFoundPage\"?)\n");
+	free(text);
+	free(data);
+	lp_spec_diags_release(&d);
+
+	j = "{\n  \"apiVersion\": \"launchpad.dev/v1\",\n  \"kind\": \"Site\" \"x\"\n}";
+	ck_assert_int_eq(parse_rc(j, strlen(j), "t:3:18: JSON syntax error near '\"x\"'"),
+	                 LP_EINVAL);
+	j = "{\"apiVersion\": ";
+	ck_assert_int_eq(parse_rc(j, strlen(j), "JSON syntax error: unexpected end of input"),
+	                 LP_EINVAL);
+	j = "{\"a\": 1} trailing";
+	ck_assert_int_eq(parse_rc(j, strlen(j), "t:1:10: JSON syntax error"), LP_EINVAL);
+	j = "  {\"kind\": \"Site\", \"kind\": \"Site\"}";
+	ck_assert_int_eq(parse_rc(j, strlen(j), "t:1:20: kind: duplicate key \"kind\""), LP_EINVAL);
+}
+END_TEST
+
+/* ---- canonical forms ---- */
+
+static void check_round_trip(const char *text)
+{
+	lp_site *a = parse_one(text), *b, *c;
+	char *ja = NULL, *jb = NULL, *ya = NULL, *yc = NULL, *jc = NULL;
+
+	ck_assert_int_eq(lp_site_to_json(&ja, a, NULL), LP_OK);
+	b = parse_one(ja);
+	ck_assert_int_eq(lp_site_to_json(&jb, b, NULL), LP_OK);
+	ck_assert_str_eq(ja, jb);
+	ck_assert(lp_site_equal(a, b));
+
+	ck_assert_int_eq(lp_site_to_yaml(&ya, a, NULL), LP_OK);
+	c = parse_one(ya);
+	ck_assert_int_eq(lp_site_to_yaml(&yc, c, NULL), LP_OK);
+	ck_assert_str_eq(ya, yc);
+	ck_assert_int_eq(lp_site_to_json(&jc, c, NULL), LP_OK);
+	ck_assert_str_eq(ja, jc);
+	free(ja);
+	free(jb);
+	free(jc);
+	free(ya);
+	free(yc);
+	lp_site_free(a);
+	lp_site_free(b);
+	lp_site_free(c);
+}
+
+START_TEST(test_round_trip)
+{
+	static const char *const files[] = {"examples/git-npm.yaml", "examples/archive.yaml",
+	                                    "examples/spa.yaml",
+	                                    "tests/unit/manifests/valid/tricky.yaml"};
+	size_t i, len;
+	char *data;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		data = read_src(files[i], &len);
+		check_round_trip(data);
+		free(data);
+	}
+	check_round_trip(HDR GIT);
+	check_round_trip(json_doc);
+}
+END_TEST
+
+START_TEST(test_tricky_strings_survive)
+{
+	size_t len;
+	char *data = read_src("tests/unit/manifests/valid/tricky.yaml", &len), *yaml = NULL;
+	lp_site *a = parse_one(data), *b;
+	size_t i;
+
+	ck_assert_str_eq(a->name, "123");
+	ck_assert_str_eq(a->git_branch, "1.0");
+	ck_assert_int_eq(a->revision_history_limit, 10);
+	ck_assert_uint_eq(a->build_env_count, 16);
+	for (i = 1; i < a->build_env_count; i++)
+		ck_assert_int_lt(strcmp(a->build_env[i - 1].name, a->build_env[i].name), 0);
+	ck_assert_int_eq(lp_site_to_yaml(&yaml, a, NULL), LP_OK);
+	/* Values another YAML reader could take for booleans, nulls or numbers are quoted. */
+	ck_assert_ptr_nonnull(strstr(yaml, "name: \"123\"\n"));
+	ck_assert_ptr_nonnull(strstr(yaml, "\"YES\": \"yes\"\n"));
+	ck_assert_ptr_nonnull(strstr(yaml, "NUL_WORD: \"null\"\n"));
+	ck_assert_ptr_nonnull(strstr(yaml, "TILDE: \"~\"\n"));
+	ck_assert_ptr_nonnull(strstr(yaml, "revisionHistoryLimit: 10\n"));
+	b = parse_one(yaml);
+	ck_assert(lp_site_equal(a, b));
+	free(yaml);
+	free(data);
+	lp_site_free(a);
+	lp_site_free(b);
+}
+END_TEST
+
+START_TEST(test_canonical_json_exact)
+{
+	lp_site *s = parse_one(HDR "  serve: {notFoundPage: 404.html, spa: true}\n"
+	                           "  build:\n    env: {B: \"2\", A: \"1\"}\n    command: make\n"
+	                           "  source:\n    archive: {digest: \"sha256:" Z64 "\"}\n");
+	char *json = NULL, *yaml = NULL;
+
+	ck_assert_int_eq(lp_site_to_json(&json, s, NULL), LP_OK);
+	ck_assert_str_eq(json,
+	                 "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{"
+	                 "\"name\":\"ok\"},\"spec\":{\"source\":{\"archive\":{\"digest\":"
+	                 "\"sha256:" Z64 "\"}},\"build\":{\"command\":\"make\",\"outputDir\":"
+	                 "\"dist\",\"env\":{\"A\":\"1\",\"B\":\"2\"},\"timeoutSeconds\":900},"
+	                 "\"autoDeploy\":false,\"serve\":{\"spa\":true,\"notFoundPage\":\"404."
+	                 "html\"},\"revisionHistoryLimit\":5}}");
+	ck_assert_int_eq(lp_site_to_yaml(&yaml, s, NULL), LP_OK);
+	ck_assert_str_eq(yaml, "apiVersion: launchpad.dev/v1\n"
+	                       "kind: Site\n"
+	                       "metadata:\n"
+	                       "  name: ok\n"
+	                       "spec:\n"
+	                       "  source:\n"
+	                       "    archive:\n"
+	                       "      digest: sha256:" Z64 "\n"
+	                       "  build:\n"
+	                       "    command: make\n"
+	                       "    outputDir: dist\n"
+	                       "    env:\n"
+	                       "      A: \"1\"\n"
+	                       "      B: \"2\"\n"
+	                       "    timeoutSeconds: 900\n"
+	                       "  autoDeploy: false\n"
+	                       "  serve:\n"
+	                       "    spa: true\n"
+	                       "    notFoundPage: \"404.html\"\n"
+	                       "  revisionHistoryLimit: 5\n");
+	free(json);
+	free(yaml);
+	lp_site_free(s);
+}
+END_TEST
+
+START_TEST(test_list_yaml_round_trip)
+{
+	size_t len, i;
+	char *data = read_src("examples/multi.yaml", &len), *yaml = NULL;
+	lp_site_list a = {0}, b = {0};
+
+	ck_assert_int_eq(lp_spec_parse(&a, data, len, NULL, NULL, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_list_to_yaml(&yaml, &a, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(yaml, "\n---\n"));
+	ck_assert_int_eq(lp_spec_parse(&b, yaml, strlen(yaml), NULL, NULL, NULL), LP_OK);
+	ck_assert_uint_eq(b.count, 3);
+	for (i = 0; i < 3; i++)
+		ck_assert(lp_site_equal(a.items[i], b.items[i]));
+	lp_site_list_release(&a);
+	lp_site_list_release(&b);
+	free(yaml);
+	free(data);
+}
+END_TEST
+
+/* ---- the spec hash ---- */
+
+static void hash_of(char out[LP_SHA256_HEX_LEN], const lp_site *s)
+{
+	ck_assert_int_eq(lp_site_spec_hash(out, s, NULL), LP_OK);
+	ck_assert_uint_eq(strlen(out), 64);
+}
+
+static void set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? strdup(value) : NULL;
+}
+
+START_TEST(test_spec_hash)
+{
+	size_t len;
+	char *data = read_src("examples/git-npm.yaml", &len), *spa = NULL;
+	char base[LP_SHA256_HEX_LEN], h[LP_SHA256_HEX_LEN], seen[20][LP_SHA256_HEX_LEN];
+	lp_site *orig = parse_one(data), *s = NULL, *reordered;
+	int m, k;
+
+	hash_of(base, orig);
+	/* The name is metadata: renaming keeps the hash. */
+	ck_assert_int_eq(lp_site_dup(&s, orig, NULL), LP_OK);
+	set(&s->name, "another-name");
+	hash_of(h, s);
+	ck_assert_str_eq(h, base);
+	lp_site_free(s);
+	/* Env order in the file does not matter (a mapping has none). */
+	reordered = parse_one(HDR "  source:\n    git:\n      url: "
+	                          "https://github.com/vitejs/vite-plugin-react\n  build:\n"
+	                          "    env: {VITE_API_URL: \"https://api.example.com\", NODE_ENV: "
+	                          "production}\n    command: npm ci && npm run build\n"
+	                          "    image: node:20-alpine\n  autoDeploy: true\n");
+	hash_of(h, reordered);
+	ck_assert_str_eq(h, base);
+	lp_site_free(reordered);
+	/* Every spec field changes it, each to a different value. */
+	for (m = 0; m < 16; m++) {
+		ck_assert_int_eq(lp_site_dup(&s, orig, NULL), LP_OK);
+		switch (m) {
+		case 0:
+			set(&s->git_url, "https://github.com/vitejs/other");
+			break;
+		case 1:
+			set(&s->git_branch, "dev");
+			break;
+		case 2:
+			s->source_kind = LP_SOURCE_ARCHIVE;
+			set(&s->archive_digest, "sha256:" Z64);
+			break;
+		case 3:
+			set(&s->build_image, NULL);
+			break;
+		case 4:
+			set(&s->build_command, "npm run build");
+			break;
+		case 5:
+			set(&s->build_output_dir, "build");
+			break;
+		case 6:
+			set(&s->build_env[0].value, "development");
+			break;
+		case 7:
+			set(&s->build_env[1].name, "VITE_API");
+			break;
+		case 8:
+			s->build_env_count = 1;
+			break;
+		case 9:
+			s->build_timeout_seconds = 901;
+			break;
+		case 10:
+			s->auto_deploy = 0;
+			break;
+		case 11:
+			s->serve_spa = 1;
+			break;
+		case 12:
+			set(&s->serve_not_found_page, "404.html");
+			break;
+		case 13:
+			s->revision_history_limit = 6;
+			break;
+		case 14:
+			s->has_build = 0;
+			break;
+		default:
+			set(&s->git_url, "https://github.com/vitejs/vite-plugin-react/");
+			break;
+		}
+		hash_of(seen[m], s);
+		ck_assert_str_ne(seen[m], base);
+		for (k = 0; k < m; k++)
+			ck_assert_msg(strcmp(seen[k], seen[m]) != 0, "mutations %d and %d collide",
+			              k, m);
+		/* build_env_count = 1 hides the second variable: put it back so free() sees it. */
+		if (m == 8)
+			s->build_env_count = 2;
+		lp_site_free(s);
+	}
+	/* The hash is the SHA-256 of the canonical spec object. */
+	ck_assert_int_eq(lp_site_to_json(&spa, orig, NULL), LP_OK);
+	{
+		const char *spec = strstr(spa, "\"spec\":") + 7;
+		size_t n = strlen(spec) - 1;
+
+		lp_sha256_hex(h, spec, n);
+		ck_assert_str_eq(h, base);
+	}
+	free(spa);
+	free(data);
+	lp_site_free(orig);
+}
+END_TEST
+
+/* ---- single rules and struct validation ---- */
+
+START_TEST(test_rules)
+{
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_spec_check_name("graceful-fox", &err), LP_OK);
+	ck_assert_int_eq(lp_spec_check_name("a", &err), LP_OK);
+	ck_assert_int_eq(lp_spec_check_name("0-9", &err), LP_OK);
+	ck_assert_int_eq(lp_spec_check_name("www", &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "reserved"));
+	ck_assert_int_eq(lp_spec_check_name("end-", &err), LP_EINVAL);
+	ck_assert_int_eq(lp_spec_check_name("", &err), LP_EINVAL);
+	ck_assert_int_eq(lp_spec_check_name("a.b", &err), LP_EINVAL);
+	ck_assert_int_eq(lp_spec_check_name(NULL, &err), LP_EINVAL);
+	ck_assert(lp_spec_name_reserved("localhost"));
+	ck_assert(!lp_spec_name_reserved("my-site"));
+	ck_assert_int_eq(lp_spec_check_digest("sha256:" Z64, &err), LP_OK);
+	ck_assert_int_eq(lp_spec_check_digest("sha256:" Z64 "0", &err), LP_EINVAL);
+	ck_assert_int_eq(lp_spec_check_digest("SHA256:" Z64, &err), LP_EINVAL);
+}
+END_TEST
+
+START_TEST(test_site_validate_struct)
+{
+	lp_site *s = parse_one(HDR GIT), *copy = NULL;
+	lp_spec_diags d;
+	lp_error err = {0};
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_site_validate(s, NULL, &d, &err), LP_OK);
+	ck_assert_uint_eq(d.count, 0);
+	ck_assert_int_eq(lp_site_dup(&copy, s, NULL), LP_OK);
+	set(&copy->name, "Bad Name");
+	copy->revision_history_limit = 0;
+	ck_assert_int_eq(lp_site_validate(copy, NULL, &d, &err), LP_EINVAL);
+	ck_assert_uint_eq(d.count, 2);
+	ck_assert_str_eq(d.items[0].path, "metadata.name");
+	ck_assert_str_eq(d.items[1].path, "spec.revisionHistoryLimit");
+	ck_assert_ptr_nonnull(strstr(err.message, "2 errors; first: metadata.name: must be"));
+	lp_site_free(copy);
+	lp_site_free(s);
+	lp_spec_diags_release(&d);
+}
+END_TEST
+
+START_TEST(test_diags_render)
+{
+	lp_spec_diags d;
+	cJSON *arr = NULL;
+	char *text = NULL, *json;
+	int i;
+
+	lp_spec_diags_init(&d);
+	lp_spec_diags_add(&d, "spec.x", 3, 4, "bad %s", "thing");
+	lp_spec_diags_add(&d, "", 0, 0, "whole input");
+	ck_assert_int_eq(lp_spec_diags_format(&text, &d, "f.yaml", NULL), LP_OK);
+	ck_assert_str_eq(text, "f.yaml:3:4: spec.x: bad thing\nf.yaml:1:1: whole input\n");
+	free(text);
+	ck_assert_int_eq(lp_spec_diags_to_cjson(&arr, &d, NULL), LP_OK);
+	json = cJSON_PrintUnformatted(arr);
+	ck_assert_str_eq(json,
+	                 "[{\"path\":\"spec.x\",\"line\":3,\"column\":4,\"message\":\"bad "
+	                 "thing\"},{\"path\":\"\",\"line\":0,\"column\":0,\"message\":\"whole "
+	                 "input\"}]");
+	free(json);
+	cJSON_Delete(arr);
+	for (i = 0; i < 200; i++)
+		lp_spec_diags_add(&d, "p", 1, 1, "m");
+	ck_assert_uint_eq(d.count, LP_SPEC_MAX_DIAGS);
+	ck_assert_uint_eq(d.dropped, 102);
+	ck_assert_int_eq(lp_spec_diags_format(&text, &d, "f", NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(text, "f: 102 more errors not shown\n"));
+	free(text);
+	lp_spec_diags_release(&d);
+	lp_spec_diags_release(NULL);
+}
+END_TEST
+
+static Suite *spec_suite(void)
+{
+	Suite *s = suite_create("spec");
+	TCase *tc = tcase_create("spec");
+
+	tcase_add_loop_test(tc, test_invalid_manifest, 0,
+	                    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_test(tc, test_every_error_reported);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_example_fields);
+	tcase_add_test(tc, test_insecure_option);
+	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_bad_utf8_and_empty);
+	tcase_add_test(tc, test_multi_document);
+	tcase_add_test(tc, test_json_same_as_yaml);
+	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_tricky_strings_survive);
+	tcase_add_test(tc, test_canonical_json_exact);
+	tcase_add_test(tc, test_list_yaml_round_trip);
+	tcase_add_test(tc, test_spec_hash);
+	tcase_add_test(tc, test_rules);
+	tcase_add_test(tc, test_site_validate_struct);
+	tcase_add_test(tc, test_diags_render);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return lp_test_run(spec_suite());
+}
