@@ -423,9 +423,8 @@ static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 	if (!is_null(val[0]))
 		site->build_image =
 		    want_checked(v, "spec.build.image", val[0], LP_SITE_IMAGE_MAX, rule_image, 0);
-	if (is_null(val[1]))
-		missing(v, "spec.build", build, "command", val[1]);
-	else
+	/* No command: nothing runs, outputDir of the source is published (a pre-built upload). */
+	if (!is_null(val[1]))
 		site->build_command = want_checked(v, "spec.build.command", val[1],
 		                                   LP_SITE_COMMAND_MAX, rule_nonempty, 0);
 	if (is_null(val[2]))
