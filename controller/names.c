@@ -1,0 +1,58 @@
+/* names.c: instance-prefixed names of the controller's networks and containers. */
+#include "controller/names.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int lp_names_instance(char *out, size_t outlen, const char *instance, const char *base,
+                      lp_error *err)
+{
+	int n;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (base == NULL || *base == '\0' || instance == NULL || *instance == '\0')
+		return lp_error_set(err, LP_EINVAL, "empty instance or object name");
+	if (!strcmp(instance, LP_NAMES_DEFAULT_INSTANCE))
+		n = snprintf(out, outlen, "%s", base);
+	else
+		n = snprintf(out, outlen, "%s-%s", instance, base);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "name for %s in instance %s is too long", base,
+		                    instance);
+	}
+	return LP_OK;
+}
+
+int lp_names_sites_network(char *out, size_t outlen, const char *instance, lp_error *err)
+{
+	return lp_names_instance(out, outlen, instance, LP_NAMES_SITES_NETWORK, err);
+}
+
+int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_error *err)
+{
+	return lp_names_instance(out, outlen, instance, LP_NAMES_BUILD_NETWORK, err);
+}
+
+int lp_names_serve_container(char *out, size_t outlen, const char *instance, const char *site,
+                             lp_error *err)
+{
+	char base[256];
+
+	if ((size_t)snprintf(base, sizeof(base), "deploy-%s", site ? site : "") >= sizeof(base))
+		return lp_error_set(err, LP_ETOOBIG, "site name too long");
+	return lp_names_instance(out, outlen, instance, base, err);
+}
+
+int lp_names_build_container(char *out, size_t outlen, const char *instance, const char *site,
+                             long revision, lp_error *err)
+{
+	char base[256];
+
+	if ((size_t)snprintf(base, sizeof(base), "build-%s-%ld", site ? site : "", revision) >=
+	    sizeof(base))
+		return lp_error_set(err, LP_ETOOBIG, "site name too long");
+	return lp_names_instance(out, outlen, instance, base, err);
+}

@@ -1,0 +1,117 @@
+/* docker_internal.h: what the docker*.c files share: the request engine, errors, the demuxer. */
+#ifndef LAUNCHPAD_DOCKER_INTERNAL_H
+#define LAUNCHPAD_DOCKER_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/docker.h"
+
+/* Error bodies are small; anything bigger is truncated when it is only an error message. */
+#define DK_ERR_BODY_MAX ((size_t)64 << 10)
+/* Longest line of a JSON stream (events, pull progress). */
+#define DK_LINE_MAX ((size_t)1 << 20)
+#define DK_NAME_MAX 256
+
+struct lp_docker {
+	char socket_path[108];
+	long timeout_ms;
+	long connect_timeout_ms;
+	size_t max_body;
+	/* Negotiated version as major * 1000 + minor; 0 until negotiated. */
+	atomic_int api;
+	/* Serialises negotiation so concurrent first calls ask /version once. */
+	pthread_mutex_t negotiate_lock;
+	atomic_uint_fast64_t reads;
+	atomic_uint_fast64_t writes;
+};
+
+/* Receives a 2xx body as it arrives; non-zero aborts the transfer (LP_ECANCELED). */
+typedef int (*dk_sink_fn)(void *ctx, const char *data, size_t len);
+/* Called once when the response headers of a 2xx answer are complete. */
+typedef void (*dk_start_fn)(void *ctx);
+
+typedef struct dk_req {
+	const char *method; /* GET, POST, DELETE */
+	const char *path;   /* "/containers/x/json?...", without the version prefix */
+	int unversioned;    /* /version and /_ping */
+	const char *body;   /* JSON; NULL: none (POST then sends an empty body) */
+	int is_write;
+	long timeout_ms; /* 0: none (streaming) */
+	const lp_docker_cancel *cancel;
+	dk_sink_fn sink; /* NULL: buffer the body in resp->body (capped at max_body) */
+	void *sink_ctx;
+	dk_start_fn on_start;
+	void *start_ctx;
+} dk_req;
+
+typedef struct dk_resp {
+	long status;
+	lp_buf body; /* the body (no sink) or the error body (any non-2xx) */
+} dk_resp;
+
+void dk_resp_init(dk_resp *r);
+void dk_resp_release(dk_resp *r);
+
+/*
+ * Perform a request at the negotiated version (negotiating first), renegotiating and retrying
+ * once when refused for its version. Returns LP_OK when an HTTP status was received (whatever it
+ * is), else the transport error (LP_EUNAVAILABLE, LP_ETIMEOUT, LP_ECANCELED, LP_ETOOBIG) in err.
+ */
+int dk_call(lp_docker *d, const dk_req *r, dk_resp *resp, lp_error *err);
+
+/* Map a non-2xx answer to a code with the daemon's message; what names the operation. */
+int dk_status_error(const dk_resp *resp, lp_error *err, const char *what);
+
+/* The daemon's message from an error body ({"message":...} or plain text), into out. */
+void dk_error_message(char *out, size_t outlen, const dk_resp *resp);
+
+/* LP_OK when s is a safe container/network name or id for a URL path segment. */
+int dk_check_name(const char *s, const char *what, lp_error *err);
+
+/* Parse "1.41" into 1041; -1 when malformed. */
+int dk_parse_version(const char *s);
+
+/* Copy a JSON string member into a fresh heap string ("" when absent); NULL on ENOMEM. */
+char *dk_json_strdup(const cJSON *obj, const char *key);
+/* Fill kv from a JSON object of strings; LP_OK or LP_ENOMEM. */
+int dk_json_kv(lp_docker_kv **out, size_t *n, const cJSON *obj);
+void dk_kv_free(lp_docker_kv *kv, size_t n);
+
+/* Splits a stream into lines and hands each to fn (NUL-terminated, without the newline). */
+typedef struct dk_lines {
+	lp_buf line;
+	int (*fn)(void *ctx, char *line);
+	void *ctx;
+	int failed; /* a line was too long */
+} dk_lines;
+
+void dk_lines_init(dk_lines *l, int (*fn)(void *ctx, char *line), void *ctx);
+int dk_lines_feed(void *l, const char *data, size_t len);
+int dk_lines_finish(dk_lines *l);
+void dk_lines_release(dk_lines *l);
+
+/*
+ * The demultiplexer for the 8-byte framed log stream: {type, 0, 0, 0, size (big-endian u32)}
+ * then size bytes. Frames may be split anywhere across feeds; payload is passed on as it
+ * arrives, never buffered.
+ */
+typedef struct dk_demux {
+	unsigned char hdr[8];
+	size_t hdr_len;
+	uint32_t remaining; /* payload bytes left in the current frame */
+	int stream;
+	int bad; /* not a framed stream */
+	lp_docker_output_fn fn;
+	void *ctx;
+} dk_demux;
+
+void dk_demux_init(dk_demux *m, lp_docker_output_fn fn, void *ctx);
+/* LP_OK; LP_ECANCELED when fn asked to stop; LP_EREMOTE when the stream is not framed. */
+int dk_demux_feed(dk_demux *m, const char *data, size_t len);
+/* LP_OK at a frame boundary, LP_EREMOTE when the stream ended inside a frame. */
+int dk_demux_finish(const dk_demux *m);
+
+#endif

@@ -1,0 +1,358 @@
+/* docker_objects.c: networks (inspect, ensure, connect, remove) and images (inspect, pull). */
+#include "core/docker_internal.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- networks ---- */
+
+int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *name, lp_error *err)
+{
+	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
+	char path[DK_NAME_MAX + 32];
+	const cJSON *v;
+	cJSON *j = NULL;
+	dk_resp resp;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = dk_check_name(name, "network name", err);
+	if (rc != LP_OK)
+		return rc;
+	dk_resp_init(&resp);
+	snprintf(path, sizeof(path), "/networks/%s", name);
+	r.path = path;
+	rc = dk_call(d, &r, &resp, err);
+	if (rc != LP_OK)
+		goto done;
+	if (resp.status != 200) {
+		rc = dk_status_error(&resp, err, "network inspect");
+		goto done;
+	}
+	j = cJSON_ParseWithLength(lp_buf_cstr(&resp.body), resp.body.len);
+	v = cJSON_GetObjectItemCaseSensitive(j, "Name");
+	/* The engine also matches an id prefix: only an exact name counts. */
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, name) != 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "network inspect: no network named %s", name);
+		goto done;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(j, "Id");
+	snprintf(out->id, sizeof(out->id), "%s", cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "Driver");
+	snprintf(out->driver, sizeof(out->driver), "%s", cJSON_IsString(v) ? v->valuestring : "");
+	out->internal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Internal"));
+done:
+	cJSON_Delete(j);
+	dk_resp_release(&resp);
+	return rc;
+}
+
+static int network_create(lp_docker *d, const char *name, int internal, const lp_docker_kv *labels,
+                          size_t nlabels, lp_error *err)
+{
+	dk_req r = {.method = "POST",
+	            .path = "/networks/create",
+	            .is_write = 1,
+	            .timeout_ms = d->timeout_ms};
+	cJSON *root = cJSON_CreateObject(), *lab;
+	char *body = NULL;
+	dk_resp resp;
+	size_t i;
+	int rc = LP_OK;
+
+	dk_resp_init(&resp);
+	if (root == NULL || !cJSON_AddStringToObject(root, "Name", name) ||
+	    !cJSON_AddStringToObject(root, "Driver", "bridge") ||
+	    !cJSON_AddBoolToObject(root, "Internal", internal != 0) ||
+	    !cJSON_AddTrueToObject(root, "CheckDuplicate") ||
+	    !(lab = cJSON_AddObjectToObject(root, "Labels")))
+		rc = LP_ENOMEM;
+	for (i = 0; rc == LP_OK && i < nlabels; i++)
+		if (!labels[i].key || !labels[i].value ||
+		    !cJSON_AddStringToObject(lab, labels[i].key, labels[i].value))
+			rc = LP_EINVAL;
+	if (rc == LP_OK && (body = cJSON_PrintUnformatted(root)) == NULL)
+		rc = LP_ENOMEM;
+	if (rc != LP_OK) {
+		lp_error_set(err, rc, "network create %s: bad labels or out of memory", name);
+		goto done;
+	}
+	r.body = body;
+	rc = dk_call(d, &r, &resp, err);
+	if (rc == LP_OK && resp.status == 409) {
+		char msg[512];
+
+		dk_error_message(msg, sizeof(msg), &resp);
+		rc = lp_error_set(err, LP_EEXISTS, "network create %s: %s", name, msg);
+	} else if (rc == LP_OK && resp.status != 201) {
+		rc = dk_status_error(&resp, err, "network create");
+	}
+done:
+	free(body);
+	cJSON_Delete(root);
+	dk_resp_release(&resp);
+	return rc;
+}
+
+int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int internal,
+                             const lp_docker_kv *labels, size_t nlabels, lp_error *err)
+{
+	lp_docker_network net;
+	int rc, attempt;
+
+	if (out)
+		*out = 0;
+	/* Two tries: a concurrent creator may win the race between our inspect and create. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = lp_docker_network_inspect(&net, d, name, err);
+		if (rc == LP_OK) {
+			if (!net.internal != !internal)
+				return lp_error_set(err, LP_ECONFLICT,
+				                    "network %s exists with internal=%s, wanted %s",
+				                    name, net.internal ? "true" : "false",
+				                    internal ? "true" : "false");
+			return LP_OK;
+		}
+		if (rc != LP_ENOTFOUND)
+			return rc;
+		rc = network_create(d, name, internal, labels, nlabels, err);
+		if (rc == LP_OK) {
+			if (out)
+				*out = 1;
+			return LP_OK;
+		}
+		if (rc != LP_EEXISTS)
+			return rc;
+	}
+	return rc;
+}
+
+int lp_docker_network_connect(lp_docker *d, const char *network, const char *container,
+                              lp_error *err)
+{
+	dk_req r = {.method = "POST", .is_write = 1, .timeout_ms = d->timeout_ms};
+	char path[DK_NAME_MAX + 32], msg[512];
+	cJSON *root = NULL;
+	char *body = NULL;
+	dk_resp resp;
+	int rc;
+
+	rc = dk_check_name(network, "network name", err);
+	if (rc == LP_OK)
+		rc = dk_check_name(container, "container id", err);
+	if (rc != LP_OK)
+		return rc;
+	dk_resp_init(&resp);
+	root = cJSON_CreateObject();
+	if (root == NULL || !cJSON_AddStringToObject(root, "Container", container) ||
+	    (body = cJSON_PrintUnformatted(root)) == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(path, sizeof(path), "/networks/%s/connect", network);
+	r.path = path;
+	r.body = body;
+	rc = dk_call(d, &r, &resp, err);
+	if (rc != LP_OK || resp.status == 200)
+		goto done;
+	dk_error_message(msg, sizeof(msg), &resp);
+	/* 20.10 answers 403 "endpoint with name X already exists in network Y". */
+	if (resp.status == 403 && strstr(msg, "already exists") != NULL)
+		goto done;
+	rc = dk_status_error(&resp, err, "network connect");
+done:
+	free(body);
+	cJSON_Delete(root);
+	dk_resp_release(&resp);
+	return rc;
+}
+
+int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err)
+{
+	dk_req r = {.method = "DELETE", .is_write = 1, .timeout_ms = d->timeout_ms};
+	char path[DK_NAME_MAX + 32];
+	dk_resp resp;
+	int rc;
+
+	rc = dk_check_name(name, "network name", err);
+	if (rc != LP_OK)
+		return rc;
+	dk_resp_init(&resp);
+	snprintf(path, sizeof(path), "/networks/%s", name);
+	r.path = path;
+	rc = dk_call(d, &r, &resp, err);
+	if (rc == LP_OK && resp.status != 204 && resp.status != 200 && resp.status != 404)
+		rc = dk_status_error(&resp, err, "network remove");
+	dk_resp_release(&resp);
+	return rc;
+}
+
+/* ---- images ---- */
+
+/* Image references: registry/path:tag or @digest. Checked so they can sit in a URL unescaped. */
+static int check_image_ref(const char *s, lp_error *err)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 512)
+		return lp_error_set(err, LP_EINVAL, "image reference must be 1..512 characters");
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("_.-/:@", c) != NULL))
+			return lp_error_set(err, LP_EINVAL,
+			                    "image \"%s\": character '%c' not allowed", s, c);
+	}
+	return LP_OK;
+}
+
+int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name, lp_error *err)
+{
+	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
+	char path[600];
+	const cJSON *v;
+	cJSON *j = NULL;
+	dk_resp resp;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	rc = check_image_ref(name, err);
+	if (rc != LP_OK)
+		return rc;
+	dk_resp_init(&resp);
+	snprintf(path, sizeof(path), "/images/%s/json", name);
+	r.path = path;
+	rc = dk_call(d, &r, &resp, err);
+	if (rc != LP_OK)
+		goto done;
+	if (resp.status != 200) {
+		rc = dk_status_error(&resp, err, "image inspect");
+		goto done;
+	}
+	if (out) {
+		j = cJSON_ParseWithLength(lp_buf_cstr(&resp.body), resp.body.len);
+		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
+		snprintf(out->id, sizeof(out->id), "%s", cJSON_IsString(v) ? v->valuestring : "");
+		v = cJSON_GetObjectItemCaseSensitive(j, "Size");
+		out->size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	}
+done:
+	cJSON_Delete(j);
+	dk_resp_release(&resp);
+	return rc;
+}
+
+struct pull_ctx {
+	lp_docker_pull_fn fn;
+	void *ctx;
+	char error[512];
+};
+
+static const char *str_member(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int pull_line(void *ctx, char *line)
+{
+	struct pull_ctx *p = ctx;
+	cJSON *j = cJSON_Parse(line);
+	const cJSON *e;
+
+	if (!cJSON_IsObject(j))
+		goto done;
+	e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	if (e != NULL) {
+		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(j, "errorDetail");
+		const char *msg = str_member(detail, "message");
+
+		snprintf(p->error, sizeof(p->error), "%s",
+		         *msg ? msg : (cJSON_IsString(e) ? e->valuestring : "unknown error"));
+		goto done;
+	}
+	if (p->fn)
+		p->fn(p->ctx, str_member(j, "status"), str_member(j, "id"),
+		      str_member(j, "progress"));
+done:
+	cJSON_Delete(j);
+	return 0;
+}
+
+int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, void *ctx,
+                         int timeout_ms, const lp_docker_cancel *cancel, lp_error *err)
+{
+	dk_req r = {.method = "POST",
+	            .is_write = 1,
+	            .cancel = cancel,
+	            .timeout_ms = timeout_ms > 0 ? timeout_ms : 0};
+	struct pull_ctx p = {.fn = fn, .ctx = ctx};
+	char repo[520], tag[160] = "latest", path[800];
+	char *esc_repo = NULL, *esc_tag = NULL;
+	const char *at, *colon, *slash;
+	dk_lines lines;
+	dk_resp resp;
+	int rc;
+
+	rc = check_image_ref(name, err);
+	if (rc != LP_OK)
+		return rc;
+	/* Always pass a tag: an empty one pulls every tag of the repository. */
+	snprintf(repo, sizeof(repo), "%s", name);
+	at = strchr(repo, '@');
+	slash = strrchr(repo, '/');
+	colon = strrchr(repo, ':');
+	if (at != NULL) {
+		snprintf(tag, sizeof(tag), "%s", at + 1);
+		repo[at - repo] = '\0';
+	} else if (colon != NULL && (slash == NULL || colon > slash)) {
+		snprintf(tag, sizeof(tag), "%s", colon + 1);
+		repo[colon - repo] = '\0';
+	}
+	if (repo[0] == '\0' || tag[0] == '\0')
+		return lp_error_set(err, LP_EINVAL, "image \"%s\": empty repository or tag", name);
+	dk_resp_init(&resp);
+	dk_lines_init(&lines, pull_line, &p);
+	esc_repo = curl_easy_escape(NULL, repo, 0);
+	esc_tag = curl_easy_escape(NULL, tag, 0);
+	if (esc_repo == NULL || esc_tag == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(path, sizeof(path), "/images/create?fromImage=%s&tag=%s", esc_repo, esc_tag);
+	r.path = path;
+	r.sink = dk_lines_feed;
+	r.sink_ctx = &lines;
+	rc = dk_call(d, &r, &resp, err);
+	if (lines.failed) {
+		rc = lp_error_set(err, LP_ETOOBIG, "image pull %s: a progress line is too long",
+		                  name);
+		goto done;
+	}
+	if (rc != LP_OK) {
+		lp_error_wrap(err, "image pull %s", name);
+		goto done;
+	}
+	if (resp.status != 200) {
+		char what[600];
+
+		snprintf(what, sizeof(what), "image pull %s", name);
+		rc = dk_status_error(&resp, err, what);
+		goto done;
+	}
+	dk_lines_finish(&lines);
+	if (p.error[0])
+		rc = lp_error_set(err, LP_EREMOTE, "image pull %s: %s", name, p.error);
+done:
+	curl_free(esc_repo);
+	curl_free(esc_tag);
+	dk_lines_release(&lines);
+	dk_resp_release(&resp);
+	return rc;
+}
