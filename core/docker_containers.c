@@ -493,6 +493,18 @@ int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err)
 	return container_action(d, "POST", id, "/start", 0, 1, "start", err);
 }
 
+int lp_docker_container_rename(lp_docker *d, const char *id, const char *name, lp_error *err)
+{
+	char suffix[DK_NAME_MAX + 32];
+	int rc;
+
+	/* The name goes into the query string: the same character rules as create's. */
+	if ((rc = dk_check_name(name, "container name", err)) != LP_OK)
+		return rc;
+	snprintf(suffix, sizeof(suffix), "/rename?name=%s", name);
+	return container_action(d, "POST", id, suffix, 0, 0, "rename", err);
+}
+
 int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_error *err)
 {
 	char suffix[48] = "/stop";

@@ -182,6 +182,8 @@ int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err);
 /* Stop with SIGTERM, then SIGKILL after timeout_s (< 0: daemon default); stopped (304) is
  * success. The call's own timeout is extended by timeout_s. */
 int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_error *err);
+/* Rename a container; a name held by another container is LP_ECONFLICT. */
+int lp_docker_container_rename(lp_docker *d, const char *id, const char *name, lp_error *err);
 /* signal NULL: SIGKILL. Killing a container that is not running is LP_ECONFLICT. */
 int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal, lp_error *err);
 
