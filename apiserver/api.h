@@ -1,0 +1,200 @@
+/* api.h: what the apiserver's files share: the server, one request, routes, replies, the pool. */
+#ifndef LAUNCHPAD_API_INTERNAL_H
+#define LAUNCHPAD_API_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "launchpad/apiserver.h"
+#include "launchpad/buf.h"
+#include "launchpad/config.h"
+#include "launchpad/error.h"
+#include "launchpad/spec.h"
+#include "launchpad/store.h"
+
+/* Limits of the server (the upload cap comes from cfg->upload_max_mb). */
+#define API_DOC_MAX         ((size_t)1 << 20)   /* JSON / YAML request bodies */
+#define API_WEBHOOK_MAX     ((size_t)25 << 20)  /* GitHub's own payload cap */
+#define API_FORM_FIELD_MAX  ((size_t)64 << 10)  /* one non-file multipart field */
+#define API_FORM_FIELDS     32                  /* non-file multipart fields */
+#define API_DRAIN_MAX       ((size_t)4 << 20)   /* bytes read past a cap before hanging up */
+#define API_CONN_LIMIT      512                 /* concurrent connections (one thread each) */
+#define API_PER_IP_LIMIT    256                 /* concurrent connections from one address */
+#define API_CONN_TIMEOUT    60                  /* seconds a connection may stay idle */
+#define API_CONN_MEMORY     ((size_t)128 << 10) /* per-connection header and read buffer */
+#define API_STORE_POOL      64                  /* store handles shared by request threads */
+#define API_STORE_WAIT_MS   5000                /* wait for a free handle before 503 */
+#define API_SSE_KEEPALIVE_S 15                  /* SSE comment interval */
+#define API_SSE_MAX_S       3600                /* longest a log stream stays open */
+#define API_LIST_LIMIT      1000                /* rows of revisions/events lists */
+#define API_LIST_BUILDS     4                   /* site lists built at once (memory bound) */
+
+enum api_body {
+	API_BODY_NONE = 0, /* a body is refused */
+	API_BODY_DOC,      /* JSON or YAML, buffered up to API_DOC_MAX */
+	API_BODY_FORM,     /* multipart/form-data (file streamed to disk) or JSON */
+	API_BODY_RAW       /* webhook: raw bytes up to API_WEBHOOK_MAX, kept for the HMAC */
+};
+
+enum api_auth { API_AUTH_NONE = 0, API_AUTH_TOKEN, API_AUTH_METRICS };
+
+struct api_req;
+typedef void (*api_handler)(struct api_req *r);
+
+struct api_route {
+	const char *method;
+	const char *pattern; /* "/api/deployments/:id/logs"; also the metrics label */
+	api_handler handler;
+	enum api_auth auth;
+	enum api_body body;
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_nroutes;
+
+struct api_metrics;
+
+struct lp_apiserver {
+	const lp_config *cfg;
+	struct MHD_Daemon *daemon;
+	unsigned port;
+	char *db_path;
+	char *uploads_dir;
+	char *logs_dir;
+	size_t upload_max;
+	char **cors;
+	size_t ncors;
+
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	lp_store *pool[API_STORE_POOL];
+	size_t nfree; /* handles in pool[0..nfree) are idle */
+	size_t nopen; /* handles opened so far */
+
+	struct api_metrics *metrics;
+	/*
+	 * Writing handlers run one at a time. SQLite admits one writer anyway; a mutex queues them
+	 * fairly, where SQLite's busy handler sleeps and polls and starves some under load.
+	 */
+	pthread_mutex_t write_mu;
+	/* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
+	sem_t list_slots;
+	int stopping; /* set (atomically) before the daemon stops: log streams end */
+};
+
+/* A multipart form being received. */
+struct api_form {
+	char *keys[API_FORM_FIELDS];
+	lp_buf values[API_FORM_FIELDS];
+	size_t n;
+	lp_api_upload *upload; /* the "file" part */
+	int have_file;
+	char *upload_path; /* after finishing */
+	char digest[LP_SHA256_HEX_LEN];
+};
+
+struct api_req {
+	lp_apiserver *srv;
+	struct MHD_Connection *conn;
+	const struct api_route *route; /* NULL: no route matched */
+	const char *method;
+	const char *url;
+	char param[256]; /* the :id segment, URL-decoded */
+	struct timespec t0;
+
+	/* body */
+	enum api_body body_kind; /* what this request actually carries */
+	int multipart;
+	lp_buf body;
+	size_t body_max;
+	size_t body_seen;
+	int body_failed;
+	lp_error body_err;
+	struct MHD_PostProcessor *pp;
+	struct api_form form;
+	int answered;
+
+	/* reply */
+	struct MHD_Response *resp;
+	int status;
+	size_t resp_len;
+	const char *allow; /* Allow header for 405 */
+	char etag[32];     /* ETag header (a site's resource_version) when set */
+	lp_store *store;   /* borrowed from the pool for the request's life */
+	int64_t token_id;
+};
+
+/* ---- replies (http.c) ---- */
+
+/* Reply with obj (consumed) as JSON. */
+void api_reply_json(struct api_req *r, int status, cJSON *obj);
+/* Reply {"error":{"code","message","details"}} with the status of code; details consumed. */
+void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same from an lp_error. */
+void api_reply_lperr(struct api_req *r, const lp_error *err);
+/* Reply with a prepared MHD response (consumed); len counts toward the request log. */
+void api_reply_raw(struct api_req *r, int status, struct MHD_Response *resp, size_t len);
+/* A header value of the request, or NULL. */
+const char *api_header(struct api_req *r, const char *name);
+/* A query argument, or NULL. */
+const char *api_query(struct api_req *r, const char *name);
+/* The media type of the request without parameters, lowercased into buf ("" when absent). */
+const char *api_content_type(struct api_req *r, char *buf, size_t len);
+/* An ISO-8601 UTC time string for ms since the epoch; NULL (JSON null) for 0. */
+cJSON *api_time_json(int64_t ms);
+
+/* ---- store pool (server.c) ---- */
+
+/* The request's store handle (borrowed on first use). NULL after replying 503. */
+lp_store *api_store(struct api_req *r);
+/* For work outside a request (SSE, metrics): borrow and give back a handle. */
+lp_store *api_pool_get(lp_apiserver *s, lp_error *err);
+void api_pool_put(lp_apiserver *s, lp_store *st);
+
+/* ---- sites (deployments.c) ---- */
+
+/* Find :id (a site id or name) or reply 404; the site is the caller's. */
+lp_store_site *api_site_lookup(struct api_req *r);
+/* The deployment object the seed's clients expect, plus our status fields. */
+cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
+/* Reply with the site (re-read from the store) and its ETag. */
+void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
+                    int64_t revision);
+/* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */
+int api_if_match(int64_t *out, struct api_req *r);
+/* Parse a stored canonical spec. */
+int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err);
+/* The spec options of this server (insecure sources allowed or not). */
+const lp_spec_options *api_spec_opts(struct api_req *r);
+
+/* ---- metrics (metrics.c) ---- */
+
+int api_metrics_new(struct api_metrics **out);
+void api_metrics_free(struct api_metrics *m);
+/* route_idx == api_nroutes counts requests that matched no route. */
+void api_metrics_count(struct api_metrics *m, size_t route_idx, int status, double seconds);
+
+/* ---- handlers ---- */
+
+void api_h_healthz(struct api_req *r);
+void api_h_readyz(struct api_req *r);
+void api_h_metrics(struct api_req *r);
+void api_h_list(struct api_req *r);
+void api_h_create(struct api_req *r);
+void api_h_get(struct api_req *r);
+void api_h_delete(struct api_req *r);
+void api_h_apply(struct api_req *r);
+void api_h_redeploy(struct api_req *r);
+void api_h_archive(struct api_req *r);
+void api_h_revisions(struct api_req *r);
+void api_h_rollback(struct api_req *r);
+void api_h_logs(struct api_req *r);
+void api_h_events(struct api_req *r);
+void api_h_webhook(struct api_req *r);
+
+#endif

@@ -1,0 +1,237 @@
+/* apply.c: declarative PUT of a Site manifest (create, configure, unchanged, dry run) and uploads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/api.h"
+
+static int is_yaml_type(const char *ct)
+{
+	return !strcmp(ct, "application/yaml") || !strcmp(ct, "application/x-yaml") ||
+	       !strcmp(ct, "text/yaml") || !strcmp(ct, "text/x-yaml");
+}
+
+/* Parse the body as one Site; replies 400/415 and returns NULL when it is not one. */
+static lp_site *parse_manifest(struct api_req *r)
+{
+	lp_spec_diags d;
+	lp_site_list list = {0};
+	lp_site *site = NULL;
+	lp_error err = {0};
+	cJSON *details = NULL;
+	char ct[128];
+	int rc;
+
+	api_content_type(r, ct, sizeof(ct));
+	if (ct[0] && strcmp(ct, "application/json") && !is_yaml_type(ct)) {
+		api_reply_error(r, LP_EUNSUPPORTED, NULL,
+		                "Content-Type %s is not accepted: send application/yaml or "
+		                "application/json",
+		                ct);
+		return NULL;
+	}
+	lp_spec_diags_init(&d);
+	if (!strcmp(ct, "application/json")) {
+		rc = lp_spec_parse_json(&site, lp_buf_cstr(&r->body), r->body.len, api_spec_opts(r),
+		                        &d, &err);
+	} else {
+		rc = lp_spec_parse(&list, lp_buf_cstr(&r->body), r->body.len, api_spec_opts(r), &d,
+		                   &err);
+		if (rc == LP_OK && list.count != 1) {
+			api_reply_error(r, LP_EINVAL, NULL,
+			                "expected exactly one Site in the body, found %zu",
+			                list.count);
+			goto done;
+		}
+		if (rc == LP_OK) {
+			site = list.items[0];
+			list.items[0] = NULL;
+		}
+	}
+	if (rc != LP_OK) {
+		lp_spec_diags_to_cjson(&details, &d, NULL);
+		if (d.count)
+			api_reply_error(r, rc, details,
+			                "invalid manifest: %zu error%s, first: %s: %s",
+			                d.count + d.dropped, d.count + d.dropped == 1 ? "" : "s",
+			                d.items[0].path[0] ? d.items[0].path : "(document)",
+			                d.items[0].message);
+		else
+			api_reply_error(r, rc, details, "invalid manifest: %s", err.message);
+	}
+done:
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+	return site;
+}
+
+static int is_dry_run(struct api_req *r)
+{
+	const char *v = api_query(r, "dryRun");
+
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "All") || !*v);
+}
+
+static void reply_dry_run(struct api_req *r, const char *result, const lp_site *site)
+{
+	cJSON *o = cJSON_CreateObject(), *spec = NULL;
+
+	cJSON_AddBoolToObject(o, "dryRun", 1);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "slug", site->name);
+	if (lp_site_to_cjson(&spec, site, NULL) == LP_OK)
+		cJSON_AddItemToObject(o, "spec", spec);
+	api_reply_json(r, 200, o);
+}
+
+static const char *source_of(const lp_site *site)
+{
+	return site->source_kind == LP_SOURCE_ARCHIVE ? site->archive_digest : "";
+}
+
+void api_h_apply(struct api_req *r)
+{
+	lp_site *site = NULL;
+	lp_store_site *cur = NULL, *created = NULL;
+	lp_store_update up = {0};
+	lp_error err = {0};
+	char hash[LP_SHA256_HEX_LEN], secret[65], *json = NULL;
+	int64_t rv;
+	int rc;
+
+	if ((site = parse_manifest(r)) == NULL)
+		return;
+	if (strcmp(site->name, r->param)) {
+		api_reply_error(r, LP_ESEMANTIC, NULL,
+		                "metadata.name \"%s\" does not match the URL's \"%s\"", site->name,
+		                r->param);
+		goto done;
+	}
+	if (api_if_match(&rv, r) != LP_OK || api_store(r) == NULL)
+		goto done;
+	if (lp_site_to_json(&json, site, &err) != LP_OK ||
+	    lp_site_spec_hash(hash, site, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	rc = lp_store_site_get_by_name(&cur, r->store, site->name, &err);
+	if (rc != LP_OK && rc != LP_ENOTFOUND) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (cur == NULL) {
+		if (rv) {
+			api_reply_error(r, LP_ECONFLICT, NULL,
+			                "If-Match given but deployment %s does not exist",
+			                site->name);
+			goto done;
+		}
+		if (is_dry_run(r)) {
+			reply_dry_run(r, "created", site);
+			goto done;
+		}
+		lp_store_site_new in = {.name = site->name,
+		                        .spec_json = json,
+		                        .spec_hash = hash,
+		                        .webhook_secret = secret,
+		                        .trigger = LP_TRIGGER_CREATE,
+		                        .source = source_of(site)};
+		if (lp_random_hex(secret, 32) != LP_OK) {
+			api_reply_error(r, LP_ERROR, NULL, "cannot create a webhook secret");
+			goto done;
+		}
+		if (lp_store_site_create(&created, r->store, &in, &err) != LP_OK) {
+			api_reply_lperr(r, &err);
+			goto done;
+		}
+		lp_store_event_add(r->store, created->id, LP_EVENT_NORMAL, "Created",
+		                   "created by apply", NULL);
+		api_reply_site(r, 201, created->id, "created", 0);
+		goto done;
+	}
+	if (cur->deletion_timestamp) {
+		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted", cur->name);
+		goto done;
+	}
+	if (rv && rv != cur->resource_version) {
+		api_reply_error(
+		    r, LP_ECONFLICT, NULL,
+		    "deployment %s changed: resource_version is %lld, If-Match has %lld", cur->name,
+		    (long long)cur->resource_version, (long long)rv);
+		goto done;
+	}
+	if (is_dry_run(r)) {
+		reply_dry_run(r, strcmp(cur->spec_hash, hash) ? "configured" : "unchanged", site);
+		goto done;
+	}
+	if (lp_store_site_update_spec(&up, r->store, cur->id, rv, NULL, json, hash, 1,
+	                              LP_TRIGGER_APPLY, source_of(site), &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (up.changed)
+		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Configured",
+		                   "spec changed by apply", NULL);
+	api_reply_site(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision);
+done:
+	free(json);
+	lp_site_free(site);
+	lp_store_site_free(cur);
+	lp_store_site_free(created);
+}
+
+void api_h_archive(struct api_req *r)
+{
+	lp_store_site *cur = NULL;
+	lp_site *spec = NULL;
+	lp_store_update up = {0};
+	lp_error err = {0};
+	char digest[80], hash[LP_SHA256_HEX_LEN], *json = NULL;
+	int64_t rv;
+
+	if (!r->multipart) {
+		api_reply_error(r, LP_EUNSUPPORTED, NULL,
+		                "upload the archive as multipart/form-data with a \"file\" part");
+		return;
+	}
+	if (r->form.upload_path == NULL) {
+		api_reply_error(r, LP_EINVAL, NULL, "the multipart field \"file\" is missing");
+		return;
+	}
+	if ((cur = api_site_lookup(r)) == NULL)
+		return;
+	if (api_if_match(&rv, r) != LP_OK)
+		goto done;
+	if (api_site_spec(&spec, r, cur, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (spec->source_kind != LP_SOURCE_ARCHIVE) {
+		api_reply_error(r, LP_ECONFLICT, NULL,
+		                "deployment %s builds from a Git repository, not an archive",
+		                cur->name);
+		goto done;
+	}
+	snprintf(digest, sizeof(digest), "sha256:%s", r->form.digest);
+	free(spec->archive_digest);
+	if ((spec->archive_digest = strdup(digest)) == NULL ||
+	    lp_site_to_json(&json, spec, &err) != LP_OK ||
+	    lp_site_spec_hash(hash, spec, &err) != LP_OK) {
+		api_reply_error(r, LP_ENOMEM, NULL, "cannot update the spec");
+		goto done;
+	}
+	if (lp_store_site_update_spec(&up, r->store, cur->id, rv, NULL, json, hash, 1,
+	                              LP_TRIGGER_UPLOAD, digest, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (up.changed)
+		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Uploaded", digest, NULL);
+	api_reply_site(r, up.changed ? 202 : 200, cur->id, up.changed ? "configured" : "unchanged",
+	               up.revision);
+done:
+	free(json);
+	lp_site_free(spec);
+	lp_store_site_free(cur);
+}

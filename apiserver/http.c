@@ -1,0 +1,141 @@
+/* http.c: building replies (JSON bodies, the one error shape, CORS headers) and reading requests.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "apiserver/api.h"
+
+static const char oom_body[] =
+    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\",\"details\":[]}}";
+
+static int origin_allowed(struct api_req *r, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < r->srv->ncors; i++)
+		if (!strcmp(r->srv->cors[i], "*") || !strcmp(r->srv->cors[i], origin))
+			return 1;
+	return 0;
+}
+
+void api_reply_raw(struct api_req *r, int status, struct MHD_Response *resp, size_t len)
+{
+	const char *origin = api_header(r, "Origin");
+
+	if (resp == NULL) {
+		resp = MHD_create_response_from_buffer(sizeof(oom_body) - 1, (void *)oom_body,
+		                                       MHD_RESPMEM_PERSISTENT);
+		status = 503;
+		len = sizeof(oom_body) - 1;
+	}
+	if (r->resp) /* a second reply replaces the first (a handler bug, but never a leak) */
+		MHD_destroy_response(r->resp);
+	if (resp == NULL)
+		goto done;
+	if (origin && origin_allowed(r, origin)) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+		MHD_add_response_header(resp, "Vary", "Origin");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers", "ETag");
+	}
+	if (r->allow)
+		MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->etag[0])
+		MHD_add_response_header(resp, "ETag", r->etag);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"launchpad\"");
+done:
+	r->resp = resp; /* NULL only when even the fallback failed: the connection is closed */
+	r->status = status;
+	r->resp_len = len;
+	r->answered = 1;
+}
+
+void api_reply_json(struct api_req *r, int status, cJSON *obj)
+{
+	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	struct MHD_Response *resp;
+	size_t len;
+
+	cJSON_Delete(obj);
+	if (text == NULL) {
+		api_reply_raw(r, 503, NULL, 0);
+		return;
+	}
+	len = strlen(text);
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		api_reply_raw(r, 503, NULL, 0);
+		return;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	api_reply_raw(r, status, resp, len);
+}
+
+void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fmt, ...)
+{
+	char msg[LP_ERROR_MESSAGE_MAX];
+	cJSON *root = cJSON_CreateObject(), *e = cJSON_CreateObject();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (details == NULL)
+		details = cJSON_CreateArray();
+	cJSON_AddStringToObject(e, "code", lp_error_name(code));
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddItemToObject(e, "details", details);
+	cJSON_AddItemToObject(root, "error", e);
+	api_reply_json(r, lp_error_http_status(code), root);
+}
+
+void api_reply_lperr(struct api_req *r, const lp_error *err)
+{
+	int code = err->code == LP_OK ? LP_ERROR : err->code;
+
+	api_reply_error(r, code, NULL, "%s", err->message[0] ? err->message : lp_strerror(code));
+}
+
+const char *api_header(struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *api_query(struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *api_content_type(struct api_req *r, char *buf, size_t len)
+{
+	const char *ct = api_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t i = 0;
+
+	if (ct == NULL)
+		ct = "";
+	while (*ct == ' ')
+		ct++;
+	for (; ct[i] && ct[i] != ';' && ct[i] != ' ' && i + 1 < len; i++)
+		buf[i] = (char)tolower((unsigned char)ct[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+cJSON *api_time_json(int64_t ms)
+{
+	char text[40];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0)
+		return cJSON_CreateNull();
+	gmtime_r(&t, &tm);
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return cJSON_CreateString(text);
+}

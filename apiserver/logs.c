@@ -1,0 +1,284 @@
+/* logs.c: follow a revision's build log as Server-Sent Events until the revision is final. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apiserver/api.h"
+#include "launchpad/fs.h"
+
+#define SSE_LINE_MAX       8192 /* a longer line is sent in pieces */
+#define SSE_STATE_EVERY_MS 200  /* how often the store is asked whether the revision is final */
+
+/*
+ * The stream's state. The reader runs on the connection's own thread (thread per connection), so
+ * it may block in poll(); MHD frees this through sse_free when the connection ends.
+ */
+struct sse {
+	lp_apiserver *srv;
+	char site_id[LP_STORE_ID_LEN + 8];
+	int64_t number;
+	char path[4096];
+	int fd;  /* the log file, once it exists */
+	int ino; /* inotify on its directory */
+	lp_buf out;
+	size_t sent;
+	lp_buf line;
+	int final_seen; /* the store said final: drain the file once more, then end */
+	int ended;
+	struct timespec start, last_send, last_check;
+	char final_state[32];
+};
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void emit_line(struct sse *s, const char *p, size_t n)
+{
+	if (n && p[n - 1] == '\r')
+		n--;
+	lp_buf_puts(&s->out, "data: ");
+	lp_buf_append(&s->out, p, n);
+	lp_buf_puts(&s->out, "\n\n");
+}
+
+/* Split what was read into SSE data lines; a trailing partial line waits for its end. */
+static void take_bytes(struct sse *s, const char *p, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (s->line.len) {
+			lp_buf_append(&s->line, p + start, i - start);
+			emit_line(s, s->line.data, s->line.len);
+			lp_buf_reset(&s->line);
+		} else {
+			emit_line(s, p + start, i - start);
+		}
+		start = i + 1;
+	}
+	if (start < n && lp_buf_append(&s->line, p + start, n - start) != LP_OK) {
+		emit_line(s, s->line.data ? s->line.data : "", s->line.len);
+		lp_buf_reset(&s->line);
+		lp_buf_append(&s->line, p + start, n - start);
+	}
+}
+
+/* Read whatever the file has now; 1 when bytes came. */
+static int read_file(struct sse *s)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	if (s->fd < 0)
+		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return 0;
+	n = read(s->fd, chunk, sizeof(chunk));
+	if (n <= 0)
+		return 0;
+	take_bytes(s, chunk, (size_t)n);
+	return 1;
+}
+
+static int is_final(lp_store_rev_state st)
+{
+	return st == LP_REV_READY || st == LP_REV_FAILED || st == LP_REV_SUPERSEDED ||
+	       st == LP_REV_INTERRUPTED;
+}
+
+/* Ask the store (rate-limited) whether the revision reached a final state. */
+static void check_state(struct sse *s)
+{
+	lp_store_revision *rev = NULL;
+	lp_store *st;
+	int rc;
+
+	if (s->final_seen || ms_since(&s->last_check) < SSE_STATE_EVERY_MS)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &s->last_check);
+	if ((st = api_pool_get(s->srv, NULL)) == NULL)
+		return;
+	rc = lp_store_revision_get(&rev, st, s->site_id, s->number, NULL);
+	api_pool_put(s->srv, st);
+	if (rc == LP_ENOTFOUND) {
+		s->final_seen = 1;
+		snprintf(s->final_state, sizeof(s->final_state), "gone");
+	} else if (rc == LP_OK && is_final(rev->state)) {
+		s->final_seen = 1;
+		snprintf(s->final_state, sizeof(s->final_state), "%s",
+		         lp_store_rev_state_name(rev->state));
+	}
+	lp_store_revision_free(rev);
+}
+
+static void end_stream(struct sse *s, const char *why)
+{
+	if (s->line.len) {
+		emit_line(s, s->line.data, s->line.len);
+		lp_buf_reset(&s->line);
+	}
+	lp_buf_printf(&s->out, "event: end\ndata: %s\n\n", why);
+	s->ended = 1;
+}
+
+static void wait_for_change(struct sse *s)
+{
+	struct pollfd p = {.fd = s->ino, .events = POLLIN};
+	char evbuf[4096];
+
+	if (s->ino < 0) {
+		usleep(SSE_STATE_EVERY_MS * 1000);
+		return;
+	}
+	/* wake at the next state check when the stream is quiet */
+	if (poll(&p, 1, SSE_STATE_EVERY_MS) > 0)
+		while (read(s->ino, evbuf, sizeof(evbuf)) > 0)
+			;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	size_t n;
+
+	for (;;) {
+		if (s->sent < s->out.len) {
+			n = s->out.len - s->sent;
+			if (n > max)
+				n = max;
+			memcpy(buf, s->out.data + s->sent, n);
+			s->sent += n;
+			if (s->sent == s->out.len) {
+				lp_buf_reset(&s->out);
+				s->sent = 0;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &s->last_send);
+			return (ssize_t)n;
+		}
+		if (s->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (__atomic_load_n(&s->srv->stopping, __ATOMIC_ACQUIRE)) {
+			end_stream(s, "shutdown");
+			continue;
+		}
+		if (read_file(s))
+			continue;
+		/* at the end of the file: final and drained after the store said so → end */
+		if (s->final_seen) {
+			end_stream(s, s->final_state);
+			continue;
+		}
+		check_state(s);
+		if (s->final_seen)
+			continue; /* drain once more: the last lines precede the final state */
+		if (ms_since(&s->start) >= (int64_t)API_SSE_MAX_S * 1000) {
+			end_stream(s, "timeout");
+			continue;
+		}
+		if (ms_since(&s->last_send) >= API_SSE_KEEPALIVE_S * 1000) {
+			lp_buf_puts(&s->out, ": keep-alive\n\n");
+			continue;
+		}
+		wait_for_change(s);
+	}
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *s = cls;
+
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->ino >= 0)
+		close(s->ino);
+	lp_buf_release(&s->out);
+	lp_buf_release(&s->line);
+	free(s);
+}
+
+void api_h_logs(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_store_revision *rev = NULL;
+	struct MHD_Response *resp;
+	struct sse *s = NULL;
+	lp_error err = {0};
+	const char *q = api_query(r, "revision");
+	char dir[4096], *end;
+	int64_t number;
+
+	if (site == NULL)
+		return;
+	number = site->desired_revision;
+	if (q) {
+		number = strtoll(q, &end, 10);
+		if (*end || number < 1) {
+			api_reply_error(r, LP_EINVAL, NULL, "revision must be a positive integer");
+			goto done;
+		}
+	}
+	if (lp_store_revision_get(&rev, r->store, site->id, number, &err) != LP_OK) {
+		if (err.code == LP_ENOTFOUND)
+			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
+			                (long long)number, site->name);
+		else
+			api_reply_lperr(r, &err);
+		goto done;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
+		goto done;
+	}
+	s->srv = r->srv;
+	s->fd = s->ino = -1;
+	s->number = number;
+	snprintf(s->site_id, sizeof(s->site_id), "%s", site->id);
+	lp_buf_init(&s->out, (size_t)1 << 20);
+	lp_buf_init(&s->line, SSE_LINE_MAX);
+	snprintf(dir, sizeof(dir), "%s/%s", r->srv->logs_dir, site->name);
+	if (rev->log_path && *rev->log_path)
+		snprintf(s->path, sizeof(s->path), "%s", rev->log_path);
+	else
+		snprintf(s->path, sizeof(s->path), "%s/%lld.log", dir, (long long)number);
+	/* the directory may not exist before the first build: create it so it can be watched */
+	if (lp_fs_mkdirs(dir, 0750, NULL) == LP_OK &&
+	    (s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+	    inotify_add_watch(s->ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) <
+	        0) {
+		close(s->ino);
+		s->ino = -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	s->last_send = s->start;
+	s->last_check.tv_sec = 0;
+	lp_buf_printf(&s->out, ": revision %lld of %s\n\n", (long long)number, site->name);
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 << 10, sse_read, s, sse_free);
+	if (resp == NULL) {
+		sse_free(s);
+		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
+		goto done;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	api_reply_raw(r, 200, resp, 0);
+	/* the stream may last an hour: it borrows a store handle per check, not for its life */
+	api_pool_put(r->srv, r->store);
+	r->store = NULL;
+done:
+	lp_store_revision_free(rev);
+	lp_store_site_free(site);
+}

@@ -1,0 +1,158 @@
+/* main.c: launchpad-apiserver: serve the API, or manage API tokens (token create|list|revoke). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "launchpad/apiserver.h"
+#include "launchpad/config.h"
+#include "launchpad/log.h"
+#include "launchpad/store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: launchpad-apiserver [flags]              serve the API\n"
+	           "       launchpad-apiserver [flags] token create NAME\n"
+	           "       launchpad-apiserver [flags] token list\n"
+	           "       launchpad-apiserver [flags] token revoke ID\n"
+	           "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
+	fflush(f);
+	lp_config_usage(fileno(f));
+}
+
+static void print_time(int64_t ms)
+{
+	char text[40] = "-";
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms > 0 && gmtime_r(&t, &tm))
+		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("  %-20s", text);
+}
+
+static int token_cmd(const lp_config *cfg, int argc, char **argv)
+{
+	char *path = lp_config_path(cfg, "db/launchpad.db");
+	char secret[LP_STORE_TOKEN_LEN];
+	lp_store_token *toks = NULL;
+	lp_store *st = NULL;
+	lp_error err = {0};
+	size_t n = 0, i;
+	int64_t id = 0;
+	char *end;
+	int rc = 2;
+
+	if (argc < 2 || path == NULL) {
+		usage(stderr);
+		goto done;
+	}
+	if (lp_store_open(&st, path, &err) != LP_OK) {
+		fprintf(stderr, "launchpad-apiserver: %s\n", err.message);
+		rc = 1;
+		goto done;
+	}
+	if (!strcmp(argv[1], "create") && argc == 3) {
+		rc = lp_store_token_create(secret, &id, st, argv[2], &err) == LP_OK ? 0 : 1;
+		if (rc == 0) {
+			printf("%s\n", secret);
+			fprintf(stderr, "token %lld \"%s\" created; it is shown only once\n",
+			        (long long)id, argv[2]);
+		}
+	} else if (!strcmp(argv[1], "list") && argc == 2) {
+		rc = lp_store_token_list(&toks, &n, st, &err) == LP_OK ? 0 : 1;
+		if (rc == 0)
+			printf("%-6s %-24s %-22s%-22s%-22s\n", "ID", "NAME", "  CREATED",
+			       "  LAST USED", "  REVOKED");
+		for (i = 0; rc == 0 && i < n; i++) {
+			printf("%-6lld %-24s", (long long)toks[i].id, toks[i].name);
+			print_time(toks[i].created_at);
+			print_time(toks[i].last_used_at);
+			print_time(toks[i].revoked_at);
+			printf("\n");
+		}
+	} else if (!strcmp(argv[1], "revoke") && argc == 3) {
+		id = strtoll(argv[2], &end, 10);
+		if (*end || id <= 0) {
+			fprintf(stderr,
+			        "launchpad-apiserver: token id must be a positive integer\n");
+			goto done;
+		}
+		rc = lp_store_token_revoke(st, id, &err) == LP_OK ? 0 : 1;
+		if (rc == 0)
+			fprintf(stderr, "token %lld revoked\n", (long long)id);
+	} else {
+		usage(stderr);
+		goto done;
+	}
+	if (rc != 0)
+		fprintf(stderr, "launchpad-apiserver: %s\n", err.message);
+done:
+	lp_store_tokens_free(toks, n);
+	lp_store_close(st);
+	free(path);
+	return rc;
+}
+
+static int serve(const lp_config *cfg)
+{
+	lp_apiserver *s = NULL;
+	lp_error err = {0};
+	sigset_t set;
+	int sig = 0;
+	char host[256] = "";
+	unsigned port = 0;
+
+	/* blocked here so every server thread inherits the mask and only sigwait() sees them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (lp_apiserver_new(&s, cfg, &err) != LP_OK) {
+		LP_ERR("api", "%s", err.message);
+		return 1;
+	}
+	lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL);
+	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	/* the tests read this line to learn the port when --listen asked for port 0 */
+	fprintf(stderr, "listening on http://%s:%u\n", host, lp_apiserver_port(s));
+	LP_INFO("api", "data dir %s, base domain %s, uploads up to %d MiB", cfg->data_dir,
+	        cfg->base_domain, cfg->upload_max_mb);
+	sigwait(&set, &sig);
+	LP_INFO("api", "signal %d: shutting down", sig);
+	lp_apiserver_free(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	lp_config *cfg = NULL;
+	char **rest = NULL;
+	int nrest = 0, rc = 2;
+	lp_error err = {0};
+
+	if (lp_config_new(&cfg, &rest, &nrest, argc, argv, &err) != LP_OK) {
+		fprintf(stderr, "launchpad-apiserver: %s\n", err.message);
+		goto done;
+	}
+	lp_log_setup(cfg->log_level, cfg->log_format, 2);
+	if (nrest > 0 && (!strcmp(rest[0], "--help") || !strcmp(rest[0], "-h"))) {
+		usage(stdout);
+		rc = 0;
+	} else if (nrest > 0 && !strcmp(rest[0], "token")) {
+		rc = token_cmd(cfg, nrest, rest);
+	} else if (nrest > 0) {
+		fprintf(stderr, "launchpad-apiserver: unknown argument \"%s\"\n", rest[0]);
+		usage(stderr);
+	} else {
+		rc = serve(cfg);
+	}
+done:
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,208 @@
+/* metrics.c: request counters, and /healthz, /readyz and /metrics (Prometheus text format). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/api.h"
+
+static const int tracked_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
+                                     405, 409, 413, 415, 422, 500, 503, 504};
+#define NSTATUS    (sizeof(tracked_status) / sizeof(tracked_status[0]))
+#define MAX_ROUTES 64
+
+struct api_metrics {
+	pthread_mutex_t mu;
+	uint64_t count[MAX_ROUTES + 1][NSTATUS + 1]; /* last column: any other status */
+	double seconds[MAX_ROUTES + 1];
+	uint64_t total[MAX_ROUTES + 1];
+};
+
+int api_metrics_new(struct api_metrics **out)
+{
+	struct api_metrics *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (m == NULL)
+		return LP_ENOMEM;
+	pthread_mutex_init(&m->mu, NULL);
+	*out = m;
+	return LP_OK;
+}
+
+void api_metrics_free(struct api_metrics *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+void api_metrics_count(struct api_metrics *m, size_t route_idx, int status, double seconds)
+{
+	size_t s;
+
+	if (route_idx > MAX_ROUTES)
+		route_idx = MAX_ROUTES;
+	for (s = 0; s < NSTATUS && tracked_status[s] != status; s++)
+		;
+	pthread_mutex_lock(&m->mu);
+	m->count[route_idx][s]++;
+	m->seconds[route_idx] += seconds;
+	m->total[route_idx]++;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void api_h_healthz(struct api_req *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", "ok");
+	api_reply_json(r, 200, o);
+}
+
+void api_h_readyz(struct api_req *r)
+{
+	lp_error err = {0};
+	lp_store *st = api_store(r);
+	int version = 0;
+	cJSON *o;
+
+	if (st == NULL)
+		return;
+	if (lp_store_schema_version(&version, st, &err) != LP_OK) {
+		api_reply_error(r, LP_EUNAVAILABLE, NULL, "store not ready: %s", err.message);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ready");
+	cJSON_AddNumberToObject(o, "schemaVersion", version);
+	api_reply_json(r, 200, o);
+}
+
+static const double build_buckets[] = {5, 15, 30, 60, 120, 300, 600, 1800, 3600};
+#define NBUCKETS (sizeof(build_buckets) / sizeof(build_buckets[0]))
+
+/* Deploy outcomes and build durations, from the revisions the store holds. */
+static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
+{
+	lp_store_site *sites = NULL;
+	size_t nsites = 0, i, j, k;
+	uint64_t by_state[LP_REV_INTERRUPTED + 1] = {0}, buckets[NBUCKETS] = {0}, nbuild = 0;
+	double sum = 0;
+	int rc;
+
+	if ((rc = lp_store_site_list(&sites, &nsites, st, 1, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < nsites; i++) {
+		lp_store_revision *revs = NULL;
+		size_t n = 0;
+
+		if ((rc = lp_store_revision_list(&revs, &n, st, sites[i].id, 0, err)) != LP_OK)
+			goto done;
+		for (j = 0; j < n; j++) {
+			const lp_store_revision *v = &revs[j];
+			double secs;
+
+			if ((int)v->state >= 0 && v->state <= LP_REV_INTERRUPTED)
+				by_state[v->state]++;
+			if (v->started_at <= 0 || v->finished_at < v->started_at)
+				continue;
+			secs = (double)(v->finished_at - v->started_at) / 1000.0;
+			for (k = 0; k < NBUCKETS; k++)
+				if (secs <= build_buckets[k])
+					buckets[k]++;
+			sum += secs;
+			nbuild++;
+		}
+		lp_store_revisions_free(revs, n);
+	}
+	lp_buf_puts(b, "# HELP launchpad_sites Sites in the store (deleting ones included).\n"
+	               "# TYPE launchpad_sites gauge\n");
+	lp_buf_printf(b, "launchpad_sites %zu\n", nsites);
+	lp_buf_puts(b, "# HELP launchpad_revisions Revisions kept in the store, by state.\n"
+	               "# TYPE launchpad_revisions gauge\n");
+	for (k = 0; k <= LP_REV_INTERRUPTED; k++)
+		lp_buf_printf(b, "launchpad_revisions{state=\"%s\"} %llu\n",
+		              lp_store_rev_state_name((lp_store_rev_state)k),
+		              (unsigned long long)by_state[k]);
+	lp_buf_puts(b, "# HELP launchpad_build_duration_seconds Build time of finished revisions.\n"
+	               "# TYPE launchpad_build_duration_seconds histogram\n");
+	for (k = 0; k < NBUCKETS; k++)
+		lp_buf_printf(b, "launchpad_build_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		              build_buckets[k], (unsigned long long)buckets[k]);
+	lp_buf_printf(b,
+	              "launchpad_build_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	              "launchpad_build_duration_seconds_sum %.3f\n"
+	              "launchpad_build_duration_seconds_count %llu\n",
+	              (unsigned long long)nbuild, sum, (unsigned long long)nbuild);
+done:
+	lp_store_sites_free(sites, nsites);
+	return rc;
+}
+
+void api_h_metrics(struct api_req *r)
+{
+	struct api_metrics *m = r->srv->metrics;
+	struct MHD_Response *resp;
+	lp_error err = {0};
+	lp_store *st = api_store(r);
+	lp_buf b;
+	size_t i, s, len;
+	char *text;
+
+	if (st == NULL)
+		return;
+	lp_buf_init(&b, 4 << 20);
+	lp_buf_puts(&b, "# HELP launchpad_http_requests_total API requests by route and status.\n"
+	                "# TYPE launchpad_http_requests_total counter\n");
+	pthread_mutex_lock(&m->mu);
+	for (i = 0; i <= api_nroutes && i <= MAX_ROUTES; i++) {
+		const char *method = i < api_nroutes ? api_routes[i].method : "";
+		const char *route = i < api_nroutes ? api_routes[i].pattern : "unmatched";
+
+		for (s = 0; s <= NSTATUS; s++) {
+			if (m->count[i][s] == 0)
+				continue;
+			if (s < NSTATUS)
+				lp_buf_printf(&b,
+				              "launchpad_http_requests_total{method=\"%s\",route="
+				              "\"%s\",status=\"%d\"} %llu\n",
+				              method, route, tracked_status[s],
+				              (unsigned long long)m->count[i][s]);
+			else
+				lp_buf_printf(&b,
+				              "launchpad_http_requests_total{method=\"%s\",route="
+				              "\"%s\",status=\"other\"} %llu\n",
+				              method, route, (unsigned long long)m->count[i][s]);
+		}
+	}
+	lp_buf_puts(&b, "# HELP launchpad_http_request_duration_seconds Time to answer, by route.\n"
+	                "# TYPE launchpad_http_request_duration_seconds summary\n");
+	for (i = 0; i <= api_nroutes && i <= MAX_ROUTES; i++) {
+		if (m->total[i] == 0)
+			continue;
+		const char *method = i < api_nroutes ? api_routes[i].method : "";
+		const char *route = i < api_nroutes ? api_routes[i].pattern : "unmatched";
+
+		lp_buf_printf(
+		    &b,
+		    "launchpad_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+		    "launchpad_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
+		    "%llu\n",
+		    method, route, m->seconds[i], method, route, (unsigned long long)m->total[i]);
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (store_figures(&b, st, &err) != LP_OK) {
+		lp_buf_release(&b);
+		api_reply_lperr(r, &err);
+		return;
+	}
+	len = b.len;
+	text = lp_buf_detach(&b);
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		free(text);
+	else
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        "text/plain; version=0.0.4; charset=utf-8");
+	api_reply_raw(r, 200, resp, len);
+}

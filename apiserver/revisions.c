@@ -1,0 +1,186 @@
+/* revisions.c: a site's revision history, rollback to a ready revision, and its events. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/api.h"
+
+static cJSON *revision_json(const lp_store_revision *v, int64_t desired, int64_t current)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "revision", (double)v->number);
+	cJSON_AddStringToObject(o, "state", lp_store_rev_state_name(v->state));
+	cJSON_AddStringToObject(o, "trigger", lp_store_trigger_name(v->trigger));
+	cJSON_AddStringToObject(o, "source", v->source ? v->source : "");
+	cJSON_AddStringToObject(o, "resolved_source", v->resolved_source ? v->resolved_source : "");
+	cJSON_AddStringToObject(o, "spec_hash", v->spec_hash ? v->spec_hash : "");
+	cJSON_AddStringToObject(o, "message", v->message ? v->message : "");
+	cJSON_AddItemToObject(o, "created_at", api_time_json(v->created_at));
+	cJSON_AddItemToObject(o, "started_at", api_time_json(v->started_at));
+	cJSON_AddItemToObject(o, "finished_at", api_time_json(v->finished_at));
+	if (v->started_at > 0 && v->finished_at >= v->started_at)
+		cJSON_AddNumberToObject(o, "duration_seconds",
+		                        (double)(v->finished_at - v->started_at) / 1000.0);
+	cJSON_AddBoolToObject(o, "desired", v->number == desired);
+	cJSON_AddBoolToObject(o, "current", v->number == current);
+	return o;
+}
+
+static int64_t current_revision(struct api_req *r, const lp_store_site *site)
+{
+	lp_store_status *stt = NULL;
+	int64_t cur = 0;
+
+	if (lp_store_status_get(&stt, r->store, site->id, NULL) == LP_OK)
+		cur = stt->current_revision;
+	lp_store_status_free(stt);
+	return cur;
+}
+
+void api_h_revisions(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_store_revision *revs = NULL;
+	size_t n = 0, i;
+	lp_error err = {0};
+	int64_t cur;
+	cJSON *arr;
+
+	if (site == NULL)
+		return;
+	if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	cur = current_revision(r, site);
+	arr = cJSON_CreateArray();
+	for (i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, revision_json(&revs[i], site->desired_revision, cur));
+	api_reply_json(r, 200, arr);
+done:
+	lp_store_revisions_free(revs, n);
+	lp_store_site_free(site);
+}
+
+/* The newest ready revision older than the one being served (or desired). */
+static int64_t previous_ready(const lp_store_revision *revs, size_t n, int64_t below)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) /* newest first */
+		if (revs[i].number < below && revs[i].state == LP_REV_READY)
+			return revs[i].number;
+	return 0;
+}
+
+void api_h_rollback(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_store_revision *revs = NULL, *target = NULL;
+	size_t n = 0;
+	lp_error err = {0};
+	int64_t rv, number = 0, cur;
+	cJSON *body = NULL, *v;
+
+	if (site == NULL)
+		return;
+	if (api_if_match(&rv, r) != LP_OK)
+		goto done;
+	if (site->deletion_timestamp) {
+		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted",
+		                site->name);
+		goto done;
+	}
+	if (r->body.len) {
+		body = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
+		if (body == NULL || !cJSON_IsObject(body)) {
+			api_reply_error(r, LP_EINVAL, NULL,
+			                "malformed JSON body (expected {\"revision\": N})");
+			goto done;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(body, "revision");
+		if (v && !cJSON_IsNull(v)) {
+			if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+			    v->valuedouble != (double)(int64_t)v->valuedouble) {
+				api_reply_error(r, LP_EINVAL, NULL,
+				                "revision must be a positive integer");
+				goto done;
+			}
+			number = (int64_t)v->valuedouble;
+		}
+	}
+	if (number == 0) {
+		if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err) !=
+		    LP_OK) {
+			api_reply_lperr(r, &err);
+			goto done;
+		}
+		cur = current_revision(r, site);
+		number = previous_ready(revs, n, cur ? cur : site->desired_revision);
+		if (number == 0) {
+			api_reply_error(
+			    r, LP_ECONFLICT, NULL,
+			    "deployment %s has no earlier ready revision to roll back to",
+			    site->name);
+			goto done;
+		}
+	}
+	if (lp_store_revision_get(&target, r->store, site->id, number, &err) != LP_OK) {
+		if (err.code == LP_ENOTFOUND)
+			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
+			                (long long)number, site->name);
+		else
+			api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (target->state != LP_REV_READY) {
+		api_reply_error(r, LP_ECONFLICT, NULL,
+		                "revision %lld is %s; only a ready revision can be rolled back to",
+		                (long long)number, lp_store_rev_state_name(target->state));
+		goto done;
+	}
+	if (lp_store_site_set_desired_revision(r->store, site->id, rv, number, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	lp_store_event_add(r->store, site->id, LP_EVENT_NORMAL, "RollingBack",
+	                   "desired revision set by rollback", NULL);
+	api_reply_site(r, 202, site->id, "rolling back", number);
+done:
+	cJSON_Delete(body);
+	lp_store_revision_free(target);
+	lp_store_revisions_free(revs, n);
+	lp_store_site_free(site);
+}
+
+void api_h_events(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_store_event *ev = NULL;
+	size_t n = 0, i;
+	lp_error err = {0};
+	cJSON *arr;
+
+	if (site == NULL)
+		return;
+	if (lp_store_event_list(&ev, &n, r->store, site->id, 0, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	arr = cJSON_CreateArray();
+	for (i = 0; arr && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", (double)ev[i].id);
+		cJSON_AddItemToObject(o, "time", api_time_json(ev[i].time));
+		cJSON_AddStringToObject(o, "type", lp_store_event_type_name(ev[i].type));
+		cJSON_AddStringToObject(o, "reason", ev[i].reason ? ev[i].reason : "");
+		cJSON_AddStringToObject(o, "message", ev[i].message ? ev[i].message : "");
+		cJSON_AddItemToArray(arr, o);
+	}
+	api_reply_json(r, 200, arr);
+done:
+	lp_store_events_free(ev, n);
+	lp_store_site_free(site);
+}

@@ -1,0 +1,646 @@
+/* server.c: the libmicrohttpd daemon: routing, limits, auth, body intake, request log, store pool.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "apiserver/api.h"
+#include "launchpad/fs.h"
+#include "launchpad/log.h"
+
+/*
+ * Threading: MHD_USE_THREAD_PER_CONNECTION. A log stream blocks its thread for up to an hour;
+ * with one thread per connection that costs one thread, not a pool slot, and MHD's own timeout
+ * and disconnect handling keep working (suspended connections would lose both). SQLite handles
+ * are not shared between threads at the same time: each request borrows one from a small pool.
+ */
+
+/* ---- store pool ---- */
+
+lp_store *api_pool_get(lp_apiserver *s, lp_error *err)
+{
+	lp_store *st = NULL;
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += API_STORE_WAIT_MS / 1000;
+	pthread_mutex_lock(&s->pool_mu);
+	while (s->nfree == 0 && s->nopen >= API_STORE_POOL && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &until);
+	if (s->nfree > 0) {
+		st = s->pool[--s->nfree];
+		pthread_mutex_unlock(&s->pool_mu);
+		return st;
+	}
+	if (s->nopen >= API_STORE_POOL) {
+		pthread_mutex_unlock(&s->pool_mu);
+		lp_error_set(err, LP_EUNAVAILABLE, "all %d store handles are busy", API_STORE_POOL);
+		return NULL;
+	}
+	s->nopen++;
+	pthread_mutex_unlock(&s->pool_mu);
+	/* opening (and checking the schema) happens outside the lock */
+	if (lp_store_open(&st, s->db_path, err) != LP_OK) {
+		pthread_mutex_lock(&s->pool_mu);
+		s->nopen--;
+		pthread_cond_signal(&s->pool_cv);
+		pthread_mutex_unlock(&s->pool_mu);
+		if (err && err->code != LP_EUNAVAILABLE)
+			err->code = LP_EUNAVAILABLE;
+		return NULL;
+	}
+	return st;
+}
+
+void api_pool_put(lp_apiserver *s, lp_store *st)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&s->pool_mu);
+	s->pool[s->nfree++] = st;
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mu);
+}
+
+lp_store *api_store(struct api_req *r)
+{
+	lp_error err = {0};
+
+	if (r->store == NULL && (r->store = api_pool_get(r->srv, &err)) == NULL)
+		api_reply_lperr(r, &err);
+	return r->store;
+}
+
+/* ---- routing ---- */
+
+/* Match path against pattern; a ":id" segment is captured (URL-decoded) into param. */
+static int path_match(const char *pattern, const char *path, char *param, size_t plen)
+{
+	const char *p = pattern, *u = path;
+
+	while (*p && *u) {
+		if (*p == ':') {
+			const char *end = strchr(u, '/');
+			size_t n = end ? (size_t)(end - u) : strlen(u);
+
+			if (n == 0 || n >= plen)
+				return 0;
+			memcpy(param, u, n);
+			param[lp_api_urldecode(param, n)] = '\0';
+			u += n;
+			while (*p && *p != '/')
+				p++;
+			continue;
+		}
+		if (*p != *u)
+			return 0;
+		p++;
+		u++;
+	}
+	/* one trailing slash is tolerated ("/api/deployments/") */
+	if (*p == '\0' && u[0] == '/' && u[1] == '\0')
+		return 1;
+	return *p == '\0' && *u == '\0';
+}
+
+/* Find the route; when only the method is wrong, *allow gets the allowed methods. */
+static const struct api_route *route_find(const char *method, const char *path, char *param,
+                                          size_t plen, char *allow, size_t alen, int *path_known)
+{
+	const struct api_route *hit = NULL;
+	char scratch[256];
+	size_t i, used = 0;
+
+	*path_known = 0;
+	allow[0] = '\0';
+	if (!strcmp(method, "HEAD"))
+		method = "GET";
+	for (i = 0; i < api_nroutes; i++) {
+		if (!path_match(api_routes[i].pattern, path, scratch, sizeof(scratch)))
+			continue;
+		*path_known = 1;
+		used += (size_t)snprintf(allow + used, used < alen ? alen - used : 0, "%s%s",
+		                         used ? ", " : "", api_routes[i].method);
+		if (hit == NULL && !strcmp(api_routes[i].method, method)) {
+			hit = &api_routes[i];
+			snprintf(param, plen, "%s", scratch);
+		}
+	}
+	if (*path_known && used < alen)
+		snprintf(allow + used, alen - used, ", OPTIONS");
+	return hit;
+}
+
+/* ---- auth ---- */
+
+static int authenticate(struct api_req *r)
+{
+	const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	lp_error err = {0};
+	lp_store *st;
+	int rc;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		api_reply_error(r, LP_EAUTH, NULL,
+		                "missing bearer token (Authorization: Bearer ...)");
+		return LP_EAUTH;
+	}
+	h += 7;
+	while (*h == ' ')
+		h++;
+	if ((st = api_store(r)) == NULL)
+		return LP_EUNAVAILABLE;
+	rc = lp_store_token_verify(&r->token_id, st, h, &err);
+	if (rc == LP_EAUTH)
+		api_reply_error(r, LP_EAUTH, NULL, "invalid or revoked token");
+	else if (rc != LP_OK)
+		api_reply_lperr(r, &err);
+	return rc;
+}
+
+/* ---- multipart intake ---- */
+
+static void form_release(struct api_form *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		lp_buf_release(&f->values[i]);
+	}
+	f->n = 0;
+	lp_api_upload_free(f->upload);
+	f->upload = NULL;
+	free(f->upload_path);
+	f->upload_path = NULL;
+}
+
+static void body_fail(struct api_req *r, const lp_error *err)
+{
+	if (r->body_failed)
+		return;
+	r->body_failed = 1;
+	r->body_err = *err;
+	/* drop a half-written upload now rather than keep writing to it */
+	lp_api_upload_free(r->form.upload);
+	r->form.upload = NULL;
+}
+
+static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
+{
+	struct api_req *r = cls;
+	struct api_form *f = &r->form;
+	lp_error err = {0};
+	size_t i;
+
+	if (r->body_failed || key == NULL)
+		return r->body_failed ? MHD_NO : MHD_YES;
+	if (!strcmp(key, "file") || filename != NULL) {
+		if (f->have_file && off == 0 && f->upload && lp_api_upload_size(f->upload) > 0) {
+			lp_error_set(&err, LP_EINVAL, "only one file part is accepted");
+			goto fail;
+		}
+		if (f->upload == NULL) {
+			if (f->have_file) /* dropped after a failure */
+				return MHD_NO;
+			if (lp_api_upload_new(&f->upload, r->srv->uploads_dir, r->srv->upload_max,
+			                      &err) != LP_OK)
+				goto fail;
+			f->have_file = 1;
+		}
+		if (size && lp_api_upload_write(f->upload, data, size, &err) != LP_OK)
+			goto fail;
+		return MHD_YES;
+	}
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->keys[i], key))
+			break;
+	if (i == f->n) {
+		if (f->n == API_FORM_FIELDS) {
+			lp_error_set(&err, LP_ETOOBIG, "more than %d form fields", API_FORM_FIELDS);
+			goto fail;
+		}
+		if ((f->keys[i] = strdup(key)) == NULL) {
+			lp_error_set(&err, LP_ENOMEM, "out of memory");
+			goto fail;
+		}
+		lp_buf_init(&f->values[i], API_FORM_FIELD_MAX);
+		f->n++;
+	}
+	if (size && lp_buf_append(&f->values[i], data, size) != LP_OK) {
+		lp_error_set(&err, LP_ETOOBIG, "form field \"%s\" is larger than %zu bytes", key,
+		             API_FORM_FIELD_MAX);
+		goto fail;
+	}
+	return MHD_YES;
+fail:
+	body_fail(r, &err);
+	return MHD_NO;
+}
+
+/* ---- request lifecycle ---- */
+
+/* Refuse a declared Content-Length past the cap before reading a byte of it. */
+static int too_long(struct api_req *r)
+{
+	const char *cl = api_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (cl == NULL || strtoull(cl, NULL, 10) <= r->body_max)
+		return 0;
+	api_reply_error(r, LP_ETOOBIG, NULL, "request body of %s bytes exceeds the limit of %zu",
+	                cl, r->body_max);
+	return 1;
+}
+
+static void begin(struct api_req *r)
+{
+	char allow[96], ct[128];
+	int path_known = 0;
+
+	r->route = route_find(r->method, r->url, r->param, sizeof(r->param), allow, sizeof(allow),
+	                      &path_known);
+	if (path_known && !strcmp(r->method, "OPTIONS")) {
+		/* CORS preflight: answered for every known path, allowed origin or not */
+		struct MHD_Response *resp =
+		    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+
+		r->allow = strdup(allow);
+		if (resp) {
+			MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+			MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+			                        "Authorization, Content-Type, If-Match");
+			MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+		}
+		api_reply_raw(r, MHD_HTTP_NO_CONTENT, resp, 0);
+		return;
+	}
+	if (r->route == NULL) {
+		if (path_known) {
+			r->allow = strdup(allow);
+			api_reply_error(r, LP_EMETHOD, NULL,
+			                "%s is not allowed on %s (allowed: %s)", r->method, r->url,
+			                allow);
+		} else {
+			api_reply_error(r, LP_ENOTFOUND, NULL, "no route for %s %s", r->method,
+			                r->url);
+		}
+		return;
+	}
+	if (r->route->auth == API_AUTH_TOKEN ||
+	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
+		if (authenticate(r) != LP_OK)
+			return;
+	}
+
+	r->body_kind = r->route->body;
+	r->body_max = 64 << 10; /* bodies of body-less routes are read and ignored */
+	api_content_type(r, ct, sizeof(ct));
+	switch (r->route->body) {
+	case API_BODY_NONE:
+		break;
+	case API_BODY_DOC:
+		r->body_max = API_DOC_MAX;
+		break;
+	case API_BODY_RAW:
+		r->body_max = API_WEBHOOK_MAX;
+		break;
+	case API_BODY_FORM:
+		if (!strcmp(ct, "multipart/form-data")) {
+			r->multipart = 1;
+			/* the file is capped by the upload sink; this allows for the other fields
+			 */
+			r->body_max = r->srv->upload_max + ((size_t)1 << 20);
+			if (too_long(r))
+				return;
+			r->pp = MHD_create_post_processor(r->conn, 64 << 10, on_form_part, r);
+			if (r->pp == NULL) {
+				api_reply_error(r, LP_EINVAL, NULL,
+				                "malformed multipart/form-data request "
+				                "(missing boundary?)");
+				return;
+			}
+		} else {
+			r->body_max = API_DOC_MAX;
+		}
+		break;
+	}
+	if (too_long(r))
+		return;
+	lp_buf_init(&r->body, r->body_max);
+}
+
+static void feed(struct api_req *r, const char *data, size_t n)
+{
+	lp_error err = {0};
+
+	if (r->answered)
+		return;
+	r->body_seen += n;
+	if (r->body_seen > r->body_max) {
+		lp_error_set(&err, LP_ETOOBIG, "request body exceeds the limit of %zu bytes",
+		             r->body_max);
+		body_fail(r, &err);
+		return;
+	}
+	if (r->body_failed)
+		return;
+	if (r->pp) {
+		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->body_failed) {
+			lp_error_set(&err, LP_EINVAL, "malformed multipart/form-data body");
+			body_fail(r, &err);
+		}
+		return;
+	}
+	if (r->body_kind == API_BODY_NONE)
+		return;
+	if (lp_buf_append(&r->body, data, n) != LP_OK) {
+		lp_error_set(&err, LP_ETOOBIG, "request body exceeds the limit of %zu bytes",
+		             r->body_max);
+		body_fail(r, &err);
+	}
+}
+
+static void finish(struct api_req *r)
+{
+	lp_error err = {0};
+
+	if (r->pp) {
+		if (MHD_destroy_post_processor(r->pp) != MHD_YES && !r->body_failed) {
+			lp_error_set(&err, LP_EINVAL,
+			             "malformed multipart/form-data body (incomplete or no final "
+			             "boundary)");
+			body_fail(r, &err);
+		}
+		r->pp = NULL;
+	}
+	if (r->body_failed) {
+		api_reply_lperr(r, &r->body_err);
+		return;
+	}
+	if (r->form.upload) {
+		if (lp_api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest,
+		                         &err) != LP_OK) {
+			api_reply_lperr(r, &err);
+			return;
+		}
+	}
+	if (strcmp(r->route->method, "GET")) {
+		pthread_mutex_lock(&r->srv->write_mu);
+		r->route->handler(r);
+		pthread_mutex_unlock(&r->srv->write_mu);
+	} else {
+		r->route->handler(r);
+	}
+	if (!r->answered)
+		api_reply_error(r, LP_ERROR, NULL, "the handler produced no response");
+}
+
+static enum MHD_Result queue(struct api_req *r)
+{
+	enum MHD_Result ret;
+
+	if (r->resp == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct api_req *r = *con_cls;
+
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		r->srv = cls;
+		r->conn = conn;
+		r->url = url;
+		r->method = method;
+		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		begin(r);
+		return r->answered ? queue(r) : MHD_YES;
+	}
+	if (*upload_data_size) {
+		feed(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		/* the 413 is sent once the body ends; a body that does not end is cut off */
+		return r->body_seen > r->body_max + API_DRAIN_MAX ? MHD_NO : MHD_YES;
+	}
+	if (!r->answered)
+		finish(r);
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	lp_apiserver *s = cls;
+	struct api_req *r = *con_cls;
+	struct timespec t1;
+	double secs;
+	size_t idx;
+
+	if (r == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+	idx = r->route ? (size_t)(r->route - api_routes) : api_nroutes;
+	api_metrics_count(s->metrics, idx, r->status, secs);
+	LP_INFO("api", "%s %s %d %zu %.1fms%s", r->method, r->url, r->status, r->resp_len,
+	        secs * 1000.0, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (r->pp)
+		MHD_destroy_post_processor(r->pp);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	form_release(&r->form);
+	lp_buf_release(&r->body);
+	api_pool_put(s, r->store);
+	free((char *)r->allow);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	LP_WARN("api", "libmicrohttpd: %s", msg);
+}
+
+/* ---- server lifetime ---- */
+
+static int split_cors(lp_apiserver *s, const char *list, lp_error *err)
+{
+	char *copy, *tok, *save = NULL;
+	size_t n = 1;
+	const char *p;
+
+	if (list == NULL || *list == '\0')
+		return LP_OK;
+	for (p = list; *p; p++)
+		n += *p == ',';
+	if ((s->cors = calloc(n, sizeof(char *))) == NULL || (copy = strdup(list)) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+		if ((s->cors[s->ncors] = strdup(tok)) != NULL)
+			s->ncors++;
+	free(copy);
+	return LP_OK;
+}
+
+/* First start: no token in the store yet → create "admin" and leave it in <data>/admin.token. */
+static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
+{
+	lp_store_token *toks = NULL;
+	size_t n = 0;
+	char secret[LP_STORE_TOKEN_LEN + 1], *path = NULL;
+	int64_t id = 0;
+	int rc;
+
+	if ((rc = lp_store_token_list(&toks, &n, st, err)) != LP_OK)
+		return rc;
+	lp_store_tokens_free(toks, n);
+	if (n > 0)
+		return LP_OK;
+	if ((rc = lp_store_token_create(secret, &id, st, "admin", err)) != LP_OK)
+		return rc;
+	if ((path = lp_config_path(s->cfg, "admin.token")) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	strcat(secret, "\n");
+	rc = lp_fs_write_atomic(path, secret, strlen(secret), 0600, err);
+	if (rc == LP_OK)
+		LP_INFO("api", "created the admin token (id %lld); it is in %s (mode 0600)",
+		        (long long)id, path);
+	free(path);
+	return rc;
+}
+
+int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
+{
+	lp_apiserver *s = NULL;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char host[256], *dbdir = NULL;
+	unsigned port = 0;
+	lp_store *st = NULL;
+	const union MHD_DaemonInfo *info;
+	int rc;
+
+	*out = NULL;
+	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, err)) != LP_OK)
+		return rc;
+	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
+		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (!strcmp(host, "localhost"))
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return lp_error_set(err, LP_EINVAL, "listen address \"%s\": not an IPv4 address",
+		                    cfg->listen);
+	sa.sin_port = htons((uint16_t)port);
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	s->cfg = cfg;
+	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_mutex_init(&s->write_mu, NULL);
+	sem_init(&s->list_slots, 0, API_LIST_BUILDS);
+	pthread_cond_init(&s->pool_cv, NULL);
+	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
+	s->db_path = lp_config_path(cfg, "db/launchpad.db");
+	s->uploads_dir = lp_config_path(cfg, "uploads");
+	s->logs_dir = lp_config_path(cfg, "logs");
+	dbdir = lp_config_path(cfg, "db");
+	if (!s->db_path || !s->uploads_dir || !s->logs_dir || !dbdir) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
+	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
+	    (rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
+	    (rc = lp_fs_mkdirs(s->uploads_dir, 0750, err)) != LP_OK ||
+	    (rc = lp_fs_mkdirs(s->logs_dir, 0750, err)) != LP_OK)
+		goto done;
+	if ((st = api_pool_get(s, err)) == NULL) {
+		rc = err ? err->code : LP_EUNAVAILABLE;
+		goto done;
+	}
+	if ((rc = bootstrap_admin(s, st, err)) != LP_OK)
+		goto done;
+	api_pool_put(s, st);
+	st = NULL;
+
+	s->daemon = MHD_start_daemon(
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	        MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)API_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		rc = lp_error_set(err, LP_EIO, "cannot listen on %s (in use or not permitted)",
+		                  cfg->listen);
+		goto done;
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : port;
+	*out = s;
+	s = NULL;
+	rc = LP_OK;
+done:
+	if (st)
+		api_pool_put(s, st);
+	free(dbdir);
+	lp_apiserver_free(s);
+	return rc;
+}
+
+unsigned lp_apiserver_port(const lp_apiserver *s)
+{
+	return s->port;
+}
+
+void lp_apiserver_free(lp_apiserver *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	for (i = 0; i < s->nfree; i++)
+		lp_store_close(s->pool[i]);
+	for (i = 0; i < s->ncors; i++)
+		free(s->cors[i]);
+	free(s->cors);
+	api_metrics_free(s->metrics);
+	pthread_mutex_destroy(&s->pool_mu);
+	pthread_mutex_destroy(&s->write_mu);
+	sem_destroy(&s->list_slots);
+	pthread_cond_destroy(&s->pool_cv);
+	free(s->db_path);
+	free(s->uploads_dir);
+	free(s->logs_dir);
+	free(s);
+}

@@ -1,0 +1,187 @@
+/* webhook.c: GitHub push webhooks: verify the HMAC over the raw body, dedupe, request a build. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/api.h"
+#include "launchpad/log.h"
+
+/* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
+static cJSON *payload_json(struct api_req *r, int *unsupported)
+{
+	char ct[128];
+	const char *body = lp_buf_cstr(&r->body);
+	char *copy, *p, *payload = NULL;
+	size_t n;
+	cJSON *j;
+
+	*unsupported = 0;
+	api_content_type(r, ct, sizeof(ct));
+	if (!strcmp(ct, "application/json"))
+		return cJSON_ParseWithLength(body, r->body.len);
+	if (strcmp(ct, "application/x-www-form-urlencoded")) {
+		*unsupported = 1;
+		return NULL;
+	}
+	if ((copy = strdup(body)) == NULL)
+		return NULL;
+	for (p = strtok(copy, "&"); p; p = strtok(NULL, "&"))
+		if (!strncmp(p, "payload=", 8))
+			payload = p + 8;
+	j = NULL;
+	if (payload) {
+		n = lp_api_urldecode(payload, strlen(payload));
+		j = cJSON_ParseWithLength(payload, n);
+	}
+	free(copy);
+	return j;
+}
+
+static void reply_result(struct api_req *r, int status, const char *result, const char *reason,
+                         int64_t revision)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "result", result);
+	if (reason)
+		cJSON_AddStringToObject(o, "reason", reason);
+	if (revision)
+		cJSON_AddNumberToObject(o, "revision", (double)revision);
+	api_reply_json(r, status, o);
+}
+
+static int all_zeros(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 1;
+	for (; *s; s++)
+		if (*s != '0')
+			return 0;
+	return 1;
+}
+
+/* Remember the delivery; 1 when it was already seen (answered, nothing to do). */
+static int seen_before(struct api_req *r, const char *delivery, const lp_store_site *site,
+                       const char *outcome)
+{
+	lp_error err = {0};
+	int rc;
+
+	if (delivery == NULL)
+		return 0;
+	rc = lp_store_webhook_record(r->store, delivery, site->id, outcome, &err);
+	if (rc == LP_EEXISTS) {
+		reply_result(r, 200, "duplicate", "this delivery was already processed", 0);
+		return 1;
+	}
+	if (rc != LP_OK) {
+		api_reply_lperr(r, &err);
+		return 1;
+	}
+	return 0;
+}
+
+void api_h_webhook(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_site *spec = NULL;
+	lp_error err = {0};
+	cJSON *doc = NULL;
+	const cJSON *ref, *after, *deleted;
+	const char *event = api_header(r, "X-GitHub-Event");
+	const char *delivery = api_header(r, "X-GitHub-Delivery");
+	char want[LP_SITE_BRANCH_MAX + 16];
+	int unsupported = 0;
+	int64_t rev = 0;
+
+	if (site == NULL)
+		return;
+	if (lp_api_webhook_verify(site->webhook_secret, r->body.data ? r->body.data : "",
+	                          r->body.len, api_header(r, "X-Hub-Signature-256")) != LP_OK) {
+		api_reply_error(r, LP_EAUTH, NULL,
+		                "missing or wrong X-Hub-Signature-256 (HMAC-SHA256 of the body "
+		                "with the deployment's webhook secret)");
+		goto done;
+	}
+	/* GitHub's first delivery; nothing in it is needed */
+	if (event && !strcmp(event, "ping")) {
+		reply_result(r, 200, "pong", NULL, 0);
+		goto done;
+	}
+	doc = payload_json(r, &unsupported);
+	if (unsupported) {
+		api_reply_error(r, LP_EUNSUPPORTED, NULL,
+		                "webhook content type must be application/json or "
+		                "application/x-www-form-urlencoded");
+		goto done;
+	}
+	if (doc == NULL || !cJSON_IsObject(doc)) {
+		api_reply_error(r, LP_EINVAL, NULL, "malformed webhook payload (expected JSON)");
+		goto done;
+	}
+	if (event == NULL || strcmp(event, "push")) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "only push events trigger builds", 0);
+		goto done;
+	}
+	if (delivery == NULL || *delivery == '\0') {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "X-GitHub-Delivery is required for push events");
+		goto done;
+	}
+	if (api_site_spec(&spec, r, site, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	ref = cJSON_GetObjectItemCaseSensitive(doc, "ref");
+	after = cJSON_GetObjectItemCaseSensitive(doc, "after");
+	deleted = cJSON_GetObjectItemCaseSensitive(doc, "deleted");
+	if (!cJSON_IsString(ref)) {
+		api_reply_error(r, LP_EINVAL, NULL, "push payload has no \"ref\"");
+		goto done;
+	}
+	if (site->deletion_timestamp) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "the deployment is being deleted", 0);
+		goto done;
+	}
+	if (spec->source_kind != LP_SOURCE_GIT) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "the deployment is not built from Git", 0);
+		goto done;
+	}
+	snprintf(want, sizeof(want), "refs/heads/%s", spec->git_branch);
+	if (strcmp(ref->valuestring, want)) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "push to another branch", 0);
+		goto done;
+	}
+	if (cJSON_IsTrue(deleted) || !cJSON_IsString(after) || all_zeros(after->valuestring)) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "the branch was deleted", 0);
+		goto done;
+	}
+	if (!spec->auto_deploy) {
+		if (!seen_before(r, delivery, site, "ignored"))
+			reply_result(r, 202, "ignored", "auto-deploy is off", 0);
+		goto done;
+	}
+	if (strlen(after->valuestring) > 64) {
+		api_reply_error(r, LP_EINVAL, NULL, "\"after\" is not a commit id");
+		goto done;
+	}
+	if (seen_before(r, delivery, site, "triggered"))
+		goto done;
+	if (lp_store_revision_request(&rev, r->store, site->id, 0, LP_TRIGGER_WEBHOOK,
+	                              after->valuestring, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	LP_INFO("api", "webhook: %s push %.12s → revision %lld", site->name, after->valuestring,
+	        (long long)rev);
+	reply_result(r, 200, "triggered", NULL, rev);
+done:
+	cJSON_Delete(doc);
+	lp_site_free(spec);
+	lp_store_site_free(site);
+}
