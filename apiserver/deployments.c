@@ -345,12 +345,11 @@ static int seed_to_site(lp_site **out, const struct seed_req *q, const char *dig
 		}
 		qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
 	} else {
-		/* serving the source as is: only its root can be served */
-		if (outdir && strcmp(outdir, ".") && strcmp(outdir, "./"))
-			lp_spec_diags_add(d, "output_dir", 0, 0,
-			                  "output_dir \"%s\" needs a build_cmd; without one the "
-			                  "source is served from its root (\".\")",
-			                  outdir);
+		/* A pre-built source with its files in a folder: publish that folder, run nothing. */
+		if (outdir && strcmp(outdir, ".") && strcmp(outdir, "./")) {
+			s->has_build = 1;
+			s->build_output_dir = strdup(outdir);
+		}
 		if (q->env && cJSON_GetArraySize(q->env) > 0)
 			lp_spec_diags_add(d, "env_vars", 0, 0,
 			                  "env_vars are build variables and need a build_cmd");

@@ -487,6 +487,18 @@ START_TEST(test_seed_zip)
 	ck_assert(jnum(r.json, "desired_revision") == 2);
 	resp_free(&r);
 
+	/* a pre-built zip with its files in a folder: no build_cmd, output_dir names the folder */
+	{
+		const char *prebuilt[] = {"name", "Prebuilt", "source_type", "zip", "build_cmd", "",
+		                          "output_dir", "public", NULL};
+		m = zip_form(c, zip, prebuilt);
+		http_do(c, &s, "POST", "/api/deployments", NULL, NULL, 0, NULL, NULL, m, &r);
+		curl_mime_free(m);
+		ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+		ck_assert_str_eq(jstr(r.json, "output_dir"), "public");
+		ck_assert_str_eq(jstr(r.json, "build_cmd"), "");
+		resp_free(&r);
+	}
 	/* not an archive: refused by its magic bytes */
 	m = zip_form(c, NULL, fields);
 	{
