@@ -128,7 +128,9 @@ test: install-deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory smoke
 
-run: all
+# The README's platform command: from a fresh machine, deps first (pkg-config needs them).
+run: install-deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run-local.sh
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
