@@ -68,6 +68,7 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	atomic_init(&d->reads, 0);
 	atomic_init(&d->writes, 0);
 	pthread_mutex_init(&d->negotiate_lock, NULL);
+	pthread_mutex_init(&d->network_lock, NULL);
 	*out = d;
 	return LP_OK;
 }
@@ -77,6 +78,7 @@ void lp_docker_free(lp_docker *d)
 	if (d == NULL)
 		return;
 	pthread_mutex_destroy(&d->negotiate_lock);
+	pthread_mutex_destroy(&d->network_lock);
 	free(d);
 }
 

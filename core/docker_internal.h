@@ -24,6 +24,12 @@ struct lp_docker {
 	atomic_int api;
 	/* Serialises negotiation so concurrent first calls ask /version once. */
 	pthread_mutex_t negotiate_lock;
+	/*
+	 * Serialises network_ensure: the engine's duplicate check is racy, and two threads that
+	 * both see "not found" would create two networks with one name (every later use of the
+	 * name is then ambiguous).
+	 */
+	pthread_mutex_t network_lock;
 	atomic_uint_fast64_t reads;
 	atomic_uint_fast64_t writes;
 };

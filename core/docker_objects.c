@@ -105,28 +105,31 @@ int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int inter
 
 	if (out)
 		*out = 0;
-	/* Two tries: a concurrent creator may win the race between our inspect and create. */
+	pthread_mutex_lock(&d->network_lock);
+	/* Two tries: another process may win the race between our inspect and create. */
 	for (attempt = 0; attempt < 2; attempt++) {
 		rc = lp_docker_network_inspect(&net, d, name, err);
 		if (rc == LP_OK) {
 			if (!net.internal != !internal)
-				return lp_error_set(err, LP_ECONFLICT,
-				                    "network %s exists with internal=%s, wanted %s",
-				                    name, net.internal ? "true" : "false",
-				                    internal ? "true" : "false");
-			return LP_OK;
+				rc = lp_error_set(err, LP_ECONFLICT,
+				                  "network %s exists with internal=%s, wanted %s", name,
+				                  net.internal ? "true" : "false",
+				                  internal ? "true" : "false");
+			goto done;
 		}
 		if (rc != LP_ENOTFOUND)
-			return rc;
+			goto done;
 		rc = network_create(d, name, internal, labels, nlabels, err);
 		if (rc == LP_OK) {
 			if (out)
 				*out = 1;
-			return LP_OK;
+			goto done;
 		}
 		if (rc != LP_EEXISTS)
-			return rc;
+			goto done;
 	}
+done:
+	pthread_mutex_unlock(&d->network_lock);
 	return rc;
 }
 

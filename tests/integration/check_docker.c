@@ -437,6 +437,47 @@ START_TEST(test_network_ensure_twice)
 }
 END_TEST
 
+struct ensure_arg {
+	const char *name;
+	int rc;
+};
+
+static void *ensure_thread(void *arg)
+{
+	struct ensure_arg *a = arg;
+	const lp_docker_kv labels[] = {{RUN_LABEL, run_label}};
+
+	a->rc = lp_docker_network_ensure(NULL, dk, a->name, 1, labels, 1, NULL);
+	return NULL;
+}
+
+/* The engine's duplicate check is racy: many threads ensuring one name must make ONE network. */
+START_TEST(test_network_ensure_concurrent)
+{
+	struct ensure_arg args[8];
+	pthread_t t[8];
+	char name[128], cmd[512], line[64] = "";
+	FILE *p;
+	int i;
+
+	name_for(name, sizeof(name), "race");
+	for (i = 0; i < 8; i++) {
+		args[i].name = name;
+		pthread_create(&t[i], NULL, ensure_thread, &args[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(args[i].rc, LP_OK);
+	}
+	snprintf(cmd, sizeof(cmd), "docker network ls -q --filter name=^%s$ | wc -l", name);
+	p = popen(cmd, "r");
+	ck_assert(fgets(line, sizeof(line), p) != NULL);
+	pclose(p);
+	lp_docker_network_remove(dk, name, NULL);
+	ck_assert_int_eq(atoi(line), 1);
+}
+END_TEST
+
 START_TEST(test_pull_nonexistent)
 {
 	char image[128];
@@ -503,9 +544,9 @@ START_TEST(test_preflight)
 	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&out), "/nonexistent/docker.sock"));
 
 	lp_buf_reset(&out);
-	rc = run_controller(&out, "");
+	rc = run_controller(&out, "--no-such-flag");
 	ck_assert_int_eq(rc, 2);
-	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&out), "--preflight"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&out), "--no-such-flag"));
 	lp_buf_release(&out);
 }
 END_TEST
@@ -561,6 +602,7 @@ static Suite *docker_suite(void)
 	tcase_add_test(tc, test_list_by_labels);
 	tcase_add_test(tc, test_events_removed_from_outside);
 	tcase_add_test(tc, test_network_ensure_twice);
+	tcase_add_test(tc, test_network_ensure_concurrent);
 	tcase_add_test(tc, test_pull_nonexistent);
 	tcase_add_test(tc, test_preflight);
 	suite_add_tcase(s, tc);
