@@ -1,15 +1,70 @@
 /* main.c: launchpad-controller's entry point: shared config, then --preflight or the loop. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "controller/preflight.h"
 #include "launchpad/config.h"
+#include "launchpad/controller.h"
 #include "launchpad/log.h"
+
+/* Seconds running builds get to finish after SIGTERM before they are cancelled. */
+#define LP_CONTROLLER_GRACE_SECONDS 30
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 enum mode { MODE_RUN, MODE_PREFLIGHT, MODE_HELP };
+
+struct runner {
+	lp_controller *ctl;
+	int rc;
+	lp_error err;
+};
+
+static void *run_main(void *arg)
+{
+	struct runner *r = arg;
+
+	r->rc = lp_controller_run(r->ctl, LP_CONTROLLER_GRACE_SECONDS, &r->err);
+	return NULL;
+}
+
+/*
+ * Signals are taken synchronously by this thread (sigwait), so stopping is ordinary code, not an
+ * async-signal handler. Every other thread inherits the blocked mask.
+ */
+static int run_controller(const lp_config *cfg)
+{
+	struct runner r = {0};
+	sigset_t set;
+	pthread_t t;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (lp_controller_new(&r.ctl, cfg, &r.err) != LP_OK) {
+		fprintf(stderr, "launchpad-controller: %s\n", r.err.message);
+		return EXIT_FAIL;
+	}
+	if (pthread_create(&t, NULL, run_main, &r) != 0) {
+		fprintf(stderr, "launchpad-controller: cannot start\n");
+		lp_controller_free(r.ctl);
+		return EXIT_FAIL;
+	}
+	sigwait(&set, &sig);
+	LP_INFO("controller", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	lp_controller_stop(r.ctl);
+	pthread_join(t, NULL);
+	lp_controller_free(r.ctl);
+	if (r.rc != LP_OK) {
+		fprintf(stderr, "launchpad-controller: %s\n", r.err.message);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
 
 static void usage(FILE *f)
 {
@@ -68,9 +123,7 @@ int main(int argc, char **argv)
 		rc = lp_preflight_run(cfg, stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		break;
 	case MODE_RUN:
-		fprintf(stderr, "launchpad-controller: the reconcile loop is not implemented yet; "
-		                "try --preflight\n");
-		rc = EXIT_USAGE;
+		rc = run_controller(cfg);
 		break;
 	}
 done:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: runs LaunchPad on this machine against the local Docker engine.
-# Today that means the controller's preflight (Docker reachable, images present, data dir
-# writable); once the controller loop and the apiserver exist, this starts both.
+# It runs the controller's preflight (Docker reachable, images present), then the controller
+# (reconcile loop) in the background and the apiserver in the foreground; Ctrl-C stops both.
 # Data lives in $LAUNCHPAD_DATA_DIR (default ./.data). When nginx:alpine / node:20-alpine are
 # not present locally, the local test images stand in for them (no registry pull needed).
 set -euo pipefail
@@ -42,13 +42,20 @@ export LAUNCHPAD_BUILD_IMAGE=${LAUNCHPAD_BUILD_IMAGE:-$(pick_image node:20-alpin
 export LAUNCHPAD_DOCKER_SOCKET=$SOCK
 
 controller=build/bin/launchpad-controller
-if [ ! -x "$controller" ]; then
-	echo "run-local: $controller has not been built yet: the controller (controller/main.c) is" >&2
-	echo "run-local: still being written. Everything else is ready: data dir $LAUNCHPAD_DATA_DIR," >&2
-	echo "run-local: serve image $LAUNCHPAD_SERVE_IMAGE, build image $LAUNCHPAD_BUILD_IMAGE." >&2
-	exit 1
-fi
+apiserver=build/bin/launchpad-apiserver
+for bin in "$controller" "$apiserver"; do
+	[ -x "$bin" ] || { echo "run-local: $bin is missing: run \`make all\` first" >&2; exit 1; }
+done
 
 echo "run-local: data dir $LAUNCHPAD_DATA_DIR"
 echo "run-local: serve image $LAUNCHPAD_SERVE_IMAGE, build image $LAUNCHPAD_BUILD_IMAGE"
-exec "$controller" --preflight
+"$controller" --preflight
+
+# The controller reconciles in the background; the apiserver runs in the foreground. Ctrl-C
+# (or SIGTERM) stops both: the controller gets SIGTERM and its build grace period.
+"$controller" &
+ctl_pid=$!
+trap 'kill -TERM "$ctl_pid" 2>/dev/null; wait "$ctl_pid" 2>/dev/null' EXIT INT TERM
+echo "run-local: controller pid $ctl_pid; API on ${LAUNCHPAD_LISTEN:-127.0.0.1:8080}"
+echo "run-local: admin token in $LAUNCHPAD_DATA_DIR/admin.token"
+"$apiserver"

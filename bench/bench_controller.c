@@ -1,0 +1,249 @@
+/* bench_controller.c: steady-state resync cost at N live sites, and self-heal latency. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launchpad/config.h"
+#include "launchpad/controller.h"
+#include "launchpad/crypto.h"
+#include "launchpad/docker.h"
+#include "launchpad/fs.h"
+#include "launchpad/spec.h"
+#include "launchpad/store.h"
+#include "tests/lib/testutil.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kib = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return sz * n;
+}
+
+/* 1 when http://<container ip>/ answers 200. */
+static int serving(lp_docker *d, const char *name)
+{
+	lp_docker_container *c = NULL;
+	char url[256] = "";
+	long status = 0;
+	CURL *h;
+	size_t i;
+
+	if (lp_docker_container_inspect(&c, d, name, NULL) != LP_OK)
+		return 0;
+	for (i = 0; i < c->nnetworks; i++)
+		if (c->networks[i].value && *c->networks[i].value)
+			snprintf(url, sizeof(url), "http://%s/", c->networks[i].value);
+	lp_docker_container_free(c);
+	if (!*url)
+		return 0;
+	h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	return status == 200;
+}
+
+struct loop {
+	lp_controller *c;
+	pthread_t t;
+};
+
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	lp_error err = {0};
+
+	lp_controller_run(l->c, 5, &err);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int nsites = argc > 1 ? atoi(argv[1]) : 1000, kills = 20, i, rc;
+	char *root = lp_test_mkdtemp("lp-bench-ctrl"), data[1024], inst[64], cmd[4096], db[1200];
+	char hex[LP_SHA256_HEX_LEN], digest[80], *zip = NULL, *fargv[] = {"bench", NULL};
+	double t0, heal[64];
+	size_t ziplen = 0, n;
+	lp_config *cfg = NULL;
+	lp_store *st = NULL;
+	lp_docker *d = NULL;
+	lp_controller *c = NULL;
+	lp_controller_stats a, b;
+	struct loop l;
+	lp_error err = {0};
+
+	lp_test_require_docker();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(data, sizeof(data), "%s/data", root);
+	snprintf(inst, sizeof(inst), "bench%d", (int)getpid());
+	setenv("LAUNCHPAD_DATA_DIR", data, 1);
+	setenv("LAUNCHPAD_INSTANCE", inst, 1);
+	setenv("LAUNCHPAD_LOG_LEVEL", "warn", 1);
+	setenv("LAUNCHPAD_SERVE_IMAGE", "launchpad-test/nginx:local", 0);
+	if (lp_config_new(&cfg, NULL, NULL, 1, fargv, &err) != LP_OK)
+		goto fail;
+	lp_log_setup(LP_LOG_WARN, LP_LOG_TEXT, 2);
+	snprintf(cmd, sizeof(cmd),
+	         "mkdir -p %s/src %s/uploads/sha256 && echo bench > %s/src/index.html && "
+	         "cd %s/src && zip -qr %s/site.zip .",
+	         root, data, root, root, root);
+	if (system(cmd) != 0)
+		goto fail;
+	snprintf(cmd, sizeof(cmd), "%s/site.zip", root);
+	if (lp_fs_read_file(&zip, &ziplen, cmd, 1 << 20, &err) != LP_OK)
+		goto fail;
+	lp_sha256_hex(hex, zip, ziplen);
+	snprintf(digest, sizeof(digest), "sha256:%s", hex);
+	snprintf(cmd, sizeof(cmd), "cp %s/site.zip %s/uploads/sha256/%s.zip", root, data, hex);
+	if (system(cmd) != 0)
+		goto fail;
+	snprintf(db, sizeof(db), "%s/db/launchpad.db", data);
+	if (lp_store_open(&st, db, &err) != LP_OK || lp_docker_new(&d, NULL, &err) != LP_OK)
+		goto fail;
+	for (i = 0; i < nsites; i++) {
+		char yaml[512], name[64], *json = NULL, hash[LP_SHA256_HEX_LEN];
+		lp_site_list list = {0};
+		lp_spec_diags diags;
+		lp_store_site_new in = {0};
+
+		snprintf(name, sizeof(name), "s%04d", i);
+		snprintf(yaml, sizeof(yaml),
+		         "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata: {name: %s}\n"
+		         "spec: {source: {archive: {digest: \"%s\"}}}\n",
+		         name, digest);
+		lp_spec_diags_init(&diags);
+		rc = lp_spec_parse(&list, yaml, strlen(yaml), NULL, &diags, &err);
+		lp_spec_diags_release(&diags);
+		if (rc != LP_OK)
+			goto fail;
+		lp_site_to_json(&json, list.items[0], NULL);
+		lp_site_spec_hash(hash, list.items[0], NULL);
+		in.name = name;
+		in.spec_json = json;
+		in.spec_hash = hash;
+		in.source = digest;
+		rc = lp_store_site_create(NULL, st, &in, &err);
+		free(json);
+		lp_site_list_release(&list);
+		if (rc != LP_OK)
+			goto fail;
+	}
+
+	/* Converge with the real loop (workers, builds, watches). */
+	printf("converging %d sites ...\n", nsites);
+	fflush(stdout);
+	t0 = now_s();
+	if (lp_controller_new(&l.c, cfg, &err) != LP_OK)
+		goto fail;
+	pthread_create(&l.t, NULL, loop_main, &l);
+	for (;;) {
+		lp_store_site *sites = NULL;
+		size_t live = 0, k;
+		lp_store_site_list(&sites, &n, st, 0, NULL);
+		for (k = 0; k < n; k++) {
+			lp_store_status *s = NULL;
+			if (lp_store_status_get(&s, st, sites[k].id, NULL) == LP_OK &&
+			    s->phase == LP_PHASE_LIVE)
+				live++;
+			lp_store_status_free(s);
+		}
+		lp_store_sites_free(sites, n);
+		if ((int)live == nsites)
+			break;
+		sleep(1);
+	}
+	printf("converged: %d sites live in %.1f s\n", nsites, now_s() - t0);
+
+	/* Self-heal latency: remove a serve container from outside, time until it answers again. */
+	for (i = 0; i < kills; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s-deploy-s%04d", inst, (i * 7) % nsites);
+		snprintf(cmd, sizeof(cmd), "docker rm -f %s >/dev/null", name);
+		if (system(cmd) != 0)
+			goto fail;
+		t0 = now_s();
+		while (!serving(d, name) && now_s() - t0 < 30)
+			usleep(10 * 1000);
+		heal[i] = now_s() - t0;
+	}
+	qsort(heal, (size_t)kills, sizeof(double), cmp_double);
+	printf("self-heal over %d kills: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", kills,
+	       heal[kills / 2] * 1000, heal[(kills * 95) / 100 - 1] * 1000, heal[kills - 1] * 1000);
+	lp_controller_stop(l.c);
+	pthread_join(l.t, NULL);
+	lp_controller_free(l.c);
+
+	/* Steady-state resync passes on a fresh controller: the first fills its cache. */
+	if (lp_controller_new(&c, cfg, &err) != LP_OK ||
+	    lp_controller_resync_pass(&n, c, &err) != LP_OK)
+		goto fail;
+	for (i = 0; i < 3; i++) {
+		lp_controller_stats_get(&a, c);
+		t0 = now_s();
+		if (lp_controller_resync_pass(&n, c, &err) != LP_OK)
+			goto fail;
+		lp_controller_stats_get(&b, c);
+		printf("steady-state resync of %zu sites: %.3f s, %llu Docker reads, %llu Docker "
+		       "writes, %llu file writes, %llu status writes, RSS %ld KiB\n",
+		       n, now_s() - t0, (unsigned long long)(b.docker_reads - a.docker_reads),
+		       (unsigned long long)(b.docker_writes - a.docker_writes),
+		       (unsigned long long)(b.file_writes - a.file_writes),
+		       (unsigned long long)(b.status_writes - a.status_writes), rss_kib());
+	}
+	lp_controller_free(c);
+	rc = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "bench_controller: %s\n", err.message);
+	rc = 1;
+cleanup:
+	snprintf(cmd, sizeof(cmd),
+	         "ids=$(docker ps -aq --filter label=launchpad.instance=%s); [ -z \"$ids\" ] || "
+	         "docker rm -f $ids >/dev/null; docker network rm %s-launchpad-sites "
+	         "%s-launchpad-build >/dev/null 2>&1; rm -rf %s",
+	         inst, inst, inst, root);
+	if (system(cmd) != 0)
+		rc = 1;
+	free(zip);
+	lp_store_close(st);
+	lp_docker_free(d);
+	lp_config_free(cfg);
+	free(root);
+	return rc;
+}

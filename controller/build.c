@@ -1,0 +1,952 @@
+/* build.c: one revision from source to revisions/<n>: fetch, sandboxed build container, publish. */
+#include "controller/build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "controller/names.h"
+#include "launchpad/archive.h"
+#include "launchpad/fs.h"
+#include "launchpad/gitsrc.h"
+#include "launchpad/log.h"
+#include "launchpad/publish.h"
+
+#define COMPONENT "build"
+
+#define BUILD_PATH_MAX 4096
+#define LINE_CAP       4096 /* a longer output line is cut into pieces of this size */
+#define TAIL_LINE_CAP  200  /* bytes of one line quoted in an error message */
+#define TIMESTAMP_LEN  24   /* 2024-05-01T12:00:00.123Z */
+#define MONITOR_STEP   50   /* ms between the monitor's checks */
+/* After a deadline kill, how long the log stream may lag before it is abandoned. */
+#define STUCK_STREAM_MS 15000
+#define NAME_CAP        256
+
+/* Lines cut from a byte stream; what is left at the end is flushed as a last line. */
+struct splitter {
+	char buf[LINE_CAP];
+	size_t len;
+};
+
+/* The revision's log file plus the last lines of build output (for the error message). */
+struct blog {
+	int fd;
+	pthread_mutex_t mu;
+	char tail[LP_BUILD_TAIL_LINES][TAIL_LINE_CAP + 1];
+	size_t ntail;          /* lines ever pushed; the newest is tail[(ntail - 1) % N] */
+	uint64_t output_bytes; /* build output logged so far (capped at LP_BUILD_LOG_OUTPUT_MAX) */
+};
+
+/* Shared between the build thread and its monitor. */
+struct bctx {
+	const lp_build_request *req;
+	struct blog log;
+	int git_pipe[2];    /* gitsrc's progress lines, timestamped by the monitor */
+	int cancel_pipe[2]; /* written by the monitor on cancel: gitsrc's cancel_fd */
+	lp_docker_cancel dcancel;
+	atomic_int stop;
+	atomic_int canceled;
+	atomic_int timed_out;
+	pthread_mutex_t mu; /* container, deadline, killed */
+	char container[NAME_CAP];
+	int64_t deadline_ms; /* monotonic; 0: none */
+	int killed;
+	struct splitter git_split;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the log ---- */
+
+/* One line, "2024-05-01T12:00:00.123Z text\n", written with a single write(2). */
+static void blog_write(struct blog *l, const char *text, size_t len)
+{
+	char line[LINE_CAP + 64];
+	struct timespec ts;
+	struct tm tm;
+	size_t n, off = 0;
+
+	if (l->fd < 0)
+		return;
+	if (len > LINE_CAP)
+		len = LINE_CAP;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+	memcpy(line + n, text, len);
+	n += len;
+	line[n++] = '\n';
+	while (off < n) {
+		ssize_t w = write(l->fd, line + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* a lost log line must not fail the build */
+		off += (size_t)w;
+	}
+}
+
+static void blog_printf(struct blog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void blog_printf(struct blog *l, const char *fmt, ...)
+{
+	char text[LINE_CAP];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	blog_write(l, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* A line of build output: logged, and remembered for the error message. */
+static void blog_output(struct blog *l, const char *text, size_t len)
+{
+	size_t k = len < TAIL_LINE_CAP ? len : TAIL_LINE_CAP;
+	char *slot;
+
+	/* Only the build thread logs output, so output_bytes needs no lock. */
+	if (l->output_bytes <= LP_BUILD_LOG_OUTPUT_MAX) {
+		l->output_bytes += len + TIMESTAMP_LEN + 2; /* as written: stamp, space, newline */
+		if (l->output_bytes <= LP_BUILD_LOG_OUTPUT_MAX)
+			blog_write(l, text, len);
+		else
+			blog_printf(l, "(build output past %llu MiB is not logged)",
+			            (unsigned long long)(LP_BUILD_LOG_OUTPUT_MAX >> 20));
+	}
+	pthread_mutex_lock(&l->mu);
+	slot = l->tail[l->ntail % LP_BUILD_TAIL_LINES];
+	memcpy(slot, text, k);
+	slot[k] = '\0';
+	l->ntail++;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* "build exited with code 3; last lines:\n..." with as many of the last lines as fit. */
+static void tail_message(char *out, size_t outsz, struct blog *l, const char *head)
+{
+	size_t n, first, i, used;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->ntail < LP_BUILD_TAIL_LINES ? l->ntail : LP_BUILD_TAIL_LINES;
+	used = strlen(head) + sizeof("; last lines:");
+	/* Drop the oldest lines until the rest fits: the end of the output says the most. */
+	first = 0;
+	for (i = 0; i < n; i++)
+		used += strlen(l->tail[(l->ntail - n + i) % LP_BUILD_TAIL_LINES]) + 1;
+	while (first < n && used >= outsz) {
+		used -= strlen(l->tail[(l->ntail - n + first) % LP_BUILD_TAIL_LINES]) + 1;
+		first++;
+	}
+	if (first >= n) {
+		snprintf(out, outsz, "%s", head);
+	} else {
+		size_t off = (size_t)snprintf(out, outsz, "%s; last lines:", head);
+
+		for (i = first; i < n && off < outsz; i++)
+			off += (size_t)snprintf(out + off, outsz - off, "\n%s",
+			                        l->tail[(l->ntail - n + i) % LP_BUILD_TAIL_LINES]);
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+typedef void (*line_fn)(struct blog *l, const char *text, size_t len);
+
+static void split_emit(struct splitter *s, struct blog *l, line_fn fn)
+{
+	size_t len = s->len;
+
+	if (len > 0 && s->buf[len - 1] == '\r')
+		len--;
+	fn(l, s->buf, len);
+	s->len = 0;
+}
+
+static void split_feed(struct splitter *s, struct blog *l, line_fn fn, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			split_emit(s, l, fn);
+			continue;
+		}
+		s->buf[s->len++] = data[i];
+		if (s->len == sizeof(s->buf))
+			split_emit(s, l, fn);
+	}
+}
+
+static void split_flush(struct splitter *s, struct blog *l, line_fn fn)
+{
+	if (s->len > 0)
+		split_emit(s, l, fn);
+}
+
+/* ---- names and paths ---- */
+
+static int pathf(char *out, lp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int pathf(char *out, lp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, BUILD_PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= BUILD_PATH_MAX)
+		return lp_error_set(err, LP_ETOOBIG, "path too long under the data dir");
+	return LP_OK;
+}
+
+static int is_commit(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 40; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return s[40] == '\0';
+}
+
+/* ---- ownership of the workspace ---- */
+
+/* nftw has no context argument; each build runs on its own thread. */
+static _Thread_local uid_t chown_uid;
+static _Thread_local gid_t chown_gid;
+static _Thread_local int chown_errno;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	if (st->st_uid == chown_uid && st->st_gid == chown_gid)
+		return 0;
+	if (lchown(path, chown_uid, chown_gid) != 0) {
+		chown_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
+/* chown -R without following links: the build user must own what it builds in. */
+static int chown_tree(const char *path, unsigned uid, unsigned gid, lp_error *err)
+{
+	chown_uid = (uid_t)uid;
+	chown_gid = (gid_t)gid;
+	chown_errno = 0;
+	if (nftw(path, chown_one, 32, FTW_PHYS | FTW_MOUNT) != 0)
+		return lp_error_set(err, LP_EIO, "chown %s to %u:%u: %s", path, uid, gid,
+		                    strerror(chown_errno ? chown_errno : errno));
+	return LP_OK;
+}
+
+/* ---- the monitor thread: git progress lines, cancellation, the deadline ---- */
+
+static int cancel_requested(const struct bctx *b)
+{
+	return b->req->cancel != NULL && atomic_load(b->req->cancel) != 0;
+}
+
+static void monitor_kill(struct bctx *b)
+{
+	char id[NAME_CAP];
+	int deadline_hit, rc;
+	lp_error e = {0};
+
+	pthread_mutex_lock(&b->mu);
+	deadline_hit = b->deadline_ms > 0 && mono_ms() >= b->deadline_ms;
+	if (b->container[0] == '\0' || b->killed || !(atomic_load(&b->canceled) || deadline_hit)) {
+		pthread_mutex_unlock(&b->mu);
+		return;
+	}
+	b->killed = 1;
+	memcpy(id, b->container, sizeof(id));
+	pthread_mutex_unlock(&b->mu);
+	rc = lp_docker_container_kill(b->req->docker, id, NULL, &e);
+	if (atomic_load(&b->canceled)) {
+		blog_printf(&b->log, "==> canceled: stopping the build container");
+	} else if (rc == LP_OK) {
+		atomic_store(&b->timed_out, 1);
+		blog_printf(&b->log, "==> deadline reached: killing the build container");
+	}
+	if (rc != LP_OK && rc != LP_ECONFLICT && rc != LP_ENOTFOUND)
+		LP_WARN(COMPONENT, "kill %s: %s", id, e.message);
+}
+
+static void *monitor_main(void *arg)
+{
+	struct bctx *b = arg;
+	char chunk[4096];
+	int stuck_fired = 0;
+
+	for (;;) {
+		int stopping = atomic_load(&b->stop);
+		struct pollfd p = {.fd = b->git_pipe[0], .events = POLLIN};
+		ssize_t k = 0;
+
+		if (poll(&p, 1, stopping ? 0 : MONITOR_STEP) > 0) {
+			k = read(b->git_pipe[0], chunk, sizeof(chunk));
+			if (k > 0)
+				split_feed(&b->git_split, &b->log, blog_write, chunk, (size_t)k);
+		}
+		/* Stop once drained: a forked child elsewhere may hold the write end open. */
+		if (stopping && k <= 0)
+			break;
+		if (!atomic_load(&b->canceled) && cancel_requested(b)) {
+			ssize_t w;
+
+			atomic_store(&b->canceled, 1);
+			w = write(b->cancel_pipe[1], "x", 1);
+			(void)w; /* the flag is checked again between phases */
+			lp_docker_cancel_request(&b->dcancel);
+		}
+		monitor_kill(b);
+		if (atomic_load(&b->timed_out) && !stuck_fired) {
+			int64_t dl;
+
+			pthread_mutex_lock(&b->mu);
+			dl = b->deadline_ms;
+			pthread_mutex_unlock(&b->mu);
+			if (mono_ms() > dl + STUCK_STREAM_MS) {
+				stuck_fired = 1;
+				lp_docker_cancel_request(&b->dcancel);
+			}
+		}
+	}
+	split_flush(&b->git_split, &b->log, blog_write);
+	return NULL;
+}
+
+/* ---- phases ---- */
+
+static void note_archive(void *ctx, const char *message)
+{
+	blog_printf(ctx, "archive: %s", message);
+}
+
+static void note_publish(void *ctx, const char *line)
+{
+	blog_printf(ctx, "publish: %s", line);
+}
+
+static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	const char *digest = req->spec->archive_digest;
+	char path[BUILD_PATH_MAX];
+	lp_archive_stats st;
+	int rc;
+
+	if (req->source != NULL && strncmp(req->source, "sha256:", 7) == 0)
+		digest = req->source;
+	else if (req->source != NULL && req->source[0] != '\0')
+		return lp_error_set(err, LP_EINVAL,
+		                    "revision source \"%.80s\" is not an archive digest",
+		                    req->source);
+	rc = lp_spec_check_digest(digest, err);
+	if (rc != LP_OK)
+		return rc;
+	rc = pathf(path, err, "%s/uploads/sha256/%s.zip", req->cfg->data_dir, digest + 7);
+	if (rc != LP_OK)
+		return rc;
+	if (!lp_fs_exists(path)) {
+		char alt[BUILD_PATH_MAX];
+
+		rc = pathf(alt, err, "%s/uploads/sha256/%s.tar.gz", req->cfg->data_dir, digest + 7);
+		if (rc != LP_OK)
+			return rc;
+		if (!lp_fs_exists(alt))
+			return lp_error_set(err, LP_ENOTFOUND,
+			                    "upload %s not found (expected %s): upload the archive "
+			                    "again",
+			                    digest, path);
+		memcpy(path, alt, sizeof(path));
+	}
+	snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", digest);
+	blog_printf(&b->log, "==> fetch: archive %s", digest);
+	rc = lp_archive_extract(&st, path, ws, NULL, note_archive, &b->log, err);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "archive %s", digest);
+	blog_printf(&b->log, "extracted %zu files, %zu directories, %llu bytes%s%s", st.files,
+	            st.dirs, (unsigned long long)st.bytes, st.stripped[0] ? ", stripped " : "",
+	            st.stripped);
+	return LP_OK;
+}
+
+static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int timeout_s,
+                     lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	const lp_site *spec = req->spec;
+	char cache[BUILD_PATH_MAX];
+	lp_gitsrc_request g = {0};
+	lp_gitsrc_result res;
+	int rc;
+
+	if (req->source != NULL && req->source[0] != '\0' && !is_commit(req->source))
+		return lp_error_set(err, LP_EINVAL, "revision source \"%.80s\" is not a commit SHA",
+		                    req->source);
+	rc = pathf(cache, err, "%s/cache/git", req->cfg->data_dir);
+	if (rc == LP_OK)
+		rc = lp_fs_mkdirs(cache, 0700, err);
+	if (rc == LP_OK)
+		rc = pathf(cache, err, "%s/cache/git/%s.git", req->cfg->data_dir, req->site_name);
+	if (rc != LP_OK)
+		return rc;
+	g.url = spec->git_url;
+	g.branch = spec->git_branch ? spec->git_branch : LP_SITE_DEFAULT_BRANCH;
+	g.commit = req->source != NULL && req->source[0] != '\0' ? req->source : NULL;
+	g.cache_dir = cache;
+	g.workdir = ws;
+	g.allow_insecure = req->cfg->allow_insecure_sources;
+	g.timeout_seconds = timeout_s;
+	g.log_fd = b->git_pipe[1];
+	g.cancel_fd = b->cancel_pipe[0];
+	blog_printf(&b->log, "==> fetch: git %s branch %s%s%s", g.url ? g.url : "(none)", g.branch,
+	            g.commit ? " commit " : "", g.commit ? g.commit : "");
+	rc = lp_gitsrc_fetch(&res, &g, err);
+	if (rc != LP_OK)
+		return rc;
+	snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", res.sha);
+	blog_printf(&b->log, "source: commit %s (%u files)", res.sha, res.files);
+	return LP_OK;
+}
+
+/* The output sink of one container: a splitter per stream, into the log. */
+struct out_sink {
+	struct splitter s[2];
+	struct blog *log;
+};
+
+static int sink_fn(void *ctx, int stream, const char *data, size_t len)
+{
+	struct out_sink *o = ctx;
+
+	split_feed(&o->s[stream == 2 ? 1 : 0], o->log, blog_output, data, len);
+	return 0;
+}
+
+/* Every "K=V" the build sees: the spec's, plus defaults for what it does not set. */
+static char **build_env(const lp_site *spec, lp_error *err)
+{
+	static const char *const defaults[][2] = {
+	    {"HOME", "/tmp"}, {"npm_config_cache", "/cache/npm"}, {"CI", "true"}};
+	size_t ndef = sizeof(defaults) / sizeof(defaults[0]);
+	char **env = calloc(spec->build_env_count + ndef + 1, sizeof(char *));
+	size_t i, j, n = 0;
+
+	if (env == NULL)
+		goto oom;
+	for (i = 0; i < spec->build_env_count; i++)
+		if (asprintf(&env[n++], "%s=%s", spec->build_env[i].name,
+		             spec->build_env[i].value) < 0) {
+			env[--n] = NULL;
+			goto oom;
+		}
+	for (j = 0; j < ndef; j++) {
+		int set = 0;
+
+		for (i = 0; i < spec->build_env_count; i++)
+			set |= strcmp(spec->build_env[i].name, defaults[j][0]) == 0;
+		if (!set && asprintf(&env[n++], "%s=%s", defaults[j][0], defaults[j][1]) < 0) {
+			env[--n] = NULL;
+			goto oom;
+		}
+	}
+	return env;
+oom:
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+	lp_error_set(err, LP_ENOMEM, "out of memory building the environment");
+	return NULL;
+}
+
+static void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The sandbox: everything docs/builds.md promises, in one create call. */
+static int create_container(struct bctx *b, const char *name, const char *image, const char *ws,
+                            const char *cache, char **env, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	char user[32], rev[32], net[NAME_CAP], bind_ws[BUILD_PATH_MAX + 16],
+	    bind_cache[BUILD_PATH_MAX + 16];
+	const char *entrypoint[] = {"/bin/sh", "-c", NULL};
+	const char *cmd[] = {req->spec->build_command, NULL};
+	const char *binds[] = {bind_ws, bind_cache, NULL};
+	const char *cap_drop[] = {"ALL", NULL};
+	const char *secopt[] = {"no-new-privileges", NULL};
+	lp_docker_kv labels[4], tmpfs[1];
+	lp_docker_create_config cc = {0};
+	char *id = NULL;
+	int rc;
+
+	snprintf(user, sizeof(user), "%u:%u", req->build_uid, req->build_gid);
+	snprintf(rev, sizeof(rev), "%ld", req->revision);
+	rc = lp_names_build_network(net, sizeof(net), req->cfg->instance, err);
+	if (rc != LP_OK)
+		return rc;
+	snprintf(bind_ws, sizeof(bind_ws), "%s:/workspace", ws);
+	snprintf(bind_cache, sizeof(bind_cache), "%s:/cache", cache);
+	labels[0] = (lp_docker_kv){"launchpad.instance", req->cfg->instance};
+	labels[1] = (lp_docker_kv){"launchpad.site", (char *)req->site_name};
+	labels[2] = (lp_docker_kv){"launchpad.role", "build"};
+	labels[3] = (lp_docker_kv){"launchpad.revision", rev};
+	tmpfs[0] = (lp_docker_kv){"/tmp", LP_BUILD_TMPFS_OPTS};
+	cc.name = name;
+	cc.image = image;
+	cc.entrypoint = entrypoint;
+	cc.cmd = cmd;
+	cc.env = (const char *const *)env;
+	cc.user = user;
+	cc.workdir = "/workspace";
+	cc.labels = labels;
+	cc.nlabels = 4;
+	cc.binds = binds;
+	cc.network = net;
+	cc.memory_bytes = LP_BUILD_MEMORY_BYTES;
+	cc.nano_cpus = LP_BUILD_NANO_CPUS;
+	cc.pids_limit = LP_BUILD_PIDS_LIMIT;
+	cc.readonly_rootfs = 1;
+	cc.tmpfs = tmpfs;
+	cc.ntmpfs = 1;
+	cc.cap_drop = cap_drop;
+	cc.security_opt = secopt;
+	cc.restart_policy = "no";
+	cc.stop_timeout = 1;
+	rc = lp_docker_container_create(&id, req->docker, &cc, err);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "create build container %s", name);
+	pthread_mutex_lock(&b->mu);
+	snprintf(b->container, sizeof(b->container), "%s", id);
+	pthread_mutex_unlock(&b->mu);
+	free(id);
+	return LP_OK;
+}
+
+static int prepare_build(struct bctx *b, const char *image, const char *ws, char *cache,
+                         lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	lp_docker_kv netlabels[1] = {{"launchpad.instance", req->cfg->instance}};
+	char net[NAME_CAP];
+	struct stat st;
+	int rc;
+
+	rc = lp_docker_image_inspect(NULL, req->docker, image, err);
+	if (rc == LP_ENOTFOUND)
+		return lp_error_set(err, LP_ENOTFOUND,
+		                    "build image \"%s\" is not present on the Docker engine (pull "
+		                    "it first: docker pull %s)",
+		                    image, image);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "build image \"%s\"", image);
+	rc = lp_names_build_network(net, sizeof(net), req->cfg->instance, err);
+	if (rc != LP_OK)
+		return rc;
+	rc = lp_docker_network_ensure(NULL, req->docker, net, 0, netlabels, 1, err);
+	if (rc == LP_ECONFLICT)
+		return lp_error_set(err, LP_ECONFLICT,
+		                    "network %s exists but is internal (no egress): remove it so "
+		                    "LaunchPad can recreate it",
+		                    net);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "network %s", net);
+	rc = pathf(cache, err, "%s/cache/build", req->cfg->data_dir);
+	if (rc == LP_OK)
+		rc = lp_fs_mkdirs(cache, 0700, err);
+	if (rc == LP_OK)
+		rc = pathf(cache, err, "%s/cache/build/%s", req->cfg->data_dir, req->site_name);
+	if (rc == LP_OK)
+		rc = lp_fs_mkdirs(cache, 0755, err);
+	if (rc != LP_OK)
+		return rc;
+	/* Docker's bind syntax cannot quote a ':' or ',' in the host path. */
+	if (strpbrk(ws, ":,") != NULL || strpbrk(cache, ":,") != NULL)
+		return lp_error_set(err, LP_EINVAL,
+		                    "data dir %s contains ':' or ',', which Docker binds cannot "
+		                    "express",
+		                    req->cfg->data_dir);
+	if (lstat(cache, &st) != 0 || !S_ISDIR(st.st_mode))
+		return lp_error_set(err, LP_EIO, "build cache %s is not a directory", cache);
+	/* The cache's contents were written by the build user; only a changed uid needs a walk. */
+	if (st.st_uid != req->build_uid || st.st_gid != req->build_gid) {
+		rc = chown_tree(cache, req->build_uid, req->build_gid, err);
+		if (rc != LP_OK)
+			return rc;
+	}
+	return chown_tree(ws, req->build_uid, req->build_gid, err);
+}
+
+static int run_container(lp_build_result *out, struct bctx *b, const char *name, const char *ws,
+                         int timeout_s, int *created, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	const char *image = req->spec->build_image ? req->spec->build_image : req->cfg->build_image;
+	char cache[BUILD_PATH_MAX], id[NAME_CAP];
+	struct out_sink *sink = NULL;
+	char **env = NULL;
+	int64_t t0;
+	int rc, code = -1;
+	lp_error le = {0};
+
+	rc = prepare_build(b, image, ws, cache, err);
+	if (rc != LP_OK)
+		goto done;
+	env = build_env(req->spec, err);
+	if (env == NULL) {
+		rc = LP_ENOMEM;
+		goto done;
+	}
+	*created = 1;
+	rc = create_container(b, name, image, ws, cache, env, err);
+	if (rc != LP_OK)
+		goto done;
+	if (atomic_load(&b->canceled) || cancel_requested(b)) {
+		rc = lp_error_set(err, LP_ECANCELED, "build canceled");
+		goto done;
+	}
+	blog_printf(&b->log, "==> build: image %s, user %u:%u, deadline %d s", image,
+	            req->build_uid, req->build_gid, timeout_s);
+	blog_printf(&b->log, "$ %s", req->spec->build_command);
+	pthread_mutex_lock(&b->mu);
+	memcpy(id, b->container, sizeof(id));
+	pthread_mutex_unlock(&b->mu);
+	rc = lp_docker_container_start(req->docker, id, err);
+	if (rc != LP_OK) {
+		lp_error_wrap(err, "start build container %s", name);
+		goto done;
+	}
+	t0 = mono_ms();
+	pthread_mutex_lock(&b->mu);
+	b->deadline_ms = t0 + (int64_t)timeout_s * 1000;
+	pthread_mutex_unlock(&b->mu);
+	sink = calloc(1, sizeof(*sink));
+	if (sink == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	sink->log = &b->log;
+	rc = lp_docker_container_logs(req->docker, id, 1, sink_fn, sink, &b->dcancel, &le);
+	split_flush(&sink->s[0], &b->log, blog_output);
+	split_flush(&sink->s[1], &b->log, blog_output);
+	if (rc != LP_OK && rc != LP_ECANCELED)
+		blog_printf(&b->log, "build output stream ended early: %s", le.message);
+	rc = lp_docker_container_wait(&code, req->docker, id, NULL, &b->dcancel, &le);
+	if (atomic_load(&b->canceled)) {
+		rc = lp_error_set(err, LP_ECANCELED, "build canceled");
+		goto done;
+	}
+	if (atomic_load(&b->timed_out)) {
+		blog_printf(&b->log, "killed at the deadline after %.1f s",
+		            (double)(mono_ms() - t0) / 1000.0);
+		out->exit_code = code;
+		out->timed_out = 1;
+		rc = lp_error_set(err, LP_ETIMEOUT, "build timed out after %d s", timeout_s);
+		goto done;
+	}
+	if (rc != LP_OK) {
+		*err = le;
+		lp_error_wrap(err, "wait for build container %s", name);
+		goto done;
+	}
+	out->exit_code = code;
+	blog_printf(&b->log, "exit code %d after %.1f s", code, (double)(mono_ms() - t0) / 1000.0);
+	if (code != 0) {
+		char head[96];
+		lp_docker_container *c = NULL;
+
+		if (code == 137 && lp_docker_container_inspect(&c, req->docker, id, &le) == LP_OK &&
+		    c->oom_killed)
+			snprintf(head, sizeof(head), "build ran out of memory (limit %lld MiB)",
+			         (long long)(LP_BUILD_MEMORY_BYTES >> 20));
+		else
+			snprintf(head, sizeof(head), "build exited with code %d", code);
+		lp_docker_container_free(c);
+		/* err is always the caller's local lp_error here, never NULL. */
+		tail_message(err->message, sizeof(err->message), &b->log, head);
+		err->code = LP_EBUILD;
+		rc = LP_EBUILD;
+	}
+done:
+	strv_free(env);
+	free(sink);
+	return rc;
+}
+
+/* ---- the entry point ---- */
+
+static int check_request(const lp_build_request *req, lp_error *err)
+{
+	if (req == NULL || req->cfg == NULL || req->docker == NULL || req->spec == NULL ||
+	    req->cfg->data_dir == NULL || req->cfg->instance == NULL)
+		return lp_error_set(err, LP_EINVAL, "build request is incomplete");
+	if (lp_spec_check_name(req->site_name, err) != LP_OK)
+		return LP_EINVAL;
+	if (req->revision < 1)
+		return lp_error_set(err, LP_EINVAL, "revision must be >= 1 (got %ld)",
+		                    req->revision);
+	if (req->spec->source_kind != LP_SOURCE_GIT && req->spec->source_kind != LP_SOURCE_ARCHIVE)
+		return lp_error_set(err, LP_EINVAL, "site %s has no source", req->site_name);
+	if (req->spec->has_build && req->spec->build_command != NULL &&
+	    req->spec->build_command[0] != '\0' && req->spec->build_image == NULL &&
+	    (req->cfg->build_image == NULL || req->cfg->build_image[0] == '\0'))
+		return lp_error_set(err, LP_EINVAL, "no build image configured");
+	return LP_OK;
+}
+
+/* The first line of a message, for the log's one-line final verdict. */
+static void first_line(char *out, size_t outsz, const char *msg)
+{
+	size_t n = strcspn(msg, "\n");
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
+static int build_deadline(const lp_build_request *req)
+{
+	int t = req->spec->build_timeout_seconds > 0 ? req->spec->build_timeout_seconds
+	                                             : LP_SITE_DEFAULT_TIMEOUT;
+
+	if (req->cfg->build_timeout_max > 0 && t > req->cfg->build_timeout_max)
+		t = req->cfg->build_timeout_max;
+	return t;
+}
+
+static int canceled_now(struct bctx *b, lp_error *err)
+{
+	if (atomic_load(&b->canceled) || cancel_requested(b))
+		return lp_error_set(err, LP_ECANCELED, "build canceled");
+	return LP_OK;
+}
+
+/* Source, build, publish; the caller cleans up whatever is left. */
+static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir, const char *ws,
+                      const char *name, int *created, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	const lp_site *spec = req->spec;
+	int timeout_s = build_deadline(req);
+	int build = spec->has_build && spec->build_command != NULL && spec->build_command[0];
+	const char *outdir =
+	    spec->has_build && spec->build_output_dir ? spec->build_output_dir : ".";
+	char work[BUILD_PATH_MAX];
+	lp_publish_result pr;
+	int rc;
+
+	rc = pathf(work, err, "%s/work", req->cfg->data_dir);
+	if (rc == LP_OK)
+		rc = lp_fs_mkdirs(work, 0700, err);
+	if (rc != LP_OK)
+		return rc;
+	if (spec->source_kind == LP_SOURCE_ARCHIVE)
+		rc = fetch_archive(out, b, ws, err);
+	else
+		rc = fetch_git(out, b, ws, timeout_s, err);
+	if (rc == LP_OK)
+		rc = canceled_now(b, err);
+	if (rc == LP_OK && build)
+		rc = run_container(out, b, name, ws, timeout_s, created, err);
+	if (rc == LP_OK)
+		rc = canceled_now(b, err);
+	if (rc != LP_OK)
+		return rc;
+	blog_printf(&b->log, "==> publish: %s into revisions/%ld", outdir, req->revision);
+	rc = lp_publish_copy(&pr, site_dir, req->revision, ws, outdir, NULL, note_publish, &b->log,
+	                     err);
+	if (rc != LP_OK)
+		return rc;
+	blog_printf(&b->log, "published %zu files, %zu directories, %llu bytes%s", pr.files,
+	            pr.dirs, (unsigned long long)pr.bytes,
+	            pr.dropped ? " (some entries dropped, see above)" : "");
+	return LP_OK;
+}
+
+int lp_build_revision(lp_build_result *out, const lp_build_request *req_in, lp_error *err)
+{
+	lp_build_request req;
+	struct bctx *b = NULL;
+	char site_dir[BUILD_PATH_MAX], ws[BUILD_PATH_MAX], dir[BUILD_PATH_MAX], name[NAME_CAP],
+	    verdict[LP_ERROR_MESSAGE_MAX];
+	pthread_t monitor;
+	int64_t t0 = mono_ms();
+	int rc, created = 0, have_monitor = 0, have_ws = 0;
+	lp_error e = {0}, ce = {0};
+
+	memset(out, 0, sizeof(*out));
+	out->exit_code = -1;
+	rc = check_request(req_in, &e);
+	if (rc != LP_OK)
+		goto out;
+	req = *req_in;
+	if (req.build_uid == 0)
+		req.build_uid = LP_BUILD_DEFAULT_UID;
+	if (req.build_gid == 0)
+		req.build_gid = LP_BUILD_DEFAULT_GID;
+	rc = pathf(site_dir, &e, "%s/sites/%s", req.cfg->data_dir, req.site_name);
+	if (rc == LP_OK)
+		rc = pathf(out->log_path, &e, "%s/logs/%s/%ld.log", req.cfg->data_dir,
+		           req.site_name, req.revision);
+	if (rc == LP_OK)
+		rc =
+		    pathf(ws, &e, "%s/work/%s-%ld", req.cfg->data_dir, req.site_name, req.revision);
+	if (rc != LP_OK)
+		goto out;
+	if (lp_publish_is_ready(site_dir, req.revision)) {
+		/* What it was built from, as far as the request tells (empty: a branch head). */
+		const char *src = req.source != NULL && req.source[0] ? req.source
+		                  : req.spec->source_kind == LP_SOURCE_ARCHIVE
+		                      ? req.spec->archive_digest
+		                      : NULL;
+
+		out->already_ready = 1;
+		if (src != NULL)
+			snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", src);
+		goto out;
+	}
+
+	/* Leftovers of an interrupted attempt. */
+	rc = lp_names_build_container(name, sizeof(name), req.cfg->instance, req.site_name,
+	                              req.revision, &e);
+	if (rc != LP_OK)
+		goto out;
+	have_ws = 1;
+	rc = lp_publish_cleanup_partial(NULL, site_dir, &e);
+	if (rc == LP_OK)
+		rc = lp_fs_remove_tree(ws, &e);
+	if (rc == LP_OK) {
+		rc = lp_docker_container_remove(req.docker, name,
+		                                LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &e);
+		if (rc != LP_OK)
+			lp_error_wrap(&e, "remove leftover container %s", name);
+	}
+	if (rc != LP_OK)
+		goto out;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		rc = lp_error_set(&e, LP_ENOMEM, "out of memory");
+		goto out;
+	}
+	b->req = &req;
+	b->log.fd = -1;
+	b->git_pipe[0] = b->git_pipe[1] = b->cancel_pipe[0] = b->cancel_pipe[1] = -1;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_mutex_init(&b->log.mu, NULL);
+	lp_docker_cancel_init(&b->dcancel);
+
+	rc = pathf(dir, &e, "%s/logs/%s", req.cfg->data_dir, req.site_name);
+	if (rc == LP_OK)
+		rc = lp_fs_mkdirs(dir, 0755, &e);
+	if (rc != LP_OK)
+		goto out;
+	b->log.fd = open(out->log_path,
+	                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (b->log.fd < 0) {
+		rc = lp_error_set(&e, LP_EIO, "open %s: %s", out->log_path, strerror(errno));
+		goto out;
+	}
+	if (pipe2(b->git_pipe, O_CLOEXEC) != 0 || pipe2(b->cancel_pipe, O_CLOEXEC) != 0) {
+		rc = lp_error_set(&e, LP_EIO, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	/* A full pipe drops git progress lines rather than stalling the fetch. */
+	fcntl(b->git_pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(b->git_pipe[1], F_SETFL, O_NONBLOCK);
+	if (pthread_create(&monitor, NULL, monitor_main, b) != 0) {
+		rc = lp_error_set(&e, LP_ERROR, "cannot start the build monitor thread");
+		goto out;
+	}
+	have_monitor = 1;
+	blog_printf(&b->log, "==> revision %ld of site %s", req.revision, req.site_name);
+	rc = run_phases(out, b, site_dir, ws, name, &created, &e);
+
+out:
+	/* Cleanup runs on every path, before the verdict line that tells readers we are done. */
+	if (created) {
+		int r = lp_docker_container_remove(
+		    req.docker, name, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &ce);
+		if (r != LP_OK) {
+			LP_WARN(COMPONENT, "remove build container %s: %s", name, ce.message);
+			if (b != NULL)
+				blog_printf(&b->log, "warning: could not remove container %s: %s",
+				            name, ce.message);
+		}
+	}
+	if (have_ws && lp_fs_remove_tree(ws, &ce) != LP_OK) {
+		LP_WARN(COMPONENT, "remove workspace %s: %s", ws, ce.message);
+		if (rc == LP_OK) {
+			e = ce;
+			rc = ce.code;
+		}
+	}
+	if (have_monitor) {
+		atomic_store(&b->stop, 1);
+		pthread_join(monitor, NULL);
+	}
+	out->duration_ms = mono_ms() - t0;
+	if (b != NULL && b->log.fd >= 0) {
+		if (rc == LP_OK) {
+			blog_printf(&b->log, "==> done: revision %ld ready in %.1f s", req.revision,
+			            (double)out->duration_ms / 1000.0);
+		} else {
+			first_line(verdict, sizeof(verdict), e.message);
+			blog_printf(&b->log, "==> failed: %s", verdict);
+		}
+	}
+	if (b != NULL) {
+		if (b->log.fd >= 0)
+			close(b->log.fd);
+		for (int i = 0; i < 2; i++) {
+			if (b->git_pipe[i] >= 0)
+				close(b->git_pipe[i]);
+			if (b->cancel_pipe[i] >= 0)
+				close(b->cancel_pipe[i]);
+		}
+		pthread_mutex_destroy(&b->mu);
+		pthread_mutex_destroy(&b->log.mu);
+		free(b);
+	}
+	if (rc != LP_OK)
+		LP_INFO(COMPONENT, "site %s revision %ld failed: %s",
+		        req_in && req_in->site_name ? req_in->site_name : "?",
+		        req_in ? req_in->revision : 0L, e.message);
+	if (err != NULL)
+		*err = e;
+	return rc;
+}

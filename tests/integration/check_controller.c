@@ -1,0 +1,580 @@
+/* check_controller.c: the reconcile loop against the real Docker engine, store and filesystem. */
+#include <check.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/config.h"
+#include "launchpad/controller.h"
+#include "launchpad/crypto.h"
+#include "launchpad/docker.h"
+#include "launchpad/fs.h"
+#include "launchpad/spec.h"
+#include "launchpad/store.h"
+#include "tests/lib/testutil.h"
+
+static char *g_root;
+static char g_data[1024];
+static char g_instance[40];
+static lp_config *g_cfg;
+static lp_docker *g_docker;
+static lp_store *g_store;
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void setup(void)
+{
+	char *argv[] = {"test", NULL};
+	char dbpath[1200];
+	lp_error err = {0};
+
+	g_root = lp_test_mkdtemp("lp-ctrl");
+	ck_assert_ptr_nonnull(g_root);
+	snprintf(g_data, sizeof(g_data), "%s/data", g_root);
+	snprintf(g_instance, sizeof(g_instance), "t%d%ld", (int)getpid(),
+	         (long)(now_ms() % 100000));
+	setenv("LAUNCHPAD_DATA_DIR", g_data, 1);
+	setenv("LAUNCHPAD_INSTANCE", g_instance, 1);
+	setenv("LAUNCHPAD_SERVE_IMAGE",
+	       env_or("LAUNCHPAD_TEST_SERVE_IMAGE", "launchpad-test/nginx:local"), 1);
+	setenv("LAUNCHPAD_BUILD_IMAGE",
+	       env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"), 1);
+	setenv("LAUNCHPAD_RESYNC_SECONDS", "30", 1);
+	setenv("LAUNCHPAD_LOG_LEVEL", "warn", 1);
+	ck_assert_int_eq(lp_config_new(&g_cfg, NULL, NULL, 1, argv, &err), LP_OK);
+	lp_log_setup(g_cfg->log_level, LP_LOG_TEXT, 2);
+	ck_assert_int_eq(lp_docker_new(&g_docker, NULL, &err), LP_OK);
+	snprintf(dbpath, sizeof(dbpath), "%s/db/launchpad.db", g_data);
+	ck_assert_msg(lp_store_open(&g_store, dbpath, &err) == LP_OK, "%s", err.message);
+}
+
+/* Remove every container and network of this test's instance, whatever happened. */
+static void teardown(void)
+{
+	char cmd[2048];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+	         "ids=$(docker ps -aq --filter label=launchpad.instance=%s); "
+	         "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null; "
+	         "docker network rm %s-launchpad-sites %s-launchpad-build >/dev/null 2>&1; "
+	         "rm -rf '%s'",
+	         g_instance, g_instance, g_instance, g_root);
+	st = system(cmd);
+	(void)st;
+	lp_store_close(g_store);
+	lp_docker_free(g_docker);
+	lp_config_free(g_cfg);
+	free(g_root);
+}
+
+/* Zip a one-page site whose index.html says body; return its digest "sha256:<hex>". */
+static void make_upload(char digest[80], const char *body)
+{
+	char dir[1200], zip[1300], hex[LP_SHA256_HEX_LEN], dst[1400], *data = NULL;
+	size_t len = 0;
+	static int n;
+
+	snprintf(dir, sizeof(dir), "%s/src%d", g_root, ++n);
+	snprintf(zip, sizeof(zip), "%s/src%d.zip", g_root, n);
+	sh("mkdir -p '%s/assets' && printf '%%s' '%s' > '%s/index.html' && "
+	   "printf 'body{}' > '%s/assets/app.css' && cd '%s' && zip -qr '%s' .",
+	   dir, body, dir, dir, dir, zip);
+	ck_assert_int_eq(lp_fs_read_file(&data, &len, zip, 1 << 24, NULL), LP_OK);
+	lp_sha256_hex(hex, data, len);
+	free(data);
+	snprintf(dst, sizeof(dst), "%s/uploads/sha256", g_data);
+	sh("mkdir -p '%s' && cp '%s' '%s/%s.zip'", dst, zip, dst, hex);
+	snprintf(digest, 80, "sha256:%s", hex);
+}
+
+/* Parse a manifest and store it as a new site; returns the site id (static buffer). */
+static const char *create_site(const char *yaml, const char *source)
+{
+	static char id[LP_STORE_ID_LEN];
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	lp_store_site_new in = {0};
+	lp_store_site *row = NULL;
+	char *json = NULL, hash[LP_SHA256_HEX_LEN];
+	lp_error err = {0};
+
+	lp_spec_diags_init(&d);
+	ck_assert_msg(lp_spec_parse(&list, yaml, strlen(yaml), NULL, &d, &err) == LP_OK, "%s",
+	              err.message);
+	ck_assert_int_eq(lp_site_to_json(&json, list.items[0], NULL), LP_OK);
+	ck_assert_int_eq(lp_site_spec_hash(hash, list.items[0], NULL), LP_OK);
+	in.name = list.items[0]->name;
+	in.spec_json = json;
+	in.spec_hash = hash;
+	in.trigger = LP_TRIGGER_CREATE;
+	in.source = source;
+	ck_assert_msg(lp_store_site_create(&row, g_store, &in, &err) == LP_OK, "%s", err.message);
+	snprintf(id, sizeof(id), "%s", row->id);
+	lp_store_site_free(row);
+	free(json);
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+	return id;
+}
+
+static void update_site(const char *id, const char *yaml, const char *source)
+{
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	char *json = NULL, hash[LP_SHA256_HEX_LEN];
+	lp_error err = {0};
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, yaml, strlen(yaml), NULL, &d, &err), LP_OK);
+	ck_assert_int_eq(lp_site_to_json(&json, list.items[0], NULL), LP_OK);
+	ck_assert_int_eq(lp_site_spec_hash(hash, list.items[0], NULL), LP_OK);
+	ck_assert_msg(lp_store_site_update_spec(NULL, g_store, id, 0, NULL, json, hash, 1,
+	                                        LP_TRIGGER_UPLOAD, source, &err) == LP_OK,
+	              "%s", err.message);
+	free(json);
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+}
+
+static char *archive_yaml(const char *name, const char *digest)
+{
+	char *y = NULL;
+
+	ck_assert_int_ge(
+	    asprintf(&y,
+	             "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\n"
+	             "spec:\n  source:\n    archive:\n      digest: \"%s\"\n",
+	             name, digest),
+	    0);
+	return y;
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
+{
+	return lp_buf_append(ctx, p, sz * n) == LP_OK ? sz * n : 0;
+}
+
+/* GET http://<ip of deploy-<site>>/path; returns the HTTP status, body into out (or -1). */
+static long fetch(lp_buf *out, const char *site, const char *path)
+{
+	char name[300], url[600];
+	lp_docker_container *c = NULL;
+	long status = -1;
+	CURL *h;
+	size_t i;
+
+	lp_buf_reset(out);
+	snprintf(name, sizeof(name), "%s-deploy-%s", g_instance, site);
+	if (lp_docker_container_inspect(&c, g_docker, name, NULL) != LP_OK)
+		return -1;
+	for (i = 0; i < c->nnetworks; i++)
+		if (c->networks[i].value && *c->networks[i].value)
+			snprintf(url, sizeof(url), "http://%s%s", c->networks[i].value, path);
+	lp_docker_container_free(c);
+	h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+/* Poll until the site serves body at / (or timeout_ms): returns ms waited, or -1. */
+static int64_t wait_serving(const char *site, const char *body, int timeout_ms)
+{
+	int64_t t0 = now_ms();
+	lp_buf b;
+
+	lp_buf_init(&b, 1 << 20);
+	while (now_ms() - t0 < timeout_ms) {
+		if (fetch(&b, site, "/") == 200 && !strcmp(lp_buf_cstr(&b), body)) {
+			lp_buf_release(&b);
+			return now_ms() - t0;
+		}
+		usleep(50 * 1000);
+	}
+	lp_buf_release(&b);
+	return -1;
+}
+
+/* 1 when the controller reports the site live at its desired revision. */
+static int live_at_desired(const char *id)
+{
+	lp_store_status *s = NULL;
+	lp_store_site *site = NULL;
+	int ok = 0;
+
+	if (lp_store_status_get(&s, g_store, id, NULL) == LP_OK &&
+	    lp_store_site_get(&site, g_store, id, NULL) == LP_OK)
+		ok = s->phase == LP_PHASE_LIVE && s->current_revision == site->desired_revision;
+	lp_store_status_free(s);
+	lp_store_site_free(site);
+	return ok;
+}
+
+/* Drive reconciles by hand until the site is live (builds run on their own threads). */
+static void converge(lp_controller *c, const char *name, const char *id)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		lp_reconcile_result r;
+		lp_error err = {0};
+		int rc = lp_controller_reconcile(&r, c, name, &err);
+		ck_assert_msg(rc == LP_OK, "reconcile: %s", err.message);
+		if (live_at_desired(id))
+			break;
+		lp_controller_wait_builds(c, 60000);
+	}
+	ck_assert(live_at_desired(id));
+}
+
+static char *container_id(const char *site)
+{
+	char name[300];
+	lp_docker_container *c = NULL;
+	char *id = NULL;
+
+	snprintf(name, sizeof(name), "%s-deploy-%s", g_instance, site);
+	if (lp_docker_container_inspect(&c, g_docker, name, NULL) == LP_OK)
+		id = strdup(c->id);
+	lp_docker_container_free(c);
+	return id;
+}
+
+START_TEST(test_live_steady_state_and_content_change)
+{
+	lp_controller *c = NULL;
+	lp_controller_stats before, after;
+	lp_reconcile_result r;
+	char digest[80], digest2[80], *yaml, *id1, *id2, path[1400];
+	const char *id;
+	lp_buf b;
+	lp_error err = {0};
+
+	make_upload(digest, "version one");
+	yaml = archive_yaml("blog", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	ck_assert_int_eq(lp_controller_gc(c, &err), LP_OK);
+	converge(c, "blog", id);
+
+	/* live: the container serves index.html to us over the network */
+	lp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(fetch(&b, "blog", "/"), 200);
+	ck_assert_str_eq(lp_buf_cstr(&b), "version one");
+	ck_assert_int_eq(fetch(&b, "blog", "/assets/app.css"), 200);
+	ck_assert_int_eq(fetch(&b, "blog", "/missing"), 404);
+
+	/* steady state: two more passes, zero Docker writes, zero file writes, no status write */
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "blog", &err), LP_OK);
+	lp_controller_stats_get(&before, c);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "blog", &err), LP_OK);
+	ck_assert_int_eq(r.outcome, LP_RECONCILE_OK);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "blog", &err), LP_OK);
+	lp_controller_stats_get(&after, c);
+	ck_assert_uint_eq(after.docker_writes, before.docker_writes);
+	ck_assert_uint_eq(after.file_writes, before.file_writes);
+	ck_assert_uint_eq(after.status_writes, before.status_writes);
+	ck_assert_uint_eq(after.builds_started, before.builds_started);
+
+	/* a content change goes live as revision 2 in the SAME container */
+	id1 = container_id("blog");
+	make_upload(digest2, "version two");
+	yaml = archive_yaml("blog", digest2);
+	update_site(id, yaml, digest2);
+	free(yaml);
+	converge(c, "blog", id);
+	ck_assert_int_ge(wait_serving("blog", "version two", 5000), 0);
+	id2 = container_id("blog");
+	ck_assert_str_eq(id1, id2);
+	snprintf(path, sizeof(path), "%s/sites/blog/revisions/2/index.html", g_data);
+	ck_assert(lp_fs_exists(path));
+	free(id1);
+	free(id2);
+	lp_buf_release(&b);
+	lp_controller_free(c);
+}
+END_TEST
+
+struct loop {
+	lp_controller *c;
+	pthread_t t;
+};
+
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	lp_error err = {0};
+
+	lp_controller_run(l->c, 5, &err);
+	return NULL;
+}
+
+static void loop_start(struct loop *l)
+{
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_controller_new(&l->c, g_cfg, &err), LP_OK);
+	pthread_create(&l->t, NULL, loop_main, l);
+}
+
+static void loop_stop(struct loop *l)
+{
+	lp_controller_stop(l->c);
+	pthread_join(l->t, NULL);
+	lp_controller_free(l->c);
+}
+
+START_TEST(test_self_heal_and_foreign_container)
+{
+	struct loop l;
+	char digest[80], *yaml, cmd[1024];
+	int64_t waited;
+	int i;
+
+	make_upload(digest, "heal me");
+	yaml = archive_yaml("heal", digest);
+	create_site(yaml, digest);
+	free(yaml);
+	/* a container of another install that claims the same site */
+	sh("docker run -d --name %s-foreign --label launchpad.instance=someone-else "
+	   "--label launchpad.site=heal --network none %s sleep 600 >/dev/null",
+	   g_instance, env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
+	loop_start(&l);
+	ck_assert_int_ge(wait_serving("heal", "heal me", 60000), 0);
+
+	for (i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd), "docker rm -f %s-deploy-heal >/dev/null", g_instance);
+		sh("%s", cmd);
+		waited = wait_serving("heal", "heal me", 10000);
+		ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms",
+		              (long long)waited);
+	}
+	sh("docker stop -t 1 %s-deploy-heal >/dev/null", g_instance);
+	ck_assert_int_ge(wait_serving("heal", "heal me", 5000), 0);
+	loop_stop(&l);
+	/* the foreign container was never touched */
+	sh("docker inspect -f '{{.State.Running}}' %s-foreign | grep -q true", g_instance);
+	sh("docker rm -f %s-foreign >/dev/null", g_instance);
+}
+END_TEST
+
+START_TEST(test_delete_removes_everything)
+{
+	lp_controller *c = NULL;
+	lp_reconcile_result r;
+	lp_store_site *row = NULL;
+	char digest[80], *yaml, path[1400], cmd[1024];
+	const char *id;
+	lp_error err = {0};
+	const char *dirs[] = {"sites/gone", "conf/gone.nginx.conf", "logs/gone"};
+	size_t i;
+	FILE *p;
+	char line[256] = "";
+
+	make_upload(digest, "bye");
+	yaml = archive_yaml("gone", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	converge(c, "gone", id);
+	ck_assert_int_eq(lp_store_site_mark_deleted(g_store, id, 0, &err), LP_OK);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "gone", &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_get(&row, g_store, id, NULL), LP_ENOTFOUND);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", g_data, dirs[i]);
+		ck_assert_msg(!lp_fs_exists(path), "%s still exists", path);
+	}
+	snprintf(cmd, sizeof(cmd), "docker ps -aq --filter label=launchpad.instance=%s | wc -l",
+	         g_instance);
+	p = popen(cmd, "r");
+	ck_assert(fgets(line, sizeof(line), p) != NULL);
+	pclose(p);
+	ck_assert_int_eq(atoi(line), 0);
+	lp_controller_free(c);
+}
+END_TEST
+
+static char *build_yaml(const char *name, const char *url, const char *command, int timeout)
+{
+	char *y = NULL;
+
+	ck_assert_int_ge(
+	    asprintf(&y,
+	             "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\n"
+	             "spec:\n  source:\n    archive:\n      digest: \"%s\"\n"
+	             "  build:\n    command: \"%s\"\n    timeoutSeconds: %d\n",
+	             name, url, command, timeout),
+	    0);
+	return y;
+}
+
+START_TEST(test_hung_build_does_not_delay_healing)
+{
+	struct loop l;
+	char digest[80], digest2[80], *yaml;
+	int64_t waited;
+
+	make_upload(digest, "steady");
+	yaml = archive_yaml("steady", digest);
+	create_site(yaml, digest);
+	free(yaml);
+	make_upload(digest2, "slow");
+	yaml = build_yaml("slow", digest2, "sleep 600", 900);
+	create_site(yaml, digest2);
+	free(yaml);
+	loop_start(&l);
+	ck_assert_int_ge(wait_serving("steady", "steady", 60000), 0);
+	sleep(2); /* the slow build is running by now */
+	sh("docker rm -f %s-deploy-steady >/dev/null", g_instance);
+	waited = wait_serving("steady", "steady", 10000);
+	ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms", (long long)waited);
+	loop_stop(&l); /* cancels the hung build after the grace period */
+}
+END_TEST
+
+static int count_lines(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int count_lines(const char *fmt, ...)
+{
+	char cmd[2048], line[512];
+	va_list ap;
+	FILE *p;
+	int n = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p))
+		n++;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+static pid_t spawn_controller(void)
+{
+	char *bin = lp_test_bin_path("launchpad-controller");
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	free(bin);
+	return pid;
+}
+
+START_TEST(test_sigkill_mid_build_converges)
+{
+	char digest[80], *yaml, work[1200];
+	lp_store_revision *rev = NULL;
+	const char *id;
+	pid_t pid;
+	int i, st, state = -1;
+
+	make_upload(digest, "unused");
+	yaml = build_yaml("crashy", digest,
+	                  "sleep 4; mkdir -p dist; echo rebuilt > dist/index.html", 120);
+	id = create_site(yaml, digest);
+	free(yaml);
+	pid = spawn_controller();
+	for (i = 0; i < 600; i++) { /* until the build container runs */
+		if (count_lines("docker ps -q --filter label=launchpad.instance=%s "
+		                "--filter label=launchpad.role=build",
+		                g_instance) > 0)
+			break;
+		usleep(100 * 1000);
+	}
+	ck_assert_int_lt(i, 600);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	/* the crash leaves a build container and a workspace behind */
+	ck_assert_int_gt(count_lines("docker ps -aq --filter label=launchpad.instance=%s "
+	                             "--filter label=launchpad.role=build",
+	                             g_instance),
+	                 0);
+	pid = spawn_controller();
+	ck_assert_int_ge(wait_serving("crashy", "rebuilt\n", 90000), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(count_lines("docker ps -aq --filter label=launchpad.instance=%s "
+	                             "--filter label=launchpad.role=build",
+	                             g_instance),
+	                 0);
+	snprintf(work, sizeof(work), "%s/work", g_data);
+	ck_assert_int_eq(count_lines("ls -A '%s' 2>/dev/null", work), 0);
+	ck_assert_int_eq(lp_store_revision_get(&rev, g_store, id, 1, NULL), LP_OK);
+	state = rev->state;
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(state, LP_REV_READY);
+}
+END_TEST
+
+static Suite *controller_suite(void)
+{
+	Suite *s = suite_create("controller");
+	TCase *tc = tcase_create("controller");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_live_steady_state_and_content_change);
+	tcase_add_test(tc, test_self_heal_and_foreign_container);
+	tcase_add_test(tc, test_delete_removes_everything);
+	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
+	tcase_add_test(tc, test_sigkill_mid_build_converges);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	lp_test_require_docker();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return lp_test_run(controller_suite());
+}
