@@ -5,7 +5,7 @@
 #include "launchpad/error.h"
 
 /* Where the serve container sees the site directory and its generated config. */
-#define LP_SERVE_HTML_DIR "/usr/share/nginx/html"
+#define LP_SERVE_HTML_DIR  "/usr/share/nginx/html"
 #define LP_SERVE_CONF_PATH "/etc/nginx/conf.d/default.conf"
 /* Answered by every serve container; the controller's readiness probe. */
 #define LP_SERVE_HEALTH_PATH "/.launchpad/health"

@@ -320,7 +320,7 @@ int lp_queue_get(char **out, lp_queue *q)
 			pthread_cond_wait(&q->cv, &q->mu);
 		} else {
 			struct timespec ts = {.tv_sec = (time_t)(next / 1000),
-					      .tv_nsec = (long)(next % 1000) * 1000000};
+			                      .tv_nsec = (long)(next % 1000) * 1000000};
 			pthread_cond_timedwait(&q->cv, &q->mu, &ts);
 		}
 	}

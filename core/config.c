@@ -13,7 +13,7 @@ enum kind { K_STR, K_BOOL, K_INT, K_LOGFMT, K_LOGLEVEL };
 struct setting {
 	const char *flag; /* without the leading dashes */
 	const char *env;
-	const char *def;  /* NULL: unset */
+	const char *def; /* NULL: unset */
 	enum kind kind;
 	size_t offset;
 	const char *help;
@@ -84,7 +84,7 @@ static int parse_int(int *out, const char *v)
 
 /* Store value into cfg for setting s; origin names where it came from, for the error. */
 static int apply(lp_config *cfg, const struct setting *s, const char *value, const char *origin,
-		 lp_error *err)
+                 lp_error *err)
 {
 	char *base = (char *)cfg;
 	int rc = LP_OK;
@@ -229,7 +229,7 @@ void lp_config_usage(int fd)
 
 	for (k = 0; k < NSETTINGS; k++)
 		dprintf(fd, "  --%-24s %-34s %s (default: %s)\n", settings[k].flag, settings[k].env,
-			settings[k].help, settings[k].def ? settings[k].def : "unset");
+		        settings[k].help, settings[k].def ? settings[k].def : "unset");
 }
 
 char *lp_config_path(const lp_config *cfg, const char *rel)

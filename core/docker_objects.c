@@ -112,8 +112,8 @@ int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int inter
 		if (rc == LP_OK) {
 			if (!net.internal != !internal)
 				rc = lp_error_set(err, LP_ECONFLICT,
-				                  "network %s exists with internal=%s, wanted %s", name,
-				                  net.internal ? "true" : "false",
+				                  "network %s exists with internal=%s, wanted %s",
+				                  name, net.internal ? "true" : "false",
 				                  internal ? "true" : "false");
 			goto done;
 		}

@@ -47,8 +47,7 @@ int lp_fs_sync_dir(const char *dir, lp_error *err)
 	return rc;
 }
 
-int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		       lp_error *err)
+int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, lp_error *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *p = data;
@@ -102,7 +101,7 @@ int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, l
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
-				    path, strerror(errno));
+		                    path, strerror(errno));
 	for (;;) {
 		ssize_t r;
 		if (len + 4096 + 1 > cap) {
@@ -126,7 +125,8 @@ int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, l
 			break;
 		len += (size_t)r;
 		if (len > max) {
-			rc = lp_error_set(err, LP_ETOOBIG, "%s is larger than %zu bytes", path, max);
+			rc =
+			    lp_error_set(err, LP_ETOOBIG, "%s is larger than %zu bytes", path, max);
 			goto done;
 		}
 	}
@@ -155,8 +155,9 @@ int lp_fs_remove_tree(const char *path, lp_error *err)
 	struct stat st;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? LP_OK
-				       : lp_error_set(err, LP_EIO, "stat %s: %s", path, strerror(errno));
+		return errno == ENOENT
+		           ? LP_OK
+		           : lp_error_set(err, LP_EIO, "stat %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlink(path) != 0 && errno != ENOENT)
 			return lp_error_set(err, LP_EIO, "unlink %s: %s", path, strerror(errno));

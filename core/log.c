@@ -82,13 +82,13 @@ void lp_log(lp_log_level level, const char *component, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long)(tv.tv_usec / 1000));
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         (long)(tv.tv_usec / 1000));
 
 	lp_buf_init(&line, 8192);
 	if (out_format == LP_LOG_JSON) {
 		lp_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"", ts,
-			      level_names[level]);
+		              level_names[level]);
 		json_escape(&line, component);
 		lp_buf_puts(&line, "\",\"msg\":\"");
 		json_escape(&line, msg);

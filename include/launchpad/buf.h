@@ -13,10 +13,10 @@
 #include <stddef.h>
 
 typedef struct lp_buf {
-	char *data;  /* NULL until the first append; then NUL-terminated */
-	size_t len;  /* bytes used, excluding the terminating NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* hard cap on len */
+	char *data; /* NULL until the first append; then NUL-terminated */
+	size_t len; /* bytes used, excluding the terminating NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard cap on len */
 } lp_buf;
 
 #define LP_BUF_DEFAULT_MAX ((size_t)16 << 20)

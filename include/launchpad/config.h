@@ -12,25 +12,26 @@
 #include "launchpad/log.h"
 
 typedef struct lp_config {
-	char *data_dir;          /* --data-dir, LAUNCHPAD_DATA_DIR, /srv/launchpad */
-	char *listen;            /* --listen, LAUNCHPAD_LISTEN, 127.0.0.1:8080 */
-	char *docker_socket;     /* --docker-socket, LAUNCHPAD_DOCKER_SOCKET, /var/run/docker.sock */
-	char *instance;          /* --instance, LAUNCHPAD_INSTANCE, default */
-	char *base_domain;       /* --base-domain, LAUNCHPAD_BASE_DOMAIN, localhost */
-	char *public_url;        /* --public-url, LAUNCHPAD_PUBLIC_URL, http://localhost:8080 */
-	char *serve_image;       /* --serve-image, LAUNCHPAD_SERVE_IMAGE, nginx:alpine */
-	char *build_image;       /* --build-image, LAUNCHPAD_BUILD_IMAGE, node:20-alpine */
+	char *data_dir;      /* --data-dir, LAUNCHPAD_DATA_DIR, /srv/launchpad */
+	char *listen;        /* --listen, LAUNCHPAD_LISTEN, 127.0.0.1:8080 */
+	char *docker_socket; /* --docker-socket, LAUNCHPAD_DOCKER_SOCKET, /var/run/docker.sock */
+	char *instance;      /* --instance, LAUNCHPAD_INSTANCE, default */
+	char *base_domain;   /* --base-domain, LAUNCHPAD_BASE_DOMAIN, localhost */
+	char *public_url;    /* --public-url, LAUNCHPAD_PUBLIC_URL, http://localhost:8080 */
+	char *serve_image;   /* --serve-image, LAUNCHPAD_SERVE_IMAGE, nginx:alpine */
+	char *build_image;   /* --build-image, LAUNCHPAD_BUILD_IMAGE, node:20-alpine */
 	int allow_insecure_sources; /* --allow-insecure-sources, LAUNCHPAD_ALLOW_INSECURE_SOURCES */
 	lp_log_format log_format;   /* --log-format, LAUNCHPAD_LOG_FORMAT, text */
 	lp_log_level log_level;     /* --log-level, LAUNCHPAD_LOG_LEVEL, info */
-	char *server;            /* --server, LAUNCHPAD_SERVER (CLI), http://127.0.0.1:8080 */
-	char *token;             /* --token, LAUNCHPAD_TOKEN (CLI), unset */
-	int workers;             /* --workers, LAUNCHPAD_WORKERS, 2 */
-	int resync_seconds;      /* --resync-seconds, LAUNCHPAD_RESYNC_SECONDS, 60 */
-	char *cors_origins;      /* --cors-origins, LAUNCHPAD_CORS_ORIGINS, comma list, unset = none */
-	int metrics_auth;        /* --metrics-auth, LAUNCHPAD_METRICS_AUTH, false: /metrics is open */
-	int upload_max_mb;       /* --upload-max-mb, LAUNCHPAD_UPLOAD_MAX_MB, 200 */
-	int build_timeout_max;   /* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds) */
+	char *server;               /* --server, LAUNCHPAD_SERVER (CLI), http://127.0.0.1:8080 */
+	char *token;                /* --token, LAUNCHPAD_TOKEN (CLI), unset */
+	int workers;                /* --workers, LAUNCHPAD_WORKERS, 2 */
+	int resync_seconds;         /* --resync-seconds, LAUNCHPAD_RESYNC_SECONDS, 60 */
+	char *cors_origins; /* --cors-origins, LAUNCHPAD_CORS_ORIGINS, comma list, unset = none */
+	int metrics_auth;   /* --metrics-auth, LAUNCHPAD_METRICS_AUTH, false: /metrics is open */
+	int upload_max_mb;  /* --upload-max-mb, LAUNCHPAD_UPLOAD_MAX_MB, 200 */
+	int build_timeout_max; /* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds)
+	                        */
 } lp_config;
 
 /*

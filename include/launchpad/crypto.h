@@ -10,7 +10,7 @@
 
 #include "launchpad/error.h"
 
-#define LP_SHA256_LEN 32
+#define LP_SHA256_LEN     32
 #define LP_SHA256_HEX_LEN 65 /* 64 hex digits + NUL */
 
 void lp_sha256(unsigned char out[LP_SHA256_LEN], const void *data, size_t len);
@@ -19,7 +19,7 @@ void lp_hex_encode(char *out, const unsigned char *in, size_t len); /* out: 2*le
 
 /* HMAC-SHA256 of data under key, as lowercase hex. */
 int lp_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keylen,
-		       const void *data, size_t len);
+                       const void *data, size_t len);
 
 /* Constant-time equality of two byte strings of equal length (different lengths: 0). */
 int lp_secure_equal(const void *a, size_t alen, const void *b, size_t blen);

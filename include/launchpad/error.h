@@ -13,25 +13,25 @@
 
 typedef enum lp_code {
 	LP_OK = 0,
-	LP_ERROR = -1,        /* unclassified failure */
-	LP_ENOMEM = -2,       /* allocation failed */
-	LP_EINVAL = -3,       /* bad input: validation, syntax, bad argument */
-	LP_ENOTFOUND = -4,    /* no such site, revision, container, image, file */
-	LP_EEXISTS = -5,      /* already exists (name taken) */
-	LP_ECONFLICT = -6,    /* stale resource version; state forbids the operation */
-	LP_ETOOBIG = -7,      /* a size or count limit was hit */
-	LP_EIO = -8,          /* filesystem or database I/O failed */
-	LP_EUNAVAILABLE = -9, /* a dependency (Docker, the database) cannot be reached */
-	LP_ETIMEOUT = -10,    /* a deadline passed */
-	LP_ECANCELED = -11,   /* the work was cancelled (superseded, shutting down) */
+	LP_ERROR = -1,         /* unclassified failure */
+	LP_ENOMEM = -2,        /* allocation failed */
+	LP_EINVAL = -3,        /* bad input: validation, syntax, bad argument */
+	LP_ENOTFOUND = -4,     /* no such site, revision, container, image, file */
+	LP_EEXISTS = -5,       /* already exists (name taken) */
+	LP_ECONFLICT = -6,     /* stale resource version; state forbids the operation */
+	LP_ETOOBIG = -7,       /* a size or count limit was hit */
+	LP_EIO = -8,           /* filesystem or database I/O failed */
+	LP_EUNAVAILABLE = -9,  /* a dependency (Docker, the database) cannot be reached */
+	LP_ETIMEOUT = -10,     /* a deadline passed */
+	LP_ECANCELED = -11,    /* the work was cancelled (superseded, shutting down) */
 	LP_EUNSUPPORTED = -12, /* unsupported media type, format or feature */
-	LP_EAUTH = -13,       /* missing or wrong credentials, bad signature */
-	LP_EFORBIDDEN = -14,  /* authenticated but not allowed */
-	LP_EREMOTE = -15,     /* a remote peer (Docker, git server) refused with its own message */
-	LP_EBUILD = -16,      /* the user's build failed (non-zero exit) */
-	LP_EUNSAFE = -17,     /* input rejected by a safety rule (archive slip, link, device) */
-	LP_EMETHOD = -18,     /* HTTP method not allowed on this route */
-	LP_ESEMANTIC = -19    /* well-formed input that cannot be processed (HTTP 422) */
+	LP_EAUTH = -13,        /* missing or wrong credentials, bad signature */
+	LP_EFORBIDDEN = -14,   /* authenticated but not allowed */
+	LP_EREMOTE = -15,      /* a remote peer (Docker, git server) refused with its own message */
+	LP_EBUILD = -16,       /* the user's build failed (non-zero exit) */
+	LP_EUNSAFE = -17,      /* input rejected by a safety rule (archive slip, link, device) */
+	LP_EMETHOD = -18,      /* HTTP method not allowed on this route */
+	LP_ESEMANTIC = -19     /* well-formed input that cannot be processed (HTTP 422) */
 } lp_code;
 
 #define LP_ERROR_MESSAGE_MAX 1024

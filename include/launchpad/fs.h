@@ -17,8 +17,7 @@
 int lp_fs_mkdirs(const char *path, mode_t mode, lp_error *err);
 
 /* Write data to path atomically and durably (temp + fsync + rename + fsync(dir)). */
-int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		       lp_error *err);
+int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, lp_error *err);
 
 /* Read a whole file of at most max bytes into a NUL-terminated buffer; LP_ETOOBIG past max. */
 int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, lp_error *err);

@@ -26,8 +26,8 @@ void lp_log(lp_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define LP_DEBUG(comp, ...) lp_log(LP_LOG_DEBUG, comp, __VA_ARGS__)
-#define LP_INFO(comp, ...) lp_log(LP_LOG_INFO, comp, __VA_ARGS__)
-#define LP_WARN(comp, ...) lp_log(LP_LOG_WARN, comp, __VA_ARGS__)
-#define LP_ERR(comp, ...) lp_log(LP_LOG_ERROR, comp, __VA_ARGS__)
+#define LP_INFO(comp, ...)  lp_log(LP_LOG_INFO, comp, __VA_ARGS__)
+#define LP_WARN(comp, ...)  lp_log(LP_LOG_WARN, comp, __VA_ARGS__)
+#define LP_ERR(comp, ...)   lp_log(LP_LOG_ERROR, comp, __VA_ARGS__)
 
 #endif

@@ -133,8 +133,8 @@ START_TEST(test_crypto_vectors)
 
 	lp_sha256_hex(hex, "abc", 3);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	ck_assert_int_eq(
-	    lp_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13), LP_OK);
+	ck_assert_int_eq(lp_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13),
+	                 LP_OK);
 	ck_assert_str_eq(hex, "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
 	ck_assert(lp_secure_equal("abc", 3, "abc", 3));
 	ck_assert(!lp_secure_equal("abc", 3, "abd", 3));
