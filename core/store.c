@@ -404,11 +404,23 @@ static int set_wal(lp_store *st, lp_error *err)
 {
 	sqlite3_stmt *q = NULL;
 	const unsigned char *mode;
-	int rc;
+	int rc, attempt;
 
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(q);
+	/*
+	 * Switching a brand-new file to WAL needs an exclusive lock. When several processes open it
+	 * at once, SQLite breaks the lock-upgrade deadlock by answering BUSY at once, without the
+	 * busy handler: retry for a bounded time (the mode is persistent, so this is first-open only).
+	 */
+	for (attempt = 0; attempt < 100; attempt++) {
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(q);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		sqlite3_finalize(q);
+		q = NULL;
+		usleep(50 * 1000);
+	}
 	if (rc != SQLITE_ROW) {
 		rc = lp_store_fail(st, rc, err, "enabling WAL");
 		goto done;
