@@ -61,6 +61,9 @@ struct bctx {
 	char container[NAME_CAP];
 	int64_t deadline_ms; /* monotonic; 0: none */
 	int killed;
+	/* Held by the monitor across a kill and its verdict, so the build thread, woken by the
+	 * container's death, reads timed_out only once it is set. */
+	pthread_mutex_t kill_mu;
 	struct splitter git_split;
 };
 
@@ -286,14 +289,16 @@ static void monitor_kill(struct bctx *b)
 	}
 	b->killed = 1;
 	memcpy(id, b->container, sizeof(id));
+	pthread_mutex_lock(&b->kill_mu);
 	pthread_mutex_unlock(&b->mu);
 	rc = lp_docker_container_kill(b->req->docker, id, NULL, &e);
-	if (atomic_load(&b->canceled)) {
-		blog_printf(&b->log, "==> canceled: stopping the build container");
-	} else if (rc == LP_OK) {
+	if (!atomic_load(&b->canceled) && rc == LP_OK)
 		atomic_store(&b->timed_out, 1);
+	pthread_mutex_unlock(&b->kill_mu);
+	if (atomic_load(&b->canceled))
+		blog_printf(&b->log, "==> canceled: stopping the build container");
+	else if (rc == LP_OK)
 		blog_printf(&b->log, "==> deadline reached: killing the build container");
-	}
 	if (rc != LP_OK && rc != LP_ECONFLICT && rc != LP_ENOTFOUND)
 		LP_WARN(COMPONENT, "kill %s: %s", id, e.message);
 }
@@ -665,6 +670,8 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 	if (rc != LP_OK && rc != LP_ECANCELED)
 		blog_printf(&b->log, "build output stream ended early: %s", le.message);
 	rc = lp_docker_container_wait(&code, req->docker, id, NULL, &b->dcancel, &le);
+	pthread_mutex_lock(&b->kill_mu); /* a kill in flight settles timed_out first */
+	pthread_mutex_unlock(&b->kill_mu);
 	if (atomic_load(&b->canceled)) {
 		rc = lp_error_set(err, LP_ECANCELED, "build canceled");
 		goto done;
@@ -867,6 +874,7 @@ int lp_build_revision(lp_build_result *out, const lp_build_request *req_in, lp_e
 	b->log.fd = -1;
 	b->git_pipe[0] = b->git_pipe[1] = b->cancel_pipe[0] = b->cancel_pipe[1] = -1;
 	pthread_mutex_init(&b->mu, NULL);
+	pthread_mutex_init(&b->kill_mu, NULL);
 	pthread_mutex_init(&b->log.mu, NULL);
 	lp_docker_cancel_init(&b->dcancel);
 
@@ -939,6 +947,7 @@ out:
 				close(b->cancel_pipe[i]);
 		}
 		pthread_mutex_destroy(&b->mu);
+		pthread_mutex_destroy(&b->kill_mu);
 		pthread_mutex_destroy(&b->log.mu);
 		free(b);
 	}

@@ -1,0 +1,173 @@
+/* bench_build.c: cold vs warm dependency-cache rebuild times of the npm fixtures (real Docker). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller/build.h"
+#include "controller/names.h"
+#include "launchpad/config.h"
+#include "launchpad/crypto.h"
+#include "launchpad/docker.h"
+#include "launchpad/fs.h"
+#include "tests/lib/testutil.h"
+
+#define NPM_CMD                                                                                    \
+	"npm ci --no-audit --no-fund --fetch-retries=0 --fetch-timeout=15000 && npm run build"
+
+static char g_data[1024];
+static lp_config *g_cfg;
+static lp_docker *g_docker;
+
+/*
+ * Where TLS to the registry is intercepted by a private CA (as on some CI machines), set
+ * LAUNCHPAD_BENCH_NPM_CAFILE to its bundle: it is added to the upload as .bench-ca.pem and npm is
+ * pointed at it. Nothing of the sort exists in the product: a site would ship its own .npmrc.
+ */
+static const char *bench_cafile(void)
+{
+	const char *v = getenv("LAUNCHPAD_BENCH_NPM_CAFILE");
+
+	return v && *v ? v : NULL;
+}
+
+/* Zip a fixture (plus the optional CA bundle) into uploads/sha256/<hex>.zip; 0 on success. */
+static int upload(char digest[80], const char *fixture)
+{
+	char cmd[8192], ca[2048] = "", hex[80] = "";
+	FILE *p;
+
+	if (bench_cafile() != NULL)
+		snprintf(ca, sizeof(ca), "cp '%s' '%s/src/.bench-ca.pem';", bench_cafile(), g_data);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "set -e; mkdir -p '%s/uploads/sha256'; rm -rf '%s/src' '%s/u.zip'; "
+	    "cp -r '%s' '%s/src'; %s cd '%s/src'; "
+	    "zip -qr '%s/u.zip' . -x 'node_modules/*' 'dist/*'; sha256sum '%s/u.zip' | cut -c1-64",
+	    g_data, g_data, g_data, fixture, g_data, ca, g_data, g_data, g_data);
+	p = popen(cmd, "r");
+	if (p == NULL || fgets(hex, sizeof(hex), p) == NULL) {
+		if (p)
+			pclose(p);
+		return -1;
+	}
+	pclose(p);
+	hex[strcspn(hex, "\n")] = '\0';
+	snprintf(cmd, sizeof(cmd), "mv '%s/u.zip' '%s/uploads/sha256/%s.zip'", g_data, g_data, hex);
+	if (strlen(hex) != 64 || system(cmd) != 0)
+		return -1;
+	snprintf(digest, 80, "sha256:%s", hex);
+	return 0;
+}
+
+/* The container's own run time, from the log's "exit code N after X s" line. */
+static double container_seconds(const char *log_path)
+{
+	char *data = NULL, *p;
+	size_t len;
+	double s = -1;
+
+	if (lp_fs_read_file(&data, &len, log_path, 1 << 22, NULL) != LP_OK)
+		return -1;
+	p = strstr(data, "exit code ");
+	if (p != NULL && (p = strstr(p, " after ")) != NULL)
+		s = atof(p + 7);
+	free(data);
+	return s;
+}
+
+/* Two builds of one fixture sharing the site's cache: revision 1 cold, revision 2 warm. */
+static int measure(const char *fixture_rel, const char *site_name)
+{
+	char digest[80], *fixture = lp_test_src_path(fixture_rel);
+	lp_env_var ca_env = {"npm_config_cafile", "/workspace/.bench-ca.pem"};
+	lp_site s;
+	int rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.name = (char *)site_name;
+	s.source_kind = LP_SOURCE_ARCHIVE;
+	s.has_build = 1;
+	s.build_command = NPM_CMD;
+	s.build_output_dir = "dist";
+	s.build_timeout_seconds = 300;
+	if (upload(digest, fixture) != 0) {
+		fprintf(stderr, "cannot zip %s\n", fixture);
+		free(fixture);
+		return -1;
+	}
+	free(fixture);
+	s.archive_digest = digest;
+	if (bench_cafile() != NULL) {
+		s.build_env = &ca_env;
+		s.build_env_count = 1;
+	}
+	for (long n = 1; n <= 2 && rc == 0; n++) {
+		lp_build_request req = {.cfg = g_cfg,
+		                        .docker = g_docker,
+		                        .site_name = site_name,
+		                        .spec = &s,
+		                        .revision = n};
+		lp_build_result res;
+		lp_error err = {0};
+
+		rc = lp_build_revision(&res, &req, &err);
+		if (rc != LP_OK) {
+			printf("%-9s %-5s FAILED: %s\n", site_name, n == 1 ? "cold" : "warm",
+			       err.message);
+			break;
+		}
+		printf("%-9s %-5s total %6.2f s   container %6.2f s\n", site_name,
+		       n == 1 ? "cold" : "warm", (double)res.duration_ms / 1000.0,
+		       container_seconds(res.log_path));
+	}
+	return rc;
+}
+
+int main(void)
+{
+	char *argv[] = {"bench_build", NULL}, *root, hex[17], inst[32], net[128];
+	char label[96];
+	const char *labels[] = {label, NULL};
+	lp_docker_summaries *left = NULL;
+	const char *image = getenv("LAUNCHPAD_TEST_BUILD_IMAGE");
+	lp_error err = {0};
+	int deps_rc;
+
+	lp_test_require_docker();
+	root = lp_test_mkdtemp("lp-bench-build");
+	if (root == NULL || lp_config_new(&g_cfg, NULL, NULL, 1, argv, &err) != LP_OK ||
+	    lp_docker_new(&g_docker, NULL, &err) != LP_OK) {
+		fprintf(stderr, "setup failed: %s\n", err.message);
+		return 1;
+	}
+	snprintf(g_data, sizeof(g_data), "%s/data", root);
+	lp_fs_mkdirs(g_data, 0755, NULL);
+	lp_random_hex(hex, 8);
+	snprintf(inst, sizeof(inst), "bench%s", hex);
+	free(g_cfg->data_dir);
+	g_cfg->data_dir = strdup(g_data);
+	free(g_cfg->instance);
+	g_cfg->instance = strdup(inst);
+	free(g_cfg->build_image);
+	g_cfg->build_image = strdup(image && *image ? image : "launchpad-test/node:local");
+
+	printf("build image %s; command: %s\n", g_cfg->build_image, NPM_CMD);
+	deps_rc = measure("examples/sites/npm-deps", "npm-deps");
+	if (deps_rc != 0)
+		printf("npm-deps needs the npm registry from inside build containers; it failed "
+		       "above, so the figure below is the no-dependency fixture\n");
+	measure("examples/sites/npm-app", "npm-app");
+
+	snprintf(label, sizeof(label), "launchpad.instance=%s", inst);
+	if (lp_docker_container_list(&left, g_docker, labels, NULL) == LP_OK && left->n > 0)
+		fprintf(stderr, "warning: %zu container(s) left behind\n", left->n);
+	lp_docker_summaries_free(left);
+	if (lp_names_build_network(net, sizeof(net), inst, NULL) == LP_OK)
+		lp_docker_network_remove(g_docker, net, NULL);
+	lp_fs_remove_tree(root, NULL);
+	free(root);
+	lp_docker_free(g_docker);
+	lp_config_free(g_cfg);
+	return 0;
+}
