@@ -1,0 +1,292 @@
+/* cmd_apply.c: `launchpad apply -f FILE|DIR|-`: validate locally, then PUT each site. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "launchpad/fs.h"
+#include "launchpad/spec.h"
+
+#define MAX_FILES 1000 /* manifests in one apply */
+#define MAX_DEPTH 16   /* directory nesting followed */
+
+static const char help[] =
+    "usage: launchpad apply -f FILE|DIR|- [-f ...] [--dry-run] [--wait [--timeout 10m]]\n"
+    "\n"
+    "Create or update sites from Site manifests: YAML (several documents separated by ---) or\n"
+    "JSON; a directory is read recursively (*.yaml, *.yml, *.json); - reads stdin. Every file\n"
+    "is checked locally first: any error is printed as FILE:LINE:COLUMN: path: message and\n"
+    "nothing is sent. Then each site is applied (PUT /api/deployments/NAME) and reported as\n"
+    "site/NAME created, configured or unchanged.\n"
+    "\n"
+    "  -f, --filename PATH   a manifest, a directory or - (stdin); repeatable\n"
+    "      --dry-run         let the server validate and say what would change; write nothing\n"
+    "  -w, --wait            wait until every applied site is live (or failed), with progress\n"
+    "      --timeout D       how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "--allow-insecure-sources (LAUNCHPAD_ALLOW_INSECURE_SOURCES) accepts http:// and file://\n"
+    "Git URLs locally; the server has its own setting. Global flags: --server, --token.\n"
+    "exit codes: 0 all applied (and live with --wait), 1 any failure or invalid manifest,\n"
+    "2 bad usage\n";
+
+struct input {
+	char *label; /* the file name in messages */
+	lp_site_list sites;
+};
+
+struct inputs {
+	struct input items[MAX_FILES];
+	size_t n;
+};
+
+static int read_stdin(char **out, size_t *out_len)
+{
+	lp_buf b;
+	char chunk[65536];
+	ssize_t n;
+	int rc = LP_OK;
+
+	lp_buf_init(&b, LP_SPEC_MAX_INPUT);
+	while (rc == LP_OK && (n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			rc = LP_EIO;
+			break;
+		}
+		rc = lp_buf_append(&b, chunk, (size_t)n);
+	}
+	*out_len = b.len;
+	*out = rc == LP_OK ? lp_buf_detach(&b) : NULL;
+	lp_buf_release(&b);
+	return rc;
+}
+
+/* Parse one file into ins; print its problems. Returns 1 when it is valid. */
+static int load_file(struct inputs *ins, const char *path, const lp_spec_options *opts)
+{
+	const char *label = strcmp(path, "-") ? path : "<stdin>";
+	char *data = NULL, *text = NULL;
+	size_t len = 0;
+	lp_spec_diags diags;
+	lp_error err = {0};
+	lp_site_list sites = {0};
+	int ok = 0, rc;
+
+	lp_spec_diags_init(&diags);
+	if (ins->n == MAX_FILES) {
+		fprintf(stderr, "launchpad apply: more than %d files\n", MAX_FILES);
+		goto done;
+	}
+	if (!strcmp(path, "-"))
+		rc = read_stdin(&data, &len);
+	else
+		rc = lp_fs_read_file(&data, &len, path, LP_SPEC_MAX_INPUT, &err);
+	if (rc == LP_ETOOBIG) {
+		fprintf(stderr, "%s:1:1: input is larger than %zu bytes\n", label,
+		        LP_SPEC_MAX_INPUT);
+		goto done;
+	}
+	if (rc != LP_OK) {
+		fprintf(stderr, "launchpad apply: %s: %s\n", label,
+		        err.message[0] ? err.message : lp_strerror(rc));
+		goto done;
+	}
+	rc = lp_spec_parse(&sites, data, len, opts, &diags, &err);
+	if (rc == LP_OK) {
+		ins->items[ins->n].label = strdup(label);
+		ins->items[ins->n].sites = sites;
+		ins->n++;
+		ok = 1;
+	} else if (diags.count > 0 && lp_spec_diags_format(&text, &diags, label, NULL) == LP_OK) {
+		fputs(text, stderr);
+	} else {
+		fprintf(stderr, "%s:1:1: %s\n", label, err.message);
+	}
+done:
+	free(text);
+	free(data);
+	lp_spec_diags_release(&diags);
+	return ok;
+}
+
+static int is_manifest(const char *n)
+{
+	size_t len = strlen(n);
+
+	return (len > 5 && !strcmp(n + len - 5, ".yaml")) ||
+	       (len > 4 && !strcmp(n + len - 4, ".yml")) ||
+	       (len > 5 && !strcmp(n + len - 5, ".json"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every manifest under dir, recursively, in name order; dot entries skipped. */
+static int load_dir(struct inputs *ins, const char *dir, const lp_spec_options *opts, int depth,
+                    int *found)
+{
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL, path[4096];
+	size_t n = 0, i;
+	struct stat st;
+	int ok = 1;
+
+	if (depth > MAX_DEPTH) {
+		fprintf(stderr, "launchpad apply: %s: nested deeper than %d\n", dir, MAX_DEPTH);
+		return 0;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		fprintf(stderr, "launchpad apply: %s: cannot open directory\n", dir);
+		return 0;
+	}
+	names = calloc(MAX_FILES, sizeof(*names));
+	while (names && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == MAX_FILES || (names[n] = strdup(e->d_name)) == NULL) {
+			fprintf(stderr, "launchpad apply: %s: too many entries\n", dir);
+			ok = 0;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (names == NULL)
+		return 0;
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+		         names[i]);
+		if (ok && stat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				ok &= load_dir(ins, path, opts, depth + 1, found);
+			} else if (S_ISREG(st.st_mode) && is_manifest(names[i])) {
+				(*found)++;
+				ok &= load_file(ins, path, opts);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ok;
+}
+
+/* PUT one site; prints its line. Returns 1 on success. */
+static int apply_site(const lp_config *cfg, const lp_site *site, int dry_run)
+{
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r = {0};
+	lp_error err = {0};
+	char *json = NULL, path[512], esc[256];
+	int ok = 0;
+
+	if (lp_site_to_json(&json, site, &err) != LP_OK) {
+		lp_cli_fail("apply", &err);
+		goto done;
+	}
+	snprintf(path, sizeof(path), "/api/deployments/%s%s",
+	         lp_cli_escape(esc, sizeof(esc), site->name), dry_run ? "?dryRun=1" : "");
+	if (lp_cli_request(&r, &c, "PUT", path, "application/json", json, strlen(json), &err) !=
+	    LP_OK) {
+		lp_cli_fail("apply", &err);
+		goto done;
+	}
+	if (r.status != 200 && r.status != 201) {
+		fprintf(stderr, "site/%s: not applied\n", site->name);
+		lp_cli_print_api_error("apply", &r);
+		goto done;
+	}
+	printf("site/%s %s%s", site->name, lp_cli_str(r.json, "result", "applied"),
+	       dry_run ? " (dry run)" : "");
+	if (lp_cli_num(r.json, "revision", 0) > 0)
+		printf(" (revision %lld)", (long long)lp_cli_num(r.json, "revision", 0));
+	printf("\n");
+	fflush(stdout);
+	ok = 1;
+done:
+	free(json);
+	lp_cli_resp_release(&r);
+	return ok;
+}
+
+int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
+{
+	lp_cli_opt opts[] = {{"filename", 'f', 1, 0, NULL},
+	                     {"dry-run", 0, 0, 0, NULL},
+	                     {"wait", 'w', 0, 0, NULL},
+	                     {"timeout", 0, 1, 0, NULL},
+	                     {"help", 'h', 0, 0, NULL}};
+	lp_spec_options sopts = {.allow_insecure_sources = cfg->allow_insecure_sources};
+	const char *pos[LP_CLI_MAX_POS], *files[LP_CLI_MAX_POS];
+	struct inputs *ins = NULL;
+	size_t npos = 0, nfiles = 0, i, j;
+	int ex = LP_EXIT_FAILED, ok = 1, timeout = 600, a, found;
+	struct stat st;
+
+	/* -f may repeat: collect every value in order before the generic parse keeps the last */
+	for (a = 1; a < argc; a++) {
+		if ((!strcmp(argv[a], "-f") || !strcmp(argv[a], "--filename")) && a + 1 < argc) {
+			if (nfiles < LP_CLI_MAX_POS)
+				files[nfiles++] = argv[++a];
+		} else if (!strncmp(argv[a], "--filename=", 11) && nfiles < LP_CLI_MAX_POS) {
+			files[nfiles++] = argv[a] + 11;
+		} else if (!strncmp(argv[a], "-f", 2) && argv[a][2] && nfiles < LP_CLI_MAX_POS) {
+			files[nfiles++] = argv[a] + 2 + (argv[a][2] == '=');
+		}
+	}
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 5, argc, argv, help))
+		return ex;
+	if (npos)
+		return lp_cli_usage_error("apply", help, "unexpected argument (use -f PATH)");
+	if (nfiles == 0)
+		return lp_cli_usage_error("apply", help, "no input: pass -f FILE, -f DIR or -f -");
+	if (opts[3].given && (timeout = lp_cli_parse_duration(opts[3].value)) <= 0)
+		return lp_cli_usage_error("apply", help, "--timeout: expected 600, 90s, 10m or 1h");
+	if ((ins = calloc(1, sizeof(*ins))) == NULL)
+		return LP_EXIT_FAILED;
+	for (i = 0; i < nfiles; i++) {
+		if (strcmp(files[i], "-") && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			found = 0;
+			ok &= load_dir(ins, files[i], &sopts, 0, &found);
+			if (ok && found == 0) {
+				fprintf(stderr,
+				        "launchpad apply: %s: no *.yaml, *.yml or *.json files\n",
+				        files[i]);
+				ok = 0;
+			}
+		} else {
+			ok &= load_file(ins, files[i], &sopts);
+		}
+	}
+	if (!ok) {
+		fprintf(stderr, "launchpad apply: nothing was applied\n");
+		ex = LP_EXIT_FAILED;
+		goto done;
+	}
+	ex = LP_EXIT_OK;
+	for (i = 0; i < ins->n; i++)
+		for (j = 0; j < ins->items[i].sites.count; j++)
+			if (!apply_site(cfg, ins->items[i].sites.items[j], opts[1].given))
+				ex = LP_EXIT_FAILED;
+	if (opts[2].given && !opts[1].given && ex == LP_EXIT_OK) {
+		for (i = 0; i < ins->n; i++)
+			for (j = 0; j < ins->items[i].sites.count; j++)
+				if (lp_cli_wait(cfg, "apply", ins->items[i].sites.items[j]->name,
+				                timeout) != LP_EXIT_OK)
+					ex = LP_EXIT_FAILED;
+	}
+done:
+	for (i = 0; i < ins->n; i++) {
+		free(ins->items[i].label);
+		lp_site_list_release(&ins->items[i].sites);
+	}
+	free(ins);
+	return ex;
+}

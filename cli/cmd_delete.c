@@ -1,0 +1,91 @@
+/* cmd_delete.c: `launchpad delete site NAME`: mark a site deleted; --wait until it is gone. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+
+static const char help[] =
+    "usage: launchpad delete site NAME [--wait [--timeout 10m]]\n"
+    "       launchpad delete NAME\n"
+    "\n"
+    "Delete a site: the server marks it deleted at once (phase deleting) and the controller\n"
+    "removes its containers, files and history. With --wait, return once it is gone.\n"
+    "\n"
+    "  -w, --wait        wait until the site no longer exists\n"
+    "      --timeout D   how long --wait waits (default 10m)\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Global flags: --server, --token (see launchpad --help).\n"
+    "exit codes: 0 deleted, 1 failure (not found, server unreachable), 2 bad usage\n";
+
+static int wait_gone(const lp_config *cfg, const char *name, int timeout_s)
+{
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r;
+	lp_error err = {0};
+	char path[512], esc[256];
+	time_t end = time(NULL) + timeout_s;
+	int ex = LP_EXIT_FAILED;
+
+	snprintf(path, sizeof(path), "/api/deployments/%s", lp_cli_escape(esc, sizeof(esc), name));
+	for (;;) {
+		if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK)
+			return lp_cli_fail("delete", &err);
+		if (r.status == 404) {
+			printf("site/%s gone\n", name);
+			ex = LP_EXIT_OK;
+		} else if (r.status != 200) {
+			lp_cli_print_api_error("delete", &r);
+		} else if (time(NULL) >= end) {
+			fprintf(stderr, "launchpad delete: site/%s still exists after %d s\n", name,
+			        timeout_s);
+		} else {
+			lp_cli_resp_release(&r);
+			usleep(500 * 1000);
+			continue;
+		}
+		lp_cli_resp_release(&r);
+		return ex;
+	}
+}
+
+int lp_cli_delete(int argc, char **argv, const lp_config *cfg)
+{
+	lp_cli_opt opts[] = {
+	    {"wait", 'w', 0, 0, NULL}, {"timeout", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
+	const char *pos[LP_CLI_MAX_POS], *name;
+	size_t npos = 0;
+	int ex = LP_EXIT_FAILED, timeout = 600;
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r;
+	lp_error err = {0};
+	char path[512], esc[256];
+
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
+		return ex;
+	if (npos == 2 && (!strcmp(pos[0], "site") || !strcmp(pos[0], "sites")))
+		name = pos[1];
+	else if (npos == 1 && strcmp(pos[0], "site"))
+		name = pos[0];
+	else
+		return lp_cli_usage_error("delete", help, "expected: delete site NAME");
+	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
+		return lp_cli_usage_error("delete", help,
+		                          "--timeout: expected 600, 90s, 10m or 1h");
+	snprintf(path, sizeof(path), "/api/deployments/%s", lp_cli_escape(esc, sizeof(esc), name));
+	if (lp_cli_request(&r, &c, "DELETE", path, NULL, NULL, 0, &err) != LP_OK)
+		return lp_cli_fail("delete", &err);
+	if (r.status == 202 || r.status == 200) {
+		printf("site/%s deleted\n", name);
+		ex = LP_EXIT_OK;
+	} else {
+		lp_cli_print_api_error("delete", &r);
+	}
+	lp_cli_resp_release(&r);
+	if (ex == LP_EXIT_OK && opts[0].given)
+		ex = wait_gone(cfg, name, timeout);
+	return ex;
+}

@@ -1,0 +1,141 @@
+/* cmd_logs.c: `launchpad logs NAME [-f] [--revision N]`: a revision's build log from the SSE API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+
+#define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
+
+static const char help[] =
+    "usage: launchpad logs NAME [-f] [--revision N]\n"
+    "\n"
+    "Print the build and deploy log of a revision (default: the desired one). Without -f, print\n"
+    "what the log holds now and stop; with -f, follow it while the build runs until the\n"
+    "revision is final (ready, failed, superseded). The final state goes to stderr.\n"
+    "\n"
+    "  -f, --follow         keep printing new lines until the revision is final\n"
+    "      --revision N     the revision (see `launchpad describe site NAME`)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Global flags: --server, --token (see launchpad --help).\n"
+    "exit codes: 0 ok, 1 failure (no such site or revision, server unreachable), 2 bad usage\n";
+
+struct printer {
+	char end_state[64];
+	int ended;
+};
+
+static int on_field(const char *field, const char *value, void *ctx)
+{
+	struct printer *p = ctx;
+
+	if (!strcmp(field, "event") && !strcmp(value, "end")) {
+		p->ended = 1;
+		return 0;
+	}
+	if (!strcmp(field, "data")) {
+		if (p->ended) {
+			snprintf(p->end_state, sizeof(p->end_state), "%s", value);
+			return 1;
+		}
+		fputs(value, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int is_final(const char *state)
+{
+	return !strcmp(state, "ready") || !strcmp(state, "failed") ||
+	       !strcmp(state, "superseded") || !strcmp(state, "interrupted");
+}
+
+/* The revision's number (number 0: the desired one) and state; 0 when it cannot be told. */
+static int revision_info(long long *number, char *state, size_t n, const lp_config *cfg,
+                         const char *name)
+{
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r;
+	const cJSON *v;
+	char path[512], esc[256];
+	int found = 0;
+
+	state[0] = '\0';
+	snprintf(path, sizeof(path), "/api/deployments/%s/revisions",
+	         lp_cli_escape(esc, sizeof(esc), name));
+	if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
+		return 0;
+	cJSON_ArrayForEach(v, r.json)
+	{
+		if ((*number == 0 &&
+		     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "desired"))) ||
+		    (*number && lp_cli_num(v, "revision", 0) == *number)) {
+			*number = lp_cli_num(v, "revision", 0);
+			snprintf(state, n, "%s", lp_cli_str(v, "state", ""));
+			found = 1;
+			break;
+		}
+	}
+	lp_cli_resp_release(&r);
+	return found;
+}
+
+int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
+{
+	lp_cli_opt opts[] = {
+	    {"follow", 'f', 0, 0, NULL}, {"revision", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
+	const char *pos[LP_CLI_MAX_POS];
+	size_t npos = 0;
+	int ex = LP_EXIT_FAILED, idle = 0;
+	long long number = 0;
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp e = {0};
+	lp_error err = {0};
+	struct printer p = {0};
+	char path[512], esc[256], state[32] = "", *end;
+	long status;
+
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
+		return ex;
+	if (npos != 1)
+		return lp_cli_usage_error("logs", help, "expected: logs NAME [-f] [--revision N]");
+	if (opts[1].given) {
+		number = strtoll(opts[1].value, &end, 10);
+		if (*end || number < 1)
+			return lp_cli_usage_error("logs", help,
+			                          "--revision needs a number (1, 2, ...)");
+	}
+	/*
+	 * The endpoint always follows until the revision is final. Without -f a final revision's
+	 * stream ends on its own once drained; a running one is read until its backlog has come.
+	 */
+	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, pos[0]) &&
+	    !is_final(state))
+		idle = LOGS_IDLE_MS;
+	snprintf(path, sizeof(path), "/api/deployments/%s/logs",
+	         lp_cli_escape(esc, sizeof(esc), pos[0]));
+	if (number)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "?revision=%lld",
+		         number);
+	if (lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
+		ex = lp_cli_fail("logs", &err);
+		goto done;
+	}
+	if (status != 200) {
+		lp_cli_print_api_error("logs", &e);
+		goto done;
+	}
+	if (p.end_state[0])
+		fprintf(stderr, "-- end of log: revision %s\n", p.end_state);
+	else if (idle)
+		fprintf(stderr, "-- revision %lld is still %s; use -f to follow it\n", number,
+		        state);
+	ex = LP_EXIT_OK;
+done:
+	lp_cli_resp_release(&e);
+	return ex;
+}

@@ -1,0 +1,73 @@
+/* cmd_rollback.c: `launchpad rollback NAME [--to N]`: serve an earlier ready revision again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+
+static const char help[] =
+    "usage: launchpad rollback NAME [--to N] [--wait [--timeout 10m]]\n"
+    "\n"
+    "Point the site back at an earlier ready revision: no rebuild, the published files are\n"
+    "switched. Without --to, the newest ready revision older than the one being served.\n"
+    "See the revisions with `launchpad describe site NAME`.\n"
+    "\n"
+    "  --to N            the revision to serve\n"
+    "  -w, --wait        wait until it is live, with progress\n"
+    "      --timeout D   how long --wait waits (default 10m)\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Global flags: --server, --token (see launchpad --help).\n"
+    "exit codes: 0 rolled back, 1 failure (no such or not-ready revision), 2 bad usage\n";
+
+int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
+{
+	lp_cli_opt opts[] = {{"to", 0, 1, 0, NULL},
+	                     {"wait", 'w', 0, 0, NULL},
+	                     {"timeout", 0, 1, 0, NULL},
+	                     {"help", 'h', 0, 0, NULL}};
+	const char *pos[LP_CLI_MAX_POS];
+	size_t npos = 0;
+	int ex = LP_EXIT_FAILED, timeout = 600;
+	long long to = 0;
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r;
+	lp_error err = {0};
+	char path[512], esc[256], body[64], *end;
+
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
+		return ex;
+	if (npos != 1)
+		return lp_cli_usage_error("rollback", help, "expected: rollback NAME [--to N]");
+	if (opts[0].given) {
+		to = strtoll(opts[0].value, &end, 10);
+		if (*end || to < 1)
+			return lp_cli_usage_error("rollback", help,
+			                          "--to needs a revision number (1, 2, ...)");
+	}
+	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
+		return lp_cli_usage_error("rollback", help,
+		                          "--timeout: expected 600, 90s, 10m or 1h");
+	if (to)
+		snprintf(body, sizeof(body), "{\"revision\":%lld}", to);
+	else
+		snprintf(body, sizeof(body), "{}");
+	snprintf(path, sizeof(path), "/api/deployments/%s/rollback",
+	         lp_cli_escape(esc, sizeof(esc), pos[0]));
+	if (lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
+	    LP_OK)
+		return lp_cli_fail("rollback", &err);
+	if (r.status == 202 || r.status == 200) {
+		printf("site/%s rolling back to revision %lld\n", pos[0],
+		       (long long)lp_cli_num(r.json, "revision", to));
+		fflush(stdout);
+		ex = LP_EXIT_OK;
+	} else {
+		lp_cli_print_api_error("rollback", &r);
+	}
+	lp_cli_resp_release(&r);
+	if (ex == LP_EXIT_OK && opts[1].given)
+		ex = lp_cli_wait(cfg, "rollback", pos[0], timeout);
+	return ex;
+}

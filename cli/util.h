@@ -1,0 +1,153 @@
+/*
+ * util.h: the CLI's pure parts (argument parsing, the config file, AGE, tables, YAML output) and
+ * the helpers its commands share (zip a folder, wait for a rollout).
+ *
+ * Strings handed back through char **out are malloc'd and belong to the caller (free()).
+ * lp_cli_table owns its cells: lp_cli_table_release(). Nothing here keeps global state.
+ */
+#ifndef LAUNCHPAD_CLI_UTIL_H
+#define LAUNCHPAD_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/client.h"
+#include "launchpad/buf.h"
+#include "launchpad/config.h"
+#include "launchpad/error.h"
+
+#define LP_CLI_VERSION "0.1.0"
+
+/* ---- arguments ---- */
+
+#define LP_CLI_MAX_POS 64
+
+typedef struct lp_cli_opt {
+	const char *lname; /* "output" for --output */
+	char sname;        /* 'o' for -o; 0: none */
+	int has_arg;       /* 1: takes a value (-o json, -ojson, --output json, --output=json) */
+	/* filled by lp_cli_args_parse: */
+	int given;         /* times seen */
+	const char *value; /* the last value (borrowed from argv) */
+} lp_cli_opt;
+
+/*
+ * Parse argv[1..argc-1] (argv[0] is the command) against opts. Other arguments are positional
+ * (*out gets up to LP_CLI_MAX_POS of them, borrowed); "--" ends the options. An unknown option,
+ * a missing value or too many positionals fail with LP_EINVAL and a message in err.
+ */
+int lp_cli_args_parse(const char **out, size_t *out_n, lp_cli_opt *opts, size_t nopts, int argc,
+                      char **argv, lp_error *err);
+/* The option named lname, or NULL. */
+lp_cli_opt *lp_cli_opt_find(lp_cli_opt *opts, size_t nopts, const char *lname);
+
+/* ---- the config file ---- */
+
+#define LP_CLI_CONFIG_MAX ((size_t)64 << 10)
+
+typedef struct lp_cli_file_config {
+	char *server; /* NULL: not in the file */
+	char *token;
+} lp_cli_file_config;
+
+void lp_cli_file_config_release(lp_cli_file_config *fc);
+
+/*
+ * Parse `key = value` lines (blank lines and # comments ignored; values may be quoted with "" or
+ * ''). Keys: server, token. An unknown key or a line without '=' fails with LP_EINVAL naming the
+ * line number.
+ */
+int lp_cli_config_parse(lp_cli_file_config *out, const char *text, lp_error *err);
+/* The text written by `login`. */
+int lp_cli_config_format(char **out, const char *server, const char *token, lp_error *err);
+/* $XDG_CONFIG_HOME/launchpad/config, else $HOME/.config/launchpad/config; NULL when neither. */
+char *lp_cli_config_path(void);
+/* 1 when argv carries --name or --name=... before a "--". */
+int lp_cli_flag_given(int argc, char **argv, const char *name);
+/*
+ * The file layer: cfg->server / cfg->token take the file's values unless the flag or the
+ * variable set them (server_set / token_set). A flag or variable always wins over the file.
+ */
+int lp_cli_config_merge(lp_config *cfg, const lp_cli_file_config *fc, int server_set, int token_set,
+                        lp_error *err);
+/* Read the file at path (missing is fine) and merge it (argv decides what was set by flags). */
+int lp_cli_config_load(lp_config *cfg, const char *path, int argc, char **argv, lp_error *err);
+
+/* ---- formatting ---- */
+
+/* kubectl's AGE: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). */
+void lp_cli_age(char *out, size_t n, int64_t seconds);
+/* "2026-11-25T21:58:11Z" → seconds since the epoch; -1 when it does not parse. */
+int64_t lp_cli_parse_time(const char *iso);
+
+#define LP_CLI_TABLE_MAX_COLS 16
+#define LP_CLI_TABLE_MAX_ROWS 100000
+#define LP_CLI_CELL_MAX       256
+
+typedef struct lp_cli_table {
+	size_t ncols;
+	size_t nrows; /* header included */
+	char **cells; /* nrows * ncols */
+	size_t cap;
+} lp_cli_table;
+
+void lp_cli_table_init(lp_cli_table *t, size_t ncols);
+/* Append a row of ncols strings (NULL prints as ""); each cell is cut to LP_CLI_CELL_MAX bytes. */
+int lp_cli_table_add(lp_cli_table *t, const char *const *row);
+/* Left-aligned columns separated by 3 spaces, no trailing blanks, one line per row. */
+int lp_cli_table_render(lp_buf *out, const lp_cli_table *t);
+void lp_cli_table_release(lp_cli_table *t);
+
+/* A JSON value as block YAML (strings double-quoted when needed; {} and [] when empty). */
+int lp_cli_json_to_yaml(lp_buf *out, const cJSON *v);
+
+/* The `get sites` table for an array of deployment objects (wide adds 3 columns). */
+int lp_cli_sites_table(lp_buf *out, const cJSON *sites, int wide, int64_t now);
+/* Print v to stdout as "json" (pretty) or "yaml". */
+int lp_cli_print_value(const cJSON *v, const char *format);
+
+/* ---- shared command helpers ---- */
+
+/* The client for cfg (server and token). */
+lp_cli_client lp_cli_client_of(const lp_config *cfg);
+
+/* A usage error: the problem, then the help on stderr; returns LP_EXIT_USAGE. */
+int lp_cli_usage_error(const char *cmd, const char *help, const char *problem);
+
+/* Print a transport error (already naming the URL) and return LP_EXIT_FAILED. */
+int lp_cli_fail(const char *cmd, const lp_error *err);
+
+/*
+ * GET /api/deployments/<name>: *out gets the object (caller cJSON_Delete()s it). On an API error
+ * or a transport error it prints the message and returns non-LP_OK.
+ */
+int lp_cli_get_site(cJSON **out, const lp_config *cfg, const char *cmd, const char *name);
+
+/* A string member, or def when absent/not a string. */
+const char *lp_cli_str(const cJSON *o, const char *key, const char *def);
+/* A number member as int64, or def. */
+int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
+
+/*
+ * Poll GET /api/deployments/<name> every second until the rollout is live or failed, or
+ * timeout_s passes. Progress (phase, revision, last log line) goes to stderr: one rewritten line
+ * on a terminal, a line per change otherwise. Returns LP_EXIT_OK when live, else LP_EXIT_FAILED.
+ */
+int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
+
+/* Parse a duration "600", "90s", "10m", "1h" into seconds; -1 when invalid. */
+int lp_cli_parse_duration(const char *s);
+
+/*
+ * Zip dir (regular files and directories only, .git skipped, sorted, stable timestamps) into
+ * zip_path. *out_files counts the files written. Caps: LP_CLI_ZIP_MAX_FILES entries,
+ * LP_CLI_ZIP_MAX_BYTES total.
+ */
+#define LP_CLI_ZIP_MAX_FILES 100000
+#define LP_CLI_ZIP_MAX_BYTES ((int64_t)2 << 30)
+int lp_cli_zip_dir(size_t *out_files, const char *dir, const char *zip_path, lp_error *err);
+
+#endif

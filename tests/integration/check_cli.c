@@ -1,0 +1,639 @@
+/* check_cli.c: end to end: the built `launchpad` CLI against the real apiserver, controller and
+ * dockerd (tests/lib/platform.h): apply, deploy, get, describe, logs -f, rollback, delete, login
+ * and the error paths (bad manifest, wrong token, unreachable server).
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/fs.h"
+#include "tests/lib/platform.h"
+#include "tests/lib/testutil.h"
+
+#define CLI_TIMEOUT_S 240 /* one CLI run, --wait included */
+
+static lp_test_platform *plat;
+static char *scratch; /* per-test temp dir: manifests, repos, the CLI's config home */
+
+struct run {
+	int status; /* exit code; -1 when it did not exit normally */
+	char *out;
+	char *err;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The CLI's environment: the platform's server and token unless told otherwise. */
+static void child_env(const char *server, const char *token)
+{
+	char xdg[4200];
+
+	snprintf(xdg, sizeof(xdg), "%s/xdg", scratch);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	setenv("LAUNCHPAD_ALLOW_INSECURE_SOURCES", "true", 1);
+	if (server)
+		setenv("LAUNCHPAD_SERVER", server, 1);
+	else
+		unsetenv("LAUNCHPAD_SERVER");
+	if (token)
+		setenv("LAUNCHPAD_TOKEN", token, 1);
+	else
+		unsetenv("LAUNCHPAD_TOKEN");
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL;
+	size_t len;
+
+	if (lp_fs_read_file(&data, &len, path, 16 << 20, NULL) != LP_OK)
+		return strdup("");
+	return data;
+}
+
+/*
+ * Run `launchpad ARGS...` (NULL-terminated) with server/token (NULL: unset) and stdin from
+ * /dev/null; stdout and stderr are captured. Killed after CLI_TIMEOUT_S.
+ */
+static struct run cli_env(const char *server, const char *token, ...)
+{
+	char *bin = lp_test_bin_path("launchpad"), *argv[40], out[4200], err[4200];
+	struct run r = {-1, NULL, NULL};
+	va_list ap;
+	int n = 0, status = 0, fd;
+	pid_t pid;
+	time_t end;
+
+	argv[n++] = bin;
+	va_start(ap, token);
+	while (n < 39 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(out, sizeof(out), "%s/cli.out", scratch);
+	snprintf(err, sizeof(err), "%s/cli.err", scratch);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_env(server, token);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	end = time(NULL) + CLI_TIMEOUT_S;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (time(NULL) > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		usleep(20 * 1000);
+	}
+	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	r.out = slurp(out);
+	r.err = slurp(err);
+	free(bin);
+	return r;
+}
+
+#define cli(...) cli_env(plat->url, plat->token, __VA_ARGS__, (char *)NULL)
+
+#define ck_run(r, want)                                                                            \
+	ck_assert_msg((r).status == (want), "exit %d (want %d)\nstdout:\n%s\nstderr:\n%s",         \
+	              (r).status, (want), (r).out, (r).err)
+
+static void write_file(const char *path, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_eq(lp_fs_write_atomic(path, text, (size_t)n, 0644, NULL), LP_OK);
+	free(text);
+}
+
+static char *spath(const char *rel)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", scratch, rel), 0);
+	return p;
+}
+
+static cJSON *api_get(const char *path)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	cJSON *j;
+
+	ck_assert_int_eq(lp_test_platform_api(&r, plat, "GET", path, NULL, &err), LP_OK);
+	ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body);
+	j = r.json;
+	r.json = NULL;
+	lp_test_http_resp_release(&r);
+	return j;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static long jnum(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+}
+
+static void served(const char *slug, const char *body)
+{
+	lp_error err = {0};
+
+	if (lp_test_platform_wait_served(plat, slug, body, 60000, &err) != LP_OK) {
+		lp_test_platform_dump_logs(plat, 4000);
+		ck_abort_msg("%s not serving \"%s\": %s", slug, body, err.message);
+	}
+}
+
+static void setup(void)
+{
+	lp_error err = {0};
+
+	scratch = lp_test_mkdtemp("lp-cli-e2e");
+	ck_assert_ptr_nonnull(scratch);
+	if (lp_test_platform_start(&plat, NULL, &err) != LP_OK)
+		ck_abort_msg("platform: %s", err.message);
+}
+
+static void teardown(void)
+{
+	lp_test_platform_free(plat);
+	plat = NULL;
+	lp_fs_remove_tree(scratch, NULL);
+	free(scratch);
+	scratch = NULL;
+}
+
+/* A git repo at <scratch>/repo whose build prints `step N` once a second, then writes body. */
+static void git_commit(const char *body, int steps)
+{
+	char *repo = spath("repo"), cmd[8600];
+
+	ck_assert_int_eq(lp_fs_mkdirs(repo, 0755, NULL), LP_OK);
+	snprintf(cmd, sizeof(cmd), "%s/build.sh", repo);
+	write_file(cmd,
+	           "for i in $(seq 1 %d); do echo \"step $i\"; sleep 1; done\n"
+	           "mkdir -p out && printf '%%s' '%s' > out/index.html\n",
+	           steps, body);
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && (test -d .git || git init -q -b main) && git add -A && "
+	         "git -c user.email=t@e -c user.name=t commit -qm '%s' >/dev/null",
+	         repo, body);
+	ck_assert_int_eq(system(cmd), 0);
+	free(repo);
+}
+
+static void git_manifest(const char *path, const char *name, const char *command)
+{
+	write_file(path,
+	           "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\nspec:\n"
+	           "  source:\n    git:\n      url: file://%s/repo\n      branch: main\n"
+	           "  build:\n    image: %s\n    command: %s\n    outputDir: out\n",
+	           name, scratch, plat->build_image, command);
+}
+
+START_TEST(test_errors)
+{
+	struct run r;
+	char *bad = spath("bad.yaml");
+	cJSON *list;
+
+	/* a bad manifest: every error with its location, exit 1, nothing sent */
+	write_file(bad,
+	           "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: Bad_Name\n"
+	           "spec:\n  source:\n    git: {url: https://x/y}\n  revisionHistoryLimit: 0\n");
+	r = cli("apply", "-f", bad);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "bad.yaml:4:9: metadata.name:"), "%s", r.err);
+	ck_assert_msg(strstr(r.err, "bad.yaml:8:25: spec.revisionHistoryLimit:"), "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	list = api_get("/api/deployments");
+	ck_assert_int_eq(cJSON_GetArraySize(list), 0);
+	cJSON_Delete(list);
+
+	/* a wrong token: the API's code and message, exit 1 */
+	r = cli_env(plat->url, "not-the-token", "get", "sites", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "unauthorized") && strstr(r.err, "HTTP 401"), "%s", r.err);
+	run_free(&r);
+
+	/* an unreachable server: named with its URL */
+	r = cli_env("http://127.0.0.1:1", plat->token, "get", "sites", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "cannot reach the LaunchPad API at http://127.0.0.1:1: "
+	                            "connection refused"),
+	              "%s", r.err);
+	run_free(&r);
+
+	/* usage errors exit 2; --help exits 0 */
+	r = cli("get", "-o", "xml", "sites");
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli("frobnicate");
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli("rollback", "--help");
+	ck_run(r, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "usage: launchpad rollback"));
+	run_free(&r);
+
+	/* unknown site: the API's not_found */
+	r = cli("describe", "site", "nope");
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "not_found"), "%s", r.err);
+	run_free(&r);
+
+	r = cli("version");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "server: reachable at") && strstr(r.out, plat->url), "%s",
+	              r.out);
+	run_free(&r);
+	free(bad);
+}
+END_TEST
+
+START_TEST(test_login)
+{
+	struct run r;
+	char *conf = spath("xdg/launchpad/config"), *text = NULL;
+	struct stat st;
+	size_t len;
+
+	r = cli_env(NULL, NULL, "login", "--server", plat->url, "--token", "wrong", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "unauthorized"), "%s", r.err);
+	ck_assert_int_eq(lp_fs_exists(conf), 0);
+	run_free(&r);
+
+	r = cli_env(NULL, NULL, "login", "--server", plat->url, "--token", plat->token,
+	            (char *)NULL);
+	ck_run(r, 0);
+	run_free(&r);
+	ck_assert_int_eq(stat(conf, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(lp_fs_read_file(&text, &len, conf, 1 << 16, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(text, plat->token));
+	free(text);
+
+	/* later commands use the file; a variable still wins over it */
+	r = cli_env(NULL, NULL, "get", "sites", (char *)NULL);
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli_env(NULL, "other", "get", "sites", (char *)NULL);
+	ck_run(r, 1);
+	run_free(&r);
+	free(conf);
+}
+END_TEST
+
+/* `deploy ./site` → live; the same archive applied by digest; get -o json matches the API. */
+START_TEST(test_deploy_archive_get_delete)
+{
+	struct run r;
+	char *site = spath("site"), *idx = spath("site/index.html"), *man = spath("archive.yaml");
+	char *sub = spath("site/css");
+	cJSON *api, *cli_json, *obj, *a, *b;
+	char digest[100], slug2[80];
+	int i, n;
+
+	ck_assert_int_eq(lp_fs_mkdirs(sub, 0755, NULL), LP_OK);
+	write_file(idx, "deployed by the cli");
+	free(sub);
+	sub = spath("site/css/a.css");
+	write_file(sub, "body{}");
+
+	r = cli("deploy", site, "--name", "dropped", "--wait", "--timeout", "3m");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/dropped created") &&
+	                  strstr(r.out, "URL: http://dropped."),
+	              "%s", r.out);
+	run_free(&r);
+	served("dropped", "deployed by the cli");
+
+	/* a new upload into the existing site: a new revision */
+	write_file(idx, "second upload");
+	r = cli("deploy", site, "--name", "dropped", "--wait");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/dropped configured (revision 2)"), "%s", r.out);
+	run_free(&r);
+	served("dropped", "second upload");
+
+	/* the uploaded archive by digest, from a manifest */
+	obj = api_get("/api/deployments/dropped");
+	snprintf(digest, sizeof(digest), "%s", jstr(obj, "archive_digest"));
+	cJSON_Delete(obj);
+	ck_assert_int_eq(strncmp(digest, "sha256:", 7), 0);
+	write_file(man,
+	           "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: by-digest\nspec:\n"
+	           "  source:\n    archive:\n      digest: \"%s\"\n",
+	           digest);
+	r = cli("apply", "-f", man, "--dry-run");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/by-digest created (dry run)"), "%s", r.out);
+	run_free(&r);
+	r = cli("apply", "-f", man, "--wait");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/by-digest created"), "%s", r.out);
+	run_free(&r);
+	served("by-digest", "second upload");
+
+	/* deploy without --name: a generated slug */
+	r = cli("deploy", site);
+	ck_run(r, 0);
+	ck_assert_int_eq(sscanf(r.out, "site/%79s created", slug2), 1);
+	run_free(&r);
+
+	/* get -o json: the API's objects, the same ids, slugs and statuses */
+	r = cli("get", "sites", "-o", "json");
+	ck_run(r, 0);
+	cli_json = cJSON_Parse(r.out);
+	ck_assert_msg(cJSON_IsArray(cli_json), "%s", r.out);
+	run_free(&r);
+	api = api_get("/api/deployments");
+	n = cJSON_GetArraySize(api);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(cJSON_GetArraySize(cli_json), n);
+	for (i = 0; i < n; i++) {
+		a = cJSON_GetArrayItem(api, i);
+		b = cJSON_GetArrayItem(cli_json, i);
+		ck_assert_str_eq(jstr(a, "id"), jstr(b, "id"));
+		ck_assert_str_eq(jstr(a, "slug"), jstr(b, "slug"));
+		ck_assert_str_eq(jstr(a, "url"), jstr(b, "url"));
+		ck_assert_int_eq(jnum(a, "desired_revision"), jnum(b, "desired_revision"));
+		if (strcmp(jstr(a, "slug"), slug2))
+			ck_assert_str_eq(jstr(a, "status"), jstr(b, "status"));
+	}
+	cJSON_Delete(api);
+	cJSON_Delete(cli_json);
+
+	r = cli("get", "site", "by-digest", "-o", "json");
+	ck_run(r, 0);
+	cli_json = cJSON_Parse(r.out);
+	api = api_get("/api/deployments/by-digest");
+	ck_assert_str_eq(jstr(cli_json, "id"), jstr(api, "id"));
+	ck_assert_str_eq(jstr(cli_json, "status"), "live");
+	cJSON_Delete(api);
+	cJSON_Delete(cli_json);
+	run_free(&r);
+
+	r = cli("get", "site", "by-digest", "-o", "yaml");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "slug: by-digest\n") && strstr(r.out, "status: live\n"), "%s",
+	              r.out);
+	run_free(&r);
+
+	r = cli("get", "sites");
+	ck_run(r, 0);
+	ck_assert_msg(!strncmp(r.out, "NAME ", 5) && strstr(r.out, "STATUS") &&
+	                  strstr(r.out, "\ndropped ") && strstr(r.out, " live "),
+	              "%s", r.out);
+	run_free(&r);
+
+	r = cli("delete", "site", "dropped", "--wait");
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli("delete", slug2, "--wait");
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli("get", "site", "dropped");
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "not_found"), "%s", r.err);
+	run_free(&r);
+	ck_assert_int_eq(lp_test_platform_count_containers(plat, "launchpad.site=dropped"), 0);
+	free(site);
+	free(idx);
+	free(sub);
+	free(man);
+}
+END_TEST
+
+/* Start `launchpad logs NAME -f` with its stdout on a pipe. */
+static pid_t logs_follow(int *out_fd, const char *name)
+{
+	char *bin = lp_test_bin_path("launchpad");
+	int p[2], fd;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_env(plat->url, plat->token);
+		dup2(p[1], 1);
+		close(p[0]);
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 2);
+		execl(bin, bin, "logs", name, "-f", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	free(bin);
+	*out_fd = p[0];
+	return pid;
+}
+
+static void revision_state(char *out, size_t n, const char *name, long number)
+{
+	char path[256];
+	cJSON *revs, *v;
+
+	snprintf(path, sizeof(path), "/api/deployments/%s/revisions", name);
+	revs = api_get(path);
+	out[0] = '\0';
+	cJSON_ArrayForEach(v, revs)
+	{
+		if (jnum(v, "revision") == number)
+			snprintf(out, n, "%s", jstr(v, "state"));
+	}
+	cJSON_Delete(revs);
+}
+
+START_TEST(test_git_apply_logs_rollback)
+{
+	struct run r;
+	char *man = spath("git.yaml"), state[32], buf[8192];
+	lp_buf got;
+	cJSON *site;
+	int fd, status, saw_step_while_building = 0;
+	pid_t pid;
+	time_t end;
+	ssize_t n;
+	long revs_before;
+
+	git_commit("git v1", 4);
+	git_manifest(man, "from-git", "sh build.sh");
+
+	/* apply without waiting, then follow the log while the build runs */
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/from-git created"), "%s", r.out);
+	run_free(&r);
+	pid = logs_follow(&fd, "from-git");
+	lp_buf_init(&got, 1 << 20);
+	end = time(NULL) + 180;
+	while (time(NULL) < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = read(fd, buf, sizeof(buf))) <= 0)
+			break;
+		lp_buf_append(&got, buf, (size_t)n);
+		if (!saw_step_while_building && strstr(lp_buf_cstr(&got), "step 1\n")) {
+			/* the line arrived before the build was over: it is streamed, not replayed
+			 */
+			revision_state(state, sizeof(state), "from-git", 1);
+			saw_step_while_building = !strcmp(state, "building");
+		}
+	}
+	close(fd);
+	waitpid(pid, &status, 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "logs -f status %d", status);
+	ck_assert_msg(strstr(lp_buf_cstr(&got), "step 4\n"), "%s", lp_buf_cstr(&got));
+	ck_assert_msg(saw_step_while_building, "no build line seen while building:\n%s",
+	              lp_buf_cstr(&got));
+	lp_buf_release(&got);
+
+	r = cli("apply", "-f", man, "--wait");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/from-git unchanged"), "%s", r.out);
+	run_free(&r);
+	served("from-git", "git v1");
+
+	/* logs without -f on a finished revision: everything, then stop */
+	r = cli("logs", "from-git");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "step 1\n") && strstr(r.out, "step 4\n"), "%s", r.out);
+	run_free(&r);
+
+	/* edit and re-apply: a new revision */
+	git_commit("git v2", 1);
+	git_manifest(man, "from-git", "sh build.sh && echo edited");
+	r = cli("apply", "-f", man, "--wait", "--timeout", "3m");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/from-git configured (revision 2)"), "%s", r.out);
+	run_free(&r);
+	served("from-git", "git v2");
+
+	/* unchanged: no new revision */
+	site = api_get("/api/deployments/from-git");
+	revs_before = jnum(site, "desired_revision");
+	cJSON_Delete(site);
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/from-git unchanged"), "%s", r.out);
+	run_free(&r);
+	site = api_get("/api/deployments/from-git");
+	ck_assert_int_eq(jnum(site, "desired_revision"), revs_before);
+	ck_assert_int_eq(jnum(site, "generation"), 2);
+	cJSON_Delete(site);
+
+	/* rollback to revision 1: served again without a rebuild */
+	r = cli("rollback", "from-git", "--to", "1", "--wait");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "rolling back to revision 1"), "%s", r.out);
+	run_free(&r);
+	served("from-git", "git v1");
+	site = api_get("/api/deployments/from-git");
+	ck_assert_int_eq(jnum(site, "current_revision"), 1);
+	cJSON_Delete(site);
+
+	r = cli("describe", "site", "from-git");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "Revisions:") && strstr(r.out, "REVISION") &&
+	                  strstr(r.out, "Webhook URL:") &&
+	                  strstr(r.out, "command: \"sh build.sh && echo edited\""),
+	              "%s", r.out);
+	run_free(&r);
+
+	/* redeploy: a new revision from the branch head (v2's tree) */
+	r = cli("redeploy", "from-git", "--wait");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "redeploying (revision 3)"), "%s", r.out);
+	run_free(&r);
+	served("from-git", "git v2");
+
+	r = cli("delete", "from-git", "--wait");
+	ck_run(r, 0);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
+/* A build that fails: --wait says so and exits 1. */
+START_TEST(test_wait_failed)
+{
+	struct run r;
+	char *man = spath("fail.yaml");
+
+	git_commit("never", 1);
+	git_manifest(man, "broken", "echo about to fail && exit 3");
+	r = cli("apply", "-f", man, "--wait", "--timeout", "3m");
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "site/broken failed"), "%s", r.err);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("e2e");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_login);
+	tcase_add_test(tc, test_deploy_archive_get_delete);
+	tcase_add_test(tc, test_git_apply_logs_rollback);
+	tcase_add_test(tc, test_wait_failed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	lp_test_require_docker();
+	return lp_test_run(suite());
+}

@@ -1,0 +1,522 @@
+/* check_cli_units.c: the CLI's pure parts: config file and precedence, AGE, tables, arguments,
+ * YAML output, SSE lines, the zip packer and the completion script.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "launchpad/config.h"
+#include "launchpad/fs.h"
+#include "tests/lib/testutil.h"
+
+START_TEST(test_config_parse)
+{
+	lp_cli_file_config fc;
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_cli_config_parse(&fc,
+	                                     "# comment\n\n  server = http://h:1  \n"
+	                                     "token=\"abc def\"\n",
+	                                     &err),
+	                 LP_OK);
+	ck_assert_str_eq(fc.server, "http://h:1");
+	ck_assert_str_eq(fc.token, "abc def");
+	lp_cli_file_config_release(&fc);
+
+	ck_assert_int_eq(lp_cli_config_parse(&fc, "", &err), LP_OK);
+	ck_assert_ptr_null(fc.server);
+	ck_assert_ptr_null(fc.token);
+
+	ck_assert_int_eq(lp_cli_config_parse(&fc, "server = a\nsrever = b\n", &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "line 2"));
+	ck_assert_ptr_nonnull(strstr(err.message, "srever"));
+	ck_assert_ptr_null(fc.server);
+	ck_assert_int_eq(lp_cli_config_parse(&fc, "just words\n", &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "line 1"));
+}
+END_TEST
+
+START_TEST(test_config_format_roundtrip)
+{
+	lp_cli_file_config fc;
+	char *text = NULL;
+
+	ck_assert_int_eq(lp_cli_config_format(&text, "http://x:8080", "tok", NULL), LP_OK);
+	ck_assert_int_eq(lp_cli_config_parse(&fc, text, NULL), LP_OK);
+	ck_assert_str_eq(fc.server, "http://x:8080");
+	ck_assert_str_eq(fc.token, "tok");
+	lp_cli_file_config_release(&fc);
+	free(text);
+	ck_assert_int_eq(lp_cli_config_format(&text, "http://x", "a\nserver = evil", NULL),
+	                 LP_EINVAL);
+	ck_assert_ptr_null(text);
+}
+END_TEST
+
+START_TEST(test_config_path)
+{
+	char *p;
+
+	setenv("HOME", "/home/u", 1);
+	unsetenv("XDG_CONFIG_HOME");
+	p = lp_cli_config_path();
+	ck_assert_str_eq(p, "/home/u/.config/launchpad/config");
+	free(p);
+	setenv("XDG_CONFIG_HOME", "/xdg", 1);
+	p = lp_cli_config_path();
+	ck_assert_str_eq(p, "/xdg/launchpad/config");
+	free(p);
+	setenv("XDG_CONFIG_HOME", "relative", 1); /* invalid per the spec: ignored */
+	p = lp_cli_config_path();
+	ck_assert_str_eq(p, "/home/u/.config/launchpad/config");
+	free(p);
+}
+END_TEST
+
+/* flag > variable > file > default, through the real lp_config and a real file. */
+START_TEST(test_config_precedence)
+{
+	char *dir = lp_test_mkdtemp("lp-cli-conf"), path[4200];
+	const char *file = "server = http://file:1\ntoken = filetok\n";
+	lp_config *cfg = NULL;
+	char **rest = NULL;
+	int nrest;
+	char *a1[] = {"launchpad", "get", "sites", NULL};
+	char *a2[] = {"launchpad", "--server", "http://flag:3", "get", NULL};
+	char *a3[] = {"launchpad", "get", "--token=flagtok", NULL};
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	ck_assert_int_eq(lp_fs_write_atomic(path, file, strlen(file), 0600, NULL), LP_OK);
+	unsetenv("LAUNCHPAD_SERVER");
+	unsetenv("LAUNCHPAD_TOKEN");
+
+	/* file beats the default */
+	ck_assert_int_eq(lp_config_new(&cfg, &rest, &nrest, 3, a1, NULL), LP_OK);
+	ck_assert_str_eq(cfg->server, "http://127.0.0.1:8080");
+	ck_assert_int_eq(lp_cli_config_load(cfg, path, 3, a1, NULL), LP_OK);
+	ck_assert_str_eq(cfg->server, "http://file:1");
+	ck_assert_str_eq(cfg->token, "filetok");
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+
+	/* a variable beats the file */
+	setenv("LAUNCHPAD_SERVER", "http://env:2", 1);
+	ck_assert_int_eq(lp_config_new(&cfg, &rest, &nrest, 3, a1, NULL), LP_OK);
+	ck_assert_int_eq(lp_cli_config_load(cfg, path, 3, a1, NULL), LP_OK);
+	ck_assert_str_eq(cfg->server, "http://env:2");
+	ck_assert_str_eq(cfg->token, "filetok");
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+
+	/* a flag beats both */
+	ck_assert_int_eq(lp_config_new(&cfg, &rest, &nrest, 4, a2, NULL), LP_OK);
+	ck_assert_int_eq(lp_cli_config_load(cfg, path, 4, a2, NULL), LP_OK);
+	ck_assert_str_eq(cfg->server, "http://flag:3");
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+	unsetenv("LAUNCHPAD_SERVER");
+	ck_assert_int_eq(lp_config_new(&cfg, &rest, &nrest, 3, a3, NULL), LP_OK);
+	ck_assert_int_eq(lp_cli_config_load(cfg, path, 3, a3, NULL), LP_OK);
+	ck_assert_str_eq(cfg->token, "flagtok");
+	ck_assert_str_eq(cfg->server, "http://file:1");
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+
+	/* a missing file is fine; a broken one is an error naming it */
+	ck_assert_int_eq(lp_config_new(&cfg, &rest, &nrest, 3, a1, NULL), LP_OK);
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	ck_assert_int_eq(lp_cli_config_load(cfg, path, 3, a1, NULL), LP_OK);
+	snprintf(path, sizeof(path), "%s/config", dir);
+	ck_assert_int_eq(lp_fs_write_atomic(path, "oops\n", 5, 0600, NULL), LP_OK);
+	{
+		lp_error err = {0};
+		ck_assert_int_eq(lp_cli_config_load(cfg, path, 3, a1, &err), LP_EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.message, path));
+	}
+	lp_config_rest_free(rest);
+	lp_config_free(cfg);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_flag_given)
+{
+	char *a[] = {"x", "--server=u", "--tokenx", "--", "--token", NULL};
+
+	ck_assert_int_eq(lp_cli_flag_given(5, a, "server"), 1);
+	ck_assert_int_eq(lp_cli_flag_given(5, a, "token"), 0);
+}
+END_TEST
+
+START_TEST(test_age)
+{
+	char b[32];
+
+	lp_cli_age(b, sizeof(b), 0);
+	ck_assert_str_eq(b, "0s");
+	lp_cli_age(b, sizeof(b), 5);
+	ck_assert_str_eq(b, "5s");
+	lp_cli_age(b, sizeof(b), 59);
+	ck_assert_str_eq(b, "59s");
+	lp_cli_age(b, sizeof(b), 60);
+	ck_assert_str_eq(b, "1m");
+	lp_cli_age(b, sizeof(b), 3 * 60 + 59);
+	ck_assert_str_eq(b, "3m");
+	lp_cli_age(b, sizeof(b), 2 * 3600 + 1);
+	ck_assert_str_eq(b, "2h");
+	lp_cli_age(b, sizeof(b), 4 * 86400 + 7);
+	ck_assert_str_eq(b, "4d");
+	lp_cli_age(b, sizeof(b), 800 * 86400);
+	ck_assert_str_eq(b, "2y");
+	lp_cli_age(b, sizeof(b), -3);
+	ck_assert_str_eq(b, "<unknown>");
+}
+END_TEST
+
+START_TEST(test_parse_time)
+{
+	ck_assert_int_eq(lp_cli_parse_time("1970-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(lp_cli_parse_time("2026-11-25T21:58:11Z"), 1795643891);
+	ck_assert_int_eq(lp_cli_parse_time("2026-11-25T21:58:11.250Z"), 1795643891);
+	ck_assert_int_eq(lp_cli_parse_time("2026-11-25 21:58:11"), -1);
+	ck_assert_int_eq(lp_cli_parse_time("2026-13-25T21:58:11Z"), -1);
+	ck_assert_int_eq(lp_cli_parse_time(NULL), -1);
+	ck_assert_int_eq(lp_cli_parse_duration("600"), 600);
+	ck_assert_int_eq(lp_cli_parse_duration("90s"), 90);
+	ck_assert_int_eq(lp_cli_parse_duration("10m"), 600);
+	ck_assert_int_eq(lp_cli_parse_duration("1h"), 3600);
+	ck_assert_int_eq(lp_cli_parse_duration("10x"), -1);
+	ck_assert_int_eq(lp_cli_parse_duration("-5"), -1);
+	ck_assert_int_eq(lp_cli_parse_duration(""), -1);
+}
+END_TEST
+
+START_TEST(test_table_alignment)
+{
+	lp_cli_table t;
+	lp_buf b;
+	const char *h[] = {"NAME", "STATUS", "URL"};
+	const char *r1[] = {"a-long-name", "live", "http://a"};
+	const char *r2[] = {"b", "deploying", ""};
+	const char *r3[] = {"ünï", "x\ny", "u"};
+
+	lp_cli_table_init(&t, 3);
+	ck_assert_int_eq(lp_cli_table_add(&t, h), LP_OK);
+	ck_assert_int_eq(lp_cli_table_add(&t, r1), LP_OK);
+	ck_assert_int_eq(lp_cli_table_add(&t, r2), LP_OK);
+	ck_assert_int_eq(lp_cli_table_add(&t, r3), LP_OK);
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_table_render(&b, &t), LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b), "NAME          STATUS      URL\n"
+	                                  "a-long-name   live        http://a\n"
+	                                  "b             deploying\n"
+	                                  "ünï           x y         u\n");
+	lp_buf_release(&b);
+	lp_cli_table_release(&t);
+}
+END_TEST
+
+START_TEST(test_sites_table)
+{
+	const char *json =
+	    "[{\"slug\":\"hello\",\"phase\":\"live\",\"status\":\"live\",\"url\":\"http://"
+	    "hello.x\","
+	    "\"created_at\":\"2026-11-25T21:58:11Z\",\"current_revision\":2,\"desired_revision\":2,"
+	    "\"archive_digest\":\"sha256:abcdef0123456789abcdef\",\"generation\":2,"
+	    "\"observed_generation\":2,\"message\":\"revision 2 is live\"},"
+	    "{\"slug\":\"b\",\"phase\":\"deploying\",\"url\":\"http://b.x\",\"created_at\":"
+	    "\"2026-11-25T21:00:00Z\",\"current_revision\":1,\"desired_revision\":3,"
+	    "\"github_url\":\"https://g/r\",\"branch\":\"main\",\"generation\":3,"
+	    "\"observed_generation\":2,\"message\":null}]";
+	cJSON *arr = cJSON_Parse(json);
+	lp_buf b;
+	int64_t now = 1795643891 + 190;
+
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 0, now), LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b), "NAME    STATUS      REVISION   URL              AGE\n"
+	                                  "hello   live        2          http://hello.x   3m\n"
+	                                  "b       deploying   1->3       http://b.x       1h\n");
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 1, now), LP_OK);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "SOURCE"));
+	ck_assert_msg(strstr(lp_buf_cstr(&b), "zip sha256:abcdef012345   2/2") != NULL, "%s",
+	              lp_buf_cstr(&b));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "https://g/r#main"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "revision 2 is live\n"));
+	lp_buf_release(&b);
+	cJSON_Delete(arr);
+}
+END_TEST
+
+START_TEST(test_args)
+{
+	lp_cli_opt o[] = {
+	    {"output", 'o', 1, 0, NULL}, {"wait", 'w', 0, 0, NULL}, {"timeout", 0, 1, 0, NULL}};
+	const char *pos[LP_CLI_MAX_POS];
+	size_t n;
+	lp_error err = {0};
+	char *a1[] = {"get", "sites", "-ojson", "-w", "--timeout=5m", "x", "--", "-y", NULL};
+	char *a2[] = {"get", "-o", NULL};
+	char *a3[] = {"get", "--bogus", NULL};
+	char *a4[] = {"get", "--wait=1", NULL};
+	char *a5[] = {"get", "--output", "yaml", "-", NULL};
+
+	ck_assert_int_eq(lp_cli_args_parse(pos, &n, o, 3, 8, a1, &err), LP_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(pos[0], "sites");
+	ck_assert_str_eq(pos[1], "x");
+	ck_assert_str_eq(pos[2], "-y");
+	ck_assert_str_eq(o[0].value, "json");
+	ck_assert_int_eq(o[1].given, 1);
+	ck_assert_str_eq(o[2].value, "5m");
+	ck_assert_ptr_eq(lp_cli_opt_find(o, 3, "wait"), &o[1]);
+	ck_assert_ptr_null(lp_cli_opt_find(o, 3, "nope"));
+
+	ck_assert_int_eq(lp_cli_args_parse(pos, &n, o, 3, 2, a2, &err), LP_EINVAL);
+	ck_assert_str_eq(err.message, "--output needs a value");
+	ck_assert_int_eq(lp_cli_args_parse(pos, &n, o, 3, 2, a3, &err), LP_EINVAL);
+	ck_assert_str_eq(err.message, "unknown flag \"--bogus\"");
+	ck_assert_int_eq(lp_cli_args_parse(pos, &n, o, 3, 2, a4, &err), LP_EINVAL);
+	o[0].given = 0;
+	ck_assert_int_eq(lp_cli_args_parse(pos, &n, o, 3, 4, a5, &err), LP_OK);
+	ck_assert_str_eq(o[0].value, "yaml");
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(pos[0], "-");
+}
+END_TEST
+
+/* Parse YAML text back into a flat "path=value" list with libyaml, to prove the output reads. */
+static void yaml_flatten(lp_buf *out, const char *text)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int done = 0;
+
+	ck_assert(yaml_parser_initialize(&p));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	while (!done) {
+		ck_assert_msg(yaml_parser_parse(&p, &ev), "yaml: %s", p.problem);
+		if (ev.type == YAML_SCALAR_EVENT)
+			lp_buf_printf(out, "%s%s|", (char *)ev.data.scalar.value,
+			              ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "" : "'");
+		else if (ev.type == YAML_MAPPING_START_EVENT)
+			lp_buf_puts(out, "{");
+		else if (ev.type == YAML_MAPPING_END_EVENT)
+			lp_buf_puts(out, "}");
+		else if (ev.type == YAML_SEQUENCE_START_EVENT)
+			lp_buf_puts(out, "[");
+		else if (ev.type == YAML_SEQUENCE_END_EVENT)
+			lp_buf_puts(out, "]");
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+}
+
+START_TEST(test_yaml)
+{
+	cJSON *v = cJSON_Parse("{\"a\":\"plain\",\"b\":\"true\",\"c\":\"12\",\"d\":\"x: y\","
+	                       "\"e\":null,\"f\":3,\"g\":[1,{\"h\":\"q\\\"\\n\",\"i\":[]}],"
+	                       "\"j\":{},\"k\":\"2026-11-25T21:58:11Z\",\"l\":\"\",\"m\":1.5}");
+	lp_buf b, flat;
+
+	lp_buf_init(&b, 1 << 16);
+	lp_buf_init(&flat, 1 << 16);
+	ck_assert_int_eq(lp_cli_json_to_yaml(&b, v), LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b), "a: plain\n"
+	                                  "b: \"true\"\n"
+	                                  "c: \"12\"\n"
+	                                  "d: \"x: y\"\n"
+	                                  "e: null\n"
+	                                  "f: 3\n"
+	                                  "g:\n"
+	                                  "  - 1\n"
+	                                  "  - h: \"q\\\"\\n\"\n"
+	                                  "    i: []\n"
+	                                  "j: {}\n"
+	                                  "k: \"2026-11-25T21:58:11Z\"\n"
+	                                  "l: \"\"\n"
+	                                  "m: 1.5\n");
+	yaml_flatten(&flat, lp_buf_cstr(&b));
+	ck_assert_str_eq(lp_buf_cstr(&flat),
+	                 "{a|plain|b|true'|c|12'|d|x: y'|e|null|f|3|g|[1|{h|q\"\n'|"
+	                 "i|[]}]j|{}k|2026-11-25T21:58:11Z'|l|'|m|1.5|}");
+	lp_buf_release(&flat);
+	lp_buf_release(&b);
+	cJSON_Delete(v);
+}
+END_TEST
+
+START_TEST(test_sse_split)
+{
+	char l1[] = "data: hello world\r", l2[] = ": keep-alive", l3[] = "event:end", l4[] = "",
+	     l5[] = "data:  two";
+	const char *f, *v;
+
+	ck_assert_int_eq(lp_cli_sse_split(l1, &f, &v), 1);
+	ck_assert_str_eq(f, "data");
+	ck_assert_str_eq(v, "hello world");
+	ck_assert_int_eq(lp_cli_sse_split(l2, &f, &v), 0);
+	ck_assert_int_eq(lp_cli_sse_split(l3, &f, &v), 1);
+	ck_assert_str_eq(f, "event");
+	ck_assert_str_eq(v, "end");
+	ck_assert_int_eq(lp_cli_sse_split(l4, &f, &v), 0);
+	ck_assert_int_eq(lp_cli_sse_split(l5, &f, &v), 1);
+	ck_assert_str_eq(v, " two");
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+	char b[64];
+
+	ck_assert_str_eq(lp_cli_escape(b, sizeof(b), "my-site_1.x"), "my-site_1.x");
+	ck_assert_str_eq(lp_cli_escape(b, sizeof(b), "a/b?c d"), "a%2Fb%3Fc%20d");
+	ck_assert_str_eq(lp_cli_escape(b, 5, "abcdefgh"), "abcd");
+}
+END_TEST
+
+/* Names and contents of a zip's entries, in order. */
+static void zip_listing(lp_buf *out, const char *path)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char data[256];
+	la_ssize_t n;
+
+	archive_read_support_format_zip(a);
+	ck_assert_int_eq(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		lp_buf_printf(out, "%s", archive_entry_pathname(e));
+		if (archive_entry_filetype(e) == AE_IFREG) {
+			n = archive_read_data(a, data, sizeof(data) - 1);
+			ck_assert_int_ge(n, 0);
+			data[n] = '\0';
+			lp_buf_printf(out, "=%s", data);
+		}
+		lp_buf_puts(out, ";");
+	}
+	archive_read_free(a);
+}
+
+START_TEST(test_zip_dir)
+{
+	char *dir = lp_test_mkdtemp("lp-cli-zip"), src[4200], p[4300], z1[4200], z2[4200];
+	char *d1 = NULL, *d2 = NULL;
+	size_t files = 0, l1, l2;
+	lp_buf list;
+	lp_error err = {0};
+
+	snprintf(src, sizeof(src), "%s/site", dir);
+	snprintf(p, sizeof(p), "%s/sub/.git", src);
+	ck_assert_int_eq(lp_fs_mkdirs(p, 0755, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/.git", src);
+	ck_assert_int_eq(lp_fs_mkdirs(p, 0755, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/.git/config", src);
+	ck_assert_int_eq(lp_fs_write_atomic(p, "x", 1, 0644, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/index.html", src);
+	ck_assert_int_eq(lp_fs_write_atomic(p, "<h1>hi</h1>", 11, 0644, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/sub/b.css", src);
+	ck_assert_int_eq(lp_fs_write_atomic(p, "b{}", 3, 0644, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/.well-known", src);
+	ck_assert_int_eq(lp_fs_write_atomic(p, "w", 1, 0644, NULL), LP_OK);
+	snprintf(p, sizeof(p), "%s/link", src);
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+
+	snprintf(z1, sizeof(z1), "%s/one.zip", dir);
+	snprintf(z2, sizeof(z2), "%s/two.zip", dir);
+	ck_assert_int_eq(lp_cli_zip_dir(&files, src, z1, &err), LP_OK);
+	ck_assert_uint_eq(files, 3);
+	/* the same folder zips to the same bytes (the digest in a manifest stays valid) */
+	ck_assert_int_eq(lp_cli_zip_dir(&files, src, z2, &err), LP_OK);
+	ck_assert_int_eq(lp_fs_read_file(&d1, &l1, z1, 1 << 20, NULL), LP_OK);
+	ck_assert_int_eq(lp_fs_read_file(&d2, &l2, z2, 1 << 20, NULL), LP_OK);
+	ck_assert_uint_eq(l1, l2);
+	ck_assert_int_eq(memcmp(d1, d2, l1), 0);
+	lp_buf_init(&list, 1 << 16);
+	zip_listing(&list, z1);
+	ck_assert_str_eq(lp_buf_cstr(&list),
+	                 ".well-known=w;index.html=<h1>hi</h1>;sub/;sub/b.css=b{};");
+	lp_buf_release(&list);
+
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	ck_assert_int_eq(lp_fs_mkdirs(p, 0755, NULL), LP_OK);
+	ck_assert_int_eq(lp_cli_zip_dir(&files, p, z2, &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "no files"));
+	free(d1);
+	free(d2);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_completion_file_matches)
+{
+	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
+	size_t len;
+
+	ck_assert_int_eq(lp_fs_read_file(&data, &len, path, 1 << 20, NULL), LP_OK);
+	ck_assert_str_eq(data, lp_cli_completion_bash);
+	free(data);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_command_table)
+{
+	static const char *const want[] = {"login",    "apply",    "deploy",   "get",
+	                                   "describe", "delete",   "redeploy", "rollback",
+	                                   "logs",     "validate", "version",  "completion"};
+	size_t i, j;
+
+	ck_assert_uint_eq(lp_cli_ncommands, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		for (j = 0; j < lp_cli_ncommands; j++)
+			if (!strcmp(lp_cli_commands[j].name, want[i]))
+				break;
+		ck_assert_msg(j < lp_cli_ncommands, "command %s missing", want[i]);
+		ck_assert_ptr_nonnull(strstr(lp_cli_completion_bash, want[i]));
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli_units");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_config_parse);
+	tcase_add_test(tc, test_config_format_roundtrip);
+	tcase_add_test(tc, test_config_path);
+	tcase_add_test(tc, test_config_precedence);
+	tcase_add_test(tc, test_flag_given);
+	tcase_add_test(tc, test_age);
+	tcase_add_test(tc, test_parse_time);
+	tcase_add_test(tc, test_table_alignment);
+	tcase_add_test(tc, test_sites_table);
+	tcase_add_test(tc, test_args);
+	tcase_add_test(tc, test_yaml);
+	tcase_add_test(tc, test_sse_split);
+	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_zip_dir);
+	tcase_add_test(tc, test_completion_file_matches);
+	tcase_add_test(tc, test_command_table);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return lp_test_run(suite());
+}
