@@ -236,8 +236,15 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 		    (rc = lp_serve_ensure_networks(c, err)) != LP_OK ||
 		    (rc = lp_observe_site(&observed, c, site->name, err)) != LP_OK ||
 		    (rc = lp_serve_ensure(&o.running, c, site->name, parsed.items[0], observed,
-		                          err)) != LP_OK)
+		                          err)) != LP_OK) {
+			/* Status tells the truth: say why it is not served, then retry with backoff. */
+			snprintf(msg, sizeof(msg),
+			         "revision %ld is ready but cannot be served: %s (retrying)", o.serving,
+			         err->message);
+			write_status(c, st, site, o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING, &o,
+			             msg, NULL);
 			goto done;
+		}
 	}
 
 	if (o.desired_ready && o.serving == o.desired && o.running) {
