@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "apiserver/api.h"
+#include "launchpad/version.h"
 
 static const int tracked_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
                                      405, 409, 413, 415, 422, 500, 503, 504};
@@ -56,6 +57,7 @@ void api_h_healthz(struct api_req *r)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "status", "ok");
+	cJSON_AddStringToObject(o, "version", LP_VERSION);
 	api_reply_json(r, 200, o);
 }
 

@@ -4,12 +4,13 @@
 
 #include "cli/commands.h"
 #include "cli/util.h"
+#include "launchpad/version.h"
 
 static const char help[] =
     "usage: launchpad version\n"
     "\n"
-    "Print the client's version, then ask the server's /healthz (the API has no version\n"
-    "endpoint) and /readyz: \"server: reachable at URL\" with their answers.\n"
+    "Print the client's version, then the server's (from its /healthz) and its readiness\n"
+    "(/readyz): \"server: launchpad VERSION, reachable at URL\".\n"
     "\n"
     "  -h, --help   this help\n"
     "\n"
@@ -29,14 +30,15 @@ int lp_cli_version(int argc, char **argv, const lp_config *cfg)
 		return ex;
 	if (npos)
 		return lp_cli_usage_error("version", help, "no arguments expected");
-	printf("client: launchpad %s\n", LP_CLI_VERSION);
+	printf("client: launchpad %s\n", LP_VERSION);
 	fflush(stdout);
 	if (lp_cli_request(&h, &c, "GET", "/healthz", NULL, NULL, 0, &err) != LP_OK) {
 		ex = lp_cli_fail("version", &err);
 		goto done;
 	}
 	lp_cli_request(&ready, &c, "GET", "/readyz", NULL, NULL, 0, NULL);
-	printf("server: reachable at %s (healthz: HTTP %ld %s", cfg->server, h.status,
+	printf("server: launchpad %s, reachable at %s (healthz: HTTP %ld %s",
+	       lp_cli_str(h.json, "version", "?"), cfg->server, h.status,
 	       lp_cli_str(h.json, "status", "?"));
 	if (ready.status)
 		printf("; readyz: HTTP %ld %s, schema %lld", ready.status,

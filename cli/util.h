@@ -19,7 +19,6 @@
 #include "launchpad/config.h"
 #include "launchpad/error.h"
 
-#define LP_CLI_VERSION "0.1.0"
 
 /* ---- arguments ---- */
 

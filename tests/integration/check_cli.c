@@ -20,6 +20,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
 #include "tests/lib/platform.h"
+#include "launchpad/version.h"
 #include "tests/lib/testutil.h"
 
 #define CLI_TIMEOUT_S 240 /* one CLI run, --wait included */
@@ -285,7 +286,7 @@ START_TEST(test_errors)
 
 	r = cli("version");
 	ck_run(r, 0);
-	ck_assert_msg(strstr(r.out, "server: reachable at") && strstr(r.out, plat->url), "%s",
+	ck_assert_msg(strstr(r.out, "server: launchpad " LP_VERSION ", reachable at") && strstr(r.out, plat->url), "%s",
 	              r.out);
 	run_free(&r);
 	free(bad);
