@@ -122,6 +122,7 @@ test-env:
 # The README's test command: everything, from a fresh machine.
 test: install-deps
 	@scripts/test-env.sh up
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory asan
