@@ -43,9 +43,9 @@ long lp_builds_inflight(struct lp_controller *c, const char *site)
 }
 
 /* Record the revision's progress; a store hiccup is logged, the next reconcile corrects it. */
-static void set_revision(struct lp_controller *c, lp_store *st, const char *site_id, long n,
-                         lp_store_rev_state state, const char *message, const char *resolved,
-                         const char *log_path, int start, int finish)
+static void set_revision(lp_store *st, const char *site_id, long n, lp_store_rev_state state,
+                         const char *message, const char *resolved, const char *log_path, int start,
+                         int finish)
 {
 	lp_store_revision *rev = NULL;
 	lp_error err = {0};
@@ -72,7 +72,6 @@ static void set_revision(struct lp_controller *c, lp_store *st, const char *site
 	if (lp_store_revision_update(st, rev, &err) != LP_OK)
 		LP_WARN(COMPONENT, "revision %ld: %s", n, err.message);
 	lp_store_revision_free(rev);
-	(void)c;
 }
 
 static void *build_main(void *arg)
@@ -92,7 +91,7 @@ static void *build_main(void *arg)
 		        b->revision, err.message);
 		goto done;
 	}
-	set_revision(c, st, site->id, b->revision, LP_REV_BUILDING, "building", NULL, NULL, 1, 0);
+	set_revision(st, site->id, b->revision, LP_REV_BUILDING, "building", NULL, NULL, 1, 0);
 	lp_ctrl_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
 	              b->revision);
 
@@ -110,20 +109,20 @@ static void *build_main(void *arg)
 	if (rc == LP_OK) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "built in %.1f s", (double)res.duration_ms / 1000.0);
-		set_revision(c, st, site->id, b->revision, LP_REV_READY, msg, res.resolved_source,
+		set_revision(st, site->id, b->revision, LP_REV_READY, msg, res.resolved_source,
 		             res.log_path, 0, 1);
 		lp_ctrl_event(c, st, site->id, LP_EVENT_NORMAL, "BuildSucceeded", "revision %ld %s",
 		              b->revision, msg);
 	} else if (rc == LP_ECANCELED) {
 		/* Superseded or shutting down: the next reconcile decides what happens next. */
 		int shutting_down = atomic_load(&c->stopping);
-		set_revision(c, st, site->id, b->revision,
+		set_revision(st, site->id, b->revision,
 		             shutting_down ? LP_REV_INTERRUPTED : LP_REV_SUPERSEDED,
 		             shutting_down ? "interrupted by shutdown"
 		                           : "superseded by a newer revision",
 		             res.resolved_source, res.log_path, 0, 1);
 	} else {
-		set_revision(c, st, site->id, b->revision, LP_REV_FAILED, err.message,
+		set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message,
 		             res.resolved_source, res.log_path, 0, 1);
 		lp_ctrl_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed", "revision %ld: %s",
 		              b->revision, err.message);

@@ -69,7 +69,6 @@ void lp_ctrl_event(struct lp_controller *c, lp_store *st, const char *site_id,
 	       msg);
 	if (lp_store_event_add(st, site_id, type, reason, msg, &err) != LP_OK)
 		LP_WARN(COMPONENT, "recording event %s: %s", reason, err.message);
-	(void)c;
 }
 
 int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)

@@ -131,8 +131,8 @@ static int ensure_absent(lp_reconcile_result *out, struct lp_controller *c, cons
 
 /* Start, keep or supersede the build of the desired revision. */
 static int drive_build(lp_reconcile_result *out, struct observation *o, struct lp_controller *c,
-                       lp_store *st, const lp_store_site *site, const lp_site *spec,
-                       const lp_store_revision *rev, lp_error *err)
+                       const lp_store_site *site, const lp_site *spec, const lp_store_revision *rev,
+                       lp_error *err)
 {
 	long inflight = lp_builds_inflight(c, site->name);
 	int rc;
@@ -167,7 +167,6 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, struct l
 	}
 	if (rc == LP_OK)
 		o->building = 1;
-	(void)st;
 	return rc;
 }
 
@@ -207,7 +206,7 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK)
 		goto done;
 	o.desired_ready = lp_publish_is_ready(site_dir, o.desired);
-	if ((rc = drive_build(out, &o, c, st, site, parsed.items[0], rev, err)) != LP_OK)
+	if ((rc = drive_build(out, &o, c, site, parsed.items[0], rev, err)) != LP_OK)
 		goto done;
 	if (o.desired_ready && rev->state != LP_REV_READY) {
 		/* Published but not recorded (crash between the two): the disk is the truth. */
@@ -237,12 +236,13 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 		    (rc = lp_observe_site(&observed, c, site->name, err)) != LP_OK ||
 		    (rc = lp_serve_ensure(&o.running, c, site->name, parsed.items[0], observed,
 		                          err)) != LP_OK) {
-			/* Status tells the truth: say why it is not served, then retry with backoff. */
+			/* Status tells the truth: say why it is not served, then retry with
+			 * backoff. */
 			snprintf(msg, sizeof(msg),
-			         "revision %ld is ready but cannot be served: %s (retrying)", o.serving,
-			         err->message);
-			write_status(c, st, site, o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING, &o,
-			             msg, NULL);
+			         "revision %ld is ready but cannot be served: %s (retrying)",
+			         o.serving, err->message);
+			write_status(c, st, site, o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING,
+			             &o, msg, NULL);
 			goto done;
 		}
 	}
