@@ -68,8 +68,8 @@ static void setup(void)
 	g_root = lp_test_mkdtemp("lp-ctrl");
 	ck_assert_ptr_nonnull(g_root);
 	snprintf(g_data, sizeof(g_data), "%s/data", g_root);
-	snprintf(g_instance, sizeof(g_instance), "t%d%ld", (int)getpid(),
-	         (long)(now_ms() % 100000));
+	/* The runner's pid first, so main() can sweep what a failed test (no teardown) left. */
+	snprintf(g_instance, sizeof(g_instance), "t%dx%d", (int)getppid(), (int)getpid());
 	setenv("LAUNCHPAD_DATA_DIR", g_data, 1);
 	setenv("LAUNCHPAD_INSTANCE", g_instance, 1);
 	setenv("LAUNCHPAD_SERVE_IMAGE",
@@ -556,6 +556,36 @@ START_TEST(test_sigkill_mid_build_converges)
 }
 END_TEST
 
+/*
+ * The engine restarts under a running controller: the watch must reconnect (healing within a
+ * few seconds, far under the 30 s resync) and the site must be served again. Restarting dockerd
+ * stops every container on it, so this runs last in the suite.
+ */
+START_TEST(test_dockerd_restart)
+{
+	struct loop l;
+	char digest[80], *yaml, *up = lp_test_src_path("scripts/test-env.sh");
+	int64_t waited;
+
+	make_upload(digest, "survives restarts");
+	yaml = archive_yaml("phoenix", digest);
+	create_site(yaml, digest);
+	free(yaml);
+	loop_start(&l);
+	ck_assert_int_ge(wait_serving("phoenix", "survives restarts", 60000), 0);
+	sh("test \"$(pidof dockerd | wc -w)\" = 1 && pid=$(pidof dockerd) && kill -TERM $pid && "
+	   "for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; "
+	   "! kill -0 $pid 2>/dev/null");
+	sh("'%s' up >/dev/null", up);
+	ck_assert_int_ge(wait_serving("phoenix", "survives restarts", 60000), 0);
+	sh("docker rm -f %s-deploy-phoenix >/dev/null", g_instance);
+	waited = wait_serving("phoenix", "survives restarts", 10000);
+	ck_assert_msg(waited >= 0 && waited <= 5000, "healed after %lld ms", (long long)waited);
+	loop_stop(&l);
+	free(up);
+}
+END_TEST
+
 static Suite *controller_suite(void)
 {
 	Suite *s = suite_create("controller");
@@ -569,12 +599,38 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);
 	suite_add_tcase(s, tc);
+	/* Its own case, last: it restarts the engine (CK_RUN_CASE=restart runs it alone). */
+	tc = tcase_create("restart");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_dockerd_restart);
+	suite_add_tcase(s, tc);
 	return s;
+}
+
+/* A failed assertion ends a forked test before its teardown: remove this run's leftovers. */
+static void sweep(void)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+	         "docker ps -a --filter label=launchpad.instance --format "
+	         "'{{.ID}} {{.Label \"launchpad.instance\"}}' | awk '$2 ~ /^t%dx/ {print $1}' | "
+	         "xargs -r docker rm -f >/dev/null; docker network ls --format '{{.Name}}' | "
+	         "grep '^t%dx' | xargs -r docker network rm >/dev/null",
+	         (int)getpid(), (int)getpid());
+	st = system(cmd);
+	(void)st;
 }
 
 int main(void)
 {
+	int rc;
+
 	lp_test_require_docker();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return lp_test_run(controller_suite());
+	rc = lp_test_run(controller_suite());
+	sweep();
+	return rc;
 }
