@@ -34,21 +34,6 @@ static char g_instance[32];
 static lp_config *g_cfg;
 static lp_docker *g_docker;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
-}
-
 static void capture(char *out, size_t outsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -192,11 +177,12 @@ static void make_upload(char digest[80], const char *dir)
 	char hex[80], zip[1200];
 
 	snprintf(zip, sizeof(zip), "%s/upload.zip", g_root);
-	sh("cd '%s' && rm -f '%s' && zip -qr '%s' . -x 'node_modules/*' 'dist/*'", dir, zip, zip);
+	lp_test_sh("cd '%s' && rm -f '%s' && zip -qr '%s' . -x 'node_modules/*' 'dist/*'", dir, zip,
+	           zip);
 	capture(hex, sizeof(hex), "sha256sum '%s' | cut -c1-64", zip);
 	ck_assert_uint_eq(strlen(hex), 64);
-	sh("mkdir -p '%s/uploads/sha256' && mv '%s' '%s/uploads/sha256/%s.zip'", g_data, zip,
-	   g_data, hex);
+	lp_test_sh("mkdir -p '%s/uploads/sha256' && mv '%s' '%s/uploads/sha256/%s.zip'", g_data,
+	           zip, g_data, hex);
 	snprintf(digest, 80, "sha256:%s", hex);
 }
 
@@ -206,7 +192,7 @@ static void make_script_upload(char digest[80])
 	char dir[1200];
 
 	snprintf(dir, sizeof(dir), "%s/src", g_root);
-	sh("mkdir -p '%s' && echo fixture > '%s/README'", dir, dir);
+	lp_test_sh("mkdir -p '%s' && echo fixture > '%s/README'", dir, dir);
 	make_upload(digest, dir);
 }
 
@@ -496,15 +482,17 @@ START_TEST(t_git_source)
 
 	fixture = lp_test_src_path("examples/sites/npm-app");
 	snprintf(repo, sizeof(repo), "%s/repo", g_root);
-	sh("git init -q -b main '%s' && cp -r '%s'/package.json '%s'/package-lock.json "
-	   "'%s'/build.js '%s'/src '%s'/",
-	   repo, fixture, fixture, fixture, fixture, repo);
-	sh("cd '%s' && sed -i 's/<h1>npm-app/<h1>version one/' src/index.html && %s add -A && "
-	   "%s commit -q -m one",
-	   repo, GIT_ID, GIT_ID);
+	lp_test_sh("git init -q -b main '%s' && cp -r '%s'/package.json '%s'/package-lock.json "
+	           "'%s'/build.js '%s'/src '%s'/",
+	           repo, fixture, fixture, fixture, fixture, repo);
+	lp_test_sh(
+	    "cd '%s' && sed -i 's/<h1>npm-app/<h1>version one/' src/index.html && %s add -A && "
+	    "%s commit -q -m one",
+	    repo, GIT_ID, GIT_ID);
 	capture(sha1, sizeof(sha1), "git -C '%s' rev-parse HEAD", repo);
-	sh("cd '%s' && sed -i 's/version one/version two/' src/index.html && %s commit -qam two",
-	   repo, GIT_ID);
+	lp_test_sh(
+	    "cd '%s' && sed -i 's/version one/version two/' src/index.html && %s commit -qam two",
+	    repo, GIT_ID);
 	capture(sha2, sizeof(sha2), "git -C '%s' rev-parse HEAD", repo);
 	free(fixture);
 	snprintf(url, sizeof(url), "file://%s", repo);

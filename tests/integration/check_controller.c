@@ -21,6 +21,7 @@
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
+#include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
 static char *g_root;
@@ -35,20 +36,6 @@ static const char *env_or(const char *name, const char *def)
 	const char *v = getenv(name);
 
 	return v && *v ? v : def;
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
 }
 
 static int64_t now_ms(void)
@@ -114,14 +101,14 @@ static void make_upload(char digest[80], const char *body)
 
 	snprintf(dir, sizeof(dir), "%s/src%d", g_root, ++n);
 	snprintf(zip, sizeof(zip), "%s/src%d.zip", g_root, n);
-	sh("mkdir -p '%s/assets' && printf '%%s' '%s' > '%s/index.html' && "
-	   "printf 'body{}' > '%s/assets/app.css' && cd '%s' && zip -qr '%s' .",
-	   dir, body, dir, dir, dir, zip);
+	lp_test_sh("mkdir -p '%s/assets' && printf '%%s' '%s' > '%s/index.html' && "
+	           "printf 'body{}' > '%s/assets/app.css' && cd '%s' && zip -qr '%s' .",
+	           dir, body, dir, dir, dir, zip);
 	ck_assert_int_eq(lp_fs_read_file(&data, &len, zip, 1 << 24, NULL), LP_OK);
 	lp_sha256_hex(hex, data, len);
 	free(data);
 	snprintf(dst, sizeof(dst), "%s/uploads/sha256", g_data);
-	sh("mkdir -p '%s' && cp '%s' '%s/%s.zip'", dst, zip, dst, hex);
+	lp_test_sh("mkdir -p '%s' && cp '%s' '%s/%s.zip'", dst, zip, dst, hex);
 	snprintf(digest, 80, "sha256:%s", hex);
 }
 
@@ -381,25 +368,25 @@ START_TEST(test_self_heal_and_foreign_container)
 	create_site(yaml, digest);
 	free(yaml);
 	/* a container of another install that claims the same site */
-	sh("docker run -d --name %s-foreign --label launchpad.instance=someone-else "
-	   "--label launchpad.site=heal --network none %s sleep 600 >/dev/null",
-	   g_instance, env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
+	lp_test_sh("docker run -d --name %s-foreign --label launchpad.instance=someone-else "
+	           "--label launchpad.site=heal --network none %s sleep 600 >/dev/null",
+	           g_instance, env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
 	loop_start(&l);
 	ck_assert_int_ge(wait_serving("heal", "heal me", 60000), 0);
 
 	for (i = 0; i < 3; i++) {
 		snprintf(cmd, sizeof(cmd), "docker rm -f %s-deploy-heal >/dev/null", g_instance);
-		sh("%s", cmd);
+		lp_test_sh("%s", cmd);
 		waited = wait_serving("heal", "heal me", 10000);
 		ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms",
 		              (long long)waited);
 	}
-	sh("docker stop -t 1 %s-deploy-heal >/dev/null", g_instance);
+	lp_test_sh("docker stop -t 1 %s-deploy-heal >/dev/null", g_instance);
 	ck_assert_int_ge(wait_serving("heal", "heal me", 5000), 0);
 	loop_stop(&l);
 	/* the foreign container was never touched */
-	sh("docker inspect -f '{{.State.Running}}' %s-foreign | grep -q true", g_instance);
-	sh("docker rm -f %s-foreign >/dev/null", g_instance);
+	lp_test_sh("docker inspect -f '{{.State.Running}}' %s-foreign | grep -q true", g_instance);
+	lp_test_sh("docker rm -f %s-foreign >/dev/null", g_instance);
 }
 END_TEST
 
@@ -470,31 +457,12 @@ START_TEST(test_hung_build_does_not_delay_healing)
 	loop_start(&l);
 	ck_assert_int_ge(wait_serving("steady", "steady", 60000), 0);
 	sleep(2); /* the slow build is running by now */
-	sh("docker rm -f %s-deploy-steady >/dev/null", g_instance);
+	lp_test_sh("docker rm -f %s-deploy-steady >/dev/null", g_instance);
 	waited = wait_serving("steady", "steady", 10000);
 	ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms", (long long)waited);
 	loop_stop(&l); /* cancels the hung build after the grace period */
 }
 END_TEST
-
-static int count_lines(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int count_lines(const char *fmt, ...)
-{
-	char cmd[2048], line[512];
-	va_list ap;
-	FILE *p;
-	int n = 0;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	while (p && fgets(line, sizeof(line), p))
-		n++;
-	if (p)
-		pclose(p);
-	return n;
-}
 
 static pid_t spawn_controller(void)
 {
@@ -524,9 +492,9 @@ START_TEST(test_sigkill_mid_build_converges)
 	free(yaml);
 	pid = spawn_controller();
 	for (i = 0; i < 600; i++) { /* until the build container runs */
-		if (count_lines("docker ps -q --filter label=launchpad.instance=%s "
-		                "--filter label=launchpad.role=build",
-		                g_instance) > 0)
+		if (lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s "
+		                        "--filter label=launchpad.role=build",
+		                        g_instance) > 0)
 			break;
 		usleep(100 * 1000);
 	}
@@ -534,21 +502,21 @@ START_TEST(test_sigkill_mid_build_converges)
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	/* the crash leaves a build container and a workspace behind */
-	ck_assert_int_gt(count_lines("docker ps -aq --filter label=launchpad.instance=%s "
-	                             "--filter label=launchpad.role=build",
-	                             g_instance),
+	ck_assert_int_gt(lp_test_count_lines("docker ps -aq --filter label=launchpad.instance=%s "
+	                                     "--filter label=launchpad.role=build",
+	                                     g_instance),
 	                 0);
 	pid = spawn_controller();
 	ck_assert_int_ge(wait_serving("crashy", "rebuilt\n", 90000), 0);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_int_eq(count_lines("docker ps -aq --filter label=launchpad.instance=%s "
-	                             "--filter label=launchpad.role=build",
-	                             g_instance),
+	ck_assert_int_eq(lp_test_count_lines("docker ps -aq --filter label=launchpad.instance=%s "
+	                                     "--filter label=launchpad.role=build",
+	                                     g_instance),
 	                 0);
 	snprintf(work, sizeof(work), "%s/work", g_data);
-	ck_assert_int_eq(count_lines("ls -A '%s' 2>/dev/null", work), 0);
+	ck_assert_int_eq(lp_test_count_lines("ls -A '%s' 2>/dev/null || true", work), 0);
 	ck_assert_int_eq(lp_store_revision_get(&rev, g_store, id, 1, NULL), LP_OK);
 	state = rev->state;
 	lp_store_revision_free(rev);
@@ -573,12 +541,13 @@ START_TEST(test_dockerd_restart)
 	free(yaml);
 	loop_start(&l);
 	ck_assert_int_ge(wait_serving("phoenix", "survives restarts", 60000), 0);
-	sh("test \"$(pidof dockerd | wc -w)\" = 1 && pid=$(pidof dockerd) && kill -TERM $pid && "
-	   "for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; "
-	   "! kill -0 $pid 2>/dev/null");
-	sh("'%s' up >/dev/null", up);
+	lp_test_sh(
+	    "test \"$(pidof dockerd | wc -w)\" = 1 && pid=$(pidof dockerd) && kill -TERM $pid && "
+	    "for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; "
+	    "! kill -0 $pid 2>/dev/null");
+	lp_test_sh("'%s' up >/dev/null", up);
 	ck_assert_int_ge(wait_serving("phoenix", "survives restarts", 60000), 0);
-	sh("docker rm -f %s-deploy-phoenix >/dev/null", g_instance);
+	lp_test_sh("docker rm -f %s-deploy-phoenix >/dev/null", g_instance);
 	waited = wait_serving("phoenix", "survives restarts", 10000);
 	ck_assert_msg(waited >= 0 && waited <= 5000, "healed after %lld ms", (long long)waited);
 	loop_stop(&l);

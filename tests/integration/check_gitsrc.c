@@ -33,21 +33,6 @@ struct fixture {
 	char *url;
 };
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
-}
-
 static void head_sha(char out[41], const char *repo)
 {
 	char cmd[1024];
@@ -94,7 +79,7 @@ static void write_noise(const char *dir, const char *name, size_t n)
 
 static void commit_all(const char *repo, const char *msg)
 {
-	sh("%s -C %s add -A && %s -C %s commit -q -m %s", GIT_ID, repo, GIT_ID, repo, msg);
+	lp_test_sh("%s -C %s add -A && %s -C %s commit -q -m %s", GIT_ID, repo, GIT_ID, repo, msg);
 }
 
 static void fixture_setup(struct fixture *f, int serve)
@@ -106,7 +91,7 @@ static void fixture_setup(struct fixture *f, int serve)
 	ck_assert_ptr_nonnull(f->root);
 	snprintf(f->repo, sizeof(f->repo), "%s/srv/site", f->root);
 	snprintf(f->cache, sizeof(f->cache), "%s/data/cache/git/site.git", f->root);
-	sh("git init -q -b main %s", f->repo);
+	lp_test_sh("git init -q -b main %s", f->repo);
 	write_text(f->repo, "index.html", "v1\n");
 	write_noise(f->repo, "blob.bin", BLOB_SIZE);
 	commit_all(f->repo, "c1");

@@ -1,6 +1,7 @@
 /* testutil.c: helpers shared by the Check suites. */
 #include "tests/lib/testutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,15 @@ void lp_test_require_docker(void)
 	if (docker_answers(sock))
 		return;
 	if (skip && !strcmp(skip, "1") && !(ci && !strcmp(ci, "true"))) {
-		fprintf(stderr, "SKIPPED: Docker is not answering at %s (LAUNCHPAD_TEST_SKIP_DOCKER=1)\n",
-			sock);
+		fprintf(stderr,
+		        "SKIPPED: Docker is not answering at %s (LAUNCHPAD_TEST_SKIP_DOCKER=1)\n",
+		        sock);
 		exit(0);
 	}
 	fprintf(stderr,
-		"FAILED: this suite needs a Docker engine, and none answers at %s.\n"
-		"Start one with `scripts/test-env.sh up` (or set LAUNCHPAD_DOCKER_SOCKET).\n",
-		sock);
+	        "FAILED: this suite needs a Docker engine, and none answers at %s.\n"
+	        "Start one with `scripts/test-env.sh up` (or set LAUNCHPAD_DOCKER_SOCKET).\n",
+	        sock);
 	exit(1);
 }
 
@@ -88,4 +90,18 @@ char *lp_test_src_path(const char *rel)
 char *lp_test_bin_path(const char *name)
 {
 	return join_env("LAUNCHPAD_TEST_BIN", "build/bin", name);
+}
+
+void lp_test_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int n, st;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < sizeof(cmd), "command too long: %.80s...", cmd);
+	st = system(cmd);
+	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
 }

@@ -17,6 +17,9 @@ int lp_test_run(Suite *s);
  */
 void lp_test_require_docker(void);
 
+/* Run a shell command; the test fails (naming the command and its status) unless it exits 0. */
+void lp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Path of a file under the source tree (LAUNCHPAD_TEST_SRC), malloc'd. */
 char *lp_test_src_path(const char *rel);
 
