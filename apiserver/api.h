@@ -32,6 +32,8 @@
 #define API_SSE_MAX_S       3600                /* longest a log stream stays open */
 #define API_LIST_LIMIT      1000                /* rows of revisions/events lists */
 #define API_LIST_BUILDS     4                   /* site lists built at once (memory bound) */
+#define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
+#define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
 
 enum api_body {
 	API_BODY_NONE = 0, /* a body is refused */
@@ -83,6 +85,8 @@ struct lp_apiserver {
 	pthread_mutex_t write_mu;
 	/* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
 	sem_t list_slots;
+	/* each webhook body may be 25 MiB and arrives before its HMAC can be checked */
+	sem_t webhook_slots;
 	int stopping; /* set (atomically) before the daemon stops: log streams end */
 };
 
@@ -124,8 +128,12 @@ struct api_req {
 	size_t resp_len;
 	const char *allow; /* Allow header for 405 */
 	char etag[32];     /* ETag header (a site's resource_version) when set */
-	lp_store *store;   /* borrowed from the pool for the request's life */
+	lp_store *store;   /* borrowed lazily; given back after authentication and at the end */
 	int64_t token_id;
+
+	/* webhook: a slot of webhook_slots is held; the site's secret as seen before the body */
+	int webhook_slot;
+	char *hook_secret;
 };
 
 /* ---- replies (http.c) ---- */
@@ -196,5 +204,15 @@ void api_h_rollback(struct api_req *r);
 void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
 void api_h_webhook(struct api_req *r);
+
+/* ---- webhook intake (webhook.c) ---- */
+
+/*
+ * Before any body byte is read: the site must exist (404), X-Hub-Signature-256 must be well
+ * formed (401) and a body slot free (503). LP_OK to go on; otherwise the reply is queued.
+ */
+int api_webhook_begin(struct api_req *r);
+/* After the body, outside the write lock: the HMAC must match (401 queued otherwise). */
+int api_webhook_check(struct api_req *r);
 
 #endif

@@ -274,6 +274,8 @@ void api_h_get(struct api_req *r)
 
 /* ---- create (the seed's POST) ---- */
 
+#define API_ENV_IGNORED "env_vars were ignored: they are build variables and there is no build_cmd"
+
 /* The seed's request fields, from JSON or multipart; strings borrowed from the request. */
 struct seed_req {
 	const char *name, *slug, *source_type, *github_url, *branch, *build_cmd, *output_dir;
@@ -292,8 +294,8 @@ static char *dup_or_null(const char *s)
 }
 
 /* Translate the seed's fields into a Site; diagnostics go to d (paths as in a manifest). */
-static int seed_to_site(lp_site **out, const struct seed_req *q, const char *digest,
-                        lp_spec_diags *d, lp_error *err)
+static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *q,
+                        const char *digest, lp_spec_diags *d, lp_error *err)
 {
 	lp_site *s = calloc(1, sizeof(*s));
 	const cJSON *e;
@@ -303,6 +305,7 @@ static int seed_to_site(lp_site **out, const struct seed_req *q, const char *dig
 	const char *outdir = q->output_dir && *q->output_dir ? q->output_dir : NULL;
 
 	*out = NULL;
+	*env_ignored = 0;
 	if (s == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	s->revision_history_limit = LP_SITE_DEFAULT_HISTORY;
@@ -343,16 +346,17 @@ static int seed_to_site(lp_site **out, const struct seed_req *q, const char *dig
 			v->value = strdup(e->valuestring);
 			s->build_env_count++;
 		}
-		qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
+		if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
+			qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
 	} else {
-		/* A pre-built source with its files in a folder: publish that folder, run nothing. */
+		/* A pre-built source with its files in a folder: publish that folder, run nothing.
+		 */
 		if (outdir && strcmp(outdir, ".") && strcmp(outdir, "./")) {
 			s->has_build = 1;
 			s->build_output_dir = strdup(outdir);
 		}
-		if (q->env && cJSON_GetArraySize(q->env) > 0)
-			lp_spec_diags_add(d, "env_vars", 0, 0,
-			                  "env_vars are build variables and need a build_cmd");
+		/* the seed sends them optionally with every request: ignored, with a warning */
+		*env_ignored = q->env && cJSON_GetArraySize(q->env) > 0;
 	}
 	if (q->name && strlen(q->name) > 200)
 		lp_spec_diags_add(d, "name", 0, 0, "name is longer than 200 characters");
@@ -391,7 +395,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	char slug[LP_API_SLUG_MAX], secret[65], hash[LP_SHA256_HEX_LEN], source[80] = "";
 	char *json = NULL;
 	unsigned attempt;
-	int rc;
+	int rc, env_ignored = 0;
 	cJSON *o;
 
 	lp_spec_diags_init(&d);
@@ -402,7 +406,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	if (q->slug && !lp_api_slug_valid(q->slug))
 		lp_spec_diags_add(&d, "slug", 0, 0,
 		                  "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
-	if (seed_to_site(&site, q, digest, &d, &err) != LP_OK) {
+	if (seed_to_site(&site, &env_ignored, q, digest, &d, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
@@ -462,7 +466,16 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	lp_store_event_add(
 	    r->store, created->id, LP_EVENT_NORMAL, "Created",
 	    digest ? "created from an uploaded archive" : "created from a repository", NULL);
+	if (env_ignored)
+		lp_store_event_add(r->store, created->id, LP_EVENT_WARNING, "EnvVarsIgnored",
+		                   API_ENV_IGNORED, NULL);
 	o = api_site_json(r, created);
+	if (o && env_ignored) {
+		cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+
+		if (w)
+			cJSON_AddItemToArray(w, cJSON_CreateString(API_ENV_IGNORED));
+	}
 	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)created->resource_version);
 	api_reply_json(r, 201, o);
 done:
@@ -475,12 +488,13 @@ done:
 static void create_from_json(struct api_req *r)
 {
 	struct seed_req q = {0};
-	cJSON *root = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
+	const char *at = NULL;
+	/* cJSON_GetErrorPtr is process-wide: another thread's parse may overwrite it */
+	cJSON *root = cJSON_ParseWithLengthOpts(lp_buf_cstr(&r->body), r->body.len, &at, 0);
 	const cJSON *v;
 	const char *bad = NULL;
 
 	if (root == NULL || !cJSON_IsObject(root)) {
-		const char *at = cJSON_GetErrorPtr();
 		api_reply_error(r, LP_EINVAL, NULL, "malformed JSON body%s%.*s%s",
 		                at && root == NULL ? " near \"" : "", at && root == NULL ? 20 : 0,
 		                at ? at : "", at && root == NULL ? "\"" : "");
@@ -510,6 +524,8 @@ static void create_from_json(struct api_req *r)
 	v = cJSON_GetObjectItemCaseSensitive(root, "auto_deploy");
 	if (v && cJSON_IsBool(v))
 		q.auto_deploy = cJSON_IsTrue(v);
+	else if (v && cJSON_IsNumber(v) && (v->valuedouble == 0 || v->valuedouble == 1))
+		q.auto_deploy = v->valuedouble == 1; /* the seed's column stores 0/1 */
 	else if (v && !cJSON_IsNull(v) && bad == NULL)
 		bad = "auto_deploy";
 	if (bad) {

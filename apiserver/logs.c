@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@ struct sse {
 	lp_buf out;
 	size_t sent;
 	lp_buf line;
+	int split;      /* part of the current line already left in SSE_LINE_MAX pieces */
+	int after_cr;   /* the last byte taken ended a line with CR: a following LF is its pair */
 	int final_seen; /* the store said final: drain the file once more, then end */
 	int ended;
 	struct timespec start, last_send, last_check;
@@ -43,37 +46,91 @@ static int64_t ms_since(const struct timespec *t)
 	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* p holds no CR or LF (the caller splits on both): nothing can end the data field early. */
 static void emit_line(struct sse *s, const char *p, size_t n)
 {
-	if (n && p[n - 1] == '\r')
-		n--;
 	lp_buf_puts(&s->out, "data: ");
 	lp_buf_append(&s->out, p, n);
 	lp_buf_puts(&s->out, "\n\n");
 }
 
-/* Split what was read into SSE data lines; a trailing partial line waits for its end. */
+/* Bytes of the current line; a line longer than SSE_LINE_MAX leaves in pieces of that size. */
+static void line_add(struct sse *s, const char *p, size_t n)
+{
+	while (n) {
+		size_t room = SSE_LINE_MAX - s->line.len, k = n < room ? n : room;
+
+		lp_buf_append(&s->line, p, k);
+		p += k;
+		n -= k;
+		if (s->line.len == SSE_LINE_MAX) {
+			emit_line(s, s->line.data, s->line.len);
+			lp_buf_reset(&s->line);
+			s->split = 1;
+		}
+	}
+}
+
+/* The current line ended: send it (unless it all left in full pieces already). */
+static void line_end(struct sse *s)
+{
+	if (s->line.len || !s->split)
+		emit_line(s, s->line.data ? s->line.data : "", s->line.len);
+	lp_buf_reset(&s->line);
+	s->split = 0;
+}
+
+/*
+ * Split what was read into SSE data lines. CR ends a line as LF does (a progress bar's "\r"
+ * would otherwise reach the client, where EventSource takes it as a line break and a log line
+ * could forge an event); CRLF counts once. A trailing partial line waits for its end.
+ */
 static void take_bytes(struct sse *s, const char *p, size_t n)
 {
 	size_t i, start = 0;
 
 	for (i = 0; i < n; i++) {
-		if (p[i] != '\n')
+		if (p[i] != '\n' && p[i] != '\r')
 			continue;
-		if (s->line.len) {
-			lp_buf_append(&s->line, p + start, i - start);
-			emit_line(s, s->line.data, s->line.len);
-			lp_buf_reset(&s->line);
-		} else {
-			emit_line(s, p + start, i - start);
+		if (p[i] == '\n' && s->after_cr && i == start) {
+			s->after_cr = 0;
+			start = i + 1;
+			continue;
 		}
+		line_add(s, p + start, i - start);
+		line_end(s);
+		s->after_cr = p[i] == '\r';
 		start = i + 1;
 	}
-	if (start < n && lp_buf_append(&s->line, p + start, n - start) != LP_OK) {
-		emit_line(s, s->line.data ? s->line.data : "", s->line.len);
-		lp_buf_reset(&s->line);
-		lp_buf_append(&s->line, p + start, n - start);
+	if (start < n) {
+		line_add(s, p + start, n - start);
+		s->after_cr = 0;
 	}
+}
+
+/*
+ * At the end of the file: was it truncated (a new build attempt opens it with O_TRUNC) or
+ * replaced? Then it is read again from its start. 1 when there may be new bytes to read.
+ */
+static int log_restarted(struct sse *s)
+{
+	struct stat fsb, psb;
+	off_t pos;
+
+	if (fstat(s->fd, &fsb) != 0 || stat(s->path, &psb) != 0)
+		return 0; /* removed and not re-created yet: keep waiting */
+	if (fsb.st_ino != psb.st_ino || fsb.st_dev != psb.st_dev) {
+		close(s->fd);
+		s->fd = -1;
+	} else if ((pos = lseek(s->fd, 0, SEEK_CUR)) > fsb.st_size) {
+		lseek(s->fd, 0, SEEK_SET);
+	} else {
+		return 0;
+	}
+	if (s->line.len)
+		line_end(s);
+	s->after_cr = 0;
+	return 1;
 }
 
 /* Read whatever the file has now; 1 when bytes came. */
@@ -87,7 +144,9 @@ static int read_file(struct sse *s)
 	if (s->fd < 0)
 		return 0;
 	n = read(s->fd, chunk, sizeof(chunk));
-	if (n <= 0)
+	if (n == 0)
+		return log_restarted(s);
+	if (n < 0)
 		return 0;
 	take_bytes(s, chunk, (size_t)n);
 	return 1;
@@ -126,10 +185,8 @@ static void check_state(struct sse *s)
 
 static void end_stream(struct sse *s, const char *why)
 {
-	if (s->line.len) {
-		emit_line(s, s->line.data, s->line.len);
-		lp_buf_reset(&s->line);
-	}
+	if (s->line.len)
+		line_end(s);
 	lp_buf_printf(&s->out, "event: end\ndata: %s\n\n", why);
 	s->ended = 1;
 }

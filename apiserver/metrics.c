@@ -1,6 +1,7 @@
 /* metrics.c: request counters, and /healthz, /readyz and /metrics (Prometheus text format). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apiserver/api.h"
 #include "launchpad/version.h"
@@ -15,6 +16,16 @@ struct api_metrics {
 	uint64_t count[MAX_ROUTES + 1][NSTATUS + 1]; /* last column: any other status */
 	double seconds[MAX_ROUTES + 1];
 	uint64_t total[MAX_ROUTES + 1];
+
+	/*
+	 * The store figures read every site and revision: a scrape storm must not run that scan
+	 * once per request (each holding a store handle). One scan at a time, reused for
+	 * API_METRICS_TTL_S; scrapers that arrive meanwhile wait on cache_mu and reuse it.
+	 */
+	pthread_mutex_t cache_mu;
+	char *cache;
+	size_t cache_len;
+	struct timespec cache_at;
 };
 
 int api_metrics_new(struct api_metrics **out)
@@ -25,6 +36,7 @@ int api_metrics_new(struct api_metrics **out)
 	if (m == NULL)
 		return LP_ENOMEM;
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_init(&m->cache_mu, NULL);
 	*out = m;
 	return LP_OK;
 }
@@ -34,6 +46,8 @@ void api_metrics_free(struct api_metrics *m)
 	if (m == NULL)
 		return;
 	pthread_mutex_destroy(&m->mu);
+	pthread_mutex_destroy(&m->cache_mu);
+	free(m->cache);
 	free(m);
 }
 
@@ -141,18 +155,50 @@ done:
 	return rc;
 }
 
+/* Append the store figures, from the cache when it is fresh enough (see api_metrics). */
+static int cached_store_figures(lp_buf *b, struct api_req *r, lp_error *err)
+{
+	struct api_metrics *m = r->srv->metrics;
+	struct timespec now;
+	lp_buf fresh;
+	lp_store *st;
+	int rc = LP_OK;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&m->cache_mu);
+	if (m->cache && now.tv_sec - m->cache_at.tv_sec < API_METRICS_TTL_S)
+		goto done;
+	if ((st = api_pool_get(r->srv, err)) == NULL) {
+		rc = err->code;
+		goto done;
+	}
+	lp_buf_init(&fresh, 2 << 20);
+	rc = store_figures(&fresh, st, err);
+	api_pool_put(r->srv, st);
+	if (rc != LP_OK) {
+		lp_buf_release(&fresh);
+		goto done;
+	}
+	free(m->cache);
+	m->cache_len = fresh.len;
+	m->cache = lp_buf_detach(&fresh);
+	m->cache_at = now;
+done:
+	if (rc == LP_OK && m->cache && lp_buf_append(b, m->cache, m->cache_len) != LP_OK)
+		rc = lp_error_set(err, LP_ETOOBIG, "metrics text too large");
+	pthread_mutex_unlock(&m->cache_mu);
+	return rc;
+}
+
 void api_h_metrics(struct api_req *r)
 {
 	struct api_metrics *m = r->srv->metrics;
 	struct MHD_Response *resp;
 	lp_error err = {0};
-	lp_store *st = api_store(r);
 	lp_buf b;
 	size_t i, s, len;
 	char *text;
 
-	if (st == NULL)
-		return;
 	lp_buf_init(&b, 4 << 20);
 	lp_buf_puts(&b, "# HELP launchpad_http_requests_total API requests by route and status.\n"
 	                "# TYPE launchpad_http_requests_total counter\n");
@@ -193,7 +239,7 @@ void api_h_metrics(struct api_req *r)
 		    method, route, m->seconds[i], method, route, (unsigned long long)m->total[i]);
 	}
 	pthread_mutex_unlock(&m->mu);
-	if (store_figures(&b, st, &err) != LP_OK) {
+	if (cached_store_figures(&b, r, &err) != LP_OK) {
 		lp_buf_release(&b);
 		api_reply_lperr(r, &err);
 		return;

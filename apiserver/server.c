@@ -158,6 +158,12 @@ static int authenticate(struct api_req *r)
 	if ((st = api_store(r)) == NULL)
 		return LP_EUNAVAILABLE;
 	rc = lp_store_token_verify(&r->token_id, st, h, &err);
+	/*
+	 * The handle goes back at once: a request may now spend minutes receiving an upload, and
+	 * 64 such uploads would otherwise hold every handle. Handlers re-borrow through api_store.
+	 */
+	api_pool_put(r->srv, r->store);
+	r->store = NULL;
 	if (rc == LP_EAUTH)
 		api_reply_error(r, LP_EAUTH, NULL, "invalid or revoked token");
 	else if (rc != LP_OK)
@@ -313,6 +319,8 @@ static void begin(struct api_req *r)
 		break;
 	case API_BODY_RAW:
 		r->body_max = API_WEBHOOK_MAX;
+		if (too_long(r) || api_webhook_begin(r) != LP_OK)
+			return;
 		break;
 	case API_BODY_FORM:
 		if (!strcmp(ct, "multipart/form-data")) {
@@ -394,6 +402,9 @@ static void finish(struct api_req *r)
 			return;
 		}
 	}
+	/* 25 MiB of HMAC is computed before, not while holding, the write lock */
+	if (r->body_kind == API_BODY_RAW && api_webhook_check(r) != LP_OK)
+		return;
 	if (strcmp(r->route->method, "GET")) {
 		pthread_mutex_lock(&r->srv->write_mu);
 		r->route->handler(r);
@@ -470,6 +481,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	form_release(&r->form);
 	lp_buf_release(&r->body);
 	api_pool_put(s, r->store);
+	if (r->webhook_slot)
+		sem_post(&s->webhook_slots);
+	free(r->hook_secret);
 	free((char *)r->allow);
 	free(r);
 	*con_cls = NULL;
@@ -563,6 +577,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->write_mu, NULL);
 	sem_init(&s->list_slots, 0, API_LIST_BUILDS);
+	sem_init(&s->webhook_slots, 0, API_WEBHOOK_BODIES);
 	pthread_cond_init(&s->pool_cv, NULL);
 	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
 	s->db_path = lp_config_path(cfg, "db/launchpad.db");
@@ -638,6 +653,7 @@ void lp_apiserver_free(lp_apiserver *s)
 	pthread_mutex_destroy(&s->pool_mu);
 	pthread_mutex_destroy(&s->write_mu);
 	sem_destroy(&s->list_slots);
+	sem_destroy(&s->webhook_slots);
 	pthread_cond_destroy(&s->pool_cv);
 	free(s->db_path);
 	free(s->uploads_dir);

@@ -1,4 +1,5 @@
 /* util.c: small pure helpers of the apiserver: listen addresses, webhook signatures, urldecode. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,17 +35,22 @@ int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *
 
 int lp_api_webhook_verify(const char *secret, const void *body, size_t len, const char *header)
 {
-	char mac[LP_SHA256_HEX_LEN];
+	char mac[LP_SHA256_HEX_LEN], got[LP_SHA256_HEX_LEN];
 	static const char prefix[] = "sha256=";
+	size_t i, n;
 
 	if (secret == NULL || *secret == '\0' || header == NULL ||
 	    strncmp(header, prefix, sizeof(prefix) - 1) != 0)
 		return LP_EAUTH;
+	header += sizeof(prefix) - 1;
+	if ((n = strlen(header)) >= sizeof(got))
+		return LP_EAUTH;
+	/* hex is case-insensitive; lp_hmac_sha256_hex produces lowercase */
+	for (i = 0; i <= n; i++)
+		got[i] = (char)tolower((unsigned char)header[i]);
 	if (lp_hmac_sha256_hex(mac, secret, strlen(secret), body, len) != LP_OK)
 		return LP_EAUTH;
-	header += sizeof(prefix) - 1;
-	/* GitHub sends lowercase hex, as lp_hmac_sha256_hex produces */
-	return lp_secure_equal(mac, strlen(mac), header, strlen(header)) ? LP_OK : LP_EAUTH;
+	return lp_secure_equal(mac, strlen(mac), got, n) ? LP_OK : LP_EAUTH;
 }
 
 static int hexval(char c)

@@ -1,10 +1,72 @@
 /* webhook.c: GitHub push webhooks: verify the HMAC over the raw body, dedupe, request a build. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/api.h"
 #include "launchpad/log.h"
+
+/* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */
+static int signature_wellformed(const char *h)
+{
+	size_t i;
+
+	if (h == NULL || strncmp(h, "sha256=", 7) != 0)
+		return 0;
+	h += 7;
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)h[i]))
+			return 0;
+	return h[64] == '\0';
+}
+
+int api_webhook_begin(struct api_req *r)
+{
+	lp_store_site *site;
+	int rc = LP_EAUTH;
+
+	if ((site = api_site_lookup(r)) == NULL)
+		return LP_ENOTFOUND;
+	if (!signature_wellformed(api_header(r, "X-Hub-Signature-256"))) {
+		api_reply_error(r, LP_EAUTH, NULL,
+		                "missing or malformed X-Hub-Signature-256 (expected sha256=<64 hex "
+		                "digits>, the HMAC-SHA256 of the body with the webhook secret)");
+		goto done;
+	}
+	if ((r->hook_secret = strdup(site->webhook_secret ? site->webhook_secret : "")) == NULL) {
+		rc = LP_ENOMEM;
+		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
+		goto done;
+	}
+	if (sem_trywait(&r->srv->webhook_slots) != 0) {
+		rc = LP_EUNAVAILABLE;
+		api_reply_error(r, LP_EUNAVAILABLE, NULL,
+		                "too many webhook deliveries in progress (%d); retry later",
+		                API_WEBHOOK_BODIES);
+		goto done;
+	}
+	r->webhook_slot = 1;
+	rc = LP_OK;
+done:
+	/* the body may take a while to arrive: no store handle is held meanwhile */
+	api_pool_put(r->srv, r->store);
+	r->store = NULL;
+	lp_store_site_free(site);
+	return rc;
+}
+
+int api_webhook_check(struct api_req *r)
+{
+	if (r->hook_secret != NULL &&
+	    lp_api_webhook_verify(r->hook_secret, r->body.data ? r->body.data : "", r->body.len,
+	                          api_header(r, "X-Hub-Signature-256")) == LP_OK)
+		return LP_OK;
+	api_reply_error(r, LP_EAUTH, NULL,
+	                "missing or wrong X-Hub-Signature-256 (HMAC-SHA256 of the body with the "
+	                "deployment's webhook secret)");
+	return LP_EAUTH;
+}
 
 /* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
 static cJSON *payload_json(struct api_req *r, int *unsupported)
@@ -81,6 +143,25 @@ static int seen_before(struct api_req *r, const char *delivery, const lp_store_s
 	return 0;
 }
 
+/* 1 when the newest revision a webhook requested was built from this same commit. */
+static int same_push(struct api_req *r, const lp_store_site *site, const char *after)
+{
+	lp_store_revision *revs = NULL;
+	size_t n = 0, i;
+	int same = 0;
+
+	if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, NULL) != LP_OK)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (revs[i].trigger != LP_TRIGGER_WEBHOOK)
+			continue;
+		same = revs[i].source && !strcmp(revs[i].source, after);
+		break;
+	}
+	lp_store_revisions_free(revs, n);
+	return same;
+}
+
 void api_h_webhook(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
@@ -96,11 +177,12 @@ void api_h_webhook(struct api_req *r)
 
 	if (site == NULL)
 		return;
-	if (lp_api_webhook_verify(site->webhook_secret, r->body.data ? r->body.data : "",
-	                          r->body.len, api_header(r, "X-Hub-Signature-256")) != LP_OK) {
+	/* the body was verified (api_webhook_check) with the secret read before it arrived */
+	if (r->hook_secret == NULL || site->webhook_secret == NULL ||
+	    !lp_secure_equal(r->hook_secret, strlen(r->hook_secret), site->webhook_secret,
+	                     strlen(site->webhook_secret))) {
 		api_reply_error(r, LP_EAUTH, NULL,
-		                "missing or wrong X-Hub-Signature-256 (HMAC-SHA256 of the body "
-		                "with the deployment's webhook secret)");
+		                "the deployment's webhook secret changed during the delivery");
 		goto done;
 	}
 	/* GitHub's first delivery; nothing in it is needed */
@@ -170,13 +252,24 @@ void api_h_webhook(struct api_req *r)
 		api_reply_error(r, LP_EINVAL, NULL, "\"after\" is not a commit id");
 		goto done;
 	}
-	if (seen_before(r, delivery, site, "triggered"))
+	if (same_push(r, site, after->valuestring)) {
+		if (!seen_before(r, delivery, site, "duplicate"))
+			reply_result(r, 200, "duplicate", "this commit was already requested", 0);
 		goto done;
+	}
+	/*
+	 * The delivery is remembered only once its revision exists: if the request fails, GitHub's
+	 * redelivery must still act. Deliveries run one at a time (write lock), so none slips in.
+	 */
 	if (lp_store_revision_request(&rev, r->store, site->id, 0, LP_TRIGGER_WEBHOOK,
 	                              after->valuestring, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	if (lp_store_webhook_record(r->store, delivery, site->id, "triggered", &err) != LP_OK &&
+	    err.code != LP_EEXISTS)
+		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", site->name, delivery,
+		        err.message);
 	LP_INFO("api", "webhook: %s push %.12s → revision %lld", site->name, after->valuestring,
 	        (long long)rev);
 	reply_result(r, 200, "triggered", NULL, rev);

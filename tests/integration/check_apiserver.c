@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -489,8 +492,8 @@ START_TEST(test_seed_zip)
 
 	/* a pre-built zip with its files in a folder: no build_cmd, output_dir names the folder */
 	{
-		const char *prebuilt[] = {"name", "Prebuilt", "source_type", "zip", "build_cmd", "",
-		                          "output_dir", "public", NULL};
+		const char *prebuilt[] = {"name", "Prebuilt",   "source_type", "zip", "build_cmd",
+		                          "",     "output_dir", "public",      NULL};
 		m = zip_form(c, zip, prebuilt);
 		http_do(c, &s, "POST", "/api/deployments", NULL, NULL, 0, NULL, NULL, m, &r);
 		curl_mime_free(m);
@@ -946,6 +949,8 @@ START_TEST(test_webhooks)
 	                       "\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"}";
 	const char *push_del = "{\"ref\":\"refs/heads/main\",\"after\":"
 	                       "\"0000000000000000000000000000000000000000\",\"deleted\":true}";
+	const char *push_next = "{\"ref\":\"refs/heads/main\",\"after\":"
+	                        "\"9f3c5e1d2b4a69788fbee49044b825dc642cb6eb\"}";
 	struct srv s;
 	struct resp r;
 	cJSON *o;
@@ -979,6 +984,12 @@ START_TEST(test_webhooks)
 	ck_assert_str_eq(jstr(r.json, "result"), "duplicate");
 	resp_free(&r);
 	ck_assert(desired_of(&s, id) == 2);
+	/* the same push replayed under a new delivery id: the same commit, no second build */
+	send_hook(&s, id, secret, "push", "d-1b", "application/json", push_main, 0, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	ck_assert_str_eq(jstr(r.json, "result"), "duplicate");
+	resp_free(&r);
+	ck_assert(desired_of(&s, id) == 2);
 	/* the build source is the pushed commit */
 	{
 		lp_store *st = srv_store(&s);
@@ -1003,7 +1014,7 @@ START_TEST(test_webhooks)
 	/* GitHub's default content type: payload=<urlencoded JSON> */
 	lp_buf_init(&enc, sizeof(form));
 	lp_buf_puts(&enc, "payload=");
-	for (p = push_main; *p; p++)
+	for (p = push_next; *p; p++)
 		lp_buf_printf(&enc, "%%%02X", (unsigned char)*p);
 	send_hook(&s, id, secret, "push", "d-5", "application/x-www-form-urlencoded",
 	          lp_buf_cstr(&enc), 0, &r);
@@ -1039,6 +1050,229 @@ START_TEST(test_webhooks)
 }
 END_TEST
 
+/* ---- raw connections: a request whose body never (or not yet) arrives ---- */
+
+/* Connect and send head (request line and headers, "\r\n\r\n" included) plus a body prefix. */
+static int raw_open(struct srv *s, const char *head, const char *body_prefix)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_port = htons((uint16_t)s->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq((int)send(fd, head, strlen(head), MSG_NOSIGNAL), (int)strlen(head));
+	if (body_prefix && *body_prefix)
+		ck_assert_int_eq((int)send(fd, body_prefix, strlen(body_prefix), MSG_NOSIGNAL),
+		                 (int)strlen(body_prefix));
+	return fd;
+}
+
+/* The status of the answer that arrives within ms (0: none; the body is still expected). */
+static int raw_status(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[512];
+	ssize_t n;
+	int status = 0;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+		status = -1;
+	return status;
+}
+
+/* A webhook POST of 25 MiB declared, of which nothing has been sent. */
+static int raw_hook(struct srv *s, const char *id, const char *sig_header)
+{
+	char head[1024];
+
+	snprintf(head, sizeof(head),
+	         "POST /api/webhooks/github/%s HTTP/1.1\r\nHost: x\r\n"
+	         "Content-Type: application/json\r\nX-GitHub-Event: push\r\n"
+	         "X-GitHub-Delivery: raw\r\n%s%sContent-Length: 26214400\r\n\r\n",
+	         id, sig_header ? sig_header : "", sig_header ? "\r\n" : "");
+	return raw_open(s, head, "{\"ref\":");
+}
+
+/* Finding 1: the site and the signature's form are checked before a body byte is read. */
+START_TEST(test_webhook_before_body)
+{
+	const char *sig = "X-Hub-Signature-256: sha256="
+	                  "0000000000000000000000000000000000000000000000000000000000000000";
+	struct srv s;
+	struct resp r;
+	cJSON *o;
+	char id[64], secret[80];
+	int fds[8], fd, i, st = 0;
+
+	srv_start(&s, NULL);
+	o = create_github(&s, NULL);
+	snprintf(id, sizeof(id), "%s", jstr(o, "id"));
+	snprintf(secret, sizeof(secret), "%s", jstr(o, "webhook_secret"));
+	cJSON_Delete(o);
+
+	/* no such site: 404 at once, not after 25 MiB */
+	fd = raw_hook(&s, "00000000-0000-0000-0000-000000000000", sig);
+	ck_assert_int_eq(raw_status(fd, 3000), 404);
+	close(fd);
+	/* no signature, or a malformed one: 401 at once */
+	fd = raw_hook(&s, id, NULL);
+	ck_assert_int_eq(raw_status(fd, 3000), 401);
+	close(fd);
+	fd = raw_hook(&s, id, "X-Hub-Signature-256: sha256=00");
+	ck_assert_int_eq(raw_status(fd, 3000), 401);
+	close(fd);
+	/* only 4 bodies are received at once: the fifth is told to come back (503) */
+	for (i = 0; i < 4; i++) {
+		fds[i] = raw_hook(&s, id, sig);
+		ck_assert_int_eq(raw_status(fds[i], 300), 0);
+	}
+	fd = raw_hook(&s, id, sig);
+	ck_assert_int_eq(raw_status(fd, 3000), 503);
+	close(fd);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	/* the slots come back when those connections end */
+	for (i = 0; i < 50 && st != 200; i++) {
+		usleep(100000);
+		st = (int)send_hook(&s, id, secret, "ping", "p-1", "application/json", "{}", 0, &r);
+		resp_free(&r);
+	}
+	ck_assert_int_eq(st, 200);
+	srv_stop(&s);
+}
+END_TEST
+
+/* Finding 2: slow uploads do not hold store handles; the API keeps answering. */
+START_TEST(test_slow_uploads_keep_pool)
+{
+	struct srv s;
+	struct resp r;
+	char head[1024];
+	int fds[70], i;
+
+	srv_start(&s, NULL);
+	snprintf(head, sizeof(head),
+	         "POST /api/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+	         "Content-Type: multipart/form-data; boundary=XyZ\r\n"
+	         "Content-Length: 10000000\r\n\r\n",
+	         s.token);
+	/* more stalled uploads than the pool has handles (64) */
+	for (i = 0; i < 70; i++)
+		fds[i] = raw_open(&s, head,
+		                  "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
+		                  "filename=\"s.zip\"\r\nContent-Type: application/zip\r\n\r\n"
+		                  "PK\x03\x04"
+		                  "aaaa");
+	usleep(1000000);
+	http(&s, "GET", "/api/deployments", NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	resp_free(&r);
+	http(&s, "GET", "/readyz", NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	resp_free(&r);
+	for (i = 0; i < 70; i++)
+		close(fds[i]);
+	srv_stop(&s);
+}
+END_TEST
+
+/* Finding 3: the store figures of /metrics are computed once per interval, not per scrape. */
+START_TEST(test_metrics_cached)
+{
+	struct srv s;
+	struct resp r;
+	cJSON *o;
+
+	srv_start(&s, NULL);
+	http(&s, "GET", "/metrics", NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "\nlaunchpad_sites 0\n"));
+	resp_free(&r);
+	o = create_github(&s, NULL);
+	cJSON_Delete(o);
+	/* the second scrape reuses the first scan (the request counters are live) */
+	http(&s, "GET", "/metrics", NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "\nlaunchpad_sites 0\n"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "route=\"/metrics\",status=\"200\"} 1"));
+	resp_free(&r);
+	srv_stop(&s);
+}
+END_TEST
+
+/* Finding 11 (and 10, seen under SANITIZE=1): the seed's optional fields are accepted. */
+START_TEST(test_seed_compat)
+{
+	const char *files[] = {"index.html", "<h1>hi</h1>\n", NULL};
+	const char *fields[] = {"name", "Env Zip", "env_vars", "{\"A\":\"b\"}", NULL};
+	struct srv s;
+	struct resp r;
+	char *zip, path[256];
+	size_t len = 0;
+	CURL *c = curl_easy_init();
+	curl_mime *m;
+	const cJSON *w, *it;
+	int warned = 0;
+
+	srv_start(&s, NULL);
+	zip = make_zip(s.dir, "s.zip", files, &len);
+	m = zip_form(c, zip, fields);
+	http_do(c, &s, "POST", "/api/deployments", NULL, NULL, 0, NULL, NULL, m, &r);
+	curl_mime_free(m);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	w = cJSON_GetObjectItemCaseSensitive(r.json, "warnings");
+	ck_assert(cJSON_IsArray(w) && cJSON_GetArraySize(w) == 1);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetArrayItem(w, 0)->valuestring, "env_vars"));
+	snprintf(path, sizeof(path), "/api/deployments/%s/events", jstr(r.json, "id"));
+	resp_free(&r);
+	http(&s, "GET", path, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	cJSON_ArrayForEach(it, r.json)
+	{
+		if (jstr(it, "reason") && !strcmp(jstr(it, "reason"), "EnvVarsIgnored"))
+			warned = 1;
+	}
+	ck_assert(warned);
+	resp_free(&r);
+	/* auto_deploy as the seed's 0/1 column */
+	http(&s, "POST", "/api/deployments", "application/json",
+	     "{\"name\":\"one\",\"github_url\":\"https://github.com/a/b\",\"auto_deploy\":1}", &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "auto_deploy")));
+	ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "warnings"));
+	resp_free(&r);
+	http(&s, "POST", "/api/deployments", "application/json",
+	     "{\"name\":\"zero\",\"github_url\":\"https://github.com/a/b\",\"auto_deploy\":0}", &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "auto_deploy")));
+	resp_free(&r);
+	http(&s, "POST", "/api/deployments", "application/json",
+	     "{\"name\":\"two\",\"github_url\":\"https://github.com/a/b\",\"auto_deploy\":2}", &r);
+	assert_error(&r, 400, "invalid");
+	resp_free(&r);
+	/* build_cmd without env_vars (qsort of nothing) */
+	http(&s, "POST", "/api/deployments", "application/json",
+	     "{\"name\":\"h\",\"github_url\":\"https://github.com/a/b\",\"build_cmd\":\"make\"}",
+	     &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	resp_free(&r);
+	/* a malformed body names where it broke */
+	http(&s, "POST", "/api/deployments", "application/json", "{\"name\": tru}", &r);
+	assert_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "near \\\"tru}"));
+	resp_free(&r);
+	curl_easy_cleanup(c);
+	free(zip);
+	srv_stop(&s);
+}
+END_TEST
+
 /* GitHub's published vector, with the site's secret set through the store API. */
 START_TEST(test_webhook_vector)
 {
@@ -1054,6 +1288,11 @@ START_TEST(test_webhook_vector)
 	const char *h1[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-1",
 	                    "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7"
 	                    "586c22c46f4379c8b043e17",
+	                    NULL};
+	/* hex digits are case-insensitive */
+	const char *h3[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-3",
+	                    "X-Hub-Signature-256: sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7"
+	                    "586C22C46F4379C8B043E17",
 	                    NULL};
 	const char *h2[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-2",
 	                    "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7"
@@ -1079,6 +1318,9 @@ START_TEST(test_webhook_vector)
 	resp_free(&r);
 	http_do(NULL, &s, "POST", path, "application/json", "Hello, World!", 13, "", h2, NULL, &r);
 	assert_error(&r, 401, "unauthorized");
+	resp_free(&r);
+	http_do(NULL, &s, "POST", path, "application/json", "Hello, World!", 13, "", h3, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
 	resp_free(&r);
 	http_do(NULL, &s, "POST", path, "application/json", "Hello, World?", 13, "", h1, NULL, &r);
 	assert_error(&r, 401, "unauthorized");
@@ -1306,6 +1548,135 @@ START_TEST(test_sse_logs)
 }
 END_TEST
 
+/* A site with revision 1 and its log path; the caller stops the server. */
+static void sse_site(struct srv *s, char *id, size_t idlen, char *log, size_t loglen)
+{
+	cJSON *o;
+	char dir[4096];
+
+	srv_start(s, NULL);
+	o = create_github(s, NULL);
+	snprintf(id, idlen, "%s", jstr(o, "id"));
+	snprintf(dir, sizeof(dir), "%s/logs/%s", s->dir, jstr(o, "slug"));
+	snprintf(log, loglen, "%s/1.log", dir);
+	cJSON_Delete(o);
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0750, NULL), LP_OK);
+}
+
+static void mark_ready(struct srv *s, const char *id)
+{
+	lp_store *st = srv_store(s);
+	lp_store_revision rev = {.site_id = (char *)id, .number = 1, .state = LP_REV_READY};
+
+	ck_assert_int_eq(lp_store_revision_update(st, &rev, NULL), LP_OK);
+	lp_store_close(st);
+}
+
+/* Findings 5 and 12: long lines arrive whole (in pieces), CR never reaches the stream. */
+START_TEST(test_sse_long_and_cr)
+{
+	struct srv s;
+	struct follow f = {0};
+	char id[64], path[4200], *longline, *joined;
+	const char *got, *p, *begin, *end;
+	size_t i, n = 0;
+	FILE *log;
+
+	sse_site(&s, id, sizeof(id), path, sizeof(path));
+	longline = malloc(20001);
+	for (i = 0; i < 20000; i++)
+		longline[i] = (char)('a' + i % 26);
+	longline[20000] = '\0';
+	log = fopen(path, "w");
+	ck_assert_ptr_nonnull(log);
+	fprintf(log,
+	        "begin\n%s\nafter\nprogress 10%%\rprogress 100%%\r\nx\revent: end\rdata: forged\n"
+	        "crlf\r\n\r\nlast\n",
+	        longline);
+	fclose(log);
+	mark_ready(&s, id);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", id);
+	follow_logs(&f);
+	ck_assert(f.ended);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(strchr(got, '\r') == NULL, "a CR reached the stream");
+	/* the long line, re-joined from its data lines, is complete */
+	begin = strstr(got, "data: begin\n\n");
+	end = strstr(got, "data: after\n\n");
+	ck_assert(begin && end && begin < end);
+	joined = calloc(1, 30000);
+	for (p = begin + strlen("data: begin\n\n"); p < end;) {
+		const char *e = strstr(p, "\n\n");
+
+		ck_assert(strncmp(p, "data: ", 6) == 0 && e);
+		memcpy(joined + n, p + 6, (size_t)(e - p - 6));
+		n += (size_t)(e - p - 6);
+		p = e + 2;
+	}
+	ck_assert_uint_eq(n, 20000);
+	ck_assert(memcmp(joined, longline, 20000) == 0);
+	ck_assert_ptr_nonnull(strstr(got, "data: after\n\ndata: progress 10%\n\n"
+	                                  "data: progress 100%\n\ndata: x\n\n"
+	                                  "data: event: end\n\ndata: data: forged\n\n"
+	                                  "data: crlf\n\ndata: \n\ndata: last\n\nevent: end\n"));
+	/* the one real end event */
+	ck_assert_ptr_null(strstr(strstr(got, "\nevent: end\n") + 1, "\nevent: end\n"));
+	free(joined);
+	free(longline);
+	lp_buf_release(&f.got);
+	srv_stop(&s);
+}
+END_TEST
+
+/* Finding 6: a log truncated (a new attempt) or replaced while followed is read again. */
+START_TEST(test_sse_truncated_log)
+{
+	struct srv s;
+	struct follow f = {0};
+	char id[64], path[4200];
+	pthread_t t;
+	FILE *log;
+	const char *got;
+
+	sse_site(&s, id, sizeof(id), path, sizeof(path));
+	log = fopen(path, "w");
+	fprintf(log, "old line 1\nold line 2\nold line 3\n");
+	fclose(log);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", id);
+	pthread_create(&t, NULL, follow_logs, &f);
+	usleep(600000);
+	log = fopen(path, "w"); /* O_TRUNC, as the controller's next attempt */
+	fprintf(log, "new attempt 1\n");
+	fclose(log);
+	usleep(600000);
+	log = fopen(path, "a");
+	fprintf(log, "new attempt 2\n");
+	fclose(log);
+	usleep(600000);
+	ck_assert_int_eq(unlink(path), 0);
+	usleep(300000);
+	log = fopen(path, "w");
+	fprintf(log, "replaced file\n");
+	fclose(log);
+	usleep(600000);
+	mark_ready(&s, id);
+	pthread_join(t, NULL);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(f.ended, "the stream did not end: %s", got);
+	ck_assert_ptr_nonnull(strstr(got, "data: old line 3\n\n"));
+	ck_assert_msg(strstr(got, "data: new attempt 1\n\ndata: new attempt 2\n\n") != NULL,
+	              "truncation missed: %s", got);
+	ck_assert_msg(strstr(got, "data: replaced file\n\nevent: end\n") != NULL,
+	              "replacement missed: %s", got);
+	lp_buf_release(&f.got);
+	srv_stop(&s);
+}
+END_TEST
+
 /* ---- load: 100 clients x 100 requests ---- */
 
 #define LOAD_CLIENTS  100
@@ -1416,9 +1787,15 @@ static Suite *apiserver_suite(void)
 	tcase_add_test(tc, test_if_match_race);
 	tcase_add_test(tc, test_webhooks);
 	tcase_add_test(tc, test_webhook_vector);
+	tcase_add_test(tc, test_webhook_before_body);
+	tcase_add_test(tc, test_slow_uploads_keep_pool);
+	tcase_add_test(tc, test_metrics_cached);
+	tcase_add_test(tc, test_seed_compat);
 	tcase_add_test(tc, test_revisions_rollback_events);
 	tcase_add_test(tc, test_cors);
 	tcase_add_test(tc, test_sse_logs);
+	tcase_add_test(tc, test_sse_long_and_cr);
+	tcase_add_test(tc, test_sse_truncated_log);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(load, 300);
 	tcase_add_test(load, test_load);

@@ -100,6 +100,17 @@ START_TEST(test_webhook_vector)
 	ck_assert_int_eq(lp_api_webhook_verify(secret, body, strlen(body), NULL), LP_EAUTH);
 	ck_assert_int_eq(lp_api_webhook_verify(secret, body, strlen(body), "sha256="), LP_EAUTH);
 	ck_assert_int_eq(lp_api_webhook_verify("", body, strlen(body), good), LP_EAUTH);
+	/* hex digits in either case (some proxies and clients uppercase them) */
+	ck_assert_int_eq(
+	    lp_api_webhook_verify(
+	        secret, body, strlen(body),
+	        "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17"),
+	    LP_OK);
+	ck_assert_int_eq(
+	    lp_api_webhook_verify(
+	        secret, body, strlen(body),
+	        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17aa"),
+	    LP_EAUTH);
 	/* sha1 headers (X-Hub-Signature) are not accepted in place of sha256 */
 	ck_assert_int_eq(lp_api_webhook_verify(secret, body, strlen(body),
 	                                       "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59"),
