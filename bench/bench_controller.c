@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 
 	lp_test_require_docker();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* figures must survive a slow or killed clean-up */
 	snprintf(data, sizeof(data), "%s/data", root);
 	snprintf(inst, sizeof(inst), "bench%d", (int)getpid());
 	setenv("LAUNCHPAD_DATA_DIR", data, 1);
@@ -234,8 +235,9 @@ fail:
 	rc = 1;
 cleanup:
 	snprintf(cmd, sizeof(cmd),
-	         "ids=$(docker ps -aq --filter label=launchpad.instance=%s); [ -z \"$ids\" ] || "
-	         "docker rm -f $ids >/dev/null; docker network rm %s-launchpad-sites "
+	         /* In batches: one `docker rm -f` of ~1,000 ids deadlocked Debian's engine. */
+	         "docker ps -aq --filter label=launchpad.instance=%s | xargs -r -n 50 docker rm -f "
+	         ">/dev/null; docker network rm %s-launchpad-sites "
 	         "%s-launchpad-build >/dev/null 2>&1; rm -rf %s",
 	         inst, inst, inst, root);
 	if (system(cmd) != 0)

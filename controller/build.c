@@ -292,6 +292,12 @@ static void monitor_kill(struct bctx *b)
 	pthread_mutex_lock(&b->kill_mu);
 	pthread_mutex_unlock(&b->mu);
 	rc = lp_docker_container_kill(b->req->docker, id, NULL, &e);
+	if (rc != LP_OK && rc != LP_ECONFLICT && rc != LP_ENOTFOUND) {
+		/* The engine did not take the kill (timeout, unreachable): try again next tick. */
+		pthread_mutex_lock(&b->mu);
+		b->killed = 0;
+		pthread_mutex_unlock(&b->mu);
+	}
 	if (!atomic_load(&b->canceled) && rc == LP_OK)
 		atomic_store(&b->timed_out, 1);
 	pthread_mutex_unlock(&b->kill_mu);

@@ -147,6 +147,10 @@ int lp_builds_start(struct lp_controller *c, const char *site, const lp_site *sp
 
 	lp_builds_reap(c);
 	pthread_mutex_lock(&c->builds_mu);
+	if (atomic_load(&c->stopping)) {
+		rc = lp_error_set(err, LP_ECANCELED, "shutting down: no new builds");
+		goto done;
+	}
 	if (find_live(c, site)) {
 		rc = lp_error_set(err, LP_ECONFLICT, "a build of %s is already running", site);
 		goto done;

@@ -120,7 +120,12 @@ void lp_controller_free(lp_controller *c)
 	if (c == NULL)
 		return;
 	lp_builds_cancel_all(c);
-	lp_controller_wait_builds(c, 60000);
+	if (lp_controller_wait_builds(c, 10000) != LP_OK) {
+		/* A build thread still uses the handles below: leaking them beats a use-after-free.
+		 */
+		LP_ERR(COMPONENT, "builds still running at exit; not freeing the controller");
+		return;
+	}
 	lp_builds_reap(c);
 	for (i = 0; i < c->npool; i++)
 		lp_store_close(c->pool[i]);
@@ -212,17 +217,20 @@ static void *worker_main(void *arg)
 		lp_error err = {0};
 		int rc = lp_controller_reconcile(&res, c, key, &err);
 
-		if (rc != LP_OK) {
-			uint64_t d = lp_queue_add_rate_limited(c->queue, key);
-			LP_WARN(COMPONENT, "reconcile %s: %s (retry in %llu ms)", key, err.message,
-			        (unsigned long long)d);
-		} else if (res.outcome == LP_RECONCILE_ERROR) {
+		if (rc != LP_OK)
+			LP_WARN(COMPONENT, "reconcile %s: %s", key, err.message);
+		switch (res.outcome) {
+		case LP_RECONCILE_ERROR:
 			lp_queue_add_rate_limited(c->queue, key);
-		} else if (res.outcome == LP_RECONCILE_REQUEUE) {
+			break;
+		case LP_RECONCILE_REQUEUE:
 			lp_queue_forget(c->queue, key);
 			lp_queue_add_after(c->queue, key, res.requeue_after_ms);
-		} else {
+			break;
+		case LP_RECONCILE_OK:
+		case LP_RECONCILE_TERMINAL:
 			lp_queue_forget(c->queue, key);
+			break;
 		}
 		lp_queue_done(c->queue, key);
 		free(key);
@@ -237,21 +245,23 @@ struct seen_site {
 };
 
 /* Queue the sites whose desired state changed since the last look (by resource_version). */
-static void diff_store(struct lp_controller *c, lp_store *st, struct seen_site **seen,
-                       size_t *nseen)
+static int diff_store(struct lp_controller *c, lp_store *st, struct seen_site **seen, size_t *nseen)
 {
 	lp_store_site *sites = NULL;
 	struct seen_site *next = NULL;
 	size_t n = 0, i, j;
 	lp_error err = {0};
+	int rc;
 
-	if (lp_store_site_list(&sites, &n, st, 1, &err) != LP_OK) {
+	if ((rc = lp_store_site_list(&sites, &n, st, 1, &err)) != LP_OK) {
 		LP_WARN(COMPONENT, "store watch: %s", err.message);
-		return;
+		return rc;
 	}
 	next = calloc(n ? n : 1, sizeof(*next));
-	if (next == NULL)
+	if (next == NULL) {
+		rc = LP_ENOMEM;
 		goto done;
+	}
 	for (i = 0; i < n; i++) {
 		int known = 0;
 		for (j = 0; j < *nseen; j++) {
@@ -280,6 +290,7 @@ static void diff_store(struct lp_controller *c, lp_store *st, struct seen_site *
 done:
 	free(next);
 	lp_store_sites_free(sites, n);
+	return rc;
 }
 
 static void *store_watch_main(void *arg)
@@ -321,8 +332,9 @@ static void *store_watch_main(void *arg)
 			continue;
 		if (v == last_version)
 			continue;
-		last_version = v;
-		diff_store(c, st, &seen, &nseen);
+		/* Remember the version only once the diff read it, so a failed list is retried. */
+		if (diff_store(c, st, &seen, &nseen) == LP_OK)
+			last_version = v;
 	}
 done:
 	for (i = 0; i < nseen; i++)
@@ -457,7 +469,7 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		LP_WARN(COMPONENT, "builds still running after %d s: cancelling them",
 		        grace_seconds);
 		lp_builds_cancel_all(c);
-		lp_controller_wait_builds(c, 30000);
+		lp_controller_wait_builds(c, 10000);
 	}
 	lp_builds_reap(c);
 	LP_INFO(COMPONENT, "stopped");

@@ -18,7 +18,8 @@
 /* What the controller last saw of one site's containers (a watch-fed cache). */
 struct lp_observed {
 	char *site;
-	int valid; /* 0: re-list this site before trusting it */
+	int valid;    /* 0: re-list this site before trusting it */
+	uint64_t gen; /* the epoch of its last invalidation */
 	lp_docker_summaries *containers;
 	struct lp_observed *next;
 };
@@ -49,6 +50,7 @@ struct lp_controller {
 
 	pthread_mutex_t obs_mu;
 	struct lp_observed *observed;
+	uint64_t obs_epoch; /* bumped by every invalidation (under obs_mu) */
 
 	pthread_mutex_t builds_mu;
 	pthread_cond_t builds_cv;

@@ -28,7 +28,23 @@ static int remove_path(struct lp_controller *c, const char *path, lp_error *err)
 	return rc;
 }
 
-/* Remove entries of dir whose name starts with prefix (NULL: every entry). */
+/* 1 when name is exactly prefix followed by one or more digits (work/<site>-<n>). */
+static int is_prefix_number(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(name, prefix, n) || name[n] == '\0')
+		return 0;
+	for (name += n; *name; name++)
+		if (*name < '0' || *name > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * Remove entries of dir named prefix<digits> (NULL: every entry). Exact, so deleting site "app"
+ * never touches the workspace of "app-v2".
+ */
 static int remove_matching(struct lp_controller *c, const char *dir, const char *prefix,
                            lp_error *err)
 {
@@ -42,7 +58,7 @@ static int remove_matching(struct lp_controller *c, const char *dir, const char 
 		char *p;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)))
+		if (prefix && !is_prefix_number(de->d_name, prefix))
 			continue;
 		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
 			p = NULL;

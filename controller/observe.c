@@ -64,23 +64,39 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 	return LP_OK;
 }
 
-static void store_entry(struct lp_controller *c, const char *site, lp_docker_summaries *list)
+static struct lp_observed *find_or_add(struct lp_controller *c, const char *site)
 {
 	struct lp_observed *o = find(c, site);
 
+	if (o)
+		return o;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL || (o->site = strdup(site)) == NULL) {
+		free(o);
+		return NULL;
+	}
+	o->next = c->observed;
+	c->observed = o;
+	return o;
+}
+
+/*
+ * Keep list as what site has. It is trusted (valid) only when no invalidation of the site came
+ * in since `since`, the epoch read before listing: an event handled while the list was in
+ * flight may describe a change the list does not show yet.
+ */
+static void store_entry(struct lp_controller *c, const char *site, lp_docker_summaries *list,
+                        uint64_t since)
+{
+	struct lp_observed *o = find_or_add(c, site);
+
 	if (o == NULL) {
-		o = calloc(1, sizeof(*o));
-		if (o == NULL || (o->site = strdup(site)) == NULL) {
-			free(o);
-			lp_docker_summaries_free(list);
-			return;
-		}
-		o->next = c->observed;
-		c->observed = o;
+		lp_docker_summaries_free(list);
+		return;
 	}
 	lp_docker_summaries_free(o->containers);
 	o->containers = list;
-	o->valid = 1;
+	o->valid = o->gen <= since;
 }
 
 int lp_observe_site(lp_docker_summaries **out, struct lp_controller *c, const char *site,
@@ -90,6 +106,7 @@ int lp_observe_site(lp_docker_summaries **out, struct lp_controller *c, const ch
 	lp_docker_summaries *fresh = NULL, *copy = NULL;
 	char inst[512], sitel[512];
 	const char *labels[3] = {inst, sitel, NULL};
+	uint64_t since;
 	int rc;
 
 	*out = NULL;
@@ -103,6 +120,7 @@ int lp_observe_site(lp_docker_summaries **out, struct lp_controller *c, const ch
 		*out = copy;
 		return LP_OK;
 	}
+	since = c->obs_epoch;
 	pthread_mutex_unlock(&c->obs_mu);
 
 	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
@@ -114,7 +132,7 @@ int lp_observe_site(lp_docker_summaries **out, struct lp_controller *c, const ch
 		return lp_error_set(err, rc, "out of memory");
 	}
 	pthread_mutex_lock(&c->obs_mu);
-	store_entry(c, site, fresh);
+	store_entry(c, site, fresh, since);
 	pthread_mutex_unlock(&c->obs_mu);
 	*out = copy;
 	return LP_OK;
@@ -125,9 +143,12 @@ void lp_observe_invalidate(struct lp_controller *c, const char *site)
 	struct lp_observed *o;
 
 	pthread_mutex_lock(&c->obs_mu);
-	o = find(c, site);
-	if (o)
+	/* An entry even for a site not cached yet: a list in flight must learn of this. */
+	o = find_or_add(c, site);
+	if (o) {
 		o->valid = 0;
+		o->gen = ++c->obs_epoch;
+	}
 	pthread_mutex_unlock(&c->obs_mu);
 }
 
@@ -137,10 +158,14 @@ int lp_observe_resync(struct lp_controller *c, lp_error *err)
 	struct lp_observed *o;
 	char inst[512];
 	const char *labels[2] = {inst, NULL};
+	uint64_t since;
 	size_t i;
 	int rc;
 
 	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
+	pthread_mutex_lock(&c->obs_mu);
+	since = c->obs_epoch;
+	pthread_mutex_unlock(&c->obs_mu);
 	if ((rc = lp_docker_container_list(&all, c->docker, labels, err)) != LP_OK)
 		return rc;
 	pthread_mutex_lock(&c->obs_mu);
@@ -150,7 +175,7 @@ int lp_observe_resync(struct lp_controller *c, lp_error *err)
 		if (filter_site(&empty, all, o->site) == LP_OK) {
 			lp_docker_summaries_free(o->containers);
 			o->containers = empty;
-			o->valid = 1;
+			o->valid = o->gen <= since;
 		} else {
 			o->valid = 0;
 		}
@@ -162,7 +187,7 @@ int lp_observe_resync(struct lp_controller *c, lp_error *err)
 		if (site == NULL || find(c, site))
 			continue;
 		if (filter_site(&mine, all, site) == LP_OK)
-			store_entry(c, site, mine);
+			store_entry(c, site, mine, since);
 	}
 	pthread_mutex_unlock(&c->obs_mu);
 	lp_docker_summaries_free(all);

@@ -208,7 +208,7 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 	o.desired_ready = lp_publish_is_ready(site_dir, o.desired);
 	if ((rc = drive_build(out, &o, c, site, parsed.items[0], rev, err)) != LP_OK)
 		goto done;
-	if (o.desired_ready && rev->state != LP_REV_READY) {
+	if (o.desired_ready && rev->state != LP_REV_READY && !lp_builds_inflight(c, site->name)) {
 		/* Published but not recorded (crash between the two): the disk is the truth. */
 		rev->state = LP_REV_READY;
 		lp_store_revision_update(st, rev, NULL);
@@ -218,6 +218,7 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 		goto done;
 	o.serving = o.desired_ready ? o.desired : current;
 	if (o.serving > 0) {
+		lp_error perr = {0};
 		size_t pruned = 0;
 		if (o.serving != current) {
 			if ((rc = lp_publish_switch(site_dir, o.serving, err)) != LP_OK)
@@ -226,10 +227,12 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 			LP_INFO(COMPONENT, "%s: revision %ld is now current", site->name,
 			        o.serving);
 		}
-		if ((rc = lp_publish_prune(&pruned, site_dir,
-		                           (size_t)parsed.items[0]->revision_history_limit,
-		                           o.serving, err)) != LP_OK)
-			goto done;
+		/* Old revisions that cannot be removed must not stop the site from being served. */
+		if (lp_publish_prune(&pruned, site_dir,
+		                     (size_t)parsed.items[0]->revision_history_limit, o.serving,
+		                     &perr) != LP_OK)
+			LP_WARN(COMPONENT, "%s: pruning old revisions: %s", site->name,
+			        perr.message);
 		atomic_fetch_add(&c->file_writes, pruned);
 		if ((rc = lp_serve_write_conf(c, site->name, parsed.items[0], err)) != LP_OK ||
 		    (rc = lp_serve_ensure_networks(c, err)) != LP_OK ||
@@ -285,6 +288,11 @@ int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const ch
 	out->outcome = LP_RECONCILE_OK;
 	out->requeue_after_ms = 0;
 	atomic_fetch_add(&c->reconciles, 1);
+	/* Keys come from Docker labels too: never let one name a path outside the data dir. */
+	if ((rc = lp_spec_check_name(name, err)) != LP_OK) {
+		out->outcome = LP_RECONCILE_TERMINAL;
+		return rc;
+	}
 	if ((rc = lp_ctrl_store_acquire(&st, c, err)) != LP_OK)
 		goto done;
 	rc = lp_store_site_get_by_name(&site, st, name, err);

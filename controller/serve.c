@@ -246,7 +246,9 @@ int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
 	}
 	if (keep == NULL) {
 		/* Zero downtime: the replacement runs before the old one goes. */
-		const char *name = old_running ? next_name : s.name;
+		/* The spare name, unless the running one already holds it (a swap cut short). */
+		const char *name =
+		    old_running && !has_name(old_running, next_name) ? next_name : s.name;
 		for (i = 0; i < observed->n; i++) { /* a stale holder of the name blocks create */
 			const lp_docker_summary *o = &observed->items[i];
 			if (o != old_running && has_name(o, name)) {
@@ -278,7 +280,7 @@ int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
 		wrote = 1;
 	}
 	/* Give the survivor the canonical name, so `docker rm -f deploy-<name>` means it. */
-	if (new_id && old_running) {
+	if (new_id && old_running && !has_name(old_running, next_name)) {
 		if ((rc = lp_docker_container_rename(c->docker, new_id, s.name, err)) != LP_OK)
 			goto done;
 	} else if (keep && !has_name(keep, s.name)) {

@@ -65,7 +65,7 @@ done:
 int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
                           const char *name, lp_error *err)
 {
-	static const char sql_count[] = "SELECT count(*) FROM api_tokens";
+	static const char sql_count[] = "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL";
 	static const char sql_insert[] =
 	    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)";
 	char hex[TOKEN_HEX + 1];
@@ -97,7 +97,8 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 		goto done;
 	}
 	rc = sqlite3_column_int(q, 0) >= TOKENS_MAX
-	         ? lp_error_set(err, LP_ETOOBIG, "at most %d tokens may exist", TOKENS_MAX)
+	         ? lp_error_set(err, LP_ETOOBIG, "at most %d live tokens may exist (revoke some)",
+	                        TOKENS_MAX)
 	         : LP_OK;
 	lp_store_q_release(&q);
 	if (rc != LP_OK)

@@ -138,8 +138,14 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 	if (rc != LP_OK)
 		goto done;
 	sqlite3_bind_int(q, 1, include_deleted ? 1 : 0);
-	sqlite3_bind_int(q, 2, LP_STORE_LIST_MAX);
+	/* One row past the cap tells a full list from a truncated one: callers such as the
+	 * controller's garbage collection must never act on a partial list. */
+	sqlite3_bind_int(q, 2, LP_STORE_LIST_MAX + 1);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == LP_STORE_LIST_MAX) {
+			rc = lp_error_set(err, LP_ETOOBIG, "more than %d sites", LP_STORE_LIST_MAX);
+			goto done;
+		}
 		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
 		if (rc != LP_OK)
 			goto done;
