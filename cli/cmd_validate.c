@@ -73,27 +73,6 @@ static void print_summary(const char *name, const lp_site *site)
 	}
 }
 
-static int read_stdin(char **out, size_t *out_len)
-{
-	lp_buf b;
-	char chunk[65536];
-	ssize_t n;
-	int rc = LP_OK;
-
-	lp_buf_init(&b, LP_SPEC_MAX_INPUT);
-	while (rc == LP_OK && (n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			rc = LP_EIO;
-			break;
-		}
-		rc = lp_buf_append(&b, chunk, (size_t)n);
-	}
-	*out_len = b.len;
-	*out = rc == LP_OK ? lp_buf_detach(&b) : NULL;
-	lp_buf_release(&b);
-	return rc;
-}
-
 /* Validate one file (or stdin when path is "-"). Returns 1 when it is valid. */
 static int validate_file(const char *path, const lp_spec_options *opts)
 {
@@ -107,7 +86,7 @@ static int validate_file(const char *path, const lp_spec_options *opts)
 
 	lp_spec_diags_init(&diags);
 	if (!strcmp(path, "-"))
-		rc = read_stdin(&data, &len);
+		rc = lp_fs_read_fd(&data, &len, STDIN_FILENO, LP_SPEC_MAX_INPUT, &err);
 	else
 		rc = lp_fs_read_file(&data, &len, path, LP_SPEC_MAX_INPUT, &err);
 	if (rc == LP_ETOOBIG) {

@@ -91,24 +91,20 @@ done:
 	return rc;
 }
 
-int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, lp_error *err)
+int lp_fs_read_fd(char **out, size_t *out_len, int fd, size_t max, lp_error *err)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd, rc = LP_OK;
+	int rc = LP_OK;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
-		                    path, strerror(errno));
 	for (;;) {
 		ssize_t r;
 		if (len + 4096 + 1 > cap) {
 			size_t ncap = cap ? cap * 2 : 8192;
 			char *nb = realloc(buf, ncap);
 			if (nb == NULL) {
-				rc = lp_error_set(err, LP_ENOMEM, "out of memory reading %s", path);
+				rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 				goto done;
 			}
 			buf = nb;
@@ -118,15 +114,14 @@ int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, l
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rc = lp_error_set(err, LP_EIO, "read %s: %s", path, strerror(errno));
+			rc = lp_error_set(err, LP_EIO, "read: %s", strerror(errno));
 			goto done;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len > max) {
-			rc =
-			    lp_error_set(err, LP_ETOOBIG, "%s is larger than %zu bytes", path, max);
+			rc = lp_error_set(err, LP_ETOOBIG, "input is larger than %zu bytes", max);
 			goto done;
 		}
 	}
@@ -137,6 +132,21 @@ int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, l
 		*out_len = len;
 done:
 	free(buf);
+	return rc;
+}
+
+int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, lp_error *err)
+{
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
+		                    path, strerror(errno));
+	rc = lp_fs_read_fd(out, out_len, fd, max, err);
+	if (rc != LP_OK)
+		lp_error_wrap(err, "%s", path);
 	close(fd);
 	return rc;
 }

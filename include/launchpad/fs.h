@@ -22,6 +22,9 @@ int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 /* Read a whole file of at most max bytes into a NUL-terminated buffer; LP_ETOOBIG past max. */
 int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, lp_error *err);
 
+/* Read an open descriptor to its end (stdin, a pipe) the same way; the fd stays open. */
+int lp_fs_read_fd(char **out, size_t *out_len, int fd, size_t max, lp_error *err);
+
 /* Remove a file or a directory tree without following symlinks. A missing path is success. */
 int lp_fs_remove_tree(const char *path, lp_error *err);
 
