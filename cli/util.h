@@ -19,7 +19,6 @@
 #include "launchpad/config.h"
 #include "launchpad/error.h"
 
-
 /* ---- arguments ---- */
 
 #define LP_CLI_MAX_POS 64

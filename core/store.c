@@ -409,7 +409,8 @@ static int set_wal(lp_store *st, lp_error *err)
 	/*
 	 * Switching a brand-new file to WAL needs an exclusive lock. When several processes open it
 	 * at once, SQLite breaks the lock-upgrade deadlock by answering BUSY at once, without the
-	 * busy handler: retry for a bounded time (the mode is persistent, so this is first-open only).
+	 * busy handler: retry for a bounded time (the mode is persistent, so this is first-open
+	 * only).
 	 */
 	for (attempt = 0; attempt < 100; attempt++) {
 		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);

@@ -286,8 +286,9 @@ START_TEST(test_errors)
 
 	r = cli("version");
 	ck_run(r, 0);
-	ck_assert_msg(strstr(r.out, "server: launchpad " LP_VERSION ", reachable at") && strstr(r.out, plat->url), "%s",
-	              r.out);
+	ck_assert_msg(strstr(r.out, "server: launchpad " LP_VERSION ", reachable at") &&
+	                  strstr(r.out, plat->url),
+	              "%s", r.out);
 	run_free(&r);
 	free(bad);
 }

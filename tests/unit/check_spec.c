@@ -111,8 +111,9 @@ static const struct bad_case bad_cases[] = {
      8, 15, "64 lowercase hex digits"},
     {HDR "  source:\n    archive:\n      digest: md5:abc\n", "spec.source.archive.digest", 8, 15,
      "must be \"sha256:\""},
-    /* 20 */ {HDR GIT "  build:\n    outputDir: out\n    command: []\n", "spec.build.command", 10,
-              14, "expected a string, got a sequence"},
+    /* 20 */
+    {HDR GIT "  build:\n    outputDir: out\n    command: []\n", "spec.build.command", 10, 14,
+     "expected a string, got a sequence"},
     {HDR GIT "  build:\n    command: \"  \"\n", "spec.build.command", 9, 14, "must not be empty"},
     {HDR GIT "  build:\n    comand: make\n", "spec.build.comand", 9, 5,
      "unknown field \"comand\" (did you mean \"command\"?)"},
