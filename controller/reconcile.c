@@ -170,6 +170,48 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, struct l
 	return rc;
 }
 
+/*
+ * Build containers of this site that no build thread owns: left by a crash whose start-up gc
+ * could not finish. Steady state has none, so this costs nothing then.
+ */
+static void remove_orphan_builds(struct lp_controller *c, const char *site,
+                                 const lp_docker_summaries *observed)
+{
+	long inflight = lp_builds_inflight(c, site);
+	size_t i;
+
+	for (i = 0; i < observed->n; i++) {
+		const lp_docker_summary *o = &observed->items[i];
+		const char *role = lp_docker_kv_get(o->labels, o->nlabels, "launchpad.role");
+		const char *rev = lp_docker_kv_get(o->labels, o->nlabels, "launchpad.revision");
+		if (role == NULL || strcmp(role, "build") ||
+		    (inflight && rev && atol(rev) == inflight))
+			continue;
+		LP_INFO(COMPONENT, "%s: removing orphaned build container %s", site, o->id);
+		lp_docker_container_remove(c->docker, o->id,
+		                           LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, NULL);
+		lp_observe_invalidate(c, site);
+	}
+}
+
+/* Make the serve side match: config file, networks, then the container itself. */
+static int serve(int *out_running, struct lp_controller *c, const char *name, const lp_site *spec,
+                 lp_error *err)
+{
+	lp_docker_summaries *observed = NULL;
+	int rc;
+
+	if ((rc = lp_serve_write_conf(c, name, spec, err)) != LP_OK ||
+	    (rc = lp_serve_ensure_networks(c, err)) != LP_OK ||
+	    (rc = lp_observe_site(&observed, c, name, err)) != LP_OK)
+		goto done;
+	remove_orphan_builds(c, name, observed);
+	rc = lp_serve_ensure(out_running, c, name, spec, observed, err);
+done:
+	lp_docker_summaries_free(observed);
+	return rc;
+}
+
 static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_store *st,
                           const lp_store_site *site, lp_error *err)
 {
@@ -178,7 +220,6 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 	lp_spec_diags diags;
 	lp_site_list parsed = {0};
 	lp_store_revision *rev = NULL;
-	lp_docker_summaries *observed = NULL;
 	char *site_dir = NULL, msg[1400];
 	long current = 0;
 	lp_store_phase phase;
@@ -234,11 +275,7 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 			LP_WARN(COMPONENT, "%s: pruning old revisions: %s", site->name,
 			        perr.message);
 		atomic_fetch_add(&c->file_writes, pruned);
-		if ((rc = lp_serve_write_conf(c, site->name, parsed.items[0], err)) != LP_OK ||
-		    (rc = lp_serve_ensure_networks(c, err)) != LP_OK ||
-		    (rc = lp_observe_site(&observed, c, site->name, err)) != LP_OK ||
-		    (rc = lp_serve_ensure(&o.running, c, site->name, parsed.items[0], observed,
-		                          err)) != LP_OK) {
+		if ((rc = serve(&o.running, c, site->name, parsed.items[0], err)) != LP_OK) {
 			/* Status tells the truth: say why it is not served, then retry with
 			 * backoff. */
 			snprintf(msg, sizeof(msg),
@@ -270,7 +307,6 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 	}
 	rc = write_status(c, st, site, phase, &o, msg, err);
 done:
-	lp_docker_summaries_free(observed);
 	lp_store_revision_free(rev);
 	lp_site_list_release(&parsed);
 	lp_spec_diags_release(&diags);

@@ -239,10 +239,18 @@ int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
 	}
 
 	if (keep && !is_running(keep)) {
+		lp_error serr = {0};
 		LP_INFO(COMPONENT, "%s: starting stopped container %s", site, keep->id);
-		if ((rc = lp_docker_container_start(c->docker, keep->id, err)) != LP_OK)
-			goto done;
 		wrote = 1;
+		if (lp_docker_container_start(c->docker, keep->id, &serr) != LP_OK) {
+			/* A container that will not start (dead, broken mounts) is replaced. */
+			LP_WARN(COMPONENT, "%s: %s; replacing the container", site, serr.message);
+			if ((rc = lp_docker_container_remove(
+			         c->docker, keep->id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+			         err)) != LP_OK)
+				goto done;
+			keep = NULL;
+		}
 	}
 	if (keep == NULL) {
 		/* Zero downtime: the replacement runs before the old one goes. */
