@@ -464,6 +464,50 @@ START_TEST(test_hung_build_does_not_delay_healing)
 }
 END_TEST
 
+/* A newer desired revision supersedes a build still running for an older one. */
+START_TEST(test_newer_revision_cancels_build)
+{
+	struct loop l;
+	char digest[80], *yaml;
+	lp_store_revision *rev = NULL;
+	const char *id;
+	int i, state = -1;
+
+	make_upload(digest, "unused");
+	yaml = build_yaml("superseded", digest, "sleep 600", 900);
+	id = create_site(yaml, digest);
+	free(yaml);
+	loop_start(&l);
+	for (i = 0; i < 600; i++) { /* until revision 1's build container runs */
+		if (lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s "
+		                        "--filter label=launchpad.role=build",
+		                        g_instance) > 0)
+			break;
+		usleep(100 * 1000);
+	}
+	ck_assert_int_lt(i, 600);
+	yaml =
+	    build_yaml("superseded", digest, "mkdir -p dist; echo second > dist/index.html", 900);
+	update_site(id, yaml, digest);
+	free(yaml);
+	ck_assert_int_ge(wait_serving("superseded", "second\n", 60000), 0);
+	for (i = 0; i < 100 && state != LP_REV_SUPERSEDED; i++) {
+		lp_store_revision_free(rev);
+		rev = NULL;
+		if (lp_store_revision_get(&rev, g_store, id, 1, NULL) == LP_OK)
+			state = rev->state;
+		usleep(100 * 1000);
+	}
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(state, LP_REV_SUPERSEDED);
+	ck_assert_int_eq(lp_test_count_lines("docker ps -aq --filter label=launchpad.instance=%s "
+	                                     "--filter label=launchpad.role=build",
+	                                     g_instance),
+	                 0);
+	loop_stop(&l);
+}
+END_TEST
+
 static pid_t spawn_controller(void)
 {
 	char *bin = lp_test_bin_path("launchpad-controller");
@@ -566,6 +610,7 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_self_heal_and_foreign_container);
 	tcase_add_test(tc, test_delete_removes_everything);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
+	tcase_add_test(tc, test_newer_revision_cancels_build);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);
 	suite_add_tcase(s, tc);
 	/* Its own case, last: it restarts the engine (CK_RUN_CASE=restart runs it alone). */
