@@ -96,11 +96,14 @@ void lp_builds_cancel_all(struct lp_controller *c);
 void lp_builds_reap(struct lp_controller *c);
 
 /* serve.c */
-/* Make the site's serve container match: one running container with the expected hash. */
-int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
-                    const lp_site *spec, const lp_docker_summaries *observed, lp_error *err);
-/* Write conf/<name>.nginx.conf when its content differs. */
-int lp_serve_write_conf(struct lp_controller *c, const char *site, const lp_site *spec,
+/*
+ * Make the site's serve container match: one running container whose hash covers conf (the
+ * content of its bound nginx config) and everything else it is created with.
+ */
+int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site, const char *conf,
+                    const lp_docker_summaries *observed, lp_error *err);
+/* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
+int lp_serve_write_conf(char **out, struct lp_controller *c, const char *site, const lp_site *spec,
                         lp_error *err);
 int lp_serve_ensure_networks(struct lp_controller *c, lp_error *err);
 

@@ -21,6 +21,7 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 {
 	lp_docker_summaries *s = calloc(1, sizeof(*s));
 	size_t i, n = 0;
+	int ok = 1;
 
 	*out = NULL;
 	if (s == NULL)
@@ -58,7 +59,16 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 			dst->labels[k].key = strdup(src->labels[k].key);
 			dst->labels[k].value = strdup(src->labels[k].value);
 			dst->nlabels++;
+			ok = ok && dst->labels[k].key && dst->labels[k].value;
 		}
+		for (k = 0; k < dst->nnames; k++)
+			ok = ok && dst->names[k];
+		ok = ok && dst->id && dst->names && dst->labels;
+	}
+	/* Readers look labels up by key: a half-copied entry must never reach them. */
+	if (!ok) {
+		lp_docker_summaries_free(s);
+		return LP_ENOMEM;
 	}
 	*out = s;
 	return LP_OK;

@@ -199,16 +199,18 @@ static int serve(int *out_running, struct lp_controller *c, const char *name, co
                  lp_error *err)
 {
 	lp_docker_summaries *observed = NULL;
+	char *conf = NULL;
 	int rc;
 
-	if ((rc = lp_serve_write_conf(c, name, spec, err)) != LP_OK ||
+	if ((rc = lp_serve_write_conf(&conf, c, name, spec, err)) != LP_OK ||
 	    (rc = lp_serve_ensure_networks(c, err)) != LP_OK ||
 	    (rc = lp_observe_site(&observed, c, name, err)) != LP_OK)
 		goto done;
 	remove_orphan_builds(c, name, observed);
-	rc = lp_serve_ensure(out_running, c, name, spec, observed, err);
+	rc = lp_serve_ensure(out_running, c, name, conf, observed, err);
 done:
 	lp_docker_summaries_free(observed);
+	free(conf);
 	return rc;
 }
 

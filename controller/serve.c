@@ -14,7 +14,7 @@
 
 #define COMPONENT "serve"
 
-int lp_serve_write_conf(struct lp_controller *c, const char *site, const lp_site *spec,
+int lp_serve_write_conf(char **out, struct lp_controller *c, const char *site, const lp_site *spec,
                         lp_error *err)
 {
 	struct lp_nginx_site ns = {.spa = spec->serve_spa,
@@ -22,6 +22,7 @@ int lp_serve_write_conf(struct lp_controller *c, const char *site, const lp_site
 	char *conf = NULL, *path = NULL, *dir = NULL, *old = NULL;
 	int rc;
 
+	*out = NULL;
 	if ((rc = lp_nginx_conf_render(&conf, &ns, err)) != LP_OK)
 		goto done;
 	dir = lp_ctrl_path(c, "conf");
@@ -39,6 +40,10 @@ int lp_serve_write_conf(struct lp_controller *c, const char *site, const lp_site
 	if (rc == LP_OK)
 		atomic_fetch_add(&c->file_writes, 1);
 done:
+	if (rc == LP_OK) {
+		*out = conf;
+		conf = NULL;
+	}
 	free(conf);
 	free(path);
 	free(dir);
@@ -83,9 +88,8 @@ struct serve_spec {
 };
 
 static int serve_spec_build(struct serve_spec *s, struct lp_controller *c, const char *site,
-                            lp_error *err)
+                            const char *conf, lp_error *err)
 {
-	char *conf_path = NULL, *conf = NULL;
 	lp_buf h;
 	size_t i;
 	int rc = LP_OK;
@@ -117,12 +121,6 @@ static int serve_spec_build(struct serve_spec *s, struct lp_controller *c, const
 	s->labels[s->nlabels++] = (lp_docker_kv){s->port_key, "80"};
 	s->labels[s->nlabels++] = (lp_docker_kv){"traefik.docker.network", s->network};
 
-	conf_path = lp_ctrl_path(c, "conf/%s.nginx.conf", site);
-	if (conf_path == NULL ||
-	    (rc = lp_fs_read_file(&conf, NULL, conf_path, 1 << 20, err)) != LP_OK) {
-		rc = conf_path ? rc : lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
 	/* The bound config file's content counts: a changed file needs a new container. */
 	lp_buf_printf(&h, "v1\nimage=%s\nname=%s\nnet=%s\n%s\n%s\n", c->cfg->serve_image, s->name,
 	              s->network, s->bind_html, s->bind_conf);
@@ -135,8 +133,6 @@ static int serve_spec_build(struct serve_spec *s, struct lp_controller *c, const
 	lp_sha256_hex(s->hash, h.data, h.len);
 	s->labels[s->nlabels++] = (lp_docker_kv){"launchpad.spec-hash", s->hash};
 done:
-	free(conf_path);
-	free(conf);
 	lp_buf_release(&h);
 	return rc;
 }
@@ -208,8 +204,8 @@ static int has_name(const lp_docker_summary *s, const char *name)
 	return 0;
 }
 
-int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
-                    const lp_site *spec, const lp_docker_summaries *observed, lp_error *err)
+int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site, const char *conf,
+                    const lp_docker_summaries *observed, lp_error *err)
 {
 	struct serve_spec s;
 	const lp_docker_summary *keep = NULL, *old_running = NULL;
@@ -217,9 +213,8 @@ int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site,
 	size_t i;
 	int rc, wrote = 0;
 
-	(void)spec;
 	*out_running = 0;
-	if ((rc = serve_spec_build(&s, c, site, err)) != LP_OK)
+	if ((rc = serve_spec_build(&s, c, site, conf, err)) != LP_OK)
 		return rc;
 	snprintf(next_name, sizeof(next_name), "%s-next", s.name);
 
