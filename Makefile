@@ -52,9 +52,11 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps bench
+.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps bench test-tools
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -103,6 +105,9 @@ export LAUNCHPAD_TEST_SRC := $(abspath .)
 
 unit: $(UNIT_BINS) $(BINS)
 	@scripts/run-suites.sh unit $(UNIT_BINS)
+
+# Helpers that run the test platform for drivers written in other languages (the browser tests).
+test-tools: $(TOOL_BINS) $(BINS)
 
 integration: $(INTEG_BINS) $(BINS)
 	@scripts/run-suites.sh integration $(INTEG_BINS)
