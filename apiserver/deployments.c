@@ -182,8 +182,10 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	cJSON_AddStringToObject(
 	    o, "name", site->display_name && *site->display_name ? site->display_name : site->name);
 	cJSON_AddStringToObject(o, "status", seed_status(phase));
-	snprintf(url, sizeof(url), "http://%s.%s", site->name, cfg->base_domain);
-	cJSON_AddStringToObject(o, "url", url);
+	if (lp_config_site_url(url, sizeof(url), cfg, site->name, &err) == LP_OK)
+		cJSON_AddStringToObject(o, "url", url);
+	else
+		cJSON_AddNullToObject(o, "url");
 	plen = strlen(cfg->public_url);
 	while (plen && cfg->public_url[plen - 1] == '/')
 		plen--;

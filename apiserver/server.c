@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "apiserver/api.h"
 #include "launchpad/fs.h"
@@ -549,6 +550,33 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 	return rc;
 }
 
+/*
+ * The listening socket, made here rather than by libmicrohttpd so a taken port is a clear error:
+ * SO_REUSEADDR only (restart over TIME_WAIT), never SO_REUSEPORT, with which a second server on
+ * the same port would silently share its requests.
+ */
+static int listen_socket(int *out, const struct sockaddr_in *sa, const char *what, lp_error *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, e;
+
+	*out = -1;
+	if (fd < 0)
+		return lp_error_set(err, LP_EIO, "socket: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 || listen(fd, 256) != 0) {
+		e = errno;
+		close(fd);
+		if (e == EADDRINUSE)
+			return lp_error_set(err, LP_EEXISTS,
+			                    "cannot listen on %s: the address is already in use "
+			                    "(another launchpad-apiserver?)",
+			                    what);
+		return lp_error_set(err, LP_EIO, "cannot listen on %s: %s", what, strerror(e));
+	}
+	*out = fd;
+	return LP_OK;
+}
+
 int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 {
 	lp_apiserver *s = NULL;
@@ -557,7 +585,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	unsigned port = 0;
 	lp_store *st = NULL;
 	const union MHD_DaemonInfo *info;
-	int rc;
+	int rc, lfd = -1;
 
 	*out = NULL;
 	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, err)) != LP_OK)
@@ -603,26 +631,37 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	api_pool_put(s, st);
 	st = NULL;
 
+	if ((rc = listen_socket(&lfd, &sa, cfg->listen, err)) != LP_OK)
+		goto done;
+	{
+		struct sockaddr_in bound;
+		socklen_t blen = sizeof(bound);
+
+		if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
+			port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
+	}
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	        MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)API_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)API_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT,
+	    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	    on_completed, s, MHD_OPTION_END);
 	if (s->daemon == NULL) {
-		rc = lp_error_set(err, LP_EIO, "cannot listen on %s (in use or not permitted)",
-		                  cfg->listen);
+		rc = lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", cfg->listen);
 		goto done;
 	}
+	lfd = -1; /* the daemon owns it now */
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : port;
+	s->port = info && info->port ? info->port : port;
 	*out = s;
 	s = NULL;
 	rc = LP_OK;
 done:
+	if (lfd >= 0)
+		close(lfd);
 	if (st)
 		api_pool_put(s, st);
 	free(dbdir);

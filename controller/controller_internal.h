@@ -96,12 +96,19 @@ void lp_builds_cancel_all(struct lp_controller *c);
 void lp_builds_reap(struct lp_controller *c);
 
 /* serve.c */
+typedef struct lp_serve_result {
+	int running;    /* a container of the desired spec runs */
+	int requeue_ms; /* > 0: a replacement is in progress; look again after this */
+} lp_serve_result;
+
 /*
  * Make the site's serve container match: one running container whose hash covers conf (the
- * content of its bound nginx config) and everything else it is created with.
+ * content of its bound nginx config) and everything else it is created with. A replacement runs
+ * beside the old container until the edge routes to it; only then does the old one stop
+ * (gracefully) and go, so the site never stops answering.
  */
-int lp_serve_ensure(int *out_running, struct lp_controller *c, const char *site, const char *conf,
-                    const lp_docker_summaries *observed, lp_error *err);
+int lp_serve_ensure(lp_serve_result *out, struct lp_controller *c, const char *site,
+                    const char *conf, const lp_docker_summaries *observed, lp_error *err);
 /* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
 int lp_serve_write_conf(char **out, struct lp_controller *c, const char *site, const lp_site *spec,
                         lp_error *err);

@@ -186,8 +186,10 @@ int lp_controller_gc(lp_controller *c, lp_error *err)
 		const lp_docker_summary *s = &all->items[i];
 		const char *role = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.role");
 		const char *site = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.site");
+		int build = role && !strcmp(role, "build"), serve = role && !strcmp(role, "serve");
 		int orphan = site == NULL || !known(sites, n, site);
-		if (!orphan && !(role && !strcmp(role, "build")))
+		/* Only what the controller creates is its to remove (not the instance's edge). */
+		if (!(build || (serve && orphan)))
 			continue;
 		LP_INFO(COMPONENT, "removing container %s (%s of %s)", s->id, role ? role : "?",
 		        site ? site : "?");

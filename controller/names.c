@@ -26,9 +26,19 @@ int lp_names_instance(char *out, size_t outlen, const char *instance, const char
 	return LP_OK;
 }
 
-int lp_names_sites_network(char *out, size_t outlen, const char *instance, lp_error *err)
+int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg, lp_error *err)
 {
-	return lp_names_instance(out, outlen, instance, LP_NAMES_SITES_NETWORK, err);
+	int n;
+
+	if (cfg->sites_network == NULL || cfg->sites_network[0] == '\0')
+		return lp_names_instance(out, outlen, cfg->instance, LP_NAMES_SITES_NETWORK, err);
+	n = snprintf(out, outlen, "%s", cfg->sites_network);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "sites network name is too long");
+	}
+	return LP_OK;
 }
 
 int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_error *err)

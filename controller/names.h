@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "launchpad/config.h"
 #include "launchpad/error.h"
 
 #define LP_NAMES_DEFAULT_INSTANCE "default"
@@ -18,8 +19,8 @@
 int lp_names_instance(char *out, size_t outlen, const char *instance, const char *base,
                       lp_error *err);
 
-/* The serving network's name for instance. */
-int lp_names_sites_network(char *out, size_t outlen, const char *instance, lp_error *err);
+/* The serving network's name: cfg->sites_network when set, else derived from the instance. */
+int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg, lp_error *err);
 /* The build network's name for instance. */
 int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_error *err);
 /* "deploy-<site>", prefixed like the networks. */

@@ -53,7 +53,7 @@ int lp_preflight_run(const lp_config *cfg, FILE *out)
 	lp_error err = {0};
 	int failed = 0, missing_serve, missing_build;
 
-	if (lp_names_sites_network(sites, sizeof(sites), cfg->instance, &err) != LP_OK ||
+	if (lp_names_sites_network(sites, sizeof(sites), cfg, &err) != LP_OK ||
 	    lp_names_build_network(build, sizeof(build), cfg->instance, &err) != LP_OK ||
 	    lp_docker_new(&d, &opts, &err) != LP_OK) {
 		fprintf(stderr, "launchpad-controller: preflight: %s\n", err.message);

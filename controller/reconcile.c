@@ -60,7 +60,8 @@ static int write_status(struct lp_controller *c, lp_store *st, const lp_store_si
 	char url[512];
 	int changed = 0, rc;
 
-	snprintf(url, sizeof(url), "http://%s.%s", site->name, c->cfg->base_domain);
+	if ((rc = lp_config_site_url(url, sizeof(url), c->cfg, site->name, err)) != LP_OK)
+		return rc;
 	if (lp_store_status_get(&prev, st, site->id, NULL) != LP_OK)
 		prev = NULL;
 	next.site_id = site->id;
@@ -195,8 +196,8 @@ static void remove_orphan_builds(struct lp_controller *c, const char *site,
 }
 
 /* Make the serve side match: config file, networks, then the container itself. */
-static int serve(int *out_running, struct lp_controller *c, const char *name, const lp_site *spec,
-                 lp_error *err)
+static int serve(lp_serve_result *out, struct lp_controller *c, const char *name,
+                 const lp_site *spec, lp_error *err)
 {
 	lp_docker_summaries *observed = NULL;
 	char *conf = NULL;
@@ -207,7 +208,7 @@ static int serve(int *out_running, struct lp_controller *c, const char *name, co
 	    (rc = lp_observe_site(&observed, c, name, err)) != LP_OK)
 		goto done;
 	remove_orphan_builds(c, name, observed);
-	rc = lp_serve_ensure(out_running, c, name, conf, observed, err);
+	rc = lp_serve_ensure(out, c, name, conf, observed, err);
 done:
 	lp_docker_summaries_free(observed);
 	free(conf);
@@ -277,7 +278,15 @@ static int reconcile_site(lp_reconcile_result *out, struct lp_controller *c, lp_
 			LP_WARN(COMPONENT, "%s: pruning old revisions: %s", site->name,
 			        perr.message);
 		atomic_fetch_add(&c->file_writes, pruned);
-		if ((rc = serve(&o.running, c, site->name, parsed.items[0], err)) != LP_OK) {
+		lp_serve_result sr = {0};
+
+		rc = serve(&sr, c, site->name, parsed.items[0], err);
+		o.running = sr.running;
+		if (rc == LP_OK && sr.requeue_ms > 0) {
+			out->outcome = LP_RECONCILE_REQUEUE;
+			out->requeue_after_ms = (uint64_t)sr.requeue_ms;
+		}
+		if (rc != LP_OK) {
 			/* Status tells the truth: say why it is not served, then retry with
 			 * backoff. */
 			snprintf(msg, sizeof(msg),

@@ -54,6 +54,16 @@ static const struct setting settings[] = {
      "API: largest accepted upload, MiB"},
     {"build-timeout-max", "LAUNCHPAD_BUILD_TIMEOUT_MAX", "3600", K_INT, S(build_timeout_max),
      "controller: longest build deadline allowed, seconds"},
+    {"http-port", "LAUNCHPAD_HTTP_PORT", "80", K_INT, S(http_port),
+     "port of the edge (Traefik) in site URLs"},
+    {"sites-network", "LAUNCHPAD_SITES_NETWORK", NULL, K_STR, S(sites_network),
+     "controller: the serving network Traefik shares (default launchpad-sites, prefixed by a "
+     "non-default instance)"},
+    {"traefik-api", "LAUNCHPAD_TRAEFIK_API", NULL, K_STR, S(traefik_api),
+     "controller: Traefik's API URL; a replaced serve container goes once Traefik routes to "
+     "its successor"},
+    {"swap-drain-ms", "LAUNCHPAD_SWAP_DRAIN_MS", "3000", K_INT, S(swap_drain_ms),
+     "controller: without --traefik-api, how long a replacement runs beside the old container"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -190,6 +200,11 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 	}
 	if (cfg->workers < 1)
 		cfg->workers = 1;
+	if (cfg->http_port < 1 || cfg->http_port > 65535) {
+		rc = lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
+		                  cfg->http_port);
+		goto done;
+	}
 	left[n] = NULL;
 	*out = cfg;
 	cfg = NULL;
@@ -230,6 +245,23 @@ void lp_config_usage(int fd)
 	for (k = 0; k < NSETTINGS; k++)
 		dprintf(fd, "  --%-24s %-34s %s (default: %s)\n", settings[k].flag, settings[k].env,
 		        settings[k].help, settings[k].def ? settings[k].def : "unset");
+}
+
+int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
+                       lp_error *err)
+{
+	char port[16] = "";
+	int n;
+
+	if (cfg->http_port != 80)
+		snprintf(port, sizeof(port), ":%d", cfg->http_port);
+	n = snprintf(out, outlen, "http://%s.%s%s", name, cfg->base_domain, port);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "the URL of site %s is too long", name);
+	}
+	return LP_OK;
 }
 
 char *lp_config_path(const lp_config *cfg, const char *rel)

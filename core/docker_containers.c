@@ -81,6 +81,8 @@ static int create_body(char **out, const lp_docker_create_config *c)
 		rc = add_kv(root, "Labels", c->labels, c->nlabels);
 	if (rc == LP_OK && c->stop_timeout > 0)
 		rc = add_num(root, "StopTimeout", c->stop_timeout);
+	if (rc == LP_OK)
+		rc = add_str(root, "StopSignal", c->stop_signal);
 	if (rc == LP_OK && cJSON_AddFalseToObject(root, "Tty") == NULL)
 		rc = LP_ENOMEM;
 	hc = rc == LP_OK ? cJSON_AddObjectToObject(root, "HostConfig") : NULL;

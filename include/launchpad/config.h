@@ -32,6 +32,10 @@ typedef struct lp_config {
 	int upload_max_mb;  /* --upload-max-mb, LAUNCHPAD_UPLOAD_MAX_MB, 200 */
 	int build_timeout_max; /* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds)
 	                        */
+	int http_port; /* --http-port, LAUNCHPAD_HTTP_PORT, 80: the edge's port in site URLs */
+	char *sites_network; /* --sites-network, LAUNCHPAD_SITES_NETWORK, unset: derived */
+	char *traefik_api;   /* --traefik-api, LAUNCHPAD_TRAEFIK_API, unset: drain period instead */
+	int swap_drain_ms;   /* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
 } lp_config;
 
 /*
@@ -46,6 +50,13 @@ void lp_config_rest_free(char **rest);
 
 /* Print the shared flags with their variables and defaults (for --help). */
 void lp_config_usage(int fd);
+
+/*
+ * The URL a site answers at through the edge: "http://<name>.<base-domain>", with ":<http-port>"
+ * when the port is not 80. LP_ETOOBIG when it does not fit in outlen bytes.
+ */
+int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
+                       lp_error *err);
 
 /* Join data_dir and a relative path into a new string the caller frees. */
 char *lp_config_path(const lp_config *cfg, const char *rel);

@@ -125,6 +125,7 @@ typedef struct lp_docker_create_config {
 	const char *const *security_opt; /* NULL-terminated ("no-new-privileges") */
 	const char *restart_policy;      /* "no", "unless-stopped", "always", "on-failure" */
 	int stop_timeout;                /* seconds; 0: daemon default */
+	const char *stop_signal;         /* "SIGQUIT"; NULL: the image's */
 } lp_docker_create_config;
 
 /* The parts of GET /containers/{id}/json LaunchPad uses. */

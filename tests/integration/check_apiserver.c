@@ -1731,6 +1731,41 @@ static void *load_client(void *arg)
 	return NULL;
 }
 
+/* A second server on a taken port fails at once and says why (no SO_REUSEPORT sharing). */
+START_TEST(test_port_taken)
+{
+	struct srv s;
+	char *bin = lp_test_bin_path("launchpad-apiserver"), *dir = lp_test_mkdtemp("lp-api2");
+	char cmd[8192], out[4096] = "";
+	size_t n;
+	FILE *f;
+	int st;
+
+	srv_start(&s, NULL);
+	snprintf(cmd, sizeof(cmd),
+	         "timeout 10 '%s' --data-dir '%s' --listen 127.0.0.1:%u 2>&1; echo \"rc=$?\"", bin,
+	         dir, s.port);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, "rc=1") != NULL, "second apiserver did not exit 1: %s", out);
+	ck_assert_msg(strstr(out, "already in use") != NULL, "no clear message: %s", out);
+	/* the first one still answers every request */
+	for (int i = 0; i < 6; i++) {
+		struct resp r;
+		ck_assert_int_eq(http(&s, "GET", "/healthz", NULL, NULL, &r), 200);
+		resp_free(&r);
+	}
+	srv_stop(&s);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+	free(bin);
+}
+END_TEST
+
 START_TEST(test_load)
 {
 	struct srv s;
@@ -1796,6 +1831,7 @@ static Suite *apiserver_suite(void)
 	tcase_add_test(tc, test_sse_logs);
 	tcase_add_test(tc, test_sse_long_and_cr);
 	tcase_add_test(tc, test_sse_truncated_log);
+	tcase_add_test(tc, test_port_taken);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(load, 300);
 	tcase_add_test(load, test_load);

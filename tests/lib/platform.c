@@ -178,7 +178,8 @@ static int env_has(char **env, size_t n, const char *kv)
 static char **env_new(const lp_test_platform *p, const lp_test_platform_options *opts)
 {
 	char **env = calloc(LP_TP_MAX_ENV + 1, sizeof(*env));
-	char *ours[6] = {NULL};
+	char *ours[8] = {NULL};
+	const char *port = strrchr(p->edge_http, ':');
 	size_t n = 0, i;
 
 	if (env == NULL)
@@ -193,13 +194,18 @@ static char **env_new(const lp_test_platform *p, const lp_test_platform_options 
 	    asprintf(&ours[4], "LAUNCHPAD_ALLOW_INSECURE_SOURCES=true") < 0 ||
 	    asprintf(&ours[5], "LAUNCHPAD_PUBLIC_URL=%s",
 	             opts && opts->public_url ? opts->public_url : "http://launchpad-e2e.invalid") <
-	        0) {
-		for (i = 0; i < 6; i++)
+	        0 ||
+	    (p->edge_api[0] &&
+	     asprintf(&ours[6], "LAUNCHPAD_TRAEFIK_API=http://%s", p->edge_api) < 0) ||
+	    (port && asprintf(&ours[7], "LAUNCHPAD_HTTP_PORT=%s", port + 1) < 0)) {
+		for (i = 0; i < 8; i++)
 			free(ours[i]);
 		env_free(env);
 		return NULL;
 	}
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 8; i++) {
+		if (ours[i] == NULL)
+			continue;
 		if (n < LP_TP_MAX_ENV && !env_has(env, n, ours[i]))
 			env[n++] = ours[i];
 		else
@@ -322,6 +328,59 @@ static int read_token(lp_test_platform *p, lp_error *err)
 	return rc;
 }
 
+/* Copy the value of "key=" from the line "http=ADDR api=ADDR" into out. */
+static int edge_field(char *out, size_t outlen, const char *line, const char *key)
+{
+	const char *at = strstr(line, key);
+	size_t n;
+
+	if (at == NULL)
+		return LP_ENOTFOUND;
+	at += strlen(key);
+	n = strcspn(at, " \r\n");
+	if (n == 0 || n >= outlen)
+		return LP_ETOOBIG;
+	memcpy(out, at, n);
+	out[n] = '\0';
+	return LP_OK;
+}
+
+/* The instance's Traefik on free loopback ports, through the script `make run` uses too. */
+static int start_edge(lp_test_platform *p, lp_error *err)
+{
+	char *script = lp_test_src_path("scripts/edge.sh"), *cmd = NULL, line[512] = "";
+	FILE *f = NULL;
+	int st, rc = LP_OK;
+
+	if (script == NULL || asprintf(&cmd,
+	                               "LAUNCHPAD_INSTANCE='%s' LAUNCHPAD_EDGE_HTTP=127.0.0.1:0 "
+	                               "LAUNCHPAD_EDGE_API=127.0.0.1:0 '%s' up 2>&1",
+	                               p->instance, script) < 0) {
+		free(script);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	if ((f = popen(cmd, "r")) == NULL) {
+		rc = lp_error_set(err, LP_EIO, "popen %s: %s", script, strerror(errno));
+		goto done;
+	}
+	{
+		char buf[512];
+		while (fgets(buf, sizeof(buf), f))
+			if (!strncmp(buf, "http=", 5))
+				snprintf(line, sizeof(line), "%s", buf);
+			else
+				fprintf(stderr, "%s", buf);
+	}
+	st = pclose(f);
+	if (st != 0 || edge_field(p->edge_http, sizeof(p->edge_http), line, "http=") != LP_OK ||
+	    edge_field(p->edge_api, sizeof(p->edge_api), line, "api=") != LP_OK)
+		rc = lp_error_set(err, LP_ERROR, "scripts/edge.sh up failed (status %d)", st);
+done:
+	free(cmd);
+	free(script);
+	return rc;
+}
+
 int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_options *opts,
                            lp_error *err)
 {
@@ -355,6 +414,8 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
 	if ((rc = lp_docker_new(&p->docker, NULL, err)) != LP_OK)
 		goto done;
 	if ((rc = start_reaper(p, err)) != LP_OK)
+		goto done;
+	if (opts && opts->edge && (rc = start_edge(p, err)) != LP_OK)
 		goto done;
 	rc = LP_ENOMEM;
 	bin_api = lp_test_bin_path("launchpad-apiserver");
@@ -757,6 +818,78 @@ done:
 	curl_easy_cleanup(h);
 	lp_docker_container_free(c);
 	return rc;
+}
+
+void lp_test_platform_site_host(char *out, size_t outlen, const char *slug)
+{
+	snprintf(out, outlen, "%s.localhost", slug);
+}
+
+int lp_test_platform_fetch_edge(char **out, long *out_status, lp_test_platform *p, const char *host,
+                                const char *path, lp_error *err)
+{
+	char url[600], hosthdr[300];
+	struct curl_slist *hl = NULL;
+	lp_test_http_resp r = {0};
+	CURL *h = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	*out_status = 0;
+	if (p->edge_http[0] == '\0')
+		return lp_error_set(err, LP_EINVAL, "the platform runs without an edge");
+	snprintf(url, sizeof(url), "http://%s%s", p->edge_http, path);
+	snprintf(hosthdr, sizeof(hosthdr), "Host: %s", host);
+	if ((h = curl_easy_init()) == NULL || (hl = curl_slist_append(NULL, hosthdr)) == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "curl init failed");
+		goto done;
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	rc = perform(&r, h, "GET", url, hl, 5L, err);
+	*out_status = r.status;
+	if (out) {
+		*out = r.body;
+		r.body = NULL;
+	}
+done:
+	lp_test_http_resp_release(&r);
+	curl_slist_free_all(hl);
+	if (h)
+		curl_easy_cleanup(h);
+	return rc;
+}
+
+int lp_test_platform_wait_edge(lp_test_platform *p, const char *slug, long want_status,
+                               const char *body, int timeout_ms, lp_error *err)
+{
+	int64_t t0 = now_ms();
+	char *got = NULL, last[300] = "nothing yet", host[300];
+	lp_error e = {0};
+	long status = 0;
+
+	lp_test_platform_site_host(host, sizeof(host), slug);
+	for (;;) {
+		if (lp_test_platform_fetch_edge(&got, &status, p, host, "/", &e) == LP_OK) {
+			if (status == want_status &&
+			    (want_status != 200 || (got && body && !strcmp(got, body)))) {
+				free(got);
+				return LP_OK;
+			}
+			snprintf(last, sizeof(last), "HTTP %ld, body \"%.200s\"", status,
+			         got ? got : "");
+		} else {
+			snprintf(last, sizeof(last), "%s", e.message);
+		}
+		free(got);
+		got = NULL;
+		if (now_ms() - t0 >= timeout_ms)
+			break;
+		sleep_ms(50);
+	}
+	return lp_error_set(
+	    err, LP_ETIMEOUT, "%s through Traefik did not answer %ld%s within %d ms; last seen: %s",
+	    host, want_status, want_status == 200 ? " with the page" : "", timeout_ms, last);
 }
 
 int lp_test_platform_wait_served(lp_test_platform *p, const char *slug, const char *body,

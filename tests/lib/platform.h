@@ -35,6 +35,7 @@ typedef struct lp_test_platform_options {
 	const char *public_url; /* LAUNCHPAD_PUBLIC_URL; NULL: http://launchpad-e2e.invalid */
 	const char *const *env; /* "K=V" for both daemons (these win), NULL-terminated or NULL */
 	int no_controller;      /* 1: start the apiserver only */
+	int edge;               /* 1: also start the instance's Traefik (scripts/edge.sh) first */
 } lp_test_platform_options;
 
 typedef struct lp_test_platform {
@@ -45,6 +46,8 @@ typedef struct lp_test_platform {
 	char token[256];     /* the admin bearer token */
 	char serve_image[256];
 	char build_image[256];
+	char edge_http[64];   /* "127.0.0.1:PORT" of Traefik's web entrypoint; "" without edge */
+	char edge_api[64];    /* "127.0.0.1:PORT" of Traefik's API */
 	pid_t apiserver_pid;  /* 0 when not running */
 	pid_t controller_pid; /* 0 when not running */
 	int apiserver_status; /* waitpid status once stopped, else -1 */
@@ -116,6 +119,22 @@ int lp_test_make_zip(const char *zip_path, const char *const *files, lp_error *e
  */
 int lp_test_platform_fetch_site(char **out, long *out_status, lp_test_platform *p, const char *slug,
                                 const char *path, lp_error *err);
+
+/*
+ * GET http://<edge_http><path> with "Host: <host>" through the platform's Traefik (opts->edge):
+ * the path users hit. status into *out_status (0: no answer), body into *out when not NULL.
+ * 5 s timeout. LP_EINVAL without an edge.
+ */
+int lp_test_platform_fetch_edge(char **out, long *out_status, lp_test_platform *p, const char *host,
+                                const char *path, lp_error *err);
+
+/* The Host of site slug ("<slug>.localhost") into out. */
+void lp_test_platform_site_host(char *out, size_t outlen, const char *slug);
+
+/* Poll fetch_edge(<slug>.localhost, "/") until it answers 200 with exactly body (or, when
+ * want_status is not 200, until it answers want_status), for up to timeout_ms. */
+int lp_test_platform_wait_edge(lp_test_platform *p, const char *slug, long want_status,
+                               const char *body, int timeout_ms, lp_error *err);
 
 /* Poll fetch_site(slug, "/") until it answers 200 with exactly body, for up to timeout_ms. */
 int lp_test_platform_wait_served(lp_test_platform *p, const char *slug, const char *body,

@@ -2,11 +2,12 @@
  * lp_platform.c: the test platform as a process, for test drivers that are not C (the dashboard's
  * browser tests). It starts the real apiserver + controller exactly as the C suites do
  * (tests/lib/platform.c), prints one JSON line on stdout:
- *   {"url","token","instance","data_dir","root","site_url_template"}
+ *   {"url","token","instance","data_dir","root","edge_http","edge_api"}
  * and keeps everything running until its stdin closes or it gets SIGTERM/SIGINT; then it stops
  * the daemons and removes every container, network and file of the instance. If this process is
  * killed outright, the platform's reaper still cleans up.
- *   usage: lp_platform [--apiserver-only] [--env K=V]...
+ * edge_http ("127.0.0.1:PORT", Traefik: send "Host: <site>.localhost") is "" without --edge.
+ *   usage: lp_platform [--apiserver-only] [--edge] [--env K=V]...
  */
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +42,8 @@ static int print_ready(const lp_test_platform *p)
 	cJSON_AddStringToObject(o, "instance", p->instance);
 	cJSON_AddStringToObject(o, "data_dir", p->data_dir);
 	cJSON_AddStringToObject(o, "root", p->root);
+	cJSON_AddStringToObject(o, "edge_http", p->edge_http);
+	cJSON_AddStringToObject(o, "edge_api", p->edge_api);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (s == NULL)
@@ -63,11 +66,14 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--apiserver-only")) {
 			opts.no_controller = 1;
-		} else if (!strcmp(argv[i], "--env") && i + 1 < argc && nenv < LP_PLATFORM_MAX_ENV &&
-		           strchr(argv[i + 1], '=')) {
+		} else if (!strcmp(argv[i], "--edge")) {
+			opts.edge = 1;
+		} else if (!strcmp(argv[i], "--env") && i + 1 < argc &&
+		           nenv < LP_PLATFORM_MAX_ENV && strchr(argv[i + 1], '=')) {
 			env[nenv++] = argv[++i];
 		} else {
-			fprintf(stderr, "usage: lp_platform [--apiserver-only] [--env K=V]...\n");
+			fprintf(stderr,
+			        "usage: lp_platform [--apiserver-only] [--edge] [--env K=V]...\n");
 			return 2;
 		}
 	}

@@ -1,0 +1,148 @@
+/* edge.c: the Traefik labels of a site's serve containers, and asking Traefik what it routes. */
+#include "controller/edge.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/fmt.h"
+
+/* Append one label whose key is formatted from keyfmt; LP_ETOOBIG when anything does not fit. */
+static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (l->n >= LP_EDGE_MAX_LABELS)
+		return LP_ETOOBIG;
+	va_start(ap, keyfmt);
+	rc = lp_vfmt(l->keys[l->n], sizeof(l->keys[l->n]), keyfmt, ap);
+	va_end(ap);
+	if (rc != LP_OK || lp_fmt(l->values[l->n], sizeof(l->values[l->n]), "%s", value) != LP_OK)
+		return LP_ETOOBIG;
+	l->kv[l->n] = (lp_docker_kv){l->keys[l->n], l->values[l->n]};
+	l->n++;
+	return LP_OK;
+}
+
+int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
+                         const char *network, lp_error *err)
+{
+	char rule[LP_EDGE_VALUE_MAX], retry[LP_EDGE_NAME_MAX + 8], port[16];
+	const char *r = out->router;
+
+	memset(out, 0, sizeof(*out));
+	if (lp_fmt(out->router, sizeof(out->router), "%s-%s", cfg->instance, site) != LP_OK ||
+	    lp_fmt(rule, sizeof(rule), "Host(`%s.%s`)", site, cfg->base_domain) != LP_OK ||
+	    lp_fmt(retry, sizeof(retry), "%s-retry", r) != LP_OK ||
+	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK ||
+	    add(out, "true", "traefik.enable") != LP_OK ||
+	    add(out, network, "traefik.docker.network") != LP_OK ||
+	    add(out, rule, "traefik.http.routers.%s.rule", r) != LP_OK ||
+	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", r) != LP_OK ||
+	    /* Explicit: a defaulted service name can differ between the two containers of a swap.
+	     */
+	    add(out, r, "traefik.http.routers.%s.service", r) != LP_OK ||
+	    add(out, retry, "traefik.http.routers.%s.middlewares", r) != LP_OK ||
+	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
+	        LP_OK ||
+	    /* Internal networks defeat Traefik's port detection: the port is always explicit. */
+	    add(out, port, "traefik.http.services.%s.loadbalancer.server.port", r) != LP_OK ||
+	    /*
+	     * One refused connection takes a server out of the rotation for a moment: the retry of
+	     * a request that met a container that just stopped then goes to its successor.
+	     */
+	    add(out, "1",
+	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.maxfailedattempts",
+	        r) != LP_OK ||
+	    add(out, LP_EDGE_FAILURE_WINDOW,
+	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow",
+	        r) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "Traefik labels for site %s do not fit", site);
+	return LP_OK;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	return lp_buf_append(ctx, ptr, size * nmemb) == LP_OK ? size * nmemb : 0;
+}
+
+/*
+ * 1 when the service JSON lists http://ip:port among its load balancer's servers and does not
+ * hold it down (serverStatus), so traffic really goes there.
+ */
+static int lists_server(const cJSON *svc, const char *want)
+{
+	const cJSON *lb = cJSON_GetObjectItemCaseSensitive(svc, "loadBalancer");
+	const cJSON *servers = cJSON_GetObjectItemCaseSensitive(lb, "servers"), *s;
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(svc, "serverStatus");
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(status, want);
+
+	if (cJSON_IsString(up) && strcmp(up->valuestring, "UP") != 0)
+		return 0;
+	cJSON_ArrayForEach(s, servers)
+	{
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(s, "url");
+		if (cJSON_IsString(url) && !strcmp(url->valuestring, want))
+			return 1;
+	}
+	return 0;
+}
+
+int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const char *ip,
+                      lp_error *err)
+{
+	char url[1024], want[128];
+	CURL *h = NULL;
+	CURLcode cc;
+	cJSON *svc = NULL;
+	long status = 0;
+	lp_buf body;
+	size_t n;
+	int rc = LP_OK;
+
+	*out = 0;
+	if (cfg->traefik_api == NULL || cfg->traefik_api[0] == '\0')
+		return lp_error_set(err, LP_EUNAVAILABLE, "no Traefik API configured");
+	n = strlen(cfg->traefik_api);
+	while (n > 0 && cfg->traefik_api[n - 1] == '/')
+		n--;
+	if (lp_fmt(url, sizeof(url), "%.*s/api/http/services/%s@docker", (int)n, cfg->traefik_api,
+	           router) != LP_OK ||
+	    lp_fmt(want, sizeof(want), "http://%s:%d", ip, LP_EDGE_SERVE_PORT) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "Traefik API URL is too long");
+	lp_buf_init(&body, LP_EDGE_API_BODY_MAX);
+	if ((h = curl_easy_init()) == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "curl_easy_init failed");
+		goto done;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)LP_EDGE_API_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
+		rc = lp_error_set(err, LP_EUNAVAILABLE, "Traefik API %s: %s", url,
+		                  curl_easy_strerror(cc));
+		goto done;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 404) /* the service is not built yet: no server of it is routed */
+		goto done;
+	if (status != 200 || (svc = cJSON_ParseWithLength(lp_buf_cstr(&body), body.len)) == NULL) {
+		rc = lp_error_set(err, LP_EUNAVAILABLE, "Traefik API %s answered %ld", url, status);
+		goto done;
+	}
+	*out = lists_server(svc, want);
+done:
+	cJSON_Delete(svc);
+	if (h)
+		curl_easy_cleanup(h);
+	lp_buf_release(&body);
+	return rc;
+}

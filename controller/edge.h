@@ -1,0 +1,59 @@
+/*
+ * edge.h: what Traefik (the edge users hit) reads from a serve container, and whether it routes
+ * to one yet.
+ *
+ * Traefik's docker provider builds one router and one service per site from container labels.
+ * Every container serving a site carries byte-identical Traefik labels, with the router naming
+ * its service explicitly: Traefik then merges old and new containers into one service during a
+ * replacement, instead of dropping the router as "defined multiple times with different
+ * configurations". Router, service and middleware names carry the instance, so two installs on
+ * one engine never collide. A request whose connection failed (a container that just stopped)
+ * is sent again by a retry middleware, and the passive health check has by then taken the failed
+ * server out of the rotation, so the retry reaches its successor.
+ *
+ * Ownership: lp_edge_labels is a plain value the caller owns; its kv array points into its own
+ * storage, so it must not be copied after lp_edge_labels_build. Nothing here allocates beyond
+ * the call.
+ */
+#ifndef LAUNCHPAD_CONTROLLER_EDGE_H
+#define LAUNCHPAD_CONTROLLER_EDGE_H
+
+#include <stddef.h>
+
+#include "launchpad/config.h"
+#include "launchpad/docker.h"
+#include "launchpad/error.h"
+
+#define LP_EDGE_ENTRYPOINT "web"
+#define LP_EDGE_SERVE_PORT 80
+#define LP_EDGE_RETRIES    "3"
+#define LP_EDGE_MAX_LABELS 12
+/* How long a server that refused a connection stays out of the rotation. */
+#define LP_EDGE_FAILURE_WINDOW "1s"
+#define LP_EDGE_NAME_MAX       160 /* router/service name: "<instance>-<site>" */
+#define LP_EDGE_KEY_MAX        256
+#define LP_EDGE_VALUE_MAX      512
+#define LP_EDGE_API_TIMEOUT    2000 /* ms for one question to Traefik's API */
+#define LP_EDGE_API_BODY_MAX   ((size_t)1 << 20)
+
+typedef struct lp_edge_labels {
+	lp_docker_kv kv[LP_EDGE_MAX_LABELS];
+	size_t n;
+	char router[LP_EDGE_NAME_MAX];
+	char keys[LP_EDGE_MAX_LABELS][LP_EDGE_KEY_MAX];
+	char values[LP_EDGE_MAX_LABELS][LP_EDGE_VALUE_MAX];
+} lp_edge_labels;
+
+/* The Traefik labels of site's serve containers on network (the one Traefik shares). */
+int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
+                         const char *network, lp_error *err) __attribute__((warn_unused_result));
+
+/*
+ * Ask Traefik's API (cfg->traefik_api) whether the site's service lists a server at ip:
+ * *out 1 when it does, 0 when not (yet). LP_EUNAVAILABLE when the API cannot be reached or
+ * answers something unexpected; the caller then falls back to waiting a drain period.
+ */
+int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const char *ip,
+                      lp_error *err) __attribute__((warn_unused_result));
+
+#endif
