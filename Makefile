@@ -3,7 +3,9 @@
 #   make test       the whole suite (installs deps, starts the test environment, runs every suite)
 #   make unit       unit tests (Check)            make asan   unit tests under ASan+UBSan
 #   make integration  tests against the real dockerd   make smoke   the end-to-end smoke test
-#   make format / lint / clean / run
+#   make compose    docker-compose.yml + Dockerfile on the real engine
+#   make run        the platform on this machine   make stop   remove its containers
+#   make format / lint / clean
 
 BUILD    ?= build
 CC       ?= cc
@@ -56,7 +58,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all test unit asan integration smoke e2e format lint clean run test-env install-deps bench test-tools
+.PHONY: all test unit asan integration smoke compose e2e format lint clean run stop test-env install-deps bench test-tools
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -115,6 +117,10 @@ integration: $(INTEG_BINS) $(BINS)
 smoke: $(BINS)
 	@tests/smoke/run.sh
 
+# docker-compose.yml and the Dockerfile for real (Compose v2 and Debian's docker-compose 1.29).
+compose:
+	@tests/compose/run.sh
+
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE=1 CFLAGS="-O1 -g" unit
 
@@ -133,11 +139,16 @@ test: install-deps
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory smoke
+	@$(MAKE) --no-print-directory compose
 
 # The README's platform command: from a fresh machine, deps first (pkg-config needs them).
 run: install-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-local.sh
+
+# Remove what `make run` left running (the instance's containers and networks; the data stays).
+stop:
+	@scripts/run-local.sh stop
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -1,4 +1,5 @@
 /* main.c: launchpad-apiserver: serve the API, or manage API tokens (token create|list|revoke). */
+#include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,11 +14,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: launchpad-apiserver [flags]              serve the API\n"
-	           "       launchpad-apiserver [flags] token create NAME\n"
-	           "       launchpad-apiserver [flags] token list\n"
-	           "       launchpad-apiserver [flags] token revoke ID\n"
-	           "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
+	fprintf(f,
+	        "usage: launchpad-apiserver [flags]              serve the API\n"
+	        "       launchpad-apiserver [flags] healthcheck  exit 0 when /healthz answers 200\n"
+	        "       launchpad-apiserver [flags] token create NAME\n"
+	        "       launchpad-apiserver [flags] token list\n"
+	        "       launchpad-apiserver [flags] token revoke ID\n"
+	        "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
 	fflush(f);
 	lp_config_usage(fileno(f));
 }
@@ -96,6 +99,37 @@ done:
 	return rc;
 }
 
+/* `healthcheck` (compose): ask our own /healthz on the --listen address. */
+static int healthcheck(const lp_config *cfg)
+{
+	char host[256] = "", url[300];
+	unsigned port = 0;
+	long status = 0;
+	CURL *h;
+	int rc = 1;
+
+	if (lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL) != LP_OK)
+		return 1;
+	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(url, sizeof(url), "http://%s:%u/healthz", host, port);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((h = curl_easy_init()) != NULL) {
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		if (curl_easy_perform(h) == CURLE_OK &&
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+		    status == 200)
+			rc = 0;
+		curl_easy_cleanup(h);
+	}
+	if (rc != 0)
+		fprintf(stderr, "launchpad-apiserver: %s answered %ld\n", url, status);
+	return rc;
+}
+
 static int serve(const lp_config *cfg)
 {
 	lp_apiserver *s = NULL;
@@ -143,6 +177,8 @@ int main(int argc, char **argv)
 	if (nrest > 0 && (!strcmp(rest[0], "--help") || !strcmp(rest[0], "-h"))) {
 		usage(stdout);
 		rc = 0;
+	} else if (nrest == 1 && !strcmp(rest[0], "healthcheck")) {
+		rc = healthcheck(cfg);
 	} else if (nrest > 0 && !strcmp(rest[0], "token")) {
 		rc = token_cmd(cfg, nrest, rest);
 	} else if (nrest > 0) {

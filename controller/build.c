@@ -567,6 +567,37 @@ static int create_container(struct bctx *b, const char *name, const char *image,
 	return LP_OK;
 }
 
+/* Pull progress: one log line per layer state (the byte counters are left out). */
+static void on_pull(void *ctx, const char *status, const char *id, const char *progress)
+{
+	struct bctx *b = ctx;
+
+	if (progress && *progress)
+		return;
+	blog_printf(&b->log, "pull: %s%s%s", id && *id ? id : "", id && *id ? ": " : "", status);
+}
+
+/* The image on the engine, pulled (with progress in the log) when missing: create never pulls. */
+static int ensure_image(struct bctx *b, const char *image, const char *what, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	int rc = lp_docker_image_inspect(NULL, req->docker, image, err);
+
+	if (rc != LP_ENOTFOUND)
+		return rc == LP_OK ? LP_OK : lp_error_wrap(err, "%s image \"%s\"", what, image);
+	blog_printf(&b->log, "==> pull: %s image %s is not on the engine; pulling it", what, image);
+	rc = lp_docker_image_pull(req->docker, image, on_pull, b, LP_BUILD_PULL_TIMEOUT_MS,
+	                          &b->dcancel, err);
+	if (rc != LP_OK) {
+		blog_printf(&b->log, "pull failed: %s", err->message);
+		return lp_error_set(err, rc == LP_ECANCELED ? LP_ECANCELED : LP_ENOTFOUND,
+		                    "%s image \"%s\" is missing and could not be pulled: %s", what,
+		                    image, err->message);
+	}
+	blog_printf(&b->log, "pulled %s", image);
+	return LP_OK;
+}
+
 static int prepare_build(struct bctx *b, const char *image, const char *ws, char *cache,
                          lp_error *err)
 {
@@ -576,14 +607,8 @@ static int prepare_build(struct bctx *b, const char *image, const char *ws, char
 	struct stat st;
 	int rc;
 
-	rc = lp_docker_image_inspect(NULL, req->docker, image, err);
-	if (rc == LP_ENOTFOUND)
-		return lp_error_set(err, LP_ENOTFOUND,
-		                    "build image \"%s\" is not present on the Docker engine (pull "
-		                    "it first: docker pull %s)",
-		                    image, image);
-	if (rc != LP_OK)
-		return lp_error_wrap(err, "build image \"%s\"", image);
+	if ((rc = ensure_image(b, image, "build", err)) != LP_OK)
+		return rc;
 	rc = lp_names_build_network(net, sizeof(net), req->cfg->instance, err);
 	if (rc != LP_OK)
 		return rc;
@@ -797,6 +822,9 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 		rc = run_container(out, b, name, ws, timeout_s, created, err);
 	if (rc == LP_OK)
 		rc = canceled_now(b, err);
+	/* The serve image too, so a new host's first deploy shows its pull here, in the log. */
+	if (rc == LP_OK)
+		rc = ensure_image(b, req->cfg->serve_image, "serve", err);
 	if (rc != LP_OK)
 		return rc;
 	blog_printf(&b->log, "==> publish: %s into revisions/%ld", outdir, req->revision);

@@ -37,6 +37,8 @@
 #define LP_BUILD_DEFAULT_GID  1000u
 /* Build output written to the log; past it, lines are counted out but not logged. */
 #define LP_BUILD_LOG_OUTPUT_MAX ((uint64_t)32 << 20)
+/* Longest a missing build or serve image may take to pull. */
+#define LP_BUILD_PULL_TIMEOUT_MS (10 * 60 * 1000)
 /* Lines of build output quoted in the error of a failed build. */
 #define LP_BUILD_TAIL_LINES 10
 

@@ -96,7 +96,8 @@ int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 		rc = lp_error_set(err, LP_ENOMEM, "controller set-up failed");
 		goto done;
 	}
-	if ((rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK)
+	if ((rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
+	    (rc = lp_ctrl_prepare_data_dir(cfg, err)) != LP_OK)
 		goto done;
 	if ((rc = lp_queue_new(&c->queue, 5, 5 * 60 * 1000)) != LP_OK) {
 		lp_error_set(err, rc, "out of memory");
@@ -472,6 +473,11 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		lp_controller_wait_builds(c, 10000);
 	}
 	lp_builds_reap(c);
+	{
+		lp_error terr = {0};
+		if (lp_controller_teardown_if_down(c, &terr) != LP_OK)
+			LP_WARN(COMPONENT, "teardown: %s", terr.message);
+	}
 	LP_INFO(COMPONENT, "stopped");
 	return LP_OK;
 }

@@ -114,6 +114,13 @@ int lp_serve_write_conf(char **out, struct lp_controller *c, const char *site, c
                         lp_error *err);
 int lp_serve_ensure_networks(struct lp_controller *c, lp_error *err);
 
+/* datadir.c */
+/*
+ * With cfg->api_user set (the apiserver runs as that uid:gid, in compose), make the data dir's
+ * root, db/ with the store's files and uploads/ theirs; the rest stays the controller's.
+ */
+int lp_ctrl_prepare_data_dir(const lp_config *cfg, lp_error *err);
+
 /* gc.c */
 int lp_gc_site_files(struct lp_controller *c, const char *site, lp_error *err);
 int lp_gc_site_containers(struct lp_controller *c, const char *site, lp_error *err);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/names.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/log.h"
 #include "launchpad/publish.h"
@@ -228,4 +230,62 @@ done:
 	lp_ctrl_store_release(c, st);
 	free(work);
 	return rc;
+}
+
+/* 1 when a container of this instance labelled launchpad.role=api is running. */
+static int api_running(struct lp_controller *c)
+{
+	lp_docker_summaries *list = NULL;
+	char inst[512];
+	const char *labels[3] = {inst, "launchpad.role=api", NULL};
+	lp_error err = {0};
+	size_t i;
+	int up = 0;
+
+	if (lp_fmt(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance) != LP_OK ||
+	    lp_docker_container_list(&list, c->docker, labels, &err) != LP_OK)
+		return 1; /* unsure: keep the sites */
+	for (i = 0; i < list->n; i++)
+		up |= list->items[i].state && !strcmp(list->items[i].state, "running");
+	lp_docker_summaries_free(list);
+	return up;
+}
+
+int lp_controller_teardown(lp_controller *c, lp_error *err)
+{
+	lp_docker_summaries *all = NULL;
+	char inst[512], net[256];
+	const char *labels[2] = {inst, NULL};
+	size_t i, removed = 0;
+	int rc;
+
+	if (lp_fmt(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "instance id is too long");
+	if ((rc = lp_docker_container_list(&all, c->docker, labels, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < all->n && rc == LP_OK; i++) {
+		const lp_docker_summary *s = &all->items[i];
+		const char *role = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.role");
+		if (role == NULL || (strcmp(role, "serve") && strcmp(role, "build")))
+			continue;
+		rc = lp_docker_container_remove(
+		    c->docker, s->id,
+		    LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES | LP_DOCKER_RM_MISSING_OK, err);
+		removed += rc == LP_OK;
+	}
+	lp_docker_summaries_free(all);
+	if (rc == LP_OK &&
+	    (rc = lp_names_build_network(net, sizeof(net), c->cfg->instance, err)) == LP_OK)
+		rc = lp_docker_network_remove(c->docker, net, err);
+	LP_INFO(COMPONENT, "teardown: removed %zu container(s); the data dir keeps every site",
+	        removed);
+	return rc;
+}
+
+int lp_controller_teardown_if_down(lp_controller *c, lp_error *err)
+{
+	if (strcmp(c->cfg->teardown_on_stop, "with-api") || api_running(c))
+		return LP_OK;
+	LP_INFO(COMPONENT, "the instance's apiserver is stopped too: taking the sites down");
+	return lp_controller_teardown(c, err);
 }

@@ -14,7 +14,7 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-enum mode { MODE_RUN, MODE_PREFLIGHT, MODE_HELP };
+enum mode { MODE_RUN, MODE_PREFLIGHT, MODE_HEALTHCHECK, MODE_HELP };
 
 struct runner {
 	lp_controller *ctl;
@@ -70,6 +70,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: launchpad-controller [flags] [--preflight]\n\n"
 	           "  --preflight    check the Docker engine, images and networks, then exit\n"
+	           "  --healthcheck  exit 0 when the engine answers and the store exists (for "
+	           "compose)\n"
 	           "  --help         this text\n\n"
 	           "flags (each also a LAUNCHPAD_* variable; a flag wins):\n");
 	fflush(f);
@@ -85,6 +87,8 @@ static int parse_mode(enum mode *out, int nrest, char **rest)
 	for (i = 0; i < nrest; i++) {
 		if (!strcmp(rest[i], "--preflight")) {
 			*out = MODE_PREFLIGHT;
+		} else if (!strcmp(rest[i], "--healthcheck")) {
+			*out = MODE_HEALTHCHECK;
 		} else if (!strcmp(rest[i], "--help") || !strcmp(rest[i], "-h")) {
 			*out = MODE_HELP;
 		} else {
@@ -121,6 +125,9 @@ int main(int argc, char **argv)
 		break;
 	case MODE_PREFLIGHT:
 		rc = lp_preflight_run(cfg, stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+		break;
+	case MODE_HEALTHCHECK:
+		rc = lp_preflight_health(cfg, stderr) == 0 ? EXIT_OK : EXIT_FAIL;
 		break;
 	case MODE_RUN:
 		rc = run_controller(cfg);

@@ -3,6 +3,8 @@
 
 #include "controller/names.h"
 #include "launchpad/docker.h"
+#include "launchpad/fmt.h"
+#include "launchpad/fs.h"
 
 /* Print one image's state; returns 1 when it is missing or cannot be checked. */
 static int check_image(FILE *out, lp_docker *d, const char *what, const char *image)
@@ -90,4 +92,26 @@ int lp_preflight_run(const lp_config *cfg, FILE *out)
 done:
 	lp_docker_free(d);
 	return failed ? 1 : 0;
+}
+
+int lp_preflight_health(const lp_config *cfg, FILE *out)
+{
+	lp_docker_options opts = {.socket_path = cfg->docker_socket, .timeout_ms = 5000};
+	char db[LP_FS_PATH_MAX];
+	lp_docker *d = NULL;
+	lp_error err = {0};
+	int failed = 0;
+
+	if (lp_fmt(db, sizeof(db), "%s/db/launchpad.db", cfg->data_dir) != LP_OK ||
+	    !lp_fs_exists(db)) {
+		fprintf(out, "launchpad-controller: no store at %s/db yet\n", cfg->data_dir);
+		return 1;
+	}
+	if (lp_docker_new(&d, &opts, &err) != LP_OK || lp_docker_ping(d, &err) != LP_OK) {
+		fprintf(out, "launchpad-controller: Docker at %s: %s\n", cfg->docker_socket,
+		        err.message);
+		failed = 1;
+	}
+	lp_docker_free(d);
+	return failed;
 }

@@ -15,4 +15,10 @@
  */
 int lp_preflight_run(const lp_config *cfg, FILE *out);
 
+/*
+ * `--healthcheck`: 0 when the engine answers and the store file exists (the controller has
+ * prepared the data dir), 1 otherwise with the reason on out. Quick and read-only.
+ */
+int lp_preflight_health(const lp_config *cfg, FILE *out);
+
 #endif

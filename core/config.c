@@ -64,6 +64,11 @@ static const struct setting settings[] = {
      "its successor"},
     {"swap-drain-ms", "LAUNCHPAD_SWAP_DRAIN_MS", "3000", K_INT, S(swap_drain_ms),
      "controller: without --traefik-api, how long a replacement runs beside the old container"},
+    {"api-user", "LAUNCHPAD_API_USER", NULL, K_STR, S(api_user),
+     "controller: uid:gid the apiserver runs as (it then owns the store and uploads)"},
+    {"teardown-on-stop", "LAUNCHPAD_TEARDOWN_ON_STOP", "never", K_STR, S(teardown_on_stop),
+     "controller: never, or with-api: on stop, remove the sites' containers when the "
+     "instance's apiserver container is not running (docker compose down)"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -200,6 +205,21 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 	}
 	if (cfg->workers < 1)
 		cfg->workers = 1;
+	if (strcmp(cfg->teardown_on_stop, "never") && strcmp(cfg->teardown_on_stop, "with-api")) {
+		rc = lp_error_set(err, LP_EINVAL,
+		                  "--teardown-on-stop: \"%s\" is not never or with-api",
+		                  cfg->teardown_on_stop);
+		goto done;
+	}
+	if (cfg->api_user && *cfg->api_user) {
+		unsigned uid, gid;
+		char extra;
+		if (sscanf(cfg->api_user, "%u:%u%c", &uid, &gid, &extra) != 2) {
+			rc = lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
+			                  cfg->api_user);
+			goto done;
+		}
+	}
 	if (cfg->http_port < 1 || cfg->http_port > 65535) {
 		rc = lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                  cfg->http_port);

@@ -12,7 +12,7 @@ PACKAGES=(
 	# tests
 	check sqlite3 valgrind wrk curl ca-certificates zip unzip libarchive-tools
 	# the test environment: a Docker engine and the tools that build the test images
-	docker.io debootstrap
+	docker.io docker-compose debootstrap
 	# the dashboard and its browser tests
 	nodejs npm chromium
 )

@@ -7,6 +7,10 @@
 # Images (names overridable):
 #   LAUNCHPAD_TEST_SERVE_IMAGE  launchpad-test/nginx:local   Debian nginx laid out like nginx:alpine
 #   LAUNCHPAD_TEST_BUILD_IMAGE  launchpad-test/node:local    node, npm, git, user node (uid 1000)
+#   LAUNCHPAD_TEST_BASE_IMAGE   launchpad-test/debian:local  plain bookworm (debian:bookworm-slim's
+#                               stand-in: the Dockerfile's base in the compose test)
+#   LAUNCHPAD_TEST_TRAEFIK_IMAGE launchpad-test/traefik:local  Traefik built from source
+#                               (scripts/go-tools.sh)
 # They are built with debootstrap from the Debian mirror this machine's apt uses (override with
 # LAUNCHPAD_TEST_MIRROR), never pulled from a registry. The root filesystems are cached as
 # tarballs in LAUNCHPAD_TEST_CACHE_DIR (default /var/cache/launchpad-test), keyed by a hash of the
@@ -23,6 +27,7 @@ STATE_DIR=${LAUNCHPAD_TEST_STATE_DIR:-/run/launchpad-test}
 CACHE_DIR=${LAUNCHPAD_TEST_CACHE_DIR:-/var/cache/launchpad-test}
 SERVE_IMAGE=${LAUNCHPAD_TEST_SERVE_IMAGE:-launchpad-test/nginx:local}
 BUILD_IMAGE=${LAUNCHPAD_TEST_BUILD_IMAGE:-launchpad-test/node:local}
+BASE_IMAGE=${LAUNCHPAD_TEST_BASE_IMAGE:-launchpad-test/debian:local}
 SUITE=${LAUNCHPAD_TEST_SUITE:-bookworm}
 DOCKERD_TIMEOUT=60
 PIDFILE=$STATE_DIR/dockerd.pid
@@ -141,6 +146,7 @@ import_image() {
 	case $kind in
 	nginx) changes=(--change 'CMD ["nginx","-g","daemon off;"]' --change 'EXPOSE 80') ;;
 	node) changes=(--change 'CMD ["node"]' --change 'WORKDIR /') ;;
+	debian) changes=(--change 'CMD ["bash"]') ;;
 	esac
 	changes+=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 		--change "LABEL org.opencontainers.image.description=\"LaunchPad test image ($kind)\"")
@@ -167,10 +173,11 @@ import_image() {
 build_images() {
 	local -a kinds=() images=() keys=() pids=()
 	local kind image key tarball mirror i rc=0 t0
-	for kind in nginx node; do
+	for kind in nginx node debian; do
 		case $kind in
 		nginx) image=$SERVE_IMAGE ;;
 		node) image=$BUILD_IMAGE ;;
+		debian) image=$BASE_IMAGE ;;
 		esac
 		key=$(recipe_key "$kind")
 		if image_needed "$image" "$key"; then
@@ -226,8 +233,10 @@ cmd_up() {
 	exec 9>"$STATE_DIR/up.lock"
 	flock 9
 	build_images
+	# Traefik (the edge) is built from the Go module proxy at its pinned version, once.
+	"$here/go-tools.sh" image traefik
 	flock -u 9
-	say "ready: docker at $SOCK, images $SERVE_IMAGE $BUILD_IMAGE"
+	say "ready: docker at $SOCK, images $SERVE_IMAGE $BUILD_IMAGE ${LAUNCHPAD_TEST_TRAEFIK_IMAGE:-launchpad-test/traefik:local}"
 }
 
 cmd_down() {
@@ -256,7 +265,7 @@ cmd_status() {
 		else
 			echo "docker:  up at $SOCK (not started by test-env.sh)"
 		fi
-		for image in "$SERVE_IMAGE" "$BUILD_IMAGE"; do
+		for image in "$SERVE_IMAGE" "$BUILD_IMAGE" "$BASE_IMAGE"; do
 			if docker image inspect "$image" >/dev/null 2>&1; then
 				echo "image:   $image present"
 			else

@@ -36,6 +36,9 @@ typedef struct lp_config {
 	char *sites_network; /* --sites-network, LAUNCHPAD_SITES_NETWORK, unset: derived */
 	char *traefik_api;   /* --traefik-api, LAUNCHPAD_TRAEFIK_API, unset: drain period instead */
 	int swap_drain_ms;   /* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
+	char *api_user;      /* --api-user, LAUNCHPAD_API_USER, unset: "uid:gid" owning db/ */
+	char
+	    *teardown_on_stop; /* --teardown-on-stop, LAUNCHPAD_TEARDOWN_ON_STOP: never, with-api */
 } lp_config;
 
 /*

@@ -55,6 +55,19 @@ void lp_controller_free(lp_controller *c);
  */
 int lp_controller_gc(lp_controller *c, lp_error *err);
 
+/*
+ * Remove every serve and build container of this instance and its build network (not the data
+ * dir: a later start serves every site again). The platform going away (compose down) calls it.
+ */
+int lp_controller_teardown(lp_controller *c, lp_error *err);
+
+/*
+ * At stop: with cfg->teardown_on_stop "with-api" and no running container of this instance
+ * labelled launchpad.role=api (compose stops the apiserver before the controller on down and
+ * stop, not on a controller restart), tear down; otherwise leave the sites serving.
+ */
+int lp_controller_teardown_if_down(lp_controller *c, lp_error *err);
+
 /* One level-triggered pass over one site. */
 int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const char *name,
                             lp_error *err);

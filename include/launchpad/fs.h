@@ -13,6 +13,9 @@
 
 #include "launchpad/error.h"
 
+/* The longest path LaunchPad builds (data dir + its deepest entry), NUL included. */
+#define LP_FS_PATH_MAX 4096
+
 /* mkdir -p with the given mode for each created level. Existing directories are fine. */
 int lp_fs_mkdirs(const char *path, mode_t mode, lp_error *err);
 

@@ -31,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-packages=$(grep -v '^\s*#' "$recipe/packages" | tr -s ' \n' ' ')
+packages=$({ grep -v '^\s*#' "$recipe/packages" || true; } | tr -s ' \n' ' ')
 echo "build-rootfs[$kind]: debootstrap $suite minbase from $mirror"
 if ! debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1; then
 	echo "build-rootfs[$kind]: debootstrap failed; last lines of its log:" >&2
@@ -46,14 +46,16 @@ fi
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
 mount -t proc proc "$root/proc"
-echo "build-rootfs[$kind]: apt-get install $packages"
-# shellcheck disable=SC2086 # word splitting of the package list is intended
-if ! chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-	"apt-get update -q && apt-get install -y -q --no-install-recommends $packages" \
-	>"$work/apt.log" 2>&1; then
-	echo "build-rootfs[$kind]: apt-get install failed; last lines of its log:" >&2
-	tail -n 40 "$work/apt.log" >&2
-	exit 1
+if [ -n "${packages// /}" ]; then
+	echo "build-rootfs[$kind]: apt-get install $packages"
+	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	if ! chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
+		"apt-get update -q && apt-get install -y -q --no-install-recommends $packages" \
+		>"$work/apt.log" 2>&1; then
+		echo "build-rootfs[$kind]: apt-get install failed; last lines of its log:" >&2
+		tail -n 40 "$work/apt.log" >&2
+		exit 1
+	fi
 fi
 rm -f "$root/usr/sbin/policy-rc.d"
 

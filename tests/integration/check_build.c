@@ -27,6 +27,13 @@ static const char *build_image(void)
 	return v && *v ? v : "launchpad-test/node:local";
 }
 
+static const char *serve_image(void)
+{
+	const char *v = getenv("LAUNCHPAD_TEST_SERVE_IMAGE");
+
+	return v && *v ? v : "launchpad-test/nginx:local";
+}
+
 /* Per test: a data dir and a Docker handle. Per run: an instance id (sites differ per test). */
 static char *g_root;
 static char g_data[1024];
@@ -90,6 +97,8 @@ static void setup(void)
 	g_cfg->instance = strdup(g_instance);
 	free(g_cfg->build_image);
 	g_cfg->build_image = strdup(build_image());
+	free(g_cfg->serve_image);
+	g_cfg->serve_image = strdup(serve_image());
 	g_cfg->allow_insecure_sources = 1;
 	g_cfg->build_timeout_max = 600;
 	ck_assert_msg(lp_docker_new(&g_docker, NULL, &err) == LP_OK, "%s", err.message);
@@ -470,6 +479,32 @@ START_TEST(t_missing_image)
 	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_ENOTFOUND);
 	ck_assert_msg(contains(err.message, "build image \"launchpad-test/no-such-image:never\""),
 	              "%s", err.message);
+	/* A missing image is pulled first (no registry here: the pull fails, and says so). */
+	ck_assert_msg(contains(err.message, "could not be pulled"), "%s", err.message);
+}
+END_TEST
+
+/* The serve image is ensured at build time, so a new host's first deploy pulls it there. */
+START_TEST(t_missing_serve_image)
+{
+	lp_site s = site("noserve", LP_SOURCE_ARCHIVE, NULL, 60);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], *log = NULL;
+
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	free(g_cfg->serve_image);
+	g_cfg->serve_image = strdup("launchpad-test/no-such-serve:never");
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_ENOTFOUND);
+	ck_assert_msg(contains(err.message, "serve image \"launchpad-test/no-such-serve:never\" is "
+	                                    "missing and could not be pulled"),
+	              "%s", err.message);
+	ck_assert_int_eq(lp_fs_read_file(&log, NULL, res.log_path, 1 << 20, &err), LP_OK);
+	ck_assert_msg(contains(log, "==> pull: serve image launchpad-test/no-such-serve:never"),
+	              "%s", log);
+	ck_assert_msg(contains(log, "pull failed:"), "%s", log);
+	free(log);
 }
 END_TEST
 
@@ -664,6 +699,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, t_archive_static);
 	tcase_add_test(tc, t_missing_upload);
 	tcase_add_test(tc, t_missing_image);
+	tcase_add_test(tc, t_missing_serve_image);
 	tcase_add_test(tc, t_git_source);
 	tcase_add_test(tc, t_idempotent_and_leftovers);
 	tcase_add_test(tc, t_cancel);
