@@ -20,6 +20,9 @@ CACHE_DIR=${LAUNCHPAD_TEST_CACHE_DIR:-/var/cache/launchpad-test}
 TRAEFIK_IMAGE=${LAUNCHPAD_TEST_TRAEFIK_IMAGE:-launchpad-test/traefik:local}
 export DOCKER_HOST=${DOCKER_HOST:-unix://${LAUNCHPAD_DOCKER_SOCKET:-/var/run/docker.sock}}
 
+# The machine's Go (polyglot machines have it in /usr/local/go even when PATH lacks it).
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
 say() { echo "go-tools: $*" >&2; }
 die() {
 	echo "go-tools: error: $*" >&2
@@ -51,7 +54,7 @@ tool_path() {
 		echo "$out"
 		return 0
 	fi
-	command -v go >/dev/null || die "go is not installed (needed once to build $name $version)"
+	[ -x "$GO" ] || die "go is not installed (needed once to build $name $version)"
 	mkdir -p "$dir"
 	# One builder at a time per tool: parallel test runs must not race on the cache entry.
 	exec 8>"$dir/.lock"
@@ -62,7 +65,7 @@ tool_path() {
 	fi
 	t0=$SECONDS
 	say "building $name $version from the Go module proxy (once; cached in $dir)"
-	src=$(GOFLAGS=-mod=mod go mod download -json "$module@$version" |
+	src=$(GOFLAGS=-mod=mod "$GO" mod download -json "$module@$version" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 	[ -n "$src" ] && [ -d "$src" ] || die "go mod download $module@$version failed"
 	work=$(mktemp -d "${TMPDIR:-/var/tmp}/launchpad-$name.XXXXXX")
@@ -70,7 +73,7 @@ tool_path() {
 	trap "rm -rf '$work'" EXIT
 	cp -r "$src" "$work/src"
 	chmod -R u+w "$work/src"
-	(cd "$work/src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+	(cd "$work/src" && CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath \
 		-ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") ||
 		die "building $name $version failed"
 	mv -f "$out.tmp" "$out"
