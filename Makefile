@@ -25,21 +25,30 @@ ifeq ($(SANITIZE),1)
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-# Library code: every .c except each program's main.c.
-CORE_SRC := $(wildcard core/*.c) $(wildcard spec/*.c)
-CTRL_SRC := $(filter-out controller/main.c,$(wildcard controller/*.c))
-API_SRC  := $(filter-out apiserver/main.c,$(wildcard apiserver/*.c))
-CLI_SRC  := $(filter-out cli/main.c,$(wildcard cli/*.c))
+# The layers, lowest first; each folder is one static library of every .c but its main.c. A layer
+# includes only layers below it (scripts/check-layers.sh, run by `make lint`).
+#   core (base utilities) < store, docker, spec < pipeline < controller, apiserver, cli
+LIBDIRS := core store docker spec pipeline controller apiserver cli
+lib_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+lib_a   = $(BUILD)/lib/lib$(1).a
 TLIB_SRC := $(wildcard tests/lib/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-LIBCORE := $(BUILD)/lib/liblaunchpad.a
-LIBCTRL := $(BUILD)/lib/libcontroller.a
-LIBAPI  := $(BUILD)/lib/libapiserver.a
-LIBCLI  := $(BUILD)/lib/libcli.a
+define lib_rule
+$(call lib_a,$(1)): $(call obj,$(call lib_src,$(1))) ; $$(archive)
+endef
+
 LIBTEST := $(BUILD)/lib/libtestutil.a
-ALL_LIBS := $(LIBCLI) $(LIBAPI) $(LIBCTRL) $(LIBCORE)
+# Link order: users before what they use.
+CLI_LIBS  := $(call lib_a,cli) $(call lib_a,spec) $(call lib_a,core)
+CTRL_LIBS := $(call lib_a,controller) $(call lib_a,pipeline) $(call lib_a,docker) \
+             $(call lib_a,store) $(call lib_a,spec) $(call lib_a,core)
+API_LIBS  := $(call lib_a,apiserver) $(call lib_a,pipeline) $(call lib_a,store) \
+             $(call lib_a,spec) $(call lib_a,core)
+ALL_LIBS  := $(call lib_a,cli) $(call lib_a,apiserver) $(call lib_a,controller) \
+             $(call lib_a,pipeline) $(call lib_a,docker) $(call lib_a,store) \
+             $(call lib_a,spec) $(call lib_a,core)
 
 BINS := $(BUILD)/bin/launchpad
 ifneq ($(wildcard controller/main.c),)
@@ -61,41 +70,48 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 .PHONY: all test unit asan integration smoke compose e2e format lint clean run stop test-env install-deps bench test-tools
 all: $(BINS)
 
+# V=1 shows every command.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 define archive
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 endef
 
-$(LIBCORE): $(call obj,$(CORE_SRC)) ; $(archive)
-$(LIBCTRL): $(call obj,$(CTRL_SRC)) ; $(archive)
-$(LIBAPI): $(call obj,$(API_SRC)) ; $(archive)
-$(LIBCLI): $(call obj,$(CLI_SRC)) ; $(archive)
+$(foreach d,$(LIBDIRS),$(eval $(call lib_rule,$(d))))
 $(LIBTEST): $(call obj,$(TLIB_SRC)) ; $(archive)
 
-$(BUILD)/bin/launchpad: $(call obj,cli/main.c) $(LIBCLI) $(LIBCORE)
+$(BUILD)/bin/launchpad: $(call obj,cli/main.c) $(CLI_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/bin/launchpad-controller: $(call obj,controller/main.c) $(LIBCTRL) $(LIBCORE)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/launchpad-controller: $(call obj,controller/main.c) $(CTRL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/bin/launchpad-apiserver: $(call obj,apiserver/main.c) $(LIBAPI) $(LIBCORE)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/launchpad-apiserver: $(call obj,apiserver/main.c) $(API_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
 $(BUILD)/obj/bench/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTEST) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 # Benchmarks print figures; they are never part of `make test`.
 bench: $(BENCH_BINS) $(BINS)
@@ -152,9 +168,12 @@ stop:
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
-	clang-format -i $(C_FILES)
+	@clang-format -i $(C_FILES)
 lint:
-	clang-format --dry-run -Werror $(C_FILES)
+	@scripts/check-layers.sh
+	@scripts/check-layers.sh --self-test
+	@clang-format --dry-run -Werror $(C_FILES) && echo "clang-format: $(words $(C_FILES)) files as formatted"
+
 
 clean:
 	rm -rf build

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 
 static int is_yaml_type(const char *ct)
 {

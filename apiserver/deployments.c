@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/log.h"
 
 /* ---- shared helpers ---- */

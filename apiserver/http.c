@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 
 static const char oom_body[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\",\"details\":[]}}";

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/fs.h"
 
 #define SSE_LINE_MAX       8192 /* a longer line is sent in pieces */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/config.h"
 #include "launchpad/log.h"
 #include "launchpad/store.h"

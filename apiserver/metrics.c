@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/version.h"
 
 static const int tracked_status[] = {200, 201, 202, 204, 400, 401, 403, 404,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 
 static cJSON *revision_json(const lp_store_revision *v, int64_t desired, int64_t current)
 {

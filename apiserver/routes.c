@@ -1,5 +1,5 @@
 /* routes.c: the route table: every endpoint, its handler, its auth rule and what body it takes. */
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 
 const struct api_route api_routes[] = {
     {"GET", "/healthz", api_h_healthz, API_AUTH_NONE, API_BODY_NONE},

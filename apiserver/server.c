@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/fs.h"
 #include "launchpad/log.h"
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/crypto.h"
 
 static const char *const adjectives[] = {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/fs.h"
 
 struct lp_api_upload {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/crypto.h"
 
 int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *listen,

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/api.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/log.h"
 
 /* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "launchpad/archive.h"
+#include "pipeline/archive.h"
 #include "launchpad/fs.h"
 #include "tests/lib/archive_corpus.h"
 #include "tests/lib/testutil.h"

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controller/build.h"
-#include "controller/names.h"
+#include "pipeline/build.h"
+#include "launchpad/names.h"
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"

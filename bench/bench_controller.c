@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "launchpad/config.h"
-#include "launchpad/controller.h"
+#include "controller/controller.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"

@@ -1,7 +1,7 @@
 /* args.c: the CLI's small option parser (short and long options, values, positionals). */
 #include <string.h>
 
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 lp_cli_opt *lp_cli_opt_find(lp_cli_opt *opts, size_t nopts, const char *lname)
 {

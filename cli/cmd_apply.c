@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 static const char help[] =
     "usage: launchpad delete site NAME [--wait [--timeout 10m]]\n"

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 #define DESCRIBE_EVENTS    10
 #define DESCRIBE_REVISIONS 20

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 static const char help[] =
     "usage: launchpad get sites [-o wide|json|yaml]\n"

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 #include "launchpad/fs.h"
 
 static const char help[] =

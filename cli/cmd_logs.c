@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 #define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
 

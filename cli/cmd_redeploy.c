@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 static const char help[] =
     "usage: launchpad redeploy NAME [--wait [--timeout 10m]]\n"

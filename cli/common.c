@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 lp_cli_client lp_cli_client_of(const lp_config *cfg)
 {

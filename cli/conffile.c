@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 #include "launchpad/fs.h"
 
 void lp_cli_file_config_release(lp_cli_file_config *fc)

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 void lp_cli_age(char *out, size_t n, int64_t s)
 {

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 
 #define ZIP_MAX_DEPTH 64
 #define ZIP_PATH_MAX  4096

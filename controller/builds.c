@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "controller/build.h"
+#include "pipeline/build.h"
 #include "launchpad/log.h"
 
 #define COMPONENT "builds"

@@ -6,9 +6,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "launchpad/controller.h"
+#include "controller/controller.h"
 #include "launchpad/docker.h"
-#include "launchpad/queue.h"
+#include "controller/queue.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 

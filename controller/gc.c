@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/names.h"
+#include "launchpad/names.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/log.h"
-#include "launchpad/publish.h"
+#include "pipeline/publish.h"
 
 #define COMPONENT "gc"
 

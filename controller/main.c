@@ -6,7 +6,7 @@
 
 #include "controller/preflight.h"
 #include "launchpad/config.h"
-#include "launchpad/controller.h"
+#include "controller/controller.h"
 #include "launchpad/log.h"
 
 /* Seconds running builds get to finish after SIGTERM before they are cancelled. */

@@ -1,7 +1,7 @@
 /* preflight.c: check that the Docker engine, images and networks the controller needs are there. */
 #include "controller/preflight.h"
 
-#include "controller/names.h"
+#include "launchpad/names.h"
 #include "launchpad/docker.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"

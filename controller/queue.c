@@ -1,5 +1,5 @@
 /* queue.c: keyed work queue with collapse-on-add, one worker per key, and per-key backoff. */
-#include "launchpad/queue.h"
+#include "controller/queue.h"
 
 #include <errno.h>
 #include <pthread.h>

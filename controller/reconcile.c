@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "launchpad/log.h"
-#include "launchpad/publish.h"
+#include "pipeline/publish.h"
 
 #define COMPONENT "reconcile"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "controller/edge.h"
-#include "controller/names.h"
+#include "launchpad/names.h"
 #include "controller/nginx_conf.h"
 #include "launchpad/buf.h"
 #include "launchpad/clock.h"

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller/build.h"
+#include "pipeline/build.h"
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"

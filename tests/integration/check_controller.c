@@ -15,7 +15,7 @@
 
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
-#include "launchpad/controller.h"
+#include "controller/controller.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"

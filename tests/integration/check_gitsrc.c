@@ -15,7 +15,7 @@
 
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
-#include "launchpad/gitsrc.h"
+#include "pipeline/gitsrc.h"
 #include "tests/lib/git_http_server.h"
 #include "tests/lib/testutil.h"
 

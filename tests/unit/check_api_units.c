@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/crypto.h"
 #include "launchpad/fs.h"
 #include "tests/lib/testutil.h"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "launchpad/archive.h"
+#include "pipeline/archive.h"
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
 #include "tests/lib/archive_corpus.h"

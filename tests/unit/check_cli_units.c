@@ -13,7 +13,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/util.h"
+#include "cli/cli_internal.h"
 #include "launchpad/config.h"
 #include "launchpad/fs.h"
 #include "tests/lib/testutil.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/docker_internal.h"
+#include "docker/docker_internal.h"
 #include "launchpad/buf.h"
 #include "tests/lib/testutil.h"
 

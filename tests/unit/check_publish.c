@@ -16,7 +16,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
-#include "launchpad/publish.h"
+#include "pipeline/publish.h"
 #include "tests/lib/testutil.h"
 
 /* A scratch data dir with a workspace and a site dir; removed at the end of each test. */

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "launchpad/queue.h"
+#include "controller/queue.h"
 #include "tests/lib/testutil.h"
 
 static uint64_t mono_ms(void)

@@ -1,5 +1,5 @@
 /* names.c: instance-prefixed names of the controller's networks and containers. */
-#include "controller/names.h"
+#include "launchpad/names.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* docker_objects.c: networks (inspect, ensure, connect, remove) and images (inspect, pull). */
-#include "core/docker_internal.h"
+#include "docker/docker_internal.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* gitsrc.c: Git URL policy, bare cache, incremental fetch and checkout in a killable worker. */
-#include "launchpad/gitsrc.h"
+#include "pipeline/gitsrc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* archive.c: extract zip/tar.gz uploads into a workspace, writing only files and directories. */
-#include "launchpad/archive.h"
+#include "pipeline/archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 void lp_store_status_free(lp_store_status *status)
 {

@@ -1,5 +1,5 @@
 /* docker.c: the Docker client's handle, HTTP transport over the unix socket, and negotiation. */
-#include "core/docker_internal.h"
+#include "docker/docker_internal.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* docker_containers.c: container create, list, inspect, start, stop, kill, remove. */
-#include "core/docker_internal.h"
+#include "docker/docker_internal.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 #include "launchpad/crypto.h"
 
 #define TOKEN_PREFIX "lp_"

@@ -1,5 +1,5 @@
 /* build.c: one revision from source to revisions/<n>: fetch, sandboxed build container, publish. */
-#include "controller/build.h"
+#include "pipeline/build.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller/names.h"
-#include "launchpad/archive.h"
+#include "launchpad/names.h"
+#include "pipeline/archive.h"
 #include "launchpad/fs.h"
-#include "launchpad/gitsrc.h"
+#include "pipeline/gitsrc.h"
 #include "launchpad/log.h"
-#include "launchpad/publish.h"
+#include "pipeline/publish.h"
 
 #define COMPONENT "build"
 

@@ -1,5 +1,5 @@
 /* publish.c: copy a build's output into revisions/<n> without following links; switch `current`. */
-#include "launchpad/publish.h"
+#include "pipeline/publish.h"
 
 #include <dirent.h>
 #include <errno.h>

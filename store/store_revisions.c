@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 
 #define REV_COLS                                                                                   \
 	"site_id, number, source, trigger, state, message, spec_hash, resolved_source,"            \

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/store_internal.h"
+#include "store/store_internal.h"
 #include "launchpad/fs.h"
 
 #define BUSY_TIMEOUT_MS 5000

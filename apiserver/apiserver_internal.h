@@ -1,6 +1,7 @@
-/* api.h: what the apiserver's files share: the server, one request, routes, replies, the pool. */
-#ifndef LAUNCHPAD_API_INTERNAL_H
-#define LAUNCHPAD_API_INTERNAL_H
+/* apiserver_internal.h: what the apiserver's files share: the server, one request, routes, replies,
+ * the pool. */
+#ifndef LAUNCHPAD_APISERVER_INTERNAL_H
+#define LAUNCHPAD_APISERVER_INTERNAL_H
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -9,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "launchpad/apiserver.h"
+#include "apiserver/apiserver.h"
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/error.h"

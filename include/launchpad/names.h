@@ -1,6 +1,6 @@
 /* names.h: the Docker object names the controller uses, prefixed per instance (one place). */
-#ifndef LAUNCHPAD_CONTROLLER_NAMES_H
-#define LAUNCHPAD_CONTROLLER_NAMES_H
+#ifndef LAUNCHPAD_NAMES_H
+#define LAUNCHPAD_NAMES_H
 
 #include <stddef.h>
 

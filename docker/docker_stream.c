@@ -1,5 +1,5 @@
 /* docker_stream.c: the streaming calls: wait, logs (framed stream demultiplexer), events. */
-#include "core/docker_internal.h"
+#include "docker/docker_internal.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

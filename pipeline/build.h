@@ -1,6 +1,6 @@
 /*
  * build.h: build one revision of a site, from its source to a published revisions/<n>/
- * (internal to the controller).
+ * (the pipeline layer: sources → build → publish).
  *
  * lp_build_revision fetches the revision's source (an uploaded archive or one Git commit) into a
  * fresh workspace <data>/work/<name>-<n>/, runs the site's build command in an ephemeral sandboxed
@@ -17,8 +17,8 @@
  * (cancel may be flipped from any thread meanwhile); the result is a plain value. Safe to run
  * concurrently for different (site, revision) pairs; one pair must not be built twice at once.
  */
-#ifndef LAUNCHPAD_CONTROLLER_BUILD_H
-#define LAUNCHPAD_CONTROLLER_BUILD_H
+#ifndef LAUNCHPAD_PIPELINE_BUILD_H
+#define LAUNCHPAD_PIPELINE_BUILD_H
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /*
- * util.h: the CLI's pure parts (argument parsing, the config file, AGE, tables, YAML output) and
- * the helpers its commands share (zip a folder, wait for a rollout).
+ * cli_internal.h: the CLI's pure parts (argument parsing, the config file, AGE, tables, YAML
+ * output) and the helpers its commands share (zip a folder, wait for a rollout).
  *
  * Strings handed back through char **out are malloc'd and belong to the caller (free()).
  * lp_cli_table owns its cells: lp_cli_table_release(). Nothing here keeps global state.
  */
-#ifndef LAUNCHPAD_CLI_UTIL_H
-#define LAUNCHPAD_CLI_UTIL_H
+#ifndef LAUNCHPAD_CLI_INTERNAL_H
+#define LAUNCHPAD_CLI_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
