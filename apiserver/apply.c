@@ -137,7 +137,7 @@ void api_h_apply(struct api_req *r)
 		                        .webhook_secret = secret,
 		                        .trigger = LP_TRIGGER_CREATE,
 		                        .source = source_of(site)};
-		if (lp_random_hex(secret, 32) != LP_OK) {
+		if (lp_crypto_random_hex(secret, 32) != LP_OK) {
 			api_reply_error(r, LP_ERROR, NULL, "cannot create a webhook secret");
 			goto done;
 		}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/log.h"
 
@@ -528,7 +529,7 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 {
 	lp_store_token *toks = NULL;
 	size_t n = 0;
-	char secret[LP_STORE_TOKEN_LEN + 1], *path = NULL;
+	char secret[LP_STORE_TOKEN_LEN], line[LP_STORE_TOKEN_LEN + 1], *path = NULL;
 	int64_t id = 0;
 	int rc;
 
@@ -541,8 +542,11 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 		return rc;
 	if ((path = lp_config_path(s->cfg, "admin.token")) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	strcat(secret, "\n");
-	rc = lp_fs_write_atomic(path, secret, strlen(secret), 0600, err);
+	if (lp_fmt(line, sizeof(line), "%s\n", secret) != LP_OK) {
+		free(path);
+		return lp_error_set(err, LP_ETOOBIG, "admin token does not fit");
+	}
+	rc = lp_fs_write_atomic(path, line, strlen(line), 0600, err);
 	if (rc == LP_OK)
 		LP_INFO("api", "created the admin token (id %lld); it is in %s (mode 0600)",
 		        (long long)id, path);

@@ -34,7 +34,7 @@ static unsigned random_u32(void)
 	char hex[9];
 	unsigned v = 0;
 
-	if (lp_random_hex(hex, 4) == 0)
+	if (lp_crypto_random_hex(hex, 4) == 0)
 		sscanf(hex, "%8x", &v);
 	return v;
 }

@@ -125,7 +125,7 @@ int lp_api_upload_finish(char **out, lp_api_upload *u, char digest[LP_SHA256_HEX
 		return rc;
 	if (EVP_DigestFinal_ex(u->md, md, &mdlen) != 1 || mdlen != LP_SHA256_LEN)
 		return lp_error_set(err, LP_ERROR, "sha256 final failed");
-	lp_hex_encode(digest, md, mdlen);
+	lp_crypto_hex_encode(digest, md, mdlen);
 	if (fsync(u->fd) != 0)
 		return lp_error_set(err, LP_EIO, "fsync upload: %s", strerror(errno));
 	close(u->fd);

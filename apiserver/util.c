@@ -45,12 +45,12 @@ int lp_api_webhook_verify(const char *secret, const void *body, size_t len, cons
 	header += sizeof(prefix) - 1;
 	if ((n = strlen(header)) >= sizeof(got))
 		return LP_EAUTH;
-	/* hex is case-insensitive; lp_hmac_sha256_hex produces lowercase */
+	/* hex is case-insensitive; lp_crypto_hmac_sha256_hex produces lowercase */
 	for (i = 0; i <= n; i++)
 		got[i] = (char)tolower((unsigned char)header[i]);
-	if (lp_hmac_sha256_hex(mac, secret, strlen(secret), body, len) != LP_OK)
+	if (lp_crypto_hmac_sha256_hex(mac, secret, strlen(secret), body, len) != LP_OK)
 		return LP_EAUTH;
-	return lp_secure_equal(mac, strlen(mac), got, n) ? LP_OK : LP_EAUTH;
+	return lp_crypto_equal(mac, strlen(mac), got, n) ? LP_OK : LP_EAUTH;
 }
 
 static int hexval(char c)

@@ -73,7 +73,7 @@ static cJSON *payload_json(struct api_req *r, int *unsupported)
 {
 	char ct[128];
 	const char *body = lp_buf_cstr(&r->body);
-	char *copy, *p, *payload = NULL;
+	char *copy, *p, *payload = NULL, *save = NULL;
 	size_t n;
 	cJSON *j;
 
@@ -87,7 +87,7 @@ static cJSON *payload_json(struct api_req *r, int *unsupported)
 	}
 	if ((copy = strdup(body)) == NULL)
 		return NULL;
-	for (p = strtok(copy, "&"); p; p = strtok(NULL, "&"))
+	for (p = strtok_r(copy, "&", &save); p; p = strtok_r(NULL, "&", &save))
 		if (!strncmp(p, "payload=", 8))
 			payload = p + 8;
 	j = NULL;
@@ -179,7 +179,7 @@ void api_h_webhook(struct api_req *r)
 		return;
 	/* the body was verified (api_webhook_check) with the secret read before it arrived */
 	if (r->hook_secret == NULL || site->webhook_secret == NULL ||
-	    !lp_secure_equal(r->hook_secret, strlen(r->hook_secret), site->webhook_secret,
+	    !lp_crypto_equal(r->hook_secret, strlen(r->hook_secret), site->webhook_secret,
 	                     strlen(site->webhook_secret))) {
 		api_reply_error(r, LP_EAUTH, NULL,
 		                "the deployment's webhook secret changed during the delivery");

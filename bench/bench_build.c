@@ -143,7 +143,7 @@ int main(void)
 	}
 	snprintf(g_data, sizeof(g_data), "%s/data", root);
 	lp_fs_mkdirs(g_data, 0755, NULL);
-	lp_random_hex(hex, 8);
+	lp_crypto_random_hex(hex, 8);
 	snprintf(inst, sizeof(inst), "bench%s", hex);
 	free(g_cfg->data_dir);
 	g_cfg->data_dir = strdup(g_data);

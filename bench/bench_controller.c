@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "%s/site.zip", root);
 	if (lp_fs_read_file(&zip, &ziplen, cmd, 1 << 20, &err) != LP_OK)
 		goto fail;
-	lp_sha256_hex(hex, zip, ziplen);
+	lp_crypto_sha256_hex(hex, zip, ziplen);
 	snprintf(digest, sizeof(digest), "sha256:%s", hex);
 	snprintf(cmd, sizeof(cmd), "cp %s/site.zip %s/uploads/sha256/%s.zip", root, data, hex);
 	if (system(cmd) != 0)

@@ -162,9 +162,11 @@ static int add_dir(struct zipper *z, const char *abs, const char *rel, int depth
 		if (S_ISREG(st.st_mode)) {
 			rc = add_file(z, cabs, crel, &st);
 		} else if (S_ISDIR(st.st_mode)) {
-			strcat(crel, "/");
+			size_t len = strlen(crel);
+			crel[len] = '/'; /* crel has room: its size allows for the slash */
+			crel[len + 1] = '\0';
 			rc = add_header(z, crel, AE_IFDIR, 0);
-			crel[strlen(crel) - 1] = '\0';
+			crel[len] = '\0';
 			if (rc == LP_OK)
 				rc = add_dir(z, cabs, crel, depth + 1);
 		} else {

@@ -137,7 +137,7 @@ static int serve_spec_build(struct serve_spec *s, struct lp_controller *c, const
 		lp_error_set(err, rc, "serve spec too large");
 		goto done;
 	}
-	lp_sha256_hex(s->hash, h.data, h.len);
+	lp_crypto_sha256_hex(s->hash, h.data, h.len);
 	s->labels[s->nlabels++] = (lp_docker_kv){"launchpad.spec-hash", s->hash};
 done:
 	lp_buf_release(&h);

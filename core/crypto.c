@@ -8,7 +8,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 
-void lp_hex_encode(char *out, const unsigned char *in, size_t len)
+void lp_crypto_hex_encode(char *out, const unsigned char *in, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -20,20 +20,20 @@ void lp_hex_encode(char *out, const unsigned char *in, size_t len)
 	out[2 * len] = '\0';
 }
 
-void lp_sha256(unsigned char out[LP_SHA256_LEN], const void *data, size_t len)
+void lp_crypto_sha256(unsigned char out[LP_SHA256_LEN], const void *data, size_t len)
 {
 	SHA256(data, len, out);
 }
 
-void lp_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *data, size_t len)
+void lp_crypto_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *data, size_t len)
 {
 	unsigned char md[LP_SHA256_LEN];
 
-	lp_sha256(md, data, len);
-	lp_hex_encode(out, md, sizeof(md));
+	lp_crypto_sha256(md, data, len);
+	lp_crypto_hex_encode(out, md, sizeof(md));
 }
 
-int lp_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keylen,
+int lp_crypto_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keylen,
                        const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -42,18 +42,18 @@ int lp_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keyl
 	if (HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen) == NULL ||
 	    mdlen != LP_SHA256_LEN)
 		return LP_ERROR;
-	lp_hex_encode(out, md, mdlen);
+	lp_crypto_hex_encode(out, md, mdlen);
 	return LP_OK;
 }
 
-int lp_secure_equal(const void *a, size_t alen, const void *b, size_t blen)
+int lp_crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	if (alen != blen)
 		return 0;
 	return CRYPTO_memcmp(a, b, alen) == 0;
 }
 
-int lp_random_hex(char *out, size_t nbytes)
+int lp_crypto_random_hex(char *out, size_t nbytes)
 {
 	unsigned char *raw = malloc(nbytes ? nbytes : 1);
 	int rc = LP_OK;
@@ -64,7 +64,7 @@ int lp_random_hex(char *out, size_t nbytes)
 		rc = LP_ERROR;
 		goto done;
 	}
-	lp_hex_encode(out, raw, nbytes);
+	lp_crypto_hex_encode(out, raw, nbytes);
 done:
 	free(raw);
 	return rc;

@@ -592,7 +592,7 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
 		                  rev_dir, final_name);
 		goto done;
 	}
-	if (lp_random_hex(hex, 8) != LP_OK) {
+	if (lp_crypto_random_hex(hex, 8) != LP_OK) {
 		rc = lp_error_set(err, LP_EIO, "no randomness for a temporary name");
 		goto done;
 	}
@@ -793,7 +793,7 @@ int lp_publish_switch(const char *site_dir, long n, lp_error *err)
 		                  "revision %ld is not published in %s/revisions", n, site_dir);
 		goto done;
 	}
-	if (lp_random_hex(hex, 8) != LP_OK) {
+	if (lp_crypto_random_hex(hex, 8) != LP_OK) {
 		rc = lp_error_set(err, LP_EIO, "no randomness for a temporary name");
 		goto done;
 	}

@@ -170,7 +170,7 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error
 	if (text == NULL)
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory hashing the spec");
 	else
-		lp_sha256_hex(out, text, strlen(text));
+		lp_crypto_sha256_hex(out, text, strlen(text));
 	free(text);
 	cJSON_Delete(spec);
 	return rc;

@@ -208,9 +208,8 @@ static int set_tag(lp_node *n, const yaml_char_t *tag)
 	    (n->kind == LP_NODE_SEQ && !strcmp(t, TAG_PREFIX "seq")))
 		return LP_OK;
 	if (!strncmp(t, TAG_PREFIX, strlen(TAG_PREFIX))) {
-		n->bad_tag = malloc(strlen(t) - strlen(TAG_PREFIX) + 3);
-		if (n->bad_tag != NULL)
-			sprintf(n->bad_tag, "!!%s", t + strlen(TAG_PREFIX));
+		if (asprintf(&n->bad_tag, "!!%s", t + strlen(TAG_PREFIX)) < 0)
+			n->bad_tag = NULL;
 	} else {
 		n->bad_tag = strdup(t);
 	}

@@ -79,11 +79,11 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 	rc = lp_store_check_text("token name", name, 128, 1, err);
 	if (rc != LP_OK)
 		return rc;
-	rc = lp_random_hex(hex, TOKEN_HEX / 2);
+	rc = lp_crypto_random_hex(hex, TOKEN_HEX / 2);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating token");
 	snprintf(secret, sizeof(secret), TOKEN_PREFIX "%s", hex);
-	lp_sha256_hex(hash, secret, strlen(secret));
+	lp_crypto_sha256_hex(hash, secret, strlen(secret));
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)
 		goto done;
@@ -181,7 +181,7 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 
 	if (!token_well_formed(secret))
 		return lp_error_set(err, LP_EAUTH, "malformed API token");
-	lp_sha256_hex(hash, secret, strlen(secret));
+	lp_crypto_sha256_hex(hash, secret, strlen(secret));
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
@@ -189,7 +189,7 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(q, 1);
 
-		if (h != NULL && lp_secure_equal(h, strlen(h), hash, strlen(hash))) {
+		if (h != NULL && lp_crypto_equal(h, strlen(h), hash, strlen(hash))) {
 			found = sqlite3_column_int64(q, 0);
 			last_used = sqlite3_column_int64(q, 2);
 		}

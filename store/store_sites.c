@@ -208,7 +208,7 @@ static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
 	char r[33];
 	int rc, i, j = 0;
 
-	rc = lp_random_hex(r, 16);
+	rc = lp_crypto_random_hex(r, 16);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating site id");
 	r[12] = '4'; /* version 4 */

@@ -36,6 +36,12 @@ typedef enum lp_code {
 
 #define LP_ERROR_MESSAGE_MAX 1024
 
+/*
+ * Fallible functions are declared LP_MUST_CHECK: an lp_code nobody looks at is a compile error
+ * (-Werror). A result that is deliberately let go is logged or explained where it is dropped.
+ */
+#define LP_MUST_CHECK __attribute__((warn_unused_result))
+
 typedef struct lp_error {
 	int code;
 	char message[LP_ERROR_MESSAGE_MAX];
@@ -62,5 +68,7 @@ int lp_error_wrap(lp_error *err, const char *fmt, ...) __attribute__((format(pri
 
 /* Reset to LP_OK and an empty message. */
 void lp_error_clear(lp_error *err);
+
+#include "launchpad/banned.h"
 
 #endif

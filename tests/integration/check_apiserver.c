@@ -454,7 +454,7 @@ START_TEST(test_seed_zip)
 	zip = make_zip(s.dir, "site.zip", files, &len);
 	zip2 = make_zip(s.dir, "site2.zip", files2, &len);
 	ck_assert_int_eq(lp_fs_read_file(&data, &len, zip, 1 << 20, NULL), LP_OK);
-	lp_sha256_hex(digest, data, len);
+	lp_crypto_sha256_hex(digest, data, len);
 	free(data);
 
 	m = zip_form(c, zip, fields);
@@ -722,13 +722,14 @@ START_TEST(test_errors)
 	{
 		const char *hdr[] = {"Transfer-Encoding: chunked",
 		                     "Content-Type: multipart/form-data; boundary=BoundaryB", NULL};
-		char *body = malloc((2 << 20) + 200);
+		size_t cap = (2 << 20) + 200;
+		char *body = malloc(cap);
 		int n =
-		    sprintf(body, "--BoundaryB\r\nContent-Disposition: form-data; name=\"file\"; "
-		                  "filename=\"a.zip\"\r\n\r\n");
+		    snprintf(body, cap, "--BoundaryB\r\nContent-Disposition: form-data; name=\"file\"; "
+		                        "filename=\"a.zip\"\r\n\r\n");
 		memcpy(body + n, big, (size_t)(2 << 20));
 		n += 2 << 20;
-		n += sprintf(body + n, "\r\n--BoundaryB--\r\n");
+		n += snprintf(body + n, cap - (size_t)n, "\r\n--BoundaryB--\r\n");
 		http_do(c, &s, "POST", "/api/deployments", NULL, body, (size_t)n, NULL, hdr, NULL,
 		        &r);
 		assert_error(&r, 413, "too_large");
@@ -923,7 +924,7 @@ static long send_hook(struct srv *s, const char *id, const char *secret, const c
 	const char *hdr[4] = {hs, he, hd, NULL};
 
 	snprintf(path, sizeof(path), "/api/webhooks/github/%s", id);
-	lp_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body));
+	lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body));
 	if (forge)
 		sig[0] = sig[0] == 'a' ? 'b' : 'a';
 	snprintf(hs, sizeof(hs), "X-Hub-Signature-256: sha256=%s", sig);

@@ -712,7 +712,7 @@ int main(void)
 	char hex[17];
 
 	lp_test_require_docker();
-	if (lp_random_hex(hex, 8) != LP_OK)
+	if (lp_crypto_random_hex(hex, 8) != LP_OK)
 		return 1;
 	snprintf(g_instance, sizeof(g_instance), "tb%s", hex);
 	wait_for_image();

@@ -105,7 +105,7 @@ static void make_upload(char digest[80], const char *body)
 	           "printf 'body{}' > '%s/assets/app.css' && cd '%s' && zip -qr '%s' .",
 	           dir, body, dir, dir, dir, zip);
 	ck_assert_int_eq(lp_fs_read_file(&data, &len, zip, 1 << 24, NULL), LP_OK);
-	lp_sha256_hex(hex, data, len);
+	lp_crypto_sha256_hex(hex, data, len);
 	free(data);
 	snprintf(dst, sizeof(dst), "%s/uploads/sha256", g_data);
 	lp_test_sh("mkdir -p '%s' && cp '%s' '%s/%s.zip'", dst, zip, dst, hex);

@@ -232,11 +232,12 @@ static int b_deep(const char *p)
 {
 	char name[256] = "";
 	lp_corpus_entry e[] = {{.name = name, .data = "deep"}};
+	size_t n = 0;
 	int i;
 
 	for (i = 0; i < 40; i++)
-		strcat(name, "d/");
-	strcat(name, "f.txt");
+		n += (size_t)snprintf(name + n, sizeof(name) - n, "d/");
+	snprintf(name + n, sizeof(name) - n, "f.txt");
 	return lp_corpus_write(p, LP_CORPUS_ZIP, e, 1);
 }
 
@@ -262,7 +263,7 @@ static int b_long_component(const char *p)
 	lp_corpus_entry e[] = {{.name = name, .data = "long"}};
 
 	memset(name, 'c', 300);
-	strcpy(name + 300, "/x");
+	snprintf(name + 300, sizeof(name) - 300, "/x");
 	return lp_corpus_write(p, LP_CORPUS_TARGZ, e, 1);
 }
 
@@ -703,6 +704,7 @@ START_TEST(test_caps_are_inclusive)
 	lp_archive_limits lim;
 	lp_archive_stats st;
 	lp_error err = {0};
+	size_t n;
 	int i;
 
 	in_path(path, sizeof(path), "1000.zip");
@@ -713,9 +715,9 @@ START_TEST(test_caps_are_inclusive)
 	ck_assert_uint_eq(st.files, 1000);
 	ck_assert_int_eq(lp_fs_remove_tree(ws, NULL), LP_OK);
 
-	for (i = 0; i < 31; i++)
-		strcat(name, "d/");
-	strcat(name, "f.txt"); /* 32 components */
+	for (i = 0, n = 0; i < 31; i++)
+		n += (size_t)snprintf(name + n, sizeof(name) - n, "d/");
+	snprintf(name + n, sizeof(name) - n, "f.txt"); /* 32 components */
 	{
 		lp_corpus_entry e[] = {{.name = name, .data = "deep"}};
 

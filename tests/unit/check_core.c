@@ -131,15 +131,15 @@ START_TEST(test_crypto_vectors)
 	char hex[LP_SHA256_HEX_LEN];
 	const char *secret = "It's a Secret to Everybody";
 
-	lp_sha256_hex(hex, "abc", 3);
+	lp_crypto_sha256_hex(hex, "abc", 3);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	ck_assert_int_eq(lp_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13),
+	ck_assert_int_eq(lp_crypto_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13),
 	                 LP_OK);
 	ck_assert_str_eq(hex, "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
-	ck_assert(lp_secure_equal("abc", 3, "abc", 3));
-	ck_assert(!lp_secure_equal("abc", 3, "abd", 3));
-	ck_assert(!lp_secure_equal("abc", 3, "ab", 2));
-	ck_assert_int_eq(lp_random_hex(hex, 16), LP_OK);
+	ck_assert(lp_crypto_equal("abc", 3, "abc", 3));
+	ck_assert(!lp_crypto_equal("abc", 3, "abd", 3));
+	ck_assert(!lp_crypto_equal("abc", 3, "ab", 2));
+	ck_assert_int_eq(lp_crypto_random_hex(hex, 16), LP_OK);
 	ck_assert_uint_eq(strlen(hex), 32);
 }
 END_TEST

@@ -350,9 +350,12 @@ static int parse_rc(const char *text, size_t len, const char *want_msg)
 
 START_TEST(test_caps)
 {
-	size_t big = LP_SPEC_MAX_INPUT + 1, i;
-	char *buf = malloc(big + 100000);
+	size_t big = LP_SPEC_MAX_INPUT + 1, i, cap = big + 100000;
+	char *buf = malloc(cap);
 	int n;
+
+/* Append at n, within the buffer. */
+#define PUT(...) (n += snprintf(buf + n, cap - (size_t)n, __VA_ARGS__))
 
 	/* Oversized input. */
 	memset(buf, '#', big);
@@ -363,48 +366,55 @@ START_TEST(test_caps)
 		buf[n++] = '[';
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "nesting deeper than 16 levels"), LP_EINVAL);
 	/* Long command. */
-	n = sprintf(buf, HDR GIT "  build:\n    command: \"");
+	n = 0;
+	PUT(HDR GIT "  build:\n    command: \"");
 	memset(buf + n, 'x', LP_SITE_COMMAND_MAX + 1);
 	n += LP_SITE_COMMAND_MAX + 1;
-	n += sprintf(buf + n, "\"\n");
+	PUT("\"\n");
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "must be at most 8192 bytes (got 8193)"),
 	                 LP_EINVAL);
 	/* Long URL. */
-	n = sprintf(buf, HDR "  source:\n    git: {url: \"https://a/");
+	n = 0;
+	PUT(HDR "  source:\n    git: {url: \"https://a/");
 	memset(buf + n, 'x', LP_SITE_URL_MAX);
 	n += LP_SITE_URL_MAX;
-	n += sprintf(buf + n, "\"}\n");
+	PUT("\"}\n");
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "spec.source.git.url: must be at most 2048"),
 	                 LP_EINVAL);
 	/* Long env value, and too many variables. */
-	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n      A: \"");
+	n = 0;
+	PUT(HDR GIT "  build:\n    command: make\n    env:\n      A: \"");
 	memset(buf + n, 'v', LP_SITE_ENV_VALUE_MAX + 1);
 	n += LP_SITE_ENV_VALUE_MAX + 1;
-	n += sprintf(buf + n, "\"\n");
+	PUT("\"\n");
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "spec.build.env.A: must be at most 4096 bytes"),
 	                 LP_EINVAL);
-	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n");
+	n = 0;
+	PUT(HDR GIT "  build:\n    command: make\n    env:\n");
 	for (i = 0; i <= LP_SITE_ENV_MAX; i++)
-		n += sprintf(buf + n, "      V%zu: x\n", i);
+		PUT("      V%zu: x\n", i);
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "at most 100 variables are allowed (got 101)"),
 	                 LP_EINVAL);
 	/* Exactly 100 is fine. */
-	n = sprintf(buf, HDR GIT "  build:\n    command: make\n    env:\n");
+	n = 0;
+	PUT(HDR GIT "  build:\n    command: make\n    env:\n");
 	for (i = 0; i < LP_SITE_ENV_MAX; i++)
-		n += sprintf(buf + n, "      V%zu: x\n", i);
+		PUT("      V%zu: x\n", i);
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, NULL), LP_OK);
 	/* Too many documents. */
 	n = 0;
 	for (i = 0; i <= LP_SPEC_MAX_DOCUMENTS; i++)
-		n += sprintf(buf + n, "---\nx: 1\n");
+		PUT("---\nx: 1\n");
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "t:201:1: more than 100 documents"), LP_EINVAL);
 	/* Too many nodes. */
-	n = sprintf(buf, "[");
+	n = 0;
+	PUT("[");
 	for (i = 0; i < LP_SPEC_MAX_NODES; i++)
-		n += sprintf(buf + n, "1,");
-	n += sprintf(buf + n, "1]");
+		PUT("1,");
+	PUT("1]");
 	ck_assert_int_eq(parse_rc(buf, (size_t)n, "more than 20000 nodes"), LP_EINVAL);
 	free(buf);
+#undef PUT
 }
 END_TEST
 
@@ -786,7 +796,7 @@ START_TEST(test_spec_hash)
 		const char *spec = strstr(spa, "\"spec\":") + 7;
 		size_t n = strlen(spec) - 1;
 
-		lp_sha256_hex(h, spec, n);
+		lp_crypto_sha256_hex(h, spec, n);
 		ck_assert_str_eq(h, base);
 	}
 	free(spa);

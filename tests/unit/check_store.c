@@ -38,7 +38,7 @@ static void teardown(void)
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
 {
 	snprintf(json, len, "{\"n\":%d}", n);
-	lp_sha256_hex(hash, json, strlen(json));
+	lp_crypto_sha256_hex(hash, json, strlen(json));
 }
 
 static int spec_counter(const lp_store_site *s)
@@ -648,7 +648,7 @@ START_TEST(test_tokens)
 	/* Only the hash is stored. */
 	ck_assert_int_eq(lp_store_token_list(&list, &n, st, &err), LP_OK);
 	ck_assert_uint_eq(n, 2);
-	lp_sha256_hex(hash, secret, strlen(secret));
+	lp_crypto_sha256_hex(hash, secret, strlen(secret));
 	ck_assert_str_eq(list[0].name, "admin");
 	ck_assert_str_eq(list[0].token_hash, hash);
 	ck_assert_int_ne(list[0].last_used_at, 0);
