@@ -423,7 +423,8 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		                d.count ? d.items[0].message : err.message);
 		goto done;
 	}
-	if (lp_crypto_random_hex(secret, 32) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK) {
+	if (lp_crypto_random_hex(secret, 32) != LP_OK ||
+	    lp_site_spec_hash(hash, site, &err) != LP_OK) {
 		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
 		goto done;
 	}

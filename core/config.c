@@ -1,6 +1,8 @@
 /* config.c: the shared settings table, read from defaults, LAUNCHPAD_* variables, then flags. */
 #include "launchpad/config.h"
 
+#include "launchpad/names.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -205,6 +207,14 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 	}
 	if (cfg->workers < 1)
 		cfg->workers = 1;
+	/* The instance id lands in label filters, container and router names: a DNS label. */
+	if (!lp_names_dns_label(cfg->instance, LP_NAMES_INSTANCE_MAX)) {
+		rc = lp_error_set(err, LP_EINVAL,
+		                  "--instance: \"%s\" must be a DNS label of at most %d characters "
+		                  "(lowercase letters, digits and '-')",
+		                  cfg->instance, LP_NAMES_INSTANCE_MAX);
+		goto done;
+	}
 	if (strcmp(cfg->teardown_on_stop, "never") && strcmp(cfg->teardown_on_stop, "with-api")) {
 		rc = lp_error_set(err, LP_EINVAL,
 		                  "--teardown-on-stop: \"%s\" is not never or with-api",

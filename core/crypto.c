@@ -34,7 +34,7 @@ void lp_crypto_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *data, size_t 
 }
 
 int lp_crypto_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keylen,
-                       const void *data, size_t len)
+                              const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;

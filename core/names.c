@@ -1,8 +1,10 @@
-/* names.c: instance-prefixed names of the controller's networks and containers. */
+/* names.c: instance-prefixed names of LaunchPad's networks and containers, and label filters. */
 #include "launchpad/names.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "launchpad/fmt.h"
 
 int lp_names_instance(char *out, size_t outlen, const char *instance, const char *base,
                       lp_error *err)
@@ -65,4 +67,21 @@ int lp_names_build_container(char *out, size_t outlen, const char *instance, con
 	    sizeof(base))
 		return lp_error_set(err, LP_ETOOBIG, "site name too long");
 	return lp_names_instance(out, outlen, instance, base, err);
+}
+
+int lp_names_dns_label(const char *s, size_t max)
+{
+	size_t i, len = s ? strlen(s) : 0;
+
+	if (len == 0 || len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return s[0] != '-' && s[len - 1] != '-';
+}
+
+int lp_names_label_filter(char *out, size_t outlen, const char *key, const char *value)
+{
+	return lp_fmt(out, outlen, "%s=%s", key, value) == LP_OK ? LP_OK : LP_ETOOBIG;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launchpad/names.h"
 #include "launchpad/spec.h"
 #include "spec/rules.h"
 
@@ -23,14 +24,9 @@ int lp_spec_name_reserved(const char *name)
 	return 0;
 }
 
-static int is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 int lp_rule_name(const char *s, char *msg, size_t n)
 {
-	size_t i, len = strlen(s);
+	size_t len = strlen(s);
 
 	if (len == 0) {
 		snprintf(msg, n, "must not be empty");
@@ -40,11 +36,7 @@ int lp_rule_name(const char *s, char *msg, size_t n)
 		snprintf(msg, n, "must be at most %d characters (got %zu)", LP_SITE_NAME_MAX, len);
 		return 0;
 	}
-	for (i = 0; i < len; i++) {
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			break;
-	}
-	if (i < len || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1])) {
+	if (!lp_names_dns_label(s, LP_SITE_NAME_MAX)) {
 		snprintf(msg, n,
 		         "must be a DNS label: lowercase letters, digits and '-', starting and "
 		         "ending with a letter or digit");

@@ -1,4 +1,12 @@
-/* names.h: the Docker object names the controller uses, prefixed per instance (one place). */
+/*
+ * names.h: the names and labels of LaunchPad's Docker objects, the contract between the
+ * controller, the edge (Traefik's constraint), compose and the tests. One place.
+ *
+ * Everything the controller creates carries LP_LABEL_INSTANCE=<instance> and LP_LABEL_SITE=<name>
+ * plus a role; container and network names are prefixed by a non-default instance, so two
+ * installs share an engine safely. Names are written into caller buffers (LP_NAMES_MAX fits any);
+ * LP_ETOOBIG when one does not fit. Nothing is allocated.
+ */
 #ifndef LAUNCHPAD_NAMES_H
 #define LAUNCHPAD_NAMES_H
 
@@ -10,6 +18,31 @@
 #define LP_NAMES_DEFAULT_INSTANCE "default"
 #define LP_NAMES_SITES_NETWORK    "launchpad-sites" /* internal; shared with Traefik */
 #define LP_NAMES_BUILD_NETWORK    "launchpad-build" /* egress allowed (npm) */
+#define LP_NAMES_INSTANCE_MAX     32                /* an instance id is a DNS label this long */
+#define LP_NAMES_MAX              256               /* any container, network or label filter */
+
+/* The label keys. */
+#define LP_LABEL_INSTANCE  "launchpad.instance"
+#define LP_LABEL_SITE      "launchpad.site"
+#define LP_LABEL_ROLE      "launchpad.role"
+#define LP_LABEL_REVISION  "launchpad.revision"
+#define LP_LABEL_SPEC_HASH "launchpad.spec-hash"
+/* The values of LP_LABEL_ROLE. The controller creates, and removes, only serve and build. */
+#define LP_ROLE_SERVE      "serve"
+#define LP_ROLE_BUILD      "build"
+#define LP_ROLE_EDGE       "edge"       /* the instance's Traefik (scripts/edge.sh, compose) */
+#define LP_ROLE_API        "api"        /* the apiserver in compose */
+#define LP_ROLE_CONTROLLER "controller" /* the controller in compose */
+
+/*
+ * 1 when s is a DNS label of at most max characters: lowercase letters, digits and '-',
+ * starting and ending with a letter or digit. Site names and instance ids are.
+ */
+int lp_names_dns_label(const char *s, size_t max);
+
+/* "key=value" as a Docker label filter, into out. */
+int lp_names_label_filter(char *out, size_t outlen, const char *key,
+                          const char *value) LP_MUST_CHECK;
 
 /*
  * Write base, or "<instance>-<base>" when instance is not "default", into out (outlen bytes), so

@@ -724,9 +724,9 @@ START_TEST(test_errors)
 		                     "Content-Type: multipart/form-data; boundary=BoundaryB", NULL};
 		size_t cap = (2 << 20) + 200;
 		char *body = malloc(cap);
-		int n =
-		    snprintf(body, cap, "--BoundaryB\r\nContent-Disposition: form-data; name=\"file\"; "
-		                        "filename=\"a.zip\"\r\n\r\n");
+		int n = snprintf(body, cap,
+		                 "--BoundaryB\r\nContent-Disposition: form-data; name=\"file\"; "
+		                 "filename=\"a.zip\"\r\n\r\n");
 		memcpy(body + n, big, (size_t)(2 << 20));
 		n += 2 << 20;
 		n += snprintf(body + n, cap - (size_t)n, "\r\n--BoundaryB--\r\n");

@@ -10,7 +10,10 @@
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
 #include "launchpad/error.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
+#include "launchpad/names.h"
 #include "tests/lib/testutil.h"
 
 START_TEST(test_error_table)
@@ -133,14 +136,94 @@ START_TEST(test_crypto_vectors)
 
 	lp_crypto_sha256_hex(hex, "abc", 3);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	ck_assert_int_eq(lp_crypto_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13),
-	                 LP_OK);
+	ck_assert_int_eq(
+	    lp_crypto_hmac_sha256_hex(hex, secret, strlen(secret), "Hello, World!", 13), LP_OK);
 	ck_assert_str_eq(hex, "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
 	ck_assert(lp_crypto_equal("abc", 3, "abc", 3));
 	ck_assert(!lp_crypto_equal("abc", 3, "abd", 3));
 	ck_assert(!lp_crypto_equal("abc", 3, "ab", 2));
 	ck_assert_int_eq(lp_crypto_random_hex(hex, 16), LP_OK);
 	ck_assert_uint_eq(strlen(hex), 32);
+}
+END_TEST
+
+START_TEST(test_fmt_fails_instead_of_truncating)
+{
+	char small[8];
+
+	ck_assert_int_eq(lp_fmt(small, sizeof(small), "%s", "1234567"), LP_OK);
+	ck_assert_str_eq(small, "1234567");
+	ck_assert_int_eq(lp_fmt(small, sizeof(small), "%s", "12345678"), LP_ETOOBIG);
+	ck_assert_str_eq(small, "");
+	ck_assert_int_eq(lp_fmt(small, 0, "x"), LP_ETOOBIG);
+}
+END_TEST
+
+START_TEST(test_layout_paths)
+{
+	char p[LP_FS_PATH_MAX], tiny[16], site[LP_LAYOUT_SITE_MAX];
+	const lp_layout_site_entry *work = NULL, *git = NULL;
+	size_t i;
+
+	ck_assert_int_eq(lp_layout_db(p, sizeof(p), "/d"), LP_OK);
+	ck_assert_str_eq(p, "/d/db/launchpad.db");
+	ck_assert_int_eq(lp_layout_archive(p, sizeof(p), "/d", "ab", "tar.gz"), LP_OK);
+	ck_assert_str_eq(p, "/d/uploads/sha256/ab.tar.gz");
+	ck_assert_int_eq(lp_layout_log(p, sizeof(p), "/d", "blog", 3), LP_OK);
+	ck_assert_str_eq(p, "/d/logs/blog/3.log");
+	ck_assert_int_eq(lp_layout_work(p, sizeof(p), "/d", "blog", 3), LP_OK);
+	ck_assert_str_eq(p, "/d/work/blog-3");
+	ck_assert_int_eq(lp_layout_conf(p, sizeof(p), "/d", "blog"), LP_OK);
+	ck_assert_str_eq(p, "/d/conf/blog.nginx.conf");
+	ck_assert_int_eq(lp_layout_git_cache(p, sizeof(p), "/d", "blog"), LP_OK);
+	ck_assert_str_eq(p, "/d/cache/git/blog.git");
+	ck_assert_int_eq(lp_layout_site(tiny, sizeof(tiny), "/a/long/data/dir", "blog"),
+	                 LP_ETOOBIG);
+	ck_assert_str_eq(tiny, "");
+
+	for (i = 0; i < lp_layout_nsite_entries; i++) {
+		if (lp_layout_site_entries[i].numbered)
+			work = &lp_layout_site_entries[i];
+		if (lp_layout_site_entries[i].dir == LP_DIR_GIT_CACHE)
+			git = &lp_layout_site_entries[i];
+	}
+	ck_assert_ptr_nonnull(work);
+	ck_assert_ptr_nonnull(git);
+	ck_assert_int_eq(lp_layout_entry_site(site, sizeof(site), git, "blog.git"), LP_OK);
+	ck_assert_str_eq(site, "blog");
+	ck_assert_int_eq(lp_layout_entry_site(site, sizeof(site), work, "app-v2-3"), LP_OK);
+	ck_assert_str_eq(site, "app-v2");
+	ck_assert_int_eq(lp_layout_entry_site(site, sizeof(site), work, "app-v2"), LP_ENOTFOUND);
+	ck_assert_int_eq(lp_layout_entry_site(site, sizeof(site), git, ".tmp.git"), LP_ENOTFOUND);
+	/* Deleting "app" must never touch the traces of "app-v2". */
+	ck_assert(lp_layout_entry_is_site(work, "app-7", "app"));
+	ck_assert(!lp_layout_entry_is_site(work, "app-v2-3", "app"));
+	ck_assert(!lp_layout_entry_is_site(git, "app-v2.git", "app"));
+}
+END_TEST
+
+START_TEST(test_names_and_instance)
+{
+	char *argv[] = {"t", "--instance", "Bad_Instance", NULL};
+	char *argv_ok[] = {"t", "--instance", "e2e123", NULL};
+	char f[LP_NAMES_MAX];
+	lp_config *cfg = NULL;
+	lp_error err = {0};
+
+	ck_assert(lp_names_dns_label("blog-2", 63));
+	ck_assert(!lp_names_dns_label("-blog", 63));
+	ck_assert(!lp_names_dns_label("blog-", 63));
+	ck_assert(!lp_names_dns_label("Blog", 63));
+	ck_assert(!lp_names_dns_label("", 63));
+	ck_assert(!lp_names_dns_label("abcdef", 5));
+	ck_assert_int_eq(lp_names_label_filter(f, sizeof(f), LP_LABEL_INSTANCE, "x"), LP_OK);
+	ck_assert_str_eq(f, "launchpad.instance=x");
+	/* An instance id lands in label filters and names: it is validated like a name. */
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 3, argv, &err), LP_EINVAL);
+	ck_assert_msg(strstr(err.message, "--instance") != NULL, "%s", err.message);
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 3, argv_ok, &err), LP_OK);
+	ck_assert_str_eq(cfg->instance, "e2e123");
+	lp_config_free(cfg);
 }
 END_TEST
 
@@ -155,6 +238,9 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_config_bad_value);
 	tcase_add_test(tc, test_fs_atomic_and_remove);
 	tcase_add_test(tc, test_crypto_vectors);
+	tcase_add_test(tc, test_fmt_fails_instead_of_truncating);
+	tcase_add_test(tc, test_layout_paths);
+	tcase_add_test(tc, test_names_and_instance);
 	suite_add_tcase(s, tc);
 	return s;
 }
