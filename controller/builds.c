@@ -1,44 +1,68 @@
 /* builds.c: builds run on their own threads; reconcile starts, supersedes and observes them. */
-#include "controller/controller_internal.h"
+#include "controller/builds.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/build.h"
+#include "launchpad/clock.h"
+#include "launchpad/fmt.h"
+#include "launchpad/lock.h"
 #include "launchpad/log.h"
+#include "pipeline/build.h"
 
-#define COMPONENT "builds"
+#define COMPONENT       "builds"
+#define BUILD_MSG_MAX   256
+#define BUILDS_FREE_MS  10000
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
+/* A build running on its own thread. */
+struct lp_inflight {
+	char *site;
+	long revision;
+	atomic_int cancel;
+	atomic_int finished;
+	pthread_t thread;
+	lp_builds *owner;
+	lp_site *spec;
+	char *source;
+	struct lp_inflight *next;
+};
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+struct lp_builds {
+	lp_ctx *ctx;
+	lp_builds_done_fn done;
+	void *done_ctx;
+	lp_lock lock;
+	pthread_cond_t cv;         /* signalled when a build ends */
+	struct lp_inflight *list;  /* under lock */
+	int running;               /* under lock */
+};
 
-static struct lp_inflight *find_live(struct lp_controller *c, const char *site)
+static struct lp_inflight *find_live(lp_builds *bs, const char *site)
 {
 	struct lp_inflight *b;
 
-	for (b = c->builds; b; b = b->next)
+	LP_ASSERT_HELD(&bs->lock);
+	for (b = bs->list; b; b = b->next)
 		if (!atomic_load(&b->finished) && !strcmp(b->site, site))
 			return b;
 	return NULL;
 }
 
-long lp_builds_inflight(struct lp_controller *c, const char *site)
+long lp_builds_inflight(lp_builds *bs, const char *site)
 {
 	struct lp_inflight *b;
 	long n = 0;
 
-	pthread_mutex_lock(&c->builds_mu);
-	b = find_live(c, site);
+	lp_lock_acquire(&bs->lock);
+	b = find_live(bs, site);
 	if (b)
 		n = b->revision;
-	pthread_mutex_unlock(&c->builds_mu);
+	lp_lock_release(&bs->lock);
 	return n;
 }
 
@@ -66,9 +90,9 @@ static void set_revision(lp_store *st, const char *site_id, long n, lp_store_rev
 		rev->log_path = strdup(log_path);
 	}
 	if (start)
-		rev->started_at = now_ms();
+		rev->started_at = lp_clock_wall_ms();
 	if (finish)
-		rev->finished_at = now_ms();
+		rev->finished_at = lp_clock_wall_ms();
 	if (lp_store_revision_update(st, rev, &err) != LP_OK)
 		LP_WARN(COMPONENT, "revision %ld: %s", n, err.message);
 	lp_store_revision_free(rev);
@@ -77,7 +101,8 @@ static void set_revision(lp_store *st, const char *site_id, long n, lp_store_rev
 static void *build_main(void *arg)
 {
 	struct lp_inflight *b = arg;
-	struct lp_controller *c = b->ctl;
+	lp_builds *bs = b->owner;
+	lp_ctx *c = bs->ctx;
 	lp_build_request req = {0};
 	lp_build_result res = {0};
 	lp_store_site *site = NULL;
@@ -85,18 +110,18 @@ static void *build_main(void *arg)
 	lp_error err = {0};
 	int rc;
 
-	if (lp_ctrl_store_acquire(&st, c, &err) != LP_OK ||
+	if (lp_ctx_store_acquire(&st, c, &err) != LP_OK ||
 	    lp_store_site_get_by_name(&site, st, b->site, &err) != LP_OK) {
 		LP_WARN(COMPONENT, "%s: build of revision %ld not started: %s", b->site,
 		        b->revision, err.message);
 		goto done;
 	}
 	set_revision(st, site->id, b->revision, LP_REV_BUILDING, "building", NULL, NULL, 1, 0);
-	lp_ctrl_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
-	              b->revision);
+	lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
+	             b->revision);
 
-	req.cfg = c->cfg;
-	req.docker = c->docker;
+	req.cfg = lp_ctx_cfg(c);
+	req.docker = lp_ctx_docker(c);
 	req.site_name = b->site;
 	req.spec = b->spec;
 	req.revision = b->revision;
@@ -107,15 +132,17 @@ static void *build_main(void *arg)
 	rc = lp_build_revision(&res, &req, &err);
 
 	if (rc == LP_OK) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "built in %.1f s", (double)res.duration_ms / 1000.0);
+		char msg[BUILD_MSG_MAX];
+		if (lp_fmt(msg, sizeof(msg), "built in %.1f s", (double)res.duration_ms / 1000.0) !=
+		    LP_OK)
+			msg[0] = '\0';
 		set_revision(st, site->id, b->revision, LP_REV_READY, msg, res.resolved_source,
 		             res.log_path, 0, 1);
-		lp_ctrl_event(c, st, site->id, LP_EVENT_NORMAL, "BuildSucceeded", "revision %ld %s",
-		              b->revision, msg);
+		lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildSucceeded", "revision %ld %s",
+		             b->revision, msg);
 	} else if (rc == LP_ECANCELED) {
 		/* Superseded or shutting down: the next reconcile decides what happens next. */
-		int shutting_down = atomic_load(&c->stopping);
+		int shutting_down = lp_ctx_stopping(c);
 		set_revision(st, site->id, b->revision,
 		             shutting_down ? LP_REV_INTERRUPTED : LP_REV_SUPERSEDED,
 		             shutting_down ? "interrupted by shutdown"
@@ -124,38 +151,38 @@ static void *build_main(void *arg)
 	} else {
 		set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message,
 		             res.resolved_source, res.log_path, 0, 1);
-		lp_ctrl_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed", "revision %ld: %s",
-		              b->revision, err.message);
+		lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed", "revision %ld: %s",
+		             b->revision, err.message);
 	}
 done:
 	lp_store_site_free(site);
-	lp_ctrl_store_release(c, st);
-	pthread_mutex_lock(&c->builds_mu);
+	lp_ctx_store_release(c, st);
+	lp_lock_acquire(&bs->lock);
 	atomic_store(&b->finished, 1);
-	c->nbuilds--;
-	pthread_cond_broadcast(&c->builds_cv);
-	pthread_mutex_unlock(&c->builds_mu);
-	lp_queue_add(c->queue, b->site); /* reconcile sees the result */
+	bs->running--;
+	pthread_cond_broadcast(&bs->cv);
+	lp_lock_release(&bs->lock);
+	bs->done(bs->done_ctx, b->site); /* the next reconcile sees the result */
 	return NULL;
 }
 
-int lp_builds_start(struct lp_controller *c, const char *site, const lp_site *spec, long revision,
+int lp_builds_start(lp_builds *bs, const char *site, const lp_site *spec, long revision,
                     const char *source, lp_error *err)
 {
 	struct lp_inflight *b = NULL;
 	int rc = LP_OK;
 
-	lp_builds_reap(c);
-	pthread_mutex_lock(&c->builds_mu);
-	if (atomic_load(&c->stopping)) {
+	lp_builds_reap(bs);
+	lp_lock_acquire(&bs->lock);
+	if (lp_ctx_stopping(bs->ctx)) {
 		rc = lp_error_set(err, LP_ECANCELED, "shutting down: no new builds");
 		goto done;
 	}
-	if (find_live(c, site)) {
+	if (find_live(bs, site)) {
 		rc = lp_error_set(err, LP_ECONFLICT, "a build of %s is already running", site);
 		goto done;
 	}
-	if (c->nbuilds >= LP_CTRL_MAX_BUILDS) {
+	if (bs->running >= LP_BUILDS_MAX) {
 		rc = lp_error_set(err, LP_EUNAVAILABLE, "all build slots are busy");
 		goto done;
 	}
@@ -167,18 +194,18 @@ int lp_builds_start(struct lp_controller *c, const char *site, const lp_site *sp
 		goto done;
 	}
 	b->revision = revision;
-	b->ctl = c;
+	b->owner = bs;
 	if (pthread_create(&b->thread, NULL, build_main, b) != 0) {
 		rc = lp_error_set(err, LP_ERROR, "cannot start a build thread");
 		goto done;
 	}
-	b->next = c->builds;
-	c->builds = b;
-	c->nbuilds++;
-	atomic_fetch_add(&c->builds_started, 1);
+	b->next = bs->list;
+	bs->list = b;
+	bs->running++;
+	lp_ctx_count(bs->ctx, LP_CTR_BUILDS_STARTED, 1);
 	b = NULL;
 done:
-	pthread_mutex_unlock(&c->builds_mu);
+	lp_lock_release(&bs->lock);
 	if (b) {
 		lp_site_free(b->spec);
 		free(b->site);
@@ -188,33 +215,33 @@ done:
 	return rc;
 }
 
-void lp_builds_cancel(struct lp_controller *c, const char *site)
+void lp_builds_cancel(lp_builds *bs, const char *site)
 {
 	struct lp_inflight *b;
 
-	pthread_mutex_lock(&c->builds_mu);
-	for (b = c->builds; b; b = b->next)
+	lp_lock_acquire(&bs->lock);
+	for (b = bs->list; b; b = b->next)
 		if (!strcmp(b->site, site))
 			atomic_store(&b->cancel, 1);
-	pthread_mutex_unlock(&c->builds_mu);
+	lp_lock_release(&bs->lock);
 }
 
-void lp_builds_cancel_all(struct lp_controller *c)
+void lp_builds_cancel_all(lp_builds *bs)
 {
 	struct lp_inflight *b;
 
-	pthread_mutex_lock(&c->builds_mu);
-	for (b = c->builds; b; b = b->next)
+	lp_lock_acquire(&bs->lock);
+	for (b = bs->list; b; b = b->next)
 		atomic_store(&b->cancel, 1);
-	pthread_mutex_unlock(&c->builds_mu);
+	lp_lock_release(&bs->lock);
 }
 
-void lp_builds_reap(struct lp_controller *c)
+void lp_builds_reap(lp_builds *bs)
 {
 	struct lp_inflight **pp, *done_list = NULL, *b;
 
-	pthread_mutex_lock(&c->builds_mu);
-	for (pp = &c->builds; *pp;) {
+	lp_lock_acquire(&bs->lock);
+	for (pp = &bs->list; *pp;) {
 		b = *pp;
 		if (atomic_load(&b->finished)) {
 			*pp = b->next;
@@ -224,7 +251,7 @@ void lp_builds_reap(struct lp_controller *c)
 			pp = &b->next;
 		}
 	}
-	pthread_mutex_unlock(&c->builds_mu);
+	lp_lock_release(&bs->lock);
 	while (done_list) {
 		b = done_list;
 		done_list = b->next;
@@ -234,4 +261,58 @@ void lp_builds_reap(struct lp_controller *c)
 		free(b->source);
 		free(b);
 	}
+}
+
+int lp_builds_wait(lp_builds *bs, int timeout_ms)
+{
+	struct timespec ts;
+	int rc = LP_OK;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	lp_lock_acquire(&bs->lock);
+	while (bs->running > 0 && rc == LP_OK)
+		if (lp_lock_wait(&bs->lock, &bs->cv, &ts) == ETIMEDOUT)
+			rc = LP_ETIMEOUT;
+	lp_lock_release(&bs->lock);
+	return rc;
+}
+
+int lp_builds_new(lp_builds **out, lp_ctx *ctx, lp_builds_done_fn done, void *done_ctx,
+                  lp_error *err)
+{
+	lp_builds *bs;
+
+	*out = NULL;
+	if ((bs = calloc(1, sizeof(*bs))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	bs->ctx = ctx;
+	bs->done = done;
+	bs->done_ctx = done_ctx;
+	lp_lock_init(&bs->lock);
+	pthread_cond_init(&bs->cv, NULL);
+	*out = bs;
+	return LP_OK;
+}
+
+int lp_builds_free(lp_builds *bs)
+{
+	if (bs == NULL)
+		return 0;
+	lp_builds_cancel_all(bs);
+	if (lp_builds_wait(bs, BUILDS_FREE_MS) != LP_OK) {
+		/* A build thread still uses what is below: leaking beats a use-after-free. */
+		LP_ERR(COMPONENT, "builds still running at exit; not freeing them");
+		return -1;
+	}
+	lp_builds_reap(bs);
+	pthread_cond_destroy(&bs->cv);
+	lp_lock_destroy(&bs->lock);
+	free(bs);
+	return 0;
 }

@@ -1,9 +1,10 @@
-/* controller.c: the controller's lifecycle, store handle pool, workers and wake-up sources. */
-#include "controller/controller_internal.h"
+/* controller.c: the controller's lifecycle, its workers and its wake-up sources. */
+#include "controller/controller.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,149 +13,114 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/controller_internal.h"
+#include "controller/datadir.h"
+#include "controller/gc.h"
+#include "controller/queue.h"
+#include "controller/reconcile.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
+#include "launchpad/names.h"
 
-#define COMPONENT "controller"
+#define COMPONENT         "controller"
+#define MAX_WORKERS       64
+#define INOTIFY_BUF       4096
+#define QUEUE_BACKOFF_MIN 5              /* ms */
+#define QUEUE_BACKOFF_MAX (5 * 60 * 1000) /* ms */
+#define CANCEL_WAIT_MS    10000           /* for cancelled builds to end at stop */
 
-char *lp_ctrl_path(const struct lp_controller *c, const char *fmt, ...)
+struct lp_controller {
+	lp_parts parts; /* context, observer, builds: each owns its state */
+	lp_queue *queue;
+	lp_docker_cancel events_cancel;
+	int wake_fd; /* eventfd: wakes the store watcher and resync loop on stop */
+};
+
+/* A finished build: its site is reconciled again, so the result is acted on. */
+static void on_build_done(void *arg, const char *site)
 {
-	char rel[4096], *p = NULL;
-	va_list ap;
+	struct lp_controller *c = arg;
 
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	if (asprintf(&p, "%s/%s", c->cfg->data_dir, rel) < 0)
-		return NULL;
-	return p;
-}
-
-int lp_ctrl_store_acquire(lp_store **out, struct lp_controller *c, lp_error *err)
-{
-	*out = NULL;
-	pthread_mutex_lock(&c->pool_mu);
-	if (c->npool > 0)
-		*out = c->pool[--c->npool];
-	pthread_mutex_unlock(&c->pool_mu);
-	if (*out)
-		return LP_OK;
-	return lp_store_open(out, c->db_path, err);
-}
-
-void lp_ctrl_store_release(struct lp_controller *c, lp_store *st)
-{
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&c->pool_mu);
-	if (c->npool < LP_CTRL_STORE_POOL) {
-		c->pool[c->npool++] = st;
-		st = NULL;
-	}
-	pthread_mutex_unlock(&c->pool_mu);
-	lp_store_close(st);
-}
-
-void lp_ctrl_event(struct lp_controller *c, lp_store *st, const char *site_id,
-                   lp_store_event_type type, const char *reason, const char *fmt, ...)
-{
-	char msg[1024];
-	lp_error err = {0};
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	lp_log(type == LP_EVENT_WARNING ? LP_LOG_WARN : LP_LOG_INFO, COMPONENT, "%s: %s", reason,
-	       msg);
-	if (lp_store_event_add(st, site_id, type, reason, msg, &err) != LP_OK)
-		LP_WARN(COMPONENT, "recording event %s: %s", reason, err.message);
+	lp_queue_add(c->queue, site);
 }
 
 int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 {
 	struct lp_controller *c = NULL;
-	lp_docker_options dopts = {0};
-	char *dbdir = NULL;
 	int rc = LP_OK;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	c->cfg = cfg;
-	c->wake_fd = -1;
-	pthread_mutex_init(&c->pool_mu, NULL);
-	pthread_mutex_init(&c->obs_mu, NULL);
-	pthread_mutex_init(&c->builds_mu, NULL);
-	pthread_cond_init(&c->builds_cv, NULL);
-	lp_docker_cancel_init(&c->events_cancel);
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	dbdir = lp_ctrl_path(c, "db");
-	c->db_path = lp_ctrl_path(c, "db/launchpad.db");
-	if (c->wake_fd < 0 || dbdir == NULL || c->db_path == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "controller set-up failed");
+	lp_docker_cancel_init(&c->events_cancel);
+	if (c->wake_fd < 0) {
+		rc = lp_error_set(err, LP_EIO, "eventfd: %s", strerror(errno));
 		goto done;
 	}
-	if ((rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
-	    (rc = lp_ctrl_prepare_data_dir(cfg, err)) != LP_OK)
+	if ((rc = lp_ctx_new(&c->parts.ctx, cfg, err)) != LP_OK ||
+	    (rc = lp_datadir_prepare(cfg, err)) != LP_OK ||
+	    (rc = lp_observer_new(&c->parts.obs, lp_ctx_docker(c->parts.ctx), cfg->instance,
+	                          err)) != LP_OK ||
+	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK)
 		goto done;
-	if ((rc = lp_queue_new(&c->queue, 5, 5 * 60 * 1000)) != LP_OK) {
+	if ((rc = lp_queue_new(&c->queue, QUEUE_BACKOFF_MIN, QUEUE_BACKOFF_MAX)) != LP_OK) {
 		lp_error_set(err, rc, "out of memory");
 		goto done;
 	}
-	dopts.socket_path = cfg->docker_socket;
-	if ((rc = lp_docker_new(&c->docker, &dopts, err)) != LP_OK)
-		goto done;
 	*out = c;
 	c = NULL;
 done:
-	free(dbdir);
 	lp_controller_free(c);
 	return rc;
 }
 
 void lp_controller_free(lp_controller *c)
 {
-	int i;
-
 	if (c == NULL)
 		return;
-	lp_builds_cancel_all(c);
-	if (lp_controller_wait_builds(c, 10000) != LP_OK) {
-		/* A build thread still uses the handles below: leaking them beats a use-after-free.
-		 */
-		LP_ERR(COMPONENT, "builds still running at exit; not freeing the controller");
+	/* A build thread still running uses what is below: then everything leaks, on purpose. */
+	if (lp_builds_free(c->parts.builds) != 0)
 		return;
-	}
-	lp_builds_reap(c);
-	for (i = 0; i < c->npool; i++)
-		lp_store_close(c->pool[i]);
-	lp_observe_free(c);
+	lp_observer_free(c->parts.obs);
 	lp_queue_free(c->queue);
-	lp_docker_free(c->docker);
+	lp_ctx_free(c->parts.ctx);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
-	free(c->db_path);
-	pthread_cond_destroy(&c->builds_cv);
-	pthread_mutex_destroy(&c->builds_mu);
-	pthread_mutex_destroy(&c->obs_mu);
-	pthread_mutex_destroy(&c->pool_mu);
 	free(c);
 }
 
 void lp_controller_stats_get(lp_controller_stats *out, lp_controller *c)
 {
-	lp_docker_counters dc;
+	lp_docker_counters dc = {0};
+	lp_ctx *ctx = c->parts.ctx;
 
-	lp_docker_counters_get(&dc, c->docker);
+	lp_docker_counters_get(&dc, lp_ctx_docker(ctx));
 	out->docker_reads = dc.reads;
 	out->docker_writes = dc.writes;
-	out->file_writes = atomic_load(&c->file_writes);
-	out->status_writes = atomic_load(&c->status_writes);
-	out->reconciles = atomic_load(&c->reconciles);
-	out->builds_started = atomic_load(&c->builds_started);
-	out->gc_removed = atomic_load(&c->gc_removed);
+	out->file_writes = lp_ctx_counter_get(ctx, LP_CTR_FILE_WRITES);
+	out->status_writes = lp_ctx_counter_get(ctx, LP_CTR_STATUS_WRITES);
+	out->reconciles = lp_ctx_counter_get(ctx, LP_CTR_RECONCILES);
+	out->builds_started = lp_ctx_counter_get(ctx, LP_CTR_BUILDS_STARTED);
+	out->gc_removed = lp_ctx_counter_get(ctx, LP_CTR_GC_REMOVED);
+}
+
+int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const char *name,
+                            lp_error *err)
+{
+	return lp_reconcile(out, &c->parts, name, err);
+}
+
+int lp_controller_gc(lp_controller *c, lp_error *err)
+{
+	return lp_gc_startup(&c->parts, err);
+}
+
+int lp_controller_teardown(lp_controller *c, lp_error *err)
+{
+	return lp_gc_teardown(c->parts.ctx, err);
 }
 
 /* ---- wake-up sources ------------------------------------------------------------------------ */
@@ -167,7 +133,7 @@ static void enqueue_all(struct lp_controller *c)
 	lp_store *st = NULL;
 	lp_error err = {0};
 
-	if (lp_ctrl_store_acquire(&st, c, &err) != LP_OK ||
+	if (lp_ctx_store_acquire(&st, c->parts.ctx, &err) != LP_OK ||
 	    lp_store_site_list(&sites, &n, st, 1, &err) != LP_OK) {
 		LP_WARN(COMPONENT, "resync: %s", err.message);
 		goto done;
@@ -176,7 +142,7 @@ static void enqueue_all(struct lp_controller *c)
 		lp_queue_add(c->queue, sites[i].name);
 done:
 	lp_store_sites_free(sites, n);
-	lp_ctrl_store_release(c, st);
+	lp_ctx_store_release(c->parts.ctx, st);
 }
 
 int lp_controller_resync_pass(size_t *out, lp_controller *c, lp_error *err)
@@ -188,11 +154,11 @@ int lp_controller_resync_pass(size_t *out, lp_controller *c, lp_error *err)
 
 	if (out)
 		*out = 0;
-	if ((rc = lp_observe_resync(c, err)) != LP_OK ||
-	    (rc = lp_ctrl_store_acquire(&st, c, err)) != LP_OK ||
+	if ((rc = lp_observer_resync(c->parts.obs, err)) != LP_OK ||
+	    (rc = lp_ctx_store_acquire(&st, c->parts.ctx, err)) != LP_OK ||
 	    (rc = lp_store_site_list(&sites, &n, st, 1, err)) != LP_OK)
 		goto done;
-	lp_ctrl_store_release(c, st);
+	lp_ctx_store_release(c->parts.ctx, st);
 	st = NULL;
 	for (i = 0; i < n; i++) {
 		lp_reconcile_result res;
@@ -204,7 +170,7 @@ int lp_controller_resync_pass(size_t *out, lp_controller *c, lp_error *err)
 		*out = n;
 done:
 	lp_store_sites_free(sites, n);
-	lp_ctrl_store_release(c, st);
+	lp_ctx_store_release(c->parts.ctx, st);
 	return rc;
 }
 
@@ -302,21 +268,23 @@ static void *store_watch_main(void *arg)
 	int64_t last_version = -1;
 	lp_store *st = NULL;
 	lp_error err = {0};
-	char *dbdir = lp_ctrl_path(c, "db");
+	char dbdir[LP_FS_PATH_MAX];
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 
-	if (ifd < 0 || dbdir == NULL ||
+	if (lp_layout_dir_path(dbdir, sizeof(dbdir), lp_ctx_cfg(c->parts.ctx)->data_dir,
+	                       LP_DIR_DB) != LP_OK ||
+	    ifd < 0 ||
 	    inotify_add_watch(ifd, dbdir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0)
-		LP_WARN(COMPONENT, "inotify on %s failed (%s): polling once a second instead",
-		        dbdir ? dbdir : "db", strerror(errno));
-	if (lp_store_open(&st, c->db_path, &err) != LP_OK) {
+		LP_WARN(COMPONENT, "inotify on %s failed (%s): polling once a second instead", dbdir,
+		        strerror(errno));
+	if (lp_store_open(&st, lp_ctx_db_path(c->parts.ctx), &err) != LP_OK) {
 		LP_ERR(COMPONENT, "store watch: %s", err.message);
 		goto done;
 	}
-	while (!atomic_load(&c->stopping)) {
+	while (!lp_ctx_stopping(c->parts.ctx)) {
 		struct pollfd pfd[2] = {{.fd = c->wake_fd, .events = POLLIN},
 		                        {.fd = ifd, .events = POLLIN}};
-		char buf[4096];
+		char buf[INOTIFY_BUF];
 		int64_t v = 0;
 
 		/* The timeout is a safety net: inotify is the wake-up, the poll is the fallback. */
@@ -327,7 +295,7 @@ static void *store_watch_main(void *arg)
 			while (read(ifd, buf, sizeof(buf)) > 0)
 				;
 		}
-		if (atomic_load(&c->stopping))
+		if (lp_ctx_stopping(c->parts.ctx))
 			break;
 		if (lp_store_data_version(&v, st, &err) != LP_OK)
 			continue;
@@ -344,19 +312,18 @@ done:
 	lp_store_close(st);
 	if (ifd >= 0)
 		close(ifd);
-	free(dbdir);
 	return NULL;
 }
 
 static int on_docker_event(void *ctx, const lp_docker_event *ev)
 {
 	struct lp_controller *c = ctx;
-	const char *site = lp_docker_kv_get(ev->attrs, ev->nattrs, "launchpad.site");
+	const char *site = lp_docker_kv_get(ev->attrs, ev->nattrs, LP_LABEL_SITE);
 
 	if (site == NULL)
 		return 0;
 	LP_DEBUG(COMPONENT, "docker event %s on %s (site %s)", ev->action, ev->id, site);
-	lp_observe_invalidate(c, site);
+	lp_observer_invalidate(c->parts.obs, site);
 	lp_queue_add(c->queue, site);
 	return 0;
 }
@@ -369,8 +336,8 @@ static void on_docker_connected(void *ctx, int attempt)
 	if (attempt > 0)
 		LP_INFO(COMPONENT, "Docker events stream re-established (attempt %d): resyncing",
 		        attempt);
-	atomic_store(&c->networks_ok, 0);
-	if (lp_observe_resync(c, &err) != LP_OK)
+	lp_ctx_set_networks_ok(c->parts.ctx, 0);
+	if (lp_observer_resync(c->parts.obs, &err) != LP_OK)
 		LP_WARN(COMPONENT, "resync after connect: %s", err.message);
 	enqueue_all(c);
 }
@@ -378,21 +345,25 @@ static void on_docker_connected(void *ctx, int attempt)
 static void *events_main(void *arg)
 {
 	struct lp_controller *c = arg;
-	char label[512];
+	char label[LP_NAMES_MAX];
 	const char *labels[2] = {label, NULL};
 	lp_docker_events_options opts = {0};
 	lp_error err = {0};
 
-	snprintf(label, sizeof(label), "launchpad.instance=%s", c->cfg->instance);
+	if (lp_names_label_filter(label, sizeof(label), LP_LABEL_INSTANCE,
+	                          lp_ctx_cfg(c->parts.ctx)->instance) != LP_OK) {
+		LP_ERR(COMPONENT, "instance id too long for a label filter: no Docker events");
+		return NULL;
+	}
 	opts.type = "container";
 	opts.labels = labels;
 	opts.since = (int64_t)time(NULL);
 	opts.reconnect = 1;
 	opts.max_backoff_ms = 2000;
 	opts.on_connected = on_docker_connected;
-	while (!atomic_load(&c->stopping)) {
-		int rc = lp_docker_events_watch(c->docker, &opts, on_docker_event, c,
-		                                &c->events_cancel, &err);
+	while (!lp_ctx_stopping(c->parts.ctx)) {
+		int rc = lp_docker_events_watch(lp_ctx_docker(c->parts.ctx), &opts, on_docker_event,
+		                                c, &c->events_cancel, &err);
 		if (rc == LP_ECANCELED)
 			break;
 		LP_WARN(COMPONENT, "Docker events: %s; retrying", err.message);
@@ -406,7 +377,7 @@ void lp_controller_stop(lp_controller *c)
 	uint64_t one = 1;
 	ssize_t w;
 
-	atomic_store(&c->stopping, 1);
+	lp_ctx_set_stopping(c->parts.ctx);
 	lp_queue_shutdown(c->queue);
 	lp_docker_cancel_request(&c->events_cancel);
 	w = write(c->wake_fd, &one, sizeof(one));
@@ -415,29 +386,15 @@ void lp_controller_stop(lp_controller *c)
 
 int lp_controller_wait_builds(lp_controller *c, int timeout_ms)
 {
-	struct timespec ts;
-	int rc = LP_OK;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&c->builds_mu);
-	while (c->nbuilds > 0 && rc == LP_OK)
-		if (pthread_cond_timedwait(&c->builds_cv, &c->builds_mu, &ts) == ETIMEDOUT)
-			rc = LP_ETIMEOUT;
-	pthread_mutex_unlock(&c->builds_mu);
-	return rc;
+	return lp_builds_wait(c->parts.builds, timeout_ms);
 }
 
 int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 {
-	pthread_t workers[64], watcher, events;
-	int nworkers = c->cfg->workers > 64 ? 64 : c->cfg->workers, i, rc;
-	int resync_s = c->cfg->resync_seconds > 0 ? c->cfg->resync_seconds : 60;
+	const lp_config *cfg = lp_ctx_cfg(c->parts.ctx);
+	pthread_t workers[MAX_WORKERS], watcher, events;
+	int nworkers = cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers, i, rc;
+	int resync_s = cfg->resync_seconds > 0 ? cfg->resync_seconds : 60;
 
 	if ((rc = lp_controller_gc(c, err)) != LP_OK)
 		LP_WARN(COMPONENT, "start-up gc: %s (continuing; the next pass retries)",
@@ -447,18 +404,18 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 	pthread_create(&watcher, NULL, store_watch_main, c);
 	pthread_create(&events, NULL, events_main, c);
 	LP_INFO(COMPONENT, "running: instance %s, data dir %s, %d workers, resync every %d s",
-	        c->cfg->instance, c->cfg->data_dir, nworkers, resync_s);
+	        cfg->instance, cfg->data_dir, nworkers, resync_s);
 
-	while (!atomic_load(&c->stopping)) {
+	while (!lp_ctx_stopping(c->parts.ctx)) {
 		struct pollfd pfd = {.fd = c->wake_fd, .events = POLLIN};
 		lp_error rerr = {0};
 
 		if (poll(&pfd, 1, resync_s * 1000) != 0)
 			continue; /* woken to stop (or interrupted) */
-		if (lp_observe_resync(c, &rerr) != LP_OK)
+		if (lp_observer_resync(c->parts.obs, &rerr) != LP_OK)
 			LP_WARN(COMPONENT, "periodic resync: %s", rerr.message);
 		enqueue_all(c);
-		lp_builds_reap(c);
+		lp_builds_reap(c->parts.builds);
 	}
 
 	LP_INFO(COMPONENT, "stopping: waiting up to %d s for running builds", grace_seconds);
@@ -466,16 +423,17 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		pthread_join(workers[i], NULL);
 	pthread_join(watcher, NULL);
 	pthread_join(events, NULL);
-	if (lp_controller_wait_builds(c, grace_seconds * 1000) != LP_OK) {
+	if (lp_builds_wait(c->parts.builds, grace_seconds * 1000) != LP_OK) {
 		LP_WARN(COMPONENT, "builds still running after %d s: cancelling them",
 		        grace_seconds);
-		lp_builds_cancel_all(c);
-		lp_controller_wait_builds(c, 10000);
+		lp_builds_cancel_all(c->parts.builds);
+		if (lp_builds_wait(c->parts.builds, CANCEL_WAIT_MS) != LP_OK)
+			LP_WARN(COMPONENT, "builds still running after cancel");
 	}
-	lp_builds_reap(c);
+	lp_builds_reap(c->parts.builds);
 	{
 		lp_error terr = {0};
-		if (lp_controller_teardown_if_down(c, &terr) != LP_OK)
+		if (lp_gc_teardown_if_down(c->parts.ctx, &terr) != LP_OK)
 			LP_WARN(COMPONENT, "teardown: %s", terr.message);
 	}
 	LP_INFO(COMPONENT, "stopped");

@@ -61,13 +61,6 @@ int lp_controller_gc(lp_controller *c, lp_error *err);
  */
 int lp_controller_teardown(lp_controller *c, lp_error *err);
 
-/*
- * At stop: with cfg->teardown_on_stop "with-api" and no running container of this instance
- * labelled launchpad.role=api (compose stops the apiserver before the controller on down and
- * stop, not on a controller restart), tear down; otherwise leave the sites serving.
- */
-int lp_controller_teardown_if_down(lp_controller *c, lp_error *err);
-
 /* One level-triggered pass over one site. */
 int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const char *name,
                             lp_error *err);

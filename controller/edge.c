@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "launchpad/buf.h"
+#include "controller/nginx_conf.h"
 #include "launchpad/fmt.h"
 
 /* Append one label whose key is formatted from keyfmt; LP_ETOOBIG when anything does not fit. */
@@ -40,28 +41,31 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	if (lp_fmt(out->router, sizeof(out->router), "%s-%s", cfg->instance, site) != LP_OK ||
 	    lp_fmt(rule, sizeof(rule), "Host(`%s.%s`)", site, cfg->base_domain) != LP_OK ||
 	    lp_fmt(retry, sizeof(retry), "%s-retry", r) != LP_OK ||
-	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK ||
-	    add(out, "true", "traefik.enable") != LP_OK ||
+	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "Traefik names for site %s do not fit", site);
+	if (add(out, "true", "traefik.enable") != LP_OK ||
 	    add(out, network, "traefik.docker.network") != LP_OK ||
 	    add(out, rule, "traefik.http.routers.%s.rule", r) != LP_OK ||
 	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", r) != LP_OK ||
-	    /* Explicit: a defaulted service name can differ between the two containers of a swap.
-	     */
+	    /* Explicit: a defaulted service name can differ between the two containers of a swap. */
 	    add(out, r, "traefik.http.routers.%s.service", r) != LP_OK ||
 	    add(out, retry, "traefik.http.routers.%s.middlewares", r) != LP_OK ||
-	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
-	        LP_OK ||
+	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) != LP_OK ||
+	    add(out, LP_EDGE_RETRY_WAIT, "traefik.http.middlewares.%s.retry.initialinterval",
+	        retry) != LP_OK ||
 	    /* Internal networks defeat Traefik's port detection: the port is always explicit. */
 	    add(out, port, "traefik.http.services.%s.loadbalancer.server.port", r) != LP_OK ||
-	    /*
-	     * One refused connection takes a server out of the rotation for a moment: the retry of
-	     * a request that met a container that just stopped then goes to its successor.
-	     */
-	    add(out, "1",
-	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.maxfailedattempts",
+	    /* A refused connection takes a server out at once: the retry reaches another one. */
+	    add(out, "1", "traefik.http.services.%s.loadbalancer.passivehealthcheck.maxfailedattempts",
 	        r) != LP_OK ||
 	    add(out, LP_EDGE_FAILURE_WINDOW,
-	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow",
+	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow", r) != LP_OK ||
+	    /* The active check is how a draining container leaves the rotation while it serves. */
+	    add(out, LP_SERVE_HEALTH_PATH, "traefik.http.services.%s.loadbalancer.healthcheck.path",
+	        r) != LP_OK ||
+	    add(out, LP_EDGE_HEALTH_INTERVAL,
+	        "traefik.http.services.%s.loadbalancer.healthcheck.interval", r) != LP_OK ||
+	    add(out, LP_EDGE_HEALTH_TIMEOUT, "traefik.http.services.%s.loadbalancer.healthcheck.timeout",
 	        r) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik labels for site %s do not fit", site);
 	return LP_OK;
@@ -72,30 +76,26 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return lp_buf_append(ctx, ptr, size * nmemb) == LP_OK ? size * nmemb : 0;
 }
 
-/*
- * 1 when the service JSON lists http://ip:port among its load balancer's servers and does not
- * hold it down (serverStatus), so traffic really goes there.
- */
-static int lists_server(const cJSON *svc, const char *want)
+/* What the service JSON says of the server want ("http://ip:port"). */
+static lp_edge_server server_in(const cJSON *svc, const char *want)
 {
 	const cJSON *lb = cJSON_GetObjectItemCaseSensitive(svc, "loadBalancer");
 	const cJSON *servers = cJSON_GetObjectItemCaseSensitive(lb, "servers"), *s;
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(svc, "serverStatus");
 	const cJSON *up = cJSON_GetObjectItemCaseSensitive(status, want);
 
-	if (cJSON_IsString(up) && strcmp(up->valuestring, "UP") != 0)
-		return 0;
 	cJSON_ArrayForEach(s, servers)
 	{
 		const cJSON *url = cJSON_GetObjectItemCaseSensitive(s, "url");
 		if (cJSON_IsString(url) && !strcmp(url->valuestring, want))
-			return 1;
+			return cJSON_IsString(up) && strcmp(up->valuestring, "UP") != 0 ? LP_EDGE_DOWN
+			                                                                : LP_EDGE_UP;
 	}
-	return 0;
+	return LP_EDGE_ABSENT;
 }
 
-int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const char *ip,
-                      lp_error *err)
+int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *router,
+                         const char *ip, lp_error *err)
 {
 	char url[1024], want[128];
 	CURL *h = NULL;
@@ -106,7 +106,7 @@ int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const 
 	size_t n;
 	int rc = LP_OK;
 
-	*out = 0;
+	*out = LP_EDGE_ABSENT;
 	if (cfg->traefik_api == NULL || cfg->traefik_api[0] == '\0')
 		return lp_error_set(err, LP_EUNAVAILABLE, "no Traefik API configured");
 	n = strlen(cfg->traefik_api);
@@ -138,11 +138,40 @@ int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const 
 		rc = lp_error_set(err, LP_EUNAVAILABLE, "Traefik API %s answered %ld", url, status);
 		goto done;
 	}
-	*out = lists_server(svc, want);
+	*out = server_in(svc, want);
 done:
 	cJSON_Delete(svc);
 	if (h)
 		curl_easy_cleanup(h);
 	lp_buf_release(&body);
 	return rc;
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	(void)ptr;
+	(void)ctx;
+	return size * nmemb;
+}
+
+int lp_edge_probe(int *out, const char *ip, const char *path)
+{
+	char url[256];
+	long status = 0;
+	CURL *h;
+
+	*out = 0;
+	if (lp_fmt(url, sizeof(url), "http://%s:%d%s", ip, LP_EDGE_SERVE_PORT, path) != LP_OK)
+		return LP_ETOOBIG;
+	if ((h = curl_easy_init()) == NULL)
+		return LP_ENOMEM;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)LP_EDGE_PROBE_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	if (curl_easy_perform(h) == CURLE_OK &&
+	    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
+		*out = status == 200;
+	curl_easy_cleanup(h);
+	return LP_OK;
 }

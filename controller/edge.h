@@ -26,8 +26,14 @@
 
 #define LP_EDGE_ENTRYPOINT "web"
 #define LP_EDGE_SERVE_PORT 80
-#define LP_EDGE_RETRIES    "3"
-#define LP_EDGE_MAX_LABELS 12
+#define LP_EDGE_RETRIES    "5"
+/* Between retries: long enough for the passive health check to mark the failed server down. */
+#define LP_EDGE_RETRY_WAIT "10ms"
+#define LP_EDGE_MAX_LABELS 16
+/* Traefik's own health check of every serve container: how a drained container leaves the
+ * rotation before it stops (see LP_SERVE_DRAIN_DIR). */
+#define LP_EDGE_HEALTH_INTERVAL "1s"
+#define LP_EDGE_HEALTH_TIMEOUT  "500ms"
 /* How long a server that refused a connection stays out of the rotation. */
 #define LP_EDGE_FAILURE_WINDOW "1s"
 #define LP_EDGE_NAME_MAX       160 /* router/service name: "<instance>-<site>" */
@@ -35,6 +41,7 @@
 #define LP_EDGE_VALUE_MAX      512
 #define LP_EDGE_API_TIMEOUT    2000 /* ms for one question to Traefik's API */
 #define LP_EDGE_API_BODY_MAX   ((size_t)1 << 20)
+#define LP_EDGE_PROBE_TIMEOUT  1000 /* ms for a serve container to answer its health path */
 
 typedef struct lp_edge_labels {
 	lp_docker_kv kv[LP_EDGE_MAX_LABELS];
@@ -46,14 +53,28 @@ typedef struct lp_edge_labels {
 
 /* The Traefik labels of site's serve containers on network (the one Traefik shares). */
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
-                         const char *network, lp_error *err) __attribute__((warn_unused_result));
+                         const char *network, lp_error *err) LP_MUST_CHECK;
+
+/* What Traefik does with one server of a service. */
+typedef enum lp_edge_server {
+	LP_EDGE_ABSENT, /* not among the service's servers (or no such service yet) */
+	LP_EDGE_UP,     /* listed, and traffic goes there */
+	LP_EDGE_DOWN,   /* listed, but a health check holds it out of the rotation */
+} lp_edge_server;
 
 /*
- * Ask Traefik's API (cfg->traefik_api) whether the site's service lists a server at ip:
- * *out 1 when it does, 0 when not (yet). LP_EUNAVAILABLE when the API cannot be reached or
- * answers something unexpected; the caller then falls back to waiting a drain period.
+ * Ask Traefik's API (cfg->traefik_api) about the server at ip of the site's service.
+ * LP_EUNAVAILABLE when the API cannot be reached or answers something unexpected; the caller
+ * then falls back to waiting a drain period.
  */
-int lp_edge_routes_to(int *out, const lp_config *cfg, const char *router, const char *ip,
-                      lp_error *err) __attribute__((warn_unused_result));
+int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *router,
+                         const char *ip, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * Ask the serve container at ip itself: *out 1 when GET http://ip:LP_EDGE_SERVE_PORT<path>
+ * answers 200 within LP_EDGE_PROBE_TIMEOUT ms. Traefik routes to a container as soon as it runs,
+ * before nginx listens; a replacement counts as routed only once it answers too.
+ */
+int lp_edge_probe(int *out, const char *ip, const char *path) LP_MUST_CHECK;
 
 #endif

@@ -1,121 +1,146 @@
 /* gc.c: removing what belongs to no site, and a deleted site's every trace. */
-#include "controller/controller_internal.h"
+#include "controller/gc.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "launchpad/names.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
+#include "launchpad/names.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "gc"
 
-static int remove_path(struct lp_controller *c, const char *path, lp_error *err)
+static int remove_path(lp_ctx *ctx, const char *path, lp_error *err)
 {
 	int rc;
 
-	if (path == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	if (!lp_fs_exists(path))
 		return LP_OK;
 	rc = lp_fs_remove_tree(path, err);
 	if (rc == LP_OK) {
-		atomic_fetch_add(&c->gc_removed, 1);
-		atomic_fetch_add(&c->file_writes, 1);
+		lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
+		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
 	}
 	return rc;
 }
 
-/* 1 when name is exactly prefix followed by one or more digits (work/<site>-<n>). */
-static int is_prefix_number(const char *name, const char *prefix)
+static int role_is(const lp_docker_summary *s, const char *role)
 {
-	size_t n = strlen(prefix);
+	const char *r = lp_docker_kv_get(s->labels, s->nlabels, LP_LABEL_ROLE);
 
-	if (strncmp(name, prefix, n) || name[n] == '\0')
-		return 0;
-	for (name += n; *name; name++)
-		if (*name < '0' || *name > '9')
-			return 0;
-	return 1;
+	return r != NULL && !strcmp(r, role);
 }
 
-/*
- * Remove entries of dir named prefix<digits> (NULL: every entry). Exact, so deleting site "app"
- * never touches the workspace of "app-v2".
- */
-static int remove_matching(struct lp_controller *c, const char *dir, const char *prefix,
-                           lp_error *err)
+/* keep(entry) decides; every other entry of the directory goes. */
+typedef int (*keep_fn)(const lp_layout_site_entry *e, const char *entry, const void *arg);
+
+static int sweep(lp_ctx *ctx, const lp_layout_site_entry *e, keep_fn keep, const void *arg,
+                 lp_error *err)
 {
-	DIR *d = opendir(dir);
+	char dir[LP_FS_PATH_MAX], path[LP_FS_PATH_MAX];
 	struct dirent *de;
+	DIR *d;
 	int rc = LP_OK;
 
-	if (d == NULL)
+	if (lp_layout_dir_path(dir, sizeof(dir), lp_ctx_cfg(ctx)->data_dir, e->dir) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "data dir path is too long");
+	if ((d = opendir(dir)) == NULL)
 		return LP_OK; /* nothing there yet */
 	while ((de = readdir(d)) != NULL && rc == LP_OK) {
-		char *p;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || keep(e, de->d_name, arg))
 			continue;
-		if (prefix && !is_prefix_number(de->d_name, prefix))
-			continue;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			p = NULL;
-		rc = remove_path(c, p, err);
-		free(p);
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK) {
+			rc = lp_error_set(err, LP_ETOOBIG, "%s/%s: path too long", dir, de->d_name);
+			break;
+		}
+		LP_INFO(COMPONENT, "removing %s", path);
+		rc = remove_path(ctx, path, err);
 	}
 	closedir(d);
 	return rc;
 }
 
-int lp_gc_site_files(struct lp_controller *c, const char *site, lp_error *err)
+static int keep_unless_site(const lp_layout_site_entry *e, const char *entry, const void *site)
 {
-	const char *fmts[] = {"sites/%s", "conf/%s.nginx.conf", "logs/%s", "cache/git/%s.git",
-	                      "cache/build/%s"};
-	char prefix[300], *work = NULL;
+	return !lp_layout_entry_is_site(e, entry, site);
+}
+
+int lp_gc_site_files(lp_ctx *ctx, const char *site, lp_error *err)
+{
 	size_t i;
 	int rc = LP_OK;
 
-	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && rc == LP_OK; i++) {
-		char *p = lp_ctrl_path(c, fmts[i], site);
-		rc = remove_path(c, p, err);
-		free(p);
-	}
-	if (rc != LP_OK)
-		return rc;
-	snprintf(prefix, sizeof(prefix), "%s-", site);
-	work = lp_ctrl_path(c, "work");
-	rc = work ? remove_matching(c, work, prefix, err) : lp_error_set(err, LP_ENOMEM, "oom");
-	free(work);
+	for (i = 0; i < lp_layout_nsite_entries && rc == LP_OK; i++)
+		rc = sweep(ctx, &lp_layout_site_entries[i], keep_unless_site, site, err);
 	return rc;
 }
 
-int lp_gc_site_containers(struct lp_controller *c, const char *site, lp_error *err)
+/* Remove every container in list; counted as gc. */
+static int remove_all(lp_ctx *ctx, const lp_docker_summaries *list, lp_error *err)
 {
-	lp_docker_summaries *list = NULL;
-	char inst[512], sitel[512];
-	const char *labels[3] = {inst, sitel, NULL};
 	size_t i;
-	int rc;
+	int rc = LP_OK;
 
-	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
-	snprintf(sitel, sizeof(sitel), "launchpad.site=%s", site);
-	if ((rc = lp_docker_container_list(&list, c->docker, labels, err)) != LP_OK)
-		return rc;
 	for (i = 0; i < list->n && rc == LP_OK; i++) {
 		rc = lp_docker_container_remove(
-		    c->docker, list->items[i].id,
+		    lp_ctx_docker(ctx), list->items[i].id,
 		    LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES | LP_DOCKER_RM_MISSING_OK, err);
 		if (rc == LP_OK)
-			atomic_fetch_add(&c->gc_removed, 1);
+			lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
 	}
+	return rc;
+}
+
+/* The instance's containers (with a site label too, when site is not NULL). */
+static int list_instance(lp_docker_summaries **out, lp_ctx *ctx, const char *site, lp_error *err)
+{
+	char inst[LP_NAMES_MAX], sitel[LP_NAMES_MAX];
+	const char *labels[3] = {inst, site ? sitel : NULL, NULL};
+
+	if (lp_names_label_filter(inst, sizeof(inst), LP_LABEL_INSTANCE,
+	                          lp_ctx_cfg(ctx)->instance) != LP_OK ||
+	    (site && lp_names_label_filter(sitel, sizeof(sitel), LP_LABEL_SITE, site) != LP_OK))
+		return lp_error_set(err, LP_ETOOBIG, "label filter too long");
+	return lp_docker_container_list(out, lp_ctx_docker(ctx), labels, err);
+}
+
+int lp_gc_site_containers(const lp_parts *p, const char *site, lp_error *err)
+{
+	lp_docker_summaries *list = NULL;
+	int rc;
+
+	if ((rc = list_instance(&list, p->ctx, site, err)) != LP_OK)
+		return rc;
+	rc = remove_all(p->ctx, list, err);
 	if (list->n > 0)
-		lp_observe_invalidate(c, site);
+		lp_observer_invalidate(p->obs, site);
 	lp_docker_summaries_free(list);
 	return rc;
+}
+
+void lp_gc_orphan_builds(const lp_parts *p, const char *site, const lp_docker_summaries *observed)
+{
+	long inflight = lp_builds_inflight(p->builds, site);
+	size_t i;
+
+	for (i = 0; i < observed->n; i++) {
+		const lp_docker_summary *o = &observed->items[i];
+		const char *rev = lp_docker_kv_get(o->labels, o->nlabels, LP_LABEL_REVISION);
+		lp_error err = {0};
+		if (!role_is(o, LP_ROLE_BUILD) || (inflight && rev && atol(rev) == inflight))
+			continue;
+		LP_INFO(COMPONENT, "%s: removing orphaned build container %s", site, o->id);
+		if (lp_docker_container_remove(lp_ctx_docker(p->ctx), o->id,
+		                               LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+		                               &err) != LP_OK)
+			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site, err.message);
+		lp_observer_invalidate(p->obs, site);
+	}
 }
 
 static int known(const lp_store_site *sites, size_t n, const char *name)
@@ -128,164 +153,153 @@ static int known(const lp_store_site *sites, size_t n, const char *name)
 	return 0;
 }
 
-/* For each entry of <data>/<sub> not named after a known site (suffix stripped), remove it. */
-static int gc_dir(struct lp_controller *c, const char *sub, const char *suffix,
-                  const lp_store_site *sites, size_t n, lp_error *err)
-{
-	char *dir = lp_ctrl_path(c, "%s", sub);
-	DIR *d = dir ? opendir(dir) : NULL;
-	struct dirent *de;
-	int rc = LP_OK;
+struct known_sites {
+	const lp_store_site *sites;
+	size_t n;
+};
 
-	while (d && (de = readdir(d)) != NULL && rc == LP_OK) {
-		char name[256], *p;
-		size_t len = strlen(de->d_name), sl = suffix ? strlen(suffix) : 0;
-		if (de->d_name[0] == '.')
+/*
+ * At start-up no build runs: every work dir is a leftover. Elsewhere an entry shaped like a
+ * site's stays with a known site and goes with an unknown one; anything else (a writer's temp
+ * file) is not the gc's to judge.
+ */
+static int keep_if_known(const lp_layout_site_entry *e, const char *entry, const void *arg)
+{
+	const struct known_sites *k = arg;
+	char site[LP_LAYOUT_SITE_MAX];
+
+	if (e->dir == LP_DIR_WORK)
+		return 0;
+	if (lp_layout_entry_site(site, sizeof(site), e, entry) != LP_OK)
+		return 1;
+	return known(k->sites, k->n, site);
+}
+
+/* Every build container is a leftover; serve containers of unknown sites go too. */
+static int gc_containers(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_error *err)
+{
+	lp_docker_summaries *all = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = list_instance(&all, ctx, NULL, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < all->n && rc == LP_OK; i++) {
+		const lp_docker_summary *s = &all->items[i];
+		const char *site = lp_docker_kv_get(s->labels, s->nlabels, LP_LABEL_SITE);
+		int orphan = site == NULL || !known(sites, n, site);
+		/* Only what the controller creates is its to remove (not the instance's edge). */
+		if (!(role_is(s, LP_ROLE_BUILD) || (role_is(s, LP_ROLE_SERVE) && orphan)))
 			continue;
-		if (sl && (len <= sl || strcmp(de->d_name + len - sl, suffix)))
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - sl), de->d_name);
-		if (known(sites, n, name))
-			continue;
-		LP_INFO(COMPONENT, "removing %s/%s: no such site", sub, de->d_name);
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			p = NULL;
-		rc = remove_path(c, p, err);
-		free(p);
+		LP_INFO(COMPONENT, "removing container %s (%s)", s->id, site ? site : "no site");
+		rc = lp_docker_container_remove(lp_ctx_docker(ctx), s->id,
+		                                LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES |
+		                                    LP_DOCKER_RM_MISSING_OK,
+		                                err);
+		if (rc == LP_OK)
+			lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
 	}
-	if (d)
-		closedir(d);
-	free(dir);
+	lp_docker_summaries_free(all);
 	return rc;
 }
 
-int lp_controller_gc(lp_controller *c, lp_error *err)
+/* Half-copied revisions of a crashed publish. */
+static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_error *err)
+{
+	char sd[LP_FS_PATH_MAX];
+	size_t i, removed;
+	int rc = LP_OK;
+
+	for (i = 0; i < n && rc == LP_OK; i++) {
+		if (lp_layout_site(sd, sizeof(sd), lp_ctx_cfg(ctx)->data_dir, sites[i].name) != LP_OK)
+			return lp_error_set(err, LP_ETOOBIG, "site path too long");
+		if (lp_fs_exists(sd))
+			rc = lp_publish_cleanup_partial(&removed, sd, err);
+	}
+	return rc;
+}
+
+int lp_gc_startup(const lp_parts *p, lp_error *err)
 {
 	lp_store_site *sites = NULL;
-	lp_docker_summaries *all = NULL;
+	struct known_sites k;
 	lp_store *st = NULL;
-	char inst[512], *work = NULL;
-	const char *labels[2] = {inst, NULL};
 	int64_t interrupted = 0;
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = lp_ctrl_store_acquire(&st, c, err)) != LP_OK)
-		goto done;
-	if ((rc = lp_store_revisions_interrupt_building(&interrupted, st, err)) != LP_OK)
+	if ((rc = lp_ctx_store_acquire(&st, p->ctx, err)) != LP_OK ||
+	    (rc = lp_store_revisions_interrupt_building(&interrupted, st, err)) != LP_OK)
 		goto done;
 	if (interrupted > 0)
 		LP_INFO(COMPONENT, "%lld interrupted build(s) will be retried",
 		        (long long)interrupted);
-	if ((rc = lp_store_site_list(&sites, &n, st, 1, err)) != LP_OK)
+	if ((rc = lp_store_site_list(&sites, &n, st, 1, err)) != LP_OK ||
+	    (rc = gc_containers(p->ctx, sites, n, err)) != LP_OK)
 		goto done;
-
-	/* Containers: every build container is a leftover; serve containers of unknown sites go. */
-	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
-	if ((rc = lp_docker_container_list(&all, c->docker, labels, err)) != LP_OK)
-		goto done;
-	for (i = 0; i < all->n; i++) {
-		const lp_docker_summary *s = &all->items[i];
-		const char *role = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.role");
-		const char *site = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.site");
-		int build = role && !strcmp(role, "build"), serve = role && !strcmp(role, "serve");
-		int orphan = site == NULL || !known(sites, n, site);
-		/* Only what the controller creates is its to remove (not the instance's edge). */
-		if (!(build || (serve && orphan)))
-			continue;
-		LP_INFO(COMPONENT, "removing container %s (%s of %s)", s->id, role ? role : "?",
-		        site ? site : "?");
-		if ((rc = lp_docker_container_remove(c->docker, s->id,
-		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES |
-		                                         LP_DOCKER_RM_MISSING_OK,
-		                                     err)) != LP_OK)
-			goto done;
-		atomic_fetch_add(&c->gc_removed, 1);
-	}
-
-	/* Work dirs belong to builds, and none runs before start-up finishes. */
-	work = lp_ctrl_path(c, "work");
-	if (work == NULL || (rc = remove_matching(c, work, NULL, err)) != LP_OK)
-		goto done;
-	if ((rc = gc_dir(c, "sites", NULL, sites, n, err)) != LP_OK ||
-	    (rc = gc_dir(c, "conf", ".nginx.conf", sites, n, err)) != LP_OK ||
-	    (rc = gc_dir(c, "logs", NULL, sites, n, err)) != LP_OK ||
-	    (rc = gc_dir(c, "cache/git", ".git", sites, n, err)) != LP_OK ||
-	    (rc = gc_dir(c, "cache/build", NULL, sites, n, err)) != LP_OK)
-		goto done;
-	for (i = 0; i < n; i++) {
-		char *sd = lp_ctrl_path(c, "sites/%s", sites[i].name);
-		size_t removed = 0;
-		if (sd && lp_fs_exists(sd))
-			rc = lp_publish_cleanup_partial(&removed, sd, err);
-		free(sd);
-		if (rc != LP_OK)
-			goto done;
-	}
-	if ((rc = lp_observe_resync(c, err)) != LP_OK)
-		goto done;
+	k = (struct known_sites){sites, n};
+	for (i = 0; i < lp_layout_nsite_entries && rc == LP_OK; i++)
+		rc = sweep(p->ctx, &lp_layout_site_entries[i], keep_if_known, &k, err);
+	if (rc == LP_OK)
+		rc = gc_partial_revisions(p->ctx, sites, n, err);
+	if (rc == LP_OK)
+		rc = lp_observer_resync(p->obs, err);
 done:
-	lp_docker_summaries_free(all);
 	lp_store_sites_free(sites, n);
-	lp_ctrl_store_release(c, st);
-	free(work);
+	lp_ctx_store_release(p->ctx, st);
 	return rc;
 }
 
-/* 1 when a container of this instance labelled launchpad.role=api is running. */
-static int api_running(struct lp_controller *c)
+/* 1 when a container of this instance with role api is running (unsure: 1, keep the sites). */
+static int api_running(lp_ctx *ctx)
 {
 	lp_docker_summaries *list = NULL;
-	char inst[512];
-	const char *labels[3] = {inst, "launchpad.role=api", NULL};
 	lp_error err = {0};
 	size_t i;
 	int up = 0;
 
-	if (lp_fmt(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance) != LP_OK ||
-	    lp_docker_container_list(&list, c->docker, labels, &err) != LP_OK)
-		return 1; /* unsure: keep the sites */
+	if (list_instance(&list, ctx, NULL, &err) != LP_OK)
+		return 1;
 	for (i = 0; i < list->n; i++)
-		up |= list->items[i].state && !strcmp(list->items[i].state, "running");
+		up |= role_is(&list->items[i], LP_ROLE_API) && list->items[i].state &&
+		      !strcmp(list->items[i].state, "running");
 	lp_docker_summaries_free(list);
 	return up;
 }
 
-int lp_controller_teardown(lp_controller *c, lp_error *err)
+int lp_gc_teardown(lp_ctx *ctx, lp_error *err)
 {
-	lp_docker_summaries *all = NULL;
-	char inst[512], net[256];
-	const char *labels[2] = {inst, NULL};
-	size_t i, removed = 0;
+	lp_docker_summaries *all = NULL, mine = {0};
+	char net[LP_NAMES_MAX];
+	size_t i;
 	int rc;
 
-	if (lp_fmt(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance) != LP_OK)
-		return lp_error_set(err, LP_ETOOBIG, "instance id is too long");
-	if ((rc = lp_docker_container_list(&all, c->docker, labels, err)) != LP_OK)
+	if ((rc = list_instance(&all, ctx, NULL, err)) != LP_OK)
 		return rc;
-	for (i = 0; i < all->n && rc == LP_OK; i++) {
-		const lp_docker_summary *s = &all->items[i];
-		const char *role = lp_docker_kv_get(s->labels, s->nlabels, "launchpad.role");
-		if (role == NULL || (strcmp(role, "serve") && strcmp(role, "build")))
-			continue;
-		rc = lp_docker_container_remove(
-		    c->docker, s->id,
-		    LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES | LP_DOCKER_RM_MISSING_OK, err);
-		removed += rc == LP_OK;
+	/* Only the controller's own roles: the edge and compose's services are not ours. */
+	mine.items = calloc(all->n ? all->n : 1, sizeof(*mine.items));
+	if (mine.items == NULL) {
+		lp_docker_summaries_free(all);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
+	for (i = 0; i < all->n; i++)
+		if (role_is(&all->items[i], LP_ROLE_SERVE) || role_is(&all->items[i], LP_ROLE_BUILD))
+			mine.items[mine.n++] = all->items[i];
+	rc = remove_all(ctx, &mine, err);
+	LP_INFO(COMPONENT, "teardown: removed %zu container(s); the data dir keeps every site",
+	        mine.n);
+	free(mine.items); /* the entries are all's */
 	lp_docker_summaries_free(all);
 	if (rc == LP_OK &&
-	    (rc = lp_names_build_network(net, sizeof(net), c->cfg->instance, err)) == LP_OK)
-		rc = lp_docker_network_remove(c->docker, net, err);
-	LP_INFO(COMPONENT, "teardown: removed %zu container(s); the data dir keeps every site",
-	        removed);
+	    (rc = lp_names_build_network(net, sizeof(net), lp_ctx_cfg(ctx)->instance, err)) == LP_OK)
+		rc = lp_docker_network_remove(lp_ctx_docker(ctx), net, err);
 	return rc;
 }
 
-int lp_controller_teardown_if_down(lp_controller *c, lp_error *err)
+int lp_gc_teardown_if_down(lp_ctx *ctx, lp_error *err)
 {
-	if (strcmp(c->cfg->teardown_on_stop, "with-api") || api_running(c))
+	if (strcmp(lp_ctx_cfg(ctx)->teardown_on_stop, "with-api") || api_running(ctx))
 		return LP_OK;
 	LP_INFO(COMPONENT, "the instance's apiserver is stopped too: taking the sites down");
-	return lp_controller_teardown(c, err);
+	return lp_gc_teardown(ctx, err);
 }

@@ -54,6 +54,9 @@ int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error 
 	        "    location = " LP_SERVE_HEALTH_PATH " {\n"
 	        "        access_log off;\n"
 	        "        default_type text/plain;\n"
+	        "        if (-f " LP_SERVE_HTML_DIR "/" LP_SERVE_DRAIN_DIR "/$hostname) {\n"
+	        "            return 503 \"draining\\n\";\n"
+	        "        }\n"
 	        "        return 200 \"ok\\n\";\n"
 	        "    }\n");
 	if (site->spa)

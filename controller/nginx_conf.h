@@ -3,12 +3,19 @@
 #define LAUNCHPAD_CONTROLLER_NGINX_CONF_H
 
 #include "launchpad/error.h"
+#include "launchpad/layout.h"
 
 /* Where the serve container sees the site directory and its generated config. */
 #define LP_SERVE_HTML_DIR  "/usr/share/nginx/html"
 #define LP_SERVE_CONF_PATH "/etc/nginx/conf.d/default.conf"
-/* Answered by every serve container; the controller's readiness probe. */
+/* Answered by every serve container: the controller's readiness probe and Traefik's health check. */
 #define LP_SERVE_HEALTH_PATH "/.launchpad/health"
+/*
+ * A container whose hostname (its id's first 12 characters) has a marker here, inside the site
+ * directory but outside the served tree, answers its health check 503: Traefik takes it out of
+ * the rotation while it still serves every request it gets (a drain before a replacement).
+ */
+#define LP_SERVE_DRAIN_DIR LP_LAYOUT_DRAIN_DIR
 
 struct lp_nginx_site {
 	int spa;                    /* unknown paths fall back to /index.html */

@@ -1,16 +1,37 @@
-/* observe.c: what the controller knows of its containers, fed by lists and invalidated by events.
- */
-#include "controller/controller_internal.h"
+/* observe.c: the watch-fed container cache: filled by lists, invalidated by events. */
+#include "controller/observe.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct lp_observed *find(struct lp_controller *c, const char *site)
+#include "launchpad/lock.h"
+#include "launchpad/names.h"
+
+/* What the controller last saw of one site's containers. */
+struct lp_observed {
+	char *site;
+	int valid;    /* 0: re-list this site before trusting it */
+	uint64_t gen; /* the epoch of its last invalidation */
+	lp_docker_summaries *containers;
+	struct lp_observed *next;
+};
+
+struct lp_observer {
+	lp_docker *docker;
+	char instance_filter[LP_NAMES_MAX];
+	lp_lock lock;
+	struct lp_observed *entries; /* under lock */
+	uint64_t epoch;              /* bumped by every invalidation; under lock */
+};
+
+static struct lp_observed *find(lp_observer *obs, const char *site)
 {
 	struct lp_observed *o;
 
-	for (o = c->observed; o; o = o->next)
+	LP_ASSERT_HELD(&obs->lock);
+	for (o = obs->entries; o; o = o->next)
 		if (!strcmp(o->site, site))
 			return o;
 	return NULL;
@@ -28,7 +49,7 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 		return LP_ENOMEM;
 	for (i = 0; i < all->n; i++) {
 		const char *v =
-		    lp_docker_kv_get(all->items[i].labels, all->items[i].nlabels, "launchpad.site");
+		    lp_docker_kv_get(all->items[i].labels, all->items[i].nlabels, LP_LABEL_SITE);
 		if (v && !strcmp(v, site))
 			n++;
 	}
@@ -40,7 +61,7 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 	for (i = 0; i < all->n; i++) {
 		const lp_docker_summary *src = &all->items[i];
 		lp_docker_summary *dst;
-		const char *v = lp_docker_kv_get(src->labels, src->nlabels, "launchpad.site");
+		const char *v = lp_docker_kv_get(src->labels, src->nlabels, LP_LABEL_SITE);
 		size_t k;
 
 		if (v == NULL || strcmp(v, site))
@@ -74,9 +95,9 @@ static int filter_site(lp_docker_summaries **out, const lp_docker_summaries *all
 	return LP_OK;
 }
 
-static struct lp_observed *find_or_add(struct lp_controller *c, const char *site)
+static struct lp_observed *find_or_add(lp_observer *obs, const char *site)
 {
-	struct lp_observed *o = find(c, site);
+	struct lp_observed *o = find(obs, site);
 
 	if (o)
 		return o;
@@ -85,8 +106,8 @@ static struct lp_observed *find_or_add(struct lp_controller *c, const char *site
 		free(o);
 		return NULL;
 	}
-	o->next = c->observed;
-	c->observed = o;
+	o->next = obs->entries;
+	obs->entries = o;
 	return o;
 }
 
@@ -95,11 +116,12 @@ static struct lp_observed *find_or_add(struct lp_controller *c, const char *site
  * in since `since`, the epoch read before listing: an event handled while the list was in
  * flight may describe a change the list does not show yet.
  */
-static void store_entry(struct lp_controller *c, const char *site, lp_docker_summaries *list,
+static void store_entry(lp_observer *obs, const char *site, lp_docker_summaries *list,
                         uint64_t since)
 {
-	struct lp_observed *o = find_or_add(c, site);
+	struct lp_observed *o = find_or_add(obs, site);
 
+	LP_ASSERT_HELD(&obs->lock);
 	if (o == NULL) {
 		lp_docker_summaries_free(list);
 		return;
@@ -109,78 +131,76 @@ static void store_entry(struct lp_controller *c, const char *site, lp_docker_sum
 	o->valid = o->gen <= since;
 }
 
-int lp_observe_site(lp_docker_summaries **out, struct lp_controller *c, const char *site,
-                    lp_error *err)
+int lp_observer_site(lp_docker_summaries **out, lp_observer *obs, const char *site,
+                     lp_error *err)
 {
 	struct lp_observed *o;
 	lp_docker_summaries *fresh = NULL, *copy = NULL;
-	char inst[512], sitel[512];
-	const char *labels[3] = {inst, sitel, NULL};
+	char sitel[LP_NAMES_MAX];
+	const char *labels[3] = {obs->instance_filter, sitel, NULL};
 	uint64_t since;
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&c->obs_mu);
-	o = find(c, site);
+	if (lp_names_label_filter(sitel, sizeof(sitel), LP_LABEL_SITE, site) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "site name %s is too long", site);
+	lp_lock_acquire(&obs->lock);
+	o = find(obs, site);
 	if (o && o->valid) {
 		rc = filter_site(&copy, o->containers, site);
-		pthread_mutex_unlock(&c->obs_mu);
+		lp_lock_release(&obs->lock);
 		if (rc != LP_OK)
 			return lp_error_set(err, rc, "out of memory");
 		*out = copy;
 		return LP_OK;
 	}
-	since = c->obs_epoch;
-	pthread_mutex_unlock(&c->obs_mu);
+	since = obs->epoch;
+	lp_lock_release(&obs->lock);
 
-	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
-	snprintf(sitel, sizeof(sitel), "launchpad.site=%s", site);
-	if ((rc = lp_docker_container_list(&fresh, c->docker, labels, err)) != LP_OK)
+	if ((rc = lp_docker_container_list(&fresh, obs->docker, labels, err)) != LP_OK)
 		return rc;
 	if ((rc = filter_site(&copy, fresh, site)) != LP_OK) {
 		lp_docker_summaries_free(fresh);
 		return lp_error_set(err, rc, "out of memory");
 	}
-	pthread_mutex_lock(&c->obs_mu);
-	store_entry(c, site, fresh, since);
-	pthread_mutex_unlock(&c->obs_mu);
+	lp_lock_acquire(&obs->lock);
+	store_entry(obs, site, fresh, since);
+	lp_lock_release(&obs->lock);
 	*out = copy;
 	return LP_OK;
 }
 
-void lp_observe_invalidate(struct lp_controller *c, const char *site)
+void lp_observer_invalidate(lp_observer *obs, const char *site)
 {
 	struct lp_observed *o;
 
-	pthread_mutex_lock(&c->obs_mu);
+	lp_lock_acquire(&obs->lock);
 	/* An entry even for a site not cached yet: a list in flight must learn of this. */
-	o = find_or_add(c, site);
+	o = find_or_add(obs, site);
 	if (o) {
 		o->valid = 0;
-		o->gen = ++c->obs_epoch;
+		o->gen = ++obs->epoch;
 	}
-	pthread_mutex_unlock(&c->obs_mu);
+	lp_lock_release(&obs->lock);
 }
 
-int lp_observe_resync(struct lp_controller *c, lp_error *err)
+int lp_observer_resync(lp_observer *obs, lp_error *err)
 {
 	lp_docker_summaries *all = NULL;
 	struct lp_observed *o;
-	char inst[512];
-	const char *labels[2] = {inst, NULL};
+	const char *labels[2] = {obs->instance_filter, NULL};
 	uint64_t since;
 	size_t i;
 	int rc;
 
-	snprintf(inst, sizeof(inst), "launchpad.instance=%s", c->cfg->instance);
-	pthread_mutex_lock(&c->obs_mu);
-	since = c->obs_epoch;
-	pthread_mutex_unlock(&c->obs_mu);
-	if ((rc = lp_docker_container_list(&all, c->docker, labels, err)) != LP_OK)
+	lp_lock_acquire(&obs->lock);
+	since = obs->epoch;
+	lp_lock_release(&obs->lock);
+	if ((rc = lp_docker_container_list(&all, obs->docker, labels, err)) != LP_OK)
 		return rc;
-	pthread_mutex_lock(&c->obs_mu);
+	lp_lock_acquire(&obs->lock);
 	/* Sites with no container any more must read as empty, not as stale. */
-	for (o = c->observed; o; o = o->next) {
+	for (o = obs->entries; o; o = o->next) {
 		lp_docker_summaries *empty = NULL;
 		if (filter_site(&empty, all, o->site) == LP_OK) {
 			lp_docker_summaries_free(o->containers);
@@ -192,27 +212,48 @@ int lp_observe_resync(struct lp_controller *c, lp_error *err)
 	}
 	for (i = 0; i < all->n; i++) {
 		const char *site =
-		    lp_docker_kv_get(all->items[i].labels, all->items[i].nlabels, "launchpad.site");
+		    lp_docker_kv_get(all->items[i].labels, all->items[i].nlabels, LP_LABEL_SITE);
 		lp_docker_summaries *mine = NULL;
-		if (site == NULL || find(c, site))
+		if (site == NULL || find(obs, site))
 			continue;
 		if (filter_site(&mine, all, site) == LP_OK)
-			store_entry(c, site, mine, since);
+			store_entry(obs, site, mine, since);
 	}
-	pthread_mutex_unlock(&c->obs_mu);
+	lp_lock_release(&obs->lock);
 	lp_docker_summaries_free(all);
 	return LP_OK;
 }
 
-void lp_observe_free(struct lp_controller *c)
+int lp_observer_new(lp_observer **out, lp_docker *docker, const char *instance, lp_error *err)
 {
-	struct lp_observed *o = c->observed, *next;
+	lp_observer *obs;
 
-	for (; o; o = next) {
+	*out = NULL;
+	if ((obs = calloc(1, sizeof(*obs))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	if (lp_names_label_filter(obs->instance_filter, sizeof(obs->instance_filter),
+	                          LP_LABEL_INSTANCE, instance) != LP_OK) {
+		free(obs);
+		return lp_error_set(err, LP_ETOOBIG, "instance id is too long");
+	}
+	obs->docker = docker;
+	lp_lock_init(&obs->lock);
+	*out = obs;
+	return LP_OK;
+}
+
+void lp_observer_free(lp_observer *obs)
+{
+	struct lp_observed *o, *next;
+
+	if (obs == NULL)
+		return;
+	for (o = obs->entries; o; o = next) {
 		next = o->next;
 		lp_docker_summaries_free(o->containers);
 		free(o->site);
 		free(o);
 	}
-	c->observed = NULL;
+	lp_lock_destroy(&obs->lock);
+	free(obs);
 }

@@ -56,6 +56,18 @@ int lp_layout_site(char *out, size_t outlen, const char *data_dir, const char *s
 	return result(lp_fmt(out, outlen, "%s/sites/%s", data_dir, site));
 }
 
+int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir, const char *site)
+{
+	return result(lp_fmt(out, outlen, "%s/sites/%s/" LP_LAYOUT_DRAIN_DIR, data_dir, site));
+}
+
+int lp_layout_drain_marker(char *out, size_t outlen, const char *data_dir, const char *site,
+                           const char *hostname)
+{
+	return result(lp_fmt(out, outlen, "%s/sites/%s/" LP_LAYOUT_DRAIN_DIR "/%s", data_dir, site,
+	                     hostname));
+}
+
 int lp_layout_conf(char *out, size_t outlen, const char *data_dir, const char *site)
 {
 	return result(lp_fmt(out, outlen, "%s/conf/%s.nginx.conf", data_dir, site));

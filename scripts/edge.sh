@@ -38,7 +38,7 @@ flags() {
 	cat <<EOF
 --global.checkNewVersion=false
 --global.sendAnonymousUsage=false
---log.level=INFO
+--log.level=${LAUNCHPAD_EDGE_LOG_LEVEL:-INFO}
 --entrypoints.web.address=:80
 --api=true
 --api.insecure=true
@@ -46,6 +46,7 @@ flags() {
 --metrics.prometheus=true
 --metrics.prometheus.addServicesLabels=true
 --serversTransport.forwardingTimeouts.dialTimeout=500ms
+--serversTransport.maxIdleConnsPerHost=-1
 --providers.providersThrottleDuration=200ms
 --providers.docker=true
 --providers.docker.endpoint=unix:///var/run/docker.sock

@@ -25,6 +25,13 @@
 
 #include "launchpad/error.h"
 
+/*
+ * sites/<name>/.launchpad-drain/<hostname>: a serve container draining before it stops (its
+ * health check answers 503; see controller/nginx_conf.h). Inside the site directory the serve
+ * container binds, outside the served tree (current/).
+ */
+#define LP_LAYOUT_DRAIN_DIR ".launchpad-drain"
+
 /* The folders of the data dir. */
 typedef enum lp_layout_dir {
 	LP_DIR_DB,
@@ -63,6 +70,11 @@ int lp_layout_log_dir(char *out, size_t outlen, const char *data_dir, const char
     LP_MUST_CHECK;
 int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *site, long revision)
     LP_MUST_CHECK;
+/* sites/<name>/.launchpad-drain and its marker for one container hostname */
+int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir, const char *site)
+    LP_MUST_CHECK;
+int lp_layout_drain_marker(char *out, size_t outlen, const char *data_dir, const char *site,
+                           const char *hostname) LP_MUST_CHECK;
 /* cache/git/<name>.git, cache/build/<name> */
 int lp_layout_git_cache(char *out, size_t outlen, const char *data_dir, const char *site)
     LP_MUST_CHECK;

@@ -73,6 +73,7 @@ ok "docker-compose.yml parses with no variable set (1.29 and v2); cloudflared on
 # 2. Traefik's flags: compose's list equals edge.sh's, defaults substituted.
 sed -n '/^  traefik:/,/^    ports:/p' docker-compose.yml | sed -n 's/^      - \(--.*\)$/\1/p' |
 	sed -e 's/\${LAUNCHPAD_SITES_NETWORK:-\([^}]*\)}/\1/g' -e 's/\${LAUNCHPAD_INSTANCE:-\([^}]*\)}/\1/g' \
+		-e 's/\${LAUNCHPAD_EDGE_LOG_LEVEL:-\([^}]*\)}/\1/g' \
 	>"$work/compose.flags"
 LAUNCHPAD_INSTANCE=default LAUNCHPAD_SITES_NETWORK= scripts/edge.sh flags >"$work/edge.flags"
 diff -u "$work/edge.flags" "$work/compose.flags" >&2 ||

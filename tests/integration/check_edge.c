@@ -310,9 +310,17 @@ START_TEST(test_redeploys_and_replacements_lose_no_request)
 	lp_clock_sleep_ms(500);
 	lp_test_load_stop(&st, load);
 	print_load("steady load", &st);
-	if (lp_test_load_failed(&st))
-		system("docker logs $(docker ps -q --filter label=launchpad.role=edge | head -1) "
-		       "2>&1 | grep -E ' 50[0-9] |ERR|WRN|error' | tail -40");
+	if (lp_test_load_failed(&st)) {
+		/* Traefik's side of the failures, kept beside the daemons' logs for a post-mortem. */
+		char cmd[2048];
+		snprintf(cmd, sizeof(cmd),
+		         "docker logs $(docker ps -q --filter label=launchpad.instance=%s "
+		         "--filter label=launchpad.role=edge) >'%s/traefik.log' 2>&1; "
+		         "grep -E ' 50[0-9] |ERR|WRN' '%s/traefik.log' | tail -20",
+		         g_p->instance, g_p->root, g_p->root);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no Traefik log)\n");
+	}
 	REQUIRE(lp_test_load_failed(&st) == 0,
 	        "%llu of %llu requests failed during redeploys and replacements (first at %lld ms: "
 	        "%s)",

@@ -1,0 +1,62 @@
+/*
+ * context.h: what every part of the controller shares, owned here and nowhere else: the config
+ * (borrowed), the Docker handle, a pool of store handles, the counters tests and benchmarks read,
+ * the "networks ensured" mark of the current engine connection, the stop flag, and recording
+ * events. The bottom of the controller: it includes no other controller header.
+ *
+ * Thread-safe. lp_ctx_new() borrows cfg (it must outlive the context) and owns the rest; a store
+ * handle from lp_ctx_store_acquire() is the caller's until lp_ctx_store_release().
+ * lp_ctx_free(NULL) is a no-op.
+ */
+#ifndef LAUNCHPAD_CONTROLLER_CONTEXT_H
+#define LAUNCHPAD_CONTROLLER_CONTEXT_H
+
+#include <stdint.h>
+
+#include "launchpad/config.h"
+#include "launchpad/docker.h"
+#include "launchpad/error.h"
+#include "launchpad/store.h"
+
+#define LP_CTX_STORE_POOL 8
+
+typedef struct lp_ctx lp_ctx;
+
+typedef enum lp_ctx_counter {
+	LP_CTR_FILE_WRITES,    /* files, links and directories created, replaced or removed */
+	LP_CTR_STATUS_WRITES,  /* status rows actually written */
+	LP_CTR_RECONCILES,     /* reconcile passes */
+	LP_CTR_BUILDS_STARTED, /* build threads started */
+	LP_CTR_GC_REMOVED,     /* containers and paths removed by garbage collection */
+	LP_CTR_COUNT
+} lp_ctx_counter;
+
+int lp_ctx_new(lp_ctx **out, const lp_config *cfg, lp_error *err) LP_MUST_CHECK;
+void lp_ctx_free(lp_ctx *c);
+
+const lp_config *lp_ctx_cfg(const lp_ctx *c);
+lp_docker *lp_ctx_docker(const lp_ctx *c);
+/* <data>/db/launchpad.db */
+const char *lp_ctx_db_path(const lp_ctx *c);
+
+/* A store handle from the pool, or a newly opened one. */
+int lp_ctx_store_acquire(lp_store **out, lp_ctx *c, lp_error *err) LP_MUST_CHECK;
+/* Back to the pool (closed when the pool is full). NULL is a no-op. */
+void lp_ctx_store_release(lp_ctx *c, lp_store *st);
+
+void lp_ctx_count(lp_ctx *c, lp_ctx_counter which, uint64_t n);
+uint64_t lp_ctx_counter_get(const lp_ctx *c, lp_ctx_counter which);
+
+/* Record an event of the site (and log it); a failure to record is logged, not returned. */
+void lp_ctx_event(lp_ctx *c, lp_store *st, const char *site_id, lp_store_event_type type,
+                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Whether the instance's networks were ensured on the current engine connection. */
+int lp_ctx_networks_ok(const lp_ctx *c);
+void lp_ctx_set_networks_ok(lp_ctx *c, int ok);
+
+/* The controller is stopping: no new builds, and an interrupted build is not superseded. */
+int lp_ctx_stopping(const lp_ctx *c);
+void lp_ctx_set_stopping(lp_ctx *c);
+
+#endif
