@@ -1,5 +1,5 @@
 /* apiserver_internal.h: what the apiserver's files share: the server, one request, routes, replies,
- * the pool. */
+ * the store pool. */
 #ifndef LAUNCHPAD_APISERVER_INTERNAL_H
 #define LAUNCHPAD_APISERVER_INTERNAL_H
 
@@ -61,23 +61,28 @@ extern const size_t api_nroutes;
 
 struct api_metrics;
 
+/* The store handles of the server (pool.c); the pool owns them and its copy of db_path. */
+struct api_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *db_path;
+	lp_store *idle[API_STORE_POOL];
+	size_t nfree; /* handles in idle[0..nfree) are free to borrow */
+	size_t nopen; /* handles opened so far */
+	int ready;    /* initialised: api_pool_close has something to undo */
+};
+
 struct lp_apiserver {
 	const lp_config *cfg;
 	struct MHD_Daemon *daemon;
 	unsigned port;
-	char *db_path;
 	char *uploads_dir;
 	char *logs_dir;
 	size_t upload_max;
 	char **cors;
 	size_t ncors;
 
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
-	lp_store *pool[API_STORE_POOL];
-	size_t nfree; /* handles in pool[0..nfree) are idle */
-	size_t nopen; /* handles opened so far */
-
+	struct api_pool pool;
 	struct api_metrics *metrics;
 	/*
 	 * Writing handlers run one at a time. SQLite admits one writer anyway; a mutex queues them
@@ -157,13 +162,23 @@ const char *api_content_type(struct api_req *r, char *buf, size_t len);
 /* An ISO-8601 UTC time string for ms since the epoch; NULL (JSON null) for 0. */
 cJSON *api_time_json(int64_t ms);
 
-/* ---- store pool (server.c) ---- */
+/* ---- store pool (pool.c) ---- */
 
+/* An empty pool of handles on the store at db_path (copied); api_pool_close closes them all. */
+int api_pool_init(struct api_pool *p, const char *db_path, lp_error *err);
+/* Close every idle handle and free the pool's own memory; a pool never initialised is a no-op. */
+void api_pool_close(struct api_pool *p);
+/*
+ * Borrow a handle (waiting up to API_STORE_WAIT_MS for one), or NULL with err's code
+ * LP_EUNAVAILABLE. For work outside a request (SSE, metrics); a request uses api_store.
+ */
+lp_store *api_pool_get(struct api_pool *p, lp_error *err);
+/* Give a borrowed handle back; NULL is a no-op. */
+void api_pool_put(struct api_pool *p, lp_store *st);
 /* The request's store handle (borrowed on first use). NULL after replying 503. */
 lp_store *api_store(struct api_req *r);
-/* For work outside a request (SSE, metrics): borrow and give back a handle. */
-lp_store *api_pool_get(lp_apiserver *s, lp_error *err);
-void api_pool_put(lp_apiserver *s, lp_store *st);
+/* Give the request's handle back early (before a long wait); api_store borrows again. */
+void api_store_release(struct api_req *r);
 
 /* ---- sites (deployments.c) ---- */
 

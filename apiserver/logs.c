@@ -168,10 +168,10 @@ static void check_state(struct sse *s)
 	if (s->final_seen || ms_since(&s->last_check) < SSE_STATE_EVERY_MS)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &s->last_check);
-	if ((st = api_pool_get(s->srv, NULL)) == NULL)
+	if ((st = api_pool_get(&s->srv->pool, NULL)) == NULL)
 		return;
 	rc = lp_store_revision_get(&rev, st, s->site_id, s->number, NULL);
-	api_pool_put(s->srv, st);
+	api_pool_put(&s->srv->pool, st);
 	if (rc == LP_ENOTFOUND) {
 		s->final_seen = 1;
 		snprintf(s->final_state, sizeof(s->final_state), "gone");
@@ -333,8 +333,7 @@ void api_h_logs(struct api_req *r)
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	api_reply_raw(r, 200, resp, 0);
 	/* the stream may last an hour: it borrows a store handle per check, not for its life */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 done:
 	lp_store_revision_free(rev);
 	lp_store_site_free(site);

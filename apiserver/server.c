@@ -1,5 +1,4 @@
-/* server.c: the libmicrohttpd daemon: routing, limits, auth, body intake, request log, store pool.
- */
+/* server.c: the libmicrohttpd daemon: routing, limits, auth, body intake, request log. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,66 +18,9 @@
 /*
  * Threading: MHD_USE_THREAD_PER_CONNECTION. A log stream blocks its thread for up to an hour;
  * with one thread per connection that costs one thread, not a pool slot, and MHD's own timeout
- * and disconnect handling keep working (suspended connections would lose both). SQLite handles
- * are not shared between threads at the same time: each request borrows one from a small pool.
+ * and disconnect handling keep working (suspended connections would lose both). Each request
+ * borrows a store handle from the pool (pool.c).
  */
-
-/* ---- store pool ---- */
-
-lp_store *api_pool_get(lp_apiserver *s, lp_error *err)
-{
-	lp_store *st = NULL;
-	struct timespec until;
-	int rc = 0;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += API_STORE_WAIT_MS / 1000;
-	pthread_mutex_lock(&s->pool_mu);
-	while (s->nfree == 0 && s->nopen >= API_STORE_POOL && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &until);
-	if (s->nfree > 0) {
-		st = s->pool[--s->nfree];
-		pthread_mutex_unlock(&s->pool_mu);
-		return st;
-	}
-	if (s->nopen >= API_STORE_POOL) {
-		pthread_mutex_unlock(&s->pool_mu);
-		lp_error_set(err, LP_EUNAVAILABLE, "all %d store handles are busy", API_STORE_POOL);
-		return NULL;
-	}
-	s->nopen++;
-	pthread_mutex_unlock(&s->pool_mu);
-	/* opening (and checking the schema) happens outside the lock */
-	if (lp_store_open(&st, s->db_path, err) != LP_OK) {
-		pthread_mutex_lock(&s->pool_mu);
-		s->nopen--;
-		pthread_cond_signal(&s->pool_cv);
-		pthread_mutex_unlock(&s->pool_mu);
-		if (err && err->code != LP_EUNAVAILABLE)
-			err->code = LP_EUNAVAILABLE;
-		return NULL;
-	}
-	return st;
-}
-
-void api_pool_put(lp_apiserver *s, lp_store *st)
-{
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&s->pool_mu);
-	s->pool[s->nfree++] = st;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
-}
-
-lp_store *api_store(struct api_req *r)
-{
-	lp_error err = {0};
-
-	if (r->store == NULL && (r->store = api_pool_get(r->srv, &err)) == NULL)
-		api_reply_lperr(r, &err);
-	return r->store;
-}
 
 /* ---- routing ---- */
 
@@ -164,8 +106,7 @@ static int authenticate(struct api_req *r)
 	 * The handle goes back at once: a request may now spend minutes receiving an upload, and
 	 * 64 such uploads would otherwise hold every handle. Handlers re-borrow through api_store.
 	 */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 	if (rc == LP_EAUTH)
 		api_reply_error(r, LP_EAUTH, NULL, "invalid or revoked token");
 	else if (rc != LP_OK)
@@ -482,7 +423,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		MHD_destroy_response(r->resp);
 	form_release(&r->form);
 	lp_buf_release(&r->body);
-	api_pool_put(s, r->store);
+	api_store_release(r);
 	if (r->webhook_slot)
 		sem_post(&s->webhook_slots);
 	free(r->hook_secret);
@@ -585,7 +526,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 {
 	lp_apiserver *s = NULL;
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char host[256], *dbdir = NULL;
+	char host[256], *dbdir = NULL, *db_path = NULL;
 	unsigned port = 0;
 	lp_store *st = NULL;
 	const union MHD_DaemonInfo *info;
@@ -606,33 +547,32 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	s->cfg = cfg;
-	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->write_mu, NULL);
 	sem_init(&s->list_slots, 0, API_LIST_BUILDS);
 	sem_init(&s->webhook_slots, 0, API_WEBHOOK_BODIES);
-	pthread_cond_init(&s->pool_cv, NULL);
 	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
-	s->db_path = lp_config_path(cfg, "db/launchpad.db");
+	db_path = lp_config_path(cfg, "db/launchpad.db");
 	s->uploads_dir = lp_config_path(cfg, "uploads");
 	s->logs_dir = lp_config_path(cfg, "logs");
 	dbdir = lp_config_path(cfg, "db");
-	if (!s->db_path || !s->uploads_dir || !s->logs_dir || !dbdir) {
+	if (!db_path || !s->uploads_dir || !s->logs_dir || !dbdir) {
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
+	if ((rc = api_pool_init(&s->pool, db_path, err)) != LP_OK ||
+	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(s->uploads_dir, 0750, err)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(s->logs_dir, 0750, err)) != LP_OK)
 		goto done;
-	if ((st = api_pool_get(s, err)) == NULL) {
+	if ((st = api_pool_get(&s->pool, err)) == NULL) {
 		rc = err ? err->code : LP_EUNAVAILABLE;
 		goto done;
 	}
 	if ((rc = bootstrap_admin(s, st, err)) != LP_OK)
 		goto done;
-	api_pool_put(s, st);
+	api_pool_put(&s->pool, st);
 	st = NULL;
 
 	if ((rc = listen_socket(&lfd, &sa, cfg->listen, err)) != LP_OK)
@@ -667,7 +607,8 @@ done:
 	if (lfd >= 0)
 		close(lfd);
 	if (st)
-		api_pool_put(s, st);
+		api_pool_put(&s->pool, st);
+	free(db_path);
 	free(dbdir);
 	lp_apiserver_free(s);
 	return rc;
@@ -687,18 +628,14 @@ void lp_apiserver_free(lp_apiserver *s)
 	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
-	for (i = 0; i < s->nfree; i++)
-		lp_store_close(s->pool[i]);
+	api_pool_close(&s->pool);
 	for (i = 0; i < s->ncors; i++)
 		free(s->cors[i]);
 	free(s->cors);
 	api_metrics_free(s->metrics);
-	pthread_mutex_destroy(&s->pool_mu);
 	pthread_mutex_destroy(&s->write_mu);
 	sem_destroy(&s->list_slots);
 	sem_destroy(&s->webhook_slots);
-	pthread_cond_destroy(&s->pool_cv);
-	free(s->db_path);
 	free(s->uploads_dir);
 	free(s->logs_dir);
 	free(s);

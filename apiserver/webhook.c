@@ -50,8 +50,7 @@ int api_webhook_begin(struct api_req *r)
 	rc = LP_OK;
 done:
 	/* the body may take a while to arrive: no store handle is held meanwhile */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 	lp_store_site_free(site);
 	return rc;
 }
