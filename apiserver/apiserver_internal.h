@@ -159,6 +159,8 @@ const char *api_header(struct api_req *r, const char *name);
 const char *api_query(struct api_req *r, const char *name);
 /* The media type of the request without parameters, lowercased into buf ("" when absent). */
 const char *api_content_type(struct api_req *r, char *buf, size_t len);
+/* The ETag header of the reply: a site's resource_version, quoted. */
+void api_set_etag(struct api_req *r, int64_t version);
 /* An ISO-8601 UTC time string for ms since the epoch; NULL (JSON null) for 0. */
 cJSON *api_time_json(int64_t ms);
 
@@ -180,7 +182,7 @@ lp_store *api_store(struct api_req *r);
 /* Give the request's handle back early (before a long wait); api_store borrows again. */
 void api_store_release(struct api_req *r);
 
-/* ---- sites (deployments.c) ---- */
+/* ---- what the site handlers share (sites.c) ---- */
 
 /* Find :id (a site id or name) or reply 404; the site is the caller's. */
 lp_store_site *api_site_lookup(struct api_req *r);
@@ -195,6 +197,14 @@ int api_if_match(int64_t *out, struct api_req *r);
 int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err);
 /* The spec options of this server (insecure sources allowed or not). */
 const lp_spec_options *api_spec_opts(struct api_req *r);
+/* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
+int api_site_deleting(struct api_req *r, const lp_store_site *site);
+/* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
+lp_store_revision *api_revision_lookup(struct api_req *r, const lp_store_site *site,
+                                       int64_t number);
+/* Record an event of the site; one that cannot be stored is logged (the change itself is). */
+void api_event(struct api_req *r, const char *site_id, lp_store_event_type type, const char *reason,
+               const char *message);
 
 /* ---- metrics (metrics.c) ---- */
 

@@ -145,15 +145,12 @@ void api_h_apply(struct api_req *r)
 			api_reply_lperr(r, &err);
 			goto done;
 		}
-		lp_store_event_add(r->store, created->id, LP_EVENT_NORMAL, "Created",
-		                   "created by apply", NULL);
+		api_event(r, created->id, LP_EVENT_NORMAL, "Created", "created by apply");
 		api_reply_site(r, 201, created->id, "created", 0);
 		goto done;
 	}
-	if (cur->deletion_timestamp) {
-		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted", cur->name);
+	if (api_site_deleting(r, cur))
 		goto done;
-	}
 	if (rv && rv != cur->resource_version) {
 		api_reply_error(
 		    r, LP_ECONFLICT, NULL,
@@ -171,8 +168,7 @@ void api_h_apply(struct api_req *r)
 		goto done;
 	}
 	if (up.changed)
-		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Configured",
-		                   "spec changed by apply", NULL);
+		api_event(r, cur->id, LP_EVENT_NORMAL, "Configured", "spec changed by apply");
 	api_reply_site(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision);
 done:
 	free(json);
@@ -227,7 +223,7 @@ void api_h_archive(struct api_req *r)
 		goto done;
 	}
 	if (up.changed)
-		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Uploaded", digest, NULL);
+		api_event(r, cur->id, LP_EVENT_NORMAL, "Uploaded", digest);
 	api_reply_site(r, up.changed ? 202 : 200, cur->id, up.changed ? "configured" : "unchanged",
 	               up.revision);
 done:

@@ -127,6 +127,11 @@ const char *api_content_type(struct api_req *r, char *buf, size_t len)
 	return buf;
 }
 
+void api_set_etag(struct api_req *r, int64_t version)
+{
+	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)version);
+}
+
 cJSON *api_time_json(int64_t ms)
 {
 	char text[40];

@@ -272,7 +272,6 @@ void api_h_logs(struct api_req *r)
 	lp_store_revision *rev = NULL;
 	struct MHD_Response *resp;
 	struct sse *s = NULL;
-	lp_error err = {0};
 	const char *q = api_query(r, "revision");
 	char dir[4096], *end;
 	int64_t number;
@@ -287,14 +286,8 @@ void api_h_logs(struct api_req *r)
 			goto done;
 		}
 	}
-	if (lp_store_revision_get(&rev, r->store, site->id, number, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
-			                (long long)number, site->name);
-		else
-			api_reply_lperr(r, &err);
+	if ((rev = api_revision_lookup(r, site, number)) == NULL)
 		goto done;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
 		goto done;

@@ -87,11 +87,8 @@ void api_h_rollback(struct api_req *r)
 		return;
 	if (api_if_match(&rv, r) != LP_OK)
 		goto done;
-	if (site->deletion_timestamp) {
-		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted",
-		                site->name);
+	if (api_site_deleting(r, site))
 		goto done;
-	}
 	if (r->body.len) {
 		body = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
 		if (body == NULL || !cJSON_IsObject(body)) {
@@ -126,14 +123,8 @@ void api_h_rollback(struct api_req *r)
 			goto done;
 		}
 	}
-	if (lp_store_revision_get(&target, r->store, site->id, number, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
-			                (long long)number, site->name);
-		else
-			api_reply_lperr(r, &err);
+	if ((target = api_revision_lookup(r, site, number)) == NULL)
 		goto done;
-	}
 	if (target->state != LP_REV_READY) {
 		api_reply_error(r, LP_ECONFLICT, NULL,
 		                "revision %lld is %s; only a ready revision can be rolled back to",
@@ -144,8 +135,7 @@ void api_h_rollback(struct api_req *r)
 		api_reply_lperr(r, &err);
 		goto done;
 	}
-	lp_store_event_add(r->store, site->id, LP_EVENT_NORMAL, "RollingBack",
-	                   "desired revision set by rollback", NULL);
+	api_event(r, site->id, LP_EVENT_NORMAL, "RollingBack", "desired revision set by rollback");
 	api_reply_site(r, 202, site->id, "rolling back", number);
 done:
 	cJSON_Delete(body);
