@@ -40,20 +40,33 @@ enum api_body {
 	API_BODY_NONE = 0, /* a body is refused */
 	API_BODY_DOC,      /* JSON or YAML, buffered up to API_DOC_MAX */
 	API_BODY_FORM,     /* multipart/form-data (file streamed to disk) or JSON */
-	API_BODY_RAW       /* webhook: raw bytes up to API_WEBHOOK_MAX, kept for the HMAC */
+	API_BODY_RAW /* bytes as they came, up to the route's body_max (a signature covers them) */
 };
 
 enum api_auth { API_AUTH_NONE = 0, API_AUTH_TOKEN, API_AUTH_METRICS };
 
 struct api_req;
 typedef void (*api_handler)(struct api_req *r);
+/* A step of a route's intake: LP_OK to go on; otherwise it has queued the reply. */
+typedef int (*api_hook)(struct api_req *r);
 
+/*
+ * One endpoint. The framework (server.c) runs, in order: auth, before_body (the headers are in,
+ * not a byte of the body is read: refuse early what is refused anyway), the body intake,
+ * after_body (the body is complete; outside the write lock, so slow checks do not queue the
+ * writers) and the handler (under the write lock unless the method is GET). What a hook keeps
+ * for later steps goes in api_req.hook_state.
+ */
 struct api_route {
 	const char *method;
 	const char *pattern; /* "/api/deployments/:id/logs"; also the metrics label */
 	api_handler handler;
 	enum api_auth auth;
 	enum api_body body;
+	size_t body_max;      /* API_BODY_RAW: the largest body taken (0: API_DOC_MAX) */
+	unsigned slots;       /* > 0: at most this many requests hold a slot at once (api_slot_*) */
+	api_hook before_body; /* optional */
+	api_hook after_body;  /* optional */
 };
 
 extern const struct api_route api_routes[];
@@ -89,10 +102,7 @@ struct lp_apiserver {
 	 * fairly, where SQLite's busy handler sleeps and polls and starves some under load.
 	 */
 	pthread_mutex_t write_mu;
-	/* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
-	sem_t list_slots;
-	/* each webhook body may be 25 MiB and arrives before its HMAC can be checked */
-	sem_t webhook_slots;
+	sem_t *slots; /* [api_nroutes]; initialised for the routes with slots > 0 */
 	int stopping; /* set (atomically) before the daemon stops: log streams end */
 };
 
@@ -137,9 +147,10 @@ struct api_req {
 	lp_store *store;   /* borrowed lazily; given back after authentication and at the end */
 	int64_t token_id;
 
-	/* webhook: a slot of webhook_slots is held; the site's secret as seen before the body */
-	int webhook_slot;
-	char *hook_secret;
+	int slot_held; /* one of the route's slots is taken (api_slot_*) */
+	/* what the route's hooks keep for its handler; hook_free(hook_state) at the end if set */
+	void *hook_state;
+	void (*hook_free)(void *state);
 };
 
 /* ---- replies (http.c) ---- */
@@ -163,6 +174,15 @@ const char *api_content_type(struct api_req *r, char *buf, size_t len);
 void api_set_etag(struct api_req *r, int64_t version);
 /* An ISO-8601 UTC time string for ms since the epoch; NULL (JSON null) for 0. */
 cJSON *api_time_json(int64_t ms);
+
+/* ---- route slots (server.c) ---- */
+
+/* Wait for one of the route's slots (r->route->slots > 0). */
+void api_slot_wait(struct api_req *r);
+/* Take one of the route's slots if one is free: LP_OK, or LP_EUNAVAILABLE at once. */
+int api_slot_try(struct api_req *r);
+/* Give the slot back before the end of the request; a request without one is a no-op. */
+void api_slot_give(struct api_req *r);
 
 /* ---- store pool (pool.c) ---- */
 
@@ -231,14 +251,14 @@ void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
 void api_h_webhook(struct api_req *r);
 
-/* ---- webhook intake (webhook.c) ---- */
+/* ---- webhook intake (webhook.c), the before_body and after_body of the webhook route ---- */
 
 /*
  * Before any body byte is read: the site must exist (404), X-Hub-Signature-256 must be well
- * formed (401) and a body slot free (503). LP_OK to go on; otherwise the reply is queued.
+ * formed (401) and a body slot free (503). The site's secret is kept in hook_state.
  */
-int api_webhook_begin(struct api_req *r);
+int api_webhook_before_body(struct api_req *r);
 /* After the body, outside the write lock: the HMAC must match (401 queued otherwise). */
-int api_webhook_check(struct api_req *r);
+int api_webhook_after_body(struct api_req *r);
 
 #endif

@@ -17,8 +17,7 @@ void api_h_list(struct api_req *r)
 
 	if (st == NULL)
 		return;
-	while (sem_wait(&r->srv->list_slots) != 0)
-		;
+	api_slot_wait(r);
 	if (lp_store_site_list(&sites, &n, st, 1, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
@@ -29,7 +28,7 @@ void api_h_list(struct api_req *r)
 	lp_store_sites_free(sites, n);
 	api_reply_json(r, 200, arr);
 done:
-	sem_post(&r->srv->list_slots);
+	api_slot_give(r);
 }
 
 void api_h_get(struct api_req *r)

@@ -82,6 +82,61 @@ static const struct api_route *route_find(const char *method, const char *path, 
 	return hit;
 }
 
+/* ---- route slots ---- */
+
+static int slots_init(lp_apiserver *s, lp_error *err)
+{
+	size_t i;
+
+	if ((s->slots = calloc(api_nroutes, sizeof(*s->slots))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	for (i = 0; i < api_nroutes; i++)
+		if (api_routes[i].slots && sem_init(&s->slots[i], 0, api_routes[i].slots) != 0)
+			return lp_error_set(err, LP_ERROR, "sem_init: %s", strerror(errno));
+	return LP_OK;
+}
+
+static void slots_free(lp_apiserver *s)
+{
+	size_t i;
+
+	if (s->slots == NULL)
+		return;
+	/* a failed sem_init left the rest zeroed; destroying those is harmless on Linux */
+	for (i = 0; i < api_nroutes; i++)
+		if (api_routes[i].slots)
+			sem_destroy(&s->slots[i]);
+	free(s->slots);
+}
+
+static sem_t *route_slots(struct api_req *r)
+{
+	return &r->srv->slots[r->route - api_routes];
+}
+
+void api_slot_wait(struct api_req *r)
+{
+	while (sem_wait(route_slots(r)) != 0)
+		;
+	r->slot_held = 1;
+}
+
+int api_slot_try(struct api_req *r)
+{
+	if (sem_trywait(route_slots(r)) != 0)
+		return LP_EUNAVAILABLE;
+	r->slot_held = 1;
+	return LP_OK;
+}
+
+void api_slot_give(struct api_req *r)
+{
+	if (!r->slot_held)
+		return;
+	r->slot_held = 0;
+	sem_post(route_slots(r));
+}
+
 /* ---- auth ---- */
 
 static int authenticate(struct api_req *r)
@@ -261,9 +316,7 @@ static void begin(struct api_req *r)
 		r->body_max = API_DOC_MAX;
 		break;
 	case API_BODY_RAW:
-		r->body_max = API_WEBHOOK_MAX;
-		if (too_long(r) || api_webhook_begin(r) != LP_OK)
-			return;
+		r->body_max = r->route->body_max ? r->route->body_max : API_DOC_MAX;
 		break;
 	case API_BODY_FORM:
 		if (!strcmp(ct, "multipart/form-data")) {
@@ -286,6 +339,8 @@ static void begin(struct api_req *r)
 		break;
 	}
 	if (too_long(r))
+		return;
+	if (r->route->before_body && r->route->before_body(r) != LP_OK)
 		return;
 	lp_buf_init(&r->body, r->body_max);
 }
@@ -345,8 +400,7 @@ static void finish(struct api_req *r)
 			return;
 		}
 	}
-	/* 25 MiB of HMAC is computed before, not while holding, the write lock */
-	if (r->body_kind == API_BODY_RAW && api_webhook_check(r) != LP_OK)
+	if (r->route->after_body && r->route->after_body(r) != LP_OK)
 		return;
 	if (strcmp(r->route->method, "GET")) {
 		pthread_mutex_lock(&r->srv->write_mu);
@@ -424,9 +478,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	form_release(&r->form);
 	lp_buf_release(&r->body);
 	api_store_release(r);
-	if (r->webhook_slot)
-		sem_post(&s->webhook_slots);
-	free(r->hook_secret);
+	api_slot_give(r);
+	if (r->hook_free)
+		r->hook_free(r->hook_state);
 	free((char *)r->allow);
 	free(r);
 	*con_cls = NULL;
@@ -548,8 +602,6 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	s->cfg = cfg;
 	pthread_mutex_init(&s->write_mu, NULL);
-	sem_init(&s->list_slots, 0, API_LIST_BUILDS);
-	sem_init(&s->webhook_slots, 0, API_WEBHOOK_BODIES);
 	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
 	db_path = lp_config_path(cfg, "db/launchpad.db");
 	s->uploads_dir = lp_config_path(cfg, "uploads");
@@ -560,6 +612,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 		goto done;
 	}
 	if ((rc = api_pool_init(&s->pool, db_path, err)) != LP_OK ||
+	    (rc = slots_init(s, err)) != LP_OK ||
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
@@ -634,8 +687,7 @@ void lp_apiserver_free(lp_apiserver *s)
 	free(s->cors);
 	api_metrics_free(s->metrics);
 	pthread_mutex_destroy(&s->write_mu);
-	sem_destroy(&s->list_slots);
-	sem_destroy(&s->webhook_slots);
+	slots_free(s);
 	free(s->uploads_dir);
 	free(s->logs_dir);
 	free(s);

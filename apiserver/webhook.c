@@ -21,7 +21,7 @@ static int signature_wellformed(const char *h)
 	return h[64] == '\0';
 }
 
-int api_webhook_begin(struct api_req *r)
+int api_webhook_before_body(struct api_req *r)
 {
 	lp_store_site *site;
 	int rc = LP_EAUTH;
@@ -34,19 +34,20 @@ int api_webhook_begin(struct api_req *r)
 		                "digits>, the HMAC-SHA256 of the body with the webhook secret)");
 		goto done;
 	}
-	if ((r->hook_secret = strdup(site->webhook_secret ? site->webhook_secret : "")) == NULL) {
+	/* the secret as it was before the body: api_h_webhook sees whether it changed meanwhile */
+	if ((r->hook_state = strdup(site->webhook_secret ? site->webhook_secret : "")) == NULL) {
 		rc = LP_ENOMEM;
 		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
 		goto done;
 	}
-	if (sem_trywait(&r->srv->webhook_slots) != 0) {
+	r->hook_free = free;
+	if (api_slot_try(r) != LP_OK) {
 		rc = LP_EUNAVAILABLE;
 		api_reply_error(r, LP_EUNAVAILABLE, NULL,
 		                "too many webhook deliveries in progress (%d); retry later",
 		                API_WEBHOOK_BODIES);
 		goto done;
 	}
-	r->webhook_slot = 1;
 	rc = LP_OK;
 done:
 	/* the body may take a while to arrive: no store handle is held meanwhile */
@@ -55,10 +56,13 @@ done:
 	return rc;
 }
 
-int api_webhook_check(struct api_req *r)
+/* 25 MiB of HMAC is computed here, before (not while holding) the write lock. */
+int api_webhook_after_body(struct api_req *r)
 {
-	if (r->hook_secret != NULL &&
-	    lp_api_webhook_verify(r->hook_secret, r->body.data ? r->body.data : "", r->body.len,
+	const char *secret = r->hook_state;
+
+	if (secret != NULL &&
+	    lp_api_webhook_verify(secret, r->body.data ? r->body.data : "", r->body.len,
 	                          api_header(r, "X-Hub-Signature-256")) == LP_OK)
 		return LP_OK;
 	api_reply_error(r, LP_EAUTH, NULL,
@@ -171,14 +175,15 @@ void api_h_webhook(struct api_req *r)
 	const char *event = api_header(r, "X-GitHub-Event");
 	const char *delivery = api_header(r, "X-GitHub-Delivery");
 	char want[LP_SITE_BRANCH_MAX + 16];
+	const char *secret = r->hook_state;
 	int unsupported = 0;
 	int64_t rev = 0;
 
 	if (site == NULL)
 		return;
-	/* the body was verified (api_webhook_check) with the secret read before it arrived */
-	if (r->hook_secret == NULL || site->webhook_secret == NULL ||
-	    !lp_crypto_equal(r->hook_secret, strlen(r->hook_secret), site->webhook_secret,
+	/* the body was verified (api_webhook_after_body) with the secret read before it arrived */
+	if (secret == NULL || site->webhook_secret == NULL ||
+	    !lp_crypto_equal(secret, strlen(secret), site->webhook_secret,
 	                     strlen(site->webhook_secret))) {
 		api_reply_error(r, LP_EAUTH, NULL,
 		                "the deployment's webhook secret changed during the delivery");
