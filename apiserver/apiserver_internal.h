@@ -1,5 +1,13 @@
-/* apiserver_internal.h: what the apiserver's files share: the server, one request, routes, replies,
- * the store pool. */
+/*
+ * apiserver_internal.h: what the apiserver's files (and its tests) share.
+ *
+ * Ownership: the server (lp_apiserver) owns its store pool, metrics, route slots and CORS list.
+ * One api_req lives from the first callback of a request to its completion, which releases what
+ * the request still holds: its store handle, route slot, body, form and upload, and hook_state
+ * (through hook_free). What a handler reads from the request (param, headers, body) is borrowed
+ * for the request. Store objects returned here (api_site_lookup, api_revision_lookup) and
+ * strings handed back through **out are the caller's to free.
+ */
 #ifndef LAUNCHPAD_APISERVER_INTERNAL_H
 #define LAUNCHPAD_APISERVER_INTERNAL_H
 
@@ -13,6 +21,7 @@
 #include "apiserver/apiserver.h"
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
+#include "launchpad/crypto.h"
 #include "launchpad/error.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
@@ -35,6 +44,44 @@
 #define API_LIST_BUILDS     4                   /* site lists built at once (memory bound) */
 #define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
 #define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
+
+/* ---- the pure parts (slug.c, util.c, upload.c) ---- */
+
+/*
+ * A random adjective-noun slug ("graceful-fox"). From attempt API_SLUG_PLAIN_TRIES on, a
+ * 4-hex-digit suffix is appended ("graceful-fox-3f2a") so repeated collisions still converge.
+ */
+#define API_SLUG_PLAIN_TRIES 8
+#define API_SLUG_MAX         64
+int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt);
+/* 1 when s is a DNS label: [a-z0-9-], 1..63 chars, no leading or trailing '-'. */
+int api_slug_valid(const char *s);
+
+/*
+ * Check a GitHub X-Hub-Signature-256 header ("sha256=<hex>") against HMAC-SHA256(secret, body)
+ * in constant time. LP_OK when it matches, LP_EAUTH otherwise (missing or malformed included).
+ */
+int api_webhook_verify(const char *secret, const void *body, size_t len, const char *header);
+
+/* Decode application/x-www-form-urlencoded value bytes ('+' and %XX); returns the new length. */
+size_t api_urldecode(char *s, size_t len);
+
+/*
+ * A streamed upload: bytes go to a temp file under dir while a SHA-256 is computed; finishing
+ * fsyncs and renames it to dir/sha256/<hex>.<ext> (content-addressed, so an identical upload is
+ * stored once). The first bytes must be a zip (PK\3\4, ext "zip") or gzip (1f 8b, ext "tar.gz")
+ * header, else LP_EUNSUPPORTED; more than max bytes is LP_ETOOBIG. The caller owns the upload;
+ * freeing an unfinished one removes its temp file.
+ */
+typedef struct api_upload api_upload;
+int api_upload_new(api_upload **out, const char *dir, size_t max, lp_error *err);
+int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err);
+/* digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. */
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err);
+size_t api_upload_size(const api_upload *u);
+void api_upload_free(api_upload *u);
+
+/* ---- the framework (server.c, routes.c) ---- */
 
 enum api_body {
 	API_BODY_NONE = 0, /* a body is refused */
@@ -111,7 +158,7 @@ struct api_form {
 	char *keys[API_FORM_FIELDS];
 	lp_buf values[API_FORM_FIELDS];
 	size_t n;
-	lp_api_upload *upload; /* the "file" part */
+	api_upload *upload; /* the "file" part */
 	int have_file;
 	char *upload_path; /* after finishing */
 	char digest[LP_SHA256_HEX_LEN];

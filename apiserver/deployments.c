@@ -164,7 +164,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	lp_store_site *created = NULL;
 	lp_store_site_new in = {0};
 	lp_error err = {0};
-	char slug[LP_API_SLUG_MAX], secret[65], hash[LP_SHA256_HEX_LEN], source[80] = "";
+	char slug[API_SLUG_MAX], secret[65], hash[LP_SHA256_HEX_LEN], source[80] = "";
 	char *json = NULL;
 	unsigned attempt;
 	int rc, env_ignored = 0;
@@ -175,7 +175,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		goto done;
 	if (q->name == NULL || *q->name == '\0')
 		lp_spec_diags_add(&d, "name", 0, 0, "name is required");
-	if (q->slug && !lp_api_slug_valid(q->slug))
+	if (q->slug && !api_slug_valid(q->slug))
 		lp_spec_diags_add(&d, "slug", 0, 0,
 		                  "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
 	if (seed_to_site(&site, &env_ignored, q, digest, &d, &err) != LP_OK) {
@@ -208,7 +208,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	/* a generated name that is taken (or reserved) is drawn again; a given one is final */
 	for (attempt = 0;; attempt++) {
 		if (q->slug == NULL) {
-			lp_api_slug_generate(slug, attempt);
+			api_slug_generate(slug, attempt);
 			free(site->name);
 			site->name = strdup(slug);
 		}
@@ -224,7 +224,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 			rc = LP_EEXISTS;
 		else
 			rc = lp_store_site_create(&created, r->store, &in, &err);
-		if (rc != LP_EEXISTS || q->slug || attempt > 2 * LP_API_SLUG_PLAIN_TRIES)
+		if (rc != LP_EEXISTS || q->slug || attempt > 2 * API_SLUG_PLAIN_TRIES)
 			break;
 	}
 	if (rc == LP_EEXISTS) {

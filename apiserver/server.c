@@ -37,7 +37,7 @@ static int path_match(const char *pattern, const char *path, char *param, size_t
 			if (n == 0 || n >= plen)
 				return 0;
 			memcpy(param, u, n);
-			param[lp_api_urldecode(param, n)] = '\0';
+			param[api_urldecode(param, n)] = '\0';
 			u += n;
 			while (*p && *p != '/')
 				p++;
@@ -180,7 +180,7 @@ static void form_release(struct api_form *f)
 		lp_buf_release(&f->values[i]);
 	}
 	f->n = 0;
-	lp_api_upload_free(f->upload);
+	api_upload_free(f->upload);
 	f->upload = NULL;
 	free(f->upload_path);
 	f->upload_path = NULL;
@@ -193,7 +193,7 @@ static void body_fail(struct api_req *r, const lp_error *err)
 	r->body_failed = 1;
 	r->body_err = *err;
 	/* drop a half-written upload now rather than keep writing to it */
-	lp_api_upload_free(r->form.upload);
+	api_upload_free(r->form.upload);
 	r->form.upload = NULL;
 }
 
@@ -210,19 +210,19 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
 	if (r->body_failed || key == NULL)
 		return r->body_failed ? MHD_NO : MHD_YES;
 	if (!strcmp(key, "file") || filename != NULL) {
-		if (f->have_file && off == 0 && f->upload && lp_api_upload_size(f->upload) > 0) {
+		if (f->have_file && off == 0 && f->upload && api_upload_size(f->upload) > 0) {
 			lp_error_set(&err, LP_EINVAL, "only one file part is accepted");
 			goto fail;
 		}
 		if (f->upload == NULL) {
 			if (f->have_file) /* dropped after a failure */
 				return MHD_NO;
-			if (lp_api_upload_new(&f->upload, r->srv->uploads_dir, r->srv->upload_max,
-			                      &err) != LP_OK)
+			if (api_upload_new(&f->upload, r->srv->uploads_dir, r->srv->upload_max,
+			                   &err) != LP_OK)
 				goto fail;
 			f->have_file = 1;
 		}
-		if (size && lp_api_upload_write(f->upload, data, size, &err) != LP_OK)
+		if (size && api_upload_write(f->upload, data, size, &err) != LP_OK)
 			goto fail;
 		return MHD_YES;
 	}
@@ -394,8 +394,8 @@ static void finish(struct api_req *r)
 		return;
 	}
 	if (r->form.upload) {
-		if (lp_api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest,
-		                         &err) != LP_OK) {
+		if (api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest, &err) !=
+		    LP_OK) {
 			api_reply_lperr(r, &err);
 			return;
 		}

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/crypto.h"
 
 static const char *const adjectives[] = {
@@ -39,20 +39,20 @@ static unsigned random_u32(void)
 	return v;
 }
 
-int lp_api_slug_generate(char out[LP_API_SLUG_MAX], unsigned attempt)
+int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt)
 {
 	unsigned a = random_u32(), n = random_u32();
 	const char *adj = adjectives[a % NELEM(adjectives)];
 	const char *noun = nouns[n % NELEM(nouns)];
 
-	if (attempt < LP_API_SLUG_PLAIN_TRIES)
-		snprintf(out, LP_API_SLUG_MAX, "%s-%s", adj, noun);
+	if (attempt < API_SLUG_PLAIN_TRIES)
+		snprintf(out, API_SLUG_MAX, "%s-%s", adj, noun);
 	else
-		snprintf(out, LP_API_SLUG_MAX, "%s-%s-%04x", adj, noun, random_u32() & 0xffff);
+		snprintf(out, API_SLUG_MAX, "%s-%s-%04x", adj, noun, random_u32() & 0xffff);
 	return 0;
 }
 
-int lp_api_slug_valid(const char *s)
+int api_slug_valid(const char *s)
 {
 	size_t i, n;
 

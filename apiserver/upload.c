@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/fs.h"
 
-struct lp_api_upload {
+struct api_upload {
 	char *dir;      /* <data>/uploads */
 	char tmp[4096]; /* temp file path, "" once renamed */
 	int fd;
@@ -23,9 +23,9 @@ struct lp_api_upload {
 	const char *ext; /* decided from the first bytes */
 };
 
-int lp_api_upload_new(lp_api_upload **out, const char *dir, size_t max, lp_error *err)
+int api_upload_new(api_upload **out, const char *dir, size_t max, lp_error *err)
 {
-	lp_api_upload *u = NULL;
+	api_upload *u = NULL;
 	char sub[4096];
 	int rc;
 
@@ -59,11 +59,11 @@ int lp_api_upload_new(lp_api_upload **out, const char *dir, size_t max, lp_error
 	u = NULL;
 	rc = LP_OK;
 done:
-	lp_api_upload_free(u);
+	api_upload_free(u);
 	return rc;
 }
 
-static int check_magic(lp_api_upload *u, lp_error *err)
+static int check_magic(api_upload *u, lp_error *err)
 {
 	if (u->nhead >= 4 && !memcmp(u->head, "PK\x03\x04", 4))
 		u->ext = "zip";
@@ -75,7 +75,7 @@ static int check_magic(lp_api_upload *u, lp_error *err)
 	return LP_OK;
 }
 
-int lp_api_upload_write(lp_api_upload *u, const void *data, size_t n, lp_error *err)
+int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err)
 {
 	const unsigned char *p = data;
 	size_t off = 0;
@@ -105,13 +105,12 @@ int lp_api_upload_write(lp_api_upload *u, const void *data, size_t n, lp_error *
 	return LP_OK;
 }
 
-size_t lp_api_upload_size(const lp_api_upload *u)
+size_t api_upload_size(const api_upload *u)
 {
 	return u->size;
 }
 
-int lp_api_upload_finish(char **out, lp_api_upload *u, char digest[LP_SHA256_HEX_LEN],
-                         lp_error *err)
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -144,7 +143,7 @@ int lp_api_upload_finish(char **out, lp_api_upload *u, char digest[LP_SHA256_HEX
 	return LP_OK;
 }
 
-void lp_api_upload_free(lp_api_upload *u)
+void api_upload_free(api_upload *u)
 {
 	if (u == NULL)
 		return;

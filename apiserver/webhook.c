@@ -66,8 +66,8 @@ int api_webhook_after_body(struct api_req *r)
 	const char *secret = r->hook_state;
 
 	if (secret != NULL &&
-	    lp_api_webhook_verify(secret, r->body.data ? r->body.data : "", r->body.len,
-	                          api_header(r, "X-Hub-Signature-256")) == LP_OK)
+	    api_webhook_verify(secret, r->body.data ? r->body.data : "", r->body.len,
+	                       api_header(r, "X-Hub-Signature-256")) == LP_OK)
 		return LP_OK;
 	api_reply_error(r, LP_EAUTH, NULL,
 	                "missing or wrong X-Hub-Signature-256 (HMAC-SHA256 of the body with the "
@@ -99,7 +99,7 @@ static cJSON *payload_json(struct api_req *r, int *unsupported)
 			payload = p + 8;
 	j = NULL;
 	if (payload) {
-		n = lp_api_urldecode(payload, strlen(payload));
+		n = api_urldecode(payload, strlen(payload));
 		j = cJSON_ParseWithLength(payload, n);
 	}
 	free(copy);
