@@ -23,6 +23,7 @@
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
 #include "launchpad/error.h"
+#include "launchpad/fs.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 
@@ -67,14 +68,14 @@ int api_webhook_verify(const char *secret, const void *body, size_t len, const c
 size_t api_urldecode(char *s, size_t len);
 
 /*
- * A streamed upload: bytes go to a temp file under dir while a SHA-256 is computed; finishing
- * fsyncs and renames it to dir/sha256/<hex>.<ext> (content-addressed, so an identical upload is
- * stored once). The first bytes must be a zip (PK\3\4, ext "zip") or gzip (1f 8b, ext "tar.gz")
- * header, else LP_EUNSUPPORTED; more than max bytes is LP_ETOOBIG. The caller owns the upload;
- * freeing an unfinished one removes its temp file.
+ * A streamed upload into data_dir: bytes go to a temp file in its uploads folder while a SHA-256
+ * is computed; finishing fsyncs and renames it to its archive path (lp_layout_archive:
+ * content-addressed, so an identical upload is stored once). The first bytes must be a zip (PK\3\4,
+ * ext "zip") or gzip (1f 8b, ext "tar.gz") header, else LP_EUNSUPPORTED; more than max bytes is
+ * LP_ETOOBIG. The caller owns the upload; freeing an unfinished one removes its temp file.
  */
 typedef struct api_upload api_upload;
-int api_upload_new(api_upload **out, const char *dir, size_t max, lp_error *err);
+int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err);
 int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err);
 /* digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. */
 int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err);
@@ -121,11 +122,11 @@ extern const size_t api_nroutes;
 
 struct api_metrics;
 
-/* The store handles of the server (pool.c); the pool owns them and its copy of db_path. */
+/* The store handles of the server (pool.c); the pool owns them. */
 struct api_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char *db_path;
+	char db_path[LP_FS_PATH_MAX];
 	lp_store *idle[API_STORE_POOL];
 	size_t nfree; /* handles in idle[0..nfree) are free to borrow */
 	size_t nopen; /* handles opened so far */
@@ -136,8 +137,6 @@ struct lp_apiserver {
 	const lp_config *cfg;
 	struct MHD_Daemon *daemon;
 	unsigned port;
-	char *uploads_dir;
-	char *logs_dir;
 	size_t upload_max;
 	char **cors;
 	size_t ncors;
@@ -233,8 +232,8 @@ void api_slot_give(struct api_req *r);
 
 /* ---- store pool (pool.c) ---- */
 
-/* An empty pool of handles on the store at db_path (copied); api_pool_close closes them all. */
-int api_pool_init(struct api_pool *p, const char *db_path, lp_error *err);
+/* An empty pool of handles on the store of data_dir; api_pool_close closes them all. */
+int api_pool_init(struct api_pool *p, const char *data_dir, lp_error *err);
 /* Close every idle handle and free the pool's own memory; a pool never initialised is a no-op. */
 void api_pool_close(struct api_pool *p);
 /*

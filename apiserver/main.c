@@ -9,6 +9,8 @@
 
 #include "apiserver/apiserver.h"
 #include "launchpad/config.h"
+#include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
 #include "launchpad/store.h"
 
@@ -38,8 +40,7 @@ static void print_time(int64_t ms)
 
 static int token_cmd(const lp_config *cfg, int argc, char **argv)
 {
-	char *path = lp_config_path(cfg, "db/launchpad.db");
-	char secret[LP_STORE_TOKEN_LEN];
+	char path[LP_FS_PATH_MAX], secret[LP_STORE_TOKEN_LEN];
 	lp_store_token *toks = NULL;
 	lp_store *st = NULL;
 	lp_error err = {0};
@@ -48,8 +49,13 @@ static int token_cmd(const lp_config *cfg, int argc, char **argv)
 	char *end;
 	int rc = 2;
 
-	if (argc < 2 || path == NULL) {
+	if (argc < 2) {
 		usage(stderr);
+		goto done;
+	}
+	if (lp_layout_db(path, sizeof(path), cfg->data_dir) != LP_OK) {
+		fprintf(stderr, "launchpad-apiserver: data dir path too long: %s\n", cfg->data_dir);
+		rc = 1;
 		goto done;
 	}
 	if (lp_store_open(&st, path, &err) != LP_OK) {
@@ -95,7 +101,6 @@ static int token_cmd(const lp_config *cfg, int argc, char **argv)
 done:
 	lp_store_tokens_free(toks, n);
 	lp_store_close(st);
-	free(path);
 	return rc;
 }
 

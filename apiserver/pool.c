@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/layout.h"
 
 /*
  * SQLite handles are not shared between threads at the same time: each request borrows one. A
@@ -11,11 +12,11 @@
  * server holds at most API_STORE_POOL and an idle one only what it once needed.
  */
 
-int api_pool_init(struct api_pool *p, const char *db_path, lp_error *err)
+int api_pool_init(struct api_pool *p, const char *data_dir, lp_error *err)
 {
 	memset(p, 0, sizeof(*p));
-	if ((p->db_path = strdup(db_path)) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	if (lp_layout_db(p->db_path, sizeof(p->db_path), data_dir) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "data dir path too long: %s", data_dir);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->ready = 1;
@@ -32,7 +33,6 @@ void api_pool_close(struct api_pool *p)
 		lp_store_close(p->idle[i]);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
-	free(p->db_path);
 	memset(p, 0, sizeof(*p));
 }
 

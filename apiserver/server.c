@@ -13,6 +13,7 @@
 #include "apiserver/apiserver_internal.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
 
 /*
@@ -217,7 +218,7 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
 		if (f->upload == NULL) {
 			if (f->have_file) /* dropped after a failure */
 				return MHD_NO;
-			if (api_upload_new(&f->upload, r->srv->uploads_dir, r->srv->upload_max,
+			if (api_upload_new(&f->upload, r->srv->cfg->data_dir, r->srv->upload_max,
 			                   &err) != LP_OK)
 				goto fail;
 			f->have_file = 1;
@@ -524,7 +525,7 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 {
 	lp_store_token *toks = NULL;
 	size_t n = 0;
-	char secret[LP_STORE_TOKEN_LEN], line[LP_STORE_TOKEN_LEN + 1], *path = NULL;
+	char secret[LP_STORE_TOKEN_LEN], line[LP_STORE_TOKEN_LEN + 1], path[LP_FS_PATH_MAX];
 	int64_t id = 0;
 	int rc;
 
@@ -535,18 +536,36 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 		return LP_OK;
 	if ((rc = lp_store_token_create(secret, &id, st, "admin", err)) != LP_OK)
 		return rc;
-	if ((path = lp_config_path(s->cfg, "admin.token")) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	if (lp_fmt(line, sizeof(line), "%s\n", secret) != LP_OK) {
-		free(path);
+	if (lp_layout_admin_token(path, sizeof(path), s->cfg->data_dir) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "data dir path too long: %s", s->cfg->data_dir);
+	if (lp_fmt(line, sizeof(line), "%s\n", secret) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "admin token does not fit");
-	}
 	rc = lp_fs_write_atomic(path, line, strlen(line), 0600, err);
 	if (rc == LP_OK)
 		LP_INFO("api", "created the admin token (id %lld); it is in %s (mode 0600)",
 		        (long long)id, path);
-	free(path);
 	return rc;
+}
+
+/* The folders the apiserver writes into; the store's is the daemons' own. */
+static const struct {
+	lp_layout_dir dir;
+	mode_t mode;
+} own_dirs[] = {{LP_DIR_DB, 0700}, {LP_DIR_UPLOADS, 0750}, {LP_DIR_LOGS, 0750}};
+
+static int make_dirs(const char *data_dir, lp_error *err)
+{
+	char path[LP_FS_PATH_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(own_dirs) / sizeof(own_dirs[0]); i++) {
+		if (lp_layout_dir_path(path, sizeof(path), data_dir, own_dirs[i].dir) != LP_OK)
+			return lp_error_set(err, LP_EINVAL, "data dir path too long: %s", data_dir);
+		if ((rc = lp_fs_mkdirs(path, own_dirs[i].mode, err)) != LP_OK)
+			return rc;
+	}
+	return LP_OK;
 }
 
 /*
@@ -580,7 +599,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 {
 	lp_apiserver *s = NULL;
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char host[256], *dbdir = NULL, *db_path = NULL;
+	char host[256];
 	unsigned port = 0;
 	lp_store *st = NULL;
 	const union MHD_DaemonInfo *info;
@@ -603,21 +622,11 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	s->cfg = cfg;
 	pthread_mutex_init(&s->write_mu, NULL);
 	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
-	db_path = lp_config_path(cfg, "db/launchpad.db");
-	s->uploads_dir = lp_config_path(cfg, "uploads");
-	s->logs_dir = lp_config_path(cfg, "logs");
-	dbdir = lp_config_path(cfg, "db");
-	if (!db_path || !s->uploads_dir || !s->logs_dir || !dbdir) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = api_pool_init(&s->pool, db_path, err)) != LP_OK ||
+	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
 	    (rc = slots_init(s, err)) != LP_OK ||
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(s->uploads_dir, 0750, err)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(s->logs_dir, 0750, err)) != LP_OK)
+	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK)
 		goto done;
 	if ((st = api_pool_get(&s->pool, err)) == NULL) {
 		rc = err ? err->code : LP_EUNAVAILABLE;
@@ -661,8 +670,6 @@ done:
 		close(lfd);
 	if (st)
 		api_pool_put(&s->pool, st);
-	free(db_path);
-	free(dbdir);
 	lp_apiserver_free(s);
 	return rc;
 }
@@ -688,7 +695,5 @@ void lp_apiserver_free(lp_apiserver *s)
 	api_metrics_free(s->metrics);
 	pthread_mutex_destroy(&s->write_mu);
 	slots_free(s);
-	free(s->uploads_dir);
-	free(s->logs_dir);
 	free(s);
 }

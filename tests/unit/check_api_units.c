@@ -174,7 +174,7 @@ START_TEST(test_upload_digest)
 	ck_assert_uint_eq(api_upload_size(u), sizeof(data));
 	ck_assert_int_eq(api_upload_finish(&path, u, digest, &err), LP_OK);
 	ck_assert_str_eq(digest, want);
-	snprintf(expect_path, sizeof(expect_path), "%s/sha256/%s.zip", dir, want);
+	snprintf(expect_path, sizeof(expect_path), "%s/uploads/sha256/%s.zip", dir, want);
 	ck_assert_str_eq(path, expect_path);
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_int_eq((int)sb.st_size, (int)sizeof(data));
