@@ -25,6 +25,9 @@ unsigned lp_apiserver_port(const lp_apiserver *s);
 /* Stop accepting, wait for in-flight requests and free everything. NULL is a no-op. */
 void lp_apiserver_free(lp_apiserver *s);
 
+/* Room for the host of a listen address. */
+#define LP_API_HOST_MAX 256
+
 /* "host:port" (host may be empty or "*" for all addresses, IPv4 only) → host, port. */
 int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *listen,
                         lp_error *err);

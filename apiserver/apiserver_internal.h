@@ -46,6 +46,18 @@
 #define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
 #define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
 
+/* Fixed text buffers, NUL included. */
+#define API_PARAM_MAX      256 /* the :id segment of a path (a longer one matches no route) */
+#define API_ALLOW_MAX      96  /* the Allow header: the methods of one path */
+#define API_MEDIA_TYPE_MAX 128 /* a Content-Type without its parameters (longer: cut) */
+#define API_ETAG_MAX       sizeof("\"-9223372036854775808\"") /* a quoted int64 */
+#define API_TIME_MAX       40                                 /* an ISO-8601 UTC time */
+#define API_URL_MAX        LP_SITE_URL_MAX                    /* a URL shown to clients */
+#define API_SECRET_BYTES   32                                 /* random bytes of a secret */
+#define API_SECRET_LEN     (2 * API_SECRET_BYTES + 1)         /* its hex text */
+/* "sha256:<hex>", an archive digest as a spec and a revision source name it */
+#define API_DIGEST_REF_MAX (sizeof("sha256:") - 1 + LP_SHA256_HEX_LEN)
+
 /* ---- the pure parts (slug.c, util.c, upload.c) ---- */
 
 /*
@@ -169,7 +181,7 @@ struct api_req {
 	const struct api_route *route; /* NULL: no route matched */
 	const char *method;
 	const char *url;
-	char param[256]; /* the :id segment, URL-decoded */
+	char param[API_PARAM_MAX]; /* the :id segment, URL-decoded */
 	struct timespec t0;
 
 	/* body */
@@ -188,9 +200,9 @@ struct api_req {
 	struct MHD_Response *resp;
 	int status;
 	size_t resp_len;
-	const char *allow; /* Allow header for 405 */
-	char etag[32];     /* ETag header (a site's resource_version) when set */
-	lp_store *store;   /* borrowed lazily; given back after authentication and at the end */
+	const char *allow;       /* Allow header for 405 */
+	char etag[API_ETAG_MAX]; /* ETag header (a site's resource_version) when set */
+	lp_store *store; /* borrowed lazily; given back after authentication and at the end */
 	int64_t token_id;
 
 	int slot_held; /* one of the route's slots is taken (api_slot_*) */
@@ -263,6 +275,10 @@ int api_if_match(int64_t *out, struct api_req *r);
 int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err);
 /* The spec options of this server (insecure sources allowed or not). */
 const lp_spec_options *api_spec_opts(struct api_req *r);
+/* A new webhook secret: API_SECRET_BYTES random bytes in hex. */
+int api_secret_new(char out[API_SECRET_LEN]);
+/* "sha256:<hex>" into out; LP_ETOOBIG when hex is longer than a SHA-256. */
+int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex);
 /* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
 int api_site_deleting(struct api_req *r, const lp_store_site *site);
 /* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */

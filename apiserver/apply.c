@@ -20,7 +20,7 @@ static lp_site *parse_manifest(struct api_req *r)
 	lp_site *site = NULL;
 	lp_error err = {0};
 	cJSON *details = NULL;
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 	int rc;
 
 	api_content_type(r, ct, sizeof(ct));
@@ -96,7 +96,7 @@ void api_h_apply(struct api_req *r)
 	lp_store_site *cur = NULL, *created = NULL;
 	lp_store_update up = {0};
 	lp_error err = {0};
-	char hash[LP_SHA256_HEX_LEN], secret[65], *json = NULL;
+	char hash[LP_SHA256_HEX_LEN], secret[API_SECRET_LEN], *json = NULL;
 	int64_t rv;
 	int rc;
 
@@ -137,7 +137,7 @@ void api_h_apply(struct api_req *r)
 		                        .webhook_secret = secret,
 		                        .trigger = LP_TRIGGER_CREATE,
 		                        .source = source_of(site)};
-		if (lp_crypto_random_hex(secret, 32) != LP_OK) {
+		if (api_secret_new(secret) != LP_OK) {
 			api_reply_error(r, LP_ERROR, NULL, "cannot create a webhook secret");
 			goto done;
 		}
@@ -183,7 +183,7 @@ void api_h_archive(struct api_req *r)
 	lp_site *spec = NULL;
 	lp_store_update up = {0};
 	lp_error err = {0};
-	char digest[80], hash[LP_SHA256_HEX_LEN], *json = NULL;
+	char digest[API_DIGEST_REF_MAX], hash[LP_SHA256_HEX_LEN], *json = NULL;
 	int64_t rv;
 
 	if (!r->multipart) {
@@ -209,9 +209,9 @@ void api_h_archive(struct api_req *r)
 		                cur->name);
 		goto done;
 	}
-	snprintf(digest, sizeof(digest), "sha256:%s", r->form.digest);
 	free(spec->archive_digest);
-	if ((spec->archive_digest = strdup(digest)) == NULL ||
+	if (api_digest_ref(digest, r->form.digest) != LP_OK ||
+	    (spec->archive_digest = strdup(digest)) == NULL ||
 	    lp_site_to_json(&json, spec, &err) != LP_OK ||
 	    lp_site_spec_hash(hash, spec, &err) != LP_OK) {
 		api_reply_error(r, LP_ENOMEM, NULL, "cannot update the spec");

@@ -84,9 +84,12 @@ static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *
 	s->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
 	s->auto_deploy = q->auto_deploy;
 	if (digest) {
-		char full[80];
+		char full[API_DIGEST_REF_MAX];
 
-		snprintf(full, sizeof(full), "sha256:%s", digest);
+		if (api_digest_ref(full, digest) != LP_OK) {
+			rc = lp_error_set(err, LP_ERROR, "digest %s is not a SHA-256", digest);
+			goto done;
+		}
 		s->source_kind = LP_SOURCE_ARCHIVE;
 		s->archive_digest = strdup(full);
 	} else {
@@ -164,7 +167,8 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	lp_store_site *created = NULL;
 	lp_store_site_new in = {0};
 	lp_error err = {0};
-	char slug[API_SLUG_MAX], secret[65], hash[LP_SHA256_HEX_LEN], source[80] = "";
+	char slug[API_SLUG_MAX], secret[API_SECRET_LEN], hash[LP_SHA256_HEX_LEN];
+	char source[API_DIGEST_REF_MAX] = "";
 	char *json = NULL;
 	unsigned attempt;
 	int rc, env_ignored = 0;
@@ -193,13 +197,11 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		                d.count ? d.items[0].message : err.message);
 		goto done;
 	}
-	if (lp_crypto_random_hex(secret, 32) != LP_OK ||
-	    lp_site_spec_hash(hash, site, &err) != LP_OK) {
+	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
+	    (digest && api_digest_ref(source, digest) != LP_OK)) {
 		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
 		goto done;
 	}
-	if (digest)
-		snprintf(source, sizeof(source), "sha256:%s", digest);
 	in.display_name = q->name;
 	in.spec_hash = hash;
 	in.webhook_secret = secret;
@@ -362,7 +364,7 @@ static void create_from_form(struct api_req *r)
 
 void api_h_create(struct api_req *r)
 {
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 
 	if (r->multipart) {
 		create_from_form(r);

@@ -55,32 +55,35 @@ static int path_match(const char *pattern, const char *path, char *param, size_t
 	return *p == '\0' && *u == '\0';
 }
 
-/* Find the route; when only the method is wrong, *allow gets the allowed methods. */
-static const struct api_route *route_find(const char *method, const char *path, char *param,
-                                          size_t plen, char *allow, size_t alen, int *path_known)
+/*
+ * The route of method on path into *out (NULL when none) with its :id in param, and the methods
+ * path allows into allow ("" when no route has path). LP_ETOOBIG when those do not fit alen.
+ */
+static int route_find(const struct api_route **out, char param[API_PARAM_MAX], char *allow,
+                      size_t alen, const char *method, const char *path)
 {
-	const struct api_route *hit = NULL;
-	char scratch[256];
+	char scratch[API_PARAM_MAX];
 	size_t i, used = 0;
 
-	*path_known = 0;
+	*out = NULL;
 	allow[0] = '\0';
 	if (!strcmp(method, "HEAD"))
 		method = "GET";
 	for (i = 0; i < api_nroutes; i++) {
 		if (!path_match(api_routes[i].pattern, path, scratch, sizeof(scratch)))
 			continue;
-		*path_known = 1;
-		used += (size_t)snprintf(allow + used, used < alen ? alen - used : 0, "%s%s",
-		                         used ? ", " : "", api_routes[i].method);
-		if (hit == NULL && !strcmp(api_routes[i].method, method)) {
-			hit = &api_routes[i];
-			snprintf(param, plen, "%s", scratch);
+		if (lp_fmt(allow + used, alen - used, "%s%s", used ? ", " : "",
+		           api_routes[i].method) != LP_OK)
+			return LP_ETOOBIG;
+		used += strlen(allow + used);
+		if (*out == NULL && !strcmp(api_routes[i].method, method)) {
+			*out = &api_routes[i];
+			memcpy(param, scratch, sizeof(scratch));
 		}
 	}
-	if (*path_known && used < alen)
-		snprintf(allow + used, alen - used, ", OPTIONS");
-	return hit;
+	if (used && lp_fmt(allow + used, alen - used, ", OPTIONS") != LP_OK)
+		return LP_ETOOBIG;
+	return LP_OK;
 }
 
 /* ---- route slots ---- */
@@ -269,11 +272,15 @@ static int too_long(struct api_req *r)
 
 static void begin(struct api_req *r)
 {
-	char allow[96], ct[128];
-	int path_known = 0;
+	char allow[API_ALLOW_MAX], ct[API_MEDIA_TYPE_MAX];
+	int path_known;
 
-	r->route = route_find(r->method, r->url, r->param, sizeof(r->param), allow, sizeof(allow),
-	                      &path_known);
+	if (route_find(&r->route, r->param, allow, sizeof(allow), r->method, r->url) != LP_OK) {
+		api_reply_error(r, LP_ERROR, NULL, "the methods of %s do not fit the Allow header",
+		                r->url);
+		return;
+	}
+	path_known = allow[0] != '\0';
 	if (path_known && !strcmp(r->method, "OPTIONS")) {
 		/* CORS preflight: answered for every known path, allowed origin or not */
 		struct MHD_Response *resp =
@@ -489,9 +496,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[LP_ERROR_MESSAGE_MAX];
 	size_t n;
 
+	/* truncated on purpose: a log line, and what libmicrohttpd says fits one */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
@@ -599,7 +607,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 {
 	lp_apiserver *s = NULL;
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char host[256];
+	char host[LP_API_HOST_MAX];
 	unsigned port = 0;
 	lp_store *st = NULL;
 	const union MHD_DaemonInfo *info;

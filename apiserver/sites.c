@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/log.h"
 
 const lp_spec_options *api_spec_opts(struct api_req *r)
@@ -163,7 +164,7 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	lp_store_status *stt = NULL;
 	lp_error err = {0};
 	cJSON *o = cJSON_CreateObject(), *cond = NULL, *doc;
-	char url[512];
+	char url[API_URL_MAX];
 	const char *phase;
 	size_t plen;
 
@@ -187,9 +188,14 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	plen = strlen(cfg->public_url);
 	while (plen && cfg->public_url[plen - 1] == '/')
 		plen--;
-	snprintf(url, sizeof(url), "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
-	         site->id);
-	cJSON_AddStringToObject(o, "webhook_url", url);
+	if (lp_fmt(url, sizeof(url), "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
+	           site->id) == LP_OK) {
+		cJSON_AddStringToObject(o, "webhook_url", url);
+	} else {
+		LP_WARN("api", "the webhook URL of %s is longer than %d bytes", site->name,
+		        API_URL_MAX);
+		cJSON_AddNullToObject(o, "webhook_url");
+	}
 	add_str_or_null(o, "webhook_secret", site->webhook_secret);
 	add_seed_fields(o, doc);
 	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));
@@ -230,6 +236,16 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 	api_set_etag(r, site->resource_version);
 	lp_store_site_free(site);
 	api_reply_json(r, status, o);
+}
+
+int api_secret_new(char out[API_SECRET_LEN])
+{
+	return lp_crypto_random_hex(out, API_SECRET_BYTES);
+}
+
+int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex)
+{
+	return lp_fmt(out, API_DIGEST_REF_MAX, "sha256:%s", hex);
 }
 
 int api_site_deleting(struct api_req *r, const lp_store_site *site)

@@ -78,7 +78,7 @@ int api_webhook_after_body(struct api_req *r)
 /* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
 static cJSON *payload_json(struct api_req *r, int *unsupported)
 {
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 	const char *body = lp_buf_cstr(&r->body);
 	char *copy, *p, *payload = NULL, *save = NULL;
 	size_t n;
