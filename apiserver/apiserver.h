@@ -19,7 +19,7 @@
 typedef struct lp_apiserver lp_apiserver;
 
 /* Open the store, bootstrap the admin token and start listening (threads run from here on). */
-int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err);
+int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err) LP_MUST_CHECK;
 /* The bound TCP port (the chosen one when cfg->listen asked for port 0). */
 unsigned lp_apiserver_port(const lp_apiserver *s);
 /* Stop accepting, wait for in-flight requests and free everything. NULL is a no-op. */
@@ -30,6 +30,6 @@ void lp_apiserver_free(lp_apiserver *s);
 
 /* "host:port" (host may be empty or "*" for all addresses, IPv4 only) → host, port. */
 int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *listen,
-                        lp_error *err);
+                        lp_error *err) LP_MUST_CHECK;
 
 #endif

@@ -66,7 +66,7 @@
  */
 #define API_SLUG_PLAIN_TRIES 8
 #define API_SLUG_MAX         64
-int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt);
+int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt) LP_MUST_CHECK;
 /* 1 when s is a DNS label: [a-z0-9-], 1..63 chars, no leading or trailing '-'. */
 int api_slug_valid(const char *s);
 
@@ -74,7 +74,8 @@ int api_slug_valid(const char *s);
  * Check a GitHub X-Hub-Signature-256 header ("sha256=<hex>") against HMAC-SHA256(secret, body)
  * in constant time. LP_OK when it matches, LP_EAUTH otherwise (missing or malformed included).
  */
-int api_webhook_verify(const char *secret, const void *body, size_t len, const char *header);
+int api_webhook_verify(const char *secret, const void *body, size_t len,
+                       const char *header) LP_MUST_CHECK;
 
 /* Decode application/x-www-form-urlencoded value bytes ('+' and %XX); returns the new length. */
 size_t api_urldecode(char *s, size_t len);
@@ -87,10 +88,11 @@ size_t api_urldecode(char *s, size_t len);
  * LP_ETOOBIG. The caller owns the upload; freeing an unfinished one removes its temp file.
  */
 typedef struct api_upload api_upload;
-int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err);
-int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err);
+int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err) LP_MUST_CHECK;
+int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err) LP_MUST_CHECK;
 /* digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. */
-int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err);
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
+                      lp_error *err) LP_MUST_CHECK;
 size_t api_upload_size(const api_upload *u);
 void api_upload_free(api_upload *u);
 
@@ -238,14 +240,14 @@ cJSON *api_time_json(int64_t ms);
 /* Wait for one of the route's slots (r->route->slots > 0). */
 void api_slot_wait(struct api_req *r);
 /* Take one of the route's slots if one is free: LP_OK, or LP_EUNAVAILABLE at once. */
-int api_slot_try(struct api_req *r);
+int api_slot_try(struct api_req *r) LP_MUST_CHECK;
 /* Give the slot back before the end of the request; a request without one is a no-op. */
 void api_slot_give(struct api_req *r);
 
 /* ---- store pool (pool.c) ---- */
 
 /* An empty pool of handles on the store of data_dir; api_pool_close closes them all. */
-int api_pool_init(struct api_pool *p, const char *data_dir, lp_error *err);
+int api_pool_init(struct api_pool *p, const char *data_dir, lp_error *err) LP_MUST_CHECK;
 /* Close every idle handle and free the pool's own memory; a pool never initialised is a no-op. */
 void api_pool_close(struct api_pool *p);
 /*
@@ -270,15 +272,16 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
 /* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */
-int api_if_match(int64_t *out, struct api_req *r);
+int api_if_match(int64_t *out, struct api_req *r) LP_MUST_CHECK;
 /* Parse a stored canonical spec. */
-int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err);
+int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site,
+                  lp_error *err) LP_MUST_CHECK;
 /* The spec options of this server (insecure sources allowed or not). */
 const lp_spec_options *api_spec_opts(struct api_req *r);
 /* A new webhook secret: API_SECRET_BYTES random bytes in hex. */
-int api_secret_new(char out[API_SECRET_LEN]);
+int api_secret_new(char out[API_SECRET_LEN]) LP_MUST_CHECK;
 /* "sha256:<hex>" into out; LP_ETOOBIG when hex is longer than a SHA-256. */
-int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex);
+int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex) LP_MUST_CHECK;
 /* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
 int api_site_deleting(struct api_req *r, const lp_store_site *site);
 /* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
@@ -290,7 +293,7 @@ void api_event(struct api_req *r, const char *site_id, lp_store_event_type type,
 
 /* ---- metrics (metrics.c) ---- */
 
-int api_metrics_new(struct api_metrics **out);
+int api_metrics_new(struct api_metrics **out) LP_MUST_CHECK;
 void api_metrics_free(struct api_metrics *m);
 /* route_idx == api_nroutes counts requests that matched no route. */
 void api_metrics_count(struct api_metrics *m, size_t route_idx, int status, double seconds);
@@ -319,8 +322,8 @@ void api_h_webhook(struct api_req *r);
  * Before any body byte is read: the site must exist (404), X-Hub-Signature-256 must be well
  * formed (401) and a body slot free (503). The site's secret is kept in hook_state.
  */
-int api_webhook_before_body(struct api_req *r);
+int api_webhook_before_body(struct api_req *r) LP_MUST_CHECK;
 /* After the body, outside the write lock: the HMAC must match (401 queued otherwise). */
-int api_webhook_after_body(struct api_req *r);
+int api_webhook_after_body(struct api_req *r) LP_MUST_CHECK;
 
 #endif

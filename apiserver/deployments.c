@@ -210,7 +210,10 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	/* a generated name that is taken (or reserved) is drawn again; a given one is final */
 	for (attempt = 0;; attempt++) {
 		if (q->slug == NULL) {
-			api_slug_generate(slug, attempt);
+			if (api_slug_generate(slug, attempt) != LP_OK) {
+				api_reply_error(r, LP_ERROR, NULL, "cannot draw a name");
+				goto done;
+			}
 			free(site->name);
 			site->name = strdup(slug);
 		}

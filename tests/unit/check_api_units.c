@@ -32,7 +32,7 @@ START_TEST(test_slug_shape)
 	}
 	/* 64 x 64 words: 200 draws cannot all collide unless the generator is broken */
 	ck_assert_int_gt(distinct, 100);
-	api_slug_generate(slug, API_SLUG_PLAIN_TRIES);
+	ck_assert_int_eq(api_slug_generate(slug, API_SLUG_PLAIN_TRIES), LP_OK);
 	ck_assert(api_slug_valid(slug));
 	ck_assert_int_eq((int)(strrchr(slug, '-') - slug), (int)strlen(slug) - 5);
 }
