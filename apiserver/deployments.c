@@ -65,13 +65,37 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* The seed's env_vars as the build's env, sorted as a canonical spec keeps it. */
+static int seed_env(lp_site *s, const cJSON *env, lp_spec_diags *d, lp_error *err)
+{
+	size_t n = (size_t)cJSON_GetArraySize(env);
+	const cJSON *e;
+
+	if (n && (s->build_env = calloc(n, sizeof(lp_env_var))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	cJSON_ArrayForEach(e, env)
+	{
+		lp_env_var *v = &s->build_env[s->build_env_count];
+
+		if (!cJSON_IsString(e)) {
+			lp_spec_diags_add(d, "env_vars", 0, 0, "value of \"%s\" must be a string",
+			                  e->string);
+			continue;
+		}
+		v->name = strdup(e->string);
+		v->value = strdup(e->valuestring);
+		s->build_env_count++;
+	}
+	if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
+		qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
+	return LP_OK;
+}
+
 /* Translate the seed's fields into a Site; diagnostics go to d (paths as in a manifest). */
 static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *q,
                         const char *digest, lp_spec_diags *d, lp_error *err)
 {
 	lp_site *s = calloc(1, sizeof(*s));
-	const cJSON *e;
-	size_t n = 0;
 	int rc = LP_OK;
 	int has_cmd = q->build_cmd && *q->build_cmd;
 	const char *outdir = q->output_dir && *q->output_dir ? q->output_dir : NULL;
@@ -103,26 +127,8 @@ static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *
 		s->build_command = strdup(q->build_cmd);
 		/* the seed's defaults: "." for a zip, "dist" for a repository */
 		s->build_output_dir = strdup(outdir ? outdir : digest ? "." : "dist");
-		n = (size_t)cJSON_GetArraySize(q->env);
-		if (n && (s->build_env = calloc(n, sizeof(lp_env_var))) == NULL) {
-			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		if ((rc = seed_env(s, q->env, d, err)) != LP_OK)
 			goto done;
-		}
-		cJSON_ArrayForEach(e, q->env)
-		{
-			lp_env_var *v = &s->build_env[s->build_env_count];
-
-			if (!cJSON_IsString(e)) {
-				lp_spec_diags_add(d, "env_vars", 0, 0,
-				                  "value of \"%s\" must be a string", e->string);
-				continue;
-			}
-			v->name = strdup(e->string);
-			v->value = strdup(e->valuestring);
-			s->build_env_count++;
-		}
-		if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
-			qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
 	} else {
 		/* A pre-built source with its files in a folder: publish that folder, run nothing.
 		 */
@@ -159,58 +165,58 @@ static int is_true(const char *v)
 	       (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "yes"));
 }
 
-/* Store a new site named after q (slug given or generated), retrying generated names. */
-static void create_site(struct api_req *r, const struct seed_req *q, const char *digest)
+/* The Site q asks for, validated with every problem reported at once; NULL after replying. */
+static lp_site *seed_site(struct api_req *r, int *env_ignored, const struct seed_req *q,
+                          const char *digest)
 {
 	lp_spec_diags d;
 	lp_site *site = NULL;
-	lp_store_site *created = NULL;
-	lp_store_site_new in = {0};
 	lp_error err = {0};
-	char slug[API_SLUG_MAX], secret[API_SECRET_LEN], hash[LP_SHA256_HEX_LEN];
-	char source[API_DIGEST_REF_MAX] = "";
-	char *json = NULL;
-	unsigned attempt;
-	int rc, env_ignored = 0;
-	cJSON *o;
+	cJSON *details = NULL;
+	int rc;
 
 	lp_spec_diags_init(&d);
-	if (api_store(r) == NULL)
-		goto done;
 	if (q->name == NULL || *q->name == '\0')
 		lp_spec_diags_add(&d, "name", 0, 0, "name is required");
 	if (q->slug && !api_slug_valid(q->slug))
 		lp_spec_diags_add(&d, "slug", 0, 0,
 		                  "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
-	if (seed_to_site(&site, &env_ignored, q, digest, &d, &err) != LP_OK) {
+	if (seed_to_site(&site, env_ignored, q, digest, &d, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	/* a generated name is drawn once the spec is known to be good */
 	site->name = strdup(q->slug ? q->slug : "placeholder-name");
 	rc = d.count ? LP_EINVAL : lp_site_validate(site, api_spec_opts(r), &d, &err);
-	if (rc != LP_OK || d.count) {
-		cJSON *details = NULL;
+	if (rc == LP_OK && d.count == 0)
+		goto done;
+	lp_spec_diags_to_cjson(&details, &d, &err);
+	api_reply_error(r, LP_EINVAL, details, "invalid deployment: %s%s%s",
+	                d.count ? d.items[0].path : "", d.count ? ": " : "",
+	                d.count ? d.items[0].message : err.message);
+	lp_site_free(site);
+	site = NULL;
+done:
+	lp_spec_diags_release(&d);
+	return site;
+}
 
-		lp_spec_diags_to_cjson(&details, &d, &err);
-		api_reply_error(r, LP_EINVAL, details, "invalid deployment: %s%s%s",
-		                d.count ? d.items[0].path : "", d.count ? ": " : "",
-		                d.count ? d.items[0].message : err.message);
-		goto done;
-	}
-	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
-	    (digest && api_digest_ref(source, digest) != LP_OK)) {
-		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
-		goto done;
-	}
-	in.display_name = q->name;
-	in.spec_hash = hash;
-	in.webhook_secret = secret;
-	in.trigger = LP_TRIGGER_CREATE;
-	in.source = source;
-	/* a generated name that is taken (or reserved) is drawn again; a given one is final */
+/*
+ * Store site as in describes it, under its name, or with generated set under names drawn until
+ * one is free (a taken or reserved one is drawn again). *out is the stored site; replies when it
+ * fails.
+ */
+static int insert_site(lp_store_site **out, struct api_req *r, lp_site *site, int generated,
+                       lp_store_site_new *in)
+{
+	char slug[API_SLUG_MAX], *json = NULL;
+	lp_error err = {0};
+	unsigned attempt;
+	int rc;
+
 	for (attempt = 0;; attempt++) {
-		if (q->slug == NULL) {
-			if (api_slug_generate(slug, attempt) != LP_OK) {
+		if (generated) {
+			if ((rc = api_slug_generate(slug, attempt)) != LP_OK) {
 				api_reply_error(r, LP_ERROR, NULL, "cannot draw a name");
 				goto done;
 			}
@@ -220,27 +226,36 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		free(json);
 		json = NULL;
 		if (site->name == NULL || lp_site_to_json(&json, site, &err) != LP_OK) {
+			rc = LP_ENOMEM;
 			api_reply_error(r, LP_ENOMEM, NULL, "cannot serialise the spec");
 			goto done;
 		}
-		in.name = site->name;
-		in.spec_json = json;
-		if (q->slug == NULL && lp_spec_name_reserved(site->name))
+		in->name = site->name;
+		in->spec_json = json;
+		if (generated && lp_spec_name_reserved(site->name))
 			rc = LP_EEXISTS;
 		else
-			rc = lp_store_site_create(&created, r->store, &in, &err);
-		if (rc != LP_EEXISTS || q->slug || attempt > 2 * API_SLUG_PLAIN_TRIES)
+			rc = lp_store_site_create(out, r->store, in, &err);
+		if (rc != LP_EEXISTS || !generated || attempt > 2 * API_SLUG_PLAIN_TRIES)
 			break;
 	}
-	if (rc == LP_EEXISTS) {
+	if (rc == LP_EEXISTS)
 		api_reply_error(r, LP_EEXISTS, NULL, "a deployment named \"%s\" already exists",
 		                site->name);
-		goto done;
-	}
-	if (rc != LP_OK) {
+	else if (rc != LP_OK)
 		api_reply_lperr(r, &err);
-		goto done;
-	}
+done:
+	in->spec_json = NULL;
+	free(json);
+	return rc;
+}
+
+/* 201 with the new site, and the warning the seed's clients may show beside it. */
+static void reply_created(struct api_req *r, const lp_store_site *created, const char *digest,
+                          int env_ignored)
+{
+	cJSON *o;
+
 	api_event(r, created->id, LP_EVENT_NORMAL, "Created",
 	          digest ? "created from an uploaded archive" : "created from a repository");
 	if (env_ignored)
@@ -254,11 +269,35 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	}
 	api_set_etag(r, created->resource_version);
 	api_reply_json(r, 201, o);
+}
+
+/* Store a new site named after q (slug given or generated), from a repository or digest. */
+static void create_site(struct api_req *r, const struct seed_req *q, const char *digest)
+{
+	lp_site *site = NULL;
+	lp_store_site *created = NULL;
+	lp_store_site_new in = {0};
+	lp_error err = {0};
+	char secret[API_SECRET_LEN], hash[LP_SHA256_HEX_LEN], source[API_DIGEST_REF_MAX] = "";
+	int env_ignored = 0;
+
+	if (api_store(r) == NULL || (site = seed_site(r, &env_ignored, q, digest)) == NULL)
+		goto done;
+	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
+	    (digest && api_digest_ref(source, digest) != LP_OK)) {
+		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
+		goto done;
+	}
+	in.display_name = q->name;
+	in.spec_hash = hash;
+	in.webhook_secret = secret;
+	in.trigger = LP_TRIGGER_CREATE;
+	in.source = source;
+	if (insert_site(&created, r, site, q->slug == NULL, &in) == LP_OK)
+		reply_created(r, created, digest, env_ignored);
 done:
-	free(json);
 	lp_site_free(site);
 	lp_store_site_free(created);
-	lp_spec_diags_release(&d);
 }
 
 static void create_from_json(struct api_req *r)

@@ -23,6 +23,11 @@
  * borrows a store handle from the pool (pool.c).
  */
 
+#define API_LISTEN_BACKLOG   256                /* connections the kernel queues for accept */
+#define API_IGNORED_BODY_MAX ((size_t)64 << 10) /* read and dropped on body-less routes */
+#define API_FORM_FIELDS_ROOM ((size_t)1 << 20)  /* a form's fields beside its file */
+#define API_FORM_PARSE_BUF   ((size_t)64 << 10) /* libmicrohttpd's multipart parser buffer */
+
 /* ---- routing ---- */
 
 /* Match path against pattern; a ":id" segment is captured (URL-decoded) into param. */
@@ -270,53 +275,41 @@ static int too_long(struct api_req *r)
 	return 1;
 }
 
-static void begin(struct api_req *r)
+/* CORS preflight: answered for every known path, allowed origin or not. */
+static void reply_preflight(struct api_req *r, const char *allow)
 {
-	char allow[API_ALLOW_MAX], ct[API_MEDIA_TYPE_MAX];
-	int path_known;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 
-	if (route_find(&r->route, r->param, allow, sizeof(allow), r->method, r->url) != LP_OK) {
-		api_reply_error(r, LP_ERROR, NULL, "the methods of %s do not fit the Allow header",
-		                r->url);
-		return;
+	r->allow = strdup(allow);
+	if (resp) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		                        "Authorization, Content-Type, If-Match");
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
 	}
-	path_known = allow[0] != '\0';
-	if (path_known && !strcmp(r->method, "OPTIONS")) {
-		/* CORS preflight: answered for every known path, allowed origin or not */
-		struct MHD_Response *resp =
-		    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	api_reply_raw(r, MHD_HTTP_NO_CONTENT, resp, 0);
+}
 
+/* No route: 405 with the methods the path allows, or 404 when no route has the path. */
+static void reply_unrouted(struct api_req *r, const char *allow)
+{
+	if (allow[0]) {
 		r->allow = strdup(allow);
-		if (resp) {
-			MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
-			MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-			                        "Authorization, Content-Type, If-Match");
-			MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-		}
-		api_reply_raw(r, MHD_HTTP_NO_CONTENT, resp, 0);
-		return;
+		api_reply_error(r, LP_EMETHOD, NULL, "%s is not allowed on %s (allowed: %s)",
+		                r->method, r->url, allow);
+	} else {
+		api_reply_error(r, LP_ENOTFOUND, NULL, "no route for %s %s", r->method, r->url);
 	}
-	if (r->route == NULL) {
-		if (path_known) {
-			r->allow = strdup(allow);
-			api_reply_error(r, LP_EMETHOD, NULL,
-			                "%s is not allowed on %s (allowed: %s)", r->method, r->url,
-			                allow);
-		} else {
-			api_reply_error(r, LP_ENOTFOUND, NULL, "no route for %s %s", r->method,
-			                r->url);
-		}
-		return;
-	}
-	if (r->route->auth == API_AUTH_TOKEN ||
-	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
-		if (authenticate(r) != LP_OK)
-			return;
-	}
+}
+
+/* How the route's body is taken in: its cap, and a multipart parser for forms. */
+static int body_setup(struct api_req *r)
+{
+	char ct[API_MEDIA_TYPE_MAX];
 
 	r->body_kind = r->route->body;
-	r->body_max = 64 << 10; /* bodies of body-less routes are read and ignored */
-	api_content_type(r, ct, sizeof(ct));
+	r->body_max = API_IGNORED_BODY_MAX;
 	switch (r->route->body) {
 	case API_BODY_NONE:
 		break;
@@ -327,26 +320,51 @@ static void begin(struct api_req *r)
 		r->body_max = r->route->body_max ? r->route->body_max : API_DOC_MAX;
 		break;
 	case API_BODY_FORM:
-		if (!strcmp(ct, "multipart/form-data")) {
-			r->multipart = 1;
-			/* the file is capped by the upload sink; this allows for the other fields
-			 */
-			r->body_max = r->srv->upload_max + ((size_t)1 << 20);
-			if (too_long(r))
-				return;
-			r->pp = MHD_create_post_processor(r->conn, 64 << 10, on_form_part, r);
-			if (r->pp == NULL) {
-				api_reply_error(r, LP_EINVAL, NULL,
-				                "malformed multipart/form-data request "
-				                "(missing boundary?)");
-				return;
-			}
-		} else {
+		if (strcmp(api_content_type(r, ct, sizeof(ct)), "multipart/form-data")) {
 			r->body_max = API_DOC_MAX;
+			break;
+		}
+		r->multipart = 1;
+		/* the file is capped by the upload sink; this allows for the other fields */
+		r->body_max = r->srv->upload_max + API_FORM_FIELDS_ROOM;
+		if (too_long(r))
+			return LP_ETOOBIG;
+		r->pp = MHD_create_post_processor(r->conn, API_FORM_PARSE_BUF, on_form_part, r);
+		if (r->pp == NULL) {
+			api_reply_error(
+			    r, LP_EINVAL, NULL,
+			    "malformed multipart/form-data request (missing boundary?)");
+			return LP_EINVAL;
 		}
 		break;
 	}
-	if (too_long(r))
+	return too_long(r) ? LP_ETOOBIG : LP_OK;
+}
+
+/* The headers are in: route, authenticate, prepare the body intake, run before_body. */
+static void begin(struct api_req *r)
+{
+	char allow[API_ALLOW_MAX];
+
+	if (route_find(&r->route, r->param, allow, sizeof(allow), r->method, r->url) != LP_OK) {
+		api_reply_error(r, LP_ERROR, NULL, "the methods of %s do not fit the Allow header",
+		                r->url);
+		return;
+	}
+	if (allow[0] && !strcmp(r->method, "OPTIONS")) {
+		reply_preflight(r, allow);
+		return;
+	}
+	if (r->route == NULL) {
+		reply_unrouted(r, allow);
+		return;
+	}
+	if (r->route->auth == API_AUTH_TOKEN ||
+	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
+		if (authenticate(r) != LP_OK)
+			return;
+	}
+	if (body_setup(r) != LP_OK)
 		return;
 	if (r->route->before_body && r->route->before_body(r) != LP_OK)
 		return;
@@ -589,7 +607,8 @@ static int listen_socket(int *out, const struct sockaddr_in *sa, const char *wha
 	if (fd < 0)
 		return lp_error_set(err, LP_EIO, "socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 || listen(fd, 256) != 0) {
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 ||
+	    listen(fd, API_LISTEN_BACKLOG) != 0) {
 		e = errno;
 		close(fd);
 		if (e == EADDRINUSE)
@@ -603,57 +622,55 @@ static int listen_socket(int *out, const struct sockaddr_in *sa, const char *wha
 	return LP_OK;
 }
 
-int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
+/* The IPv4 address of a --listen value: "", "*" and 0.0.0.0 are every address. */
+static int listen_addr(struct sockaddr_in *out, const char *listen, lp_error *err)
 {
-	lp_apiserver *s = NULL;
-	struct sockaddr_in sa = {.sin_family = AF_INET};
 	char host[LP_API_HOST_MAX];
 	unsigned port = 0;
-	lp_store *st = NULL;
-	const union MHD_DaemonInfo *info;
-	int rc, lfd = -1;
+	int rc;
 
-	*out = NULL;
-	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, err)) != LP_OK)
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, listen, err)) != LP_OK)
 		return rc;
 	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
-		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+		out->sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (!strcmp(host, "localhost"))
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
 		return lp_error_set(err, LP_EINVAL, "listen address \"%s\": not an IPv4 address",
-		                    cfg->listen);
-	sa.sin_port = htons((uint16_t)port);
+		                    listen);
+	out->sin_port = htons((uint16_t)port);
+	return LP_OK;
+}
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	s->cfg = cfg;
-	pthread_mutex_init(&s->write_mu, NULL);
-	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
-	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
-	    (rc = slots_init(s, err)) != LP_OK ||
-	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
-	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
-	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK)
-		goto done;
-	if ((st = api_pool_get(&s->pool, err)) == NULL) {
-		rc = err ? err->code : LP_EUNAVAILABLE;
-		goto done;
-	}
-	if ((rc = bootstrap_admin(s, st, err)) != LP_OK)
-		goto done;
+/* Open the store once before serving: its schema is checked, the admin token made. */
+static int open_store(lp_apiserver *s, lp_error *err)
+{
+	lp_store *st;
+	int rc;
+
+	if ((st = api_pool_get(&s->pool, err)) == NULL)
+		return err ? err->code : LP_EUNAVAILABLE;
+	rc = bootstrap_admin(s, st, err);
 	api_pool_put(&s->pool, st);
-	st = NULL;
+	return rc;
+}
 
-	if ((rc = listen_socket(&lfd, &sa, cfg->listen, err)) != LP_OK)
-		goto done;
-	{
-		struct sockaddr_in bound;
-		socklen_t blen = sizeof(bound);
+/* Listen on sa and start the daemon's threads; s->port is the port bound. */
+static int start_daemon(lp_apiserver *s, const struct sockaddr_in *sa, lp_error *err)
+{
+	const char *listen = s->cfg->listen;
+	const union MHD_DaemonInfo *info;
+	struct sockaddr_in bound;
+	socklen_t blen = sizeof(bound);
+	unsigned port = ntohs(sa->sin_port);
+	int rc, lfd;
 
-		if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
-			port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
-	}
+	if ((rc = listen_socket(&lfd, sa, listen, err)) != LP_OK)
+		return rc;
+	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
+		port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	        MHD_USE_ERROR_LOG,
@@ -664,20 +681,39 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, s, MHD_OPTION_END);
 	if (s->daemon == NULL) {
-		rc = lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", cfg->listen);
-		goto done;
+		close(lfd);
+		return lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", listen);
 	}
-	lfd = -1; /* the daemon owns it now */
+	/* the daemon owns lfd now */
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info && info->port ? info->port : port;
+	return LP_OK;
+}
+
+int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
+{
+	lp_apiserver *s = NULL;
+	struct sockaddr_in sa;
+	int rc;
+
+	*out = NULL;
+	if ((rc = listen_addr(&sa, cfg->listen, err)) != LP_OK)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	s->cfg = cfg;
+	pthread_mutex_init(&s->write_mu, NULL);
+	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
+	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
+	    (rc = slots_init(s, err)) != LP_OK ||
+	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
+	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
+	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
+	    (rc = start_daemon(s, &sa, err)) != LP_OK)
+		goto done;
 	*out = s;
 	s = NULL;
-	rc = LP_OK;
 done:
-	if (lfd >= 0)
-		close(lfd);
-	if (st)
-		api_pool_put(&s->pool, st);
 	lp_apiserver_free(s);
 	return rc;
 }
