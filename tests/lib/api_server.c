@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/store.h"
 #include "tests/lib/api_server.h"
@@ -134,20 +135,28 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 	return lp_buf_append(b, p, sz * n) == LP_OK ? sz * n : 0;
 }
 
+/* Keep a header's value; one too long for its field stays "", so the test comparing it fails. */
+static void keep_header(char *field, size_t len, const char *value)
+{
+	if (lp_fmt(field, len, "%s", value) != LP_OK)
+		field[0] = '\0';
+}
+
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	struct lp_test_api_resp *r = ud;
 	size_t len = sz * n;
 	char line[512];
 
+	/* the headers looked at are short: a longer line is cut, on purpose */
 	snprintf(line, sizeof(line), "%.*s", (int)(len < 511 ? len : 511), p);
 	line[strcspn(line, "\r\n")] = '\0';
 	if (!strncasecmp(line, "ETag: ", 6))
-		snprintf(r->etag, sizeof(r->etag), "%s", line + 6);
+		keep_header(r->etag, sizeof(r->etag), line + 6);
 	if (!strncasecmp(line, "Allow: ", 7))
-		snprintf(r->allow, sizeof(r->allow), "%s", line + 7);
+		keep_header(r->allow, sizeof(r->allow), line + 7);
 	if (!strncasecmp(line, "Access-Control-Allow-Origin: ", 29))
-		snprintf(r->acao, sizeof(r->acao), "%s", line + 29);
+		keep_header(r->acao, sizeof(r->acao), line + 29);
 	return len;
 }
 
