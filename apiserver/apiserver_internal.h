@@ -1,5 +1,13 @@
-/* apiserver_internal.h: what the apiserver's files share: the server, one request, routes, replies,
- * the pool. */
+/*
+ * apiserver_internal.h: what the apiserver's files (and its tests) share.
+ *
+ * Ownership: the server (lp_apiserver) owns its store pool, metrics, route slots and CORS list.
+ * One api_req lives from the first callback of a request to its completion, which releases what
+ * the request still holds: its store handle, route slot, body, form and upload, and hook_state
+ * (through hook_free). What a handler reads from the request (param, headers, body) is borrowed
+ * for the request. Store objects returned here (api_site_lookup, api_revision_lookup) and
+ * strings handed back through **out are the caller's to free.
+ */
 #ifndef LAUNCHPAD_APISERVER_INTERNAL_H
 #define LAUNCHPAD_APISERVER_INTERNAL_H
 
@@ -13,7 +21,9 @@
 #include "apiserver/apiserver.h"
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
+#include "launchpad/crypto.h"
 #include "launchpad/error.h"
+#include "launchpad/fs.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 
@@ -36,24 +46,89 @@
 #define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
 #define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
 
+/* Fixed text buffers, NUL included. */
+#define API_PARAM_MAX      256 /* the :id segment of a path (a longer one matches no route) */
+#define API_ALLOW_MAX      96  /* the Allow header: the methods of one path */
+#define API_MEDIA_TYPE_MAX 128 /* a Content-Type without its parameters (longer: cut) */
+#define API_ETAG_MAX       sizeof("\"-9223372036854775808\"") /* a quoted int64 */
+#define API_TIME_MAX       40                                 /* an ISO-8601 UTC time */
+#define API_URL_MAX        LP_SITE_URL_MAX                    /* a URL shown to clients */
+#define API_SECRET_BYTES   32                                 /* random bytes of a secret */
+#define API_SECRET_LEN     (2 * API_SECRET_BYTES + 1)         /* its hex text */
+/* "sha256:<hex>", an archive digest as a spec and a revision source name it */
+#define API_DIGEST_REF_MAX (sizeof("sha256:") - 1 + LP_SHA256_HEX_LEN)
+
+/* ---- the pure parts (slug.c, util.c, upload.c) ---- */
+
+/*
+ * A random adjective-noun slug ("graceful-fox"). From attempt API_SLUG_PLAIN_TRIES on, a
+ * 4-hex-digit suffix is appended ("graceful-fox-3f2a") so repeated collisions still converge.
+ */
+#define API_SLUG_PLAIN_TRIES 8
+#define API_SLUG_MAX         64
+int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt) LP_MUST_CHECK;
+/* 1 when s is a DNS label: [a-z0-9-], 1..63 chars, no leading or trailing '-'. */
+int api_slug_valid(const char *s);
+
+/*
+ * Check a GitHub X-Hub-Signature-256 header ("sha256=<hex>") against HMAC-SHA256(secret, body)
+ * in constant time. LP_OK when it matches, LP_EAUTH otherwise (missing or malformed included).
+ */
+int api_webhook_verify(const char *secret, const void *body, size_t len,
+                       const char *header) LP_MUST_CHECK;
+
+/* Decode application/x-www-form-urlencoded value bytes ('+' and %XX); returns the new length. */
+size_t api_urldecode(char *s, size_t len);
+
+/*
+ * A streamed upload into data_dir: bytes go to a temp file in its uploads folder while a SHA-256
+ * is computed; finishing fsyncs and renames it to its archive path (lp_layout_archive:
+ * content-addressed, so an identical upload is stored once). The first bytes must be a zip (PK\3\4,
+ * ext "zip") or gzip (1f 8b, ext "tar.gz") header, else LP_EUNSUPPORTED; more than max bytes is
+ * LP_ETOOBIG. The caller owns the upload; freeing an unfinished one removes its temp file.
+ */
+typedef struct api_upload api_upload;
+int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err) LP_MUST_CHECK;
+int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err) LP_MUST_CHECK;
+/* digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. */
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
+                      lp_error *err) LP_MUST_CHECK;
+size_t api_upload_size(const api_upload *u);
+void api_upload_free(api_upload *u);
+
+/* ---- the framework (server.c, routes.c) ---- */
+
 enum api_body {
 	API_BODY_NONE = 0, /* a body is refused */
 	API_BODY_DOC,      /* JSON or YAML, buffered up to API_DOC_MAX */
 	API_BODY_FORM,     /* multipart/form-data (file streamed to disk) or JSON */
-	API_BODY_RAW       /* webhook: raw bytes up to API_WEBHOOK_MAX, kept for the HMAC */
+	API_BODY_RAW /* bytes as they came, up to the route's body_max (a signature covers them) */
 };
 
 enum api_auth { API_AUTH_NONE = 0, API_AUTH_TOKEN, API_AUTH_METRICS };
 
 struct api_req;
 typedef void (*api_handler)(struct api_req *r);
+/* A step of a route's intake: LP_OK to go on; otherwise it has queued the reply. */
+typedef int (*api_hook)(struct api_req *r);
 
+/*
+ * One endpoint. The framework (server.c) runs, in order: auth, before_body (the headers are in,
+ * not a byte of the body is read: refuse early what is refused anyway), the body intake,
+ * after_body (the body is complete; outside the write lock, so slow checks do not queue the
+ * writers) and the handler (under the write lock unless the method is GET). What a hook keeps
+ * for later steps goes in api_req.hook_state.
+ */
 struct api_route {
 	const char *method;
 	const char *pattern; /* "/api/deployments/:id/logs"; also the metrics label */
 	api_handler handler;
 	enum api_auth auth;
 	enum api_body body;
+	size_t body_max;      /* API_BODY_RAW: the largest body taken (0: API_DOC_MAX) */
+	unsigned slots;       /* > 0: at most this many requests hold a slot at once (api_slot_*) */
+	api_hook before_body; /* optional */
+	api_hook after_body;  /* optional */
 };
 
 extern const struct api_route api_routes[];
@@ -61,33 +136,33 @@ extern const size_t api_nroutes;
 
 struct api_metrics;
 
+/* The store handles of the server (pool.c); the pool owns them. */
+struct api_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char db_path[LP_FS_PATH_MAX];
+	lp_store *idle[API_STORE_POOL];
+	size_t nfree; /* handles in idle[0..nfree) are free to borrow */
+	size_t nopen; /* handles opened so far */
+	int ready;    /* initialised: api_pool_close has something to undo */
+};
+
 struct lp_apiserver {
 	const lp_config *cfg;
 	struct MHD_Daemon *daemon;
 	unsigned port;
-	char *db_path;
-	char *uploads_dir;
-	char *logs_dir;
 	size_t upload_max;
 	char **cors;
 	size_t ncors;
 
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
-	lp_store *pool[API_STORE_POOL];
-	size_t nfree; /* handles in pool[0..nfree) are idle */
-	size_t nopen; /* handles opened so far */
-
+	struct api_pool pool;
 	struct api_metrics *metrics;
 	/*
 	 * Writing handlers run one at a time. SQLite admits one writer anyway; a mutex queues them
 	 * fairly, where SQLite's busy handler sleeps and polls and starves some under load.
 	 */
 	pthread_mutex_t write_mu;
-	/* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
-	sem_t list_slots;
-	/* each webhook body may be 25 MiB and arrives before its HMAC can be checked */
-	sem_t webhook_slots;
+	sem_t *slots; /* [api_nroutes]; initialised for the routes with slots > 0 */
 	int stopping; /* set (atomically) before the daemon stops: log streams end */
 };
 
@@ -96,7 +171,7 @@ struct api_form {
 	char *keys[API_FORM_FIELDS];
 	lp_buf values[API_FORM_FIELDS];
 	size_t n;
-	lp_api_upload *upload; /* the "file" part */
+	api_upload *upload; /* the "file" part */
 	int have_file;
 	char *upload_path; /* after finishing */
 	char digest[LP_SHA256_HEX_LEN];
@@ -108,7 +183,7 @@ struct api_req {
 	const struct api_route *route; /* NULL: no route matched */
 	const char *method;
 	const char *url;
-	char param[256]; /* the :id segment, URL-decoded */
+	char param[API_PARAM_MAX]; /* the :id segment, URL-decoded */
 	struct timespec t0;
 
 	/* body */
@@ -127,14 +202,15 @@ struct api_req {
 	struct MHD_Response *resp;
 	int status;
 	size_t resp_len;
-	const char *allow; /* Allow header for 405 */
-	char etag[32];     /* ETag header (a site's resource_version) when set */
-	lp_store *store;   /* borrowed lazily; given back after authentication and at the end */
+	const char *allow;       /* Allow header for 405 */
+	char etag[API_ETAG_MAX]; /* ETag header (a site's resource_version) when set */
+	lp_store *store; /* borrowed lazily; given back after authentication and at the end */
 	int64_t token_id;
 
-	/* webhook: a slot of webhook_slots is held; the site's secret as seen before the body */
-	int webhook_slot;
-	char *hook_secret;
+	int slot_held; /* one of the route's slots is taken (api_slot_*) */
+	/* what the route's hooks keep for its handler; hook_free(hook_state) at the end if set */
+	void *hook_state;
+	void (*hook_free)(void *state);
 };
 
 /* ---- replies (http.c) ---- */
@@ -154,18 +230,39 @@ const char *api_header(struct api_req *r, const char *name);
 const char *api_query(struct api_req *r, const char *name);
 /* The media type of the request without parameters, lowercased into buf ("" when absent). */
 const char *api_content_type(struct api_req *r, char *buf, size_t len);
+/* The ETag header of the reply: a site's resource_version, quoted. */
+void api_set_etag(struct api_req *r, int64_t version);
 /* An ISO-8601 UTC time string for ms since the epoch; NULL (JSON null) for 0. */
 cJSON *api_time_json(int64_t ms);
 
-/* ---- store pool (server.c) ---- */
+/* ---- route slots (server.c) ---- */
 
+/* Wait for one of the route's slots (r->route->slots > 0). */
+void api_slot_wait(struct api_req *r);
+/* Take one of the route's slots if one is free: LP_OK, or LP_EUNAVAILABLE at once. */
+int api_slot_try(struct api_req *r) LP_MUST_CHECK;
+/* Give the slot back before the end of the request; a request without one is a no-op. */
+void api_slot_give(struct api_req *r);
+
+/* ---- store pool (pool.c) ---- */
+
+/* An empty pool of handles on the store of data_dir; api_pool_close closes them all. */
+int api_pool_init(struct api_pool *p, const char *data_dir, lp_error *err) LP_MUST_CHECK;
+/* Close every idle handle and free the pool's own memory; a pool never initialised is a no-op. */
+void api_pool_close(struct api_pool *p);
+/*
+ * Borrow a handle (waiting up to API_STORE_WAIT_MS for one), or NULL with err's code
+ * LP_EUNAVAILABLE. For work outside a request (SSE, metrics); a request uses api_store.
+ */
+lp_store *api_pool_get(struct api_pool *p, lp_error *err);
+/* Give a borrowed handle back; NULL is a no-op. */
+void api_pool_put(struct api_pool *p, lp_store *st);
 /* The request's store handle (borrowed on first use). NULL after replying 503. */
 lp_store *api_store(struct api_req *r);
-/* For work outside a request (SSE, metrics): borrow and give back a handle. */
-lp_store *api_pool_get(lp_apiserver *s, lp_error *err);
-void api_pool_put(lp_apiserver *s, lp_store *st);
+/* Give the request's handle back early (before a long wait); api_store borrows again. */
+void api_store_release(struct api_req *r);
 
-/* ---- sites (deployments.c) ---- */
+/* ---- what the site handlers share (sites.c) ---- */
 
 /* Find :id (a site id or name) or reply 404; the site is the caller's. */
 lp_store_site *api_site_lookup(struct api_req *r);
@@ -175,15 +272,28 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
 /* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */
-int api_if_match(int64_t *out, struct api_req *r);
+int api_if_match(int64_t *out, struct api_req *r) LP_MUST_CHECK;
 /* Parse a stored canonical spec. */
-int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err);
+int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site,
+                  lp_error *err) LP_MUST_CHECK;
 /* The spec options of this server (insecure sources allowed or not). */
 const lp_spec_options *api_spec_opts(struct api_req *r);
+/* A new webhook secret: API_SECRET_BYTES random bytes in hex. */
+int api_secret_new(char out[API_SECRET_LEN]) LP_MUST_CHECK;
+/* "sha256:<hex>" into out; LP_ETOOBIG when hex is longer than a SHA-256. */
+int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex) LP_MUST_CHECK;
+/* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
+int api_site_deleting(struct api_req *r, const lp_store_site *site);
+/* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
+lp_store_revision *api_revision_lookup(struct api_req *r, const lp_store_site *site,
+                                       int64_t number);
+/* Record an event of the site; one that cannot be stored is logged (the change itself is). */
+void api_event(struct api_req *r, const char *site_id, lp_store_event_type type, const char *reason,
+               const char *message);
 
 /* ---- metrics (metrics.c) ---- */
 
-int api_metrics_new(struct api_metrics **out);
+int api_metrics_new(struct api_metrics **out) LP_MUST_CHECK;
 void api_metrics_free(struct api_metrics *m);
 /* route_idx == api_nroutes counts requests that matched no route. */
 void api_metrics_count(struct api_metrics *m, size_t route_idx, int status, double seconds);
@@ -206,14 +316,14 @@ void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
 void api_h_webhook(struct api_req *r);
 
-/* ---- webhook intake (webhook.c) ---- */
+/* ---- webhook intake (webhook.c), the before_body and after_body of the webhook route ---- */
 
 /*
  * Before any body byte is read: the site must exist (404), X-Hub-Signature-256 must be well
- * formed (401) and a body slot free (503). LP_OK to go on; otherwise the reply is queued.
+ * formed (401) and a body slot free (503). The site's secret is kept in hook_state.
  */
-int api_webhook_begin(struct api_req *r);
+int api_webhook_before_body(struct api_req *r) LP_MUST_CHECK;
 /* After the body, outside the write lock: the HMAC must match (401 queued otherwise). */
-int api_webhook_check(struct api_req *r);
+int api_webhook_after_body(struct api_req *r) LP_MUST_CHECK;
 
 #endif

@@ -20,7 +20,7 @@ static lp_site *parse_manifest(struct api_req *r)
 	lp_site *site = NULL;
 	lp_error err = {0};
 	cJSON *details = NULL;
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 	int rc;
 
 	api_content_type(r, ct, sizeof(ct));
@@ -90,95 +90,115 @@ static const char *source_of(const lp_site *site)
 	return site->source_kind == LP_SOURCE_ARCHIVE ? site->archive_digest : "";
 }
 
+/* The manifest as a spec the store keeps: its canonical JSON and its hash. */
+struct applied {
+	const lp_site *site;
+	char *json;
+	char hash[LP_SHA256_HEX_LEN];
+	int64_t if_match; /* 0: no If-Match */
+};
+
+/* Apply to a site that does not exist yet: create it (201), or say so (dry run). */
+static void apply_create(struct api_req *r, const struct applied *a)
+{
+	lp_store_site *created = NULL;
+	lp_error err = {0};
+	char secret[API_SECRET_LEN];
+	lp_store_site_new in = {.name = a->site->name,
+	                        .spec_json = a->json,
+	                        .spec_hash = a->hash,
+	                        .webhook_secret = secret,
+	                        .trigger = LP_TRIGGER_CREATE,
+	                        .source = source_of(a->site)};
+
+	if (a->if_match) {
+		api_reply_error(r, LP_ECONFLICT, NULL,
+		                "If-Match given but deployment %s does not exist", a->site->name);
+		return;
+	}
+	if (is_dry_run(r)) {
+		reply_dry_run(r, "created", a->site);
+		return;
+	}
+	if (api_secret_new(secret) != LP_OK) {
+		api_reply_error(r, LP_ERROR, NULL, "cannot create a webhook secret");
+		return;
+	}
+	if (lp_store_site_create(&created, r->store, &in, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	api_event(r, created->id, LP_EVENT_NORMAL, "Created", "created by apply");
+	api_reply_site(r, 201, created->id, "created", 0);
+done:
+	lp_store_site_free(created);
+}
+
+/* Apply to the existing site cur: a new spec (configured) or the same (unchanged). */
+static void apply_update(struct api_req *r, const lp_store_site *cur, const struct applied *a)
+{
+	lp_store_update up = {0};
+	lp_error err = {0};
+
+	if (api_site_deleting(r, cur))
+		return;
+	if (a->if_match && a->if_match != cur->resource_version) {
+		api_reply_error(
+		    r, LP_ECONFLICT, NULL,
+		    "deployment %s changed: resource_version is %lld, If-Match has %lld", cur->name,
+		    (long long)cur->resource_version, (long long)a->if_match);
+		return;
+	}
+	if (is_dry_run(r)) {
+		reply_dry_run(r, strcmp(cur->spec_hash, a->hash) ? "configured" : "unchanged",
+		              a->site);
+		return;
+	}
+	if (lp_store_site_update_spec(&up, r->store, cur->id, a->if_match, NULL, a->json, a->hash,
+	                              1, LP_TRIGGER_APPLY, source_of(a->site), &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	if (up.changed)
+		api_event(r, cur->id, LP_EVENT_NORMAL, "Configured", "spec changed by apply");
+	api_reply_site(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision);
+}
+
 void api_h_apply(struct api_req *r)
 {
 	lp_site *site = NULL;
-	lp_store_site *cur = NULL, *created = NULL;
-	lp_store_update up = {0};
+	lp_store_site *cur = NULL;
+	struct applied a = {0};
 	lp_error err = {0};
-	char hash[LP_SHA256_HEX_LEN], secret[65], *json = NULL;
-	int64_t rv;
 	int rc;
 
 	if ((site = parse_manifest(r)) == NULL)
 		return;
+	a.site = site;
 	if (strcmp(site->name, r->param)) {
 		api_reply_error(r, LP_ESEMANTIC, NULL,
 		                "metadata.name \"%s\" does not match the URL's \"%s\"", site->name,
 		                r->param);
 		goto done;
 	}
-	if (api_if_match(&rv, r) != LP_OK || api_store(r) == NULL)
+	if (api_if_match(&a.if_match, r) != LP_OK || api_store(r) == NULL)
 		goto done;
-	if (lp_site_to_json(&json, site, &err) != LP_OK ||
-	    lp_site_spec_hash(hash, site, &err) != LP_OK) {
+	if (lp_site_to_json(&a.json, site, &err) != LP_OK ||
+	    lp_site_spec_hash(a.hash, site, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
 	rc = lp_store_site_get_by_name(&cur, r->store, site->name, &err);
-	if (rc != LP_OK && rc != LP_ENOTFOUND) {
+	if (rc != LP_OK && rc != LP_ENOTFOUND)
 		api_reply_lperr(r, &err);
-		goto done;
-	}
-	if (cur == NULL) {
-		if (rv) {
-			api_reply_error(r, LP_ECONFLICT, NULL,
-			                "If-Match given but deployment %s does not exist",
-			                site->name);
-			goto done;
-		}
-		if (is_dry_run(r)) {
-			reply_dry_run(r, "created", site);
-			goto done;
-		}
-		lp_store_site_new in = {.name = site->name,
-		                        .spec_json = json,
-		                        .spec_hash = hash,
-		                        .webhook_secret = secret,
-		                        .trigger = LP_TRIGGER_CREATE,
-		                        .source = source_of(site)};
-		if (lp_crypto_random_hex(secret, 32) != LP_OK) {
-			api_reply_error(r, LP_ERROR, NULL, "cannot create a webhook secret");
-			goto done;
-		}
-		if (lp_store_site_create(&created, r->store, &in, &err) != LP_OK) {
-			api_reply_lperr(r, &err);
-			goto done;
-		}
-		lp_store_event_add(r->store, created->id, LP_EVENT_NORMAL, "Created",
-		                   "created by apply", NULL);
-		api_reply_site(r, 201, created->id, "created", 0);
-		goto done;
-	}
-	if (cur->deletion_timestamp) {
-		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted", cur->name);
-		goto done;
-	}
-	if (rv && rv != cur->resource_version) {
-		api_reply_error(
-		    r, LP_ECONFLICT, NULL,
-		    "deployment %s changed: resource_version is %lld, If-Match has %lld", cur->name,
-		    (long long)cur->resource_version, (long long)rv);
-		goto done;
-	}
-	if (is_dry_run(r)) {
-		reply_dry_run(r, strcmp(cur->spec_hash, hash) ? "configured" : "unchanged", site);
-		goto done;
-	}
-	if (lp_store_site_update_spec(&up, r->store, cur->id, rv, NULL, json, hash, 1,
-	                              LP_TRIGGER_APPLY, source_of(site), &err) != LP_OK) {
-		api_reply_lperr(r, &err);
-		goto done;
-	}
-	if (up.changed)
-		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Configured",
-		                   "spec changed by apply", NULL);
-	api_reply_site(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision);
+	else if (cur == NULL)
+		apply_create(r, &a);
+	else
+		apply_update(r, cur, &a);
 done:
-	free(json);
+	free(a.json);
 	lp_site_free(site);
 	lp_store_site_free(cur);
-	lp_store_site_free(created);
 }
 
 void api_h_archive(struct api_req *r)
@@ -187,7 +207,7 @@ void api_h_archive(struct api_req *r)
 	lp_site *spec = NULL;
 	lp_store_update up = {0};
 	lp_error err = {0};
-	char digest[80], hash[LP_SHA256_HEX_LEN], *json = NULL;
+	char digest[API_DIGEST_REF_MAX], hash[LP_SHA256_HEX_LEN], *json = NULL;
 	int64_t rv;
 
 	if (!r->multipart) {
@@ -213,9 +233,9 @@ void api_h_archive(struct api_req *r)
 		                cur->name);
 		goto done;
 	}
-	snprintf(digest, sizeof(digest), "sha256:%s", r->form.digest);
 	free(spec->archive_digest);
-	if ((spec->archive_digest = strdup(digest)) == NULL ||
+	if (api_digest_ref(digest, r->form.digest) != LP_OK ||
+	    (spec->archive_digest = strdup(digest)) == NULL ||
 	    lp_site_to_json(&json, spec, &err) != LP_OK ||
 	    lp_site_spec_hash(hash, spec, &err) != LP_OK) {
 		api_reply_error(r, LP_ENOMEM, NULL, "cannot update the spec");
@@ -227,7 +247,7 @@ void api_h_archive(struct api_req *r)
 		goto done;
 	}
 	if (up.changed)
-		lp_store_event_add(r->store, cur->id, LP_EVENT_NORMAL, "Uploaded", digest, NULL);
+		api_event(r, cur->id, LP_EVENT_NORMAL, "Uploaded", digest);
 	api_reply_site(r, up.changed ? 202 : 200, cur->id, up.changed ? "configured" : "unchanged",
 	               up.revision);
 done:

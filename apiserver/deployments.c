@@ -1,238 +1,9 @@
 /* deployments.c: the seed's deployment API: list, create (JSON or zip), get, delete, redeploy. */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/apiserver_internal.h"
-#include "launchpad/log.h"
-
-/* ---- shared helpers ---- */
-
-const lp_spec_options *api_spec_opts(struct api_req *r)
-{
-	static const lp_spec_options secure = {0}, insecure = {.allow_insecure_sources = 1};
-
-	return r->srv->cfg->allow_insecure_sources ? &insecure : &secure;
-}
-
-int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err)
-{
-	lp_spec_diags d;
-	int rc;
-
-	lp_spec_diags_init(&d);
-	rc = lp_spec_parse_json(out, site->spec_json, strlen(site->spec_json), api_spec_opts(r), &d,
-	                        err);
-	if (rc != LP_OK && d.count)
-		lp_error_set(err, rc, "stored spec of %s: %s: %s", site->name, d.items[0].path,
-		             d.items[0].message);
-	lp_spec_diags_release(&d);
-	return rc;
-}
-
-int api_if_match(int64_t *out, struct api_req *r)
-{
-	const char *h = api_header(r, "If-Match");
-	char *end;
-	long long v;
-
-	*out = 0;
-	if (h == NULL)
-		return LP_OK;
-	if (!strncmp(h, "W/", 2))
-		h += 2;
-	if (*h == '"')
-		h++;
-	errno = 0;
-	v = strtoll(h, &end, 10);
-	if (errno || end == h || v <= 0 || (*end && strcmp(end, "\""))) {
-		api_reply_error(r, LP_EINVAL, NULL,
-		                "If-Match must be a resource_version (a positive integer)");
-		return LP_EINVAL;
-	}
-	*out = v;
-	return LP_OK;
-}
-
-lp_store_site *api_site_lookup(struct api_req *r)
-{
-	lp_store_site *site = NULL;
-	lp_error err = {0};
-	lp_store *st = api_store(r);
-
-	if (st == NULL)
-		return NULL;
-	if (lp_store_site_get(&site, st, r->param, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "deployment \"%s\" not found",
-			                r->param);
-		else
-			api_reply_lperr(r, &err);
-		return NULL;
-	}
-	return site;
-}
-
-/* The phase shown to users: the controller's, unless it has not caught up with the spec yet. */
-static const char *effective_phase(const lp_store_site *site, const lp_store_status *stt)
-{
-	if (site->deletion_timestamp)
-		return "deleting";
-	if (stt == NULL)
-		return "pending";
-	if (stt->phase == LP_PHASE_LIVE && (stt->observed_generation < site->generation ||
-	                                    stt->current_revision != site->desired_revision))
-		return "deploying";
-	if (stt->phase == LP_PHASE_FAILED && stt->observed_generation < site->generation)
-		return "deploying";
-	return lp_store_phase_name(stt->phase);
-}
-
-/* The seed's three-valued status. */
-static const char *seed_status(const char *phase)
-{
-	if (!strcmp(phase, "live"))
-		return "live";
-	if (!strcmp(phase, "failed"))
-		return "failed";
-	return "deploying";
-}
-
-static void add_str_or_null(cJSON *o, const char *key, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-/* Dig a value out of the canonical spec document ("spec", "source", "git", NULL). */
-static const cJSON *dig(const cJSON *o, ...)
-{
-	va_list ap;
-	const char *key;
-
-	va_start(ap, o);
-	while (o && (key = va_arg(ap, const char *)) != NULL)
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-	va_end(ap);
-	return o;
-}
-
-static const char *dig_str(const cJSON *o)
-{
-	return cJSON_IsString(o) ? o->valuestring : NULL;
-}
-
-/*
- * The seed's fields are read straight from the stored canonical JSON (validated when it was
- * written): re-running the full spec parser per site made listing 1,000 sites 3x slower.
- */
-static void add_seed_fields(cJSON *o, const cJSON *doc)
-{
-	const cJSON *spec = dig(doc, "spec", NULL), *build = dig(spec, "build", NULL), *e;
-	const char *git_url = dig_str(dig(spec, "source", "git", "url", NULL));
-	cJSON *env;
-
-	cJSON_AddStringToObject(o, "source_type", git_url ? "github" : "zip");
-	add_str_or_null(o, "github_url", git_url);
-	add_str_or_null(o, "branch",
-	                git_url ? dig_str(dig(spec, "source", "git", "branch", NULL)) : NULL);
-	add_str_or_null(o, "archive_digest",
-	                dig_str(dig(spec, "source", "archive", "digest", NULL)));
-	cJSON_AddStringToObject(o, "build_cmd",
-	                        build && dig_str(dig(build, "command", NULL))
-	                            ? dig_str(dig(build, "command", NULL))
-	                            : "");
-	cJSON_AddStringToObject(o, "output_dir",
-	                        build && dig_str(dig(build, "outputDir", NULL))
-	                            ? dig_str(dig(build, "outputDir", NULL))
-	                            : ".");
-	env = cJSON_AddObjectToObject(o, "env_vars");
-	cJSON_ArrayForEach(e, dig(build, "env", NULL))
-	{
-		if (env && cJSON_IsString(e))
-			cJSON_AddStringToObject(env, e->string, e->valuestring);
-	}
-	cJSON_AddBoolToObject(o, "auto_deploy", cJSON_IsTrue(dig(spec, "autoDeploy", NULL)));
-}
-
-cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
-{
-	const lp_config *cfg = r->srv->cfg;
-	lp_store_status *stt = NULL;
-	lp_error err = {0};
-	cJSON *o = cJSON_CreateObject(), *cond = NULL, *doc;
-	char url[512];
-	const char *phase;
-	size_t plen;
-
-	if (o == NULL)
-		return NULL;
-	if (lp_store_status_get(&stt, r->store, site->id, &err) != LP_OK &&
-	    err.code != LP_ENOTFOUND)
-		LP_WARN("api", "status of %s: %s", site->name, err.message);
-	doc = cJSON_Parse(site->spec_json);
-	phase = effective_phase(site, stt);
-
-	cJSON_AddStringToObject(o, "id", site->id);
-	cJSON_AddStringToObject(o, "slug", site->name);
-	cJSON_AddStringToObject(
-	    o, "name", site->display_name && *site->display_name ? site->display_name : site->name);
-	cJSON_AddStringToObject(o, "status", seed_status(phase));
-	if (lp_config_site_url(url, sizeof(url), cfg, site->name, &err) == LP_OK)
-		cJSON_AddStringToObject(o, "url", url);
-	else
-		cJSON_AddNullToObject(o, "url");
-	plen = strlen(cfg->public_url);
-	while (plen && cfg->public_url[plen - 1] == '/')
-		plen--;
-	snprintf(url, sizeof(url), "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
-	         site->id);
-	cJSON_AddStringToObject(o, "webhook_url", url);
-	add_str_or_null(o, "webhook_secret", site->webhook_secret);
-	add_seed_fields(o, doc);
-	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));
-	cJSON_AddItemToObject(o, "updated_at", api_time_json(site->updated_at));
-	cJSON_AddStringToObject(o, "phase", phase);
-	cJSON_AddNumberToObject(o, "generation", (double)site->generation);
-	cJSON_AddNumberToObject(o, "observed_generation",
-	                        stt ? (double)stt->observed_generation : 0);
-	cJSON_AddNumberToObject(o, "current_revision", stt ? (double)stt->current_revision : 0);
-	cJSON_AddNumberToObject(o, "desired_revision", (double)site->desired_revision);
-	cJSON_AddNumberToObject(o, "resource_version", (double)site->resource_version);
-	add_str_or_null(o, "message", stt ? stt->message : NULL);
-	if (stt && stt->conditions_json)
-		cond = cJSON_Parse(stt->conditions_json);
-	cJSON_AddItemToObject(o, "conditions", cond ? cond : cJSON_CreateArray());
-	cJSON_AddItemToObject(o, "deletion_timestamp", api_time_json(site->deletion_timestamp));
-	cJSON_AddItemToObject(o, "spec", doc ? doc : cJSON_CreateNull());
-	lp_store_status_free(stt);
-	return o;
-}
-
-void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
-                    int64_t revision)
-{
-	lp_store_site *site = NULL;
-	lp_error err = {0};
-	cJSON *o;
-
-	if (lp_store_site_get(&site, r->store, id, &err) != LP_OK) {
-		api_reply_lperr(r, &err);
-		return;
-	}
-	o = api_site_json(r, site);
-	if (o && result)
-		cJSON_AddStringToObject(o, "result", result);
-	if (o && revision)
-		cJSON_AddNumberToObject(o, "revision", (double)revision);
-	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)site->resource_version);
-	lp_store_site_free(site);
-	api_reply_json(r, status, o);
-}
 
 /* ---- list / get ---- */
 
@@ -246,8 +17,7 @@ void api_h_list(struct api_req *r)
 
 	if (st == NULL)
 		return;
-	while (sem_wait(&r->srv->list_slots) != 0)
-		;
+	api_slot_wait(r);
 	if (lp_store_site_list(&sites, &n, st, 1, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
@@ -258,7 +28,7 @@ void api_h_list(struct api_req *r)
 	lp_store_sites_free(sites, n);
 	api_reply_json(r, 200, arr);
 done:
-	sem_post(&r->srv->list_slots);
+	api_slot_give(r);
 }
 
 void api_h_get(struct api_req *r)
@@ -269,7 +39,7 @@ void api_h_get(struct api_req *r)
 	if (site == NULL)
 		return;
 	o = api_site_json(r, site);
-	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)site->resource_version);
+	api_set_etag(r, site->resource_version);
 	lp_store_site_free(site);
 	api_reply_json(r, 200, o);
 }
@@ -295,13 +65,37 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* The seed's env_vars as the build's env, sorted as a canonical spec keeps it. */
+static int seed_env(lp_site *s, const cJSON *env, lp_spec_diags *d, lp_error *err)
+{
+	size_t n = (size_t)cJSON_GetArraySize(env);
+	const cJSON *e;
+
+	if (n && (s->build_env = calloc(n, sizeof(lp_env_var))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	cJSON_ArrayForEach(e, env)
+	{
+		lp_env_var *v = &s->build_env[s->build_env_count];
+
+		if (!cJSON_IsString(e)) {
+			lp_spec_diags_add(d, "env_vars", 0, 0, "value of \"%s\" must be a string",
+			                  e->string);
+			continue;
+		}
+		v->name = strdup(e->string);
+		v->value = strdup(e->valuestring);
+		s->build_env_count++;
+	}
+	if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
+		qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
+	return LP_OK;
+}
+
 /* Translate the seed's fields into a Site; diagnostics go to d (paths as in a manifest). */
 static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *q,
                         const char *digest, lp_spec_diags *d, lp_error *err)
 {
 	lp_site *s = calloc(1, sizeof(*s));
-	const cJSON *e;
-	size_t n = 0;
 	int rc = LP_OK;
 	int has_cmd = q->build_cmd && *q->build_cmd;
 	const char *outdir = q->output_dir && *q->output_dir ? q->output_dir : NULL;
@@ -314,9 +108,12 @@ static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *
 	s->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
 	s->auto_deploy = q->auto_deploy;
 	if (digest) {
-		char full[80];
+		char full[API_DIGEST_REF_MAX];
 
-		snprintf(full, sizeof(full), "sha256:%s", digest);
+		if (api_digest_ref(full, digest) != LP_OK) {
+			rc = lp_error_set(err, LP_ERROR, "digest %s is not a SHA-256", digest);
+			goto done;
+		}
 		s->source_kind = LP_SOURCE_ARCHIVE;
 		s->archive_digest = strdup(full);
 	} else {
@@ -330,26 +127,8 @@ static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *
 		s->build_command = strdup(q->build_cmd);
 		/* the seed's defaults: "." for a zip, "dist" for a repository */
 		s->build_output_dir = strdup(outdir ? outdir : digest ? "." : "dist");
-		n = (size_t)cJSON_GetArraySize(q->env);
-		if (n && (s->build_env = calloc(n, sizeof(lp_env_var))) == NULL) {
-			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		if ((rc = seed_env(s, q->env, d, err)) != LP_OK)
 			goto done;
-		}
-		cJSON_ArrayForEach(e, q->env)
-		{
-			lp_env_var *v = &s->build_env[s->build_env_count];
-
-			if (!cJSON_IsString(e)) {
-				lp_spec_diags_add(d, "env_vars", 0, 0,
-				                  "value of \"%s\" must be a string", e->string);
-				continue;
-			}
-			v->name = strdup(e->string);
-			v->value = strdup(e->valuestring);
-			s->build_env_count++;
-		}
-		if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
-			qsort(s->build_env, s->build_env_count, sizeof(lp_env_var), env_cmp);
 	} else {
 		/* A pre-built source with its files in a folder: publish that folder, run nothing.
 		 */
@@ -386,92 +165,101 @@ static int is_true(const char *v)
 	       (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "yes"));
 }
 
-/* Store a new site named after q (slug given or generated), retrying generated names. */
-static void create_site(struct api_req *r, const struct seed_req *q, const char *digest)
+/* The Site q asks for, validated with every problem reported at once; NULL after replying. */
+static lp_site *seed_site(struct api_req *r, int *env_ignored, const struct seed_req *q,
+                          const char *digest)
 {
 	lp_spec_diags d;
 	lp_site *site = NULL;
-	lp_store_site *created = NULL;
-	lp_store_site_new in = {0};
 	lp_error err = {0};
-	char slug[LP_API_SLUG_MAX], secret[65], hash[LP_SHA256_HEX_LEN], source[80] = "";
-	char *json = NULL;
-	unsigned attempt;
-	int rc, env_ignored = 0;
-	cJSON *o;
+	cJSON *details = NULL;
+	int rc;
 
 	lp_spec_diags_init(&d);
-	if (api_store(r) == NULL)
-		goto done;
 	if (q->name == NULL || *q->name == '\0')
 		lp_spec_diags_add(&d, "name", 0, 0, "name is required");
-	if (q->slug && !lp_api_slug_valid(q->slug))
+	if (q->slug && !api_slug_valid(q->slug))
 		lp_spec_diags_add(&d, "slug", 0, 0,
 		                  "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
-	if (seed_to_site(&site, &env_ignored, q, digest, &d, &err) != LP_OK) {
+	if (seed_to_site(&site, env_ignored, q, digest, &d, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	/* a generated name is drawn once the spec is known to be good */
 	site->name = strdup(q->slug ? q->slug : "placeholder-name");
 	rc = d.count ? LP_EINVAL : lp_site_validate(site, api_spec_opts(r), &d, &err);
-	if (rc != LP_OK || d.count) {
-		cJSON *details = NULL;
+	if (rc == LP_OK && d.count == 0)
+		goto done;
+	lp_spec_diags_to_cjson(&details, &d, &err);
+	api_reply_error(r, LP_EINVAL, details, "invalid deployment: %s%s%s",
+	                d.count ? d.items[0].path : "", d.count ? ": " : "",
+	                d.count ? d.items[0].message : err.message);
+	lp_site_free(site);
+	site = NULL;
+done:
+	lp_spec_diags_release(&d);
+	return site;
+}
 
-		lp_spec_diags_to_cjson(&details, &d, &err);
-		api_reply_error(r, LP_EINVAL, details, "invalid deployment: %s%s%s",
-		                d.count ? d.items[0].path : "", d.count ? ": " : "",
-		                d.count ? d.items[0].message : err.message);
-		goto done;
-	}
-	if (lp_crypto_random_hex(secret, 32) != LP_OK ||
-	    lp_site_spec_hash(hash, site, &err) != LP_OK) {
-		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
-		goto done;
-	}
-	if (digest)
-		snprintf(source, sizeof(source), "sha256:%s", digest);
-	in.display_name = q->name;
-	in.spec_hash = hash;
-	in.webhook_secret = secret;
-	in.trigger = LP_TRIGGER_CREATE;
-	in.source = source;
-	/* a generated name that is taken (or reserved) is drawn again; a given one is final */
+/*
+ * Store site as in describes it, under its name, or with generated set under names drawn until
+ * one is free (a taken or reserved one is drawn again). *out is the stored site; replies when it
+ * fails.
+ */
+static int insert_site(lp_store_site **out, struct api_req *r, lp_site *site, int generated,
+                       lp_store_site_new *in)
+{
+	char slug[API_SLUG_MAX], *json = NULL;
+	lp_error err = {0};
+	unsigned attempt;
+	int rc;
+
 	for (attempt = 0;; attempt++) {
-		if (q->slug == NULL) {
-			lp_api_slug_generate(slug, attempt);
+		if (generated) {
+			if ((rc = api_slug_generate(slug, attempt)) != LP_OK) {
+				api_reply_error(r, LP_ERROR, NULL, "cannot draw a name");
+				goto done;
+			}
 			free(site->name);
 			site->name = strdup(slug);
 		}
 		free(json);
 		json = NULL;
 		if (site->name == NULL || lp_site_to_json(&json, site, &err) != LP_OK) {
+			rc = LP_ENOMEM;
 			api_reply_error(r, LP_ENOMEM, NULL, "cannot serialise the spec");
 			goto done;
 		}
-		in.name = site->name;
-		in.spec_json = json;
-		if (q->slug == NULL && lp_spec_name_reserved(site->name))
+		in->name = site->name;
+		in->spec_json = json;
+		if (generated && lp_spec_name_reserved(site->name))
 			rc = LP_EEXISTS;
 		else
-			rc = lp_store_site_create(&created, r->store, &in, &err);
-		if (rc != LP_EEXISTS || q->slug || attempt > 2 * LP_API_SLUG_PLAIN_TRIES)
+			rc = lp_store_site_create(out, r->store, in, &err);
+		if (rc != LP_EEXISTS || !generated || attempt > 2 * API_SLUG_PLAIN_TRIES)
 			break;
 	}
-	if (rc == LP_EEXISTS) {
+	if (rc == LP_EEXISTS)
 		api_reply_error(r, LP_EEXISTS, NULL, "a deployment named \"%s\" already exists",
 		                site->name);
-		goto done;
-	}
-	if (rc != LP_OK) {
+	else if (rc != LP_OK)
 		api_reply_lperr(r, &err);
-		goto done;
-	}
-	lp_store_event_add(
-	    r->store, created->id, LP_EVENT_NORMAL, "Created",
-	    digest ? "created from an uploaded archive" : "created from a repository", NULL);
+done:
+	in->spec_json = NULL;
+	free(json);
+	return rc;
+}
+
+/* 201 with the new site, and the warning the seed's clients may show beside it. */
+static void reply_created(struct api_req *r, const lp_store_site *created, const char *digest,
+                          int env_ignored)
+{
+	cJSON *o;
+
+	api_event(r, created->id, LP_EVENT_NORMAL, "Created",
+	          digest ? "created from an uploaded archive" : "created from a repository");
 	if (env_ignored)
-		lp_store_event_add(r->store, created->id, LP_EVENT_WARNING, "EnvVarsIgnored",
-		                   API_ENV_IGNORED, NULL);
+		api_event(r, created->id, LP_EVENT_WARNING, "EnvVarsIgnored", API_ENV_IGNORED);
 	o = api_site_json(r, created);
 	if (o && env_ignored) {
 		cJSON *w = cJSON_AddArrayToObject(o, "warnings");
@@ -479,13 +267,37 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		if (w)
 			cJSON_AddItemToArray(w, cJSON_CreateString(API_ENV_IGNORED));
 	}
-	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)created->resource_version);
+	api_set_etag(r, created->resource_version);
 	api_reply_json(r, 201, o);
+}
+
+/* Store a new site named after q (slug given or generated), from a repository or digest. */
+static void create_site(struct api_req *r, const struct seed_req *q, const char *digest)
+{
+	lp_site *site = NULL;
+	lp_store_site *created = NULL;
+	lp_store_site_new in = {0};
+	lp_error err = {0};
+	char secret[API_SECRET_LEN], hash[LP_SHA256_HEX_LEN], source[API_DIGEST_REF_MAX] = "";
+	int env_ignored = 0;
+
+	if (api_store(r) == NULL || (site = seed_site(r, &env_ignored, q, digest)) == NULL)
+		goto done;
+	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
+	    (digest && api_digest_ref(source, digest) != LP_OK)) {
+		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
+		goto done;
+	}
+	in.display_name = q->name;
+	in.spec_hash = hash;
+	in.webhook_secret = secret;
+	in.trigger = LP_TRIGGER_CREATE;
+	in.source = source;
+	if (insert_site(&created, r, site, q->slug == NULL, &in) == LP_OK)
+		reply_created(r, created, digest, env_ignored);
 done:
-	free(json);
 	lp_site_free(site);
 	lp_store_site_free(created);
-	lp_spec_diags_release(&d);
 }
 
 static void create_from_json(struct api_req *r)
@@ -594,7 +406,7 @@ static void create_from_form(struct api_req *r)
 
 void api_h_create(struct api_req *r)
 {
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 
 	if (r->multipart) {
 		create_from_form(r);
@@ -627,8 +439,7 @@ void api_h_delete(struct api_req *r)
 		api_reply_lperr(r, &err);
 		goto done;
 	}
-	lp_store_event_add(r->store, site->id, LP_EVENT_NORMAL, "Deleting", "deletion requested",
-	                   NULL);
+	api_event(r, site->id, LP_EVENT_NORMAL, "Deleting", "deletion requested");
 	api_reply_site(r, 202, site->id, NULL, 0);
 done:
 	lp_store_site_free(site);
@@ -646,11 +457,8 @@ void api_h_redeploy(struct api_req *r)
 		return;
 	if (api_if_match(&rv, r) != LP_OK)
 		goto done;
-	if (site->deletion_timestamp) {
-		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted",
-		                site->name);
+	if (api_site_deleting(r, site))
 		goto done;
-	}
 	if (api_site_spec(&spec, r, site, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
+#include "launchpad/log.h"
 
 static const char oom_body[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\",\"details\":[]}}";
@@ -83,6 +85,7 @@ void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fm
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_CreateObject();
 	va_list ap;
 
+	/* truncated on purpose: a message quoting the client's input stays bounded */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -127,15 +130,21 @@ const char *api_content_type(struct api_req *r, char *buf, size_t len)
 	return buf;
 }
 
+void api_set_etag(struct api_req *r, int64_t version)
+{
+	/* API_ETAG_MAX holds any int64; were it not so, the reply would only lack the header */
+	if (lp_fmt(r->etag, sizeof(r->etag), "\"%lld\"", (long long)version) != LP_OK)
+		LP_WARN("api", "ETag %lld does not fit", (long long)version);
+}
+
 cJSON *api_time_json(int64_t ms)
 {
-	char text[40];
+	char text[API_TIME_MAX];
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (ms <= 0)
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return cJSON_CreateNull();
-	gmtime_r(&t, &tm);
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return cJSON_CreateString(text);
 }

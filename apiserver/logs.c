@@ -11,10 +11,16 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 
-#define SSE_LINE_MAX       8192 /* a longer line is sent in pieces */
-#define SSE_STATE_EVERY_MS 200  /* how often the store is asked whether the revision is final */
+#define SSE_LINE_MAX       8192              /* a longer line is sent in pieces */
+#define SSE_STATE_EVERY_MS 200               /* how often the store is asked whether it is final */
+#define SSE_OUT_MAX        ((size_t)1 << 20) /* text queued for the client */
+#define SSE_READ_CHUNK     16384             /* bytes of the log read at once */
+#define SSE_BLOCK          (16 << 10)        /* what libmicrohttpd asks the reader for at most */
+#define SSE_EVENTS_BUF     4096              /* inotify events drained at once */
 
 /*
  * The stream's state. The reader runs on the connection's own thread (thread per connection), so
@@ -22,9 +28,9 @@
  */
 struct sse {
 	lp_apiserver *srv;
-	char site_id[LP_STORE_ID_LEN + 8];
+	char site_id[LP_STORE_ID_LEN];
 	int64_t number;
-	char path[4096];
+	char path[LP_FS_PATH_MAX];
 	int fd;  /* the log file, once it exists */
 	int ino; /* inotify on its directory */
 	lp_buf out;
@@ -35,7 +41,7 @@ struct sse {
 	int final_seen; /* the store said final: drain the file once more, then end */
 	int ended;
 	struct timespec start, last_send, last_check;
-	char final_state[32];
+	const char *final_state; /* static text: the state's name, or "gone" */
 };
 
 static int64_t ms_since(const struct timespec *t)
@@ -136,7 +142,7 @@ static int log_restarted(struct sse *s)
 /* Read whatever the file has now; 1 when bytes came. */
 static int read_file(struct sse *s)
 {
-	char chunk[16384];
+	char chunk[SSE_READ_CHUNK];
 	ssize_t n;
 
 	if (s->fd < 0)
@@ -168,17 +174,16 @@ static void check_state(struct sse *s)
 	if (s->final_seen || ms_since(&s->last_check) < SSE_STATE_EVERY_MS)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &s->last_check);
-	if ((st = api_pool_get(s->srv, NULL)) == NULL)
+	if ((st = api_pool_get(&s->srv->pool, NULL)) == NULL)
 		return;
 	rc = lp_store_revision_get(&rev, st, s->site_id, s->number, NULL);
-	api_pool_put(s->srv, st);
+	api_pool_put(&s->srv->pool, st);
 	if (rc == LP_ENOTFOUND) {
 		s->final_seen = 1;
-		snprintf(s->final_state, sizeof(s->final_state), "gone");
+		s->final_state = "gone";
 	} else if (rc == LP_OK && is_final(rev->state)) {
 		s->final_seen = 1;
-		snprintf(s->final_state, sizeof(s->final_state), "%s",
-		         lp_store_rev_state_name(rev->state));
+		s->final_state = lp_store_rev_state_name(rev->state);
 	}
 	lp_store_revision_free(rev);
 }
@@ -194,7 +199,7 @@ static void end_stream(struct sse *s, const char *why)
 static void wait_for_change(struct sse *s)
 {
 	struct pollfd p = {.fd = s->ino, .events = POLLIN};
-	char evbuf[4096];
+	char evbuf[SSE_EVENTS_BUF];
 
 	if (s->ino < 0) {
 		usleep(SSE_STATE_EVERY_MS * 1000);
@@ -266,6 +271,56 @@ static void sse_free(void *cls)
 	free(s);
 }
 
+/* Watch dir (made if missing: it may not exist before the first build); polling without it. */
+static void watch_dir(struct sse *s, const char *dir)
+{
+	if (lp_fs_mkdirs(dir, 0750, NULL) == LP_OK &&
+	    (s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+	    inotify_add_watch(s->ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) <
+	        0) {
+		close(s->ino);
+		s->ino = -1;
+	}
+}
+
+/* The stream of revision rev of site: where its log is, that log's folder watched. */
+static int sse_new(struct sse **out, lp_apiserver *srv, const lp_store_site *site,
+                   const lp_store_revision *rev, lp_error *err)
+{
+	const char *data_dir = srv->cfg->data_dir;
+	char dir[LP_FS_PATH_MAX];
+	struct sse *s;
+	int rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	s->srv = srv;
+	s->fd = s->ino = -1;
+	s->number = rev->number;
+	lp_buf_init(&s->out, SSE_OUT_MAX);
+	lp_buf_init(&s->line, SSE_LINE_MAX);
+	if (rev->log_path && *rev->log_path)
+		rc = lp_fmt(s->path, sizeof(s->path), "%s", rev->log_path);
+	else
+		rc = lp_layout_log(s->path, sizeof(s->path), data_dir, site->name,
+		                   (long)rev->number);
+	if (rc != LP_OK || lp_fmt(s->site_id, sizeof(s->site_id), "%s", site->id) != LP_OK ||
+	    lp_layout_log_dir(dir, sizeof(dir), data_dir, site->name) != LP_OK) {
+		sse_free(s);
+		return lp_error_set(err, LP_ERROR,
+		                    "the log path of revision %lld of %s is too long",
+		                    (long long)rev->number, site->name);
+	}
+	watch_dir(s, dir);
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	s->last_send = s->start;
+	s->last_check.tv_sec = 0;
+	lp_buf_printf(&s->out, ": revision %lld of %s\n\n", (long long)rev->number, site->name);
+	*out = s;
+	return LP_OK;
+}
+
 void api_h_logs(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
@@ -274,7 +329,7 @@ void api_h_logs(struct api_req *r)
 	struct sse *s = NULL;
 	lp_error err = {0};
 	const char *q = api_query(r, "revision");
-	char dir[4096], *end;
+	char *end;
 	int64_t number;
 
 	if (site == NULL)
@@ -287,42 +342,14 @@ void api_h_logs(struct api_req *r)
 			goto done;
 		}
 	}
-	if (lp_store_revision_get(&rev, r->store, site->id, number, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
-			                (long long)number, site->name);
-		else
-			api_reply_lperr(r, &err);
+	if ((rev = api_revision_lookup(r, site, number)) == NULL)
+		goto done;
+	if (sse_new(&s, r->srv, site, rev, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
 		goto done;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
-		goto done;
-	}
-	s->srv = r->srv;
-	s->fd = s->ino = -1;
-	s->number = number;
-	snprintf(s->site_id, sizeof(s->site_id), "%s", site->id);
-	lp_buf_init(&s->out, (size_t)1 << 20);
-	lp_buf_init(&s->line, SSE_LINE_MAX);
-	snprintf(dir, sizeof(dir), "%s/%s", r->srv->logs_dir, site->name);
-	if (rev->log_path && *rev->log_path)
-		snprintf(s->path, sizeof(s->path), "%s", rev->log_path);
-	else
-		snprintf(s->path, sizeof(s->path), "%s/%lld.log", dir, (long long)number);
-	/* the directory may not exist before the first build: create it so it can be watched */
-	if (lp_fs_mkdirs(dir, 0750, NULL) == LP_OK &&
-	    (s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
-	    inotify_add_watch(s->ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) <
-	        0) {
-		close(s->ino);
-		s->ino = -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &s->start);
-	s->last_send = s->start;
-	s->last_check.tv_sec = 0;
-	lp_buf_printf(&s->out, ": revision %lld of %s\n\n", (long long)number, site->name);
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 << 10, sse_read, s, sse_free);
+	resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
 	if (resp == NULL) {
 		sse_free(s);
 		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
@@ -333,8 +360,7 @@ void api_h_logs(struct api_req *r)
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	api_reply_raw(r, 200, resp, 0);
 	/* the stream may last an hour: it borrows a store handle per check, not for its life */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 done:
 	lp_store_revision_free(rev);
 	lp_store_site_free(site);

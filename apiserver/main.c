@@ -9,6 +9,9 @@
 
 #include "apiserver/apiserver.h"
 #include "launchpad/config.h"
+#include "launchpad/fmt.h"
+#include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
 #include "launchpad/store.h"
 
@@ -25,21 +28,32 @@ static void usage(FILE *f)
 	lp_config_usage(fileno(f));
 }
 
+#define TIME_TEXT_MAX 40 /* an ISO-8601 UTC time */
+/* http://<host>:<port>/healthz */
+#define HEALTH_URL_MAX (LP_API_HOST_MAX + sizeof("http://:65535/healthz"))
+
 static void print_time(int64_t ms)
 {
-	char text[40] = "-";
+	char text[TIME_TEXT_MAX];
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (ms > 0 && gmtime_r(&t, &tm))
-		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("  %-20s", text);
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		printf("  %-20s", "-");
+	else
+		printf("  %-20s", text);
+}
+
+/* Where this machine reaches a server listening on host ("" and 0.0.0.0: every address). */
+static const char *local_host(const char *host)
+{
+	return host[0] == '\0' || !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host;
 }
 
 static int token_cmd(const lp_config *cfg, int argc, char **argv)
 {
-	char *path = lp_config_path(cfg, "db/launchpad.db");
-	char secret[LP_STORE_TOKEN_LEN];
+	char path[LP_FS_PATH_MAX], secret[LP_STORE_TOKEN_LEN];
 	lp_store_token *toks = NULL;
 	lp_store *st = NULL;
 	lp_error err = {0};
@@ -48,8 +62,13 @@ static int token_cmd(const lp_config *cfg, int argc, char **argv)
 	char *end;
 	int rc = 2;
 
-	if (argc < 2 || path == NULL) {
+	if (argc < 2) {
 		usage(stderr);
+		goto done;
+	}
+	if (lp_layout_db(path, sizeof(path), cfg->data_dir) != LP_OK) {
+		fprintf(stderr, "launchpad-apiserver: data dir path too long: %s\n", cfg->data_dir);
+		rc = 1;
 		goto done;
 	}
 	if (lp_store_open(&st, path, &err) != LP_OK) {
@@ -95,24 +114,21 @@ static int token_cmd(const lp_config *cfg, int argc, char **argv)
 done:
 	lp_store_tokens_free(toks, n);
 	lp_store_close(st);
-	free(path);
 	return rc;
 }
 
 /* `healthcheck` (compose): ask our own /healthz on the --listen address. */
 static int healthcheck(const lp_config *cfg)
 {
-	char host[256] = "", url[300];
+	char host[LP_API_HOST_MAX] = "", url[HEALTH_URL_MAX];
 	unsigned port = 0;
 	long status = 0;
 	CURL *h;
 	int rc = 1;
 
-	if (lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL) != LP_OK)
+	if (lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL) != LP_OK ||
+	    lp_fmt(url, sizeof(url), "http://%s:%u/healthz", local_host(host), port) != LP_OK)
 		return 1;
-	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	snprintf(url, sizeof(url), "http://%s:%u/healthz", host, port);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((h = curl_easy_init()) != NULL) {
 		curl_easy_setopt(h, CURLOPT_URL, url);
@@ -136,7 +152,7 @@ static int serve(const lp_config *cfg)
 	lp_error err = {0};
 	sigset_t set;
 	int sig = 0;
-	char host[256] = "";
+	char host[LP_API_HOST_MAX] = "";
 	unsigned port = 0;
 
 	/* blocked here so every server thread inherits the mask and only sigwait() sees them */
@@ -149,11 +165,11 @@ static int serve(const lp_config *cfg)
 		LP_ERR("api", "%s", err.message);
 		return 1;
 	}
-	lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL);
-	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
-		snprintf(host, sizeof(host), "127.0.0.1");
+	/* lp_apiserver_new parsed it already: this cannot fail, and the port is the bound one */
+	if (lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, NULL) != LP_OK)
+		host[0] = '\0';
 	/* the tests read this line to learn the port when --listen asked for port 0 */
-	fprintf(stderr, "listening on http://%s:%u\n", host, lp_apiserver_port(s));
+	fprintf(stderr, "listening on http://%s:%u\n", local_host(host), lp_apiserver_port(s));
 	LP_INFO("api", "data dir %s, base domain %s, uploads up to %d MiB", cfg->data_dir,
 	        cfg->base_domain, cfg->upload_max_mb);
 	sigwait(&set, &sig);

@@ -168,13 +168,13 @@ static int cached_store_figures(lp_buf *b, struct api_req *r, lp_error *err)
 	pthread_mutex_lock(&m->cache_mu);
 	if (m->cache && now.tv_sec - m->cache_at.tv_sec < API_METRICS_TTL_S)
 		goto done;
-	if ((st = api_pool_get(r->srv, err)) == NULL) {
+	if ((st = api_pool_get(&r->srv->pool, err)) == NULL) {
 		rc = err->code;
 		goto done;
 	}
 	lp_buf_init(&fresh, 2 << 20);
 	rc = store_figures(&fresh, st, err);
-	api_pool_put(r->srv, st);
+	api_pool_put(&r->srv->pool, st);
 	if (rc != LP_OK) {
 		lp_buf_release(&fresh);
 		goto done;

@@ -74,66 +74,79 @@ static int64_t previous_ready(const lp_store_revision *revs, size_t n, int64_t b
 	return 0;
 }
 
+/* The body's {"revision": N}: N, or 0 when there is no body or no N; replies 400 when bad. */
+static int requested_revision(int64_t *out, struct api_req *r)
+{
+	cJSON *body;
+	const cJSON *v;
+	int rc = LP_OK;
+
+	*out = 0;
+	if (r->body.len == 0)
+		return LP_OK;
+	body = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
+	if (body == NULL || !cJSON_IsObject(body)) {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "malformed JSON body (expected {\"revision\": N})");
+		rc = LP_EINVAL;
+		goto done;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(body, "revision");
+	if (v && !cJSON_IsNull(v)) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+		    v->valuedouble != (double)(int64_t)v->valuedouble) {
+			api_reply_error(r, LP_EINVAL, NULL, "revision must be a positive integer");
+			rc = LP_EINVAL;
+			goto done;
+		}
+		*out = (int64_t)v->valuedouble;
+	}
+done:
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* The revision a rollback without N goes to: the one ready before the served (or desired). */
+static int default_target(int64_t *out, struct api_req *r, const lp_store_site *site)
+{
+	lp_store_revision *revs = NULL;
+	size_t n = 0;
+	lp_error err = {0};
+	int64_t cur;
+	int rc;
+
+	*out = 0;
+	if ((rc = lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err)) !=
+	    LP_OK) {
+		api_reply_lperr(r, &err);
+		return rc;
+	}
+	cur = current_revision(r, site);
+	*out = previous_ready(revs, n, cur ? cur : site->desired_revision);
+	lp_store_revisions_free(revs, n);
+	if (*out)
+		return LP_OK;
+	api_reply_error(r, LP_ECONFLICT, NULL,
+	                "deployment %s has no earlier ready revision to roll back to", site->name);
+	return LP_ECONFLICT;
+}
+
 void api_h_rollback(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
-	lp_store_revision *revs = NULL, *target = NULL;
-	size_t n = 0;
+	lp_store_revision *target = NULL;
 	lp_error err = {0};
-	int64_t rv, number = 0, cur;
-	cJSON *body = NULL, *v;
+	int64_t rv, number = 0;
 
 	if (site == NULL)
 		return;
-	if (api_if_match(&rv, r) != LP_OK)
+	if (api_if_match(&rv, r) != LP_OK || api_site_deleting(r, site) ||
+	    requested_revision(&number, r) != LP_OK)
 		goto done;
-	if (site->deletion_timestamp) {
-		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s is being deleted",
-		                site->name);
+	if (number == 0 && default_target(&number, r, site) != LP_OK)
 		goto done;
-	}
-	if (r->body.len) {
-		body = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
-		if (body == NULL || !cJSON_IsObject(body)) {
-			api_reply_error(r, LP_EINVAL, NULL,
-			                "malformed JSON body (expected {\"revision\": N})");
-			goto done;
-		}
-		v = cJSON_GetObjectItemCaseSensitive(body, "revision");
-		if (v && !cJSON_IsNull(v)) {
-			if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
-			    v->valuedouble != (double)(int64_t)v->valuedouble) {
-				api_reply_error(r, LP_EINVAL, NULL,
-				                "revision must be a positive integer");
-				goto done;
-			}
-			number = (int64_t)v->valuedouble;
-		}
-	}
-	if (number == 0) {
-		if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err) !=
-		    LP_OK) {
-			api_reply_lperr(r, &err);
-			goto done;
-		}
-		cur = current_revision(r, site);
-		number = previous_ready(revs, n, cur ? cur : site->desired_revision);
-		if (number == 0) {
-			api_reply_error(
-			    r, LP_ECONFLICT, NULL,
-			    "deployment %s has no earlier ready revision to roll back to",
-			    site->name);
-			goto done;
-		}
-	}
-	if (lp_store_revision_get(&target, r->store, site->id, number, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "revision %lld of %s not found",
-			                (long long)number, site->name);
-		else
-			api_reply_lperr(r, &err);
+	if ((target = api_revision_lookup(r, site, number)) == NULL)
 		goto done;
-	}
 	if (target->state != LP_REV_READY) {
 		api_reply_error(r, LP_ECONFLICT, NULL,
 		                "revision %lld is %s; only a ready revision can be rolled back to",
@@ -144,13 +157,10 @@ void api_h_rollback(struct api_req *r)
 		api_reply_lperr(r, &err);
 		goto done;
 	}
-	lp_store_event_add(r->store, site->id, LP_EVENT_NORMAL, "RollingBack",
-	                   "desired revision set by rollback", NULL);
+	api_event(r, site->id, LP_EVENT_NORMAL, "RollingBack", "desired revision set by rollback");
 	api_reply_site(r, 202, site->id, "rolling back", number);
 done:
-	cJSON_Delete(body);
 	lp_store_revision_free(target);
-	lp_store_revisions_free(revs, n);
 	lp_store_site_free(site);
 }
 

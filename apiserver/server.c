@@ -1,5 +1,4 @@
-/* server.c: the libmicrohttpd daemon: routing, limits, auth, body intake, request log, store pool.
- */
+/* server.c: the libmicrohttpd daemon: routing, limits, auth, body intake, request log. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,71 +13,20 @@
 #include "apiserver/apiserver_internal.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "launchpad/log.h"
 
 /*
  * Threading: MHD_USE_THREAD_PER_CONNECTION. A log stream blocks its thread for up to an hour;
  * with one thread per connection that costs one thread, not a pool slot, and MHD's own timeout
- * and disconnect handling keep working (suspended connections would lose both). SQLite handles
- * are not shared between threads at the same time: each request borrows one from a small pool.
+ * and disconnect handling keep working (suspended connections would lose both). Each request
+ * borrows a store handle from the pool (pool.c).
  */
 
-/* ---- store pool ---- */
-
-lp_store *api_pool_get(lp_apiserver *s, lp_error *err)
-{
-	lp_store *st = NULL;
-	struct timespec until;
-	int rc = 0;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += API_STORE_WAIT_MS / 1000;
-	pthread_mutex_lock(&s->pool_mu);
-	while (s->nfree == 0 && s->nopen >= API_STORE_POOL && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &until);
-	if (s->nfree > 0) {
-		st = s->pool[--s->nfree];
-		pthread_mutex_unlock(&s->pool_mu);
-		return st;
-	}
-	if (s->nopen >= API_STORE_POOL) {
-		pthread_mutex_unlock(&s->pool_mu);
-		lp_error_set(err, LP_EUNAVAILABLE, "all %d store handles are busy", API_STORE_POOL);
-		return NULL;
-	}
-	s->nopen++;
-	pthread_mutex_unlock(&s->pool_mu);
-	/* opening (and checking the schema) happens outside the lock */
-	if (lp_store_open(&st, s->db_path, err) != LP_OK) {
-		pthread_mutex_lock(&s->pool_mu);
-		s->nopen--;
-		pthread_cond_signal(&s->pool_cv);
-		pthread_mutex_unlock(&s->pool_mu);
-		if (err && err->code != LP_EUNAVAILABLE)
-			err->code = LP_EUNAVAILABLE;
-		return NULL;
-	}
-	return st;
-}
-
-void api_pool_put(lp_apiserver *s, lp_store *st)
-{
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&s->pool_mu);
-	s->pool[s->nfree++] = st;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
-}
-
-lp_store *api_store(struct api_req *r)
-{
-	lp_error err = {0};
-
-	if (r->store == NULL && (r->store = api_pool_get(r->srv, &err)) == NULL)
-		api_reply_lperr(r, &err);
-	return r->store;
-}
+#define API_LISTEN_BACKLOG   256                /* connections the kernel queues for accept */
+#define API_IGNORED_BODY_MAX ((size_t)64 << 10) /* read and dropped on body-less routes */
+#define API_FORM_FIELDS_ROOM ((size_t)1 << 20)  /* a form's fields beside its file */
+#define API_FORM_PARSE_BUF   ((size_t)64 << 10) /* libmicrohttpd's multipart parser buffer */
 
 /* ---- routing ---- */
 
@@ -95,7 +43,7 @@ static int path_match(const char *pattern, const char *path, char *param, size_t
 			if (n == 0 || n >= plen)
 				return 0;
 			memcpy(param, u, n);
-			param[lp_api_urldecode(param, n)] = '\0';
+			param[api_urldecode(param, n)] = '\0';
 			u += n;
 			while (*p && *p != '/')
 				p++;
@@ -112,32 +60,90 @@ static int path_match(const char *pattern, const char *path, char *param, size_t
 	return *p == '\0' && *u == '\0';
 }
 
-/* Find the route; when only the method is wrong, *allow gets the allowed methods. */
-static const struct api_route *route_find(const char *method, const char *path, char *param,
-                                          size_t plen, char *allow, size_t alen, int *path_known)
+/*
+ * The route of method on path into *out (NULL when none) with its :id in param, and the methods
+ * path allows into allow ("" when no route has path). LP_ETOOBIG when those do not fit alen.
+ */
+static int route_find(const struct api_route **out, char param[API_PARAM_MAX], char *allow,
+                      size_t alen, const char *method, const char *path)
 {
-	const struct api_route *hit = NULL;
-	char scratch[256];
+	char scratch[API_PARAM_MAX];
 	size_t i, used = 0;
 
-	*path_known = 0;
+	*out = NULL;
 	allow[0] = '\0';
 	if (!strcmp(method, "HEAD"))
 		method = "GET";
 	for (i = 0; i < api_nroutes; i++) {
 		if (!path_match(api_routes[i].pattern, path, scratch, sizeof(scratch)))
 			continue;
-		*path_known = 1;
-		used += (size_t)snprintf(allow + used, used < alen ? alen - used : 0, "%s%s",
-		                         used ? ", " : "", api_routes[i].method);
-		if (hit == NULL && !strcmp(api_routes[i].method, method)) {
-			hit = &api_routes[i];
-			snprintf(param, plen, "%s", scratch);
+		if (lp_fmt(allow + used, alen - used, "%s%s", used ? ", " : "",
+		           api_routes[i].method) != LP_OK)
+			return LP_ETOOBIG;
+		used += strlen(allow + used);
+		if (*out == NULL && !strcmp(api_routes[i].method, method)) {
+			*out = &api_routes[i];
+			memcpy(param, scratch, sizeof(scratch));
 		}
 	}
-	if (*path_known && used < alen)
-		snprintf(allow + used, alen - used, ", OPTIONS");
-	return hit;
+	if (used && lp_fmt(allow + used, alen - used, ", OPTIONS") != LP_OK)
+		return LP_ETOOBIG;
+	return LP_OK;
+}
+
+/* ---- route slots ---- */
+
+static int slots_init(lp_apiserver *s, lp_error *err)
+{
+	size_t i;
+
+	if ((s->slots = calloc(api_nroutes, sizeof(*s->slots))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	for (i = 0; i < api_nroutes; i++)
+		if (api_routes[i].slots && sem_init(&s->slots[i], 0, api_routes[i].slots) != 0)
+			return lp_error_set(err, LP_ERROR, "sem_init: %s", strerror(errno));
+	return LP_OK;
+}
+
+static void slots_free(lp_apiserver *s)
+{
+	size_t i;
+
+	if (s->slots == NULL)
+		return;
+	/* a failed sem_init left the rest zeroed; destroying those is harmless on Linux */
+	for (i = 0; i < api_nroutes; i++)
+		if (api_routes[i].slots)
+			sem_destroy(&s->slots[i]);
+	free(s->slots);
+}
+
+static sem_t *route_slots(struct api_req *r)
+{
+	return &r->srv->slots[r->route - api_routes];
+}
+
+void api_slot_wait(struct api_req *r)
+{
+	while (sem_wait(route_slots(r)) != 0)
+		;
+	r->slot_held = 1;
+}
+
+int api_slot_try(struct api_req *r)
+{
+	if (sem_trywait(route_slots(r)) != 0)
+		return LP_EUNAVAILABLE;
+	r->slot_held = 1;
+	return LP_OK;
+}
+
+void api_slot_give(struct api_req *r)
+{
+	if (!r->slot_held)
+		return;
+	r->slot_held = 0;
+	sem_post(route_slots(r));
 }
 
 /* ---- auth ---- */
@@ -164,8 +170,7 @@ static int authenticate(struct api_req *r)
 	 * The handle goes back at once: a request may now spend minutes receiving an upload, and
 	 * 64 such uploads would otherwise hold every handle. Handlers re-borrow through api_store.
 	 */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 	if (rc == LP_EAUTH)
 		api_reply_error(r, LP_EAUTH, NULL, "invalid or revoked token");
 	else if (rc != LP_OK)
@@ -184,7 +189,7 @@ static void form_release(struct api_form *f)
 		lp_buf_release(&f->values[i]);
 	}
 	f->n = 0;
-	lp_api_upload_free(f->upload);
+	api_upload_free(f->upload);
 	f->upload = NULL;
 	free(f->upload_path);
 	f->upload_path = NULL;
@@ -197,7 +202,7 @@ static void body_fail(struct api_req *r, const lp_error *err)
 	r->body_failed = 1;
 	r->body_err = *err;
 	/* drop a half-written upload now rather than keep writing to it */
-	lp_api_upload_free(r->form.upload);
+	api_upload_free(r->form.upload);
 	r->form.upload = NULL;
 }
 
@@ -214,19 +219,19 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
 	if (r->body_failed || key == NULL)
 		return r->body_failed ? MHD_NO : MHD_YES;
 	if (!strcmp(key, "file") || filename != NULL) {
-		if (f->have_file && off == 0 && f->upload && lp_api_upload_size(f->upload) > 0) {
+		if (f->have_file && off == 0 && f->upload && api_upload_size(f->upload) > 0) {
 			lp_error_set(&err, LP_EINVAL, "only one file part is accepted");
 			goto fail;
 		}
 		if (f->upload == NULL) {
 			if (f->have_file) /* dropped after a failure */
 				return MHD_NO;
-			if (lp_api_upload_new(&f->upload, r->srv->uploads_dir, r->srv->upload_max,
-			                      &err) != LP_OK)
+			if (api_upload_new(&f->upload, r->srv->cfg->data_dir, r->srv->upload_max,
+			                   &err) != LP_OK)
 				goto fail;
 			f->have_file = 1;
 		}
-		if (size && lp_api_upload_write(f->upload, data, size, &err) != LP_OK)
+		if (size && api_upload_write(f->upload, data, size, &err) != LP_OK)
 			goto fail;
 		return MHD_YES;
 	}
@@ -270,49 +275,41 @@ static int too_long(struct api_req *r)
 	return 1;
 }
 
-static void begin(struct api_req *r)
+/* CORS preflight: answered for every known path, allowed origin or not. */
+static void reply_preflight(struct api_req *r, const char *allow)
 {
-	char allow[96], ct[128];
-	int path_known = 0;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 
-	r->route = route_find(r->method, r->url, r->param, sizeof(r->param), allow, sizeof(allow),
-	                      &path_known);
-	if (path_known && !strcmp(r->method, "OPTIONS")) {
-		/* CORS preflight: answered for every known path, allowed origin or not */
-		struct MHD_Response *resp =
-		    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	r->allow = strdup(allow);
+	if (resp) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		                        "Authorization, Content-Type, If-Match");
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	}
+	api_reply_raw(r, MHD_HTTP_NO_CONTENT, resp, 0);
+}
 
+/* No route: 405 with the methods the path allows, or 404 when no route has the path. */
+static void reply_unrouted(struct api_req *r, const char *allow)
+{
+	if (allow[0]) {
 		r->allow = strdup(allow);
-		if (resp) {
-			MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
-			MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-			                        "Authorization, Content-Type, If-Match");
-			MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-		}
-		api_reply_raw(r, MHD_HTTP_NO_CONTENT, resp, 0);
-		return;
+		api_reply_error(r, LP_EMETHOD, NULL, "%s is not allowed on %s (allowed: %s)",
+		                r->method, r->url, allow);
+	} else {
+		api_reply_error(r, LP_ENOTFOUND, NULL, "no route for %s %s", r->method, r->url);
 	}
-	if (r->route == NULL) {
-		if (path_known) {
-			r->allow = strdup(allow);
-			api_reply_error(r, LP_EMETHOD, NULL,
-			                "%s is not allowed on %s (allowed: %s)", r->method, r->url,
-			                allow);
-		} else {
-			api_reply_error(r, LP_ENOTFOUND, NULL, "no route for %s %s", r->method,
-			                r->url);
-		}
-		return;
-	}
-	if (r->route->auth == API_AUTH_TOKEN ||
-	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
-		if (authenticate(r) != LP_OK)
-			return;
-	}
+}
+
+/* How the route's body is taken in: its cap, and a multipart parser for forms. */
+static int body_setup(struct api_req *r)
+{
+	char ct[API_MEDIA_TYPE_MAX];
 
 	r->body_kind = r->route->body;
-	r->body_max = 64 << 10; /* bodies of body-less routes are read and ignored */
-	api_content_type(r, ct, sizeof(ct));
+	r->body_max = API_IGNORED_BODY_MAX;
 	switch (r->route->body) {
 	case API_BODY_NONE:
 		break;
@@ -320,31 +317,56 @@ static void begin(struct api_req *r)
 		r->body_max = API_DOC_MAX;
 		break;
 	case API_BODY_RAW:
-		r->body_max = API_WEBHOOK_MAX;
-		if (too_long(r) || api_webhook_begin(r) != LP_OK)
-			return;
+		r->body_max = r->route->body_max ? r->route->body_max : API_DOC_MAX;
 		break;
 	case API_BODY_FORM:
-		if (!strcmp(ct, "multipart/form-data")) {
-			r->multipart = 1;
-			/* the file is capped by the upload sink; this allows for the other fields
-			 */
-			r->body_max = r->srv->upload_max + ((size_t)1 << 20);
-			if (too_long(r))
-				return;
-			r->pp = MHD_create_post_processor(r->conn, 64 << 10, on_form_part, r);
-			if (r->pp == NULL) {
-				api_reply_error(r, LP_EINVAL, NULL,
-				                "malformed multipart/form-data request "
-				                "(missing boundary?)");
-				return;
-			}
-		} else {
+		if (strcmp(api_content_type(r, ct, sizeof(ct)), "multipart/form-data")) {
 			r->body_max = API_DOC_MAX;
+			break;
+		}
+		r->multipart = 1;
+		/* the file is capped by the upload sink; this allows for the other fields */
+		r->body_max = r->srv->upload_max + API_FORM_FIELDS_ROOM;
+		if (too_long(r))
+			return LP_ETOOBIG;
+		r->pp = MHD_create_post_processor(r->conn, API_FORM_PARSE_BUF, on_form_part, r);
+		if (r->pp == NULL) {
+			api_reply_error(
+			    r, LP_EINVAL, NULL,
+			    "malformed multipart/form-data request (missing boundary?)");
+			return LP_EINVAL;
 		}
 		break;
 	}
-	if (too_long(r))
+	return too_long(r) ? LP_ETOOBIG : LP_OK;
+}
+
+/* The headers are in: route, authenticate, prepare the body intake, run before_body. */
+static void begin(struct api_req *r)
+{
+	char allow[API_ALLOW_MAX];
+
+	if (route_find(&r->route, r->param, allow, sizeof(allow), r->method, r->url) != LP_OK) {
+		api_reply_error(r, LP_ERROR, NULL, "the methods of %s do not fit the Allow header",
+		                r->url);
+		return;
+	}
+	if (allow[0] && !strcmp(r->method, "OPTIONS")) {
+		reply_preflight(r, allow);
+		return;
+	}
+	if (r->route == NULL) {
+		reply_unrouted(r, allow);
+		return;
+	}
+	if (r->route->auth == API_AUTH_TOKEN ||
+	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
+		if (authenticate(r) != LP_OK)
+			return;
+	}
+	if (body_setup(r) != LP_OK)
+		return;
+	if (r->route->before_body && r->route->before_body(r) != LP_OK)
 		return;
 	lp_buf_init(&r->body, r->body_max);
 }
@@ -398,14 +420,13 @@ static void finish(struct api_req *r)
 		return;
 	}
 	if (r->form.upload) {
-		if (lp_api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest,
-		                         &err) != LP_OK) {
+		if (api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest, &err) !=
+		    LP_OK) {
 			api_reply_lperr(r, &err);
 			return;
 		}
 	}
-	/* 25 MiB of HMAC is computed before, not while holding, the write lock */
-	if (r->body_kind == API_BODY_RAW && api_webhook_check(r) != LP_OK)
+	if (r->route->after_body && r->route->after_body(r) != LP_OK)
 		return;
 	if (strcmp(r->route->method, "GET")) {
 		pthread_mutex_lock(&r->srv->write_mu);
@@ -482,10 +503,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		MHD_destroy_response(r->resp);
 	form_release(&r->form);
 	lp_buf_release(&r->body);
-	api_pool_put(s, r->store);
-	if (r->webhook_slot)
-		sem_post(&s->webhook_slots);
-	free(r->hook_secret);
+	api_store_release(r);
+	api_slot_give(r);
+	if (r->hook_free)
+		r->hook_free(r->hook_state);
 	free((char *)r->allow);
 	free(r);
 	*con_cls = NULL;
@@ -493,9 +514,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[LP_ERROR_MESSAGE_MAX];
 	size_t n;
 
+	/* truncated on purpose: a log line, and what libmicrohttpd says fits one */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
@@ -529,7 +551,7 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 {
 	lp_store_token *toks = NULL;
 	size_t n = 0;
-	char secret[LP_STORE_TOKEN_LEN], line[LP_STORE_TOKEN_LEN + 1], *path = NULL;
+	char secret[LP_STORE_TOKEN_LEN], line[LP_STORE_TOKEN_LEN + 1], path[LP_FS_PATH_MAX];
 	int64_t id = 0;
 	int rc;
 
@@ -540,18 +562,36 @@ static int bootstrap_admin(lp_apiserver *s, lp_store *st, lp_error *err)
 		return LP_OK;
 	if ((rc = lp_store_token_create(secret, &id, st, "admin", err)) != LP_OK)
 		return rc;
-	if ((path = lp_config_path(s->cfg, "admin.token")) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	if (lp_fmt(line, sizeof(line), "%s\n", secret) != LP_OK) {
-		free(path);
+	if (lp_layout_admin_token(path, sizeof(path), s->cfg->data_dir) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "data dir path too long: %s", s->cfg->data_dir);
+	if (lp_fmt(line, sizeof(line), "%s\n", secret) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "admin token does not fit");
-	}
 	rc = lp_fs_write_atomic(path, line, strlen(line), 0600, err);
 	if (rc == LP_OK)
 		LP_INFO("api", "created the admin token (id %lld); it is in %s (mode 0600)",
 		        (long long)id, path);
-	free(path);
 	return rc;
+}
+
+/* The folders the apiserver writes into; the store's is the daemons' own. */
+static const struct {
+	lp_layout_dir dir;
+	mode_t mode;
+} own_dirs[] = {{LP_DIR_DB, 0700}, {LP_DIR_UPLOADS, 0750}, {LP_DIR_LOGS, 0750}};
+
+static int make_dirs(const char *data_dir, lp_error *err)
+{
+	char path[LP_FS_PATH_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(own_dirs) / sizeof(own_dirs[0]); i++) {
+		if (lp_layout_dir_path(path, sizeof(path), data_dir, own_dirs[i].dir) != LP_OK)
+			return lp_error_set(err, LP_EINVAL, "data dir path too long: %s", data_dir);
+		if ((rc = lp_fs_mkdirs(path, own_dirs[i].mode, err)) != LP_OK)
+			return rc;
+	}
+	return LP_OK;
 }
 
 /*
@@ -567,7 +607,8 @@ static int listen_socket(int *out, const struct sockaddr_in *sa, const char *wha
 	if (fd < 0)
 		return lp_error_set(err, LP_EIO, "socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 || listen(fd, 256) != 0) {
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 ||
+	    listen(fd, API_LISTEN_BACKLOG) != 0) {
 		e = errno;
 		close(fd);
 		if (e == EADDRINUSE)
@@ -581,69 +622,55 @@ static int listen_socket(int *out, const struct sockaddr_in *sa, const char *wha
 	return LP_OK;
 }
 
-int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
+/* The IPv4 address of a --listen value: "", "*" and 0.0.0.0 are every address. */
+static int listen_addr(struct sockaddr_in *out, const char *listen, lp_error *err)
 {
-	lp_apiserver *s = NULL;
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char host[256], *dbdir = NULL;
+	char host[LP_API_HOST_MAX];
 	unsigned port = 0;
-	lp_store *st = NULL;
-	const union MHD_DaemonInfo *info;
-	int rc, lfd = -1;
+	int rc;
 
-	*out = NULL;
-	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, cfg->listen, err)) != LP_OK)
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if ((rc = lp_api_listen_parse(host, sizeof(host), &port, listen, err)) != LP_OK)
 		return rc;
 	if (host[0] == '\0' || !strcmp(host, "0.0.0.0"))
-		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+		out->sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (!strcmp(host, "localhost"))
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
 		return lp_error_set(err, LP_EINVAL, "listen address \"%s\": not an IPv4 address",
-		                    cfg->listen);
-	sa.sin_port = htons((uint16_t)port);
+		                    listen);
+	out->sin_port = htons((uint16_t)port);
+	return LP_OK;
+}
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	s->cfg = cfg;
-	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_mutex_init(&s->write_mu, NULL);
-	sem_init(&s->list_slots, 0, API_LIST_BUILDS);
-	sem_init(&s->webhook_slots, 0, API_WEBHOOK_BODIES);
-	pthread_cond_init(&s->pool_cv, NULL);
-	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
-	s->db_path = lp_config_path(cfg, "db/launchpad.db");
-	s->uploads_dir = lp_config_path(cfg, "uploads");
-	s->logs_dir = lp_config_path(cfg, "logs");
-	dbdir = lp_config_path(cfg, "db");
-	if (!s->db_path || !s->uploads_dir || !s->logs_dir || !dbdir) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
-	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(dbdir, 0700, err)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(s->uploads_dir, 0750, err)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(s->logs_dir, 0750, err)) != LP_OK)
-		goto done;
-	if ((st = api_pool_get(s, err)) == NULL) {
-		rc = err ? err->code : LP_EUNAVAILABLE;
-		goto done;
-	}
-	if ((rc = bootstrap_admin(s, st, err)) != LP_OK)
-		goto done;
-	api_pool_put(s, st);
-	st = NULL;
+/* Open the store once before serving: its schema is checked, the admin token made. */
+static int open_store(lp_apiserver *s, lp_error *err)
+{
+	lp_store *st;
+	int rc;
 
-	if ((rc = listen_socket(&lfd, &sa, cfg->listen, err)) != LP_OK)
-		goto done;
-	{
-		struct sockaddr_in bound;
-		socklen_t blen = sizeof(bound);
+	if ((st = api_pool_get(&s->pool, err)) == NULL)
+		return err ? err->code : LP_EUNAVAILABLE;
+	rc = bootstrap_admin(s, st, err);
+	api_pool_put(&s->pool, st);
+	return rc;
+}
 
-		if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
-			port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
-	}
+/* Listen on sa and start the daemon's threads; s->port is the port bound. */
+static int start_daemon(lp_apiserver *s, const struct sockaddr_in *sa, lp_error *err)
+{
+	const char *listen = s->cfg->listen;
+	const union MHD_DaemonInfo *info;
+	struct sockaddr_in bound;
+	socklen_t blen = sizeof(bound);
+	unsigned port = ntohs(sa->sin_port);
+	int rc, lfd;
+
+	if ((rc = listen_socket(&lfd, sa, listen, err)) != LP_OK)
+		return rc;
+	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
+		port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	        MHD_USE_ERROR_LOG,
@@ -654,21 +681,39 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, s, MHD_OPTION_END);
 	if (s->daemon == NULL) {
-		rc = lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", cfg->listen);
-		goto done;
+		close(lfd);
+		return lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", listen);
 	}
-	lfd = -1; /* the daemon owns it now */
+	/* the daemon owns lfd now */
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info && info->port ? info->port : port;
+	return LP_OK;
+}
+
+int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
+{
+	lp_apiserver *s = NULL;
+	struct sockaddr_in sa;
+	int rc;
+
+	*out = NULL;
+	if ((rc = listen_addr(&sa, cfg->listen, err)) != LP_OK)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	s->cfg = cfg;
+	pthread_mutex_init(&s->write_mu, NULL);
+	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
+	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
+	    (rc = slots_init(s, err)) != LP_OK ||
+	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
+	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
+	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
+	    (rc = start_daemon(s, &sa, err)) != LP_OK)
+		goto done;
 	*out = s;
 	s = NULL;
-	rc = LP_OK;
 done:
-	if (lfd >= 0)
-		close(lfd);
-	if (st)
-		api_pool_put(s, st);
-	free(dbdir);
 	lp_apiserver_free(s);
 	return rc;
 }
@@ -687,19 +732,12 @@ void lp_apiserver_free(lp_apiserver *s)
 	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
-	for (i = 0; i < s->nfree; i++)
-		lp_store_close(s->pool[i]);
+	api_pool_close(&s->pool);
 	for (i = 0; i < s->ncors; i++)
 		free(s->cors[i]);
 	free(s->cors);
 	api_metrics_free(s->metrics);
-	pthread_mutex_destroy(&s->pool_mu);
 	pthread_mutex_destroy(&s->write_mu);
-	sem_destroy(&s->list_slots);
-	sem_destroy(&s->webhook_slots);
-	pthread_cond_destroy(&s->pool_cv);
-	free(s->db_path);
-	free(s->uploads_dir);
-	free(s->logs_dir);
+	slots_free(s);
 	free(s);
 }

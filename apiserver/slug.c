@@ -1,9 +1,11 @@
 /* slug.c: adjective-noun slugs for new sites, and the DNS-label rule every slug obeys. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
 
 static const char *const adjectives[] = {
     "agile",    "amber",   "ancient", "autumn", "bold",    "brave",     "bright", "calm",
@@ -29,30 +31,30 @@ static const char *const nouns[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+#define U32_HEX_LEN (2 * sizeof(uint32_t) + 1)
+
 static unsigned random_u32(void)
 {
-	char hex[9];
+	char hex[U32_HEX_LEN];
 	unsigned v = 0;
 
-	if (lp_crypto_random_hex(hex, 4) == 0)
+	if (lp_crypto_random_hex(hex, sizeof(uint32_t)) == LP_OK)
 		sscanf(hex, "%8x", &v);
 	return v;
 }
 
-int lp_api_slug_generate(char out[LP_API_SLUG_MAX], unsigned attempt)
+int api_slug_generate(char out[API_SLUG_MAX], unsigned attempt)
 {
 	unsigned a = random_u32(), n = random_u32();
 	const char *adj = adjectives[a % NELEM(adjectives)];
 	const char *noun = nouns[n % NELEM(nouns)];
 
-	if (attempt < LP_API_SLUG_PLAIN_TRIES)
-		snprintf(out, LP_API_SLUG_MAX, "%s-%s", adj, noun);
-	else
-		snprintf(out, LP_API_SLUG_MAX, "%s-%s-%04x", adj, noun, random_u32() & 0xffff);
-	return 0;
+	if (attempt < API_SLUG_PLAIN_TRIES)
+		return lp_fmt(out, API_SLUG_MAX, "%s-%s", adj, noun);
+	return lp_fmt(out, API_SLUG_MAX, "%s-%s-%04x", adj, noun, random_u32() & 0xffff);
 }
 
-int lp_api_slug_valid(const char *s)
+int api_slug_valid(const char *s)
 {
 	size_t i, n;
 

@@ -9,32 +9,58 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 
-struct lp_api_upload {
-	char *dir;      /* <data>/uploads */
-	char tmp[4096]; /* temp file path, "" once renamed */
+#define UPLOAD_MAGIC_LEN 4 /* bytes that tell a zip (PK\3\4) from a gzip (1f 8b) */
+
+struct api_upload {
+	char *data_dir;
+	char tmp[LP_FS_PATH_MAX]; /* temp file path, "" once renamed */
 	int fd;
 	EVP_MD_CTX *md;
 	size_t size, max;
-	unsigned char head[4];
+	unsigned char head[UPLOAD_MAGIC_LEN];
 	size_t nhead;
 	const char *ext; /* decided from the first bytes */
 };
 
-int lp_api_upload_new(lp_api_upload **out, const char *dir, size_t max, lp_error *err)
+/* Make the archives folder and a temp file beside it (same file system: rename is atomic). */
+static int open_temp(api_upload *u, lp_error *err)
 {
-	lp_api_upload *u = NULL;
-	char sub[4096];
+	char archives[LP_FS_PATH_MAX], uploads[LP_FS_PATH_MAX];
+	int rc;
+
+	if (lp_layout_dir_path(archives, sizeof(archives), u->data_dir, LP_DIR_ARCHIVES) != LP_OK ||
+	    lp_layout_dir_path(uploads, sizeof(uploads), u->data_dir, LP_DIR_UPLOADS) != LP_OK ||
+	    lp_fmt(u->tmp, sizeof(u->tmp), "%s/" LP_LAYOUT_UPLOAD_TMP_PREFIX "XXXXXX", uploads) !=
+	        LP_OK)
+		return lp_error_set(err, LP_ERROR, "data dir path too long: %s", u->data_dir);
+	if ((rc = lp_fs_mkdirs(archives, 0750, err)) != LP_OK)
+		return rc;
+	u->fd = mkostemp(u->tmp, O_CLOEXEC);
+	if (u->fd < 0) {
+		u->tmp[0] = '\0';
+		return lp_error_set(err, LP_EIO, "create upload temp file in %s: %s", uploads,
+		                    strerror(errno));
+	}
+	/* the controller reads uploads; it may run as another user of the same group */
+	if (fchmod(u->fd, 0640) != 0)
+		return lp_error_set(err, LP_EIO, "chmod upload temp file: %s", strerror(errno));
+	return LP_OK;
+}
+
+int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err)
+{
+	api_upload *u = NULL;
 	int rc;
 
 	*out = NULL;
-	snprintf(sub, sizeof(sub), "%s/sha256", dir);
-	if ((rc = lp_fs_mkdirs(sub, 0750, err)) != LP_OK)
-		return rc;
 	u = calloc(1, sizeof(*u));
-	if (u == NULL || (u->dir = strdup(dir)) == NULL || (u->md = EVP_MD_CTX_new()) == NULL) {
+	if (u == NULL || (u->data_dir = strdup(data_dir)) == NULL ||
+	    (u->md = EVP_MD_CTX_new()) == NULL) {
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -44,26 +70,15 @@ int lp_api_upload_new(lp_api_upload **out, const char *dir, size_t max, lp_error
 		rc = lp_error_set(err, LP_ERROR, "sha256 init failed");
 		goto done;
 	}
-	snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX", dir);
-	u->fd = mkostemp(u->tmp, O_CLOEXEC);
-	/* the controller reads uploads; it may run as another user of the same group */
-	if (u->fd >= 0)
-		fchmod(u->fd, 0640);
-	if (u->fd < 0) {
-		u->tmp[0] = '\0';
-		rc = lp_error_set(err, LP_EIO, "create upload temp file in %s: %s", dir,
-		                  strerror(errno));
+	if ((rc = open_temp(u, err)) != LP_OK)
 		goto done;
-	}
 	*out = u;
 	u = NULL;
-	rc = LP_OK;
 done:
-	lp_api_upload_free(u);
+	api_upload_free(u);
 	return rc;
 }
-
-static int check_magic(lp_api_upload *u, lp_error *err)
+static int check_magic(api_upload *u, lp_error *err)
 {
 	if (u->nhead >= 4 && !memcmp(u->head, "PK\x03\x04", 4))
 		u->ext = "zip";
@@ -75,7 +90,7 @@ static int check_magic(lp_api_upload *u, lp_error *err)
 	return LP_OK;
 }
 
-int lp_api_upload_write(lp_api_upload *u, const void *data, size_t n, lp_error *err)
+int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err)
 {
 	const unsigned char *p = data;
 	size_t off = 0;
@@ -85,10 +100,10 @@ int lp_api_upload_write(lp_api_upload *u, const void *data, size_t n, lp_error *
 	if (n > u->max - u->size)
 		return lp_error_set(err, LP_ETOOBIG, "upload larger than %zu MiB", u->max >> 20);
 	if (u->ext == NULL) {
-		while (u->nhead < 4 && off < n)
+		while (u->nhead < UPLOAD_MAGIC_LEN && off < n)
 			u->head[u->nhead++] = p[off++];
 		off = 0;
-		if (u->nhead == 4 && (rc = check_magic(u, err)) != LP_OK)
+		if (u->nhead == UPLOAD_MAGIC_LEN && (rc = check_magic(u, err)) != LP_OK)
 			return rc;
 	}
 	if (EVP_DigestUpdate(u->md, data, n) != 1)
@@ -105,17 +120,16 @@ int lp_api_upload_write(lp_api_upload *u, const void *data, size_t n, lp_error *
 	return LP_OK;
 }
 
-size_t lp_api_upload_size(const lp_api_upload *u)
+size_t api_upload_size(const api_upload *u)
 {
 	return u->size;
 }
 
-int lp_api_upload_finish(char **out, lp_api_upload *u, char digest[LP_SHA256_HEX_LEN],
-                         lp_error *err)
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char final[4096 + 80];
+	char final[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX];
 	int rc;
 
 	*out = NULL;
@@ -130,21 +144,21 @@ int lp_api_upload_finish(char **out, lp_api_upload *u, char digest[LP_SHA256_HEX
 		return lp_error_set(err, LP_EIO, "fsync upload: %s", strerror(errno));
 	close(u->fd);
 	u->fd = -1;
-	snprintf(final, sizeof(final), "%s/sha256/%s.%s", u->dir, digest, u->ext);
+	if (lp_layout_archive(final, sizeof(final), u->data_dir, digest, u->ext) != LP_OK ||
+	    lp_layout_dir_path(dir, sizeof(dir), u->data_dir, LP_DIR_ARCHIVES) != LP_OK)
+		return lp_error_set(err, LP_ERROR, "data dir path too long: %s", u->data_dir);
 	/* content-addressed: an existing file with this name already holds these bytes */
 	if (rename(u->tmp, final) != 0)
 		return lp_error_set(err, LP_EIO, "rename upload to %s: %s", final, strerror(errno));
 	u->tmp[0] = '\0';
-	snprintf(final + strlen(u->dir), sizeof(final) - strlen(u->dir), "/sha256");
-	if ((rc = lp_fs_sync_dir(final, err)) != LP_OK)
+	if ((rc = lp_fs_sync_dir(dir, err)) != LP_OK)
 		return rc;
-	snprintf(final, sizeof(final), "%s/sha256/%s.%s", u->dir, digest, u->ext);
 	if ((*out = strdup(final)) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
 
-void lp_api_upload_free(lp_api_upload *u)
+void api_upload_free(api_upload *u)
 {
 	if (u == NULL)
 		return;
@@ -153,6 +167,6 @@ void lp_api_upload_free(lp_api_upload *u)
 	if (u->tmp[0])
 		unlink(u->tmp);
 	EVP_MD_CTX_free(u->md);
-	free(u->dir);
+	free(u->data_dir);
 	free(u);
 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver_internal.h"
 #include "launchpad/crypto.h"
 
 int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *listen,
@@ -33,7 +33,7 @@ int lp_api_listen_parse(char *host, size_t hostlen, unsigned *port, const char *
 	return LP_OK;
 }
 
-int lp_api_webhook_verify(const char *secret, const void *body, size_t len, const char *header)
+int api_webhook_verify(const char *secret, const void *body, size_t len, const char *header)
 {
 	char mac[LP_SHA256_HEX_LEN], got[LP_SHA256_HEX_LEN];
 	static const char prefix[] = "sha256=";
@@ -64,7 +64,7 @@ static int hexval(char c)
 	return -1;
 }
 
-size_t lp_api_urldecode(char *s, size_t len)
+size_t api_urldecode(char *s, size_t len)
 {
 	size_t i, o = 0;
 

@@ -7,21 +7,25 @@
 #include "apiserver/apiserver_internal.h"
 #include "launchpad/log.h"
 
+/* Hex digits of a SHA-256 (a signature; the longest Git commit id, SHA-256 objects). */
+#define SHA256_HEX_DIGITS (LP_SHA256_HEX_LEN - 1)
+
 /* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */
 static int signature_wellformed(const char *h)
 {
+	static const char prefix[] = "sha256=";
 	size_t i;
 
-	if (h == NULL || strncmp(h, "sha256=", 7) != 0)
+	if (h == NULL || strncmp(h, prefix, sizeof(prefix) - 1) != 0)
 		return 0;
-	h += 7;
-	for (i = 0; i < 64; i++)
+	h += sizeof(prefix) - 1;
+	for (i = 0; i < SHA256_HEX_DIGITS; i++)
 		if (!isxdigit((unsigned char)h[i]))
 			return 0;
-	return h[64] == '\0';
+	return h[SHA256_HEX_DIGITS] == '\0';
 }
 
-int api_webhook_begin(struct api_req *r)
+int api_webhook_before_body(struct api_req *r)
 {
 	lp_store_site *site;
 	int rc = LP_EAUTH;
@@ -34,33 +38,36 @@ int api_webhook_begin(struct api_req *r)
 		                "digits>, the HMAC-SHA256 of the body with the webhook secret)");
 		goto done;
 	}
-	if ((r->hook_secret = strdup(site->webhook_secret ? site->webhook_secret : "")) == NULL) {
+	/* the secret as it was before the body: api_h_webhook sees whether it changed meanwhile */
+	if ((r->hook_state = strdup(site->webhook_secret ? site->webhook_secret : "")) == NULL) {
 		rc = LP_ENOMEM;
 		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
 		goto done;
 	}
-	if (sem_trywait(&r->srv->webhook_slots) != 0) {
+	r->hook_free = free;
+	if (api_slot_try(r) != LP_OK) {
 		rc = LP_EUNAVAILABLE;
 		api_reply_error(r, LP_EUNAVAILABLE, NULL,
 		                "too many webhook deliveries in progress (%d); retry later",
 		                API_WEBHOOK_BODIES);
 		goto done;
 	}
-	r->webhook_slot = 1;
 	rc = LP_OK;
 done:
 	/* the body may take a while to arrive: no store handle is held meanwhile */
-	api_pool_put(r->srv, r->store);
-	r->store = NULL;
+	api_store_release(r);
 	lp_store_site_free(site);
 	return rc;
 }
 
-int api_webhook_check(struct api_req *r)
+/* 25 MiB of HMAC is computed here, before (not while holding) the write lock. */
+int api_webhook_after_body(struct api_req *r)
 {
-	if (r->hook_secret != NULL &&
-	    lp_api_webhook_verify(r->hook_secret, r->body.data ? r->body.data : "", r->body.len,
-	                          api_header(r, "X-Hub-Signature-256")) == LP_OK)
+	const char *secret = r->hook_state;
+
+	if (secret != NULL &&
+	    api_webhook_verify(secret, r->body.data ? r->body.data : "", r->body.len,
+	                       api_header(r, "X-Hub-Signature-256")) == LP_OK)
 		return LP_OK;
 	api_reply_error(r, LP_EAUTH, NULL,
 	                "missing or wrong X-Hub-Signature-256 (HMAC-SHA256 of the body with the "
@@ -71,7 +78,7 @@ int api_webhook_check(struct api_req *r)
 /* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
 static cJSON *payload_json(struct api_req *r, int *unsupported)
 {
-	char ct[128];
+	char ct[API_MEDIA_TYPE_MAX];
 	const char *body = lp_buf_cstr(&r->body);
 	char *copy, *p, *payload = NULL, *save = NULL;
 	size_t n;
@@ -92,7 +99,7 @@ static cJSON *payload_json(struct api_req *r, int *unsupported)
 			payload = p + 8;
 	j = NULL;
 	if (payload) {
-		n = lp_api_urldecode(payload, strlen(payload));
+		n = api_urldecode(payload, strlen(payload));
 		j = cJSON_ParseWithLength(payload, n);
 	}
 	free(copy);
@@ -150,8 +157,14 @@ static int same_push(struct api_req *r, const lp_store_site *site, const char *a
 	size_t n = 0, i;
 	int same = 0;
 
-	if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, NULL) != LP_OK)
+	lp_error err = {0};
+
+	/* not knowing means building once more, never missing a push */
+	if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err) != LP_OK) {
+		LP_WARN("api", "webhook: %s: revisions unknown (%s): building", site->name,
+		        err.message);
 		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (revs[i].trigger != LP_TRIGGER_WEBHOOK)
 			continue;
@@ -162,119 +175,208 @@ static int same_push(struct api_req *r, const lp_store_site *site, const char *a
 	return same;
 }
 
+/* Acknowledge a delivery that builds nothing (202), or its repeat (200 duplicate). */
+static void reply_ignored(struct api_req *r, const char *delivery, const lp_store_site *site,
+                          const char *reason)
+{
+	if (!seen_before(r, delivery, site, "ignored"))
+		reply_result(r, 202, "ignored", reason, 0);
+}
+
+/* 1 (and 401 replied) when the secret that verified the body is no longer the site's. */
+static int secret_changed(struct api_req *r, const lp_store_site *site)
+{
+	const char *secret = r->hook_state; /* read by api_webhook_before_body */
+
+	if (secret != NULL && site->webhook_secret != NULL &&
+	    lp_crypto_equal(secret, strlen(secret), site->webhook_secret,
+	                    strlen(site->webhook_secret)))
+		return 0;
+	api_reply_error(r, LP_EAUTH, NULL,
+	                "the deployment's webhook secret changed during the delivery");
+	return 1;
+}
+
+/* The delivery's JSON object, or NULL after replying 415 (content type) or 400 (not JSON). */
+static cJSON *read_payload(struct api_req *r)
+{
+	int unsupported = 0;
+	cJSON *doc = payload_json(r, &unsupported);
+
+	if (unsupported) {
+		api_reply_error(r, LP_EUNSUPPORTED, NULL,
+		                "webhook content type must be application/json or "
+		                "application/x-www-form-urlencoded");
+		return NULL;
+	}
+	if (doc == NULL || !cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		api_reply_error(r, LP_EINVAL, NULL, "malformed webhook payload (expected JSON)");
+		return NULL;
+	}
+	return doc;
+}
+
+/* What a push event says, beside the site it is for and that site's spec. */
+struct push {
+	const lp_store_site *site;
+	lp_site *spec;     /* the site's parsed spec, freed by push_release */
+	const char *ref;   /* "refs/heads/main" */
+	const char *after; /* the pushed commit; NULL when the payload has none */
+	int deleted;
+};
+
+/* Read the push from doc; replies 400 (no delivery id, no ref) or the stored spec's error. */
+static int push_read(struct push *p, struct api_req *r, const lp_store_site *site,
+                     const char *delivery, const cJSON *doc)
+{
+	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(doc, "ref");
+	const cJSON *after = cJSON_GetObjectItemCaseSensitive(doc, "after");
+	lp_error err = {0};
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->site = site;
+	if (delivery == NULL || *delivery == '\0') {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "X-GitHub-Delivery is required for push events");
+		return LP_EINVAL;
+	}
+	if ((rc = api_site_spec(&p->spec, r, site, &err)) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return rc;
+	}
+	if (!cJSON_IsString(ref)) {
+		api_reply_error(r, LP_EINVAL, NULL, "push payload has no \"ref\"");
+		return LP_EINVAL;
+	}
+	p->ref = ref->valuestring;
+	p->after = cJSON_IsString(after) ? after->valuestring : NULL;
+	p->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "deleted"));
+	return LP_OK;
+}
+
+static void push_release(struct push *p)
+{
+	lp_site_free(p->spec);
+	p->spec = NULL;
+}
+
+static int site_deleting(const struct push *p)
+{
+	return p->site->deletion_timestamp != 0;
+}
+
+static int not_from_git(const struct push *p)
+{
+	return p->spec->source_kind != LP_SOURCE_GIT;
+}
+
+static int other_branch(const struct push *p)
+{
+	static const char heads[] = "refs/heads/";
+
+	return strncmp(p->ref, heads, sizeof(heads) - 1) != 0 ||
+	       strcmp(p->ref + sizeof(heads) - 1, p->spec->git_branch) != 0;
+}
+
+static int branch_deleted(const struct push *p)
+{
+	return p->deleted || all_zeros(p->after);
+}
+
+static int auto_deploy_off(const struct push *p)
+{
+	return !p->spec->auto_deploy;
+}
+
+/* Why a push builds nothing, checked in this order (other_branch needs a Git source). */
+static const struct {
+	int (*applies)(const struct push *p);
+	const char *reason;
+} push_ignored[] = {
+    {site_deleting, "the deployment is being deleted"},
+    {not_from_git, "the deployment is not built from Git"},
+    {other_branch, "push to another branch"},
+    {branch_deleted, "the branch was deleted"},
+    {auto_deploy_off, "auto-deploy is off"},
+};
+
+/* The first reason p builds nothing, or NULL when it builds. */
+static const char *push_ignored_reason(const struct push *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(push_ignored) / sizeof(push_ignored[0]); i++)
+		if (push_ignored[i].applies(p))
+			return push_ignored[i].reason;
+	return NULL;
+}
+
+/*
+ * Request the revision of the pushed commit. The delivery is remembered only once its revision
+ * exists: if the request fails, GitHub's redelivery must still act. Deliveries run one at a time
+ * (write lock), so none slips in between.
+ */
+static void trigger_build(struct api_req *r, const struct push *p, const char *delivery)
+{
+	lp_error err = {0};
+	int64_t rev = 0;
+
+	if (lp_store_revision_request(&rev, r->store, p->site->id, 0, LP_TRIGGER_WEBHOOK, p->after,
+	                              &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	if (lp_store_webhook_record(r->store, delivery, p->site->id, "triggered", &err) != LP_OK &&
+	    err.code != LP_EEXISTS)
+		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", p->site->name,
+		        delivery, err.message);
+	LP_INFO("api", "webhook: %s push %.12s → revision %lld", p->site->name, p->after,
+	        (long long)rev);
+	reply_result(r, 200, "triggered", NULL, rev);
+}
+
 void api_h_webhook(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
-	lp_site *spec = NULL;
-	lp_error err = {0};
-	cJSON *doc = NULL;
-	const cJSON *ref, *after, *deleted;
 	const char *event = api_header(r, "X-GitHub-Event");
 	const char *delivery = api_header(r, "X-GitHub-Delivery");
-	char want[LP_SITE_BRANCH_MAX + 16];
-	int unsupported = 0;
-	int64_t rev = 0;
+	struct push p = {0};
+	cJSON *doc = NULL;
+	const char *why;
 
-	if (site == NULL)
-		return;
-	/* the body was verified (api_webhook_check) with the secret read before it arrived */
-	if (r->hook_secret == NULL || site->webhook_secret == NULL ||
-	    !lp_crypto_equal(r->hook_secret, strlen(r->hook_secret), site->webhook_secret,
-	                     strlen(site->webhook_secret))) {
-		api_reply_error(r, LP_EAUTH, NULL,
-		                "the deployment's webhook secret changed during the delivery");
+	if (site == NULL || secret_changed(r, site))
 		goto done;
-	}
 	/* GitHub's first delivery; nothing in it is needed */
 	if (event && !strcmp(event, "ping")) {
 		reply_result(r, 200, "pong", NULL, 0);
 		goto done;
 	}
-	doc = payload_json(r, &unsupported);
-	if (unsupported) {
-		api_reply_error(r, LP_EUNSUPPORTED, NULL,
-		                "webhook content type must be application/json or "
-		                "application/x-www-form-urlencoded");
+	if ((doc = read_payload(r)) == NULL)
 		goto done;
-	}
-	if (doc == NULL || !cJSON_IsObject(doc)) {
-		api_reply_error(r, LP_EINVAL, NULL, "malformed webhook payload (expected JSON)");
-		goto done;
-	}
 	if (event == NULL || strcmp(event, "push")) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "only push events trigger builds", 0);
+		reply_ignored(r, delivery, site, "only push events trigger builds");
 		goto done;
 	}
-	if (delivery == NULL || *delivery == '\0') {
-		api_reply_error(r, LP_EINVAL, NULL,
-		                "X-GitHub-Delivery is required for push events");
+	if (push_read(&p, r, site, delivery, doc) != LP_OK)
+		goto done;
+	if ((why = push_ignored_reason(&p)) != NULL) {
+		reply_ignored(r, delivery, site, why);
 		goto done;
 	}
-	if (api_site_spec(&spec, r, site, &err) != LP_OK) {
-		api_reply_lperr(r, &err);
-		goto done;
-	}
-	ref = cJSON_GetObjectItemCaseSensitive(doc, "ref");
-	after = cJSON_GetObjectItemCaseSensitive(doc, "after");
-	deleted = cJSON_GetObjectItemCaseSensitive(doc, "deleted");
-	if (!cJSON_IsString(ref)) {
-		api_reply_error(r, LP_EINVAL, NULL, "push payload has no \"ref\"");
-		goto done;
-	}
-	if (site->deletion_timestamp) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "the deployment is being deleted", 0);
-		goto done;
-	}
-	if (spec->source_kind != LP_SOURCE_GIT) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "the deployment is not built from Git", 0);
-		goto done;
-	}
-	snprintf(want, sizeof(want), "refs/heads/%s", spec->git_branch);
-	if (strcmp(ref->valuestring, want)) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "push to another branch", 0);
-		goto done;
-	}
-	if (cJSON_IsTrue(deleted) || !cJSON_IsString(after) || all_zeros(after->valuestring)) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "the branch was deleted", 0);
-		goto done;
-	}
-	if (!spec->auto_deploy) {
-		if (!seen_before(r, delivery, site, "ignored"))
-			reply_result(r, 202, "ignored", "auto-deploy is off", 0);
-		goto done;
-	}
-	if (strlen(after->valuestring) > 64) {
+	if (strlen(p.after) > SHA256_HEX_DIGITS) {
 		api_reply_error(r, LP_EINVAL, NULL, "\"after\" is not a commit id");
 		goto done;
 	}
-	if (same_push(r, site, after->valuestring)) {
+	if (same_push(r, site, p.after)) {
 		if (!seen_before(r, delivery, site, "duplicate"))
 			reply_result(r, 200, "duplicate", "this commit was already requested", 0);
 		goto done;
 	}
-	/*
-	 * The delivery is remembered only once its revision exists: if the request fails, GitHub's
-	 * redelivery must still act. Deliveries run one at a time (write lock), so none slips in.
-	 */
-	if (lp_store_revision_request(&rev, r->store, site->id, 0, LP_TRIGGER_WEBHOOK,
-	                              after->valuestring, &err) != LP_OK) {
-		api_reply_lperr(r, &err);
-		goto done;
-	}
-	if (lp_store_webhook_record(r->store, delivery, site->id, "triggered", &err) != LP_OK &&
-	    err.code != LP_EEXISTS)
-		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", site->name, delivery,
-		        err.message);
-	LP_INFO("api", "webhook: %s push %.12s → revision %lld", site->name, after->valuestring,
-	        (long long)rev);
-	reply_result(r, 200, "triggered", NULL, rev);
+	trigger_build(r, &p, delivery);
 done:
+	push_release(&p);
 	cJSON_Delete(doc);
-	lp_site_free(spec);
 	lp_store_site_free(site);
 }

@@ -1,0 +1,279 @@
+/* check_apiserver_sse.c: build logs as Server-Sent Events: growth, long lines, CR, truncation. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/fs.h"
+#include "launchpad/store.h"
+#include "tests/lib/api_server.h"
+#include "tests/lib/testutil.h"
+
+struct follow {
+	struct lp_test_api *s;
+	char path[256];
+	lp_buf got;
+	long status;
+	int ended;
+};
+
+static size_t on_sse(char *p, size_t sz, size_t n, void *ud)
+{
+	struct follow *f = ud;
+
+	lp_buf_append(&f->got, p, sz * n);
+	return sz * n;
+}
+
+static void *follow_logs(void *arg)
+{
+	struct follow *f = arg;
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	char url[512], h[256];
+
+	snprintf(url, sizeof(url), "%s%s", f->s->base, f->path);
+	snprintf(h, sizeof(h), "Authorization: Bearer %s", f->s->token);
+	hl = curl_slist_append(hl, h);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sse);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L); /* the stream must end well before this */
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	f->ended = curl_easy_perform(c) == CURLE_OK;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+/* A site with revision 1 and its log path; the caller stops the server. */
+static void sse_site(struct lp_test_api *s, char *id, size_t idlen, char *log, size_t loglen)
+{
+	cJSON *o;
+	char dir[4096];
+
+	lp_test_api_start(s, NULL);
+	o = lp_test_api_create_github(s, NULL);
+	snprintf(id, idlen, "%s", lp_test_api_jstr(o, "id"));
+	snprintf(dir, sizeof(dir), "%s/logs/%s", s->dir, lp_test_api_jstr(o, "slug"));
+	snprintf(log, loglen, "%s/1.log", dir);
+	cJSON_Delete(o);
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0750, NULL), LP_OK);
+}
+
+static void mark_ready(struct lp_test_api *s, const char *id)
+{
+	lp_store *st = lp_test_api_store(s);
+	lp_store_revision rev = {.site_id = (char *)id, .number = 1, .state = LP_REV_READY};
+
+	ck_assert_int_eq(lp_store_revision_update(st, &rev, NULL), LP_OK);
+	lp_store_close(st);
+}
+
+START_TEST(test_sse_logs)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	struct follow f = {0};
+	pthread_t t;
+	cJSON *o;
+	char id[64], slug[80], dir[4096], path[4200];
+	lp_store *st;
+	lp_store_revision rev = {0};
+	FILE *log;
+	int i;
+
+	lp_test_api_start(&s, NULL);
+	o = lp_test_api_create_github(&s, NULL);
+	snprintf(id, sizeof(id), "%s", lp_test_api_jstr(o, "id"));
+	snprintf(slug, sizeof(slug), "%s", lp_test_api_jstr(o, "slug"));
+	cJSON_Delete(o);
+	snprintf(dir, sizeof(dir), "%s/logs/%s", s.dir, slug);
+	snprintf(path, sizeof(path), "%s/1.log", dir);
+
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", slug);
+	pthread_create(&t, NULL, follow_logs, &f);
+	usleep(300000); /* the client follows before the log exists */
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0750, NULL), LP_OK);
+	log = fopen(path, "a");
+	ck_assert_ptr_nonnull(log);
+	for (i = 1; i <= 3; i++) {
+		fprintf(log, "step %d of the build\n", i);
+		fflush(log);
+		usleep(150000);
+	}
+	fprintf(log, "a partial line");
+	fflush(log);
+	fprintf(log, " completed\nlast line\n");
+	fclose(log);
+	/* the controller marks the revision final: the stream drains and ends */
+	st = lp_test_api_store(&s);
+	rev.site_id = id;
+	rev.number = 1;
+	rev.state = LP_REV_READY;
+	ck_assert_int_eq(lp_store_revision_update(st, &rev, NULL), LP_OK);
+	lp_store_close(st);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_msg(f.ended, "the stream did not end: %s", lp_buf_cstr(&f.got));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: step 1 of the build\n\n"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: step 3 of the build\n\n"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: a partial line completed\n\n"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: last line\n\nevent: end\n"
+	                                                  "data: ready\n\n"));
+	lp_buf_release(&f.got);
+
+	/* a finished revision streams its whole log and ends at once */
+	memset(&f, 0, sizeof(f));
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs", id);
+	follow_logs(&f);
+	ck_assert(f.ended);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: step 2 of the build\n\n"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "event: end\n"));
+	lp_buf_release(&f.got);
+	snprintf(path, sizeof(path), "/api/deployments/%s/logs?revision=7", id);
+	lp_test_api_http(&s, "GET", path, NULL, NULL, &r);
+	lp_test_api_assert_error(&r, 404, "not_found");
+	lp_test_api_resp_free(&r);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* Findings 5 and 12: long lines arrive whole (in pieces), CR never reaches the stream. */
+START_TEST(test_sse_long_and_cr)
+{
+	struct lp_test_api s;
+	struct follow f = {0};
+	char id[64], path[4200], *longline, *joined;
+	const char *got, *p, *begin, *end;
+	size_t i, n = 0;
+	FILE *log;
+
+	sse_site(&s, id, sizeof(id), path, sizeof(path));
+	longline = malloc(20001);
+	for (i = 0; i < 20000; i++)
+		longline[i] = (char)('a' + i % 26);
+	longline[20000] = '\0';
+	log = fopen(path, "w");
+	ck_assert_ptr_nonnull(log);
+	fprintf(log,
+	        "begin\n%s\nafter\nprogress 10%%\rprogress 100%%\r\nx\revent: end\rdata: forged\n"
+	        "crlf\r\n\r\nlast\n",
+	        longline);
+	fclose(log);
+	mark_ready(&s, id);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", id);
+	follow_logs(&f);
+	ck_assert(f.ended);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(strchr(got, '\r') == NULL, "a CR reached the stream");
+	/* the long line, re-joined from its data lines, is complete */
+	begin = strstr(got, "data: begin\n\n");
+	end = strstr(got, "data: after\n\n");
+	ck_assert(begin && end && begin < end);
+	joined = calloc(1, 30000);
+	for (p = begin + strlen("data: begin\n\n"); p < end;) {
+		const char *e = strstr(p, "\n\n");
+
+		ck_assert(strncmp(p, "data: ", 6) == 0 && e);
+		memcpy(joined + n, p + 6, (size_t)(e - p - 6));
+		n += (size_t)(e - p - 6);
+		p = e + 2;
+	}
+	ck_assert_uint_eq(n, 20000);
+	ck_assert(memcmp(joined, longline, 20000) == 0);
+	ck_assert_ptr_nonnull(strstr(got, "data: after\n\ndata: progress 10%\n\n"
+	                                  "data: progress 100%\n\ndata: x\n\n"
+	                                  "data: event: end\n\ndata: data: forged\n\n"
+	                                  "data: crlf\n\ndata: \n\ndata: last\n\nevent: end\n"));
+	/* the one real end event */
+	ck_assert_ptr_null(strstr(strstr(got, "\nevent: end\n") + 1, "\nevent: end\n"));
+	free(joined);
+	free(longline);
+	lp_buf_release(&f.got);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* Finding 6: a log truncated (a new attempt) or replaced while followed is read again. */
+START_TEST(test_sse_truncated_log)
+{
+	struct lp_test_api s;
+	struct follow f = {0};
+	char id[64], path[4200];
+	pthread_t t;
+	FILE *log;
+	const char *got;
+
+	sse_site(&s, id, sizeof(id), path, sizeof(path));
+	log = fopen(path, "w");
+	fprintf(log, "old line 1\nold line 2\nold line 3\n");
+	fclose(log);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", id);
+	pthread_create(&t, NULL, follow_logs, &f);
+	usleep(600000);
+	log = fopen(path, "w"); /* O_TRUNC, as the controller's next attempt */
+	fprintf(log, "new attempt 1\n");
+	fclose(log);
+	usleep(600000);
+	log = fopen(path, "a");
+	fprintf(log, "new attempt 2\n");
+	fclose(log);
+	usleep(600000);
+	ck_assert_int_eq(unlink(path), 0);
+	usleep(300000);
+	log = fopen(path, "w");
+	fprintf(log, "replaced file\n");
+	fclose(log);
+	usleep(600000);
+	mark_ready(&s, id);
+	pthread_join(t, NULL);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(f.ended, "the stream did not end: %s", got);
+	ck_assert_ptr_nonnull(strstr(got, "data: old line 3\n\n"));
+	ck_assert_msg(strstr(got, "data: new attempt 1\n\ndata: new attempt 2\n\n") != NULL,
+	              "truncation missed: %s", got);
+	ck_assert_msg(strstr(got, "data: replaced file\n\nevent: end\n") != NULL,
+	              "replacement missed: %s", got);
+	lp_buf_release(&f.got);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+static Suite *apiserver_sse_suite(void)
+{
+	Suite *s = suite_create("apiserver_sse");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sse_logs);
+	tcase_add_test(tc, test_sse_long_and_cr);
+	tcase_add_test(tc, test_sse_truncated_log);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = lp_test_run(apiserver_sse_suite());
+	curl_global_cleanup();
+	return rc;
+}

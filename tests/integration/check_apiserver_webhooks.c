@@ -1,0 +1,324 @@
+/* check_apiserver_webhooks.c: GitHub push webhooks: signatures, dedupe, checks before the body. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "launchpad/buf.h"
+#include "launchpad/crypto.h"
+#include "launchpad/spec.h"
+#include "launchpad/store.h"
+#include "tests/lib/api_server.h"
+#include "tests/lib/testutil.h"
+
+static long send_hook(struct lp_test_api *s, const char *id, const char *secret, const char *event,
+                      const char *delivery, const char *ctype, const char *body, int forge,
+                      struct lp_test_api_resp *r)
+{
+	char path[256], sig[LP_SHA256_HEX_LEN], hs[128], he[128], hd[128];
+	const char *hdr[4] = {hs, he, hd, NULL};
+
+	snprintf(path, sizeof(path), "/api/webhooks/github/%s", id);
+	lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body));
+	if (forge)
+		sig[0] = sig[0] == 'a' ? 'b' : 'a';
+	snprintf(hs, sizeof(hs), "X-Hub-Signature-256: sha256=%s", sig);
+	snprintf(he, sizeof(he), "X-GitHub-Event: %s", event);
+	snprintf(hd, sizeof(hd), "X-GitHub-Delivery: %s", delivery);
+	return lp_test_api_request(NULL, s, "POST", path, ctype, body, strlen(body), "", hdr, NULL,
+	                           r);
+}
+
+static double desired_of(struct lp_test_api *s, const char *id)
+{
+	cJSON *g = lp_test_api_get_site(s, id);
+	double d = lp_test_api_jnum(g, "desired_revision");
+
+	cJSON_Delete(g);
+	return d;
+}
+
+/* ---- raw connections: a request whose body never (or not yet) arrives ---- */
+
+/* The status of the answer that arrives within ms (0: none; the body is still expected). */
+static int raw_status(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[512];
+	ssize_t n;
+	int status = 0;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+		status = -1;
+	return status;
+}
+
+/* A webhook POST of 25 MiB declared, of which nothing has been sent. */
+static int raw_hook(struct lp_test_api *s, const char *id, const char *sig_header)
+{
+	char head[1024];
+
+	snprintf(head, sizeof(head),
+	         "POST /api/webhooks/github/%s HTTP/1.1\r\nHost: x\r\n"
+	         "Content-Type: application/json\r\nX-GitHub-Event: push\r\n"
+	         "X-GitHub-Delivery: raw\r\n%s%sContent-Length: 26214400\r\n\r\n",
+	         id, sig_header ? sig_header : "", sig_header ? "\r\n" : "");
+	return lp_test_api_raw_open(s, head, "{\"ref\":");
+}
+
+START_TEST(test_webhooks)
+{
+	const char *push_main = "{\"ref\":\"refs/heads/main\",\"before\":\"0000\",\"after\":"
+	                        "\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\",\"deleted\":false}";
+	const char *push_dev = "{\"ref\":\"refs/heads/dev\",\"after\":"
+	                       "\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"}";
+	const char *push_del = "{\"ref\":\"refs/heads/main\",\"after\":"
+	                       "\"0000000000000000000000000000000000000000\",\"deleted\":true}";
+	const char *push_next = "{\"ref\":\"refs/heads/main\",\"after\":"
+	                        "\"9f3c5e1d2b4a69788fbee49044b825dc642cb6eb\"}";
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	cJSON *o;
+	char id[64], secret[80], form[1024];
+	lp_buf enc;
+	const char *p;
+
+	lp_test_api_start(&s, NULL);
+	o = lp_test_api_create_github(&s, NULL);
+	snprintf(id, sizeof(id), "%s", lp_test_api_jstr(o, "id"));
+	snprintf(secret, sizeof(secret), "%s", lp_test_api_jstr(o, "webhook_secret"));
+	cJSON_Delete(o);
+
+	send_hook(&s, id, secret, "ping", "d-0", "application/json", "{\"zen\":\"x\"}", 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	lp_test_api_resp_free(&r);
+	/* forged: refused and not remembered (the genuine one with that id still works later) */
+	send_hook(&s, id, secret, "push", "d-1", "application/json", push_main, 1, &r);
+	lp_test_api_assert_error(&r, 401, "unauthorized");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 1);
+	send_hook(&s, id, secret, "push", "d-1", "application/json", push_main, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "triggered");
+	ck_assert(lp_test_api_jnum(r.json, "revision") == 2);
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 2);
+	/* the same delivery again: acknowledged, no second revision */
+	send_hook(&s, id, secret, "push", "d-1", "application/json", push_main, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "duplicate");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 2);
+	/* the same push replayed under a new delivery id: the same commit, no second build */
+	send_hook(&s, id, secret, "push", "d-1b", "application/json", push_main, 0, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "duplicate");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 2);
+	/* the build source is the pushed commit */
+	{
+		lp_store *st = lp_test_api_store(&s);
+		lp_store_revision *rev = NULL;
+		ck_assert_int_eq(lp_store_revision_get(&rev, st, id, 2, NULL), LP_OK);
+		ck_assert_str_eq(rev->source, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+		ck_assert_str_eq(lp_store_trigger_name(rev->trigger), "webhook");
+		lp_store_revision_free(rev);
+		lp_store_close(st);
+	}
+	send_hook(&s, id, secret, "push", "d-2", "application/json", push_dev, 0, &r);
+	ck_assert_int_eq(r.status, 202);
+	ck_assert_ptr_nonnull(lp_test_api_jstr(r.json, "reason"));
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "push", "d-3", "application/json", push_del, 0, &r);
+	ck_assert_int_eq(r.status, 202);
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "issues", "d-4", "application/json", "{}", 0, &r);
+	ck_assert_int_eq(r.status, 202);
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 2);
+	/* GitHub's default content type: payload=<urlencoded JSON> */
+	lp_buf_init(&enc, sizeof(form));
+	lp_buf_puts(&enc, "payload=");
+	for (p = push_next; *p; p++)
+		lp_buf_printf(&enc, "%%%02X", (unsigned char)*p);
+	send_hook(&s, id, secret, "push", "d-5", "application/x-www-form-urlencoded",
+	          lp_buf_cstr(&enc), 0, &r);
+	lp_buf_release(&enc);
+	ck_assert_int_eq(r.status, 200);
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 3);
+	send_hook(&s, id, secret, "push", "d-6", "text/plain", push_main, 0, &r);
+	lp_test_api_assert_error(&r, 415, "unsupported");
+	lp_test_api_resp_free(&r);
+	/* a missing signature */
+	{
+		char path[256];
+		const char *hdr[] = {"X-GitHub-Event: push", "X-GitHub-Delivery: d-7", NULL};
+		snprintf(path, sizeof(path), "/api/webhooks/github/%s", id);
+		lp_test_api_request(NULL, &s, "POST", path, "application/json", push_main,
+		                    strlen(push_main), "", hdr, NULL, &r);
+		lp_test_api_assert_error(&r, 401, "unauthorized");
+		lp_test_api_resp_free(&r);
+	}
+	ck_assert(desired_of(&s, id) == 3);
+
+	/* auto-deploy off: acknowledged, nothing bumped */
+	o = lp_test_api_create_github(
+	    &s, "{\"name\":\"manual\",\"source_type\":\"github\",\"github_url\":"
+	        "\"https://github.com/user/repo\",\"auto_deploy\":false}");
+	send_hook(&s, lp_test_api_jstr(o, "id"), lp_test_api_jstr(o, "webhook_secret"), "push",
+	          "d-8", "application/json", push_main, 0, &r);
+	ck_assert_int_eq(r.status, 202);
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, lp_test_api_jstr(o, "id")) == 1);
+	cJSON_Delete(o);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* Finding 1: the site and the signature's form are checked before a body byte is read. */
+START_TEST(test_webhook_before_body)
+{
+	const char *sig = "X-Hub-Signature-256: sha256="
+	                  "0000000000000000000000000000000000000000000000000000000000000000";
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	cJSON *o;
+	char id[64], secret[80];
+	int fds[8], fd, i, st = 0;
+
+	lp_test_api_start(&s, NULL);
+	o = lp_test_api_create_github(&s, NULL);
+	snprintf(id, sizeof(id), "%s", lp_test_api_jstr(o, "id"));
+	snprintf(secret, sizeof(secret), "%s", lp_test_api_jstr(o, "webhook_secret"));
+	cJSON_Delete(o);
+
+	/* no such site: 404 at once, not after 25 MiB */
+	fd = raw_hook(&s, "00000000-0000-0000-0000-000000000000", sig);
+	ck_assert_int_eq(raw_status(fd, 3000), 404);
+	close(fd);
+	/* no signature, or a malformed one: 401 at once */
+	fd = raw_hook(&s, id, NULL);
+	ck_assert_int_eq(raw_status(fd, 3000), 401);
+	close(fd);
+	fd = raw_hook(&s, id, "X-Hub-Signature-256: sha256=00");
+	ck_assert_int_eq(raw_status(fd, 3000), 401);
+	close(fd);
+	/* only 4 bodies are received at once: the fifth is told to come back (503) */
+	for (i = 0; i < 4; i++) {
+		fds[i] = raw_hook(&s, id, sig);
+		ck_assert_int_eq(raw_status(fds[i], 300), 0);
+	}
+	fd = raw_hook(&s, id, sig);
+	ck_assert_int_eq(raw_status(fd, 3000), 503);
+	close(fd);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	/* the slots come back when those connections end */
+	for (i = 0; i < 50 && st != 200; i++) {
+		usleep(100000);
+		st = (int)send_hook(&s, id, secret, "ping", "p-1", "application/json", "{}", 0, &r);
+		lp_test_api_resp_free(&r);
+	}
+	ck_assert_int_eq(st, 200);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* GitHub's published vector, with the site's secret set through the store API. */
+START_TEST(test_webhook_vector)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	lp_store *st;
+	lp_site_list list = {0};
+	lp_store_site *site = NULL;
+	char *json = NULL, hash[LP_SHA256_HEX_LEN], path[256];
+	const char *m =
+	    "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata: {name: vector}\n"
+	    "spec: {source: {git: {url: 'https://github.com/a/b'}}, autoDeploy: true}\n";
+	const char *h1[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-1",
+	                    "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7"
+	                    "586c22c46f4379c8b043e17",
+	                    NULL};
+	/* hex digits are case-insensitive */
+	const char *h3[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-3",
+	                    "X-Hub-Signature-256: sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7"
+	                    "586C22C46F4379C8B043E17",
+	                    NULL};
+	const char *h2[] = {"X-GitHub-Event: ping", "X-GitHub-Delivery: v-2",
+	                    "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7"
+	                    "586c22c46f4379c8b043e18",
+	                    NULL};
+
+	lp_test_api_start(&s, NULL);
+	st = lp_test_api_store(&s);
+	ck_assert_int_eq(lp_spec_parse(&list, m, strlen(m), NULL, NULL, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_to_json(&json, list.items[0], NULL), LP_OK);
+	ck_assert_int_eq(lp_site_spec_hash(hash, list.items[0], NULL), LP_OK);
+	{
+		lp_store_site_new in = {.name = "vector",
+		                        .spec_json = json,
+		                        .spec_hash = hash,
+		                        .webhook_secret = "It's a Secret to Everybody",
+		                        .trigger = LP_TRIGGER_CREATE};
+		ck_assert_int_eq(lp_store_site_create(&site, st, &in, NULL), LP_OK);
+	}
+	snprintf(path, sizeof(path), "/api/webhooks/github/%s", site->id);
+	lp_test_api_request(NULL, &s, "POST", path, "application/json", "Hello, World!", 13, "", h1,
+	                    NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "POST", path, "application/json", "Hello, World!", 13, "", h2,
+	                    NULL, &r);
+	lp_test_api_assert_error(&r, 401, "unauthorized");
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "POST", path, "application/json", "Hello, World!", 13, "", h3,
+	                    NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "POST", path, "application/json", "Hello, World?", 13, "", h1,
+	                    NULL, &r);
+	lp_test_api_assert_error(&r, 401, "unauthorized");
+	lp_test_api_resp_free(&r);
+	lp_store_site_free(site);
+	lp_site_list_release(&list);
+	free(json);
+	lp_store_close(st);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+static Suite *apiserver_webhooks_suite(void)
+{
+	Suite *s = suite_create("apiserver_webhooks");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_webhooks);
+	tcase_add_test(tc, test_webhook_before_body);
+	tcase_add_test(tc, test_webhook_vector);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = lp_test_run(apiserver_webhooks_suite());
+	curl_global_cleanup();
+	return rc;
+}
