@@ -14,7 +14,6 @@
 struct xfer {
 	lp_buf body;
 	int overflow;
-	char etag[64];
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *cls)
@@ -26,22 +25,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *cls)
 		return 0;
 	}
 	return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *cls)
-{
-	struct xfer *x = cls;
-	size_t len = size * n, i = 5, j = 0;
-
-	if (len > 5 && !strncasecmp(p, "etag:", 5)) {
-		while (i < len && (p[i] == ' ' || p[i] == '"' || p[i] == 'W' || p[i] == '/'))
-			i++;
-		while (i < len && j + 1 < sizeof(x->etag) && p[i] != '"' && p[i] != '\r' &&
-		       p[i] != '\n')
-			x->etag[j++] = p[i++];
-		x->etag[j] = '\0';
-	}
-	return len;
 }
 
 void lp_cli_resp_release(lp_cli_resp *r)
@@ -140,8 +123,6 @@ static void common_opts(CURL *h, const char *url, struct curl_slist *hl, struct 
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LP_CLI_CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "launchpad-cli");
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -167,7 +148,6 @@ static int perform(lp_cli_resp *out, CURL *h, struct xfer *x, const char *server
 	out->len = x->body.len;
 	out->body = lp_buf_detach(&x->body);
 	out->json = cJSON_ParseWithLength(out->body, out->len);
-	snprintf(out->etag, sizeof(out->etag), "%s", x->etag);
 done:
 	return rc;
 }

@@ -31,8 +31,7 @@ typedef struct lp_cli_resp {
 	long status; /* HTTP status */
 	char *body;  /* NUL-terminated */
 	size_t len;
-	cJSON *json;   /* the parsed body, NULL when it is not JSON */
-	char etag[64]; /* the ETag header without quotes, "" when absent */
+	cJSON *json; /* the parsed body, NULL when it is not JSON */
 } lp_cli_resp;
 
 void lp_cli_resp_release(lp_cli_resp *r);
