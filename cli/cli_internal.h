@@ -136,6 +136,9 @@ int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
  */
 int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
 
+/* The tail of a site path for one revision's log: "/logs?revision=" and an int64. */
+#define LP_CLI_LOGS_TAIL_MAX 48
+
 /* Parse a duration "600", "90s", "10m", "1h" into seconds; -1 when invalid. */
 int lp_cli_parse_duration(const char *s);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/fmt.h"
 
 struct xfer {
 	lp_buf body;
@@ -36,6 +37,12 @@ void lp_cli_resp_release(lp_cli_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* RFC 3986's unreserved characters: the ones a path segment carries as they are. */
+static int unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
 char *lp_cli_escape(char *out, size_t n, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -45,7 +52,7 @@ char *lp_cli_escape(char *out, size_t n, const char *s)
 		return out;
 	for (; *s && j + 1 < n; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+		if (unreserved(c)) {
 			out[j++] = (char)c;
 		} else if (j + 3 < n) {
 			out[j++] = '%';
@@ -57,6 +64,30 @@ char *lp_cli_escape(char *out, size_t n, const char *s)
 	}
 	out[j] = '\0';
 	return out;
+}
+
+/* The length of s percent-encoded, NUL not counted. */
+static size_t escaped_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += unreserved((unsigned char)*s) ? 1 : 3;
+	return n;
+}
+
+int lp_cli_site_path(char *out, size_t n, const char *name, const char *tail, lp_error *err)
+{
+	char esc[LP_CLI_API_PATH_MAX];
+
+	/* lp_cli_escape stops where the buffer ends: a cut name would ask about another site */
+	if (escaped_len(name) < sizeof(esc) &&
+	    lp_fmt(out, n, "/api/deployments/%s%s", lp_cli_escape(esc, sizeof(esc), name), tail) ==
+	        LP_OK)
+		return LP_OK;
+	if (n)
+		out[0] = '\0';
+	return lp_error_set(err, LP_ETOOBIG, "the site name is too long (%zu bytes)", strlen(name));
 }
 
 static void make_url(char *out, size_t n, const char *server, const char *path)

@@ -21,6 +21,7 @@
 #define LP_CLI_REQUEST_TIMEOUT 120L               /* seconds for one ordinary request */
 #define LP_CLI_STALL_SECONDS   90L /* uploads/streams: abort after this long without a byte */
 #define LP_CLI_SSE_LINE_MAX    65536
+#define LP_CLI_API_PATH_MAX    512 /* "/api/deployments/NAME/..." with NAME percent-encoded */
 
 typedef struct lp_cli_client {
 	const char *server; /* "http://127.0.0.1:8080" (a trailing slash is fine) */
@@ -73,5 +74,13 @@ const char *lp_cli_error_code(const lp_cli_resp *r);
 
 /* Percent-encode a path segment into out (returns out; truncated to n - 1 bytes). */
 char *lp_cli_escape(char *out, size_t n, const char *segment);
+
+/*
+ * A site's API path, "/api/deployments/" NAME (percent-encoded) tail, into out (n bytes; tail
+ * "" or "/revisions", "?dryRun=1"...). LP_ETOOBIG (out "", err naming the name's length) when
+ * it does not fit: a request is never sent for a cut name.
+ */
+int lp_cli_site_path(char *out, size_t n, const char *name, const char *tail,
+                     lp_error *err) LP_MUST_CHECK;
 
 #endif

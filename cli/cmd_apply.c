@@ -163,17 +163,14 @@ static int apply_site(const lp_config *cfg, const lp_site *site, int dry_run)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r = {0};
 	lp_error err = {0};
-	char *json = NULL, path[512], esc[256];
+	char *json = NULL, path[LP_CLI_API_PATH_MAX];
 	int ok = 0;
 
-	if (lp_site_to_json(&json, site, &err) != LP_OK) {
-		lp_cli_fail("apply", &err);
-		goto done;
-	}
-	snprintf(path, sizeof(path), "/api/deployments/%s%s",
-	         lp_cli_escape(esc, sizeof(esc), site->name), dry_run ? "?dryRun=1" : "");
-	if (lp_cli_request(&r, &c, "PUT", path, "application/json", json, strlen(json), &err) !=
-	    LP_OK) {
+	if (lp_site_to_json(&json, site, &err) != LP_OK ||
+	    lp_cli_site_path(path, sizeof(path), site->name, dry_run ? "?dryRun=1" : "", &err) !=
+	        LP_OK ||
+	    lp_cli_request(&r, &c, "PUT", path, "application/json", json, strlen(json), &err) !=
+	        LP_OK) {
 		lp_cli_fail("apply", &err);
 		goto done;
 	}

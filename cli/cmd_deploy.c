@@ -73,7 +73,7 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 	lp_cli_resp r = {0};
 	lp_error err = {0};
 	struct stat st;
-	char tmp[4200] = "", path[512], esc[256], dname[256];
+	char tmp[4200] = "", path[LP_CLI_API_PATH_MAX], dname[256];
 	const char *tmpdir = getenv("TMPDIR");
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
@@ -120,9 +120,8 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 		goto done;
 	}
 	if (name) {
-		snprintf(path, sizeof(path), "/api/deployments/%s",
-		         lp_cli_escape(esc, sizeof(esc), name));
-		if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK) {
+		if (lp_cli_site_path(path, sizeof(path), name, "", &err) != LP_OK ||
+		    lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK) {
 			ex = lp_cli_fail("deploy", &err);
 			goto done;
 		}
@@ -136,10 +135,9 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 	}
 	progress = isatty(STDERR_FILENO);
 	if (exists) {
-		snprintf(path, sizeof(path), "/api/deployments/%s/archive",
-		         lp_cli_escape(esc, sizeof(esc), name));
-		if (lp_cli_upload(&r, &c, path, NULL, upload, "site.zip", progress, &err) !=
-		    LP_OK) {
+		if (lp_cli_site_path(path, sizeof(path), name, "/archive", &err) != LP_OK ||
+		    lp_cli_upload(&r, &c, path, NULL, upload, "site.zip", progress, &err) !=
+		        LP_OK) {
 			ex = lp_cli_fail("deploy", &err);
 			goto done;
 		}

@@ -31,17 +31,16 @@ static void age_of(char *out, size_t n, const char *iso, int64_t now)
 		lp_cli_age(out, n, now - t);
 }
 
-/* GET a sub-resource list of the site; NULL on any failure (describe shows what it can). */
-static cJSON *get_list(const lp_config *cfg, const char *name, const char *what)
+/* GET a list under the site ("/events"); NULL on any failure (describe shows what it can). */
+static cJSON *get_list(const lp_config *cfg, const char *name, const char *tail)
 {
 	lp_cli_client c = lp_cli_client_of(cfg);
-	lp_cli_resp r;
-	char path[512], esc[256];
+	lp_cli_resp r = {0};
+	char path[LP_CLI_API_PATH_MAX];
 	cJSON *out = NULL;
 
-	snprintf(path, sizeof(path), "/api/deployments/%s/%s",
-	         lp_cli_escape(esc, sizeof(esc), name), what);
-	if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) == LP_OK && r.status == 200 &&
+	if (lp_cli_site_path(path, sizeof(path), name, tail, NULL) == LP_OK &&
+	    lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) == LP_OK && r.status == 200 &&
 	    cJSON_IsArray(r.json)) {
 		out = r.json;
 		r.json = NULL;
@@ -98,8 +97,8 @@ int lp_cli_describe(int argc, char **argv, const lp_config *cfg)
 		return lp_cli_usage_error("describe", help, "expected: describe site NAME");
 	if (lp_cli_get_site(&site, cfg, "describe", name) != LP_OK)
 		return LP_EXIT_FAILED;
-	revs = get_list(cfg, name, "revisions");
-	events = get_list(cfg, name, "events");
+	revs = get_list(cfg, name, "/revisions");
+	events = get_list(cfg, name, "/events");
 
 	age_of(age, sizeof(age), lp_cli_str(site, "created_at", NULL), now);
 	printf("Name:          %s\n", lp_cli_str(site, "slug", "?"));

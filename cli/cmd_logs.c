@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
 
 #define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
 
@@ -61,13 +62,12 @@ static int revision_info(long long *number, char *state, size_t n, const lp_conf
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	const cJSON *v;
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 	int found = 0;
 
 	state[0] = '\0';
-	snprintf(path, sizeof(path), "/api/deployments/%s/revisions",
-	         lp_cli_escape(esc, sizeof(esc), name));
-	if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), name, "/revisions", NULL) != LP_OK ||
+	    lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
 		return 0;
 	cJSON_ArrayForEach(v, r.json)
 	{
@@ -96,7 +96,8 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	lp_cli_resp e = {0};
 	lp_error err = {0};
 	struct printer p = {0};
-	char path[512], esc[256], state[32] = "", *end;
+	char path[LP_CLI_API_PATH_MAX], suffix[LP_CLI_LOGS_TAIL_MAX] = "/logs";
+	char state[32] = "", *end;
 	long status;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
@@ -116,12 +117,10 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, pos[0]) &&
 	    !is_final(state))
 		idle = LOGS_IDLE_MS;
-	snprintf(path, sizeof(path), "/api/deployments/%s/logs",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (number)
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "?revision=%lld",
-		         number);
-	if (lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
+	if (number && lp_fmt(suffix, sizeof(suffix), "/logs?revision=%lld", number) != LP_OK)
+		return lp_cli_usage_error("logs", help, "--revision: the number is too large");
+	if (lp_cli_site_path(path, sizeof(path), pos[0], suffix, &err) != LP_OK ||
+	    lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
 		ex = lp_cli_fail("logs", &err);
 		goto done;
 	}

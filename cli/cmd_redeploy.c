@@ -29,7 +29,7 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
 		return ex;
@@ -38,9 +38,8 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
 		return lp_cli_usage_error("redeploy", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	snprintf(path, sizeof(path), "/api/deployments/%s/redeploy",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (lp_cli_request(&r, &c, "POST", path, NULL, NULL, 0, &err) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), pos[0], "/redeploy", &err) != LP_OK ||
+	    lp_cli_request(&r, &c, "POST", path, NULL, NULL, 0, &err) != LP_OK)
 		return lp_cli_fail("redeploy", &err);
 	if (r.status == 202 || r.status == 200) {
 		printf("site/%s redeploying (revision %lld)\n", pos[0],

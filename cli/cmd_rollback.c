@@ -34,7 +34,7 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256], body[64], *end;
+	char path[LP_CLI_API_PATH_MAX], body[64], *end;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
 		return ex;
@@ -53,10 +53,9 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 		snprintf(body, sizeof(body), "{\"revision\":%lld}", to);
 	else
 		snprintf(body, sizeof(body), "{}");
-	snprintf(path, sizeof(path), "/api/deployments/%s/rollback",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
-	    LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), pos[0], "/rollback", &err) != LP_OK ||
+	    lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
+	        LP_OK)
 		return lp_cli_fail("rollback", &err);
 	if (r.status == 202 || r.status == 200) {
 		printf("site/%s rolling back to revision %lld\n", pos[0],

@@ -9,6 +9,8 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+#include "launchpad/log.h"
 
 lp_cli_client lp_cli_client_of(const lp_config *cfg)
 {
@@ -40,14 +42,15 @@ int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def)
 int lp_cli_get_site(cJSON **out, const lp_config *cfg, const char *cmd, const char *name)
 {
 	lp_cli_client c = lp_cli_client_of(cfg);
-	lp_cli_resp r;
+	lp_cli_resp r = {0};
 	lp_error err = {0};
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 	int rc;
 
 	*out = NULL;
-	snprintf(path, sizeof(path), "/api/deployments/%s", lp_cli_escape(esc, sizeof(esc), name));
-	rc = lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err);
+	rc = lp_cli_site_path(path, sizeof(path), name, "", &err);
+	if (rc == LP_OK)
+		rc = lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err);
 	if (rc != LP_OK) {
 		lp_cli_fail(cmd, &err);
 		goto done;
@@ -88,7 +91,7 @@ int lp_cli_parse_duration(const char *s)
 /* A background reader of the desired revision's log that keeps its last line. */
 struct tail {
 	lp_cli_client client;
-	char path[512];
+	char path[LP_CLI_API_PATH_MAX];
 	pthread_t thread;
 	int running;
 	int cancel;
@@ -133,11 +136,15 @@ static void tail_stop(struct tail *t)
 
 static void tail_start(struct tail *t, const char *name, int64_t revision)
 {
-	char esc[256];
+	char suffix[LP_CLI_LOGS_TAIL_MAX];
 
 	tail_stop(t);
-	snprintf(t->path, sizeof(t->path), "/api/deployments/%s/logs?revision=%lld",
-	         lp_cli_escape(esc, sizeof(esc), name), (long long)revision);
+	if (lp_fmt(suffix, sizeof(suffix), "/logs?revision=%lld", (long long)revision) != LP_OK ||
+	    lp_cli_site_path(t->path, sizeof(t->path), name, suffix, NULL) != LP_OK) {
+		/* the progress line only goes without the log's last line */
+		LP_DEBUG("cli", "site/%s: no log tail: the site name is too long", name);
+		return;
+	}
 	t->cancel = 0;
 	t->last[0] = '\0';
 	t->running = pthread_create(&t->thread, NULL, tail_main, t) == 0;
@@ -148,13 +155,12 @@ static void revision_state(char *out, size_t n, const lp_cli_client *c, const ch
                            int64_t number)
 {
 	lp_cli_resp r;
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 	const cJSON *v;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "/api/deployments/%s/revisions",
-	         lp_cli_escape(esc, sizeof(esc), name));
-	if (lp_cli_request(&r, c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), name, "/revisions", NULL) != LP_OK ||
+	    lp_cli_request(&r, c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
 		return;
 	cJSON_ArrayForEach(v, r.json)
 	{
