@@ -21,7 +21,8 @@
 #define LP_CLI_REQUEST_TIMEOUT 120L               /* seconds for one ordinary request */
 #define LP_CLI_STALL_SECONDS   90L /* uploads/streams: abort after this long without a byte */
 #define LP_CLI_SSE_LINE_MAX    65536
-#define LP_CLI_API_PATH_MAX    512 /* "/api/deployments/NAME/..." with NAME percent-encoded */
+#define LP_CLI_TOKEN_MAX       4096 /* bytes of a token, NUL included */
+#define LP_CLI_API_PATH_MAX    512  /* "/api/deployments/NAME/..." with NAME percent-encoded */
 
 typedef struct lp_cli_client {
 	const char *server; /* "http://127.0.0.1:8080" (a trailing slash is fine) */
