@@ -76,6 +76,8 @@ int lp_cli_config_load(lp_config *cfg, const char *path, int argc, char **argv, 
 
 /* ---- formatting ---- */
 
+#define LP_CLI_AGE_MAX 32 /* an AGE's buffer, NUL included */
+
 /* kubectl's AGE: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). */
 void lp_cli_age(char *out, size_t n, int64_t seconds);
 /* "2026-11-25T21:58:11Z" → seconds since the epoch; -1 when it does not parse. */
