@@ -78,8 +78,11 @@ int lp_cli_config_load(lp_config *cfg, const char *path, int argc, char **argv, 
 
 #define LP_CLI_AGE_MAX 32 /* an AGE's buffer, NUL included */
 
-/* kubectl's AGE: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). */
-void lp_cli_age(char *out, size_t n, int64_t seconds);
+/*
+ * kubectl's AGE into out: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). LP_ETOOBIG
+ * (out "") when n is too small; LP_CLI_AGE_MAX always fits.
+ */
+int lp_cli_age(char *out, size_t n, int64_t seconds) LP_MUST_CHECK;
 /* "2026-11-25T21:58:11Z" → seconds since the epoch; -1 when it does not parse. */
 int64_t lp_cli_parse_time(const char *iso);
 

@@ -28,14 +28,11 @@ static const char help[] =
     "Global flags: --server, --token (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (not found, server unreachable), 2 bad usage\n";
 
-static void age_of(char *out, size_t n, const char *iso, int64_t now)
+static int age_of(char *out, size_t n, const char *iso, int64_t now)
 {
 	int64_t t = lp_cli_parse_time(iso);
 
-	if (t < 0)
-		snprintf(out, n, "-");
-	else
-		lp_cli_age(out, n, now - t);
+	return t < 0 ? lp_fmt(out, n, "-") : lp_cli_age(out, n, now - t);
 }
 
 /* GET a list under the site ("/events"); NULL on any failure (describe shows what it can). */
@@ -83,9 +80,10 @@ static int print_overview(const cJSON *site, int64_t now)
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(site, "spec");
 	char age[LP_CLI_AGE_MAX];
 	lp_buf b;
-	int rc = LP_OK;
+	int rc;
 
-	age_of(age, sizeof(age), lp_cli_str(site, "created_at", NULL), now);
+	if ((rc = age_of(age, sizeof(age), lp_cli_str(site, "created_at", NULL), now)) != LP_OK)
+		return rc;
 	printf("Name:          %s\n", lp_cli_str(site, "slug", "?"));
 	printf("Display name:  %s\n", lp_cli_str(site, "name", ""));
 	printf("ID:            %s\n", lp_cli_str(site, "id", ""));
@@ -158,7 +156,8 @@ static int revision_row(const char **cells, struct row_text *tx, const cJSON *v,
 	/* cut on purpose: a whole Git URL or digest would widen every row */
 	if (rc == LP_OK)
 		rc = lp_fmt(tx->source, sizeof(tx->source), "%.*s", SOURCE_COLS, *src ? src : "-");
-	age_of(tx->age, sizeof(tx->age), lp_cli_str(v, "created_at", NULL), now);
+	if (rc == LP_OK)
+		rc = age_of(tx->age, sizeof(tx->age), lp_cli_str(v, "created_at", NULL), now);
 	cells[0] = tx->number;
 	cells[1] = lp_cli_str(v, "state", "");
 	cells[2] = lp_cli_str(v, "trigger", "");
@@ -170,12 +169,11 @@ static int revision_row(const char **cells, struct row_text *tx, const cJSON *v,
 
 static int event_row(const char **cells, struct row_text *tx, const cJSON *v, int64_t now)
 {
-	age_of(tx->age, sizeof(tx->age), lp_cli_str(v, "time", NULL), now);
 	cells[0] = tx->age;
 	cells[1] = lp_cli_str(v, "type", "");
 	cells[2] = lp_cli_str(v, "reason", "");
 	cells[3] = lp_cli_str(v, "message", "");
-	return LP_OK;
+	return age_of(tx->age, sizeof(tx->age), lp_cli_str(v, "time", NULL), now);
 }
 
 /* One of describe's tables: its title, header and rows, or a placeholder when it has none. */

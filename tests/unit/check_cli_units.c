@@ -162,24 +162,29 @@ START_TEST(test_age)
 {
 	char b[32];
 
-	lp_cli_age(b, sizeof(b), 0);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 0), LP_OK);
 	ck_assert_str_eq(b, "0s");
-	lp_cli_age(b, sizeof(b), 5);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 5), LP_OK);
 	ck_assert_str_eq(b, "5s");
-	lp_cli_age(b, sizeof(b), 59);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 59), LP_OK);
 	ck_assert_str_eq(b, "59s");
-	lp_cli_age(b, sizeof(b), 60);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 60), LP_OK);
 	ck_assert_str_eq(b, "1m");
-	lp_cli_age(b, sizeof(b), 3 * 60 + 59);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 3 * 60 + 59), LP_OK);
 	ck_assert_str_eq(b, "3m");
-	lp_cli_age(b, sizeof(b), 2 * 3600 + 1);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 2 * 3600 + 1), LP_OK);
 	ck_assert_str_eq(b, "2h");
-	lp_cli_age(b, sizeof(b), 4 * 86400 + 7);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 4 * 86400 + 7), LP_OK);
 	ck_assert_str_eq(b, "4d");
-	lp_cli_age(b, sizeof(b), 800 * 86400);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 800 * 86400), LP_OK);
 	ck_assert_str_eq(b, "2y");
-	lp_cli_age(b, sizeof(b), -3);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), -3), LP_OK);
 	ck_assert_str_eq(b, "<unknown>");
+	/* a buffer too small is an error, never a cut age ("100" for 100 days) */
+	ck_assert_int_eq(lp_cli_age(b, 4, 59), LP_OK);
+	ck_assert_str_eq(b, "59s");
+	ck_assert_int_eq(lp_cli_age(b, 4, 100 * 86400), LP_ETOOBIG);
+	ck_assert_str_eq(b, "");
 }
 END_TEST
 
