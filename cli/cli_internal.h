@@ -141,6 +141,9 @@ int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
  */
 int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
 
+/* A revision's state ("building", "ready"...) with room to spare, NUL included. */
+#define LP_CLI_STATE_MAX 32
+
 /* The tail of a site path for one revision's log: "/logs?revision=" and an int64. */
 #define LP_CLI_LOGS_TAIL_MAX 48
 
