@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 
@@ -112,7 +113,7 @@ static int load_dir(struct inputs *ins, const char *dir, const lp_spec_options *
 {
 	DIR *d;
 	struct dirent *e;
-	char **names = NULL, path[4096];
+	char **names = NULL, path[LP_FS_PATH_MAX];
 	size_t n = 0, i;
 	struct stat st;
 	int ok = 1;
@@ -141,8 +142,11 @@ static int load_dir(struct inputs *ins, const char *dir, const lp_spec_options *
 		return 0;
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-		         names[i]);
+		if (ok && lp_fmt(path, sizeof(path), "%s%s%s", dir,
+		                 dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) != LP_OK) {
+			fprintf(stderr, "launchpad apply: %s/%s: path too long\n", dir, names[i]);
+			ok = 0;
+		}
 		if (ok && stat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				ok &= load_dir(ins, path, opts, depth + 1, found);

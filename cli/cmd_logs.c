@@ -25,8 +25,9 @@ static const char help[] =
     "exit codes: 0 ok, 1 failure (no such site or revision, server unreachable), 2 bad usage\n";
 
 struct printer {
-	char end_state[64];
+	char end_state[LP_CLI_STATE_MAX];
 	int ended;
+	int bad_end; /* the final state did not fit end_state */
 };
 
 static int on_field(const char *field, const char *value, void *ctx)
@@ -39,7 +40,8 @@ static int on_field(const char *field, const char *value, void *ctx)
 	}
 	if (!strcmp(field, "data")) {
 		if (p->ended) {
-			snprintf(p->end_state, sizeof(p->end_state), "%s", value);
+			if (lp_fmt(p->end_state, sizeof(p->end_state), "%s", value) != LP_OK)
+				p->bad_end = 1;
 			return 1;
 		}
 		fputs(value, stdout);
@@ -75,8 +77,8 @@ static int revision_info(long long *number, char *state, size_t n, const lp_conf
 		     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "desired"))) ||
 		    (*number && lp_cli_num(v, "revision", 0) == *number)) {
 			*number = lp_cli_num(v, "revision", 0);
-			snprintf(state, n, "%s", lp_cli_str(v, "state", ""));
-			found = 1;
+			/* a state longer than any the server has cannot be told */
+			found = lp_fmt(state, n, "%s", lp_cli_str(v, "state", "")) == LP_OK;
 			break;
 		}
 	}
@@ -97,7 +99,7 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	lp_error err = {0};
 	struct printer p = {0};
 	char path[LP_CLI_API_PATH_MAX], suffix[LP_CLI_LOGS_TAIL_MAX] = "/logs";
-	char state[32] = "", *end;
+	char state[LP_CLI_STATE_MAX] = "", *end;
 	long status;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
@@ -126,6 +128,11 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	}
 	if (status != 200) {
 		lp_cli_print_api_error("logs", &e);
+		goto done;
+	}
+	if (p.bad_end) {
+		fprintf(stderr, "launchpad logs: the log ended with a state longer than %d bytes\n",
+		        LP_CLI_STATE_MAX - 1);
 		goto done;
 	}
 	if (p.end_state[0])

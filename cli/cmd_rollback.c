@@ -5,6 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+
+#define ROLLBACK_BODY_MAX 64 /* {"revision":N} */
 
 static const char help[] =
     "usage: launchpad rollback NAME [--to N] [--wait [--timeout 10m]]\n"
@@ -34,7 +37,7 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[LP_CLI_API_PATH_MAX], body[64], *end;
+	char path[LP_CLI_API_PATH_MAX], body[ROLLBACK_BODY_MAX] = "{}", *end;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
 		return ex;
@@ -49,10 +52,8 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
 		return lp_cli_usage_error("rollback", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	if (to)
-		snprintf(body, sizeof(body), "{\"revision\":%lld}", to);
-	else
-		snprintf(body, sizeof(body), "{}");
+	if (to && lp_fmt(body, sizeof(body), "{\"revision\":%lld}", to) != LP_OK)
+		return lp_cli_usage_error("rollback", help, "--to: the number is too large");
 	if (lp_cli_site_path(path, sizeof(path), pos[0], "/rollback", &err) != LP_OK ||
 	    lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
 	        LP_OK)
