@@ -299,9 +299,11 @@ int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
 	if (rc != LP_OK)
 		goto done;
 	for (; fields && fields[0] && fields[1]; fields += 2) {
+		const char *field = fields[0], *value = fields[1];
+
 		part = curl_mime_addpart(mime);
-		curl_mime_name(part, fields[0]);
-		curl_mime_data(part, fields[1], CURL_ZERO_TERMINATED);
+		curl_mime_name(part, field);
+		curl_mime_data(part, value, CURL_ZERO_TERMINATED);
 	}
 	if (file_path) {
 		part = curl_mime_addpart(mime);

@@ -192,7 +192,7 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 	                     {"wait", 'w', 0, 0, NULL},
 	                     {"timeout", 0, 1, 0, NULL},
 	                     {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS], *name = NULL, *slug;
+	const char *pos[LP_CLI_MAX_POS], *input, *name = NULL, *slug;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600, exists = 0;
 	lp_cli_client c = lp_cli_client_of(cfg);
@@ -204,6 +204,7 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("deploy", help, "expected one folder or zip: deploy DIR");
+	input = pos[0];
 	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
 		return lp_cli_usage_error("deploy", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
@@ -214,8 +215,8 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 			return LP_EXIT_USAGE;
 		}
 	}
-	if (prepare(&pl, pos[0]) != LP_OK || (name && site_exists(&exists, &c, name) != LP_OK) ||
-	    upload(&r, &c, name, exists, pos[0], &pl) != LP_OK)
+	if (prepare(&pl, input) != LP_OK || (name && site_exists(&exists, &c, name) != LP_OK) ||
+	    upload(&r, &c, name, exists, input, &pl) != LP_OK)
 		goto done;
 	if (r.status != 200 && r.status != 201 && r.status != 202) {
 		lp_cli_print_api_error("deploy", &r);

@@ -90,7 +90,7 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 {
 	lp_cli_opt opts[] = {
 	    {"follow", 'f', 0, 0, NULL}, {"revision", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, idle = 0;
 	long long number = 0;
@@ -106,6 +106,7 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("logs", help, "expected: logs NAME [-f] [--revision N]");
+	name = pos[0];
 	if (opts[1].given) {
 		number = strtoll(opts[1].value, &end, 10);
 		if (*end || number < 1)
@@ -116,12 +117,12 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	 * The endpoint always follows until the revision is final. Without -f a final revision's
 	 * stream ends on its own once drained; a running one is read until its backlog has come.
 	 */
-	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, pos[0]) &&
+	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, name) &&
 	    !is_final(state))
 		idle = LOGS_IDLE_MS;
 	if (number && lp_fmt(suffix, sizeof(suffix), "/logs?revision=%lld", number) != LP_OK)
 		return lp_cli_usage_error("logs", help, "--revision: the number is too large");
-	if (lp_cli_site_path(path, sizeof(path), pos[0], suffix, &err) != LP_OK ||
+	if (lp_cli_site_path(path, sizeof(path), name, suffix, &err) != LP_OK ||
 	    lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
 		ex = lp_cli_fail("logs", &err);
 		goto done;

@@ -23,7 +23,7 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 {
 	lp_cli_opt opts[] = {
 	    {"wait", 'w', 0, 0, NULL}, {"timeout", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600;
 	lp_cli_client c = lp_cli_client_of(cfg);
@@ -35,14 +35,15 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("redeploy", help, "expected: redeploy NAME");
+	name = pos[0];
 	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
 		return lp_cli_usage_error("redeploy", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	if (lp_cli_site_path(path, sizeof(path), pos[0], "/redeploy", &err) != LP_OK ||
+	if (lp_cli_site_path(path, sizeof(path), name, "/redeploy", &err) != LP_OK ||
 	    lp_cli_request(&r, &c, "POST", path, NULL, NULL, 0, &err) != LP_OK)
 		return lp_cli_fail("redeploy", &err);
 	if (r.status == 202 || r.status == 200) {
-		printf("site/%s redeploying (revision %lld)\n", pos[0],
+		printf("site/%s redeploying (revision %lld)\n", name,
 		       (long long)lp_cli_num(r.json, "revision", 0));
 		fflush(stdout);
 		ex = LP_EXIT_OK;
@@ -51,6 +52,6 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 	}
 	lp_cli_resp_release(&r);
 	if (ex == LP_EXIT_OK && opts[0].given)
-		ex = lp_cli_wait(cfg, "redeploy", pos[0], timeout);
+		ex = lp_cli_wait(cfg, "redeploy", name, timeout);
 	return ex;
 }

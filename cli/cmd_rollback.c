@@ -30,7 +30,7 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	                     {"wait", 'w', 0, 0, NULL},
 	                     {"timeout", 0, 1, 0, NULL},
 	                     {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600;
 	long long to = 0;
@@ -43,6 +43,7 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("rollback", help, "expected: rollback NAME [--to N]");
+	name = pos[0];
 	if (opts[0].given) {
 		to = strtoll(opts[0].value, &end, 10);
 		if (*end || to < 1)
@@ -54,12 +55,12 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 		                          "--timeout: expected 600, 90s, 10m or 1h");
 	if (to && lp_fmt(body, sizeof(body), "{\"revision\":%lld}", to) != LP_OK)
 		return lp_cli_usage_error("rollback", help, "--to: the number is too large");
-	if (lp_cli_site_path(path, sizeof(path), pos[0], "/rollback", &err) != LP_OK ||
+	if (lp_cli_site_path(path, sizeof(path), name, "/rollback", &err) != LP_OK ||
 	    lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
 	        LP_OK)
 		return lp_cli_fail("rollback", &err);
 	if (r.status == 202 || r.status == 200) {
-		printf("site/%s rolling back to revision %lld\n", pos[0],
+		printf("site/%s rolling back to revision %lld\n", name,
 		       (long long)lp_cli_num(r.json, "revision", to));
 		fflush(stdout);
 		ex = LP_EXIT_OK;
@@ -68,6 +69,6 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	}
 	lp_cli_resp_release(&r);
 	if (ex == LP_EXIT_OK && opts[1].given)
-		ex = lp_cli_wait(cfg, "rollback", pos[0], timeout);
+		ex = lp_cli_wait(cfg, "rollback", name, timeout);
 	return ex;
 }

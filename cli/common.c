@@ -371,11 +371,12 @@ int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int tim
 int lp_cli_parse_or_help(int *out_exit, const char **pos, size_t *npos, struct lp_cli_opt *opts,
                          size_t nopts, int argc, char **argv, const char *help)
 {
+	const char *cmd = argv[0];
 	lp_error err = {0};
 	lp_cli_opt *h;
 
 	if (lp_cli_args_parse(pos, npos, opts, nopts, argc, argv, &err) != LP_OK) {
-		fprintf(stderr, "launchpad %s: %s\n\n%s", argv[0], err.message, help);
+		fprintf(stderr, "launchpad %s: %s\n\n%s", cmd, err.message, help);
 		*out_exit = LP_EXIT_USAGE;
 		return 0;
 	}
