@@ -40,7 +40,8 @@ void lp_cli_resp_release(lp_cli_resp *r);
 
 /* One request. body may be NULL; content_type NULL sends none. */
 int lp_cli_request(lp_cli_resp *out, const lp_cli_client *c, const char *method, const char *path,
-                   const char *content_type, const char *body, size_t len, lp_error *err);
+                   const char *content_type, const char *body, size_t len,
+                   lp_error *err) LP_MUST_CHECK;
 
 /*
  * multipart/form-data POST: fields are name, value pairs (NULL-terminated, may be NULL); file_path
@@ -48,7 +49,7 @@ int lp_cli_request(lp_cli_resp *out, const lp_cli_client *c, const char *method,
  */
 int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
                   const char *const *fields, const char *file_path, const char *upload_name,
-                  int progress, lp_error *err);
+                  int progress, lp_error *err) LP_MUST_CHECK;
 
 /*
  * An SSE event stream: on_data gets each `data:` payload (without the prefix), on_event each
@@ -59,7 +60,7 @@ int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
 typedef int (*lp_cli_sse_fn)(const char *field, const char *value, void *ctx);
 int lp_cli_stream(long *out_status, lp_cli_resp *out_error, const lp_cli_client *c,
                   const char *path, int idle_ms, const int *cancel, lp_cli_sse_fn fn, void *ctx,
-                  lp_error *err);
+                  lp_error *err) LP_MUST_CHECK;
 
 /* Split one SSE line into field and value ("data: x" -> "data", "x"); 0 for comments/blank. */
 int lp_cli_sse_split(char *line, const char **field, const char **value);
