@@ -74,7 +74,10 @@ void lp_cli_print_api_error(const char *cmd, const lp_cli_resp *r);
 /* The error's code string ("not_found"), or "" when the answer has none. */
 const char *lp_cli_error_code(const lp_cli_resp *r);
 
-/* Percent-encode a path segment into out (returns out; truncated to n - 1 bytes). */
+/*
+ * Percent-encode a path segment into out (returns out; it stops before the first character that
+ * does not fit in n - 1 bytes). Request paths go through lp_cli_site_path, which refuses instead.
+ */
 char *lp_cli_escape(char *out, size_t n, const char *segment);
 
 /*
