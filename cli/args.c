@@ -67,13 +67,15 @@ int lp_cli_args_parse(const char **out, size_t *out_n, lp_cli_opt *opts, size_t 
 				                    o->lname);
 			val = eq ? eq + 1 : NULL;
 		} else {
-			o = find_short(opts, nopts, a[1]);
+			const char flag = a[1];
+
+			o = find_short(opts, nopts, flag);
 			if (o == NULL)
-				return lp_error_set(err, LP_EINVAL, "unknown flag \"-%c\"", a[1]);
+				return lp_error_set(err, LP_EINVAL, "unknown flag \"-%c\"", flag);
 			if (a[2] != '\0') {
 				if (!o->has_arg)
 					return lp_error_set(err, LP_EINVAL,
-					                    "-%c takes no value (got \"%s\")", a[1],
+					                    "-%c takes no value (got \"%s\")", flag,
 					                    a);
 				val = a + 2 + (a[2] == '=');
 			}

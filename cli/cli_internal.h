@@ -38,7 +38,7 @@ typedef struct lp_cli_opt {
  * a missing value or too many positionals fail with LP_EINVAL and a message in err.
  */
 int lp_cli_args_parse(const char **out, size_t *out_n, lp_cli_opt *opts, size_t nopts, int argc,
-                      char **argv, lp_error *err);
+                      char **argv, lp_error *err) LP_MUST_CHECK;
 /* The option named lname, or NULL. */
 lp_cli_opt *lp_cli_opt_find(lp_cli_opt *opts, size_t nopts, const char *lname);
 
@@ -58,9 +58,10 @@ void lp_cli_file_config_release(lp_cli_file_config *fc);
  * ''). Keys: server, token. An unknown key or a line without '=' fails with LP_EINVAL naming the
  * line number.
  */
-int lp_cli_config_parse(lp_cli_file_config *out, const char *text, lp_error *err);
+int lp_cli_config_parse(lp_cli_file_config *out, const char *text, lp_error *err) LP_MUST_CHECK;
 /* The text written by `login`. */
-int lp_cli_config_format(char **out, const char *server, const char *token, lp_error *err);
+int lp_cli_config_format(char **out, const char *server, const char *token,
+                         lp_error *err) LP_MUST_CHECK;
 /* $XDG_CONFIG_HOME/launchpad/config, else $HOME/.config/launchpad/config; NULL when neither. */
 char *lp_cli_config_path(void);
 /* 1 when argv carries --name or --name=... before a "--". */
@@ -70,14 +71,20 @@ int lp_cli_flag_given(int argc, char **argv, const char *name);
  * variable set them (server_set / token_set). A flag or variable always wins over the file.
  */
 int lp_cli_config_merge(lp_config *cfg, const lp_cli_file_config *fc, int server_set, int token_set,
-                        lp_error *err);
+                        lp_error *err) LP_MUST_CHECK;
 /* Read the file at path (missing is fine) and merge it (argv decides what was set by flags). */
-int lp_cli_config_load(lp_config *cfg, const char *path, int argc, char **argv, lp_error *err);
+int lp_cli_config_load(lp_config *cfg, const char *path, int argc, char **argv,
+                       lp_error *err) LP_MUST_CHECK;
 
 /* ---- formatting ---- */
 
-/* kubectl's AGE: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). */
-void lp_cli_age(char *out, size_t n, int64_t seconds);
+#define LP_CLI_AGE_MAX 32 /* an AGE's buffer, NUL included */
+
+/*
+ * kubectl's AGE into out: 5s, 3m, 2h, 4d, 2y ("<unknown>" for a negative input). LP_ETOOBIG
+ * (out "") when n is too small; LP_CLI_AGE_MAX always fits.
+ */
+int lp_cli_age(char *out, size_t n, int64_t seconds) LP_MUST_CHECK;
 /* "2026-11-25T21:58:11Z" → seconds since the epoch; -1 when it does not parse. */
 int64_t lp_cli_parse_time(const char *iso);
 
@@ -94,18 +101,18 @@ typedef struct lp_cli_table {
 
 void lp_cli_table_init(lp_cli_table *t, size_t ncols);
 /* Append a row of ncols strings (NULL prints as ""); each cell is cut to LP_CLI_CELL_MAX bytes. */
-int lp_cli_table_add(lp_cli_table *t, const char *const *row);
+int lp_cli_table_add(lp_cli_table *t, const char *const *row) LP_MUST_CHECK;
 /* Left-aligned columns separated by 3 spaces, no trailing blanks, one line per row. */
-int lp_cli_table_render(lp_buf *out, const lp_cli_table *t);
+int lp_cli_table_render(lp_buf *out, const lp_cli_table *t) LP_MUST_CHECK;
 void lp_cli_table_release(lp_cli_table *t);
 
 /* A JSON value as block YAML (strings double-quoted when needed; {} and [] when empty). */
-int lp_cli_json_to_yaml(lp_buf *out, const cJSON *v);
+int lp_cli_json_to_yaml(lp_buf *out, const cJSON *v) LP_MUST_CHECK;
 
 /* The `get sites` table for an array of deployment objects (wide adds 3 columns). */
-int lp_cli_sites_table(lp_buf *out, const cJSON *sites, int wide, int64_t now);
+int lp_cli_sites_table(lp_buf *out, const cJSON *sites, int wide, int64_t now) LP_MUST_CHECK;
 /* Print v to stdout as "json" (pretty) or "yaml". */
-int lp_cli_print_value(const cJSON *v, const char *format);
+int lp_cli_print_value(const cJSON *v, const char *format) LP_MUST_CHECK;
 
 /* ---- shared command helpers ---- */
 
@@ -122,7 +129,8 @@ int lp_cli_fail(const char *cmd, const lp_error *err);
  * GET /api/deployments/<name>: *out gets the object (caller cJSON_Delete()s it). On an API error
  * or a transport error it prints the message and returns non-LP_OK.
  */
-int lp_cli_get_site(cJSON **out, const lp_config *cfg, const char *cmd, const char *name);
+int lp_cli_get_site(cJSON **out, const lp_config *cfg, const char *cmd,
+                    const char *name) LP_MUST_CHECK;
 
 /* A string member, or def when absent/not a string. */
 const char *lp_cli_str(const cJSON *o, const char *key, const char *def);
@@ -136,6 +144,12 @@ int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
  */
 int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
 
+/* A revision's state ("building", "ready"...) with room to spare, NUL included. */
+#define LP_CLI_STATE_MAX 32
+
+/* The tail of a site path for one revision's log: "/logs?revision=" and an int64. */
+#define LP_CLI_LOGS_TAIL_MAX 48
+
 /* Parse a duration "600", "90s", "10m", "1h" into seconds; -1 when invalid. */
 int lp_cli_parse_duration(const char *s);
 
@@ -146,6 +160,7 @@ int lp_cli_parse_duration(const char *s);
  */
 #define LP_CLI_ZIP_MAX_FILES 100000
 #define LP_CLI_ZIP_MAX_BYTES ((int64_t)2 << 30)
-int lp_cli_zip_dir(size_t *out_files, const char *dir, const char *zip_path, lp_error *err);
+int lp_cli_zip_dir(size_t *out_files, const char *dir, const char *zip_path,
+                   lp_error *err) LP_MUST_CHECK;
 
 #endif

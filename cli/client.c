@@ -10,11 +10,17 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/fmt.h"
+
+#define URL_MAX            4096                    /* the server URL and an API path */
+#define HEADER_LINE_MAX    (LP_CLI_TOKEN_MAX + 64) /* "Authorization: Bearer " and a token */
+#define SSE_ERROR_BODY_MAX ((size_t)1 << 20)       /* a stream's non-2xx answer */
+#define PROGRESS_BAR_WIDTH 40                      /* columns of the upload bar */
+#define PROGRESS_REDRAW_MS 100
 
 struct xfer {
 	lp_buf body;
 	int overflow;
-	char etag[64];
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *cls)
@@ -28,22 +34,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *cls)
 	return size * n;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *cls)
-{
-	struct xfer *x = cls;
-	size_t len = size * n, i = 5, j = 0;
-
-	if (len > 5 && !strncasecmp(p, "etag:", 5)) {
-		while (i < len && (p[i] == ' ' || p[i] == '"' || p[i] == 'W' || p[i] == '/'))
-			i++;
-		while (i < len && j + 1 < sizeof(x->etag) && p[i] != '"' && p[i] != '\r' &&
-		       p[i] != '\n')
-			x->etag[j++] = p[i++];
-		x->etag[j] = '\0';
-	}
-	return len;
-}
-
 void lp_cli_resp_release(lp_cli_resp *r)
 {
 	if (r == NULL)
@@ -51,6 +41,12 @@ void lp_cli_resp_release(lp_cli_resp *r)
 	free(r->body);
 	cJSON_Delete(r->json);
 	memset(r, 0, sizeof(*r));
+}
+
+/* RFC 3986's unreserved characters: the ones a path segment carries as they are. */
+static int unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
 char *lp_cli_escape(char *out, size_t n, const char *s)
@@ -62,7 +58,7 @@ char *lp_cli_escape(char *out, size_t n, const char *s)
 		return out;
 	for (; *s && j + 1 < n; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+		if (unreserved(c)) {
 			out[j++] = (char)c;
 		} else if (j + 3 < n) {
 			out[j++] = '%';
@@ -76,13 +72,28 @@ char *lp_cli_escape(char *out, size_t n, const char *s)
 	return out;
 }
 
-static void make_url(char *out, size_t n, const char *server, const char *path)
+/* The length of s percent-encoded, NUL not counted. */
+static size_t escaped_len(const char *s)
 {
-	size_t len = strlen(server);
+	size_t n = 0;
 
-	while (len && server[len - 1] == '/')
-		len--;
-	snprintf(out, n, "%.*s%s", (int)len, server, path);
+	for (; *s; s++)
+		n += unreserved((unsigned char)*s) ? 1 : 3;
+	return n;
+}
+
+int lp_cli_site_path(char *out, size_t n, const char *name, const char *tail, lp_error *err)
+{
+	char esc[LP_CLI_API_PATH_MAX];
+
+	/* lp_cli_escape stops where the buffer ends: a cut name would ask about another site */
+	if (escaped_len(name) < sizeof(esc) &&
+	    lp_fmt(out, n, "/api/deployments/%s%s", lp_cli_escape(esc, sizeof(esc), name), tail) ==
+	        LP_OK)
+		return LP_OK;
+	if (n)
+		out[0] = '\0';
+	return lp_error_set(err, LP_ETOOBIG, "the site name is too long (%zu bytes)", strlen(name));
 }
 
 /* A transport failure in words a user can act on, naming the server. */
@@ -91,8 +102,6 @@ static int transport_error(CURL *h, CURLcode cc, const char *server, const char 
 {
 	long oserr = 0;
 	const char *why;
-	char lower[CURL_ERROR_SIZE + 8];
-	size_t i;
 
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	if (cc == CURLE_COULDNT_CONNECT && oserr)
@@ -103,110 +112,135 @@ static int transport_error(CURL *h, CURLcode cc, const char *server, const char 
 		why = "cannot resolve the host name";
 	else
 		why = errbuf && *errbuf ? errbuf : curl_easy_strerror(cc);
-	snprintf(lower, sizeof(lower), "%s", why);
-	for (i = 0; lower[i] && i < 1; i++)
-		lower[i] = (char)tolower((unsigned char)lower[i]);
+	/* the reason goes on after a colon: "Connection refused" reads "connection refused" */
 	return lp_error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? LP_ETIMEOUT : LP_EUNAVAILABLE,
-	                    "cannot reach the LaunchPad API at %s: %s", server, lower);
+	                    "cannot reach the LaunchPad API at %s: %c%s", server,
+	                    (char)tolower((unsigned char)why[0]), *why ? why + 1 : "");
 }
 
-static struct curl_slist *auth_headers(const lp_cli_client *c, const char *content_type)
-{
-	struct curl_slist *hl = NULL, *t;
-	char line[4200];
+/* One transfer: the handle and what it owns until call_end(). */
+struct call {
+	CURL *h;
+	struct curl_slist *hl;
+	struct xfer x;
+	char url[URL_MAX];
+	char errbuf[CURL_ERROR_SIZE];
+};
 
-	if (c->token && *c->token) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", c->token);
-		if ((t = curl_slist_append(hl, line)) != NULL)
-			hl = t;
-	}
-	if (content_type) {
-		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
-		if ((t = curl_slist_append(hl, line)) != NULL)
-			hl = t;
-	}
-	/* uploads: no 100-continue round trip */
-	if ((t = curl_slist_append(hl, "Expect:")) != NULL)
-		hl = t;
-	return hl;
+static int add_header(struct call *k, const char *line, lp_error *err)
+{
+	struct curl_slist *t = curl_slist_append(k->hl, line);
+
+	if (t == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	k->hl = t;
+	return LP_OK;
 }
 
-static void common_opts(CURL *h, const char *url, struct curl_slist *hl, struct xfer *x,
-                        char *errbuf)
+/* The token's header, "name: value" when name is not NULL, and an empty Expect (uploads skip
+ * the 100-continue round trip). */
+static int set_headers(struct call *k, const lp_cli_client *c, const char *name, const char *value,
+                       lp_error *err)
 {
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LP_CLI_CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "launchpad-cli");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-}
-
-/* Run h and turn its outcome into an lp_cli_resp. */
-static int perform(lp_cli_resp *out, CURL *h, struct xfer *x, const char *server, char *errbuf,
-                   lp_error *err)
-{
-	CURLcode cc = curl_easy_perform(h);
+	char line[HEADER_LINE_MAX];
 	int rc = LP_OK;
 
-	if (x->overflow) {
-		rc = lp_error_set(err, LP_ETOOBIG, "the answer from %s is larger than %zu bytes",
-		                  server, LP_CLI_RESP_MAX);
-		goto done;
+	if (c->token && *c->token) {
+		if (lp_fmt(line, sizeof(line), "Authorization: Bearer %s", c->token) != LP_OK)
+			return lp_error_set(err, LP_ETOOBIG, "the token is longer than %d bytes",
+			                    LP_CLI_TOKEN_MAX - 1);
+		rc = add_header(k, line, err);
 	}
-	if (cc != CURLE_OK) {
-		rc = transport_error(h, cc, server, errbuf, err);
-		goto done;
+	if (rc == LP_OK && name) {
+		if (lp_fmt(line, sizeof(line), "%s: %s", name, value) != LP_OK)
+			return lp_error_set(err, LP_ETOOBIG, "the %s header is too long", name);
+		rc = add_header(k, line, err);
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	out->len = x->body.len;
-	out->body = lp_buf_detach(&x->body);
+	return rc == LP_OK ? add_header(k, "Expect:", err) : rc;
+}
+
+/*
+ * Start a transfer to path on c's server: the URL, the headers (see set_headers), a response
+ * body capped at max_body, and the options every LaunchPad request shares.
+ */
+static int call_start(struct call *k, const lp_cli_client *c, const char *path, const char *header,
+                      const char *value, size_t max_body, lp_error *err)
+{
+	size_t len = strlen(c->server);
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	lp_buf_init(&k->x.body, max_body);
+	if ((k->h = curl_easy_init()) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "cannot start an HTTP client");
+	while (len && c->server[len - 1] == '/')
+		len--;
+	if (lp_fmt(k->url, sizeof(k->url), "%.*s%s", (int)len, c->server, path) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "the server URL is too long (%zu bytes)", len);
+	if ((rc = set_headers(k, c, header, value, err)) != LP_OK)
+		return rc;
+	curl_easy_setopt(k->h, CURLOPT_URL, k->url);
+	curl_easy_setopt(k->h, CURLOPT_HTTPHEADER, k->hl);
+	curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(k->h, CURLOPT_CONNECTTIMEOUT, LP_CLI_CONNECT_TIMEOUT);
+	curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->x);
+	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->errbuf);
+	curl_easy_setopt(k->h, CURLOPT_USERAGENT, "launchpad-cli");
+	curl_easy_setopt(k->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	return LP_OK;
+}
+
+static void call_end(struct call *k)
+{
+	curl_slist_free_all(k->hl);
+	if (k->h)
+		curl_easy_cleanup(k->h);
+	lp_buf_release(&k->x.body);
+}
+
+/* Run the transfer and turn its outcome into an lp_cli_resp. */
+static int perform(lp_cli_resp *out, struct call *k, const char *server, lp_error *err)
+{
+	CURLcode cc = curl_easy_perform(k->h);
+
+	if (k->x.overflow)
+		return lp_error_set(err, LP_ETOOBIG, "the answer from %s is larger than %zu bytes",
+		                    server, LP_CLI_RESP_MAX);
+	if (cc != CURLE_OK)
+		return transport_error(k->h, cc, server, k->errbuf, err);
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &out->status);
+	out->len = k->x.body.len;
+	out->body = lp_buf_detach(&k->x.body);
 	out->json = cJSON_ParseWithLength(out->body, out->len);
-	snprintf(out->etag, sizeof(out->etag), "%s", x->etag);
-done:
-	return rc;
+	return LP_OK;
 }
 
 int lp_cli_request(lp_cli_resp *out, const lp_cli_client *c, const char *method, const char *path,
                    const char *content_type, const char *body, size_t len, lp_error *err)
 {
-	CURL *h = NULL;
-	struct curl_slist *hl = NULL;
-	struct xfer x = {0};
-	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
+	struct call k;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	lp_buf_init(&x.body, LP_CLI_RESP_MAX);
-	if ((h = curl_easy_init()) == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "cannot start an HTTP client");
+	rc = call_start(&k, c, path, content_type ? "Content-Type" : NULL, content_type,
+	                LP_CLI_RESP_MAX, err);
+	if (rc != LP_OK)
 		goto done;
-	}
-	make_url(url, sizeof(url), c->server, path);
-	hl = auth_headers(c, content_type);
-	common_opts(h, url, hl, &x, errbuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, LP_CLI_REQUEST_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(k.h, CURLOPT_TIMEOUT, LP_CLI_REQUEST_TIMEOUT);
+	curl_easy_setopt(k.h, CURLOPT_CUSTOMREQUEST, method);
 	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(k.h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(k.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	} else if (!strcmp(method, "POST") || !strcmp(method, "PUT")) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		curl_easy_setopt(k.h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(k.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	} else if (!strcmp(method, "GET")) {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(k.h, CURLOPT_HTTPGET, 1L);
 	}
-	rc = perform(out, h, &x, c->server, errbuf, err);
+	rc = perform(out, &k, c->server, err);
 done:
-	curl_slist_free_all(hl);
-	if (h)
-		curl_easy_cleanup(h);
-	lp_buf_release(&x.body);
+	call_end(&k);
 	return rc;
 }
 
@@ -222,7 +256,7 @@ static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	struct progress *p = cls;
 	struct timespec now;
-	char bar[41];
+	char bar[PROGRESS_BAR_WIDTH + 1];
 	int filled, i;
 	double pct;
 
@@ -232,14 +266,15 @@ static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (p->drawn && ulnow < ultotal &&
-	    (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 100)
+	    (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 <
+	        PROGRESS_REDRAW_MS)
 		return 0;
 	p->last = now;
 	pct = (double)ulnow * 100.0 / (double)ultotal;
-	filled = (int)(pct * 40 / 100);
-	for (i = 0; i < 40; i++)
+	filled = (int)(pct * PROGRESS_BAR_WIDTH / 100);
+	for (i = 0; i < PROGRESS_BAR_WIDTH; i++)
 		bar[i] = i < filled ? '#' : '.';
-	bar[40] = '\0';
+	bar[PROGRESS_BAR_WIDTH] = '\0';
 	fprintf(stderr, "\rUploading [%s] %5.1f%% %.1f/%.1f MiB", bar, pct,
 	        (double)ulnow / 1048576.0, (double)ultotal / 1048576.0);
 	fflush(stderr);
@@ -251,28 +286,24 @@ int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
                   const char *const *fields, const char *file_path, const char *upload_name,
                   int progress, lp_error *err)
 {
-	CURL *h = NULL;
+	struct call k;
 	curl_mime *mime = NULL;
 	curl_mimepart *part;
-	struct curl_slist *hl = NULL;
-	struct xfer x = {0};
 	struct progress prog = {0};
-	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
-	int rc = LP_OK;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	lp_buf_init(&x.body, LP_CLI_RESP_MAX);
-	if ((h = curl_easy_init()) == NULL || (mime = curl_mime_init(h)) == NULL) {
+	rc = call_start(&k, c, path, NULL, NULL, LP_CLI_RESP_MAX, err);
+	if (rc == LP_OK && (mime = curl_mime_init(k.h)) == NULL)
 		rc = lp_error_set(err, LP_ENOMEM, "cannot start an HTTP client");
+	if (rc != LP_OK)
 		goto done;
-	}
-	make_url(url, sizeof(url), c->server, path);
-	hl = auth_headers(c, NULL);
-	common_opts(h, url, hl, &x, errbuf);
 	for (; fields && fields[0] && fields[1]; fields += 2) {
+		const char *field = fields[0], *value = fields[1];
+
 		part = curl_mime_addpart(mime);
-		curl_mime_name(part, fields[0]);
-		curl_mime_data(part, fields[1], CURL_ZERO_TERMINATED);
+		curl_mime_name(part, field);
+		curl_mime_data(part, value, CURL_ZERO_TERMINATED);
 	}
 	if (file_path) {
 		part = curl_mime_addpart(mime);
@@ -284,24 +315,21 @@ int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
 		curl_mime_filename(part, upload_name ? upload_name : "site.zip");
 		curl_mime_type(part, "application/zip");
 	}
-	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+	curl_easy_setopt(k.h, CURLOPT_MIMEPOST, mime);
 	/* a large upload may take long; what matters is that bytes keep moving */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LP_CLI_STALL_SECONDS);
+	curl_easy_setopt(k.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(k.h, CURLOPT_LOW_SPEED_TIME, LP_CLI_STALL_SECONDS);
 	if (progress) {
-		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &prog);
-		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(k.h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(k.h, CURLOPT_XFERINFODATA, &prog);
+		curl_easy_setopt(k.h, CURLOPT_NOPROGRESS, 0L);
 	}
-	rc = perform(out, h, &x, c->server, errbuf, err);
+	rc = perform(out, &k, c->server, err);
 	if (prog.drawn)
 		fputc('\n', stderr);
 done:
-	curl_slist_free_all(hl);
 	curl_mime_free(mime);
-	if (h)
-		curl_easy_cleanup(h);
-	lp_buf_release(&x.body);
+	call_end(&k);
 	return rc;
 }
 
@@ -405,62 +433,45 @@ int lp_cli_stream(long *out_status, lp_cli_resp *out_error, const lp_cli_client 
                   const char *path, int idle_ms, const int *cancel, lp_cli_sse_fn fn, void *ctx,
                   lp_error *err)
 {
-	CURL *h = NULL;
-	struct curl_slist *hl = NULL, *t;
-	struct xfer x = {0};
-	struct sse s = {0};
-	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
+	struct call k;
+	struct sse s = {.fn = fn, .ctx = ctx, .idle_ms = idle_ms, .cancel = cancel};
 	CURLcode cc;
-	int rc = LP_OK;
+	int rc;
 
 	*out_status = 0;
 	memset(out_error, 0, sizeof(*out_error));
-	lp_buf_init(&x.body, 1 << 20);
 	lp_buf_init(&s.line, LP_CLI_SSE_LINE_MAX);
-	if ((h = curl_easy_init()) == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "cannot start an HTTP client");
+	rc = call_start(&k, c, path, "Accept", "text/event-stream", SSE_ERROR_BODY_MAX, err);
+	if (rc != LP_OK)
 		goto done;
-	}
-	s.x = &x;
-	s.h = h;
-	s.fn = fn;
-	s.ctx = ctx;
-	s.idle_ms = idle_ms;
-	s.cancel = cancel;
+	s.x = &k.x;
+	s.h = k.h;
 	clock_gettime(CLOCK_MONOTONIC, &s.last);
-	make_url(url, sizeof(url), c->server, path);
-	hl = auth_headers(c, NULL);
-	if ((t = curl_slist_append(hl, "Accept: text/event-stream")) != NULL)
-		hl = t;
-	common_opts(h, url, hl, &x, errbuf);
-	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(k.h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(k.h, CURLOPT_WRITEFUNCTION, on_sse);
+	curl_easy_setopt(k.h, CURLOPT_WRITEDATA, &s);
 	/* the server sends a keep-alive comment every 15 s: silence past this means trouble */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LP_CLI_STALL_SECONDS);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_sse_tick);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	cc = curl_easy_perform(h);
+	curl_easy_setopt(k.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(k.h, CURLOPT_LOW_SPEED_TIME, LP_CLI_STALL_SECONDS);
+	curl_easy_setopt(k.h, CURLOPT_XFERINFOFUNCTION, on_sse_tick);
+	curl_easy_setopt(k.h, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(k.h, CURLOPT_NOPROGRESS, 0L);
+	cc = curl_easy_perform(k.h);
 	if (s.line.len && !s.stopped)
 		sse_line(&s);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, out_status);
-	if (cc != CURLE_OK && !s.stopped && !s.idle_stop && !x.overflow) {
-		rc = transport_error(h, cc, c->server, errbuf, err);
+	curl_easy_getinfo(k.h, CURLINFO_RESPONSE_CODE, out_status);
+	if (cc != CURLE_OK && !s.stopped && !s.idle_stop && !k.x.overflow) {
+		rc = transport_error(k.h, cc, c->server, k.errbuf, err);
 		goto done;
 	}
 	if (*out_status < 200 || *out_status > 299) {
 		out_error->status = *out_status;
-		out_error->len = x.body.len;
-		out_error->body = lp_buf_detach(&x.body);
+		out_error->len = k.x.body.len;
+		out_error->body = lp_buf_detach(&k.x.body);
 		out_error->json = cJSON_ParseWithLength(out_error->body, out_error->len);
 	}
 done:
-	curl_slist_free_all(hl);
-	if (h)
-		curl_easy_cleanup(h);
-	lp_buf_release(&x.body);
+	call_end(&k);
 	lp_buf_release(&s.line);
 	return rc;
 }

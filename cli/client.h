@@ -21,6 +21,8 @@
 #define LP_CLI_REQUEST_TIMEOUT 120L               /* seconds for one ordinary request */
 #define LP_CLI_STALL_SECONDS   90L /* uploads/streams: abort after this long without a byte */
 #define LP_CLI_SSE_LINE_MAX    65536
+#define LP_CLI_TOKEN_MAX       4096 /* bytes of a token, NUL included */
+#define LP_CLI_API_PATH_MAX    512  /* "/api/deployments/NAME/..." with NAME percent-encoded */
 
 typedef struct lp_cli_client {
 	const char *server; /* "http://127.0.0.1:8080" (a trailing slash is fine) */
@@ -31,15 +33,15 @@ typedef struct lp_cli_resp {
 	long status; /* HTTP status */
 	char *body;  /* NUL-terminated */
 	size_t len;
-	cJSON *json;   /* the parsed body, NULL when it is not JSON */
-	char etag[64]; /* the ETag header without quotes, "" when absent */
+	cJSON *json; /* the parsed body, NULL when it is not JSON */
 } lp_cli_resp;
 
 void lp_cli_resp_release(lp_cli_resp *r);
 
 /* One request. body may be NULL; content_type NULL sends none. */
 int lp_cli_request(lp_cli_resp *out, const lp_cli_client *c, const char *method, const char *path,
-                   const char *content_type, const char *body, size_t len, lp_error *err);
+                   const char *content_type, const char *body, size_t len,
+                   lp_error *err) LP_MUST_CHECK;
 
 /*
  * multipart/form-data POST: fields are name, value pairs (NULL-terminated, may be NULL); file_path
@@ -47,7 +49,7 @@ int lp_cli_request(lp_cli_resp *out, const lp_cli_client *c, const char *method,
  */
 int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
                   const char *const *fields, const char *file_path, const char *upload_name,
-                  int progress, lp_error *err);
+                  int progress, lp_error *err) LP_MUST_CHECK;
 
 /*
  * An SSE event stream: on_data gets each `data:` payload (without the prefix), on_event each
@@ -58,7 +60,7 @@ int lp_cli_upload(lp_cli_resp *out, const lp_cli_client *c, const char *path,
 typedef int (*lp_cli_sse_fn)(const char *field, const char *value, void *ctx);
 int lp_cli_stream(long *out_status, lp_cli_resp *out_error, const lp_cli_client *c,
                   const char *path, int idle_ms, const int *cancel, lp_cli_sse_fn fn, void *ctx,
-                  lp_error *err);
+                  lp_error *err) LP_MUST_CHECK;
 
 /* Split one SSE line into field and value ("data: x" -> "data", "x"); 0 for comments/blank. */
 int lp_cli_sse_split(char *line, const char **field, const char **value);
@@ -72,7 +74,18 @@ void lp_cli_print_api_error(const char *cmd, const lp_cli_resp *r);
 /* The error's code string ("not_found"), or "" when the answer has none. */
 const char *lp_cli_error_code(const lp_cli_resp *r);
 
-/* Percent-encode a path segment into out (returns out; truncated to n - 1 bytes). */
+/*
+ * Percent-encode a path segment into out (returns out; it stops before the first character that
+ * does not fit in n - 1 bytes). Request paths go through lp_cli_site_path, which refuses instead.
+ */
 char *lp_cli_escape(char *out, size_t n, const char *segment);
+
+/*
+ * A site's API path, "/api/deployments/" NAME (percent-encoded) tail, into out (n bytes; tail
+ * "" or "/revisions", "?dryRun=1"...). LP_ETOOBIG (out "", err naming the name's length) when
+ * it does not fit: a request is never sent for a cut name.
+ */
+int lp_cli_site_path(char *out, size_t n, const char *name, const char *tail,
+                     lp_error *err) LP_MUST_CHECK;
 
 #endif

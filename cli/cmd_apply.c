@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 
@@ -112,7 +113,7 @@ static int load_dir(struct inputs *ins, const char *dir, const lp_spec_options *
 {
 	DIR *d;
 	struct dirent *e;
-	char **names = NULL, path[4096];
+	char **names = NULL, path[LP_FS_PATH_MAX];
 	size_t n = 0, i;
 	struct stat st;
 	int ok = 1;
@@ -141,8 +142,11 @@ static int load_dir(struct inputs *ins, const char *dir, const lp_spec_options *
 		return 0;
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-		         names[i]);
+		if (ok && lp_fmt(path, sizeof(path), "%s%s%s", dir,
+		                 dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) != LP_OK) {
+			fprintf(stderr, "launchpad apply: %s/%s: path too long\n", dir, names[i]);
+			ok = 0;
+		}
 		if (ok && stat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				ok &= load_dir(ins, path, opts, depth + 1, found);
@@ -163,17 +167,14 @@ static int apply_site(const lp_config *cfg, const lp_site *site, int dry_run)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r = {0};
 	lp_error err = {0};
-	char *json = NULL, path[512], esc[256];
+	char *json = NULL, path[LP_CLI_API_PATH_MAX];
 	int ok = 0;
 
-	if (lp_site_to_json(&json, site, &err) != LP_OK) {
-		lp_cli_fail("apply", &err);
-		goto done;
-	}
-	snprintf(path, sizeof(path), "/api/deployments/%s%s",
-	         lp_cli_escape(esc, sizeof(esc), site->name), dry_run ? "?dryRun=1" : "");
-	if (lp_cli_request(&r, &c, "PUT", path, "application/json", json, strlen(json), &err) !=
-	    LP_OK) {
+	if (lp_site_to_json(&json, site, &err) != LP_OK ||
+	    lp_cli_site_path(path, sizeof(path), site->name, dry_run ? "?dryRun=1" : "", &err) !=
+	        LP_OK ||
+	    lp_cli_request(&r, &c, "PUT", path, "application/json", json, strlen(json), &err) !=
+	        LP_OK) {
 		lp_cli_fail("apply", &err);
 		goto done;
 	}
@@ -195,45 +196,37 @@ done:
 	return ok;
 }
 
-int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
+/* -f may repeat: every value in order (the generic parser keeps only the last). */
+static size_t collect_filenames(const char **files, int argc, char **argv)
 {
-	lp_cli_opt opts[] = {{"filename", 'f', 1, 0, NULL},
-	                     {"dry-run", 0, 0, 0, NULL},
-	                     {"wait", 'w', 0, 0, NULL},
-	                     {"timeout", 0, 1, 0, NULL},
-	                     {"help", 'h', 0, 0, NULL}};
-	lp_spec_options sopts = {.allow_insecure_sources = cfg->allow_insecure_sources};
-	const char *pos[LP_CLI_MAX_POS], *files[LP_CLI_MAX_POS];
-	struct inputs *ins = NULL;
-	size_t npos = 0, nfiles = 0, i, j;
-	int ex = LP_EXIT_FAILED, ok = 1, timeout = 600, a, found;
-	struct stat st;
+	size_t n = 0;
+	int a;
 
-	/* -f may repeat: collect every value in order before the generic parse keeps the last */
 	for (a = 1; a < argc; a++) {
 		if ((!strcmp(argv[a], "-f") || !strcmp(argv[a], "--filename")) && a + 1 < argc) {
-			if (nfiles < LP_CLI_MAX_POS)
-				files[nfiles++] = argv[++a];
-		} else if (!strncmp(argv[a], "--filename=", 11) && nfiles < LP_CLI_MAX_POS) {
-			files[nfiles++] = argv[a] + 11;
-		} else if (!strncmp(argv[a], "-f", 2) && argv[a][2] && nfiles < LP_CLI_MAX_POS) {
-			files[nfiles++] = argv[a] + 2 + (argv[a][2] == '=');
+			if (n < LP_CLI_MAX_POS)
+				files[n++] = argv[++a];
+		} else if (!strncmp(argv[a], "--filename=", 11) && n < LP_CLI_MAX_POS) {
+			files[n++] = argv[a] + 11;
+		} else if (!strncmp(argv[a], "-f", 2) && argv[a][2] && n < LP_CLI_MAX_POS) {
+			files[n++] = argv[a] + 2 + (argv[a][2] == '=');
 		}
 	}
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 5, argc, argv, help))
-		return ex;
-	if (npos)
-		return lp_cli_usage_error("apply", help, "unexpected argument (use -f PATH)");
-	if (nfiles == 0)
-		return lp_cli_usage_error("apply", help, "no input: pass -f FILE, -f DIR or -f -");
-	if (opts[3].given && (timeout = lp_cli_parse_duration(opts[3].value)) <= 0)
-		return lp_cli_usage_error("apply", help, "--timeout: expected 600, 90s, 10m or 1h");
-	if ((ins = calloc(1, sizeof(*ins))) == NULL)
-		return LP_EXIT_FAILED;
+	return n;
+}
+
+/* Every -f input into ins, each problem printed. Returns 1 when all are valid. */
+static int load_inputs(struct inputs *ins, const char *const *files, size_t nfiles,
+                       const lp_spec_options *opts)
+{
+	struct stat st;
+	size_t i;
+	int ok = 1, found;
+
 	for (i = 0; i < nfiles; i++) {
 		if (strcmp(files[i], "-") && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			found = 0;
-			ok &= load_dir(ins, files[i], &sopts, 0, &found);
+			ok &= load_dir(ins, files[i], opts, 0, &found);
 			if (ok && found == 0) {
 				fprintf(stderr,
 				        "launchpad apply: %s: no *.yaml, *.yml or *.json files\n",
@@ -241,27 +234,62 @@ int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
 				ok = 0;
 			}
 		} else {
-			ok &= load_file(ins, files[i], &sopts);
+			ok &= load_file(ins, files[i], opts);
 		}
 	}
-	if (!ok) {
-		fprintf(stderr, "launchpad apply: nothing was applied\n");
-		ex = LP_EXIT_FAILED;
-		goto done;
-	}
-	ex = LP_EXIT_OK;
+	return ok;
+}
+
+/* PUT every site; then, when asked to wait (and not a dry run), wait for each. */
+static int apply_all(const lp_config *cfg, const struct inputs *ins, int dry_run, int wait,
+                     int timeout)
+{
+	int ex = LP_EXIT_OK;
+	size_t i, j;
+
 	for (i = 0; i < ins->n; i++)
 		for (j = 0; j < ins->items[i].sites.count; j++)
-			if (!apply_site(cfg, ins->items[i].sites.items[j], opts[1].given))
+			if (!apply_site(cfg, ins->items[i].sites.items[j], dry_run))
 				ex = LP_EXIT_FAILED;
-	if (opts[2].given && !opts[1].given && ex == LP_EXIT_OK) {
-		for (i = 0; i < ins->n; i++)
-			for (j = 0; j < ins->items[i].sites.count; j++)
-				if (lp_cli_wait(cfg, "apply", ins->items[i].sites.items[j]->name,
-				                timeout) != LP_EXIT_OK)
-					ex = LP_EXIT_FAILED;
-	}
-done:
+	if (!wait || dry_run || ex != LP_EXIT_OK)
+		return ex;
+	for (i = 0; i < ins->n; i++)
+		for (j = 0; j < ins->items[i].sites.count; j++)
+			if (lp_cli_wait(cfg, "apply", ins->items[i].sites.items[j]->name,
+			                timeout) != LP_EXIT_OK)
+				ex = LP_EXIT_FAILED;
+	return ex;
+}
+
+int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
+{
+	enum { OPT_FILENAME, OPT_DRY_RUN, OPT_WAIT, OPT_TIMEOUT, OPT_HELP, NOPTS };
+	lp_cli_opt opts[NOPTS] = {[OPT_FILENAME] = {"filename", 'f', 1, 0, NULL},
+	                          [OPT_DRY_RUN] = {"dry-run", 0, 0, 0, NULL},
+	                          [OPT_WAIT] = {"wait", 'w', 0, 0, NULL},
+	                          [OPT_TIMEOUT] = {"timeout", 0, 1, 0, NULL},
+	                          [OPT_HELP] = {"help", 'h', 0, 0, NULL}};
+	lp_spec_options sopts = {.allow_insecure_sources = cfg->allow_insecure_sources};
+	const char *pos[LP_CLI_MAX_POS], *files[LP_CLI_MAX_POS];
+	struct inputs *ins = NULL;
+	size_t npos = 0, nfiles = collect_filenames(files, argc, argv), i;
+	int ex = LP_EXIT_FAILED, timeout = 600;
+
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, NOPTS, argc, argv, help))
+		return ex;
+	if (npos)
+		return lp_cli_usage_error("apply", help, "unexpected argument (use -f PATH)");
+	if (nfiles == 0)
+		return lp_cli_usage_error("apply", help, "no input: pass -f FILE, -f DIR or -f -");
+	if (opts[OPT_TIMEOUT].given &&
+	    (timeout = lp_cli_parse_duration(opts[OPT_TIMEOUT].value)) <= 0)
+		return lp_cli_usage_error("apply", help, "--timeout: expected 600, 90s, 10m or 1h");
+	if ((ins = calloc(1, sizeof(*ins))) == NULL)
+		return LP_EXIT_FAILED;
+	if (load_inputs(ins, files, nfiles, &sopts))
+		ex = apply_all(cfg, ins, opts[OPT_DRY_RUN].given, opts[OPT_WAIT].given, timeout);
+	else
+		fprintf(stderr, "launchpad apply: nothing was applied\n");
 	for (i = 0; i < ins->n; i++) {
 		free(ins->items[i].label);
 		lp_site_list_release(&ins->items[i].sites);

@@ -26,11 +26,12 @@ static int wait_gone(const lp_config *cfg, const char *name, int timeout_s)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 	time_t end = time(NULL) + timeout_s;
 	int ex = LP_EXIT_FAILED;
 
-	snprintf(path, sizeof(path), "/api/deployments/%s", lp_cli_escape(esc, sizeof(esc), name));
+	if (lp_cli_site_path(path, sizeof(path), name, "", &err) != LP_OK)
+		return lp_cli_fail("delete", &err);
 	for (;;) {
 		if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK)
 			return lp_cli_fail("delete", &err);
@@ -62,7 +63,7 @@ int lp_cli_delete(int argc, char **argv, const lp_config *cfg)
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
 		return ex;
@@ -75,8 +76,8 @@ int lp_cli_delete(int argc, char **argv, const lp_config *cfg)
 	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
 		return lp_cli_usage_error("delete", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	snprintf(path, sizeof(path), "/api/deployments/%s", lp_cli_escape(esc, sizeof(esc), name));
-	if (lp_cli_request(&r, &c, "DELETE", path, NULL, NULL, 0, &err) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), name, "", &err) != LP_OK ||
+	    lp_cli_request(&r, &c, "DELETE", path, NULL, NULL, 0, &err) != LP_OK)
 		return lp_cli_fail("delete", &err);
 	if (r.status == 202 || r.status == 200) {
 		printf("site/%s deleted\n", name);

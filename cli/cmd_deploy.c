@@ -8,7 +8,11 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+#include "launchpad/fs.h"
 #include "launchpad/spec.h"
+
+#define DISPLAY_NAME_MAX 256 /* a folder's name (NAME_MAX) and its NUL */
 
 static const char help[] =
     "usage: launchpad deploy DIR|ZIP [--name NAME] [--wait [--timeout 10m]]\n"
@@ -35,29 +39,151 @@ static int has_suffix(const char *s, const char *suf)
 }
 
 /* The folder's own name, for a new site's display name. */
-static void display_name(char *out, size_t n, const char *path)
+static int display_name(char *out, size_t n, const char *path)
 {
-	char *copy = strdup(path), *base;
+	char *copy = strdup(path), *base, cwd[LP_FS_PATH_MAX];
 	size_t len;
+	int rc;
 
-	if (copy == NULL) {
-		snprintf(out, n, "site");
-		return;
-	}
+	if (copy == NULL)
+		return lp_fmt(out, n, "site");
 	len = strlen(copy);
 	while (len > 1 && copy[len - 1] == '/')
 		copy[--len] = '\0';
 	base = basename(copy);
-	if (!strcmp(base, ".") || !strcmp(base, "/")) {
-		char cwd[4096];
-		if (getcwd(cwd, sizeof(cwd)))
-			snprintf(out, n, "%s", basename(cwd));
-		else
-			snprintf(out, n, "site");
-	} else {
-		snprintf(out, n, "%s", base);
-	}
+	if (strcmp(base, ".") && strcmp(base, "/"))
+		rc = lp_fmt(out, n, "%s", base);
+	else if (getcwd(cwd, sizeof(cwd)))
+		rc = lp_fmt(out, n, "%s", basename(cwd));
+	else
+		rc = lp_fmt(out, n, "site");
 	free(copy);
+	return rc;
+}
+
+/* What deploy uploads: a ready archive, or a zip packed here from a folder. */
+struct payload {
+	const char *path;         /* the file to upload: tmp or the input itself */
+	char tmp[LP_FS_PATH_MAX]; /* the packed zip, removed afterwards; "" when none */
+};
+
+/* A folder is zipped into a temp file, a .zip, .tar.gz or .tgz goes as it is; says why not. */
+static int prepare(struct payload *pl, const char *input)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct stat st;
+	size_t nfiles = 0;
+	lp_error err = {0};
+	int fd, rc;
+
+	if (stat(input, &st) != 0) {
+		fprintf(stderr, "launchpad deploy: %s: no such file or folder\n", input);
+		return LP_ENOTFOUND;
+	}
+	if (S_ISREG(st.st_mode) && (has_suffix(input, ".zip") || has_suffix(input, ".tar.gz") ||
+	                            has_suffix(input, ".tgz"))) {
+		pl->path = input;
+		return LP_OK;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "launchpad deploy: %s: expected a folder, a .zip or a .tar.gz\n",
+		        input);
+		return LP_EINVAL;
+	}
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if (lp_fmt(pl->tmp, sizeof(pl->tmp), "%s/launchpad-deploy-XXXXXX", tmpdir) != LP_OK) {
+		fprintf(stderr, "launchpad deploy: the temp folder's path is too long: %s\n",
+		        tmpdir);
+		return LP_ETOOBIG;
+	}
+	if ((fd = mkstemp(pl->tmp)) < 0) {
+		fprintf(stderr, "launchpad deploy: cannot create a temp file in %s\n", tmpdir);
+		pl->tmp[0] = '\0';
+		return LP_EIO;
+	}
+	close(fd);
+	if ((rc = lp_cli_zip_dir(&nfiles, input, pl->tmp, &err)) != LP_OK) {
+		lp_cli_fail("deploy", &err);
+		return rc;
+	}
+	pl->path = pl->tmp;
+	fprintf(stderr, "Packed %zu files from %s\n", nfiles, input);
+	return LP_OK;
+}
+
+/* *exists: whether the site name is there already (the upload is a new revision of it). */
+static int site_exists(int *exists, const lp_cli_client *c, const char *name)
+{
+	lp_cli_resp r = {0};
+	lp_error err = {0};
+	char path[LP_CLI_API_PATH_MAX];
+	int rc;
+
+	*exists = 0;
+	rc = lp_cli_site_path(path, sizeof(path), name, "", &err);
+	if (rc == LP_OK)
+		rc = lp_cli_request(&r, c, "GET", path, NULL, NULL, 0, &err);
+	if (rc != LP_OK) {
+		lp_cli_fail("deploy", &err);
+	} else if (r.status == 200) {
+		*exists = 1;
+	} else if (r.status != 404) {
+		lp_cli_print_api_error("deploy", &r);
+		rc = LP_EREMOTE;
+	}
+	lp_cli_resp_release(&r);
+	return rc;
+}
+
+/*
+ * Upload the payload into the archive of site name when it exists, else as a new site (named
+ * name, or by the server with input's folder name for display). Says why when it cannot.
+ */
+static int upload(lp_cli_resp *r, const lp_cli_client *c, const char *name, int exists,
+                  const char *input, const struct payload *pl)
+{
+	const char *fields[] = {"name", name, "source_type", "zip", "slug", name, NULL};
+	char path[LP_CLI_API_PATH_MAX], dname[DISPLAY_NAME_MAX];
+	int progress = isatty(STDERR_FILENO), rc;
+	lp_error err = {0};
+
+	if (exists) {
+		rc = lp_cli_site_path(path, sizeof(path), name, "/archive", &err);
+		if (rc == LP_OK)
+			rc = lp_cli_upload(r, c, path, NULL, pl->path, "site.zip", progress, &err);
+	} else {
+		rc = LP_OK;
+		if (name == NULL) {
+			fields[4] = NULL;
+			fields[1] = dname;
+			if ((rc = display_name(dname, sizeof(dname), input)) != LP_OK)
+				lp_error_set(&err, rc, "%s: the folder's name is too long", input);
+		}
+		if (rc == LP_OK)
+			rc = lp_cli_upload(r, c, "/api/deployments", fields, pl->path,
+			                   has_suffix(pl->path, ".zip") || pl->path == pl->tmp
+			                       ? "site.zip"
+			                       : "site.tar.gz",
+			                   progress, &err);
+	}
+	if (rc != LP_OK)
+		lp_cli_fail("deploy", &err);
+	return rc;
+}
+
+/* "site/NAME created (revision N)" and the URL; returns the site's name (borrowed from r). */
+static const char *print_deployed(const lp_cli_resp *r, const char *name)
+{
+	const char *slug = lp_cli_str(r->json, "slug", name ? name : "?");
+
+	printf("site/%s %s", slug,
+	       r->status == 201 ? "created" : lp_cli_str(r->json, "result", "configured"));
+	if (lp_cli_num(r->json, "revision", 0) > 0)
+		printf(" (revision %lld)", (long long)lp_cli_num(r->json, "revision", 0));
+	printf("\nURL: %s\n", lp_cli_str(r->json, "url", ""));
+	fflush(stdout);
+	return slug;
 }
 
 int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
@@ -66,20 +192,19 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 	                     {"wait", 'w', 0, 0, NULL},
 	                     {"timeout", 0, 1, 0, NULL},
 	                     {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS], *name = NULL, *upload = NULL, *slug;
-	size_t npos = 0, nfiles = 0;
-	int ex = LP_EXIT_FAILED, timeout = 600, fd = -1, exists = 0, progress;
+	const char *pos[LP_CLI_MAX_POS], *input, *name = NULL, *slug;
+	size_t npos = 0;
+	int ex = LP_EXIT_FAILED, timeout = 600, exists = 0;
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r = {0};
 	lp_error err = {0};
-	struct stat st;
-	char tmp[4200] = "", path[512], esc[256], dname[256];
-	const char *tmpdir = getenv("TMPDIR");
+	struct payload pl = {.path = NULL};
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("deploy", help, "expected one folder or zip: deploy DIR");
+	input = pos[0];
 	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
 		return lp_cli_usage_error("deploy", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
@@ -90,95 +215,18 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 			return LP_EXIT_USAGE;
 		}
 	}
-	if (stat(pos[0], &st) != 0) {
-		fprintf(stderr, "launchpad deploy: %s: no such file or folder\n", pos[0]);
-		return LP_EXIT_FAILED;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(tmp, sizeof(tmp), "%s/launchpad-deploy-XXXXXX",
-		         tmpdir && *tmpdir ? tmpdir : "/tmp");
-		if ((fd = mkstemp(tmp)) < 0) {
-			fprintf(stderr, "launchpad deploy: cannot create a temp file in %s\n",
-			        tmpdir && *tmpdir ? tmpdir : "/tmp");
-			tmp[0] = '\0';
-			goto done;
-		}
-		close(fd);
-		if (lp_cli_zip_dir(&nfiles, pos[0], tmp, &err) != LP_OK) {
-			ex = lp_cli_fail("deploy", &err);
-			goto done;
-		}
-		upload = tmp;
-		fprintf(stderr, "Packed %zu files from %s\n", nfiles, pos[0]);
-	} else if (S_ISREG(st.st_mode) &&
-	           (has_suffix(pos[0], ".zip") || has_suffix(pos[0], ".tar.gz") ||
-	            has_suffix(pos[0], ".tgz"))) {
-		upload = pos[0];
-	} else {
-		fprintf(stderr, "launchpad deploy: %s: expected a folder, a .zip or a .tar.gz\n",
-		        pos[0]);
+	if (prepare(&pl, input) != LP_OK || (name && site_exists(&exists, &c, name) != LP_OK) ||
+	    upload(&r, &c, name, exists, input, &pl) != LP_OK)
 		goto done;
-	}
-	if (name) {
-		snprintf(path, sizeof(path), "/api/deployments/%s",
-		         lp_cli_escape(esc, sizeof(esc), name));
-		if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK) {
-			ex = lp_cli_fail("deploy", &err);
-			goto done;
-		}
-		if (r.status == 200) {
-			exists = 1;
-		} else if (r.status != 404) {
-			lp_cli_print_api_error("deploy", &r);
-			goto done;
-		}
-		lp_cli_resp_release(&r);
-	}
-	progress = isatty(STDERR_FILENO);
-	if (exists) {
-		snprintf(path, sizeof(path), "/api/deployments/%s/archive",
-		         lp_cli_escape(esc, sizeof(esc), name));
-		if (lp_cli_upload(&r, &c, path, NULL, upload, "site.zip", progress, &err) !=
-		    LP_OK) {
-			ex = lp_cli_fail("deploy", &err);
-			goto done;
-		}
-	} else {
-		const char *fields[] = {"name", NULL, "source_type", "zip", "slug", name, NULL};
-
-		display_name(dname, sizeof(dname), pos[0]);
-		fields[1] = name ? name : dname;
-		if (!name)
-			fields[4] = NULL;
-		if (lp_cli_upload(&r, &c, "/api/deployments", fields, upload,
-		                  has_suffix(upload, ".zip") || upload == tmp ? "site.zip"
-		                                                              : "site.tar.gz",
-		                  progress, &err) != LP_OK) {
-			ex = lp_cli_fail("deploy", &err);
-			goto done;
-		}
-	}
 	if (r.status != 200 && r.status != 201 && r.status != 202) {
 		lp_cli_print_api_error("deploy", &r);
 		goto done;
 	}
-	slug = lp_cli_str(r.json, "slug", name ? name : "?");
-	printf("site/%s %s", slug,
-	       r.status == 201 ? "created" : lp_cli_str(r.json, "result", "configured"));
-	if (lp_cli_num(r.json, "revision", 0) > 0)
-		printf(" (revision %lld)", (long long)lp_cli_num(r.json, "revision", 0));
-	printf("\nURL: %s\n", lp_cli_str(r.json, "url", ""));
-	fflush(stdout);
-	ex = LP_EXIT_OK;
-	if (opts[1].given) {
-		char slug_copy[128];
-
-		snprintf(slug_copy, sizeof(slug_copy), "%s", slug);
-		ex = lp_cli_wait(cfg, "deploy", slug_copy, timeout);
-	}
+	slug = print_deployed(&r, name);
+	ex = opts[1].given ? lp_cli_wait(cfg, "deploy", slug, timeout) : LP_EXIT_OK;
 done:
-	if (tmp[0])
-		unlink(tmp);
+	if (pl.tmp[0])
+		unlink(pl.tmp);
 	lp_cli_resp_release(&r);
 	return ex;
 }

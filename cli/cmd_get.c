@@ -6,6 +6,14 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+#include "launchpad/spec.h"
+
+#define REVISION_TEXT_MAX   48 /* "current->desired": two int64s */
+#define GENERATION_TEXT_MAX 48 /* "observed/desired" */
+#define GET_TABLE_MAX       ((size_t)64 << 20)
+/* "URL#branch" at the spec's limits; the table cuts the cell to LP_CLI_CELL_MAX */
+#define SOURCE_TEXT_MAX (LP_SITE_URL_MAX + LP_SITE_BRANCH_MAX + 8)
 
 static const char help[] =
     "usage: launchpad get sites [-o wide|json|yaml]\n"
@@ -22,58 +30,76 @@ static const char help[] =
     "Global flags: --server, --token (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (not found, server unreachable), 2 bad usage\n";
 
-static void source_of(char *out, size_t n, const cJSON *s)
+/* The text a row's cells point into (lp_cli_table_add copies it). */
+struct site_text {
+	char revision[REVISION_TEXT_MAX];
+	char age[LP_CLI_AGE_MAX];
+	char source[SOURCE_TEXT_MAX];
+	char generation[GENERATION_TEXT_MAX];
+};
+
+static int source_of(char *out, size_t n, const cJSON *s)
 {
 	const char *url = lp_cli_str(s, "github_url", NULL);
 	const char *digest = lp_cli_str(s, "archive_digest", NULL);
 
 	if (url)
-		snprintf(out, n, "%s#%s", url, lp_cli_str(s, "branch", "main"));
-	else if (digest)
-		snprintf(out, n, "zip %.19s", digest);
+		return lp_fmt(out, n, "%s#%s", url, lp_cli_str(s, "branch", "main"));
+	if (digest)
+		return lp_fmt(out, n, "zip %.19s", digest);
+	return lp_fmt(out, n, "-");
+}
+
+/* The 8 cells of site s (a narrow table prints the first 5). */
+static int site_row(const char **row, struct site_text *tx, const cJSON *s, int64_t now)
+{
+	int64_t cur = lp_cli_num(s, "current_revision", 0);
+	int64_t des = lp_cli_num(s, "desired_revision", 0);
+	int64_t created = lp_cli_parse_time(lp_cli_str(s, "created_at", NULL));
+	int rc;
+
+	if (cur == des || des == 0)
+		rc = lp_fmt(tx->revision, sizeof(tx->revision), "%lld", (long long)cur);
 	else
-		snprintf(out, n, "-");
+		rc = lp_fmt(tx->revision, sizeof(tx->revision), "%lld->%lld", (long long)cur,
+		            (long long)des);
+	if (rc == LP_OK)
+		rc = lp_cli_age(tx->age, sizeof(tx->age), created < 0 ? -1 : now - created);
+	if (rc == LP_OK)
+		rc = source_of(tx->source, sizeof(tx->source), s);
+	if (rc == LP_OK)
+		rc = lp_fmt(tx->generation, sizeof(tx->generation), "%lld/%lld",
+		            (long long)lp_cli_num(s, "observed_generation", 0),
+		            (long long)lp_cli_num(s, "generation", 0));
+	row[0] = lp_cli_str(s, "slug", "?");
+	row[1] = lp_cli_str(s, "phase", lp_cli_str(s, "status", "?"));
+	row[2] = tx->revision;
+	row[3] = lp_cli_str(s, "url", "");
+	row[4] = tx->age;
+	row[5] = tx->source;
+	row[6] = tx->generation;
+	row[7] = lp_cli_str(s, "message", "");
+	return rc;
 }
 
 int lp_cli_sites_table(lp_buf *out, const cJSON *sites, int wide, int64_t now)
 {
+	static const char *const head[] = {"NAME", "STATUS", "REVISION",   "URL",
+	                                   "AGE",  "SOURCE", "GENERATION", "MESSAGE"};
+	const char *row[sizeof(head) / sizeof(head[0])];
+	struct site_text tx;
 	lp_cli_table t;
 	const cJSON *s;
-	char rev[64], age[32], src[300], gen[64];
-	int rc = LP_OK;
+	int rc;
 
 	lp_cli_table_init(&t, wide ? 8 : 5);
-	{
-		const char *head[] = {"NAME", "STATUS", "REVISION",   "URL",
-		                      "AGE",  "SOURCE", "GENERATION", "MESSAGE"};
-		rc = lp_cli_table_add(&t, head);
-	}
+	rc = lp_cli_table_add(&t, head);
 	cJSON_ArrayForEach(s, sites)
 	{
-		int64_t cur = lp_cli_num(s, "current_revision", 0);
-		int64_t des = lp_cli_num(s, "desired_revision", 0);
-		int64_t created = lp_cli_parse_time(lp_cli_str(s, "created_at", NULL));
-
 		if (rc != LP_OK)
 			break;
-		if (cur == des || des == 0)
-			snprintf(rev, sizeof(rev), "%lld", (long long)cur);
-		else
-			snprintf(rev, sizeof(rev), "%lld->%lld", (long long)cur, (long long)des);
-		lp_cli_age(age, sizeof(age), created < 0 ? -1 : now - created);
-		source_of(src, sizeof(src), s);
-		snprintf(gen, sizeof(gen), "%lld/%lld",
-		         (long long)lp_cli_num(s, "observed_generation", 0),
-		         (long long)lp_cli_num(s, "generation", 0));
-		const char *row[] = {lp_cli_str(s, "slug", "?"),
-		                     lp_cli_str(s, "phase", lp_cli_str(s, "status", "?")),
-		                     rev,
-		                     lp_cli_str(s, "url", ""),
-		                     age,
-		                     src,
-		                     gen,
-		                     lp_cli_str(s, "message", "")};
-		rc = lp_cli_table_add(&t, row);
+		if ((rc = site_row(row, &tx, s, now)) == LP_OK)
+			rc = lp_cli_table_add(&t, row);
 	}
 	if (rc == LP_OK)
 		rc = lp_cli_table_render(out, &t);
@@ -102,6 +128,25 @@ int lp_cli_print_value(const cJSON *v, const char *format)
 	return rc;
 }
 
+/* Print the table of sites; an empty list (`get sites`, not `get site NAME`) gets a hint. */
+static int print_table(const cJSON *sites, int wide, int hint_when_empty)
+{
+	lp_buf b;
+	int rc;
+
+	lp_buf_init(&b, GET_TABLE_MAX);
+	rc = lp_cli_sites_table(&b, sites, wide, (int64_t)time(NULL));
+	if (rc != LP_OK)
+		fprintf(stderr, "launchpad get: cannot print the table: %s\n", lp_strerror(rc));
+	else if (hint_when_empty && cJSON_GetArraySize(sites) == 0)
+		fprintf(stderr, "No sites yet: try `launchpad deploy ./folder` or "
+		                "`launchpad apply -f site.yaml`.\n");
+	else
+		fputs(lp_buf_cstr(&b), stdout);
+	lp_buf_release(&b);
+	return rc;
+}
+
 int lp_cli_get(int argc, char **argv, const lp_config *cfg)
 {
 	lp_cli_opt opts[] = {{"output", 'o', 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
@@ -112,7 +157,6 @@ int lp_cli_get(int argc, char **argv, const lp_config *cfg)
 	lp_cli_resp r = {0};
 	lp_error err = {0};
 	cJSON *one = NULL, *list = NULL;
-	lp_buf b;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 2, argc, argv, help))
 		return ex;
@@ -152,20 +196,14 @@ int lp_cli_get(int argc, char **argv, const lp_config *cfg)
 		                                                           : LP_EXIT_FAILED;
 		goto done;
 	}
-	if (name && (list = cJSON_CreateArray()) != NULL) {
-		cJSON_AddItemReferenceToArray(list, one);
+	/* one site is a table of one row */
+	if (name &&
+	    ((list = cJSON_CreateArray()) == NULL || !cJSON_AddItemReferenceToArray(list, one))) {
+		fprintf(stderr, "launchpad get: out of memory\n");
+		goto done;
 	}
-	lp_buf_init(&b, (size_t)64 << 20);
-	if (lp_cli_sites_table(&b, name ? list : r.json, !strcmp(fmt, "wide"),
-	                       (int64_t)time(NULL)) == LP_OK) {
-		if (!name && cJSON_GetArraySize(r.json) == 0)
-			fprintf(stderr, "No sites yet: try `launchpad deploy ./folder` or "
-			                "`launchpad apply -f site.yaml`.\n");
-		else
-			fputs(lp_buf_cstr(&b), stdout);
+	if (print_table(name ? list : r.json, !strcmp(fmt, "wide"), !name) == LP_OK)
 		ex = LP_EXIT_OK;
-	}
-	lp_buf_release(&b);
 done:
 	cJSON_Delete(list);
 	cJSON_Delete(one);

@@ -23,13 +23,18 @@ static const char help[] =
     "\n"
     "exit codes: 0 saved, 1 the server refused the token or cannot be reached, 2 bad usage\n";
 
+/* The first line of stdin into out: 1 when it holds a token, 0 when empty, -1 when too long. */
 static int read_token(char *out, size_t n)
 {
 	size_t len;
+	int c;
 
 	if (fgets(out, (int)n, stdin) == NULL)
 		return 0;
 	len = strcspn(out, "\r\n");
+	/* a full buffer without the line's end: the token goes on */
+	if (out[len] == '\0' && len + 1 == n && (c = getc(stdin)) != EOF && c != '\n' && c != '\r')
+		return -1;
 	out[len] = '\0';
 	return len > 0;
 }
@@ -43,14 +48,17 @@ int lp_cli_login(int argc, char **argv, const lp_config *cfg)
 	lp_cli_client c;
 	lp_cli_resp r = {0};
 	lp_error err = {0};
-	char *path = NULL, *text = NULL, *slash, stdin_token[1024];
+	char *path = NULL, *text = NULL, *slash, stdin_token[LP_CLI_TOKEN_MAX];
+	int got;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
 		return ex;
 	if (npos)
 		return lp_cli_usage_error("login", help, "unexpected argument");
 	if (token && !strcmp(token, "-")) {
-		if (!read_token(stdin_token, sizeof(stdin_token)))
+		if ((got = read_token(stdin_token, sizeof(stdin_token))) < 0)
+			return lp_cli_usage_error("login", help, "the token on stdin is too long");
+		if (got == 0)
 			return lp_cli_usage_error("login", help, "no token on stdin");
 		token = stdin_token;
 	}

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
 
 #define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
 
@@ -24,8 +25,9 @@ static const char help[] =
     "exit codes: 0 ok, 1 failure (no such site or revision, server unreachable), 2 bad usage\n";
 
 struct printer {
-	char end_state[64];
+	char end_state[LP_CLI_STATE_MAX];
 	int ended;
+	int bad_end; /* the final state did not fit end_state */
 };
 
 static int on_field(const char *field, const char *value, void *ctx)
@@ -38,7 +40,8 @@ static int on_field(const char *field, const char *value, void *ctx)
 	}
 	if (!strcmp(field, "data")) {
 		if (p->ended) {
-			snprintf(p->end_state, sizeof(p->end_state), "%s", value);
+			if (lp_fmt(p->end_state, sizeof(p->end_state), "%s", value) != LP_OK)
+				p->bad_end = 1;
 			return 1;
 		}
 		fputs(value, stdout);
@@ -61,13 +64,12 @@ static int revision_info(long long *number, char *state, size_t n, const lp_conf
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	const cJSON *v;
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 	int found = 0;
 
 	state[0] = '\0';
-	snprintf(path, sizeof(path), "/api/deployments/%s/revisions",
-	         lp_cli_escape(esc, sizeof(esc), name));
-	if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), name, "/revisions", NULL) != LP_OK ||
+	    lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, NULL) != LP_OK)
 		return 0;
 	cJSON_ArrayForEach(v, r.json)
 	{
@@ -75,8 +77,8 @@ static int revision_info(long long *number, char *state, size_t n, const lp_conf
 		     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "desired"))) ||
 		    (*number && lp_cli_num(v, "revision", 0) == *number)) {
 			*number = lp_cli_num(v, "revision", 0);
-			snprintf(state, n, "%s", lp_cli_str(v, "state", ""));
-			found = 1;
+			/* a state longer than any the server has cannot be told */
+			found = lp_fmt(state, n, "%s", lp_cli_str(v, "state", "")) == LP_OK;
 			break;
 		}
 	}
@@ -88,7 +90,7 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 {
 	lp_cli_opt opts[] = {
 	    {"follow", 'f', 0, 0, NULL}, {"revision", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, idle = 0;
 	long long number = 0;
@@ -96,13 +98,15 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	lp_cli_resp e = {0};
 	lp_error err = {0};
 	struct printer p = {0};
-	char path[512], esc[256], state[32] = "", *end;
+	char path[LP_CLI_API_PATH_MAX], suffix[LP_CLI_LOGS_TAIL_MAX] = "/logs";
+	char state[LP_CLI_STATE_MAX] = "", *end;
 	long status;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("logs", help, "expected: logs NAME [-f] [--revision N]");
+	name = pos[0];
 	if (opts[1].given) {
 		number = strtoll(opts[1].value, &end, 10);
 		if (*end || number < 1)
@@ -113,20 +117,23 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	 * The endpoint always follows until the revision is final. Without -f a final revision's
 	 * stream ends on its own once drained; a running one is read until its backlog has come.
 	 */
-	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, pos[0]) &&
+	if (!opts[0].given && revision_info(&number, state, sizeof(state), cfg, name) &&
 	    !is_final(state))
 		idle = LOGS_IDLE_MS;
-	snprintf(path, sizeof(path), "/api/deployments/%s/logs",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (number)
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "?revision=%lld",
-		         number);
-	if (lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
+	if (number && lp_fmt(suffix, sizeof(suffix), "/logs?revision=%lld", number) != LP_OK)
+		return lp_cli_usage_error("logs", help, "--revision: the number is too large");
+	if (lp_cli_site_path(path, sizeof(path), name, suffix, &err) != LP_OK ||
+	    lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
 		ex = lp_cli_fail("logs", &err);
 		goto done;
 	}
 	if (status != 200) {
 		lp_cli_print_api_error("logs", &e);
+		goto done;
+	}
+	if (p.bad_end) {
+		fprintf(stderr, "launchpad logs: the log ended with a state longer than %d bytes\n",
+		        LP_CLI_STATE_MAX - 1);
 		goto done;
 	}
 	if (p.end_state[0])

@@ -23,27 +23,27 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 {
 	lp_cli_opt opts[] = {
 	    {"wait", 'w', 0, 0, NULL}, {"timeout", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600;
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256];
+	char path[LP_CLI_API_PATH_MAX];
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("redeploy", help, "expected: redeploy NAME");
+	name = pos[0];
 	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
 		return lp_cli_usage_error("redeploy", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	snprintf(path, sizeof(path), "/api/deployments/%s/redeploy",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (lp_cli_request(&r, &c, "POST", path, NULL, NULL, 0, &err) != LP_OK)
+	if (lp_cli_site_path(path, sizeof(path), name, "/redeploy", &err) != LP_OK ||
+	    lp_cli_request(&r, &c, "POST", path, NULL, NULL, 0, &err) != LP_OK)
 		return lp_cli_fail("redeploy", &err);
 	if (r.status == 202 || r.status == 200) {
-		printf("site/%s redeploying (revision %lld)\n", pos[0],
+		printf("site/%s redeploying (revision %lld)\n", name,
 		       (long long)lp_cli_num(r.json, "revision", 0));
 		fflush(stdout);
 		ex = LP_EXIT_OK;
@@ -52,6 +52,6 @@ int lp_cli_redeploy(int argc, char **argv, const lp_config *cfg)
 	}
 	lp_cli_resp_release(&r);
 	if (ex == LP_EXIT_OK && opts[0].given)
-		ex = lp_cli_wait(cfg, "redeploy", pos[0], timeout);
+		ex = lp_cli_wait(cfg, "redeploy", name, timeout);
 	return ex;
 }

@@ -5,6 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+
+#define ROLLBACK_BODY_MAX 64 /* {"revision":N} */
 
 static const char help[] =
     "usage: launchpad rollback NAME [--to N] [--wait [--timeout 10m]]\n"
@@ -27,19 +30,20 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	                     {"wait", 'w', 0, 0, NULL},
 	                     {"timeout", 0, 1, 0, NULL},
 	                     {"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS];
+	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600;
 	long long to = 0;
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r;
 	lp_error err = {0};
-	char path[512], esc[256], body[64], *end;
+	char path[LP_CLI_API_PATH_MAX], body[ROLLBACK_BODY_MAX] = "{}", *end;
 
 	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("rollback", help, "expected: rollback NAME [--to N]");
+	name = pos[0];
 	if (opts[0].given) {
 		to = strtoll(opts[0].value, &end, 10);
 		if (*end || to < 1)
@@ -49,17 +53,14 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
 		return lp_cli_usage_error("rollback", help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	if (to)
-		snprintf(body, sizeof(body), "{\"revision\":%lld}", to);
-	else
-		snprintf(body, sizeof(body), "{}");
-	snprintf(path, sizeof(path), "/api/deployments/%s/rollback",
-	         lp_cli_escape(esc, sizeof(esc), pos[0]));
-	if (lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
-	    LP_OK)
+	if (to && lp_fmt(body, sizeof(body), "{\"revision\":%lld}", to) != LP_OK)
+		return lp_cli_usage_error("rollback", help, "--to: the number is too large");
+	if (lp_cli_site_path(path, sizeof(path), name, "/rollback", &err) != LP_OK ||
+	    lp_cli_request(&r, &c, "POST", path, "application/json", body, strlen(body), &err) !=
+	        LP_OK)
 		return lp_cli_fail("rollback", &err);
 	if (r.status == 202 || r.status == 200) {
-		printf("site/%s rolling back to revision %lld\n", pos[0],
+		printf("site/%s rolling back to revision %lld\n", name,
 		       (long long)lp_cli_num(r.json, "revision", to));
 		fflush(stdout);
 		ex = LP_EXIT_OK;
@@ -68,6 +69,6 @@ int lp_cli_rollback(int argc, char **argv, const lp_config *cfg)
 	}
 	lp_cli_resp_release(&r);
 	if (ex == LP_EXIT_OK && opts[1].given)
-		ex = lp_cli_wait(cfg, "rollback", pos[0], timeout);
+		ex = lp_cli_wait(cfg, "rollback", name, timeout);
 	return ex;
 }

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "launchpad/buf.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 
@@ -137,7 +138,7 @@ static int validate_dir(const char *dir, const lp_spec_options *opts)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL, path[4096];
+	char **names = NULL, path[LP_FS_PATH_MAX];
 	size_t n = 0, i;
 	int ok = 1;
 
@@ -171,9 +172,14 @@ static int validate_dir(const char *dir, const lp_spec_options *opts)
 		ok = 0;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-		         names[i]);
-		ok &= validate_file(path, opts);
+		if (lp_fmt(path, sizeof(path), "%s%s%s", dir,
+		           dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) != LP_OK) {
+			fprintf(stderr, "launchpad validate: %s/%s: path too long\n", dir,
+			        names[i]);
+			ok = 0;
+		} else {
+			ok &= validate_file(path, opts);
+		}
 		free(names[i]);
 	}
 	free(names);

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
+#include "launchpad/log.h"
 #include "launchpad/version.h"
 
 static const char help[] =
@@ -36,7 +37,9 @@ int lp_cli_version(int argc, char **argv, const lp_config *cfg)
 		ex = lp_cli_fail("version", &err);
 		goto done;
 	}
-	lp_cli_request(&ready, &c, "GET", "/readyz", NULL, NULL, 0, NULL);
+	/* readiness is extra: without an answer its part of the line is left out */
+	if (lp_cli_request(&ready, &c, "GET", "/readyz", NULL, NULL, 0, &err) != LP_OK)
+		LP_DEBUG("cli", "readyz: %s", err.message);
 	printf("server: launchpad %s, reachable at %s (healthz: HTTP %ld %s",
 	       lp_cli_str(h.json, "version", "?"), cfg->server, h.status,
 	       lp_cli_str(h.json, "status", "?"));

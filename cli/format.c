@@ -9,21 +9,21 @@
 #include <time.h>
 
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
 
-void lp_cli_age(char *out, size_t n, int64_t s)
+int lp_cli_age(char *out, size_t n, int64_t s)
 {
 	if (s < 0)
-		snprintf(out, n, "<unknown>");
-	else if (s < 60)
-		snprintf(out, n, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(out, n, "%" PRId64 "m", s / 60);
-	else if (s < 86400)
-		snprintf(out, n, "%" PRId64 "h", s / 3600);
-	else if (s < 365 * 86400)
-		snprintf(out, n, "%" PRId64 "d", s / 86400);
-	else
-		snprintf(out, n, "%" PRId64 "y", s / (365 * 86400));
+		return lp_fmt(out, n, "<unknown>");
+	if (s < 60)
+		return lp_fmt(out, n, "%" PRId64 "s", s);
+	if (s < 3600)
+		return lp_fmt(out, n, "%" PRId64 "m", s / 60);
+	if (s < 86400)
+		return lp_fmt(out, n, "%" PRId64 "h", s / 3600);
+	if (s < 365 * 86400)
+		return lp_fmt(out, n, "%" PRId64 "d", s / 86400);
+	return lp_fmt(out, n, "%" PRId64 "y", s / (365 * 86400));
 }
 
 int64_t lp_cli_parse_time(const char *iso)

@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "cli/cli_internal.h"
+#include "launchpad/fmt.h"
+#include "launchpad/fs.h"
 
-#define ZIP_MAX_DEPTH 64
-#define ZIP_PATH_MAX  4096
-#define ZIP_MTIME     315532800 /* 1980-01-01, zip's epoch: the same folder gives the same bytes */
+#define ZIP_MAX_DEPTH  64
+#define ZIP_PATH_MAX   LP_FS_PATH_MAX
+#define ZIP_CHUNK_SIZE 65536     /* bytes read from a file per write */
+#define ZIP_MTIME      315532800 /* 1980-01-01, zip's epoch: the same folder gives the same bytes */
 
 struct zipper {
 	struct archive *a;
@@ -96,7 +99,7 @@ static int add_header(struct zipper *z, const char *rel, mode_t type, int64_t si
 
 static int add_file(struct zipper *z, const char *abs, const char *rel, const struct stat *st)
 {
-	char chunk[65536];
+	char chunk[ZIP_CHUNK_SIZE];
 	ssize_t n;
 	int64_t left = st->st_size;
 	int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
@@ -143,9 +146,10 @@ static int add_dir(struct zipper *z, const char *abs, const char *rel, int depth
 	if ((rc = list_dir(&names, &n, abs, z->err)) != LP_OK)
 		return rc;
 	for (i = 0; i < n && rc == LP_OK; i++) {
-		if (snprintf(cabs, sizeof(cabs), "%s/%s", abs, names[i]) >= (int)sizeof(cabs) ||
-		    snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", names[i]) >=
-		        (int)sizeof(crel) - 1) {
+		/* crel keeps a byte spare: a directory's entry name gets a trailing slash */
+		if (lp_fmt(cabs, sizeof(cabs), "%s/%s", abs, names[i]) != LP_OK ||
+		    lp_fmt(crel, sizeof(crel) - 1, "%s%s%s", rel, *rel ? "/" : "", names[i]) !=
+		        LP_OK) {
 			rc =
 			    lp_error_set(z->err, LP_ETOOBIG, "%s/%s: path too long", abs, names[i]);
 			break;
@@ -163,7 +167,7 @@ static int add_dir(struct zipper *z, const char *abs, const char *rel, int depth
 			rc = add_file(z, cabs, crel, &st);
 		} else if (S_ISDIR(st.st_mode)) {
 			size_t len = strlen(crel);
-			crel[len] = '/'; /* crel has room: its size allows for the slash */
+			crel[len] = '/';
 			crel[len + 1] = '\0';
 			rc = add_header(z, crel, AE_IFDIR, 0);
 			crel[len] = '\0';

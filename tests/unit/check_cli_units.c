@@ -162,24 +162,29 @@ START_TEST(test_age)
 {
 	char b[32];
 
-	lp_cli_age(b, sizeof(b), 0);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 0), LP_OK);
 	ck_assert_str_eq(b, "0s");
-	lp_cli_age(b, sizeof(b), 5);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 5), LP_OK);
 	ck_assert_str_eq(b, "5s");
-	lp_cli_age(b, sizeof(b), 59);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 59), LP_OK);
 	ck_assert_str_eq(b, "59s");
-	lp_cli_age(b, sizeof(b), 60);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 60), LP_OK);
 	ck_assert_str_eq(b, "1m");
-	lp_cli_age(b, sizeof(b), 3 * 60 + 59);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 3 * 60 + 59), LP_OK);
 	ck_assert_str_eq(b, "3m");
-	lp_cli_age(b, sizeof(b), 2 * 3600 + 1);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 2 * 3600 + 1), LP_OK);
 	ck_assert_str_eq(b, "2h");
-	lp_cli_age(b, sizeof(b), 4 * 86400 + 7);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 4 * 86400 + 7), LP_OK);
 	ck_assert_str_eq(b, "4d");
-	lp_cli_age(b, sizeof(b), 800 * 86400);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), 800 * 86400), LP_OK);
 	ck_assert_str_eq(b, "2y");
-	lp_cli_age(b, sizeof(b), -3);
+	ck_assert_int_eq(lp_cli_age(b, sizeof(b), -3), LP_OK);
 	ck_assert_str_eq(b, "<unknown>");
+	/* a buffer too small is an error, never a cut age ("100" for 100 days) */
+	ck_assert_int_eq(lp_cli_age(b, 4, 59), LP_OK);
+	ck_assert_str_eq(b, "59s");
+	ck_assert_int_eq(lp_cli_age(b, 4, 100 * 86400), LP_ETOOBIG);
+	ck_assert_str_eq(b, "");
 }
 END_TEST
 
@@ -387,6 +392,29 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* A site's API path is whole or refused: a name cut to fit would ask about another site. */
+START_TEST(test_site_path)
+{
+	char p[LP_CLI_API_PATH_MAX], name[LP_CLI_API_PATH_MAX];
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_cli_site_path(p, sizeof(p), "my-site", "", &err), LP_OK);
+	ck_assert_str_eq(p, "/api/deployments/my-site");
+	ck_assert_int_eq(lp_cli_site_path(p, sizeof(p), "a b", "/logs?revision=2", &err), LP_OK);
+	ck_assert_str_eq(p, "/api/deployments/a%20b/logs?revision=2");
+
+	/* 170 spaces encode to 510 bytes: the name alone overflows the encoding buffer */
+	memset(name, ' ', 170);
+	name[170] = '\0';
+	ck_assert_int_eq(lp_cli_site_path(p, sizeof(p), name, "", &err), LP_ETOOBIG);
+	ck_assert_str_eq(p, "");
+	ck_assert_ptr_nonnull(strstr(err.message, "too long (170 bytes)"));
+	/* the encoded name fits, the whole path does not */
+	ck_assert_int_eq(lp_cli_site_path(p, 24, "my-site", "/revisions", &err), LP_ETOOBIG);
+	ck_assert_str_eq(p, "");
+}
+END_TEST
+
 /* Names and contents of a zip's entries, in order. */
 static void zip_listing(lp_buf *out, const char *path)
 {
@@ -509,6 +537,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_yaml);
 	tcase_add_test(tc, test_sse_split);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_site_path);
 	tcase_add_test(tc, test_zip_dir);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
