@@ -15,9 +15,9 @@
 #include "launchpad/log.h"
 #include "pipeline/build.h"
 
-#define COMPONENT       "builds"
-#define BUILD_MSG_MAX   256
-#define BUILDS_FREE_MS  10000
+#define COMPONENT      "builds"
+#define BUILD_MSG_MAX  256
+#define BUILDS_FREE_MS 10000
 
 /* A build running on its own thread. */
 struct lp_inflight {
@@ -37,9 +37,9 @@ struct lp_builds {
 	lp_builds_done_fn done;
 	void *done_ctx;
 	lp_lock lock;
-	pthread_cond_t cv;         /* signalled when a build ends */
-	struct lp_inflight *list;  /* under lock */
-	int running;               /* under lock */
+	pthread_cond_t cv;        /* signalled when a build ends */
+	struct lp_inflight *list; /* under lock */
+	int running;              /* under lock */
 };
 
 static struct lp_inflight *find_live(lp_builds *bs, const char *site)

@@ -27,7 +27,7 @@
 #define COMPONENT         "controller"
 #define MAX_WORKERS       64
 #define INOTIFY_BUF       4096
-#define QUEUE_BACKOFF_MIN 5              /* ms */
+#define QUEUE_BACKOFF_MIN 5               /* ms */
 #define QUEUE_BACKOFF_MAX (5 * 60 * 1000) /* ms */
 #define CANCEL_WAIT_MS    10000           /* for cancelled builds to end at stop */
 
@@ -275,8 +275,8 @@ static void *store_watch_main(void *arg)
 	                       LP_DIR_DB) != LP_OK ||
 	    ifd < 0 ||
 	    inotify_add_watch(ifd, dbdir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0)
-		LP_WARN(COMPONENT, "inotify on %s failed (%s): polling once a second instead", dbdir,
-		        strerror(errno));
+		LP_WARN(COMPONENT, "inotify on %s failed (%s): polling once a second instead",
+		        dbdir, strerror(errno));
 	if (lp_store_open(&st, lp_ctx_db_path(c->parts.ctx), &err) != LP_OK) {
 		LP_ERR(COMPONENT, "store watch: %s", err.message);
 		goto done;

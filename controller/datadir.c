@@ -41,7 +41,8 @@ int lp_datadir_prepare(const lp_config *cfg, lp_error *err)
 	if (cfg->api_user == NULL || cfg->api_user[0] == '\0')
 		return LP_OK;
 	if (sscanf(cfg->api_user, "%u:%u", &uid, &gid) != 2)
-		return lp_error_set(err, LP_EINVAL, "--api-user \"%s\" is not uid:gid", cfg->api_user);
+		return lp_error_set(err, LP_EINVAL, "--api-user \"%s\" is not uid:gid",
+		                    cfg->api_user);
 	if (lp_fmt(paths[0], sizeof(paths[0]), "%s", d) != LP_OK ||
 	    lp_layout_dir_path(paths[1], sizeof(paths[1]), d, LP_DIR_DB) != LP_OK ||
 	    lp_layout_db(paths[2], sizeof(paths[2]), d) != LP_OK ||

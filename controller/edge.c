@@ -47,26 +47,30 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	    add(out, network, "traefik.docker.network") != LP_OK ||
 	    add(out, rule, "traefik.http.routers.%s.rule", r) != LP_OK ||
 	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", r) != LP_OK ||
-	    /* Explicit: a defaulted service name can differ between the two containers of a swap. */
+	    /* Explicit: a defaulted service name can differ between the two containers of a swap.
+	     */
 	    add(out, r, "traefik.http.routers.%s.service", r) != LP_OK ||
 	    add(out, retry, "traefik.http.routers.%s.middlewares", r) != LP_OK ||
-	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) != LP_OK ||
+	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
+	        LP_OK ||
 	    add(out, LP_EDGE_RETRY_WAIT, "traefik.http.middlewares.%s.retry.initialinterval",
 	        retry) != LP_OK ||
 	    /* Internal networks defeat Traefik's port detection: the port is always explicit. */
 	    add(out, port, "traefik.http.services.%s.loadbalancer.server.port", r) != LP_OK ||
 	    /* A refused connection takes a server out at once: the retry reaches another one. */
-	    add(out, "1", "traefik.http.services.%s.loadbalancer.passivehealthcheck.maxfailedattempts",
+	    add(out, "1",
+	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.maxfailedattempts",
 	        r) != LP_OK ||
 	    add(out, LP_EDGE_FAILURE_WINDOW,
-	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow", r) != LP_OK ||
+	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow",
+	        r) != LP_OK ||
 	    /* The active check is how a draining container leaves the rotation while it serves. */
 	    add(out, LP_SERVE_HEALTH_PATH, "traefik.http.services.%s.loadbalancer.healthcheck.path",
 	        r) != LP_OK ||
 	    add(out, LP_EDGE_HEALTH_INTERVAL,
 	        "traefik.http.services.%s.loadbalancer.healthcheck.interval", r) != LP_OK ||
-	    add(out, LP_EDGE_HEALTH_TIMEOUT, "traefik.http.services.%s.loadbalancer.healthcheck.timeout",
-	        r) != LP_OK)
+	    add(out, LP_EDGE_HEALTH_TIMEOUT,
+	        "traefik.http.services.%s.loadbalancer.healthcheck.timeout", r) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik labels for site %s do not fit", site);
 	return LP_OK;
 }
@@ -88,8 +92,9 @@ static lp_edge_server server_in(const cJSON *svc, const char *want)
 	{
 		const cJSON *url = cJSON_GetObjectItemCaseSensitive(s, "url");
 		if (cJSON_IsString(url) && !strcmp(url->valuestring, want))
-			return cJSON_IsString(up) && strcmp(up->valuestring, "UP") != 0 ? LP_EDGE_DOWN
-			                                                                : LP_EDGE_UP;
+			return cJSON_IsString(up) && strcmp(up->valuestring, "UP") != 0
+			           ? LP_EDGE_DOWN
+			           : LP_EDGE_UP;
 	}
 	return LP_EDGE_ABSENT;
 }

@@ -52,7 +52,8 @@ static int sweep(lp_ctx *ctx, const lp_layout_site_entry *e, keep_fn keep, const
 	if ((d = opendir(dir)) == NULL)
 		return LP_OK; /* nothing there yet */
 	while ((de = readdir(d)) != NULL && rc == LP_OK) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || keep(e, de->d_name, arg))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    keep(e, de->d_name, arg))
 			continue;
 		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK) {
 			rc = lp_error_set(err, LP_ETOOBIG, "%s/%s: path too long", dir, de->d_name);
@@ -192,10 +193,9 @@ static int gc_containers(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_e
 		if (!(role_is(s, LP_ROLE_BUILD) || (role_is(s, LP_ROLE_SERVE) && orphan)))
 			continue;
 		LP_INFO(COMPONENT, "removing container %s (%s)", s->id, site ? site : "no site");
-		rc = lp_docker_container_remove(lp_ctx_docker(ctx), s->id,
-		                                LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES |
-		                                    LP_DOCKER_RM_MISSING_OK,
-		                                err);
+		rc = lp_docker_container_remove(
+		    lp_ctx_docker(ctx), s->id,
+		    LP_DOCKER_RM_FORCE | LP_DOCKER_RM_VOLUMES | LP_DOCKER_RM_MISSING_OK, err);
 		if (rc == LP_OK)
 			lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
 	}
@@ -211,7 +211,8 @@ static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t 
 	int rc = LP_OK;
 
 	for (i = 0; i < n && rc == LP_OK; i++) {
-		if (lp_layout_site(sd, sizeof(sd), lp_ctx_cfg(ctx)->data_dir, sites[i].name) != LP_OK)
+		if (lp_layout_site(sd, sizeof(sd), lp_ctx_cfg(ctx)->data_dir, sites[i].name) !=
+		    LP_OK)
 			return lp_error_set(err, LP_ETOOBIG, "site path too long");
 		if (lp_fs_exists(sd))
 			rc = lp_publish_cleanup_partial(&removed, sd, err);
@@ -283,15 +284,16 @@ int lp_gc_teardown(lp_ctx *ctx, lp_error *err)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < all->n; i++)
-		if (role_is(&all->items[i], LP_ROLE_SERVE) || role_is(&all->items[i], LP_ROLE_BUILD))
+		if (role_is(&all->items[i], LP_ROLE_SERVE) ||
+		    role_is(&all->items[i], LP_ROLE_BUILD))
 			mine.items[mine.n++] = all->items[i];
 	rc = remove_all(ctx, &mine, err);
 	LP_INFO(COMPONENT, "teardown: removed %zu container(s); the data dir keeps every site",
 	        mine.n);
 	free(mine.items); /* the entries are all's */
 	lp_docker_summaries_free(all);
-	if (rc == LP_OK &&
-	    (rc = lp_names_build_network(net, sizeof(net), lp_ctx_cfg(ctx)->instance, err)) == LP_OK)
+	if (rc == LP_OK && (rc = lp_names_build_network(net, sizeof(net), lp_ctx_cfg(ctx)->instance,
+	                                                err)) == LP_OK)
 		rc = lp_docker_network_remove(lp_ctx_docker(ctx), net, err);
 	return rc;
 }

@@ -8,7 +8,8 @@
 /* Where the serve container sees the site directory and its generated config. */
 #define LP_SERVE_HTML_DIR  "/usr/share/nginx/html"
 #define LP_SERVE_CONF_PATH "/etc/nginx/conf.d/default.conf"
-/* Answered by every serve container: the controller's readiness probe and Traefik's health check. */
+/* Answered by every serve container: the controller's readiness probe and Traefik's health check.
+ */
 #define LP_SERVE_HEALTH_PATH "/.launchpad/health"
 /*
  * A container whose hostname (its id's first 12 characters) has a marker here, inside the site

@@ -131,8 +131,7 @@ static void store_entry(lp_observer *obs, const char *site, lp_docker_summaries 
 	o->valid = o->gen <= since;
 }
 
-int lp_observer_site(lp_docker_summaries **out, lp_observer *obs, const char *site,
-                     lp_error *err)
+int lp_observer_site(lp_docker_summaries **out, lp_observer *obs, const char *site, lp_error *err)
 {
 	struct lp_observed *o;
 	lp_docker_summaries *fresh = NULL, *copy = NULL;

@@ -67,9 +67,8 @@ static char *conditions_json(const struct observation *o)
 	return s;
 }
 
-static int write_status(lp_ctx *ctx, lp_store *st, const lp_store_site *site,
-                        lp_store_phase phase, const struct observation *o, const char *message,
-                        lp_error *err)
+static int write_status(lp_ctx *ctx, lp_store *st, const lp_store_site *site, lp_store_phase phase,
+                        const struct observation *o, const char *message, lp_error *err)
 {
 	static const char *const reasons[] = {"Pending", "Deploying", "Live", "Failed", "Deleting"};
 	lp_store_status *prev = NULL, next = {0};
@@ -251,8 +250,9 @@ static lp_store_phase verdict(char *msg, size_t msglen, const struct observation
 	if (o->failed) {
 		/* A failure message is the build's own text: a long one is cut, by design. */
 		if (o->serving > 0)
-			snprintf(msg, msglen, "revision %ld failed: %s (still serving revision %ld)",
-			         o->desired, why, o->serving);
+			snprintf(msg, msglen,
+			         "revision %ld failed: %s (still serving revision %ld)", o->desired,
+			         why, o->serving);
 		else
 			snprintf(msg, msglen, "revision %ld failed: %s", o->desired, why);
 		return LP_PHASE_FAILED;
@@ -291,7 +291,8 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		/* Published but not recorded (crash between the two): the disk is the truth. */
 		rev->state = LP_REV_READY;
 		if (lp_store_revision_update(st, rev, &rerr) != LP_OK)
-			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name, rerr.message);
+			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
+			        rerr.message);
 	}
 	if ((rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK)
 		goto done;
@@ -301,10 +302,11 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		if (rc != LP_OK) {
 			/* Status tells the truth: say why it is not served; retry with backoff. */
 			snprintf(msg, sizeof(msg),
-			         "revision %ld is ready but cannot be served: %s (retrying)", o.serving,
-			         err->message);
+			         "revision %ld is ready but cannot be served: %s (retrying)",
+			         o.serving, err->message);
 			write_status_quietly(p->ctx, st, site,
-			                     o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING, &o, msg);
+			                     o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING, &o,
+			                     msg);
 			goto done;
 		}
 		if (sr.requeue_ms > 0)

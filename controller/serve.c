@@ -88,10 +88,10 @@ int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err)
 #define SERVE_PULL_TIMEOUT_MS (10 * 60 * 1000)
 #define SERVE_NAME_MAX        LP_NAMES_MAX
 /* Longest an old container drains before it stops anyway (Traefik checks every second). */
-#define SERVE_DRAIN_MAX_MS    5000
-#define DOCKER_HOSTNAME_LEN   12
-#define SERVE_BIND_MAX        4200
-#define SERVE_LABELS          (LP_EDGE_MAX_LABELS + 4)
+#define SERVE_DRAIN_MAX_MS  5000
+#define DOCKER_HOSTNAME_LEN 12
+#define SERVE_BIND_MAX      4200
+#define SERVE_LABELS        (LP_EDGE_MAX_LABELS + 4)
 
 /* Everything that defines the serve container except its hash label. */
 struct serve_spec {
@@ -137,8 +137,8 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 
 	/* The bound config file's content counts: a changed file needs a new container. */
 	lp_buf_init(&h, 1 << 20);
-	lp_buf_printf(&h, "v2\nimage=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n",
-	              cfg->serve_image, s->name, s->network, s->bind_html, s->bind_conf);
+	lp_buf_printf(&h, "v2\nimage=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n", cfg->serve_image,
+	              s->name, s->network, s->bind_html, s->bind_conf);
 	for (i = 0; i < s->nlabels; i++)
 		lp_buf_printf(&h, "label %s=%s\n", s->labels[i].key, s->labels[i].value);
 	if ((rc = lp_buf_printf(&h, "conf\n%s", conf)) != LP_OK) {
@@ -285,8 +285,8 @@ static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
 		*out = 1;
 		goto done;
 	}
-	if (ip == NULL || *ip == '\0' || lp_edge_probe(&answers, ip, LP_SERVE_HEALTH_PATH) != LP_OK ||
-	    !answers)
+	if (ip == NULL || *ip == '\0' ||
+	    lp_edge_probe(&answers, ip, LP_SERVE_HEALTH_PATH) != LP_OK || !answers)
 		goto done; /* not listening yet (or not on the network yet): look again */
 	if (cfg->traefik_api && cfg->traefik_api[0]) {
 		lp_edge_server state;
@@ -320,9 +320,8 @@ static int remove_others(lp_ctx *ctx, const char *site, const lp_docker_summarie
 		    lp_docker_container_stop(d, o->id, SERVE_STOP_GRACE_S, &serr) != LP_OK)
 			LP_WARN(COMPONENT, "%s: stopping %s: %s (removing it anyway)", site, o->id,
 			        serr.message);
-		if ((rc = lp_docker_container_remove(d, o->id,
-		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
-		                                     err)) != LP_OK)
+		if ((rc = lp_docker_container_remove(
+		         d, o->id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, err)) != LP_OK)
 			return rc;
 	}
 	return LP_OK;
@@ -369,18 +368,22 @@ static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
 		LP_INFO(COMPONENT, "%s: draining %s", site, host);
 		return LP_OK; /* Traefik has not looked yet */
 	}
-	age = lp_clock_wall_ms() - ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+	age =
+	    lp_clock_wall_ms() - ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
 	if (age >= SERVE_DRAIN_MAX_MS) {
-		LP_WARN(COMPONENT, "%s: %s still routed %d s after draining began; stopping it anyway",
-		        site, host, SERVE_DRAIN_MAX_MS / 1000);
+		LP_WARN(COMPONENT,
+		        "%s: %s still routed %d s after draining began; stopping it anyway", site,
+		        host, SERVE_DRAIN_MAX_MS / 1000);
 		*out = 1;
 		return LP_OK;
 	}
 	if (cfg->traefik_api && cfg->traefik_api[0]) {
-		if ((rc = lp_docker_container_inspect(&ct, lp_ctx_docker(ctx), old->id, err)) != LP_OK)
+		if ((rc = lp_docker_container_inspect(&ct, lp_ctx_docker(ctx), old->id, err)) !=
+		    LP_OK)
 			return rc == LP_ENOTFOUND ? (*out = 1, LP_OK) : rc;
 		ip = lp_docker_kv_get(ct->networks, ct->nnetworks, s->network);
-		rc = ip && *ip ? lp_edge_server_state(&state, cfg, router, ip, &terr) : LP_ENOTFOUND;
+		rc =
+		    ip && *ip ? lp_edge_server_state(&state, cfg, router, ip, &terr) : LP_ENOTFOUND;
 		lp_docker_container_free(ct);
 		if (rc == LP_OK) {
 			*out = state != LP_EDGE_UP;

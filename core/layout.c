@@ -19,8 +19,8 @@ static const char *const dir_names[] = {
 };
 
 const lp_layout_site_entry lp_layout_site_entries[] = {
-    {LP_DIR_SITES, "", 0},      {LP_DIR_CONF, ".nginx.conf", 0},  {LP_DIR_LOGS, "", 0},
-    {LP_DIR_GIT_CACHE, ".git", 0}, {LP_DIR_BUILD_CACHE, "", 0}, {LP_DIR_WORK, NULL, 1},
+    {LP_DIR_SITES, "", 0},         {LP_DIR_CONF, ".nginx.conf", 0}, {LP_DIR_LOGS, "", 0},
+    {LP_DIR_GIT_CACHE, ".git", 0}, {LP_DIR_BUILD_CACHE, "", 0},     {LP_DIR_WORK, NULL, 1},
 };
 const size_t lp_layout_nsite_entries =
     sizeof(lp_layout_site_entries) / sizeof(lp_layout_site_entries[0]);
@@ -93,14 +93,12 @@ int lp_layout_build_cache(char *out, size_t outlen, const char *data_dir, const 
 	return result(lp_fmt(out, outlen, "%s/cache/build/%s", data_dir, site));
 }
 
-int lp_layout_work(char *out, size_t outlen, const char *data_dir, const char *site,
-                   long revision)
+int lp_layout_work(char *out, size_t outlen, const char *data_dir, const char *site, long revision)
 {
 	return result(lp_fmt(out, outlen, "%s/work/%s-%ld", data_dir, site, revision));
 }
 
-int lp_layout_entry_site(char *out, size_t outlen, const lp_layout_site_entry *e,
-                         const char *entry)
+int lp_layout_entry_site(char *out, size_t outlen, const lp_layout_site_entry *e, const char *entry)
 {
 	size_t len = strlen(entry), keep;
 

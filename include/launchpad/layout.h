@@ -52,34 +52,32 @@ typedef enum lp_layout_dir {
 /* The temp name prefix of an upload being received, inside LP_DIR_UPLOADS. */
 #define LP_LAYOUT_UPLOAD_TMP_PREFIX ".upload-"
 
-int lp_layout_dir_path(char *out, size_t outlen, const char *data_dir, lp_layout_dir dir)
-    LP_MUST_CHECK;
+int lp_layout_dir_path(char *out, size_t outlen, const char *data_dir,
+                       lp_layout_dir dir) LP_MUST_CHECK;
 int lp_layout_db(char *out, size_t outlen, const char *data_dir) LP_MUST_CHECK;
 int lp_layout_admin_token(char *out, size_t outlen, const char *data_dir) LP_MUST_CHECK;
 /* uploads/sha256/<hex>.<ext> */
 int lp_layout_archive(char *out, size_t outlen, const char *data_dir, const char *hex,
                       const char *ext) LP_MUST_CHECK;
 /* sites/<name> (what the serve container binds; publish works inside it) */
-int lp_layout_site(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
+int lp_layout_site(char *out, size_t outlen, const char *data_dir, const char *site) LP_MUST_CHECK;
 /* conf/<name>.nginx.conf */
-int lp_layout_conf(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
+int lp_layout_conf(char *out, size_t outlen, const char *data_dir, const char *site) LP_MUST_CHECK;
 /* logs/<name> and logs/<name>/<n>.log */
-int lp_layout_log_dir(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
-int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *site, long revision)
-    LP_MUST_CHECK;
+int lp_layout_log_dir(char *out, size_t outlen, const char *data_dir,
+                      const char *site) LP_MUST_CHECK;
+int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *site,
+                  long revision) LP_MUST_CHECK;
 /* sites/<name>/.launchpad-drain and its marker for one container hostname */
-int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
+int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir,
+                        const char *site) LP_MUST_CHECK;
 int lp_layout_drain_marker(char *out, size_t outlen, const char *data_dir, const char *site,
                            const char *hostname) LP_MUST_CHECK;
 /* cache/git/<name>.git, cache/build/<name> */
-int lp_layout_git_cache(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
-int lp_layout_build_cache(char *out, size_t outlen, const char *data_dir, const char *site)
-    LP_MUST_CHECK;
+int lp_layout_git_cache(char *out, size_t outlen, const char *data_dir,
+                        const char *site) LP_MUST_CHECK;
+int lp_layout_build_cache(char *out, size_t outlen, const char *data_dir,
+                          const char *site) LP_MUST_CHECK;
 /* work/<name>-<n> */
 int lp_layout_work(char *out, size_t outlen, const char *data_dir, const char *site,
                    long revision) LP_MUST_CHECK;

@@ -311,7 +311,8 @@ START_TEST(test_redeploys_and_replacements_lose_no_request)
 	lp_test_load_stop(&st, load);
 	print_load("steady load", &st);
 	if (lp_test_load_failed(&st)) {
-		/* Traefik's side of the failures, kept beside the daemons' logs for a post-mortem. */
+		/* Traefik's side of the failures, kept beside the daemons' logs for a post-mortem.
+		 */
 		char cmd[2048];
 		snprintf(cmd, sizeof(cmd),
 		         "docker logs $(docker ps -q --filter label=launchpad.instance=%s "
