@@ -42,8 +42,12 @@ async function main() {
     .map((f) => path.join(here, "tests", f));
   if (files.length === 0) throw new Error(`no test file matches ${filters.join(" ")}`);
 
-  log("starting the platform (lp_platform)");
-  const platform = await startPlatform({ distDir: dist });
+  // E2E_REUSE_PLATFORM=<json file written by a running platform>: iterate without restarting it
+  const reuse = process.env.E2E_REUSE_PLATFORM;
+  log(reuse ? `reusing the platform of ${reuse}` : "starting the platform (lp_platform)");
+  const platform = reuse
+    ? { ...JSON.parse(readFileSync(reuse, "utf8")), stop: async () => ({ code: 0 }), stderrTail: () => "" }
+    : await startPlatform({ distDir: dist });
   let server = null;
   let counts = null;
   let rc = 1;

@@ -8,6 +8,11 @@ export async function containersWithRole(instance, role) {
   return stdout.split("\n").filter(Boolean);
 }
 
+export async function siteContainers(instance, name) {
+  const { stdout } = await run("docker", ["ps", "-aq", "--filter", `label=launchpad.instance=${instance}`, "--filter", `label=launchpad.site=${name}`]);
+  return stdout.split("\n").filter(Boolean);
+}
+
 async function serveContainerIp(instance, name) {
   const { stdout } = await run("docker", [
     "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", `${instance}-deploy-${name}`,
