@@ -7,7 +7,7 @@
  * node's test runner one file at a time, tears everything down and prints the summary.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,12 +26,23 @@ function log(msg) {
   process.stdout.write(`[e2e ${secs()}s] ${msg}\n`);
 }
 
+/** Is any source newer than dist/index.html? */
+function distIsStale() {
+  const built = statSync(path.join(dist, "index.html")).mtimeMs;
+  const newer = (p) => {
+    const st = statSync(p);
+    if (st.isDirectory()) return readdirSync(p).some((f) => newer(path.join(p, f)));
+    return st.mtimeMs > built;
+  };
+  return ["src", "public", "index.html", "vite.config.ts", "package-lock.json"].some((p) => existsSync(path.join(root, p)) && newer(path.join(root, p)));
+}
+
 async function main() {
   const filters = process.argv.slice(2);
   const { bin, src } = repoPaths();
   mkdirSync(out, { recursive: true });
-  if (!existsSync(path.join(dist, "index.html")) || process.env.E2E_BUILD === "1") {
-    log("building the dashboard (dist/ is missing)");
+  if (!existsSync(path.join(dist, "index.html")) || distIsStale() || process.env.E2E_BUILD === "1") {
+    log("building the dashboard (dist/ is missing or older than the sources)");
     const b = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
     if (b.status !== 0) throw new Error("npm run build failed");
   }

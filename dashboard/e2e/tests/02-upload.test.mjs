@@ -126,13 +126,14 @@ describe("upload → live → env edit → redeploy → rollback → delete", { 
     await dialog.getByText(`Delete ${name}?`).waitFor();
     await dialog.getByRole("button", { name: "Delete", exact: true }).click();
     await page.waitForURL(/\/$/);
+    await dialog.waitFor({ state: "detached" });
     // first shown as being deleted, then gone: the list follows without a reload
     await page.getByRole("list", { name: "Sites" }).or(page.getByText("No sites yet")).waitFor();
     await waitFor(async () => (await api.call("GET", `/api/deployments/${name}`)).status === 404, {
       timeout: 30000,
       what: "the API to forget the site",
     });
-    await waitFor(async () => (await page.getByRole("link", { name, exact: true }).count()) === 0, {
+    await waitFor(async () => (await page.locator(`li[data-site="${name}"]`).count()) === 0, {
       timeout: 20000,
       what: `${name} to leave the list`,
     });

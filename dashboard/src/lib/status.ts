@@ -27,7 +27,7 @@ export function isSettled(d: StatusFields): boolean {
 }
 
 export const FAST_POLL_MS = 1500;
-export const SLOW_POLL_MS = 15000;
+export const SLOW_POLL_MS = 10000;
 
 /** Poll fast while anything is on its way somewhere, slowly otherwise. */
 export function pollInterval(sites: readonly StatusFields[] | StatusFields | undefined): number {

@@ -157,7 +157,7 @@ export default function SiteDetailPage() {
         </div>
       </div>
 
-      <ConfigEditor site={site} />
+      <ConfigEditor site={site} reload={async () => (await q.refetch()).data} />
     </div>
   );
 }

@@ -30,7 +30,7 @@ const IDS: Record<ConfigField, string> = {
 };
 
 /** The site's desired state, edited as a form and saved with apply (PUT + If-Match). */
-export function ConfigEditor({ site }: { site: Deployment }) {
+export function ConfigEditor({ site, reload }: { site: Deployment; reload: () => Promise<Deployment | undefined> }) {
   const apply = useApply(site.slug);
   const initial = useMemo(() => (site.spec ? formFromManifest(site.spec) : null), [site.spec]);
   const [form, setForm] = useState<ConfigForm | null>(initial);
@@ -60,6 +60,18 @@ export function ConfigEditor({ site }: { site: Deployment }) {
     setSynced(initial);
     setForm(initial);
     setBaseVersion(site.resource_version);
+    setErrors({});
+    setConflict(false);
+  };
+
+  /** After a 409: fetch the site now and start over from what the server has. */
+  const loadLatest = async () => {
+    const fresh = await reload();
+    if (!fresh?.spec) return;
+    const f = formFromManifest(fresh.spec);
+    setSynced(f);
+    setForm(f);
+    setBaseVersion(fresh.resource_version);
     setErrors({});
     setConflict(false);
   };
@@ -283,7 +295,7 @@ export function ConfigEditor({ site }: { site: Deployment }) {
         <CardFooter className="flex-wrap justify-end gap-2">
           {dirty && <span className="text-muted-foreground mr-auto text-sm">Unsaved changes</span>}
           {conflict ? (
-            <Button type="button" variant="outline" onClick={reset}>
+            <Button type="button" variant="outline" onClick={() => void loadLatest()}>
               Load the latest
             </Button>
           ) : (
