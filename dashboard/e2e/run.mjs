@@ -72,6 +72,7 @@ async function main() {
       JSON.stringify({ platform: { ...platform }, origin: server.origin, mode: server.mode, src, bin, dist, out }, null, 2),
     );
     writeFileSync(countsFile, "");
+    writeFileSync(`${countsFile}.schemas`, "");
     const child = spawn(
       process.execPath,
       [
@@ -93,6 +94,10 @@ async function main() {
     clearTimeout(killer);
     const text = readFileSync(countsFile, "utf8");
     counts = text ? JSON.parse(text) : null;
+    const per = readFileSync(`${countsFile}.schemas`, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const total = per.reduce((n, c) => n + c.responses, 0);
+    const kinds = new Set(per.flatMap((c) => Object.keys(c.bySchema)));
+    log(`${total} API answers (${[...kinds].sort().join(", ")}) matched the dashboard's zod schemas`);
   } finally {
     await server?.close();
     log("stopping the platform");

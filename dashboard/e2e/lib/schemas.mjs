@@ -4,6 +4,7 @@
  * the tests see, from their own calls and from the browser's, is checked here: when the C server
  * and the dashboard drift, a test fails.
  */
+import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runnerImport } from "vite";
@@ -61,6 +62,14 @@ export async function validateResponse(method, url, status, body) {
 
 /** Counts of what was checked, for the summary. */
 export const checked = { responses: 0, bySchema: {} };
+
+// each test file runs in its own process: it leaves its counts for the runner to add up
+if (process.env.E2E_COUNTS) {
+  process.on("exit", () => {
+    if (checked.responses === 0) return;
+    appendFileSync(`${process.env.E2E_COUNTS}.schemas`, `${JSON.stringify(checked)}\n`);
+  });
+}
 export function count(name) {
   if (!name) return;
   checked.responses++;

@@ -32,7 +32,7 @@ export function EnvVarsEditor({
           const rowErrId = rowErr ? `${idPrefix}-env-${r.id}-error` : undefined;
           return (
             <li key={r.id} className="grid gap-1">
-              <div className="flex gap-2">
+              <div className="grid grid-cols-[minmax(0,1fr)_minmax(0,1fr)_auto] gap-2 sm:grid-cols-[minmax(0,2fr)_minmax(0,3fr)_auto]">
                 <Input
                   aria-label={`Variable ${i + 1} name`}
                   placeholder="NAME"
@@ -40,7 +40,7 @@ export function EnvVarsEditor({
                   disabled={disabled}
                   autoComplete="off"
                   spellCheck={false}
-                  className="font-mono flex-[2] min-w-0"
+                  className="min-w-0 font-mono"
                   aria-invalid={rowErr ? true : undefined}
                   aria-describedby={rowErrId}
                   onChange={(e) => update(r.id, { key: e.target.value })}
@@ -52,7 +52,7 @@ export function EnvVarsEditor({
                   disabled={disabled}
                   autoComplete="off"
                   spellCheck={false}
-                  className="font-mono flex-[3] min-w-0"
+                  className="min-w-0 font-mono"
                   onChange={(e) => update(r.id, { value: e.target.value })}
                 />
                 <Button

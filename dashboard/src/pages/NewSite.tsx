@@ -286,7 +286,7 @@ export default function NewSitePage() {
                   autoComplete="off"
                   spellCheck={false}
                   className="font-mono"
-                  placeholder="npm ci && npm run build"
+                  placeholder="e.g. npm ci && npm run build"
                   onChange={(e) => {
                     setBuildCmd(e.target.value);
                     clearError("buildCmd");

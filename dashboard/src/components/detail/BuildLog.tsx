@@ -17,7 +17,7 @@ function LogLine({ text }: { text: string }) {
   return (
     <div className={cn("px-3 whitespace-pre-wrap break-words", body.startsWith("==>") && "text-sky-300 font-semibold")}>
       {m && (
-        <time dateTime={m[1]} className="mr-3 text-zinc-500 select-none">
+        <time dateTime={m[1]} className="mr-3 hidden text-zinc-500 select-none sm:inline">
           {m[2]}
         </time>
       )}
@@ -127,7 +127,7 @@ function LogView({ siteId, revision }: { siteId: string; revision: number }) {
 
   return (
     <>
-      <div className="flex flex-wrap items-center gap-x-3 gap-y-1 px-6 text-sm">
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 text-sm sm:px-6">
         <span className="text-muted-foreground">Revision {revision > 0 ? revision : "none"}</span>
         {revision > 0 && <StreamState state={state} endState={endState} detail={detail} />}
         <span className="sr-only" aria-live="polite">
@@ -199,7 +199,7 @@ export function BuildLog({
             value={pinned === null ? "follow" : String(pinned)}
             onChange={(e) => onPin(e.target.value === "follow" ? null : Number(e.target.value))}
           >
-            <option value="follow">Latest (follows deploys)</option>
+            <option value="follow">Latest</option>
             {(revisions ?? []).map((r) => (
               <option key={r.revision} value={r.revision}>
                 Revision {r.revision} · {r.state}

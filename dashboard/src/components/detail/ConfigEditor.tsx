@@ -12,6 +12,7 @@ import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle }
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Switch } from "@/components/ui/switch";
+import { Textarea } from "@/components/ui/textarea";
 import { mapApiError, matchConfigPath, type ConfigField, type FieldErrors } from "@/lib/formErrors";
 import { formFromManifest, formKey, manifestFromForm, validateConfig, type ConfigForm } from "@/lib/manifest";
 
@@ -187,13 +188,14 @@ export function ConfigEditor({ site, reload }: { site: Deployment; reload: () =>
               className="md:col-span-2"
             >
               {(p) => (
-                <Input
+                <Textarea
                   {...p}
                   value={form.buildCmd}
                   disabled={disabled}
                   spellCheck={false}
-                  className="font-mono"
-                  placeholder="npm ci && npm run build"
+                  rows={2}
+                  className="min-h-9 font-mono"
+                  placeholder="e.g. npm ci && npm run build"
                   onChange={(e) => set("buildCmd", e.target.value, "buildCmd")}
                 />
               )}

@@ -26,7 +26,7 @@ export function RevisionsCard({
 }) {
   const rollback = useRollback(siteId);
   return (
-    <Card className="gap-4">
+    <Card className="gap-4 pb-0">
       <CardHeader>
         <CardTitle>
           <h2>Revisions</h2>
@@ -35,24 +35,24 @@ export function RevisionsCard({
       </CardHeader>
       <CardContent className="px-0">
         {loading && (
-          <div className="grid gap-2 px-6">
+          <div className="grid gap-2 px-4 pb-6 sm:px-6">
             <Skeleton className="h-10 w-full" />
             <Skeleton className="h-10 w-full" />
           </div>
         )}
         {revisions && revisions.length === 0 && (
-          <p className="text-muted-foreground flex items-center gap-2 px-6 text-sm">
+          <p className="text-muted-foreground flex items-center gap-2 px-4 pb-6 text-sm sm:px-6">
             <History aria-hidden="true" className="size-4" /> No revisions yet.
           </p>
         )}
         {revisions && revisions.length > 0 && (
-          <ul aria-label="Revisions" className="divide-y border-y">
+          <ul aria-label="Revisions" className="divide-y border-t">
             {revisions.map((r) => (
               <li
                 key={r.revision}
                 data-revision={r.revision}
                 aria-label={`Revision ${r.revision}`}
-                className="grid grid-cols-[auto_1fr_auto] items-center gap-x-3 gap-y-1 px-6 py-3"
+                className="grid grid-cols-[auto_1fr_auto] items-center gap-x-3 gap-y-1 px-4 py-3 sm:px-6"
               >
                 <span className="font-mono text-sm font-semibold tabular-nums">#{r.revision}</span>
                 <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1 text-sm">
