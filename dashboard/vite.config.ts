@@ -17,6 +17,17 @@ export default defineConfig({
     assetsDir: "assets",
     sourcemap: false,
     target: "es2022",
+    rolldownOptions: {
+      output: {
+        // libraries change less often than the app: their own hashed files stay cached
+        advancedChunks: {
+          groups: [
+            { name: "react", test: /node_modules[\\/](react|react-dom|scheduler|react-router|@tanstack)[\\/]/ },
+            { name: "vendor", test: /node_modules[\\/](?!fflate[\\/])/ },
+          ],
+        },
+      },
+    },
   },
   server: {
     proxy: {

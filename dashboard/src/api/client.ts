@@ -3,7 +3,9 @@
  * the dashboard does not understand fails loudly here instead of rendering nonsense. Any 401 calls
  * onUnauthorized (which sends the user back to sign-in) before the error is thrown.
  */
-import type { z } from "zod";
+import type { z } from "zod/mini";
+
+type Schema<T> = z.ZodMiniType<T>;
 
 import {
   deploymentListSchema,
@@ -113,11 +115,11 @@ interface RequestOptions {
   token?: string | null;
 }
 
-function issuesOf(err: z.ZodError): string[] {
-  return err.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+function issuesOf(err: z.core.$ZodError): string[] {
+  return err.issues.map((i: z.core.$ZodIssue) => `${i.path.join(".") || "(root)"}: ${i.message}`);
 }
 
-export function parseWith<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+export function parseWith<T>(schema: Schema<T>, data: unknown, what: string): T {
   const r = schema.safeParse(data);
   if (!r.success) throw new SchemaError(what, issuesOf(r.error));
   return r.data;
@@ -173,7 +175,7 @@ export function createApiClient(opts: ClientOptions) {
     return res;
   }
 
-  async function request<T>(schema: z.ZodType<T>, path: string, o: RequestOptions = {}): Promise<T> {
+  async function request<T>(schema: Schema<T>, path: string, o: RequestOptions = {}): Promise<T> {
     const res = await raw(path, o);
     const text = await res.text();
     if (!res.ok) throw errorFrom(res.status, text, res.statusText);

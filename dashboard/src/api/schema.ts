@@ -5,10 +5,11 @@
  *
  * Objects are not `.strict()`: a field the server adds later must not break the dashboard.
  */
-import { z } from "zod";
+import { z } from "zod/mini";
 
-const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, "an ISO-8601 UTC time");
-const nullableTime = isoTime.nullable();
+const isoTime = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, "an ISO-8601 UTC time"));
+const nullableTime = z.nullable(isoTime);
+const int = z.int();
 
 export const siteStatusSchema = z.enum(["live", "deploying", "failed"]);
 export const sitePhaseSchema = z.enum(["pending", "deploying", "live", "failed", "deleting"]);
@@ -16,8 +17,8 @@ export const sitePhaseSchema = z.enum(["pending", "deploying", "live", "failed",
 export const conditionSchema = z.object({
   type: z.string(),
   status: z.enum(["True", "False", "Unknown"]),
-  reason: z.string().optional(),
-  message: z.string().optional(),
+  reason: z.optional(z.string()),
+  message: z.optional(z.string()),
 });
 
 /** The Site manifest (docs/site-spec.md), as the API returns it in canonical form. */
@@ -30,33 +31,33 @@ export const siteManifestSchema = z.object({
       z.object({ git: z.object({ url: z.string(), branch: z.string() }) }),
       z.object({ archive: z.object({ digest: z.string() }) }),
     ]),
-    build: z
-      .object({
-        image: z.string().optional(),
-        command: z.string().optional(),
+    build: z.optional(
+      z.object({
+        image: z.optional(z.string()),
+        command: z.optional(z.string()),
         outputDir: z.string(),
         env: z.record(z.string(), z.string()),
-        timeoutSeconds: z.number().int(),
-      })
-      .optional(),
+        timeoutSeconds: int,
+      }),
+    ),
     autoDeploy: z.boolean(),
-    serve: z.object({ spa: z.boolean(), notFoundPage: z.string().optional() }),
-    revisionHistoryLimit: z.number().int(),
+    serve: z.object({ spa: z.boolean(), notFoundPage: z.optional(z.string()) }),
+    revisionHistoryLimit: int,
   }),
 });
 
 export const deploymentSchema = z.object({
-  id: z.string().min(1),
-  slug: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  slug: z.string().check(z.minLength(1)),
   name: z.string(),
   status: siteStatusSchema,
   url: z.string(),
   webhook_url: z.string(),
-  webhook_secret: z.string().nullable(),
+  webhook_secret: z.nullable(z.string()),
   source_type: z.enum(["github", "zip"]),
-  github_url: z.string().nullable(),
-  branch: z.string().nullable(),
-  archive_digest: z.string().nullable(),
+  github_url: z.nullable(z.string()),
+  branch: z.nullable(z.string()),
+  archive_digest: z.nullable(z.string()),
   build_cmd: z.string(),
   output_dir: z.string(),
   env_vars: z.record(z.string(), z.string()),
@@ -64,19 +65,19 @@ export const deploymentSchema = z.object({
   created_at: nullableTime,
   updated_at: nullableTime,
   phase: sitePhaseSchema,
-  generation: z.number().int(),
-  observed_generation: z.number().int(),
-  current_revision: z.number().int(),
-  desired_revision: z.number().int(),
-  resource_version: z.number().int(),
-  message: z.string().nullable(),
+  generation: int,
+  observed_generation: int,
+  current_revision: int,
+  desired_revision: int,
+  resource_version: int,
+  message: z.nullable(z.string()),
   conditions: z.array(conditionSchema),
   deletion_timestamp: nullableTime,
-  spec: siteManifestSchema.nullable(),
+  spec: z.nullable(siteManifestSchema),
   // present on some answers only
-  result: z.string().optional(),
-  revision: z.number().int().optional(),
-  warnings: z.array(z.string()).optional(),
+  result: z.optional(z.string()),
+  revision: z.optional(int),
+  warnings: z.optional(z.array(z.string())),
 });
 
 export const deploymentListSchema = z.array(deploymentSchema);
@@ -85,7 +86,7 @@ export const revisionStateSchema = z.enum(["pending", "building", "ready", "fail
 export const revisionTriggerSchema = z.enum(["create", "apply", "webhook", "redeploy", "rollback", "upload"]);
 
 export const revisionSchema = z.object({
-  revision: z.number().int().positive(),
+  revision: int.check(z.positive()),
   state: revisionStateSchema,
   trigger: revisionTriggerSchema,
   source: z.string(),
@@ -95,7 +96,7 @@ export const revisionSchema = z.object({
   created_at: nullableTime,
   started_at: nullableTime,
   finished_at: nullableTime,
-  duration_seconds: z.number().nonnegative().optional(),
+  duration_seconds: z.optional(z.number().check(z.nonnegative())),
   desired: z.boolean(),
   current: z.boolean(),
 });
@@ -103,7 +104,7 @@ export const revisionSchema = z.object({
 export const revisionListSchema = z.array(revisionSchema);
 
 export const eventSchema = z.object({
-  id: z.number().int(),
+  id: int,
   time: nullableTime,
   type: z.enum(["Normal", "Warning"]),
   reason: z.string(),
@@ -113,9 +114,9 @@ export const eventSchema = z.object({
 export const eventListSchema = z.array(eventSchema);
 
 export const errorDetailSchema = z.object({
-  path: z.string().optional(),
-  line: z.number().int().optional(),
-  column: z.number().int().optional(),
+  path: z.optional(z.string()),
+  line: z.optional(int),
+  column: z.optional(int),
   message: z.string(),
 });
 
@@ -123,18 +124,18 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.array(errorDetailSchema).optional(),
+    details: z.optional(z.array(errorDetailSchema)),
   }),
 });
 
 export const loginResponseSchema = z.object({
-  token: z.string().min(1),
-  expires_at: z.string().nullable().optional(),
+  token: z.string().check(z.minLength(1)),
+  expires_at: z.optional(z.nullable(z.string())),
 });
 
 export const webhookInfoSchema = z.object({
   webhook_url: z.string(),
-  webhook_secret: z.string().nullable(),
+  webhook_secret: z.nullable(z.string()),
 });
 
 export const healthSchema = z.object({ status: z.string(), version: z.string() });

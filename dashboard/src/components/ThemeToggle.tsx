@@ -1,39 +1,18 @@
 import { Monitor, Moon, Sun } from "lucide-react";
 
 import { Button } from "@/components/ui/button";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuLabel,
-  DropdownMenuRadioGroup,
-  DropdownMenuRadioItem,
-  DropdownMenuTrigger,
-} from "@/components/ui/dropdown-menu";
 import { useTheme, type ThemeChoice } from "@/hooks/use-theme";
 
+const NEXT: Record<ThemeChoice, ThemeChoice> = { system: "light", light: "dark", dark: "system" };
+
+/** One button that cycles system → light → dark; it says which theme is on and what comes next. */
 export function ThemeToggle() {
-  const { choice, resolved, setChoice } = useTheme();
+  const { choice, setChoice } = useTheme();
+  const Icon = choice === "dark" ? Moon : choice === "light" ? Sun : Monitor;
+  const label = `Theme: ${choice}. Switch to ${NEXT[choice]}`;
   return (
-    <DropdownMenu>
-      <DropdownMenuTrigger asChild>
-        <Button variant="ghost" size="icon" aria-label={`Theme: ${choice}`} title="Theme">
-          {resolved === "dark" ? <Moon aria-hidden="true" /> : <Sun aria-hidden="true" />}
-        </Button>
-      </DropdownMenuTrigger>
-      <DropdownMenuContent align="end">
-        <DropdownMenuLabel>Theme</DropdownMenuLabel>
-        <DropdownMenuRadioGroup value={choice} onValueChange={(v) => setChoice(v as ThemeChoice)}>
-          <DropdownMenuRadioItem value="light">
-            <Sun aria-hidden="true" /> Light
-          </DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="dark">
-            <Moon aria-hidden="true" /> Dark
-          </DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="system">
-            <Monitor aria-hidden="true" /> System
-          </DropdownMenuRadioItem>
-        </DropdownMenuRadioGroup>
-      </DropdownMenuContent>
-    </DropdownMenu>
+    <Button variant="ghost" size="icon" aria-label={label} title={label} onClick={() => setChoice(NEXT[choice])}>
+      <Icon aria-hidden="true" />
+    </Button>
   );
 }
