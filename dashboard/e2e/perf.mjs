@@ -44,11 +44,6 @@ try {
   const runs = [];
   for (let r = 0; r < RUNS; r++) {
     const { context, page } = await openPage(browser, server.origin, { token: platform.token });
-    let bytes = 0;
-    page.on("response", async (res) => {
-      const len = Number((await res.allHeaders())["content-length"] ?? 0);
-      bytes += len;
-    });
     await page.goto("/", { waitUntil: "commit" });
     await page.waitForFunction((n) => {
       const rows = document.querySelectorAll("li[data-site]");

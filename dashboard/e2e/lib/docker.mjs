@@ -1,4 +1,6 @@
 /** What Docker says about the platform's containers, and how a test reaches a site. */
+import http from "node:http";
+
 import { run } from "./util.mjs";
 
 export async function containersWithRole(instance, role) {
@@ -24,17 +26,37 @@ async function serveContainerIp(instance, name) {
 
 /**
  * How the tests reach a deployed site. Today: the serve container's own address (there is no
- * Traefik in the test platform yet). When the platform reports Traefik's port, this becomes
- * `http://<name>.localhost:<port>/` through Traefik: this is the one function to change.
+ * Traefik in the test platform yet). Once lp_platform reports Traefik (site_url_template such as
+ * "http://{name}.localhost:PORT", or traefik_port), it is `http://<name>.localhost:<port>/`
+ * through Traefik: this is the one function to change. Returns where to connect and the Host.
  */
-export async function siteBaseUrl(platform, name) {
-  if (platform.traefik_port) return `http://${name}.localhost:${platform.traefik_port}`;
-  return `http://${await serveContainerIp(platform.instance, name)}`;
+export async function siteTarget(platform, name) {
+  const viaTraefik = platform.site_url_template
+    ? platform.site_url_template.replace(/\{name\}|%s/g, name)
+    : platform.traefik_port
+      ? `http://${name}.localhost:${platform.traefik_port}`
+      : null;
+  if (viaTraefik) {
+    const u = new URL(viaTraefik);
+    // *.localhost is loopback (RFC 6761) whatever the resolver says: connect there, send the Host
+    return { origin: `${u.protocol}//127.0.0.1:${u.port || 80}`, host: u.host };
+  }
+  const ip = await serveContainerIp(platform.instance, name);
+  return { origin: `http://${ip}`, host: ip };
 }
 
 /** GET a path of a deployed site: {status, text}. */
 export async function fetchSite(platform, name, p = "/") {
-  const base = await siteBaseUrl(platform, name);
-  const res = await fetch(base + p, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, text: await res.text() };
+  const t = await siteTarget(platform, name);
+  const u = new URL(p, t.origin);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: u.hostname, port: u.port || 80, path: u.pathname + u.search, headers: { Host: t.host }, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${u.href}: timed out`)));
+    req.on("error", reject);
+  });
 }
