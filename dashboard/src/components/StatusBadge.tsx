@@ -20,7 +20,7 @@ export function StatusBadge({ site, className }: { site: Pick<Deployment, "statu
     >
       <Icon aria-hidden="true" className={cn("size-3.5", v.tone === "progress" && "motion-safe:animate-spin")} />
       <span>{v.label}</span>
-      {v.detail && <span className="text-muted-foreground font-normal">· {v.detail}</span>}
+      {v.detail && <span className="font-normal">· {v.detail}</span>}
     </span>
   );
 }

@@ -79,7 +79,7 @@ export function shortSource(r: Pick<Revision, "source" | "resolved_source">): st
 const toneClass: Record<Tone, string> = {
   success: "border-success/30 bg-success/10 text-success",
   progress: "border-warning/30 bg-warning/10 text-warning",
-  danger: "border-destructive/30 bg-destructive/10 text-destructive",
+  danger: "border-red-600/30 bg-red-500/10 text-red-700 dark:text-red-300",
   neutral: "border-border bg-muted text-muted-foreground",
 };
 

@@ -17,7 +17,7 @@ function LogLine({ text }: { text: string }) {
   return (
     <div className={cn("px-3 whitespace-pre-wrap break-words", body.startsWith("==>") && "text-sky-300 font-semibold")}>
       {m && (
-        <time dateTime={m[1]} className="mr-3 hidden text-zinc-500 select-none sm:inline">
+        <time dateTime={m[1]} className="mr-3 hidden text-zinc-400 select-none sm:inline">
           {m[2]}
         </time>
       )}
