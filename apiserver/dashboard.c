@@ -17,13 +17,20 @@ static const struct {
 	const char *ext;
 	const char *type;
 } mime_types[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"},         {".map", "application/json"},
-    {".svg", "image/svg+xml"},             {".png", "image/png"},
-    {".jpg", "image/jpeg"},                {".webp", "image/webp"},
-    {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
-    {".woff", "font/woff"},                {".txt", "text/plain; charset=utf-8"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".map", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".jpg", "image/jpeg"},
+    {".webp", "image/webp"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".woff", "font/woff"},
+    {".txt", "text/plain; charset=utf-8"},
     {".webmanifest", "application/manifest+json"},
 };
 
@@ -141,6 +148,7 @@ int api_dashboard_open(lp_apiserver *s, lp_error *err)
 		return LP_OK;
 	s->dashboard_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dashboard_fd < 0)
-		return lp_error_set(err, LP_ENOTFOUND, "--dashboard-dir %s: %s", dir, strerror(errno));
+		return lp_error_set(err, LP_ENOTFOUND, "--dashboard-dir %s: %s", dir,
+		                    strerror(errno));
 	return LP_OK;
 }

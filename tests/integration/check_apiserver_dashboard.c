@@ -65,7 +65,8 @@ START_TEST(test_files_fallback_and_cache)
 	struct lp_test_api_resp r;
 	const char *client_routes[] = {"/", "/new", "/deployments/graceful-fox", NULL};
 	const char *outside[] = {"/leak.txt", "/../../../../../etc/passwd",
-	                         "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/assets/../../etc/passwd", NULL};
+	                         "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/assets/../../etc/passwd",
+	                         NULL};
 	size_t i;
 
 	lp_test_api_start(&s, extra);

@@ -28,7 +28,8 @@ export function repoPaths() {
  */
 export function startPlatform(o) {
   const { bin, src, tool } = repoPaths();
-  const args = ["--env", `LAUNCHPAD_DASHBOARD_DIR=${o.distDir}`];
+  // --edge: the platform's own Traefik, so sites are reached at their real URL
+  const args = ["--edge", "--env", `LAUNCHPAD_DASHBOARD_DIR=${o.distDir}`];
   for (const [k, v] of Object.entries(o.env ?? {})) args.push("--env", `${k}=${v}`);
   const child = spawn(tool, args, {
     env: { ...process.env, LAUNCHPAD_TEST_BIN: bin, LAUNCHPAD_TEST_SRC: src },

@@ -40,7 +40,7 @@ describe("the build log", { timeout: 120000 }, () => {
       const firstTen = [];
       let data = 0;
       for (const ev of events) {
-        if (ev.startsWith("data: ")) data++;
+        if (/(^|\n)data: /.test(ev)) data++;
         if (data > 10) break;
         firstTen.push(ev);
       }

@@ -324,9 +324,13 @@ export function createApiClient(opts: ClientOptions) {
       }
     },
 
-    /** The raw SSE response of a revision's build log (EventSource cannot send Authorization). */
-    openLog: async (id: string, revision: number, signal: AbortSignal): Promise<Response> => {
-      const res = await raw(`/api/deployments/${enc(id)}/logs?revision=${revision}`, {
+    /**
+     * The raw SSE response of a revision's build log (EventSource cannot send Authorization);
+     * `from`: the id of the last event already shown, so the server resumes after it.
+     */
+    openLog: async (id: string, revision: number, signal: AbortSignal, from = 0): Promise<Response> => {
+      const resume = from > 0 ? `&from=${from}` : "";
+      const res = await raw(`/api/deployments/${enc(id)}/logs?revision=${revision}${resume}`, {
         signal,
         headers: { Accept: "text/event-stream" },
       });

@@ -33,6 +33,43 @@ describe("LineDeduper", () => {
   });
 });
 
+describe("LineDeduper with event ids", () => {
+  const numbered = (n: number, from = 1) =>
+    Array.from({ length: n }, (_, k) => `id: ${k + from}\ndata: line ${k + from}\n\n`).join("");
+
+  it("delivers each id once, whether the server resumes or sends everything again", () => {
+    const d = new LineDeduper();
+    expect(d.take(new SseParser().feed(numbered(3))).lines).toEqual(["line 1", "line 2", "line 3"]);
+    expect(d.lastId).toBe(3);
+    d.newConnection(); // a server that resumed after id 3
+    expect(d.take(new SseParser().feed(numbered(2, 4))).lines).toEqual(["line 4", "line 5"]);
+    d.newConnection(); // a server that sent it all again
+    expect(d.take(new SseParser().feed(numbered(6))).lines).toEqual(["line 6"]);
+    expect(d.delivered).toBe(6);
+  });
+
+  it("asks the server to resume after the last id shown", async () => {
+    const froms: number[] = [];
+    let opens = 0;
+    const f = new LogFollower({
+      open: (_s, from) => {
+        froms.push(from);
+        opens++;
+        return Promise.resolve(
+          opens === 1
+            ? streamResponse([numbered(2)], { fail: true })
+            : streamResponse([numbered(1, 3) + "event: end\ndata: ready\n\n"]),
+        );
+      },
+      onLines: () => undefined,
+      onEnd: () => undefined,
+      sleep: () => Promise.resolve(),
+    });
+    await f.start();
+    expect(froms).toEqual([0, 2]);
+  });
+});
+
 describe("LogFollower", () => {
   const noSleep = () => Promise.resolve();
 

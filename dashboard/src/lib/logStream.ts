@@ -1,15 +1,17 @@
 /**
  * Follows a revision's build log (GET /api/deployments/:id/logs?revision=N, Server-Sent Events)
- * to its `end` event. The server sends the whole file from its start on every connection and has
- * no event ids, so a reconnect skips the lines already delivered: after a dropped connection (a
- * network blip, a laptop lid, a proxy timeout) the log resumes without a duplicated line.
+ * to its `end` event. Every event carries an id (its number in the log); a reconnect asks the
+ * server to resume after the last one shown (`from=`), and the lines are deduplicated by id, so
+ * after a dropped connection (a network blip, a laptop lid, a proxy timeout) the log resumes
+ * without a duplicated line. A server that sends no ids gets the same by counting.
  */
 import { SseParser, type SseEvent } from "./sse";
 
 export type FollowState = "connecting" | "streaming" | "reconnecting" | "ended" | "error";
 
 export interface LogFollowerOptions {
-  open: (signal: AbortSignal) => Promise<Response>;
+  /** Open the stream; `from` is the id of the last event already shown (0: from the start). */
+  open: (signal: AbortSignal, from: number) => Promise<Response>;
   onLines: (lines: string[]) => void;
   onEnd: (finalState: string) => void;
   onState?: (state: FollowState, detail?: string) => void;
@@ -36,9 +38,15 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Drop the first `skip` data events of a connection (already delivered by an earlier one). */
+/**
+ * Each line once across connections: by the events' ids when the server numbers them (a resumed
+ * connection starts after the last id delivered), else by dropping the first `delivered` data
+ * events of a new connection (a server that sends the whole log again).
+ */
 export class LineDeduper {
   delivered = 0;
+  /** The highest event id delivered (0: none, or the server sends no ids). */
+  lastId = 0;
   private seenThisConnection = 0;
 
   newConnection(): void {
@@ -55,11 +63,15 @@ export class LineDeduper {
         continue;
       }
       if (ev.event !== "message") continue;
-      this.seenThisConnection++;
-      if (this.seenThisConnection > this.delivered) {
-        lines.push(ev.data);
-        this.delivered++;
+      const id = ev.id !== null && /^\d+$/.test(ev.id) ? Number(ev.id) : null;
+      if (id !== null) {
+        if (id <= this.lastId) continue;
+        this.lastId = id;
+      } else if (++this.seenThisConnection <= this.delivered) {
+        continue;
       }
+      lines.push(ev.data);
+      this.delivered++;
     }
     return { lines, end };
   }
@@ -104,7 +116,7 @@ export class LogFollower {
 
   /** One connection: read until `end` or until the server closes it. */
   private async connectOnce(signal: AbortSignal, onBytes: () => void): Promise<boolean> {
-    const res = await this.o.open(signal);
+    const res = await this.o.open(signal, this.dedupe.lastId);
     if (!res.body) throw new Error("the log stream has no body");
     this.dedupe.newConnection();
     this.o.onState?.("streaming");
