@@ -22,6 +22,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
+#include "pipeline/archive.h"
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
@@ -90,9 +91,13 @@ size_t api_urldecode(char *s, size_t len);
 typedef struct api_upload api_upload;
 int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err) LP_MUST_CHECK;
 int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err) LP_MUST_CHECK;
-/* digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. */
+/*
+ * digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. With
+ * check, the archive's headers must pass lp_archive_check under those limits before it is kept
+ * (LP_EUNSAFE naming the entry, LP_ETOOBIG, LP_EINVAL "corrupt or truncated").
+ */
 int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
-                      lp_error *err) LP_MUST_CHECK;
+                      const lp_archive_limits *check, lp_error *err) LP_MUST_CHECK;
 size_t api_upload_size(const api_upload *u);
 void api_upload_free(api_upload *u);
 
@@ -155,6 +160,7 @@ struct lp_apiserver {
 	struct MHD_Daemon *daemon;
 	unsigned port;
 	size_t upload_max;
+	lp_archive_limits archive_limits; /* what an upload's headers must pass */
 	char **cors;
 	size_t ncors;
 

@@ -428,8 +428,8 @@ static void finish(struct api_req *r)
 		return;
 	}
 	if (r->form.upload) {
-		if (api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest, &err) !=
-		    LP_OK) {
+		if (api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest,
+		                      &r->srv->archive_limits, &err) != LP_OK) {
 			api_reply_lperr(r, &err);
 			return;
 		}
@@ -712,7 +712,8 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	s->cfg = cfg;
 	s->dashboard_fd = -1;
 	pthread_mutex_init(&s->write_mu, NULL);
-	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
+	lp_archive_limits_for(&s->archive_limits, cfg);
+	s->upload_max = (size_t)s->archive_limits.max_archive_bytes;
 	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
 	    (rc = slots_init(s, err)) != LP_OK ||
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||

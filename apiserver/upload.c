@@ -125,7 +125,8 @@ size_t api_upload_size(const api_upload *u)
 	return u->size;
 }
 
-int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN], lp_error *err)
+int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
+                      const lp_archive_limits *check, lp_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -144,6 +145,9 @@ int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
 		return lp_error_set(err, LP_EIO, "fsync upload: %s", strerror(errno));
 	close(u->fd);
 	u->fd = -1;
+	/* Refused now, with the entry named, rather than stored and failed at build time. */
+	if (check && (rc = lp_archive_check(NULL, u->tmp, check, err)) != LP_OK)
+		return rc;
 	if (lp_layout_archive(final, sizeof(final), u->data_dir, digest, u->ext) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), u->data_dir, LP_DIR_ARCHIVES) != LP_OK)
 		return lp_error_set(err, LP_ERROR, "data dir path too long: %s", u->data_dir);

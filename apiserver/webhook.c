@@ -9,6 +9,7 @@
 
 /* Hex digits of a SHA-256 (a signature; the longest Git commit id, SHA-256 objects). */
 #define SHA256_HEX_DIGITS (LP_SHA256_HEX_LEN - 1)
+#define SHA1_HEX_DIGITS   40 /* a Git commit id in a SHA-1 repository (all of GitHub's) */
 
 /* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */
 static int signature_wellformed(const char *h)
@@ -226,7 +227,21 @@ struct push {
 	int deleted;
 };
 
-/* Read the push from doc; replies 400 (no delivery id, no ref) or the stored spec's error. */
+/* 40 (SHA-1) or 64 (SHA-256) lowercase hex digits: what Git names a commit by. */
+static int is_commit_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == SHA1_HEX_DIGITS || i == SHA256_HEX_DIGITS;
+}
+
+/*
+ * Read the push from doc; replies 400 (no delivery id, no ref, no or a malformed after) or the
+ * stored spec's error.
+ */
 static int push_read(struct push *p, struct api_req *r, const lp_store_site *site,
                      const char *delivery, const cJSON *doc)
 {
@@ -253,6 +268,22 @@ static int push_read(struct push *p, struct api_req *r, const lp_store_site *sit
 	p->ref = ref->valuestring;
 	p->after = cJSON_IsString(after) ? after->valuestring : NULL;
 	p->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "deleted"));
+	/* A deleted branch says so (deleted, or an all-zero after); a push always names its commit.
+	 */
+	if (p->after == NULL && !p->deleted) {
+		api_reply_error(
+		    r, LP_EINVAL, NULL,
+		    "push payload has no \"after\" (the commit to build); a deleted branch "
+		    "sends \"deleted\": true");
+		return LP_EINVAL;
+	}
+	if (p->after != NULL && !is_commit_id(p->after)) {
+		api_reply_error(
+		    r, LP_EINVAL, NULL,
+		    "\"after\" is not a commit id (40 or 64 lowercase hex digits): \"%.80s\"",
+		    p->after);
+		return LP_EINVAL;
+	}
 	return LP_OK;
 }
 
@@ -363,10 +394,6 @@ void api_h_webhook(struct api_req *r)
 		goto done;
 	if ((why = push_ignored_reason(&p)) != NULL) {
 		reply_ignored(r, delivery, site, why);
-		goto done;
-	}
-	if (strlen(p.after) > SHA256_HEX_DIGITS) {
-		api_reply_error(r, LP_EINVAL, NULL, "\"after\" is not a commit id");
 		goto done;
 	}
 	if (same_push(r, site, p.after)) {

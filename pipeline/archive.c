@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "launchpad/config.h"
 #include "launchpad/fs.h"
 
 /*
@@ -47,17 +48,27 @@ struct extract {
 	int archive_fd;
 	int dest_fd;
 	struct pathset seen;
+	struct kept
+	    *kept; /* pass 1: every kept path (pointing into seen), for the conflict check */
+	size_t nkept, kept_cap;
 	/* Lone-top-folder detection (pass 1) and use (pass 2). */
 	char top[LP_ARCHIVE_NAME_CEILING + 1];
 	bool top_set;
 	bool top_strippable;
 	bool strip;
 	size_t files_seen;
+	uint64_t declared_bytes; /* sizes the headers announce (pass 1); pass 2 counts real bytes */
 	/* The parent directory of the previous file, kept open: archives list files dir by dir. */
 	char cache_path[LP_ARCHIVE_PATH_CEILING + 1];
 	int cache_fd;
 	size_t notes_suppressed;
 	lp_archive_stats st;
+};
+
+/* A path pass 1 kept, and whether it is a folder. */
+struct kept {
+	const char *path;
+	bool is_dir;
 };
 
 /* One entry's name, checked and normalised: no "./" prefix, no trailing slash. */
@@ -76,6 +87,13 @@ void lp_archive_limits_default(lp_archive_limits *out)
 	out->max_path_bytes = 1024;
 	out->max_depth = 32;
 	out->max_name_bytes = 255;
+}
+
+void lp_archive_limits_for(lp_archive_limits *out, const struct lp_config *cfg)
+{
+	lp_archive_limits_default(out);
+	if (cfg->upload_max_mb > 0)
+		out->max_archive_bytes = (uint64_t)cfg->upload_max_mb * MIB;
 }
 
 static bool utf8_valid(const unsigned char *s, size_t n)
@@ -186,8 +204,11 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* 1 when added, 0 when already present, LP_ENOMEM. Size is bounded by the entry cap. */
-static int pathset_add(struct pathset *s, const char *path)
+/*
+ * 1 when added (*stored, if not NULL, is the set's copy), 0 when already present, LP_ENOMEM. Size
+ * is bounded by the entry cap.
+ */
+static int pathset_add(struct pathset *s, const char *path, const char **stored)
 {
 	size_t i;
 
@@ -219,6 +240,8 @@ static int pathset_add(struct pathset *s, const char *path)
 	if (s->slots[i] == NULL)
 		return LP_ENOMEM;
 	s->len++;
+	if (stored)
+		*stored = s->slots[i];
 	return 1;
 }
 
@@ -244,8 +267,11 @@ static int check_path(struct extract *x, struct entry_name *out, const char *raw
 	char *comp;
 	char tmp[LP_ARCHIVE_PATH_CEILING + 1];
 
+	/* No real archiver writes a nameless entry: what reads as one is damaged data. */
 	if (raw == NULL || *raw == '\0')
-		return reject(x, LP_EUNSAFE, raw, "entry has no name");
+		return lp_error_set(x->err, LP_EINVAL,
+		                    "archive is corrupt or truncated: entry %zu has no name",
+		                    x->st.entries);
 	n = strlen(raw);
 	if (n > x->lim->max_path_bytes)
 		return reject(x, LP_ETOOBIG, raw, "path is longer than %zu bytes (%zu)",
@@ -423,12 +449,89 @@ static int open_reader(struct archive **out, struct extract *x)
 	return LP_OK;
 }
 
+static int keep(struct extract *x, const char *path, bool is_dir)
+{
+	if (x->nkept == x->kept_cap) {
+		size_t ncap = x->kept_cap ? x->kept_cap * 2 : 256;
+		struct kept *n = realloc(x->kept, ncap * sizeof(*n));
+
+		if (n == NULL)
+			return lp_error_set(x->err, LP_ENOMEM, "out of memory");
+		x->kept = n;
+		x->kept_cap = ncap;
+	}
+	x->kept[x->nkept++] = (struct kept){path, is_dir};
+	return LP_OK;
+}
+
+/* Byte order with '/' first, so every "d/..." sorts right after "d" (before "d-x", "d.x"). */
+static int kept_cmp(const void *pa, const void *pb)
+{
+	const unsigned char *a = (const unsigned char *)((const struct kept *)pa)->path;
+	const unsigned char *b = (const unsigned char *)((const struct kept *)pb)->path;
+
+	for (; *a && *a == *b; a++, b++)
+		;
+	if (*a == *b)
+		return 0;
+	if (*a == '/' || *b == '/')
+		return *a == '/' ? (*b ? -1 : 1) : (*a ? 1 : -1);
+	return *a < *b ? -1 : 1;
+}
+
+/*
+ * A file that another entry needs as a folder ("d" and "d/x.txt"): in the order above such a
+ * path follows its file at once, so one sort and one pass find every case.
+ */
+static int check_conflicts(struct extract *x)
+{
+	size_t i, n;
+
+	qsort(x->kept, x->nkept, sizeof(*x->kept), kept_cmp);
+	for (i = 0; i + 1 < x->nkept; i++) {
+		const struct kept *f = &x->kept[i], *next = &x->kept[i + 1];
+
+		if (f->is_dir)
+			continue;
+		n = strlen(f->path);
+		if (strncmp(next->path, f->path, n) == 0 && next->path[n] == '/')
+			return reject(
+			    x, LP_EUNSAFE, f->path,
+			    "path conflicts with another entry (\"%.*s\" needs it to be a "
+			    "folder)",
+			    LP_ARCHIVE_SHOWN_MAX, next->path);
+	}
+	return LP_OK;
+}
+
+/*
+ * A zip's central directory (and a tar header) states each file's size: an archive that announces
+ * more than the cap is refused before a byte is inflated. Pass 2 still counts what is really
+ * written, since an announcement can lie.
+ */
+static int add_declared(struct extract *x, struct archive_entry *e)
+{
+	uint64_t size;
+
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) <= 0)
+		return LP_OK;
+	size = (uint64_t)archive_entry_size(e);
+	if (size > x->lim->max_total_bytes - x->declared_bytes)
+		return reject(x, LP_ETOOBIG, archive_entry_pathname(e),
+		              "the headers announce more than the limit of %" PRIu64
+		              " bytes unpacked",
+		              x->lim->max_total_bytes);
+	x->declared_bytes += size;
+	return LP_OK;
+}
+
 /* Pass 1: headers only. Every path/type rule, duplicates, counts and the lone top folder. */
 static int scan(struct extract *x)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct entry_name name;
+	const char *stored = NULL;
 	bool eof;
 	int rc;
 
@@ -444,7 +547,7 @@ static int scan(struct extract *x)
 			break;
 		if (name.kind != KIND_KEEP)
 			continue;
-		rc = pathset_add(&x->seen, name.norm);
+		rc = pathset_add(&x->seen, name.norm, &stored);
 		if (rc < 0) {
 			lp_error_set(x->err, rc, "out of memory");
 			break;
@@ -454,9 +557,14 @@ static int scan(struct extract *x)
 			            "duplicate entry (the same path appears twice)");
 			break;
 		}
-		rc = LP_OK;
+		rc = keep(x, stored, name.is_dir);
+		if (rc != LP_OK)
+			break;
 		if (!name.is_dir)
 			x->files_seen++;
+		rc = add_declared(x, e);
+		if (rc != LP_OK)
+			break;
 		slash = strchr(name.norm, '/');
 		flen = slash ? (size_t)(slash - name.norm) : strlen(name.norm);
 		if (!x->top_set) {
@@ -472,6 +580,8 @@ static int scan(struct extract *x)
 	}
 	if (rc == LP_OK && x->files_seen == 0)
 		rc = lp_error_set(x->err, LP_EINVAL, "archive contains no files");
+	if (rc == LP_OK)
+		rc = check_conflicts(x);
 	x->strip = rc == LP_OK && x->top_set && x->top_strippable;
 	archive_read_free(a);
 	return rc;
@@ -769,47 +879,121 @@ static int check_limits(const lp_archive_limits *l, lp_error *err)
 	return LP_OK;
 }
 
+/* Set up x for archive_path: limits checked, the file opened, a regular file within the cap. */
+static int extract_open(struct extract *x, const char *archive_path,
+                        const lp_archive_limits *limits, lp_error *err)
+{
+	struct stat st;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->err = err;
+	x->dest_fd = -1;
+	x->cache_fd = -1;
+	x->archive_fd = -1;
+	if (archive_path == NULL)
+		return lp_error_set(err, LP_EINVAL, "archive path is required");
+	rc = check_limits(limits, err);
+	if (rc != LP_OK)
+		return rc;
+	x->lim = limits;
+	x->archive_fd = open(archive_path, O_RDONLY | O_CLOEXEC);
+	if (x->archive_fd < 0)
+		return lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
+		                    archive_path, strerror(errno));
+	if (fstat(x->archive_fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return lp_error_set(err, LP_EINVAL, "%s is not a regular file", archive_path);
+	if ((uint64_t)st.st_size > x->lim->max_archive_bytes)
+		return lp_error_set(err, LP_ETOOBIG,
+		                    "archive is %jd bytes, above the upload limit of %" PRIu64
+		                    " bytes",
+		                    (intmax_t)st.st_size, x->lim->max_archive_bytes);
+	return LP_OK;
+}
+
+static void extract_close(struct extract *x)
+{
+	if (x->cache_fd >= 0)
+		close(x->cache_fd);
+	if (x->dest_fd >= 0)
+		close(x->dest_fd);
+	if (x->archive_fd >= 0)
+		close(x->archive_fd);
+	pathset_release(&x->seen);
+	free(x->kept);
+}
+
+/*
+ * Names are UTF-8 on the wire; libarchive converts them to the locale's charset. Switch this
+ * thread alone to C.UTF-8 so UTF-8 names survive in a process left in the "C" locale.
+ */
+struct utf8_scope {
+	locale_t utf8;
+	locale_t saved;
+};
+
+static void utf8_enter(struct utf8_scope *s)
+{
+	s->saved = (locale_t)0;
+	s->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (s->utf8 != (locale_t)0)
+		s->saved = uselocale(s->utf8);
+}
+
+static void utf8_leave(struct utf8_scope *s)
+{
+	if (s->saved != (locale_t)0)
+		uselocale(s->saved);
+	if (s->utf8 != (locale_t)0)
+		freelocale(s->utf8);
+}
+
+int lp_archive_check(lp_archive_stats *out, const char *archive_path,
+                     const lp_archive_limits *limits, lp_error *err)
+{
+	lp_archive_limits defaults;
+	struct extract x;
+	struct utf8_scope loc;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	lp_archive_limits_default(&defaults);
+	rc = extract_open(&x, archive_path, limits ? limits : &defaults, err);
+	if (rc != LP_OK)
+		goto done;
+	utf8_enter(&loc);
+	rc = scan(&x);
+	utf8_leave(&loc);
+	if (rc == LP_OK && out) {
+		*out = x.st;
+		out->bytes = x.declared_bytes;
+	}
+done:
+	extract_close(&x);
+	return rc;
+}
+
 int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const char *dest_dir,
                        const lp_archive_limits *limits, lp_archive_note_fn note, void *note_ctx,
                        lp_error *err)
 {
 	lp_archive_limits defaults;
 	struct extract x;
-	struct stat st;
-	locale_t utf8 = (locale_t)0, saved = (locale_t)0;
+	struct utf8_scope loc = {(locale_t)0, (locale_t)0};
 	bool created = false, extracting = false, empty;
 	int rc;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (archive_path == NULL || dest_dir == NULL)
-		return lp_error_set(err, LP_EINVAL, "archive path and destination are required");
 	lp_archive_limits_default(&defaults);
-	rc = check_limits(limits ? limits : &defaults, err);
+	rc = extract_open(&x, archive_path, limits ? limits : &defaults, err);
 	if (rc != LP_OK)
-		return rc;
-	memset(&x, 0, sizeof(x));
-	x.lim = limits ? limits : &defaults;
-	x.err = err;
+		goto done;
 	x.note = note;
 	x.note_ctx = note_ctx;
-	x.dest_fd = -1;
-	x.cache_fd = -1;
-	x.archive_fd = open(archive_path, O_RDONLY | O_CLOEXEC);
-	if (x.archive_fd < 0) {
-		rc = lp_error_set(err, errno == ENOENT ? LP_ENOTFOUND : LP_EIO, "open %s: %s",
-		                  archive_path, strerror(errno));
-		goto done;
-	}
-	if (fstat(x.archive_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = lp_error_set(err, LP_EINVAL, "%s is not a regular file", archive_path);
-		goto done;
-	}
-	if ((uint64_t)st.st_size > x.lim->max_archive_bytes) {
-		rc = lp_error_set(err, LP_ETOOBIG,
-		                  "archive is %jd bytes, above the upload limit of %" PRIu64
-		                  " bytes",
-		                  (intmax_t)st.st_size, x.lim->max_archive_bytes);
+	if (dest_dir == NULL) {
+		rc = lp_error_set(err, LP_EINVAL, "destination is required");
 		goto done;
 	}
 	if (lp_fs_exists(dest_dir)) {
@@ -824,15 +1008,7 @@ int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const ch
 			goto done;
 		}
 	}
-
-	/*
-	 * Names are UTF-8 on the wire; libarchive converts them to the locale's charset. Switch
-	 * this thread alone to C.UTF-8 so UTF-8 names survive in a process left in the "C" locale.
-	 */
-	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	if (utf8 != (locale_t)0)
-		saved = uselocale(utf8);
-
+	utf8_enter(&loc);
 	rc = scan(&x);
 	if (rc != LP_OK)
 		goto done;
@@ -854,20 +1030,11 @@ int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const ch
 	if (rc == LP_OK && out)
 		*out = x.st;
 done:
-	if (saved != (locale_t)0)
-		uselocale(saved);
-	if (utf8 != (locale_t)0)
-		freelocale(utf8);
-	if (x.cache_fd >= 0)
-		close(x.cache_fd);
-	if (x.dest_fd >= 0)
-		close(x.dest_fd);
-	if (x.archive_fd >= 0)
-		close(x.archive_fd);
+	utf8_leave(&loc);
+	extract_close(&x);
 	if (rc != LP_OK && created)
 		lp_fs_remove_tree(dest_dir, NULL);
 	else if (rc != LP_OK && extracting)
 		empty_dest(dest_dir);
-	pathset_release(&x.seen);
 	return rc;
 }

@@ -17,6 +17,8 @@
 
 #include "launchpad/error.h"
 
+struct lp_config;
+
 /* Hard ceilings for the configurable path limits (Linux PATH_MAX and NAME_MAX). */
 #define LP_ARCHIVE_PATH_CEILING 4096
 #define LP_ARCHIVE_NAME_CEILING 255
@@ -47,6 +49,13 @@ typedef void (*lp_archive_note_fn)(void *ctx, const char *message);
 void lp_archive_limits_default(lp_archive_limits *out);
 
 /*
+ * The limits this installation applies: the defaults, with the archive cap the admin's upload
+ * limit (--upload-max-mb). The API (when an upload arrives) and the build (when it is unpacked)
+ * both call this, so what one accepts the other does too.
+ */
+void lp_archive_limits_for(lp_archive_limits *out, const struct lp_config *cfg);
+
+/*
  * Extract archive_path (zip, tar, tar.gz) into dest_dir, which must be absent (it is created,
  * mode 0755, its parent must exist) or an empty directory. limits NULL means defaults. out may be
  * NULL. Returns LP_OK; LP_EUNSAFE when a safety rule rejects an entry; LP_ETOOBIG when a cap is
@@ -56,5 +65,15 @@ void lp_archive_limits_default(lp_archive_limits *out);
 int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const char *dest_dir,
                        const lp_archive_limits *limits, lp_archive_note_fn note, void *note_ctx,
                        lp_error *err);
+
+/*
+ * Check archive_path against every rule that the headers alone decide (names, types, duplicates,
+ * entry count, the sizes the headers announce, "no files", corrupt or truncated) without writing
+ * anything: what the API runs when an upload arrives, so a bad archive is refused then and not at
+ * build time. The same codes as lp_archive_extract; out (may be NULL) gets the counts, with bytes
+ * the announced total. Extraction still enforces the real sizes.
+ */
+LP_MUST_CHECK int lp_archive_check(lp_archive_stats *out, const char *archive_path,
+                                   const lp_archive_limits *limits, lp_error *err);
 
 #endif

@@ -361,6 +361,7 @@ static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, l
 	const char *digest = req->spec->archive_digest;
 	char path[BUILD_PATH_MAX];
 	lp_archive_stats st;
+	lp_archive_limits lim;
 	int rc;
 
 	if (req->source != NULL && strncmp(req->source, "sha256:", 7) == 0)
@@ -393,7 +394,8 @@ static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, l
 	}
 	snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", digest);
 	blog_printf(&b->log, "==> fetch: archive %s", digest);
-	rc = lp_archive_extract(&st, path, ws, NULL, note_archive, &b->log, err);
+	lp_archive_limits_for(&lim, req->cfg);
+	rc = lp_archive_extract(&st, path, ws, &lim, note_archive, &b->log, err);
 	if (rc != LP_OK)
 		return lp_error_wrap(err, "archive %s", digest);
 	blog_printf(&b->log, "extracted %zu files, %zu directories, %llu bytes%s%s", st.files,

@@ -13,6 +13,7 @@
 #include "launchpad/fs.h"
 #include "launchpad/store.h"
 #include "tests/lib/api_server.h"
+#include "tests/lib/archive_corpus.h"
 #include "tests/lib/testutil.h"
 
 /* A real zip of files {name, content}... built with libarchive. */
@@ -266,6 +267,102 @@ START_TEST(test_seed_zip)
 }
 END_TEST
 
+/* Post zip_path as a new zip site named name; r gets the answer. */
+static void post_zip(CURL *c, struct lp_test_api *s, const char *zip_path, const char *name,
+                     struct lp_test_api_resp *r)
+{
+	const char *fields[] = {"name", name, NULL};
+	curl_mime *m = zip_form(c, zip_path, fields);
+
+	lp_test_api_request(c, s, "POST", "/api/deployments", NULL, NULL, 0, NULL, NULL, m, r);
+	curl_mime_free(m);
+}
+
+/* Issue 13.15: a bad archive is refused when it arrives, naming the entry; nothing is kept. */
+START_TEST(test_upload_checked)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	char zip[4200], cmd[4400];
+	CURL *c = curl_easy_init();
+	const char *msg;
+	cJSON *list;
+
+	lp_test_api_start(&s, NULL);
+	snprintf(zip, sizeof(zip), "%s/bad.zip", s.dir);
+
+	/* a path that climbs out of the site folder: 422 with the entry */
+	{
+		lp_corpus_raw e[] = {
+		    {.name = "index.html", .data = "ok", .len = 2, .declared = -1},
+		    {.name = "../escape.html", .data = "x", .len = 1, .declared = -1}};
+		ck_assert_int_eq(lp_corpus_raw_zip(zip, e, 2), 0);
+	}
+	post_zip(c, &s, zip, "escape", &r);
+	lp_test_api_assert_error(&r, 422, "unsafe");
+	msg = lp_test_api_jstr(cJSON_GetObjectItem(r.json, "error"), "message");
+	ck_assert_msg(msg && strstr(msg, "../escape.html"), "%s", lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+
+	/* a symbolic link: 422 */
+	{
+		lp_corpus_entry e[] = {{.name = "index.html", .data = "ok"},
+		                       {.name = "link", .type = 'l', .target = "/etc/passwd"}};
+		ck_assert_int_eq(lp_corpus_write(zip, LP_CORPUS_ZIP, e, 2), 0);
+	}
+	post_zip(c, &s, zip, "link", &r);
+	lp_test_api_assert_error(&r, 422, "unsafe");
+	msg = lp_test_api_jstr(cJSON_GetObjectItem(r.json, "error"), "message");
+	ck_assert_msg(msg && strstr(msg, "link"), "%s", lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+
+	/* announced sizes above the unpacked cap (1 GiB): 413 before anything is inflated */
+	ck_assert_int_eq(lp_corpus_zip_lying_size(zip, 1000, 0xF0000000u), 0);
+	post_zip(c, &s, zip, "huge", &r);
+	lp_test_api_assert_error(&r, 413, "too_large");
+	lp_test_api_resp_free(&r);
+
+	/* truncated: 400 "corrupt or truncated", never `entry "": entry has no name` */
+	{
+		lp_corpus_entry e[] = {{.name = "index.html",
+		                        .data = "<h1>a page long enough to cut "
+		                                "in the middle of its data</h1>"},
+		                       {.name = "about.html", .data = "<h1>about</h1>"}};
+		struct stat sb;
+
+		ck_assert_int_eq(lp_corpus_write(zip, LP_CORPUS_ZIP, e, 2), 0);
+		ck_assert_int_eq(stat(zip, &sb), 0);
+		ck_assert_int_eq(lp_corpus_truncate(zip, (size_t)sb.st_size / 2), 0);
+	}
+	post_zip(c, &s, zip, "cut", &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	msg = lp_test_api_jstr(cJSON_GetObjectItem(r.json, "error"), "message");
+	ck_assert_msg(msg && strstr(msg, "corrupt or truncated") && !strstr(msg, "no name"), "%s",
+	              lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+
+	/* none of them left a site, a stored archive or a temp file */
+	lp_test_api_http(&s, "GET", "/api/deployments", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	list = r.json;
+	ck_assert_int_eq(cJSON_GetArraySize(list), 0);
+	lp_test_api_resp_free(&r);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s/uploads' -type f)\"", s.dir);
+	ck_assert_int_eq(system(cmd), 0);
+
+	/* and a good archive still goes through */
+	{
+		lp_corpus_entry e[] = {{.name = "site/index.html", .data = "<h1>ok</h1>"}};
+		ck_assert_int_eq(lp_corpus_write(zip, LP_CORPUS_ZIP, e, 1), 0);
+	}
+	post_zip(c, &s, zip, "good", &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	lp_test_api_resp_free(&r);
+	curl_easy_cleanup(c);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 /* Finding 11 (and 10, seen under SANITIZE=1): the seed's optional fields are accepted. */
 START_TEST(test_seed_compat)
 {
@@ -346,6 +443,7 @@ static Suite *apiserver_seed_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_seed_github);
 	tcase_add_test(tc, test_seed_zip);
+	tcase_add_test(tc, test_upload_checked);
 	tcase_add_test(tc, test_seed_compat);
 	suite_add_tcase(s, tc);
 	return s;

@@ -143,6 +143,25 @@ START_TEST(test_webhooks)
 	send_hook(&s, id, secret, "push", "d-3", "application/json", push_del, 0, &r);
 	ck_assert_int_eq(r.status, 202);
 	lp_test_api_resp_free(&r);
+	/* issue 13.12: a push that names no commit is refused with the reason, not "deleted" */
+	send_hook(&s, id, secret, "push", "d-3a", "application/json",
+	          "{\"ref\":\"refs/heads/main\"}", 0, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "no \\\"after\\\""));
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "push", "d-3b", "application/json",
+	          "{\"ref\":\"refs/heads/main\",\"after\":\"main\"}", 0, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "not a commit id"));
+	lp_test_api_resp_free(&r);
+	/* an all-zero after without "deleted" is still a deleted branch */
+	send_hook(&s, id, secret, "push", "d-3c", "application/json",
+	          "{\"ref\":\"refs/heads/main\",\"after\":"
+	          "\"0000000000000000000000000000000000000000\"}",
+	          0, &r);
+	ck_assert_int_eq(r.status, 202);
+	ck_assert_ptr_nonnull(strstr(lp_test_api_jstr(r.json, "reason"), "deleted"));
+	lp_test_api_resp_free(&r);
 	send_hook(&s, id, secret, "issues", "d-4", "application/json", "{}", 0, &r);
 	ck_assert_int_eq(r.status, 202);
 	lp_test_api_resp_free(&r);

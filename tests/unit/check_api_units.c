@@ -172,7 +172,7 @@ START_TEST(test_upload_digest)
 		                                  &err),
 		                 LP_OK);
 	ck_assert_uint_eq(api_upload_size(u), sizeof(data));
-	ck_assert_int_eq(api_upload_finish(&path, u, digest, &err), LP_OK);
+	ck_assert_int_eq(api_upload_finish(&path, u, digest, NULL, &err), LP_OK);
 	ck_assert_str_eq(digest, want);
 	snprintf(expect_path, sizeof(expect_path), "%s/uploads/sha256/%s.zip", dir, want);
 	ck_assert_str_eq(path, expect_path);
@@ -200,11 +200,11 @@ START_TEST(test_upload_rejects)
 	/* too short to tell */
 	ck_assert_int_eq(api_upload_new(&u, dir, 1 << 20, &err), LP_OK);
 	ck_assert_int_eq(api_upload_write(u, "PK", 2, &err), LP_OK);
-	ck_assert_int_eq(api_upload_finish(&path, u, digest, &err), LP_EUNSUPPORTED);
+	ck_assert_int_eq(api_upload_finish(&path, u, digest, NULL, &err), LP_EUNSUPPORTED);
 	api_upload_free(u);
 	/* empty */
 	ck_assert_int_eq(api_upload_new(&u, dir, 1 << 20, &err), LP_OK);
-	ck_assert_int_eq(api_upload_finish(&path, u, digest, &err), LP_EINVAL);
+	ck_assert_int_eq(api_upload_finish(&path, u, digest, NULL, &err), LP_EINVAL);
 	api_upload_free(u);
 	/* over the cap: refused, and the partial file is gone after free */
 	ck_assert_int_eq(api_upload_new(&u, dir, 5000, &err), LP_OK);
@@ -214,7 +214,7 @@ START_TEST(test_upload_rejects)
 	/* gzip is accepted as tar.gz */
 	ck_assert_int_eq(api_upload_new(&u, dir, 1 << 20, &err), LP_OK);
 	ck_assert_int_eq(api_upload_write(u, "\x1f\x8b\x08\x00rest", 8, &err), LP_OK);
-	ck_assert_int_eq(api_upload_finish(&path, u, digest, &err), LP_OK);
+	ck_assert_int_eq(api_upload_finish(&path, u, digest, NULL, &err), LP_OK);
 	ck_assert_ptr_nonnull(strstr(path, ".tar.gz"));
 	api_upload_free(u);
 	free(path);
