@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/clock.h"
 #include "launchpad/error.h"
 
 /* Written once at start-up before threads exist, read-only afterwards. */
@@ -68,7 +68,8 @@ static void json_escape(lp_buf *b, const char *s)
 void lp_log(lp_log_level level, const char *component, const char *fmt, ...)
 {
 	char msg[4096], ts[40];
-	struct timeval tv;
+	int64_t now;
+	time_t sec;
 	struct tm tm;
 	va_list ap;
 	lp_buf line;
@@ -79,11 +80,11 @@ void lp_log(lp_log_level level, const char *component, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
+	now = lp_clock_wall_ms();
+	sec = (time_t)(now / 1000);
+	gmtime_r(&sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (long)(tv.tv_usec / 1000));
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(now % 1000));
 
 	lp_buf_init(&line, 8192);
 	if (out_format == LP_LOG_JSON) {

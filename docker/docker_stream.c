@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "launchpad/clock.h"
 #include "launchpad/log.h"
 
 /* ---- demultiplexer ---- */
@@ -292,12 +292,10 @@ done:
 /* Sleep ms, in slices, returning early (non-zero) when cancelled. */
 static int sleep_cancellable(int ms, const lp_docker_cancel *cancel)
 {
-	struct timespec ts = {0, 50 * 1000000L};
-
 	while (ms > 0) {
 		if (lp_docker_cancel_requested(cancel))
 			return 1;
-		nanosleep(&ts, NULL);
+		lp_clock_sleep_ms(50);
 		ms -= 50;
 	}
 	return lp_docker_cancel_requested(cancel);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "store/store_internal.h"
@@ -276,14 +275,6 @@ void lp_store_tx_rollback(lp_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int64_t lp_store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int lp_store_check_text(const char *what, const char *s, size_t max, int required, lp_error *err)
 {
 	if (s == NULL || *s == '\0') {
@@ -420,7 +411,7 @@ static int set_wal(lp_store *st, lp_error *err)
 			break;
 		sqlite3_finalize(q);
 		q = NULL;
-		usleep(50 * 1000);
+		lp_clock_sleep_ms(50);
 	}
 	if (rc != SQLITE_ROW) {
 		rc = lp_store_fail(st, rc, err, "enabling WAL");

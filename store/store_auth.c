@@ -36,7 +36,7 @@ int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *s
 		goto done;
 	lp_store_bind_text(q, 1, delivery_id);
 	lp_store_bind_text(q, 2, site_id);
-	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
 	lp_store_bind_text(q, 4, outcome);
 	rc = lp_store_q_exec(st, q, err, "recording webhook delivery");
 	lp_store_q_release(&q);
@@ -108,7 +108,7 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 		goto done;
 	lp_store_bind_text(q, 1, name);
 	lp_store_bind_text(q, 2, hash);
-	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "creating token");
 	lp_store_q_release(&q);
 	if (rc != LP_OK)
@@ -204,7 +204,7 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 		goto done;
 	}
 	rc = LP_OK;
-	now = lp_store_now_ms();
+	now = lp_clock_wall_ms();
 	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS)
 		token_touch(st, found, now);
 	if (out != NULL)
@@ -295,7 +295,7 @@ int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	sqlite3_bind_int64(q, 2, id);
 	rc = lp_store_q_exec(st, q, err, "revoking token");
 	lp_store_q_release(&q);

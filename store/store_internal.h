@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "launchpad/clock.h"
 #include "launchpad/store.h"
 
 #define LP_STORE_STMT_CACHE 64
@@ -41,8 +42,6 @@ int lp_store_fail(lp_store *st, int rc, lp_error *err, const char *what);
 
 /* Step a statement expected to finish without rows (SQLITE_DONE -> LP_OK). */
 int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *what);
-
-int64_t lp_store_now_ms(void);
 
 /* Check an input string: present when required (NULL counts as ""), at most max bytes. */
 int lp_store_check_text(const char *what, const char *s, size_t max, int required, lp_error *err);

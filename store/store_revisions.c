@@ -327,7 +327,7 @@ int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "interrupting builds");
 	lp_store_q_release(&q);
 	if (rc != LP_OK)

@@ -253,7 +253,7 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	rc = new_uuid(id, err);
 	if (rc != LP_OK)
 		return rc;
-	now = lp_store_now_ms();
+	now = lp_clock_wall_ms();
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)
 		goto done;
@@ -330,7 +330,7 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
 	lp_store_site *cur = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc, in_tx = 0, hash_changed, name_changed;
-	int64_t now = lp_store_now_ms();
+	int64_t now = lp_clock_wall_ms();
 
 	if ((rc = lp_store_check_text("display name", display_name, LP_STORE_TEXT_MAX, 0, err)) !=
 	        LP_OK ||
@@ -408,7 +408,7 @@ static int set_desired(lp_store *st, const char *site_id, int64_t number, lp_err
 	if (rc != LP_OK)
 		return rc;
 	sqlite3_bind_int64(q, 1, number);
-	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	sqlite3_bind_int64(q, 2, lp_clock_wall_ms());
 	lp_store_bind_text(q, 3, site_id);
 	rc = lp_store_q_exec(st, q, err, "setting desired revision");
 	lp_store_q_release(&q);
@@ -434,7 +434,7 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
 		rc = lp_store_revision_next(&number, st, cur->id, err);
 	if (rc == LP_OK)
 		rc = lp_store_revision_insert(st, cur->id, number, trigger, source, cur->spec_hash,
-		                              lp_store_now_ms(), err);
+		                              lp_clock_wall_ms(), err);
 	if (rc == LP_OK)
 		rc = set_desired(st, cur->id, number, err);
 	if (rc != LP_OK)
@@ -518,7 +518,7 @@ int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expect
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	lp_store_bind_text(q, 2, cur->id);
 	rc = lp_store_q_exec(st, q, err, "marking site deleted");
 	lp_store_q_release(&q);

@@ -133,7 +133,7 @@ int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_er
 	if (rc != LP_OK)
 		goto done;
 	bind_status(q, in);
-	sqlite3_bind_int64(q, 8, lp_store_now_ms());
+	sqlite3_bind_int64(q, 8, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "writing status");
 	lp_store_q_release(&q);
 	if (rc == LP_ENOTFOUND)
@@ -178,7 +178,7 @@ int lp_store_event_add(lp_store *st, const char *site_id, lp_store_event_type ty
 	if (rc != LP_OK)
 		goto done;
 	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	sqlite3_bind_int64(q, 2, lp_clock_wall_ms());
 	lp_store_bind_text(q, 3, lp_store_event_type_name(type));
 	lp_store_bind_text(q, 4, reason);
 	lp_store_bind_text(q, 5, message);

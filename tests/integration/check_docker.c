@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/clock.h"
 #include "launchpad/docker.h"
 #include "tests/lib/testutil.h"
 
@@ -41,17 +42,7 @@ static void close_docker(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
+	return (double)lp_clock_mono_ms() / 1e3;
 }
 
 static void name_for(char *out, size_t n, const char *what)
@@ -182,7 +173,7 @@ START_TEST(test_lifecycle)
 		                 LP_OK);
 		if (strstr(lp_buf_cstr(&out[1]), "to-stderr"))
 			break;
-		sleep_ms(100);
+		lp_clock_sleep_ms(100);
 	}
 	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&out[0]), "to-stdout\n"));
 	ck_assert_ptr_null(strstr(lp_buf_cstr(&out[0]), "to-stderr"));
@@ -357,7 +348,7 @@ static double wait_for(struct watch *w, double *field, double limit_s)
 		pthread_mutex_unlock(&w->lock);
 		if (v > 0)
 			break;
-		sleep_ms(10);
+		lp_clock_sleep_ms(10);
 	}
 	return v;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/clock.h"
 #include "launchpad/docker.h"
 #include "tests/lib/fake_engine.h"
 #include "tests/lib/testutil.h"
@@ -407,9 +408,8 @@ struct cancel_arg {
 static void *cancel_later(void *p)
 {
 	struct cancel_arg *a = p;
-	struct timespec ts = {a->ms / 1000, (a->ms % 1000) * 1000000L};
 
-	nanosleep(&ts, NULL);
+	lp_clock_sleep_ms(a->ms);
 	lp_docker_cancel_request(a->c);
 	return NULL;
 }
