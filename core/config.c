@@ -293,13 +293,3 @@ int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const cha
 	}
 	return LP_OK;
 }
-
-char *lp_config_path(const lp_config *cfg, const char *rel)
-{
-	size_t n = strlen(cfg->data_dir) + strlen(rel) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", cfg->data_dir, rel);
-	return p;
-}

@@ -89,11 +89,3 @@ int lp_error_wrap(lp_error *err, const char *fmt, ...)
 	snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
 	return err->code;
 }
-
-void lp_error_clear(lp_error *err)
-{
-	if (err == NULL)
-		return;
-	err->code = LP_OK;
-	err->message[0] = '\0';
-}

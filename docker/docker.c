@@ -82,11 +82,6 @@ void lp_docker_free(lp_docker *d)
 	free(d);
 }
 
-const char *lp_docker_socket_path(const lp_docker *d)
-{
-	return d->socket_path;
-}
-
 void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d)
 {
 	out->reads = atomic_load(&((lp_docker *)d)->reads);

@@ -176,18 +176,6 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error
 	return rc;
 }
 
-int lp_site_equal(const lp_site *a, const lp_site *b)
-{
-	char *ja = NULL, *jb = NULL;
-	int eq = 0;
-
-	if (lp_site_to_json(&ja, a, NULL) == LP_OK && lp_site_to_json(&jb, b, NULL) == LP_OK)
-		eq = !strcmp(ja, jb);
-	free(ja);
-	free(jb);
-	return eq;
-}
-
 static int dup_str(char **dst, const char *src)
 {
 	*dst = NULL;

@@ -71,8 +71,9 @@ static int push_site(lp_site_list *list, lp_site *site)
 	return LP_OK;
 }
 
-int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err)
+/* A YAML stream (JSON texts go through lp_spec_parse_json for their positions). */
+static int parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
+                      lp_spec_diags *diags, lp_error *err)
 {
 	lp_node_stream stream = {0};
 	const lp_node **names = NULL;
@@ -263,7 +264,7 @@ int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	if (i >= len || data[i] != '{')
-		return lp_spec_parse_yaml(out, data, len, opts, diags, err);
+		return parse_yaml(out, data, len, opts, diags, err);
 	rc = lp_spec_parse_json(&site, data + bom, len - bom, opts, diags, err);
 	if (rc == LP_OK && push_site(out, site) != LP_OK) {
 		lp_site_free(site);

@@ -247,69 +247,6 @@ done:
 	return rc;
 }
 
-int lp_store_revision_delete(lp_store *st, const char *site_id, int64_t number, lp_error *err)
-{
-	static const char sql_check[] =
-	    "SELECT s.desired_revision, (SELECT max(number) FROM revisions WHERE site_id = s.id),"
-	    " EXISTS (SELECT 1 FROM revisions WHERE site_id = s.id AND number = ?2)"
-	    " FROM sites s WHERE s.id = ?1";
-	static const char sql_delete[] = "DELETE FROM revisions WHERE site_id = ?1 AND number = ?2";
-	sqlite3_stmt *q = NULL;
-	int64_t desired = 0, newest = 0;
-	int rc, in_tx = 0, exists = 0;
-
-	rc = lp_store_tx_begin(st, err);
-	if (rc != LP_OK)
-		goto done;
-	in_tx = 1;
-	rc = lp_store_q_prepare(&q, st, sql_check, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, number);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		desired = sqlite3_column_int64(q, 0);
-		newest = sqlite3_column_int64(q, 1);
-		exists = sqlite3_column_int(q, 2);
-		rc = LP_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "site not found");
-	} else {
-		rc = lp_store_fail(st, rc, err, "reading revisions");
-	}
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	if (!exists) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "revision %lld not found", (long long)number);
-		goto done;
-	}
-	/* The newest row stays so revision numbers are never handed out twice. */
-	if (number == desired || number == newest) {
-		rc = lp_error_set(err, LP_ECONFLICT,
-		                  "revision %lld is the desired or newest one and is kept",
-		                  (long long)number);
-		goto done;
-	}
-	rc = lp_store_q_prepare(&q, st, sql_delete, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, number);
-	rc = lp_store_q_exec(st, q, err, "deleting revision");
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	in_tx = 0;
-	rc = lp_store_tx_commit(st, err);
-done:
-	lp_store_q_release(&q);
-	if (in_tx)
-		lp_store_tx_rollback(st);
-	return rc;
-}
-
 int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err)
 {
 	static const char sql[] =

@@ -61,7 +61,4 @@ void lp_config_usage(int fd);
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
                        lp_error *err);
 
-/* Join data_dir and a relative path into a new string the caller frees. */
-char *lp_config_path(const lp_config *cfg, const char *rel);
-
 #endif

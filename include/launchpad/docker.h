@@ -87,7 +87,6 @@ typedef struct lp_docker_version_info {
 int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err);
 void lp_docker_free(lp_docker *d);
 
-const char *lp_docker_socket_path(const lp_docker *d);
 void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d);
 
 /* GET /_ping: LP_OK when the engine answers. */

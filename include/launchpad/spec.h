@@ -132,8 +132,6 @@ int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error 
  */
 int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
                   lp_spec_diags *diags, lp_error *err);
-int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err);
 /* One JSON object. Syntax errors carry their line:column. */
 int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spec_options *opts,
                        lp_spec_diags *diags, lp_error *err);
@@ -164,8 +162,6 @@ int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err);
  */
 int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err);
 
-/* 1 when a and b have the same canonical form (name included). */
-int lp_site_equal(const lp_site *a, const lp_site *b);
 /* Deep copy. */
 int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err);
 void lp_site_free(lp_site *site);

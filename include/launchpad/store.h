@@ -223,9 +223,6 @@ int lp_store_revision_list(lp_store_revision **out, size_t *out_count, lp_store 
  */
 int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_error *err);
 
-/* Remove an old revision (history limit). The desired revision cannot be removed (LP_ECONFLICT). */
-int lp_store_revision_delete(lp_store *st, const char *site_id, int64_t number, lp_error *err);
-
 /* Start-up recovery: every revision still "building" becomes "interrupted"; out gets the count. */
 int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err);
 

@@ -403,7 +403,7 @@ START_TEST(test_url_policy)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		lp_error_clear(&err);
+		err = (lp_error){0};
 		ck_assert_msg(
 		    lp_gitsrc_check_url(cases[i].url, cases[i].insecure, &err) == cases[i].code,
 		    "%s (insecure=%d): got \"%s\"", cases[i].url, cases[i].insecure, err.message);

@@ -414,11 +414,6 @@ START_TEST(test_revisions)
 	ck_assert_int_eq(got->resource_version, 4);
 	lp_store_site_free(got);
 
-	/* History removal keeps the desired and newest revisions. */
-	ck_assert_int_eq(lp_store_revision_delete(st, s->id, 1, &err), LP_ECONFLICT);
-	ck_assert_int_eq(lp_store_revision_delete(st, s->id, 3, &err), LP_ECONFLICT);
-	ck_assert_int_eq(lp_store_revision_delete(st, s->id, 2, &err), LP_OK);
-	ck_assert_int_eq(lp_store_revision_delete(st, s->id, 2, &err), LP_ENOTFOUND);
 	ck_assert_int_eq(
 	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_UPLOAD, "sha256:00", &err),
 	    LP_OK);
