@@ -1,6 +1,7 @@
 /* config.c: the shared settings table, read from defaults, LAUNCHPAD_* variables, then flags. */
 #include "launchpad/config.h"
 
+#include "launchpad/fmt.h"
 #include "launchpad/names.h"
 
 #include <errno.h>
@@ -75,6 +76,11 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* "--<flag>" or a variable's name, for the error that names where a bad value came from. */
+#define ORIGIN_MAX 128
+/* ":<port>" */
+#define PORT_SUFFIX_MAX 16
+
 static int parse_bool(int *out, const char *v)
 {
 	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
@@ -148,7 +154,7 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 {
 	lp_config *cfg = NULL;
 	char **left = NULL;
-	char origin[128];
+	char origin[ORIGIN_MAX];
 	int rc = LP_OK, n = 0, i;
 	size_t k;
 
@@ -191,7 +197,7 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 			left[n++] = argv[i];
 			continue;
 		}
-		snprintf(origin, sizeof(origin), "--%s", s->flag);
+		lp_fmt_text(origin, sizeof(origin), "--%s", s->flag);
 		if (eq)
 			value = eq + 1;
 		else if (s->kind == K_BOOL)
@@ -280,13 +286,10 @@ void lp_config_usage(int fd)
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
                        lp_error *err)
 {
-	char port[16] = "";
-	int n;
+	char port[PORT_SUFFIX_MAX] = "";
 
-	if (cfg->http_port != 80)
-		snprintf(port, sizeof(port), ":%d", cfg->http_port);
-	n = snprintf(out, outlen, "http://%s.%s%s", name, cfg->base_domain, port);
-	if (n < 0 || (size_t)n >= outlen) {
+	if ((cfg->http_port != 80 && lp_fmt(port, sizeof(port), ":%d", cfg->http_port) != LP_OK) ||
+	    lp_fmt(out, outlen, "http://%s.%s%s", name, cfg->base_domain, port) != LP_OK) {
 		if (outlen > 0)
 			out[0] = '\0';
 		return lp_error_set(err, LP_ETOOBIG, "the URL of site %s is too long", name);
