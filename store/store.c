@@ -2,16 +2,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store/store_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* "PRAGMA user_version = <n>" */
+#define PRAGMA_SQL_MAX 64
 
 /*
  * Schema migrations: step i takes user_version i to i+1. Append only; never edit a shipped step,
@@ -337,15 +338,14 @@ char *lp_store_col_text(sqlite3_stmt *q, int col)
  */
 static int precreate(const char *path, lp_error *err)
 {
-	char dir[PATH_MAX];
+	char dir[LP_FS_PATH_MAX];
 	char *slash;
 	int fd, rc = LP_OK;
 
 	if (strcmp(path, ":memory:") == 0)
 		return LP_OK;
-	if (strlen(path) >= sizeof(dir))
+	if (lp_fmt(dir, sizeof(dir), "%s", path) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "database path too long");
-	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
@@ -432,7 +432,7 @@ done:
 /* Bring the schema to the newest version, atomically: another process may be doing the same. */
 static int migrate(lp_store *st, lp_error *err)
 {
-	char sql[64];
+	char sql[PRAGMA_SQL_MAX];
 	int64_t version = 0;
 	int rc, in_tx = 0, i;
 
@@ -466,8 +466,10 @@ static int migrate(lp_store *st, lp_error *err)
 			goto done;
 		}
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
-	rc = exec_sql(st, sql, err, "setting schema version");
+	if (lp_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS) != LP_OK)
+		rc = lp_error_set(err, LP_ERROR, "setting schema version: statement too long");
+	else
+		rc = exec_sql(st, sql, err, "setting schema version");
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 0;

@@ -1,15 +1,19 @@
 /* store_auth.c: API tokens (stored as SHA-256 only) and webhook delivery de-duplication. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_internal.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
 
-#define TOKEN_PREFIX "lp_"
-#define TOKEN_HEX    32 /* hex digits after the prefix */
-#define TOKENS_MAX   1000
-#define DELIVERY_MAX 256
+#define TOKEN_PREFIX   "lp_"
+#define TOKEN_HEX      32 /* hex digits after the prefix */
+#define TOKENS_MAX     1000
+#define DELIVERY_MAX   256
+#define TOKEN_NAME_MAX 128
+
+_Static_assert(sizeof(TOKEN_PREFIX) - 1 + TOKEN_HEX + 1 == LP_STORE_TOKEN_LEN,
+               "LP_STORE_TOKEN_LEN holds the prefix, the hex digits and the NUL");
 
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
                             const char *outcome, lp_error *err)
@@ -76,13 +80,17 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 	int rc, in_tx = 0;
 
 	out[0] = '\0';
-	rc = lp_store_check_text("token name", name, 128, 1, err);
+	rc = lp_store_check_text("token name", name, TOKEN_NAME_MAX, 1, err);
 	if (rc != LP_OK)
 		return rc;
 	rc = lp_crypto_random_hex(hex, TOKEN_HEX / 2);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating token");
-	snprintf(secret, sizeof(secret), TOKEN_PREFIX "%s", hex);
+	/* LP_STORE_TOKEN_LEN is sized for exactly this: a failure is a build defect. */
+	if (lp_fmt(secret, sizeof(secret), TOKEN_PREFIX "%s", hex) != LP_OK) {
+		rc = lp_error_set(err, LP_ERROR, "token does not fit LP_STORE_TOKEN_LEN");
+		goto done;
+	}
 	lp_crypto_sha256_hex(hash, secret, strlen(secret));
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)

@@ -201,20 +201,29 @@ static int check_trigger(lp_store_trigger t, lp_error *err)
 	return LP_OK;
 }
 
+/* A UUID is 16 bytes; in text, 32 hex digits with dashes before digits 8, 12, 16 and 20. */
+#define UUID_BYTES      16
+#define UUID_HEX        (2 * UUID_BYTES)
+#define UUID_VERSION_AT 12 /* the digit holding the version */
+#define UUID_VARIANT_AT 16 /* the digit holding the variant bits */
+
+_Static_assert(UUID_HEX + 4 + 1 == LP_STORE_ID_LEN, "LP_STORE_ID_LEN holds a UUID's text");
+
 /* A random UUIDv4 in its text form. */
 static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
 {
 	static const char hex[] = "0123456789abcdef";
-	char r[33];
-	int rc, i, j = 0;
+	char r[UUID_HEX + 1];
+	int rc, i, j = 0, variant;
 
-	rc = lp_crypto_random_hex(r, 16);
+	rc = lp_crypto_random_hex(r, UUID_BYTES);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating site id");
-	r[12] = '4'; /* version 4 */
+	r[UUID_VERSION_AT] = '4';
 	/* variant 10xx: keep the low two bits of the random nibble */
-	r[16] = hex[8 | ((int)(strchr(hex, r[16]) - hex) & 3)];
-	for (i = 0; i < 32; i++) {
+	variant = (int)(strchr(hex, r[UUID_VARIANT_AT]) - hex);
+	r[UUID_VARIANT_AT] = hex[8 | (variant & 3)];
+	for (i = 0; i < UUID_HEX; i++) {
 		if (i == 8 || i == 12 || i == 16 || i == 20)
 			out[j++] = '-';
 		out[j++] = r[i];
