@@ -39,13 +39,22 @@
 #define LP_DOCKER_DEFAULT_TIMEOUT_MS 30000
 #define LP_DOCKER_DEFAULT_MAX_BODY   ((size_t)8 << 20)
 
+/* Buffer sizes, NUL included unless said otherwise. */
+#define LP_DOCKER_SOCKET_MAX      108 /* sizeof(sockaddr_un.sun_path) */
+#define LP_DOCKER_NAME_MAX        256 /* a container or network name or id, NUL excluded */
+#define LP_DOCKER_ID_MAX          80  /* "sha256:" + 64 hex digits, with room */
+#define LP_DOCKER_VERSION_MAX     64  /* an engine version, "20.10.24+dfsg1" */
+#define LP_DOCKER_API_VERSION_MAX 16  /* an API version, "1.41" */
+#define LP_DOCKER_PLATFORM_MAX    32  /* an OS, architecture or network driver name */
+
 typedef struct lp_docker lp_docker;
 
 typedef struct lp_docker_options {
-	const char *socket_path; /* NULL: LP_DOCKER_DEFAULT_SOCKET; at most 107 bytes */
-	int timeout_ms;          /* every non-streaming call; 0: LP_DOCKER_DEFAULT_TIMEOUT_MS */
-	int connect_timeout_ms;  /* 0: 5000 */
-	size_t max_body; /* cap on a buffered response body; 0: LP_DOCKER_DEFAULT_MAX_BODY */
+	const char
+	    *socket_path; /* NULL: LP_DOCKER_DEFAULT_SOCKET; shorter than LP_DOCKER_SOCKET_MAX */
+	int timeout_ms;   /* every non-streaming call; 0: LP_DOCKER_DEFAULT_TIMEOUT_MS */
+	int connect_timeout_ms; /* 0: 5000 */
+	size_t max_body;        /* cap on a buffered response body; 0: LP_DOCKER_DEFAULT_MAX_BODY */
 } lp_docker_options;
 
 /*
@@ -77,11 +86,11 @@ typedef struct lp_docker_counters {
 } lp_docker_counters;
 
 typedef struct lp_docker_version_info {
-	char version[64];     /* engine version, "20.10.24+dfsg1" */
-	char api_version[16]; /* newest API the daemon speaks */
-	char min_api_version[16];
-	char os[32];
-	char arch[32];
+	char version[LP_DOCKER_VERSION_MAX];
+	char api_version[LP_DOCKER_API_VERSION_MAX]; /* newest API the daemon speaks */
+	char min_api_version[LP_DOCKER_API_VERSION_MAX];
+	char os[LP_DOCKER_PLATFORM_MAX];
+	char arch[LP_DOCKER_PLATFORM_MAX];
 } lp_docker_version_info;
 
 int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err);
@@ -95,7 +104,7 @@ int lp_docker_ping(lp_docker *d, lp_error *err);
 /* GET /version (unversioned); also (re)negotiates the API version from the answer. */
 int lp_docker_version(lp_docker_version_info *out, lp_docker *d, lp_error *err);
 
-/* The API version in use ("1.41"), negotiating first if needed. out must hold 16 bytes. */
+/* The API version in use ("1.41"), negotiating first if needed; LP_DOCKER_API_VERSION_MAX fits. */
 int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err);
 
 /* ---- containers ---- */
@@ -250,9 +259,9 @@ int lp_docker_events_watch(lp_docker *d, const lp_docker_events_options *opts,
 /* ---- networks ---- */
 
 typedef struct lp_docker_network {
-	char id[72];
-	char name[256];
-	char driver[32];
+	char id[LP_DOCKER_ID_MAX];
+	char name[LP_DOCKER_NAME_MAX + 1];
+	char driver[LP_DOCKER_PLATFORM_MAX];
 	int internal;
 } lp_docker_network;
 
@@ -278,7 +287,7 @@ int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err);
 /* ---- images ---- */
 
 typedef struct lp_docker_image {
-	char id[80];
+	char id[LP_DOCKER_ID_MAX];
 	int64_t size;
 } lp_docker_image;
 
