@@ -8,7 +8,11 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "launchpad/fmt.h"
+
 #define TAG_PREFIX "tag:yaml.org,2002:"
+/* "%.17g" of any double, and "%.0f" of an integer below 2^53. */
+#define NUMBER_TEXT_MAX 64
 
 void lp_node_free(lp_node *n)
 {
@@ -388,7 +392,7 @@ static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, l
 {
 	lp_node *n = NULL, *key = NULL, *child = NULL;
 	const cJSON *c;
-	char num[64];
+	char num[NUMBER_TEXT_MAX];
 	int rc = LP_OK;
 
 	*out = NULL;
@@ -440,10 +444,14 @@ static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, l
 
 		if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
 			n->type = LP_SCALAR_INT;
-			snprintf(num, sizeof(num), "%.0f", v);
+			rc = lp_fmt(num, sizeof(num), "%.0f", v);
 		} else {
 			n->type = LP_SCALAR_FLOAT;
-			snprintf(num, sizeof(num), "%.17g", v);
+			rc = lp_fmt(num, sizeof(num), "%.17g", v);
+		}
+		if (rc != LP_OK) {
+			lp_node_free(n);
+			return rc;
 		}
 		n->str = strdup(num);
 	} else if (cJSON_IsBool(j)) {

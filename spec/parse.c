@@ -1,11 +1,13 @@
 /* parse.c: the entry points: YAML streams, JSON texts and cJSON trees into validated sites. */
 #include <cjson/cJSON.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "launchpad/spec.h"
 #include "spec/node.h"
+
+/* Bytes of the text quoted after a JSON syntax error, NUL included. */
+#define NEAR_MAX 24
 
 static void mark_document(lp_spec_diags *d, size_t from, int doc)
 {
@@ -192,7 +194,7 @@ int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spe
 	if (json == NULL) {
 		size_t off = end && end >= text ? (size_t)(end - text) : 0;
 
-		char near[24];
+		char near[NEAR_MAX];
 		size_t i;
 
 		lp_node_offset_position(text, len, off, &line, &col);
