@@ -300,10 +300,16 @@ int lp_store_bind_time(sqlite3_stmt *q, int idx, int64_t t)
 	return sqlite3_bind_int64(q, idx, t);
 }
 
-int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *err)
+int lp_store_bind_key(sqlite3_stmt *q, const void *key)
+{
+	return lp_store_bind_text(q, 1, key);
+}
+
+/* Grow a zero-filled array to hold need rows (need <= LP_STORE_LIST_MAX). */
+static int grow(char **arr, size_t *cap, size_t need, size_t size, lp_error *err)
 {
 	size_t ncap;
-	void *p;
+	char *p;
 
 	if (need <= *cap)
 		return LP_OK;
@@ -314,13 +320,117 @@ int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *e
 		ncap = need;
 	if (ncap > LP_STORE_LIST_MAX)
 		ncap = LP_STORE_LIST_MAX;
-	p = realloc(*arr, ncap * elem);
+	p = realloc(*arr, ncap * size);
 	if (p == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	memset(p + *cap * size, 0, (ncap - *cap) * size);
 	*arr = p;
 	*cap = ncap;
 	return LP_OK;
+}
+
+void lp_store_rows_free(void *rows, size_t count, const lp_store_rows *t)
+{
+	size_t i;
+
+	if (rows == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		t->clear((char *)rows + i * t->size);
+	free(rows);
+}
+
+static int bind_query(lp_store *st, sqlite3_stmt *q, const lp_store_query *qd, const void *arg,
+                      lp_error *err)
+{
+	int rc = qd->bind != NULL ? qd->bind(q, arg) : SQLITE_OK;
+
+	return rc == SQLITE_OK ? LP_OK : lp_store_fail(st, rc, err, qd->what);
+}
+
+int lp_store_get(void **out, lp_store *st, const lp_store_query *qd, const void *arg, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	void *row = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = lp_store_q_prepare(&q, st, qd->sql, err)) != LP_OK ||
+	    (rc = bind_query(st, q, qd, arg, err)) != LP_OK)
+		goto done;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = LP_ENOTFOUND;
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	row = calloc(1, qd->rows->size);
+	if (row == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = qd->rows->read(row, q, err);
+	if (rc != LP_OK)
+		goto done;
+	*out = row;
+	row = NULL;
+done:
+	lp_store_q_release(&q);
+	lp_store_rows_free(row, row != NULL, qd->rows);
+	return rc;
+}
+
+int lp_store_list(void **out, size_t *out_count, lp_store *st, const lp_store_query *qd,
+                  const void *arg, size_t limit, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	if (limit == 0 || limit > LP_STORE_LIST_MAX)
+		limit = LP_STORE_LIST_MAX;
+	if ((rc = lp_store_q_prepare(&q, st, qd->sql, err)) != LP_OK ||
+	    (rc = bind_query(st, q, qd, arg, err)) != LP_OK)
+		goto done;
+	/* Strict: one row past the limit tells a full list from a cut one. */
+	rc = sqlite3_bind_int64(q, sqlite3_bind_parameter_count(q),
+	                        (int64_t)limit + (qd->strict ? 1 : 0));
+	if (rc != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == limit) {
+			rc = lp_error_set(err, LP_ETOOBIG, "more than %zu %s", limit,
+			                  qd->rows->noun);
+			goto done;
+		}
+		if ((rc = grow(&v, &cap, n + 1, qd->rows->size, err)) != LP_OK)
+			goto done;
+		/* Counted before it is read, so a half-read row is released with the rest. */
+		n++;
+		if ((rc = qd->rows->read(v + (n - 1) * qd->rows->size, q, err)) != LP_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	rc = LP_OK;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+	n = 0;
+done:
+	lp_store_q_release(&q);
+	lp_store_rows_free(v, n, qd->rows);
+	return rc;
 }
 
 char *lp_store_col_text(sqlite3_stmt *q, int col)

@@ -222,71 +222,47 @@ done:
 	return rc;
 }
 
-static void token_clear(lp_store_token *t)
+static void token_clear(void *row)
 {
+	lp_store_token *t = row;
+
 	free(t->name);
 	free(t->token_hash);
 	memset(t, 0, sizeof(*t));
 }
 
+static int token_read(void *row, sqlite3_stmt *q, lp_error *err)
+{
+	lp_store_token *t = row;
+
+	t->id = sqlite3_column_int64(q, 0);
+	t->name = lp_store_col_text(q, 1);
+	t->token_hash = lp_store_col_text(q, 2);
+	t->created_at = sqlite3_column_int64(q, 3);
+	t->last_used_at = sqlite3_column_int64(q, 4);
+	t->revoked_at = sqlite3_column_int64(q, 5);
+	if (!t->name || !t->token_hash)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	return LP_OK;
+}
+
+static const lp_store_rows token_rows = {sizeof(lp_store_token), token_read, token_clear, "tokens"};
+
 void lp_store_tokens_free(lp_store_token *tokens, size_t count)
 {
-	size_t i;
-
-	if (tokens == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		token_clear(&tokens[i]);
-	free(tokens);
+	lp_store_rows_free(tokens, count, &token_rows);
 }
 
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err)
 {
-	static const char sql[] =
-	    "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
-	    " FROM api_tokens ORDER BY id LIMIT ?1";
-	lp_store_token *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	static const lp_store_query list = {
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
+	           " FROM api_tokens ORDER BY id LIMIT ?1",
+	    .what = "listing tokens",
+	    .rows = &token_rows,
+	};
 
-	*out = NULL;
-	*out_count = 0;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	sqlite3_bind_int(q, 1, TOKENS_MAX);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		lp_store_token *t;
-
-		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
-		if (rc != LP_OK)
-			goto done;
-		t = &v[n++];
-		t->id = sqlite3_column_int64(q, 0);
-		t->name = lp_store_col_text(q, 1);
-		t->token_hash = lp_store_col_text(q, 2);
-		t->created_at = sqlite3_column_int64(q, 3);
-		t->last_used_at = sqlite3_column_int64(q, 4);
-		t->revoked_at = sqlite3_column_int64(q, 5);
-		if (!t->name || !t->token_hash) {
-			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		rc = lp_store_fail(st, rc, err, "listing tokens");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = v;
-	*out_count = n;
-	v = NULL;
-	n = 0;
-done:
-	lp_store_q_release(&q);
-	lp_store_tokens_free(v, n);
-	return rc;
+	return lp_store_list((void **)out, out_count, st, &list, NULL, TOKENS_MAX, err);
 }
 
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)

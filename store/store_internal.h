@@ -50,8 +50,43 @@ int lp_store_check_text(const char *what, const char *s, size_t max, int require
 int lp_store_bind_text(sqlite3_stmt *q, int idx, const char *s);
 int lp_store_bind_time(sqlite3_stmt *q, int idx, int64_t t);
 
-/* Grow a zero-filled array to hold need elements (need <= LP_STORE_LIST_MAX). */
-int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *err);
+/* ?1 as the text key (a site id): the bind of most lookups and lists. */
+int lp_store_bind_key(sqlite3_stmt *q, const void *key);
+
+/*
+ * A table's row struct: how the current row of a query becomes one (read fills a zeroed struct
+ * and may fail half way; clear frees whatever read put in, and accepts a half-filled struct).
+ */
+typedef struct lp_store_rows {
+	size_t size;
+	int (*read)(void *row, sqlite3_stmt *q, lp_error *err);
+	void (*clear)(void *row);
+	const char *noun; /* "sites", for "more than N sites" */
+} lp_store_rows;
+
+/* A lookup or list query over one table. */
+typedef struct lp_store_query {
+	const char *sql;  /* a static string: its address is the statement cache's key */
+	const char *what; /* "listing sites", for errors */
+	/* Binds arg into the parameters, except a list's last one, its limit; NULL: none. */
+	int (*bind)(sqlite3_stmt *q, const void *arg);
+	/* A list: a row past the limit is LP_ETOOBIG instead of left out (for callers that must
+	 * never act on a partial list). */
+	int strict;
+	const lp_store_rows *rows;
+} lp_store_query;
+
+/* The first row of a lookup into a new struct (*out); LP_ENOTFOUND, err untouched, for none. */
+int lp_store_get(void **out, lp_store *st, const lp_store_query *qd, const void *arg,
+                 lp_error *err);
+/*
+ * Every row of a list, at most limit (0 or more than LP_STORE_LIST_MAX: LP_STORE_LIST_MAX), into
+ * a new array of *out_count structs. On failure nothing is handed back.
+ */
+int lp_store_list(void **out, size_t *out_count, lp_store *st, const lp_store_query *qd,
+                  const void *arg, size_t limit, lp_error *err);
+/* Clear count rows and free the array (a single struct from lp_store_get: count 1). */
+void lp_store_rows_free(void *rows, size_t count, const lp_store_rows *t);
 
 /* Revision helpers shared by the site writes (call inside a write transaction). */
 int lp_store_revision_next(int64_t *out, lp_store *st, const char *site_id, lp_error *err);
