@@ -376,6 +376,7 @@ int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, v
 		rc = dk_status_error(&resp, err, what);
 		goto done;
 	}
+	/* pull_line never asks to stop: the last line can only record an in-band error. */
 	dk_lines_finish(&lines);
 	if (p.error[0])
 		rc = lp_error_set(err, LP_EREMOTE, "image pull %s: %s", name, p.error);

@@ -5,6 +5,7 @@
 #include "store/store_internal.h"
 #include "launchpad/crypto.h"
 #include "launchpad/fmt.h"
+#include "launchpad/log.h"
 
 #define TOKEN_PREFIX   "lp_"
 #define TOKEN_HEX      32 /* hex digits after the prefix */
@@ -158,23 +159,26 @@ static void token_touch(lp_store *st, int64_t id, int64_t now)
 	static const char sql[] = "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2"
 	                          " AND (last_used_at IS NULL OR last_used_at < ?3)";
 	sqlite3_stmt *q = NULL;
+	lp_error e = {0};
+	int rc;
 
-	if (lp_store_tx_begin(st, NULL) != LP_OK)
-		return;
-	if (lp_store_q_prepare(&q, st, sql, NULL) != LP_OK) {
-		lp_store_tx_rollback(st);
-		return;
-	}
-	sqlite3_bind_int64(q, 1, now);
-	sqlite3_bind_int64(q, 2, id);
-	sqlite3_bind_int64(q, 3, now - LP_STORE_TOKEN_TOUCH_MS);
-	if (lp_store_q_exec(st, q, NULL, "touching token") == LP_OK) {
+	if ((rc = lp_store_tx_begin(st, &e)) != LP_OK)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql, &e);
+	if (rc == LP_OK) {
+		sqlite3_bind_int64(q, 1, now);
+		sqlite3_bind_int64(q, 2, id);
+		sqlite3_bind_int64(q, 3, now - LP_STORE_TOKEN_TOUCH_MS);
+		rc = lp_store_q_exec(st, q, &e, "touching token");
 		lp_store_q_release(&q);
-		lp_store_tx_commit(st, NULL);
-	} else {
-		lp_store_q_release(&q);
-		lp_store_tx_rollback(st);
 	}
+	if (rc == LP_OK)
+		rc = lp_store_tx_commit(st, &e); /* a failed commit is rolled back */
+	else
+		lp_store_tx_rollback(st);
+done:
+	if (rc != LP_OK)
+		LP_WARN("store", "token %lld: last use not recorded: %s", (long long)id, e.message);
 }
 
 int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err)

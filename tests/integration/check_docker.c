@@ -45,6 +45,15 @@ static double now_s(void)
 	return (double)lp_clock_mono_ms() / 1e3;
 }
 
+/* A leftover network is reported, not fatal: the next run's names differ. */
+static void cleanup_network(const char *name)
+{
+	lp_error err = {0};
+
+	if (lp_docker_network_remove(dk, name, &err) != LP_OK)
+		fprintf(stderr, "cleanup: %s\n", err.message);
+}
+
 static void name_for(char *out, size_t n, const char *what)
 {
 	snprintf(out, n, "lp-it-%d-%s", run_id, what);
@@ -464,7 +473,7 @@ START_TEST(test_network_ensure_concurrent)
 	p = popen(cmd, "r");
 	ck_assert(fgets(line, sizeof(line), p) != NULL);
 	pclose(p);
-	lp_docker_network_remove(dk, name, NULL);
+	cleanup_network(name);
 	ck_assert_int_eq(atoi(line), 1);
 }
 END_TEST
@@ -501,7 +510,7 @@ static int run_controller(lp_buf *out, const char *args)
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		lp_buf_append(out, chunk, n);
+		ck_assert_int_eq(lp_buf_append(out, chunk, n), LP_OK);
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -567,15 +576,17 @@ static void sweep(void)
 	filter[0] = label;
 	if (lp_docker_container_list(&s, dk, filter, &err) == LP_OK) {
 		for (i = 0; i < s->n; i++)
-			lp_docker_container_remove(
-			    dk, s->items[i].id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, NULL);
+			if (lp_docker_container_remove(dk, s->items[i].id,
+			                               LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+			                               &err) != LP_OK)
+				fprintf(stderr, "cleanup: %s\n", err.message);
 		lp_docker_summaries_free(s);
 	}
 	name_for(name, sizeof(name), "net");
-	lp_docker_network_remove(dk, name, NULL);
+	cleanup_network(name);
 	name_for(name, sizeof(name), "life-net");
-	lp_docker_network_remove(dk, name, NULL);
-	lp_docker_network_remove(dk, run_net, NULL);
+	cleanup_network(name);
+	cleanup_network(run_net);
 	close_docker();
 }
 

@@ -445,7 +445,7 @@ static int collect(void *ctx, int stream, const char *data, size_t len)
 {
 	lp_buf *b = ctx;
 
-	lp_buf_printf(b, "%d:%.*s|", stream, (int)len, data);
+	ck_assert_int_eq(lp_buf_printf(b, "%d:%.*s|", stream, (int)len, data), LP_OK);
 	return 0;
 }
 

@@ -872,8 +872,8 @@ START_TEST(test_diags_render)
 	int i;
 
 	lp_spec_diags_init(&d);
-	lp_spec_diags_add(&d, "spec.x", 3, 4, "bad %s", "thing");
-	lp_spec_diags_add(&d, "", 0, 0, "whole input");
+	ck_assert_int_eq(lp_spec_diags_add(&d, "spec.x", 3, 4, "bad %s", "thing"), LP_OK);
+	ck_assert_int_eq(lp_spec_diags_add(&d, "", 0, 0, "whole input"), LP_OK);
 	ck_assert_int_eq(lp_spec_diags_format(&text, &d, "f.yaml", NULL), LP_OK);
 	ck_assert_str_eq(text, "f.yaml:3:4: spec.x: bad thing\nf.yaml:1:1: whole input\n");
 	free(text);
@@ -886,7 +886,7 @@ START_TEST(test_diags_render)
 	free(json);
 	cJSON_Delete(arr);
 	for (i = 0; i < 200; i++)
-		lp_spec_diags_add(&d, "p", 1, 1, "m");
+		ck_assert_int_eq(lp_spec_diags_add(&d, "p", 1, 1, "m"), LP_OK);
 	ck_assert_uint_eq(d.count, LP_SPEC_MAX_DIAGS);
 	ck_assert_uint_eq(d.dropped, 102);
 	ck_assert_int_eq(lp_spec_diags_format(&text, &d, "f", NULL), LP_OK);

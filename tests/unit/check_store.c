@@ -30,7 +30,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_fs_remove_tree(tmpdir, NULL);
+	lp_error err = {0};
+
+	if (lp_fs_remove_tree(tmpdir, &err) != LP_OK)
+		fprintf(stderr, "teardown: %s\n", err.message);
 	free(tmpdir);
 	tmpdir = NULL;
 }
@@ -149,7 +152,7 @@ START_TEST(test_open_bad_file)
 	char junk[4096];
 
 	memset(junk, 'x', sizeof(junk));
-	lp_fs_mkdirs(tmpdir, 0700, NULL);
+	ck_assert_int_eq(lp_fs_mkdirs(tmpdir, 0700, &err), LP_OK);
 	snprintf(dbpath, sizeof(dbpath), "%s/junk.db", tmpdir);
 	ck_assert_int_eq(lp_fs_write_atomic(dbpath, junk, sizeof(junk), 0600, &err), LP_OK);
 	ck_assert_int_eq(lp_store_open(&st, dbpath, &err), LP_EIO);
