@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "launchpad/fs.h"
+#include "launchpad/log.h"
 
 /*
  * Thread safety: every call owns its libarchive read handle, its fds and its buffers. We never use
@@ -742,6 +743,7 @@ static void empty_dest(const char *dest)
 	DIR *d = opendir(dest);
 	struct dirent *de;
 	char path[LP_ARCHIVE_PATH_CEILING * 2];
+	lp_error e = {0};
 
 	if (d == NULL)
 		return;
@@ -749,7 +751,9 @@ static void empty_dest(const char *dest)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dest, de->d_name);
-		lp_fs_remove_tree(path, NULL);
+		/* Already failing: a leftover is reported, the extraction's own error stands. */
+		if (lp_fs_remove_tree(path, &e) != LP_OK)
+			LP_WARN("archive", "emptying %s: %s", dest, e.message);
 	}
 	closedir(d);
 }
@@ -777,6 +781,7 @@ int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const ch
 	struct stat st;
 	locale_t utf8 = (locale_t)0, saved = (locale_t)0;
 	bool created = false, extracting = false, empty;
+	lp_error cleanup = {0};
 	int rc;
 
 	if (out)
@@ -863,9 +868,11 @@ done:
 		close(x.dest_fd);
 	if (x.archive_fd >= 0)
 		close(x.archive_fd);
-	if (rc != LP_OK && created)
-		lp_fs_remove_tree(dest_dir, NULL);
-	else if (rc != LP_OK && extracting)
+	if (rc != LP_OK && created) {
+		/* Already failing: a leftover is reported, the extraction's own error stands. */
+		if (lp_fs_remove_tree(dest_dir, &cleanup) != LP_OK)
+			LP_WARN("archive", "removing %s: %s", dest_dir, cleanup.message);
+	} else if (rc != LP_OK && extracting)
 		empty_dest(dest_dir);
 	pathset_release(&x.seen);
 	return rc;

@@ -113,7 +113,8 @@ static void fixture_teardown(struct fixture *f)
 {
 	lp_test_git_server_stop(f->srv);
 	free(f->url);
-	lp_fs_remove_tree(f->root, NULL);
+	if (lp_fs_remove_tree(f->root, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", f->root);
 	free(f->root);
 }
 
