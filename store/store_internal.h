@@ -29,22 +29,24 @@ struct lp_store {
  * to bind. Hand it back with lp_store_q_release as soon as its rows are read: an unreset statement
  * keeps a read transaction (and its snapshot) open.
  */
-int lp_store_q_prepare(sqlite3_stmt **out, lp_store *st, const char *sql, lp_error *err);
+int lp_store_q_prepare(sqlite3_stmt **out, lp_store *st, const char *sql,
+                       lp_error *err) LP_MUST_CHECK;
 void lp_store_q_release(sqlite3_stmt **q);
 
 /* BEGIN IMMEDIATE / COMMIT (a failed COMMIT is rolled back) / ROLLBACK (never fails visibly). */
-int lp_store_tx_begin(lp_store *st, lp_error *err);
-int lp_store_tx_commit(lp_store *st, lp_error *err);
+int lp_store_tx_begin(lp_store *st, lp_error *err) LP_MUST_CHECK;
+int lp_store_tx_commit(lp_store *st, lp_error *err) LP_MUST_CHECK;
 void lp_store_tx_rollback(lp_store *st);
 
 /* Map an SQLite result code to lp_code, with "what: sqlite message" in err. */
 int lp_store_fail(lp_store *st, int rc, lp_error *err, const char *what);
 
 /* Step a statement expected to finish without rows (SQLITE_DONE -> LP_OK). */
-int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *what);
+int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *what) LP_MUST_CHECK;
 
 /* Check an input string: present when required (NULL counts as ""), at most max bytes. */
-int lp_store_check_text(const char *what, const char *s, size_t max, int required, lp_error *err);
+int lp_store_check_text(const char *what, const char *s, size_t max, int required,
+                        lp_error *err) LP_MUST_CHECK;
 
 /* Bind helpers: NULL text binds "", time 0 binds NULL. They return SQLite codes. */
 int lp_store_bind_text(sqlite3_stmt *q, int idx, const char *s);
@@ -78,21 +80,22 @@ typedef struct lp_store_query {
 
 /* The first row of a lookup into a new struct (*out); LP_ENOTFOUND, err untouched, for none. */
 int lp_store_get(void **out, lp_store *st, const lp_store_query *qd, const void *arg,
-                 lp_error *err);
+                 lp_error *err) LP_MUST_CHECK;
 /*
  * Every row of a list, at most limit (0 or more than LP_STORE_LIST_MAX: LP_STORE_LIST_MAX), into
  * a new array of *out_count structs. On failure nothing is handed back.
  */
 int lp_store_list(void **out, size_t *out_count, lp_store *st, const lp_store_query *qd,
-                  const void *arg, size_t limit, lp_error *err);
+                  const void *arg, size_t limit, lp_error *err) LP_MUST_CHECK;
 /* Clear count rows and free the array (a single struct from lp_store_get: count 1). */
 void lp_store_rows_free(void *rows, size_t count, const lp_store_rows *t);
 
 /* Revision helpers shared by the site writes (call inside a write transaction). */
-int lp_store_revision_next(int64_t *out, lp_store *st, const char *site_id, lp_error *err);
+int lp_store_revision_next(int64_t *out, lp_store *st, const char *site_id,
+                           lp_error *err) LP_MUST_CHECK;
 int lp_store_revision_insert(lp_store *st, const char *site_id, int64_t number,
                              lp_store_trigger trigger, const char *source, const char *spec_hash,
-                             int64_t now, lp_error *err);
+                             int64_t now, lp_error *err) LP_MUST_CHECK;
 
 /* A column as a malloc'd string ("" for NULL); NULL only when out of memory. */
 char *lp_store_col_text(sqlite3_stmt *q, int col);

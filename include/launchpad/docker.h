@@ -93,19 +93,19 @@ typedef struct lp_docker_version_info {
 	char arch[LP_DOCKER_PLATFORM_MAX];
 } lp_docker_version_info;
 
-int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err);
+int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err) LP_MUST_CHECK;
 void lp_docker_free(lp_docker *d);
 
 void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d);
 
 /* GET /_ping: LP_OK when the engine answers. */
-int lp_docker_ping(lp_docker *d, lp_error *err);
+int lp_docker_ping(lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
 /* GET /version (unversioned); also (re)negotiates the API version from the answer. */
-int lp_docker_version(lp_docker_version_info *out, lp_docker *d, lp_error *err);
+int lp_docker_version(lp_docker_version_info *out, lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
 /* The API version in use ("1.41"), negotiating first if needed; LP_DOCKER_API_VERSION_MAX fits. */
-int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err);
+int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
 /* ---- containers ---- */
 
@@ -174,39 +174,43 @@ typedef struct lp_docker_summaries {
 
 /* Create; *out is the new container's id. A taken name is LP_EEXISTS. */
 int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_config *cfg,
-                               lp_error *err);
+                               lp_error *err) LP_MUST_CHECK;
 
 /* Every container (running or not) carrying all labels ("k=v" or "k", NULL-terminated; NULL:
  * no filter). One call, whatever the number of labels. */
 int lp_docker_container_list(lp_docker_summaries **out, lp_docker *d, const char *const *labels,
-                             lp_error *err);
+                             lp_error *err) LP_MUST_CHECK;
 void lp_docker_summaries_free(lp_docker_summaries *s);
 
 int lp_docker_container_inspect(lp_docker_container **out, lp_docker *d, const char *id,
-                                lp_error *err);
+                                lp_error *err) LP_MUST_CHECK;
 void lp_docker_container_free(lp_docker_container *c);
 
 /* Start; already running (304) is success. */
-int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err);
+int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err) LP_MUST_CHECK;
 /* Stop with SIGTERM, then SIGKILL after timeout_s (< 0: daemon default); stopped (304) is
  * success. The call's own timeout is extended by timeout_s. */
-int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_error *err);
+int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s,
+                             lp_error *err) LP_MUST_CHECK;
 /* Rename a container; a name held by another container is LP_ECONFLICT. */
-int lp_docker_container_rename(lp_docker *d, const char *id, const char *name, lp_error *err);
+int lp_docker_container_rename(lp_docker *d, const char *id, const char *name,
+                               lp_error *err) LP_MUST_CHECK;
 /* signal NULL: SIGKILL. Killing a container that is not running is LP_ECONFLICT. */
-int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal, lp_error *err);
+int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal,
+                             lp_error *err) LP_MUST_CHECK;
 
 #define LP_DOCKER_RM_FORCE      1u /* kill it first if running */
 #define LP_DOCKER_RM_VOLUMES    2u /* remove its anonymous volumes */
 #define LP_DOCKER_RM_MISSING_OK 4u /* already gone (or being removed) is success */
-int lp_docker_container_remove(lp_docker *d, const char *id, unsigned flags, lp_error *err);
+int lp_docker_container_remove(lp_docker *d, const char *id, unsigned flags,
+                               lp_error *err) LP_MUST_CHECK;
 
 /*
  * Block until the container reaches condition ("not-running" when NULL, "next-exit", "removed");
  * *out gets its exit status. Streaming: no timeout, cancellable (cancel may be NULL).
  */
 int lp_docker_container_wait(int *out, lp_docker *d, const char *id, const char *condition,
-                             const lp_docker_cancel *cancel, lp_error *err);
+                             const lp_docker_cancel *cancel, lp_error *err) LP_MUST_CHECK;
 
 /* Output callback: stream 1 stdout, 2 stderr; data is not NUL-terminated. Non-zero stops the
  * call, which then returns LP_ECANCELED. */
@@ -218,7 +222,8 @@ typedef int (*lp_docker_output_fn)(void *ctx, int stream, const char *data, size
  * otherwise what is logged so far, under the normal timeout.
  */
 int lp_docker_container_logs(lp_docker *d, const char *id, int follow, lp_docker_output_fn fn,
-                             void *ctx, const lp_docker_cancel *cancel, lp_error *err);
+                             void *ctx, const lp_docker_cancel *cancel,
+                             lp_error *err) LP_MUST_CHECK;
 
 /* ---- events ---- */
 
@@ -254,7 +259,7 @@ typedef struct lp_docker_events_options {
  */
 int lp_docker_events_watch(lp_docker *d, const lp_docker_events_options *opts,
                            lp_docker_event_fn fn, void *ctx, const lp_docker_cancel *cancel,
-                           lp_error *err);
+                           lp_error *err) LP_MUST_CHECK;
 
 /* ---- networks ---- */
 
@@ -267,7 +272,7 @@ typedef struct lp_docker_network {
 
 /* LP_ENOTFOUND when no network has exactly this name. */
 int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *name,
-                              lp_error *err);
+                              lp_error *err) LP_MUST_CHECK;
 
 /*
  * Make sure a bridge network named name exists (one read when it does; a create otherwise).
@@ -275,14 +280,15 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
  * differs is LP_ECONFLICT: the caller decides whether to replace it.
  */
 int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int internal,
-                             const lp_docker_kv *labels, size_t nlabels, lp_error *err);
+                             const lp_docker_kv *labels, size_t nlabels,
+                             lp_error *err) LP_MUST_CHECK;
 
 /* Attach a container; already attached is success. */
 int lp_docker_network_connect(lp_docker *d, const char *network, const char *container,
-                              lp_error *err);
+                              lp_error *err) LP_MUST_CHECK;
 
 /* Remove a network; missing is success (teardown). */
-int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err);
+int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err) LP_MUST_CHECK;
 
 /* ---- images ---- */
 
@@ -292,7 +298,8 @@ typedef struct lp_docker_image {
 } lp_docker_image;
 
 /* LP_ENOTFOUND when the image is not present locally. out may be NULL. */
-int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name, lp_error *err);
+int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name,
+                            lp_error *err) LP_MUST_CHECK;
 
 /* Progress: status ("Downloading"), layer id and progress text, any may be "". */
 typedef void (*lp_docker_pull_fn)(void *ctx, const char *status, const char *id,
@@ -304,6 +311,7 @@ typedef void (*lp_docker_pull_fn)(void *ctx, const char *status, const char *id,
  * pull (0: none); cancel may be NULL.
  */
 int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, void *ctx,
-                         int timeout_ms, const lp_docker_cancel *cancel, lp_error *err);
+                         int timeout_ms, const lp_docker_cancel *cancel,
+                         lp_error *err) LP_MUST_CHECK;
 
 #endif
