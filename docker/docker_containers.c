@@ -128,6 +128,24 @@ static int create_body(char **out, const lp_docker_create_config *c)
 	return rc;
 }
 
+/* An image, and a name the engine accepts: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
+static int check_create(const lp_docker_create_config *cfg, lp_error *err)
+{
+	char first;
+	int rc;
+
+	if (cfg == NULL || cfg->image == NULL || *cfg->image == '\0')
+		return lp_error_set(err, LP_EINVAL, "container create: image is required");
+	if ((rc = dk_check_name(cfg->name, "container name", err)) != LP_OK)
+		return rc;
+	first = cfg->name[cfg->name[0] == '/'];
+	if (strlen(cfg->name) < 2 || first == '.' || first == '_' || first == '-')
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "container name \"%s\" must match ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$", cfg->name);
+	return LP_OK;
+}
+
 int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_config *cfg,
                                lp_error *err)
 {
@@ -141,20 +159,9 @@ int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_
 
 	*out = NULL;
 	dk_resp_init(&resp);
-	if (cfg == NULL || cfg->image == NULL || *cfg->image == '\0') {
-		rc = lp_error_set(err, LP_EINVAL, "container create: image is required");
-		goto done;
-	}
-	rc = dk_check_name(cfg->name, "container name", err);
+	rc = check_create(cfg, err);
 	if (rc != LP_OK)
 		goto done;
-	if (strlen(cfg->name) < 2 || cfg->name[cfg->name[0] == '/'] == '.' ||
-	    cfg->name[cfg->name[0] == '/'] == '_' || cfg->name[cfg->name[0] == '/'] == '-') {
-		rc = lp_error_set(err, LP_EINVAL,
-		                  "container name \"%s\" must match ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$",
-		                  cfg->name);
-		goto done;
-	}
 	rc = create_body(&body, cfg);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "container create %s: %s", cfg->name,

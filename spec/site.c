@@ -207,7 +207,7 @@ static void missing(struct vctx *v, const char *parent, const lp_node *at, const
 	diag(v, p, null_value ? null_value : at, "is required");
 }
 
-/* A string field: returns a new copy in *out, or NULL after reporting why not. */
+/* A string field: a new copy, or NULL after reporting why not. */
 static char *want_string(struct vctx *v, const char *path, const lp_node *n, size_t max)
 {
 	if (!check_tag(v, path, n))
@@ -276,7 +276,7 @@ static int want_bool(struct vctx *v, const char *path, const lp_node *n, int *ou
 	return 1;
 }
 
-/* A string field checked by one of the rules in rules.h (rule_arg selects its variant). */
+/* A string field checked by one of the rules in rules.h (arg selects its variant). */
 typedef int (*rule_fn)(const char *s, int arg, char *msg, size_t n);
 
 static int rule_url(const char *s, int arg, char *msg, size_t n)

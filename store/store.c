@@ -1,5 +1,4 @@
-/* store.c: opening the SQLite store, its schema migrations, and helpers shared by core/store_*.c.
- */
+/* store.c: opening the SQLite store, its schema migrations, and what store/store_*.c share. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* store_internal.h: what the core/store*.c files share (handle layout, statements, transactions).
- */
+/* store_internal.h: what store/store*.c share: the handle, statements, transactions, rows. */
 #ifndef LAUNCHPAD_STORE_INTERNAL_H
 #define LAUNCHPAD_STORE_INTERNAL_H
 

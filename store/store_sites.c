@@ -114,7 +114,7 @@ static int bind_include_deleted(sqlite3_stmt *q, const void *include_deleted)
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err)
 {
-	/* Strict: callers such as the controller's garbage collection must never act on a part. */
+	/* Strict: the controller's garbage collection must never act on a partial list. */
 	static const lp_store_query list = {
 	    .sql = "SELECT " SITE_COLS " FROM sites WHERE ?1 OR deletion_timestamp IS NULL"
 	           " ORDER BY created_at, name LIMIT ?2",
@@ -319,11 +319,9 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
 	name_changed = display_name != NULL && strcmp(cur->display_name, display_name) != 0;
 	res.generation = cur->generation;
 	res.resource_version = cur->resource_version;
-	if (!hash_changed && !name_changed) {
-		rc =
-		    LP_OK; /* unchanged: the rollback below ends a transaction that wrote nothing */
+	/* Unchanged: the rollback below ends a transaction that wrote nothing. */
+	if (!hash_changed && !name_changed)
 		goto done;
-	}
 	if (hash_changed && new_revision) {
 		rc = lp_store_revision_next(&res.revision, st, cur->id, err);
 		if (rc == LP_OK)
