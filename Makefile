@@ -4,6 +4,8 @@
 #   make unit       unit tests (Check)            make asan   unit tests under ASan+UBSan
 #   make integration  tests against the real dockerd   make smoke   the end-to-end smoke test
 #   make compose    docker-compose.yml + Dockerfile on the real engine
+#   make dashboard  build the web UI   make dashboard-check   its lint/types/unit tests
+#   make e2e        the dashboard in Chromium against the real platform
 #   make run        the platform on this machine   make stop   remove its containers
 #   make format / lint / clean
 
@@ -67,7 +69,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all test unit asan integration smoke compose e2e format lint clean run stop test-env install-deps bench test-tools
+.PHONY: all test unit asan integration smoke compose e2e format lint clean run stop test-env install-deps bench test-tools dashboard dashboard-check
 all: $(BINS)
 
 # V=1 shows every command.
@@ -133,6 +135,24 @@ integration: $(INTEG_BINS) $(BINS)
 smoke: $(BINS)
 	@tests/smoke/run.sh
 
+# The dashboard (React + TypeScript, dashboard/): locked dependencies, then the build the
+# apiserver serves at / (--dashboard-dir dashboard/dist).
+DASH_SRC := $(shell find dashboard/src dashboard/index.html dashboard/public dashboard/vite.config.ts \
+              dashboard/tsconfig*.json -type f 2>/dev/null)
+dashboard/node_modules/.package-lock.json: dashboard/package-lock.json dashboard/package.json
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error
+dashboard/dist/index.html: dashboard/node_modules/.package-lock.json $(DASH_SRC)
+	cd dashboard && npm run --silent build
+dashboard: dashboard/dist/index.html
+
+# Lint (ESLint), types (tsc --noEmit) and unit tests (Vitest) of the dashboard.
+dashboard-check: dashboard/node_modules/.package-lock.json
+	cd dashboard && npm run --silent lint && npm run --silent typecheck && npm test --silent
+
+# The dashboard in Debian's Chromium (playwright-core) against the real platform and Traefik.
+e2e: dashboard test-tools $(BINS)
+	cd dashboard && npm run --silent e2e
+
 # docker-compose.yml and the Dockerfile for real (Compose v2 and Debian's docker-compose 1.29).
 compose:
 	@tests/compose/run.sh
@@ -156,10 +176,12 @@ test: install-deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory compose
+	@$(MAKE) --no-print-directory dashboard-check
+	@$(MAKE) --no-print-directory e2e
 
 # The README's platform command: from a fresh machine, deps first (pkg-config needs them).
 run: install-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all dashboard
 	@scripts/run-local.sh
 
 # Remove what `make run` left running (the instance's containers and networks; the data stays).
@@ -176,6 +198,6 @@ lint:
 
 
 clean:
-	rm -rf build
+	rm -rf build dashboard/dist
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -129,6 +129,9 @@ struct api_route {
 	unsigned slots;       /* > 0: at most this many requests hold a slot at once (api_slot_*) */
 	api_hook before_body; /* optional */
 	api_hook after_body;  /* optional */
+	/* 1: answers any path of its method that no other route has, outside /api/ (the
+	 * dashboard's files and its client routes); takes no part in 405 answers. */
+	int fallback;
 };
 
 extern const struct api_route api_routes[];
@@ -162,8 +165,9 @@ struct lp_apiserver {
 	 * fairly, where SQLite's busy handler sleeps and polls and starves some under load.
 	 */
 	pthread_mutex_t write_mu;
-	sem_t *slots; /* [api_nroutes]; initialised for the routes with slots > 0 */
-	int stopping; /* set (atomically) before the daemon stops: log streams end */
+	sem_t *slots;     /* [api_nroutes]; initialised for the routes with slots > 0 */
+	int stopping;     /* set (atomically) before the daemon stops: log streams end */
+	int dashboard_fd; /* the built dashboard's directory, or -1 */
 };
 
 /* A multipart form being received. */
@@ -315,6 +319,17 @@ void api_h_rollback(struct api_req *r);
 void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
 void api_h_webhook(struct api_req *r);
+void api_h_webhook_info(struct api_req *r);
+void api_h_dashboard(struct api_req *r);
+
+/* The URL GitHub posts the site's pushes to (the public URL's webhook route). */
+int api_webhook_url(char *out, size_t outlen, const lp_config *cfg,
+                    const lp_store_site *site) LP_MUST_CHECK;
+
+/* ---- the dashboard (dashboard.c) ---- */
+
+/* Open cfg->dashboard_dir (when set) for api_h_dashboard; LP_ENOTFOUND when it cannot be. */
+int api_dashboard_open(lp_apiserver *s, lp_error *err) LP_MUST_CHECK;
 
 /* ---- webhook intake (webhook.c), the before_body and after_body of the webhook route ---- */
 

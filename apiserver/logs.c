@@ -39,6 +39,8 @@ struct sse {
 	int split;      /* part of the current line already left in SSE_LINE_MAX pieces */
 	int after_cr;   /* the last byte taken ended a line with CR: a following LF is its pair */
 	int final_seen; /* the store said final: drain the file once more, then end */
+	uint64_t seq;   /* data events of this file so far: each goes out with "id: <seq>" */
+	uint64_t skip;  /* a resumed stream (Last-Event-ID, ?from=): events up to this are sent */
 	int ended;
 	struct timespec start, last_send, last_check;
 	const char *final_state; /* static text: the state's name, or "gone" */
@@ -52,11 +54,18 @@ static int64_t ms_since(const struct timespec *t)
 	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
-/* p holds no CR or LF (the caller splits on both): nothing can end the data field early. */
+/*
+ * p holds no CR or LF (the caller splits on both): nothing can end the data field early. Every
+ * event has an id, so a client that reconnects (EventSource sends Last-Event-ID) resumes where
+ * it was instead of getting the log again from its start.
+ */
 static void emit_line(struct sse *s, const char *p, size_t n)
 {
+	if (++s->seq <= s->skip)
+		return;
 	/* Past SSE_OUT_MAX (a client that stopped reading) the line is lost: say so in the log. */
-	if (lp_buf_puts(&s->out, "data: ") != LP_OK || lp_buf_append(&s->out, p, n) != LP_OK ||
+	if (lp_buf_printf(&s->out, "id: %llu\n", (unsigned long long)s->seq) != LP_OK ||
+	    lp_buf_puts(&s->out, "data: ") != LP_OK || lp_buf_append(&s->out, p, n) != LP_OK ||
 	    lp_buf_puts(&s->out, "\n\n") != LP_OK)
 		LP_WARN("api", "logs: a line of revision %lld did not fit the stream buffer",
 		        (long long)s->number);
@@ -141,6 +150,9 @@ static int log_restarted(struct sse *s)
 	if (s->line.len)
 		line_end(s);
 	s->after_cr = 0;
+	/* A new file (a new attempt): its events count from the start, and none was seen. */
+	s->seq = 0;
+	s->skip = 0;
 	return 1;
 }
 
@@ -334,6 +346,29 @@ static int sse_new(struct sse **out, lp_apiserver *srv, const lp_store_site *sit
 	return LP_OK;
 }
 
+/* Where a resumed stream starts: the Last-Event-ID header, or ?from=N (events already seen). */
+static int resume_point(uint64_t *out, struct api_req *r)
+{
+	const char *v = api_header(r, "Last-Event-ID");
+	unsigned long long n;
+	char *end;
+
+	*out = 0;
+	if (v == NULL)
+		v = api_query(r, "from");
+	if (v == NULL || *v == '\0')
+		return LP_OK;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || *v == '-' || n > ((uint64_t)1 << 53)) {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "Last-Event-ID / from must be a count of events already received");
+		return LP_EINVAL;
+	}
+	*out = n;
+	return LP_OK;
+}
+
 void api_h_logs(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
@@ -342,6 +377,7 @@ void api_h_logs(struct api_req *r)
 	struct sse *s = NULL;
 	lp_error err = {0};
 	const char *q = api_query(r, "revision");
+	uint64_t skip = 0;
 	char *end;
 	int64_t number;
 
@@ -357,10 +393,13 @@ void api_h_logs(struct api_req *r)
 	}
 	if ((rev = api_revision_lookup(r, site, number)) == NULL)
 		goto done;
+	if (resume_point(&skip, r) != LP_OK)
+		goto done;
 	if (sse_new(&s, r->srv, site, rev, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	s->skip = skip;
 	resp =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
 	if (resp == NULL) {

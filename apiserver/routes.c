@@ -71,6 +71,13 @@ const struct api_route api_routes[] = {
      .slots = API_WEBHOOK_BODIES,
      .before_body = api_webhook_before_body,
      .after_body = api_webhook_after_body},
+    /* The webhook's URL and secret, for the owner setting up GitHub. */
+    {.method = "GET",
+     .pattern = "/api/deployments/:id/webhook",
+     .handler = api_h_webhook_info,
+     .auth = API_AUTH_TOKEN},
+    /* The dashboard (--dashboard-dir): its files, and index.html for its client routes. */
+    {.method = "GET", .pattern = "/*", .handler = api_h_dashboard, .fallback = 1},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

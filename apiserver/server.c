@@ -75,7 +75,8 @@ static int route_find(const struct api_route **out, char param[API_PARAM_MAX], c
 	if (!strcmp(method, "HEAD"))
 		method = "GET";
 	for (i = 0; i < api_nroutes; i++) {
-		if (!path_match(api_routes[i].pattern, path, scratch, sizeof(scratch)))
+		if (api_routes[i].fallback ||
+		    !path_match(api_routes[i].pattern, path, scratch, sizeof(scratch)))
 			continue;
 		if (lp_fmt(allow + used, alen - used, "%s%s", used ? ", " : "",
 		           api_routes[i].method) != LP_OK)
@@ -88,6 +89,13 @@ static int route_find(const struct api_route **out, char param[API_PARAM_MAX], c
 	}
 	if (used && lp_fmt(allow + used, alen - used, ", OPTIONS") != LP_OK)
 		return LP_ETOOBIG;
+	/* A path no route has: a fallback of the method takes it, never under /api. */
+	for (i = 0; used == 0 && *out == NULL && i < api_nroutes; i++)
+		if (api_routes[i].fallback && !strcmp(api_routes[i].method, method) &&
+		    strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0) {
+			*out = &api_routes[i];
+			param[0] = '\0';
+		}
 	return LP_OK;
 }
 
@@ -702,6 +710,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	s->cfg = cfg;
+	s->dashboard_fd = -1;
 	pthread_mutex_init(&s->write_mu, NULL);
 	s->upload_max = (size_t)(cfg->upload_max_mb > 0 ? cfg->upload_max_mb : 1) << 20;
 	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
@@ -709,7 +718,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
 	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
-	    (rc = start_daemon(s, &sa, err)) != LP_OK)
+	    (rc = api_dashboard_open(s, err)) != LP_OK || (rc = start_daemon(s, &sa, err)) != LP_OK)
 		goto done;
 	*out = s;
 	s = NULL;
@@ -739,5 +748,7 @@ void lp_apiserver_free(lp_apiserver *s)
 	api_metrics_free(s->metrics);
 	pthread_mutex_destroy(&s->write_mu);
 	slots_free(s);
+	if (s->dashboard_fd >= 0)
+		close(s->dashboard_fd);
 	free(s);
 }

@@ -158,6 +158,19 @@ static void add_seed_fields(cJSON *o, const cJSON *doc)
 	cJSON_AddBoolToObject(o, "auto_deploy", cJSON_IsTrue(dig(spec, "autoDeploy", NULL)));
 }
 
+int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
+{
+	size_t plen = strlen(cfg->public_url);
+
+	while (plen && cfg->public_url[plen - 1] == '/')
+		plen--;
+	if (lp_fmt(out, outlen, "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
+	           site->id) == LP_OK)
+		return LP_OK;
+	LP_WARN("api", "the webhook URL of %s is longer than %zu bytes", site->name, outlen);
+	return LP_ETOOBIG;
+}
+
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 {
 	const lp_config *cfg = r->srv->cfg;
@@ -166,7 +179,6 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	cJSON *o = cJSON_CreateObject(), *cond = NULL, *doc;
 	char url[API_URL_MAX];
 	const char *phase;
-	size_t plen;
 
 	if (o == NULL)
 		return NULL;
@@ -185,17 +197,10 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 		cJSON_AddStringToObject(o, "url", url);
 	else
 		cJSON_AddNullToObject(o, "url");
-	plen = strlen(cfg->public_url);
-	while (plen && cfg->public_url[plen - 1] == '/')
-		plen--;
-	if (lp_fmt(url, sizeof(url), "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
-	           site->id) == LP_OK) {
+	if (api_webhook_url(url, sizeof(url), cfg, site) == LP_OK)
 		cJSON_AddStringToObject(o, "webhook_url", url);
-	} else {
-		LP_WARN("api", "the webhook URL of %s is longer than %d bytes", site->name,
-		        API_URL_MAX);
+	else
 		cJSON_AddNullToObject(o, "webhook_url");
-	}
 	add_str_or_null(o, "webhook_secret", site->webhook_secret);
 	add_seed_fields(o, doc);
 	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));

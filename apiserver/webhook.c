@@ -380,3 +380,27 @@ done:
 	cJSON_Delete(doc);
 	lp_store_site_free(site);
 }
+
+void api_h_webhook_info(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	char url[API_URL_MAX];
+	cJSON *o;
+
+	if (site == NULL)
+		return;
+	if ((o = cJSON_CreateObject()) == NULL) {
+		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
+	} else {
+		if (api_webhook_url(url, sizeof(url), r->srv->cfg, site) == LP_OK)
+			cJSON_AddStringToObject(o, "webhook_url", url);
+		else
+			cJSON_AddNullToObject(o, "webhook_url");
+		if (site->webhook_secret)
+			cJSON_AddStringToObject(o, "webhook_secret", site->webhook_secret);
+		else
+			cJSON_AddNullToObject(o, "webhook_secret");
+		api_reply_json(r, MHD_HTTP_OK, o);
+	}
+	lp_store_site_free(site);
+}

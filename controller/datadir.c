@@ -14,6 +14,8 @@
 #include "launchpad/store.h"
 
 #define COMPONENT "controller"
+/* The data dir, db/, the store and its -wal and -shm, uploads/, admin.token. */
+#define API_OWNED_PATHS 7
 
 /* chown path to uid:gid when it exists and is not owned so already (an absent file is fine). */
 static int own(const char *path, unsigned uid, unsigned gid, lp_error *err)
@@ -31,7 +33,7 @@ static int own(const char *path, unsigned uid, unsigned gid, lp_error *err)
 int lp_datadir_prepare(const lp_config *cfg, lp_error *err)
 {
 	/* What the apiserver writes: the store, uploads, and the admin token in the root. */
-	char paths[7][LP_FS_PATH_MAX];
+	char paths[API_OWNED_PATHS][LP_FS_PATH_MAX];
 	const char *d = cfg->data_dir;
 	unsigned uid, gid;
 	lp_store *st = NULL;

@@ -10,6 +10,9 @@
 #include "controller/nginx_conf.h"
 #include "launchpad/fmt.h"
 
+#define EDGE_URL_MAX 1024 /* a URL of Traefik's API or of a container's health path */
+#define EDGE_NUM_MAX 16
+
 /* Append one label whose key is formatted from keyfmt; LP_ETOOBIG when anything does not fit. */
 static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -34,7 +37,7 @@ static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
                          const char *network, lp_error *err)
 {
-	char rule[LP_EDGE_VALUE_MAX], retry[LP_EDGE_NAME_MAX + 8], port[16];
+	char rule[LP_EDGE_VALUE_MAX], retry[LP_EDGE_NAME_MAX + 8], port[EDGE_NUM_MAX];
 	const char *r = out->router;
 
 	memset(out, 0, sizeof(*out));
@@ -102,7 +105,7 @@ static lp_edge_server server_in(const cJSON *svc, const char *want)
 int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *router,
                          const char *ip, lp_error *err)
 {
-	char url[1024], want[128];
+	char url[EDGE_URL_MAX], want[EDGE_URL_MAX];
 	CURL *h = NULL;
 	CURLcode cc;
 	cJSON *svc = NULL;
@@ -161,7 +164,7 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *ctx)
 
 int lp_edge_probe(int *out, const char *ip, const char *path)
 {
-	char url[256];
+	char url[EDGE_URL_MAX];
 	long status = 0;
 	CURL *h;
 

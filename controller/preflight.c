@@ -2,6 +2,8 @@
 #include "controller/preflight.h"
 
 #include "launchpad/names.h"
+
+#define PREFLIGHT_API_MAX 16 /* "1.41": lp_docker_api_version writes at most this */
 #include "launchpad/docker.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
@@ -50,7 +52,7 @@ int lp_preflight_run(const lp_config *cfg, FILE *out)
 {
 	lp_docker_options opts = {.socket_path = cfg->docker_socket, .timeout_ms = 10000};
 	lp_docker_version_info v;
-	char api[16], sites[256], build[256];
+	char api[PREFLIGHT_API_MAX], sites[LP_NAMES_MAX], build[LP_NAMES_MAX];
 	lp_docker *d = NULL;
 	lp_error err = {0};
 	int failed = 0, missing_serve, missing_build;

@@ -69,6 +69,8 @@ static const struct setting settings[] = {
      "controller: without --traefik-api, how long a replacement runs beside the old container"},
     {"api-user", "LAUNCHPAD_API_USER", NULL, K_STR, S(api_user),
      "controller: uid:gid the apiserver runs as (it then owns the store and uploads)"},
+    {"dashboard-dir", "LAUNCHPAD_DASHBOARD_DIR", NULL, K_STR, S(dashboard_dir),
+     "API: the built dashboard (dashboard/dist), served at /"},
     {"teardown-on-stop", "LAUNCHPAD_TEARDOWN_ON_STOP", "never", K_STR, S(teardown_on_stop),
      "controller: never, or with-api: on stop, remove the sites' containers when the "
      "instance's apiserver container is not running (docker compose down)"},

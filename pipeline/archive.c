@@ -29,6 +29,7 @@
 #define LP_ARCHIVE_BLOCK     65536
 #define LP_ARCHIVE_NOTES_MAX 20  /* individual "dropped" notes before a summary */
 #define LP_ARCHIVE_SHOWN_MAX 120 /* bytes of an entry name quoted in a message */
+#define LP_ARCHIVE_RULE_MAX  512 /* the text of a broken rule, quoted in a note */
 
 enum entry_kind { KIND_KEEP, KIND_ROOT, KIND_DROP };
 
@@ -152,7 +153,7 @@ static int reject(struct extract *x, int code, const char *name, const char *fmt
 static int reject(struct extract *x, int code, const char *name, const char *fmt, ...)
 {
 	char shown[LP_ARCHIVE_SHOWN_MAX * 4 + 32];
-	char rule[512];
+	char rule[LP_ARCHIVE_RULE_MAX];
 	va_list ap;
 
 	quote_name(shown, sizeof(shown), name);
@@ -166,7 +167,7 @@ static void emit_note(struct extract *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void emit_note(struct extract *x, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[LP_ERROR_MESSAGE_MAX];
 	va_list ap;
 
 	if (x->note == NULL)

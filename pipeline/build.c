@@ -16,14 +16,17 @@
 
 #include "launchpad/names.h"
 #include "pipeline/archive.h"
+#include "launchpad/clock.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/layout.h"
 #include "pipeline/gitsrc.h"
 #include "launchpad/log.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "build"
 
-#define BUILD_PATH_MAX 4096
+#define BUILD_PATH_MAX LP_FS_PATH_MAX
 #define LINE_CAP       4096 /* a longer output line is cut into pieces of this size */
 #define TAIL_LINE_CAP  200  /* bytes of one line quoted in an error message */
 #define TIMESTAMP_LEN  24   /* 2024-05-01T12:00:00.123Z */
@@ -31,6 +34,9 @@
 /* After a deadline kill, how long the log stream may lag before it is abandoned. */
 #define STUCK_STREAM_MS 15000
 #define NAME_CAP        256
+#define ID_CAP          32   /* "uid:gid", a revision number */
+#define CHUNK_CAP       4096 /* bytes of git progress read at once */
+#define HEAD_CAP        96   /* the first line of a failed build's message */
 
 /* Lines cut from a byte stream; what is left at the end is flushed as a last line. */
 struct splitter {
@@ -65,15 +71,8 @@ struct bctx {
 	 * container's death, reads timed_out only once it is set. */
 	pthread_mutex_t kill_mu;
 	struct splitter git_split;
+	int created; /* the build container exists (run_phases got that far) */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the log ---- */
 
@@ -209,20 +208,11 @@ static void split_flush(struct splitter *s, struct blog *l, line_fn fn)
 
 /* ---- names and paths ---- */
 
-static int pathf(char *out, lp_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int pathf(char *out, lp_error *err, const char *fmt, ...)
+/* A layout function's result (the paths are all LP_FS_PATH_MAX long) as an error. */
+static int path_ok(int rc, lp_error *err)
 {
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, BUILD_PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= BUILD_PATH_MAX)
-		return lp_error_set(err, LP_ETOOBIG, "path too long under the data dir");
-	return LP_OK;
+	return rc == LP_OK ? LP_OK
+	                   : lp_error_set(err, LP_ETOOBIG, "path too long under the data dir");
 }
 
 static int is_commit(const char *s)
@@ -282,7 +272,7 @@ static void monitor_kill(struct bctx *b)
 	lp_error e = {0};
 
 	pthread_mutex_lock(&b->mu);
-	deadline_hit = b->deadline_ms > 0 && mono_ms() >= b->deadline_ms;
+	deadline_hit = b->deadline_ms > 0 && lp_clock_mono_ms() >= b->deadline_ms;
 	if (b->container[0] == '\0' || b->killed || !(atomic_load(&b->canceled) || deadline_hit)) {
 		pthread_mutex_unlock(&b->mu);
 		return;
@@ -312,7 +302,7 @@ static void monitor_kill(struct bctx *b)
 static void *monitor_main(void *arg)
 {
 	struct bctx *b = arg;
-	char chunk[4096];
+	char chunk[CHUNK_CAP];
 	int stuck_fired = 0;
 
 	for (;;) {
@@ -343,7 +333,7 @@ static void *monitor_main(void *arg)
 			pthread_mutex_lock(&b->mu);
 			dl = b->deadline_ms;
 			pthread_mutex_unlock(&b->mu);
-			if (mono_ms() > dl + STUCK_STREAM_MS) {
+			if (lp_clock_mono_ms() > dl + STUCK_STREAM_MS) {
 				stuck_fired = 1;
 				lp_docker_cancel_request(&b->dcancel);
 			}
@@ -382,13 +372,16 @@ static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, l
 	rc = lp_spec_check_digest(digest, err);
 	if (rc != LP_OK)
 		return rc;
-	rc = pathf(path, err, "%s/uploads/sha256/%s.zip", req->cfg->data_dir, digest + 7);
+	rc = path_ok(lp_layout_archive(path, sizeof(path), req->cfg->data_dir, digest + 7, "zip"),
+	             err);
 	if (rc != LP_OK)
 		return rc;
 	if (!lp_fs_exists(path)) {
 		char alt[BUILD_PATH_MAX];
 
-		rc = pathf(alt, err, "%s/uploads/sha256/%s.tar.gz", req->cfg->data_dir, digest + 7);
+		rc = path_ok(
+		    lp_layout_archive(alt, sizeof(alt), req->cfg->data_dir, digest + 7, "tar.gz"),
+		    err);
 		if (rc != LP_OK)
 			return rc;
 		if (!lp_fs_exists(alt))
@@ -422,11 +415,14 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	if (req->source != NULL && req->source[0] != '\0' && !is_commit(req->source))
 		return lp_error_set(err, LP_EINVAL, "revision source \"%.80s\" is not a commit SHA",
 		                    req->source);
-	rc = pathf(cache, err, "%s/cache/git", req->cfg->data_dir);
+	rc = path_ok(lp_layout_dir_path(cache, sizeof(cache), req->cfg->data_dir, LP_DIR_GIT_CACHE),
+	             err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(cache, 0700, err);
 	if (rc == LP_OK)
-		rc = pathf(cache, err, "%s/cache/git/%s.git", req->cfg->data_dir, req->site_name);
+		rc = path_ok(
+		    lp_layout_git_cache(cache, sizeof(cache), req->cfg->data_dir, req->site_name),
+		    err);
 	if (rc != LP_OK)
 		return rc;
 	g.url = spec->git_url;
@@ -512,7 +508,7 @@ static int create_container(struct bctx *b, const char *name, const char *image,
                             const char *cache, char **env, lp_error *err)
 {
 	const lp_build_request *req = b->req;
-	char user[32], rev[32], net[NAME_CAP], bind_ws[BUILD_PATH_MAX + 16],
+	char user[ID_CAP], rev[ID_CAP], net[NAME_CAP], bind_ws[BUILD_PATH_MAX + 16],
 	    bind_cache[BUILD_PATH_MAX + 16];
 	const char *entrypoint[] = {"/bin/sh", "-c", NULL};
 	const char *cmd[] = {req->spec->build_command, NULL};
@@ -620,11 +616,14 @@ static int prepare_build(struct bctx *b, const char *image, const char *ws, char
 		                    net);
 	if (rc != LP_OK)
 		return lp_error_wrap(err, "network %s", net);
-	rc = pathf(cache, err, "%s/cache/build", req->cfg->data_dir);
+	rc = path_ok(
+	    lp_layout_dir_path(cache, BUILD_PATH_MAX, req->cfg->data_dir, LP_DIR_BUILD_CACHE), err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(cache, 0700, err);
 	if (rc == LP_OK)
-		rc = pathf(cache, err, "%s/cache/build/%s", req->cfg->data_dir, req->site_name);
+		rc = path_ok(lp_layout_build_cache(cache, BUILD_PATH_MAX, req->cfg->data_dir,
+		                                   req->site_name),
+		             err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(cache, 0755, err);
 	if (rc != LP_OK)
@@ -685,7 +684,7 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 		lp_error_wrap(err, "start build container %s", name);
 		goto done;
 	}
-	t0 = mono_ms();
+	t0 = lp_clock_mono_ms();
 	pthread_mutex_lock(&b->mu);
 	b->deadline_ms = t0 + (int64_t)timeout_s * 1000;
 	pthread_mutex_unlock(&b->mu);
@@ -709,7 +708,7 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 	}
 	if (atomic_load(&b->timed_out)) {
 		blog_printf(&b->log, "killed at the deadline after %.1f s",
-		            (double)(mono_ms() - t0) / 1000.0);
+		            (double)(lp_clock_mono_ms() - t0) / 1000.0);
 		out->exit_code = code;
 		out->timed_out = 1;
 		rc = lp_error_set(err, LP_ETIMEOUT, "build timed out after %d s", timeout_s);
@@ -721,9 +720,10 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 		goto done;
 	}
 	out->exit_code = code;
-	blog_printf(&b->log, "exit code %d after %.1f s", code, (double)(mono_ms() - t0) / 1000.0);
+	blog_printf(&b->log, "exit code %d after %.1f s", code,
+	            (double)(lp_clock_mono_ms() - t0) / 1000.0);
 	if (code != 0) {
-		char head[96];
+		char head[HEAD_CAP];
 		lp_docker_container *c = NULL;
 
 		if (code == 137 && lp_docker_container_inspect(&c, req->docker, id, &le) == LP_OK &&
@@ -807,7 +807,7 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 	lp_publish_result pr;
 	int rc;
 
-	rc = pathf(work, err, "%s/work", req->cfg->data_dir);
+	rc = path_ok(lp_layout_dir_path(work, sizeof(work), req->cfg->data_dir, LP_DIR_WORK), err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(work, 0700, err);
 	if (rc != LP_OK)
@@ -838,153 +838,203 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 	return LP_OK;
 }
 
-int lp_build_revision(lp_build_result *out, const lp_build_request *req_in, lp_error *err)
+/* revisions/<n> is complete already: nothing to do but say what it was built from. */
+static int already_published(lp_build_result *out, const lp_build_request *req,
+                             const char *site_dir)
 {
-	lp_build_request req;
-	struct bctx *b = NULL;
-	char site_dir[BUILD_PATH_MAX], ws[BUILD_PATH_MAX], dir[BUILD_PATH_MAX], name[NAME_CAP],
-	    verdict[LP_ERROR_MESSAGE_MAX];
-	pthread_t monitor;
-	int64_t t0 = mono_ms();
-	int rc, created = 0, have_monitor = 0, have_ws = 0;
-	lp_error e = {0}, ce = {0};
+	/* What it was built from, as far as the request tells (empty: a branch head). */
+	const char *src = req->source != NULL && req->source[0]         ? req->source
+	                  : req->spec->source_kind == LP_SOURCE_ARCHIVE ? req->spec->archive_digest
+	                                                                : NULL;
 
-	memset(out, 0, sizeof(*out));
-	out->exit_code = -1;
-	rc = check_request(req_in, &e);
-	if (rc != LP_OK)
-		goto out;
-	req = *req_in;
-	if (req.build_uid == 0)
-		req.build_uid = LP_BUILD_DEFAULT_UID;
-	if (req.build_gid == 0)
-		req.build_gid = LP_BUILD_DEFAULT_GID;
-	rc = pathf(site_dir, &e, "%s/sites/%s", req.cfg->data_dir, req.site_name);
-	if (rc == LP_OK)
-		rc = pathf(out->log_path, &e, "%s/logs/%s/%ld.log", req.cfg->data_dir,
-		           req.site_name, req.revision);
-	if (rc == LP_OK)
-		rc =
-		    pathf(ws, &e, "%s/work/%s-%ld", req.cfg->data_dir, req.site_name, req.revision);
-	if (rc != LP_OK)
-		goto out;
-	if (lp_publish_is_ready(site_dir, req.revision)) {
-		/* What it was built from, as far as the request tells (empty: a branch head). */
-		const char *src = req.source != NULL && req.source[0] ? req.source
-		                  : req.spec->source_kind == LP_SOURCE_ARCHIVE
-		                      ? req.spec->archive_digest
-		                      : NULL;
+	if (!lp_publish_is_ready(site_dir, req->revision))
+		return 0;
+	out->already_ready = 1;
+	if (src != NULL &&
+	    lp_fmt(out->resolved_source, sizeof(out->resolved_source), "%s", src) != LP_OK)
+		out->resolved_source[0] = '\0';
+	return 1;
+}
 
-		out->already_ready = 1;
-		if (src != NULL)
-			snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", src);
-		goto out;
+/* What an interrupted attempt left: a half-copied revision, its workspace, its container. */
+static int remove_leftovers(const lp_build_request *req, const char *site_dir, const char *ws,
+                            const char *name, lp_error *err)
+{
+	int rc;
+
+	if ((rc = lp_publish_cleanup_partial(NULL, site_dir, err)) != LP_OK ||
+	    (rc = lp_fs_remove_tree(ws, err)) != LP_OK)
+		return rc;
+	rc = lp_docker_container_remove(req->docker, name,
+	                                LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, err);
+	return rc == LP_OK ? LP_OK : lp_error_wrap(err, "remove leftover container %s", name);
+}
+
+static void bctx_free(struct bctx *b)
+{
+	int i;
+
+	if (b == NULL)
+		return;
+	if (b->log.fd >= 0)
+		close(b->log.fd);
+	for (i = 0; i < 2; i++) {
+		if (b->git_pipe[i] >= 0)
+			close(b->git_pipe[i]);
+		if (b->cancel_pipe[i] >= 0)
+			close(b->cancel_pipe[i]);
 	}
+	pthread_mutex_destroy(&b->mu);
+	pthread_mutex_destroy(&b->kill_mu);
+	pthread_mutex_destroy(&b->log.mu);
+	free(b);
+}
 
-	/* Leftovers of an interrupted attempt. */
-	rc = lp_names_build_container(name, sizeof(name), req.cfg->instance, req.site_name,
-	                              req.revision, &e);
-	if (rc != LP_OK)
-		goto out;
-	have_ws = 1;
-	rc = lp_publish_cleanup_partial(NULL, site_dir, &e);
-	if (rc == LP_OK)
-		rc = lp_fs_remove_tree(ws, &e);
-	if (rc == LP_OK) {
-		rc = lp_docker_container_remove(req.docker, name,
-		                                LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &e);
-		if (rc != LP_OK)
-			lp_error_wrap(&e, "remove leftover container %s", name);
-	}
-	if (rc != LP_OK)
-		goto out;
+/* The build's context: its log opened (truncated: a new attempt), the pipes to gitsrc. */
+static int bctx_new(struct bctx **out, const lp_build_request *req, const char *log_path,
+                    lp_error *err)
+{
+	char dir[BUILD_PATH_MAX];
+	struct bctx *b;
+	int rc;
 
-	b = calloc(1, sizeof(*b));
-	if (b == NULL) {
-		rc = lp_error_set(&e, LP_ENOMEM, "out of memory");
-		goto out;
-	}
-	b->req = &req;
+	*out = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	b->req = req;
 	b->log.fd = -1;
 	b->git_pipe[0] = b->git_pipe[1] = b->cancel_pipe[0] = b->cancel_pipe[1] = -1;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_mutex_init(&b->kill_mu, NULL);
 	pthread_mutex_init(&b->log.mu, NULL);
 	lp_docker_cancel_init(&b->dcancel);
-
-	rc = pathf(dir, &e, "%s/logs/%s", req.cfg->data_dir, req.site_name);
+	rc = path_ok(lp_layout_log_dir(dir, sizeof(dir), req->cfg->data_dir, req->site_name), err);
 	if (rc == LP_OK)
-		rc = lp_fs_mkdirs(dir, 0755, &e);
+		rc = lp_fs_mkdirs(dir, 0755, err);
 	if (rc != LP_OK)
-		goto out;
-	b->log.fd = open(out->log_path,
-	                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+		goto fail;
+	b->log.fd =
+	    open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (b->log.fd < 0) {
-		rc = lp_error_set(&e, LP_EIO, "open %s: %s", out->log_path, strerror(errno));
-		goto out;
+		rc = lp_error_set(err, LP_EIO, "open %s: %s", log_path, strerror(errno));
+		goto fail;
 	}
 	if (pipe2(b->git_pipe, O_CLOEXEC) != 0 || pipe2(b->cancel_pipe, O_CLOEXEC) != 0) {
-		rc = lp_error_set(&e, LP_EIO, "pipe: %s", strerror(errno));
-		goto out;
+		rc = lp_error_set(err, LP_EIO, "pipe: %s", strerror(errno));
+		goto fail;
 	}
 	/* A full pipe drops git progress lines rather than stalling the fetch. */
 	fcntl(b->git_pipe[0], F_SETFL, O_NONBLOCK);
 	fcntl(b->git_pipe[1], F_SETFL, O_NONBLOCK);
+	*out = b;
+	return LP_OK;
+fail:
+	bctx_free(b);
+	return rc;
+}
+
+/* On every path, before the verdict: the container and the workspace go. */
+static void clean_up(int *rc, lp_error *e, struct bctx *b, const lp_build_request *req,
+                     const char *name, const char *ws)
+{
+	lp_error ce = {0};
+
+	if (b && b->created &&
+	    lp_docker_container_remove(
+	        req->docker, name, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &ce) != LP_OK) {
+		LP_WARN(COMPONENT, "remove build container %s: %s", name, ce.message);
+		blog_printf(&b->log, "warning: could not remove container %s: %s", name,
+		            ce.message);
+	}
+	if (lp_fs_remove_tree(ws, &ce) != LP_OK) {
+		LP_WARN(COMPONENT, "remove workspace %s: %s", ws, ce.message);
+		if (*rc == LP_OK) {
+			*e = ce;
+			*rc = ce.code;
+		}
+	}
+}
+
+/* The log's last line, which tells a reader following it that the build is over. */
+static void write_verdict(struct bctx *b, int rc, const lp_error *e, long revision,
+                          int64_t duration_ms)
+{
+	char verdict[LP_ERROR_MESSAGE_MAX];
+
+	if (rc == LP_OK) {
+		blog_printf(&b->log, "==> done: revision %ld ready in %.1f s", revision,
+		            (double)duration_ms / 1000.0);
+	} else {
+		first_line(verdict, sizeof(verdict), e->message);
+		blog_printf(&b->log, "==> failed: %s", verdict);
+	}
+}
+
+/* Everything after the request is known good and the revision is not published yet. */
+static int build_fresh(lp_build_result *out, const lp_build_request *req, const char *site_dir,
+                       const char *ws, int64_t t0, lp_error *e)
+{
+	char name[NAME_CAP];
+	struct bctx *b = NULL;
+	pthread_t monitor;
+	int rc, have_monitor = 0;
+
+	if ((rc = lp_names_build_container(name, sizeof(name), req->cfg->instance, req->site_name,
+	                                   req->revision, e)) != LP_OK)
+		return rc;
+	if ((rc = remove_leftovers(req, site_dir, ws, name, e)) != LP_OK ||
+	    (rc = bctx_new(&b, req, out->log_path, e)) != LP_OK)
+		goto done;
 	if (pthread_create(&monitor, NULL, monitor_main, b) != 0) {
-		rc = lp_error_set(&e, LP_ERROR, "cannot start the build monitor thread");
-		goto out;
+		rc = lp_error_set(e, LP_ERROR, "cannot start the build monitor thread");
+		goto done;
 	}
 	have_monitor = 1;
-	blog_printf(&b->log, "==> revision %ld of site %s", req.revision, req.site_name);
-	rc = run_phases(out, b, site_dir, ws, name, &created, &e);
-
-out:
-	/* Cleanup runs on every path, before the verdict line that tells readers we are done. */
-	if (created) {
-		int r = lp_docker_container_remove(
-		    req.docker, name, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &ce);
-		if (r != LP_OK) {
-			LP_WARN(COMPONENT, "remove build container %s: %s", name, ce.message);
-			if (b != NULL)
-				blog_printf(&b->log, "warning: could not remove container %s: %s",
-				            name, ce.message);
-		}
-	}
-	if (have_ws && lp_fs_remove_tree(ws, &ce) != LP_OK) {
-		LP_WARN(COMPONENT, "remove workspace %s: %s", ws, ce.message);
-		if (rc == LP_OK) {
-			e = ce;
-			rc = ce.code;
-		}
-	}
+	blog_printf(&b->log, "==> revision %ld of site %s", req->revision, req->site_name);
+	rc = run_phases(out, b, site_dir, ws, name, &b->created, e);
+done:
+	clean_up(&rc, e, b, req, name, ws);
 	if (have_monitor) {
 		atomic_store(&b->stop, 1);
 		pthread_join(monitor, NULL);
 	}
-	out->duration_ms = mono_ms() - t0;
-	if (b != NULL && b->log.fd >= 0) {
-		if (rc == LP_OK) {
-			blog_printf(&b->log, "==> done: revision %ld ready in %.1f s", req.revision,
-			            (double)out->duration_ms / 1000.0);
-		} else {
-			first_line(verdict, sizeof(verdict), e.message);
-			blog_printf(&b->log, "==> failed: %s", verdict);
-		}
-	}
-	if (b != NULL) {
-		if (b->log.fd >= 0)
-			close(b->log.fd);
-		for (int i = 0; i < 2; i++) {
-			if (b->git_pipe[i] >= 0)
-				close(b->git_pipe[i]);
-			if (b->cancel_pipe[i] >= 0)
-				close(b->cancel_pipe[i]);
-		}
-		pthread_mutex_destroy(&b->mu);
-		pthread_mutex_destroy(&b->kill_mu);
-		pthread_mutex_destroy(&b->log.mu);
-		free(b);
-	}
+	if (b != NULL && b->log.fd >= 0)
+		write_verdict(b, rc, e, req->revision, lp_clock_mono_ms() - t0);
+	bctx_free(b);
+	return rc;
+}
+
+int lp_build_revision(lp_build_result *out, const lp_build_request *req_in, lp_error *err)
+{
+	lp_build_request req;
+	char site_dir[BUILD_PATH_MAX], ws[BUILD_PATH_MAX];
+	int64_t t0 = lp_clock_mono_ms();
+	lp_error e = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->exit_code = -1;
+	if ((rc = check_request(req_in, &e)) != LP_OK)
+		goto out;
+	req = *req_in;
+	if (req.build_uid == 0)
+		req.build_uid = LP_BUILD_DEFAULT_UID;
+	if (req.build_gid == 0)
+		req.build_gid = LP_BUILD_DEFAULT_GID;
+	rc = path_ok(lp_layout_site(site_dir, sizeof(site_dir), req.cfg->data_dir, req.site_name),
+	             &e);
+	if (rc == LP_OK)
+		rc = path_ok(lp_layout_log(out->log_path, sizeof(out->log_path), req.cfg->data_dir,
+		                           req.site_name, req.revision),
+		             &e);
+	if (rc == LP_OK)
+		rc = path_ok(
+		    lp_layout_work(ws, sizeof(ws), req.cfg->data_dir, req.site_name, req.revision),
+		    &e);
+	if (rc == LP_OK && !already_published(out, &req, site_dir))
+		rc = build_fresh(out, &req, site_dir, ws, t0, &e);
+out:
+	out->duration_ms = lp_clock_mono_ms() - t0;
 	if (rc != LP_OK)
 		LP_INFO(COMPONENT, "site %s revision %ld failed: %s",
 		        req_in && req_in->site_name ? req_in->site_name : "?",

@@ -26,6 +26,7 @@
 #include "launchpad/config.h"
 #include "launchpad/docker.h"
 #include "launchpad/error.h"
+#include "launchpad/fs.h"
 #include "launchpad/spec.h"
 
 /* The sandbox's resource limits (docs/builds.md). */
@@ -37,6 +38,8 @@
 #define LP_BUILD_DEFAULT_GID  1000u
 /* Build output written to the log; past it, lines are counted out but not logged. */
 #define LP_BUILD_LOG_OUTPUT_MAX ((uint64_t)32 << 20)
+/* Room for what a revision was built from: a commit SHA or "sha256:<64 hex>". */
+#define LP_BUILD_SOURCE_MAX 80
 /* Longest a missing build or serve image may take to pull. */
 #define LP_BUILD_PULL_TIMEOUT_MS (10 * 60 * 1000)
 /* Lines of build output quoted in the error of a failed build. */
@@ -55,13 +58,14 @@ typedef struct lp_build_request {
 } lp_build_request;
 
 typedef struct lp_build_result {
-	char resolved_source[80]; /* commit SHA built, or the archive digest; when already_ready,
-	                             the request's source (empty for a branch-head git request) */
-	int exit_code;            /* of the build command; -1 when none ran */
-	int timed_out;            /* the build was killed at its deadline */
-	int64_t duration_ms;      /* the whole call */
-	int already_ready;        /* revisions/<n> was complete: nothing done */
-	char log_path[4096];
+	char resolved_source[LP_BUILD_SOURCE_MAX]; /* commit SHA built, or the archive digest; when
+	                             already_ready, the request's source (empty for a branch-head
+	                             git request) */
+	int exit_code;                             /* of the build command; -1 when none ran */
+	int timed_out;                             /* the build was killed at its deadline */
+	int64_t duration_ms;                       /* the whole call */
+	int already_ready;                         /* revisions/<n> was complete: nothing done */
+	char log_path[LP_FS_PATH_MAX];
 } lp_build_result;
 
 /*

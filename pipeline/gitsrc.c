@@ -26,6 +26,9 @@
 
 extern char **environ;
 
+#define GIT_LINE_MAX     1200 /* one progress line of the fetch */
+#define GIT_NUM_MAX      32   /* a formatted size or count */
+#define GIT_MARKER_MAX   64   /* a short marker or suffix text */
 #define CA_BUNDLE        "/etc/ssl/certs/ca-certificates.crt"
 #define POLL_STEP_MS     100
 #define STALE_SCAN_DEPTH 16
@@ -44,7 +47,7 @@ struct report {
 	unsigned received_objects;
 	unsigned files;
 	uint64_t received_bytes;
-	char sha[41];
+	char sha[LP_GITSRC_SHA_LEN];
 	char message[LP_ERROR_MESSAGE_MAX];
 };
 
@@ -72,7 +75,7 @@ static void log_line(int fd, const char *fmt, ...) __attribute__((format(printf,
 /* One write(2) per line, so lines from the worker and the parent never interleave. */
 static void log_line(int fd, const char *fmt, ...)
 {
-	char line[1200];
+	char line[GIT_LINE_MAX];
 	va_list ap;
 	int n;
 	ssize_t w;
@@ -276,7 +279,7 @@ int lp_gitsrc_check_branch(const char *branch, lp_error *err)
 	return LP_OK;
 }
 
-static int check_commit(char out[41], const char *commit, lp_error *err)
+static int check_commit(char out[LP_GITSRC_SHA_LEN], const char *commit, lp_error *err)
 {
 	size_t i;
 
@@ -366,7 +369,8 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 	git_fetch_options fopts;
 	const git_remote_head **heads = NULL;
 	const git_indexer_progress *st;
-	char specbuf[LP_GITSRC_BRANCH_MAX * 2 + 64], want[LP_GITSRC_BRANCH_MAX + 16], size[32];
+	char specbuf[LP_GITSRC_BRANCH_MAX * 2 + 64], want[LP_GITSRC_BRANCH_MAX + 16],
+	    size[GIT_NUM_MAX];
 	char *specs[1] = {specbuf};
 	git_strarray arr = {specs, 1};
 	size_t n = 0, i;
@@ -475,7 +479,7 @@ static int checkout(struct child *c, const git_oid *oid, lp_error *err)
 	git_checkout_options co;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
-	char dotgit[PATH_MAX], size[32];
+	char dotgit[PATH_MAX], size[GIT_NUM_MAX];
 	int rc = LP_OK;
 
 	if (git_commit_lookup(&commit, c->repo, oid) < 0 || git_commit_tree(&tree, commit) < 0) {
@@ -516,7 +520,7 @@ done:
 static int child_run(struct child *c, lp_error *err)
 {
 	const lp_gitsrc_request *req = c->req;
-	char spec[LP_GITSRC_BRANCH_MAX * 2 + 64], want_hex[41];
+	char spec[LP_GITSRC_BRANCH_MAX * 2 + 64], want_hex[LP_GITSRC_SHA_LEN];
 	git_oid tip, target;
 	int rc;
 
@@ -856,7 +860,7 @@ static int wait_child(struct report *rep, pid_t pid, int rfd, const lp_gitsrc_re
 			goto kill;
 		}
 		if (r > 0 && !eof && pfd[0].revents) {
-			char extra[64];
+			char extra[GIT_MARKER_MAX];
 			ssize_t k = got < sizeof(*rep)
 			                ? read(rfd, (char *)rep + got, sizeof(*rep) - got)
 			                : read(rfd, extra, sizeof(extra));
@@ -926,7 +930,7 @@ static char **worker_env(const char *marker)
 static int spawn_worker(pid_t *pid, int *report_fd, const lp_gitsrc_request *req, lp_error *err)
 {
 	char *argv[] = {"launchpad-git-worker", NULL};
-	char marker[64];
+	char marker[GIT_MARKER_MAX];
 	char **envp = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -1000,7 +1004,7 @@ done:
 int lp_gitsrc_fetch(lp_gitsrc_result *out, const lp_gitsrc_request *req, lp_error *err)
 {
 	struct report rep;
-	char sha[41];
+	char sha[LP_GITSRC_SHA_LEN];
 	int report_fd = -1, rc, timeout, made_workdir = 0, killed = 0;
 	lp_error cleanup = {0};
 	pid_t pid;

@@ -25,6 +25,7 @@
 
 #define LP_GITSRC_URL_MAX              2048
 #define LP_GITSRC_BRANCH_MAX           255
+#define LP_GITSRC_SHA_LEN              41                    /* 40 hex digits + NUL */
 #define LP_GITSRC_DEFAULT_TIMEOUT      300                   /* seconds */
 #define LP_GITSRC_DEFAULT_MAX_BYTES    ((uint64_t)512 << 20) /* received pack bytes */
 #define LP_GITSRC_DEFAULT_MAX_CHECKOUT ((uint64_t)1 << 30)   /* bytes written to workdir */
@@ -47,8 +48,8 @@ typedef struct lp_gitsrc_request {
 } lp_gitsrc_request;
 
 typedef struct lp_gitsrc_result {
-	char sha[41];            /* the commit checked out, 40 lowercase hex digits */
-	uint64_t received_bytes; /* pack bytes received by this fetch (0 when up to date) */
+	char sha[LP_GITSRC_SHA_LEN]; /* the commit checked out, 40 lowercase hex digits */
+	uint64_t received_bytes;     /* pack bytes received by this fetch (0 when up to date) */
 	unsigned received_objects;
 	unsigned files; /* files written to workdir */
 } lp_gitsrc_result;

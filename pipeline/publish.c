@@ -20,6 +20,8 @@
 #define TMP_PREFIX         ".tmp-"
 #define CURRENT_TMP_PREFIX ".current.tmp-"
 #define MAX_REVISIONS      100000 /* entries prune will consider in one site */
+#define NAME_SHORT_MAX     64     /* a revision number or temp name inside revisions/ */
+#define HEX16_LEN          17     /* 16 random hex digits + NUL */
 
 /* How a link inside the output resolved. */
 enum link_kind { LINK_FILE, LINK_DIR, LINK_OUTSIDE, LINK_DANGLING, LINK_TOO_DEEP, LINK_SPECIAL };
@@ -550,7 +552,8 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
                     const char *output_dir, const lp_publish_limits *limits,
                     lp_publish_note_fn note, void *note_ctx, lp_error *err)
 {
-	char rev_dir[PATH_MAX], final_name[32], tmp_name[64], hex[17], clean[PATH_MAX];
+	char rev_dir[PATH_MAX], final_name[NAME_SHORT_MAX], tmp_name[NAME_SHORT_MAX],
+	    hex[HEX16_LEN], clean[PATH_MAX];
 	char tmp_path[PATH_MAX + 64];
 	copy_ctx *c = NULL;
 	int site_fd = -1, rev_fd = -1, dst = -1, created = 0, rc = LP_OK;
@@ -769,7 +772,7 @@ int lp_publish_current_revision(long *out, const char *site_dir, lp_error *err)
 
 int lp_publish_switch(const char *site_dir, long n, lp_error *err)
 {
-	char want[64], have[64], tmp[64], hex[17];
+	char want[NAME_SHORT_MAX], have[NAME_SHORT_MAX], tmp[NAME_SHORT_MAX], hex[HEX16_LEN];
 	struct stat st;
 	ssize_t len;
 	int fd = -1, rc = LP_OK;
@@ -851,7 +854,7 @@ int lp_publish_prune(size_t *out, const char *site_dir, size_t keep, long curren
 		goto done;
 	}
 	for (;;) {
-		char canon[32];
+		char canon[NAME_SHORT_MAX];
 		long n;
 
 		errno = 0;

@@ -124,7 +124,11 @@ find_mirror() {
 recipe_key() {
 	local kind=$1
 	(cd "$here/images" && find build-rootfs.sh "$kind" -type f | LC_ALL=C sort |
-		xargs sha256sum && echo "suite=$SUITE") | sha256sum | cut -c1-16
+		xargs sha256sum && echo "suite=$SUITE" &&
+		{ [ "$kind" != node ] || echo "host-node=$(node --version 2>/dev/null)" \
+			"npm=$(npm --version 2>/dev/null)" \
+			"ca=$(sha256sum /etc/ssl/certs/ca-certificates.crt 2>/dev/null | cut -c1-16)"; }) |
+		sha256sum | cut -c1-16
 }
 
 image_key() {
@@ -145,7 +149,8 @@ import_image() {
 	local -a changes
 	case $kind in
 	nginx) changes=(--change 'CMD ["nginx","-g","daemon off;"]' --change 'EXPOSE 80') ;;
-	node) changes=(--change 'CMD ["node"]' --change 'WORKDIR /') ;;
+	node) changes=(--change 'CMD ["node"]' --change 'WORKDIR /'
+		--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt') ;;
 	debian) changes=(--change 'CMD ["bash"]') ;;
 	esac
 	changes+=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -30,15 +30,22 @@ typedef struct lp_config {
 	char *cors_origins; /* --cors-origins, LAUNCHPAD_CORS_ORIGINS, comma list, unset = none */
 	int metrics_auth;   /* --metrics-auth, LAUNCHPAD_METRICS_AUTH, false: /metrics is open */
 	int upload_max_mb;  /* --upload-max-mb, LAUNCHPAD_UPLOAD_MAX_MB, 200 */
-	int build_timeout_max; /* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds)
-	                        */
-	int http_port; /* --http-port, LAUNCHPAD_HTTP_PORT, 80: the edge's port in site URLs */
-	char *sites_network; /* --sites-network, LAUNCHPAD_SITES_NETWORK, unset: derived */
-	char *traefik_api;   /* --traefik-api, LAUNCHPAD_TRAEFIK_API, unset: drain period instead */
-	int swap_drain_ms;   /* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
-	char *api_user;      /* --api-user, LAUNCHPAD_API_USER, unset: "uid:gid" owning db/ */
-	char
-	    *teardown_on_stop; /* --teardown-on-stop, LAUNCHPAD_TEARDOWN_ON_STOP: never, with-api */
+	/* --build-timeout-max, LAUNCHPAD_BUILD_TIMEOUT_MAX, 3600 (seconds) */
+	int build_timeout_max;
+	/* --http-port, LAUNCHPAD_HTTP_PORT, 80: the edge's port, in site URLs when not 80 */
+	int http_port;
+	/* --sites-network, LAUNCHPAD_SITES_NETWORK, unset: derived from the instance */
+	char *sites_network;
+	/* --traefik-api, LAUNCHPAD_TRAEFIK_API, unset: a drain period stands in for asking it */
+	char *traefik_api;
+	/* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
+	int swap_drain_ms;
+	/* --api-user, LAUNCHPAD_API_USER, unset: "uid:gid" of an unprivileged apiserver */
+	char *api_user;
+	/* --teardown-on-stop, LAUNCHPAD_TEARDOWN_ON_STOP: never (default) or with-api */
+	char *teardown_on_stop;
+	/* --dashboard-dir, LAUNCHPAD_DASHBOARD_DIR, unset: the built dashboard served at / */
+	char *dashboard_dir;
 } lp_config;
 
 /*

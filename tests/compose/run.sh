@@ -15,6 +15,7 @@ here=$PWD
 export DOCKER_HOST=unix://${LAUNCHPAD_DOCKER_SOCKET:-/var/run/docker.sock}
 IMAGE=${LAUNCHPAD_TEST_LAUNCHPAD_IMAGE:-launchpad-test/launchpad:compose}
 BASE_IMAGE=${LAUNCHPAD_TEST_BASE_IMAGE:-launchpad-test/debian:local}
+NODE_IMAGE=${LAUNCHPAD_TEST_BUILD_IMAGE:-launchpad-test/node:local}
 work=$(mktemp -d /tmp/lp-compose.XXXXXX)
 checks=0
 current_down=""
@@ -82,14 +83,15 @@ ok "Traefik's flags in docker-compose.yml are scripts/edge.sh's ($(wc -l <"$work
 
 # 3. the Dockerfile, for real.
 t0=$SECONDS
-DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" . \
+DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+	--build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$IMAGE" . \
 	>"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; fail "docker build"; }
 docker run --rm --entrypoint sh "$IMAGE" -c \
 	'launchpad-apiserver --help >/dev/null && launchpad-controller --help >/dev/null && launchpad --help >/dev/null' ||
 	fail "the image does not run both daemons and the CLI"
 docker run --rm --entrypoint sh "$IMAGE" -c 'test ! -e /src && ! ls -a / | grep -q "^\.git$"' ||
 	fail "the image carries build sources"
-ok "Dockerfile builds from $BASE_IMAGE in $((SECONDS - t0)) s; the image runs both daemons"
+ok "Dockerfile builds from $BASE_IMAGE and $NODE_IMAGE in $((SECONDS - t0)) s; the image runs both daemons"
 
 # 4. up, a site through Traefik, down: with each Compose.
 compose_round() {
@@ -136,6 +138,9 @@ compose_round() {
 	wait_for "curl -fs -H 'Host: $slug.localhost' http://127.0.0.1:$LAUNCHPAD_HTTP_PORT/ | grep -q 'compose $label'" 20 ||
 		fail "$label: http://$slug.localhost:$LAUNCHPAD_HTTP_PORT/ does not serve the page through Traefik"
 	ok "$label: a site created through the API answers through Traefik (Host: $slug.localhost)"
+	curl -fs "$api/" | grep -q '<div id="root">' ||
+		fail "$label: the apiserver does not serve the dashboard at /"
+	ok "$label: the dashboard answers at http://127.0.0.1:$LAUNCHPAD_API_PORT/"
 
 	$c down >"$work/$project-down.log" 2>&1 || { cat "$work/$project-down.log" >&2; fail "$label down"; }
 	current_down=""

@@ -17,7 +17,9 @@
 struct follow {
 	struct lp_test_api *s;
 	char path[256];
-	lp_buf got;
+	const char *header; /* one extra request header, or NULL */
+	lp_buf raw;         /* the stream as sent */
+	lp_buf got;         /* the same without its "id: N" lines (the events' text) */
 	long status;
 	int ended;
 };
@@ -26,10 +28,28 @@ static size_t on_sse(char *p, size_t sz, size_t n, void *ud)
 {
 	struct follow *f = ud;
 
+	if (f->raw.max == 0)
+		lp_buf_init(&f->raw, 1 << 20);
 	/* Past the buffer's cap: stop the transfer, the test's checks then fail on what it has. */
-	if (lp_buf_append(&f->got, p, sz * n) != LP_OK)
+	if (lp_buf_append(&f->raw, p, sz * n) != LP_OK)
 		return 0;
 	return sz * n;
+}
+
+/* got = raw without the lines that start with "id: " */
+static void strip_ids(struct follow *f)
+{
+	const char *p = lp_buf_cstr(&f->raw), *nl;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		nl = nl ? nl + 1 : p + strlen(p);
+		/* Past the cap: stop, the test's checks then fail on what is there (a thread). */
+		if (strncmp(p, "id: ", 4) != 0 &&
+		    lp_buf_append(&f->got, p, (size_t)(nl - p)) != LP_OK)
+			break;
+		p = nl;
+	}
 }
 
 static void *follow_logs(void *arg)
@@ -42,6 +62,8 @@ static void *follow_logs(void *arg)
 	snprintf(url, sizeof(url), "%s%s", f->s->base, f->path);
 	snprintf(h, sizeof(h), "Authorization: Bearer %s", f->s->token);
 	hl = curl_slist_append(hl, h);
+	if (f->header)
+		hl = curl_slist_append(hl, f->header);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sse);
@@ -52,6 +74,8 @@ static void *follow_logs(void *arg)
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->status);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
+	strip_ids(f);
+	lp_buf_release(&f->raw);
 	return NULL;
 }
 
@@ -257,6 +281,78 @@ START_TEST(test_sse_truncated_log)
 }
 END_TEST
 
+/* Every event has an id; a reconnect (Last-Event-ID, or ?from=) resumes after what it saw. */
+START_TEST(test_sse_ids_and_resume)
+{
+	struct lp_test_api s;
+	struct follow f = {0};
+	char id[64], path[4200];
+	struct lp_test_api_resp r;
+	const char *got;
+	FILE *log;
+
+	sse_site(&s, id, sizeof(id), path, sizeof(path));
+	log = fopen(path, "w");
+	ck_assert_ptr_nonnull(log);
+	fprintf(log, "one\ntwo\nthree\nfour\nfive\n");
+	fclose(log);
+	mark_ready(&s, id);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1", id);
+	f.header = "Last-Event-ID: 3";
+	follow_logs(&f);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(f.ended && strstr(got, "data: four\n\ndata: five\n\nevent: end\n") &&
+	                  !strstr(got, "data: three"),
+	              "resume after 3: %s", got);
+	lp_buf_reset(&f.got);
+	f.header = NULL;
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1&from=4", id);
+	follow_logs(&f);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_msg(strstr(got, "data: five\n\nevent: end\n") && !strstr(got, "data: four"),
+	              "from=4: %s", got);
+	/* the raw stream numbers the events */
+	lp_buf_reset(&f.got);
+	snprintf(f.path, sizeof(f.path), "/api/deployments/%s/logs?revision=1&from=3", id);
+	lp_buf_init(&f.raw, 1 << 20);
+	{
+		CURL *c = curl_easy_init();
+		char url[512], h[256];
+		struct curl_slist *hl;
+
+		snprintf(url, sizeof(url), "%s%s", s.base, f.path);
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", s.token);
+		hl = curl_slist_append(NULL, h);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sse);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+		ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+		curl_slist_free_all(hl);
+		curl_easy_cleanup(c);
+	}
+	ck_assert_msg(strstr(lp_buf_cstr(&f.raw), "id: 4\ndata: four\n\nid: 5\ndata: five\n\n") &&
+	                  !strstr(lp_buf_cstr(&f.raw), "data: three"),
+	              "ids: %s", lp_buf_cstr(&f.raw));
+	lp_buf_release(&f.raw);
+	/* a resume point that is not a count is refused */
+	{
+		const char *bad[] = {"Last-Event-ID: -1", NULL};
+		char p2[300];
+
+		snprintf(p2, sizeof(p2), "/api/deployments/%s/logs?revision=1", id);
+		lp_test_api_request(NULL, &s, "GET", p2, NULL, NULL, 0, NULL, bad, NULL, &r);
+		ck_assert_int_eq(r.status, 400);
+		lp_test_api_resp_free(&r);
+	}
+	lp_buf_release(&f.got);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_sse_suite(void)
 {
 	Suite *s = suite_create("apiserver_sse");
@@ -266,6 +362,7 @@ static Suite *apiserver_sse_suite(void)
 	tcase_add_test(tc, test_sse_logs);
 	tcase_add_test(tc, test_sse_long_and_cr);
 	tcase_add_test(tc, test_sse_truncated_log);
+	tcase_add_test(tc, test_sse_ids_and_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -158,6 +158,10 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 		keep_header(r->allow, sizeof(r->allow), line + 7);
 	if (!strncasecmp(line, "Access-Control-Allow-Origin: ", 29))
 		keep_header(r->acao, sizeof(r->acao), line + 29);
+	if (!strncasecmp(line, "Cache-Control: ", 15))
+		keep_header(r->cache_control, sizeof(r->cache_control), line + 15);
+	if (!strncasecmp(line, "Content-Type: ", 14))
+		keep_header(r->content_type, sizeof(r->content_type), line + 14);
 	return len;
 }
 
@@ -191,8 +195,12 @@ long lp_test_api_request(CURL *curl, struct lp_test_api *s, const char *method, 
 	snprintf(url, sizeof(url), "%s%s", s->base, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	/* Paths go out as written: dot-dot tests must reach the server unresolved. */
+	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);

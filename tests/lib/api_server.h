@@ -40,7 +40,9 @@ struct lp_test_api_resp {
 	char etag[64];
 	char allow[128];
 	char acao[128]; /* Access-Control-Allow-Origin */
-	cJSON *json;    /* NULL when the body is not JSON */
+	char cache_control[128];
+	char content_type[128];
+	cJSON *json; /* NULL when the body is not JSON */
 };
 
 /* The seed's GitHub example, verbatim. */

@@ -2,7 +2,7 @@
  * lp_platform.c: the test platform as a process, for test drivers that are not C (the dashboard's
  * browser tests). It starts the real apiserver + controller exactly as the C suites do
  * (tests/lib/platform.c), prints one JSON line on stdout:
- *   {"url","token","instance","data_dir","root","edge_http","edge_api"}
+ *   {"url","token","instance","data_dir","root","edge_http","edge_api","site_url_template"}
  * and keeps everything running until its stdin closes or it gets SIGTERM/SIGINT; then it stops
  * the daemons and removes every container, network and file of the instance. If this process is
  * killed outright, the platform's reaper still cleans up.
@@ -21,6 +21,7 @@
 #include "tests/lib/platform.h"
 
 #define LP_PLATFORM_MAX_ENV 64
+#define LP_PLATFORM_URL_MAX 128
 
 static volatile sig_atomic_t stop_requested;
 
@@ -44,6 +45,13 @@ static int print_ready(const lp_test_platform *p)
 	cJSON_AddStringToObject(o, "root", p->root);
 	cJSON_AddStringToObject(o, "edge_http", p->edge_http);
 	cJSON_AddStringToObject(o, "edge_api", p->edge_api);
+	if (p->edge_http[0]) {
+		/* "http://{name}.localhost:PORT": where a site answers, through Traefik */
+		const char *port = strrchr(p->edge_http, ':');
+		char tmpl[LP_PLATFORM_URL_MAX];
+		snprintf(tmpl, sizeof(tmpl), "http://{name}.localhost%s", port ? port : "");
+		cJSON_AddStringToObject(o, "site_url_template", tmpl);
+	}
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (s == NULL)

@@ -1,0 +1,43 @@
+import type { Deployment } from "@/api/schema";
+
+/** The deployment object of docs/api.md. */
+export const site: Deployment = {
+  id: "31b5fd46-192a-4390-8a6b-7627b1c6f3e2",
+  slug: "clever-peak",
+  name: "clever-peak",
+  status: "deploying",
+  url: "http://clever-peak.localhost",
+  webhook_url: "https://tunnel.example/api/webhooks/github/31b5fd46-192a-4390-8a6b-7627b1c6f3e2",
+  webhook_secret: "e95600b5",
+  source_type: "github",
+  github_url: "https://github.com/user/repo",
+  branch: "main",
+  archive_digest: null,
+  build_cmd: "npm ci && npm run build",
+  output_dir: "dist",
+  env_vars: { NODE_ENV: "production" },
+  auto_deploy: true,
+  created_at: "2026-11-25T21:58:11Z",
+  updated_at: "2026-11-25T21:58:11Z",
+  phase: "pending",
+  generation: 1,
+  observed_generation: 0,
+  current_revision: 0,
+  desired_revision: 1,
+  resource_version: 1,
+  message: null,
+  conditions: [],
+  deletion_timestamp: null,
+  spec: {
+    apiVersion: "launchpad.dev/v1",
+    kind: "Site",
+    metadata: { name: "clever-peak" },
+    spec: {
+      source: { git: { url: "https://github.com/user/repo", branch: "main" } },
+      build: { command: "npm ci && npm run build", outputDir: "dist", env: { NODE_ENV: "production" }, timeoutSeconds: 900 },
+      autoDeploy: true,
+      serve: { spa: false },
+      revisionHistoryLimit: 5,
+    },
+  },
+};
