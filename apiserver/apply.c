@@ -50,7 +50,9 @@ static lp_site *parse_manifest(struct api_req *r)
 		}
 	}
 	if (rc != LP_OK) {
-		lp_spec_diags_to_cjson(&details, &d, NULL);
+		/* Out of memory: the answer goes without its details rather than not at all. */
+		if (lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+			LP_WARN("api", "apply: diagnostics left out of the answer: out of memory");
 		if (d.count)
 			api_reply_error(r, rc, details,
 			                "invalid manifest: %zu error%s, first: %s: %s",

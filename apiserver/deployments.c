@@ -78,8 +78,10 @@ static int seed_env(lp_site *s, const cJSON *env, lp_spec_diags *d, lp_error *er
 		lp_env_var *v = &s->build_env[s->build_env_count];
 
 		if (!cJSON_IsString(e)) {
-			lp_spec_diags_add(d, "env_vars", 0, 0, "value of \"%s\" must be a string",
-			                  e->string);
+			if (lp_spec_diags_add(d, "env_vars", 0, 0,
+			                      "value of \"%s\" must be a string",
+			                      e->string) != LP_OK)
+				return lp_error_set(err, LP_ENOMEM, "out of memory");
 			continue;
 		}
 		v->name = strdup(e->string);
@@ -139,8 +141,9 @@ static int seed_to_site(lp_site **out, int *env_ignored, const struct seed_req *
 		/* the seed sends them optionally with every request: ignored, with a warning */
 		*env_ignored = q->env && cJSON_GetArraySize(q->env) > 0;
 	}
-	if (q->name && strlen(q->name) > 200)
-		lp_spec_diags_add(d, "name", 0, 0, "name is longer than 200 characters");
+	if (q->name && strlen(q->name) > 200 &&
+	    lp_spec_diags_add(d, "name", 0, 0, "name is longer than 200 characters") != LP_OK)
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 done:
 	if (rc == LP_OK)
 		*out = s;
@@ -176,11 +179,16 @@ static lp_site *seed_site(struct api_req *r, int *env_ignored, const struct seed
 	int rc;
 
 	lp_spec_diags_init(&d);
+	rc = LP_OK;
 	if (q->name == NULL || *q->name == '\0')
-		lp_spec_diags_add(&d, "name", 0, 0, "name is required");
-	if (q->slug && !api_slug_valid(q->slug))
-		lp_spec_diags_add(&d, "slug", 0, 0,
-		                  "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
+		rc = lp_spec_diags_add(&d, "name", 0, 0, "name is required");
+	if (rc == LP_OK && q->slug && !api_slug_valid(q->slug))
+		rc = lp_spec_diags_add(&d, "slug", 0, 0,
+		                       "slug must be a DNS label: a-z, 0-9 and '-', at most 63");
+	if (rc != LP_OK) {
+		api_reply_error(r, rc, NULL, "out of memory");
+		goto done;
+	}
 	if (seed_to_site(&site, env_ignored, q, digest, &d, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
@@ -190,7 +198,9 @@ static lp_site *seed_site(struct api_req *r, int *env_ignored, const struct seed
 	rc = d.count ? LP_EINVAL : lp_site_validate(site, api_spec_opts(r), &d, &err);
 	if (rc == LP_OK && d.count == 0)
 		goto done;
-	lp_spec_diags_to_cjson(&details, &d, &err);
+	/* Out of memory: the answer goes without its details rather than not at all. */
+	if (lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+		LP_WARN("api", "deployment: diagnostics left out of the answer: out of memory");
 	api_reply_error(r, LP_EINVAL, details, "invalid deployment: %s%s%s",
 	                d.count ? d.items[0].path : "", d.count ? ": " : "",
 	                d.count ? d.items[0].message : err.message);

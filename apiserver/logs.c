@@ -63,10 +63,12 @@ static void emit_line(struct sse *s, const char *p, size_t n)
 {
 	if (++s->seq <= s->skip)
 		return;
-	lp_buf_printf(&s->out, "id: %llu\n", (unsigned long long)s->seq);
-	lp_buf_puts(&s->out, "data: ");
-	lp_buf_append(&s->out, p, n);
-	lp_buf_puts(&s->out, "\n\n");
+	/* Past SSE_OUT_MAX (a client that stopped reading) the line is lost: say so in the log. */
+	if (lp_buf_printf(&s->out, "id: %llu\n", (unsigned long long)s->seq) != LP_OK ||
+	    lp_buf_puts(&s->out, "data: ") != LP_OK || lp_buf_append(&s->out, p, n) != LP_OK ||
+	    lp_buf_puts(&s->out, "\n\n") != LP_OK)
+		LP_WARN("api", "logs: a line of revision %lld did not fit the stream buffer",
+		        (long long)s->number);
 }
 
 /* Bytes of the current line; a line longer than SSE_LINE_MAX leaves in pieces of that size. */
@@ -75,7 +77,10 @@ static void line_add(struct sse *s, const char *p, size_t n)
 	while (n) {
 		size_t room = SSE_LINE_MAX - s->line.len, k = n < room ? n : room;
 
-		lp_buf_append(&s->line, p, k);
+		/* k fits: room is what SSE_LINE_MAX leaves. */
+		if (lp_buf_append(&s->line, p, k) != LP_OK)
+			LP_WARN("api", "logs: a line of revision %lld is cut: out of memory",
+			        (long long)s->number);
 		p += k;
 		n -= k;
 		if (s->line.len == SSE_LINE_MAX) {
@@ -204,7 +209,9 @@ static void end_stream(struct sse *s, const char *why)
 {
 	if (s->line.len)
 		line_end(s);
-	lp_buf_printf(&s->out, "event: end\ndata: %s\n\n", why);
+	if (lp_buf_printf(&s->out, "event: end\ndata: %s\n\n", why) != LP_OK)
+		LP_WARN("api", "logs: the end of revision %lld did not fit the stream buffer",
+		        (long long)s->number);
 	s->ended = 1;
 }
 
@@ -263,7 +270,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		}
 		if (ms_since(&s->last_send) >= API_SSE_KEEPALIVE_S * 1000) {
-			lp_buf_puts(&s->out, ": keep-alive\n\n");
+			/* A full buffer has bytes to send: no keep-alive is needed then. */
+			if (lp_buf_puts(&s->out, ": keep-alive\n\n") != LP_OK)
+				LP_DEBUG("api", "logs: keep-alive skipped: the buffer is full");
 			continue;
 		}
 		wait_for_change(s);
@@ -328,7 +337,11 @@ static int sse_new(struct sse **out, lp_apiserver *srv, const lp_store_site *sit
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	s->last_send = s->start;
 	s->last_check.tv_sec = 0;
-	lp_buf_printf(&s->out, ": revision %lld of %s\n\n", (long long)rev->number, site->name);
+	if (lp_buf_printf(&s->out, ": revision %lld of %s\n\n", (long long)rev->number,
+	                  site->name) != LP_OK) {
+		sse_free(s);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
 	*out = s;
 	return LP_OK;
 }

@@ -104,7 +104,7 @@ static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
 	size_t nsites = 0, i, j, k;
 	uint64_t by_state[LP_REV_INTERRUPTED + 1] = {0}, buckets[NBUCKETS] = {0}, nbuild = 0;
 	double sum = 0;
-	int rc;
+	int rc, ok = 1;
 
 	if ((rc = lp_store_site_list(&sites, &nsites, st, 1, err)) != LP_OK)
 		return rc;
@@ -131,25 +131,29 @@ static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
 		}
 		lp_store_revisions_free(revs, n);
 	}
-	lp_buf_puts(b, "# HELP launchpad_sites Sites in the store (deleting ones included).\n"
-	               "# TYPE launchpad_sites gauge\n");
-	lp_buf_printf(b, "launchpad_sites %zu\n", nsites);
-	lp_buf_puts(b, "# HELP launchpad_revisions Revisions kept in the store, by state.\n"
-	               "# TYPE launchpad_revisions gauge\n");
+	ok &= lp_buf_puts(b, "# HELP launchpad_sites Sites in the store (deleting ones included).\n"
+	                     "# TYPE launchpad_sites gauge\n") == LP_OK;
+	ok &= lp_buf_printf(b, "launchpad_sites %zu\n", nsites) == LP_OK;
+	ok &= lp_buf_puts(b, "# HELP launchpad_revisions Revisions kept in the store, by state.\n"
+	                     "# TYPE launchpad_revisions gauge\n") == LP_OK;
 	for (k = 0; k <= LP_REV_INTERRUPTED; k++)
-		lp_buf_printf(b, "launchpad_revisions{state=\"%s\"} %llu\n",
-		              lp_store_rev_state_name((lp_store_rev_state)k),
-		              (unsigned long long)by_state[k]);
-	lp_buf_puts(b, "# HELP launchpad_build_duration_seconds Build time of finished revisions.\n"
-	               "# TYPE launchpad_build_duration_seconds histogram\n");
+		ok &= lp_buf_printf(b, "launchpad_revisions{state=\"%s\"} %llu\n",
+		                    lp_store_rev_state_name((lp_store_rev_state)k),
+		                    (unsigned long long)by_state[k]) == LP_OK;
+	ok &= lp_buf_puts(
+	          b, "# HELP launchpad_build_duration_seconds Build time of finished revisions.\n"
+	             "# TYPE launchpad_build_duration_seconds histogram\n") == LP_OK;
 	for (k = 0; k < NBUCKETS; k++)
-		lp_buf_printf(b, "launchpad_build_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		              build_buckets[k], (unsigned long long)buckets[k]);
-	lp_buf_printf(b,
-	              "launchpad_build_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-	              "launchpad_build_duration_seconds_sum %.3f\n"
-	              "launchpad_build_duration_seconds_count %llu\n",
-	              (unsigned long long)nbuild, sum, (unsigned long long)nbuild);
+		ok &= lp_buf_printf(b, "launchpad_build_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		                    build_buckets[k], (unsigned long long)buckets[k]) == LP_OK;
+	ok &= lp_buf_printf(b,
+	                    "launchpad_build_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	                    "launchpad_build_duration_seconds_sum %.3f\n"
+	                    "launchpad_build_duration_seconds_count %llu\n",
+	                    (unsigned long long)nbuild, sum, (unsigned long long)nbuild) == LP_OK;
+	/* A cut metrics text would read as wrong figures: refuse it instead. */
+	if (!ok)
+		rc = lp_error_set(err, LP_ETOOBIG, "metrics text too large");
 done:
 	lp_store_sites_free(sites, nsites);
 	return rc;
@@ -198,10 +202,12 @@ void api_h_metrics(struct api_req *r)
 	lp_buf b;
 	size_t i, s, len;
 	char *text;
+	int ok = 1;
 
 	lp_buf_init(&b, 4 << 20);
-	lp_buf_puts(&b, "# HELP launchpad_http_requests_total API requests by route and status.\n"
-	                "# TYPE launchpad_http_requests_total counter\n");
+	ok &= lp_buf_puts(&b,
+	                  "# HELP launchpad_http_requests_total API requests by route and status.\n"
+	                  "# TYPE launchpad_http_requests_total counter\n") == LP_OK;
 	pthread_mutex_lock(&m->mu);
 	for (i = 0; i <= api_nroutes && i <= MAX_ROUTES; i++) {
 		const char *method = i < api_nroutes ? api_routes[i].method : "";
@@ -211,35 +217,45 @@ void api_h_metrics(struct api_req *r)
 			if (m->count[i][s] == 0)
 				continue;
 			if (s < NSTATUS)
-				lp_buf_printf(&b,
-				              "launchpad_http_requests_total{method=\"%s\",route="
-				              "\"%s\",status=\"%d\"} %llu\n",
-				              method, route, tracked_status[s],
-				              (unsigned long long)m->count[i][s]);
+				ok &= lp_buf_printf(
+				          &b,
+				          "launchpad_http_requests_total{method=\"%s\",route="
+				          "\"%s\",status=\"%d\"} %llu\n",
+				          method, route, tracked_status[s],
+				          (unsigned long long)m->count[i][s]) == LP_OK;
 			else
-				lp_buf_printf(&b,
-				              "launchpad_http_requests_total{method=\"%s\",route="
-				              "\"%s\",status=\"other\"} %llu\n",
-				              method, route, (unsigned long long)m->count[i][s]);
+				ok &=
+				    lp_buf_printf(
+				        &b,
+				        "launchpad_http_requests_total{method=\"%s\",route="
+				        "\"%s\",status=\"other\"} %llu\n",
+				        method, route, (unsigned long long)m->count[i][s]) == LP_OK;
 		}
 	}
-	lp_buf_puts(&b, "# HELP launchpad_http_request_duration_seconds Time to answer, by route.\n"
-	                "# TYPE launchpad_http_request_duration_seconds summary\n");
+	ok &= lp_buf_puts(
+	          &b, "# HELP launchpad_http_request_duration_seconds Time to answer, by route.\n"
+	              "# TYPE launchpad_http_request_duration_seconds summary\n") == LP_OK;
 	for (i = 0; i <= api_nroutes && i <= MAX_ROUTES; i++) {
 		if (m->total[i] == 0)
 			continue;
 		const char *method = i < api_nroutes ? api_routes[i].method : "";
 		const char *route = i < api_nroutes ? api_routes[i].pattern : "unmatched";
 
-		lp_buf_printf(
-		    &b,
-		    "launchpad_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
-		    "launchpad_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
-		    "%llu\n",
-		    method, route, m->seconds[i], method, route, (unsigned long long)m->total[i]);
+		ok &=
+		    lp_buf_printf(
+		        &b,
+		        "launchpad_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
+		        "%.6f\n"
+		        "launchpad_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
+		        "%llu\n",
+		        method, route, m->seconds[i], method, route,
+		        (unsigned long long)m->total[i]) == LP_OK;
 	}
 	pthread_mutex_unlock(&m->mu);
-	if (cached_store_figures(&b, r, &err) != LP_OK) {
+	/* A cut metrics text would read as wrong figures: refuse it instead. */
+	if (!ok)
+		lp_error_set(&err, LP_ETOOBIG, "metrics text too large");
+	if (!ok || cached_store_figures(&b, r, &err) != LP_OK) {
 		lp_buf_release(&b);
 		api_reply_lperr(r, &err);
 		return;

@@ -242,8 +242,8 @@ done:
 		kill(server_pid, SIGTERM);
 		waitpid(server_pid, &status, 0);
 	}
-	if (dir)
-		lp_fs_remove_tree(dir, NULL);
+	if (dir && lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 	curl_global_cleanup();
 	return rc;

@@ -95,7 +95,8 @@ int main(void)
 			goto done;
 		}
 		t[i] = now() - t0;
-		lp_fs_remove_tree(dest, NULL);
+		if (lp_fs_remove_tree(dest, NULL) != LP_OK)
+			fprintf(stderr, "cannot remove %s between runs\n", dest);
 	}
 	qsort(t, BENCH_RUNS, sizeof(t[0]), cmp_double);
 	printf("archive extract: %zu files, %.1f MB, %d runs\n", st.files, (double)st.bytes / 1e6,
@@ -105,8 +106,8 @@ int main(void)
 	       (double)st.bytes / 1e6 / t[BENCH_RUNS / 2]);
 	rc = 0;
 done:
-	if (dir)
-		lp_fs_remove_tree(dir, NULL);
+	if (dir && lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 	free(names);
 	free(bodies);

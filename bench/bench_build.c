@@ -142,8 +142,10 @@ int main(void)
 		return 1;
 	}
 	snprintf(g_data, sizeof(g_data), "%s/data", root);
-	lp_fs_mkdirs(g_data, 0755, NULL);
-	lp_crypto_random_hex(hex, 8);
+	if (lp_fs_mkdirs(g_data, 0755, &err) != LP_OK || lp_crypto_random_hex(hex, 8) != LP_OK) {
+		fprintf(stderr, "setup failed: %s\n", err.message);
+		return 1;
+	}
 	snprintf(inst, sizeof(inst), "bench%s", hex);
 	free(g_cfg->data_dir);
 	g_cfg->data_dir = strdup(g_data);
@@ -163,9 +165,11 @@ int main(void)
 	if (lp_docker_container_list(&left, g_docker, labels, NULL) == LP_OK && left->n > 0)
 		fprintf(stderr, "warning: %zu container(s) left behind\n", left->n);
 	lp_docker_summaries_free(left);
-	if (lp_names_build_network(net, sizeof(net), inst, NULL) == LP_OK)
-		lp_docker_network_remove(g_docker, net, NULL);
-	lp_fs_remove_tree(root, NULL);
+	if (lp_names_build_network(net, sizeof(net), inst, NULL) == LP_OK &&
+	    lp_docker_network_remove(g_docker, net, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove network %s\n", net);
+	if (lp_fs_remove_tree(root, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", root);
 	free(root);
 	lp_docker_free(g_docker);
 	lp_config_free(g_cfg);

@@ -153,8 +153,12 @@ int main(int argc, char **argv)
 		lp_spec_diags_release(&diags);
 		if (rc != LP_OK)
 			goto fail;
-		lp_site_to_json(&json, list.items[0], NULL);
-		lp_site_spec_hash(hash, list.items[0], NULL);
+		if ((rc = lp_site_to_json(&json, list.items[0], &err)) != LP_OK ||
+		    (rc = lp_site_spec_hash(hash, list.items[0], &err)) != LP_OK) {
+			free(json);
+			lp_site_list_release(&list);
+			goto fail;
+		}
 		in.name = name;
 		in.spec_json = json;
 		in.spec_hash = hash;
@@ -176,7 +180,9 @@ int main(int argc, char **argv)
 	for (;;) {
 		lp_store_site *sites = NULL;
 		size_t live = 0, k;
-		lp_store_site_list(&sites, &n, st, 0, NULL);
+		/* A failed read counts no site live: the loop asks again a second later. */
+		if (lp_store_site_list(&sites, &n, st, 0, &err) != LP_OK)
+			fprintf(stderr, "listing sites: %s\n", err.message);
 		for (k = 0; k < n; k++) {
 			lp_store_status *s = NULL;
 			if (lp_store_status_get(&s, st, sites[k].id, NULL) == LP_OK &&

@@ -11,6 +11,7 @@
 
 #include "launchpad/buf.h"
 #include "launchpad/fmt.h"
+#include "launchpad/log.h"
 
 #define URL_MAX            4096                    /* the server URL and an API path */
 #define HEADER_LINE_MAX    (LP_CLI_TOKEN_MAX + 64) /* "Authorization: Bearer " and a token */
@@ -395,13 +396,14 @@ static size_t on_sse(char *p, size_t size, size_t n, void *cls)
 		if (p[i] != '\n')
 			continue;
 		/* an over-long line is cut: its head is kept, the rest dropped */
-		lp_buf_append(&s->line, p + start, i - start);
+		if (lp_buf_append(&s->line, p + start, i - start) != LP_OK)
+			LP_DEBUG("cli", "events: an over-long line is cut");
 		start = i + 1;
 		if (sse_line(s))
 			return 0;
 	}
-	if (start < len)
-		lp_buf_append(&s->line, p + start, len - start);
+	if (start < len && lp_buf_append(&s->line, p + start, len - start) != LP_OK)
+		LP_DEBUG("cli", "events: an over-long line is cut");
 	return len;
 }
 

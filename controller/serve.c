@@ -137,11 +137,11 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 
 	/* The bound config file's content counts: a changed file needs a new container. */
 	lp_buf_init(&h, 1 << 20);
-	lp_buf_printf(&h, "v2\nimage=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n", cfg->serve_image,
-	              s->name, s->network, s->bind_html, s->bind_conf);
-	for (i = 0; i < s->nlabels; i++)
-		lp_buf_printf(&h, "label %s=%s\n", s->labels[i].key, s->labels[i].value);
-	if ((rc = lp_buf_printf(&h, "conf\n%s", conf)) != LP_OK) {
+	rc = lp_buf_printf(&h, "v2\nimage=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n",
+	                   cfg->serve_image, s->name, s->network, s->bind_html, s->bind_conf);
+	for (i = 0; rc == LP_OK && i < s->nlabels; i++)
+		rc = lp_buf_printf(&h, "label %s=%s\n", s->labels[i].key, s->labels[i].value);
+	if (rc != LP_OK || (rc = lp_buf_printf(&h, "conf\n%s", conf)) != LP_OK) {
 		lp_error_set(err, rc, "serve spec too large");
 		goto done;
 	}

@@ -8,6 +8,9 @@
 
 #include "launchpad/error.h"
 
+/* The first allocation: most buffers hold a short line or a small JSON body. */
+#define BUF_MIN_CAP 64
+
 void lp_buf_init(lp_buf *b, size_t max)
 {
 	b->data = NULL;
@@ -27,7 +30,7 @@ static int reserve(lp_buf *b, size_t n)
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return LP_OK;
-	ncap = b->cap ? b->cap : 64;
+	ncap = b->cap ? b->cap : BUF_MIN_CAP;
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (ncap > b->max + 1)
@@ -76,6 +79,7 @@ int lp_buf_vprintf(lp_buf *b, const char *fmt, va_list ap)
 	rc = reserve(b, (size_t)n);
 	if (rc != LP_OK)
 		return rc;
+	/* Sized by the measuring call above: this one cannot cut. */
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 	return LP_OK;

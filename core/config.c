@@ -1,6 +1,7 @@
 /* config.c: the shared settings table, read from defaults, LAUNCHPAD_* variables, then flags. */
 #include "launchpad/config.h"
 
+#include "launchpad/fmt.h"
 #include "launchpad/names.h"
 
 #include <errno.h>
@@ -77,6 +78,11 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* "--<flag>" or a variable's name, for the error that names where a bad value came from. */
+#define ORIGIN_MAX 128
+/* ":<port>" */
+#define PORT_SUFFIX_MAX 16
+
 static int parse_bool(int *out, const char *v)
 {
 	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
@@ -146,38 +152,34 @@ static const struct setting *find_flag(const char *name, size_t len)
 	return NULL;
 }
 
-int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
+/* The defaults, then the LAUNCHPAD_* variables over them. */
+static int apply_environment(lp_config *cfg, lp_error *err)
 {
-	lp_config *cfg = NULL;
-	char **left = NULL;
-	char origin[128];
-	int rc = LP_OK, n = 0, i;
 	size_t k;
+	int rc;
 
-	*out = NULL;
-	if (rest)
-		*rest = NULL;
-	if (nrest)
-		*nrest = 0;
-	cfg = calloc(1, sizeof(*cfg));
-	left = calloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof(char *));
-	if (cfg == NULL || left == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
 	for (k = 0; k < NSETTINGS; k++) {
 		const char *env = getenv(settings[k].env);
+
 		if (settings[k].def &&
 		    (rc = apply(cfg, &settings[k], settings[k].def, "default", err)) != LP_OK)
-			goto done;
-		if (env && *env) {
-			rc = apply(cfg, &settings[k], env, settings[k].env, err);
-			if (rc != LP_OK)
-				goto done;
-		}
+			return rc;
+		if (env && *env &&
+		    (rc = apply(cfg, &settings[k], env, settings[k].env, err)) != LP_OK)
+			return rc;
 	}
+	return LP_OK;
+}
+
+/* The flags of argv over the environment; the other arguments go to left, *nleft counts them. */
+static int apply_flags(lp_config *cfg, char **left, int *nleft, int argc, char **argv,
+                       lp_error *err)
+{
+	char origin[ORIGIN_MAX];
+	int rc, n = 0, i;
+
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *eq, *value;
+		const char *a = argv[i], *eq = NULL, *value;
 		const struct setting *s = NULL;
 
 		if (!strcmp(a, "--")) {
@@ -193,50 +195,72 @@ int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **ar
 			left[n++] = argv[i];
 			continue;
 		}
-		snprintf(origin, sizeof(origin), "--%s", s->flag);
+		lp_fmt_text(origin, sizeof(origin), "--%s", s->flag);
 		if (eq)
 			value = eq + 1;
 		else if (s->kind == K_BOOL)
 			value = "true";
 		else if (i + 1 < argc)
 			value = argv[++i];
-		else {
-			rc = lp_error_set(err, LP_EINVAL, "--%s needs a value", s->flag);
-			goto done;
-		}
+		else
+			return lp_error_set(err, LP_EINVAL, "--%s needs a value", s->flag);
 		if ((rc = apply(cfg, s, value, origin, err)) != LP_OK)
-			goto done;
+			return rc;
 	}
+	*nleft = n;
+	return LP_OK;
+}
+
+/* The checks across settings, once every source is applied. */
+static int validate(lp_config *cfg, lp_error *err)
+{
 	if (cfg->workers < 1)
 		cfg->workers = 1;
 	/* The instance id lands in label filters, container and router names: a DNS label. */
-	if (!lp_names_dns_label(cfg->instance, LP_NAMES_INSTANCE_MAX)) {
-		rc = lp_error_set(err, LP_EINVAL,
-		                  "--instance: \"%s\" must be a DNS label of at most %d characters "
-		                  "(lowercase letters, digits and '-')",
-		                  cfg->instance, LP_NAMES_INSTANCE_MAX);
-		goto done;
-	}
-	if (strcmp(cfg->teardown_on_stop, "never") && strcmp(cfg->teardown_on_stop, "with-api")) {
-		rc = lp_error_set(err, LP_EINVAL,
-		                  "--teardown-on-stop: \"%s\" is not never or with-api",
-		                  cfg->teardown_on_stop);
-		goto done;
-	}
+	if (!lp_names_dns_label(cfg->instance, LP_NAMES_INSTANCE_MAX))
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--instance: \"%s\" must be a DNS label of at most %d characters "
+		    "(lowercase letters, digits and '-')",
+		    cfg->instance, LP_NAMES_INSTANCE_MAX);
+	if (strcmp(cfg->teardown_on_stop, "never") && strcmp(cfg->teardown_on_stop, "with-api"))
+		return lp_error_set(err, LP_EINVAL,
+		                    "--teardown-on-stop: \"%s\" is not never or with-api",
+		                    cfg->teardown_on_stop);
 	if (cfg->api_user && *cfg->api_user) {
 		unsigned uid, gid;
 		char extra;
-		if (sscanf(cfg->api_user, "%u:%u%c", &uid, &gid, &extra) != 2) {
-			rc = lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
-			                  cfg->api_user);
-			goto done;
-		}
+		if (sscanf(cfg->api_user, "%u:%u%c", &uid, &gid, &extra) != 2)
+			return lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
+			                    cfg->api_user);
 	}
-	if (cfg->http_port < 1 || cfg->http_port > 65535) {
-		rc = lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
-		                  cfg->http_port);
+	if (cfg->http_port < 1 || cfg->http_port > 65535)
+		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
+		                    cfg->http_port);
+	return LP_OK;
+}
+
+int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
+{
+	lp_config *cfg = NULL;
+	char **left = NULL;
+	int rc, n = 0;
+
+	*out = NULL;
+	if (rest)
+		*rest = NULL;
+	if (nrest)
+		*nrest = 0;
+	cfg = calloc(1, sizeof(*cfg));
+	left = calloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof(char *));
+	if (cfg == NULL || left == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
+	if ((rc = apply_environment(cfg, err)) != LP_OK ||
+	    (rc = apply_flags(cfg, left, &n, argc, argv, err)) != LP_OK ||
+	    (rc = validate(cfg, err)) != LP_OK)
+		goto done;
 	left[n] = NULL;
 	*out = cfg;
 	cfg = NULL;
@@ -282,26 +306,13 @@ void lp_config_usage(int fd)
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
                        lp_error *err)
 {
-	char port[16] = "";
-	int n;
+	char port[PORT_SUFFIX_MAX] = "";
 
-	if (cfg->http_port != 80)
-		snprintf(port, sizeof(port), ":%d", cfg->http_port);
-	n = snprintf(out, outlen, "http://%s.%s%s", name, cfg->base_domain, port);
-	if (n < 0 || (size_t)n >= outlen) {
+	if ((cfg->http_port != 80 && lp_fmt(port, sizeof(port), ":%d", cfg->http_port) != LP_OK) ||
+	    lp_fmt(out, outlen, "http://%s.%s%s", name, cfg->base_domain, port) != LP_OK) {
 		if (outlen > 0)
 			out[0] = '\0';
 		return lp_error_set(err, LP_ETOOBIG, "the URL of site %s is too long", name);
 	}
 	return LP_OK;
-}
-
-char *lp_config_path(const lp_config *cfg, const char *rel)
-{
-	size_t n = strlen(cfg->data_dir) + strlen(rel) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", cfg->data_dir, rel);
-	return p;
 }

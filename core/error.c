@@ -2,8 +2,9 @@
 #include "launchpad/error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "launchpad/fmt.h"
 
 struct code_info {
 	int code;
@@ -69,7 +70,7 @@ int lp_error_set(lp_error *err, int code, const char *fmt, ...)
 		return code;
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	lp_vfmt_text(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -83,17 +84,10 @@ int lp_error_wrap(lp_error *err, const char *fmt, ...)
 	if (err == NULL)
 		return LP_ERROR;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	lp_vfmt_text(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->message, sizeof(old));
-	snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
+	/* The context goes first, so on a cut the callee's detail at the end is what is lost. */
+	lp_fmt_text(err->message, sizeof(err->message), "%s: %s", prefix, old);
 	return err->code;
-}
-
-void lp_error_clear(lp_error *err)
-{
-	if (err == NULL)
-		return;
-	err->code = LP_OK;
-	err->message[0] = '\0';
 }

@@ -5,16 +5,22 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "launchpad/fmt.h"
+
+/* Bytes asked of each read(2); the buffer starts at twice this and doubles. */
+#define READ_CHUNK 4096
+/* Descriptors nftw(3) may hold open, one per directory level it is inside at once. */
+#define NFTW_FDS 32
+
 int lp_fs_mkdirs(const char *path, mode_t mode, lp_error *err)
 {
-	char tmp[PATH_MAX];
+	char tmp[LP_FS_PATH_MAX];
 	size_t len = strlen(path);
 	char *p;
 
@@ -49,12 +55,14 @@ int lp_fs_sync_dir(const char *dir, lp_error *err)
 
 int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, lp_error *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX];
 	const char *p = data;
 	int fd = -1, rc = LP_OK;
 	size_t off = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* dir is path's copy for dirname(3), which writes into it; it fits where tmp does. */
+	if (lp_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) != LP_OK ||
+	    lp_fmt(dir, sizeof(dir), "%s", path) != LP_OK)
 		return lp_error_set(err, LP_EINVAL, "path too long: %s", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
@@ -81,7 +89,6 @@ int lp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 		rc = lp_error_set(err, LP_EIO, "rename %s: %s", path, strerror(errno));
 		goto done;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
 	rc = lp_fs_sync_dir(dirname(dir), err);
 done:
 	if (fd >= 0)
@@ -100,8 +107,8 @@ int lp_fs_read_fd(char **out, size_t *out_len, int fd, size_t max, lp_error *err
 	*out = NULL;
 	for (;;) {
 		ssize_t r;
-		if (len + 4096 + 1 > cap) {
-			size_t ncap = cap ? cap * 2 : 8192;
+		if (len + READ_CHUNK + 1 > cap) {
+			size_t ncap = cap ? cap * 2 : 2 * READ_CHUNK;
 			char *nb = realloc(buf, ncap);
 			if (nb == NULL) {
 				rc = lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -174,7 +181,7 @@ int lp_fs_remove_tree(const char *path, lp_error *err)
 		return LP_OK;
 	}
 	/* FTW_PHYS: never follow a link out of the tree; FTW_DEPTH: children first. */
-	if (nftw(path, remove_entry, 32, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) != 0)
+	if (nftw(path, remove_entry, NFTW_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) != 0)
 		return lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
 	return LP_OK;
 }

@@ -1,7 +1,6 @@
 /* names.c: instance-prefixed names of LaunchPad's networks and containers, and label filters. */
 #include "launchpad/names.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "launchpad/fmt.h"
@@ -9,37 +8,28 @@
 int lp_names_instance(char *out, size_t outlen, const char *instance, const char *base,
                       lp_error *err)
 {
-	int n;
+	int rc;
 
 	if (outlen > 0)
 		out[0] = '\0';
 	if (base == NULL || *base == '\0' || instance == NULL || *instance == '\0')
 		return lp_error_set(err, LP_EINVAL, "empty instance or object name");
 	if (!strcmp(instance, LP_NAMES_DEFAULT_INSTANCE))
-		n = snprintf(out, outlen, "%s", base);
+		rc = lp_fmt(out, outlen, "%s", base);
 	else
-		n = snprintf(out, outlen, "%s-%s", instance, base);
-	if (n < 0 || (size_t)n >= outlen) {
-		if (outlen > 0)
-			out[0] = '\0';
+		rc = lp_fmt(out, outlen, "%s-%s", instance, base);
+	if (rc != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "name for %s in instance %s is too long", base,
 		                    instance);
-	}
 	return LP_OK;
 }
 
 int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg, lp_error *err)
 {
-	int n;
-
 	if (cfg->sites_network == NULL || cfg->sites_network[0] == '\0')
 		return lp_names_instance(out, outlen, cfg->instance, LP_NAMES_SITES_NETWORK, err);
-	n = snprintf(out, outlen, "%s", cfg->sites_network);
-	if (n < 0 || (size_t)n >= outlen) {
-		if (outlen > 0)
-			out[0] = '\0';
+	if (lp_fmt(out, outlen, "%s", cfg->sites_network) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "sites network name is too long");
-	}
 	return LP_OK;
 }
 
@@ -51,9 +41,9 @@ int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_er
 int lp_names_serve_container(char *out, size_t outlen, const char *instance, const char *site,
                              lp_error *err)
 {
-	char base[256];
+	char base[LP_NAMES_MAX];
 
-	if ((size_t)snprintf(base, sizeof(base), "deploy-%s", site ? site : "") >= sizeof(base))
+	if (lp_fmt(base, sizeof(base), "deploy-%s", site ? site : "") != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "site name too long");
 	return lp_names_instance(out, outlen, instance, base, err);
 }
@@ -61,10 +51,9 @@ int lp_names_serve_container(char *out, size_t outlen, const char *instance, con
 int lp_names_build_container(char *out, size_t outlen, const char *instance, const char *site,
                              long revision, lp_error *err)
 {
-	char base[256];
+	char base[LP_NAMES_MAX];
 
-	if ((size_t)snprintf(base, sizeof(base), "build-%s-%ld", site ? site : "", revision) >=
-	    sizeof(base))
+	if (lp_fmt(base, sizeof(base), "build-%s-%ld", site ? site : "", revision) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "site name too long");
 	return lp_names_instance(out, outlen, instance, base, err);
 }

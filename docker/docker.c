@@ -3,10 +3,11 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "launchpad/fmt.h"
 #include "launchpad/log.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -45,6 +46,7 @@ const char *lp_docker_kv_get(const lp_docker_kv *kv, size_t n, const char *key)
 int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 {
 	const char *sock = opts && opts->socket_path ? opts->socket_path : LP_DOCKER_DEFAULT_SOCKET;
+	size_t socklen = strlen(sock);
 	lp_docker *d;
 
 	*out = NULL;
@@ -52,13 +54,13 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	if (curl_init_rc != CURLE_OK)
 		return lp_error_set(err, LP_ERROR, "curl_global_init: %s",
 		                    curl_easy_strerror(curl_init_rc));
-	if (*sock == '\0' || strlen(sock) >= sizeof(((lp_docker *)0)->socket_path))
-		return lp_error_set(err, LP_EINVAL, "docker socket path must be 1..107 bytes: %s",
-		                    sock);
+	if (socklen == 0 || socklen >= LP_DOCKER_SOCKET_MAX)
+		return lp_error_set(err, LP_EINVAL, "docker socket path must be 1..%d bytes: %s",
+		                    LP_DOCKER_SOCKET_MAX - 1, sock);
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	snprintf(d->socket_path, sizeof(d->socket_path), "%s", sock);
+	memcpy(d->socket_path, sock, socklen + 1);
 	d->timeout_ms =
 	    opts && opts->timeout_ms > 0 ? opts->timeout_ms : LP_DOCKER_DEFAULT_TIMEOUT_MS;
 	d->connect_timeout_ms =
@@ -80,11 +82,6 @@ void lp_docker_free(lp_docker *d)
 	pthread_mutex_destroy(&d->negotiate_lock);
 	pthread_mutex_destroy(&d->network_lock);
 	free(d);
-}
-
-const char *lp_docker_socket_path(const lp_docker *d)
-{
-	return d->socket_path;
 }
 
 void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d)
@@ -208,22 +205,82 @@ done:
 	return result;
 }
 
+/* Point x's handle at the engine's socket and at r; returns the header list to free after. */
+static struct curl_slist *setup_handle(struct xfer *x, const lp_docker *d, const char *url,
+                                       char *errbuf)
+{
+	const dk_req *r = x->req;
+	struct curl_slist *hdrs = NULL;
+
+	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	curl_easy_setopt(x->h, CURLOPT_URL, url);
+	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, d->connect_timeout_ms);
+	if (r->timeout_ms > 0)
+		curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http");
+	if (!strcmp(r->method, "POST")) {
+		curl_easy_setopt(x->h, CURLOPT_POST, 1L);
+		/* start refuses a chunked or non-empty body: send an explicit empty one. */
+		curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+		curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE, r->body ? (long)strlen(r->body) : 0L);
+		if (r->body)
+			hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	} else if (strcmp(r->method, "GET") != 0) {
+		curl_easy_setopt(x->h, CURLOPT_CUSTOMREQUEST, r->method);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdrs);
+	return hdrs;
+}
+
+/* LP_OK when the transfer brought back an HTTP status, else the reason it did not, in err. */
+static int transfer_result(const lp_docker *d, const struct xfer *x, CURLcode cc, int cancelled,
+                           const char *errbuf, lp_error *err)
+{
+	const dk_req *r = x->req;
+	const char *why = *errbuf ? errbuf : curl_easy_strerror(cc);
+
+	if (cancelled || x->sink_stop)
+		return lp_error_set(err, LP_ECANCELED, "docker %s %s: cancelled", r->method,
+		                    r->path);
+	if (x->too_big)
+		return lp_error_set(err, LP_ETOOBIG, "docker %s %s: response larger than %zu bytes",
+		                    r->method, r->path, x->resp->body.max);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return lp_error_set(err, LP_ETIMEOUT, "docker %s %s: no answer within %ld ms",
+		                    r->method, r->path, r->timeout_ms);
+	if (cc != CURLE_OK && x->resp->status == 0)
+		return lp_error_set(err, LP_EUNAVAILABLE, "docker engine unreachable at %s: %s",
+		                    d->socket_path, why);
+	/* The answer started but the connection broke (engine restart, stream cut). */
+	if (cc != CURLE_OK)
+		return lp_error_set(err, LP_EUNAVAILABLE, "docker %s %s: connection lost: %s",
+		                    r->method, r->path, why);
+	return LP_OK;
+}
+
 /* One HTTP request at version api (ignored when unversioned). */
 static int do_request(lp_docker *d, int api, const dk_req *r, dk_resp *resp, lp_error *err)
 {
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs;
 	struct xfer x = {0};
-	char url[4096];
+	char url[DK_URL_MAX];
 	char errbuf[CURL_ERROR_SIZE] = {0};
 	CURLcode cc;
-	int rc = LP_OK, cancelled = 0, n;
+	int rc, cancelled = 0;
 
 	if (r->unversioned)
-		n = snprintf(url, sizeof(url), "http://localhost%s", r->path);
+		rc = lp_fmt(url, sizeof(url), "http://localhost%s", r->path);
 	else
-		n = snprintf(url, sizeof(url), "http://localhost/v%d.%d%s", api / 1000, api % 1000,
-		             r->path);
-	if (n < 0 || (size_t)n >= sizeof(url))
+		rc = lp_fmt(url, sizeof(url), "http://localhost/v%d.%d%s", api / 1000, api % 1000,
+		            r->path);
+	if (rc != LP_OK)
 		return lp_error_set(err, LP_EINVAL, "docker request path too long");
 	x.h = curl_easy_init();
 	if (x.h == NULL)
@@ -238,50 +295,10 @@ static int do_request(lp_docker *d, int api, const dk_req *r, dk_resp *resp, lp_
 		atomic_fetch_add(&d->writes, 1);
 	else
 		atomic_fetch_add(&d->reads, 1);
-
-	curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
-	curl_easy_setopt(x.h, CURLOPT_URL, url);
-	curl_easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x.h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(x.h, CURLOPT_CONNECTTIMEOUT_MS, d->connect_timeout_ms);
-	if (r->timeout_ms > 0)
-		curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-	curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(x.h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x.h, CURLOPT_HEADERDATA, &x);
-	curl_easy_setopt(x.h, CURLOPT_PROTOCOLS_STR, "http");
-	if (!strcmp(r->method, "POST")) {
-		curl_easy_setopt(x.h, CURLOPT_POST, 1L);
-		/* start refuses a chunked or non-empty body: send an explicit empty one. */
-		curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-		curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE, r->body ? (long)strlen(r->body) : 0L);
-		if (r->body)
-			hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	} else if (strcmp(r->method, "GET") != 0) {
-		curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, hdrs);
-
+	hdrs = setup_handle(&x, d, url, errbuf);
 	cc = run_transfer(x.h, r, &cancelled);
 	resp->status = xfer_status(&x);
-	if (cancelled || x.sink_stop) {
-		rc = lp_error_set(err, LP_ECANCELED, "docker %s %s: cancelled", r->method, r->path);
-	} else if (x.too_big) {
-		rc = lp_error_set(err, LP_ETOOBIG, "docker %s %s: response larger than %zu bytes",
-		                  r->method, r->path, resp->body.max);
-	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		rc = lp_error_set(err, LP_ETIMEOUT, "docker %s %s: no answer within %ld ms",
-		                  r->method, r->path, r->timeout_ms);
-	} else if (cc != CURLE_OK && resp->status == 0) {
-		rc = lp_error_set(err, LP_EUNAVAILABLE, "docker engine unreachable at %s: %s",
-		                  d->socket_path, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	} else if (cc != CURLE_OK) {
-		/* The answer started but the connection broke (engine restart, stream cut). */
-		rc = lp_error_set(err, LP_EUNAVAILABLE, "docker %s %s: connection lost: %s",
-		                  r->method, r->path, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	}
+	rc = transfer_result(d, &x, cc, cancelled, errbuf, err);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(x.h);
 	return rc;
@@ -305,11 +322,11 @@ int dk_parse_version(const char *s)
 	return (int)(major * 1000 + minor);
 }
 
-static void copy_json_str(char *out, size_t n, const cJSON *obj, const char *key)
+int dk_json_copy(char *out, size_t outlen, const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-	snprintf(out, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
+	return lp_fmt(out, outlen, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
 /* Ask the unversioned /version; store the version to speak. Caller holds negotiate_lock. */
@@ -335,11 +352,16 @@ static int negotiate_locked(lp_docker *d, lp_docker_version_info *out, lp_error 
 		rc = lp_error_set(err, LP_EREMOTE, "docker version: answer is not JSON");
 		goto done;
 	}
-	copy_json_str(info.version, sizeof(info.version), j, "Version");
-	copy_json_str(info.api_version, sizeof(info.api_version), j, "ApiVersion");
-	copy_json_str(info.min_api_version, sizeof(info.min_api_version), j, "MinAPIVersion");
-	copy_json_str(info.os, sizeof(info.os), j, "Os");
-	copy_json_str(info.arch, sizeof(info.arch), j, "Arch");
+	if (dk_json_copy(info.version, sizeof(info.version), j, "Version") != LP_OK ||
+	    dk_json_copy(info.api_version, sizeof(info.api_version), j, "ApiVersion") != LP_OK ||
+	    dk_json_copy(info.min_api_version, sizeof(info.min_api_version), j, "MinAPIVersion") !=
+	        LP_OK ||
+	    dk_json_copy(info.os, sizeof(info.os), j, "Os") != LP_OK ||
+	    dk_json_copy(info.arch, sizeof(info.arch), j, "Arch") != LP_OK) {
+		rc = lp_error_set(err, LP_EREMOTE,
+		                  "docker version: a field of the answer is too long");
+		goto done;
+	}
 	newest = dk_parse_version(info.api_version);
 	oldest = info.min_api_version[0] ? dk_parse_version(info.min_api_version) : newest;
 	if (newest < 0 || oldest < 0) {
@@ -391,7 +413,7 @@ static int version_refused(const dk_resp *resp)
 
 int dk_call(lp_docker *d, const dk_req *r, dk_resp *resp, lp_error *err)
 {
-	char msg[256];
+	char msg[DK_MSG_MAX];
 	int api, rc;
 
 	if (r->unversioned)
@@ -433,9 +455,9 @@ int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err)
 		rc = negotiate(d, 0, err);
 		api = atomic_load(&d->api);
 	}
-	if (rc == LP_OK)
-		snprintf(out, outlen, "%d.%d", api / 1000, api % 1000);
-	else if (outlen > 0)
+	if (rc == LP_OK && lp_fmt(out, outlen, "%d.%d", api / 1000, api % 1000) != LP_OK)
+		rc = lp_error_set(err, LP_ETOOBIG, "API version does not fit in %zu bytes", outlen);
+	if (rc != LP_OK && outlen > 0)
 		out[0] = '\0';
 	return rc;
 }
@@ -465,11 +487,11 @@ void dk_error_message(char *out, size_t outlen, const dk_resp *resp)
 	size_t len;
 
 	if (cJSON_IsString(m))
-		snprintf(out, outlen, "%s", m->valuestring);
+		lp_fmt_text(out, outlen, "%s", m->valuestring);
 	else if (*b)
-		snprintf(out, outlen, "%s", b);
+		lp_fmt_text(out, outlen, "%s", b);
 	else
-		snprintf(out, outlen, "HTTP %ld", resp->status);
+		lp_fmt_text(out, outlen, "HTTP %ld", resp->status);
 	cJSON_Delete(j);
 	len = strlen(out);
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
@@ -478,7 +500,7 @@ void dk_error_message(char *out, size_t outlen, const dk_resp *resp)
 
 int dk_status_error(const dk_resp *resp, lp_error *err, const char *what)
 {
-	char msg[512];
+	char msg[DK_MSG_MAX];
 	int code;
 
 	dk_error_message(msg, sizeof(msg), resp);
@@ -499,13 +521,26 @@ int dk_status_error(const dk_resp *resp, lp_error *err, const char *what)
 	return lp_error_set(err, code, "%s: %s (HTTP %ld)", what, msg, resp->status);
 }
 
+int dk_pathf(char *out, size_t outlen, lp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = lp_vfmt(out, outlen, fmt, ap);
+	va_end(ap);
+	if (rc != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "docker request path too long");
+	return LP_OK;
+}
+
 int dk_check_name(const char *s, const char *what, lp_error *err)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > DK_NAME_MAX)
+	if (n == 0 || n > LP_DOCKER_NAME_MAX)
 		return lp_error_set(err, LP_EINVAL, "%s must be 1..%d characters", what,
-		                    DK_NAME_MAX);
+		                    LP_DOCKER_NAME_MAX);
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 

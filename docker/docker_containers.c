@@ -2,11 +2,10 @@
 #include "docker/docker_internal.h"
 
 #include <curl/curl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "launchpad/log.h"
+#include "launchpad/fmt.h"
 
 /* Add a NULL-terminated string array under key (skipped when NULL). */
 static int add_strv(cJSON *obj, const char *key, const char *const *v)
@@ -129,11 +128,29 @@ static int create_body(char **out, const lp_docker_create_config *c)
 	return rc;
 }
 
+/* An image, and a name the engine accepts: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
+static int check_create(const lp_docker_create_config *cfg, lp_error *err)
+{
+	char first;
+	int rc;
+
+	if (cfg == NULL || cfg->image == NULL || *cfg->image == '\0')
+		return lp_error_set(err, LP_EINVAL, "container create: image is required");
+	if ((rc = dk_check_name(cfg->name, "container name", err)) != LP_OK)
+		return rc;
+	first = cfg->name[cfg->name[0] == '/'];
+	if (strlen(cfg->name) < 2 || first == '.' || first == '_' || first == '-')
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "container name \"%s\" must match ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$", cfg->name);
+	return LP_OK;
+}
+
 int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_config *cfg,
                                lp_error *err)
 {
 	dk_req r = {.method = "POST", .is_write = 1, .timeout_ms = d->timeout_ms};
-	char path[DK_NAME_MAX + 64];
+	char path[DK_PATH_MAX];
 	char *body = NULL, *name = NULL;
 	cJSON *j = NULL;
 	const cJSON *id;
@@ -142,20 +159,9 @@ int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_
 
 	*out = NULL;
 	dk_resp_init(&resp);
-	if (cfg == NULL || cfg->image == NULL || *cfg->image == '\0') {
-		rc = lp_error_set(err, LP_EINVAL, "container create: image is required");
-		goto done;
-	}
-	rc = dk_check_name(cfg->name, "container name", err);
+	rc = check_create(cfg, err);
 	if (rc != LP_OK)
 		goto done;
-	if (strlen(cfg->name) < 2 || cfg->name[cfg->name[0] == '/'] == '.' ||
-	    cfg->name[cfg->name[0] == '/'] == '_' || cfg->name[cfg->name[0] == '/'] == '-') {
-		rc = lp_error_set(err, LP_EINVAL,
-		                  "container name \"%s\" must match ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$",
-		                  cfg->name);
-		goto done;
-	}
 	rc = create_body(&body, cfg);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "container create %s: %s", cfg->name,
@@ -167,23 +173,25 @@ int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
-	snprintf(path, sizeof(path), "/containers/create?name=%s", name);
+	rc = dk_pathf(path, sizeof(path), err, "/containers/create?name=%s", name);
+	if (rc != LP_OK)
+		goto done;
 	r.path = path;
 	r.body = body;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc != LP_OK)
 		goto done;
 	if (resp.status == 409) {
-		char msg[512];
+		char msg[DK_MSG_MAX];
 
 		dk_error_message(msg, sizeof(msg), &resp);
 		rc = lp_error_set(err, LP_EEXISTS, "container create %s: %s", cfg->name, msg);
 		goto done;
 	}
 	if (resp.status != 201) {
-		char what[DK_NAME_MAX + 32];
+		char what[DK_MSG_MAX];
 
-		snprintf(what, sizeof(what), "container create %s", cfg->name);
+		lp_fmt_text(what, sizeof(what), "container create %s", cfg->name);
 		rc = dk_status_error(&resp, err, what);
 		goto done;
 	}
@@ -296,7 +304,7 @@ int lp_docker_container_list(lp_docker_summaries **out, lp_docker *d, const char
 
 	*out = NULL;
 	dk_resp_init(&resp);
-	lp_buf_init(&path, 16 << 10);
+	lp_buf_init(&path, DK_QUERY_MAX);
 	if (labels && labels[0]) {
 		rc = filters_json(&filters, labels);
 		esc = rc == LP_OK ? curl_easy_escape(NULL, filters, 0) : NULL;
@@ -424,7 +432,7 @@ int lp_docker_container_inspect(lp_docker_container **out, lp_docker *d, const c
 {
 	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
 	lp_docker_container *c = NULL;
-	char path[DK_NAME_MAX + 32];
+	char path[DK_PATH_MAX];
 	cJSON *j = NULL;
 	dk_resp resp;
 	int rc;
@@ -432,9 +440,10 @@ int lp_docker_container_inspect(lp_docker_container **out, lp_docker *d, const c
 	*out = NULL;
 	dk_resp_init(&resp);
 	rc = dk_check_name(id, "container id", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/containers/%s/json", id);
 	if (rc != LP_OK)
 		goto done;
-	snprintf(path, sizeof(path), "/containers/%s/json", id);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc != LP_OK)
@@ -469,21 +478,22 @@ static int container_action(lp_docker *d, const char *method, const char *id, co
                             long extra_ms, int ok304, const char *what, lp_error *err)
 {
 	dk_req r = {.method = method, .is_write = 1, .timeout_ms = d->timeout_ms + extra_ms};
-	char path[DK_NAME_MAX + 96];
-	char label[DK_NAME_MAX + 32];
+	char path[DK_PATH_MAX];
+	char label[DK_MSG_MAX];
 	dk_resp resp;
 	int rc;
 
 	rc = dk_check_name(id, "container id", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/containers/%s%s", id, suffix);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
-	snprintf(path, sizeof(path), "/containers/%s%s", id, suffix);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc == LP_OK &&
 	    !(resp.status == 204 || resp.status == 200 || (ok304 && resp.status == 304))) {
-		snprintf(label, sizeof(label), "container %s %s", what, id);
+		lp_fmt_text(label, sizeof(label), "container %s %s", what, id);
 		rc = dk_status_error(&resp, err, label);
 	}
 	dk_resp_release(&resp);
@@ -497,25 +507,28 @@ int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err)
 
 int lp_docker_container_rename(lp_docker *d, const char *id, const char *name, lp_error *err)
 {
-	char suffix[DK_NAME_MAX + 32];
+	char suffix[DK_PATH_MAX];
 	int rc;
 
 	/* The name goes into the query string: the same character rules as create's. */
-	if ((rc = dk_check_name(name, "container name", err)) != LP_OK)
+	if ((rc = dk_check_name(name, "container name", err)) != LP_OK ||
+	    (rc = dk_pathf(suffix, sizeof(suffix), err, "/rename?name=%s", name)) != LP_OK)
 		return rc;
-	snprintf(suffix, sizeof(suffix), "/rename?name=%s", name);
 	return container_action(d, "POST", id, suffix, 0, 0, "rename", err);
 }
 
 int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_error *err)
 {
-	char suffix[48] = "/stop";
+	char suffix[DK_PATH_MAX] = "/stop";
+	int rc;
 
 	if (timeout_s >= 0) {
 		if (timeout_s > 24 * 3600)
 			return lp_error_set(err, LP_EINVAL, "stop timeout too long: %d s",
 			                    timeout_s);
-		snprintf(suffix, sizeof(suffix), "/stop?t=%d", timeout_s);
+		rc = dk_pathf(suffix, sizeof(suffix), err, "/stop?t=%d", timeout_s);
+		if (rc != LP_OK)
+			return rc;
 	}
 	/* The daemon waits up to the grace period (10 s by default) before answering. */
 	return container_action(d, "POST", id, suffix, (timeout_s >= 0 ? timeout_s : 10) * 1000L, 1,
@@ -524,8 +537,9 @@ int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_err
 
 int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal, lp_error *err)
 {
-	char suffix[64];
+	char suffix[DK_PATH_MAX];
 	size_t i;
+	int rc;
 
 	if (signal == NULL)
 		signal = "SIGKILL";
@@ -534,19 +548,22 @@ int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal, l
 		      (signal[i] >= '0' && signal[i] <= '9')) ||
 		    i > 16)
 			return lp_error_set(err, LP_EINVAL, "bad signal name \"%s\"", signal);
-	snprintf(suffix, sizeof(suffix), "/kill?signal=%s", signal);
+	rc = dk_pathf(suffix, sizeof(suffix), err, "/kill?signal=%s", signal);
+	if (rc != LP_OK)
+		return rc;
 	return container_action(d, "POST", id, suffix, 0, 0, "kill", err);
 }
 
 int lp_docker_container_remove(lp_docker *d, const char *id, unsigned flags, lp_error *err)
 {
-	char suffix[32];
+	char suffix[DK_PATH_MAX];
 	lp_error local = {0};
 	int rc;
 
-	snprintf(suffix, sizeof(suffix), "?force=%d&v=%d", (flags & LP_DOCKER_RM_FORCE) ? 1 : 0,
-	         (flags & LP_DOCKER_RM_VOLUMES) ? 1 : 0);
-	rc = container_action(d, "DELETE", id, suffix, 0, 0, "remove", &local);
+	rc = dk_pathf(suffix, sizeof(suffix), &local, "?force=%d&v=%d",
+	              (flags & LP_DOCKER_RM_FORCE) ? 1 : 0, (flags & LP_DOCKER_RM_VOLUMES) ? 1 : 0);
+	if (rc == LP_OK)
+		rc = container_action(d, "DELETE", id, suffix, 0, 0, "remove", &local);
 	if ((flags & LP_DOCKER_RM_MISSING_OK) &&
 	    (rc == LP_ENOTFOUND ||
 	     (rc == LP_ECONFLICT && strstr(local.message, "already in progress") != NULL)))

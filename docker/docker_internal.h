@@ -13,10 +13,19 @@
 #define DK_ERR_BODY_MAX ((size_t)64 << 10)
 /* Longest line of a JSON stream (events, pull progress). */
 #define DK_LINE_MAX ((size_t)1 << 20)
-#define DK_NAME_MAX 256
+/* A request path and query built around at most two checked names or ids (rename). */
+#define DK_PATH_MAX (2 * LP_DOCKER_NAME_MAX + 128)
+/* A request path with label filters (container list, events), JSON and URL-escaped. */
+#define DK_QUERY_MAX ((size_t)16 << 10)
+/* The URL handed to curl: "http://localhost/v<api>" and the path. */
+#define DK_URL_MAX 4096
+/* The daemon's message or the operation named in an error: human text, cut when longer. */
+#define DK_MSG_MAX 512
+/* An image reference, "registry/path:tag" or "...@sha256:<hex>". */
+#define DK_IMAGE_REF_MAX 512
 
 struct lp_docker {
-	char socket_path[108];
+	char socket_path[LP_DOCKER_SOCKET_MAX];
 	long timeout_ms;
 	long connect_timeout_ms;
 	size_t max_body;
@@ -66,16 +75,24 @@ void dk_resp_release(dk_resp *r);
  * once when refused for its version. Returns LP_OK when an HTTP status was received (whatever it
  * is), else the transport error (LP_EUNAVAILABLE, LP_ETIMEOUT, LP_ECANCELED, LP_ETOOBIG) in err.
  */
-int dk_call(lp_docker *d, const dk_req *r, dk_resp *resp, lp_error *err);
+int dk_call(lp_docker *d, const dk_req *r, dk_resp *resp, lp_error *err) LP_MUST_CHECK;
 
 /* Map a non-2xx answer to a code with the daemon's message; what names the operation. */
 int dk_status_error(const dk_resp *resp, lp_error *err, const char *what);
 
-/* The daemon's message from an error body ({"message":...} or plain text), into out. */
+/* The daemon's message from an error body ({"message":...} or plain text), into out (cut if long).
+ */
 void dk_error_message(char *out, size_t outlen, const dk_resp *resp);
 
+/* A JSON string member into out ("" when absent); LP_ETOOBIG when it does not fit. */
+int dk_json_copy(char *out, size_t outlen, const cJSON *obj, const char *key) LP_MUST_CHECK;
+
+/* A request path into out (DK_PATH_MAX fits any built around checked names); LP_EINVAL if not. */
+int dk_pathf(char *out, size_t outlen, lp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5))) LP_MUST_CHECK;
+
 /* LP_OK when s is a safe container/network name or id for a URL path segment. */
-int dk_check_name(const char *s, const char *what, lp_error *err);
+int dk_check_name(const char *s, const char *what, lp_error *err) LP_MUST_CHECK;
 
 /* Parse "1.41" into 1041; -1 when malformed. */
 int dk_parse_version(const char *s);
@@ -83,7 +100,7 @@ int dk_parse_version(const char *s);
 /* Copy a JSON string member into a fresh heap string ("" when absent); NULL on ENOMEM. */
 char *dk_json_strdup(const cJSON *obj, const char *key);
 /* Fill kv from a JSON object of strings; LP_OK or LP_ENOMEM. */
-int dk_json_kv(lp_docker_kv **out, size_t *n, const cJSON *obj);
+int dk_json_kv(lp_docker_kv **out, size_t *n, const cJSON *obj) LP_MUST_CHECK;
 void dk_kv_free(lp_docker_kv *kv, size_t n);
 
 /* Splits a stream into lines and hands each to fn (NUL-terminated, without the newline). */
@@ -104,8 +121,10 @@ void dk_lines_release(dk_lines *l);
  * then size bytes. Frames may be split anywhere across feeds; payload is passed on as it
  * arrives, never buffered.
  */
+#define DK_FRAME_HEADER_LEN 8
+
 typedef struct dk_demux {
-	unsigned char hdr[8];
+	unsigned char hdr[DK_FRAME_HEADER_LEN];
 	size_t hdr_len;
 	uint32_t remaining; /* payload bytes left in the current frame */
 	int stream;
@@ -116,8 +135,8 @@ typedef struct dk_demux {
 
 void dk_demux_init(dk_demux *m, lp_docker_output_fn fn, void *ctx);
 /* LP_OK; LP_ECANCELED when fn asked to stop; LP_EREMOTE when the stream is not framed. */
-int dk_demux_feed(dk_demux *m, const char *data, size_t len);
+int dk_demux_feed(dk_demux *m, const char *data, size_t len) LP_MUST_CHECK;
 /* LP_OK at a frame boundary, LP_EREMOTE when the stream ended inside a frame. */
-int dk_demux_finish(const dk_demux *m);
+int dk_demux_finish(const dk_demux *m) LP_MUST_CHECK;
 
 #endif

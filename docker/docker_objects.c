@@ -2,16 +2,22 @@
 #include "docker/docker_internal.h"
 
 #include <curl/curl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "launchpad/fmt.h"
+
+/* "/images/<ref>/json" */
+#define IMAGE_PATH_MAX (DK_IMAGE_REF_MAX + 32)
+/* "/images/create?fromImage=<repo>&tag=<tag>": URL escaping makes a byte at most 3. */
+#define PULL_PATH_MAX (3 * DK_IMAGE_REF_MAX + 64)
 
 /* ---- networks ---- */
 
 int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *name, lp_error *err)
 {
 	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
-	char path[DK_NAME_MAX + 32];
+	char path[DK_PATH_MAX];
 	const cJSON *v;
 	cJSON *j = NULL;
 	dk_resp resp;
@@ -19,10 +25,11 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
 
 	memset(out, 0, sizeof(*out));
 	rc = dk_check_name(name, "network name", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/networks/%s", name);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
-	snprintf(path, sizeof(path), "/networks/%s", name);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc != LP_OK)
@@ -38,11 +45,14 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
 		rc = lp_error_set(err, LP_ENOTFOUND, "network inspect: no network named %s", name);
 		goto done;
 	}
-	snprintf(out->name, sizeof(out->name), "%s", v->valuestring);
-	v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-	snprintf(out->id, sizeof(out->id), "%s", cJSON_IsString(v) ? v->valuestring : "");
-	v = cJSON_GetObjectItemCaseSensitive(j, "Driver");
-	snprintf(out->driver, sizeof(out->driver), "%s", cJSON_IsString(v) ? v->valuestring : "");
+	/* The name equals the one asked for, which dk_check_name kept within out->name. */
+	if (dk_json_copy(out->name, sizeof(out->name), j, "Name") != LP_OK ||
+	    dk_json_copy(out->id, sizeof(out->id), j, "Id") != LP_OK ||
+	    dk_json_copy(out->driver, sizeof(out->driver), j, "Driver") != LP_OK) {
+		memset(out, 0, sizeof(*out));
+		rc = lp_error_set(err, LP_EREMOTE, "network inspect %s: a field is too long", name);
+		goto done;
+	}
 	out->internal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Internal"));
 done:
 	cJSON_Delete(j);
@@ -83,7 +93,7 @@ static int network_create(lp_docker *d, const char *name, int internal, const lp
 	r.body = body;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc == LP_OK && resp.status == 409) {
-		char msg[512];
+		char msg[DK_MSG_MAX];
 
 		dk_error_message(msg, sizeof(msg), &resp);
 		rc = lp_error_set(err, LP_EEXISTS, "network create %s: %s", name, msg);
@@ -137,7 +147,7 @@ int lp_docker_network_connect(lp_docker *d, const char *network, const char *con
                               lp_error *err)
 {
 	dk_req r = {.method = "POST", .is_write = 1, .timeout_ms = d->timeout_ms};
-	char path[DK_NAME_MAX + 32], msg[512];
+	char path[DK_PATH_MAX], msg[DK_MSG_MAX];
 	cJSON *root = NULL;
 	char *body = NULL;
 	dk_resp resp;
@@ -146,6 +156,8 @@ int lp_docker_network_connect(lp_docker *d, const char *network, const char *con
 	rc = dk_check_name(network, "network name", err);
 	if (rc == LP_OK)
 		rc = dk_check_name(container, "container id", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/networks/%s/connect", network);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
@@ -155,7 +167,6 @@ int lp_docker_network_connect(lp_docker *d, const char *network, const char *con
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
-	snprintf(path, sizeof(path), "/networks/%s/connect", network);
 	r.path = path;
 	r.body = body;
 	rc = dk_call(d, &r, &resp, err);
@@ -176,15 +187,16 @@ done:
 int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err)
 {
 	dk_req r = {.method = "DELETE", .is_write = 1, .timeout_ms = d->timeout_ms};
-	char path[DK_NAME_MAX + 32];
+	char path[DK_PATH_MAX];
 	dk_resp resp;
 	int rc;
 
 	rc = dk_check_name(name, "network name", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/networks/%s", name);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
-	snprintf(path, sizeof(path), "/networks/%s", name);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc == LP_OK && resp.status != 204 && resp.status != 200 && resp.status != 404)
@@ -200,8 +212,9 @@ static int check_image_ref(const char *s, lp_error *err)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 512)
-		return lp_error_set(err, LP_EINVAL, "image reference must be 1..512 characters");
+	if (n == 0 || n > DK_IMAGE_REF_MAX)
+		return lp_error_set(err, LP_EINVAL, "image reference must be 1..%d characters",
+		                    DK_IMAGE_REF_MAX);
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
@@ -216,7 +229,7 @@ static int check_image_ref(const char *s, lp_error *err)
 int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name, lp_error *err)
 {
 	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
-	char path[600];
+	char path[IMAGE_PATH_MAX];
 	const cJSON *v;
 	cJSON *j = NULL;
 	dk_resp resp;
@@ -225,10 +238,11 @@ int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name
 	if (out)
 		memset(out, 0, sizeof(*out));
 	rc = check_image_ref(name, err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/images/%s/json", name);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
-	snprintf(path, sizeof(path), "/images/%s/json", name);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc != LP_OK)
@@ -239,8 +253,11 @@ int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name
 	}
 	if (out) {
 		j = cJSON_ParseWithLength(lp_buf_cstr(&resp.body), resp.body.len);
-		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-		snprintf(out->id, sizeof(out->id), "%s", cJSON_IsString(v) ? v->valuestring : "");
+		if (dk_json_copy(out->id, sizeof(out->id), j, "Id") != LP_OK) {
+			rc =
+			    lp_error_set(err, LP_EREMOTE, "image inspect %s: Id is too long", name);
+			goto done;
+		}
 		v = cJSON_GetObjectItemCaseSensitive(j, "Size");
 		out->size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 	}
@@ -253,7 +270,7 @@ done:
 struct pull_ctx {
 	lp_docker_pull_fn fn;
 	void *ctx;
-	char error[512];
+	char error[DK_MSG_MAX];
 };
 
 static const char *str_member(const cJSON *o, const char *key)
@@ -276,8 +293,8 @@ static int pull_line(void *ctx, char *line)
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(j, "errorDetail");
 		const char *msg = str_member(detail, "message");
 
-		snprintf(p->error, sizeof(p->error), "%s",
-		         *msg ? msg : (cJSON_IsString(e) ? e->valuestring : "unknown error"));
+		lp_fmt_text(p->error, sizeof(p->error), "%s",
+		            *msg ? msg : (cJSON_IsString(e) ? e->valuestring : "unknown error"));
 		goto done;
 	}
 	if (p->fn)
@@ -288,6 +305,28 @@ done:
 	return 0;
 }
 
+/*
+ * Split a checked reference into repository and tag (or digest), "latest" when it names neither:
+ * an empty tag would pull every tag of the repository. Both fit: they are parts of ref.
+ */
+static int split_ref(char repo[DK_IMAGE_REF_MAX + 1], char tag[DK_IMAGE_REF_MAX + 1],
+                     const char *ref, lp_error *err)
+{
+	const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	/* A colon before the last slash is a registry's port, not a tag. */
+	const char *sep =
+	    at != NULL ? at : (colon != NULL && (slash == NULL || colon > slash) ? colon : NULL);
+	size_t keep = sep != NULL ? (size_t)(sep - ref) : strlen(ref);
+	const char *t = sep != NULL ? sep + 1 : "latest";
+
+	if (lp_fmt(repo, DK_IMAGE_REF_MAX + 1, "%.*s", (int)keep, ref) != LP_OK ||
+	    lp_fmt(tag, DK_IMAGE_REF_MAX + 1, "%s", t) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "image \"%s\" is too long", ref);
+	if (repo[0] == '\0' || tag[0] == '\0')
+		return lp_error_set(err, LP_EINVAL, "image \"%s\": empty repository or tag", ref);
+	return LP_OK;
+}
+
 int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, void *ctx,
                          int timeout_ms, const lp_docker_cancel *cancel, lp_error *err)
 {
@@ -296,30 +335,15 @@ int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, v
 	            .cancel = cancel,
 	            .timeout_ms = timeout_ms > 0 ? timeout_ms : 0};
 	struct pull_ctx p = {.fn = fn, .ctx = ctx};
-	char repo[520], tag[160] = "latest", path[800];
+	char repo[DK_IMAGE_REF_MAX + 1], tag[DK_IMAGE_REF_MAX + 1], path[PULL_PATH_MAX];
 	char *esc_repo = NULL, *esc_tag = NULL;
-	const char *at, *colon, *slash;
 	dk_lines lines;
 	dk_resp resp;
 	int rc;
 
-	rc = check_image_ref(name, err);
-	if (rc != LP_OK)
+	if ((rc = check_image_ref(name, err)) != LP_OK ||
+	    (rc = split_ref(repo, tag, name, err)) != LP_OK)
 		return rc;
-	/* Always pass a tag: an empty one pulls every tag of the repository. */
-	snprintf(repo, sizeof(repo), "%s", name);
-	at = strchr(repo, '@');
-	slash = strrchr(repo, '/');
-	colon = strrchr(repo, ':');
-	if (at != NULL) {
-		snprintf(tag, sizeof(tag), "%s", at + 1);
-		repo[at - repo] = '\0';
-	} else if (colon != NULL && (slash == NULL || colon > slash)) {
-		snprintf(tag, sizeof(tag), "%s", colon + 1);
-		repo[colon - repo] = '\0';
-	}
-	if (repo[0] == '\0' || tag[0] == '\0')
-		return lp_error_set(err, LP_EINVAL, "image \"%s\": empty repository or tag", name);
 	dk_resp_init(&resp);
 	dk_lines_init(&lines, pull_line, &p);
 	esc_repo = curl_easy_escape(NULL, repo, 0);
@@ -328,7 +352,10 @@ int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, v
 		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 		goto done;
 	}
-	snprintf(path, sizeof(path), "/images/create?fromImage=%s&tag=%s", esc_repo, esc_tag);
+	rc = dk_pathf(path, sizeof(path), err, "/images/create?fromImage=%s&tag=%s", esc_repo,
+	              esc_tag);
+	if (rc != LP_OK)
+		goto done;
 	r.path = path;
 	r.sink = dk_lines_feed;
 	r.sink_ctx = &lines;
@@ -343,12 +370,13 @@ int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, v
 		goto done;
 	}
 	if (resp.status != 200) {
-		char what[600];
+		char what[DK_MSG_MAX];
 
-		snprintf(what, sizeof(what), "image pull %s", name);
+		lp_fmt_text(what, sizeof(what), "image pull %s", name);
 		rc = dk_status_error(&resp, err, what);
 		goto done;
 	}
+	/* pull_line never asks to stop: the last line can only record an in-band error. */
 	dk_lines_finish(&lines);
 	if (p.error[0])
 		rc = lp_error_set(err, LP_EREMOTE, "image pull %s: %s", name, p.error);

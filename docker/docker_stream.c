@@ -2,11 +2,10 @@
 #include "docker/docker_internal.h"
 
 #include <curl/curl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "launchpad/clock.h"
 #include "launchpad/log.h"
 
 /* ---- demultiplexer ---- */
@@ -70,7 +69,7 @@ int lp_docker_container_wait(int *out, lp_docker *d, const char *id, const char 
                              const lp_docker_cancel *cancel, lp_error *err)
 {
 	dk_req r = {.method = "POST", .cancel = cancel};
-	char path[DK_NAME_MAX + 64];
+	char path[DK_PATH_MAX];
 	const cJSON *code, *werr, *msg;
 	cJSON *j = NULL;
 	dk_resp resp;
@@ -83,10 +82,12 @@ int lp_docker_container_wait(int *out, lp_docker *d, const char *id, const char 
 	    strcmp(condition, "removed"))
 		return lp_error_set(err, LP_EINVAL, "bad wait condition \"%s\"", condition);
 	rc = dk_check_name(id, "container id", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err, "/containers/%s/wait?condition=%s", id,
+		              condition);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
-	snprintf(path, sizeof(path), "/containers/%s/wait?condition=%s", id, condition);
 	r.path = path;
 	rc = dk_call(d, &r, &resp, err);
 	if (rc != LP_OK)
@@ -135,17 +136,19 @@ int lp_docker_container_logs(lp_docker *d, const char *id, int follow, lp_docker
 {
 	dk_req r = {.method = "GET", .cancel = cancel, .timeout_ms = follow ? 0 : d->timeout_ms};
 	struct logs_ctx l = {.rc = LP_OK};
-	char path[DK_NAME_MAX + 96];
+	char path[DK_PATH_MAX];
 	dk_resp resp;
 	int rc;
 
 	rc = dk_check_name(id, "container id", err);
+	if (rc == LP_OK)
+		rc = dk_pathf(path, sizeof(path), err,
+		              "/containers/%s/logs?stdout=1&stderr=1&timestamps=0&follow=%d", id,
+		              follow ? 1 : 0);
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);
 	dk_demux_init(&l.demux, fn, ctx);
-	snprintf(path, sizeof(path), "/containers/%s/logs?stdout=1&stderr=1&timestamps=0&follow=%d",
-	         id, follow ? 1 : 0);
 	r.path = path;
 	r.sink = logs_sink;
 	r.sink_ctx = &l;
@@ -292,12 +295,10 @@ done:
 /* Sleep ms, in slices, returning early (non-zero) when cancelled. */
 static int sleep_cancellable(int ms, const lp_docker_cancel *cancel)
 {
-	struct timespec ts = {0, 50 * 1000000L};
-
 	while (ms > 0) {
 		if (lp_docker_cancel_requested(cancel))
 			return 1;
-		nanosleep(&ts, NULL);
+		lp_clock_sleep_ms(50);
 		ms -= 50;
 	}
 	return lp_docker_cancel_requested(cancel);
@@ -318,7 +319,7 @@ int lp_docker_events_watch(lp_docker *d, const lp_docker_events_options *opts,
 	e.opts = opts ? opts : &none;
 	since = e.opts->since;
 	max_backoff = e.opts->max_backoff_ms > 0 ? e.opts->max_backoff_ms : 5000;
-	lp_buf_init(&path, 16 << 10);
+	lp_buf_init(&path, DK_QUERY_MAX);
 	dk_resp_init(&resp);
 	dk_lines_init(&lines, events_line, &e);
 	for (;;) {

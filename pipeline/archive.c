@@ -18,6 +18,7 @@
 
 #include "launchpad/config.h"
 #include "launchpad/fs.h"
+#include "launchpad/log.h"
 
 /*
  * Thread safety: every call owns its libarchive read handle, its fds and its buffers. We never use
@@ -853,6 +854,7 @@ static void empty_dest(const char *dest)
 	DIR *d = opendir(dest);
 	struct dirent *de;
 	char path[LP_ARCHIVE_PATH_CEILING * 2];
+	lp_error e = {0};
 
 	if (d == NULL)
 		return;
@@ -860,7 +862,9 @@ static void empty_dest(const char *dest)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dest, de->d_name);
-		lp_fs_remove_tree(path, NULL);
+		/* Already failing: a leftover is reported, the extraction's own error stands. */
+		if (lp_fs_remove_tree(path, &e) != LP_OK)
+			LP_WARN("archive", "emptying %s: %s", dest, e.message);
 	}
 	closedir(d);
 }
@@ -982,6 +986,7 @@ int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const ch
 	struct extract x;
 	struct utf8_scope loc = {(locale_t)0, (locale_t)0};
 	bool created = false, extracting = false, empty;
+	lp_error cleanup = {0};
 	int rc;
 
 	if (out)
@@ -1032,9 +1037,11 @@ int lp_archive_extract(lp_archive_stats *out, const char *archive_path, const ch
 done:
 	utf8_leave(&loc);
 	extract_close(&x);
-	if (rc != LP_OK && created)
-		lp_fs_remove_tree(dest_dir, NULL);
-	else if (rc != LP_OK && extracting)
+	if (rc != LP_OK && created) {
+		/* Already failing: a leftover is reported, the extraction's own error stands. */
+		if (lp_fs_remove_tree(dest_dir, &cleanup) != LP_OK)
+			LP_WARN("archive", "removing %s: %s", dest_dir, cleanup.message);
+	} else if (rc != LP_OK && extracting)
 		empty_dest(dest_dir);
 	return rc;
 }

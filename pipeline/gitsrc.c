@@ -22,6 +22,7 @@
 
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
+#include "launchpad/log.h"
 
 extern char **environ;
 
@@ -1005,6 +1006,7 @@ int lp_gitsrc_fetch(lp_gitsrc_result *out, const lp_gitsrc_request *req, lp_erro
 	struct report rep;
 	char sha[LP_GITSRC_SHA_LEN];
 	int report_fd = -1, rc, timeout, made_workdir = 0, killed = 0;
+	lp_error cleanup = {0};
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
@@ -1049,7 +1051,8 @@ done:
 		close(report_fd);
 	if (killed)
 		clean_stale(req->cache_dir);
-	if (rc != LP_OK && made_workdir)
-		lp_fs_remove_tree(req->workdir, NULL);
+	/* Already failing: a leftover is reported, the fetch's own error stands. */
+	if (rc != LP_OK && made_workdir && lp_fs_remove_tree(req->workdir, &cleanup) != LP_OK)
+		LP_WARN("gitsrc", "removing %s: %s", req->workdir, cleanup.message);
 	return rc;
 }

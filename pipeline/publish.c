@@ -557,6 +557,7 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
 	char tmp_path[PATH_MAX + 64];
 	copy_ctx *c = NULL;
 	int site_fd = -1, rev_fd = -1, dst = -1, created = 0, rc = LP_OK;
+	lp_error cleanup = {0};
 	struct stat st;
 
 	if (out)
@@ -645,8 +646,9 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
 done:
 	if (dst >= 0)
 		close(dst);
-	if (created)
-		lp_fs_remove_tree(tmp_path, NULL);
+	/* Already failing: a leftover is reported, the publish error stands. */
+	if (created && lp_fs_remove_tree(tmp_path, &cleanup) != LP_OK)
+		LP_WARN("publish", "removing %s: %s", tmp_path, cleanup.message);
 	if (rev_fd >= 0)
 		close(rev_fd);
 	if (site_fd >= 0)

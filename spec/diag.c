@@ -1,11 +1,11 @@
 /* diag.c: the diagnostics list that parsing and validation fill, and its text/JSON renderings. */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/fmt.h"
 #include "launchpad/spec.h"
 #include "spec/node.h"
 
@@ -44,10 +44,11 @@ int lp_spec_diags_vadd(lp_spec_diags *d, const char *path, int line, int column,
 	}
 	item = &d->items[d->count++];
 	memset(item, 0, sizeof(*item));
-	snprintf(item->path, sizeof(item->path), "%s", path ? path : "");
+	/* Diagnostics are read by people: a path or message that does not fit is cut, marked so. */
+	lp_fmt_text(item->path, sizeof(item->path), "%s", path ? path : "");
 	item->line = line;
 	item->column = column;
-	vsnprintf(item->message, sizeof(item->message), fmt, ap);
+	lp_vfmt_text(item->message, sizeof(item->message), fmt, ap);
 	return LP_OK;
 }
 

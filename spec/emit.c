@@ -1,17 +1,19 @@
 /* emit.c: canonical JSON and YAML of a Site, the spec hash, and the lp_site lifecycle. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
 
 #include "launchpad/buf.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
 #include "launchpad/spec.h"
 #include "spec/node.h"
 
 #define OUTPUT_MAX ((size_t)16 << 20)
+/* The decimal text of an int. */
+#define INT_TEXT_MAX 32
 
 void lp_site_free(lp_site *site)
 {
@@ -176,18 +178,6 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error
 	return rc;
 }
 
-int lp_site_equal(const lp_site *a, const lp_site *b)
-{
-	char *ja = NULL, *jb = NULL;
-	int eq = 0;
-
-	if (lp_site_to_json(&ja, a, NULL) == LP_OK && lp_site_to_json(&jb, b, NULL) == LP_OK)
-		eq = !strcmp(ja, jb);
-	free(ja);
-	free(jb);
-	return eq;
-}
-
 static int dup_str(char **dst, const char *src)
 {
 	*dst = NULL;
@@ -277,7 +267,7 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 {
 	yaml_event_t ev;
 	const cJSON *c;
-	char num[32];
+	char num[INT_TEXT_MAX];
 
 	if (cJSON_IsObject(j)) {
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
@@ -293,7 +283,8 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 		return emit_scalar(em, j->valuestring, 1);
 	if (cJSON_IsBool(j))
 		return emit_scalar(em, cJSON_IsTrue(j) ? "true" : "false", 0);
-	snprintf(num, sizeof(num), "%d", j->valueint);
+	if (lp_fmt(num, sizeof(num), "%d", j->valueint) != LP_OK)
+		return 0;
 	return emit_scalar(em, num, 0);
 }
 

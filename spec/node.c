@@ -8,7 +8,11 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "launchpad/fmt.h"
+
 #define TAG_PREFIX "tag:yaml.org,2002:"
+/* "%.17g" of any double, and "%.0f" of an integer below 2^53. */
+#define NUMBER_TEXT_MAX 64
 
 void lp_node_free(lp_node *n)
 {
@@ -384,52 +388,55 @@ int lp_node_load_yaml(lp_node_stream *out, const char *data, size_t len, lp_spec
 
 /* ---- cJSON ---- */
 
-static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, lp_spec_diags *diags)
+static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count,
+                      lp_spec_diags *diags);
+
+/* An object (a mapping: key, value, ...) or an array, its children converted one level down. */
+static int container_from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count,
+                                lp_spec_diags *diags)
 {
-	lp_node *n = NULL, *key = NULL, *child = NULL;
+	lp_node *n, *key, *child = NULL;
 	const cJSON *c;
-	char num[64];
 	int rc = LP_OK;
 
-	*out = NULL;
-	if (++*count > LP_SPEC_MAX_NODES)
-		return lp_spec_diag_fail(diags, "", 0, 0, "more than %d nodes in the input",
-		                         LP_SPEC_MAX_NODES);
-	if (depth > LP_SPEC_MAX_DEPTH)
-		return lp_spec_diag_fail(diags, "", 0, 0, "nesting deeper than %d levels",
-		                         LP_SPEC_MAX_DEPTH);
-	if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
-		n = node_new(cJSON_IsObject(j) ? LP_NODE_MAP : LP_NODE_SEQ, 0, 0);
-		if (n == NULL)
-			return LP_ENOMEM;
-		for (c = j->child; c != NULL && rc == LP_OK; c = c->next) {
-			if (cJSON_IsObject(j)) {
-				key = node_new(LP_NODE_SCALAR, 0, 0);
-				if (key == NULL ||
-				    (key->str = strdup(c->string ? c->string : "")) == NULL) {
-					lp_node_free(key);
-					rc = LP_ENOMEM;
-					break;
-				}
-				key->len = strlen(key->str);
-				rc = node_push(n, key);
-				if (rc != LP_OK) {
-					lp_node_free(key);
-					break;
-				}
+	n = node_new(cJSON_IsObject(j) ? LP_NODE_MAP : LP_NODE_SEQ, 0, 0);
+	if (n == NULL)
+		return LP_ENOMEM;
+	for (c = j->child; c != NULL && rc == LP_OK; c = c->next) {
+		if (cJSON_IsObject(j)) {
+			key = node_new(LP_NODE_SCALAR, 0, 0);
+			if (key == NULL ||
+			    (key->str = strdup(c->string ? c->string : "")) == NULL) {
+				lp_node_free(key);
+				rc = LP_ENOMEM;
+				break;
 			}
-			rc = from_cjson(&child, c, depth + 1, count, diags);
-			if (rc == LP_OK && (rc = node_push(n, child)) != LP_OK)
-				lp_node_free(child);
+			key->len = strlen(key->str);
+			rc = node_push(n, key);
+			if (rc != LP_OK) {
+				lp_node_free(key);
+				break;
+			}
 		}
-		if (rc != LP_OK) {
-			lp_node_free(n);
-			return rc;
-		}
-		*out = n;
-		return LP_OK;
+		rc = from_cjson(&child, c, depth + 1, count, diags);
+		if (rc == LP_OK && (rc = node_push(n, child)) != LP_OK)
+			lp_node_free(child);
 	}
-	n = node_new(LP_NODE_SCALAR, 0, 0);
+	if (rc != LP_OK) {
+		lp_node_free(n);
+		return rc;
+	}
+	*out = n;
+	return LP_OK;
+}
+
+/* A string, number, boolean or null, with the scalar type JSON gave it. */
+static int scalar_from_cjson(lp_node **out, const cJSON *j)
+{
+	char num[NUMBER_TEXT_MAX];
+	lp_node *n = node_new(LP_NODE_SCALAR, 0, 0);
+	int rc = LP_OK;
+
 	if (n == NULL)
 		return LP_ENOMEM;
 	if (cJSON_IsString(j)) {
@@ -440,12 +447,12 @@ static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, l
 
 		if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
 			n->type = LP_SCALAR_INT;
-			snprintf(num, sizeof(num), "%.0f", v);
+			rc = lp_fmt(num, sizeof(num), "%.0f", v);
 		} else {
 			n->type = LP_SCALAR_FLOAT;
-			snprintf(num, sizeof(num), "%.17g", v);
+			rc = lp_fmt(num, sizeof(num), "%.17g", v);
 		}
-		n->str = strdup(num);
+		n->str = rc == LP_OK ? strdup(num) : NULL;
 	} else if (cJSON_IsBool(j)) {
 		n->type = LP_SCALAR_BOOL;
 		n->str = strdup(cJSON_IsTrue(j) ? "true" : "false");
@@ -455,11 +462,25 @@ static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, l
 	}
 	if (n->str == NULL) {
 		lp_node_free(n);
-		return LP_ENOMEM;
+		return rc != LP_OK ? rc : LP_ENOMEM;
 	}
 	n->len = strlen(n->str);
 	*out = n;
 	return LP_OK;
+}
+
+static int from_cjson(lp_node **out, const cJSON *j, int depth, size_t *count, lp_spec_diags *diags)
+{
+	*out = NULL;
+	if (++*count > LP_SPEC_MAX_NODES)
+		return lp_spec_diag_fail(diags, "", 0, 0, "more than %d nodes in the input",
+		                         LP_SPEC_MAX_NODES);
+	if (depth > LP_SPEC_MAX_DEPTH)
+		return lp_spec_diag_fail(diags, "", 0, 0, "nesting deeper than %d levels",
+		                         LP_SPEC_MAX_DEPTH);
+	if (cJSON_IsObject(j) || cJSON_IsArray(j))
+		return container_from_cjson(out, j, depth, count, diags);
+	return scalar_from_cjson(out, j);
 }
 
 int lp_node_from_cjson(lp_node **out, const cJSON *json, lp_spec_diags *diags)

@@ -46,9 +46,10 @@ typedef struct lp_node_stream {
  * Read a YAML stream into trees. Syntax errors, aliases and exceeded caps become diagnostics and
  * stop the reading (documents read before stay in *out). Returns LP_OK, LP_EINVAL or LP_ENOMEM.
  */
-int lp_node_load_yaml(lp_node_stream *out, const char *data, size_t len, lp_spec_diags *diags);
+int lp_node_load_yaml(lp_node_stream *out, const char *data, size_t len,
+                      lp_spec_diags *diags) LP_MUST_CHECK;
 /* Convert a cJSON tree (no positions). Caps as above. */
-int lp_node_from_cjson(lp_node **out, const struct cJSON *json, lp_spec_diags *diags);
+int lp_node_from_cjson(lp_node **out, const struct cJSON *json, lp_spec_diags *diags) LP_MUST_CHECK;
 /* Copy positions from a tree of the same shape (the YAML reading of a JSON text) into dst. */
 void lp_node_copy_positions(lp_node *dst, const lp_node *src);
 void lp_node_free(lp_node *n);
@@ -59,7 +60,7 @@ lp_scalar_type lp_node_resolve_plain(const char *s, size_t len);
 int lp_spec_diag_fail(lp_spec_diags *d, const char *path, int line, int column, const char *fmt,
                       ...) __attribute__((format(printf, 5, 6)));
 int lp_spec_diags_vadd(lp_spec_diags *d, const char *path, int line, int column, const char *fmt,
-                       va_list ap) __attribute__((format(printf, 5, 0)));
+                       va_list ap) __attribute__((format(printf, 5, 0))) LP_MUST_CHECK;
 
 /*
  * Validate one document's root into a new lp_site (defaults filled). Every problem is added to
@@ -67,7 +68,7 @@ int lp_spec_diags_vadd(lp_spec_diags *d, const char *path, int line, int column,
  * Returns LP_OK, LP_EINVAL (problems reported) or LP_ENOMEM.
  */
 int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_node *root,
-                           const lp_spec_options *opts, lp_spec_diags *diags);
+                           const lp_spec_options *opts, lp_spec_diags *diags) LP_MUST_CHECK;
 
 /* 1-based line and column (in characters) of byte offset off in data. */
 void lp_node_offset_position(const char *data, size_t len, size_t off, int *line, int *col);

@@ -1,11 +1,13 @@
 /* parse.c: the entry points: YAML streams, JSON texts and cJSON trees into validated sites. */
 #include <cjson/cJSON.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "launchpad/spec.h"
 #include "spec/node.h"
+
+/* Bytes of the text quoted after a JSON syntax error, NUL included. */
+#define NEAR_MAX 24
 
 static void mark_document(lp_spec_diags *d, size_t from, int doc)
 {
@@ -52,12 +54,16 @@ static int summarize(int rc, const lp_spec_diags *d, size_t from, lp_error *err)
 	                    first->message);
 }
 
-static int too_big(size_t len, lp_spec_diags *diags)
+/* LP_ETOOBIG, with its diagnostic, for input past the cap (LP_ENOMEM when that cannot be added). */
+static int check_size(size_t len, lp_spec_diags *diags)
 {
+	int rc;
+
 	if (len <= LP_SPEC_MAX_INPUT)
-		return 0;
-	lp_spec_diags_add(diags, "", 1, 1, "input is larger than %zu bytes", LP_SPEC_MAX_INPUT);
-	return 1;
+		return LP_OK;
+	rc =
+	    lp_spec_diags_add(diags, "", 1, 1, "input is larger than %zu bytes", LP_SPEC_MAX_INPUT);
+	return rc == LP_OK ? LP_ETOOBIG : rc;
 }
 
 static int push_site(lp_site_list *list, lp_site *site)
@@ -71,20 +77,61 @@ static int push_site(lp_site_list *list, lp_site *site)
 	return LP_OK;
 }
 
-int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err)
+/* Where each accepted site's name stands, for the message about a second one. */
+struct names_seen {
+	const lp_node **nodes;
+	int *docs;
+};
+
+/*
+ * Validate document doc (1-based) into out; a name taken by an earlier document is a diagnostic.
+ * Problems with the document set *failed; the return is LP_OK or LP_ENOMEM.
+ */
+static int add_document(lp_site_list *out, struct names_seen *seen, const lp_node *root, int doc,
+                        const lp_spec_options *opts, lp_spec_diags *diags, int *failed)
+{
+	const lp_node *name_node = NULL;
+	size_t mark = diags ? diags->count : 0, j;
+	lp_site *site = NULL;
+	int r, rc = LP_OK;
+
+	r = lp_spec_site_from_node(&site, &name_node, root, opts, diags);
+	if (r == LP_ENOMEM)
+		return r;
+	*failed |= r != LP_OK;
+	for (j = 0; site != NULL && j < out->count; j++) {
+		if (strcmp(out->items[j]->name, site->name) != 0)
+			continue;
+		rc = lp_spec_diags_add(diags, "metadata.name", name_node->line, name_node->col,
+		                       "duplicate site name \"%s\" (also in document %d, line %d)",
+		                       site->name, seen->docs[j], seen->nodes[j]->line);
+		*failed = 1;
+		break;
+	}
+	mark_document(diags, mark, doc);
+	if (site == NULL)
+		return rc;
+	seen->nodes[out->count] = name_node;
+	seen->docs[out->count] = doc;
+	if (rc == LP_OK)
+		rc = push_site(out, site);
+	if (rc != LP_OK)
+		lp_site_free(site);
+	return rc;
+}
+
+/* A YAML stream (JSON texts go through lp_spec_parse_json for their positions). */
+static int parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
+                      lp_spec_diags *diags, lp_error *err)
 {
 	lp_node_stream stream = {0};
-	const lp_node **names = NULL;
-	int *name_docs = NULL;
-	size_t from = diags ? diags->count : 0, i, j, mark;
-	int rc = LP_OK, failed = 0, r;
+	struct names_seen seen = {0};
+	size_t from = diags ? diags->count : 0, i;
+	int rc, failed = 0, r;
 
 	memset(out, 0, sizeof(*out));
-	if (too_big(len, diags)) {
-		rc = LP_ETOOBIG;
+	if ((rc = check_size(len, diags)) != LP_OK)
 		goto done;
-	}
 	r = lp_node_load_yaml(&stream, data, len, diags);
 	if (r == LP_ENOMEM) {
 		rc = r;
@@ -92,60 +139,33 @@ int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp
 	}
 	failed = r != LP_OK;
 	mark_document(diags, from, (int)stream.count + 1);
-	names = calloc(stream.count + 1, sizeof(*names));
-	name_docs = calloc(stream.count + 1, sizeof(*name_docs));
-	if (names == NULL || name_docs == NULL) {
+	seen.nodes = calloc(stream.count + 1, sizeof(*seen.nodes));
+	seen.docs = calloc(stream.count + 1, sizeof(*seen.docs));
+	if (seen.nodes == NULL || seen.docs == NULL) {
 		rc = LP_ENOMEM;
 		goto done;
 	}
-	for (i = 0; i < stream.count; i++) {
-		const lp_node *name_node = NULL, *root = stream.docs[i].root;
-		lp_site *site = NULL;
+	for (i = 0; i < stream.count && rc == LP_OK; i++) {
+		const lp_node *root = stream.docs[i].root;
 
 		/* "---" with nothing after it is an empty document, as kubectl treats it. */
 		if (root == NULL || (root->kind == LP_NODE_SCALAR && root->type == LP_SCALAR_NULL &&
 		                     root->bad_tag == NULL))
 			continue;
-		mark = diags ? diags->count : 0;
-		r = lp_spec_site_from_node(&site, &name_node, root, opts, diags);
-		if (r == LP_ENOMEM) {
-			rc = r;
-			goto done;
-		}
-		failed |= r != LP_OK;
-		for (j = 0; site != NULL && j < out->count; j++) {
-			if (strcmp(out->items[j]->name, site->name) != 0)
-				continue;
-			lp_spec_diags_add(
-			    diags, "metadata.name", name_node->line, name_node->col,
-			    "duplicate site name \"%s\" (also in document %d, line %d)", site->name,
-			    name_docs[j], names[j]->line);
-			failed = 1;
-			break;
-		}
-		mark_document(diags, mark, (int)i + 1);
-		if (site == NULL)
-			continue;
-		names[out->count] = name_node;
-		name_docs[out->count] = (int)i + 1;
-		if (push_site(out, site) != LP_OK) {
-			lp_site_free(site);
-			rc = LP_ENOMEM;
-			goto done;
-		}
+		rc = add_document(out, &seen, root, (int)i + 1, opts, diags, &failed);
 	}
-	if (!failed && out->count == 0) {
-		lp_spec_diags_add(diags, "", 1, 1, "no Site document found");
+	if (rc == LP_OK && !failed && out->count == 0) {
+		rc = lp_spec_diags_add(diags, "", 1, 1, "no Site document found");
 		failed = 1;
 	}
-	if (failed)
+	if (rc == LP_OK && failed)
 		rc = LP_EINVAL;
 done:
 	sort_by_position(diags, from);
 	if (rc != LP_OK)
 		lp_site_list_release(out);
-	free(names);
-	free(name_docs);
+	free(seen.nodes);
+	free(seen.docs);
 	lp_node_stream_release(&stream);
 	return summarize(rc, diags, from, err);
 }
@@ -175,10 +195,8 @@ int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spe
 	int rc = LP_OK, line, col;
 
 	*out = NULL;
-	if (too_big(len, diags)) {
-		rc = LP_ETOOBIG;
+	if ((rc = check_size(len, diags)) != LP_OK)
 		goto done;
-	}
 	/* cJSON wants a NUL-terminated text to reject trailing garbage. */
 	text = malloc(len + 1);
 	if (text == NULL) {
@@ -191,7 +209,7 @@ int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spe
 	if (json == NULL) {
 		size_t off = end && end >= text ? (size_t)(end - text) : 0;
 
-		char near[24];
+		char near[NEAR_MAX];
 		size_t i;
 
 		lp_node_offset_position(text, len, off, &line, &col);
@@ -263,7 +281,7 @@ int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	if (i >= len || data[i] != '{')
-		return lp_spec_parse_yaml(out, data, len, opts, diags, err);
+		return parse_yaml(out, data, len, opts, diags, err);
 	rc = lp_spec_parse_json(&site, data + bom, len - bom, opts, diags, err);
 	if (rc == LP_OK && push_site(out, site) != LP_OK) {
 		lp_site_free(site);

@@ -1,7 +1,7 @@
 /* rules.c: the value rules of a Site (names, URLs, refs, digests, paths), shared by all inputs. */
-#include <stdio.h>
 #include <string.h>
 
+#include "launchpad/fmt.h"
 #include "launchpad/names.h"
 #include "launchpad/spec.h"
 #include "spec/rules.h"
@@ -29,21 +29,22 @@ int lp_rule_name(const char *s, char *msg, size_t n)
 	size_t len = strlen(s);
 
 	if (len == 0) {
-		snprintf(msg, n, "must not be empty");
+		lp_fmt_text(msg, n, "must not be empty");
 		return 0;
 	}
 	if (len > LP_SITE_NAME_MAX) {
-		snprintf(msg, n, "must be at most %d characters (got %zu)", LP_SITE_NAME_MAX, len);
+		lp_fmt_text(msg, n, "must be at most %d characters (got %zu)", LP_SITE_NAME_MAX,
+		            len);
 		return 0;
 	}
 	if (!lp_names_dns_label(s, LP_SITE_NAME_MAX)) {
-		snprintf(msg, n,
-		         "must be a DNS label: lowercase letters, digits and '-', starting and "
-		         "ending with a letter or digit");
+		lp_fmt_text(msg, n,
+		            "must be a DNS label: lowercase letters, digits and '-', starting and "
+		            "ending with a letter or digit");
 		return 0;
 	}
 	if (lp_spec_name_reserved(s)) {
-		snprintf(msg, n, "\"%s\" is a reserved name", s);
+		lp_fmt_text(msg, n, "\"%s\" is a reserved name", s);
 		return 0;
 	}
 	return 1;
@@ -63,7 +64,7 @@ int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 	int insecure = 0;
 
 	if (has_ctl_or_space(s)) {
-		snprintf(msg, n, "must not contain spaces or control characters");
+		lp_fmt_text(msg, n, "must not contain spaces or control characters");
 		return 0;
 	}
 	if (!strncmp(s, "https://", 8)) {
@@ -73,31 +74,31 @@ int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 		insecure = 1;
 	} else if (!strncmp(s, "file://", 7)) {
 		if (!allow_insecure) {
-			snprintf(msg, n,
-			         "file:// URLs are only allowed with --allow-insecure-sources");
+			lp_fmt_text(msg, n,
+			            "file:// URLs are only allowed with --allow-insecure-sources");
 			return 0;
 		}
 		if (s[7] != '/' || s[8] == '\0') {
-			snprintf(msg, n,
-			         "a file:// URL needs an absolute path (file:///path/repo)");
+			lp_fmt_text(msg, n,
+			            "a file:// URL needs an absolute path (file:///path/repo)");
 			return 0;
 		}
 		return 1;
 	} else {
-		snprintf(msg, n, "must be an https:// URL");
+		lp_fmt_text(msg, n, "must be an https:// URL");
 		return 0;
 	}
 	if (insecure && !allow_insecure) {
-		snprintf(msg, n, "http:// URLs are only allowed with --allow-insecure-sources");
+		lp_fmt_text(msg, n, "http:// URLs are only allowed with --allow-insecure-sources");
 		return 0;
 	}
 	end = rest + strcspn(rest, "/?#");
 	if (end == rest) {
-		snprintf(msg, n, "must name a host");
+		lp_fmt_text(msg, n, "must name a host");
 		return 0;
 	}
 	if (memchr(rest, '@', (size_t)(end - rest)) != NULL) {
-		snprintf(msg, n, "must not contain credentials (user@host)");
+		lp_fmt_text(msg, n, "must not contain credentials (user@host)");
 		return 0;
 	}
 	return 1;
@@ -111,30 +112,30 @@ int lp_rule_branch(const char *s, char *msg, size_t n)
 	const char *c;
 
 	if (len == 0) {
-		snprintf(msg, n, "must not be empty");
+		lp_fmt_text(msg, n, "must not be empty");
 		return 0;
 	}
 	if (len > LP_SITE_BRANCH_MAX) {
-		snprintf(msg, n, "must be at most %d characters (got %zu)", LP_SITE_BRANCH_MAX,
-		         len);
+		lp_fmt_text(msg, n, "must be at most %d characters (got %zu)", LP_SITE_BRANCH_MAX,
+		            len);
 		return 0;
 	}
 	for (c = s; *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr(" ~^:?*[\\", *c) != NULL) {
-			snprintf(msg, n,
-			         "must not contain spaces, control characters or any of "
-			         "~^:?*[\\");
+			lp_fmt_text(msg, n,
+			            "must not contain spaces, control characters or any of "
+			            "~^:?*[\\");
 			return 0;
 		}
 	}
 	if (s[0] == '-') {
-		snprintf(msg, n, "must not start with '-'");
+		lp_fmt_text(msg, n, "must not start with '-'");
 		return 0;
 	}
 	if (strstr(s, "..") || strstr(s, "@{") || strstr(s, "//") || strstr(s, "/.") ||
 	    strstr(s, ".lock/") || !strcmp(s, "@") || s[0] == '/' || s[0] == '.' ||
 	    s[len - 1] == '/' || s[len - 1] == '.' || (len >= 5 && !strcmp(s + len - 5, ".lock"))) {
-		snprintf(msg, n, "is not a valid git branch name");
+		lp_fmt_text(msg, n, "is not a valid git branch name");
 		return 0;
 	}
 	return 1;
@@ -151,7 +152,7 @@ int lp_rule_digest(const char *s, char *msg, size_t n)
 			goto bad;
 	return 1;
 bad:
-	snprintf(msg, n, "must be \"sha256:\" followed by 64 lowercase hex digits");
+	lp_fmt_text(msg, n, "must be \"sha256:\" followed by 64 lowercase hex digits");
 	return 0;
 }
 
@@ -161,23 +162,23 @@ int lp_rule_relpath(const char *s, int want_file, char *msg, size_t n)
 	size_t seg;
 
 	if (*s == '\0') {
-		snprintf(msg, n, "must not be empty");
+		lp_fmt_text(msg, n, "must not be empty");
 		return 0;
 	}
 	for (; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
-			snprintf(msg, n, "must not contain control characters or '\\'");
+			lp_fmt_text(msg, n, "must not contain control characters or '\\'");
 			return 0;
 		}
 	}
 	if (s[0] == '/') {
-		snprintf(msg, n, "must be a relative path (no leading \"/\")");
+		lp_fmt_text(msg, n, "must be a relative path (no leading \"/\")");
 		return 0;
 	}
 	for (p = s; *p; p += seg + (p[seg] == '/')) {
 		seg = strcspn(p, "/");
 		if (seg == 2 && p[0] == '.' && p[1] == '.') {
-			snprintf(msg, n, "must not contain \"..\"");
+			lp_fmt_text(msg, n, "must not contain \"..\"");
 			return 0;
 		}
 		if (p[seg] == '\0')
@@ -185,7 +186,7 @@ int lp_rule_relpath(const char *s, int want_file, char *msg, size_t n)
 	}
 	if (want_file && (s[strlen(s) - 1] == '/' || !strcmp(s, ".") ||
 	                  (strlen(s) >= 2 && !strcmp(s + strlen(s) - 2, "/.")))) {
-		snprintf(msg, n, "must name a file");
+		lp_fmt_text(msg, n, "must name a file");
 		return 0;
 	}
 	return 1;
@@ -196,7 +197,7 @@ int lp_rule_image(const char *s, char *msg, size_t n)
 	const char *c;
 
 	if (*s == '\0') {
-		snprintf(msg, n, "must not be empty");
+		lp_fmt_text(msg, n, "must not be empty");
 		return 0;
 	}
 	for (c = s; *c; c++) {
@@ -206,7 +207,7 @@ int lp_rule_image(const char *s, char *msg, size_t n)
 	}
 	if (*c != '\0' || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9') ||
 	                    (s[0] >= 'A' && s[0] <= 'Z'))) {
-		snprintf(msg, n, "is not a valid image reference");
+		lp_fmt_text(msg, n, "is not a valid image reference");
 		return 0;
 	}
 	return 1;
@@ -217,8 +218,8 @@ int lp_rule_env_name(const char *s, size_t len, char *msg, size_t n)
 	size_t i;
 
 	if (len > LP_SITE_ENV_NAME_MAX) {
-		snprintf(msg, n, "variable names must be at most %d characters",
-		         LP_SITE_ENV_NAME_MAX);
+		lp_fmt_text(msg, n, "variable names must be at most %d characters",
+		            LP_SITE_ENV_NAME_MAX);
 		return 0;
 	}
 	for (i = 0; i < len; i++) {
@@ -229,7 +230,7 @@ int lp_rule_env_name(const char *s, size_t len, char *msg, size_t n)
 			break;
 	}
 	if (len == 0 || i < len) {
-		snprintf(msg, n, "invalid variable name (must match [A-Za-z_][A-Za-z0-9_]*)");
+		lp_fmt_text(msg, n, "invalid variable name (must match [A-Za-z_][A-Za-z0-9_]*)");
 		return 0;
 	}
 	return 1;
@@ -276,7 +277,7 @@ int lp_rule_utf8(const char *s, size_t len)
 
 int lp_spec_check_name(const char *name, lp_error *err)
 {
-	char msg[256];
+	char msg[LP_SPEC_DIAG_MESSAGE_MAX];
 
 	if (name == NULL)
 		return lp_error_set(err, LP_EINVAL, "site name is required");
@@ -287,7 +288,7 @@ int lp_spec_check_name(const char *name, lp_error *err)
 
 int lp_spec_check_digest(const char *digest, lp_error *err)
 {
-	char msg[256];
+	char msg[LP_SPEC_DIAG_MESSAGE_MAX];
 
 	if (digest == NULL || !lp_rule_digest(digest, msg, sizeof(msg)))
 		return lp_error_set(err, LP_EINVAL,

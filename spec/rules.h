@@ -1,4 +1,7 @@
-/* rules.h: internal: value rules; each returns 1 when valid, else 0 with a message in msg. */
+/*
+ * rules.h: internal: value rules; each returns 1 when valid, else 0 with a message in msg (n bytes;
+ * LP_SPEC_DIAG_MESSAGE_MAX fits every message, a smaller buffer gets it cut).
+ */
 #ifndef LAUNCHPAD_SPEC_RULES_H
 #define LAUNCHPAD_SPEC_RULES_H
 

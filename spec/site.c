@@ -3,13 +3,24 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "launchpad/fmt.h"
 #include "launchpad/spec.h"
 #include "spec/node.h"
 #include "spec/rules.h"
+
+/*
+ * Longer than any rule's own limit, so an overlong name or constant is reported by the rule's
+ * message ("must be at most 63 characters") rather than a bare size.
+ */
+#define NAME_READ_MAX     4096
+#define CONSTANT_READ_MAX 256
+/* Field names this long or longer get no did-you-mean suggestion (the distance row's size). */
+#define SUGGEST_NAME_MAX 64
+/* An edit distance no suggestion can have. */
+#define FAR SUGGEST_NAME_MAX
 
 struct vctx {
 	lp_spec_diags *diags;
@@ -33,12 +44,13 @@ static void diag(struct vctx *v, const char *path, const lp_node *at, const char
 	v->errors++;
 }
 
+/* A diagnostic's path is read by people: one through a very long key is cut, marked so. */
 static void join(char *dst, size_t n, const char *parent, const char *name)
 {
 	if (parent[0] == '\0')
-		snprintf(dst, n, "%s", name);
+		lp_fmt_text(dst, n, "%s", name);
 	else
-		snprintf(dst, n, "%s.%s", parent, name);
+		lp_fmt_text(dst, n, "%s.%s", parent, name);
 }
 
 static int is_null(const lp_node *n)
@@ -72,10 +84,10 @@ static char *dup_mem(struct vctx *v, const char *s, size_t len)
 static size_t distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp;
-	size_t row[64];
+	size_t row[SUGGEST_NAME_MAX];
 
-	if (la >= 63 || lb >= 63)
-		return 99;
+	if (la >= SUGGEST_NAME_MAX - 1 || lb >= SUGGEST_NAME_MAX - 1)
+		return FAR;
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
@@ -99,7 +111,7 @@ static size_t distance(const char *a, const char *b)
 static const char *suggest(const char *key, const char *const *names, size_t count)
 {
 	const char *best = NULL;
-	size_t i, d, best_d = 99;
+	size_t i, d, best_d = FAR;
 
 	for (i = 0; i < count; i++) {
 		d = distance(key, names[i]);
@@ -195,7 +207,7 @@ static void missing(struct vctx *v, const char *parent, const lp_node *at, const
 	diag(v, p, null_value ? null_value : at, "is required");
 }
 
-/* A string field: returns a new copy in *out, or NULL after reporting why not. */
+/* A string field: a new copy, or NULL after reporting why not. */
 static char *want_string(struct vctx *v, const char *path, const lp_node *n, size_t max)
 {
 	if (!check_tag(v, path, n))
@@ -264,7 +276,7 @@ static int want_bool(struct vctx *v, const char *path, const lp_node *n, int *ou
 	return 1;
 }
 
-/* A string field checked by one of the rules in rules.h (rule_arg selects its variant). */
+/* A string field checked by one of the rules in rules.h (arg selects its variant). */
 typedef int (*rule_fn)(const char *s, int arg, char *msg, size_t n);
 
 static int rule_url(const char *s, int arg, char *msg, size_t n)
@@ -299,7 +311,7 @@ static int rule_nonempty(const char *s, int arg, char *msg, size_t n)
 		c++;
 	if (*c != '\0')
 		return 1;
-	snprintf(msg, n, "must not be empty");
+	lp_fmt_text(msg, n, "must not be empty");
 	return 0;
 }
 
@@ -319,42 +331,49 @@ static char *want_checked(struct vctx *v, const char *path, const lp_node *n, si
 
 static void read_source(struct vctx *v, lp_site *site, const lp_node *src)
 {
-	static const char *const fields[] = {"git", "archive"};
-	static const char *const git_fields[] = {"url", "branch"};
-	static const char *const arch_fields[] = {"digest"};
-	const lp_node *val[2], *gv[2], *av[1];
+	enum { SRC_GIT, SRC_ARCHIVE, SRC_N };
+	enum { GIT_URL, GIT_BRANCH, GIT_N };
+	enum { ARC_DIGEST, ARC_N };
+	static const char *const fields[SRC_N] = {[SRC_GIT] = "git", [SRC_ARCHIVE] = "archive"};
+	static const char *const git_fields[GIT_N] = {[GIT_URL] = "url", [GIT_BRANCH] = "branch"};
+	static const char *const arc_fields[ARC_N] = {[ARC_DIGEST] = "digest"};
+	const lp_node *val[SRC_N], *git[GIT_N], *arc[ARC_N];
 	int have_git, have_archive;
 
-	if (!take_fields(v, src, "spec.source", fields, 2, val))
+	if (!take_fields(v, src, "spec.source", fields, SRC_N, val))
 		return;
-	have_git = !is_null(val[0]);
-	have_archive = !is_null(val[1]);
+	have_git = !is_null(val[SRC_GIT]);
+	have_archive = !is_null(val[SRC_ARCHIVE]);
 	if (have_git == have_archive)
 		diag(v, "spec.source", src,
 		     have_git ? "git and archive are mutually exclusive: set exactly one"
 		              : "exactly one of git or archive is required");
-	if (have_git && take_fields(v, val[0], "spec.source.git", git_fields, 2, gv)) {
+	if (have_git && take_fields(v, val[SRC_GIT], "spec.source.git", git_fields, GIT_N, git)) {
 		site->source_kind = LP_SOURCE_GIT;
-		if (is_null(gv[0]))
-			missing(v, "spec.source.git", val[0], "url", gv[0]);
+		if (is_null(git[GIT_URL]))
+			missing(v, "spec.source.git", val[SRC_GIT], "url", git[GIT_URL]);
 		else
-			site->git_url = want_checked(v, "spec.source.git.url", gv[0],
+			site->git_url = want_checked(v, "spec.source.git.url", git[GIT_URL],
 			                             LP_SITE_URL_MAX, rule_url, v->allow_insecure);
-		if (is_null(gv[1]))
+		if (is_null(git[GIT_BRANCH]))
 			site->git_branch =
 			    dup_mem(v, LP_SITE_DEFAULT_BRANCH, strlen(LP_SITE_DEFAULT_BRANCH));
 		else
-			site->git_branch = want_checked(v, "spec.source.git.branch", gv[1],
-			                                LP_SITE_BRANCH_MAX, rule_branch, 0);
+			site->git_branch =
+			    want_checked(v, "spec.source.git.branch", git[GIT_BRANCH],
+			                 LP_SITE_BRANCH_MAX, rule_branch, 0);
 	}
-	if (have_archive && take_fields(v, val[1], "spec.source.archive", arch_fields, 1, av)) {
+	if (have_archive &&
+	    take_fields(v, val[SRC_ARCHIVE], "spec.source.archive", arc_fields, ARC_N, arc)) {
 		if (!have_git)
 			site->source_kind = LP_SOURCE_ARCHIVE;
-		if (is_null(av[0]))
-			missing(v, "spec.source.archive", val[1], "digest", av[0]);
+		if (is_null(arc[ARC_DIGEST]))
+			missing(v, "spec.source.archive", val[SRC_ARCHIVE], "digest",
+			        arc[ARC_DIGEST]);
 		else
-			site->archive_digest = want_checked(v, "spec.source.archive.digest", av[0],
-			                                    LP_SITE_URL_MAX, rule_digest, 0);
+			site->archive_digest =
+			    want_checked(v, "spec.source.archive.digest", arc[ARC_DIGEST],
+			                 LP_SITE_URL_MAX, rule_digest, 0);
 	}
 }
 
@@ -412,68 +431,78 @@ static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 
 static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 {
-	static const char *const fields[] = {"image", "command", "outputDir", "env",
-	                                     "timeoutSeconds"};
-	const lp_node *val[5];
+	enum { B_IMAGE, B_COMMAND, B_OUTPUT_DIR, B_ENV, B_TIMEOUT, B_N };
+	static const char *const fields[B_N] = {[B_IMAGE] = "image",
+	                                        [B_COMMAND] = "command",
+	                                        [B_OUTPUT_DIR] = "outputDir",
+	                                        [B_ENV] = "env",
+	                                        [B_TIMEOUT] = "timeoutSeconds"};
+	const lp_node *val[B_N];
 
 	site->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
-	if (!take_fields(v, build, "spec.build", fields, 5, val))
+	if (!take_fields(v, build, "spec.build", fields, B_N, val))
 		return;
 	site->has_build = 1;
-	if (!is_null(val[0]))
-		site->build_image =
-		    want_checked(v, "spec.build.image", val[0], LP_SITE_IMAGE_MAX, rule_image, 0);
+	if (!is_null(val[B_IMAGE]))
+		site->build_image = want_checked(v, "spec.build.image", val[B_IMAGE],
+		                                 LP_SITE_IMAGE_MAX, rule_image, 0);
 	/* No command: nothing runs, outputDir of the source is published (a pre-built upload). */
-	if (!is_null(val[1]))
-		site->build_command = want_checked(v, "spec.build.command", val[1],
+	if (!is_null(val[B_COMMAND]))
+		site->build_command = want_checked(v, "spec.build.command", val[B_COMMAND],
 		                                   LP_SITE_COMMAND_MAX, rule_nonempty, 0);
-	if (is_null(val[2]))
+	if (is_null(val[B_OUTPUT_DIR]))
 		site->build_output_dir =
 		    dup_mem(v, LP_SITE_DEFAULT_OUTPUT_DIR, strlen(LP_SITE_DEFAULT_OUTPUT_DIR));
 	else
-		site->build_output_dir =
-		    want_checked(v, "spec.build.outputDir", val[2], LP_SITE_PATH_MAX, rule_path, 0);
-	if (!is_null(val[3]))
-		read_env(v, site, val[3]);
-	if (!is_null(val[4]))
-		want_int(v, "spec.build.timeoutSeconds", val[4], LP_SITE_TIMEOUT_MIN,
+		site->build_output_dir = want_checked(v, "spec.build.outputDir", val[B_OUTPUT_DIR],
+		                                      LP_SITE_PATH_MAX, rule_path, 0);
+	if (!is_null(val[B_ENV]))
+		read_env(v, site, val[B_ENV]);
+	if (!is_null(val[B_TIMEOUT]))
+		want_int(v, "spec.build.timeoutSeconds", val[B_TIMEOUT], LP_SITE_TIMEOUT_MIN,
 		         LP_SITE_TIMEOUT_MAX, &site->build_timeout_seconds);
 }
 
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	static const char *const fields[] = {"spa", "notFoundPage"};
-	const lp_node *val[2];
+	enum { SV_SPA, SV_NOT_FOUND, SV_N };
+	static const char *const fields[SV_N] = {[SV_SPA] = "spa", [SV_NOT_FOUND] = "notFoundPage"};
+	const lp_node *val[SV_N];
 
-	if (!take_fields(v, serve, "spec.serve", fields, 2, val))
+	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
 		return;
-	if (!is_null(val[0]))
-		want_bool(v, "spec.serve.spa", val[0], &site->serve_spa);
-	if (!is_null(val[1]))
-		site->serve_not_found_page = want_checked(v, "spec.serve.notFoundPage", val[1],
-		                                          LP_SITE_PATH_MAX, rule_path, 1);
+	if (!is_null(val[SV_SPA]))
+		want_bool(v, "spec.serve.spa", val[SV_SPA], &site->serve_spa);
+	if (!is_null(val[SV_NOT_FOUND]))
+		site->serve_not_found_page =
+		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PATH_MAX,
+		                 rule_path, 1);
 }
 
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 {
-	static const char *const fields[] = {"source", "build", "autoDeploy", "serve",
-	                                     "revisionHistoryLimit"};
-	const lp_node *val[5];
+	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_N };
+	static const char *const fields[S_N] = {[S_SOURCE] = "source",
+	                                        [S_BUILD] = "build",
+	                                        [S_AUTO_DEPLOY] = "autoDeploy",
+	                                        [S_SERVE] = "serve",
+	                                        [S_HISTORY] = "revisionHistoryLimit"};
+	const lp_node *val[S_N];
 
-	if (!take_fields(v, spec, "spec", fields, 5, val))
+	if (!take_fields(v, spec, "spec", fields, S_N, val))
 		return;
-	if (is_null(val[0]))
-		missing(v, "spec", spec, "source", val[0]);
+	if (is_null(val[S_SOURCE]))
+		missing(v, "spec", spec, "source", val[S_SOURCE]);
 	else
-		read_source(v, site, val[0]);
-	if (!is_null(val[1]))
-		read_build(v, site, val[1]);
-	if (!is_null(val[2]))
-		want_bool(v, "spec.autoDeploy", val[2], &site->auto_deploy);
-	if (!is_null(val[3]))
-		read_serve(v, site, val[3]);
-	if (!is_null(val[4]))
-		want_int(v, "spec.revisionHistoryLimit", val[4], LP_SITE_HISTORY_MIN,
+		read_source(v, site, val[S_SOURCE]);
+	if (!is_null(val[S_BUILD]))
+		read_build(v, site, val[S_BUILD]);
+	if (!is_null(val[S_AUTO_DEPLOY]))
+		want_bool(v, "spec.autoDeploy", val[S_AUTO_DEPLOY], &site->auto_deploy);
+	if (!is_null(val[S_SERVE]))
+		read_serve(v, site, val[S_SERVE]);
+	if (!is_null(val[S_HISTORY]))
+		want_int(v, "spec.revisionHistoryLimit", val[S_HISTORY], LP_SITE_HISTORY_MIN,
 		         LP_SITE_HISTORY_MAX, &site->revision_history_limit);
 }
 
@@ -486,19 +515,42 @@ static void want_constant(struct vctx *v, const char *path, const lp_node *root,
 		missing(v, "", root, path, n);
 		return;
 	}
-	s = want_string(v, path, n, 256);
+	s = want_string(v, path, n, CONSTANT_READ_MAX);
 	if (s != NULL && strcmp(s, expected) != 0)
 		diag(v, path, n, "must be \"%s\" (got \"%s\")", expected, s);
 	free(s);
 }
 
+/* metadata: the name, and its node for the duplicate check across documents. */
+static void read_metadata(struct vctx *v, lp_site *site, const lp_node **name_node,
+                          const lp_node *meta)
+{
+	enum { M_NAME, M_N };
+	static const char *const fields[M_N] = {[M_NAME] = "name"};
+	const lp_node *val[M_N];
+
+	if (!take_fields(v, meta, "metadata", fields, M_N, val))
+		return;
+	if (is_null(val[M_NAME]))
+		missing(v, "metadata", meta, "name", val[M_NAME]);
+	else
+		site->name =
+		    want_checked(v, "metadata.name", val[M_NAME], NAME_READ_MAX, rule_name, 0);
+	if (name_node)
+		*name_node = val[M_NAME];
+}
+
 int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_node *root,
                            const lp_spec_options *opts, lp_spec_diags *diags)
 {
-	static const char *const fields[] = {"apiVersion", "kind", "metadata", "spec", "status"};
-	static const char *const meta_fields[] = {"name"};
+	enum { R_API_VERSION, R_KIND, R_METADATA, R_SPEC, R_STATUS, R_N };
+	static const char *const fields[R_N] = {[R_API_VERSION] = "apiVersion",
+	                                        [R_KIND] = "kind",
+	                                        [R_METADATA] = "metadata",
+	                                        [R_SPEC] = "spec",
+	                                        [R_STATUS] = "status"};
 	struct vctx v = {.diags = diags, .allow_insecure = opts && opts->allow_insecure_sources};
-	const lp_node *val[5], *meta[1];
+	const lp_node *val[R_N];
 	lp_site *site;
 	int rc;
 
@@ -513,24 +565,17 @@ int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_no
 	if (root->kind != LP_NODE_MAP) {
 		diag(&v, "", root, "expected a mapping (a Site manifest), got %s",
 		     lp_node_type_name(root));
-	} else if (take_fields(&v, root, "", fields, 5, val)) {
-		want_constant(&v, "apiVersion", root, val[0], LP_SPEC_API_VERSION);
-		want_constant(&v, "kind", root, val[1], LP_SPEC_KIND);
-		if (is_null(val[2])) {
-			missing(&v, "", root, "metadata", val[2]);
-		} else if (take_fields(&v, val[2], "metadata", meta_fields, 1, meta)) {
-			if (is_null(meta[0]))
-				missing(&v, "metadata", val[2], "name", meta[0]);
-			else
-				site->name =
-				    want_checked(&v, "metadata.name", meta[0], 4096, rule_name, 0);
-			if (name_node)
-				*name_node = meta[0];
-		}
-		if (is_null(val[3]))
-			missing(&v, "", root, "spec", val[3]);
+	} else if (take_fields(&v, root, "", fields, R_N, val)) {
+		want_constant(&v, "apiVersion", root, val[R_API_VERSION], LP_SPEC_API_VERSION);
+		want_constant(&v, "kind", root, val[R_KIND], LP_SPEC_KIND);
+		if (is_null(val[R_METADATA]))
+			missing(&v, "", root, "metadata", val[R_METADATA]);
 		else
-			read_spec(&v, site, val[3]);
+			read_metadata(&v, site, name_node, val[R_METADATA]);
+		if (is_null(val[R_SPEC]))
+			missing(&v, "", root, "spec", val[R_SPEC]);
+		else
+			read_spec(&v, site, val[R_SPEC]);
 	}
 	rc = v.nomem ? LP_ENOMEM : v.errors ? LP_EINVAL : LP_OK;
 	if (rc == LP_OK)

@@ -1,18 +1,17 @@
-/* store.c: opening the SQLite store, its schema migrations, and helpers shared by core/store_*.c.
- */
+/* store.c: opening the SQLite store, its schema migrations, and what store/store_*.c share. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "store/store_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* "PRAGMA user_version = <n>" */
+#define PRAGMA_SQL_MAX 64
 
 /*
  * Schema migrations: step i takes user_version i to i+1. Append only; never edit a shipped step,
@@ -276,14 +275,6 @@ void lp_store_tx_rollback(lp_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int64_t lp_store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int lp_store_check_text(const char *what, const char *s, size_t max, int required, lp_error *err)
 {
 	if (s == NULL || *s == '\0') {
@@ -308,10 +299,16 @@ int lp_store_bind_time(sqlite3_stmt *q, int idx, int64_t t)
 	return sqlite3_bind_int64(q, idx, t);
 }
 
-int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *err)
+int lp_store_bind_key(sqlite3_stmt *q, const void *key)
+{
+	return lp_store_bind_text(q, 1, key);
+}
+
+/* Grow a zero-filled array to hold need rows (need <= LP_STORE_LIST_MAX). */
+static int grow(char **arr, size_t *cap, size_t need, size_t size, lp_error *err)
 {
 	size_t ncap;
-	void *p;
+	char *p;
 
 	if (need <= *cap)
 		return LP_OK;
@@ -322,13 +319,117 @@ int lp_store_grow(void **arr, size_t *cap, size_t need, size_t elem, lp_error *e
 		ncap = need;
 	if (ncap > LP_STORE_LIST_MAX)
 		ncap = LP_STORE_LIST_MAX;
-	p = realloc(*arr, ncap * elem);
+	p = realloc(*arr, ncap * size);
 	if (p == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	memset(p + *cap * size, 0, (ncap - *cap) * size);
 	*arr = p;
 	*cap = ncap;
 	return LP_OK;
+}
+
+void lp_store_rows_free(void *rows, size_t count, const lp_store_rows *t)
+{
+	size_t i;
+
+	if (rows == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		t->clear((char *)rows + i * t->size);
+	free(rows);
+}
+
+static int bind_query(lp_store *st, sqlite3_stmt *q, const lp_store_query *qd, const void *arg,
+                      lp_error *err)
+{
+	int rc = qd->bind != NULL ? qd->bind(q, arg) : SQLITE_OK;
+
+	return rc == SQLITE_OK ? LP_OK : lp_store_fail(st, rc, err, qd->what);
+}
+
+int lp_store_get(void **out, lp_store *st, const lp_store_query *qd, const void *arg, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	void *row = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = lp_store_q_prepare(&q, st, qd->sql, err)) != LP_OK ||
+	    (rc = bind_query(st, q, qd, arg, err)) != LP_OK)
+		goto done;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = LP_ENOTFOUND;
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	row = calloc(1, qd->rows->size);
+	if (row == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = qd->rows->read(row, q, err);
+	if (rc != LP_OK)
+		goto done;
+	*out = row;
+	row = NULL;
+done:
+	lp_store_q_release(&q);
+	lp_store_rows_free(row, row != NULL, qd->rows);
+	return rc;
+}
+
+int lp_store_list(void **out, size_t *out_count, lp_store *st, const lp_store_query *qd,
+                  const void *arg, size_t limit, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	if (limit == 0 || limit > LP_STORE_LIST_MAX)
+		limit = LP_STORE_LIST_MAX;
+	if ((rc = lp_store_q_prepare(&q, st, qd->sql, err)) != LP_OK ||
+	    (rc = bind_query(st, q, qd, arg, err)) != LP_OK)
+		goto done;
+	/* Strict: one row past the limit tells a full list from a cut one. */
+	rc = sqlite3_bind_int64(q, sqlite3_bind_parameter_count(q),
+	                        (int64_t)limit + (qd->strict ? 1 : 0));
+	if (rc != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == limit) {
+			rc = lp_error_set(err, LP_ETOOBIG, "more than %zu %s", limit,
+			                  qd->rows->noun);
+			goto done;
+		}
+		if ((rc = grow(&v, &cap, n + 1, qd->rows->size, err)) != LP_OK)
+			goto done;
+		/* Counted before it is read, so a half-read row is released with the rest. */
+		n++;
+		if ((rc = qd->rows->read(v + (n - 1) * qd->rows->size, q, err)) != LP_OK)
+			goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = lp_store_fail(st, rc, err, qd->what);
+		goto done;
+	}
+	rc = LP_OK;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+	n = 0;
+done:
+	lp_store_q_release(&q);
+	lp_store_rows_free(v, n, qd->rows);
+	return rc;
 }
 
 char *lp_store_col_text(sqlite3_stmt *q, int col)
@@ -346,15 +447,14 @@ char *lp_store_col_text(sqlite3_stmt *q, int col)
  */
 static int precreate(const char *path, lp_error *err)
 {
-	char dir[PATH_MAX];
+	char dir[LP_FS_PATH_MAX];
 	char *slash;
 	int fd, rc = LP_OK;
 
 	if (strcmp(path, ":memory:") == 0)
 		return LP_OK;
-	if (strlen(path) >= sizeof(dir))
+	if (lp_fmt(dir, sizeof(dir), "%s", path) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "database path too long");
-	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
@@ -420,7 +520,7 @@ static int set_wal(lp_store *st, lp_error *err)
 			break;
 		sqlite3_finalize(q);
 		q = NULL;
-		usleep(50 * 1000);
+		lp_clock_sleep_ms(50);
 	}
 	if (rc != SQLITE_ROW) {
 		rc = lp_store_fail(st, rc, err, "enabling WAL");
@@ -441,7 +541,7 @@ done:
 /* Bring the schema to the newest version, atomically: another process may be doing the same. */
 static int migrate(lp_store *st, lp_error *err)
 {
-	char sql[64];
+	char sql[PRAGMA_SQL_MAX];
 	int64_t version = 0;
 	int rc, in_tx = 0, i;
 
@@ -475,8 +575,10 @@ static int migrate(lp_store *st, lp_error *err)
 			goto done;
 		}
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
-	rc = exec_sql(st, sql, err, "setting schema version");
+	if (lp_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS) != LP_OK)
+		rc = lp_error_set(err, LP_ERROR, "setting schema version: statement too long");
+	else
+		rc = exec_sql(st, sql, err, "setting schema version");
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 0;

@@ -1,15 +1,20 @@
 /* store_auth.c: API tokens (stored as SHA-256 only) and webhook delivery de-duplication. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_internal.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
+#include "launchpad/log.h"
 
-#define TOKEN_PREFIX "lp_"
-#define TOKEN_HEX    32 /* hex digits after the prefix */
-#define TOKENS_MAX   1000
-#define DELIVERY_MAX 256
+#define TOKEN_PREFIX   "lp_"
+#define TOKEN_HEX      32 /* hex digits after the prefix */
+#define TOKENS_MAX     1000
+#define DELIVERY_MAX   256
+#define TOKEN_NAME_MAX 128
+
+_Static_assert(sizeof(TOKEN_PREFIX) - 1 + TOKEN_HEX + 1 == LP_STORE_TOKEN_LEN,
+               "LP_STORE_TOKEN_LEN holds the prefix, the hex digits and the NUL");
 
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
                             const char *outcome, lp_error *err)
@@ -36,7 +41,7 @@ int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *s
 		goto done;
 	lp_store_bind_text(q, 1, delivery_id);
 	lp_store_bind_text(q, 2, site_id);
-	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
 	lp_store_bind_text(q, 4, outcome);
 	rc = lp_store_q_exec(st, q, err, "recording webhook delivery");
 	lp_store_q_release(&q);
@@ -76,13 +81,17 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 	int rc, in_tx = 0;
 
 	out[0] = '\0';
-	rc = lp_store_check_text("token name", name, 128, 1, err);
+	rc = lp_store_check_text("token name", name, TOKEN_NAME_MAX, 1, err);
 	if (rc != LP_OK)
 		return rc;
 	rc = lp_crypto_random_hex(hex, TOKEN_HEX / 2);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating token");
-	snprintf(secret, sizeof(secret), TOKEN_PREFIX "%s", hex);
+	/* LP_STORE_TOKEN_LEN is sized for exactly this: a failure is a build defect. */
+	if (lp_fmt(secret, sizeof(secret), TOKEN_PREFIX "%s", hex) != LP_OK) {
+		rc = lp_error_set(err, LP_ERROR, "token does not fit LP_STORE_TOKEN_LEN");
+		goto done;
+	}
 	lp_crypto_sha256_hex(hash, secret, strlen(secret));
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)
@@ -108,7 +117,7 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 		goto done;
 	lp_store_bind_text(q, 1, name);
 	lp_store_bind_text(q, 2, hash);
-	sqlite3_bind_int64(q, 3, lp_store_now_ms());
+	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "creating token");
 	lp_store_q_release(&q);
 	if (rc != LP_OK)
@@ -150,23 +159,26 @@ static void token_touch(lp_store *st, int64_t id, int64_t now)
 	static const char sql[] = "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2"
 	                          " AND (last_used_at IS NULL OR last_used_at < ?3)";
 	sqlite3_stmt *q = NULL;
+	lp_error e = {0};
+	int rc;
 
-	if (lp_store_tx_begin(st, NULL) != LP_OK)
-		return;
-	if (lp_store_q_prepare(&q, st, sql, NULL) != LP_OK) {
-		lp_store_tx_rollback(st);
-		return;
-	}
-	sqlite3_bind_int64(q, 1, now);
-	sqlite3_bind_int64(q, 2, id);
-	sqlite3_bind_int64(q, 3, now - LP_STORE_TOKEN_TOUCH_MS);
-	if (lp_store_q_exec(st, q, NULL, "touching token") == LP_OK) {
+	if ((rc = lp_store_tx_begin(st, &e)) != LP_OK)
+		goto done;
+	rc = lp_store_q_prepare(&q, st, sql, &e);
+	if (rc == LP_OK) {
+		sqlite3_bind_int64(q, 1, now);
+		sqlite3_bind_int64(q, 2, id);
+		sqlite3_bind_int64(q, 3, now - LP_STORE_TOKEN_TOUCH_MS);
+		rc = lp_store_q_exec(st, q, &e, "touching token");
 		lp_store_q_release(&q);
-		lp_store_tx_commit(st, NULL);
-	} else {
-		lp_store_q_release(&q);
-		lp_store_tx_rollback(st);
 	}
+	if (rc == LP_OK)
+		rc = lp_store_tx_commit(st, &e); /* a failed commit is rolled back */
+	else
+		lp_store_tx_rollback(st);
+done:
+	if (rc != LP_OK)
+		LP_WARN("store", "token %lld: last use not recorded: %s", (long long)id, e.message);
 }
 
 int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err)
@@ -204,7 +216,7 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 		goto done;
 	}
 	rc = LP_OK;
-	now = lp_store_now_ms();
+	now = lp_clock_wall_ms();
 	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS)
 		token_touch(st, found, now);
 	if (out != NULL)
@@ -214,71 +226,47 @@ done:
 	return rc;
 }
 
-static void token_clear(lp_store_token *t)
+static void token_clear(void *row)
 {
+	lp_store_token *t = row;
+
 	free(t->name);
 	free(t->token_hash);
 	memset(t, 0, sizeof(*t));
 }
 
+static int token_read(void *row, sqlite3_stmt *q, lp_error *err)
+{
+	lp_store_token *t = row;
+
+	t->id = sqlite3_column_int64(q, 0);
+	t->name = lp_store_col_text(q, 1);
+	t->token_hash = lp_store_col_text(q, 2);
+	t->created_at = sqlite3_column_int64(q, 3);
+	t->last_used_at = sqlite3_column_int64(q, 4);
+	t->revoked_at = sqlite3_column_int64(q, 5);
+	if (!t->name || !t->token_hash)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	return LP_OK;
+}
+
+static const lp_store_rows token_rows = {sizeof(lp_store_token), token_read, token_clear, "tokens"};
+
 void lp_store_tokens_free(lp_store_token *tokens, size_t count)
 {
-	size_t i;
-
-	if (tokens == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		token_clear(&tokens[i]);
-	free(tokens);
+	lp_store_rows_free(tokens, count, &token_rows);
 }
 
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err)
 {
-	static const char sql[] =
-	    "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
-	    " FROM api_tokens ORDER BY id LIMIT ?1";
-	lp_store_token *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	static const lp_store_query list = {
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
+	           " FROM api_tokens ORDER BY id LIMIT ?1",
+	    .what = "listing tokens",
+	    .rows = &token_rows,
+	};
 
-	*out = NULL;
-	*out_count = 0;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	sqlite3_bind_int(q, 1, TOKENS_MAX);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		lp_store_token *t;
-
-		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
-		if (rc != LP_OK)
-			goto done;
-		t = &v[n++];
-		t->id = sqlite3_column_int64(q, 0);
-		t->name = lp_store_col_text(q, 1);
-		t->token_hash = lp_store_col_text(q, 2);
-		t->created_at = sqlite3_column_int64(q, 3);
-		t->last_used_at = sqlite3_column_int64(q, 4);
-		t->revoked_at = sqlite3_column_int64(q, 5);
-		if (!t->name || !t->token_hash) {
-			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		rc = lp_store_fail(st, rc, err, "listing tokens");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = v;
-	*out_count = n;
-	v = NULL;
-	n = 0;
-done:
-	lp_store_q_release(&q);
-	lp_store_tokens_free(v, n);
-	return rc;
+	return lp_store_list((void **)out, out_count, st, &list, NULL, TOKENS_MAX, err);
 }
 
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)
@@ -295,7 +283,7 @@ int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	sqlite3_bind_int64(q, 2, id);
 	rc = lp_store_q_exec(st, q, err, "revoking token");
 	lp_store_q_release(&q);

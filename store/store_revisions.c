@@ -8,8 +8,10 @@
 	"site_id, number, source, trigger, state, message, spec_hash, resolved_source,"            \
 	" created_at, started_at, finished_at, log_path"
 
-static void rev_clear(lp_store_revision *r)
+static void rev_clear(void *row)
 {
+	lp_store_revision *r = row;
+
 	free(r->site_id);
 	free(r->source);
 	free(r->message);
@@ -19,29 +21,11 @@ static void rev_clear(lp_store_revision *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void lp_store_revision_free(lp_store_revision *rev)
-{
-	if (rev == NULL)
-		return;
-	rev_clear(rev);
-	free(rev);
-}
-
-void lp_store_revisions_free(lp_store_revision *revs, size_t count)
-{
-	size_t i;
-
-	if (revs == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		rev_clear(&revs[i]);
-	free(revs);
-}
-
-static int rev_from_row(lp_store_revision *r, sqlite3_stmt *q, lp_error *err)
+static int rev_read(void *row, sqlite3_stmt *q, lp_error *err)
 {
 	const char *trigger = (const char *)sqlite3_column_text(q, 3);
 	const char *state = (const char *)sqlite3_column_text(q, 4);
+	lp_store_revision *r = row;
 
 	r->site_id = lp_store_col_text(q, 0);
 	r->number = sqlite3_column_int64(q, 1);
@@ -59,11 +43,21 @@ static int rev_from_row(lp_store_revision *r, sqlite3_stmt *q, lp_error *err)
 	r->finished_at = sqlite3_column_int64(q, 10);
 	r->log_path = lp_store_col_text(q, 11);
 	if (!r->site_id || !r->source || !r->message || !r->spec_hash || !r->resolved_source ||
-	    !r->log_path) {
-		rev_clear(r);
+	    !r->log_path)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	}
 	return LP_OK;
+}
+
+static const lp_store_rows rev_rows = {sizeof(lp_store_revision), rev_read, rev_clear, "revisions"};
+
+void lp_store_revision_free(lp_store_revision *rev)
+{
+	lp_store_rows_free(rev, 1, &rev_rows);
+}
+
+void lp_store_revisions_free(lp_store_revision *revs, size_t count)
+{
+	lp_store_rows_free(revs, count, &rev_rows);
 }
 
 int lp_store_revision_next(int64_t *out, lp_store *st, const char *site_id, lp_error *err)
@@ -112,87 +106,49 @@ int lp_store_revision_insert(lp_store *st, const char *site_id, int64_t number,
 	return rc;
 }
 
+struct rev_key {
+	const char *site_id;
+	int64_t number;
+};
+
+static int bind_rev_key(sqlite3_stmt *q, const void *arg)
+{
+	const struct rev_key *k = arg;
+	int rc = lp_store_bind_text(q, 1, k->site_id);
+
+	return rc == SQLITE_OK ? sqlite3_bind_int64(q, 2, k->number) : rc;
+}
+
 int lp_store_revision_get(lp_store_revision **out, lp_store *st, const char *site_id,
                           int64_t number, lp_error *err)
 {
-	static const char sql[] =
-	    "SELECT " REV_COLS " FROM revisions WHERE site_id = ?1 AND number = ?2";
-	lp_store_revision *r = NULL;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	static const lp_store_query get = {
+	    .sql = "SELECT " REV_COLS " FROM revisions WHERE site_id = ?1 AND number = ?2",
+	    .what = "reading revision",
+	    .bind = bind_rev_key,
+	    .rows = &rev_rows,
+	};
+	const struct rev_key key = {site_id, number};
+	int rc = lp_store_get((void **)out, st, &get, &key, err);
 
-	*out = NULL;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, number);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "revision %lld not found", (long long)number);
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = lp_store_fail(st, rc, err, "reading revision");
-		goto done;
-	}
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = rev_from_row(r, q, err);
-	if (rc != LP_OK)
-		goto done;
-	*out = r;
-	r = NULL;
-done:
-	lp_store_q_release(&q);
-	free(r);
+	if (rc == LP_ENOTFOUND)
+		return lp_error_set(err, LP_ENOTFOUND, "revision %lld not found",
+		                    (long long)number);
 	return rc;
 }
 
 int lp_store_revision_list(lp_store_revision **out, size_t *out_count, lp_store *st,
                            const char *site_id, size_t limit, lp_error *err)
 {
-	static const char sql[] = "SELECT " REV_COLS " FROM revisions WHERE site_id = ?1"
-	                          " ORDER BY number DESC LIMIT ?2";
-	lp_store_revision *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	static const lp_store_query list = {
+	    .sql = "SELECT " REV_COLS " FROM revisions WHERE site_id = ?1"
+	           " ORDER BY number DESC LIMIT ?2",
+	    .what = "listing revisions",
+	    .bind = lp_store_bind_key,
+	    .rows = &rev_rows,
+	};
 
-	*out = NULL;
-	*out_count = 0;
-	if (limit == 0 || limit > LP_STORE_LIST_MAX)
-		limit = LP_STORE_LIST_MAX;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, (int64_t)limit);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
-		if (rc != LP_OK)
-			goto done;
-		rc = rev_from_row(&v[n], q, err);
-		if (rc != LP_OK)
-			goto done;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		rc = lp_store_fail(st, rc, err, "listing revisions");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = v;
-	*out_count = n;
-	v = NULL;
-	n = 0;
-done:
-	lp_store_q_release(&q);
-	lp_store_revisions_free(v, n);
-	return rc;
+	return lp_store_list((void **)out, out_count, st, &list, site_id, limit, err);
 }
 
 int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_error *err)
@@ -247,69 +203,6 @@ done:
 	return rc;
 }
 
-int lp_store_revision_delete(lp_store *st, const char *site_id, int64_t number, lp_error *err)
-{
-	static const char sql_check[] =
-	    "SELECT s.desired_revision, (SELECT max(number) FROM revisions WHERE site_id = s.id),"
-	    " EXISTS (SELECT 1 FROM revisions WHERE site_id = s.id AND number = ?2)"
-	    " FROM sites s WHERE s.id = ?1";
-	static const char sql_delete[] = "DELETE FROM revisions WHERE site_id = ?1 AND number = ?2";
-	sqlite3_stmt *q = NULL;
-	int64_t desired = 0, newest = 0;
-	int rc, in_tx = 0, exists = 0;
-
-	rc = lp_store_tx_begin(st, err);
-	if (rc != LP_OK)
-		goto done;
-	in_tx = 1;
-	rc = lp_store_q_prepare(&q, st, sql_check, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, number);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		desired = sqlite3_column_int64(q, 0);
-		newest = sqlite3_column_int64(q, 1);
-		exists = sqlite3_column_int(q, 2);
-		rc = LP_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "site not found");
-	} else {
-		rc = lp_store_fail(st, rc, err, "reading revisions");
-	}
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	if (!exists) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "revision %lld not found", (long long)number);
-		goto done;
-	}
-	/* The newest row stays so revision numbers are never handed out twice. */
-	if (number == desired || number == newest) {
-		rc = lp_error_set(err, LP_ECONFLICT,
-		                  "revision %lld is the desired or newest one and is kept",
-		                  (long long)number);
-		goto done;
-	}
-	rc = lp_store_q_prepare(&q, st, sql_delete, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, number);
-	rc = lp_store_q_exec(st, q, err, "deleting revision");
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	in_tx = 0;
-	rc = lp_store_tx_commit(st, err);
-done:
-	lp_store_q_release(&q);
-	if (in_tx)
-		lp_store_tx_rollback(st);
-	return rc;
-}
-
 int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err)
 {
 	static const char sql[] =
@@ -327,7 +220,7 @@ int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "interrupting builds");
 	lp_store_q_release(&q);
 	if (rc != LP_OK)

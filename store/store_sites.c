@@ -10,8 +10,10 @@
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
 	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version"
 
-static void site_clear(lp_store_site *s)
+static void site_clear(void *row)
 {
+	lp_store_site *s = row;
+
 	free(s->id);
 	free(s->name);
 	free(s->display_name);
@@ -21,27 +23,10 @@ static void site_clear(lp_store_site *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void lp_store_site_free(lp_store_site *site)
+static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 {
-	if (site == NULL)
-		return;
-	site_clear(site);
-	free(site);
-}
+	lp_store_site *s = row;
 
-void lp_store_sites_free(lp_store_site *sites, size_t count)
-{
-	size_t i;
-
-	if (sites == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		site_clear(&sites[i]);
-	free(sites);
-}
-
-static int site_from_row(lp_store_site *s, sqlite3_stmt *q, lp_error *err)
-{
 	s->id = lp_store_col_text(q, 0);
 	s->name = lp_store_col_text(q, 1);
 	s->display_name = lp_store_col_text(q, 2);
@@ -55,118 +40,92 @@ static int site_from_row(lp_store_site *s, sqlite3_stmt *q, lp_error *err)
 	s->deletion_timestamp = sqlite3_column_int64(q, 10);
 	s->resource_version = sqlite3_column_int64(q, 11);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret) {
-		site_clear(s);
+	    !s->webhook_secret)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	}
 	return LP_OK;
 }
 
-static const char sql_get_by_id[] = "SELECT " SITE_COLS " FROM sites WHERE id = ?1";
-static const char sql_get_by_name[] = "SELECT " SITE_COLS " FROM sites WHERE name = ?1";
-static const char sql_get_either[] = "SELECT " SITE_COLS " FROM sites WHERE id = ?1 OR name = ?1 "
-                                     "ORDER BY id = ?1 DESC LIMIT 1";
+static const lp_store_rows site_rows = {sizeof(lp_store_site), site_read, site_clear, "sites"};
 
-static int get_one(lp_store_site **out, lp_store *st, const char *sql, const char *key,
+void lp_store_site_free(lp_store_site *site)
+{
+	lp_store_rows_free(site, 1, &site_rows);
+}
+
+void lp_store_sites_free(lp_store_site *sites, size_t count)
+{
+	lp_store_rows_free(sites, count, &site_rows);
+}
+
+static const lp_store_query site_by_id = {
+    .sql = "SELECT " SITE_COLS " FROM sites WHERE id = ?1",
+    .what = "reading site",
+    .bind = lp_store_bind_key,
+    .rows = &site_rows,
+};
+static const lp_store_query site_by_name = {
+    .sql = "SELECT " SITE_COLS " FROM sites WHERE name = ?1",
+    .what = "reading site",
+    .bind = lp_store_bind_key,
+    .rows = &site_rows,
+};
+static const lp_store_query site_by_either = {
+    .sql = "SELECT " SITE_COLS " FROM sites WHERE id = ?1 OR name = ?1 "
+           "ORDER BY id = ?1 DESC LIMIT 1",
+    .what = "reading site",
+    .bind = lp_store_bind_key,
+    .rows = &site_rows,
+};
+
+static int get_one(lp_store_site **out, lp_store *st, const lp_store_query *qd, const char *key,
                    lp_error *err)
 {
-	lp_store_site *s = NULL;
-	sqlite3_stmt *q = NULL;
 	int rc;
 
 	*out = NULL;
 	if (key == NULL || *key == '\0' || strlen(key) > LP_STORE_TEXT_MAX)
 		return lp_error_set(err, LP_ENOTFOUND, "site not found");
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, key);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", key);
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = lp_store_fail(st, rc, err, "reading site");
-		goto done;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = site_from_row(s, q, err);
-	if (rc != LP_OK)
-		goto done;
-	*out = s;
-	s = NULL;
-done:
-	lp_store_q_release(&q);
-	free(s);
+	rc = lp_store_get((void **)out, st, qd, key, err);
+	if (rc == LP_ENOTFOUND)
+		return lp_error_set(err, LP_ENOTFOUND, "site %s not found", key);
 	return rc;
 }
 
 int lp_store_site_get_by_id(lp_store_site **out, lp_store *st, const char *id, lp_error *err)
 {
-	return get_one(out, st, sql_get_by_id, id, err);
+	return get_one(out, st, &site_by_id, id, err);
 }
 
 int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name, lp_error *err)
 {
-	return get_one(out, st, sql_get_by_name, name, err);
+	return get_one(out, st, &site_by_name, name, err);
 }
 
 int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id, lp_error *err)
 {
-	return get_one(out, st, sql_get_either, name_or_id, err);
+	return get_one(out, st, &site_by_either, name_or_id, err);
+}
+
+static int bind_include_deleted(sqlite3_stmt *q, const void *include_deleted)
+{
+	return sqlite3_bind_int(q, 1, *(const int *)include_deleted ? 1 : 0);
 }
 
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err)
 {
-	static const char sql[] = "SELECT " SITE_COLS " FROM sites"
-	                          " WHERE ?1 OR deletion_timestamp IS NULL"
-	                          " ORDER BY created_at, name LIMIT ?2";
-	lp_store_site *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	/* Strict: the controller's garbage collection must never act on a partial list. */
+	static const lp_store_query list = {
+	    .sql = "SELECT " SITE_COLS " FROM sites WHERE ?1 OR deletion_timestamp IS NULL"
+	           " ORDER BY created_at, name LIMIT ?2",
+	    .what = "listing sites",
+	    .bind = bind_include_deleted,
+	    .strict = 1,
+	    .rows = &site_rows,
+	};
 
-	*out = NULL;
-	*out_count = 0;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	sqlite3_bind_int(q, 1, include_deleted ? 1 : 0);
-	/* One row past the cap tells a full list from a truncated one: callers such as the
-	 * controller's garbage collection must never act on a partial list. */
-	sqlite3_bind_int(q, 2, LP_STORE_LIST_MAX + 1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == LP_STORE_LIST_MAX) {
-			rc = lp_error_set(err, LP_ETOOBIG, "more than %d sites", LP_STORE_LIST_MAX);
-			goto done;
-		}
-		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
-		if (rc != LP_OK)
-			goto done;
-		rc = site_from_row(&v[n], q, err);
-		if (rc != LP_OK)
-			goto done;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		rc = lp_store_fail(st, rc, err, "listing sites");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = v;
-	*out_count = n;
-	v = NULL;
-	n = 0;
-done:
-	lp_store_q_release(&q);
-	lp_store_sites_free(v, n);
-	return rc;
+	return lp_store_list((void **)out, out_count, st, &list, &include_deleted,
+	                     LP_STORE_LIST_MAX, err);
 }
 
 /* A DNS label: 1..63 of [a-z0-9-], not starting or ending with '-'. */
@@ -201,20 +160,29 @@ static int check_trigger(lp_store_trigger t, lp_error *err)
 	return LP_OK;
 }
 
+/* A UUID is 16 bytes; in text, 32 hex digits with dashes before digits 8, 12, 16 and 20. */
+#define UUID_BYTES      16
+#define UUID_HEX        (2 * UUID_BYTES)
+#define UUID_VERSION_AT 12 /* the digit holding the version */
+#define UUID_VARIANT_AT 16 /* the digit holding the variant bits */
+
+_Static_assert(UUID_HEX + 4 + 1 == LP_STORE_ID_LEN, "LP_STORE_ID_LEN holds a UUID's text");
+
 /* A random UUIDv4 in its text form. */
 static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
 {
 	static const char hex[] = "0123456789abcdef";
-	char r[33];
-	int rc, i, j = 0;
+	char r[UUID_HEX + 1];
+	int rc, i, j = 0, variant;
 
-	rc = lp_crypto_random_hex(r, 16);
+	rc = lp_crypto_random_hex(r, UUID_BYTES);
 	if (rc != LP_OK)
 		return lp_error_set(err, rc, "generating site id");
-	r[12] = '4'; /* version 4 */
+	r[UUID_VERSION_AT] = '4';
 	/* variant 10xx: keep the low two bits of the random nibble */
-	r[16] = hex[8 | ((int)(strchr(hex, r[16]) - hex) & 3)];
-	for (i = 0; i < 32; i++) {
+	variant = (int)(strchr(hex, r[UUID_VARIANT_AT]) - hex);
+	r[UUID_VARIANT_AT] = hex[8 | (variant & 3)];
+	for (i = 0; i < UUID_HEX; i++) {
 		if (i == 8 || i == 12 || i == 16 || i == 20)
 			out[j++] = '-';
 		out[j++] = r[i];
@@ -253,7 +221,7 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	rc = new_uuid(id, err);
 	if (rc != LP_OK)
 		return rc;
-	now = lp_store_now_ms();
+	now = lp_clock_wall_ms();
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)
 		goto done;
@@ -330,7 +298,7 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
 	lp_store_site *cur = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc, in_tx = 0, hash_changed, name_changed;
-	int64_t now = lp_store_now_ms();
+	int64_t now = lp_clock_wall_ms();
 
 	if ((rc = lp_store_check_text("display name", display_name, LP_STORE_TEXT_MAX, 0, err)) !=
 	        LP_OK ||
@@ -351,11 +319,9 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
 	name_changed = display_name != NULL && strcmp(cur->display_name, display_name) != 0;
 	res.generation = cur->generation;
 	res.resource_version = cur->resource_version;
-	if (!hash_changed && !name_changed) {
-		rc =
-		    LP_OK; /* unchanged: the rollback below ends a transaction that wrote nothing */
+	/* Unchanged: the rollback below ends a transaction that wrote nothing. */
+	if (!hash_changed && !name_changed)
 		goto done;
-	}
 	if (hash_changed && new_revision) {
 		rc = lp_store_revision_next(&res.revision, st, cur->id, err);
 		if (rc == LP_OK)
@@ -408,7 +374,7 @@ static int set_desired(lp_store *st, const char *site_id, int64_t number, lp_err
 	if (rc != LP_OK)
 		return rc;
 	sqlite3_bind_int64(q, 1, number);
-	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	sqlite3_bind_int64(q, 2, lp_clock_wall_ms());
 	lp_store_bind_text(q, 3, site_id);
 	rc = lp_store_q_exec(st, q, err, "setting desired revision");
 	lp_store_q_release(&q);
@@ -434,7 +400,7 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
 		rc = lp_store_revision_next(&number, st, cur->id, err);
 	if (rc == LP_OK)
 		rc = lp_store_revision_insert(st, cur->id, number, trigger, source, cur->spec_hash,
-		                              lp_store_now_ms(), err);
+		                              lp_clock_wall_ms(), err);
 	if (rc == LP_OK)
 		rc = set_desired(st, cur->id, number, err);
 	if (rc != LP_OK)
@@ -518,7 +484,7 @@ int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expect
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int64(q, 1, lp_store_now_ms());
+	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	lp_store_bind_text(q, 2, cur->id);
 	rc = lp_store_q_exec(st, q, err, "marking site deleted");
 	lp_store_q_release(&q);

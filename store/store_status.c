@@ -4,46 +4,21 @@
 
 #include "store/store_internal.h"
 
-void lp_store_status_free(lp_store_status *status)
+static void status_clear(void *row)
 {
-	if (status == NULL)
-		return;
-	free(status->site_id);
-	free(status->conditions_json);
-	free(status->url);
-	free(status->message);
-	free(status);
+	lp_store_status *s = row;
+
+	free(s->site_id);
+	free(s->conditions_json);
+	free(s->url);
+	free(s->message);
+	memset(s, 0, sizeof(*s));
 }
 
-int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id, lp_error *err)
+static int status_read(void *row, sqlite3_stmt *q, lp_error *err)
 {
-	static const char sql[] =
-	    "SELECT site_id, phase, observed_generation, current_revision, conditions_json, url,"
-	    " message, updated_at FROM status WHERE site_id = ?1";
-	lp_store_status *s = NULL;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	lp_store_status *s = row;
 
-	*out = NULL;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "no status for site %s",
-		                  site_id != NULL ? site_id : "");
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = lp_store_fail(st, rc, err, "reading status");
-		goto done;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
 	s->site_id = lp_store_col_text(q, 0);
 	if (lp_store_phase_parse(&s->phase, (const char *)sqlite3_column_text(q, 1)) != LP_OK)
 		s->phase = LP_PHASE_PENDING; /* unreachable: a CHECK constraint guards the column */
@@ -53,16 +28,33 @@ int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id
 	s->url = lp_store_col_text(q, 5);
 	s->message = lp_store_col_text(q, 6);
 	s->updated_at = sqlite3_column_int64(q, 7);
-	if (!s->site_id || !s->conditions_json || !s->url || !s->message) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = s;
-	s = NULL;
-done:
-	lp_store_q_release(&q);
-	lp_store_status_free(s);
+	if (!s->site_id || !s->conditions_json || !s->url || !s->message)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	return LP_OK;
+}
+
+static const lp_store_rows status_rows = {sizeof(lp_store_status), status_read, status_clear,
+                                          "statuses"};
+
+void lp_store_status_free(lp_store_status *status)
+{
+	lp_store_rows_free(status, 1, &status_rows);
+}
+
+int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id, lp_error *err)
+{
+	static const lp_store_query get = {
+	    .sql = "SELECT site_id, phase, observed_generation, current_revision, conditions_json,"
+	           " url, message, updated_at FROM status WHERE site_id = ?1",
+	    .what = "reading status",
+	    .bind = lp_store_bind_key,
+	    .rows = &status_rows,
+	};
+	int rc = lp_store_get((void **)out, st, &get, site_id, err);
+
+	if (rc == LP_ENOTFOUND)
+		return lp_error_set(err, LP_ENOTFOUND, "no status for site %s",
+		                    site_id != NULL ? site_id : "");
 	return rc;
 }
 
@@ -133,7 +125,7 @@ int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_er
 	if (rc != LP_OK)
 		goto done;
 	bind_status(q, in);
-	sqlite3_bind_int64(q, 8, lp_store_now_ms());
+	sqlite3_bind_int64(q, 8, lp_clock_wall_ms());
 	rc = lp_store_q_exec(st, q, err, "writing status");
 	lp_store_q_release(&q);
 	if (rc == LP_ENOTFOUND)
@@ -178,7 +170,7 @@ int lp_store_event_add(lp_store *st, const char *site_id, lp_store_event_type ty
 	if (rc != LP_OK)
 		goto done;
 	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, lp_store_now_ms());
+	sqlite3_bind_int64(q, 2, lp_clock_wall_ms());
 	lp_store_bind_text(q, 3, lp_store_event_type_name(type));
 	lp_store_bind_text(q, 4, reason);
 	lp_store_bind_text(q, 5, message);
@@ -209,8 +201,10 @@ done:
 	return rc;
 }
 
-static void event_clear(lp_store_event *e)
+static void event_clear(void *row)
 {
+	lp_store_event *e = row;
+
 	free(e->site_id);
 	free(e->site_name);
 	free(e->reason);
@@ -218,68 +212,42 @@ static void event_clear(lp_store_event *e)
 	memset(e, 0, sizeof(*e));
 }
 
+static int event_read(void *row, sqlite3_stmt *q, lp_error *err)
+{
+	const char *type = (const char *)sqlite3_column_text(q, 4);
+	lp_store_event *e = row;
+
+	e->id = sqlite3_column_int64(q, 0);
+	e->site_id = lp_store_col_text(q, 1);
+	e->site_name = lp_store_col_text(q, 2);
+	e->time = sqlite3_column_int64(q, 3);
+	e->type = type != NULL && strcmp(type, "Warning") == 0 ? LP_EVENT_WARNING : LP_EVENT_NORMAL;
+	e->reason = lp_store_col_text(q, 5);
+	e->message = lp_store_col_text(q, 6);
+	if (!e->site_id || !e->site_name || !e->reason || !e->message)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	return LP_OK;
+}
+
+static const lp_store_rows event_rows = {sizeof(lp_store_event), event_read, event_clear, "events"};
+
 void lp_store_events_free(lp_store_event *events, size_t count)
 {
-	size_t i;
-
-	if (events == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		event_clear(&events[i]);
-	free(events);
+	lp_store_rows_free(events, count, &event_rows);
 }
 
 int lp_store_event_list(lp_store_event **out, size_t *out_count, lp_store *st, const char *site_id,
                         size_t limit, lp_error *err)
 {
-	static const char sql[] = "SELECT id, site_id, site_name, time, type, reason, message"
-	                          " FROM events WHERE site_id = ?1 ORDER BY id DESC LIMIT ?2";
-	lp_store_event *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *q = NULL;
-	int rc;
+	static const lp_store_query list = {
+	    .sql = "SELECT id, site_id, site_name, time, type, reason, message"
+	           " FROM events WHERE site_id = ?1 ORDER BY id DESC LIMIT ?2",
+	    .what = "listing events",
+	    .bind = lp_store_bind_key,
+	    .rows = &event_rows,
+	};
 
-	*out = NULL;
-	*out_count = 0;
 	if (limit == 0 || limit > (size_t)st->event_cap)
 		limit = (size_t)st->event_cap;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
-	lp_store_bind_text(q, 1, site_id);
-	sqlite3_bind_int64(q, 2, (int64_t)limit);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(q, 4);
-		lp_store_event *e;
-
-		rc = lp_store_grow((void **)&v, &cap, n + 1, sizeof(*v), err);
-		if (rc != LP_OK)
-			goto done;
-		e = &v[n++];
-		e->id = sqlite3_column_int64(q, 0);
-		e->site_id = lp_store_col_text(q, 1);
-		e->site_name = lp_store_col_text(q, 2);
-		e->time = sqlite3_column_int64(q, 3);
-		e->type = type != NULL && strcmp(type, "Warning") == 0 ? LP_EVENT_WARNING
-		                                                       : LP_EVENT_NORMAL;
-		e->reason = lp_store_col_text(q, 5);
-		e->message = lp_store_col_text(q, 6);
-		if (!e->site_id || !e->site_name || !e->reason || !e->message) {
-			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		rc = lp_store_fail(st, rc, err, "listing events");
-		goto done;
-	}
-	rc = LP_OK;
-	*out = v;
-	*out_count = n;
-	v = NULL;
-	n = 0;
-done:
-	lp_store_q_release(&q);
-	lp_store_events_free(v, n);
-	return rc;
+	return lp_store_list((void **)out, out_count, st, &list, site_id, limit, err);
 }

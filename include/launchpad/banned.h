@@ -2,7 +2,8 @@
  * banned.h: C library functions LaunchPad never calls (after git's banned.h).
  *
  * Each has a bounded or reentrant replacement: strcpy/strcat/strncpy/strncat/sprintf/vsprintf →
- * lp_fmt (fails instead of truncating) or snprintf with its result checked; strtok → strtok_r;
+ * lp_fmt (fails instead of truncating), lp_fmt_text (human text, cut visibly) or snprintf with its
+ * result checked; strtok → strtok_r;
  * gmtime/localtime/ctime/asctime → their _r forms. A call compiles into a reference to
  * sorry_<name>_is_a_banned_function, an error under -Werror. Included through error.h, after
  * the system headers that declare the names, so those declarations stay intact.

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "launchpad/error.h"
+
 typedef struct lp_buf {
 	char *data; /* NULL until the first append; then NUL-terminated */
 	size_t len; /* bytes used, excluding the terminating NUL */
@@ -22,11 +24,12 @@ typedef struct lp_buf {
 #define LP_BUF_DEFAULT_MAX ((size_t)16 << 20)
 
 void lp_buf_init(lp_buf *b, size_t max);
-int lp_buf_append(lp_buf *b, const void *data, size_t n);
-int lp_buf_puts(lp_buf *b, const char *s);
-int lp_buf_putc(lp_buf *b, char c);
-int lp_buf_printf(lp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int lp_buf_vprintf(lp_buf *b, const char *fmt, va_list ap);
+int lp_buf_append(lp_buf *b, const void *data, size_t n) LP_MUST_CHECK;
+int lp_buf_puts(lp_buf *b, const char *s) LP_MUST_CHECK;
+int lp_buf_putc(lp_buf *b, char c) LP_MUST_CHECK;
+int lp_buf_printf(lp_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3))) LP_MUST_CHECK;
+int lp_buf_vprintf(lp_buf *b, const char *fmt, va_list ap) LP_MUST_CHECK;
 /* The contents as a C string; "" for an empty buffer (never NULL). */
 const char *lp_buf_cstr(const lp_buf *b);
 /* Empty the buffer, keeping its storage. */

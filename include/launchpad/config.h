@@ -54,7 +54,8 @@ typedef struct lp_config {
  * into *rest (a NULL-terminated array the caller frees with lp_config_rest_free) and counted in
  * *nrest. A bad value fails with LP_EINVAL naming the flag or variable.
  */
-int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err);
+int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv,
+                  lp_error *err) LP_MUST_CHECK;
 void lp_config_free(lp_config *cfg);
 void lp_config_rest_free(char **rest);
 
@@ -66,9 +67,6 @@ void lp_config_usage(int fd);
  * when the port is not 80. LP_ETOOBIG when it does not fit in outlen bytes.
  */
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
-                       lp_error *err);
-
-/* Join data_dir and a relative path into a new string the caller frees. */
-char *lp_config_path(const lp_config *cfg, const char *rel);
+                       lp_error *err) LP_MUST_CHECK;
 
 #endif

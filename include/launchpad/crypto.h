@@ -19,12 +19,12 @@ void lp_crypto_hex_encode(char *out, const unsigned char *in, size_t len); /* ou
 
 /* HMAC-SHA256 of data under key, as lowercase hex. */
 int lp_crypto_hmac_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *key, size_t keylen,
-                              const void *data, size_t len);
+                              const void *data, size_t len) LP_MUST_CHECK;
 
 /* Constant-time equality of two byte strings of equal length (different lengths: 0). */
 int lp_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 /* nbytes random bytes from the OS CSPRNG, hex-encoded into out (2*nbytes+1 bytes). */
-int lp_crypto_random_hex(char *out, size_t nbytes);
+int lp_crypto_random_hex(char *out, size_t nbytes) LP_MUST_CHECK;
 
 #endif

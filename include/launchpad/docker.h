@@ -39,13 +39,22 @@
 #define LP_DOCKER_DEFAULT_TIMEOUT_MS 30000
 #define LP_DOCKER_DEFAULT_MAX_BODY   ((size_t)8 << 20)
 
+/* Buffer sizes, NUL included unless said otherwise. */
+#define LP_DOCKER_SOCKET_MAX      108 /* sizeof(sockaddr_un.sun_path) */
+#define LP_DOCKER_NAME_MAX        256 /* a container or network name or id, NUL excluded */
+#define LP_DOCKER_ID_MAX          80  /* "sha256:" + 64 hex digits, with room */
+#define LP_DOCKER_VERSION_MAX     64  /* an engine version, "20.10.24+dfsg1" */
+#define LP_DOCKER_API_VERSION_MAX 16  /* an API version, "1.41" */
+#define LP_DOCKER_PLATFORM_MAX    32  /* an OS, architecture or network driver name */
+
 typedef struct lp_docker lp_docker;
 
 typedef struct lp_docker_options {
-	const char *socket_path; /* NULL: LP_DOCKER_DEFAULT_SOCKET; at most 107 bytes */
-	int timeout_ms;          /* every non-streaming call; 0: LP_DOCKER_DEFAULT_TIMEOUT_MS */
-	int connect_timeout_ms;  /* 0: 5000 */
-	size_t max_body; /* cap on a buffered response body; 0: LP_DOCKER_DEFAULT_MAX_BODY */
+	const char
+	    *socket_path; /* NULL: LP_DOCKER_DEFAULT_SOCKET; shorter than LP_DOCKER_SOCKET_MAX */
+	int timeout_ms;   /* every non-streaming call; 0: LP_DOCKER_DEFAULT_TIMEOUT_MS */
+	int connect_timeout_ms; /* 0: 5000 */
+	size_t max_body;        /* cap on a buffered response body; 0: LP_DOCKER_DEFAULT_MAX_BODY */
 } lp_docker_options;
 
 /*
@@ -77,27 +86,26 @@ typedef struct lp_docker_counters {
 } lp_docker_counters;
 
 typedef struct lp_docker_version_info {
-	char version[64];     /* engine version, "20.10.24+dfsg1" */
-	char api_version[16]; /* newest API the daemon speaks */
-	char min_api_version[16];
-	char os[32];
-	char arch[32];
+	char version[LP_DOCKER_VERSION_MAX];
+	char api_version[LP_DOCKER_API_VERSION_MAX]; /* newest API the daemon speaks */
+	char min_api_version[LP_DOCKER_API_VERSION_MAX];
+	char os[LP_DOCKER_PLATFORM_MAX];
+	char arch[LP_DOCKER_PLATFORM_MAX];
 } lp_docker_version_info;
 
-int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err);
+int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err) LP_MUST_CHECK;
 void lp_docker_free(lp_docker *d);
 
-const char *lp_docker_socket_path(const lp_docker *d);
 void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d);
 
 /* GET /_ping: LP_OK when the engine answers. */
-int lp_docker_ping(lp_docker *d, lp_error *err);
+int lp_docker_ping(lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
 /* GET /version (unversioned); also (re)negotiates the API version from the answer. */
-int lp_docker_version(lp_docker_version_info *out, lp_docker *d, lp_error *err);
+int lp_docker_version(lp_docker_version_info *out, lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
-/* The API version in use ("1.41"), negotiating first if needed. out must hold 16 bytes. */
-int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err);
+/* The API version in use ("1.41"), negotiating first if needed; LP_DOCKER_API_VERSION_MAX fits. */
+int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err) LP_MUST_CHECK;
 
 /* ---- containers ---- */
 
@@ -166,39 +174,43 @@ typedef struct lp_docker_summaries {
 
 /* Create; *out is the new container's id. A taken name is LP_EEXISTS. */
 int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_config *cfg,
-                               lp_error *err);
+                               lp_error *err) LP_MUST_CHECK;
 
 /* Every container (running or not) carrying all labels ("k=v" or "k", NULL-terminated; NULL:
  * no filter). One call, whatever the number of labels. */
 int lp_docker_container_list(lp_docker_summaries **out, lp_docker *d, const char *const *labels,
-                             lp_error *err);
+                             lp_error *err) LP_MUST_CHECK;
 void lp_docker_summaries_free(lp_docker_summaries *s);
 
 int lp_docker_container_inspect(lp_docker_container **out, lp_docker *d, const char *id,
-                                lp_error *err);
+                                lp_error *err) LP_MUST_CHECK;
 void lp_docker_container_free(lp_docker_container *c);
 
 /* Start; already running (304) is success. */
-int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err);
+int lp_docker_container_start(lp_docker *d, const char *id, lp_error *err) LP_MUST_CHECK;
 /* Stop with SIGTERM, then SIGKILL after timeout_s (< 0: daemon default); stopped (304) is
  * success. The call's own timeout is extended by timeout_s. */
-int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s, lp_error *err);
+int lp_docker_container_stop(lp_docker *d, const char *id, int timeout_s,
+                             lp_error *err) LP_MUST_CHECK;
 /* Rename a container; a name held by another container is LP_ECONFLICT. */
-int lp_docker_container_rename(lp_docker *d, const char *id, const char *name, lp_error *err);
+int lp_docker_container_rename(lp_docker *d, const char *id, const char *name,
+                               lp_error *err) LP_MUST_CHECK;
 /* signal NULL: SIGKILL. Killing a container that is not running is LP_ECONFLICT. */
-int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal, lp_error *err);
+int lp_docker_container_kill(lp_docker *d, const char *id, const char *signal,
+                             lp_error *err) LP_MUST_CHECK;
 
 #define LP_DOCKER_RM_FORCE      1u /* kill it first if running */
 #define LP_DOCKER_RM_VOLUMES    2u /* remove its anonymous volumes */
 #define LP_DOCKER_RM_MISSING_OK 4u /* already gone (or being removed) is success */
-int lp_docker_container_remove(lp_docker *d, const char *id, unsigned flags, lp_error *err);
+int lp_docker_container_remove(lp_docker *d, const char *id, unsigned flags,
+                               lp_error *err) LP_MUST_CHECK;
 
 /*
  * Block until the container reaches condition ("not-running" when NULL, "next-exit", "removed");
  * *out gets its exit status. Streaming: no timeout, cancellable (cancel may be NULL).
  */
 int lp_docker_container_wait(int *out, lp_docker *d, const char *id, const char *condition,
-                             const lp_docker_cancel *cancel, lp_error *err);
+                             const lp_docker_cancel *cancel, lp_error *err) LP_MUST_CHECK;
 
 /* Output callback: stream 1 stdout, 2 stderr; data is not NUL-terminated. Non-zero stops the
  * call, which then returns LP_ECANCELED. */
@@ -210,7 +222,8 @@ typedef int (*lp_docker_output_fn)(void *ctx, int stream, const char *data, size
  * otherwise what is logged so far, under the normal timeout.
  */
 int lp_docker_container_logs(lp_docker *d, const char *id, int follow, lp_docker_output_fn fn,
-                             void *ctx, const lp_docker_cancel *cancel, lp_error *err);
+                             void *ctx, const lp_docker_cancel *cancel,
+                             lp_error *err) LP_MUST_CHECK;
 
 /* ---- events ---- */
 
@@ -246,20 +259,20 @@ typedef struct lp_docker_events_options {
  */
 int lp_docker_events_watch(lp_docker *d, const lp_docker_events_options *opts,
                            lp_docker_event_fn fn, void *ctx, const lp_docker_cancel *cancel,
-                           lp_error *err);
+                           lp_error *err) LP_MUST_CHECK;
 
 /* ---- networks ---- */
 
 typedef struct lp_docker_network {
-	char id[72];
-	char name[256];
-	char driver[32];
+	char id[LP_DOCKER_ID_MAX];
+	char name[LP_DOCKER_NAME_MAX + 1];
+	char driver[LP_DOCKER_PLATFORM_MAX];
 	int internal;
 } lp_docker_network;
 
 /* LP_ENOTFOUND when no network has exactly this name. */
 int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *name,
-                              lp_error *err);
+                              lp_error *err) LP_MUST_CHECK;
 
 /*
  * Make sure a bridge network named name exists (one read when it does; a create otherwise).
@@ -267,24 +280,26 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
  * differs is LP_ECONFLICT: the caller decides whether to replace it.
  */
 int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int internal,
-                             const lp_docker_kv *labels, size_t nlabels, lp_error *err);
+                             const lp_docker_kv *labels, size_t nlabels,
+                             lp_error *err) LP_MUST_CHECK;
 
 /* Attach a container; already attached is success. */
 int lp_docker_network_connect(lp_docker *d, const char *network, const char *container,
-                              lp_error *err);
+                              lp_error *err) LP_MUST_CHECK;
 
 /* Remove a network; missing is success (teardown). */
-int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err);
+int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err) LP_MUST_CHECK;
 
 /* ---- images ---- */
 
 typedef struct lp_docker_image {
-	char id[80];
+	char id[LP_DOCKER_ID_MAX];
 	int64_t size;
 } lp_docker_image;
 
 /* LP_ENOTFOUND when the image is not present locally. out may be NULL. */
-int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name, lp_error *err);
+int lp_docker_image_inspect(lp_docker_image *out, lp_docker *d, const char *name,
+                            lp_error *err) LP_MUST_CHECK;
 
 /* Progress: status ("Downloading"), layer id and progress text, any may be "". */
 typedef void (*lp_docker_pull_fn)(void *ctx, const char *status, const char *id,
@@ -296,6 +311,7 @@ typedef void (*lp_docker_pull_fn)(void *ctx, const char *status, const char *id,
  * pull (0: none); cancel may be NULL.
  */
 int lp_docker_image_pull(lp_docker *d, const char *name, lp_docker_pull_fn fn, void *ctx,
-                         int timeout_ms, const lp_docker_cancel *cancel, lp_error *err);
+                         int timeout_ms, const lp_docker_cancel *cancel,
+                         lp_error *err) LP_MUST_CHECK;
 
 #endif

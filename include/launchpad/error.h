@@ -66,9 +66,6 @@ int lp_error_set(lp_error *err, int code, const char *fmt, ...)
 /* Prefix err's message with "context: ", keeping its code. Returns err's code. */
 int lp_error_wrap(lp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reset to LP_OK and an empty message. */
-void lp_error_clear(lp_error *err);
-
 #include "launchpad/banned.h"
 
 #endif

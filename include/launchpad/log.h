@@ -7,6 +7,8 @@
 #ifndef LAUNCHPAD_LOG_H
 #define LAUNCHPAD_LOG_H
 
+#include "launchpad/error.h"
+
 typedef enum lp_log_level {
 	LP_LOG_DEBUG = 0,
 	LP_LOG_INFO = 1,
@@ -18,8 +20,8 @@ typedef enum lp_log_format { LP_LOG_TEXT = 0, LP_LOG_JSON = 1 } lp_log_format;
 
 /* fd is where lines go (2 for stderr). */
 void lp_log_setup(lp_log_level min, lp_log_format format, int fd);
-int lp_log_level_parse(lp_log_level *out, const char *s);
-int lp_log_format_parse(lp_log_format *out, const char *s);
+int lp_log_level_parse(lp_log_level *out, const char *s) LP_MUST_CHECK;
+int lp_log_format_parse(lp_log_format *out, const char *s) LP_MUST_CHECK;
 
 /* component names the module ("controller", "store"); the message is printf-style. */
 void lp_log(lp_log_level level, const char *component, const char *fmt, ...)

@@ -50,17 +50,19 @@ int lp_names_label_filter(char *out, size_t outlen, const char *key,
  * empty base or instance.
  */
 int lp_names_instance(char *out, size_t outlen, const char *instance, const char *base,
-                      lp_error *err);
+                      lp_error *err) LP_MUST_CHECK;
 
 /* The serving network's name: cfg->sites_network when set, else derived from the instance. */
-int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg, lp_error *err);
+int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg,
+                           lp_error *err) LP_MUST_CHECK;
 /* The build network's name for instance. */
-int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_error *err);
+int lp_names_build_network(char *out, size_t outlen, const char *instance,
+                           lp_error *err) LP_MUST_CHECK;
 /* "deploy-<site>", prefixed like the networks. */
 int lp_names_serve_container(char *out, size_t outlen, const char *instance, const char *site,
-                             lp_error *err);
+                             lp_error *err) LP_MUST_CHECK;
 /* "build-<site>-<revision>", prefixed like the networks. */
 int lp_names_build_container(char *out, size_t outlen, const char *instance, const char *site,
-                             long revision, lp_error *err);
+                             long revision, lp_error *err) LP_MUST_CHECK;
 
 #endif

@@ -115,14 +115,15 @@ void lp_spec_diags_init(lp_spec_diags *d);
 void lp_spec_diags_release(lp_spec_diags *d);
 /* Append one diagnostic (printf-style message). Returns LP_OK or LP_ENOMEM. */
 int lp_spec_diags_add(lp_spec_diags *d, const char *path, int line, int column, const char *fmt,
-                      ...) __attribute__((format(printf, 5, 6)));
+                      ...) __attribute__((format(printf, 5, 6))) LP_MUST_CHECK;
 /*
  * One line per diagnostic, "FILE:LINE:COLUMN: path: message\n" (unknown positions print as 1:1; an
  * empty path is left out), plus "FILE: N more errors not shown\n" when some were dropped.
  */
-int lp_spec_diags_format(char **out, const lp_spec_diags *d, const char *filename, lp_error *err);
+int lp_spec_diags_format(char **out, const lp_spec_diags *d, const char *filename,
+                         lp_error *err) LP_MUST_CHECK;
 /* The diagnostics as a JSON array of {path, line, column, message} (for API error details). */
-int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error *err);
+int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Parse a manifest: JSON when its first non-space byte is '{', YAML otherwise (a multi-document
@@ -131,43 +132,40 @@ int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error 
  * diagnostic in diags and *out left empty. opts may be NULL (defaults: all off).
  */
 int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
-                  lp_spec_diags *diags, lp_error *err);
-int lp_spec_parse_yaml(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err);
+                  lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
 /* One JSON object. Syntax errors carry their line:column. */
 int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err);
+                       lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
 /* An already-parsed JSON object (e.g. an API request body); diagnostics have no positions. */
 int lp_spec_from_cjson(lp_site **out, const struct cJSON *obj, const lp_spec_options *opts,
-                       lp_spec_diags *diags, lp_error *err);
+                       lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
 /* Validate a struct built in code (e.g. from the seed API's fields); paths as in a manifest. */
 int lp_site_validate(const lp_site *site, const lp_spec_options *opts, lp_spec_diags *diags,
-                     lp_error *err);
+                     lp_error *err) LP_MUST_CHECK;
 
 /* Individual rules, for callers that check one value (URL path segments, upload digests). */
-int lp_spec_check_name(const char *name, lp_error *err);
-int lp_spec_check_digest(const char *digest, lp_error *err);
+int lp_spec_check_name(const char *name, lp_error *err) LP_MUST_CHECK;
+int lp_spec_check_digest(const char *digest, lp_error *err) LP_MUST_CHECK;
 /* 1 when name is on the reserved list (api, www, admin, ...). */
 int lp_spec_name_reserved(const char *name);
 
 /* Canonical JSON: fixed key order, defaults filled, no whitespace. Same site => same bytes. */
-int lp_site_to_json(char **out, const lp_site *site, lp_error *err);
+int lp_site_to_json(char **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 /* The same document as a cJSON tree (add status to it before printing, if wanted). */
-int lp_site_to_cjson(struct cJSON **out, const lp_site *site, lp_error *err);
+int lp_site_to_cjson(struct cJSON **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 /* Canonical YAML (block style, fixed key order); re-parses to an equal lp_site. */
-int lp_site_to_yaml(char **out, const lp_site *site, lp_error *err);
+int lp_site_to_yaml(char **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 /* Several sites as one multi-document YAML stream ("---" between documents). */
-int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err);
+int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err) LP_MUST_CHECK;
 /*
  * SHA-256 (lowercase hex) of the canonical JSON of the spec alone: metadata (the name) and status
  * do not count, so it changes iff the spec changes.
  */
-int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err);
+int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
+                      lp_error *err) LP_MUST_CHECK;
 
-/* 1 when a and b have the same canonical form (name included). */
-int lp_site_equal(const lp_site *a, const lp_site *b);
 /* Deep copy. */
-int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err);
+int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 void lp_site_free(lp_site *site);
 void lp_site_list_release(lp_site_list *list);
 

@@ -72,9 +72,9 @@ const char *lp_store_rev_state_name(lp_store_rev_state s);
 const char *lp_store_phase_name(lp_store_phase p);
 const char *lp_store_event_type_name(lp_store_event_type t);
 /* Parse a wire name; LP_EINVAL for anything else. */
-int lp_store_trigger_parse(lp_store_trigger *out, const char *s);
-int lp_store_rev_state_parse(lp_store_rev_state *out, const char *s);
-int lp_store_phase_parse(lp_store_phase *out, const char *s);
+int lp_store_trigger_parse(lp_store_trigger *out, const char *s) LP_MUST_CHECK;
+int lp_store_rev_state_parse(lp_store_rev_state *out, const char *s) LP_MUST_CHECK;
+int lp_store_phase_parse(lp_store_phase *out, const char *s) LP_MUST_CHECK;
 
 /* ---- handle ---------------------------------------------------------------------------------- */
 
@@ -83,23 +83,23 @@ int lp_store_phase_parse(lp_store_phase *out, const char *s);
  * LP_EUNSUPPORTED when the file's schema is newer than this build; LP_EUNAVAILABLE when another
  * process holds the write lock past the busy timeout.
  */
-int lp_store_open(lp_store **out, const char *path, lp_error *err);
+int lp_store_open(lp_store **out, const char *path, lp_error *err) LP_MUST_CHECK;
 void lp_store_close(lp_store *st);
 
 /* Test and tuning knobs: events kept per site and webhook deliveries kept overall (>= 1). */
 void lp_store_set_caps(lp_store *st, int events_per_site, int deliveries_kept);
 
 /* The schema version (PRAGMA user_version) of the open file. */
-int lp_store_schema_version(int *out, lp_store *st, lp_error *err);
+int lp_store_schema_version(int *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
 /*
  * PRAGMA data_version: changes whenever ANOTHER handle (thread or process) committed since this
  * handle last looked. No I/O; a poller compares it with the value it saw last.
  */
-int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err);
+int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
 /* PRAGMA integrity_check: LP_OK when "ok", else LP_EIO with the first problem reported. */
-int lp_store_integrity_check(lp_store *st, lp_error *err);
+int lp_store_integrity_check(lp_store *st, lp_error *err) LP_MUST_CHECK;
 
 /* ---- sites (desired state, apiserver) -------------------------------------------------------- */
 
@@ -134,16 +134,19 @@ typedef struct lp_store_site_new {
  * LP_EEXISTS when the name is taken.
  */
 int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
-                         lp_error *err);
+                         lp_error *err) LP_MUST_CHECK;
 
 /* Get one site by name, by id, or by either (id first). LP_ENOTFOUND when absent. */
-int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name, lp_error *err);
-int lp_store_site_get_by_id(lp_store_site **out, lp_store *st, const char *id, lp_error *err);
-int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id, lp_error *err);
+int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name,
+                              lp_error *err) LP_MUST_CHECK;
+int lp_store_site_get_by_id(lp_store_site **out, lp_store *st, const char *id,
+                            lp_error *err) LP_MUST_CHECK;
+int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
+                      lp_error *err) LP_MUST_CHECK;
 
 /* All sites ordered by created_at, then name; sites being deleted only with include_deleted. */
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
-                       lp_error *err);
+                       lp_error *err) LP_MUST_CHECK;
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
@@ -166,7 +169,7 @@ typedef struct lp_store_update {
 int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *site_id,
                               int64_t expected_rv, const char *display_name, const char *spec_json,
                               const char *spec_hash, int new_revision, lp_store_trigger trigger,
-                              const char *source, lp_error *err);
+                              const char *source, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Request a new build (webhook, redeploy, upload): insert revision max+1 (pending, under the
@@ -174,24 +177,25 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
  * the number. expected_rv as above (0 = do not check).
  */
 int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
-                              lp_store_trigger trigger, const char *source, lp_error *err);
+                              lp_store_trigger trigger, const char *source,
+                              lp_error *err) LP_MUST_CHECK;
 
 /*
  * Point desired_revision at an existing revision (rollback). LP_ENOTFOUND when the revision does
  * not exist; the caller decides which states are acceptable. Same number: nothing is written.
  */
 int lp_store_site_set_desired_revision(lp_store *st, const char *site_id, int64_t expected_rv,
-                                       int64_t number, lp_error *err);
+                                       int64_t number, lp_error *err) LP_MUST_CHECK;
 
 /* Start deletion: deletion_timestamp = now, resource_version++. Already deleting: no write. */
 int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,
-                               lp_error *err);
+                               lp_error *err) LP_MUST_CHECK;
 
 /*
  * The controller's finalizer: remove the row and, by cascade, its revisions, status and events.
  * LP_ECONFLICT unless the site was marked deleted first; LP_ENOTFOUND when already gone.
  */
-int lp_store_site_delete(lp_store *st, const char *site_id, lp_error *err);
+int lp_store_site_delete(lp_store *st, const char *site_id, lp_error *err) LP_MUST_CHECK;
 
 /* ---- revisions ------------------------------------------------------------------------------- */
 
@@ -211,23 +215,21 @@ typedef struct lp_store_revision {
 } lp_store_revision;
 
 int lp_store_revision_get(lp_store_revision **out, lp_store *st, const char *site_id,
-                          int64_t number, lp_error *err);
+                          int64_t number, lp_error *err) LP_MUST_CHECK;
 
 /* Newest first, at most limit rows (0 or more than LP_STORE_LIST_MAX: LP_STORE_LIST_MAX). */
 int lp_store_revision_list(lp_store_revision **out, size_t *out_count, lp_store *st,
-                           const char *site_id, size_t limit, lp_error *err);
+                           const char *site_id, size_t limit, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Controller progress: write state, message, started_at, finished_at, resolved_source and log_path
  * of (rev->site_id, rev->number). Does not touch the site's resource_version.
  */
-int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_error *err);
-
-/* Remove an old revision (history limit). The desired revision cannot be removed (LP_ECONFLICT). */
-int lp_store_revision_delete(lp_store *st, const char *site_id, int64_t number, lp_error *err);
+int lp_store_revision_update(lp_store *st, const lp_store_revision *rev,
+                             lp_error *err) LP_MUST_CHECK;
 
 /* Start-up recovery: every revision still "building" becomes "interrupted"; out gets the count. */
-int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err);
+int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_revision_free(lp_store_revision *rev);
 void lp_store_revisions_free(lp_store_revision *revs, size_t count);
@@ -246,13 +248,15 @@ typedef struct lp_store_status {
 } lp_store_status;
 
 /* LP_ENOTFOUND when the controller has not written a status for the site yet. */
-int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id, lp_error *err);
+int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id,
+                        lp_error *err) LP_MUST_CHECK;
 
 /*
  * Upsert the status of in->site_id, writing only when a field (other than updated_at) differs:
  * out (may be NULL) gets 1 when a row was written, 0 when it was already identical.
  */
-int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_error *err);
+int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in,
+                        lp_error *err) LP_MUST_CHECK;
 
 void lp_store_status_free(lp_store_status *status);
 
@@ -270,11 +274,11 @@ typedef struct lp_store_event {
 
 /* Append an event; the site's oldest events beyond the cap are dropped in the same transaction. */
 int lp_store_event_add(lp_store *st, const char *site_id, lp_store_event_type type,
-                       const char *reason, const char *message, lp_error *err);
+                       const char *reason, const char *message, lp_error *err) LP_MUST_CHECK;
 
 /* Newest first, at most limit (0 or too large: the per-site cap). */
 int lp_store_event_list(lp_store_event **out, size_t *out_count, lp_store *st, const char *site_id,
-                        size_t limit, lp_error *err);
+                        size_t limit, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_events_free(lp_store_event *events, size_t count);
 
@@ -285,7 +289,7 @@ void lp_store_events_free(lp_store_event *events, size_t count);
  * is acknowledged without acting twice. Only the newest deliveries are kept (see the caps).
  */
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
-                            const char *outcome, lp_error *err);
+                            const char *outcome, lp_error *err) LP_MUST_CHECK;
 
 /* ---- API tokens ------------------------------------------------------------------------------ */
 
@@ -303,20 +307,22 @@ typedef struct lp_store_token {
  * only its SHA-256 is stored. out_id (may be NULL) receives the token id.
  */
 int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
-                          const char *name, lp_error *err);
+                          const char *name, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Check a presented secret: out (may be NULL) receives the token id. LP_EAUTH for an unknown,
  * malformed or revoked token. Hashes are compared in constant time; last_used_at is refreshed at
  * most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not turn into steady writes.
  */
-int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err);
+int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret,
+                          lp_error *err) LP_MUST_CHECK;
 
 /* All tokens (revoked ones too), oldest first. */
-int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err);
+int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st,
+                        lp_error *err) LP_MUST_CHECK;
 
 /* Revoke a token (idempotent). LP_ENOTFOUND for an unknown id. */
-int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err);
+int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_tokens_free(lp_store_token *tokens, size_t count);
 

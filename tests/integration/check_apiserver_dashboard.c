@@ -46,8 +46,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_fs_remove_tree(g_dash, NULL);
-	lp_fs_remove_tree(g_secret, NULL);
+	if (lp_fs_remove_tree(g_dash, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", g_dash);
+	if (lp_fs_remove_tree(g_secret, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", g_secret);
 	free(g_dash);
 	free(g_secret);
 }

@@ -284,7 +284,8 @@ START_TEST(test_port_taken)
 		lp_test_api_resp_free(&r);
 	}
 	lp_test_api_stop(&s);
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 	free(bin);
 }

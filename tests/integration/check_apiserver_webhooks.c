@@ -24,7 +24,8 @@ static long send_hook(struct lp_test_api *s, const char *id, const char *secret,
 	const char *hdr[4] = {hs, he, hd, NULL};
 
 	snprintf(path, sizeof(path), "/api/webhooks/github/%s", id);
-	lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body));
+	ck_assert_int_eq(lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body)),
+	                 LP_OK);
 	if (forge)
 		sig[0] = sig[0] == 'a' ? 'b' : 'a';
 	snprintf(hs, sizeof(hs), "X-Hub-Signature-256: sha256=%s", sig);
@@ -168,9 +169,9 @@ START_TEST(test_webhooks)
 	ck_assert(desired_of(&s, id) == 2);
 	/* GitHub's default content type: payload=<urlencoded JSON> */
 	lp_buf_init(&enc, sizeof(form));
-	lp_buf_puts(&enc, "payload=");
+	ck_assert_int_eq(lp_buf_puts(&enc, "payload="), LP_OK);
 	for (p = push_next; *p; p++)
-		lp_buf_printf(&enc, "%%%02X", (unsigned char)*p);
+		ck_assert_int_eq(lp_buf_printf(&enc, "%%%02X", (unsigned char)*p), LP_OK);
 	send_hook(&s, id, secret, "push", "d-5", "application/x-www-form-urlencoded",
 	          lp_buf_cstr(&enc), 0, &r);
 	lp_buf_release(&enc);

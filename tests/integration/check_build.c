@@ -119,10 +119,13 @@ static void teardown(void)
 	              err.message);
 	left = list->n;
 	for (size_t i = 0; i < list->n; i++)
-		lp_docker_container_remove(g_docker, list->items[i].id, LP_DOCKER_RM_FORCE, NULL);
+		if (lp_docker_container_remove(g_docker, list->items[i].id, LP_DOCKER_RM_FORCE,
+		                               NULL) != LP_OK)
+			fprintf(stderr, "cleanup: cannot remove container %s\n", list->items[i].id);
 	lp_docker_summaries_free(list);
 	snprintf(net, sizeof(net), "%s-launchpad-build", g_instance);
-	lp_docker_network_remove(g_docker, net, NULL);
+	if (lp_docker_network_remove(g_docker, net, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove network %s\n", net);
 	snprintf(work, sizeof(work), "%s/work", g_data);
 	d = opendir(work);
 	if (d != NULL) {
@@ -135,7 +138,8 @@ static void teardown(void)
 	}
 	lp_docker_free(g_docker);
 	lp_config_free(g_cfg);
-	lp_fs_remove_tree(g_root, NULL);
+	if (lp_fs_remove_tree(g_root, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", g_root);
 	free(g_root);
 	ck_assert_msg(left == 0, "%zu container(s) of instance %s left behind", left, g_instance);
 }
@@ -156,10 +160,14 @@ static void sweep(void)
 	snprintf(label, sizeof(label), "launchpad.instance=%s", g_instance);
 	if (lp_docker_container_list(&list, d, labels, NULL) == LP_OK)
 		for (size_t i = 0; i < list->n; i++)
-			lp_docker_container_remove(d, list->items[i].id, LP_DOCKER_RM_FORCE, NULL);
+			if (lp_docker_container_remove(d, list->items[i].id, LP_DOCKER_RM_FORCE,
+			                               NULL) != LP_OK)
+				fprintf(stderr, "cleanup: cannot remove container %s\n",
+				        list->items[i].id);
 	lp_docker_summaries_free(list);
 	snprintf(net, sizeof(net), "%s-launchpad-build", g_instance);
-	lp_docker_network_remove(d, net, NULL);
+	if (lp_docker_network_remove(d, net, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove network %s\n", net);
 	lp_docker_free(d);
 }
 

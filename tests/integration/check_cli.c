@@ -199,7 +199,8 @@ static void teardown(void)
 {
 	lp_test_platform_free(plat);
 	plat = NULL;
-	lp_fs_remove_tree(scratch, NULL);
+	if (lp_fs_remove_tree(scratch, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", scratch);
 	free(scratch);
 	scratch = NULL;
 }
@@ -520,7 +521,7 @@ START_TEST(test_git_apply_logs_rollback)
 			continue;
 		if ((n = read(fd, buf, sizeof(buf))) <= 0)
 			break;
-		lp_buf_append(&got, buf, (size_t)n);
+		ck_assert_int_eq(lp_buf_append(&got, buf, (size_t)n), LP_OK);
 		if (!saw_step_while_building && strstr(lp_buf_cstr(&got), "step 1\n")) {
 			/* the line arrived before the build was over: it is streamed, not replayed
 			 */

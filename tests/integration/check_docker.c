@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/clock.h"
 #include "launchpad/docker.h"
 #include "tests/lib/testutil.h"
 
@@ -41,17 +42,16 @@ static void close_docker(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)lp_clock_mono_ms() / 1e3;
 }
 
-static void sleep_ms(int ms)
+/* A leftover network is reported, not fatal: the next run's names differ. */
+static void cleanup_network(const char *name)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	lp_error err = {0};
 
-	nanosleep(&ts, NULL);
+	if (lp_docker_network_remove(dk, name, &err) != LP_OK)
+		fprintf(stderr, "cleanup: %s\n", err.message);
 }
 
 static void name_for(char *out, size_t n, const char *what)
@@ -182,7 +182,7 @@ START_TEST(test_lifecycle)
 		                 LP_OK);
 		if (strstr(lp_buf_cstr(&out[1]), "to-stderr"))
 			break;
-		sleep_ms(100);
+		lp_clock_sleep_ms(100);
 	}
 	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&out[0]), "to-stdout\n"));
 	ck_assert_ptr_null(strstr(lp_buf_cstr(&out[0]), "to-stderr"));
@@ -357,7 +357,7 @@ static double wait_for(struct watch *w, double *field, double limit_s)
 		pthread_mutex_unlock(&w->lock);
 		if (v > 0)
 			break;
-		sleep_ms(10);
+		lp_clock_sleep_ms(10);
 	}
 	return v;
 }
@@ -473,7 +473,7 @@ START_TEST(test_network_ensure_concurrent)
 	p = popen(cmd, "r");
 	ck_assert(fgets(line, sizeof(line), p) != NULL);
 	pclose(p);
-	lp_docker_network_remove(dk, name, NULL);
+	cleanup_network(name);
 	ck_assert_int_eq(atoi(line), 1);
 }
 END_TEST
@@ -510,7 +510,7 @@ static int run_controller(lp_buf *out, const char *args)
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		lp_buf_append(out, chunk, n);
+		ck_assert_int_eq(lp_buf_append(out, chunk, n), LP_OK);
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -576,15 +576,17 @@ static void sweep(void)
 	filter[0] = label;
 	if (lp_docker_container_list(&s, dk, filter, &err) == LP_OK) {
 		for (i = 0; i < s->n; i++)
-			lp_docker_container_remove(
-			    dk, s->items[i].id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, NULL);
+			if (lp_docker_container_remove(dk, s->items[i].id,
+			                               LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+			                               &err) != LP_OK)
+				fprintf(stderr, "cleanup: %s\n", err.message);
 		lp_docker_summaries_free(s);
 	}
 	name_for(name, sizeof(name), "net");
-	lp_docker_network_remove(dk, name, NULL);
+	cleanup_network(name);
 	name_for(name, sizeof(name), "life-net");
-	lp_docker_network_remove(dk, name, NULL);
-	lp_docker_network_remove(dk, run_net, NULL);
+	cleanup_network(name);
+	cleanup_network(run_net);
 	close_docker();
 }
 

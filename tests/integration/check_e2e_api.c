@@ -177,7 +177,8 @@ static long push_webhook(const char *id, const char *secret, const char *before,
 	         "\"deleted\":false,\"repository\":{\"full_name\":\"e2e/site\"},"
 	         "\"head_commit\":{\"id\":\"%s\",\"message\":\"page 2\"}}",
 	         before, after, after);
-	lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body));
+	ck_assert_int_eq(lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body)),
+	                 LP_OK);
 	snprintf(h_sig, sizeof(h_sig), "X-Hub-Signature-256: sha256=%s", sig);
 	snprintf(h_del, sizeof(h_del), "X-GitHub-Delivery: e2e-%d-%lld", (int)getpid(),
 	         (long long)now_ms());

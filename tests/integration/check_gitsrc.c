@@ -113,7 +113,8 @@ static void fixture_teardown(struct fixture *f)
 {
 	lp_test_git_server_stop(f->srv);
 	free(f->url);
-	lp_fs_remove_tree(f->root, NULL);
+	if (lp_fs_remove_tree(f->root, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", f->root);
 	free(f->root);
 }
 
@@ -403,7 +404,7 @@ START_TEST(test_url_policy)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		lp_error_clear(&err);
+		err = (lp_error){0};
 		ck_assert_msg(
 		    lp_gitsrc_check_url(cases[i].url, cases[i].insecure, &err) == cases[i].code,
 		    "%s (insecure=%d): got \"%s\"", cases[i].url, cases[i].insecure, err.message);

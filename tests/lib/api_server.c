@@ -114,7 +114,8 @@ void lp_test_api_stop(struct lp_test_api *s)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		              "apiserver did not exit cleanly (status %d)", status);
 	}
-	lp_fs_remove_tree(s->dir, NULL);
+	if (lp_fs_remove_tree(s->dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", s->dir);
 	free(s->dir);
 }
 

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launchpad/clock.h"
+
 #define FAKE_MAX_ROUTES 64
 #define FAKE_MAX_LOG    256
 #define FAKE_REQ_MAX    (256 << 10)
@@ -83,10 +85,8 @@ static void answer(int fd, int status, const char *type, const char *body, size_
 
 static void sleep_ms(lp_fake_engine *f, int ms)
 {
-	struct timespec ts = {0, 10 * 1000000L};
-
 	for (; ms > 0 && !atomic_load(&f->stop); ms -= 10)
-		nanosleep(&ts, NULL);
+		lp_clock_sleep_ms(10);
 }
 
 /* Read one request (headers + Content-Length body) into buf; returns header length or -1. */

@@ -113,8 +113,11 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 {
 	lp_buf *b = cls;
 
-	lp_buf_printf(b, "%s%s%s%s", b->len ? "&" : "", key, value ? "=" : "", value ? value : "");
-	return MHD_YES;
+	/* A query past the buffer's cap stops the iteration: the request is then refused. */
+	return lp_buf_printf(b, "%s%s%s%s", b->len ? "&" : "", key, value ? "=" : "",
+	                     value ? value : "") == LP_OK
+	           ? MHD_YES
+	           : MHD_NO;
 }
 
 static char *env_str(const char *name, const char *value)

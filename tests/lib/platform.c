@@ -771,7 +771,8 @@ int lp_test_make_zip(const char *zip_path, const char *const *files, lp_error *e
 			rc = lp_error_set(err, LP_ERROR, "zip -qr %s failed (status 0x%x)",
 			                  zip_path, st);
 	}
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 	return rc;
 }

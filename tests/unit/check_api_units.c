@@ -181,7 +181,8 @@ START_TEST(test_upload_digest)
 	api_upload_free(u);
 	ck_assert_int_eq(count_files(dir), 1); /* no temp file left */
 	free(path);
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 }
 END_TEST
@@ -220,7 +221,8 @@ START_TEST(test_upload_rejects)
 	free(path);
 	ck_assert_int_eq(count_files(dir), 1);
 	api_upload_free(NULL);
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 }
 END_TEST

@@ -40,7 +40,8 @@ static void sandbox_up(void)
 
 static void sandbox_down(void)
 {
-	lp_fs_remove_tree(sb, NULL);
+	if (lp_fs_remove_tree(sb, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", sb);
 	free(sb);
 	sb = NULL;
 }
@@ -63,13 +64,14 @@ static int snap_one(const char *path, const struct stat *st, int flag, struct FT
 	    (path[snap_skip + 3] == '\0' || path[snap_skip + 3] == '/'))
 		return 0;
 	/* The workspace's own mtime may change (entries come and go); what is in it is checked. */
-	if (strcmp(path + snap_skip, "/ws") == 0) {
-		lp_buf_printf(snap_out, "/ws|%o\n", (unsigned)st->st_mode);
-		return 0;
-	}
-	lp_buf_printf(snap_out, "%s|%o|%lld|%lld.%09ld\n", path + snap_skip, (unsigned)st->st_mode,
-	              (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	return 0;
+	/* A listing that does not fit stops the walk (nftw's result is asserted). */
+	if (strcmp(path + snap_skip, "/ws") == 0)
+		return lp_buf_printf(snap_out, "/ws|%o\n", (unsigned)st->st_mode) == LP_OK ? 0 : -1;
+	return lp_buf_printf(snap_out, "%s|%o|%lld|%lld.%09ld\n", path + snap_skip,
+	                     (unsigned)st->st_mode, (long long)st->st_size,
+	                     (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec) == LP_OK
+	           ? 0
+	           : -1;
 }
 
 static int cmp_lines(const void *a, const void *b)
@@ -95,7 +97,7 @@ static char *snapshot(void)
 	}
 	qsort(lines, n, sizeof(*lines), cmp_lines);
 	for (i = 0; i < n; i++)
-		lp_buf_printf(&sorted, "%s\n", lines[i]);
+		ck_assert_int_eq(lp_buf_printf(&sorted, "%s\n", lines[i]), LP_OK);
 	free(lines);
 	lp_buf_release(&b);
 	return lp_buf_detach(&sorted);
@@ -119,7 +121,7 @@ static void collect_note(void *ctx, const char *msg)
 {
 	lp_buf *b = ctx;
 
-	lp_buf_printf(b, "%s\n", msg);
+	ck_assert_int_eq(lp_buf_printf(b, "%s\n", msg), LP_OK);
 }
 
 static char *read_text(const char *path)
@@ -782,7 +784,7 @@ START_TEST(test_destination_rules)
 	ck_assert_int_eq(lp_archive_extract(NULL, path, missing, NULL, NULL, NULL, &err), LP_OK);
 	snprintf(file, sizeof(file), "%s/index.html", missing);
 	ck_assert(lp_fs_exists(file));
-	lp_fs_remove_tree(missing, NULL);
+	ck_assert_int_eq(lp_fs_remove_tree(missing, NULL), LP_OK);
 	in_path(path, sizeof(path), "zeros.zip");
 	ck_assert_int_eq(b_zeros_10m(path), 0);
 	lp_archive_limits_default(&lim);
@@ -819,7 +821,9 @@ static void *extract_thread(void *arg)
 
 	j->rc = LP_OK;
 	for (k = 0; k < 10 && j->rc == LP_OK; k++) {
-		lp_fs_remove_tree(j->dest, NULL);
+		j->rc = lp_fs_remove_tree(j->dest, NULL);
+		if (j->rc != LP_OK)
+			break;
 		j->rc = lp_archive_extract(&st, j->archive, j->dest, NULL, NULL, NULL, NULL);
 		j->files = st.files;
 	}

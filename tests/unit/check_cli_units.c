@@ -144,7 +144,8 @@ START_TEST(test_config_precedence)
 	}
 	lp_config_rest_free(rest);
 	lp_config_free(cfg);
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 }
 END_TEST
@@ -313,16 +314,19 @@ static void yaml_flatten(lp_buf *out, const char *text)
 	while (!done) {
 		ck_assert_msg(yaml_parser_parse(&p, &ev), "yaml: %s", p.problem);
 		if (ev.type == YAML_SCALAR_EVENT)
-			lp_buf_printf(out, "%s%s|", (char *)ev.data.scalar.value,
-			              ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "" : "'");
+			ck_assert_int_eq(
+			    lp_buf_printf(out, "%s%s|", (char *)ev.data.scalar.value,
+			                  ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? ""
+			                                                                  : "'"),
+			    LP_OK);
 		else if (ev.type == YAML_MAPPING_START_EVENT)
-			lp_buf_puts(out, "{");
+			ck_assert_int_eq(lp_buf_puts(out, "{"), LP_OK);
 		else if (ev.type == YAML_MAPPING_END_EVENT)
-			lp_buf_puts(out, "}");
+			ck_assert_int_eq(lp_buf_puts(out, "}"), LP_OK);
 		else if (ev.type == YAML_SEQUENCE_START_EVENT)
-			lp_buf_puts(out, "[");
+			ck_assert_int_eq(lp_buf_puts(out, "["), LP_OK);
 		else if (ev.type == YAML_SEQUENCE_END_EVENT)
-			lp_buf_puts(out, "]");
+			ck_assert_int_eq(lp_buf_puts(out, "]"), LP_OK);
 		done = ev.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&ev);
 	}
@@ -426,14 +430,14 @@ static void zip_listing(lp_buf *out, const char *path)
 	archive_read_support_format_zip(a);
 	ck_assert_int_eq(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		lp_buf_printf(out, "%s", archive_entry_pathname(e));
+		ck_assert_int_eq(lp_buf_printf(out, "%s", archive_entry_pathname(e)), LP_OK);
 		if (archive_entry_filetype(e) == AE_IFREG) {
 			n = archive_read_data(a, data, sizeof(data) - 1);
 			ck_assert_int_ge(n, 0);
 			data[n] = '\0';
-			lp_buf_printf(out, "=%s", data);
+			ck_assert_int_eq(lp_buf_printf(out, "=%s", data), LP_OK);
 		}
-		lp_buf_puts(out, ";");
+		ck_assert_int_eq(lp_buf_puts(out, ";"), LP_OK);
 	}
 	archive_read_free(a);
 }
@@ -484,7 +488,8 @@ START_TEST(test_zip_dir)
 	ck_assert_ptr_nonnull(strstr(err.message, "no files"));
 	free(d1);
 	free(d2);
-	lp_fs_remove_tree(dir, NULL);
+	if (lp_fs_remove_tree(dir, NULL) != LP_OK)
+		fprintf(stderr, "cleanup: cannot remove %s\n", dir);
 	free(dir);
 }
 END_TEST

@@ -159,6 +159,36 @@ START_TEST(test_fmt_fails_instead_of_truncating)
 }
 END_TEST
 
+START_TEST(test_fmt_text_marks_the_cut)
+{
+	char small[8], tiny[3];
+	lp_error err = {0};
+
+	lp_fmt_text(small, sizeof(small), "%s", "1234567");
+	ck_assert_str_eq(small, "1234567");
+	lp_fmt_text(small, sizeof(small), "%s", "12345678");
+	ck_assert_str_eq(small, "1234" LP_FMT_CUT);
+	/* "é" is two bytes: the cut never keeps half of it. */
+	lp_fmt_text(small, sizeof(small), "%s",
+	            "123\xc3\xa9"
+	            "5678");
+	ck_assert_str_eq(small, "123" LP_FMT_CUT);
+	lp_fmt_text(tiny, sizeof(tiny), "%s", "abc");
+	ck_assert_str_eq(tiny, "ab");
+	lp_fmt_text(tiny, 0, "x");
+
+	/* Messages are human text: a long one is cut and marked, never refused. */
+	lp_error_set(&err, LP_EINVAL, "%*s", (int)LP_ERROR_MESSAGE_MAX, "m");
+	ck_assert_uint_eq(strlen(err.message), LP_ERROR_MESSAGE_MAX - 1);
+	ck_assert_str_eq(err.message + LP_ERROR_MESSAGE_MAX - sizeof(LP_FMT_CUT), LP_FMT_CUT);
+	lp_error_set(&err, LP_EINVAL, "detail");
+	lp_error_wrap(&err, "%*s", (int)LP_ERROR_MESSAGE_MAX, "context");
+	ck_assert_ptr_null(strstr(err.message, "detail"));
+	ck_assert_str_eq(err.message + LP_ERROR_MESSAGE_MAX - sizeof(LP_FMT_CUT), LP_FMT_CUT);
+	ck_assert_int_eq(err.code, LP_EINVAL);
+}
+END_TEST
+
 START_TEST(test_layout_paths)
 {
 	char p[LP_FS_PATH_MAX], tiny[16], site[LP_LAYOUT_SITE_MAX];
@@ -239,6 +269,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_fs_atomic_and_remove);
 	tcase_add_test(tc, test_crypto_vectors);
 	tcase_add_test(tc, test_fmt_fails_instead_of_truncating);
+	tcase_add_test(tc, test_fmt_text_marks_the_cut);
 	tcase_add_test(tc, test_layout_paths);
 	tcase_add_test(tc, test_names_and_instance);
 	suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "launchpad/buf.h"
+#include "launchpad/clock.h"
 #include "launchpad/docker.h"
 #include "tests/lib/fake_engine.h"
 #include "tests/lib/testutil.h"
@@ -407,9 +408,8 @@ struct cancel_arg {
 static void *cancel_later(void *p)
 {
 	struct cancel_arg *a = p;
-	struct timespec ts = {a->ms / 1000, (a->ms % 1000) * 1000000L};
 
-	nanosleep(&ts, NULL);
+	lp_clock_sleep_ms(a->ms);
 	lp_docker_cancel_request(a->c);
 	return NULL;
 }
@@ -445,7 +445,7 @@ static int collect(void *ctx, int stream, const char *data, size_t len)
 {
 	lp_buf *b = ctx;
 
-	lp_buf_printf(b, "%d:%.*s|", stream, (int)len, data);
+	ck_assert_int_eq(lp_buf_printf(b, "%d:%.*s|", stream, (int)len, data), LP_OK);
 	return 0;
 }
 

@@ -69,16 +69,16 @@ static void build_stream(void)
 	lp_buf_init(&want_out, 1 << 16);
 	lp_buf_init(&want_err, 1 << 16);
 	add_frame(&stream, 1, "hello ", 6);
-	lp_buf_append(&want_out, "hello ", 6);
+	ck_assert_int_eq(lp_buf_append(&want_out, "hello ", 6), LP_OK);
 	add_frame(&stream, 2, "oops\n", 5);
-	lp_buf_append(&want_err, "oops\n", 5);
+	ck_assert_int_eq(lp_buf_append(&want_err, "oops\n", 5), LP_OK);
 	add_frame(&stream, 1, "", 0);
 	add_frame(&stream, 1, big, sizeof(big));
-	lp_buf_append(&want_out, big, sizeof(big));
+	ck_assert_int_eq(lp_buf_append(&want_out, big, sizeof(big)), LP_OK);
 	add_frame(&stream, 2, bin, sizeof(bin));
-	lp_buf_append(&want_err, bin, sizeof(bin));
+	ck_assert_int_eq(lp_buf_append(&want_err, bin, sizeof(bin)), LP_OK);
 	add_frame(&stream, 1, "world\n", 6);
-	lp_buf_append(&want_out, "world\n", 6);
+	ck_assert_int_eq(lp_buf_append(&want_out, "world\n", 6), LP_OK);
 }
 
 static void free_stream(void)
