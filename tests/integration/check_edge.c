@@ -79,7 +79,7 @@ static void page(char *out, size_t outlen, int n)
 	size_t len = 0, tl;
 	int i;
 
-	snprintf(tok, sizeof(tok), "v%d;", n);
+	LP_TEST_FMT(tok, "v%d;", n);
 	tl = strlen(tok);
 	for (i = 0; i < PAGE_REPEAT && len + tl < outlen; i++, len += tl)
 		memcpy(out + len, tok, tl);
@@ -149,7 +149,7 @@ static int64_t redeploy_page(const char *id, const char *slug, int n)
 	REQUIRE(zip != NULL, "oom");
 	zip_page(zip, n);
 	page(want, sizeof(want), n);
-	snprintf(path, sizeof(path), "/api/deployments/%s/archive", id);
+	LP_TEST_FMT(path, "/api/deployments/%s/archive", id);
 	t0 = lp_clock_mono_ms();
 	REQUIRE_OK(lp_test_platform_upload(&r, g_p, path, NULL, zip, &err));
 	REQUIRE(r.status == 202, "archive upload answered %ld: %s", r.status, r.body);
@@ -166,10 +166,10 @@ static void serve_container(char out[80], const char *slug)
 	FILE *f;
 
 	out[0] = '\0';
-	snprintf(cmd, sizeof(cmd),
-	         "docker ps -q --no-trunc --filter label=launchpad.instance=%s "
-	         "--filter label=launchpad.site=%s --filter label=launchpad.role=serve",
-	         g_p->instance, slug);
+	LP_TEST_FMT(cmd,
+	            "docker ps -q --no-trunc --filter label=launchpad.instance=%s "
+	            "--filter label=launchpad.site=%s --filter label=launchpad.role=serve",
+	            g_p->instance, slug);
 	if ((f = popen(cmd, "r")) == NULL)
 		return;
 	if (fgets(out, 80, f) != NULL) {
@@ -191,12 +191,12 @@ static void replace_container(const char *slug, const char *digest, int spa)
 
 	serve_container(before, slug);
 	REQUIRE(before[0], "no single serve container before the replacement");
-	snprintf(body, sizeof(body),
-	         "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
-	         "\"%s\"},\"spec\":{\"source\":{\"archive\":{\"digest\":\"%s\"}},"
-	         "\"serve\":{\"spa\":%s}}}",
-	         slug, digest, spa ? "true" : "false");
-	snprintf(path, sizeof(path), "/api/deployments/%s", slug);
+	LP_TEST_FMT(body,
+	            "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
+	            "\"%s\"},\"spec\":{\"source\":{\"archive\":{\"digest\":\"%s\"}},"
+	            "\"serve\":{\"spa\":%s}}}",
+	            slug, digest, spa ? "true" : "false");
+	LP_TEST_FMT(path, "/api/deployments/%s", slug);
 	REQUIRE_OK(lp_test_platform_api(&r, g_p, "PUT", path, body, &err));
 	REQUIRE(r.status == 200, "apply answered %ld: %s", r.status, r.body);
 	lp_test_http_resp_release(&r);
@@ -223,7 +223,7 @@ static void load_start(lp_test_load **out, const char *slug)
 	char url[128], host[128];
 	lp_error err = {0};
 
-	snprintf(url, sizeof(url), "http://%s/", g_p->edge_http);
+	LP_TEST_FMT(url, "http://%s/", g_p->edge_http);
 	lp_test_platform_site_host(host, sizeof(host), slug);
 	REQUIRE_OK(
 	    lp_test_load_start(out, url, host, LOAD_THREADS, LOAD_RATE, whole_page, NULL, &err));
@@ -268,7 +268,7 @@ START_TEST(test_served_through_traefik_then_404_after_delete)
 	REQUIRE(status == 404, "an unknown host answered %ld", status);
 	free(body);
 
-	snprintf(path, sizeof(path), "/api/deployments/%s", id);
+	LP_TEST_FMT(path, "/api/deployments/%s", id);
 	REQUIRE_OK(lp_test_platform_api(&r, g_p, "DELETE", path, NULL, &err));
 	REQUIRE(r.status == 202, "delete answered %ld: %s", r.status, r.body);
 	lp_test_http_resp_release(&r);
@@ -299,7 +299,7 @@ START_TEST(test_redeploys_and_replacements_lose_no_request)
 	printf("  %d content redeploys: mean %lld ms upload -> new page through Traefik\n",
 	       REDEPLOYS, (long long)(total / REDEPLOYS));
 
-	snprintf(sitepath, sizeof(sitepath), "/api/deployments/%s", id);
+	LP_TEST_FMT(sitepath, "/api/deployments/%s", id);
 	for (i = 0; i < REPLACEMENTS; i++) {
 		printf("  replacement %d at %lld ms\n", i + 1,
 		       (long long)lp_test_load_elapsed_ms(load));
@@ -314,11 +314,11 @@ START_TEST(test_redeploys_and_replacements_lose_no_request)
 		/* Traefik's side of the failures, kept beside the daemons' logs for a post-mortem.
 		 */
 		char cmd[2048];
-		snprintf(cmd, sizeof(cmd),
-		         "docker logs $(docker ps -q --filter label=launchpad.instance=%s "
-		         "--filter label=launchpad.role=edge) >'%s/traefik.log' 2>&1; "
-		         "grep -E ' 50[0-9] |ERR|WRN' '%s/traefik.log' | tail -20",
-		         g_p->instance, g_p->root, g_p->root);
+		LP_TEST_FMT(cmd,
+		            "docker logs $(docker ps -q --filter label=launchpad.instance=%s "
+		            "--filter label=launchpad.role=edge) >'%s/traefik.log' 2>&1; "
+		            "grep -E ' 50[0-9] |ERR|WRN' '%s/traefik.log' | tail -20",
+		            g_p->instance, g_p->root, g_p->root);
 		if (system(cmd) != 0)
 			fprintf(stderr, "(no Traefik log)\n");
 	}

@@ -38,7 +38,7 @@ static void head_sha(char out[41], const char *repo)
 	char cmd[1024];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse HEAD", repo);
+	LP_TEST_FMT(cmd, "git -C %s rev-parse HEAD", repo);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(fgets(out, 41, p));
@@ -51,7 +51,7 @@ static void write_text(const char *dir, const char *name, const char *text)
 	char path[1024];
 	lp_error err = {0};
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	LP_TEST_FMT(path, "%s/%s", dir, name);
 	ck_assert_msg(lp_fs_write_atomic(path, text, strlen(text), 0644, &err) == LP_OK, "%s",
 	              err.message);
 }
@@ -72,7 +72,7 @@ static void write_noise(const char *dir, const char *name, size_t n)
 		x ^= x << 17;
 		buf[i] = (unsigned char)(x >> 32);
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	LP_TEST_FMT(path, "%s/%s", dir, name);
 	ck_assert_msg(lp_fs_write_atomic(path, buf, n, 0644, &err) == LP_OK, "%s", err.message);
 	free(buf);
 }
@@ -89,8 +89,8 @@ static void fixture_setup(struct fixture *f, int serve)
 	memset(f, 0, sizeof(*f));
 	f->root = lp_test_mkdtemp("lp-gitsrc");
 	ck_assert_ptr_nonnull(f->root);
-	snprintf(f->repo, sizeof(f->repo), "%s/srv/site", f->root);
-	snprintf(f->cache, sizeof(f->cache), "%s/data/cache/git/site.git", f->root);
+	LP_TEST_FMT(f->repo, "%s/srv/site", f->root);
+	LP_TEST_FMT(f->cache, "%s/data/cache/git/site.git", f->root);
 	lp_test_sh("git init -q -b main %s", f->repo);
 	write_text(f->repo, "index.html", "v1\n");
 	write_noise(f->repo, "blob.bin", BLOB_SIZE);
@@ -102,7 +102,7 @@ static void fixture_setup(struct fixture *f, int serve)
 	if (serve) {
 		char srvroot[600];
 
-		snprintf(srvroot, sizeof(srvroot), "%s/srv", f->root);
+		LP_TEST_FMT(srvroot, "%s/srv", f->root);
 		ck_assert_msg(lp_test_git_server_start(&f->srv, srvroot, &err) == LP_OK, "%s",
 		              err.message);
 		f->url = lp_test_git_server_url(f->srv, "site");
@@ -140,7 +140,7 @@ static void assert_file(const char *dir, const char *name, const char *want)
 	size_t len = 0;
 	lp_error err = {0};
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	LP_TEST_FMT(path, "%s/%s", dir, name);
 	ck_assert_msg(lp_fs_read_file(&data, &len, path, 1 << 20, &err) == LP_OK, "%s",
 	              err.message);
 	ck_assert_str_eq(data, want);
@@ -151,7 +151,7 @@ static void assert_no_dotgit(const char *dir)
 {
 	char path[1024];
 
-	snprintf(path, sizeof(path), "%s/.git", dir);
+	LP_TEST_FMT(path, "%s/.git", dir);
 	ck_assert_msg(!lp_fs_exists(path), "%s exists", path);
 }
 
@@ -171,7 +171,7 @@ static void assert_no_children(void)
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		LP_TEST_FMT(path, "/proc/%s/status", de->d_name);
 		fp = fopen(path, "r");
 		if (fp == NULL)
 			continue;
@@ -204,7 +204,7 @@ START_TEST(test_branch_head)
 
 	fixture_setup(&f, 1);
 	workdir(wd, sizeof(wd), &f, "a");
-	snprintf(logpath, sizeof(logpath), "%s/fetch.log", f.root);
+	LP_TEST_FMT(logpath, "%s/fetch.log", f.root);
 	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ck_assert_int_ge(logfd, 0);
 	request_init(&req, &f, wd);
@@ -217,14 +217,14 @@ START_TEST(test_branch_head)
 	ck_assert_uint_gt(res.received_bytes, BLOB_SIZE);
 	assert_no_dotgit(wd);
 	/* The cache is bare and tracks the branch for the next, incremental fetch. */
-	snprintf(want, sizeof(want), "%s\n", f.sha2);
+	LP_TEST_FMT(want, "%s\n", f.sha2);
 	assert_file(f.cache, "refs/remotes/origin/main", want);
-	snprintf(want, sizeof(want), "%s/index", f.cache);
+	LP_TEST_FMT(want, "%s/index", f.cache);
 	ck_assert(!lp_fs_exists(want));
-	snprintf(want, sizeof(want), "%s/.git", f.cache);
+	LP_TEST_FMT(want, "%s/.git", f.cache);
 	ck_assert(!lp_fs_exists(want));
 	ck_assert_int_eq(lp_fs_read_file(&log, &len, logpath, 1 << 20, NULL), LP_OK);
-	snprintf(want, sizeof(want), "git: checked out %s", f.sha2);
+	LP_TEST_FMT(want, "git: checked out %s", f.sha2);
 	ck_assert_msg(strstr(log, want) != NULL, "log: %s", log);
 	ck_assert_msg(strstr(log, "git: fetching http://127.0.0.1:") != NULL, "log: %s", log);
 	ck_assert_msg(strstr(log, "git: fetch: received ") != NULL, "log: %s", log);
@@ -272,9 +272,9 @@ START_TEST(test_incremental)
 	commit_all(f.repo, "c3");
 	head_sha(sha3, f.repo);
 	/* A lock left by a killed fetch must not wedge the cache. */
-	snprintf(lock, sizeof(lock), "%s/refs/remotes/origin", f.cache);
+	LP_TEST_FMT(lock, "%s/refs/remotes/origin", f.cache);
 	ck_assert_int_eq(lp_fs_mkdirs(lock, 0755, NULL), LP_OK);
-	snprintf(lock, sizeof(lock), "%s/refs/remotes/origin/main.lock", f.cache);
+	LP_TEST_FMT(lock, "%s/refs/remotes/origin/main.lock", f.cache);
 	write_text(f.cache, "refs/remotes/origin/main.lock", "stale\n");
 	ck_assert(lp_fs_exists(lock));
 
@@ -352,7 +352,7 @@ START_TEST(test_missing_branch)
 	request_init(&req, &f, wd);
 	req.branch = "nope";
 	ck_assert_int_eq(lp_gitsrc_fetch(&res, &req, &err), LP_ENOTFOUND);
-	snprintf(want, sizeof(want), "branch \"nope\" not found at %s", f.url);
+	LP_TEST_FMT(want, "branch \"nope\" not found at %s", f.url);
 	ck_assert_str_eq(err.message, want);
 	ck_assert(!lp_fs_exists(wd));
 	req.branch = "--upload-pack=touch /tmp/x";
@@ -465,7 +465,7 @@ START_TEST(test_file_url)
 	char wd[600], url[700];
 
 	fixture_setup(&f, 0);
-	snprintf(url, sizeof(url), "file://%s", f.repo);
+	LP_TEST_FMT(url, "file://%s", f.repo);
 	workdir(wd, sizeof(wd), &f, "x");
 	request_init(&req, &f, wd);
 	req.url = url;
@@ -608,13 +608,13 @@ START_TEST(test_url_change)
 	int logfd;
 
 	fixture_setup(&f, 1);
-	snprintf(url, sizeof(url), "file://%s", f.repo);
+	LP_TEST_FMT(url, "file://%s", f.repo);
 	workdir(wd, sizeof(wd), &f, "1");
 	request_init(&req, &f, wd);
 	req.url = url;
 	ck_assert_msg(lp_gitsrc_fetch(&res, &req, &err) == LP_OK, "%s", err.message);
 	/* The site now points at the HTTP remote: the cache follows, reusing what it has. */
-	snprintf(logpath, sizeof(logpath), "%s/fetch.log", f.root);
+	LP_TEST_FMT(logpath, "%s/fetch.log", f.root);
 	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ck_assert_int_ge(logfd, 0);
 	workdir(wd, sizeof(wd), &f, "2");
@@ -665,12 +665,12 @@ START_TEST(test_busy_parent_threads)
 	int i;
 
 	fixture_setup(&f, 0);
-	snprintf(url, sizeof(url), "file://%s", f.repo);
+	LP_TEST_FMT(url, "file://%s", f.repo);
 	churn_stop = 0;
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, churn, NULL), 0);
 	for (i = 0; i < 10; i++) {
-		snprintf(name, sizeof(name), "w%d", i);
+		LP_TEST_FMT(name, "w%d", i);
 		workdir(wd, sizeof(wd), &f, name);
 		request_init(&req, &f, wd);
 		req.url = url;

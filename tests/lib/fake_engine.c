@@ -1,4 +1,5 @@
 /* fake_engine.c: a FAKE Docker engine on a unix socket, for fault injection in unit tests. */
+#include "tests/lib/testutil.h"
 #include "tests/lib/fake_engine.h"
 
 #include <errno.h>
@@ -140,8 +141,7 @@ static void serve_one(lp_fake_engine *f, int fd)
 		}
 	}
 	if (total > (size_t)hdr)
-		snprintf(f->last_body, sizeof(f->last_body), "%.*s", (int)(total - (size_t)hdr),
-		         buf + hdr);
+		LP_TEST_FMT(f->last_body, "%.*s", (int)(total - (size_t)hdr), buf + hdr);
 	pthread_mutex_unlock(&f->lock);
 
 	p = target;
@@ -150,34 +150,35 @@ static void serve_one(lp_fake_engine *f, int fd)
 		ver = parse_version(verbuf);
 		p += 2 + vlen;
 	}
-	snprintf(path, sizeof(path), "%s", p);
+	LP_TEST_FMT(path, "%s", p);
 	path[strcspn(path, "?")] = '\0';
 
 	pthread_mutex_lock(&f->lock);
 	if (ver > 0 && ver > f->accept_max) {
-		snprintf(msg, sizeof(msg),
-		         "{\"message\":\"client version %s is too new. Maximum supported API "
-		         "version is %d.%d\"}",
-		         verbuf, f->accept_max / 1000, f->accept_max % 1000);
+		LP_TEST_FMT(msg,
+		            "{\"message\":\"client version %s is too new. Maximum supported API "
+		            "version is %d.%d\"}",
+		            verbuf, f->accept_max / 1000, f->accept_max % 1000);
 		pthread_mutex_unlock(&f->lock);
 		answer(fd, 400, "application/json", msg, strlen(msg));
 		return;
 	}
 	if (ver > 0 && ver < f->accept_min) {
 		/* The real engine answers this one as plain text. */
-		snprintf(msg, sizeof(msg),
-		         "client version %s is too old. Minimum supported API version is %d.%d, "
-		         "please upgrade your client to a newer version\n",
-		         verbuf, f->accept_min / 1000, f->accept_min % 1000);
+		LP_TEST_FMT(msg,
+		            "client version %s is too old. Minimum supported API version is %d.%d, "
+		            "please upgrade your client to a newer version\n",
+		            verbuf, f->accept_min / 1000, f->accept_min % 1000);
 		pthread_mutex_unlock(&f->lock);
 		answer(fd, 400, "text/plain", msg, strlen(msg));
 		return;
 	}
 	if (ver == 0 && !strcmp(path, "/version")) {
-		snprintf(msg, sizeof(msg),
-		         "{\"Version\":\"fake-1.0\",\"ApiVersion\":\"%s\",\"MinAPIVersion\":\"%s\","
-		         "\"Os\":\"linux\",\"Arch\":\"amd64\"}",
-		         f->api, f->min_api);
+		LP_TEST_FMT(
+		    msg,
+		    "{\"Version\":\"fake-1.0\",\"ApiVersion\":\"%s\",\"MinAPIVersion\":\"%s\","
+		    "\"Os\":\"linux\",\"Arch\":\"amd64\"}",
+		    f->api, f->min_api);
 		pthread_mutex_unlock(&f->lock);
 		answer(fd, 200, "application/json", msg, strlen(msg));
 		return;
@@ -198,8 +199,7 @@ static void serve_one(lp_fake_engine *f, int fd)
 			answer(fd, 200, "text/plain", "OK", 2);
 			return;
 		}
-		snprintf(msg, sizeof(msg), "{\"message\":\"fake engine: no route for %s %s\"}",
-		         method, path);
+		LP_TEST_FMT(msg, "{\"message\":\"fake engine: no route for %s %s\"}", method, path);
 		answer(fd, 404, "application/json", msg, strlen(msg));
 		return;
 	}
@@ -237,8 +237,8 @@ lp_fake_engine *lp_fake_engine_start(const char *socket_path)
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return NULL;
-	snprintf(f->path, sizeof(f->path), "%s", socket_path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
+	LP_TEST_FMT(f->path, "%s", socket_path);
+	LP_TEST_FMT(sa.sun_path, "%s", socket_path);
 	pthread_mutex_init(&f->lock, NULL);
 	atomic_init(&f->stop, 0);
 	lp_fake_engine_set_versions(f, "1.41", "1.12");
@@ -276,8 +276,8 @@ void lp_fake_engine_stop(lp_fake_engine *f)
 void lp_fake_engine_set_versions(lp_fake_engine *f, const char *api, const char *min_api)
 {
 	pthread_mutex_lock(&f->lock);
-	snprintf(f->api, sizeof(f->api), "%s", api);
-	snprintf(f->min_api, sizeof(f->min_api), "%s", min_api);
+	LP_TEST_FMT(f->api, "%s", api);
+	LP_TEST_FMT(f->min_api, "%s", min_api);
 	f->accept_min = parse_version(min_api);
 	f->accept_max = parse_version(api);
 	pthread_mutex_unlock(&f->lock);
@@ -309,8 +309,8 @@ void lp_fake_engine_route(lp_fake_engine *f, const char *method, const char *pat
 		rt = &f->routes[f->nroutes++];
 	if (rt != NULL) {
 		free(rt->body);
-		snprintf(rt->method, sizeof(rt->method), "%s", method);
-		snprintf(rt->path, sizeof(rt->path), "%s", path);
+		LP_TEST_FMT(rt->method, "%s", method);
+		LP_TEST_FMT(rt->path, "%s", path);
 		rt->status = status;
 		rt->body = malloc(len + 1);
 		if (rt->body)

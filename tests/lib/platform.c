@@ -367,7 +367,7 @@ static int start_edge(lp_test_platform *p, lp_error *err)
 		char buf[512];
 		while (fgets(buf, sizeof(buf), f))
 			if (!strncmp(buf, "http=", 5))
-				snprintf(line, sizeof(line), "%s", buf);
+				LP_TEST_FMT(line, "%s", buf);
 			else
 				fprintf(stderr, "%s", buf);
 	}
@@ -401,14 +401,14 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
 		rc = lp_error_set(err, LP_EIO, "cannot make a temp dir: %s", strerror(errno));
 		goto done;
 	}
-	snprintf(p->root, sizeof(p->root), "%s", root);
-	snprintf(p->data_dir, sizeof(p->data_dir), "%s/data", root);
-	snprintf(p->instance, sizeof(p->instance), "e2e%d%u%03d", (int)getpid() % 100000, counter++,
-	         (int)(now_ms() % 1000));
-	snprintf(p->serve_image, sizeof(p->serve_image), "%s",
-	         env_or("LAUNCHPAD_TEST_SERVE_IMAGE", "launchpad-test/nginx:local"));
-	snprintf(p->build_image, sizeof(p->build_image), "%s",
-	         env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
+	LP_TEST_FMT(p->root, "%s", root);
+	LP_TEST_FMT(p->data_dir, "%s/data", root);
+	LP_TEST_FMT(p->instance, "e2e%d%u%03d", (int)getpid() % 100000, counter++,
+	            (int)(now_ms() % 1000));
+	LP_TEST_FMT(p->serve_image, "%s",
+	            env_or("LAUNCHPAD_TEST_SERVE_IMAGE", "launchpad-test/nginx:local"));
+	LP_TEST_FMT(p->build_image, "%s",
+	            env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
 	if ((rc = lp_fs_mkdirs(p->data_dir, 0755, err)) != LP_OK)
 		goto done;
 	if ((rc = lp_docker_new(&p->docker, NULL, err)) != LP_OK)
@@ -438,7 +438,7 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
 	{
 		char url[128];
 
-		snprintf(url, sizeof(url), "%s/readyz", p->url);
+		LP_TEST_FMT(url, "%s/readyz", p->url);
 		t0 = now_ms();
 		do {
 			lp_test_http_resp_release(&r);
@@ -637,11 +637,11 @@ static struct curl_slist *common_headers(const char *content_type, const char *t
 	size_t i;
 
 	if (content_type) {
-		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+		LP_TEST_FMT(line, "Content-Type: %s", content_type);
 		hl = curl_slist_append(hl, line);
 	}
 	if (token) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+		LP_TEST_FMT(line, "Authorization: Bearer %s", token);
 		hl = curl_slist_append(hl, line);
 	}
 	hl = curl_slist_append(hl, "Expect:");
@@ -678,7 +678,7 @@ int lp_test_platform_api(lp_test_http_resp *out, lp_test_platform *p, const char
 {
 	char url[2048];
 
-	snprintf(url, sizeof(url), "%s%s", p->url, path);
+	LP_TEST_FMT(url, "%s%s", p->url, path);
 	return lp_test_http_request(out, method, url, json_body, json_body ? strlen(json_body) : 0,
 	                            json_body ? "application/json" : NULL, p->token, NULL, err);
 }
@@ -714,7 +714,7 @@ int lp_test_platform_upload(lp_test_http_resp *out, lp_test_platform *p, const c
 		curl_mime_type(part, "application/zip");
 	}
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-	snprintf(url, sizeof(url), "%s%s", p->url, path);
+	LP_TEST_FMT(url, "%s%s", p->url, path);
 	rc = perform(out, h, "POST", url, hl, 120L, err);
 done:
 	curl_mime_free(mime);
@@ -790,14 +790,14 @@ int lp_test_platform_fetch_site(char **out, long *out_status, lp_test_platform *
 	if (out)
 		*out = NULL;
 	*out_status = 0;
-	snprintf(name, sizeof(name), "%s-deploy-%s", p->instance, slug);
-	snprintf(net, sizeof(net), "%s-launchpad-sites", p->instance);
+	LP_TEST_FMT(name, "%s-deploy-%s", p->instance, slug);
+	LP_TEST_FMT(net, "%s-launchpad-sites", p->instance);
 	if ((rc = lp_docker_container_inspect(&c, p->docker, name, err)) != LP_OK)
 		return rc;
 	for (i = 0; i < c->nnetworks; i++)
 		if (!strcmp(c->networks[i].key, net) && c->networks[i].value &&
 		    *c->networks[i].value)
-			snprintf(url, sizeof(url), "http://%s%s", c->networks[i].value, path);
+			LP_TEST_FMT(url, "http://%s%s", c->networks[i].value, path);
 	if (url[0] == '\0') {
 		rc = lp_error_set(err, LP_ENOTFOUND, "container %s (%s) has no address on %s", name,
 		                  c->status ? c->status : "?", net);
@@ -840,8 +840,8 @@ int lp_test_platform_fetch_edge(char **out, long *out_status, lp_test_platform *
 	*out_status = 0;
 	if (p->edge_http[0] == '\0')
 		return lp_error_set(err, LP_EINVAL, "the platform runs without an edge");
-	snprintf(url, sizeof(url), "http://%s%s", p->edge_http, path);
-	snprintf(hosthdr, sizeof(hosthdr), "Host: %s", host);
+	LP_TEST_FMT(url, "http://%s%s", p->edge_http, path);
+	LP_TEST_FMT(hosthdr, "Host: %s", host);
 	if ((h = curl_easy_init()) == NULL || (hl = curl_slist_append(NULL, hosthdr)) == NULL) {
 		rc = lp_error_set(err, LP_ENOMEM, "curl init failed");
 		goto done;
@@ -877,10 +877,9 @@ int lp_test_platform_wait_edge(lp_test_platform *p, const char *slug, long want_
 				free(got);
 				return LP_OK;
 			}
-			snprintf(last, sizeof(last), "HTTP %ld, body \"%.200s\"", status,
-			         got ? got : "");
+			LP_TEST_FMT(last, "HTTP %ld, body \"%.200s\"", status, got ? got : "");
 		} else {
-			snprintf(last, sizeof(last), "%s", e.message);
+			LP_TEST_FMT(last, "%s", e.message);
 		}
 		free(got);
 		got = NULL;
@@ -907,10 +906,9 @@ int lp_test_platform_wait_served(lp_test_platform *p, const char *slug, const ch
 				free(got);
 				return LP_OK;
 			}
-			snprintf(last, sizeof(last), "HTTP %ld, body \"%.200s\"", status,
-			         got ? got : "");
+			LP_TEST_FMT(last, "HTTP %ld, body \"%.200s\"", status, got ? got : "");
 		} else {
-			snprintf(last, sizeof(last), "%s", e.message);
+			LP_TEST_FMT(last, "%s", e.message);
 		}
 		free(got);
 		got = NULL;
@@ -949,22 +947,23 @@ int lp_test_platform_wait_status(cJSON **out, lp_test_platform *p, const char *i
 
 	if (out)
 		*out = NULL;
-	snprintf(path, sizeof(path), "/api/deployments/%s", id);
+	LP_TEST_FMT(path, "/api/deployments/%s", id);
 	for (;;) {
 		lp_test_http_resp_release(&r);
 		if (lp_test_platform_api(&r, p, "GET", path, NULL, &e) != LP_OK) {
-			snprintf(last, sizeof(last), "%s", e.message);
+			LP_TEST_FMT(last, "%s", e.message);
 		} else if (r.status != 200 || r.json == NULL) {
-			snprintf(last, sizeof(last), "HTTP %ld: %.300s", r.status, r.body);
+			LP_TEST_FMT(last, "HTTP %ld: %.300s", r.status, r.body);
 		} else {
 			const char *status = jstr(r.json, "status");
 
-			snprintf(last, sizeof(last),
-			         "status %s, phase %s, current_revision %ld, desired_revision %ld, "
-			         "generation %ld/%ld observed, message %.300s",
-			         status, jstr(r.json, "phase"), jnum(r.json, "current_revision"),
-			         jnum(r.json, "desired_revision"), jnum(r.json, "generation"),
-			         jnum(r.json, "observed_generation"), jstr(r.json, "message"));
+			LP_TEST_FMT(
+			    last,
+			    "status %s, phase %s, current_revision %ld, desired_revision %ld, "
+			    "generation %ld/%ld observed, message %.300s",
+			    status, jstr(r.json, "phase"), jnum(r.json, "current_revision"),
+			    jnum(r.json, "desired_revision"), jnum(r.json, "generation"),
+			    jnum(r.json, "observed_generation"), jstr(r.json, "message"));
 			cJSON_Delete(seen);
 			seen = r.json;
 			r.json = NULL;
@@ -1009,19 +1008,18 @@ int lp_test_platform_wait_gone(lp_test_platform *p, const char *id, int timeout_
 	char path[512], last[600] = "no answer yet";
 	lp_error e = {0};
 
-	snprintf(path, sizeof(path), "/api/deployments/%s", id);
+	LP_TEST_FMT(path, "/api/deployments/%s", id);
 	for (;;) {
 		lp_test_http_resp_release(&r);
 		if (lp_test_platform_api(&r, p, "GET", path, NULL, &e) != LP_OK) {
-			snprintf(last, sizeof(last), "%s", e.message);
+			LP_TEST_FMT(last, "%s", e.message);
 		} else if (r.status == 404) {
 			lp_test_http_resp_release(&r);
 			return LP_OK;
 		} else {
-			snprintf(last, sizeof(last),
-			         "HTTP %ld: status %s, phase %s, message %.300s", r.status,
-			         jstr(r.json, "status"), jstr(r.json, "phase"),
-			         jstr(r.json, "message"));
+			LP_TEST_FMT(last, "HTTP %ld: status %s, phase %s, message %.300s", r.status,
+			            jstr(r.json, "status"), jstr(r.json, "phase"),
+			            jstr(r.json, "message"));
 		}
 		if (now_ms() - t0 >= timeout_ms)
 			break;

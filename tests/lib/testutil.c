@@ -105,3 +105,15 @@ void lp_test_sh(const char *fmt, ...)
 	st = system(cmd);
 	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
 }
+
+void lp_test_fmt(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < size, "\"%s\" needs %d bytes, the buffer has %zu", fmt,
+	              n, size);
+}

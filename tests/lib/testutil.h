@@ -3,6 +3,7 @@
 #define LAUNCHPAD_TESTUTIL_H
 
 #include <check.h>
+#include <stddef.h>
 
 /* Make a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */
 char *lp_test_mkdtemp(const char *prefix);
@@ -19,6 +20,14 @@ void lp_test_require_docker(void);
 
 /* Run a shell command; the test fails (naming the command and its status) unless it exits 0. */
 void lp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Format into a fixed buffer; text that does not fit fails the test (naming the format), so a
+ * fixture never runs on a silently shortened path. LP_TEST_FMT takes an array and its size.
+ */
+void lp_test_fmt(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define LP_TEST_FMT(buf, ...) lp_test_fmt((buf), sizeof(buf), __VA_ARGS__)
 
 /* Path of a file under the source tree (LAUNCHPAD_TEST_SRC), malloc'd. */
 char *lp_test_src_path(const char *rel);

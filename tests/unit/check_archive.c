@@ -28,10 +28,10 @@ static void sandbox_up(void)
 
 	sb = lp_test_mkdtemp("lp-archive");
 	ck_assert_ptr_nonnull(sb);
-	snprintf(ws, sizeof(ws), "%s/ws", sb);
-	snprintf(outside, sizeof(outside), "%s/outside", sb);
-	snprintf(target, sizeof(target), "%s/target.txt", outside);
-	snprintf(path, sizeof(path), "%s/in", sb);
+	LP_TEST_FMT(ws, "%s/ws", sb);
+	LP_TEST_FMT(outside, "%s/outside", sb);
+	LP_TEST_FMT(target, "%s/target.txt", outside);
+	LP_TEST_FMT(path, "%s/in", sb);
 	ck_assert_int_eq(mkdir(ws, 0755), 0);
 	ck_assert_int_eq(mkdir(outside, 0755), 0);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
@@ -157,7 +157,7 @@ static int b_absolute(const char *p)
 	char name[4200];
 	lp_corpus_raw e[] = {{.name = name, .data = "pwned", .len = 5, .declared = -1}};
 
-	snprintf(name, sizeof(name), "%s", target);
+	LP_TEST_FMT(name, "%s", target);
 	return lp_corpus_raw_zip(p, e, 1);
 }
 
@@ -519,7 +519,7 @@ static void run_case(int i)
 	lp_error err = {0};
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/in/case-%02d", sb, i);
+	LP_TEST_FMT(path, "%s/in/case-%02d", sb, i);
 	ck_assert_msg(c->build(path) == 0, "building corpus case \"%s\" failed", c->name);
 	limits_for(&lim, c->lim);
 	rc = lp_archive_extract(&st, path, ws, &lim, NULL, NULL, &err);
@@ -602,17 +602,17 @@ START_TEST(test_lone_top_folder_stripped_and_mac_metadata_dropped)
 	ck_assert_uint_eq(st.files, 2);
 	ck_assert_uint_eq(st.dropped, 3);
 	ck_assert_uint_eq(st.entries, 6);
-	snprintf(file, sizeof(file), "%s/index.html", ws);
+	LP_TEST_FMT(file, "%s/index.html", ws);
 	got = read_text(file);
 	ck_assert_str_eq(got, "<h1>hi</h1>");
 	free(got);
-	snprintf(file, sizeof(file), "%s/css/site.css", ws);
+	LP_TEST_FMT(file, "%s/css/site.css", ws);
 	ck_assert(lp_fs_exists(file));
-	snprintf(file, sizeof(file), "%s/my-site", ws);
+	LP_TEST_FMT(file, "%s/my-site", ws);
 	ck_assert(!lp_fs_exists(file));
-	snprintf(file, sizeof(file), "%s/.DS_Store", ws);
+	LP_TEST_FMT(file, "%s/.DS_Store", ws);
 	ck_assert(!lp_fs_exists(file));
-	snprintf(file, sizeof(file), "%s/__MACOSX", ws);
+	LP_TEST_FMT(file, "%s/__MACOSX", ws);
 	ck_assert(!lp_fs_exists(file));
 	ck_assert_ptr_nonnull(
 	    strstr(lp_buf_cstr(&notes), "stripped the lone top-level folder \"my-site/\""));
@@ -636,9 +636,9 @@ START_TEST(test_two_top_entries_not_stripped)
 	ck_assert_int_eq(lp_corpus_write(path, LP_CORPUS_ZIP, e, 2), 0);
 	ck_assert_int_eq(lp_archive_extract(&st, path, ws, NULL, NULL, NULL, &err), LP_OK);
 	ck_assert_str_eq(st.stripped, "");
-	snprintf(file, sizeof(file), "%s/my-site/index.html", ws);
+	LP_TEST_FMT(file, "%s/my-site/index.html", ws);
 	ck_assert(lp_fs_exists(file));
-	snprintf(file, sizeof(file), "%s/README.txt", ws);
+	LP_TEST_FMT(file, "%s/README.txt", ws);
 	ck_assert(lp_fs_exists(file));
 }
 END_TEST
@@ -664,16 +664,16 @@ START_TEST(test_targz_happy_path)
 	ck_assert_uint_eq(st.dirs, 2);
 	ck_assert_uint_eq(st.bytes, 11 + 14 + 4);
 	ck_assert_str_eq(st.stripped, "");
-	snprintf(file, sizeof(file), "%s/assets/app.js", ws);
+	LP_TEST_FMT(file, "%s/assets/app.js", ws);
 	got = read_text(file);
 	ck_assert_str_eq(got, "console.log(1)");
 	free(got);
 	ck_assert_int_eq(lstat(file, &s), 0);
 	ck_assert_uint_eq(s.st_mode, S_IFREG | 0644);
-	snprintf(file, sizeof(file), "%s/assets", ws);
+	LP_TEST_FMT(file, "%s/assets", ws);
 	ck_assert_int_eq(lstat(file, &s), 0);
 	ck_assert_uint_eq(s.st_mode, S_IFDIR | 0755);
-	snprintf(file, sizeof(file), "%s/caf\xc3\xa9/men\xc3\xbc.html", ws);
+	LP_TEST_FMT(file, "%s/caf\xc3\xa9/men\xc3\xbc.html", ws);
 	ck_assert(lp_fs_exists(file));
 }
 END_TEST
@@ -700,11 +700,11 @@ START_TEST(test_zip_in_zip_written_as_file)
 	}
 	ck_assert_int_eq(lp_archive_extract(&st, outer, ws, NULL, NULL, NULL, &err), LP_OK);
 	ck_assert_uint_eq(st.files, 2);
-	snprintf(file, sizeof(file), "%s/inner.zip", ws);
+	LP_TEST_FMT(file, "%s/inner.zip", ws);
 	ck_assert_int_eq(lp_fs_read_file(&copy, &copy_len, file, 1 << 20, NULL), LP_OK);
 	ck_assert_uint_eq(copy_len, inner_len);
 	ck_assert_int_eq(memcmp(copy, inner_bytes, inner_len), 0);
-	snprintf(file, sizeof(file), "%s/evil", sb);
+	LP_TEST_FMT(file, "%s/evil", sb);
 	ck_assert(!lp_fs_exists(file));
 	free(inner_bytes);
 	free(copy);
@@ -774,15 +774,15 @@ START_TEST(test_destination_rules)
 	in_path(path, sizeof(path), "ok.zip");
 	ck_assert_int_eq(lp_corpus_write(path, LP_CORPUS_ZIP, e, 1), 0);
 	/* A non-empty destination is refused and left alone. */
-	snprintf(file, sizeof(file), "%s/keep.txt", ws);
+	LP_TEST_FMT(file, "%s/keep.txt", ws);
 	ck_assert_int_eq(lp_fs_write_atomic(file, "k", 1, 0644, NULL), LP_OK);
 	ck_assert_int_eq(lp_archive_extract(NULL, path, ws, NULL, NULL, NULL, &err), LP_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.message, "is not empty"));
 	ck_assert(lp_fs_exists(file));
 	/* An absent destination is created, and removed again when extraction fails. */
-	snprintf(missing, sizeof(missing), "%s/fresh", sb);
+	LP_TEST_FMT(missing, "%s/fresh", sb);
 	ck_assert_int_eq(lp_archive_extract(NULL, path, missing, NULL, NULL, NULL, &err), LP_OK);
-	snprintf(file, sizeof(file), "%s/index.html", missing);
+	LP_TEST_FMT(file, "%s/index.html", missing);
 	ck_assert(lp_fs_exists(file));
 	ck_assert_int_eq(lp_fs_remove_tree(missing, NULL), LP_OK);
 	in_path(path, sizeof(path), "zeros.zip");
@@ -793,7 +793,7 @@ START_TEST(test_destination_rules)
 	                 LP_ETOOBIG);
 	ck_assert(!lp_fs_exists(missing));
 	/* A symlinked destination is refused. */
-	snprintf(file, sizeof(file), "%s/ws-link", sb);
+	LP_TEST_FMT(file, "%s/ws-link", sb);
 	ck_assert_int_eq(symlink(outside, file), 0);
 	ck_assert_int_eq(lp_archive_extract(NULL, path, file, NULL, NULL, NULL, &err), LP_EINVAL);
 	/* Bad limits and a missing archive. */
@@ -841,8 +841,8 @@ START_TEST(test_concurrent_extractions)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		snprintf(jobs[i].archive, sizeof(jobs[i].archive), "%s/in/t%d.zip", sb, i);
-		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/out%d", sb, i);
+		LP_TEST_FMT(jobs[i].archive, "%s/in/t%d.zip", sb, i);
+		LP_TEST_FMT(jobs[i].dest, "%s/out%d", sb, i);
 		ck_assert_int_eq(lp_corpus_write(jobs[i].archive, LP_CORPUS_ZIP, e, 4), 0);
 	}
 	for (i = 0; i < 4; i++)
@@ -853,7 +853,7 @@ START_TEST(test_concurrent_extractions)
 		pthread_join(th[i], NULL);
 		ck_assert_int_eq(jobs[i].rc, LP_OK);
 		ck_assert_uint_eq(jobs[i].files, 3);
-		snprintf(file, sizeof(file), "%s/\xc3\xa9t\xc3\xa9.html", jobs[i].dest);
+		LP_TEST_FMT(file, "%s/\xc3\xa9t\xc3\xa9.html", jobs[i].dest);
 		ck_assert(lp_fs_exists(file));
 	}
 }

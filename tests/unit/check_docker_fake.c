@@ -37,7 +37,7 @@ static void setup(void)
 
 	tmpdir = lp_test_mkdtemp("lp-fake-docker");
 	ck_assert_ptr_nonnull(tmpdir);
-	snprintf(sock, sizeof(sock), "%s/fake.sock", tmpdir);
+	LP_TEST_FMT(sock, "%s/fake.sock", tmpdir);
 	fake = lp_fake_engine_start(sock);
 	ck_assert_ptr_nonnull(fake);
 	o.socket_path = sock;
@@ -342,7 +342,7 @@ START_TEST(test_dead_socket)
 	int fd;
 
 	/* No file at all. */
-	snprintf(path, sizeof(path), "%s/nobody.sock", tmpdir);
+	LP_TEST_FMT(path, "%s/nobody.sock", tmpdir);
 	o.socket_path = path;
 	ck_assert_int_eq(lp_docker_new(&dead, &o, &err), LP_OK);
 	ck_assert_int_eq(lp_docker_ping(dead, &err), LP_EUNAVAILABLE);
@@ -352,7 +352,7 @@ START_TEST(test_dead_socket)
 
 	/* A socket file nobody listens on (a dead engine leaves one behind). */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	LP_TEST_FMT(sa.sun_path, "%s", path);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
 	ck_assert_int_eq(lp_docker_new(&dead, &o, &err), LP_OK);

@@ -30,8 +30,8 @@ static void fixture_init(fixture *f)
 {
 	f->root = lp_test_mkdtemp("lp-publish");
 	ck_assert_ptr_nonnull(f->root);
-	snprintf(f->ws, sizeof(f->ws), "%s/work/demo-1", f->root);
-	snprintf(f->site, sizeof(f->site), "%s/sites/demo", f->root);
+	LP_TEST_FMT(f->ws, "%s/work/demo-1", f->root);
+	LP_TEST_FMT(f->site, "%s/sites/demo", f->root);
 	ck_assert_int_eq(lp_fs_mkdirs(f->ws, 0755, NULL), LP_OK);
 	ck_assert_int_eq(lp_fs_mkdirs(f->site, 0755, NULL), LP_OK);
 }
@@ -48,8 +48,8 @@ static void put(const char *dir, const char *rel, const char *content, mode_t mo
 	char *slash;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	snprintf(parent, sizeof(parent), "%s", path);
+	LP_TEST_FMT(path, "%s/%s", dir, rel);
+	LP_TEST_FMT(parent, "%s", path);
 	slash = strrchr(parent, '/');
 	*slash = '\0';
 	ck_assert_int_eq(lp_fs_mkdirs(parent, 0755, NULL), LP_OK);
@@ -63,7 +63,7 @@ static void link_at(const char *dir, const char *rel, const char *target)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	LP_TEST_FMT(path, "%s/%s", dir, rel);
 	ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
 }
 
@@ -75,7 +75,7 @@ static const char *slurp(const char *dir, const char *rel)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	LP_TEST_FMT(path, "%s/%s", dir, rel);
 	content[0] = '\0';
 	fd = open(path, O_RDONLY | O_NOFOLLOW);
 	if (fd < 0)
@@ -91,7 +91,7 @@ static mode_t lmode(const char *dir, const char *rel)
 	char path[PATH_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	LP_TEST_FMT(path, "%s/%s", dir, rel);
 	if (lstat(path, &st) != 0)
 		return 0;
 	return st.st_mode;
@@ -112,7 +112,7 @@ static int count_entries(const char *dir, int *links)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		n++;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		LP_TEST_FMT(path, "%s/%s", dir, de->d_name);
 		ck_assert_int_eq(lstat(path, &st), 0);
 		if (links && S_ISLNK(st.st_mode))
 			(*links)++;
@@ -149,7 +149,7 @@ START_TEST(test_copy_tree_and_link_policy)
 
 	fixture_init(&f);
 	lp_buf_init(&notes, 1 << 16);
-	snprintf(dist, sizeof(dist), "%s/dist", f.ws);
+	LP_TEST_FMT(dist, "%s/dist", f.ws);
 	put(dist, "index.html", "<h1>home</h1>", 0600);
 	put(dist, "assets/css/a.css", "body{}", 0640);
 	put(dist, "sub/deep/x.txt", "deep", 0644);
@@ -172,18 +172,18 @@ START_TEST(test_copy_tree_and_link_policy)
 	link_at(dist, "sub/deep/parent", "..");
 	link_at(dist, "dangling", "nope.html");
 	link_at(dist, "through-file", "index.html/x");
-	snprintf(sock_path, sizeof(sock_path), "%s/pipe", dist);
+	LP_TEST_FMT(sock_path, "%s/pipe", dist);
 	ck_assert_int_eq(mkfifo(sock_path, 0644), 0);
-	snprintf(sock_path, sizeof(sock_path), "%s/sock", dist);
+	LP_TEST_FMT(sock_path, "%s/sock", dist);
 	sock = socket(AF_UNIX, SOCK_STREAM, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	LP_TEST_FMT(sa.sun_path, "%s", sock_path);
 	ck_assert_int_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(sock);
 
 	ck_assert_int_eq(
 	    lp_publish_copy(&res, f.site, 1, f.ws, "dist", NULL, collect_note, &notes, &err),
 	    LP_OK);
-	snprintf(rev, sizeof(rev), "%s/revisions/1", f.site);
+	LP_TEST_FMT(rev, "%s/revisions/1", f.site);
 	ck_assert(lp_publish_is_ready(f.site, 1));
 	ck_assert_str_eq(slurp(rev, "index.html"), "<h1>home</h1>");
 	ck_assert_str_eq(slurp(rev, "assets/css/a.css"), "body{}");
@@ -238,7 +238,7 @@ START_TEST(test_copy_tree_and_link_policy)
 	ck_assert_uint_eq(res.files, 8);
 	ck_assert_uint_eq(res.bytes, 13 * 4 + 6 * 3 + 4);
 	/* The copy left no temporary directory behind. */
-	snprintf(rev, sizeof(rev), "%s/revisions", f.site);
+	LP_TEST_FMT(rev, "%s/revisions", f.site);
 	ck_assert_int_eq(count_entries(rev, NULL), 1);
 	lp_buf_release(&notes);
 	fixture_free(&f);
@@ -270,7 +270,7 @@ START_TEST(test_symlinked_output_refused)
 	                 LP_EUNSAFE);
 	ck_assert_int_eq(
 	    lp_publish_copy(NULL, f.site, 1, f.ws, "./real/dist/", NULL, NULL, NULL, &err), LP_OK);
-	snprintf(path, sizeof(path), "%s/revisions/1", f.site);
+	LP_TEST_FMT(path, "%s/revisions/1", f.site);
 	ck_assert_str_eq(slurp(path, "index.html"), "x");
 	fixture_free(&f);
 }
@@ -297,7 +297,7 @@ START_TEST(test_output_dir_errors)
 	/* Missing: its own message naming the path. */
 	ck_assert_int_eq(lp_publish_copy(NULL, f.site, 1, f.ws, "dist", NULL, NULL, NULL, &err),
 	                 LP_ENOTFOUND);
-	snprintf(path, sizeof(path), "output directory \"dist\" not found at %s/dist", f.ws);
+	LP_TEST_FMT(path, "output directory \"dist\" not found at %s/dist", f.ws);
 	ck_assert_msg(strstr(err.message, path) != NULL, "%s", err.message);
 	ck_assert_ptr_nonnull(strstr(err.message, "did the build write its files somewhere else?"));
 
@@ -309,20 +309,20 @@ START_TEST(test_output_dir_errors)
 
 	/* Empty: directories and dropped links only, no regular file. */
 	put(f.ws, "out/sub/.keep", "", 0644);
-	snprintf(path, sizeof(path), "%s/out/sub/.keep", f.ws);
+	LP_TEST_FMT(path, "%s/out/sub/.keep", f.ws);
 	ck_assert_int_eq(unlink(path), 0);
-	snprintf(path, sizeof(path), "%s/out", f.ws);
+	LP_TEST_FMT(path, "%s/out", f.ws);
 	link_at(path, "leak", "/etc/passwd");
 	ck_assert_int_eq(lp_publish_copy(NULL, f.site, 1, f.ws, "out", NULL, null_note, NULL, &err),
 	                 LP_EINVAL);
 	ck_assert_str_eq(err.message, "output directory \"out\" is empty: did the build write its "
 	                              "files somewhere else?");
 	ck_assert(!lp_publish_is_ready(f.site, 1));
-	snprintf(path, sizeof(path), "%s/revisions", f.site);
+	LP_TEST_FMT(path, "%s/revisions", f.site);
 	ck_assert_int_eq(count_entries(path, NULL), 0);
 
 	/* A missing workspace. */
-	snprintf(path, sizeof(path), "%s/nowhere", f.root);
+	LP_TEST_FMT(path, "%s/nowhere", f.root);
 	ck_assert_int_eq(lp_publish_copy(NULL, f.site, 1, path, "dist", NULL, NULL, NULL, &err),
 	                 LP_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(err.message, path));
@@ -345,7 +345,7 @@ START_TEST(test_caps_and_exists)
 	put(f.ws, "dist/a.html", "0123456789", 0644);
 	put(f.ws, "dist/b.html", "0123456789", 0644);
 	put(f.ws, "dist/c/d.html", "0123456789", 0644);
-	snprintf(path, sizeof(path), "%s/revisions", f.site);
+	LP_TEST_FMT(path, "%s/revisions", f.site);
 
 	lim.max_files = 3; /* 3 files + 1 directory */
 	ck_assert_int_eq(
@@ -384,11 +384,11 @@ static void publish_numbered(fixture *f, long n)
 	char dir[PATH_MAX], body[32];
 	lp_error err = {0};
 
-	snprintf(dir, sizeof(dir), "%s/out-%ld", f->ws, n);
-	snprintf(body, sizeof(body), "%ld", n);
+	LP_TEST_FMT(dir, "%s/out-%ld", f->ws, n);
+	LP_TEST_FMT(body, "%ld", n);
 	put(dir, "index.html", body, 0644);
 	put(dir, "a.css", body, 0644);
-	snprintf(dir, sizeof(dir), "out-%ld", n);
+	LP_TEST_FMT(dir, "out-%ld", n);
 	ck_assert_msg(lp_publish_copy(NULL, f->site, n, f->ws, dir, NULL, NULL, NULL, &err) ==
 	                  LP_OK,
 	              "%s", err.message);
@@ -422,8 +422,8 @@ static void reader(const char *site, int stop_fd, int res_fd)
 	char cur[PATH_MAX], index[PATH_MAX];
 	int announced = 0;
 
-	snprintf(cur, sizeof(cur), "%s/current", site);
-	snprintf(index, sizeof(index), "%s/current/index.html", site);
+	LP_TEST_FMT(cur, "%s/current", site);
+	LP_TEST_FMT(index, "%s/current/index.html", site);
 	fcntl(stop_fd, F_SETFL, O_NONBLOCK);
 	for (;;) {
 		char c;
@@ -521,7 +521,7 @@ START_TEST(test_switch_is_relative_and_idempotent)
 	ck_assert_int_eq(lp_publish_switch(f.site, 7, &err), LP_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(err.message, "revision 7 is not published"));
 	ck_assert_int_eq(lp_publish_switch(f.site, 2, &err), LP_OK);
-	snprintf(link, sizeof(link), "%s/current", f.site);
+	LP_TEST_FMT(link, "%s/current", f.site);
 	n = readlink(link, target, sizeof(target) - 1);
 	ck_assert_int_gt(n, 0);
 	target[n] = '\0';
@@ -571,7 +571,7 @@ START_TEST(test_prune)
 	ck_assert(!lp_publish_is_ready(f.site, 1));
 
 	/* Nothing left to prune: no writes. */
-	snprintf(rev_dir, sizeof(rev_dir), "%s/revisions", f.site);
+	LP_TEST_FMT(rev_dir, "%s/revisions", f.site);
 	ck_assert_int_eq(stat(rev_dir, &before), 0);
 	usleep(20000);
 	ck_assert_int_eq(lp_publish_prune(&removed, f.site, 2, 2, &err), LP_OK);
@@ -607,7 +607,7 @@ START_TEST(test_crash_leftovers)
 
 	fixture_init(&f);
 	/* What a crash mid-copy and mid-switch leaves behind. */
-	snprintf(path, sizeof(path), "%s/revisions/.tmp-5-deadbeef", f.site);
+	LP_TEST_FMT(path, "%s/revisions/.tmp-5-deadbeef", f.site);
 	put(path, "index.html", "half", 0644);
 	put(path, "deep/er/x.css", "half", 0644);
 	link_at(f.site, ".current.tmp-cafe", "revisions/5");
@@ -617,7 +617,7 @@ START_TEST(test_crash_leftovers)
 	ck_assert_int_eq(lp_publish_cleanup_partial(&removed, f.site, &err), LP_OK);
 	ck_assert_uint_eq(removed, 2);
 	ck_assert(!lp_fs_exists(path));
-	snprintf(path, sizeof(path), "%s/.current.tmp-cafe", f.site);
+	LP_TEST_FMT(path, "%s/.current.tmp-cafe", f.site);
 	ck_assert(!lp_fs_exists(path));
 	ck_assert_int_eq(lp_publish_cleanup_partial(&removed, f.site, &err), LP_OK);
 	ck_assert_uint_eq(removed, 0);
@@ -625,11 +625,11 @@ START_TEST(test_crash_leftovers)
 	publish_numbered(&f, 5);
 	ck_assert(lp_publish_is_ready(f.site, 5));
 	ck_assert_int_eq(lp_publish_switch(f.site, 5, &err), LP_OK);
-	snprintf(path, sizeof(path), "%s/current", f.site);
+	LP_TEST_FMT(path, "%s/current", f.site);
 	ck_assert_str_eq(slurp(path, "index.html"), "5");
 
 	/* A site directory that does not exist yet is nothing to clean. */
-	snprintf(path, sizeof(path), "%s/sites/none", f.root);
+	LP_TEST_FMT(path, "%s/sites/none", f.root);
 	ck_assert_int_eq(lp_publish_cleanup_partial(&removed, path, &err), LP_OK);
 	fixture_free(&f);
 }
