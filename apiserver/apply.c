@@ -118,6 +118,11 @@ static void apply_create(struct api_req *r, const struct applied *a)
 		                "If-Match given but deployment %s does not exist", a->site->name);
 		return;
 	}
+	/* Only a new site: one created before the admin reserved its name keeps working. */
+	if (lp_config_name_reserved(r->srv->cfg, a->site->name)) {
+		api_reply_reserved(r, a->site->name);
+		return;
+	}
 	if (is_dry_run(r)) {
 		reply_dry_run(r, "created", a->site);
 		return;

@@ -242,10 +242,15 @@ static int insert_site(lp_store_site **out, struct api_req *r, lp_site *site, in
 		}
 		in->name = site->name;
 		in->spec_json = json;
-		if (generated && lp_spec_name_reserved(site->name))
-			rc = LP_EEXISTS;
-		else
+		if (lp_config_name_reserved(r->srv->cfg, site->name)) {
+			if (!generated) {
+				rc = api_reply_reserved(r, site->name);
+				goto done;
+			}
+			rc = LP_EEXISTS; /* drawn again */
+		} else {
 			rc = lp_store_site_create(out, r->store, in, &err);
+		}
 		if (rc != LP_EEXISTS || !generated || attempt > 2 * API_SLUG_PLAIN_TRIES)
 			break;
 	}
@@ -450,7 +455,7 @@ void api_h_delete(struct api_req *r)
 		goto done;
 	}
 	api_event(r, site->id, LP_EVENT_NORMAL, "Deleting", "deletion requested");
-	api_reply_site(r, 202, site->id, NULL, 0);
+	api_reply_site(r, 202, site->id, "deleting", 0);
 done:
 	lp_store_site_free(site);
 }

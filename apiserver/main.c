@@ -8,11 +8,13 @@
 #include <time.h>
 
 #include "apiserver/apiserver.h"
+#include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
 #include "launchpad/log.h"
+#include "launchpad/names.h"
 #include "launchpad/store.h"
 
 static void usage(FILE *f)
@@ -25,7 +27,7 @@ static void usage(FILE *f)
 	        "       launchpad-apiserver [flags] token revoke ID\n"
 	        "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
 	fflush(f);
-	lp_config_usage(fileno(f));
+	lp_config_usage_for(fileno(f), LP_CONFIG_FOR_API);
 }
 
 #define TIME_TEXT_MAX 40 /* an ISO-8601 UTC time */
@@ -117,6 +119,21 @@ done:
 	return rc;
 }
 
+/* The names new sites may not take, with the one derived from --public-url. */
+static void log_reserved(const lp_config *cfg)
+{
+	lp_buf list;
+	size_t i;
+
+	lp_buf_init(&list, LP_CONFIG_RESERVED_MAX * (LP_NAMES_LABEL_MAX + 2));
+	for (i = 0; i < cfg->nreserved; i++)
+		if (lp_buf_printf(&list, "%s%s", i ? ", " : "", cfg->reserved[i]) != LP_OK)
+			break;
+	LP_INFO("api", "names reserved for the platform's own hosts: %s",
+	        cfg->nreserved ? lp_buf_cstr(&list) : "none");
+	lp_buf_release(&list);
+}
+
 /* `healthcheck` (compose): ask our own /healthz on the --listen address. */
 static int healthcheck(const lp_config *cfg)
 {
@@ -170,8 +187,9 @@ static int serve(const lp_config *cfg)
 		host[0] = '\0';
 	/* the tests read this line to learn the port when --listen asked for port 0 */
 	fprintf(stderr, "listening on http://%s:%u\n", local_host(host), lp_apiserver_port(s));
-	LP_INFO("api", "data dir %s, base domain %s, uploads up to %d MiB", cfg->data_dir,
-	        cfg->base_domain, cfg->upload_max_mb);
+	/* The effective settings (file:// sources allowed or not, reserved names...), each once. */
+	lp_config_log(cfg, "api", LP_CONFIG_FOR_API);
+	log_reserved(cfg);
 	sigwait(&set, &sig);
 	LP_INFO("api", "signal %d: shutting down", sig);
 	lp_apiserver_free(s);

@@ -3,6 +3,8 @@
 
 /* Designated fields: what an entry leaves out is 0 (no body, no slots, no hooks). */
 const struct api_route api_routes[] = {
+    /* /health is the seed's (Phase 1); /healthz and /readyz are what orchestrators probe */
+    {.method = "GET", .pattern = "/health", .handler = api_h_healthz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/healthz", .handler = api_h_healthz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/readyz", .handler = api_h_readyz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/metrics", .handler = api_h_metrics, .auth = API_AUTH_METRICS},

@@ -236,6 +236,12 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 	o = api_site_json(r, site);
 	if (o && result)
 		cJSON_AddStringToObject(o, "result", result);
+	/*
+	 * The answer to a delete says what is happening: the seed's three statuses have no word
+	 * for it, so GET keeps "deploying" (docs/api.md) while this reply says "deleting".
+	 */
+	if (o && site->deletion_timestamp)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "status", cJSON_CreateString("deleting"));
 	if (o && revision)
 		cJSON_AddNumberToObject(o, "revision", (double)revision);
 	api_set_etag(r, site->resource_version);
@@ -251,6 +257,27 @@ int api_secret_new(char out[API_SECRET_LEN])
 int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex)
 {
 	return lp_fmt(out, API_DIGEST_REF_MAX, "sha256:%s", hex);
+}
+
+int api_reply_reserved(struct api_req *r, const char *name)
+{
+	lp_spec_diags d;
+	cJSON *details = NULL;
+
+	/* The shape of a manifest error, so clients show it beside metadata.name. */
+	lp_spec_diags_init(&d);
+	if (lp_spec_diags_add(&d, "metadata.name", 0, 0,
+	                      "\"%s\" is reserved on this installation: the platform routes that "
+	                      "host itself (--reserved-names)",
+	                      name) != LP_OK ||
+	    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+		LP_WARN("api", "reserved name: details left out of the answer: out of memory");
+	api_reply_error(r, LP_EINVAL, details,
+	                "invalid manifest: 1 error, first: metadata.name: \"%s\" is reserved on "
+	                "this installation (--reserved-names)",
+	                name);
+	lp_spec_diags_release(&d);
+	return LP_EINVAL;
 }
 
 int api_site_deleting(struct api_req *r, const lp_store_site *site)

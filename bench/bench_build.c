@@ -38,9 +38,9 @@ static int upload(char digest[80], const char *fixture)
 	FILE *p;
 
 	if (bench_cafile() != NULL)
-		snprintf(ca, sizeof(ca), "cp '%s' '%s/src/.bench-ca.pem';", bench_cafile(), g_data);
-	snprintf(
-	    cmd, sizeof(cmd),
+		LP_TEST_FMT(ca, "cp '%s' '%s/src/.bench-ca.pem';", bench_cafile(), g_data);
+	LP_TEST_FMT(
+	    cmd,
 	    "set -e; mkdir -p '%s/uploads/sha256'; rm -rf '%s/src' '%s/u.zip'; "
 	    "cp -r '%s' '%s/src'; %s cd '%s/src'; "
 	    "zip -qr '%s/u.zip' . -x 'node_modules/*' 'dist/*'; sha256sum '%s/u.zip' | cut -c1-64",
@@ -53,10 +53,10 @@ static int upload(char digest[80], const char *fixture)
 	}
 	pclose(p);
 	hex[strcspn(hex, "\n")] = '\0';
-	snprintf(cmd, sizeof(cmd), "mv '%s/u.zip' '%s/uploads/sha256/%s.zip'", g_data, g_data, hex);
+	LP_TEST_FMT(cmd, "mv '%s/u.zip' '%s/uploads/sha256/%s.zip'", g_data, g_data, hex);
 	if (strlen(hex) != 64 || system(cmd) != 0)
 		return -1;
-	snprintf(digest, 80, "sha256:%s", hex);
+	lp_test_fmt(digest, 80, "sha256:%.64s", hex);
 	return 0;
 }
 

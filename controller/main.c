@@ -75,7 +75,7 @@ static void usage(FILE *f)
 	           "  --help         this text\n\n"
 	           "flags (each also a LAUNCHPAD_* variable; a flag wins):\n");
 	fflush(f);
-	lp_config_usage(fileno(f));
+	lp_config_usage_for(fileno(f), LP_CONFIG_FOR_CONTROLLER);
 }
 
 /* The controller's own arguments (what lp_config_new did not take). */
@@ -130,6 +130,8 @@ int main(int argc, char **argv)
 		rc = lp_preflight_health(cfg, stderr) == 0 ? EXIT_OK : EXIT_FAIL;
 		break;
 	case MODE_RUN:
+		/* What this process will do, not what the operator believes they set. */
+		lp_config_log(cfg, "controller", LP_CONFIG_FOR_CONTROLLER);
 		rc = run_controller(cfg);
 		break;
 	}

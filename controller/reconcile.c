@@ -28,6 +28,8 @@ struct observation {
 	int building;      /* a build for the desired revision is running */
 	int failed;        /* the desired revision failed to build */
 	int running;       /* the serve container runs with the expected spec */
+	int serve_failed;  /* making the serve side match failed this pass */
+	int spec_invalid;  /* the stored spec does not parse (terminal until it changes) */
 	const char *failure;
 };
 
@@ -37,6 +39,29 @@ static void requeue(lp_reconcile_result *out, uint64_t after_ms)
 	out->requeue_after_ms = after_ms;
 }
 
+static int is_ready(const struct observation *o)
+{
+	return o->desired_ready && o->serving == o->desired && o->running;
+}
+
+/* Why the site is, or is not, Ready: the first thing in the way, as users would name it. */
+static const char *ready_reason(const struct observation *o)
+{
+	if (is_ready(o))
+		return "DesiredRevisionLive";
+	if (o->spec_invalid)
+		return "InvalidSpec";
+	if (o->failed)
+		return "BuildFailed";
+	if (o->serve_failed)
+		return "ServeFailed";
+	if (o->building)
+		return "Building";
+	if (o->desired <= 0)
+		return "NoRevision";
+	return "Progressing"; /* built, the serve container on its way */
+}
+
 static char *conditions_json(const struct observation *o)
 {
 	cJSON *arr = cJSON_CreateArray(), *c;
@@ -44,7 +69,7 @@ static char *conditions_json(const struct observation *o)
 	const char *built = o->desired_ready ? "True" : (o->failed ? "False" : "Unknown");
 	const char *built_reason =
 	    o->desired_ready ? "Published" : (o->failed ? "BuildFailed" : "Building");
-	int ready = o->desired_ready && o->serving == o->desired && o->running;
+	int ready = is_ready(o);
 
 	c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "type", "Built");
@@ -55,12 +80,14 @@ static char *conditions_json(const struct observation *o)
 	cJSON_AddStringToObject(c, "type", "Serving");
 	cJSON_AddStringToObject(c, "status", o->running && o->serving ? "True" : "False");
 	cJSON_AddStringToObject(c, "reason",
-	                        o->running && o->serving ? "ContainerRunning" : "NoContainer");
+	                        o->running && o->serving ? "ContainerRunning"
+	                        : o->serve_failed        ? "ServeFailed"
+	                                                 : "NoContainer");
 	cJSON_AddItemToArray(arr, c);
 	c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "type", "Ready");
 	cJSON_AddStringToObject(c, "status", ready ? "True" : "False");
-	cJSON_AddStringToObject(c, "reason", ready ? "DesiredRevisionLive" : "Progressing");
+	cJSON_AddStringToObject(c, "reason", ready_reason(o));
 	cJSON_AddItemToArray(arr, c);
 	s = cJSON_PrintUnformatted(arr);
 	cJSON_Delete(arr);
@@ -82,7 +109,9 @@ static int write_status(lp_ctx *ctx, lp_store *st, const lp_store_site *site, lp
 	next.site_id = site->id;
 	next.phase = phase;
 	next.observed_generation = site->generation;
-	next.current_revision = o ? o->serving : (prev ? prev->current_revision : 0);
+	/* An unreadable spec says nothing of what is served: the last known revision stands. */
+	next.current_revision =
+	    o && !o->spec_invalid ? o->serving : (prev ? prev->current_revision : 0);
 	next.conditions_json = o ? conditions_json(o) : NULL;
 	next.url = url;
 	next.message = (char *)message;
@@ -241,7 +270,7 @@ static lp_store_phase verdict(char *msg, size_t msglen, const struct observation
 	const char *why = o->failure ? o->failure : "";
 	int rc;
 
-	if (o->desired_ready && o->serving == o->desired && o->running) {
+	if (is_ready(o)) {
 		rc = lp_fmt(msg, msglen, "revision %ld is live", o->desired);
 		if (rc != LP_OK)
 			msg[0] = '\0';
@@ -300,6 +329,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		rc = serve(&sr, p, site->name, spec, err);
 		o.running = sr.running;
 		if (rc != LP_OK) {
+			o.serve_failed = 1;
 			/* Status tells the truth: say why it is not served; retry with backoff. */
 			snprintf(msg, sizeof(msg),
 			         "revision %ld is ready but cannot be served: %s (retrying)",
@@ -332,7 +362,9 @@ static int reconcile_spec(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	if (lp_spec_parse(&parsed, site->spec_json, strlen(site->spec_json), &opts, &diags, err) !=
 	        LP_OK ||
 	    parsed.count != 1) {
-		write_status_quietly(p->ctx, st, site, LP_PHASE_FAILED, NULL,
+		struct observation o = {.desired = (long)site->desired_revision, .spec_invalid = 1};
+
+		write_status_quietly(p->ctx, st, site, LP_PHASE_FAILED, &o,
 		                     "stored spec is invalid");
 		out->outcome = LP_RECONCILE_TERMINAL;
 		rc = LP_OK;

@@ -2,6 +2,7 @@
 #include "launchpad/config.h"
 
 #include "launchpad/fmt.h"
+#include "launchpad/log.h"
 #include "launchpad/names.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 enum kind { K_STR, K_BOOL, K_INT, K_LOGFMT, K_LOGLEVEL };
@@ -20,63 +22,85 @@ struct setting {
 	enum kind kind;
 	size_t offset;
 	const char *help;
+	unsigned scope; /* LP_CONFIG_FOR_*: the programs that read it (0: all) */
+	int secret;     /* logged as "(set)", never its value */
 };
 
 #define S(field) offsetof(lp_config, field)
+#define API      LP_CONFIG_FOR_API
+#define CTRL     LP_CONFIG_FOR_CONTROLLER
+#define CLI      LP_CONFIG_FOR_CLI
 
 static const struct setting settings[] = {
-    {"data-dir", "LAUNCHPAD_DATA_DIR", "/srv/launchpad", K_STR, S(data_dir), "data directory"},
-    {"listen", "LAUNCHPAD_LISTEN", "127.0.0.1:8080", K_STR, S(listen), "API listen address"},
+    {"data-dir", "LAUNCHPAD_DATA_DIR", "/srv/launchpad", K_STR, S(data_dir), "data directory",
+     .scope = API | CTRL},
+    {"listen", "LAUNCHPAD_LISTEN", "127.0.0.1:8080", K_STR, S(listen), "API listen address",
+     .scope = API},
     {"docker-socket", "LAUNCHPAD_DOCKER_SOCKET", "/var/run/docker.sock", K_STR, S(docker_socket),
-     "Docker engine socket"},
-    {"instance", "LAUNCHPAD_INSTANCE", "default", K_STR, S(instance), "ownership label value"},
+     "Docker engine socket", .scope = CTRL},
+    {"instance", "LAUNCHPAD_INSTANCE", "default", K_STR, S(instance), "ownership label value",
+     .scope = API | CTRL},
     {"base-domain", "LAUNCHPAD_BASE_DOMAIN", "localhost", K_STR, S(base_domain),
-     "site URL is http://<name>.<base-domain>"},
+     "site URL is http://<name>.<base-domain>", .scope = API | CTRL},
     {"public-url", "LAUNCHPAD_PUBLIC_URL", "http://localhost:8080", K_STR, S(public_url),
-     "public API URL (webhook URLs)"},
+     "public API URL (webhook URLs)", .scope = API},
     {"serve-image", "LAUNCHPAD_SERVE_IMAGE", "nginx:alpine", K_STR, S(serve_image),
-     "image serving sites"},
+     "image serving sites", .scope = CTRL},
     {"build-image", "LAUNCHPAD_BUILD_IMAGE", "node:20-alpine", K_STR, S(build_image),
-     "default build image"},
+     "default build image", .scope = CTRL},
     {"allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES", "false", K_BOOL,
-     S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)"},
-    {"log-format", "LAUNCHPAD_LOG_FORMAT", "text", K_LOGFMT, S(log_format), "text or json"},
+     S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)",
+     .scope = API | CTRL},
+    {"log-format", "LAUNCHPAD_LOG_FORMAT", "text", K_LOGFMT, S(log_format), "text or json",
+     .scope = 0},
     {"log-level", "LAUNCHPAD_LOG_LEVEL", "info", K_LOGLEVEL, S(log_level),
-     "debug, info, warn or error"},
-    {"server", "LAUNCHPAD_SERVER", "http://127.0.0.1:8080", K_STR, S(server),
-     "CLI: API server URL"},
-    {"token", "LAUNCHPAD_TOKEN", NULL, K_STR, S(token), "CLI: API bearer token"},
-    {"workers", "LAUNCHPAD_WORKERS", "2", K_INT, S(workers), "controller worker threads"},
+     "debug, info, warn or error", .scope = 0},
+    {"server", "LAUNCHPAD_SERVER", "http://127.0.0.1:8080", K_STR, S(server), "CLI: API server URL",
+     .scope = CLI},
+    {"token", "LAUNCHPAD_TOKEN", NULL, K_STR, S(token), "CLI: API bearer token", .scope = CLI,
+     .secret = 1},
+    {"workers", "LAUNCHPAD_WORKERS", "2", K_INT, S(workers), "controller worker threads",
+     .scope = CTRL},
     {"resync-seconds", "LAUNCHPAD_RESYNC_SECONDS", "60", K_INT, S(resync_seconds),
-     "controller full resync period"},
+     "controller full resync period", .scope = CTRL},
     {"cors-origins", "LAUNCHPAD_CORS_ORIGINS", NULL, K_STR, S(cors_origins),
-     "API: comma-separated origins allowed by CORS"},
+     "API: comma-separated origins allowed by CORS", .scope = API},
     {"metrics-auth", "LAUNCHPAD_METRICS_AUTH", "false", K_BOOL, S(metrics_auth),
-     "API: require a token for /metrics"},
+     "API: require a token for /metrics", .scope = API},
     {"upload-max-mb", "LAUNCHPAD_UPLOAD_MAX_MB", "200", K_INT, S(upload_max_mb),
-     "API: largest accepted upload, MiB"},
+     "API: largest accepted upload, MiB", .scope = API | CTRL},
     {"build-timeout-max", "LAUNCHPAD_BUILD_TIMEOUT_MAX", "3600", K_INT, S(build_timeout_max),
-     "controller: longest build deadline allowed, seconds"},
+     "controller: longest build deadline allowed, seconds", .scope = CTRL},
     {"http-port", "LAUNCHPAD_HTTP_PORT", "80", K_INT, S(http_port),
-     "port of the edge (Traefik) in site URLs"},
+     "port of the edge (Traefik) in site URLs", .scope = API | CTRL},
     {"sites-network", "LAUNCHPAD_SITES_NETWORK", NULL, K_STR, S(sites_network),
      "controller: the serving network Traefik shares (default launchpad-sites, prefixed by a "
-     "non-default instance)"},
+     "non-default instance)",
+     .scope = CTRL},
     {"traefik-api", "LAUNCHPAD_TRAEFIK_API", NULL, K_STR, S(traefik_api),
      "controller: Traefik's API URL; a replaced serve container goes once Traefik routes to "
-     "its successor"},
+     "its successor",
+     .scope = CTRL},
     {"swap-drain-ms", "LAUNCHPAD_SWAP_DRAIN_MS", "3000", K_INT, S(swap_drain_ms),
-     "controller: without --traefik-api, how long a replacement runs beside the old container"},
+     "controller: without --traefik-api, how long a replacement runs beside the old container",
+     .scope = CTRL},
     {"api-user", "LAUNCHPAD_API_USER", NULL, K_STR, S(api_user),
-     "controller: uid:gid the apiserver runs as (it then owns the store and uploads)"},
+     "controller: uid:gid the apiserver runs as (it then owns the store and uploads)",
+     .scope = CTRL},
     {"dashboard-dir", "LAUNCHPAD_DASHBOARD_DIR", NULL, K_STR, S(dashboard_dir),
-     "API: the built dashboard (dashboard/dist), served at /"},
+     "API: the built dashboard (dashboard/dist), served at /", .scope = API},
     {"teardown-on-stop", "LAUNCHPAD_TEARDOWN_ON_STOP", "never", K_STR, S(teardown_on_stop),
      "controller: never, or with-api: on stop, remove the sites' containers when the "
-     "instance's apiserver container is not running (docker compose down)"},
+     "instance's apiserver container is not running (docker compose down)",
+     .scope = CTRL},
+    {"reserved-names", "LAUNCHPAD_RESERVED_NAMES", "api,traefik", K_STR, S(reserved_names),
+     "API: names no new site may take, the hosts the platform routes on --base-domain itself "
+     "(comma list; --public-url's host is added when it lies under --base-domain)",
+     .scope = API},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= LP_CONFIG_SETTINGS_MAX, "raise LP_CONFIG_SETTINGS_MAX");
 
 /* "--<flag>" or a variable's name, for the error that names where a bad value came from. */
 #define ORIGIN_MAX 128
@@ -164,9 +188,12 @@ static int apply_environment(lp_config *cfg, lp_error *err)
 		if (settings[k].def &&
 		    (rc = apply(cfg, &settings[k], settings[k].def, "default", err)) != LP_OK)
 			return rc;
-		if (env && *env &&
-		    (rc = apply(cfg, &settings[k], env, settings[k].env, err)) != LP_OK)
-			return rc;
+		cfg->from_[k] = LP_CONFIG_FROM_DEFAULT;
+		if (env && *env) {
+			if ((rc = apply(cfg, &settings[k], env, settings[k].env, err)) != LP_OK)
+				return rc;
+			cfg->from_[k] = LP_CONFIG_FROM_ENV;
+		}
 	}
 	return LP_OK;
 }
@@ -206,8 +233,68 @@ static int apply_flags(lp_config *cfg, char **left, int *nleft, int argc, char *
 			return lp_error_set(err, LP_EINVAL, "--%s needs a value", s->flag);
 		if ((rc = apply(cfg, s, value, origin, err)) != LP_OK)
 			return rc;
+		cfg->from_[s - settings] = LP_CONFIG_FROM_FLAG;
 	}
 	*nleft = n;
+	return LP_OK;
+}
+
+static int add_reserved(lp_config *cfg, const char *name, size_t len, lp_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nreserved; i++)
+		if (strlen(cfg->reserved[i]) == len && !strncmp(cfg->reserved[i], name, len))
+			return LP_OK;
+	if (cfg->nreserved == LP_CONFIG_RESERVED_MAX)
+		return lp_error_set(err, LP_EINVAL, "--reserved-names: more than %d names",
+		                    LP_CONFIG_RESERVED_MAX);
+	if ((cfg->reserved[cfg->nreserved] = strndup(name, len)) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	if (!lp_names_dns_label(cfg->reserved[cfg->nreserved], LP_NAMES_LABEL_MAX)) {
+		lp_error_set(err, LP_EINVAL,
+		             "--reserved-names: \"%s\" is not a site name (a DNS label of at most "
+		             "%d characters)",
+		             cfg->reserved[cfg->nreserved], LP_NAMES_LABEL_MAX);
+		free(cfg->reserved[cfg->nreserved]);
+		cfg->reserved[cfg->nreserved] = NULL;
+		return LP_EINVAL;
+	}
+	cfg->nreserved++;
+	return LP_OK;
+}
+
+/*
+ * The names new sites may not take: --reserved-names, and the API's own host when --public-url
+ * puts it on the base domain (https://launchpad.example.com with base domain example.com
+ * reserves "launchpad"), since a site there would never be reached.
+ */
+static int read_reserved(lp_config *cfg, lp_error *err)
+{
+	const char *p = cfg->reserved_names ? cfg->reserved_names : "", *host, *end;
+	size_t blen = strlen(cfg->base_domain);
+	int rc;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len && (rc = add_reserved(cfg, p, len, err)) != LP_OK)
+			return rc;
+		p += len;
+	}
+	host = strstr(cfg->public_url, "://");
+	host = host ? host + 3 : cfg->public_url;
+	end = host + strcspn(host, ":/?#");
+	if ((size_t)(end - host) > blen + 1 && end[-(ptrdiff_t)blen - 1] == '.' &&
+	    !strncasecmp(end - blen, cfg->base_domain, blen)) {
+		size_t len = (size_t)(end - host) - blen - 1;
+
+		if (memchr(host, '.', len) == NULL &&
+		    (rc = add_reserved(cfg, host, len, err)) != LP_OK)
+			return rc;
+	}
 	return LP_OK;
 }
 
@@ -237,7 +324,7 @@ static int validate(lp_config *cfg, lp_error *err)
 	if (cfg->http_port < 1 || cfg->http_port > 65535)
 		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                    cfg->http_port);
-	return LP_OK;
+	return read_reserved(cfg, err);
 }
 
 int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
@@ -285,6 +372,8 @@ void lp_config_free(lp_config *cfg)
 	for (k = 0; k < NSETTINGS; k++)
 		if (settings[k].kind == K_STR)
 			free(*(char **)((char *)cfg + settings[k].offset));
+	for (k = 0; k < cfg->nreserved; k++)
+		free(cfg->reserved[k]);
 	free(cfg);
 }
 
@@ -296,11 +385,78 @@ void lp_config_rest_free(char **rest)
 
 void lp_config_usage(int fd)
 {
+	lp_config_usage_for(fd, 0);
+}
+
+static int in_scope(const struct setting *s, unsigned scope)
+{
+	return scope == 0 || s->scope == 0 || (s->scope & scope) != 0;
+}
+
+void lp_config_usage_for(int fd, unsigned scope)
+{
 	size_t k;
 
 	for (k = 0; k < NSETTINGS; k++)
-		dprintf(fd, "  --%-24s %-34s %s (default: %s)\n", settings[k].flag, settings[k].env,
-		        settings[k].help, settings[k].def ? settings[k].def : "unset");
+		if (in_scope(&settings[k], scope))
+			dprintf(fd, "  --%-24s %-34s %s (default: %s)\n", settings[k].flag,
+			        settings[k].env, settings[k].help,
+			        settings[k].def ? settings[k].def : "unset");
+}
+
+/* The value of setting s in cfg as text, into buf when it is not a string already. */
+static const char *value_text(char *buf, size_t n, const lp_config *cfg, const struct setting *s)
+{
+	const char *base = (const char *)cfg;
+
+	switch (s->kind) {
+	case K_STR: {
+		const char *v = *(char *const *)(base + s->offset);
+		return v == NULL ? "(unset)" : s->secret ? "(set)" : v;
+	}
+	case K_BOOL:
+		return *(const int *)(base + s->offset) ? "true" : "false";
+	case K_INT:
+		if (lp_fmt(buf, n, "%d", *(const int *)(base + s->offset)) != LP_OK)
+			return "?";
+		return buf;
+	case K_LOGFMT:
+		return *(const lp_log_format *)(base + s->offset) == LP_LOG_JSON ? "json" : "text";
+	case K_LOGLEVEL:
+		return lp_log_level_name(*(const lp_log_level *)(base + s->offset));
+	}
+	return "?";
+}
+
+void lp_config_log(const lp_config *cfg, const char *component, unsigned scope)
+{
+	static const char *const from[] = {[LP_CONFIG_FROM_DEFAULT] = "default",
+	                                   [LP_CONFIG_FROM_ENV] = "environment",
+	                                   [LP_CONFIG_FROM_FLAG] = "flag"};
+	char num[ORIGIN_MAX];
+	size_t k;
+
+	for (k = 0; k < NSETTINGS; k++) {
+		if (settings[k].scope != 0 && !in_scope(&settings[k], scope))
+			continue;
+		if (cfg->from_[k] == LP_CONFIG_FROM_ENV)
+			LP_INFO(component, "setting --%s=%s (from %s)", settings[k].flag,
+			        value_text(num, sizeof(num), cfg, &settings[k]), settings[k].env);
+		else
+			LP_INFO(component, "setting --%s=%s (%s)", settings[k].flag,
+			        value_text(num, sizeof(num), cfg, &settings[k]),
+			        from[cfg->from_[k]]);
+	}
+}
+
+int lp_config_name_reserved(const lp_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nreserved; i++)
+		if (!strcmp(cfg->reserved[i], name))
+			return 1;
+	return 0;
 }
 
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,

@@ -35,6 +35,11 @@ void lp_log_setup(lp_log_level min, lp_log_format format, int fd)
 	out_fd = fd;
 }
 
+const char *lp_log_level_name(lp_log_level level)
+{
+	return (size_t)level < NLEVELS ? level_names[level] : "?";
+}
+
 int lp_log_level_parse(lp_log_level *out, const char *s)
 {
 	size_t i;

@@ -6,24 +6,6 @@
 #include "launchpad/spec.h"
 #include "spec/rules.h"
 
-/* Names that would shadow the platform's own hosts or confuse users as subdomains. */
-static const char *const reserved_names[] = {
-    "admin",  "api",     "app",     "assets",  "auth",     "cdn",       "dashboard", "default",
-    "docs",   "ftp",     "health",  "healthz", "internal", "launchpad", "localhost", "login",
-    "mail",   "metrics", "ns1",     "ns2",     "readyz",   "root",      "smtp",      "static",
-    "status", "system",  "traefik", "webhook", "webhooks", "www",
-};
-
-int lp_spec_name_reserved(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
-		if (!strcmp(name, reserved_names[i]))
-			return 1;
-	return 0;
-}
-
 int lp_rule_name(const char *s, char *msg, size_t n)
 {
 	size_t len = strlen(s);
@@ -41,10 +23,6 @@ int lp_rule_name(const char *s, char *msg, size_t n)
 		lp_fmt_text(msg, n,
 		            "must be a DNS label: lowercase letters, digits and '-', starting and "
 		            "ending with a letter or digit");
-		return 0;
-	}
-	if (lp_spec_name_reserved(s)) {
-		lp_fmt_text(msg, n, "\"%s\" is a reserved name", s);
 		return 0;
 	}
 	return 1;

@@ -11,6 +11,9 @@
 #include "launchpad/error.h"
 #include "launchpad/log.h"
 
+#define LP_CONFIG_RESERVED_MAX 64 /* names in --reserved-names, with the derived one */
+#define LP_CONFIG_SETTINGS_MAX 48 /* rows of the settings table */
+
 typedef struct lp_config {
 	char *data_dir;      /* --data-dir, LAUNCHPAD_DATA_DIR, /srv/launchpad */
 	char *listen;        /* --listen, LAUNCHPAD_LISTEN, 127.0.0.1:8080 */
@@ -46,7 +49,22 @@ typedef struct lp_config {
 	char *teardown_on_stop;
 	/* --dashboard-dir, LAUNCHPAD_DASHBOARD_DIR, unset: the built dashboard served at / */
 	char *dashboard_dir;
+	/* --reserved-names, LAUNCHPAD_RESERVED_NAMES, api,traefik: as read, see reserved below */
+	char *reserved_names;
+
+	/* Derived: the names no new site may take (lp_config_name_reserved), owned here. */
+	char *reserved[LP_CONFIG_RESERVED_MAX];
+	size_t nreserved;
+	/* Private to config.c: where each setting came from, for lp_config_log. */
+	unsigned char from_[LP_CONFIG_SETTINGS_MAX];
 } lp_config;
+
+enum { LP_CONFIG_FROM_DEFAULT, LP_CONFIG_FROM_ENV, LP_CONFIG_FROM_FLAG };
+
+/* The programs a setting is for (lp_config_usage_for, lp_config_log); 0 means all of them. */
+#define LP_CONFIG_FOR_API        1u
+#define LP_CONFIG_FOR_CONTROLLER 2u
+#define LP_CONFIG_FOR_CLI        4u
 
 /*
  * Build a config from defaults, the environment and argv[1..argc-1]. Flags are `--name value` or
@@ -61,6 +79,17 @@ void lp_config_rest_free(char **rest);
 
 /* Print the shared flags with their variables and defaults (for --help). */
 void lp_config_usage(int fd);
+/* The same, only the flags of the programs in scope (LP_CONFIG_FOR_*; 0: every flag). */
+void lp_config_usage_for(int fd, unsigned scope);
+
+/*
+ * Log the effective settings the programs in scope read, one info line each with where the value
+ * came from (default, flag or variable); secrets show as "(set)". For a daemon's start-up.
+ */
+void lp_config_log(const lp_config *cfg, const char *component, unsigned scope);
+
+/* 1 when no new site may be called name on this installation (--reserved-names, derived). */
+int lp_config_name_reserved(const lp_config *cfg, const char *name);
 
 /*
  * The URL a site answers at through the edge: "http://<name>.<base-domain>", with ":<http-port>"

@@ -22,6 +22,8 @@ typedef enum lp_log_format { LP_LOG_TEXT = 0, LP_LOG_JSON = 1 } lp_log_format;
 void lp_log_setup(lp_log_level min, lp_log_format format, int fd);
 int lp_log_level_parse(lp_log_level *out, const char *s) LP_MUST_CHECK;
 int lp_log_format_parse(lp_log_format *out, const char *s) LP_MUST_CHECK;
+/* "debug", "info", "warn" or "error". */
+const char *lp_log_level_name(lp_log_level level);
 
 /* component names the module ("controller", "store"); the message is printf-style. */
 void lp_log(lp_log_level level, const char *component, const char *fmt, ...)

@@ -19,6 +19,7 @@
 #define LP_NAMES_SITES_NETWORK    "launchpad-sites" /* internal; shared with Traefik */
 #define LP_NAMES_BUILD_NETWORK    "launchpad-build" /* egress allowed (npm) */
 #define LP_NAMES_INSTANCE_MAX     32                /* an instance id is a DNS label this long */
+#define LP_NAMES_LABEL_MAX        63                /* a DNS label, and so a site name */
 #define LP_NAMES_MAX              256               /* any container, network or label filter */
 
 /* The label keys. */

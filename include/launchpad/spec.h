@@ -146,8 +146,10 @@ int lp_site_validate(const lp_site *site, const lp_spec_options *opts, lp_spec_d
 /* Individual rules, for callers that check one value (URL path segments, upload digests). */
 int lp_spec_check_name(const char *name, lp_error *err) LP_MUST_CHECK;
 int lp_spec_check_digest(const char *digest, lp_error *err) LP_MUST_CHECK;
-/* 1 when name is on the reserved list (api, www, admin, ...). */
-int lp_spec_name_reserved(const char *name);
+/*
+ * A name's syntax is the spec's; which names an installation keeps for its own hosts is its
+ * admin's (lp_config_name_reserved, checked by the API when a site is created).
+ */
 
 /* Canonical JSON: fixed key order, defaults filled, no whitespace. Same site => same bytes. */
 int lp_site_to_json(char **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launchpad/fs.h"
 #include "launchpad/store.h"
 #include "tests/lib/api_server.h"
 #include "tests/lib/testutil.h"
@@ -102,6 +103,62 @@ START_TEST(test_apply)
 	lp_test_api_assert_error(&r, 415, "unsupported");
 	lp_test_api_resp_free(&r);
 	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* Issue 13.16: common names are free; the admin's list is refused at metadata.name, on create. */
+START_TEST(test_reserved_names)
+{
+	const char *extra[] = {"--reserved-names", "api,traefik,docs", NULL};
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	CURL *c = curl_easy_init();
+	const cJSON *d;
+
+	/* the defaults keep only api and traefik */
+	lp_test_api_start(&s, NULL);
+	ck_assert_int_eq(lp_test_api_put_manifest(c, &s, "docs", 1, NULL, NULL, &r), 201);
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(lp_test_api_put_manifest(c, &s, "status", 1, NULL, NULL, &r), 201);
+	lp_test_api_resp_free(&r);
+	lp_test_api_put_manifest(c, &s, "traefik", 1, NULL, NULL, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	d = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "error"), "details"),
+	                       0);
+	ck_assert_str_eq(lp_test_api_jstr(d, "path"), "metadata.name");
+	ck_assert_ptr_nonnull(strstr(lp_test_api_jstr(d, "message"), "reserved"));
+	lp_test_api_resp_free(&r);
+	/* the seed's create with a chosen slug is held to the same list */
+	lp_test_api_http(&s, "POST", "/api/deployments", "application/json",
+	                 "{\"name\":\"API\",\"slug\":\"api\",\"source_type\":\"github\","
+	                 "\"github_url\":\"https://github.com/user/repo\"}",
+	                 &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "is reserved"));
+	lp_test_api_resp_free(&r);
+	lp_test_api_stop(&s);
+
+	/* the admin's list: docs refused for a new site */
+	lp_test_api_start(&s, extra);
+	lp_test_api_put_manifest(c, &s, "docs", 1, NULL, NULL, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	lp_test_api_resp_free(&r);
+	/* issue 13.6: the start-up log says what the server allows, and where it came from */
+	{
+		char path[4200], *log = NULL;
+		size_t len = 0;
+
+		LP_TEST_FMT(path, "%s/apiserver.log", s.dir);
+		ck_assert_int_eq(lp_fs_read_file(&log, &len, path, 1 << 20, NULL), LP_OK);
+		ck_assert_msg(strstr(log, "setting --allow-insecure-sources=false (default)") &&
+		                  strstr(log, "setting --reserved-names=api,traefik,docs (flag)") &&
+		                  strstr(log, "names reserved for the platform's own hosts: api, "
+		                              "traefik, docs"),
+		              "%s", log);
+		free(log);
+	}
+	lp_test_api_stop(&s);
+	curl_easy_cleanup(c);
 }
 END_TEST
 
@@ -229,6 +286,7 @@ static Suite *apiserver_apply_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_apply);
+	tcase_add_test(tc, test_reserved_names);
 	tcase_add_test(tc, test_if_match_race);
 	tcase_add_test(tc, test_revisions_rollback_events);
 	suite_add_tcase(s, tc);

@@ -51,9 +51,14 @@ START_TEST(test_auth)
 	lp_test_api_http(&s, "GET", "/api/deployments", NULL, NULL, &r);
 	ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
 	lp_test_api_resp_free(&r);
-	/* open endpoints */
+	/* open endpoints: the seed's /health (issue 13.11) and /healthz answer alike */
+	lp_test_api_request(NULL, &s, "GET", "/health", NULL, NULL, 0, "", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "status"), "ok");
+	lp_test_api_resp_free(&r);
 	lp_test_api_request(NULL, &s, "GET", "/healthz", NULL, NULL, 0, "", NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "status"), "ok");
 	lp_test_api_resp_free(&r);
 	lp_test_api_request(NULL, &s, "GET", "/readyz", NULL, NULL, 0, "", NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);

@@ -146,7 +146,15 @@ START_TEST(test_seed_github)
 	lp_test_api_http(&s, "DELETE", path, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 202);
 	ck_assert_str_eq(lp_test_api_jstr(r.json, "phase"), "deleting");
+	/* issue 13.13: the answer says what is happening; GET keeps the seed's three words */
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "status"), "deleting");
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "deleting");
 	ck_assert_ptr_nonnull(lp_test_api_jstr(r.json, "deletion_timestamp"));
+	lp_test_api_resp_free(&r);
+	lp_test_api_http(&s, "GET", path, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "status"), "deploying");
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "phase"), "deleting");
 	lp_test_api_resp_free(&r);
 	lp_test_api_http(&s, "GET", "/api/deployments/no-such-site", NULL, NULL, &r);
 	lp_test_api_assert_error(&r, 404, "not_found");

@@ -200,7 +200,7 @@ static void make_upload(char digest[80], const char *dir)
 	ck_assert_uint_eq(strlen(hex), 64);
 	lp_test_sh("mkdir -p '%s/uploads/sha256' && mv '%s' '%s/uploads/sha256/%s.zip'", g_data,
 	           zip, g_data, hex);
-	snprintf(digest, 80, "sha256:%s", hex);
+	lp_test_fmt(digest, 80, "sha256:%.64s", hex);
 }
 
 /* A one-file upload whose build command does the work. */

@@ -473,6 +473,19 @@ END_TEST
  * When the serve container cannot be created (here: the serve image does not exist), the
  * deployment's status must say so, not keep showing the last step that worked.
  */
+/* The reason of the Ready condition in a site's JSON, "" when there is none. */
+static const char *ready_reason(const cJSON *site)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(site, "conditions"))
+	{
+		if (!strcmp(jstr(c, "type"), "Ready"))
+			return jstr(c, "reason");
+	}
+	return "";
+}
+
 START_TEST(test_serve_failure_reaches_the_status)
 {
 	const char *env[] = {"LAUNCHPAD_SERVE_IMAGE=launchpad-test/no-such-image:missing", NULL};
@@ -506,6 +519,34 @@ START_TEST(test_serve_failure_reaches_the_status)
 		lp_test_http_resp_release(&r);
 	}
 	REQUIRE(seen, "after 30 s the status still does not name the serve failure: %s", last);
+	/* issue 13.4: Ready says why it is not (the serve side), not "Progressing" */
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", path, NULL, &err));
+	REQUIRE(!strcmp(ready_reason(r.json), "ServeFailed"), "Ready reason %s: %s",
+	        ready_reason(r.json), r.body);
+	lp_test_http_resp_release(&r);
+
+	/* and a build that fails says BuildFailed */
+	{
+		const char *bfields[] = {"name",      "Broken build", "source_type", "zip",
+		                         "build_cmd", "exit 3",       NULL};
+		REQUIRE_OK(
+		    lp_test_platform_upload(&r, g_p, "/api/deployments", bfields, zip, &err));
+		REQUIRE(r.status == 201, "POST zip answered %ld: %s", r.status, r.body);
+		snprintf(path, sizeof(path), "/api/deployments/%s", jstr(r.json, "id"));
+		lp_test_http_resp_release(&r);
+	}
+	for (seen = 0, t0 = now_ms(); !seen && now_ms() - t0 < 60000; usleep(200 * 1000)) {
+		REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", path, NULL, &err));
+		snprintf(last, sizeof(last), "status %s, reason %s: %s", jstr(r.json, "status"),
+		         ready_reason(r.json), jstr(r.json, "message"));
+		seen = !strcmp(jstr(r.json, "status"), "failed");
+		if (seen)
+			REQUIRE(!strcmp(ready_reason(r.json), "BuildFailed") &&
+			            strstr(jstr(r.json, "message"), "failed"),
+			        "failed build: %s", last);
+		lp_test_http_resp_release(&r);
+	}
+	REQUIRE(seen, "after 60 s the failing build is not failed: %s", last);
 	lp_test_platform_free(g_p);
 	g_p = NULL;
 	free(g_scratch);

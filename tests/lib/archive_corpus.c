@@ -1,5 +1,6 @@
 /* archive_corpus.c: build hostile and broken archives at test time (libarchive + raw zip bytes). */
 #include "tests/lib/archive_corpus.h"
+#include "tests/lib/testutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -442,7 +443,7 @@ int lp_corpus_zip_bomb(const char *path, size_t kernel_bytes, size_t copies)
 		struct zbuf one = {0};
 		uint32_t crc = 0;
 
-		snprintf(names[i], sizeof(names[i]), "bomb%03zu", i);
+		LP_TEST_FMT(names[i], "bomb%03zu", i);
 		h->name = names[i];
 		h->name_len = nlen;
 		h->method = 8;

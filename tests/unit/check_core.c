@@ -97,6 +97,62 @@ START_TEST(test_config_bad_value)
 }
 END_TEST
 
+/* Issue 13.16: only the platform's own hosts are reserved, and the admin decides which. */
+START_TEST(test_config_reserved_names)
+{
+	char *defaults[] = {"prog", NULL};
+	char *custom[] = {"prog",
+	                  "--reserved-names",
+	                  " api, status ,api,,",
+	                  "--base-domain",
+	                  "example.com",
+	                  "--public-url",
+	                  "https://launchpad.example.com/",
+	                  NULL};
+	char *bad[] = {"prog", "--reserved-names", "api,Not_A_Name", NULL};
+	lp_config *cfg = NULL;
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 1, defaults, &err), LP_OK);
+	ck_assert(lp_config_name_reserved(cfg, "api"));
+	ck_assert(lp_config_name_reserved(cfg, "traefik"));
+	ck_assert(!lp_config_name_reserved(cfg, "docs"));
+	ck_assert(!lp_config_name_reserved(cfg, "status"));
+	ck_assert(
+	    !lp_config_name_reserved(cfg, "localhost")); /* http://localhost:8080 is no label */
+	ck_assert_uint_eq(cfg->nreserved, 2);
+	lp_config_free(cfg);
+
+	/* trimmed, deduplicated, and the API's own host on the base domain is added */
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 7, custom, &err), LP_OK);
+	ck_assert(lp_config_name_reserved(cfg, "api"));
+	ck_assert(lp_config_name_reserved(cfg, "status"));
+	ck_assert(lp_config_name_reserved(cfg, "launchpad"));
+	ck_assert(!lp_config_name_reserved(cfg, "traefik"));
+	ck_assert_uint_eq(cfg->nreserved, 3);
+	lp_config_free(cfg);
+
+	/* an empty variable means unset (the default); an empty flag reserves nothing */
+	setenv("LAUNCHPAD_RESERVED_NAMES", "", 1);
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 1, defaults, &err), LP_OK);
+	ck_assert(lp_config_name_reserved(cfg, "api"));
+	lp_config_free(cfg);
+	unsetenv("LAUNCHPAD_RESERVED_NAMES");
+	{
+		char *none[] = {"prog", "--reserved-names=", NULL};
+
+		ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 2, none, &err), LP_OK);
+		ck_assert_uint_eq(cfg->nreserved, 0);
+		ck_assert(!lp_config_name_reserved(cfg, "api"));
+		lp_config_free(cfg);
+	}
+
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 3, bad, &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "Not_A_Name"));
+	ck_assert_ptr_null(cfg);
+}
+END_TEST
+
 START_TEST(test_fs_atomic_and_remove)
 {
 	char *dir = lp_test_mkdtemp("lp-core");
@@ -265,6 +321,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_error_table);
 	tcase_add_test(tc, test_buf_cap);
 	tcase_add_test(tc, test_config_precedence);
+	tcase_add_test(tc, test_config_reserved_names);
 	tcase_add_test(tc, test_config_bad_value);
 	tcase_add_test(tc, test_fs_atomic_and_remove);
 	tcase_add_test(tc, test_crypto_vectors);

@@ -11,7 +11,8 @@ const isoTime = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\
 const nullableTime = z.nullable(isoTime);
 const int = z.int();
 
-export const siteStatusSchema = z.enum(["live", "deploying", "failed"]);
+/** The seed's three statuses; the answer to a DELETE says "deleting". */
+export const siteStatusSchema = z.enum(["live", "deploying", "failed", "deleting"]);
 export const sitePhaseSchema = z.enum(["pending", "deploying", "live", "failed", "deleting"]);
 
 export const conditionSchema = z.object({

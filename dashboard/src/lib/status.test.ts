@@ -28,6 +28,7 @@ describe("status badge", () => {
 
   it("adds the finer phase when it says more", () => {
     expect(statusView({ status: "deploying", phase: "deleting" }).detail).toBe("deleting");
+    expect(statusView({ status: "deleting", phase: "deleting" })).toEqual({ label: "deleting", tone: "progress", detail: null });
     expect(statusView({ status: "deploying", phase: "pending" }).detail).toBe("queued");
   });
 });

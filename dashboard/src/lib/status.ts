@@ -4,7 +4,7 @@ import type { Deployment, Revision, RevisionState, SiteStatus } from "@/api/sche
 export type Tone = "success" | "progress" | "danger" | "neutral";
 
 export interface StatusView {
-  /** Exactly the API's `status`: live, deploying or failed. */
+  /** Exactly the API's `status`: live, deploying or failed (deleting, in a DELETE's answer). */
   label: SiteStatus;
   tone: Tone;
   /** A finer word from `phase` when it says more than `status` (pending, deleting). */
@@ -16,7 +16,7 @@ type StatusFields = Pick<Deployment, "status" | "phase">;
 export function statusView(d: StatusFields): StatusView {
   const tone: Tone = d.status === "live" ? "success" : d.status === "failed" ? "danger" : "progress";
   let detail: string | null = null;
-  if (d.phase === "deleting") detail = "deleting";
+  if (d.phase === "deleting" && d.status !== "deleting") detail = "deleting";
   else if (d.phase === "pending") detail = "queued";
   return { label: d.status, tone, detail };
 }

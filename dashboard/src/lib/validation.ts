@@ -1,15 +1,8 @@
 /**
  * Client-side checks with the same rules as the server (docs/site-spec.md). They give an answer
  * before a round trip; the server stays the authority and its errors are shown beside the field too.
+ * Which names are reserved is the installation's (--reserved-names): only the server knows.
  */
-
-export const RESERVED_NAMES = new Set(
-  (
-    "admin api app assets auth cdn dashboard default docs ftp health healthz internal launchpad " +
-    "localhost login mail metrics ns1 ns2 readyz root smtp static status system traefik webhook " +
-    "webhooks www"
-  ).split(" "),
-);
 
 export type Check = string | null;
 
@@ -20,7 +13,6 @@ export function validateName(name: string): Check {
   if (/[A-Z]/.test(name)) return "Use lowercase letters only.";
   if (!/^[a-z0-9-]+$/.test(name)) return "Only lowercase letters a–z, digits and '-'.";
   if (name.startsWith("-") || name.endsWith("-")) return "Must start and end with a letter or a digit.";
-  if (RESERVED_NAMES.has(name)) return `"${name}" is reserved.`;
   return null;
 }
 
