@@ -68,7 +68,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all test unit asan integration smoke compose e2e format lint clean run stop test-env install-deps bench test-tools dashboard dashboard-check
+.PHONY: all test unit asan integration smoke compose e2e docs-test format lint clean run stop test-env install-deps bench test-tools dashboard dashboard-check
 all: $(BINS)
 
 # V=1 shows every command.
@@ -152,6 +152,10 @@ dashboard-check: dashboard/node_modules/.package-lock.json
 e2e: dashboard test-tools $(BINS)
 	cd dashboard && npm run --silent e2e
 
+# The README's quick start, run as written (a second `make run` instance on free ports).
+docs-test: $(BINS)
+	@tests/docs/readme.sh
+
 # docker-compose.yml and the Dockerfile for real (Compose v2 and Debian's docker-compose 1.29).
 compose:
 	@tests/compose/run.sh
@@ -177,6 +181,7 @@ test: install-deps
 	@$(MAKE) --no-print-directory compose
 	@$(MAKE) --no-print-directory dashboard-check
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory docs-test
 
 # The README's platform command: from a fresh machine, deps first (pkg-config needs them).
 run: install-deps

@@ -53,9 +53,10 @@
 #define API_MEDIA_TYPE_MAX 128 /* a Content-Type without its parameters (longer: cut) */
 #define API_ETAG_MAX       sizeof("\"-9223372036854775808\"") /* a quoted int64 */
 #define API_TIME_MAX       40                                 /* an ISO-8601 UTC time */
-#define API_URL_MAX        LP_SITE_URL_MAX                    /* a URL shown to clients */
-#define API_SECRET_BYTES   32                                 /* random bytes of a secret */
-#define API_SECRET_LEN     (2 * API_SECRET_BYTES + 1)         /* its hex text */
+#define API_MESSAGE_MAX    128             /* a short message the API writes into the store */
+#define API_URL_MAX        LP_SITE_URL_MAX /* a URL shown to clients */
+#define API_SECRET_BYTES   32              /* random bytes of a secret */
+#define API_SECRET_LEN     (2 * API_SECRET_BYTES + 1) /* its hex text */
 /* "sha256:<hex>", an archive digest as a spec and a revision source name it */
 #define API_DIGEST_REF_MAX (sizeof("sha256:") - 1 + LP_SHA256_HEX_LEN)
 
@@ -324,6 +325,7 @@ void api_h_redeploy(struct api_req *r);
 void api_h_archive(struct api_req *r);
 void api_h_revisions(struct api_req *r);
 void api_h_rollback(struct api_req *r);
+void api_h_cancel(struct api_req *r);
 void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
 void api_h_webhook(struct api_req *r);

@@ -175,12 +175,6 @@ static int read_file(struct sse *s)
 	return 1;
 }
 
-static int is_final(lp_store_rev_state st)
-{
-	return st == LP_REV_READY || st == LP_REV_FAILED || st == LP_REV_SUPERSEDED ||
-	       st == LP_REV_INTERRUPTED;
-}
-
 /* Ask the store (rate-limited) whether the revision reached a final state. */
 static void check_state(struct sse *s)
 {
@@ -198,7 +192,7 @@ static void check_state(struct sse *s)
 	if (rc == LP_ENOTFOUND) {
 		s->final_seen = 1;
 		s->final_state = "gone";
-	} else if (rc == LP_OK && is_final(rev->state)) {
+	} else if (rc == LP_OK && lp_store_rev_state_final(rev->state)) {
 		s->final_seen = 1;
 		s->final_state = lp_store_rev_state_name(rev->state);
 	}

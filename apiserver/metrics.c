@@ -102,7 +102,7 @@ static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
 {
 	lp_store_site *sites = NULL;
 	size_t nsites = 0, i, j, k;
-	uint64_t by_state[LP_REV_INTERRUPTED + 1] = {0}, buckets[NBUCKETS] = {0}, nbuild = 0;
+	uint64_t by_state[LP_REV_STATE_COUNT] = {0}, buckets[NBUCKETS] = {0}, nbuild = 0;
 	double sum = 0;
 	int rc, ok = 1;
 
@@ -118,7 +118,7 @@ static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
 			const lp_store_revision *v = &revs[j];
 			double secs;
 
-			if ((int)v->state >= 0 && v->state <= LP_REV_INTERRUPTED)
+			if ((int)v->state >= 0 && v->state < LP_REV_STATE_COUNT)
 				by_state[v->state]++;
 			if (v->started_at <= 0 || v->finished_at < v->started_at)
 				continue;
@@ -136,7 +136,7 @@ static int store_figures(lp_buf *b, lp_store *st, lp_error *err)
 	ok &= lp_buf_printf(b, "launchpad_sites %zu\n", nsites) == LP_OK;
 	ok &= lp_buf_puts(b, "# HELP launchpad_revisions Revisions kept in the store, by state.\n"
 	                     "# TYPE launchpad_revisions gauge\n") == LP_OK;
-	for (k = 0; k <= LP_REV_INTERRUPTED; k++)
+	for (k = 0; k < LP_REV_STATE_COUNT; k++)
 		ok &= lp_buf_printf(b, "launchpad_revisions{state=\"%s\"} %llu\n",
 		                    lp_store_rev_state_name((lp_store_rev_state)k),
 		                    (unsigned long long)by_state[k]) == LP_OK;

@@ -1,9 +1,10 @@
-/* revisions.c: a site's revision history, rollback to a ready revision, and its events. */
+/* revisions.c: a site's revision history, rollback to a ready revision, cancel, and its events. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 
 static cJSON *revision_json(const lp_store_revision *v, int64_t desired, int64_t current)
 {
@@ -161,6 +162,46 @@ void api_h_rollback(struct api_req *r)
 	api_reply_site(r, 202, site->id, "rolling back", number);
 done:
 	lp_store_revision_free(target);
+	lp_store_site_free(site);
+}
+
+/*
+ * Cancel the desired revision (or {"revision": N}) while it is pending or building: the store
+ * marks it cancelled and points the site back at what is served; the controller then stops the
+ * build. 409 when there is nothing to cancel.
+ */
+void api_h_cancel(struct api_req *r)
+{
+	lp_store_site *site = api_site_lookup(r);
+	lp_error err = {0};
+	int64_t rv, number = 0, desired = 0;
+	char msg[API_MESSAGE_MAX];
+
+	if (site == NULL)
+		return;
+	if (api_if_match(&rv, r) != LP_OK || api_site_deleting(r, site) ||
+	    requested_revision(&number, r) != LP_OK)
+		goto done;
+	if (number == 0)
+		number = site->desired_revision;
+	if (number <= 0) {
+		api_reply_error(r, LP_ECONFLICT, NULL, "deployment %s has no revision to cancel",
+		                site->name);
+		goto done;
+	}
+	if (lp_fmt(msg, sizeof(msg), "cancelled by token %lld", (long long)r->token_id) != LP_OK)
+		msg[0] = '\0';
+	if (lp_store_revision_cancel(&desired, r->store, site->id, rv, number, msg, &err) !=
+	    LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (lp_fmt(msg, sizeof(msg), "revision %lld cancelled%s", (long long)number,
+	           desired != number ? "; the served revision stays" : "") != LP_OK)
+		msg[0] = '\0';
+	api_event(r, site->id, LP_EVENT_NORMAL, "Cancelled", msg);
+	api_reply_site(r, 202, site->id, "cancelled", number);
+done:
 	lp_store_site_free(site);
 }
 

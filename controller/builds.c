@@ -66,17 +66,21 @@ long lp_builds_inflight(lp_builds *bs, const char *site)
 	return n;
 }
 
-/* Record the revision's progress; a store hiccup is logged, the next reconcile corrects it. */
-static void set_revision(lp_store *st, const char *site_id, long n, lp_store_rev_state state,
-                         const char *message, const char *resolved, const char *log_path, int start,
-                         int finish)
+/*
+ * Record the revision's progress; a store hiccup is logged, the next reconcile corrects it.
+ * Returns LP_ECONFLICT when a user cancelled the revision meanwhile (its state stays cancelled).
+ */
+static int set_revision(lp_store *st, const char *site_id, long n, lp_store_rev_state state,
+                        const char *message, const char *resolved, const char *log_path, int start,
+                        int finish)
 {
 	lp_store_revision *rev = NULL;
 	lp_error err = {0};
+	int rc;
 
-	if (lp_store_revision_get(&rev, st, site_id, n, &err) != LP_OK) {
+	if ((rc = lp_store_revision_get(&rev, st, site_id, n, &err)) != LP_OK) {
 		LP_WARN(COMPONENT, "revision %ld: %s", n, err.message);
-		return;
+		return rc;
 	}
 	rev->state = state;
 	free(rev->message);
@@ -93,9 +97,13 @@ static void set_revision(lp_store *st, const char *site_id, long n, lp_store_rev
 		rev->started_at = lp_clock_wall_ms();
 	if (finish)
 		rev->finished_at = lp_clock_wall_ms();
-	if (lp_store_revision_update(st, rev, &err) != LP_OK)
+	rc = lp_store_revision_update(st, rev, &err);
+	if (rc == LP_ECONFLICT)
+		LP_INFO(COMPONENT, "revision %ld: %s; it stays so", n, err.message);
+	else if (rc != LP_OK)
 		LP_WARN(COMPONENT, "revision %ld: %s", n, err.message);
 	lp_store_revision_free(rev);
+	return rc;
 }
 
 static void *build_main(void *arg)
@@ -116,7 +124,9 @@ static void *build_main(void *arg)
 		        b->revision, err.message);
 		goto done;
 	}
-	set_revision(st, site->id, b->revision, LP_REV_BUILDING, "building", NULL, NULL, 1, 0);
+	if (set_revision(st, site->id, b->revision, LP_REV_BUILDING, "building", NULL, NULL, 1,
+	                 0) == LP_ECONFLICT)
+		goto done; /* cancelled before it started */
 	lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
 	             b->revision);
 
@@ -136,23 +146,23 @@ static void *build_main(void *arg)
 		if (lp_fmt(msg, sizeof(msg), "built in %.1f s", (double)res.duration_ms / 1000.0) !=
 		    LP_OK)
 			msg[0] = '\0';
-		set_revision(st, site->id, b->revision, LP_REV_READY, msg, res.resolved_source,
-		             res.log_path, 0, 1);
-		lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildSucceeded", "revision %ld %s",
-		             b->revision, msg);
+		if (set_revision(st, site->id, b->revision, LP_REV_READY, msg, res.resolved_source,
+		                 res.log_path, 0, 1) == LP_OK)
+			lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildSucceeded",
+			             "revision %ld %s", b->revision, msg);
 	} else if (rc == LP_ECANCELED) {
 		/* Superseded or shutting down: the next reconcile decides what happens next. */
 		int shutting_down = lp_ctx_stopping(c);
-		set_revision(st, site->id, b->revision,
-		             shutting_down ? LP_REV_INTERRUPTED : LP_REV_SUPERSEDED,
-		             shutting_down ? "interrupted by shutdown"
-		                           : "superseded by a newer revision",
-		             res.resolved_source, res.log_path, 0, 1);
+		(void)set_revision(st, site->id, b->revision,
+		                   shutting_down ? LP_REV_INTERRUPTED : LP_REV_SUPERSEDED,
+		                   shutting_down ? "interrupted by shutdown"
+		                                 : "superseded by a newer revision",
+		                   res.resolved_source, res.log_path, 0, 1);
 	} else {
-		set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message,
-		             res.resolved_source, res.log_path, 0, 1);
-		lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed", "revision %ld: %s",
-		             b->revision, err.message);
+		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message,
+		                 res.resolved_source, res.log_path, 0, 1) == LP_OK)
+			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
+			             "revision %ld: %s", b->revision, err.message);
 	}
 done:
 	lp_store_site_free(site);

@@ -29,6 +29,7 @@ struct observation {
 	int failed;        /* the desired revision failed to build */
 	int running;       /* the serve container runs with the expected spec */
 	int serve_failed;  /* making the serve side match failed this pass */
+	int cancelled;     /* a user cancelled the desired revision */
 	int spec_invalid;  /* the stored spec does not parse (terminal until it changes) */
 	const char *failure;
 };
@@ -51,6 +52,8 @@ static const char *ready_reason(const struct observation *o)
 		return "DesiredRevisionLive";
 	if (o->spec_invalid)
 		return "InvalidSpec";
+	if (o->cancelled)
+		return "Cancelled";
 	if (o->failed)
 		return "BuildFailed";
 	if (o->serve_failed)
@@ -67,8 +70,10 @@ static char *conditions_json(const struct observation *o)
 	cJSON *arr = cJSON_CreateArray(), *c;
 	char *s;
 	const char *built = o->desired_ready ? "True" : (o->failed ? "False" : "Unknown");
-	const char *built_reason =
-	    o->desired_ready ? "Published" : (o->failed ? "BuildFailed" : "Building");
+	const char *built_reason = o->desired_ready ? "Published"
+	                           : o->cancelled   ? "Cancelled"
+	                           : o->failed      ? "BuildFailed"
+	                                            : "Building";
 	int ready = is_ready(o);
 
 	c = cJSON_CreateObject();
@@ -185,6 +190,19 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, const lp
 	long inflight = lp_builds_inflight(p->builds, site->name);
 	int rc;
 
+	if (rev->state == LP_REV_CANCELLED) {
+		/* A user's word: its build stops, nothing of it is served, it is never rebuilt. */
+		o->cancelled = 1;
+		o->failed = 1;
+		o->failure = rev->message;
+		if (inflight) {
+			LP_INFO(COMPONENT, "%s: revision %ld was cancelled: stopping its build",
+			        site->name, inflight);
+			lp_builds_cancel(p->builds, site->name);
+			requeue(out, CANCEL_POLL_MS);
+		}
+		return LP_OK;
+	}
 	if (inflight && inflight != o->desired) {
 		/* A newer (or rolled-back-to) desired revision supersedes the running build. */
 		LP_INFO(COMPONENT, "%s: cancelling build of revision %ld (desired is %ld)",
@@ -276,6 +294,11 @@ static lp_store_phase verdict(char *msg, size_t msglen, const struct observation
 			msg[0] = '\0';
 		return LP_PHASE_LIVE;
 	}
+	if (o->cancelled) {
+		if (lp_fmt(msg, msglen, "revision %ld was cancelled", o->desired) != LP_OK)
+			msg[0] = '\0';
+		return LP_PHASE_FAILED;
+	}
 	if (o->failed) {
 		/* A failure message is the build's own text: a long one is cut, by design. */
 		if (o->serving > 0)
@@ -311,7 +334,9 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		                    err);
 	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK)
 		goto done;
-	o.desired_ready = lp_publish_is_ready(site_dir, o.desired);
+	/* A cancelled revision the build had already published is still not served. */
+	o.desired_ready =
+	    rev->state != LP_REV_CANCELLED && lp_publish_is_ready(site_dir, o.desired);
 	if ((rc = drive_build(out, &o, p, site, spec, rev, err)) != LP_OK)
 		goto done;
 	if (o.desired_ready && rev->state != LP_REV_READY &&

@@ -79,14 +79,41 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL,"
     " last_used_at INTEGER,"
     " revoked_at INTEGER);",
+    /*
+     * 1 -> 2: revisions may be "cancelled" (POST .../cancel). SQLite cannot change a CHECK, so
+     * the table is rebuilt under the same name, its rows copied column by column.
+     */
+    "CREATE TABLE revisions_v2 ("
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    " number INTEGER NOT NULL CHECK (number >= 1),"
+    " source TEXT NOT NULL DEFAULT '',"
+    " trigger TEXT NOT NULL CHECK (trigger IN"
+    "  ('create','apply','webhook','redeploy','rollback','upload')),"
+    " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+    "  ('pending','building','ready','failed','superseded','interrupted','cancelled')),"
+    " message TEXT NOT NULL DEFAULT '',"
+    " spec_hash TEXT NOT NULL,"
+    " resolved_source TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " started_at INTEGER,"
+    " finished_at INTEGER,"
+    " log_path TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (site_id, number)) WITHOUT ROWID;"
+    "INSERT INTO revisions_v2 (site_id, number, source, trigger, state, message, spec_hash,"
+    " resolved_source, created_at, started_at, finished_at, log_path)"
+    " SELECT site_id, number, source, trigger, state, message, spec_hash, resolved_source,"
+    " created_at, started_at, finished_at, log_path FROM revisions;"
+    "DROP TABLE revisions;"
+    "ALTER TABLE revisions_v2 RENAME TO revisions;"
+    "CREATE INDEX revisions_state ON revisions(state);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *const trigger_names[] = {"create",   "apply",    "webhook",
                                             "redeploy", "rollback", "upload"};
-static const char *const rev_state_names[] = {"pending", "building",   "ready",
-                                              "failed",  "superseded", "interrupted"};
+static const char *const rev_state_names[] = {"pending",    "building",    "ready",    "failed",
+                                              "superseded", "interrupted", "cancelled"};
 static const char *const phase_names[] = {"pending", "deploying", "live", "failed", "deleting"};
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -121,6 +148,11 @@ const char *lp_store_trigger_name(lp_store_trigger t)
 const char *lp_store_rev_state_name(lp_store_rev_state s)
 {
 	return name_of(rev_state_names, NELEMS(rev_state_names), (int)s);
+}
+
+int lp_store_rev_state_final(lp_store_rev_state s)
+{
+	return s != LP_REV_PENDING && s != LP_REV_BUILDING;
 }
 
 const char *lp_store_phase_name(lp_store_phase p)

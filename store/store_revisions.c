@@ -151,17 +151,40 @@ int lp_store_revision_list(lp_store_revision **out, size_t *out_count, lp_store 
 	return lp_store_list((void **)out, out_count, st, &list, site_id, limit, err);
 }
 
+/* Why an update changed nothing: the revision was cancelled (LP_ECONFLICT), or is not there. */
+static int exists_cancelled(lp_store *st, const lp_store_revision *rev, lp_error *err)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM revisions WHERE site_id = ?1 AND number = ?2 AND state = 'cancelled'";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, rev->site_id);
+	sqlite3_bind_int64(q, 2, rev->number);
+	rc = sqlite3_step(q);
+	lp_store_q_release(&q);
+	if (rc == SQLITE_ROW)
+		return lp_error_set(err, LP_ECONFLICT, "revision %lld was cancelled",
+		                    (long long)rev->number);
+	if (rc != SQLITE_DONE)
+		return lp_store_fail(st, rc, err, "reading revision");
+	return lp_error_set(err, LP_ENOTFOUND, "revision %lld not found", (long long)rev->number);
+}
+
 int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_error *err)
 {
 	static const char sql[] =
 	    "UPDATE revisions SET state = ?1, message = ?2, started_at = ?3, finished_at = ?4,"
-	    " resolved_source = ?5, log_path = ?6 WHERE site_id = ?7 AND number = ?8";
+	    " resolved_source = ?5, log_path = ?6 WHERE site_id = ?7 AND number = ?8"
+	    " AND state != 'cancelled'";
 	sqlite3_stmt *q = NULL;
 	int rc, in_tx = 0;
 
 	if (rev == NULL)
 		return lp_error_set(err, LP_EINVAL, "no revision given");
-	if ((int)rev->state < (int)LP_REV_PENDING || (int)rev->state > (int)LP_REV_INTERRUPTED)
+	if ((int)rev->state < (int)LP_REV_PENDING || (int)rev->state > (int)LP_REV_CANCELLED)
 		return lp_error_set(err, LP_EINVAL, "unknown revision state %d", (int)rev->state);
 	if ((rc = lp_store_check_text("message", rev->message, LP_STORE_TEXT_MAX, 0, err)) !=
 	        LP_OK ||
@@ -190,8 +213,7 @@ int lp_store_revision_update(lp_store *st, const lp_store_revision *rev, lp_erro
 	if (rc != LP_OK)
 		goto done;
 	if (sqlite3_changes(st->db) == 0) {
-		rc = lp_error_set(err, LP_ENOTFOUND, "revision %lld not found",
-		                  (long long)rev->number);
+		rc = exists_cancelled(st, rev, err);
 		goto done;
 	}
 	in_tx = 0;

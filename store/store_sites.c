@@ -463,6 +463,109 @@ done:
 	return rc;
 }
 
+/* The state of revision number of site_id, in one statement of the caller's transaction. */
+static int revision_state(lp_store_rev_state *out, lp_store *st, const char *site_id,
+                          int64_t number, lp_error *err)
+{
+	static const char sql[] = "SELECT state FROM revisions WHERE site_id = ?1 AND number = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, number);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		/* The CHECK constraint keeps the column within the enum. */
+		if (lp_store_rev_state_parse(out, (const char *)sqlite3_column_text(q, 0)) != LP_OK)
+			*out = LP_REV_FAILED;
+		rc = LP_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = lp_error_set(err, LP_ENOTFOUND, "no revision %lld", (long long)number);
+	else
+		rc = lp_store_fail(st, rc, err, "reading revision");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+/* The revision the status says is served (0: none yet). */
+static int served_revision(int64_t *out, lp_store *st, const char *site_id, lp_error *err)
+{
+	static const char sql[] = "SELECT current_revision FROM status WHERE site_id = ?1";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? LP_OK
+	                                             : lp_store_fail(st, rc, err, "reading status");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_revision_cancel(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                             int64_t number, const char *message, lp_error *err)
+{
+	static const char sql[] = "UPDATE revisions SET state = 'cancelled', message = ?1,"
+	                          " finished_at = ?2 WHERE site_id = ?3 AND number = ?4";
+	lp_store_site *cur = NULL;
+	lp_store_rev_state state;
+	sqlite3_stmt *q = NULL;
+	int64_t served = 0, desired = number;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("message", message, LP_STORE_TEXT_MAX, 0, err)) != LP_OK)
+		return rc;
+	rc = begin_load(&cur, st, site_id, err);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 1;
+	if ((rc = check_writable(cur, expected_rv, err)) != LP_OK ||
+	    (rc = revision_state(&state, st, cur->id, number, err)) != LP_OK)
+		goto done;
+	if (state != LP_REV_PENDING && state != LP_REV_BUILDING) {
+		rc = lp_error_set(err, LP_ECONFLICT,
+		                  "revision %lld is %s: only a pending or building revision can be "
+		                  "cancelled",
+		                  (long long)number, lp_store_rev_state_name(state));
+		goto done;
+	}
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, message);
+	sqlite3_bind_int64(q, 2, lp_clock_wall_ms());
+	lp_store_bind_text(q, 3, cur->id);
+	sqlite3_bind_int64(q, 4, number);
+	rc = lp_store_q_exec(st, q, err, "cancelling revision");
+	lp_store_q_release(&q);
+	if (rc != LP_OK || (rc = served_revision(&served, st, cur->id, err)) != LP_OK)
+		goto done;
+	/* Keep what users see: the served revision becomes the desired one again. */
+	if (cur->desired_revision == number && served > 0 && served != number)
+		desired = served;
+	else
+		desired = cur->desired_revision;
+	/* resource_version moves either way: the site's revisions changed under it. */
+	if ((rc = set_desired(st, cur->id, desired, err)) != LP_OK)
+		goto done;
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	if (rc == LP_OK && out)
+		*out = desired;
+	lp_store_site_free(cur);
+	return rc;
+}
+
 int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,
                                lp_error *err)
 {

@@ -53,8 +53,13 @@ typedef enum lp_store_rev_state {
 	LP_REV_READY,
 	LP_REV_FAILED,
 	LP_REV_SUPERSEDED,
-	LP_REV_INTERRUPTED
+	LP_REV_INTERRUPTED,
+	LP_REV_CANCELLED /* by a user (POST .../cancel); final: no later update changes it */
 } lp_store_rev_state;
+#define LP_REV_STATE_COUNT (LP_REV_CANCELLED + 1)
+
+/* 1 for a state no build leaves again (ready, failed, superseded, interrupted, cancelled). */
+int lp_store_rev_state_final(lp_store_rev_state s);
 
 typedef enum lp_store_phase {
 	LP_PHASE_PENDING = 0,
@@ -186,6 +191,16 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
  */
 int lp_store_site_set_desired_revision(lp_store *st, const char *site_id, int64_t expected_rv,
                                        int64_t number, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * Cancel revision number, which must be pending or building (else LP_ECONFLICT naming its state):
+ * it becomes "cancelled" (final) with message, and desired_revision goes back to the revision the
+ * status says is served, when there is one, so the site stays live on it; resource_version++. One
+ * transaction. *out gets the desired revision after it (number itself when nothing was served).
+ * Stopping the build is the controller's part: it sees the state and cancels it.
+ */
+int lp_store_revision_cancel(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                             int64_t number, const char *message, lp_error *err) LP_MUST_CHECK;
 
 /* Start deletion: deletion_timestamp = now, resource_version++. Already deleting: no write. */
 int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,

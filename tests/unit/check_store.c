@@ -114,7 +114,7 @@ START_TEST(test_open_migrate_reopen)
 	sqlite3 *db;
 
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 1);
+	ck_assert_int_eq(version, 2);
 	ck_assert_int_eq(stat(dbpath, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
@@ -124,10 +124,10 @@ START_TEST(test_open_migrate_reopen)
 	st = open_store();
 	version = 0;
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 1);
+	ck_assert_int_eq(version, 2);
 	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "keep-me", &err), LP_OK);
 	ck_assert_str_eq(got->id, s->id);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM sqlite_master WHERE name='sites'"), 1);
 	lp_store_site_free(got);
 	lp_store_site_free(s);
@@ -433,6 +433,112 @@ START_TEST(test_revisions)
 }
 END_TEST
 
+/* Cancel: only a pending or building revision; final; the served revision is desired again. */
+START_TEST(test_revision_cancel)
+{
+	lp_store *st = open_store();
+	lp_store_site *s = create_site(st, "cancel-me", 1), *got = NULL;
+	lp_store_status stt = {0};
+	lp_store_revision *rev = NULL;
+	int64_t num = 0, desired = 0;
+	lp_error err = {0};
+
+	/* nothing served yet: revision 1 cancelled, it stays desired (the site has nothing else) */
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, 0, 1, "cancelled", &err),
+	                 LP_OK);
+	ck_assert_int_eq(desired, 1);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 1, &err), LP_OK);
+	ck_assert_int_eq(rev->state, LP_REV_CANCELLED);
+	ck_assert_int_ne(rev->finished_at, 0);
+	/* final: the controller's later update is refused, the state stays */
+	rev->state = LP_REV_READY;
+	ck_assert_int_eq(lp_store_revision_update(st, rev, &err), LP_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(err.message, "cancelled"));
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 1, &err), LP_OK);
+	ck_assert_int_eq(rev->state, LP_REV_CANCELLED);
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, 0, 1, "again", &err),
+	                 LP_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(err.message, "is cancelled"));
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, 0, 9, "none", &err),
+	                 LP_ENOTFOUND);
+
+	/* revision 2 served, 3 building: cancelling 3 makes 2 desired again */
+	ck_assert_int_eq(
+	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err), LP_OK);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, num, &err), LP_OK);
+	rev->state = LP_REV_READY;
+	ck_assert_int_eq(lp_store_revision_update(st, rev, &err), LP_OK);
+	lp_store_revision_free(rev);
+	stt.site_id = s->id;
+	stt.phase = LP_PHASE_LIVE;
+	stt.current_revision = num;
+	stt.url = "http://cancel-me.localhost";
+	ck_assert_int_eq(lp_store_status_put(NULL, st, &stt, &err), LP_OK);
+	ck_assert_int_eq(
+	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err), LP_OK);
+	ck_assert_int_eq(num, 3);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	/* a stale resource version writes nothing */
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, got->resource_version - 1, 3,
+	                                          "stale", &err),
+	                 LP_ECONFLICT);
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, got->resource_version, 3,
+	                                          "cancelled by admin", &err),
+	                 LP_OK);
+	ck_assert_int_eq(desired, 2);
+	lp_store_site_free(got);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	ck_assert_int_eq(got->desired_revision, 2);
+	lp_store_site_free(got);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 3, &err), LP_OK);
+	ck_assert_int_eq(rev->state, LP_REV_CANCELLED);
+	ck_assert_str_eq(rev->message, "cancelled by admin");
+	lp_store_revision_free(rev);
+	/* a ready revision cannot be cancelled */
+	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, 0, 2, "no", &err),
+	                 LP_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(err.message, "is ready"));
+	lp_store_site_free(s);
+	lp_store_close(st);
+}
+END_TEST
+
+/* Migration 2 rebuilds the revisions table: every row and column survives it. */
+START_TEST(test_migration_keeps_revisions)
+{
+	lp_store *st = open_store();
+	lp_store_site *s = create_site(st, "migrate-me", 1);
+	lp_store_revision *rev = NULL;
+	lp_error err = {0};
+	int64_t num = 0;
+	sqlite3 *db;
+
+	ck_assert_int_eq(
+	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_WEBHOOK, "cafe", &err), LP_OK);
+	lp_store_close(st);
+	/* back to version 1, as a file written before cancel existed would be */
+	db = raw_open();
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = open_store();
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
+	ck_assert_int_eq(
+	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 2, &err), LP_OK);
+	ck_assert_str_eq(rev->source, "cafe");
+	ck_assert_int_eq(rev->trigger, LP_TRIGGER_WEBHOOK);
+	ck_assert_int_eq(rev->state, LP_REV_PENDING);
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(lp_store_revision_cancel(NULL, st, s->id, 0, 2, "x", &err), LP_OK);
+	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
+	lp_store_site_free(s);
+	lp_store_close(st);
+}
+END_TEST
+
 START_TEST(test_delete_cascades)
 {
 	lp_store *st = open_store();
@@ -688,6 +794,8 @@ START_TEST(test_enum_names)
 	ck_assert_int_eq(t, LP_TRIGGER_UPLOAD);
 	ck_assert_int_eq(lp_store_rev_state_parse(&s, "interrupted"), LP_OK);
 	ck_assert_int_eq(s, LP_REV_INTERRUPTED);
+	ck_assert_int_eq(lp_store_rev_state_parse(&s, "cancelled"), LP_OK);
+	ck_assert_int_eq(s, LP_REV_CANCELLED);
 	ck_assert_int_eq(lp_store_phase_parse(&p, "Live"), LP_EINVAL);
 	ck_assert_int_eq(lp_store_phase_parse(&p, NULL), LP_EINVAL);
 }
@@ -1007,7 +1115,7 @@ START_TEST(test_concurrent_first_open)
 	ck_assert_int_eq(lp_store_site_list(&list, &n, st, 0, NULL), LP_OK);
 	ck_assert_uint_eq(n, NPROC);
 	lp_store_sites_free(list, n);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
 	lp_store_close(st);
 }
 END_TEST
@@ -1025,6 +1133,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_site_crud);
 	tcase_add_test(tc, test_update_spec);
 	tcase_add_test(tc, test_revisions);
+	tcase_add_test(tc, test_revision_cancel);
+	tcase_add_test(tc, test_migration_keeps_revisions);
 	tcase_add_test(tc, test_delete_cascades);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_events_cap);

@@ -83,7 +83,15 @@ export const deploymentSchema = z.object({
 
 export const deploymentListSchema = z.array(deploymentSchema);
 
-export const revisionStateSchema = z.enum(["pending", "building", "ready", "failed", "superseded", "interrupted"]);
+export const revisionStateSchema = z.enum([
+  "pending",
+  "building",
+  "ready",
+  "failed",
+  "superseded",
+  "interrupted",
+  "cancelled",
+]);
 export const revisionTriggerSchema = z.enum(["create", "apply", "webhook", "redeploy", "rollback", "upload"]);
 
 export const revisionSchema = z.object({

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 
 import type { Revision } from "@/api/schema";
-import { buildRunning, canRollbackTo, FAST_POLL_MS, isSettled, pollInterval, shortSource, SLOW_POLL_MS, statusView } from "./status";
+import {
+  buildRunning,
+  canRollbackTo,
+  FAST_POLL_MS,
+  isFinalRevision,
+  isSettled,
+  pollInterval,
+  shortSource,
+  SLOW_POLL_MS,
+  statusView,
+} from "./status";
 
 const rev = (o: Partial<Revision>): Revision => ({
   revision: 1,
@@ -53,6 +63,13 @@ describe("settled and polling", () => {
 });
 
 describe("revisions", () => {
+  it("only pending and building revisions are still moving; cancelled is final", () => {
+    expect(isFinalRevision("cancelled")).toBe(true);
+    expect(isFinalRevision("interrupted")).toBe(true);
+    expect(isFinalRevision("building")).toBe(false);
+    expect(isFinalRevision("pending")).toBe(false);
+  });
+
   it("offers rollback on ready revisions that are neither served nor the target", () => {
     expect(canRollbackTo(rev({ state: "ready" }))).toBe(true);
     expect(canRollbackTo(rev({ state: "ready", current: true }))).toBe(false);

@@ -53,7 +53,7 @@ export function revisionTone(state: RevisionState): Tone {
 
 /** A revision is final once it will not change state by itself. */
 export function isFinalRevision(state: RevisionState): boolean {
-  return state === "ready" || state === "failed" || state === "superseded" || state === "interrupted";
+  return state !== "pending" && state !== "building";
 }
 
 /** Rollback is offered on a ready revision that is neither served nor already the target. */

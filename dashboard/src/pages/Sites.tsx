@@ -153,7 +153,8 @@ export function SitesPage() {
   }, [sites, filter]);
   const counts = useMemo(() => {
     const c = { live: 0, deploying: 0, failed: 0 };
-    for (const s of sites ?? []) c[s.status]++;
+    // "deleting" only answers a DELETE; a list says deploying for it (docs/api.md).
+    for (const s of sites ?? []) c[s.status === "deleting" ? "deploying" : s.status]++;
     return c;
   }, [sites]);
   const busy = (sites ?? []).some((s) => !isSettled(s));
