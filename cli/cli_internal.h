@@ -140,7 +140,8 @@ int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
 /*
  * Poll GET /api/deployments/<name> every second until the rollout is live or failed, or
  * timeout_s passes. Progress (phase, revision, last log line) goes to stderr: one rewritten line
- * on a terminal, a line per change otherwise. Returns LP_EXIT_OK when live, else LP_EXIT_FAILED.
+ * on a terminal, a line per change otherwise. Returns LP_EXIT_OK when live, LP_EXIT_TIMEOUT when
+ * timeout_s passed first, else LP_EXIT_FAILED.
  */
 int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
 

@@ -15,7 +15,7 @@
 #define MAX_FILES 1000 /* manifests in one apply */
 #define MAX_DEPTH 16   /* directory nesting followed */
 
-static const char help[] =
+const char lp_cli_apply_help[] =
     "usage: launchpad apply -f FILE|DIR|- [-f ...] [--dry-run] [--wait [--timeout 10m]]\n"
     "\n"
     "Create or update sites from Site manifests: YAML (several documents separated by ---) or\n"
@@ -30,10 +30,16 @@ static const char help[] =
     "      --timeout D       how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
     "  -h, --help            this help\n"
     "\n"
+    "examples:\n"
+    "  launchpad apply -f site.yaml --wait\n"
+    "  launchpad apply -f examples/ --dry-run\n"
+    "  launchpad get site blog -o yaml | launchpad apply -f -\n"
+    "\n"
     "--allow-insecure-sources (LAUNCHPAD_ALLOW_INSECURE_SOURCES) accepts http:// and file://\n"
-    "Git URLs locally; the server has its own setting. Global flags: --server, --token.\n"
+    "Git URLs locally; the server has its own setting. Global flags: --server, --token, "
+    "--log-level (see launchpad --help).\n"
     "exit codes: 0 all applied (and live with --wait), 1 any failure or invalid manifest,\n"
-    "2 bad usage\n";
+    "2 bad usage, 3 timed out waiting\n";
 
 struct input {
 	char *label; /* the file name in messages */
@@ -244,7 +250,7 @@ static int load_inputs(struct inputs *ins, const char *const *files, size_t nfil
 static int apply_all(const lp_config *cfg, const struct inputs *ins, int dry_run, int wait,
                      int timeout)
 {
-	int ex = LP_EXIT_OK;
+	int ex = LP_EXIT_OK, w;
 	size_t i, j;
 
 	for (i = 0; i < ins->n; i++)
@@ -253,11 +259,13 @@ static int apply_all(const lp_config *cfg, const struct inputs *ins, int dry_run
 				ex = LP_EXIT_FAILED;
 	if (!wait || dry_run || ex != LP_EXIT_OK)
 		return ex;
+	/* a known failure outranks a timeout: the exit code says the worst that is known */
 	for (i = 0; i < ins->n; i++)
-		for (j = 0; j < ins->items[i].sites.count; j++)
-			if (lp_cli_wait(cfg, "apply", ins->items[i].sites.items[j]->name,
-			                timeout) != LP_EXIT_OK)
-				ex = LP_EXIT_FAILED;
+		for (j = 0; j < ins->items[i].sites.count; j++) {
+			w = lp_cli_wait(cfg, "apply", ins->items[i].sites.items[j]->name, timeout);
+			if (w == LP_EXIT_FAILED || (w == LP_EXIT_TIMEOUT && ex == LP_EXIT_OK))
+				ex = w;
+		}
 	return ex;
 }
 
@@ -275,15 +283,18 @@ int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
 	size_t npos = 0, nfiles = collect_filenames(files, argc, argv), i;
 	int ex = LP_EXIT_FAILED, timeout = 600;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, NOPTS, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, NOPTS, argc, argv, lp_cli_apply_help))
 		return ex;
 	if (npos)
-		return lp_cli_usage_error("apply", help, "unexpected argument (use -f PATH)");
+		return lp_cli_usage_error("apply", lp_cli_apply_help,
+		                          "unexpected argument (use -f PATH)");
 	if (nfiles == 0)
-		return lp_cli_usage_error("apply", help, "no input: pass -f FILE, -f DIR or -f -");
+		return lp_cli_usage_error("apply", lp_cli_apply_help,
+		                          "no input: pass -f FILE, -f DIR or -f -");
 	if (opts[OPT_TIMEOUT].given &&
 	    (timeout = lp_cli_parse_duration(opts[OPT_TIMEOUT].value)) <= 0)
-		return lp_cli_usage_error("apply", help, "--timeout: expected 600, 90s, 10m or 1h");
+		return lp_cli_usage_error("apply", lp_cli_apply_help,
+		                          "--timeout: expected 600, 90s, 10m or 1h");
 	if ((ins = calloc(1, sizeof(*ins))) == NULL)
 		return LP_EXIT_FAILED;
 	if (load_inputs(ins, files, nfiles, &sopts))

@@ -87,13 +87,19 @@ const char lp_cli_completion_bash[] =
     "}\n"
     "complete -F _launchpad launchpad\n";
 
-static const char help[] = "usage: launchpad completion bash\n"
-                           "\n"
-                           "Print the bash completion script. Load it with\n"
-                           "  source <(launchpad completion bash)\n"
-                           "or save it as /etc/bash_completion.d/launchpad.\n"
-                           "\n"
-                           "exit codes: 0 ok, 2 bad usage (an unknown shell)\n";
+const char lp_cli_completion_help[] =
+    "usage: launchpad completion bash\n"
+    "\n"
+    "Print the bash completion script: commands, flags, -o values, files for -f and site\n"
+    "names (from `launchpad get sites -o json`).\n"
+    "\n"
+    "  -h, --help   this help\n"
+    "\n"
+    "examples:\n"
+    "  source <(launchpad completion bash)\n"
+    "  launchpad completion bash > /etc/bash_completion.d/launchpad\n"
+    "\n"
+    "exit codes: 0 ok, 2 bad usage (an unknown shell)\n";
 
 int lp_cli_completion(int argc, char **argv, const lp_config *cfg)
 {
@@ -103,10 +109,11 @@ int lp_cli_completion(int argc, char **argv, const lp_config *cfg)
 	int ex = LP_EXIT_FAILED;
 
 	(void)cfg;
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, lp_cli_completion_help))
 		return ex;
 	if (npos != 1 || strcmp(pos[0], "bash"))
-		return lp_cli_usage_error("completion", help, "only bash is supported");
+		return lp_cli_usage_error("completion", lp_cli_completion_help,
+		                          "only bash is supported");
 	fputs(lp_cli_completion_bash, stdout);
 	return LP_EXIT_OK;
 }

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/cli_internal.h"
 
-static const char help[] =
+const char lp_cli_delete_help[] =
     "usage: launchpad delete site NAME [--wait [--timeout 10m]]\n"
     "       launchpad delete NAME\n"
     "\n"
@@ -15,11 +15,16 @@ static const char help[] =
     "removes its containers, files and history. With --wait, return once it is gone.\n"
     "\n"
     "  -w, --wait        wait until the site no longer exists\n"
-    "      --timeout D   how long --wait waits (default 10m)\n"
+    "      --timeout D   how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
     "  -h, --help        this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
-    "exit codes: 0 deleted, 1 failure (not found, server unreachable), 2 bad usage\n";
+    "examples:\n"
+    "  launchpad delete site blog --wait\n"
+    "  launchpad delete blog\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
+    "exit codes: 0 deleted, 1 failure (not found, server unreachable), 2 bad usage,\n"
+    "3 timed out waiting\n";
 
 static int wait_gone(const lp_config *cfg, const char *name, int timeout_s)
 {
@@ -43,6 +48,7 @@ static int wait_gone(const lp_config *cfg, const char *name, int timeout_s)
 		} else if (time(NULL) >= end) {
 			fprintf(stderr, "launchpad delete: site/%s still exists after %d s\n", name,
 			        timeout_s);
+			ex = LP_EXIT_TIMEOUT;
 		} else {
 			lp_cli_resp_release(&r);
 			usleep(500 * 1000);
@@ -65,16 +71,17 @@ int lp_cli_delete(int argc, char **argv, const lp_config *cfg)
 	lp_error err = {0};
 	char path[LP_CLI_API_PATH_MAX];
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, lp_cli_delete_help))
 		return ex;
 	if (npos == 2 && (!strcmp(pos[0], "site") || !strcmp(pos[0], "sites")))
 		name = pos[1];
 	else if (npos == 1 && strcmp(pos[0], "site"))
 		name = pos[0];
 	else
-		return lp_cli_usage_error("delete", help, "expected: delete site NAME");
+		return lp_cli_usage_error("delete", lp_cli_delete_help,
+		                          "expected: delete site NAME");
 	if (opts[1].given && (timeout = lp_cli_parse_duration(opts[1].value)) <= 0)
-		return lp_cli_usage_error("delete", help,
+		return lp_cli_usage_error("delete", lp_cli_delete_help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
 	if (lp_cli_site_path(path, sizeof(path), name, "", &err) != LP_OK ||
 	    lp_cli_request(&r, &c, "DELETE", path, NULL, NULL, 0, &err) != LP_OK)

@@ -14,7 +14,7 @@
 
 #define DISPLAY_NAME_MAX 256 /* a folder's name (NAME_MAX) and its NUL */
 
-static const char help[] =
+const char lp_cli_deploy_help[] =
     "usage: launchpad deploy DIR|ZIP [--name NAME] [--wait [--timeout 10m]]\n"
     "\n"
     "Publish a folder of static files (or a ready .zip / .tar.gz) as a site: the folder is\n"
@@ -25,11 +25,15 @@ static const char help[] =
     "\n"
     "  -n, --name NAME   the site's name (a DNS label: a-z, 0-9, -)\n"
     "  -w, --wait        wait until the site is live, with progress\n"
-    "      --timeout D   how long --wait waits (default 10m)\n"
+    "      --timeout D   how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
     "  -h, --help        this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
-    "exit codes: 0 uploaded (and live with --wait), 1 failure, 2 bad usage\n";
+    "examples:\n"
+    "  launchpad deploy ./public --name my-site --wait\n"
+    "  launchpad deploy site.zip\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
+    "exit codes: 0 uploaded (and live with --wait), 1 failure, 2 bad usage, 3 timed out waiting\n";
 
 static int has_suffix(const char *s, const char *suf)
 {
@@ -200,13 +204,14 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 	lp_error err = {0};
 	struct payload pl = {.path = NULL};
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, lp_cli_deploy_help))
 		return ex;
 	if (npos != 1)
-		return lp_cli_usage_error("deploy", help, "expected one folder or zip: deploy DIR");
+		return lp_cli_usage_error("deploy", lp_cli_deploy_help,
+		                          "expected one folder or zip: deploy DIR");
 	input = pos[0];
 	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
-		return lp_cli_usage_error("deploy", help,
+		return lp_cli_usage_error("deploy", lp_cli_deploy_help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
 	if (opts[0].given) {
 		name = opts[0].value;

@@ -17,7 +17,7 @@
 #define DESCRIBE_TABLE_MAX ((size_t)8 << 20)
 #define DESCRIBE_SPEC_MAX  ((size_t)4 << 20)
 
-static const char help[] =
+const char lp_cli_describe_help[] =
     "usage: launchpad describe site NAME\n"
     "\n"
     "Show a site in detail: its spec, status and conditions, the revisions table (newest\n"
@@ -25,7 +25,11 @@ static const char help[] =
     "\n"
     "  -h, --help   this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
+    "examples:\n"
+    "  launchpad describe site blog\n"
+    "  launchpad describe blog\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (not found, server unreachable), 2 bad usage\n";
 
 static int age_of(char *out, size_t n, const char *iso, int64_t now)
@@ -233,14 +237,15 @@ int lp_cli_describe(int argc, char **argv, const lp_config *cfg)
 	int64_t now = (int64_t)time(NULL);
 	cJSON *site = NULL, *revs = NULL, *events = NULL;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, lp_cli_describe_help))
 		return ex;
 	if (npos == 2 && (!strcmp(pos[0], "site") || !strcmp(pos[0], "sites")))
 		name = pos[1];
 	else if (npos == 1)
 		name = pos[0];
 	else
-		return lp_cli_usage_error("describe", help, "expected: describe site NAME");
+		return lp_cli_usage_error("describe", lp_cli_describe_help,
+		                          "expected: describe site NAME");
 	if (lp_cli_get_site(&site, cfg, "describe", name) != LP_OK)
 		return LP_EXIT_FAILED;
 	revs = get_list(cfg, name, "/revisions");

@@ -15,7 +15,7 @@
 /* "URL#branch" at the spec's limits; the table cuts the cell to LP_CLI_CELL_MAX */
 #define SOURCE_TEXT_MAX (LP_SITE_URL_MAX + LP_SITE_BRANCH_MAX + 8)
 
-static const char help[] =
+const char lp_cli_get_help[] =
     "usage: launchpad get sites [-o wide|json|yaml]\n"
     "       launchpad get site NAME [-o wide|json|yaml]\n"
     "\n"
@@ -27,7 +27,11 @@ static const char help[] =
     "  -o, --output FORMAT   wide, json or yaml\n"
     "  -h, --help            this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
+    "examples:\n"
+    "  launchpad get sites\n"
+    "  launchpad get site blog -o json\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (not found, server unreachable), 2 bad usage\n";
 
 /* The text a row's cells point into (lp_cli_table_add copies it). */
@@ -158,24 +162,27 @@ int lp_cli_get(int argc, char **argv, const lp_config *cfg)
 	lp_error err = {0};
 	cJSON *one = NULL, *list = NULL;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 2, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 2, argc, argv, lp_cli_get_help))
 		return ex;
 	if (opts[0].given) {
 		fmt = opts[0].value;
 		if (strcmp(fmt, "wide") && strcmp(fmt, "json") && strcmp(fmt, "yaml"))
-			return lp_cli_usage_error("get", help, "-o must be wide, json or yaml");
+			return lp_cli_usage_error("get", lp_cli_get_help,
+			                          "-o must be wide, json or yaml");
 	}
 	if (npos == 0)
-		return lp_cli_usage_error("get", help, "what to get: sites, or site NAME");
+		return lp_cli_usage_error("get", lp_cli_get_help,
+		                          "what to get: sites, or site NAME");
 	if (!strcmp(pos[0], "sites") || !strcmp(pos[0], "site") || !strcmp(pos[0], "deployments") ||
 	    !strcmp(pos[0], "deployment")) {
 		if (npos > 2)
-			return lp_cli_usage_error("get", help, "one NAME at most");
+			return lp_cli_usage_error("get", lp_cli_get_help, "one NAME at most");
 		name = npos == 2 ? pos[1] : NULL;
 	} else if (npos == 1) {
 		name = pos[0]; /* `get NAME` */
 	} else {
-		return lp_cli_usage_error("get", help, "unknown resource (use sites or site NAME)");
+		return lp_cli_usage_error("get", lp_cli_get_help,
+		                          "unknown resource (use sites or site NAME)");
 	}
 	if (name) {
 		if (lp_cli_get_site(&one, cfg, "get", name) != LP_OK)

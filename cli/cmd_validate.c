@@ -17,23 +17,22 @@
 #define MAX_DIR_FILES       1000 /* manifests taken from one directory */
 #define SUMMARY_COMMAND_MAX 60
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: launchpad validate -f FILE|DIR|- [-f ...]\n"
-	        "\n"
-	        "Check Site manifests offline: YAML (several documents separated by ---) or JSON.\n"
-	        "Prints one line per valid site; every error as FILE:LINE:COLUMN: field.path: "
-	        "message.\n"
-	        "\n"
-	        "  -f, --filename PATH   a manifest, a directory of *.yaml/*.yml/*.json, or - for "
-	        "stdin\n"
-	        "  -h, --help            this help\n"
-	        "\n"
-	        "--allow-insecure-sources (LAUNCHPAD_ALLOW_INSECURE_SOURCES) accepts http:// and "
-	        "file:// Git URLs.\n"
-	        "exit codes: 0 all valid, 1 invalid or unreadable input, 2 bad usage\n");
-}
+const char lp_cli_validate_help[] =
+    "usage: launchpad validate -f FILE|DIR|- [-f ...]\n"
+    "\n"
+    "Check Site manifests offline: YAML (several documents separated by ---) or JSON.\n"
+    "Prints one line per valid site; every error as FILE:LINE:COLUMN: field.path: message.\n"
+    "\n"
+    "  -f, --filename PATH   a manifest, a directory of *.yaml/*.yml/*.json, or - for stdin\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "examples:\n"
+    "  launchpad validate -f site.yaml\n"
+    "  launchpad validate -f examples/\n"
+    "\n"
+    "--allow-insecure-sources (LAUNCHPAD_ALLOW_INSECURE_SOURCES) accepts http:// and file:// Git "
+    "URLs.\n"
+    "exit codes: 0 all valid, 1 invalid or unreadable input, 2 bad usage\n";
 
 /* A command for the summary: one line, at most SUMMARY_COMMAND_MAX bytes, cut between chars. */
 static void short_command(char dst[SUMMARY_COMMAND_MAX + 4], const char *cmd)
@@ -197,7 +196,7 @@ int lp_cli_validate(int argc, char **argv, const lp_config *cfg)
 		const char *a = argv[i], *val = NULL;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
+			fputs(lp_cli_validate_help, stdout);
 			return LP_EXIT_OK;
 		}
 		if (!strcmp(a, "-f") || !strcmp(a, "--filename")) {
@@ -212,7 +211,7 @@ int lp_cli_validate(int argc, char **argv, const lp_config *cfg)
 			val = a + 2 + (a[2] == '=');
 		} else {
 			fprintf(stderr, "launchpad validate: unexpected argument \"%s\"\n", a);
-			usage(stderr);
+			fputs(lp_cli_validate_help, stderr);
 			return LP_EXIT_USAGE;
 		}
 		if (*val == '\0' || n == MAX_INPUTS) {
@@ -224,7 +223,7 @@ int lp_cli_validate(int argc, char **argv, const lp_config *cfg)
 	}
 	if (n == 0) {
 		fprintf(stderr, "launchpad validate: no input: pass -f FILE, -f DIR or -f -\n");
-		usage(stderr);
+		fputs(lp_cli_validate_help, stderr);
 		return LP_EXIT_USAGE;
 	}
 	for (i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 /* common.c: what the CLI's commands share: the client, site lookups, and waiting for a rollout. */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +293,10 @@ static int show_progress(struct waiter *w, const struct rollout *ro)
 
 #define WAIT_GOING (-1) /* no verdict yet: look again in a second */
 
-/* LP_EXIT_OK once live, LP_EXIT_FAILED (said on stderr) when it cannot be, else WAIT_GOING. */
+/*
+ * LP_EXIT_OK once live, LP_EXIT_FAILED (said on stderr) when it cannot be, LP_EXIT_TIMEOUT when
+ * the time is up, else WAIT_GOING.
+ */
 static int verdict(struct waiter *w, const struct rollout *ro)
 {
 	if (!strcmp(ro->phase, "live"))
@@ -317,7 +321,7 @@ static int verdict(struct waiter *w, const struct rollout *ro)
 		        "launchpad %s: site/%s not live after %d s (phase %s, revision %lld %s)\n",
 		        w->cmd, w->name, w->timeout_s, ro->phase, (long long)ro->desired,
 		        ro->state);
-		return LP_EXIT_FAILED;
+		return LP_EXIT_TIMEOUT;
 	}
 	return WAIT_GOING;
 }
@@ -368,6 +372,30 @@ int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int tim
 	return rc;
 }
 
+/* 1 when help names the flag "--lname" (not as the head of a longer one). */
+static int help_names(const char *help, const char *lname)
+{
+	size_t len = strlen(lname);
+	const char *p;
+
+	for (p = help; (p = strstr(p, "--")) != NULL; p += 2)
+		if (!strncmp(p + 2, lname, len) &&
+		    !(p[2 + len] == '-' || isalnum((unsigned char)p[2 + len])))
+			return 1;
+	return 0;
+}
+
+/* A flag the parser takes but the help leaves out is a defect: say so where tests look. */
+static void help_check(const char *cmd, const lp_cli_opt *opts, size_t nopts, const char *help)
+{
+	size_t i;
+
+	for (i = 0; i < nopts; i++)
+		if (!help_names(help, opts[i].lname))
+			fprintf(stderr, "launchpad %s: the help does not list --%s\n", cmd,
+			        opts[i].lname);
+}
+
 int lp_cli_parse_or_help(int *out_exit, const char **pos, size_t *npos, struct lp_cli_opt *opts,
                          size_t nopts, int argc, char **argv, const char *help)
 {
@@ -383,6 +411,7 @@ int lp_cli_parse_or_help(int *out_exit, const char **pos, size_t *npos, struct l
 	h = lp_cli_opt_find(opts, nopts, "help");
 	if (h && h->given) {
 		fputs(help, stdout);
+		help_check(cmd, opts, nopts, help);
 		*out_exit = LP_EXIT_OK;
 		return 0;
 	}

@@ -195,6 +195,22 @@ static void setup(void)
 		ck_abort_msg("platform: %s", err.message);
 }
 
+/*
+ * The apiserver alone, refusing http:// and file:// Git URLs: sites stay as applied (nothing
+ * builds, nothing is pulled), for what needs the API and not a rollout.
+ */
+static void setup_api(void)
+{
+	static const char *const env[] = {"LAUNCHPAD_ALLOW_INSECURE_SOURCES=false", NULL};
+	lp_test_platform_options o = {.no_controller = 1, .env = env};
+	lp_error err = {0};
+
+	scratch = lp_test_mkdtemp("lp-cli-api");
+	ck_assert_ptr_nonnull(scratch);
+	if (lp_test_platform_start(&plat, &o, &err) != LP_OK)
+		ck_abort_msg("platform: %s", err.message);
+}
+
 static void teardown(void)
 {
 	lp_test_platform_free(plat);
@@ -618,6 +634,32 @@ START_TEST(test_wait_failed)
 }
 END_TEST
 
+/* Without a controller nothing goes live: --wait runs out of time and says so with exit 3. */
+START_TEST(test_wait_timeout)
+{
+	struct run r;
+	char *man = spath("pending.yaml");
+
+	write_file(man, "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: slow\n"
+	                "spec:\n  source:\n    git:\n      url: https://github.com/example/slow\n");
+	r = cli("apply", "-f", man, "--wait", "--timeout", "2s");
+	ck_run(r, 3);
+	ck_assert_msg(strstr(r.out, "site/slow created"), "%s", r.out);
+	ck_assert_msg(strstr(r.err, "launchpad apply: site/slow not live after 2 s (phase pending"),
+	              "%s", r.err);
+	run_free(&r);
+	r = cli("redeploy", "slow", "--wait", "--timeout", "1s");
+	ck_run(r, 3);
+	run_free(&r);
+	/* nothing removes it either */
+	r = cli("delete", "slow", "--wait", "--timeout", "1s");
+	ck_run(r, 3);
+	ck_assert_msg(strstr(r.err, "site/slow still exists after 1 s"), "%s", r.err);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -630,6 +672,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_deploy_archive_get_delete);
 	tcase_add_test(tc, test_git_apply_logs_rollback);
 	tcase_add_test(tc, test_wait_failed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("api");
+	tcase_add_checked_fixture(tc, setup_api, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_wait_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
