@@ -18,6 +18,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/error.h"
+#include "launchpad/spec.h"
 
 /* ---- arguments ---- */
 
@@ -41,6 +42,38 @@ int lp_cli_args_parse(const char **out, size_t *out_n, lp_cli_opt *opts, size_t 
                       char **argv, lp_error *err) LP_MUST_CHECK;
 /* The option named lname, or NULL. */
 lp_cli_opt *lp_cli_opt_find(lp_cli_opt *opts, size_t nopts, const char *lname);
+
+/* ---- manifests: what `apply -f` and `validate -f` read ---- */
+
+#define LP_CLI_MANIFESTS_MAX  1000 /* files in one apply or validate */
+#define LP_CLI_MANIFEST_DEPTH 16   /* directories -R descends */
+
+typedef struct lp_cli_paths {
+	char **items;
+	size_t count;
+} lp_cli_paths;
+
+void lp_cli_paths_release(lp_cli_paths *p);
+
+/* 1 for a name kubectl reads from a directory: *.yaml, *.yml, *.json, not a dot file. */
+int lp_cli_is_manifest_name(const char *name);
+
+/*
+ * Append the files -f input names to out (kubectl's rule): "-" or a file as it is (whatever its
+ * name); a directory's *.yaml, *.yml and *.json files, one level, in name order, dot entries
+ * skipped; with recursive, its subdirectories' too, each in place in the name order. A directory
+ * without any is LP_ENOTFOUND; err says which input.
+ */
+int lp_cli_manifest_paths(lp_cli_paths *out, const char *input, int recursive,
+                          lp_error *err) LP_MUST_CHECK;
+
+/*
+ * Read and parse one manifest file (or stdin for "-") into *out (released by the caller with
+ * lp_site_list_release). Problems go to stderr: FILE:LINE:COLUMN: path: message for the
+ * manifest's own, "launchpad CMD: FILE: why" when it cannot be read.
+ */
+int lp_cli_manifest_load(lp_site_list *out, const char *cmd, const char *path,
+                         const lp_spec_options *opts) LP_MUST_CHECK;
 
 /* ---- the config file ---- */
 

@@ -660,6 +660,51 @@ START_TEST(test_wait_timeout)
 }
 END_TEST
 
+/* `apply -f examples/` takes what `validate -f examples/` checks: the folder's manifests only. */
+START_TEST(test_apply_examples)
+{
+	char *ex = lp_test_src_path("examples/");
+	static const char *const sites[] = {"portfolio", "graceful-fox", "handbook",
+	                                    "landing",   "blog",         "my-spa"};
+	struct run r, v;
+	cJSON *list;
+	size_t i;
+	char want[96];
+
+	v = cli("validate", "-f", ex);
+	ck_run(v, 0);
+	r = cli("apply", "-f", ex);
+	ck_run(r, 0);
+	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+		snprintf(want, sizeof(want), "site/%s created\n", sites[i]);
+		ck_assert_msg(strstr(r.out, want), "%s missing:\n%s", want, r.out);
+		snprintf(want, sizeof(want), "site \"%s\" valid", sites[i]);
+		ck_assert_msg(strstr(v.out, want), "%s missing:\n%s", want, v.out);
+	}
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+	run_free(&v);
+	list = api_get("/api/deployments");
+	ck_assert_int_eq(cJSON_GetArraySize(list), 6);
+	cJSON_Delete(list);
+
+	/* again: every one unchanged; with -R the sites' package.json files are read and refused */
+	r = cli("apply", "-f", ex);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/my-spa unchanged\n") && !strstr(r.out, "created"), "%s",
+	              r.out);
+	run_free(&r);
+	r = cli("apply", "-R", "-f", ex);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "sites/npm-app/package.json:") &&
+	                  strstr(r.err, "nothing was applied"),
+	              "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	free(ex);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -677,6 +722,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup_api, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_wait_timeout);
+	tcase_add_test(tc, test_apply_examples);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -489,6 +489,107 @@ START_TEST(test_zip_dir)
 }
 END_TEST
 
+static void paths_join(lp_buf *out, const lp_cli_paths *p, size_t skip)
+{
+	size_t i;
+
+	lp_buf_reset(out);
+	for (i = 0; i < p->count; i++)
+		lp_buf_printf(out, "%s;", p->items[i] + skip);
+}
+
+/* kubectl's rule on the repository's own examples/: one level, unless -R. */
+START_TEST(test_manifest_paths_examples)
+{
+	char *ex = lp_test_src_path("examples"), *exs = NULL;
+	size_t skip = strlen(ex) + 1;
+	lp_cli_paths p = {0};
+	lp_error err = {0};
+	lp_buf b;
+
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_manifest_paths(&p, ex, 0, &err), LP_OK);
+	paths_join(&b, &p, skip);
+	ck_assert_str_eq(lp_buf_cstr(&b), "archive.yaml;git-npm.yaml;multi.yaml;spa.yaml;");
+	lp_cli_paths_release(&p);
+
+	/* a trailing slash names the same files, without a double slash */
+	ck_assert_int_ge(asprintf(&exs, "%s/", ex), 0);
+	ck_assert_int_eq(lp_cli_manifest_paths(&p, exs, 0, &err), LP_OK);
+	ck_assert_uint_eq(p.count, 4);
+	ck_assert_ptr_null(strstr(p.items[0], "//"));
+	lp_cli_paths_release(&p);
+
+	/* -R: the sites' package.json files come in, in name order (what kubectl -R does too) */
+	ck_assert_int_eq(lp_cli_manifest_paths(&p, ex, 1, &err), LP_OK);
+	paths_join(&b, &p, skip);
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "archive.yaml;git-npm.yaml;multi.yaml;"
+	                 "sites/npm-app/package-lock.json;sites/npm-app/package.json;"
+	                 "sites/npm-deps/package-lock.json;sites/npm-deps/package.json;spa.yaml;");
+	lp_cli_paths_release(&p);
+	lp_buf_release(&b);
+	free(exs);
+	free(ex);
+}
+END_TEST
+
+START_TEST(test_manifest_paths_rules)
+{
+	char *dir = lp_test_mkdtemp("lp-cli-walk"), p[4200];
+	static const char *const files[] = {"b.yml",       "a.json",      ".hidden.yaml",
+	                                    "notes.txt",   "sub/c.yaml",  "sub/deeper/d.json",
+	                                    ".git/x.yaml", "empty/.keep", "sub/e.YAML"};
+	lp_cli_paths paths = {0};
+	lp_error err = {0};
+	lp_buf b;
+	size_t i, skip = strlen(dir) + 1;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *slash;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		slash = strrchr(p, '/');
+		*slash = '\0';
+		ck_assert_int_eq(lp_fs_mkdirs(p, 0755, NULL), LP_OK);
+		*slash = '/';
+		ck_assert_int_eq(lp_fs_write_atomic(p, "x", 1, 0644, NULL), LP_OK);
+	}
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_manifest_paths(&paths, dir, 0, &err), LP_OK);
+	paths_join(&b, &paths, skip);
+	ck_assert_str_eq(lp_buf_cstr(&b), "a.json;b.yml;");
+	lp_cli_paths_release(&paths);
+	ck_assert_int_eq(lp_cli_manifest_paths(&paths, dir, 1, &err), LP_OK);
+	paths_join(&b, &paths, skip);
+	ck_assert_str_eq(lp_buf_cstr(&b), "a.json;b.yml;sub/c.yaml;sub/deeper/d.json;");
+	lp_cli_paths_release(&paths);
+
+	/* a folder with no manifest (one level) is an error that points at -R */
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	ck_assert_int_eq(lp_cli_manifest_paths(&paths, p, 0, &err), LP_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.message, "no *.yaml, *.yml or *.json files"));
+	ck_assert_ptr_nonnull(strstr(err.message, "-R"));
+	ck_assert_uint_eq(paths.count, 0);
+
+	/* a file, whatever its name, and - are taken as they are, appended in order */
+	snprintf(p, sizeof(p), "%s/notes.txt", dir);
+	ck_assert_int_eq(lp_cli_manifest_paths(&paths, p, 0, &err), LP_OK);
+	ck_assert_int_eq(lp_cli_manifest_paths(&paths, "-", 1, &err), LP_OK);
+	ck_assert_uint_eq(paths.count, 2);
+	ck_assert_str_eq(paths.items[0], p);
+	ck_assert_str_eq(paths.items[1], "-");
+	lp_cli_paths_release(&paths);
+
+	ck_assert_int_eq(lp_cli_is_manifest_name("x.yaml"), 1);
+	ck_assert_int_eq(lp_cli_is_manifest_name(".yaml"), 0);
+	ck_assert_int_eq(lp_cli_is_manifest_name("x.yaml~"), 0);
+	lp_buf_release(&b);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_completion_file_matches)
 {
 	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
@@ -539,6 +640,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_site_path);
 	tcase_add_test(tc, test_zip_dir);
+	tcase_add_test(tc, test_manifest_paths_examples);
+	tcase_add_test(tc, test_manifest_paths_rules);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
 	suite_add_tcase(s, tc);

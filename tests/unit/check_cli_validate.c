@@ -168,7 +168,21 @@ START_TEST(test_every_example_checked)
 	closedir(d);
 	ck_assert_uint_ge(files, 4);
 	ck_assert_uint_ge(lines, files + 2); /* multi.yaml holds three sites */
+	ck_assert_msg(strstr(r.out, "package") == NULL, "%s", r.out);
 	run_free(&r);
+
+	/* -R reads the subfolders too: the sites' package.json files are no manifests */
+	{
+		const char *rec[] = {"validate", "-R", "-f", "examples", NULL};
+
+		r = run_cli(rec, NULL, NULL);
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_msg(strstr(r.err, "examples/sites/npm-app/package.json:") != NULL, "%s",
+		              r.err);
+		ck_assert_msg(strstr(r.out, "examples/spa.yaml: site \"my-spa\" valid"), "%s",
+		              r.out);
+		run_free(&r);
+	}
 	free(readme);
 	free(readme_path);
 	free(dir);
