@@ -29,8 +29,8 @@ const char lp_cli_apply_help[] =
     "  launchpad apply -f examples/ --dry-run\n"
     "  launchpad apply -R -f deploy/sites/\n"
     "\n"
-    "--allow-insecure-sources (LAUNCHPAD_ALLOW_INSECURE_SOURCES) accepts http:// and file://\n"
-    "Git URLs locally; the server has its own setting.\n"
+    "Whether http:// and file:// Git URLs are accepted is the server's setting: the local check\n"
+    "lets them through and the server answers 400 when it refuses them.\n"
     "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 all applied (and live with --wait), 1 any failure or invalid manifest,\n"
     "2 bad usage, 3 timed out waiting\n";
@@ -65,6 +65,10 @@ static int apply_site(const lp_config *cfg, const lp_site *site, int dry_run)
 	if (r.status != 200 && r.status != 201) {
 		fprintf(stderr, "site/%s: not applied\n", site->name);
 		lp_cli_print_api_error("apply", &r);
+		if (r.status == 400 && r.body && strstr(r.body, "--allow-insecure-sources"))
+			fprintf(stderr,
+			        "  this server refuses http:// and file:// Git URLs: its own "
+			        "--allow-insecure-sources setting decides, not the CLI's\n");
 		goto done;
 	}
 	printf("site/%s %s%s", site->name, lp_cli_str(r.json, "result", "applied"),
@@ -159,7 +163,11 @@ int lp_cli_apply(int argc, char **argv, const lp_config *cfg)
 	                          [OPT_WAIT] = {"wait", 'w', 0, 0, NULL},
 	                          [OPT_TIMEOUT] = {"timeout", 0, 1, 0, NULL},
 	                          [OPT_HELP] = {"help", 'h', 0, 0, NULL}};
-	lp_spec_options sopts = {.allow_insecure_sources = cfg->allow_insecure_sources};
+	/*
+	 * Whether http:// and file:// Git URLs are allowed is the server's call (its own
+	 * --allow-insecure-sources): the local check lets them through, the server answers 400.
+	 */
+	lp_spec_options sopts = {.allow_insecure_sources = 1};
 	const char *pos[LP_CLI_MAX_POS], *files[LP_CLI_MAX_POS];
 	struct inputs *ins = NULL;
 	size_t npos = 0, nfiles = collect_filenames(files, argc, argv), i;

@@ -56,7 +56,7 @@ static const struct {
     {"--log-level L", "LAUNCHPAD_LOG_LEVEL", "debug, info, warn or error (default info)"},
     {"--log-format F", "LAUNCHPAD_LOG_FORMAT", "text or json (default text)"},
     {"--allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES",
-     "accept http:// and file:// Git URLs in the local check"},
+     "validate: accept http:// and file:// Git URLs (apply leaves it to the server)"},
 };
 
 void lp_cli_usage(FILE *f)

@@ -27,6 +27,8 @@
 
 static lp_test_platform *plat;
 static char *scratch; /* per-test temp dir: manifests, repos, the CLI's config home */
+/* LAUNCHPAD_ALLOW_INSECURE_SOURCES for the CLI; NULL: unset */
+static const char *cli_insecure = "true";
 
 struct run {
 	int status; /* exit code; -1 when it did not exit normally */
@@ -48,7 +50,10 @@ static void child_env(const char *server, const char *token)
 
 	snprintf(xdg, sizeof(xdg), "%s/xdg", scratch);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
-	setenv("LAUNCHPAD_ALLOW_INSECURE_SOURCES", "true", 1);
+	if (cli_insecure)
+		setenv("LAUNCHPAD_ALLOW_INSECURE_SOURCES", cli_insecure, 1);
+	else
+		unsetenv("LAUNCHPAD_ALLOW_INSECURE_SOURCES");
 	if (server)
 		setenv("LAUNCHPAD_SERVER", server, 1);
 	else
@@ -521,8 +526,13 @@ START_TEST(test_git_apply_logs_rollback)
 	git_commit("git v1", 4);
 	git_manifest(man, "from-git", "sh build.sh");
 
-	/* apply without waiting, then follow the log while the build runs */
+	/*
+	 * apply without waiting, then follow the log while the build runs; the file:// URL is the
+	 * server's to allow (it does here): the CLI needs no --allow-insecure-sources
+	 */
+	cli_insecure = NULL;
 	r = cli("apply", "-f", man);
+	cli_insecure = "true";
 	ck_run(r, 0);
 	ck_assert_msg(strstr(r.out, "site/from-git created"), "%s", r.out);
 	run_free(&r);
@@ -705,6 +715,40 @@ START_TEST(test_apply_examples)
 }
 END_TEST
 
+/* A server that refuses file:// Git URLs says so with a 400, whatever the CLI's own setting. */
+START_TEST(test_insecure_source_refused)
+{
+	struct run r;
+	char *man = spath("local.yaml");
+	lp_test_http_resp resp = {0};
+
+	write_file(man, "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: local\n"
+	                "spec:\n  source:\n    git:\n      url: file:///srv/repo\n");
+	cli_insecure = NULL;
+	r = cli("apply", "-f", man);
+	cli_insecure = "true";
+	ck_run(r, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, "site/local: not applied\n") &&
+	                  strstr(r.err, "launchpad apply: invalid: ") &&
+	                  strstr(r.err, "(HTTP 400)\n") &&
+	                  strstr(r.err, "spec.source.git.url: file:// URLs are only allowed") &&
+	                  strstr(r.err, "this server refuses http:// and file:// Git URLs"),
+	              "%s", r.err);
+	run_free(&r);
+	/* the same with the CLI's flag: the server still decides */
+	r = cli("--allow-insecure-sources", "apply", "-f", man);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "(HTTP 400)"), "%s", r.err);
+	run_free(&r);
+	ck_assert_int_eq(
+	    lp_test_platform_api(&resp, plat, "GET", "/api/deployments/local", NULL, NULL), LP_OK);
+	ck_assert_int_eq(resp.status, 404);
+	lp_test_http_resp_release(&resp);
+	free(man);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -723,6 +767,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_wait_timeout);
 	tcase_add_test(tc, test_apply_examples);
+	tcase_add_test(tc, test_insecure_source_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
