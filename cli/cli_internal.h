@@ -170,13 +170,69 @@ const char *lp_cli_str(const cJSON *o, const char *key, const char *def);
 /* A number member as int64, or def. */
 int64_t lp_cli_num(const cJSON *o, const char *key, int64_t def);
 
+/* ---- waiting for a rollout (wait.c) ---- */
+
 /*
  * Poll GET /api/deployments/<name> every second until the rollout is live or failed, or
- * timeout_s passes. Progress (phase, revision, last log line) goes to stderr: one rewritten line
- * on a terminal, a line per change otherwise. Returns LP_EXIT_OK when live, LP_EXIT_TIMEOUT when
- * timeout_s passed first, else LP_EXIT_FAILED.
+ * timeout_s passes, while the desired revision's build log is followed in the background. On a
+ * terminal (stderr) one line is rewritten: spinner, status, time waited and the newest log line's
+ * message, fitted to the width; otherwise the status is printed when it changes and every log
+ * line as it comes ("site/NAME | text"). A failure is said once, with the build's last lines.
+ * Returns LP_EXIT_OK when live, LP_EXIT_TIMEOUT when timeout_s passed first, else
+ * LP_EXIT_FAILED.
  */
 int lp_cli_wait(const lp_config *cfg, const char *cmd, const char *name, int timeout_s);
+
+#define LP_CLI_LOG_LINE_MAX 512 /* the head of a log line kept for the progress line */
+
+/*
+ * The message of a build-log line: what follows its leading ISO timestamp and one space
+ * ("2026-12-01T16:33:09.412Z npm ci" -> "npm ci"); the line itself when it has none. Borrowed
+ * from line.
+ */
+const char *lp_cli_log_text(const char *line);
+
+/*
+ * s as it may show on a terminal, into out (n bytes): ANSI escape sequences removed, control
+ * characters as spaces, at most cols columns (one per code point), cut at a character boundary
+ * and ended with "..." when it does not fit. Returns the columns used.
+ */
+size_t lp_cli_fit(char *out, size_t n, const char *s, int cols);
+
+/* What the progress line shows. */
+typedef struct lp_cli_progress {
+	const char *name;
+	const char *phase;
+	int64_t desired;
+	int64_t current;
+	const char *state; /* the desired revision's, "" when unknown */
+	int64_t elapsed_s; /* < 0: not shown */
+	int spin;          /* the spinner's frame; < 0: no spinner */
+	const char *log;   /* the newest log line as received, or "" */
+} lp_cli_progress;
+
+/* "site/NAME: PHASE, revision N STATE (serving M)"; LP_ETOOBIG when cut to n bytes. */
+int lp_cli_progress_status(char *out, size_t n, const lp_cli_progress *p) LP_MUST_CHECK;
+/*
+ * The terminal's line: "- site/NAME: deploying, revision 3 building (serving 2), 12s | MESSAGE"
+ * in at most cols columns: the status is kept first, the log line's message (its timestamp
+ * stripped) gets the room left, or is left out when that is under 10 columns.
+ */
+void lp_cli_progress_line(char *out, size_t n, const lp_cli_progress *p, int cols);
+
+/*
+ * What --wait says when the desired revision failed, into out:
+ *   launchpad CMD: site/NAME failed: revision 2 failed: build exited with code 3
+ *     last lines of the build output:
+ *       about to fail
+ * site_msg is the site's message (the controller's "revision N failed: WHY; last lines:\n..."),
+ * said once: the revision is named only when the message does not. The build's last lines come
+ * from it, else from rev_msg (the revision's own message, may be NULL), else log (the newest log
+ * lines, oldest first) is shown as "last lines of the log".
+ */
+int lp_cli_failure_report(lp_buf *out, const char *cmd, const char *name, int64_t revision,
+                          const char *site_msg, const char *rev_msg, const char *const *log,
+                          size_t nlog) LP_MUST_CHECK;
 
 /* A revision's state ("building", "ready"...) with room to spare, NUL included. */
 #define LP_CLI_STATE_MAX 32

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -251,6 +252,18 @@ static void git_manifest(const char *path, const char *name, const char *command
 	           "  source:\n    git:\n      url: file://%s/repo\n      branch: main\n"
 	           "  build:\n    image: %s\n    command: %s\n    outputDir: out\n",
 	           name, scratch, plat->build_image, command);
+}
+
+/* 1 when text holds an ISO timestamp ("2026-12-01T16:33:09"): a log line shown unstripped. */
+static int has_stamp(const char *text)
+{
+	const char *p;
+
+	for (p = text; (p = strchr(p, 'T')) != NULL; p++)
+		if (p - text >= 10 && p[-3] == '-' && p[-6] == '-' && p[-1] >= '0' &&
+		    p[-1] <= '9' && p[1] >= '0' && p[1] <= '9' && p[3] == ':')
+			return 1;
+	return 0;
 }
 
 START_TEST(test_errors)
@@ -580,6 +593,11 @@ START_TEST(test_git_apply_logs_rollback)
 	r = cli("apply", "-f", man, "--wait", "--timeout", "3m");
 	ck_run(r, 0);
 	ck_assert_msg(strstr(r.out, "site/from-git configured (revision 2)"), "%s", r.out);
+	/* without a terminal: the status when it changes and every log line, stamps stripped */
+	ck_assert_msg(strstr(r.err, "site/from-git: deploying, revision 2") &&
+	                  strstr(r.err, "\nsite/from-git | step 1\n") &&
+	                  strstr(r.err, "\nsite/from-git | edited\n") && !has_stamp(r.err),
+	              "%s", r.err);
 	run_free(&r);
 	served("from-git", "git v2");
 
@@ -628,6 +646,122 @@ START_TEST(test_git_apply_logs_rollback)
 }
 END_TEST
 
+/*
+ * Run `launchpad ARGS...` with stderr on a pseudo-terminal cols wide (stdout to a file): what
+ * the pty showed goes to r.err, raw. Killed after CLI_TIMEOUT_S.
+ */
+static struct run cli_tty(int cols, ...)
+{
+	char *bin = lp_test_bin_path("launchpad"), *argv[40], out[4200], buf[4096];
+	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
+	struct run r = {-1, NULL, NULL};
+	lp_buf got;
+	va_list ap;
+	int n = 0, status = 0, master, fd;
+	pid_t pid;
+	time_t end;
+	ssize_t k;
+
+	argv[n++] = bin;
+	va_start(ap, cols);
+	while (n < 39 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(out, sizeof(out), "%s/cli.out", scratch);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_env(plat->url, plat->token);
+		setsid();
+		fd = open(ptsname(master), O_RDWR);
+		if (fd < 0 || ioctl(fd, TIOCSWINSZ, &ws) != 0)
+			_exit(126);
+		dup2(fd, 2);
+		close(master);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		execv(bin, argv);
+		_exit(127);
+	}
+	lp_buf_init(&got, 16 << 20);
+	end = time(NULL) + CLI_TIMEOUT_S;
+	while (time(NULL) < end) {
+		struct pollfd pfd = {.fd = master, .events = POLLIN};
+
+		if (poll(&pfd, 1, 200) > 0) {
+			/* EIO once the last writer is gone: the CLI has ended */
+			if ((k = read(master, buf, sizeof(buf))) <= 0)
+				break;
+			lp_buf_append(&got, buf, (size_t)k);
+		} else if (waitpid(pid, &status, WNOHANG) == pid) {
+			pid = 0;
+			break;
+		}
+	}
+	if (pid > 0) {
+		if (waitpid(pid, &status, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+		}
+		waitpid(pid, &status, 0);
+	}
+	close(master);
+	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	r.out = slurp(out);
+	r.err = lp_buf_detach(&got);
+	free(bin);
+	return r;
+}
+
+/* Columns of terminal text: one per code point. */
+static size_t cols_of(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+/* On an 80-column terminal: one rewritten line, never wider, with the log's messages. */
+START_TEST(test_wait_terminal)
+{
+	struct run r;
+	char *man = spath("tty.yaml"), *p, *piece;
+	int frames = 0, with_log = 0;
+
+	git_commit("on a tty", 3);
+	git_manifest(man, "on-a-tty", "sh build.sh");
+	r = cli_tty(80, "apply", "-f", man, "--wait", "--timeout", "3m", (char *)NULL);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/on-a-tty live: revision 1 at "), "%s", r.out);
+	/* each frame is "\r\033[K" and the line; the pty turns "\n" into "\r\n" */
+	for (p = r.err; (piece = strsep(&p, "\r")) != NULL;) {
+		if (!strncmp(piece, "\033[K", 3))
+			piece += 3;
+		if (!*piece || !strchr("-\\|/", piece[0]) ||
+		    strncmp(piece + 1, " site/on-a-tty: ", 16))
+			continue;
+		frames++;
+		ck_assert_msg(cols_of(piece) <= 79, "%zu columns: %s", cols_of(piece), piece);
+		ck_assert_msg(!has_stamp(piece), "a timestamp on the line: %s", piece);
+		ck_assert_msg(strchr(piece, '\n') == NULL, "a frame with a newline: %s", piece);
+		with_log += strstr(piece, ", revision 1 building, ") && strstr(piece, "s | step ");
+	}
+	ck_assert_msg(frames >= 4 && with_log >= 1, "%d frames, %d with a log line", frames,
+	              with_log);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
 /* A build that fails: --wait says so and exits 1. */
 START_TEST(test_wait_failed)
 {
@@ -639,6 +773,17 @@ START_TEST(test_wait_failed)
 	r = cli("apply", "-f", man, "--wait", "--timeout", "3m");
 	ck_run(r, 1);
 	ck_assert_msg(strstr(r.err, "site/broken failed"), "%s", r.err);
+	/* said once, then the build's own last lines (not the log's header line) */
+	ck_assert_msg(strstr(r.err,
+	                     "\nlaunchpad apply: site/broken failed: revision 1 failed: build "
+	                     "exited with code 3\n"
+	                     "  last lines of the build output:\n") &&
+	                  strstr(r.err, "\n    about to fail\n") &&
+	                  !strstr(r.err, "revision 1: revision 1") &&
+	                  !strstr(r.err, "last log line") && !strstr(r.err, "; last lines:\n    "),
+	              "%s", r.err);
+	/* the log as it came, before the verdict */
+	ck_assert_msg(strstr(r.err, "\nsite/broken | about to fail\n"), "%s", r.err);
 	run_free(&r);
 	free(man);
 }
@@ -761,6 +906,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_deploy_archive_get_delete);
 	tcase_add_test(tc, test_git_apply_logs_rollback);
 	tcase_add_test(tc, test_wait_failed);
+	tcase_add_test(tc, test_wait_terminal);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api");
 	tcase_add_checked_fixture(tc, setup_api, teardown);

@@ -590,6 +590,167 @@ START_TEST(test_manifest_paths_rules)
 }
 END_TEST
 
+/* Columns of terminal text: one per code point. */
+static size_t cols_of(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+START_TEST(test_log_text)
+{
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09.412Z npm ci"), "npm ci");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09Z ==> build"), "==> build");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09.412+00:00 x"), "x");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09.412Z "), "");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09.412Z"), "");
+	/* not a stamp: the line as it is */
+	ck_assert_str_eq(lp_cli_log_text("step 1"), "step 1");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01 16:33:09 x"), "2026-12-01 16:33:09 x");
+	ck_assert_str_eq(lp_cli_log_text("2026-12-01T16:33:09.412Zx"), "2026-12-01T16:33:09.412Zx");
+	ck_assert_str_eq(lp_cli_log_text(""), "");
+}
+END_TEST
+
+START_TEST(test_fit)
+{
+	char b[64];
+
+	ck_assert_uint_eq(lp_cli_fit(b, sizeof(b), "hello", 10), 5);
+	ck_assert_str_eq(b, "hello");
+	ck_assert_uint_eq(lp_cli_fit(b, sizeof(b), "hello world", 8), 8);
+	ck_assert_str_eq(b, "hello...");
+	ck_assert_uint_eq(lp_cli_fit(b, sizeof(b), "12345678", 8), 8);
+	ck_assert_str_eq(b, "12345678");
+	/* colours and cursor moves vanish, control characters are blanks, UTF-8 is never split */
+	lp_cli_fit(b, sizeof(b), "\033[32mok\033[0m\tdone\r", 20);
+	ck_assert_str_eq(b, "ok done ");
+	ck_assert_uint_eq(lp_cli_fit(b, sizeof(b), "ünïcödé ünïcödé", 10), 10);
+	ck_assert_str_eq(b, "ünïcödé...");
+	/* the buffer is a limit too */
+	ck_assert_uint_le(lp_cli_fit(b, 8, "abcdefghijkl", 40), 7);
+	ck_assert_str_eq(b, "abcd...");
+	lp_cli_fit(b, sizeof(b), "abc", 0);
+	ck_assert_str_eq(b, "");
+}
+END_TEST
+
+/* At 80 columns the line keeps its status and shows the log's message, not its timestamp. */
+START_TEST(test_progress_line)
+{
+	lp_cli_progress p = {.name = "blog",
+	                     .phase = "deploying",
+	                     .desired = 3,
+	                     .current = 2,
+	                     .state = "building",
+	                     .elapsed_s = 12,
+	                     .spin = 1,
+	                     .log =
+	                         "2026-12-01T16:33:09.412Z added 1287 packages, and audited 1288 "
+	                         "packages in 41s; 214 packages are looking for funding"};
+	char line[1024], status[256];
+	int cols;
+
+	ck_assert_int_eq(lp_cli_progress_status(status, sizeof(status), &p), LP_OK);
+	ck_assert_str_eq(status, "site/blog: deploying, revision 3 building (serving 2)");
+	lp_cli_progress_line(line, sizeof(line), &p, 79);
+	ck_assert_msg(cols_of(line) <= 79, "%zu columns: %s", cols_of(line), line);
+	ck_assert_msg(!strncmp(line,
+	                       "\\ site/blog: deploying, revision 3 building (serving 2), 12s "
+	                       "| added 1287 ",
+	                       strlen("\\ site/blog: deploying, revision 3 building (serving 2), "
+	                              "12s | added 1287 ")),
+	              "%s", line);
+	ck_assert_ptr_null(strstr(line, "2026-"));
+	ck_assert_ptr_nonnull(strstr(line, "..."));
+	for (cols = 20; cols <= 200; cols++) {
+		lp_cli_progress_line(line, sizeof(line), &p, cols);
+		ck_assert_msg(cols_of(line) <= (size_t)cols, "%d: %s", cols, line);
+		ck_assert_ptr_null(strstr(line, "2026-"));
+	}
+	/* narrow: no room for the message, the status is cut */
+	lp_cli_progress_line(line, sizeof(line), &p, 30);
+	ck_assert_str_eq(line, "\\ site/blog: deploying, rev...");
+	/* minutes, no spinner, no log */
+	p.spin = -1;
+	p.elapsed_s = 125;
+	p.log = "";
+	p.current = 3;
+	lp_cli_progress_line(line, sizeof(line), &p, 200);
+	ck_assert_str_eq(line, "site/blog: deploying, revision 3 building, 2m05s");
+}
+END_TEST
+
+/* The failure says the revision once, then the build's own last lines. */
+START_TEST(test_failure_report)
+{
+	const char *msg = "revision 2 failed: build exited with code 3; last lines:\nhi\nstep 3\n"
+	                  "about to fail";
+	const char *rev = "build exited with code 3; last lines:\nhi\nstep 3\nabout to fail";
+	const char *log[] = {"2026-12-01T19:00:43.210Z $ sh build.sh",
+	                     "2026-12-01T19:00:46.484Z about to fail"};
+	lp_buf b;
+
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "apply", "broken", 2, msg, rev, log, 2), LP_OK);
+	ck_assert_str_eq(
+	    lp_buf_cstr(&b),
+	    "launchpad apply: site/broken failed: revision 2 failed: build exited with "
+	    "code 3\n"
+	    "  last lines of the build output:\n"
+	    "    hi\n"
+	    "    step 3\n"
+	    "    about to fail\n");
+	/* still serving an older revision: said on the first line */
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "redeploy", "b", 3,
+	                                       "revision 3 failed: build exited with code 1; last "
+	                                       "lines:\nnpm ERR! missing script: build (still "
+	                                       "serving revision 2)",
+	                                       NULL, NULL, 0),
+	                 LP_OK);
+	ck_assert_str_eq(
+	    lp_buf_cstr(&b),
+	    "launchpad redeploy: site/b failed: revision 3 failed: build exited with code "
+	    "1 (still serving revision 2)\n"
+	    "  last lines of the build output:\n"
+	    "    npm ERR! missing script: build\n");
+	/* no lines in the message: the revision's, else the log's (timestamps stripped) */
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "apply", "broken", 2,
+	                                       "revision 2 failed: build exited with code 3", rev,
+	                                       log, 2),
+	                 LP_OK);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "build output:\n    hi\n    step 3\n"));
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "apply", "broken", 1,
+	                                       "revision 1 failed: docker engine unreachable", NULL,
+	                                       log, 2),
+	                 LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "launchpad apply: site/broken failed: revision 1 failed: docker engine "
+	                 "unreachable\n"
+	                 "  last lines of the log:\n"
+	                 "    $ sh build.sh\n"
+	                 "    about to fail\n");
+	/* a message that does not name the revision gets it; none at all says so */
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "apply", "x", 4, "out of disk", NULL, NULL, 0),
+	                 LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "launchpad apply: site/x failed: revision 4: out of disk\n");
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_failure_report(&b, "apply", "x", 4, "", NULL, NULL, 0), LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "launchpad apply: site/x failed: revision 4 failed (no message)\n");
+	lp_buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_completion_file_matches)
 {
 	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
@@ -642,6 +803,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_zip_dir);
 	tcase_add_test(tc, test_manifest_paths_examples);
 	tcase_add_test(tc, test_manifest_paths_rules);
+	tcase_add_test(tc, test_log_text);
+	tcase_add_test(tc, test_fit);
+	tcase_add_test(tc, test_progress_line);
+	tcase_add_test(tc, test_failure_report);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
 	suite_add_tcase(s, tc);
