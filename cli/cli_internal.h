@@ -130,6 +130,8 @@ typedef struct lp_cli_table {
 	size_t nrows; /* header included */
 	char **cells; /* nrows * ncols */
 	size_t cap;
+	/* a column is at least this wide (0: as wide as its cells): a watch's lines stay aligned */
+	size_t min_width[LP_CLI_TABLE_MAX_COLS];
 } lp_cli_table;
 
 void lp_cli_table_init(lp_cli_table *t, size_t ncols);
@@ -137,6 +139,8 @@ void lp_cli_table_init(lp_cli_table *t, size_t ncols);
 int lp_cli_table_add(lp_cli_table *t, const char *const *row) LP_MUST_CHECK;
 /* Left-aligned columns separated by 3 spaces, no trailing blanks, one line per row. */
 int lp_cli_table_render(lp_buf *out, const lp_cli_table *t) LP_MUST_CHECK;
+/* The width of each column as lp_cli_table_render lays it out, into out[0..ncols). */
+void lp_cli_table_widths(const lp_cli_table *t, size_t *out);
 void lp_cli_table_release(lp_cli_table *t);
 
 /* A JSON value as block YAML (strings double-quoted when needed; {} and [] when empty). */
@@ -144,8 +148,57 @@ int lp_cli_json_to_yaml(lp_buf *out, const cJSON *v) LP_MUST_CHECK;
 
 /* The `get sites` table for an array of deployment objects (wide adds 3 columns). */
 int lp_cli_sites_table(lp_buf *out, const cJSON *sites, int wide, int64_t now) LP_MUST_CHECK;
+/*
+ * The `get revisions` table for an array of revision objects: REVISION STATE TRIGGER SOURCE AGE
+ * CURRENT DESIRED (wide adds DURATION and the message's first line).
+ */
+int lp_cli_revisions_table(lp_buf *out, const cJSON *revisions, int wide,
+                           int64_t now) LP_MUST_CHECK;
+/* Deployment objects as their manifests, one YAML document each ("---" between them). */
+int lp_cli_manifests_yaml(lp_buf *out, const cJSON *sites) LP_MUST_CHECK;
 /* Print v to stdout as "json" (pretty) or "yaml". */
 int lp_cli_print_value(const cJSON *v, const char *format) LP_MUST_CHECK;
+
+/* ---- output formats (-o) ---- */
+
+/*
+ * A kubectl-style JSONPath template applied to v, appended to out: literal text, and inside
+ * braces {.field}, {.a.b}, {.items[*].field}, [N], {.} (v itself) or a string {"\n"} (escapes
+ * \n \t \" \\). Several values selected ([*]) are separated by a space; strings print as they
+ * are, null and missing fields as nothing, objects and arrays as compact JSON. v NULL (and out
+ * NULL) only checks the template. A bad template is LP_EINVAL, err naming the 1-based column:
+ * "jsonpath: column 8: expected a field name after '.'".
+ */
+int lp_cli_jsonpath(lp_buf *out, const char *tmpl, const cJSON *v, lp_error *err) LP_MUST_CHECK;
+
+typedef enum lp_cli_format {
+	LP_CLI_FORMAT_TABLE = 0,
+	LP_CLI_FORMAT_WIDE,
+	LP_CLI_FORMAT_JSON,
+	LP_CLI_FORMAT_YAML,
+	LP_CLI_FORMAT_NAME,
+	LP_CLI_FORMAT_JSONPATH
+} lp_cli_format;
+
+typedef struct lp_cli_output {
+	lp_cli_format format;
+	const char *tmpl; /* LP_CLI_FORMAT_JSONPATH: the template (borrowed from the flag) */
+} lp_cli_output;
+
+/*
+ * -o VALUE: wide, json, yaml, name or jsonpath=TEMPLATE (the template checked here, so a bad one
+ * fails before any request). LP_EINVAL with err saying what is expected.
+ */
+int lp_cli_output_parse(lp_cli_output *out, const char *value, lp_error *err) LP_MUST_CHECK;
+/* Say why -o was refused: the message, for a template its text with a caret at the column. */
+void lp_cli_output_error(const char *cmd, const lp_cli_output *out, const lp_error *err);
+
+/*
+ * The manifest of a deployment object, the one `apply -f` takes back unchanged: apiVersion,
+ * kind, metadata {name: the slug} and spec (the stored manifest's spec). *out is the caller's
+ * (cJSON_Delete); LP_EINVAL when the object has no spec.
+ */
+int lp_cli_site_manifest(cJSON **out, const cJSON *site) LP_MUST_CHECK;
 
 /* ---- shared command helpers ---- */
 

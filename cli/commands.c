@@ -11,11 +11,12 @@ const struct lp_cli_command lp_cli_commands[] = {
      lp_cli_apply, lp_cli_apply_help},
     {"deploy", "zip a folder and upload it: deploy DIR|ZIP [--name NAME] [--wait]", lp_cli_deploy,
      lp_cli_deploy_help},
-    {"get", "list sites: get sites [-o wide|json|yaml], get site NAME", lp_cli_get,
+    {"get", "list sites or revisions: get sites|site NAME|revisions NAME [-o ...] [-w]", lp_cli_get,
      lp_cli_get_help},
-    {"describe", "show a site in detail: describe site NAME", lp_cli_describe,
+    {"describe", "show a site in detail: describe site NAME [-o yaml|json]", lp_cli_describe,
      lp_cli_describe_help},
-    {"delete", "delete a site: delete site NAME [--wait]", lp_cli_delete, lp_cli_delete_help},
+    {"delete", "delete a site: delete site NAME [--wait] [--ignore-not-found]", lp_cli_delete,
+     lp_cli_delete_help},
     {"redeploy", "build a new revision: redeploy NAME [--wait]", lp_cli_redeploy,
      lp_cli_redeploy_help},
     {"rollback", "serve an earlier revision: rollback NAME [--to N] [--wait]", lp_cli_rollback,
@@ -78,7 +79,7 @@ void lp_cli_usage(FILE *f)
 	fprintf(f, "\nexamples:\n"
 	           "  launchpad login --server https://launchpad.example.com --token -\n"
 	           "  launchpad deploy ./public --name my-site --wait\n"
-	           "  launchpad get sites\n");
+	           "  launchpad get sites -w\n");
 	fprintf(f, "\nexit codes: 0 success, 1 failure or invalid input, 2 bad usage,\n"
 	           "3 timed out waiting (--wait)\n"
 	           "\n`launchpad help COMMAND` (or `launchpad COMMAND --help`) shows a command's "

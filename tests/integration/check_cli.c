@@ -76,26 +76,23 @@ static char *slurp(const char *path)
 }
 
 /*
- * Run `launchpad ARGS...` (NULL-terminated) with server/token (NULL: unset) and stdin from
- * /dev/null; stdout and stderr are captured. Killed after CLI_TIMEOUT_S.
+ * Start `launchpad ARGS` (argv without the binary, NULL-terminated) with server/token (NULL:
+ * unset) and stdin from /dev/null; stdout and stderr go to <scratch>/<tag>.out and .err.
  */
-static struct run cli_env(const char *server, const char *token, ...)
+static pid_t spawn(const char *tag, const char *server, const char *token, char **args)
 {
 	char *bin = lp_test_bin_path("launchpad"), *argv[40], out[4200], err[4200];
-	struct run r = {-1, NULL, NULL};
-	va_list ap;
-	int n = 0, status = 0, fd;
+	int n = 0, fd;
 	pid_t pid;
-	time_t end;
 
 	argv[n++] = bin;
-	va_start(ap, token);
-	while (n < 39 && (argv[n] = va_arg(ap, char *)) != NULL)
+	while (n < 39 && args[n - 1] != NULL) {
+		argv[n] = args[n - 1];
 		n++;
-	va_end(ap);
+	}
 	argv[n] = NULL;
-	snprintf(out, sizeof(out), "%s/cli.out", scratch);
-	snprintf(err, sizeof(err), "%s/cli.err", scratch);
+	snprintf(out, sizeof(out), "%s/%s.out", scratch, tag);
+	snprintf(err, sizeof(err), "%s/%s.err", scratch, tag);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -109,7 +106,18 @@ static struct run cli_env(const char *server, const char *token, ...)
 		execv(bin, argv);
 		_exit(127);
 	}
-	end = time(NULL) + CLI_TIMEOUT_S;
+	free(bin);
+	return pid;
+}
+
+/* Wait for a spawned CLI (killed after timeout_s) and read what it printed. */
+static struct run collect(pid_t pid, const char *tag, int timeout_s)
+{
+	struct run r = {-1, NULL, NULL};
+	char out[4200], err[4200];
+	int status = 0;
+	time_t end = time(NULL) + timeout_s;
+
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (time(NULL) > end) {
 			kill(pid, SIGKILL);
@@ -118,12 +126,48 @@ static struct run cli_env(const char *server, const char *token, ...)
 		}
 		usleep(20 * 1000);
 	}
+	snprintf(out, sizeof(out), "%s/%s.out", scratch, tag);
+	snprintf(err, sizeof(err), "%s/%s.err", scratch, tag);
 	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	r.out = slurp(out);
 	r.err = slurp(err);
-	free(bin);
 	return r;
 }
+
+/*
+ * Run `launchpad ARGS...` (NULL-terminated) with server/token (NULL: unset) and stdin from
+ * /dev/null; stdout and stderr are captured. Killed after CLI_TIMEOUT_S.
+ */
+static struct run cli_env(const char *server, const char *token, ...)
+{
+	char *args[40];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, token);
+	while (n < 39 && (args[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return collect(spawn("cli", server, token, args), "cli", CLI_TIMEOUT_S);
+}
+
+/* `launchpad ARGS...` in the background, its output under tag: collect() it. */
+static pid_t cli_bg_args(const char *tag, ...)
+{
+	char *args[40];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, tag);
+	while (n < 39 && (args[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return spawn(tag, plat->url, plat->token, args);
+}
+
+#define cli_bg(tag, ...) cli_bg_args(tag, __VA_ARGS__, (char *)NULL)
 
 #define cli(...) cli_env(plat->url, plat->token, __VA_ARGS__, (char *)NULL)
 
@@ -266,6 +310,35 @@ static int has_stamp(const char *text)
 	return 0;
 }
 
+/* 1 when text has a line "NAME   STATUS   ..." for name and status. */
+static int table_row(const char *text, const char *name, const char *status)
+{
+	const char *line;
+	size_t n = strlen(name);
+
+	for (line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *p = line + n;
+
+		if (strncmp(line, name, n) || *p != ' ')
+			continue;
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, status, strlen(status)) && p[strlen(status)] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+static int lines_in(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
 START_TEST(test_errors)
 {
 	struct run r;
@@ -369,8 +442,9 @@ START_TEST(test_deploy_archive_get_delete)
 	char *site = spath("site"), *idx = spath("site/index.html"), *man = spath("archive.yaml");
 	char *sub = spath("site/css");
 	cJSON *api, *cli_json, *obj, *a, *b;
-	char digest[100], slug2[80];
+	char digest[100], slug2[80], want[256];
 	int i, n;
+	pid_t watcher;
 
 	ck_assert_int_eq(lp_fs_mkdirs(sub, 0755, NULL), LP_OK);
 	write_file(idx, "deployed by the cli");
@@ -452,10 +526,99 @@ START_TEST(test_deploy_archive_get_delete)
 	cJSON_Delete(cli_json);
 	run_free(&r);
 
+	/*
+	 * -o yaml is the manifest apply takes back (kubectl's round trip), not the API object: its
+	 * status is in -o json above
+	 */
 	r = cli("get", "site", "by-digest", "-o", "yaml");
 	ck_run(r, 0);
-	ck_assert_msg(strstr(r.out, "slug: by-digest\n") && strstr(r.out, "status: live\n"), "%s",
+	ck_assert_msg(
+	    !strncmp(r.out,
+	             "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: "
+	             "by-digest\nspec:\n  source:\n    archive:\n",
+	             strlen("apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: "
+	                    "by-digest\nspec:\n  source:\n    archive:\n")) &&
+	        strstr(r.out, digest) && !strstr(r.out, "slug:") && !strstr(r.out, "\nid:") &&
+	        !strstr(r.out, "status:"),
+	    "%s", r.out);
+	write_file(man, "%s", r.out);
+	run_free(&r);
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "site/by-digest unchanged\n");
+	run_free(&r);
+	/* every site as one multi-document stream, applied back: all unchanged, no kind: List */
+	r = cli("get", "sites", "-o", "yaml");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "\n---\napiVersion: launchpad.dev/v1\n") &&
+	                  !strstr(r.out, "kind: List"),
+	              "%s", r.out);
+	write_file(man, "%s", r.out);
+	run_free(&r);
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/dropped unchanged\n") &&
+	                  strstr(r.out, "site/by-digest unchanged\n") &&
+	                  !strstr(r.out, "configured") && !strstr(r.out, "created"),
+	              "%s", r.out);
+	run_free(&r);
+
+	/* -o name and -o jsonpath */
+	r = cli("get", "site", "by-digest", "-o", "name");
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "site/by-digest\n");
+	run_free(&r);
+	r = cli("get", "sites", "-o", "name");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/dropped\n") && strstr(r.out, "site/by-digest\n"), "%s",
 	              r.out);
+	run_free(&r);
+	r = cli("get", "by-digest", "-o", "jsonpath={.status} at {.url}");
+	ck_run(r, 0);
+	obj = api_get("/api/deployments/by-digest");
+	snprintf(want, sizeof(want), "live at %s", jstr(obj, "url"));
+	cJSON_Delete(obj);
+	ck_assert_str_eq(r.out, want);
+	run_free(&r);
+	r = cli("get", "sites", "-o", "jsonpath={.items[*].slug}{\"\\n\"}");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "dropped") && strstr(r.out, "by-digest") &&
+	                  r.out[strlen(r.out) - 1] == '\n' && !strchr(r.out, '{'),
+	              "%s", r.out);
+	run_free(&r);
+	r = cli("get", "sites", "-o", "jsonpath={.items[*].slug");
+	ck_run(r, 2);
+	ck_assert_msg(strstr(r.err, "jsonpath: column 1: the { is not closed"), "%s", r.err);
+	run_free(&r);
+
+	/* the revisions of a site */
+	r = cli("get", "revisions", "dropped");
+	ck_run(r, 0);
+	ck_assert_msg(!strncmp(r.out, "REVISION   STATE   TRIGGER   SOURCE", 35) &&
+	                  strstr(r.out, "\n2          ready   ") &&
+	                  strstr(r.out, "\n1          ") && strstr(r.out, "   true      true\n"),
+	              "%s", r.out);
+	run_free(&r);
+	r = cli("get", "revisions", "dropped", "-o", "jsonpath={.items[*].state}");
+	ck_run(r, 0);
+	ck_assert_msg(!strncmp(r.out, "ready ", 6), "%s", r.out);
+	run_free(&r);
+
+	/* describe as data: the object, its revisions and events */
+	r = cli("describe", "site", "dropped", "-o", "json");
+	ck_run(r, 0);
+	cli_json = cJSON_Parse(r.out);
+	ck_assert_msg(cJSON_IsObject(cli_json), "%s", r.out);
+	ck_assert_str_eq(jstr(cli_json, "slug"), "dropped");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cli_json, "revisions")), 2);
+	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(cli_json, "events")), 1);
+	cJSON_Delete(cli_json);
+	run_free(&r);
+	r = cli("describe", "dropped", "-o", "yaml");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "\nrevisions:\n  - revision: 2\n") &&
+	                  strstr(r.out, "\nevents:\n"),
+	              "%s", r.out);
 	run_free(&r);
 
 	r = cli("get", "sites");
@@ -465,13 +628,35 @@ START_TEST(test_deploy_archive_get_delete)
 	              "%s", r.out);
 	run_free(&r);
 
+	/* a watch of the one site sees it go, says "gone" and ends by itself */
+	watcher = cli_bg("watch", "get", "site", "dropped", "-w", "--timeout", "3m", "-o",
+	                 "jsonpath={.phase}{\"\\n\"}");
+	usleep(1500 * 1000);
 	r = cli("delete", "site", "dropped", "--wait");
 	ck_run(r, 0);
+	run_free(&r);
+	r = collect(watcher, "watch", 30);
+	ck_run(r, 0);
+	/* deleting may pass between two looks: live first, gone last is what must be */
+	ck_assert_msg(!strncmp(r.out, "live\n", 5) && strlen(r.out) > 5 &&
+	                  !strcmp(r.out + strlen(r.out) - 5, "gone\n") &&
+	                  (lines_in(r.out) == 2 || strstr(r.out, "\ndeleting\n")),
+	              "%s", r.out);
 	run_free(&r);
 	r = cli("delete", slug2, "--wait");
 	ck_run(r, 0);
 	run_free(&r);
 	r = cli("get", "site", "dropped");
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "not_found"), "%s", r.err);
+	run_free(&r);
+	/* gone already: with --ignore-not-found that is fine and nothing is said */
+	r = cli("delete", "dropped", "--ignore-not-found", "--wait");
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+	r = cli("delete", "dropped");
 	ck_run(r, 1);
 	ck_assert_msg(strstr(r.err, "not_found"), "%s", r.err);
 	run_free(&r);
@@ -894,6 +1079,87 @@ START_TEST(test_insecure_source_refused)
 }
 END_TEST
 
+static void simple_manifest(const char *path, const char *name)
+{
+	write_file(path,
+	           "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\n"
+	           "spec:\n  source:\n    git:\n      url: https://github.com/example/%s\n",
+	           name, name);
+}
+
+/* -w: the first screen, then each change (a new site, a phase), one line each, until --timeout. */
+START_TEST(test_get_watch)
+{
+	struct run r, j, t;
+	char *man = spath("one.yaml");
+	pid_t names, jsons, table;
+	cJSON *o;
+	const char *line;
+	int lines = 0;
+
+	simple_manifest(man, "first");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	names = cli_bg("names", "get", "sites", "-w", "-o", "name", "--timeout", "7s");
+	jsons = cli_bg("jsons", "get", "sites", "--watch", "-o", "json", "--timeout", "7s");
+	table = cli_bg("table", "get", "sites", "-w", "--timeout", "7s");
+	usleep(2500 * 1000);
+	simple_manifest(man, "second");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	/* no controller: deleting is where it stays, a change the watch must show */
+	r = cli("delete", "first");
+	ck_run(r, 0);
+	run_free(&r);
+	r = collect(names, "names", 30);
+	j = collect(jsons, "jsons", 30);
+	t = collect(table, "table", 30);
+	ck_run(r, 0);
+	ck_run(j, 0);
+	ck_run(t, 0);
+	/* the first screen, then both changes (one poll may see both: then in the list's order) */
+	ck_assert_msg(!strcmp(r.out, "site/first\nsite/second\nsite/first\n") ||
+	                  !strcmp(r.out, "site/first\nsite/first\nsite/second\n"),
+	              "%s", r.out);
+	for (line = j.out; *line; line = strchr(line, '\n') + 1) {
+		char seen[64];
+
+		ck_assert_ptr_nonnull(strchr(line, '\n'));
+		o = cJSON_ParseWithLength(line, (size_t)(strchr(line, '\n') - line));
+		ck_assert_msg(cJSON_IsObject(o), "not one object per line:\n%s", j.out);
+		snprintf(seen, sizeof(seen), "%s %s", jstr(o, "slug"), jstr(o, "phase"));
+		ck_assert_msg(lines == 0 ? !strcmp(seen, "first pending")
+		                         : !strcmp(seen, "second pending") ||
+		                               !strcmp(seen, "first deleting"),
+		              "line %d: %s\n%s", lines, seen, j.out);
+		cJSON_Delete(o);
+		lines++;
+	}
+	ck_assert_msg(lines == 3 && strstr(j.out, "\"second\"") && strstr(j.out, "\"deleting\""),
+	              "%s", j.out);
+	/* one header, then rows; STATUS is wide enough for "deploying" from the start */
+	ck_assert_msg(!strncmp(t.out, "NAME    STATUS      REVISION   URL", 34) &&
+	                  table_row(t.out, "first", "pending") &&
+	                  table_row(t.out, "second", "pending") &&
+	                  table_row(t.out, "first", "deleting") && !strstr(t.out + 1, "NAME ") &&
+	                  lines_in(t.out) == 4,
+	              "%s", t.out);
+	run_free(&r);
+	run_free(&j);
+	run_free(&t);
+	/* -w takes no YAML; --timeout goes with -w */
+	r = cli("get", "sites", "-w", "-o", "yaml");
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli("get", "sites", "--timeout", "5s");
+	ck_run(r, 2);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -914,6 +1180,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_wait_timeout);
 	tcase_add_test(tc, test_apply_examples);
 	tcase_add_test(tc, test_insecure_source_refused);
+	tcase_add_test(tc, test_get_watch);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,7 +16,10 @@
 #include "cli/cli_internal.h"
 #include "launchpad/config.h"
 #include "launchpad/fs.h"
+#include "launchpad/spec.h"
 #include "tests/lib/testutil.h"
+
+#define ZEROS64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 START_TEST(test_config_parse)
 {
@@ -751,6 +754,229 @@ START_TEST(test_failure_report)
 }
 END_TEST
 
+static void jp_ok(const char *tmpl, const cJSON *v, const char *want)
+{
+	lp_buf b;
+	lp_error err = {0};
+
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_msg(lp_cli_jsonpath(&b, tmpl, v, &err) == LP_OK, "%s: %s", tmpl, err.message);
+	ck_assert_msg(!strcmp(lp_buf_cstr(&b), want), "%s: \"%s\", want \"%s\"", tmpl,
+	              lp_buf_cstr(&b), want);
+	ck_assert_int_eq(lp_cli_jsonpath(NULL, tmpl, NULL, &err), LP_OK);
+	lp_buf_release(&b);
+}
+
+static void jp_bad(const char *tmpl, const char *want)
+{
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_cli_jsonpath(NULL, tmpl, NULL, &err), LP_EINVAL);
+	ck_assert_msg(!strcmp(err.message, want), "%s: \"%s\", want \"%s\"", tmpl, err.message,
+	              want);
+}
+
+START_TEST(test_jsonpath)
+{
+	cJSON *site = cJSON_Parse("{\"slug\":\"blog\",\"phase\":\"live\",\"current_revision\":3,"
+	                          "\"ok\":true,\"message\":null,\"size\":1.5,"
+	                          "\"spec\":{\"spec\":{\"build\":{\"command\":\"npm ci\"}}},"
+	                          "\"conditions\":[{\"type\":\"Ready\"},{\"type\":\"Built\"}]}");
+	cJSON *list = cJSON_Parse("{\"items\":[{\"slug\":\"a\",\"url\":\"http://a\"},"
+	                          "{\"slug\":\"b\"},{\"slug\":\"c\",\"url\":\"http://c\"}]}");
+
+	jp_ok("{.slug}", site, "blog");
+	jp_ok("{.spec.spec.build.command}", site, "npm ci");
+	jp_ok("name={.slug} rev={.current_revision}{\"\\n\"}", site, "name=blog rev=3\n");
+	jp_ok("{.ok} {.message}|{.size}|{.missing.deeper}|", site, "true |1.5||");
+	jp_ok("{.conditions[*].type}", site, "Ready Built");
+	jp_ok("{.conditions[1].type}", site, "Built");
+	jp_ok("{.conditions[5].type}", site, "");
+	jp_ok("{.conditions[0]}", site, "{\"type\":\"Ready\"}");
+	jp_ok("{ .slug }", site, "blog");
+	jp_ok("{\"a\\tb\\\"c\\\\\"}", site, "a\tb\"c\\");
+	jp_ok("{.items[*].slug}", list, "a b c");
+	/* a missing field selects nothing: no empty word in the middle */
+	jp_ok("{.items[*].url}", list, "http://a http://c");
+	jp_ok("plain text, no braces } here", list, "plain text, no braces } here");
+	jp_ok("{.}", cJSON_GetObjectItem(site, "slug"), "blog");
+
+	jp_bad("{.items[*].}", "jsonpath: column 11: expected a field name after '.'");
+	jp_bad("x{.slug", "jsonpath: column 2: the { is not closed");
+	jp_bad("{}", "jsonpath: column 1: empty expression {}");
+	jp_bad("{range .items[*]}{.slug}{end}",
+	       "jsonpath: column 2: expected .field, [*] or \"text\" (range, filters and functions "
+	       "are not supported)");
+	jp_bad("{.items[?(@.x)]}", "jsonpath: column 8: expected [*] or [N]");
+	jp_bad("{.items[1}", "jsonpath: column 8: expected [*] or [N]");
+	jp_bad("{\"abc}", "jsonpath: column 2: the string is not closed");
+	jp_bad("{\"\\q\"}",
+	       "jsonpath: column 3: unknown escape (\\n, \\t, \\\" and \\\\ are known)");
+	jp_bad("{.slug x}", "jsonpath: column 8: expected } after the expression");
+	cJSON_Delete(site);
+	cJSON_Delete(list);
+}
+END_TEST
+
+START_TEST(test_output_parse)
+{
+	lp_cli_output o;
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_cli_output_parse(&o, "wide", &err), LP_OK);
+	ck_assert_int_eq(o.format, LP_CLI_FORMAT_WIDE);
+	ck_assert_int_eq(lp_cli_output_parse(&o, "name", &err), LP_OK);
+	ck_assert_int_eq(o.format, LP_CLI_FORMAT_NAME);
+	ck_assert_int_eq(lp_cli_output_parse(&o, "jsonpath={.slug}", &err), LP_OK);
+	ck_assert_int_eq(o.format, LP_CLI_FORMAT_JSONPATH);
+	ck_assert_str_eq(o.tmpl, "{.slug}");
+	ck_assert_int_eq(lp_cli_output_parse(&o, "jsonpath={.}}{.", &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "column 6: expected a field name"));
+	ck_assert_int_eq(lp_cli_output_parse(&o, "xml", &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "jsonpath=TEMPLATE"));
+}
+END_TEST
+
+/*
+ * A deployment object's manifest is what apply takes back: written as YAML and parsed by the
+ * spec library, it is the very site the server stored (same canonical JSON).
+ */
+START_TEST(test_site_manifest)
+{
+	const char *stored =
+	    "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
+	    "\"blog\"},\"spec\":{\"source\":{\"git\":{\"url\":\"https://g/blog\",\"branch\":"
+	    "\"release/2024\"}},\"build\":{\"image\":\"node:20\",\"command\":\"npm ci\\nnpm run "
+	    "build\",\"outputDir\":\"dist\",\"env\":{\"NODE_ENV\":\"production\",\"PORT\":\"8080\","
+	    "\"YES\":\"true\"},\"timeoutSeconds\":1200},\"autoDeploy\":true,\"serve\":{\"spa\":"
+	    "true,\"notFoundPage\":\"404.html\"},\"revisionHistoryLimit\":10}}";
+	char *obj_text = NULL, *want = NULL, *got = NULL;
+	cJSON *obj, *m, *list, *spec;
+	lp_site *from_api = NULL;
+	lp_site_list back = {0};
+	lp_spec_diags diags;
+	lp_buf b;
+
+	ck_assert_int_ge(asprintf(&obj_text,
+	                          "{\"id\":\"31b5\",\"slug\":\"blog\",\"name\":\"My blog\","
+	                          "\"status\":\"live\",\"phase\":\"live\",\"spec\":%s}",
+	                          stored),
+	                 0);
+	obj = cJSON_Parse(obj_text);
+	ck_assert_int_eq(lp_cli_site_manifest(&m, obj), LP_OK);
+	ck_assert_ptr_null(cJSON_GetObjectItem(m, "id"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(m, "slug"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(m, "status"));
+	lp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(lp_cli_json_to_yaml(&b, m), LP_OK);
+	ck_assert_msg(!strncmp(lp_buf_cstr(&b),
+	                       "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: blog\n"
+	                       "spec:\n  source:\n",
+	                       strlen("apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  "
+	                              "name: blog\nspec:\n  source:\n")),
+	              "%s", lp_buf_cstr(&b));
+	lp_spec_diags_init(&diags);
+	ck_assert_int_eq(lp_spec_parse(&back, lp_buf_cstr(&b), b.len, NULL, &diags, NULL), LP_OK);
+	ck_assert_uint_eq(back.count, 1);
+	spec = cJSON_Parse(stored);
+	ck_assert_int_eq(lp_spec_from_cjson(&from_api, spec, NULL, &diags, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_to_json(&want, from_api, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_to_json(&got, back.items[0], NULL), LP_OK);
+	ck_assert_str_eq(got, want);
+	lp_site_list_release(&back);
+
+	/* a list: one document per site, and the stream parses back to both */
+	list = cJSON_CreateArray();
+	cJSON_AddItemReferenceToArray(list, obj);
+	cJSON_AddItemToArray(list,
+	                     cJSON_Parse("{\"slug\":\"other\",\"spec\":{\"apiVersion\":"
+	                                 "\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":"
+	                                 "{\"name\":\"other\"},\"spec\":{\"source\":{"
+	                                 "\"archive\":{\"digest\":\"sha256:" ZEROS64 "\"}}}}}"));
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_manifests_yaml(&b, list), LP_OK);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "\n---\napiVersion: launchpad.dev/v1\n"));
+	ck_assert_ptr_null(strstr(lp_buf_cstr(&b), "kind: List"));
+	ck_assert_int_eq(lp_spec_parse(&back, lp_buf_cstr(&b), b.len, NULL, &diags, NULL), LP_OK);
+	ck_assert_uint_eq(back.count, 2);
+	ck_assert_str_eq(back.items[1]->name, "other");
+	lp_site_list_release(&back);
+
+	/* no spec, no manifest */
+	cJSON_DeleteItemFromObject(obj, "spec");
+	ck_assert_int_eq(lp_cli_site_manifest(&m, obj), LP_EINVAL);
+	ck_assert_ptr_null(m);
+	lp_spec_diags_release(&diags);
+	lp_site_free(from_api);
+	cJSON_Delete(list);
+	cJSON_Delete(spec);
+	cJSON_Delete(obj);
+	free(obj_text);
+	free(want);
+	free(got);
+	lp_buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_revisions_table)
+{
+	cJSON *revs = cJSON_Parse(
+	    "[{\"revision\":2,\"state\":\"failed\",\"trigger\":\"redeploy\",\"source\":\"\","
+	    "\"resolved_source\":\"91b8056607936c1dc6ae3bbac34e54c33aca0816\",\"message\":\"build "
+	    "exited with code 3; last lines:\\nabout to fail\",\"created_at\":"
+	    "\"2026-11-25T21:58:11Z\",\"duration_seconds\":3.5,\"desired\":true,\"current\":false},"
+	    "{\"revision\":1,\"state\":\"ready\",\"trigger\":\"create\",\"source\":\"sha256:"
+	    "abcdef0123456789abcdef\",\"resolved_source\":\"\",\"message\":\"\",\"created_at\":"
+	    "\"2026-11-25T20:58:11Z\",\"desired\":false,\"current\":true}]");
+	lp_buf b;
+	int64_t now = 1795643891 + 190;
+
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_revisions_table(&b, revs, 0, now), LP_OK);
+	ck_assert_str_eq(
+	    lp_buf_cstr(&b),
+	    "REVISION   STATE    TRIGGER    SOURCE                AGE   CURRENT   "
+	    "DESIRED\n"
+	    "2          failed   redeploy   91b805660793          3m    false     true\n"
+	    "1          ready    create     sha256:abcdef012345   1h    true      "
+	    "false\n");
+	lp_buf_reset(&b);
+	ck_assert_int_eq(lp_cli_revisions_table(&b, revs, 1, now), LP_OK);
+	ck_assert_msg(strstr(lp_buf_cstr(&b), "DURATION   MESSAGE\n") &&
+	                  strstr(lp_buf_cstr(&b), "3s         build exited with code 3; last "
+	                                          "lines:\n") &&
+	                  strstr(lp_buf_cstr(&b), "true      false     -\n"),
+	              "%s", lp_buf_cstr(&b));
+	lp_buf_release(&b);
+	cJSON_Delete(revs);
+}
+END_TEST
+
+/* A watch's later lines keep the columns of the first: a table is at least as wide as asked. */
+START_TEST(test_table_min_width)
+{
+	lp_cli_table t;
+	lp_buf b;
+	size_t w[LP_CLI_TABLE_MAX_COLS];
+	const char *h[] = {"NAME", "STATUS", "AGE"}, *r1[] = {"a", "live", "1s"};
+
+	lp_cli_table_init(&t, 3);
+	t.min_width[1] = 9;
+	ck_assert_int_eq(lp_cli_table_add(&t, h), LP_OK);
+	ck_assert_int_eq(lp_cli_table_add(&t, r1), LP_OK);
+	lp_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(lp_cli_table_render(&b, &t), LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&b), "NAME   STATUS      AGE\n"
+	                                  "a      live        1s\n");
+	lp_cli_table_widths(&t, w);
+	ck_assert_uint_eq(w[0], 4);
+	ck_assert_uint_eq(w[1], 9);
+	ck_assert_uint_eq(w[2], 3);
+	lp_buf_release(&b);
+	lp_cli_table_release(&t);
+}
+END_TEST
+
 START_TEST(test_completion_file_matches)
 {
 	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
@@ -807,6 +1033,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fit);
 	tcase_add_test(tc, test_progress_line);
 	tcase_add_test(tc, test_failure_report);
+	tcase_add_test(tc, test_jsonpath);
+	tcase_add_test(tc, test_output_parse);
+	tcase_add_test(tc, test_site_manifest);
+	tcase_add_test(tc, test_revisions_table);
+	tcase_add_test(tc, test_table_min_width);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
 	suite_add_tcase(s, tc);
