@@ -200,6 +200,13 @@ void lp_cli_output_error(const char *cmd, const lp_cli_output *out, const lp_err
  */
 int lp_cli_site_manifest(cJSON **out, const cJSON *site) LP_MUST_CHECK;
 
+/* ---- status and open ---- */
+
+/* "3 (2 live, 1 failed)" for an array of deployment objects, by phase; "none" for none. */
+int lp_cli_site_counts(char *out, size_t n, const cJSON *sites) LP_MUST_CHECK;
+/* The path of program name on $PATH (default /usr/bin:/bin) into out; LP_ENOTFOUND, out "". */
+int lp_cli_find_program(char *out, size_t n, const char *name) LP_MUST_CHECK;
+
 /* ---- shared command helpers ---- */
 
 /* The client for cfg (server and token). */

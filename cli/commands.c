@@ -7,6 +7,8 @@
 const struct lp_cli_command lp_cli_commands[] = {
     {"login", "save the server URL and token: login [--server URL] [--token T]", lp_cli_login,
      lp_cli_login_help},
+    {"status", "the server, the token and the sites at a glance", lp_cli_status,
+     lp_cli_status_help},
     {"apply", "create or update sites from manifests: apply -f FILE|DIR|- [-R] [--wait]",
      lp_cli_apply, lp_cli_apply_help},
     {"deploy", "zip a folder and upload it: deploy DIR|ZIP [--name NAME] [--wait]", lp_cli_deploy,
@@ -15,6 +17,8 @@ const struct lp_cli_command lp_cli_commands[] = {
      lp_cli_get_help},
     {"describe", "show a site in detail: describe site NAME [-o yaml|json]", lp_cli_describe,
      lp_cli_describe_help},
+    {"open", "print a site's URL, or open it: open NAME [--browser]", lp_cli_open,
+     lp_cli_open_help},
     {"delete", "delete a site: delete site NAME [--wait] [--ignore-not-found]", lp_cli_delete,
      lp_cli_delete_help},
     {"redeploy", "build a new revision: redeploy NAME [--wait]", lp_cli_redeploy,

@@ -30,6 +30,7 @@ static lp_test_platform *plat;
 static char *scratch; /* per-test temp dir: manifests, repos, the CLI's config home */
 /* LAUNCHPAD_ALLOW_INSECURE_SOURCES for the CLI; NULL: unset */
 static const char *cli_insecure = "true";
+static const char *cli_path; /* PATH for the CLI; NULL: as it is */
 
 struct run {
 	int status; /* exit code; -1 when it did not exit normally */
@@ -51,6 +52,8 @@ static void child_env(const char *server, const char *token)
 
 	snprintf(xdg, sizeof(xdg), "%s/xdg", scratch);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
+	if (cli_path)
+		setenv("PATH", cli_path, 1);
 	if (cli_insecure)
 		setenv("LAUNCHPAD_ALLOW_INSECURE_SOURCES", cli_insecure, 1);
 	else
@@ -1160,6 +1163,114 @@ START_TEST(test_get_watch)
 }
 END_TEST
 
+/* status: where the CLI points, whether that answers, whether the token is good, the sites. */
+START_TEST(test_status)
+{
+	struct run r;
+	char *man = spath("one.yaml"), want[512];
+
+	r = cli("status");
+	ck_run(r, 0);
+	snprintf(want, sizeof(want),
+	         "server:  %s (reachable, launchpad " LP_VERSION ")\ntoken:   valid\n"
+	         "sites:   none\n",
+	         plat->url);
+	ck_assert_str_eq(r.out, want);
+	run_free(&r);
+	simple_manifest(man, "first");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	simple_manifest(man, "second");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli("delete", "second");
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli("status");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "\nsites:   2 (1 pending, 1 deleting)\n"), "%s", r.out);
+	run_free(&r);
+
+	r = cli_env(plat->url, "not-the-token", "status", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.out, "(reachable, launchpad ") &&
+	                  strstr(r.out, "\ntoken:   rejected (HTTP 401") &&
+	                  !strstr(r.out, "sites:"),
+	              "%s", r.out);
+	run_free(&r);
+	r = cli_env(plat->url, NULL, "status", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.out, "\ntoken:   none (pass --token"), "%s", r.out);
+	run_free(&r);
+	r = cli_env("http://127.0.0.1:1", plat->token, "status", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_str_eq(r.out, "server:  http://127.0.0.1:1 (unreachable: connection refused)\n"
+	                        "token:   not checked\n");
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
+/* open prints the site's URL; --browser runs xdg-open when it is on the PATH, else says so. */
+START_TEST(test_open)
+{
+	struct run r;
+	char *man = spath("one.yaml"), *bin = spath("bin"), *opener = spath("bin/xdg-open");
+	char *called = spath("opened"), *empty = spath("empty"), *text = NULL, want[512];
+	cJSON *site;
+	size_t len;
+
+	simple_manifest(man, "first");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	site = api_get("/api/deployments/first");
+	snprintf(want, sizeof(want), "%s\n", jstr(site, "url"));
+	cJSON_Delete(site);
+	ck_assert_int_gt(strlen(want), 8);
+	r = cli("open", "first");
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+
+	/* no xdg-open: the URL all the same, and why nothing opened */
+	ck_assert_int_eq(lp_fs_mkdirs(empty, 0755, NULL), LP_OK);
+	cli_path = empty;
+	r = cli("open", "first", "--browser");
+	ck_run(r, 1);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_msg(strstr(r.err, "xdg-open is not on the PATH"), "%s", r.err);
+	run_free(&r);
+
+	/* a stand-in xdg-open that writes down what it was asked to open */
+	ck_assert_int_eq(lp_fs_mkdirs(bin, 0755, NULL), LP_OK);
+	write_file(opener, "#!/bin/sh\nprintf '%%s\\n' \"$1\" > %s\n", called);
+	ck_assert_int_eq(chmod(opener, 0755), 0);
+	cli_path = bin;
+	r = cli("open", "site", "first", "--browser");
+	cli_path = NULL;
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_int_eq(lp_fs_read_file(&text, &len, called, 4096, NULL), LP_OK);
+	ck_assert_str_eq(text, want);
+	run_free(&r);
+
+	r = cli("open", "nope");
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "not_found"), "%s", r.err);
+	run_free(&r);
+	free(text);
+	free(called);
+	free(empty);
+	free(opener);
+	free(bin);
+	free(man);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1181,6 +1292,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_apply_examples);
 	tcase_add_test(tc, test_insecure_source_refused);
 	tcase_add_test(tc, test_get_watch);
+	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_open);
 	suite_add_tcase(s, tc);
 	return s;
 }

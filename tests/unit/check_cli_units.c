@@ -977,6 +977,48 @@ START_TEST(test_table_min_width)
 }
 END_TEST
 
+START_TEST(test_site_counts)
+{
+	cJSON *sites =
+	    cJSON_Parse("[{\"phase\":\"live\"},{\"phase\":\"failed\"},{\"phase\":\"live\"},"
+	                "{\"phase\":\"deploying\"},{\"phase\":\"sleeping\"}]");
+	cJSON *none = cJSON_CreateArray();
+	char b[256];
+
+	ck_assert_int_eq(lp_cli_site_counts(b, sizeof(b), sites), LP_OK);
+	ck_assert_str_eq(b, "5 (2 live, 1 deploying, 1 failed, 1 other)");
+	ck_assert_int_eq(lp_cli_site_counts(b, sizeof(b), none), LP_OK);
+	ck_assert_str_eq(b, "none");
+	ck_assert_int_eq(lp_cli_site_counts(b, 8, sites), LP_ETOOBIG);
+	cJSON_Delete(sites);
+	cJSON_Delete(none);
+}
+END_TEST
+
+START_TEST(test_find_program)
+{
+	char *dir = lp_test_mkdtemp("lp-cli-path"), p[4200], path[8600], found[4200];
+	char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
+	snprintf(p, sizeof(p), "%s/tool", dir);
+	ck_assert_int_eq(lp_fs_write_atomic(p, "#!/bin/sh\n", 10, 0755, NULL), LP_OK);
+	snprintf(path, sizeof(path), "/nonexistent::%s", dir);
+	setenv("PATH", path, 1);
+	ck_assert_int_eq(lp_cli_find_program(found, sizeof(found), "tool"), LP_OK);
+	ck_assert_str_eq(found, p);
+	ck_assert_int_eq(lp_cli_find_program(found, sizeof(found), "no-such-tool"), LP_ENOTFOUND);
+	ck_assert_str_eq(found, "");
+	/* not executable: not a program */
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	ck_assert_int_eq(lp_cli_find_program(found, sizeof(found), "tool"), LP_ENOTFOUND);
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_completion_file_matches)
 {
 	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
@@ -991,9 +1033,9 @@ END_TEST
 
 START_TEST(test_command_table)
 {
-	static const char *const want[] = {"login",    "apply",    "deploy",   "get",
-	                                   "describe", "delete",   "redeploy", "rollback",
-	                                   "logs",     "validate", "version",  "completion"};
+	static const char *const want[] = {"login",   "apply",      "deploy",   "get",  "describe",
+	                                   "delete",  "redeploy",   "rollback", "logs", "validate",
+	                                   "version", "completion", "status",   "open"};
 	size_t i, j;
 
 	ck_assert_uint_eq(lp_cli_ncommands, sizeof(want) / sizeof(want[0]));
@@ -1038,6 +1080,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_site_manifest);
 	tcase_add_test(tc, test_revisions_table);
 	tcase_add_test(tc, test_table_min_width);
+	tcase_add_test(tc, test_site_counts);
+	tcase_add_test(tc, test_find_program);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
 	suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
@@ -482,6 +483,75 @@ START_TEST(test_general_help)
 }
 END_TEST
 
+/* What the completion offers for a command line (words, the last one being completed). */
+static char *complete(const char *words)
+{
+	char *script = lp_test_src_path("scripts/completion/launchpad.bash"), cmd[8192], *out;
+	FILE *f;
+	lp_buf b;
+	size_t n;
+	char buf[1024];
+
+	snprintf(cmd, sizeof(cmd),
+	         "bash -c 'source %s; COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+	         "_launchpad; printf \"%%s \" \"${COMPREPLY[@]}\"'",
+	         script, words);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	lp_buf_init(&b, 1 << 20);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		lp_buf_append(&b, buf, n);
+	ck_assert_int_eq(pclose(f), 0);
+	out = lp_buf_detach(&b);
+	free(script);
+	return out;
+}
+
+/* The completion knows the commands and each command's own flags. */
+START_TEST(test_completion)
+{
+	static const struct {
+		const char *words;
+		const char *has;
+		const char * not ;
+	} cases[] = {
+	    {"launchpad \"\"", "status open ", "--browser"},
+	    {"launchpad help \"\"", "deploy ", "--help"},
+	    {"launchpad get -", "--watch ", "--browser"},
+	    {"launchpad get -o \"\"", "name jsonpath= ", NULL},
+	    {"launchpad describe -o \"\"", "yaml json ", "wide"},
+	    {"launchpad delete --ig", "--ignore-not-found ", NULL},
+	    {"launchpad apply -", "-R --recursive ", "--watch"},
+	    {"launchpad validate -", "-R ", "--wait"},
+	    {"launchpad open --", "--browser --help ", "--wait"},
+	    {"launchpad --server http://x status --", "--help ", "--wait"},
+	    {"launchpad get \"\"", "sites site revisions ", NULL},
+	};
+	size_t i;
+
+	setenv("LAUNCHPAD_SERVER", "http://127.0.0.1:1", 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = complete(cases[i].words);
+
+		char words[256], *w, *rest, spaced[4096], want[300];
+
+		snprintf(spaced, sizeof(spaced), " %s", got);
+		snprintf(words, sizeof(words), "%s", cases[i].has);
+		for (rest = words; (w = strsep(&rest, " ")) != NULL;) {
+			if (!*w)
+				continue;
+			snprintf(want, sizeof(want), " %s ", w);
+			ck_assert_msg(strstr(spaced, want), "%s: no %s in \"%s\"", cases[i].words,
+			              w, got);
+		}
+		ck_assert_msg(!cases[i].not || !strstr(got, cases[i].not ), "%s: \"%s\"",
+		              cases[i].words, got);
+		free(got);
+	}
+	unsetenv("LAUNCHPAD_SERVER");
+}
+END_TEST
+
 static Suite *cli_validate_suite(void)
 {
 	Suite *s = suite_create("cli_validate");
@@ -496,6 +566,7 @@ static Suite *cli_validate_suite(void)
 	tcase_add_test(tc, test_unreadable_and_mixed);
 	tcase_add_test(tc, test_command_help);
 	tcase_add_test(tc, test_general_help);
+	tcase_add_test(tc, test_completion);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
