@@ -313,4 +313,12 @@ int lp_cli_parse_duration(const char *s);
 int lp_cli_zip_dir(size_t *out_files, const char *dir, const char *zip_path,
                    lp_error *err) LP_MUST_CHECK;
 
+/*
+ * *out: 1 when the zip or tar(.gz) at archive_path has index.html at the top as the server will
+ * lay it out: after its lone-top-folder strip (every entry under one folder and no file beside
+ * it: that folder is the root), with __MACOSX/ and .DS_Store dropped. Without it the site answers
+ * 404 at /.
+ */
+int lp_cli_archive_has_index(int *out, const char *archive_path, lp_error *err) LP_MUST_CHECK;
+
 #endif

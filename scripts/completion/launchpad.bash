@@ -58,7 +58,7 @@ _launchpad()
 	status | version) flags="--help" ;;
 	apply) flags="-f --filename -R --recursive --dry-run -w --wait --timeout --help" ;;
 	validate) flags="-f --filename -R --recursive --help" ;;
-	deploy) flags="-n --name -w --wait --timeout --help" ;;
+	deploy) flags="-n --name --strict -w --wait --timeout --help" ;;
 	get) flags="-o --output -w --watch --timeout --help" ;;
 	describe) flags="-o --output --help" ;;
 	open) flags="--browser --help" ;;

@@ -460,6 +460,7 @@ START_TEST(test_deploy_archive_get_delete)
 	ck_assert_msg(strstr(r.out, "site/dropped created") &&
 	                  strstr(r.out, "URL: http://dropped."),
 	              "%s", r.out);
+	ck_assert_msg(!strstr(r.err, "index.html"), "%s", r.err);
 	run_free(&r);
 	served("dropped", "deployed by the cli");
 
@@ -1271,6 +1272,54 @@ START_TEST(test_open)
 }
 END_TEST
 
+/* A folder without index.html at its top goes up with a warning; --strict refuses it. */
+START_TEST(test_deploy_without_index)
+{
+	struct run r;
+	char *dir = spath("pages"), *page = spath("pages/about.html"), want[4400];
+	char *nested = spath("wrapped/public/index.html"), *wrapped = spath("wrapped");
+	cJSON *list;
+
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0755, NULL), LP_OK);
+	write_file(page, "about");
+	snprintf(want, sizeof(want),
+	         "no index.html at the top of %s: the site will answer 404 at /", dir);
+	r = cli("deploy", dir, "--name", "pages", "--strict");
+	ck_run(r, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, want) && strstr(r.err, "--strict: nothing uploaded"), "%s",
+	              r.err);
+	run_free(&r);
+	list = api_get("/api/deployments");
+	ck_assert_int_eq(cJSON_GetArraySize(list), 0);
+	cJSON_Delete(list);
+
+	r = cli("deploy", dir, "--name", "pages");
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "site/pages created"), "%s", r.out);
+	ck_assert_msg(strstr(r.err, "launchpad deploy: warning: ") && strstr(r.err, want), "%s",
+	              r.err);
+	run_free(&r);
+
+	/* one folder at the top is stripped by the server: its index.html is the root's */
+	ck_assert_int_eq(lp_fs_mkdirs(wrapped, 0755, NULL), LP_OK);
+	free(wrapped);
+	wrapped = spath("wrapped/public");
+	ck_assert_int_eq(lp_fs_mkdirs(wrapped, 0755, NULL), LP_OK);
+	write_file(nested, "home");
+	free(wrapped);
+	wrapped = spath("wrapped");
+	r = cli("deploy", wrapped, "--name", "wrapped", "--strict");
+	ck_run(r, 0);
+	ck_assert_msg(!strstr(r.err, "index.html"), "%s", r.err);
+	run_free(&r);
+	free(wrapped);
+	free(nested);
+	free(page);
+	free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1294,6 +1343,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_get_watch);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_open);
+	tcase_add_test(tc, test_deploy_without_index);
 	suite_add_tcase(s, tc);
 	return s;
 }

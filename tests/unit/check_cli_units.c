@@ -1019,6 +1019,75 @@ START_TEST(test_find_program)
 }
 END_TEST
 
+/* Zip a tree of files (relative paths, "x/" for an empty folder) and ask about its top page. */
+static int has_index(const char *const *files)
+{
+	char *dir = lp_test_mkdtemp("lp-cli-index"), p[4200], zip[4200];
+	size_t n = 0, i;
+	lp_error err = {0};
+	int has = -1;
+
+	for (i = 0; files[i]; i++) {
+		char *slash;
+
+		snprintf(p, sizeof(p), "%s/tree/%s", dir, files[i]);
+		slash = strrchr(p, '/');
+		*slash = '\0';
+		ck_assert_int_eq(lp_fs_mkdirs(p, 0755, NULL), LP_OK);
+		*slash = '/';
+		if (slash[1])
+			ck_assert_int_eq(lp_fs_write_atomic(p, "x", 1, 0644, NULL), LP_OK);
+	}
+	snprintf(p, sizeof(p), "%s/tree", dir);
+	snprintf(zip, sizeof(zip), "%s/site.zip", dir);
+	ck_assert_int_eq(lp_cli_zip_dir(&n, p, zip, &err), LP_OK);
+	ck_assert_int_eq(lp_cli_archive_has_index(&has, zip, &err), LP_OK);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+	return has;
+}
+
+/* index.html at the top as the server lays the archive out (its lone-top-folder strip). */
+START_TEST(test_archive_has_index)
+{
+	static const char *const at_top[] = {"index.html", "css/a.css", NULL};
+	static const char *const in_folder[] = {"site/index.html", "site/css/a.css", NULL};
+	static const char *const with_ds[] = {"site/index.html", ".DS_Store", "__MACOSX/x", NULL};
+	static const char *const no_page[] = {"about.html", "css/a.css", NULL};
+	static const char *const folder_no_page[] = {"site/about.html", NULL};
+	static const char *const two_folders[] = {"a/index.html", "b/x.css", NULL};
+	static const char *const beside_empty[] = {"site/index.html", "empty/", NULL};
+	static const char *const nested[] = {"outer/inner/index.html", NULL};
+	static const char *const upper[] = {"INDEX.HTML", NULL};
+	char *dir = lp_test_mkdtemp("lp-cli-tgz"), cmd[8800], tgz[4200];
+	lp_error err = {0};
+	int has = -1;
+
+	ck_assert_int_eq(has_index(at_top), 1);
+	ck_assert_int_eq(has_index(in_folder), 1);
+	ck_assert_int_eq(has_index(with_ds), 1);
+	ck_assert_int_eq(has_index(no_page), 0);
+	ck_assert_int_eq(has_index(folder_no_page), 0);
+	ck_assert_int_eq(has_index(two_folders), 0);
+	ck_assert_int_eq(has_index(beside_empty), 0);
+	ck_assert_int_eq(has_index(nested), 0); /* one folder is stripped, not two */
+	ck_assert_int_eq(has_index(upper), 0);
+
+	/* a tar.gz as `tar -C dir .` writes it: "./" names */
+	snprintf(tgz, sizeof(tgz), "%s/site.tgz", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "mkdir -p %s/t && echo hi > %s/t/index.html && tar -C %s/t -czf %s .", dir, dir,
+	         dir, tgz);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(lp_cli_archive_has_index(&has, tgz, &err), LP_OK);
+	ck_assert_int_eq(has, 1);
+	snprintf(cmd, sizeof(cmd), "%s/nope.zip", dir);
+	ck_assert_int_ne(lp_cli_archive_has_index(&has, cmd, &err), LP_OK);
+	lp_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_completion_file_matches)
 {
 	char *path = lp_test_src_path("scripts/completion/launchpad.bash"), *data = NULL;
@@ -1082,6 +1151,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_table_min_width);
 	tcase_add_test(tc, test_site_counts);
 	tcase_add_test(tc, test_find_program);
+	tcase_add_test(tc, test_archive_has_index);
 	tcase_add_test(tc, test_completion_file_matches);
 	tcase_add_test(tc, test_command_table);
 	suite_add_tcase(s, tc);
