@@ -869,6 +869,7 @@ START_TEST(test_site_manifest)
 	ck_assert_ptr_null(cJSON_GetObjectItem(m, "status"));
 	lp_buf_init(&b, 1 << 20);
 	ck_assert_int_eq(lp_cli_json_to_yaml(&b, m), LP_OK);
+	cJSON_Delete(m);
 	ck_assert_msg(!strncmp(lp_buf_cstr(&b),
 	                       "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: blog\n"
 	                       "spec:\n  source:\n",
