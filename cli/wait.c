@@ -23,6 +23,7 @@
 #define TERM_COLS_MIN   20
 #define TERM_COLS_DEF   80
 #define LAST_LINES_HEAD "; last lines:"
+#define SPIN_MAX        3 /* a spinner frame, its space and the NUL */
 
 /* ---- the pure parts ---- */
 
@@ -133,7 +134,8 @@ int lp_cli_progress_status(char *out, size_t n, const lp_cli_progress *p)
 void lp_cli_progress_line(char *out, size_t n, const lp_cli_progress *p, int cols)
 {
 	static const char spinner[] = "-\\|/";
-	char status[WAIT_LINE_MAX], left[WAIT_LINE_MAX], elapsed[ELAPSED_MAX] = "", spin[3] = "";
+	char status[WAIT_LINE_MAX], left[WAIT_LINE_MAX], elapsed[ELAPSED_MAX] = "",
+	                                                 spin[SPIN_MAX] = "";
 	const char *msg = lp_cli_log_text(p->log ? p->log : "");
 	size_t w, len;
 

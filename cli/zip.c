@@ -18,6 +18,7 @@
 #define ZIP_PATH_MAX   LP_FS_PATH_MAX
 #define ZIP_CHUNK_SIZE 65536     /* bytes read from a file per write */
 #define ZIP_MTIME      315532800 /* 1980-01-01, zip's epoch: the same folder gives the same bytes */
+#define INDEX_PAGE     "index.html" /* what nginx answers / with */
 
 struct zipper {
 	struct archive *a;
@@ -237,7 +238,7 @@ int lp_cli_archive_has_index(int *out, const char *archive_path, lp_error *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	char top[ZIP_PATH_MAX] = "", index_path[ZIP_PATH_MAX + 16];
+	char top[ZIP_PATH_MAX] = "", index_path[ZIP_PATH_MAX + sizeof(INDEX_PAGE)];
 	int rc = LP_OK, r, strippable = 1, at_root = 0, in_top = 0, have_top = 0;
 
 	*out = 0;
