@@ -42,7 +42,7 @@ const char lp_cli_get_help[] =
     "metadata.name, spec), a list as one YAML document per site (revisions: the API's objects\n"
     "as YAML); -o name prints site/NAME (revision/N) lines; -o jsonpath=TEMPLATE prints\n"
     "fields: literal text and {.field}, {.a.b}, {.items[*].field} (a list is {\"items\": [...]}),\n"
-    "[N], {\"\\n\"}.\n"
+    "[N], {\"\\n\"} (nothing is added after the template: end it with {\"\\n\"} for a line).\n"
     "\n"
     "-w watches: the table (or the names, or one JSON object per line) once, then again each\n"
     "row whose content changed, asking every second, until Ctrl-C or --timeout. A site or\n"
