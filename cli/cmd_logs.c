@@ -15,7 +15,7 @@ const char lp_cli_logs_help[] =
     "\n"
     "Print the build and deploy log of a revision (default: the desired one). Without -f, print\n"
     "what the log holds now and stop; with -f, follow it while the build runs until the\n"
-    "revision is final (ready, failed, superseded). The final state goes to stderr.\n"
+    "revision is final (ready, failed, superseded, cancelled). The final state goes to stderr.\n"
     "\n"
     "  -f, --follow         keep printing new lines until the revision is final\n"
     "      --revision N     the revision (see `launchpad describe site NAME`)\n"
@@ -57,8 +57,8 @@ static int on_field(const char *field, const char *value, void *ctx)
 
 static int is_final(const char *state)
 {
-	return !strcmp(state, "ready") || !strcmp(state, "failed") ||
-	       !strcmp(state, "superseded") || !strcmp(state, "interrupted");
+	/* every state but these two is final (lp_store_rev_state_final): cancelled included */
+	return strcmp(state, "pending") != 0 && strcmp(state, "building") != 0;
 }
 
 /* The revision's number (number 0: the desired one) and state; 0 when it cannot be told. */

@@ -142,16 +142,19 @@ void lp_cli_progress_line(char *out, size_t n, const lp_cli_progress *p, int col
 	/* a status that does not fit its buffer is still worth a cut line */
 	if (lp_cli_progress_status(status, sizeof(status), p) != LP_OK)
 		LP_DEBUG("cli", "site/%s: the status line is cut", p->name);
-	if (p->elapsed_s >= 60)
-		snprintf(elapsed, sizeof(elapsed), ", %lldm%02llds", (long long)(p->elapsed_s / 60),
-		         (long long)(p->elapsed_s % 60));
-	else if (p->elapsed_s >= 0)
-		snprintf(elapsed, sizeof(elapsed), ", %llds", (long long)p->elapsed_s);
+	/* a wait longer than the buffer can say (years) shows no time rather than a wrong one */
+	if ((p->elapsed_s >= 60 &&
+	     lp_fmt(elapsed, sizeof(elapsed), ", %lldm%02llds", (long long)(p->elapsed_s / 60),
+	            (long long)(p->elapsed_s % 60)) != LP_OK) ||
+	    (p->elapsed_s >= 0 && p->elapsed_s < 60 &&
+	     lp_fmt(elapsed, sizeof(elapsed), ", %llds", (long long)p->elapsed_s) != LP_OK))
+		elapsed[0] = '\0';
 	if (p->spin >= 0) {
 		spin[0] = spinner[p->spin % 4];
 		spin[1] = ' ';
 	}
-	snprintf(left, sizeof(left), "%s%s%s", spin, status, elapsed);
+	/* status is at most as long as left: what would be cut is the elapsed time only */
+	lp_fmt_text(left, sizeof(left), "%s%s%s", spin, status, elapsed);
 	w = lp_cli_fit(out, n, left, cols);
 	len = strlen(out);
 	while (*msg == ' ')

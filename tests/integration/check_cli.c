@@ -889,7 +889,7 @@ static struct run cli_tty(int cols, ...)
 			/* EIO once the last writer is gone: the CLI has ended */
 			if ((k = read(master, buf, sizeof(buf))) <= 0)
 				break;
-			lp_buf_append(&got, buf, (size_t)k);
+			ck_assert_int_eq(lp_buf_append(&got, buf, (size_t)k), LP_OK);
 		} else if (waitpid(pid, &status, WNOHANG) == pid) {
 			pid = 0;
 			break;

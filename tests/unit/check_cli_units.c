@@ -503,7 +503,7 @@ static void paths_join(lp_buf *out, const lp_cli_paths *p, size_t skip)
 
 	lp_buf_reset(out);
 	for (i = 0; i < p->count; i++)
-		lp_buf_printf(out, "%s;", p->items[i] + skip);
+		ck_assert_int_eq(lp_buf_printf(out, "%s;", p->items[i] + skip), LP_OK);
 }
 
 /* kubectl's rule on the repository's own examples/: one level, unless -R. */
@@ -593,7 +593,7 @@ START_TEST(test_manifest_paths_rules)
 	ck_assert_int_eq(lp_cli_is_manifest_name(".yaml"), 0);
 	ck_assert_int_eq(lp_cli_is_manifest_name("x.yaml~"), 0);
 	lp_buf_release(&b);
-	lp_fs_remove_tree(dir, NULL);
+	ck_assert_int_eq(lp_fs_remove_tree(dir, NULL), LP_OK);
 	free(dir);
 }
 END_TEST
@@ -1020,7 +1020,7 @@ START_TEST(test_find_program)
 	if (saved)
 		setenv("PATH", saved, 1);
 	free(saved);
-	lp_fs_remove_tree(dir, NULL);
+	ck_assert_int_eq(lp_fs_remove_tree(dir, NULL), LP_OK);
 	free(dir);
 }
 END_TEST
@@ -1048,7 +1048,7 @@ static int has_index(const char *const *files)
 	snprintf(zip, sizeof(zip), "%s/site.zip", dir);
 	ck_assert_int_eq(lp_cli_zip_dir(&n, p, zip, &err), LP_OK);
 	ck_assert_int_eq(lp_cli_archive_has_index(&has, zip, &err), LP_OK);
-	lp_fs_remove_tree(dir, NULL);
+	ck_assert_int_eq(lp_fs_remove_tree(dir, NULL), LP_OK);
 	free(dir);
 	return has;
 }
@@ -1089,7 +1089,7 @@ START_TEST(test_archive_has_index)
 	ck_assert_int_eq(has, 1);
 	snprintf(cmd, sizeof(cmd), "%s/nope.zip", dir);
 	ck_assert_int_ne(lp_cli_archive_has_index(&has, cmd, &err), LP_OK);
-	lp_fs_remove_tree(dir, NULL);
+	ck_assert_int_eq(lp_fs_remove_tree(dir, NULL), LP_OK);
 	free(dir);
 }
 END_TEST

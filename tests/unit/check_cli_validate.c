@@ -396,11 +396,11 @@ START_TEST(test_command_help)
 			/* a flag with a value takes --x=v; a switch refuses it and takes --x */
 			const char *with[] = {name, arg, "--help", NULL};
 
-			snprintf(arg, sizeof(arg), "--%s=1", flags[j]);
+			LP_TEST_FMT(arg, "--%s=1", flags[j]);
 			r = run_cli(with, NULL, NULL);
 			if (r.status != 0) {
 				run_free(&r);
-				snprintf(arg, sizeof(arg), "--%s", flags[j]);
+				LP_TEST_FMT(arg, "--%s", flags[j]);
 				r = run_cli(with, NULL, NULL);
 			}
 			ck_assert_msg(r.status == 0 && !strcmp(r.out, a.out),
@@ -500,7 +500,7 @@ static char *complete(const char *words)
 	ck_assert_ptr_nonnull(f);
 	lp_buf_init(&b, 1 << 20);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		lp_buf_append(&b, buf, n);
+		ck_assert_int_eq(lp_buf_append(&b, buf, n), LP_OK);
 	ck_assert_int_eq(pclose(f), 0);
 	out = lp_buf_detach(&b);
 	free(script);
