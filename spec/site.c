@@ -475,7 +475,7 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 		want_bool(v, "spec.serve.spa", val[SV_SPA], &site->serve_spa);
 	if (!is_null(val[SV_NOT_FOUND]))
 		site->serve_not_found_page =
-		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PATH_MAX,
+		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PAGE_MAX,
 		                 rule_path, 1);
 }
 

@@ -38,7 +38,8 @@ struct cJSON;
 #define LP_SITE_BRANCH_MAX         255
 #define LP_SITE_IMAGE_MAX          512
 #define LP_SITE_COMMAND_MAX        8192
-#define LP_SITE_PATH_MAX           1024 /* outputDir, notFoundPage */
+#define LP_SITE_PATH_MAX           1024 /* outputDir */
+#define LP_SITE_PAGE_MAX           255  /* notFoundPage: the nginx config renderer's cap */
 #define LP_SITE_ENV_MAX            100
 #define LP_SITE_ENV_NAME_MAX       256
 #define LP_SITE_ENV_VALUE_MAX      4096
