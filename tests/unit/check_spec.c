@@ -9,11 +9,16 @@
 #include "launchpad/crypto.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
+#include "spec/node.h"
 #include "tests/lib/testutil.h"
 
 #define HDR "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: ok\nspec:\n"
 #define GIT "  source:\n    git: {url: \"https://github.com/a/b\"}\n"
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+/* A JSON manifest up to its spec's source; lines 1-3, so the cases' positions read line 4. */
+#define JHDR                                                                                       \
+	"{\"apiVersion\": \"launchpad.dev/v1\", \"kind\": \"Site\",\n \"metadata\": {\"name\": "   \
+	"\"ok\"},\n \"spec\": {\"source\": {\"git\": {\"url\": \"https://a/b\"}},\n"
 
 static const lp_spec_options strict = {0};
 
@@ -191,6 +196,39 @@ static const struct bad_case bad_cases[] = {
      "must not contain NUL bytes"},
     {HDR GIT "  build:\n    command: make\n    env:\n      ? [x]\n      : y\n", "spec.build.env",
      11, 9, "mapping keys must be strings, got a sequence"},
+    /* 55: NUL bytes and invalid UTF-8 anywhere, never a silent cut (issue 14.7, 14.8) */
+    {HDR GIT "  build:\n    command: make\n    env:\n      \"A\\0B\": x\n",
+     "spec.build.env.A\\x00B", 11, 7, "keys must not contain NUL bytes"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: \"x\\0y\"}\n", "spec.build.env.A", 10, 14,
+     "must not contain NUL bytes"},
+    {HDR GIT "status: {message: \"a\\0b\", list: [ok, \"b\\0\"]}\n", "status.list.1", 8, 38,
+     "must not contain NUL bytes"},
+    {HDR GIT "  \"serve\\0\": {}\n", "spec.serve\\x00", 8, 3, "keys must not contain NUL bytes"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: \"ok\\0x\"\nspec:\n" GIT,
+     "metadata.name", 4, 9, "must not contain NUL bytes"},
+    /* 60 */
+    {HDR GIT "  build:\n    command: \"a\\ud800b\"\n", "", 9, 18,
+     "found invalid Unicode character escape code"},
+    /* JSON: cJSON stops a string at \u0000; the text says where one was */
+    {JHDR "  \"build\": {\"command\": \"echo a\\u0000; rm -rf /\"}}}", "spec.build.command", 4, 24,
+     "must not contain NUL bytes"},
+    {"{\"apiVersion\": \"launchpad.dev/v1\", \"kind\": \"Site\",\n \"metadata\": {\"name\": "
+     "\"dupname\\u0000x\"},\n \"spec\": {\"source\": {\"git\": {\"url\": \"https://a/b\"}}}}",
+     "metadata.name", 2, 23, "must not contain NUL bytes"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"A\\u0000B\": \"x\"}}}}",
+     "spec.build.env.A\\x00", 4, 40, "keys must not contain NUL bytes"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"C\": \"y\\u0000\"}}}}",
+     "spec.build.env.C", 4, 45, "must not contain NUL bytes"},
+    /* 65 */
+    {JHDR "  \"autoDeploy\": true}, \"status\": {\"m\": [\"a\\u0000\"]}}", "status.m.0", 4, 41,
+     "must not contain NUL bytes"},
+    {JHDR "  \"sp\\u0000x\": 1}}", "spec.sp\\x00", 4, 3, "keys must not contain NUL bytes"},
+    /* raw bytes of broken UTF-8 pass cJSON; positions then come from the text's tokens */
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"K\xff\": \"x\"}}}}",
+     "spec.build.env.K\\xff", 4, 40, "keys must be valid UTF-8"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"C\": \"y\xc3\"}}}}", "spec.build.env.C",
+     4, 45, "is not valid UTF-8"},
+    {JHDR "  \"build\": {\"command\": \"\\udc00\"}}}", "", 4, 25, "JSON syntax error"},
 };
 
 START_TEST(test_invalid_manifest)
@@ -445,6 +483,56 @@ START_TEST(test_bad_utf8_and_empty)
 	    "\"spec\":{\"source\":{\"git\":{\"url\":\"https://a/\xFF\"}}}}";
 	ck_assert_int_eq(parse_rc(bad, strlen(bad), "spec.source.git.url: is not valid UTF-8"),
 	                 LP_EINVAL);
+}
+END_TEST
+
+START_TEST(test_nul_bytes)
+{
+	static const char raw_after[] = JHDR "  \"build\": {\"command\": \"make\"}}}\0 {}";
+	static const char raw_inside[] = JHDR "  \"build\": {\"command\": \"ma\0ke\"}}}";
+	static const char raw_yaml[] = HDR GIT "  autoDeploy: true\0\n";
+	/* An escaped backslash before "u0000" is text, not a NUL. */
+	const char *escaped = JHDR "  \"build\": {\"command\": \"echo a\\\\u0000\"}}}";
+	lp_site *s = parse_one(escaped);
+
+	ck_assert_str_eq(s->build_command, "echo a\\u0000");
+	lp_site_free(s);
+	/* A raw NUL: cJSON would take the text before it for the whole */
+	ck_assert_int_eq(
+	    parse_rc(raw_after, sizeof(raw_after) - 1, "t:4:33: the input contains a NUL byte"),
+	    LP_EINVAL);
+	ck_assert_int_eq(
+	    parse_rc(raw_inside, sizeof(raw_inside) - 1, "t:4:27: the input contains a NUL byte"),
+	    LP_EINVAL);
+	ck_assert_int_eq(parse_rc(raw_yaml, sizeof(raw_yaml) - 1,
+	                          "t:8:19: YAML syntax error: control characters"),
+	                 LP_EINVAL);
+}
+END_TEST
+
+/* The fallback when a text and a tree do not line up: an escaped NUL still refuses the input. */
+START_TEST(test_json_strings_unaligned)
+{
+	const char *other = "{\"a\": \"b\", \"c\": \"\\u0000\"}";
+	cJSON *json = cJSON_Parse("{\"a\": \"b\"}");
+	lp_node *tree = NULL;
+	lp_spec_diags d;
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_node_from_cjson(&tree, json, &d), LP_OK);
+	ck_assert_int_eq(lp_node_json_strings(tree, "{\"a\": \"b\", \"c\": 1}", 19, &d), LP_OK);
+	ck_assert_uint_eq(d.count, 0);
+	ck_assert_int_eq(lp_node_json_strings(tree, other, strlen(other), &d), LP_EINVAL);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_int_eq(d.items[0].column, 17);
+	ck_assert_ptr_nonnull(strstr(d.items[0].message, "NUL"));
+	/* lined up: the nodes get the tokens' positions */
+	ck_assert_int_eq(lp_node_json_strings(tree, "{\"a\":\n \"b\"}", 12, &d), LP_OK);
+	ck_assert_int_eq(tree->items[1]->line, 2);
+	ck_assert_int_eq(tree->items[1]->col, 2);
+	lp_node_free(tree);
+	cJSON_Delete(json);
+	lp_spec_diags_release(&d);
 }
 END_TEST
 
@@ -1199,6 +1287,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_insecure_option);
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_bad_utf8_and_empty);
+	tcase_add_test(tc, test_nul_bytes);
+	tcase_add_test(tc, test_json_strings_unaligned);
 	tcase_add_test(tc, test_multi_document);
 	tcase_add_test(tc, test_json_same_as_yaml);
 	tcase_add_test(tc, test_json_errors);
