@@ -191,6 +191,21 @@ static void key_text(char *dst, size_t n, const lp_node *k)
 	dst[used] = '\0';
 }
 
+/* A scalar key of the mapping at path is text, or a diagnostic says why not. */
+static int key_is_text(struct vctx *v, const char *path, const lp_node *k)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX], shown[LP_SPEC_DIAG_PATH_MAX];
+	enum text_problem problem = text_problem(k);
+
+	if (problem == TEXT_OK)
+		return 1;
+	key_text(shown, sizeof(shown), k);
+	join(p, sizeof(p), path, shown);
+	diag(v, p, k, "%s",
+	     problem == TEXT_NUL ? "keys must not contain NUL bytes" : "keys must be valid UTF-8");
+	return 0;
+}
+
 static int key_ok(struct vctx *v, const char *path, const lp_node *map, size_t i)
 {
 	const lp_node *k = map->items[i], *prev;
@@ -200,16 +215,8 @@ static int key_ok(struct vctx *v, const char *path, const lp_node *map, size_t i
 		diag(v, path, k, "mapping keys must be strings, got %s", lp_node_type_name(k));
 		return 0;
 	}
-	if (text_problem(k) != TEXT_OK) {
-		char p[LP_SPEC_DIAG_PATH_MAX], shown[LP_SPEC_DIAG_PATH_MAX];
-
-		key_text(shown, sizeof(shown), k);
-		join(p, sizeof(p), path, shown);
-		diag(v, p, k, "%s",
-		     text_problem(k) == TEXT_NUL ? "keys must not contain NUL bytes"
-		                                 : "keys must be valid UTF-8");
+	if (!key_is_text(v, path, k))
 		return 0;
-	}
 	for (j = 0; j < i; j += 2) {
 		prev = map->items[j];
 		if (prev->kind == LP_NODE_SCALAR && prev->len == k->len &&
@@ -580,8 +587,8 @@ static void want_constant(struct vctx *v, const char *path, const lp_node *root,
 }
 
 /*
- * status is accepted and ignored, but its strings are held to the rule every other string is:
- * no NUL, valid UTF-8, in keys and values (a diagnostic quoting one must stay text).
+ * status is accepted and ignored (duplicate keys and all), but a manifest is text throughout: its
+ * strings are held to the rule every other string is, no NUL and valid UTF-8, keys and values.
  */
 static void check_ignored(struct vctx *v, const char *path, const lp_node *n)
 {
@@ -599,10 +606,17 @@ static void check_ignored(struct vctx *v, const char *path, const lp_node *n)
 			check_ignored(v, p, n->items[i]);
 			continue;
 		}
-		if (i % 2 == 1 || !key_ok(v, path, n, i))
+		if (i % 2 == 1)
 			continue;
-		join(p, sizeof(p), path, n->items[i]->str);
-		check_ignored(v, p, n->items[i + 1]);
+		if (n->items[i]->kind != LP_NODE_SCALAR) {
+			check_ignored(v, path, n->items[i]);
+			check_ignored(v, path, n->items[i + 1]);
+			continue;
+		}
+		if (key_is_text(v, path, n->items[i])) {
+			join(p, sizeof(p), path, n->items[i]->str);
+			check_ignored(v, p, n->items[i + 1]);
+		}
 	}
 }
 

@@ -497,6 +497,9 @@ START_TEST(test_nul_bytes)
 
 	ck_assert_str_eq(s->build_command, "echo a\\u0000");
 	lp_site_free(s);
+	/* status is still ignored but for its text: duplicate keys, any shape */
+	lp_site_free(parse_one(HDR GIT "status: {phase: live, phase: x, l: [a, {b: [1]}], "
+	                               "? [k]\n : v}\n"));
 	/* A raw NUL: cJSON would take the text before it for the whole */
 	ck_assert_int_eq(
 	    parse_rc(raw_after, sizeof(raw_after) - 1, "t:4:33: the input contains a NUL byte"),
