@@ -296,6 +296,8 @@ int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex) LP_MUST_CHECK;
 /* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
 /* Reply 400 (a manifest error at metadata.name) for a name the installation reserves. */
 int api_reply_reserved(struct api_req *r, const char *name);
+/* 400 at spec.build.image: the image is not on --build-images; returns LP_EINVAL. */
+int api_reply_build_image(struct api_req *r, const char *image);
 int api_site_deleting(struct api_req *r, const lp_store_site *site);
 /* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
 lp_store_revision *api_revision_lookup(struct api_req *r, const lp_store_site *site,

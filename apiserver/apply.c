@@ -123,6 +123,10 @@ static void apply_create(struct api_req *r, const struct applied *a)
 		api_reply_reserved(r, a->site->name);
 		return;
 	}
+	if (!lp_config_build_image_allowed(r->srv->cfg, a->site->build_image)) {
+		api_reply_build_image(r, a->site->build_image);
+		return;
+	}
 	if (is_dry_run(r)) {
 		reply_dry_run(r, "created", a->site);
 		return;
@@ -154,6 +158,12 @@ static void apply_update(struct api_req *r, const lp_store_site *cur, const stru
 		    r, LP_ECONFLICT, NULL,
 		    "deployment %s changed: resource_version is %lld, If-Match has %lld", cur->name,
 		    (long long)cur->resource_version, (long long)a->if_match);
+		return;
+	}
+	/* A changed spec only: an unchanged one asks for nothing new (the build checks again). */
+	if (strcmp(cur->spec_hash, a->hash) &&
+	    !lp_config_build_image_allowed(r->srv->cfg, a->site->build_image)) {
+		api_reply_build_image(r, a->site->build_image);
 		return;
 	}
 	if (is_dry_run(r)) {

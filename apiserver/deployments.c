@@ -298,6 +298,12 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 
 	if (api_store(r) == NULL || (site = seed_site(r, &env_ignored, q, digest)) == NULL)
 		goto done;
+	/* The seed's fields name no image (NULL: --build-image); any that did would be held here.
+	 */
+	if (!lp_config_build_image_allowed(r->srv->cfg, site->build_image)) {
+		api_reply_build_image(r, site->build_image);
+		goto done;
+	}
 	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
 	    (digest && api_digest_ref(source, digest) != LP_OK)) {
 		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");

@@ -47,7 +47,11 @@ static const struct setting settings[] = {
     {"serve-image", "LAUNCHPAD_SERVE_IMAGE", "nginx:alpine", K_STR, S(serve_image),
      "image serving sites", .scope = CTRL},
     {"build-image", "LAUNCHPAD_BUILD_IMAGE", "node:20-alpine", K_STR, S(build_image),
-     "default build image", .scope = CTRL},
+     "default build image", .scope = API | CTRL},
+    {"build-images", "LAUNCHPAD_BUILD_IMAGES", NULL, K_STR, S(build_images),
+     "images spec.build.image may name besides --build-image (comma list; an entry ending in * "
+     "is a prefix: node:*,python:3.12-slim; * alone allows any image)",
+     .scope = API | CTRL},
     {"allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES", "false", K_BOOL,
      S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)",
      .scope = API | CTRL},
@@ -298,9 +302,65 @@ static int read_reserved(lp_config *cfg, lp_error *err)
 	return LP_OK;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* An image reference's characters (the spec's rule; core cannot include spec). */
+static int image_char(char c)
+{
+	return is_alnum(c) || (c != '\0' && strchr("._/:@-", c) != NULL);
+}
+
+/* One --build-images entry: an image as written, or a prefix ending in '*' ("*" alone: any). */
+static int add_image(lp_config *cfg, const char *entry, size_t len, lp_error *err)
+{
+	size_t i, body = len > 0 && entry[len - 1] == '*' ? len - 1 : len;
+
+	for (i = 0; i < body && image_char(entry[i]); i++)
+		;
+	if (i < body || (body > 0 && !is_alnum(entry[0])))
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--build-images: \"%.*s\" is not an image reference or a prefix "
+		    "ending in '*'",
+		    (int)len, entry);
+	for (i = 0; i < cfg->nallowed_images; i++)
+		if (strlen(cfg->allowed_images[i]) == len &&
+		    !strncmp(cfg->allowed_images[i], entry, len))
+			return LP_OK;
+	if (cfg->nallowed_images == LP_CONFIG_IMAGES_MAX)
+		return lp_error_set(err, LP_EINVAL, "--build-images: more than %d entries",
+		                    LP_CONFIG_IMAGES_MAX);
+	if ((cfg->allowed_images[cfg->nallowed_images] = strndup(entry, len)) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	cfg->nallowed_images++;
+	return LP_OK;
+}
+
+static int read_images(lp_config *cfg, lp_error *err)
+{
+	const char *p = cfg->build_images ? cfg->build_images : "";
+	int rc;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len && (rc = add_image(cfg, p, len, err)) != LP_OK)
+			return rc;
+		p += len;
+	}
+	return LP_OK;
+}
+
 /* The checks across settings, once every source is applied. */
 static int validate(lp_config *cfg, lp_error *err)
 {
+	int rc;
+
 	if (cfg->workers < 1)
 		cfg->workers = 1;
 	/* The instance id lands in label filters, container and router names: a DNS label. */
@@ -324,7 +384,9 @@ static int validate(lp_config *cfg, lp_error *err)
 	if (cfg->http_port < 1 || cfg->http_port > 65535)
 		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                    cfg->http_port);
-	return read_reserved(cfg, err);
+	if ((rc = read_reserved(cfg, err)) != LP_OK)
+		return rc;
+	return read_images(cfg, err);
 }
 
 int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
@@ -374,6 +436,8 @@ void lp_config_free(lp_config *cfg)
 			free(*(char **)((char *)cfg + settings[k].offset));
 	for (k = 0; k < cfg->nreserved; k++)
 		free(cfg->reserved[k]);
+	for (k = 0; k < cfg->nallowed_images; k++)
+		free(cfg->allowed_images[k]);
 	free(cfg);
 }
 
@@ -456,6 +520,23 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name)
 	for (i = 0; i < cfg->nreserved; i++)
 		if (!strcmp(cfg->reserved[i], name))
 			return 1;
+	return 0;
+}
+
+int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
+{
+	size_t i, len;
+
+	if (image == NULL || *image == '\0' ||
+	    (cfg->build_image != NULL && !strcmp(image, cfg->build_image)))
+		return 1;
+	for (i = 0; i < cfg->nallowed_images; i++) {
+		const char *e = cfg->allowed_images[i];
+
+		len = strlen(e);
+		if (len > 0 && e[len - 1] == '*' ? !strncmp(image, e, len - 1) : !strcmp(image, e))
+			return 1;
+	}
 	return 0;
 }
 

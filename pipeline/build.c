@@ -809,6 +809,14 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 	lp_publish_result pr;
 	int rc;
 
+	/* The API refuses such a spec; one stored before the admin narrowed the list stops here. */
+	if (build && !lp_config_build_image_allowed(req->cfg, spec->build_image))
+		return lp_error_set(err, LP_EFORBIDDEN,
+		                    "build image %s is not allowed on this installation: its admin "
+		                    "lists the images builds may use in --build-images "
+		                    "(LAUNCHPAD_BUILD_IMAGES), besides --build-image %s",
+		                    spec->build_image,
+		                    req->cfg->build_image ? req->cfg->build_image : "(unset)");
 	rc = path_ok(lp_layout_dir_path(work, sizeof(work), req->cfg->data_dir, LP_DIR_WORK), err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(work, 0700, err);

@@ -13,6 +13,7 @@
 
 #define LP_CONFIG_RESERVED_MAX 64 /* names in --reserved-names, with the derived one */
 #define LP_CONFIG_SETTINGS_MAX 48 /* rows of the settings table */
+#define LP_CONFIG_IMAGES_MAX   64 /* entries of --build-images */
 
 typedef struct lp_config {
 	char *data_dir;      /* --data-dir, LAUNCHPAD_DATA_DIR, /srv/launchpad */
@@ -51,10 +52,15 @@ typedef struct lp_config {
 	char *dashboard_dir;
 	/* --reserved-names, LAUNCHPAD_RESERVED_NAMES, api,traefik: as read, see reserved below */
 	char *reserved_names;
+	/* --build-images, LAUNCHPAD_BUILD_IMAGES, unset: as read, see allowed_images below */
+	char *build_images;
 
 	/* Derived: the names no new site may take (lp_config_name_reserved), owned here. */
 	char *reserved[LP_CONFIG_RESERVED_MAX];
 	size_t nreserved;
+	/* Derived: the images a spec's build.image may name beside --build-image, owned here. */
+	char *allowed_images[LP_CONFIG_IMAGES_MAX];
+	size_t nallowed_images;
 	/* Private to config.c: where each setting came from, for lp_config_log. */
 	unsigned char from_[LP_CONFIG_SETTINGS_MAX];
 } lp_config;
@@ -90,6 +96,14 @@ void lp_config_log(const lp_config *cfg, const char *component, unsigned scope);
 
 /* 1 when no new site may be called name on this installation (--reserved-names, derived). */
 int lp_config_name_reserved(const lp_config *cfg, const char *name);
+
+/*
+ * 1 when a spec may build with image (spec.build.image as written; NULL or "" is the platform's
+ * --build-image). Allowed: --build-image itself, and what --build-images names, each entry the
+ * image as written or, ending in '*', a prefix ("node:*"; "*" alone allows every image). Any
+ * image runs code on the engine, so the default admits only --build-image.
+ */
+int lp_config_build_image_allowed(const lp_config *cfg, const char *image);
 
 /*
  * The URL a site answers at through the edge: "http://<name>.<base-domain>", with ":<http-port>"

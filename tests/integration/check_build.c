@@ -83,14 +83,15 @@ static char *read_text(const char *fmt, ...)
 
 static void setup(void)
 {
-	char *argv[] = {"check_build", NULL};
+	/* t_missing_image names an image that is allowed but absent */
+	char *argv[] = {"check_build", "--build-images", "launchpad-test/no-such-image:*", NULL};
 	lp_error err = {0};
 
 	g_root = lp_test_mkdtemp("lp-build");
 	ck_assert_ptr_nonnull(g_root);
 	snprintf(g_data, sizeof(g_data), "%s/data", g_root);
 	ck_assert_int_eq(lp_fs_mkdirs(g_data, 0755, NULL), LP_OK);
-	ck_assert_int_eq(lp_config_new(&g_cfg, NULL, NULL, 1, argv, &err), LP_OK);
+	ck_assert_int_eq(lp_config_new(&g_cfg, NULL, NULL, 3, argv, &err), LP_OK);
 	free(g_cfg->data_dir);
 	g_cfg->data_dir = strdup(g_data);
 	free(g_cfg->instance);
@@ -492,6 +493,32 @@ START_TEST(t_missing_image)
 }
 END_TEST
 
+/* Issue 14: a stored spec naming an image the admin does not list fails before any work. */
+START_TEST(t_image_not_allowed)
+{
+	lp_site s = site("badimage", LP_SOURCE_ARCHIVE, "true", 60);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], *log = NULL;
+
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	s.build_image = "docker.io/evil/miner:latest";
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_EFORBIDDEN);
+	ck_assert_msg(contains(err.message, "build image docker.io/evil/miner:latest is not "
+	                                    "allowed on this installation") &&
+	                  contains(err.message, "--build-images (LAUNCHPAD_BUILD_IMAGES)"),
+	              "%s", err.message);
+	ck_assert_int_eq(res.exit_code, -1);
+	ck_assert_int_eq(lp_fs_read_file(&log, NULL, res.log_path, 1 << 20, &err), LP_OK);
+	ck_assert_msg(contains(log, "==> failed: build image docker.io/evil/miner:latest is not "
+	                            "allowed") &&
+	                  !contains(log, "==> build: image"),
+	              "%s", log);
+	free(log);
+}
+END_TEST
+
 /* The serve image is ensured at build time, so a new host's first deploy pulls it there. */
 START_TEST(t_missing_serve_image)
 {
@@ -707,6 +734,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, t_archive_static);
 	tcase_add_test(tc, t_missing_upload);
 	tcase_add_test(tc, t_missing_image);
+	tcase_add_test(tc, t_image_not_allowed);
 	tcase_add_test(tc, t_missing_serve_image);
 	tcase_add_test(tc, t_git_source);
 	tcase_add_test(tc, t_idempotent_and_leftovers);
