@@ -8,29 +8,29 @@
 
 #include "launchpad/buf.h"
 
-#define NAMES_MAX      LP_REDIRECT_CAPTURES
-#define NAME_MAX_LEN   64
-#define HEADER_NAMES   LP_HEADERS_VALUES_MAX
-#define SPLAT          "splat"
+#define NAMES_MAX    LP_REDIRECT_CAPTURES
+#define NAME_MAX_LEN 64
+#define HEADER_NAMES LP_HEADERS_VALUES_MAX
+#define SPLAT        "splat"
 
 /* What a request is matched against: which of its file forms exist, its raw path, its query. */
-#define KEY_SET                                                                                \
-	"    set $lp_fe 0;\n"                                                                   \
-	"    set $lp_fh 0;\n"                                                                   \
-	"    set $lp_fd 0;\n"                                                                   \
-	"    if (-f $request_filename) { set $lp_fe 1; }\n"                                     \
-	"    if (-f $request_filename.html) { set $lp_fh 1; }\n"                                \
-	"    if (-f $request_filename/index.html) { set $lp_fd 1; }\n"                          \
+#define KEY_SET                                                                                    \
+	"    set $lp_fe 0;\n"                                                                      \
+	"    set $lp_fh 0;\n"                                                                      \
+	"    set $lp_fd 0;\n"                                                                      \
+	"    if (-f $request_filename) { set $lp_fe 1; }\n"                                        \
+	"    if (-f $request_filename.html) { set $lp_fh 1; }\n"                                   \
+	"    if (-f $request_filename/index.html) { set $lp_fd 1; }\n"                             \
 	"    set $lp_k \"$lp_fe$lp_fh$lp_fd$lp_path?$args\";\n"
 
 /*
  * Fingerprinted names: a hex hash with a digit after '.' or '-' (webpack, Rollup), or Vite's
  * 8-character base64url hash after '-' with a digit or capital in it, before an asset extension.
  */
-#define HASHED_RE                                                                              \
-	"(?:[.-](?=[a-f]*[0-9])[0-9a-f]{8,}|-(?=[A-Za-z0-9_-]{0,7}[0-9A-Z])[A-Za-z0-9_-]{8})"   \
+#define HASHED_RE                                                                                  \
+	"(?:[.-](?=[a-f]*[0-9])[0-9a-f]{8,}|-(?=[A-Za-z0-9_-]{0,7}[0-9A-Z])[A-Za-z0-9_-]{8})"      \
 	"\\.(?:js|mjs|cjs|css|map|json|wasm|woff2?|ttf|otf|eot|svg|png|jpe?g|gif|webp|avif|ico)"
-#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+#define CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "public, max-age=0, must-revalidate"
 
 int lp_nginx_safe_page(const char *p)
@@ -82,7 +82,8 @@ static int literal_re(lp_buf *b, const char *s, size_t *i)
 	int rc;
 
 	if (s[*i] == '%' && is_hex(s[*i + 1]) && is_hex(s[*i + 2])) {
-		if ((rc = lp_buf_putc(b, '%')) == LP_OK && (rc = hex_digit_re(b, s[*i + 1])) == LP_OK)
+		if ((rc = lp_buf_putc(b, '%')) == LP_OK &&
+		    (rc = hex_digit_re(b, s[*i + 1])) == LP_OK)
 			rc = hex_digit_re(b, s[*i + 2]);
 		*i += 2;
 		return rc;
@@ -188,7 +189,8 @@ static int target_text(lp_buf *b, const char *to, const struct names *nm)
 			for (j = i + 1; is_name_char(to[j]); j++)
 				;
 			for (k = 0; k < nm->n; k++)
-				if (strlen(nm->v[k]) == j - i - 1 && !strncmp(nm->v[k], to + i + 1, j - i - 1))
+				if (strlen(nm->v[k]) == j - i - 1 &&
+				    !strncmp(nm->v[k], to + i + 1, j - i - 1))
 					break;
 			if (k < nm->n) {
 				rc = lp_buf_printf(b, "$%zu", k + 1);
@@ -207,8 +209,8 @@ static int render_rule(lp_buf *b, const lp_redirect_rule *r)
 	struct names nm = {.n = 0};
 	int rc;
 
-	rc = lp_buf_printf(b, "    # %s:%d\n    if ($lp_k ~ \"",
-	                   r->source[0] ? r->source : "rules", r->line);
+	rc = lp_buf_printf(b, "    # %s:%d\n    if ($lp_k ~ \"", r->source[0] ? r->source : "rules",
+	                   r->line);
 	if (rc == LP_OK)
 		rc = from_re(b, r, &nm);
 	if (rc == LP_OK)
@@ -320,12 +322,14 @@ static int render_header_maps(lp_buf *b, const lp_headers *h, size_t i, const ch
 				    "map \"$lp_h%zu_j%zu\\t$lp_h%zu_%zu\" $lp_h%zu_j%zu {\n"
 				    "    \"~^\\t(?<lp_j2>.*)\\z\" $lp_j2;\n"
 				    "    \"~^(?<lp_j1>.*)\\t\\z\" $lp_j1;\n"
-				    "    \"~^(?<lp_j1>[^\\t]*)\\t(?<lp_j2>.*)\\z\" \"$lp_j1, $lp_j2\";\n"
+				    "    \"~^(?<lp_j1>[^\\t]*)\\t(?<lp_j2>.*)\\z\" \"$lp_j1, "
+				    "$lp_j2\";\n"
 				    "}\n",
 				    i, k - 1, i, k, i, k);
 			else if (rc == LP_OK)
-				rc = lp_buf_printf(b, "map $lp_h%zu_0 $lp_h%zu_j0 { default $lp_h%zu_0; }\n",
-				                   i, i, i);
+				rc = lp_buf_printf(
+				    b, "map $lp_h%zu_0 $lp_h%zu_j0 { default $lp_h%zu_0; }\n", i, i,
+				    i);
 			k++;
 		}
 	if (rc == LP_OK)
@@ -357,8 +361,8 @@ static int render_http(lp_buf *b, const struct lp_nginx_rules *in, struct header
 	}
 	if (rc == LP_OK)
 		rc = lp_buf_puts(b, "map \"$status $lp_path\" $lp_cache_default {\n"
-		                    "    \"~^(?:200|206|304) [^ ]*" HASHED_RE "\\z\" \"" CACHE_IMMUTABLE
-		                    "\";\n"
+		                    "    \"~^(?:200|206|304) [^ ]*" HASHED_RE
+		                    "\\z\" \"" CACHE_IMMUTABLE "\";\n"
 		                    "    default \"" CACHE_REVALIDATE "\";\n"
 		                    "}\n");
 	/* A user's Cache-Control replaces the default, whatever the file. */
@@ -370,7 +374,8 @@ static int render_http(lp_buf *b, const struct lp_nginx_rules *in, struct header
 		                   "}\n",
 		                   cc, cc);
 	else if (rc == LP_OK)
-		rc = lp_buf_puts(b, "map $lp_cache_default $lp_cache { default $lp_cache_default; }\n");
+		rc = lp_buf_puts(
+		    b, "map $lp_cache_default $lp_cache { default $lp_cache_default; }\n");
 	return rc;
 }
 
@@ -393,18 +398,16 @@ static int error_codes(lp_buf *b, const lp_redirects *r)
 static int render_server(lp_buf *b, const struct lp_nginx_rules *in, struct header_name *names,
                          size_t nnames)
 {
-	static const lp_redirect_rule spa = {.from = "/*",
-	                                     .to = "/index.html",
-	                                     .status = 200,
-	                                     .source = "serve.spa",
-	                                     .line = 1};
+	static const lp_redirect_rule spa = {
+	    .from = "/*", .to = "/index.html", .status = 200, .source = "serve.spa", .line = 1};
 	size_t i;
 	int rc;
 
 	rc = lp_buf_puts(b, "    uninitialized_variable_warn off;\n");
 	for (i = 0; rc == LP_OK && i < nnames; i++)
 		if (!names[i].cache_control)
-			rc = lp_buf_printf(b, "    add_header %s $lp_h%zu always;\n", names[i].name, i);
+			rc = lp_buf_printf(b, "    add_header %s $lp_h%zu always;\n", names[i].name,
+			                   i);
 	if (rc == LP_OK)
 		rc = lp_buf_puts(b, "    add_header Cache-Control $lp_cache always;\n");
 	if (rc == LP_OK)
@@ -424,22 +427,24 @@ static int render_server(lp_buf *b, const struct lp_nginx_rules *in, struct head
 	if (rc == LP_OK && in->spa)
 		rc = render_rule(b, &spa);
 	if (rc == LP_OK)
-		rc = lp_buf_printf(b,
-		                   /* Pretty URLs: /dir with dir/index.html (and no dir.html) gets its slash. */
-		                   "    if ($lp_k ~ \"^001([^?]*[^/?])\\?\") { return 301 \"$1/$is_args$args\"; }\n"
-		                   "    location / {\n"
-		                   "        try_files $uri $uri.html $uri/index.html =404;\n"
-		                   "    }\n"
-		                   /* The rules files are the platform's input, not the site's content. */
-		                   "    location = /_redirects { return 404; }\n"
-		                   "    location = /_headers { return 404; }\n"
-		                   "    location = /.launchpad/404 { internal; return 404; }\n"
-		                   "    location = " LP_NGINX_REVISION_PATH " {\n"
-		                   "        access_log off;\n"
-		                   "        default_type text/plain;\n"
-		                   "        return 200 \"%ld\\n\";\n"
-		                   "    }\n",
-		                   in->revision);
+		rc = lp_buf_printf(
+		    b,
+		    /* Pretty URLs: /dir with dir/index.html (and no dir.html) gets its slash. */
+		    "    if ($lp_k ~ \"^001([^?]*[^/?])\\?\") { return 301 \"$1/$is_args$args\"; "
+		    "}\n"
+		    "    location / {\n"
+		    "        try_files $uri $uri.html $uri/index.html =404;\n"
+		    "    }\n"
+		    /* The rules files are the platform's input, not the site's content. */
+		    "    location = /_redirects { return 404; }\n"
+		    "    location = /_headers { return 404; }\n"
+		    "    location = /.launchpad/404 { internal; return 404; }\n"
+		    "    location = " LP_NGINX_REVISION_PATH " {\n"
+		    "        access_log off;\n"
+		    "        default_type text/plain;\n"
+		    "        return 200 \"%ld\\n\";\n"
+		    "    }\n",
+		    in->revision);
 	return rc;
 }
 

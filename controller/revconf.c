@@ -33,7 +33,8 @@
 
 int lp_revconf_include_path(char *out, size_t outlen)
 {
-	return lp_fmt(out, outlen, LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/" LP_LAYOUT_RULES_CURRENT);
+	return lp_fmt(out, outlen,
+	              LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/" LP_LAYOUT_RULES_CURRENT);
 }
 
 /* The revision's log, appended to in the build log's line format; a lost line loses nothing. */
@@ -105,7 +106,8 @@ static int read_rules_file(char **out, size_t *out_len, const char *site_dir, lo
 	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return LP_OK;
 	if ((size_t)st.st_size > LP_RULES_FILE_MAX) {
-		rlog_line(l, "warning: %s is larger than %zu bytes; ignored", name, LP_RULES_FILE_MAX);
+		rlog_line(l, "warning: %s is larger than %zu bytes; ignored", name,
+		          LP_RULES_FILE_MAX);
 		l->warnings++;
 		return LP_OK;
 	}
@@ -130,16 +132,18 @@ static int read_rules(struct rules_input *in, const lp_site *spec, const char *s
 		                        strlen(spec->serve_redirects), "spec.serve.redirects",
 		                        warn_to_log, l, err);
 	if (rc == LP_OK && spec->serve_headers)
-		rc = lp_headers_parse(&in->headers, spec->serve_headers, strlen(spec->serve_headers),
-		                      "spec.serve.headers", warn_to_log, l, err);
-	if (rc == LP_OK && (rc = read_rules_file(&text, &len, site_dir, n, "_redirects", l, err)) ==
-	                       LP_OK &&
+		rc =
+		    lp_headers_parse(&in->headers, spec->serve_headers, strlen(spec->serve_headers),
+		                     "spec.serve.headers", warn_to_log, l, err);
+	if (rc == LP_OK &&
+	    (rc = read_rules_file(&text, &len, site_dir, n, "_redirects", l, err)) == LP_OK &&
 	    text != NULL)
-		rc = lp_redirects_parse(&in->redirects, text, len, "_redirects", warn_to_log, l, err);
+		rc = lp_redirects_parse(&in->redirects, text, len, "_redirects", warn_to_log, l,
+		                        err);
 	free(text);
 	text = NULL;
-	if (rc == LP_OK && (rc = read_rules_file(&text, &len, site_dir, n, "_headers", l, err)) ==
-	                       LP_OK &&
+	if (rc == LP_OK &&
+	    (rc = read_rules_file(&text, &len, site_dir, n, "_headers", l, err)) == LP_OK &&
 	    text != NULL)
 		rc = lp_headers_parse(&in->headers, text, len, "_headers", warn_to_log, l, err);
 	free(text);
@@ -270,8 +274,8 @@ static int create_check(char **out_id, lp_ctx *ctx, const char *name, const char
 }
 
 /* Run `nginx -t` in the serve image on stub (which includes the candidate config). */
-static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const char *site,
-                       long n, const char *site_dir, const char *stub, lp_error *err)
+static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const char *site, long n,
+                       const char *site_dir, const char *stub, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
 	lp_docker *d = lp_ctx_docker(ctx);
@@ -288,18 +292,21 @@ static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const
 	if ((rc = lp_names_build_container(build, sizeof(build), cfg->instance, site, n, err)) !=
 	        LP_OK ||
 	    lp_fmt(name, sizeof(name), "check-%s", build) != LP_OK ||
-	    lp_fmt(bind_site, sizeof(bind_site), "%s:" LP_SERVE_HTML_DIR ":ro", site_dir) != LP_OK ||
+	    lp_fmt(bind_site, sizeof(bind_site), "%s:" LP_SERVE_HTML_DIR ":ro", site_dir) !=
+	        LP_OK ||
 	    lp_fmt(bind_conf, sizeof(bind_conf), "%s:" LP_SERVE_CONF_PATH ":ro", stub) != LP_OK ||
 	    lp_fmt(rev, sizeof(rev), "%ld", n) != LP_OK)
-		return rc != LP_OK ? rc : lp_error_set(err, LP_ETOOBIG, "check names of %s too long", site);
+		return rc != LP_OK
+		           ? rc
+		           : lp_error_set(err, LP_ETOOBIG, "check names of %s too long", site);
 	/* Labelled as a build of the revision: a crash's leftover goes with the build leftovers. */
 	labels[0] = (lp_docker_kv){LP_LABEL_INSTANCE, (char *)cfg->instance};
 	labels[1] = (lp_docker_kv){LP_LABEL_SITE, (char *)site};
 	labels[2] = (lp_docker_kv){LP_LABEL_ROLE, LP_ROLE_BUILD};
 	labels[3] = (lp_docker_kv){LP_LABEL_REVISION, rev};
 	lp_buf_init(&out, CHECK_OUTPUT_MAX);
-	if (lp_docker_container_remove(d, name, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, err) !=
-	    LP_OK)
+	if (lp_docker_container_remove(d, name, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+	                               err) != LP_OK)
 		goto fail;
 	rc = create_check(&id, ctx, name, binds, labels, 4, err);
 	if (rc == LP_ENOTFOUND) {
@@ -308,8 +315,7 @@ static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const
 		                               err)) == LP_OK)
 			rc = create_check(&id, ctx, name, binds, labels, 4, err);
 	}
-	if (rc != LP_OK ||
-	    (rc = lp_docker_container_start(d, id, err)) != LP_OK ||
+	if (rc != LP_OK || (rc = lp_docker_container_start(d, id, err)) != LP_OK ||
 	    (rc = lp_docker_container_wait(&status, d, id, NULL, NULL, err)) != LP_OK ||
 	    (rc = lp_docker_container_logs(d, id, 0, collect, &out, NULL, err)) != LP_OK)
 		goto fail;
@@ -317,9 +323,8 @@ static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const
 	if (!*out_ok)
 		verdict(msg, msglen, lp_buf_cstr(&out));
 fail:
-	if (id != NULL &&
-	    lp_docker_container_remove(d, id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &rerr) !=
-	        LP_OK)
+	if (id != NULL && lp_docker_container_remove(
+	                      d, id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &rerr) != LP_OK)
 		LP_WARN(COMPONENT, "%s: removing %s: %s (start-up removes it)", site, name,
 		        rerr.message);
 	free(id);
@@ -425,8 +430,8 @@ int lp_revconf_switch(int *out_changed, lp_ctx *ctx, const char *site, long n, l
 	    lp_fmt(target, sizeof(target), "%ld.conf", n) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "rules link of %s too long", site);
 	if (!lp_fs_exists(p.conf))
-		return lp_error_set(err, LP_ENOTFOUND, "revision %ld of %s has no checked config", n,
-		                    site);
+		return lp_error_set(err, LP_ENOTFOUND, "revision %ld of %s has no checked config",
+		                    n, site);
 	len = readlink(link, have, sizeof(have) - 1);
 	if (len > 0) {
 		have[len] = '\0';
@@ -481,10 +486,12 @@ int lp_revconf_reload(lp_ctx *ctx, const char *site, long n, const lp_docker_sum
 			continue;
 		told = old && !strncmp(old, head, strlen(head)) && strstr(old, o->id);
 		if (!told) {
-			/* SIGHUP: nginx checks and loads the new config; old workers finish first. */
+			/* SIGHUP: nginx checks and loads the new config; old workers finish first.
+			 */
 			LP_INFO(COMPONENT, "%s: reloading %.12s for revision %ld", site, o->id, n);
 			rc = lp_docker_container_kill(lp_ctx_docker(ctx), o->id, "SIGHUP", err);
-			if (rc == LP_ECONFLICT) /* it stopped meanwhile: it reads the config on start */
+			if (rc ==
+			    LP_ECONFLICT) /* it stopped meanwhile: it reads the config on start */
 				rc = LP_OK;
 		}
 		if (rc == LP_OK)

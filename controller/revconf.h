@@ -21,12 +21,12 @@
 #include "launchpad/spec.h"
 
 typedef struct lp_revconf_result {
-	int invalid;                       /* nginx refused it: the revision must fail */
+	int invalid;                        /* nginx refused it: the revision must fail */
 	char message[LP_ERROR_MESSAGE_MAX]; /* nginx's words when invalid */
-	int rendered;                      /* this call rendered and checked it (else it existed) */
-	size_t bytes;                      /* size of the config */
-	size_t rules;                      /* redirect rules kept */
-	size_t warnings;                   /* lines skipped or refused, each in the log */
+	int rendered;    /* this call rendered and checked it (else it existed) */
+	size_t bytes;    /* size of the config */
+	size_t rules;    /* redirect rules kept */
+	size_t warnings; /* lines skipped or refused, each in the log */
 } lp_revconf_result;
 
 /*

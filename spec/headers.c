@@ -29,10 +29,15 @@ struct hctx {
  * contradict it.
  */
 static const char *const ignored[] = {
-    "accept-ranges", "age",        "allow",          "alt-svc",       "connection",
-    "content-encoding", "content-length", "content-range", "date",  "location",
-    "server",        "set-cookie", "trailer",        "transfer-encoding", "upgrade",
-    "content-type",  "etag",       "last-modified",
+    "accept-ranges",  "age",
+    "allow",          "alt-svc",
+    "connection",     "content-encoding",
+    "content-length", "content-range",
+    "date",           "location",
+    "server",         "set-cookie",
+    "trailer",        "transfer-encoding",
+    "upgrade",        "content-type",
+    "etag",           "last-modified",
 };
 
 int lp_headers_name_ignored(const char *name)
@@ -118,8 +123,8 @@ static int path_line(struct hctx *c, const char *s, size_t len, lp_error *err)
 static int join(char **v, const char *more, size_t len)
 {
 	size_t old = strlen(*v);
-	char *n = old + 2 + len + 1 <= LP_HEADER_VALUE_MAX + 1 ? realloc(*v, old + 2 + len + 1)
-	                                                        : NULL;
+	char *n =
+	    old + 2 + len + 1 <= LP_HEADER_VALUE_MAX + 1 ? realloc(*v, old + 2 + len + 1) : NULL;
 
 	if (n == NULL)
 		return 0;
@@ -155,7 +160,8 @@ static int value_line(struct hctx *c, const char *s, size_t len, lp_error *err)
 	}
 	for (i = 0; i < nlen; i++)
 		if (!name_char(s[i])) {
-			WARN(c, "header name \"%.*s\" has a character outside [A-Za-z0-9_-]; skipped",
+			WARN(c,
+			     "header name \"%.*s\" has a character outside [A-Za-z0-9_-]; skipped",
 			     (int)nlen, s);
 			return LP_OK;
 		}
@@ -186,7 +192,8 @@ static int value_line(struct hctx *c, const char *s, size_t len, lp_error *err)
 	for (i = 0; i < b->count; i++)
 		if (!strcasecmp(b->values[i].name, name)) {
 			if (!join(&b->values[i].value, v, vlen)) {
-				WARN(c, "header %s: the joined value is longer than %d bytes; skipped",
+				WARN(c,
+				     "header %s: the joined value is longer than %d bytes; skipped",
 				     name, LP_HEADER_VALUE_MAX);
 				return LP_OK;
 			}
@@ -246,7 +253,8 @@ int lp_headers_parse(lp_headers *out, const char *text, size_t len, const char *
 		if (n > LP_RULES_LINE_MAX) {
 			WARN(&c, "line longer than %d bytes; skipped", LP_RULES_LINE_MAX);
 			if (t == line)
-				c.cur = NULL; /* a path line lost: its values must not land elsewhere */
+				c.cur =
+				    NULL; /* a path line lost: its values must not land elsewhere */
 			continue;
 		}
 		if ((bad = lp_rules_control_at(line, n)) >= 0) {

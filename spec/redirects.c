@@ -108,7 +108,8 @@ static int read_query(struct rctx *c, lp_redirect_rule *r, const struct field *f
 	char why[LP_RULES_WARNING_MAX];
 
 	if (eq == NULL || eq == f->s) {
-		WARN(c, "query condition \"%.*s\" is not key=value; rule skipped", (int)f->len, f->s);
+		WARN(c, "query condition \"%.*s\" is not key=value; rule skipped", (int)f->len,
+		     f->s);
 		return 0;
 	}
 	if (r->nquery == LP_REDIRECT_QUERY_MAX) {
@@ -119,24 +120,24 @@ static int read_query(struct rctx *c, lp_redirect_rule *r, const struct field *f
 	vlen = f->len - klen - 1;
 	for (i = 0; i < klen; i++)
 		if (!is_name_char(f->s[i]) && !strchr("-.~[]", f->s[i])) {
-			WARN(c, "query key \"%.*s\" has a character outside [A-Za-z0-9_.~[]-]; rule "
-			        "skipped",
+			WARN(c,
+			     "query key \"%.*s\" has a character outside [A-Za-z0-9_.~[]-]; rule "
+			     "skipped",
 			     (int)klen, f->s);
 			return 0;
 		}
 	if (vlen > 1 && eq[1] == ':' && is_name_start(eq[2])) {
 		for (i = 2; i < vlen; i++)
 			if (!is_name_char(eq[1 + i])) {
-				WARN(c, "placeholder \"%.*s\" is not a name; rule skipped", (int)vlen,
-				     eq + 1);
+				WARN(c, "placeholder \"%.*s\" is not a name; rule skipped",
+				     (int)vlen, eq + 1);
 				return 0;
 			}
 		(*captures)++;
 	}
 	r->query[r->nquery].key = strndup(f->s, klen);
-	if (r->query[r->nquery].key == NULL ||
-	    lp_rules_url_text(&r->query[r->nquery].value, eq + 1, vlen, why, sizeof(why)) !=
-	        LP_OK) {
+	if (r->query[r->nquery].key == NULL || lp_rules_url_text(&r->query[r->nquery].value, eq + 1,
+	                                                         vlen, why, sizeof(why)) != LP_OK) {
 		free(r->query[r->nquery].key);
 		r->query[r->nquery].key = NULL;
 		WARN(c, "query value \"%.*s\": %s; rule skipped", (int)vlen, eq + 1, why);
@@ -158,8 +159,8 @@ static int read_status(struct rctx *c, lp_redirect_rule *r, const struct field *
 	}
 	if (n != 3 || f->s[0] < '1' || f->s[0] > '9' || f->s[1] < '0' || f->s[1] > '9' ||
 	    f->s[2] < '0' || f->s[2] > '9') {
-		WARN(c, "status \"%.*s\" is not a number like 301 or 200!; rule skipped", (int)f->len,
-		     f->s);
+		WARN(c, "status \"%.*s\" is not a number like 301 or 200!; rule skipped",
+		     (int)f->len, f->s);
 		return 0;
 	}
 	r->status = (f->s[0] - '0') * 100 + (f->s[1] - '0') * 10 + (f->s[2] - '0');
@@ -227,8 +228,9 @@ static int read_target(struct rctx *c, lp_redirect_rule *r, const struct field *
 
 	r->external = is_url(f);
 	if (r->external && r->status == 200) {
-		WARN(c, "proxying to %.*s is refused (serve containers have no egress, and an open "
-		        "proxy is an SSRF); rule skipped",
+		WARN(c,
+		     "proxying to %.*s is refused (serve containers have no egress, and an open "
+		     "proxy is an SSRF); rule skipped",
 		     (int)f->len, f->s);
 		return 0;
 	}
@@ -250,8 +252,8 @@ static int read_target(struct rctx *c, lp_redirect_rule *r, const struct field *
 		size_t i, n = strcspn(h, "/?#");
 		for (i = 0; i < n; i++)
 			if (!is_name_char(h[i]) && h[i] != '.' && h[i] != '-' && h[i] != ':') {
-				WARN(c, "target host \"%.*s\" is not a host name; rule skipped", (int)n,
-				     h);
+				WARN(c, "target host \"%.*s\" is not a host name; rule skipped",
+				     (int)n, h);
 				return 0;
 			}
 		if (n == 0) {
@@ -261,7 +263,8 @@ static int read_target(struct rctx *c, lp_redirect_rule *r, const struct field *
 	}
 	if (r->status == 200 || r->status >= 400) {
 		if ((q = strpbrk(r->to, "?#")) != NULL) {
-			WARN(c, "the query or fragment of a %d target is dropped (a file takes none)",
+			WARN(c,
+			     "the query or fragment of a %d target is dropped (a file takes none)",
 			     r->status);
 			*q = '\0';
 		}
@@ -295,7 +298,9 @@ static void read_rule(struct rctx *c, const char *s, size_t len)
 		return;
 	}
 	if (is_url(&f[0])) {
-		WARN(c, "domain-level rules (a host in the from path) are not supported; rule skipped");
+		WARN(
+		    c,
+		    "domain-level rules (a host in the from path) are not supported; rule skipped");
 		return;
 	}
 	if (f[0].s[0] != '/') {

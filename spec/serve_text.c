@@ -33,8 +33,8 @@ int lp_rules_next_line(struct lp_rules_lines *it, const char **out, size_t *out_
 	return 1;
 }
 
-void lp_rules_warnf(lp_rules_warn_fn fn, void *ctx, const char *source, int line,
-                    const char *fmt, ...)
+void lp_rules_warnf(lp_rules_warn_fn fn, void *ctx, const char *source, int line, const char *fmt,
+                    ...)
 {
 	char msg[LP_RULES_WARNING_MAX];
 	va_list ap;
@@ -90,7 +90,8 @@ int lp_rules_url_text(char **out, const char *s, size_t len, char *why, size_t w
 				rc = lp_buf_append(&b, s + i, 3);
 				i += 2;
 			} else {
-				lp_fmt_text(why, whylen, "'%%' not followed by two hex digits (byte %zu)",
+				lp_fmt_text(why, whylen,
+				            "'%%' not followed by two hex digits (byte %zu)",
 				            i + 1);
 				rc = LP_EINVAL;
 			}

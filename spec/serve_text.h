@@ -20,8 +20,8 @@ void lp_rules_lines_init(struct lp_rules_lines *it, const char *text, size_t len
 /* The next line without its "\n" or "\r\n"; 0 at the end. */
 int lp_rules_next_line(struct lp_rules_lines *it, const char **out, size_t *out_len);
 
-void lp_rules_warnf(lp_rules_warn_fn fn, void *ctx, const char *source, int line,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void lp_rules_warnf(lp_rules_warn_fn fn, void *ctx, const char *source, int line, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 
 /* Index of the first control byte (< 0x20 but tab, or 0x7f) in s[0..len), or -1. */
 long lp_rules_control_at(const char *s, size_t len);

@@ -6,7 +6,8 @@
  * the serve config could not carry safely, is skipped with a warning naming SOURCE:LINE (the
  * callback's source and line); the rest still applies. What comes out has passed the whitelist
  * below, so the nginx renderer (controller/nginx_rules.c) only has to quote, never to judge:
- *   - paths and targets: printable ASCII without space, `"`, `\`, `$`, `{`, `}`, backquote, `<`, `>`,
+ *   - paths and targets: printable ASCII without space, `"`, `\`, `$`, `{`, `}`, backquote, `<`,
+ * `>`,
  *     `^`, `|` (these and bytes >= 0x80 are stored percent-encoded, so they round-trip as literal
  *     URL data); a `%` is always followed by two hex digits;
  *   - header names: [A-Za-z0-9_-]; header values: printable ASCII and UTF-8, no control byte.
@@ -23,17 +24,17 @@
 
 #include "launchpad/error.h"
 
-#define LP_RULES_FILE_MAX      ((size_t)512 << 10) /* bytes of one _redirects / _headers */
-#define LP_RULES_LINE_MAX      2048                /* bytes of one line */
-#define LP_REDIRECTS_MAX       2000                /* rules, spec and file together */
-#define LP_REDIRECT_QUERY_MAX  8                   /* query conditions of one rule */
-#define LP_REDIRECT_CAPTURES   9                   /* placeholders + splat + query values */
-#define LP_HEADERS_BLOCKS_MAX  500                 /* path blocks, spec and file together */
-#define LP_HEADERS_VALUES_MAX  2000                /* Name: value lines, all blocks */
-#define LP_HEADER_NAME_MAX     64
-#define LP_HEADER_VALUE_MAX    2048
-#define LP_RULES_SOURCE_MAX    64 /* "_redirects", "spec.serve.headers" */
-#define LP_RULES_WARNING_MAX   512
+#define LP_RULES_FILE_MAX     ((size_t)512 << 10) /* bytes of one _redirects / _headers */
+#define LP_RULES_LINE_MAX     2048                /* bytes of one line */
+#define LP_REDIRECTS_MAX      2000                /* rules, spec and file together */
+#define LP_REDIRECT_QUERY_MAX 8                   /* query conditions of one rule */
+#define LP_REDIRECT_CAPTURES  9                   /* placeholders + splat + query values */
+#define LP_HEADERS_BLOCKS_MAX 500                 /* path blocks, spec and file together */
+#define LP_HEADERS_VALUES_MAX 2000                /* Name: value lines, all blocks */
+#define LP_HEADER_NAME_MAX    64
+#define LP_HEADER_VALUE_MAX   2048
+#define LP_RULES_SOURCE_MAX   64 /* "_redirects", "spec.serve.headers" */
+#define LP_RULES_WARNING_MAX  512
 
 /* One warning: source ("_redirects"), 1-based line, a human message. */
 typedef void (*lp_rules_warn_fn)(void *ctx, const char *source, int line, const char *message);
@@ -56,7 +57,10 @@ typedef struct lp_redirect_rule {
 } lp_redirect_rule;
 
 /* The 4xx statuses a rule may serve its target with. */
-#define LP_REDIRECT_4XX {400, 401, 403, 404, 405, 406, 409, 410, 429, 451}
+#define LP_REDIRECT_4XX                                                                            \
+	{                                                                                          \
+		400, 401, 403, 404, 405, 406, 409, 410, 429, 451                                   \
+	}
 
 typedef struct lp_redirects {
 	lp_redirect_rule *items;
