@@ -45,11 +45,13 @@ struct rlog {
 
 static void rlog_open(struct rlog *l, const lp_config *cfg, const char *site, long n)
 {
-	char path[LP_FS_PATH_MAX];
+	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX];
 
 	l->fd = -1;
 	l->warnings = 0;
-	if (lp_layout_log(path, sizeof(path), cfg->data_dir, site, n) == LP_OK)
+	if (lp_layout_log(path, sizeof(path), cfg->data_dir, site, n) == LP_OK &&
+	    lp_layout_log_dir(dir, sizeof(dir), cfg->data_dir, site) == LP_OK &&
+	    lp_fs_mkdirs(dir, 0755, NULL) == LP_OK)
 		l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
@@ -351,14 +353,41 @@ static int paths_of(struct paths *p, const lp_config *cfg, const char *site, lon
 	return LP_OK;
 }
 
+int lp_revconf_check_text(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const char *site,
+                          long n, const char *conf, lp_error *err)
+{
+	struct paths p;
+	char inc[LP_FS_PATH_MAX], *stub = NULL;
+	int rc, wrote = 0;
+
+	*out_ok = 0;
+	if ((rc = paths_of(&p, lp_ctx_cfg(ctx), site, n, err)) != LP_OK)
+		return rc;
+	if (lp_fmt(inc, sizeof(inc), LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/.check-%ld.conf",
+	           n) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "check path too long");
+	if ((rc = lp_nginx_conf_stub(&stub, inc, err)) != LP_OK ||
+	    (rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
+	    (rc = lp_fs_write_atomic(p.check, conf, strlen(conf), 0644, err)) != LP_OK ||
+	    (rc = lp_fs_write_atomic(p.stub, stub, strlen(stub), 0644, err)) != LP_OK)
+		goto done;
+	wrote = 1;
+	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 2);
+	rc = nginx_check(out_ok, msg, msglen, ctx, site, n, p.site_dir, p.stub, err);
+done:
+	if (wrote && (unlink(p.check) == 0) + (unlink(p.stub) == 0) > 0)
+		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+	free(stub);
+	return rc;
+}
+
 int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, const lp_site *spec,
                        long n, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
 	struct paths p;
 	struct rlog l;
-	char inc[LP_FS_PATH_MAX], *conf = NULL, *stub = NULL;
-	lp_error rerr = {0};
+	char *conf = NULL;
 	int rc, ok = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -373,26 +402,15 @@ int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, co
 	if (rc == LP_EINVAL || rc == LP_ETOOBIG) {
 		out->invalid = 1;
 		lp_fmt_text(out->message, sizeof(out->message), "%s", err->message);
-		rlog_line(&l, "error: %s", out->message);
+		rlog_line(&l, "error: %s; revision %ld is not served", out->message, n);
 		rc = LP_OK;
 		goto done;
 	}
 	if (rc != LP_OK)
 		goto done;
 	out->bytes = strlen(conf);
-	if (lp_fmt(inc, sizeof(inc), LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/.check-%ld.conf",
-	           n) != LP_OK) {
-		rc = lp_error_set(err, LP_ETOOBIG, "check path too long");
-		goto done;
-	}
-	if ((rc = lp_nginx_conf_stub(&stub, inc, err)) != LP_OK ||
-	    (rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
-	    (rc = lp_fs_write_atomic(p.check, conf, strlen(conf), 0644, err)) != LP_OK ||
-	    (rc = lp_fs_write_atomic(p.stub, stub, strlen(stub), 0644, err)) != LP_OK)
-		goto done;
-	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 2);
-	if ((rc = nginx_check(&ok, out->message, sizeof(out->message), ctx, site, n, p.site_dir,
-	                      p.stub, err)) != LP_OK)
+	if ((rc = lp_revconf_check_text(&ok, out->message, sizeof(out->message), ctx, site, n, conf,
+	                                err)) != LP_OK)
 		goto done;
 	if (!ok) {
 		out->invalid = 1;
@@ -406,12 +424,8 @@ int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, co
 	rlog_line(&l, "nginx -t: ok (%zu redirect rules, %zu warnings, %zu bytes of config)",
 	          out->rules, out->warnings, out->bytes);
 done:
-	if (out->rendered && (unlink(p.check) == 0) + (unlink(p.stub) == 0) > 0)
-		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
-	(void)rerr;
 	rlog_close(&l);
 	free(conf);
-	free(stub);
 	return rc;
 }
 

@@ -37,6 +37,13 @@ typedef struct lp_revconf_result {
 int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, const lp_site *spec,
                        long n, lp_error *err) LP_MUST_CHECK;
 
+/*
+ * Run `nginx -t` in the serve image (a throwaway container with the site's binds, no network) on
+ * conf as revision n's config. *out_ok 0: msg has nginx's [emerg] line. Used by prepare.
+ */
+int lp_revconf_check_text(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const char *site,
+                          long n, const char *conf, lp_error *err) LP_MUST_CHECK;
+
 /* Point current.conf at <n>.conf (which must exist); *out_changed: 1 when it moved. */
 int lp_revconf_switch(int *out_changed, lp_ctx *ctx, const char *site, long n,
                       lp_error *err) LP_MUST_CHECK;
