@@ -19,6 +19,7 @@
 #define GZ_NAME_MAX  (NAME_MAX + 1)
 #define GZIP_WINDOW  (15 + 16) /* zlib: a gzip header and trailer, not a zlib one */
 #define GZIP_MEMLVL  8
+#define GZIP_LEVEL   9   /* once per revision: the smallest file is worth the time */
 #define SAVING_RATIO 0.9 /* keep a .gz only when it is at most 90% of the original */
 
 static const char *const text_ext[] = {"html", "htm", "css",  "js",  "mjs",         "cjs",
@@ -62,7 +63,8 @@ static int deflate_fd(uint64_t *out_bytes, int in, int out, lp_error *err)
 	*out_bytes = 0;
 	memset(&z, 0, sizeof(z));
 	if (ibuf == NULL || obuf == NULL ||
-	    deflateInit2(&z, 9, Z_DEFLATED, GZIP_WINDOW, GZIP_MEMLVL, Z_DEFAULT_STRATEGY) != Z_OK) {
+	    deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, GZIP_WINDOW, GZIP_MEMLVL,
+	                 Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(ibuf);
 		free(obuf);
 		return lp_error_set(err, LP_ENOMEM, "out of memory compressing");
@@ -96,8 +98,8 @@ static int deflate_fd(uint64_t *out_bytes, int in, int out, lp_error *err)
 	return rc;
 }
 
-static int one_file(lp_precompress_result *res, int dirfd, const char *name,
-                    const struct stat *st, lp_error *err)
+static int one_file(lp_precompress_result *res, int dirfd, const char *name, const struct stat *st,
+                    lp_error *err)
 {
 	char gz[GZ_NAME_MAX];
 	struct timespec times[2];
@@ -128,7 +130,7 @@ static int one_file(lp_precompress_result *res, int dirfd, const char *name,
 	/* gzip_static sends the sibling's dates: the original's keep one Last-Modified for both. */
 	times[0] = st->st_atim;
 	times[1] = st->st_mtim;
-	if (futimens(out, times) != 0 || fsync(out) != 0) {
+	if (futimens(out, times) != 0) {
 		rc = lp_error_set(err, LP_EIO, "precompress %s: %s", name, strerror(errno));
 		goto done;
 	}
@@ -170,12 +172,11 @@ static int walk(lp_precompress_result *res, int dirfd, int depth, lp_error *err)
 		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd, e->d_name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				continue;
 			rc = walk(res, sub, depth + 1, err);
-			if (rc == LP_OK && fsync(sub) != 0)
-				rc = lp_error_set(err, LP_EIO, "fsync: %s", strerror(errno));
 			close(sub);
 		} else if (S_ISREG(st.st_mode) && st.st_size >= LP_PRECOMPRESS_MIN_BYTES &&
 		           lp_precompress_wanted(e->d_name)) {
@@ -193,6 +194,13 @@ int lp_precompress_tree(lp_precompress_result *out, int dirfd, lp_error *err)
 
 	memset(out, 0, sizeof(*out));
 	rc = walk(out, dirfd, 0, err);
+	/*
+	 * One flush for every sibling and its directory entry, before the revision is renamed into
+	 * place: a crash must not leave a short .gz that gzip_static would send. (400 fsyncs cost
+	 * about 1.3 ms each here; one syncfs, tens.)
+	 */
+	if (rc == LP_OK && out->files > 0 && syncfs(dirfd) != 0)
+		rc = lp_error_set(err, LP_EIO, "sync precompressed files: %s", strerror(errno));
 	out->ms = lp_clock_mono_ms() - t0;
 	return rc;
 }

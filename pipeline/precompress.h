@@ -4,7 +4,8 @@
  *
  * For every regular file of a text type (by extension: html, css, js, json, svg, xml, txt, ...)
  * of at least LP_PRECOMPRESS_MIN_BYTES with no `<name>.gz` beside it, `<name>.gz` is written
- * (gzip, level 9), fsynced, given the file's mtime, and kept only when it saves at least a tenth.
+ * (gzip, level 9), given the file's mtime, and kept only when it saves at least a tenth; one
+ * syncfs makes them all durable before the caller renames the revision into place.
  * Operates on an open directory the caller owns (the revision still under its temporary name);
  * nothing is allocated for the caller. Never follows a symlink (publish leaves none).
  */

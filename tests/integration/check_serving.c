@@ -49,50 +49,64 @@
 /* ---- the fixture: files, rules, expectations ---- */
 
 static const char *const g_files[] = {
-    "index.html", "<p>HOME</p>",
-    "about.html", "<p>ABOUT</p>",
-    "docs/index.html", "<p>DOCS</p>",
-    "404.html", "<p>NOTFOUND</p>",
-    "en/404.html", "<p>EN-404</p>",
-    "store-closed.html", "<p>CLOSED</p>",
-    "exists.html", "<p>EXISTS</p>",
-    "exists-forced.html", "<p>EXISTS-FORCED</p>",
-    "app/index.html", "<p>APP</p>",
-    "static/app-BfL3x9Q2.js", "console.log('vite');",
-    "static/main.3f9a8b7c.css", "body{color:red}",
-    "static/plain.js", "console.log('plain');",
-    "assets/app.js", "console.log('assets');",
-    "style.css", NULL, /* filled with a large text: precompressed */
-    NULL, NULL,
+    "index.html",
+    "<p>HOME</p>",
+    "about.html",
+    "<p>ABOUT</p>",
+    "docs/index.html",
+    "<p>DOCS</p>",
+    "404.html",
+    "<p>NOTFOUND</p>",
+    "en/404.html",
+    "<p>EN-404</p>",
+    "store-closed.html",
+    "<p>CLOSED</p>",
+    "exists.html",
+    "<p>EXISTS</p>",
+    "exists-forced.html",
+    "<p>EXISTS-FORCED</p>",
+    "app/index.html",
+    "<p>APP</p>",
+    "static/app-BfL3x9Q2.js",
+    "console.log('vite');",
+    "static/main.3f9a8b7c.css",
+    "body{color:red}",
+    "static/plain.js",
+    "console.log('plain');",
+    "assets/app.js",
+    "console.log('assets');",
+    "style.css",
+    NULL, /* filled with a large text: precompressed */
+    NULL,
+    NULL,
 };
 
-static const char g_redirects[] =
-    "# Netlify's examples, one behaviour each\n"
-    "/home              /                        301\n"
-    "/blog/my-post.php  /blog/my-post\n"
-    "/news/*            /blog/:splat\n"
-    "/a/:year/:slug     /b/:year-:slug           302\n"
-    "/store   id=:id    /blog/:id                301\n"
-    "/shop    id=:id  tag=:tag   /posts/:tag/:id  301\n"
-    "/old-page          /new-page                307\n"
-    "/moved-perm        /new                     308\n"
-    "/see-other         /new                     303\n"
-    "/pass-through      /about.html              200\n"
-    "/ecommerce         /store-closed.html       404\n"
-    "/en/*              /en/404.html             404\n"
-    "/gone              /store-closed.html       410\n"
-    "/exists.html       /about.html              200\n"
-    "/exists-forced.html /about.html             200!\n"
-    "/first             /one                     301\n"
-    "/first             /two                     301\n"
-    "/external          https://example.com/path 301\n"
-    "/external-q        https://example.com/q?x=1 302\n"
-    "/trailing/         /trailing-target         301\n"
-    "/spa/*             /app/index.html          200\n"
-    "/proxy/*           https://api.example.com/:splat 200\n"
-    "/country           /uk                      302 Country=gb\n"
-    "/cases/*           /cases-new/:splat        301\n"
-    "/crlf              /crlf-target             301\r\n";
+static const char g_redirects[] = "# Netlify's examples, one behaviour each\n"
+                                  "/home              /                        301\n"
+                                  "/blog/my-post.php  /blog/my-post\n"
+                                  "/news/*            /blog/:splat\n"
+                                  "/a/:year/:slug     /b/:year-:slug           302\n"
+                                  "/store   id=:id    /blog/:id                301\n"
+                                  "/shop    id=:id  tag=:tag   /posts/:tag/:id  301\n"
+                                  "/old-page          /new-page                307\n"
+                                  "/moved-perm        /new                     308\n"
+                                  "/see-other         /new                     303\n"
+                                  "/pass-through      /about.html              200\n"
+                                  "/ecommerce         /store-closed.html       404\n"
+                                  "/en/*              /en/404.html             404\n"
+                                  "/gone              /store-closed.html       410\n"
+                                  "/exists.html       /about.html              200\n"
+                                  "/exists-forced.html /about.html             200!\n"
+                                  "/first             /one                     301\n"
+                                  "/first             /two                     301\n"
+                                  "/external          https://example.com/path 301\n"
+                                  "/external-q        https://example.com/q?x=1 302\n"
+                                  "/trailing/         /trailing-target         301\n"
+                                  "/spa/*             /app/index.html          200\n"
+                                  "/proxy/*           https://api.example.com/:splat 200\n"
+                                  "/country           /uk                      302 Country=gb\n"
+                                  "/cases/*           /cases-new/:splat        301\n"
+                                  "/crlf              /crlf-target             301\r\n";
 
 static const char g_headers[] = "/*\n"
                                 "  X-Frame-Options: DENY\n"
@@ -160,16 +174,13 @@ static const struct tcase g_cases[] = {
     {"/country", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
     {"/cases/a/b", NULL, 301, "/cases-new/a/b", NULL, NULL, NULL, NULL, NULL},
     {"/crlf", NULL, 301, "/crlf-target", NULL, NULL, NULL, NULL, NULL},
-    {"/nope", NULL, 404, "!", "NOTFOUND", "X-Frame-Options", "DENY", "Cache-Control",
-     REVALIDATE},
-    {"/static/app-BfL3x9Q2.js", NULL, 200, "!", "vite", "Cache-Control", IMMUTABLE, "ETag",
-     NULL},
-    {"/static/main.3f9a8b7c.css", NULL, 200, "!", "color", "Cache-Control", IMMUTABLE, NULL,
-     NULL},
+    {"/nope", NULL, 404, "!", "NOTFOUND", "X-Frame-Options", "DENY", "Cache-Control", REVALIDATE},
+    {"/static/app-BfL3x9Q2.js", NULL, 200, "!", "vite", "Cache-Control", IMMUTABLE, "ETag", NULL},
+    {"/static/main.3f9a8b7c.css", NULL, 200, "!", "color", "Cache-Control", IMMUTABLE, NULL, NULL},
     {"/static/plain.js", NULL, 200, "!", "plain", "Cache-Control", REVALIDATE, "Last-Modified",
      NULL},
-    {"/static/missing-BfL3x9Q2.js", NULL, 404, "!", "NOTFOUND", "Cache-Control", REVALIDATE,
-     NULL, NULL},
+    {"/static/missing-BfL3x9Q2.js", NULL, 404, "!", "NOTFOUND", "Cache-Control", REVALIDATE, NULL,
+     NULL},
     {"/assets/app.js", NULL, 200, "!", "assets", "Cache-Control", "public, max-age=600", NULL,
      NULL},
     {"/style.css", "Accept-Encoding: gzip", 200, "!", NULL, "Content-Encoding", "gzip", "Vary",
@@ -271,8 +282,8 @@ static int http_raw(struct resp *out, const char *ip, int port, const char *raw,
 	return 0;
 }
 
-static int http_get(struct resp *out, const char *ip, int port, const char *host,
-                    const char *path, const char *extra)
+static int http_get(struct resp *out, const char *ip, int port, const char *host, const char *path,
+                    const char *extra)
 {
 	char raw[4096];
 
@@ -315,10 +326,12 @@ static void run_case(const struct tcase *c, const char *ip, int port, const char
 			ck_assert_msg(has, "%s: GET %s: no %s header\n%s", where, c->path, hn[i],
 			              r.head);
 		else if (!strcmp(hv[i], "!"))
-			ck_assert_msg(!has, "%s: GET %s: unexpected %s: %s", where, c->path, hn[i], v);
+			ck_assert_msg(!has, "%s: GET %s: unexpected %s: %s", where, c->path, hn[i],
+			              v);
 		else
-			ck_assert_msg(has && !strcmp(v, hv[i]), "%s: GET %s: %s \"%s\", want \"%s\"",
-			              where, c->path, hn[i], has ? v : "(none)", hv[i]);
+			ck_assert_msg(has && !strcmp(v, hv[i]),
+			              "%s: GET %s: %s \"%s\", want \"%s\"", where, c->path, hn[i],
+			              has ? v : "(none)", hv[i]);
 	}
 	resp_release(&r);
 }
@@ -349,7 +362,8 @@ static void write_file(const char *dir, const char *rel, const char *content, si
 	slash = strrchr(parent, '/');
 	*slash = '\0';
 	ck_assert_msg(lp_fs_mkdirs(parent, 0755, &err) == LP_OK, "%s", err.message);
-	ck_assert_msg(lp_fs_write_atomic(path, content, len, 0644, &err) == LP_OK, "%s", err.message);
+	ck_assert_msg(lp_fs_write_atomic(path, content, len, 0644, &err) == LP_OK, "%s",
+	              err.message);
 }
 
 static char *big_css(void)
@@ -422,8 +436,9 @@ static void container_ip(void)
 	char cmd[512];
 	FILE *f;
 
-	LP_TEST_FMT(cmd, "docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' %s",
-	            g.container);
+	LP_TEST_FMT(
+	    cmd, "docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' %s",
+	    g.container);
 	f = popen(cmd, "r");
 	ck_assert(f != NULL);
 	ck_assert(fgets(g.ip, sizeof(g.ip), f) != NULL);
@@ -493,9 +508,10 @@ static void fx_setup(void)
 
 static void fx_start_container(void)
 {
-	lp_test_sh("docker run -d --name %s --label launchpad.instance=%s -v %s:/usr/share/nginx/html:ro "
-	           "-v %s/default.conf:" LP_SERVE_CONF_PATH ":ro %s >/dev/null",
-	           g.container, g.instance, g.site_dir, g.root, g.cfg.serve_image);
+	lp_test_sh(
+	    "docker run -d --name %s --label launchpad.instance=%s -v %s:/usr/share/nginx/html:ro "
+	    "-v %s/default.conf:" LP_SERVE_CONF_PATH ":ro %s >/dev/null",
+	    g.container, g.instance, g.site_dir, g.root, g.cfg.serve_image);
 	container_ip();
 }
 
@@ -540,14 +556,15 @@ START_TEST(test_netlify_table_in_the_container)
 	printf("  %zu request cases against %s: all as Netlify documents\n", NCASES,
 	       g.cfg.serve_image);
 	{
-		/* The .gz sibling is what goes out: its exact length, not a chunked on-the-fly one. */
+		/* The .gz sibling is what goes out: its exact length, not a chunked on-the-fly one.
+		 */
 		char gz[1400];
 		struct stat st;
 		struct resp resp;
 		LP_TEST_FMT(gz, "%s/revisions/1/style.css.gz", g.site_dir);
 		ck_assert_int_eq(stat(gz, &st), 0);
-		ck_assert_int_eq(http_get(&resp, g.ip, 80, "x", "/style.css", "Accept-Encoding: gzip"),
-		                 0);
+		ck_assert_int_eq(
+		    http_get(&resp, g.ip, 80, "x", "/style.css", "Accept-Encoding: gzip"), 0);
 		ck_assert_uint_eq(resp.clen_header, (size_t)st.st_size);
 		resp_release(&resp);
 	}
@@ -558,7 +575,8 @@ END_TEST
 /* serve.spa, serve.redirects and serve.headers: spec rules first, then the files'. */
 START_TEST(test_spec_rules_come_first_and_spa_is_last)
 {
-	lp_site *spec = spec_new("/home /from-spec 302\n", "/*\n  X-Spec: yes\n  X-Multi: spec\n", 1);
+	lp_site *spec =
+	    spec_new("/home /from-spec 302\n", "/*\n  X-Spec: yes\n  X-Multi: spec\n", 1);
 	static const struct tcase cases[] = {
 	    {"/home", NULL, 302, "/from-spec", NULL, "X-Spec", "yes", "X-Multi", "spec, one"},
 	    {"/client/side/route", NULL, 200, "!", "HOME", NULL, NULL, NULL, NULL},
@@ -585,25 +603,25 @@ static char g_long_line[3200];
 
 /* Each line is one attack; the log must warn about every line that is not plain data. */
 static const char g_hostile_redirects[] =
-    "/x;return 200 pwned; /y 301\n"                     /* directive smuggled in a path */
-    "/a \"/b\" 301\n"                                    /* quotes around a target */
-    "/c /d$host 301\n"                                   /* a variable in a target: literal */
-    "/e /f};return 200 pwned; 301\n"                     /* closing a block in a target */
-    "/g{ /h 301\n"                                       /* a brace in a path: literal */
-    "/i\\ /j\\ 301\n"                                    /* backslashes: literal */
-    "/k\x01 /l 301\n"                                    /* a control character */
-    "/m\r/n 301\n"                                       /* a CR inside a line */
-    "/o /p 301!;\n"                                      /* junk in the status */
-    "/q /r 999\n"                                        /* an unknown status */
-    "/s https://evil.example/x 200\n"                    /* an open proxy (SSRF) */
-    "/t /u 302 Role=admin\n"                             /* a role condition */
-    "/v/* /w/:splat 200\n"                               /* splat, probed for traversal below */
-    "/z1 /z2 301 } server { listen 81; }\n"              /* a block after the status */
-    "}\n"                                                /* a lone brace */
-    "include /etc/passwd;\n"                             /* a directive as a line */
-    "/pct%zz /z 301\n"                                   /* a broken percent escape */
-    "/tab\t/tab-target\t301\n"                           /* tabs separate fields: a real rule */
-    "/hdr /x\"\r\nSet-Cookie: a=b 301\n";                /* header splitting in a target */
+    "/x;return 200 pwned; /y 301\n"         /* directive smuggled in a path */
+    "/a \"/b\" 301\n"                       /* quotes around a target */
+    "/c /d$host 301\n"                      /* a variable in a target: literal */
+    "/e /f};return 200 pwned; 301\n"        /* closing a block in a target */
+    "/g{ /h 301\n"                          /* a brace in a path: literal */
+    "/i\\ /j\\ 301\n"                       /* backslashes: literal */
+    "/k\x01 /l 301\n"                       /* a control character */
+    "/m\r/n 301\n"                          /* a CR inside a line */
+    "/o /p 301!;\n"                         /* junk in the status */
+    "/q /r 999\n"                           /* an unknown status */
+    "/s https://evil.example/x 200\n"       /* an open proxy (SSRF) */
+    "/t /u 302 Role=admin\n"                /* a role condition */
+    "/v/* /w/:splat 200\n"                  /* splat, probed for traversal below */
+    "/z1 /z2 301 } server { listen 81; }\n" /* a block after the status */
+    "}\n"                                   /* a lone brace */
+    "include /etc/passwd;\n"                /* a directive as a line */
+    "/pct%zz /z 301\n"                      /* a broken percent escape */
+    "/tab\t/tab-target\t301\n"              /* tabs separate fields: a real rule */
+    "/hdr /x\"\r\nSet-Cookie: a=b 301\n";   /* header splitting in a target */
 
 static const char g_hostile_headers[] = "/*\n"
                                         "  X-Evil: a;} server { listen 81; } #\n"
@@ -619,19 +637,28 @@ static const char g_hostile_headers[] = "/*\n"
                                         "  X-Brace-Path: yes\n";
 
 static const char *const g_hostile_files[] = {
-    "a;b.html",      "<p>SEMI</p>",
-    "$x.html",       "<p>DOLLAR</p>",
-    "{}.html",       "<p>BRACES</p>",
-    "evil.conf",     "server { listen 81; return 200 pwned; }",
-    "quote\".html",  "<p>QUOTE</p>",
-    "precomp.js.gz", "not really gzip",
-    "precomp.js",    NULL, /* filled large */
-    NULL,            NULL,
+    "a;b.html",
+    "<p>SEMI</p>",
+    "$x.html",
+    "<p>DOLLAR</p>",
+    "{}.html",
+    "<p>BRACES</p>",
+    "evil.conf",
+    "server { listen 81; return 200 pwned; }",
+    "quote\".html",
+    "<p>QUOTE</p>",
+    "precomp.js.gz",
+    "not really gzip",
+    "precomp.js",
+    NULL, /* filled large */
+    NULL,
+    NULL,
 };
 
 START_TEST(test_hostile_rules_change_nothing_but_warn)
 {
-	char redirects[sizeof(g_redirects) + sizeof(g_hostile_redirects) + sizeof(g_long_line) + 64];
+	char
+	    redirects[sizeof(g_redirects) + sizeof(g_hostile_redirects) + sizeof(g_long_line) + 64];
 	char headers[sizeof(g_headers) + sizeof(g_hostile_headers) + sizeof(g_long_line) + 32];
 	const char *files[sizeof(g_hostile_files) / sizeof(g_hostile_files[0])];
 	static const struct tcase cases[] = {
@@ -686,8 +713,9 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	LP_TEST_FMT(headers, "%s  X-Long: %s\n%s", g_hostile_headers, g_long_line, g_headers);
 	for (i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i += 2) {
 		files[i] = g_hostile_files[i];
-		files[i + 1] = g_hostile_files[i] && !g_hostile_files[i + 1] ? big_css()
-		                                                             : g_hostile_files[i + 1];
+		files[i + 1] = g_hostile_files[i] && !g_hostile_files[i + 1]
+		                   ? big_css()
+		                   : g_hostile_files[i + 1];
 	}
 	files[i] = NULL;
 	write_revision(1, redirects, headers, files);
@@ -701,7 +729,8 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	LP_TEST_FMT(conf_path, "%s/" LP_LAYOUT_RULES_DIR "/1.conf", g.site_dir);
 	ck_assert(lp_fs_read_file(&conf, NULL, conf_path, 16 << 20, NULL) == LP_OK);
 	ck_assert_msg(strstr(conf, "pwned") == NULL, "an attack's text reached the config");
-	ck_assert_msg(strstr(conf, "listen 81") == NULL || strstr(conf, "\"a;} server { listen 81; } #\""),
+	ck_assert_msg(strstr(conf, "listen 81") == NULL ||
+	                  strstr(conf, "\"a;} server { listen 81; } #\""),
 	              "listen 81 outside a quoted header value");
 	ck_assert_msg(strstr(conf, "/etc/passwd") == NULL, "an include reached the config");
 	fx_start_container();
@@ -715,7 +744,8 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	ck_assert_msg(http_get(&resp, g.ip, 81, "x", "/", NULL) != 0, "something answers on :81");
 	/* Bytes nginx refuses in a request line never reach a rule or a Location. */
 	{
-		static const char raw_cr[] = "GET /news/a\rSet-Cookie:x HTTP/1.1\r\nHost: x\r\n\r\n";
+		static const char raw_cr[] =
+		    "GET /news/a\rSet-Cookie:x HTTP/1.1\r\nHost: x\r\n\r\n";
 		static const char raw_nl[] = "GET /news/a\x01b HTTP/1.1\r\nHost: x\r\n\r\n";
 		char v[256];
 		ck_assert_int_eq(http_raw(&resp, g.ip, 80, raw_cr, sizeof(raw_cr) - 1), 0);
@@ -725,7 +755,8 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 		ck_assert_int_eq(http_raw(&resp, g.ip, 80, raw_nl, sizeof(raw_nl) - 1), 0);
 		ck_assert_msg(resp.status == 400, "a raw control byte answered %d", resp.status);
 		resp_release(&resp);
-		ck_assert_int_eq(http_get(&resp, g.ip, 80, "x", "/news/a%0d%0aSet-Cookie:%20x", NULL), 0);
+		ck_assert_int_eq(
+		    http_get(&resp, g.ip, 80, "x", "/news/a%0d%0aSet-Cookie:%20x", NULL), 0);
 		ck_assert_msg(resp.status == 301 && !resp_header(v, sizeof(v), &resp, "Set-Cookie"),
 		              "an encoded CRLF split the answer:\n%s", resp.head);
 		ck_assert(resp_header(v, sizeof(v), &resp, "Location"));
@@ -980,7 +1011,8 @@ START_TEST(test_through_traefik_table_redeploy_and_rollback)
 	PLAT_REQUIRE(lp_test_load_failed(&st) == 0, "%llu requests failed: %s",
 	             (unsigned long long)lp_test_load_failed(&st), st.first_failure);
 	PLAT_REQUIRE(st.requests > 0, "no load ran");
-	PLAT_REQUIRE(!strcmp(before, after), "the serve container changed: %s -> %s", before, after);
+	PLAT_REQUIRE(!strcmp(before, after), "the serve container changed: %s -> %s", before,
+	             after);
 	free(zip);
 }
 END_TEST
