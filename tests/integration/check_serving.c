@@ -677,6 +677,9 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	    {"/v/..%2f..%2f..%2fetc/passwd", NULL, 400, "!", NULL, NULL, NULL, NULL, NULL},
 	    {"/v/a/b/..%2f..%2f_redirects", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
 	    {"/v/a/../../etc/passwd", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
+	    {"/v2/static/../../2/secret.html", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
+	    {"/v2/static/%2e%2e/%2e%2e/2/secret.html", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL,
+	     NULL},
 	    {"/v/x/%2e%2e/_redirects", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
 	    {"/", NULL, 200, "!", "HOME", "X-Evil", "a;} server { listen 81; } #", "X-Quote",
 	     "a\"b\\c"},
@@ -700,10 +703,11 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	    "_headers:6:",    "_headers:7:",    "_headers:8:",    "_headers:9:",
 	    "_headers:12:",
 	};
-	lp_site *spec = spec_new(NULL, NULL, 0);
+	/* A capture that climbs (x/../..) would reach revisions/2 through this rule: it must not. */
+	lp_site *spec = spec_new("/v2/* /:splat 200\n", NULL, 0);
 	lp_revconf_result r;
 	struct resp resp;
-	char *log, conf_path[1400], *conf = NULL;
+	char *log, conf_path[1400], *conf = NULL, secret[1400];
 	size_t i, nok;
 
 	/* The hostile lines come first so their line numbers are known; the fixture follows. */
@@ -719,6 +723,8 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	}
 	files[i] = NULL;
 	write_revision(1, redirects, headers, files);
+	LP_TEST_FMT(secret, "%s/revisions/2", g.site_dir);
+	write_file(secret, "secret.html", "<p>SECRET</p>", 13);
 	r = prepare(1, spec);
 	ck_assert_msg(!r.invalid, "nginx refused the hostile revision: %s", r.message);
 	log = revision_log(1);
@@ -896,19 +902,21 @@ static void edge_addr(char ip[64], int *port)
 	*port = atoi(colon + 1);
 }
 
-static void serve_container(char out[80], const char *slug)
+/* "<id> <StartedAt>" of the site's running serve containers: a restart changes the second. */
+static void serve_container(char out[160], const char *slug)
 {
 	char cmd[512];
 	FILE *f;
 
 	out[0] = '\0';
 	LP_TEST_FMT(cmd,
-	            "docker ps -q --no-trunc --filter label=launchpad.instance=%s "
-	            "--filter label=launchpad.site=%s --filter label=launchpad.role=serve",
+	            "docker inspect -f '{{.Id}} {{.State.StartedAt}}' $(docker ps -q --filter "
+	            "label=launchpad.instance=%s --filter label=launchpad.site=%s --filter "
+	            "label=launchpad.role=serve)",
 	            g_p->instance, slug);
 	if ((f = popen(cmd, "r")) == NULL)
 		return;
-	if (fgets(out, 80, f) != NULL)
+	if (fgets(out, 160, f) != NULL)
 		out[strcspn(out, "\n")] = '\0';
 	pclose(f);
 }
@@ -950,7 +958,7 @@ START_TEST(test_through_traefik_table_redeploy_and_rollback)
 {
 	const char *fields[] = {"name", "edge-rules", "source_type", "zip", NULL};
 	char *zip = lp_test_platform_path(g_p, "site.zip");
-	char id[64], slug[64], host[128], ip[64], path[256], before[80], after[80], url[128];
+	char id[64], slug[64], host[128], ip[64], path[256], before[160], after[160], url[128];
 	static const struct tcase v2 = {"/home", NULL, 302, "/v2", NULL, "X-Rev", "2", NULL, NULL};
 	lp_test_http_resp r = {0};
 	lp_test_load_stats st;
@@ -1005,7 +1013,7 @@ START_TEST(test_through_traefik_table_redeploy_and_rollback)
 	lp_clock_sleep_ms(500);
 	lp_test_load_stop(&st, load);
 	serve_container(after, slug);
-	printf("  under load: %llu requests, %llu failed (first: %s); container %.12s -> %.12s\n",
+	printf("  under load: %llu requests, %llu failed (first: %s); container %s -> %s\n",
 	       (unsigned long long)st.requests, (unsigned long long)lp_test_load_failed(&st),
 	       st.first_failure, before, after);
 	PLAT_REQUIRE(lp_test_load_failed(&st) == 0, "%llu requests failed: %s",
