@@ -69,8 +69,8 @@ static void make_site(const char *ws)
 	unsigned x = 12345;
 
 	for (i = 0; i + 64 < sizeof(text); i += 64)
-		snprintf(text + i, 65, "function f%06zu(a){return a*%zu+document.title.length;}\n  ",
-		         i, i % 97);
+		snprintf(text + i, 65,
+		         "function f%06zu(a){return a*%zu+document.title.length;}\n  ", i, i % 97);
 	for (i = 0; i < sizeof(bin); i++)
 		bin[i] = (char)((x = x * 1103515245u + 12345u) >> 16);
 	for (i = 0; i < FILES; i++) {
@@ -83,11 +83,13 @@ static void make_site(const char *ws)
 			len = 4000 + (i * 37) % 8000;
 			break;
 		case 2:
-			snprintf(path, sizeof(path), "%s/dist/assets/chunk-%zu-Bx9%05zu.js", ws, i, i);
+			snprintf(path, sizeof(path), "%s/dist/assets/chunk-%zu-Bx9%05zu.js", ws, i,
+			         i);
 			len = 10000 + (i * 91) % 30000;
 			break;
 		case 3:
-			snprintf(path, sizeof(path), "%s/dist/assets/style-%zu.3f9a%04zu.css", ws, i, i);
+			snprintf(path, sizeof(path), "%s/dist/assets/style-%zu.3f9a%04zu.css", ws,
+			         i, i);
 			len = 3000 + (i * 53) % 9000;
 			break;
 		default:
@@ -135,12 +137,15 @@ static void bench_precompress(void)
 		gz[i] = pr.gz.ms;
 		without[i] = with[i] - gz[i];
 		if (i == 0)
-			printf("publish of %zu files (%llu bytes): %zu .gz siblings, %llu -> %llu bytes "
+			printf("publish of %zu files (%llu bytes): %zu .gz siblings, %llu -> %llu "
+			       "bytes "
 			       "(%.0f%%)\n",
 			       pr.files, (unsigned long long)pr.bytes, pr.gz.files,
-			       (unsigned long long)pr.gz.bytes_in, (unsigned long long)pr.gz.bytes_out,
-			       pr.gz.bytes_in ? 100.0 * (double)pr.gz.bytes_out / (double)pr.gz.bytes_in
-			                      : 0.0);
+			       (unsigned long long)pr.gz.bytes_in,
+			       (unsigned long long)pr.gz.bytes_out,
+			       pr.gz.bytes_in
+			           ? 100.0 * (double)pr.gz.bytes_out / (double)pr.gz.bytes_in
+			           : 0.0);
 		snprintf(rev, sizeof(rev), "rm -rf '%s'", site);
 		if (system(rev) != 0)
 			die("rm", NULL);
@@ -312,7 +317,8 @@ static void bench_rules(void)
 		render_check[i] = lp_clock_mono_ms() - t0;
 		t0 = lp_clock_mono_ms();
 		if (lp_revconf_switch(&changed, ctx, "bench", n, &err) != LP_OK ||
-		    lp_docker_container_kill(lp_ctx_docker(ctx), g_container, "SIGHUP", &err) != LP_OK)
+		    lp_docker_container_kill(lp_ctx_docker(ctx), g_container, "SIGHUP", &err) !=
+		        LP_OK)
 			die("switch", &err);
 		sw[i] = until_revision(&first[i], n, t0);
 	}
@@ -322,9 +328,10 @@ static void bench_rules(void)
 	printf("switch to a new 1,000-rule revision, %d times: render + nginx -t median %lld ms "
 	       "(max %lld); link + SIGHUP -> its first answer median %lld ms (max %lld), %d in a "
 	       "row median %lld ms (max %lld)\n",
-	       SWITCHES, (long long)render_check[SWITCHES / 2], (long long)render_check[SWITCHES - 1],
-	       (long long)first[SWITCHES / 2], (long long)first[SWITCHES - 1], STREAK,
-	       (long long)sw[SWITCHES / 2], (long long)sw[SWITCHES - 1]);
+	       SWITCHES, (long long)render_check[SWITCHES / 2],
+	       (long long)render_check[SWITCHES - 1], (long long)first[SWITCHES / 2],
+	       (long long)first[SWITCHES - 1], STREAK, (long long)sw[SWITCHES / 2],
+	       (long long)sw[SWITCHES - 1]);
 	snprintf(cmd, sizeof(cmd), "docker rm -f %s >/dev/null", g_container);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", g_container);

@@ -703,7 +703,8 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	    "_headers:6:",    "_headers:7:",    "_headers:8:",    "_headers:9:",
 	    "_headers:12:",
 	};
-	/* A capture that climbs (x/../..) would reach revisions/2 through this rule: it must not. */
+	/* A capture that climbs (x/../..) would reach revisions/2 through this rule: it must not.
+	 */
 	lp_site *spec = spec_new("/v2/* /:splat 200\n", NULL, 0);
 	lp_revconf_result r;
 	struct resp resp;

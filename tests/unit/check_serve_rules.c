@@ -91,20 +91,20 @@ START_TEST(test_redirects_refused_and_skipped_lines_warn)
 
 	parse_redirects(&r, &w,
 	                "/p/* https://api.example.com/:splat 200\n" /* 1 proxy */
-	                "/c /uk 302 Country=gb\n"                    /* 2 */
-	                "/l /x 302 Language=de\n"                    /* 3 */
-	                "/s /x 200 signed=TOKEN\n"                   /* 4 */
-	                "/q /r 999\n"                                /* 5 */
-	                "/q /r 30x\n"                                /* 6 */
-	                "https://other.example/* /x 301\n"           /* 7 domain-level */
-	                "nopath /x\n"                                /* 8 */
-	                "/only-from\n"                               /* 9 */
-	                "/a\x01 /b\n"                                /* 10 control */
-	                "/a* /b\n"                                   /* 11 splat mid-path */
-	                "/pct%zz /b\n"                               /* 12 */
-	                "/dots /a/../b\n"                            /* 13 */
-	                "/e https://exa$mple.com/ 301\n"             /* 14 host */
-	                "/ok /fine\n");                              /* 15 */
+	                "/c /uk 302 Country=gb\n"                   /* 2 */
+	                "/l /x 302 Language=de\n"                   /* 3 */
+	                "/s /x 200 signed=TOKEN\n"                  /* 4 */
+	                "/q /r 999\n"                               /* 5 */
+	                "/q /r 30x\n"                               /* 6 */
+	                "https://other.example/* /x 301\n"          /* 7 domain-level */
+	                "nopath /x\n"                               /* 8 */
+	                "/only-from\n"                              /* 9 */
+	                "/a\x01 /b\n"                               /* 10 control */
+	                "/a* /b\n"                                  /* 11 splat mid-path */
+	                "/pct%zz /b\n"                              /* 12 */
+	                "/dots /a/../b\n"                           /* 13 */
+	                "/e https://exa$mple.com/ 301\n"            /* 14 host */
+	                "/ok /fine\n");                             /* 15 */
 	ck_assert_uint_eq(r.count, 1);
 	ck_assert_str_eq(r.items[0].from, "/ok");
 	ck_assert(warned(&w, "_redirects:1:", "SSRF"));
@@ -140,7 +140,8 @@ START_TEST(test_redirects_whitelist_encodes)
 	ck_assert_str_eq(r.items[0].from, "/a%24b%7Bc%7D%22d%5Ce");
 	ck_assert_str_eq(r.items[0].to, "/t%24host%7D%7B%22%5C");
 	ck_assert_str_eq(r.items[1].from, "/caf%C3%A9");
-	ck_assert_str_eq(r.items[2].to, "/file.html"); /* a rewrite's query is dropped, with a word */
+	ck_assert_str_eq(r.items[2].to,
+	                 "/file.html"); /* a rewrite's query is dropped, with a word */
 	ck_assert(warned(&w, "_redirects:3:", "dropped"));
 	lp_redirects_release(&r);
 }
@@ -232,8 +233,7 @@ START_TEST(test_headers_blocks_join_and_ignore)
 }
 END_TEST
 
-static void render(char **http, char **server, const char *redirects, const char *headers,
-                   int spa)
+static void render(char **http, char **server, const char *redirects, const char *headers, int spa)
 {
 	lp_redirects r = {0};
 	lp_headers h = {0};
@@ -257,8 +257,9 @@ START_TEST(test_render_quotes_everything)
 
 	render(&http, &server, "/a;b /c$d 302\n/news/* /blog/:splat\n",
 	       "/*\n  X-V: a\"b\\c$d;{}\n  X-W: 1\n/x/*\n  X-W: 2\n", 0);
-	ck_assert_msg(strstr(server, "^000(?![^?]*/(?:\\x2e|%2[eE]){1,2}(?:/|\\?))\\x2fa\\x3bb/?\\?"),
-	              "%s", server);
+	ck_assert_msg(
+	    strstr(server, "^000(?![^?]*/(?:\\x2e|%2[eE]){1,2}(?:/|\\?))\\x2fa\\x3bb/?\\?"), "%s",
+	    server);
 	ck_assert_msg(strstr(server, "return 302 \"/c%24d$is_args$args\";"), "%s", server);
 	ck_assert_msg(strstr(server, "return 301 \"/blog/$1$is_args$args\";"), "%s", server);
 	ck_assert_msg(strstr(http, "\"a\\\"b\\\\c${lp_dollar}d;{}\""), "%s", http);
@@ -319,7 +320,8 @@ START_TEST(test_spec_serve_rules)
 	static const char bad[] =
 	    "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata: {name: blog}\n"
 	    "spec:\n  source: {git: {url: 'https://example.com/r.git'}}\n"
-	    "  serve:\n    redirects: |\n      /old /new 301\n      /p/* https://x.example/:splat 200\n"
+	    "  serve:\n    redirects: |\n      /old /new 301\n      /p/* https://x.example/:splat "
+	    "200\n"
 	    "    headers: |\n      /*\n        Set-Cookie: a=b\n";
 	lp_site_list list = {0};
 	lp_spec_diags d;
