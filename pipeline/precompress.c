@@ -58,7 +58,7 @@ static int deflate_fd(uint64_t *out_bytes, int in, int out, lp_error *err)
 {
 	unsigned char *ibuf = malloc(CHUNK), *obuf = malloc(CHUNK);
 	z_stream z;
-	int flush, zrc, rc = LP_OK;
+	int flush = Z_NO_FLUSH, zrc, rc = LP_OK;
 
 	*out_bytes = 0;
 	memset(&z, 0, sizeof(z));

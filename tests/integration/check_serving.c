@@ -660,7 +660,7 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	char
 	    redirects[sizeof(g_redirects) + sizeof(g_hostile_redirects) + sizeof(g_long_line) + 64];
 	char headers[sizeof(g_headers) + sizeof(g_hostile_headers) + sizeof(g_long_line) + 32];
-	const char *files[sizeof(g_hostile_files) / sizeof(g_hostile_files[0])];
+	const char *files[sizeof(g_hostile_files) / sizeof(g_hostile_files[0]) + 1];
 	static const struct tcase cases[] = {
 	    {"/c", NULL, 301, "/d%24host", NULL, NULL, NULL, NULL, NULL},
 	    {"/g%7B", NULL, 301, "/h", NULL, NULL, NULL, NULL, NULL},
@@ -716,7 +716,7 @@ START_TEST(test_hostile_rules_change_nothing_but_warn)
 	g_long_line[0] = '/';
 	LP_TEST_FMT(redirects, "%s%s /long 301\n%s", g_hostile_redirects, g_long_line, g_redirects);
 	LP_TEST_FMT(headers, "%s  X-Long: %s\n%s", g_hostile_headers, g_long_line, g_headers);
-	for (i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i += 2) {
+	for (i = 0; g_hostile_files[i]; i += 2) {
 		files[i] = g_hostile_files[i];
 		files[i + 1] = g_hostile_files[i] && !g_hostile_files[i + 1]
 		                   ? big_css()
