@@ -1011,6 +1011,39 @@ START_TEST(test_through_traefik_table_redeploy_and_rollback)
 	lp_test_http_resp_release(&r);
 	wait_edge_body(host, "/.launchpad/revision", "1\n");
 	run_case(&g_cases[6], ip, port, host, "traefik, rolled back");
+	/* A revision whose config cannot be served fails with the reason; the served one stays. */
+	{
+		char body[1024], spath[128];
+		cJSON *site = NULL;
+		const cJSON *dg, *msg;
+		LP_TEST_FMT(spath, "/api/deployments/%s", id);
+		PLAT_REQUIRE(lp_test_platform_api(&r, g_p, "GET", spath, NULL, &err) == LP_OK, "%s",
+		             err.message);
+		dg = cJSON_GetObjectItemCaseSensitive(r.json, "archive_digest");
+		PLAT_REQUIRE(cJSON_IsString(dg), "no digest: %s", r.body);
+		LP_TEST_FMT(body,
+		            "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":"
+		            "{\"name\":\"%s\"},\"spec\":{\"source\":{\"archive\":{\"digest\":"
+		            "\"%s\"}},\"serve\":{\"notFoundPage\":\"not found.html\"}}}",
+		            slug, dg->valuestring);
+		lp_test_http_resp_release(&r);
+		LP_TEST_FMT(spath, "/api/deployments/%s", slug); /* apply names the site */
+		PLAT_REQUIRE(lp_test_platform_api(&r, g_p, "PUT", spath, body, &err) == LP_OK, "%s",
+		             err.message);
+		PLAT_REQUIRE(r.status == 200, "apply answered %ld: %s", r.status, r.body);
+		lp_test_http_resp_release(&r);
+		PLAT_REQUIRE(lp_test_platform_wait_status(&site, g_p, id, "failed", LIVE_WAIT_MS,
+		                                          &err) == LP_OK,
+		             "%s", err.message);
+		msg = cJSON_GetObjectItemCaseSensitive(site, "message");
+		PLAT_REQUIRE(cJSON_IsString(msg) && strstr(msg->valuestring, "notFoundPage") &&
+		                 strstr(msg->valuestring, "still serving revision 1"),
+		             "message: %s", cJSON_IsString(msg) ? msg->valuestring : "(none)");
+		printf("  a revision nginx cannot serve: \"%s\"\n", msg->valuestring);
+		cJSON_Delete(site);
+		wait_edge_body(host, "/.launchpad/revision", "1\n");
+		run_case(&g_cases[6], ip, port, host, "traefik, after a failed revision");
+	}
 	lp_clock_sleep_ms(500);
 	lp_test_load_stop(&st, load);
 	serve_container(after, slug);
