@@ -415,12 +415,14 @@ static int render_server(lp_buf *b, const struct lp_nginx_rules *in, struct head
 	if (rc == LP_OK)
 		rc = lp_buf_printf(
 		    b,
+		    /* First: an error page is chosen when the error happens, so resetting is safe.
+		     */
+		    "    set $lp_err \"/%s\";\n"
 		    /* Health and revision probes never meet a rule. */
 		    "    if ($uri ~ \"^/\\x2elaunchpad/\") { break; }\n"
 		    /* An error page or a rewrite comes through here again: rules apply once. */
 		    "    if ($lp_done) { break; }\n"
-		    "    set $lp_done 1;\n"
-		    "    set $lp_err \"/%s\";\n" KEY_SET,
+		    "    set $lp_done 1;\n" KEY_SET,
 		    in->not_found_page ? in->not_found_page : ".launchpad/404");
 	for (i = 0; rc == LP_OK && in->redirects && i < in->redirects->count; i++)
 		rc = render_rule(b, &in->redirects->items[i]);

@@ -189,6 +189,7 @@ static const struct tcase g_cases[] = {
     {"/_redirects", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
     {"/_headers", NULL, 404, "!", "NOTFOUND", NULL, NULL, NULL, NULL},
     {"/.launchpad/health", NULL, 200, "!", "ok", NULL, NULL, NULL, NULL},
+    {"/.launchpad/nope", NULL, 404, "!", NULL, NULL, NULL, NULL, NULL},
 };
 #define NCASES (sizeof(g_cases) / sizeof(g_cases[0]))
 

@@ -337,6 +337,21 @@ START_TEST(test_spec_serve_rules)
 	ck_assert_msg(strstr(json, "\"redirects\":\"/old /new 301\\n/* /index.html 200\\n\""), "%s",
 	              json);
 	free(json);
+	/* get -o yaml gives back what apply takes: the block strings survive the round trip. */
+	{
+		lp_site_list again = {0};
+		lp_spec_diags d2;
+		char *yaml = NULL;
+		lp_spec_diags_init(&d2);
+		ck_assert(lp_site_to_yaml(&yaml, list.items[0], &err) == LP_OK);
+		ck_assert_msg(lp_spec_parse(&again, yaml, strlen(yaml), NULL, &d2, &err) == LP_OK,
+		              "%s", yaml);
+		ck_assert_str_eq(again.items[0]->serve_redirects, list.items[0]->serve_redirects);
+		ck_assert_str_eq(again.items[0]->serve_headers, list.items[0]->serve_headers);
+		lp_site_list_release(&again);
+		lp_spec_diags_release(&d2);
+		free(yaml);
+	}
 	lp_site_list_release(&list);
 	lp_spec_diags_release(&d);
 
