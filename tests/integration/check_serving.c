@@ -352,6 +352,29 @@ struct fx {
 
 static struct fx g;
 
+/*
+ * The instance of this run, chosen once in the runner (the forked tests inherit it), so what a
+ * failed test left (its serve and check containers) is removed when the case ends.
+ */
+static char g_instance[48];
+
+static void run_setup(void)
+{
+	LP_TEST_FMT(g_instance, "servetest%d", (int)getpid());
+}
+
+static void run_teardown(void)
+{
+	char cmd[512];
+
+	LP_TEST_FMT(cmd,
+	            "ids=$(docker ps -aq --filter label=launchpad.instance=%s); "
+	            "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null",
+	            g_instance);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove the containers of %s\n", g_instance);
+}
+
 static void write_file(const char *dir, const char *rel, const char *content, size_t len)
 {
 	char path[4096], parent[4096];
@@ -491,8 +514,8 @@ static void fx_setup(void)
 	g.root = lp_test_mkdtemp("lp-serving");
 	LP_TEST_FMT(g.data, "%s/data", g.root);
 	LP_TEST_FMT(g.site_dir, "%s/sites/" SITE, g.data);
-	LP_TEST_FMT(g.instance, "servetest%d", (int)getpid());
-	LP_TEST_FMT(g.container, "%s-serve-rules", g.instance);
+	LP_TEST_FMT(g.instance, "%s", g_instance);
+	LP_TEST_FMT(g.container, "%s-serve-%d", g.instance, (int)getpid());
 	g.cfg.data_dir = g.data;
 	g.cfg.docker_socket = "/var/run/docker.sock";
 	g.cfg.instance = g.instance;
@@ -1066,6 +1089,7 @@ static Suite *suite(void)
 	TCase *c = tcase_create("container");
 	TCase *t = tcase_create("traefik");
 
+	tcase_add_unchecked_fixture(c, run_setup, run_teardown);
 	tcase_add_checked_fixture(c, fx_setup, fx_teardown);
 	tcase_set_timeout(c, 120);
 	tcase_add_test(c, test_netlify_table_in_the_container);
