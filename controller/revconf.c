@@ -30,6 +30,9 @@
 #define SERVE_PULL_MS    (10 * 60 * 1000)
 #define CHECK_MEMORY     (64ll << 20)
 #define CHECK_PIDS       32
+#define CHECK_PREFIX     "check-" /* before the revision's build container name */
+#define NUMBER_TEXT_MAX  32 /* "revision 12345\n", "12345.conf": a long in decimal and a word */
+#define BIND_EXTRA       64 /* ":/usr/share/nginx/html:ro" after a host path */
 
 int lp_revconf_include_path(char *out, size_t outlen)
 {
@@ -281,8 +284,9 @@ static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
 	lp_docker *d = lp_ctx_docker(ctx);
-	char build[LP_NAMES_MAX], name[LP_NAMES_MAX + 8], bind_site[LP_FS_PATH_MAX + 64],
-	    bind_conf[LP_FS_PATH_MAX + 64], rev[32];
+	char build[LP_NAMES_MAX], name[LP_NAMES_MAX + sizeof(CHECK_PREFIX)],
+	    bind_site[LP_FS_PATH_MAX + BIND_EXTRA], bind_conf[LP_FS_PATH_MAX + BIND_EXTRA],
+	    rev[NUMBER_TEXT_MAX];
 	const char *binds[] = {bind_site, bind_conf, NULL};
 	lp_docker_kv labels[4];
 	char *id = NULL;
@@ -293,7 +297,7 @@ static int nginx_check(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, const
 	*out_ok = 0;
 	if ((rc = lp_names_build_container(build, sizeof(build), cfg->instance, site, n, err)) !=
 	        LP_OK ||
-	    lp_fmt(name, sizeof(name), "check-%s", build) != LP_OK ||
+	    lp_fmt(name, sizeof(name), CHECK_PREFIX "%s", build) != LP_OK ||
 	    lp_fmt(bind_site, sizeof(bind_site), "%s:" LP_SERVE_HTML_DIR ":ro", site_dir) !=
 	        LP_OK ||
 	    lp_fmt(bind_conf, sizeof(bind_conf), "%s:" LP_SERVE_CONF_PATH ":ro", stub) != LP_OK ||
@@ -432,7 +436,8 @@ done:
 int lp_revconf_switch(int *out_changed, lp_ctx *ctx, const char *site, long n, lp_error *err)
 {
 	struct paths p;
-	char link[LP_FS_PATH_MAX], tmp[LP_FS_PATH_MAX], target[64], have[64];
+	char link[LP_FS_PATH_MAX], tmp[LP_FS_PATH_MAX], target[NUMBER_TEXT_MAX],
+	    have[NUMBER_TEXT_MAX];
 	ssize_t len;
 	int rc;
 
@@ -479,7 +484,7 @@ int lp_revconf_reload(lp_ctx *ctx, const char *site, long n, const lp_docker_sum
                       lp_error *err)
 {
 	struct paths p;
-	char marker[LP_FS_PATH_MAX], head[32], *old = NULL;
+	char marker[LP_FS_PATH_MAX], head[NUMBER_TEXT_MAX], *old = NULL;
 	lp_buf want;
 	size_t i;
 	int rc;
