@@ -845,6 +845,9 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 	blog_printf(&b->log, "published %zu files, %zu directories, %llu bytes%s", pr.files,
 	            pr.dirs, (unsigned long long)pr.bytes,
 	            pr.dropped ? " (some entries dropped, see above)" : "");
+	blog_printf(&b->log, "precompressed %zu files: %llu -> %llu bytes in %lld ms", pr.gz.files,
+	            (unsigned long long)pr.gz.bytes_in, (unsigned long long)pr.gz.bytes_out,
+	            (long long)pr.gz.ms);
 	return LP_OK;
 }
 
