@@ -305,7 +305,8 @@ static void bench_rules(void)
 	pclose(f);
 	g_ip[strcspn(g_ip, "\n")] = '\0';
 	until_revision(&t0, 1, lp_clock_mono_ms());
-	printf("request time, mean of %d (libcurl, a connection each): first rule %.2f ms, last of 1,000 "
+	printf("request time, mean of %d (libcurl, a connection each): first rule %.2f ms, last of "
+	       "1,000 "
 	       "%.2f ms, a file past every rule %.2f ms\n",
 	       LATENCY_N, mean_request_ms("/old/page-0"), mean_request_ms("/last/x"),
 	       mean_request_ms("/index.html"));
