@@ -46,14 +46,19 @@ int api_webhook_before_body(struct api_req *r)
 		goto done;
 	}
 	r->hook_free = free;
-	if (api_slot_try(r) != LP_OK) {
-		rc = LP_EUNAVAILABLE;
+	/* a share per site: one site's slow senders cannot take the slots of every other site */
+	if ((rc = api_slot_try(r, site->id)) == LP_ERATE) {
+		r->retry_after = 1;
+		api_reply_error(r, LP_ERATE, NULL,
+		                "%d deliveries to deployment %s are being received already; retry "
+		                "later",
+		                API_WEBHOOK_SITE_BODIES, site->name);
+	} else if (rc != LP_OK) {
+		r->retry_after = 1;
 		api_reply_error(r, LP_EUNAVAILABLE, NULL,
 		                "too many webhook deliveries in progress (%d); retry later",
 		                API_WEBHOOK_BODIES);
-		goto done;
 	}
-	rc = LP_OK;
 done:
 	/* the body may take a while to arrive: no store handle is held meanwhile */
 	api_store_release(r);
@@ -76,35 +81,38 @@ int api_webhook_after_body(struct api_req *r)
 	return LP_EAUTH;
 }
 
-/* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
-static cJSON *payload_json(struct api_req *r, int *unsupported)
+/*
+ * The JSON document of the delivery: the body itself, or the form's payload= field decoded.
+ * LP_EUNSUPPORTED for another content type; LP_EINVAL (err says why) for what is not one JSON
+ * document of NUL-free UTF-8.
+ */
+static int payload_json(cJSON **out, struct api_req *r, lp_error *err)
 {
 	char ct[API_MEDIA_TYPE_MAX];
 	const char *body = lp_buf_cstr(&r->body);
 	char *copy, *p, *payload = NULL, *save = NULL;
-	size_t n;
-	cJSON *j;
+	int rc;
 
-	*unsupported = 0;
+	*out = NULL;
 	api_content_type(r, ct, sizeof(ct));
 	if (!strcmp(ct, "application/json"))
-		return cJSON_ParseWithLength(body, r->body.len);
-	if (strcmp(ct, "application/x-www-form-urlencoded")) {
-		*unsupported = 1;
-		return NULL;
-	}
+		return api_json_parse(out, body, r->body.len, err);
+	if (strcmp(ct, "application/x-www-form-urlencoded"))
+		return LP_EUNSUPPORTED;
+	/* a NUL byte in the body would end the copy early: the whole of it is text first */
+	if ((rc = api_text_check(body, r->body.len, "the webhook body", err)) != LP_OK)
+		return rc;
 	if ((copy = strdup(body)) == NULL)
-		return NULL;
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	for (p = strtok_r(copy, "&", &save); p; p = strtok_r(NULL, "&", &save))
 		if (!strncmp(p, "payload=", 8))
 			payload = p + 8;
-	j = NULL;
-	if (payload) {
-		n = api_urldecode(payload, strlen(payload));
-		j = cJSON_ParseWithLength(payload, n);
-	}
+	if (payload)
+		rc = api_json_parse(out, payload, api_urldecode(payload, strlen(payload)), err);
+	else
+		rc = lp_error_set(err, LP_EINVAL, "the form has no payload= field");
 	free(copy);
-	return j;
+	return rc;
 }
 
 static void reply_result(struct api_req *r, int status, const char *result, const char *reason,
@@ -201,18 +209,21 @@ static int secret_changed(struct api_req *r, const lp_store_site *site)
 /* The delivery's JSON object, or NULL after replying 415 (content type) or 400 (not JSON). */
 static cJSON *read_payload(struct api_req *r)
 {
-	int unsupported = 0;
-	cJSON *doc = payload_json(r, &unsupported);
+	lp_error err = {0};
+	cJSON *doc = NULL;
+	int rc = payload_json(&doc, r, &err);
 
-	if (unsupported) {
+	if (rc == LP_EUNSUPPORTED) {
 		api_reply_error(r, LP_EUNSUPPORTED, NULL,
 		                "webhook content type must be application/json or "
 		                "application/x-www-form-urlencoded");
 		return NULL;
 	}
-	if (doc == NULL || !cJSON_IsObject(doc)) {
+	if (rc != LP_OK || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
-		api_reply_error(r, LP_EINVAL, NULL, "malformed webhook payload (expected JSON)");
+		api_reply_error(r, rc == LP_OK ? LP_EINVAL : rc, NULL,
+		                "malformed webhook payload (expected a JSON object)%s%s",
+		                err.message[0] ? ": " : "", err.message);
 		return NULL;
 	}
 	return doc;
@@ -359,6 +370,7 @@ static void trigger_build(struct api_req *r, const struct push *p, const char *d
 		api_reply_lperr(r, &err);
 		return;
 	}
+	r->revision_requested = 1;
 	if (lp_store_webhook_record(r->store, delivery, p->site->id, "triggered", &err) != LP_OK &&
 	    err.code != LP_EEXISTS)
 		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", p->site->name,
