@@ -59,10 +59,12 @@ const struct api_route api_routes[] = {
      .handler = api_h_cancel,
      .auth = API_AUTH_TOKEN,
      .body = API_BODY_DOC},
+    /* a stream holds its thread until the revision is final: a bounded number at once */
     {.method = "GET",
      .pattern = "/api/deployments/:id/logs",
      .handler = api_h_logs,
-     .auth = API_AUTH_TOKEN},
+     .auth = API_AUTH_TOKEN,
+     .slots = API_SSE_STREAMS},
     {.method = "GET",
      .pattern = "/api/deployments/:id/events",
      .handler = api_h_events,
