@@ -1,6 +1,6 @@
 /*
  * check_apiserver_webhooks.c: GitHub push webhooks: signatures, dedupe, checks before the body,
- * a share of the body slots per site against slow senders.
+ * a share of the body slots per site against slow senders, older pushes redelivered.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -496,6 +496,91 @@ START_TEST(test_slow_senders)
 }
 END_TEST
 
+/*
+ * A redelivery of an older push after a newer one builds nothing: the commit was built before
+ * and the push does not start at the newest one. A push back to that commit from the newest
+ * (a force-push to roll back) does build.
+ */
+START_TEST(test_older_push_redelivered)
+{
+	static const char A[] = "1111111111111111111111111111111111111111";
+	static const char B[] = "2222222222222222222222222222222222222222";
+	static const char C[] = "3333333333333333333333333333333333333333";
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	char push1[256], push2[256], back[256], id[64], secret[80];
+	cJSON *o;
+
+	lp_test_api_start(&s, NULL);
+	o = lp_test_api_create_github(&s, NULL);
+	LP_TEST_FMT(id, "%s", lp_test_api_jstr(o, "id"));
+	LP_TEST_FMT(secret, "%s", lp_test_api_jstr(o, "webhook_secret"));
+	cJSON_Delete(o);
+	LP_TEST_FMT(push1, "{\"ref\":\"refs/heads/main\",\"before\":\"%s\",\"after\":\"%s\"}", A,
+	            B);
+	LP_TEST_FMT(push2, "{\"ref\":\"refs/heads/main\",\"before\":\"%s\",\"after\":\"%s\"}", B,
+	            C);
+	LP_TEST_FMT(back, "{\"ref\":\"refs/heads/main\",\"before\":\"%s\",\"after\":\"%s\"}", C, B);
+	send_hook(&s, id, secret, "push", "p-1", "application/json", push1, 0, &r);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "triggered");
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "push", "p-2", "application/json", push2, 0, &r);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "triggered");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 3);
+	/* GitHub's "Redeliver" of the first push, under a new delivery id */
+	send_hook(&s, id, secret, "push", "p-1-again", "application/json", push1, 0, &r);
+	ck_assert_msg(r.status == 202, "%ld %s", r.status, lp_buf_cstr(&r.body));
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "ignored");
+	ck_assert_ptr_nonnull(strstr(lp_test_api_jstr(r.json, "reason"), "older push"));
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 3);
+	/* the newest one again: a duplicate */
+	send_hook(&s, id, secret, "push", "p-2-again", "application/json", push2, 0, &r);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "duplicate");
+	lp_test_api_resp_free(&r);
+	/* back from C to B: a new push, built */
+	send_hook(&s, id, secret, "push", "p-3", "application/json", back, 0, &r);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "triggered");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 4);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/* Issue 14.7/14.8 on the webhook: \u0000 in the payload and a non-ASCII delivery id: 400. */
+START_TEST(test_webhook_input)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	char id[64], secret[80];
+	cJSON *o;
+
+	lp_test_api_start(&s, NULL);
+	o = lp_test_api_create_github(&s, NULL);
+	LP_TEST_FMT(id, "%s", lp_test_api_jstr(o, "id"));
+	LP_TEST_FMT(secret, "%s", lp_test_api_jstr(o, "webhook_secret"));
+	cJSON_Delete(o);
+	send_hook(&s, id, secret, "push", "n-1", "application/json",
+	          "{\"ref\":\"refs/heads/main\\u0000x\",\"after\":"
+	          "\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"}",
+	          0, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "push", "n-2", "application/json",
+	          "{\"ref\":\"refs/heads/main\",\"after\":"
+	          "\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"}xx",
+	          0, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	lp_test_api_resp_free(&r);
+	send_hook(&s, id, secret, "ping", "d\xc3\xa9livery", "application/json", "{}", 0, &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	lp_test_api_resp_free(&r);
+	ck_assert(desired_of(&s, id) == 1);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_webhooks_suite(void)
 {
 	Suite *s = suite_create("apiserver_webhooks");
@@ -506,6 +591,8 @@ static Suite *apiserver_webhooks_suite(void)
 	tcase_add_test(tc, test_webhooks);
 	tcase_add_test(tc, test_webhook_before_body);
 	tcase_add_test(tc, test_webhook_vector);
+	tcase_add_test(tc, test_older_push_redelivered);
+	tcase_add_test(tc, test_webhook_input);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(attack, 120);
 	tcase_add_test(attack, test_slow_senders);
