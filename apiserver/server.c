@@ -654,6 +654,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		api_gate_body_done(r->srv->gate, conn);
 		finish(r);
 	}
+	/* the answer says what became of the upload: an unpublished one is gone before it is read
+	 */
+	api_upload_free(r->form.upload);
+	r->form.upload = NULL;
 	return queue(r);
 }
 
