@@ -2,15 +2,20 @@
 #include "controller/gc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
 #include "launchpad/log.h"
 #include "launchpad/names.h"
+#include "launchpad/spec.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "gc"
@@ -220,6 +225,147 @@ static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t 
 	return rc;
 }
 
+/* ---- uploaded archives no revision names ---- */
+
+#define ARCHIVE_HEX    64 /* the hex digits of an archive's name */
+#define ARCHIVE_DIGEST "sha256:"
+
+struct digests {
+	char **hex;
+	size_t n, cap;
+};
+
+static int digests_add(struct digests *d, const char *ref)
+{
+	char **grown;
+
+	if (ref == NULL || strncmp(ref, ARCHIVE_DIGEST, strlen(ARCHIVE_DIGEST)) != 0)
+		return LP_OK;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		if ((grown = realloc(d->hex, d->cap * sizeof(*grown))) == NULL)
+			return LP_ENOMEM;
+		d->hex = grown;
+	}
+	if ((d->hex[d->n] = strdup(ref + strlen(ARCHIVE_DIGEST))) == NULL)
+		return LP_ENOMEM;
+	d->n++;
+	return LP_OK;
+}
+
+static int named(const struct digests *d, const char *hex, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strlen(d->hex[i]) == len && !strncmp(d->hex[i], hex, len))
+			return 1;
+	return 0;
+}
+
+/* Every digest a site's spec or any of its revisions (source, resolved) names. */
+static int named_digests(struct digests *out, lp_store *st, lp_error *err)
+{
+	lp_store_site *sites = NULL;
+	lp_store_revision *revs = NULL;
+	lp_site *spec = NULL;
+	size_t n = 0, nrev = 0, i, k;
+	int rc;
+
+	if ((rc = lp_store_site_list(&sites, &n, st, 1, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < n && rc == LP_OK; i++) {
+		/* a spec that does not parse names nothing we can see: its revisions still do */
+		if (lp_spec_parse_json(&spec, sites[i].spec_json, strlen(sites[i].spec_json), NULL,
+		                       NULL, NULL) == LP_OK)
+			rc = digests_add(out, spec->archive_digest);
+		lp_site_free(spec);
+		spec = NULL;
+		if (rc == LP_OK)
+			rc = lp_store_revision_list(&revs, &nrev, st, sites[i].id,
+			                            LP_STORE_LIST_MAX, err);
+		for (k = 0; rc == LP_OK && k < nrev; k++)
+			if ((rc = digests_add(out, revs[k].source)) == LP_OK)
+				rc = digests_add(out, revs[k].resolved_source);
+		lp_store_revisions_free(revs, nrev);
+		revs = NULL;
+		nrev = 0;
+	}
+	lp_store_sites_free(sites, n);
+	if (rc == LP_ENOMEM)
+		lp_error_set(err, LP_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The hex digits of an archive's file name (<64 hex>.zip or .tar.gz), or 0 for another file. */
+static size_t archive_hex(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARCHIVE_HEX; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return strcmp(name + i, ".zip") == 0 || strcmp(name + i, ".tar.gz") == 0 ? i : 0;
+}
+
+/* Unchanged for longer than the grace period (a file that cannot be looked at is kept). */
+static int stale(const char *path, time_t now, int grace)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && now - sb.st_mtime > grace;
+}
+
+int lp_gc_archives(lp_ctx *ctx, lp_error *err)
+{
+	const lp_config *cfg = lp_ctx_cfg(ctx);
+	char dir[LP_FS_PATH_MAX], path[LP_FS_PATH_MAX];
+	struct digests keep = {0};
+	struct dirent *de;
+	lp_store *st = NULL;
+	time_t now = time(NULL);
+	DIR *d = NULL;
+	size_t i, len;
+	int rc;
+
+	if (lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_ARCHIVES) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "data dir path is too long");
+	/*
+	 * The store is read first, and each file's age is looked at just before it goes: one the
+	 * API linked into place or touched since (it does both just before storing the digest) is
+	 * too new to go. Only the instant between that look and the unlink stays open.
+	 */
+	if ((rc = lp_ctx_store_acquire(&st, ctx, err)) != LP_OK ||
+	    (rc = named_digests(&keep, st, err)) != LP_OK || (d = opendir(dir)) == NULL)
+		goto done;
+	while ((de = readdir(d)) != NULL && rc == LP_OK) {
+		if ((len = archive_hex(de->d_name)) == 0 || named(&keep, de->d_name, len))
+			continue;
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK) {
+			rc = lp_error_set(err, LP_ETOOBIG, "%s/%s: path too long", dir, de->d_name);
+			break;
+		}
+		if (!stale(path, now, cfg->archive_grace))
+			continue;
+		LP_INFO(COMPONENT, "removing %s: no revision names it and it is older than %d s",
+		        path, cfg->archive_grace);
+		if (unlink(path) == 0) {
+			lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
+			lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+		} else if (errno != ENOENT) {
+			rc = lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
+		}
+	}
+done:
+	if (d)
+		closedir(d);
+	lp_ctx_store_release(ctx, st);
+	for (i = 0; i < keep.n; i++)
+		free(keep.hex[i]);
+	free(keep.hex);
+	return rc;
+}
+
 int lp_gc_startup(const lp_parts *p, lp_error *err)
 {
 	lp_store_site *sites = NULL;
@@ -243,6 +389,8 @@ int lp_gc_startup(const lp_parts *p, lp_error *err)
 		rc = sweep(p->ctx, &lp_layout_site_entries[i], keep_if_known, &k, err);
 	if (rc == LP_OK)
 		rc = gc_partial_revisions(p->ctx, sites, n, err);
+	if (rc == LP_OK)
+		rc = lp_gc_archives(p->ctx, err);
 	if (rc == LP_OK)
 		rc = lp_observer_resync(p->obs, err);
 done:

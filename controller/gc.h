@@ -14,6 +14,12 @@
 
 /* Every data-dir entry of site (sites/, conf/, logs/, caches, work dirs). */
 int lp_gc_site_files(lp_ctx *ctx, const char *site, lp_error *err) LP_MUST_CHECK;
+/*
+ * Uploaded archives that no site's spec and no revision names and that are older than
+ * --archive-grace (by mtime: the API links or touches an archive just before storing its
+ * digest). At start-up and on every periodic resync.
+ */
+int lp_gc_archives(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
 /* Every container of site. */
 int lp_gc_site_containers(const lp_parts *p, const char *site, lp_error *err) LP_MUST_CHECK;
 /*

@@ -101,6 +101,22 @@ static const struct setting settings[] = {
      "API: names no new site may take, the hosts the platform routes on --base-domain itself "
      "(comma list; --public-url's host is added when it lies under --base-domain)",
      .scope = API},
+    {"header-timeout", "LAUNCHPAD_HEADER_TIMEOUT", "10", K_INT, S(header_timeout),
+     "API: seconds a client has to send a request's headers (a body: as long again plus its "
+     "size at --body-min-rate)",
+     .scope = API},
+    {"body-min-rate", "LAUNCHPAD_BODY_MIN_RATE", "32", K_INT, S(body_min_rate),
+     "API: KiB/s a request body must keep up (slower is cut off with 408)", .scope = API},
+    {"revision-burst", "LAUNCHPAD_REVISION_BURST", "20", K_INT, S(revision_burst),
+     "API: revision requests (redeploy, webhook, upload) one site may make at once (0: no "
+     "limit)",
+     .scope = API},
+    {"revision-rate", "LAUNCHPAD_REVISION_RATE", "30", K_INT, S(revision_rate),
+     "API: revision requests a minute one site regains after its burst (429 beyond)", .scope = API},
+    {"archive-grace", "LAUNCHPAD_ARCHIVE_GRACE", "3600", K_INT, S(archive_grace),
+     "controller: seconds an uploaded archive no revision names is kept before the gc removes "
+     "it (at least 60)",
+     .scope = CTRL},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -381,6 +397,16 @@ static int validate(lp_config *cfg, lp_error *err)
 			return lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
 			                    cfg->api_user);
 	}
+	if (cfg->header_timeout < 1 || cfg->body_min_rate < 1 || cfg->revision_rate < 1)
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--header-timeout, --body-min-rate and --revision-rate must be at "
+		    "least 1");
+	/* An upload is linked into place a moment before its revision is stored: never that close.
+	 */
+	if (cfg->archive_grace < 60)
+		return lp_error_set(err, LP_EINVAL, "--archive-grace: %d is below 60 seconds",
+		                    cfg->archive_grace);
 	if (cfg->http_port < 1 || cfg->http_port > 65535)
 		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                    cfg->http_port);

@@ -54,6 +54,21 @@ typedef struct lp_config {
 	char *reserved_names;
 	/* --build-images, LAUNCHPAD_BUILD_IMAGES, unset: as read, see allowed_images below */
 	char *build_images;
+	/*
+	 * --header-timeout, LAUNCHPAD_HEADER_TIMEOUT, 10 (seconds): a request's headers must be in
+	 * this long after the connection (or the previous answer on a kept-alive one) began; a body
+	 * gets as long again plus its size at --body-min-rate.
+	 */
+	int header_timeout;
+	int body_min_rate; /* --body-min-rate, LAUNCHPAD_BODY_MIN_RATE, 32 (KiB/s) */
+	/* --revision-burst, LAUNCHPAD_REVISION_BURST, 20: revision requests a site may make at once
+	 * (redeploy, webhook, upload); 0: no limit */
+	int revision_burst;
+	/* --revision-rate, LAUNCHPAD_REVISION_RATE, 30: how many a minute come back after that */
+	int revision_rate;
+	/* --archive-grace, LAUNCHPAD_ARCHIVE_GRACE, 3600 (seconds): an upload no revision names
+	 * stays this long before the controller's gc removes it */
+	int archive_grace;
 
 	/* Derived: the names no new site may take (lp_config_name_reserved), owned here. */
 	char *reserved[LP_CONFIG_RESERVED_MAX];
