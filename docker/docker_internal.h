@@ -29,6 +29,8 @@ struct lp_docker {
 	long timeout_ms;
 	long connect_timeout_ms;
 	size_t max_body;
+	char log_max_size[LP_DOCKER_LOG_SIZE_MAX]; /* json-file rotation of every container */
+	int log_max_files;
 	/* Negotiated version as major * 1000 + minor; 0 until negotiated. */
 	atomic_int api;
 	/* Serialises negotiation so concurrent first calls ask /version once. */
