@@ -43,8 +43,7 @@ const char *lp_docker_kv_get(const lp_docker_kv *kv, size_t n, const char *key)
 	return NULL;
 }
 
-/* What json-file takes as max-size: digits and an optional k, m or g, at least 1. */
-static int check_log_size(const char *s)
+int dk_check_log_size(const char *s)
 {
 	size_t n = strspn(s, "0123456789"), len = strlen(s);
 
@@ -73,7 +72,7 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	if (socklen == 0 || socklen >= LP_DOCKER_SOCKET_MAX)
 		return lp_error_set(err, LP_EINVAL, "docker socket path must be 1..%d bytes: %s",
 		                    LP_DOCKER_SOCKET_MAX - 1, sock);
-	if (check_log_size(log_size) != LP_OK)
+	if (dk_check_log_size(log_size) != LP_OK)
 		return lp_error_set(
 		    err, LP_EINVAL,
 		    "container log max size \"%.32s\" is not a size like 10m (digits, "

@@ -95,6 +95,8 @@ int dk_pathf(char *out, size_t outlen, lp_error *err, const char *fmt, ...)
 
 /* LP_OK when s is a safe container/network name or id for a URL path segment. */
 int dk_check_name(const char *s, const char *what, lp_error *err) LP_MUST_CHECK;
+/* What json-file takes as max-size: digits (not all zeros) and an optional k, m or g. */
+int dk_check_log_size(const char *s) LP_MUST_CHECK;
 
 /* Parse "1.41" into 1041; -1 when malformed. */
 int dk_parse_version(const char *s);

@@ -124,7 +124,8 @@ int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err)
 
 /*
  * What serve and build containers need. NULL / 0 fields are left to the daemon's default, but for
- * the log: every container gets the handle's json-file rotation (lp_docker_options).
+ * the log: every container gets json-file rotation, the handle's (lp_docker_options) unless the
+ * config sets its own.
  */
 typedef struct lp_docker_create_config {
 	const char *name;              /* required; ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
@@ -150,6 +151,10 @@ typedef struct lp_docker_create_config {
 	const char *restart_policy;      /* "no", "unless-stopped", "always", "on-failure" */
 	int stop_timeout;                /* seconds; 0: daemon default */
 	const char *stop_signal;         /* "SIGQUIT"; NULL: the image's */
+	/* This container's json-file rotation instead of the handle's (NULL / 0: the handle's);
+	 * same form as in lp_docker_options. */
+	const char *log_max_size;
+	int log_max_files;
 } lp_docker_create_config;
 
 /* The parts of GET /containers/{id}/json LaunchPad uses. */

@@ -318,6 +318,18 @@ START_TEST(test_log_options)
 	ck_assert_msg(strstr(body, "\"Config\":{\"max-size\":\"50m\",\"max-file\":\"7\"}") != NULL,
 	              "%s", body);
 	free(id);
+	/* a container's own rotation wins over the handle's; a bad one is refused before sending */
+	cfg.log_max_size = "100m";
+	cfg.log_max_files = 2;
+	ck_assert_int_eq(lp_docker_container_create(&id, d2, &cfg, &err), LP_OK);
+	lp_fake_engine_last_body(fake, body, sizeof(body));
+	ck_assert_msg(strstr(body, "\"Config\":{\"max-size\":\"100m\",\"max-file\":\"2\"}") != NULL,
+	              "%s", body);
+	free(id);
+	id = NULL;
+	cfg.log_max_size = "lots";
+	ck_assert_int_eq(lp_docker_container_create(&id, d2, &cfg, &err), LP_EINVAL);
+	ck_assert_ptr_null(id);
 	lp_docker_free(d2);
 	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
 		o.log_max_size = bad_sizes[i];
