@@ -671,6 +671,38 @@ static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, l
 	return LP_OK;
 }
 
+/*
+ * The engine's networks as a comma list, for the Git fetch to refuse (its hosts are the
+ * controller's neighbours, not Git servers). *out is malloc'd.
+ */
+static int engine_ranges(char **out, struct bctx *b, lp_error *err)
+{
+	lp_docker_subnet *subs = NULL;
+	size_t n = 0, i, off = 0;
+	char *list;
+	int rc;
+
+	*out = NULL;
+	rc = lp_docker_network_subnets(&subs, &n, b->req->docker, err);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "listing the engine's networks for the Git fetch");
+	if ((list = calloc(n + 1, LP_DOCKER_SUBNET_MAX + 1)) == NULL) {
+		free(subs);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(subs[i].cidr);
+
+		memcpy(list + off, subs[i].cidr, len);
+		off += len;
+		list[off++] = ',';
+	}
+	list[off] = '\0';
+	free(subs);
+	*out = list;
+	return LP_OK;
+}
+
 static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int timeout_s,
                      lp_error *err)
 {
@@ -679,6 +711,7 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	char cache[BUILD_PATH_MAX];
 	lp_gitsrc_request g = {0};
 	lp_gitsrc_result res;
+	char *deny = NULL;
 	int rc;
 
 	if (req->source != NULL && req->source[0] != '\0' && !is_commit(req->source))
@@ -703,9 +736,18 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	g.timeout_seconds = timeout_s;
 	g.log_fd = b->git_pipe[1];
 	g.cancel_fd = b->cancel_pipe[0];
+	/* SSRF: without insecure sources (development), only public addresses are fetched from. */
+	g.check_addresses = !req->cfg->allow_insecure_sources;
+	if (g.check_addresses) {
+		if ((rc = engine_ranges(&deny, b, err)) != LP_OK)
+			return rc;
+		g.allow_hosts = req->cfg->git_allow_hosts;
+		g.deny_ranges = deny;
+	}
 	blog_printf(&b->log, "==> fetch: git %s branch %s%s%s", g.url ? g.url : "(none)", g.branch,
 	            g.commit ? " commit " : "", g.commit ? g.commit : "");
 	rc = lp_gitsrc_fetch(&res, &g, err);
+	free(deny);
 	if (rc != LP_OK)
 		return rc;
 	snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", res.sha);

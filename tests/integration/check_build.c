@@ -19,6 +19,7 @@
 #include "launchpad/docker.h"
 #include "launchpad/clock.h"
 #include "launchpad/fs.h"
+#include "pipeline/gitnet.h"
 #include "tests/lib/engine_proxy.h"
 #include "tests/lib/testutil.h"
 
@@ -1132,6 +1133,37 @@ START_TEST(t_engine_gone_retried)
 }
 END_TEST
 
+/*
+ * Insecure sources off (production): a Git host on loopback or on one of the engine's networks
+ * (here a network with a public-looking range, refused only because the engine has it) is
+ * refused before anything connects, with the one refusal text.
+ */
+START_TEST(t_git_internal_hosts_refused)
+{
+	lp_site s = site("ssrf", LP_SOURCE_GIT, NULL, 60);
+	char net[96], want[LP_ERROR_MESSAGE_MAX];
+	lp_build_result res;
+	lp_error err = {0};
+	int rc;
+
+	g_cfg->allow_insecure_sources = 0;
+	s.git_url = "https://127.0.0.1:2375/x";
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_EUNSAFE);
+	LP_TEST_FMT(want, "git host \"127.0.0.1\" is refused: %s", LP_GITNET_REFUSED);
+	ck_assert_str_eq(err.message, want);
+	LP_TEST_FMT(net, "%s-ssrf", g_instance);
+	lp_test_sh("docker network create --subnet 11.11.77.0/24 --label launchpad.instance=%s %s "
+	           ">/dev/null",
+	           g_instance, net);
+	s.git_url = "https://11.11.77.5/x";
+	rc = build(&res, &s, 2, NULL, NULL, &err);
+	lp_test_sh("docker network rm %s >/dev/null", net);
+	ck_assert_msg(rc == LP_EUNSAFE, "%s", err.message);
+	ck_assert_msg(contains(err.message, "git host \"11.11.77.5\" is refused"), "%s",
+	              err.message);
+}
+END_TEST
+
 static void wait_for_image(void)
 {
 	char cmd[512];
@@ -1175,6 +1207,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, t_outside_kill_bounded);
 	tcase_add_test(tc, t_oom_is_a_failure);
 	tcase_add_test(tc, t_engine_gone_retried);
+	tcase_add_test(tc, t_git_internal_hosts_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
