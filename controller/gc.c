@@ -16,9 +16,14 @@
 #include "launchpad/log.h"
 #include "launchpad/names.h"
 #include "launchpad/spec.h"
+#include "pipeline/diskuse.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "gc"
+/* A cache being evicted is renamed to this prefix first (hidden: no site's entry). */
+#define EVICT_PREFIX ".evict-"
+#define CACHES_MAX   4096 /* site caches one eviction pass considers */
+#define MIB          ((uint64_t)1 << 20)
 
 static int remove_path(lp_ctx *ctx, const char *path, lp_error *err)
 {
@@ -147,6 +152,120 @@ void lp_gc_orphan_builds(const lp_parts *p, const char *site, const lp_docker_su
 			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site, err.message);
 		lp_observer_invalidate(p->obs, site);
 	}
+}
+
+/* ---- the build caches' platform cap ---- */
+
+struct cache_use {
+	char site[LP_LAYOUT_SITE_MAX];
+	int64_t used_at; /* the cache directory's mtime: the pipeline touches it at each build */
+	uint64_t bytes;
+};
+
+static int oldest_first(const void *a, const void *b)
+{
+	const struct cache_use *x = a, *y = b;
+
+	return (x->used_at > y->used_at) - (x->used_at < y->used_at);
+}
+
+/* Under the builds' lock (lp_builds_if_idle): out of a starting build's way in one rename. */
+struct evict_move {
+	const char *from, *to;
+	int done;
+};
+
+static void evict_rename(void *arg)
+{
+	struct evict_move *m = arg;
+
+	m->done = rename(m->from, m->to) == 0;
+}
+
+/* Every site cache under dir, measured, into out (at most CACHES_MAX); trash removed. */
+static int list_caches(struct cache_use *out, size_t *n, uint64_t *total, lp_ctx *ctx,
+                       const char *dir, lp_error *err)
+{
+	const lp_layout_site_entry *e = NULL;
+	char path[LP_FS_PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+	int rc = LP_OK;
+
+	for (i = 0; i < lp_layout_nsite_entries; i++)
+		if (lp_layout_site_entries[i].dir == LP_DIR_BUILD_CACHE)
+			e = &lp_layout_site_entries[i];
+	*n = 0;
+	*total = 0;
+	if (e == NULL || (d = opendir(dir)) == NULL)
+		return LP_OK;
+	while ((de = readdir(d)) != NULL && rc == LP_OK && *n < CACHES_MAX) {
+		struct cache_use *c = &out[*n];
+		lp_diskuse u;
+		struct stat st;
+
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK)
+			continue;
+		if (!strncmp(de->d_name, EVICT_PREFIX, strlen(EVICT_PREFIX))) {
+			rc = remove_path(ctx, path, err); /* an eviction a crash cut short */
+			continue;
+		}
+		if (lp_layout_entry_site(c->site, sizeof(c->site), e, de->d_name) != LP_OK ||
+		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if ((rc = lp_diskuse_measure(&u, path, 0, err)) != LP_OK)
+			break;
+		c->used_at = (int64_t)st.st_mtime;
+		c->bytes = u.bytes;
+		*total += u.bytes;
+		(*n)++;
+	}
+	closedir(d);
+	return rc;
+}
+
+int lp_gc_build_caches(lp_ctx *ctx, lp_builds *builds, lp_error *err)
+{
+	const lp_config *cfg = lp_ctx_cfg(ctx);
+	uint64_t cap =
+	    cfg->build_cache_total_mb > 0 ? (uint64_t)cfg->build_cache_total_mb * MIB : 0;
+	char dir[LP_FS_PATH_MAX], from[LP_FS_PATH_MAX], to[LP_FS_PATH_MAX];
+	struct cache_use *caches;
+	uint64_t total = 0;
+	size_t n = 0, i;
+	int rc;
+
+	if (cap == 0)
+		return LP_OK;
+	if (lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_BUILD_CACHE) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "data dir path is too long");
+	if ((caches = calloc(CACHES_MAX, sizeof(*caches))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	rc = list_caches(caches, &n, &total, ctx, dir, err);
+	if (rc != LP_OK || total <= cap)
+		goto done;
+	qsort(caches, n, sizeof(*caches), oldest_first);
+	for (i = 0; i < n && total > cap && rc == LP_OK; i++) {
+		struct evict_move m = {from, to, 0};
+
+		if (lp_fmt(from, sizeof(from), "%s/%s", dir, caches[i].site) != LP_OK ||
+		    lp_fmt(to, sizeof(to), "%s/" EVICT_PREFIX "%s", dir, caches[i].site) != LP_OK)
+			continue;
+		/* A site that is building keeps its cache; the next one in age goes instead. */
+		if (!lp_builds_if_idle(builds, caches[i].site, evict_rename, &m) || !m.done)
+			continue;
+		LP_INFO(COMPONENT,
+		        "build caches take %.1f MiB, over the %d MiB cap: removing %s's (%.1f MiB, "
+		        "the least recently used)",
+		        (double)total / (double)MIB, cfg->build_cache_total_mb, caches[i].site,
+		        (double)caches[i].bytes / (double)MIB);
+		total -= caches[i].bytes;
+		rc = remove_path(ctx, to, err);
+	}
+done:
+	free(caches);
+	return rc;
 }
 
 static int known(const lp_store_site *sites, size_t n, const char *name)
