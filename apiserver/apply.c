@@ -110,6 +110,7 @@ static void apply_create(struct api_req *r, const struct applied *a)
 	                        .spec_json = a->json,
 	                        .spec_hash = a->hash,
 	                        .webhook_secret = secret,
+	                        .owner_id = r->who.user_id,
 	                        .trigger = LP_TRIGGER_CREATE,
 	                        .source = source_of(a->site)};
 

@@ -18,7 +18,9 @@ void api_h_list(struct api_req *r)
 	if (st == NULL)
 		return;
 	api_slot_wait(r);
-	if (lp_store_site_list(&sites, &n, st, 1, &err) != LP_OK) {
+	/* a member's list is their own sites; an admin's every site */
+	if (lp_store_site_list_owned(&sites, &n, st, 1, api_is_admin(r) ? 0 : r->who.user_id,
+	                             &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
@@ -276,6 +278,10 @@ static void reply_created(struct api_req *r, const lp_store_site *created, const
 	if (env_ignored)
 		api_event(r, created->id, LP_EVENT_WARNING, "EnvVarsIgnored", API_ENV_IGNORED);
 	o = api_site_json(r, created);
+	/* the secret is shown once, to its creator; later only on GET .../webhook */
+	if (o)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "webhook_secret",
+		                                       cJSON_CreateString(created->webhook_secret));
 	if (o && env_ignored) {
 		cJSON *w = cJSON_AddArrayToObject(o, "warnings");
 
@@ -325,6 +331,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	in.display_name = q->name;
 	in.spec_hash = hash;
 	in.webhook_secret = secret;
+	in.owner_id = r->who.user_id;
 	in.trigger = LP_TRIGGER_CREATE;
 	in.source = source;
 	/* the request is good: the archive appears now, just before the store names it */

@@ -55,23 +55,48 @@ int api_if_match(int64_t *out, struct api_req *r)
 	return LP_OK;
 }
 
+int api_is_admin(const struct api_req *r)
+{
+	return r->who.user_id != 0 && r->who.role == LP_ROLE_ADMIN;
+}
+
+int api_site_visible(const struct api_req *r, const lp_store_site *site)
+{
+	/* no user: an open route (webhooks), which proves itself otherwise */
+	if (r->who.user_id == 0 || r->who.role == LP_ROLE_ADMIN)
+		return 1;
+	return site->owner_id == r->who.user_id;
+}
+
+void api_reply_not_found(struct api_req *r)
+{
+	api_reply_error(r, LP_ENOTFOUND, NULL, "deployment \"%s\" not found", r->param);
+}
+
+int api_site_find(lp_store_site **out, struct api_req *r, lp_error *err)
+{
+	lp_store *st = api_store(r);
+
+	*out = NULL;
+	if (st == NULL)
+		return LP_EUNAVAILABLE; /* answered 503 */
+	return lp_store_site_get(out, st, r->param, err);
+}
+
 lp_store_site *api_site_lookup(struct api_req *r)
 {
 	lp_store_site *site = NULL;
 	lp_error err = {0};
-	lp_store *st = api_store(r);
+	int rc = api_site_find(&site, r, &err);
 
-	if (st == NULL)
-		return NULL;
-	if (lp_store_site_get(&site, st, r->param, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "deployment \"%s\" not found",
-			                r->param);
-		else
-			api_reply_lperr(r, &err);
-		return NULL;
-	}
-	return site;
+	if (rc == LP_OK && api_site_visible(r, site))
+		return site;
+	lp_store_site_free(site);
+	if (rc == LP_OK || rc == LP_ENOTFOUND)
+		api_reply_not_found(r); /* another user's site is answered as a missing one */
+	else if (!r->answered)
+		api_reply_lperr(r, &err);
+	return NULL;
 }
 
 /* The phase shown to users: the controller's, unless it has not caught up with the spec yet. */
@@ -201,8 +226,13 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 		cJSON_AddStringToObject(o, "webhook_url", url);
 	else
 		cJSON_AddNullToObject(o, "webhook_url");
-	add_str_or_null(o, "webhook_secret", site->webhook_secret);
+	/*
+	 * null, never the secret: it is shown in the create answer and on GET .../webhook only. The
+	 * key stays so clients that validate the seed's shape (the dashboard's schema) still do.
+	 */
+	cJSON_AddNullToObject(o, "webhook_secret");
 	add_seed_fields(o, doc);
+	cJSON_AddStringToObject(o, "owner", site->owner ? site->owner : "");
 	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));
 	cJSON_AddItemToObject(o, "updated_at", api_time_json(site->updated_at));
 	cJSON_AddStringToObject(o, "phase", phase);
@@ -244,6 +274,12 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 		cJSON_ReplaceItemInObjectCaseSensitive(o, "status", cJSON_CreateString("deleting"));
 	if (o && revision)
 		cJSON_AddNumberToObject(o, "revision", (double)revision);
+	/* the secret is shown once, to its creator; later only on GET .../webhook */
+	if (o && status == MHD_HTTP_CREATED)
+		cJSON_ReplaceItemInObjectCaseSensitive(
+		    o, "webhook_secret",
+		    site->webhook_secret ? cJSON_CreateString(site->webhook_secret)
+		                         : cJSON_CreateNull());
 	api_set_etag(r, site->resource_version);
 	lp_store_site_free(site);
 	api_reply_json(r, status, o);

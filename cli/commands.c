@@ -7,6 +7,8 @@
 const struct lp_cli_command lp_cli_commands[] = {
     {"login", "save the server URL and token: login [--server URL] [--token T]", lp_cli_login,
      lp_cli_login_help},
+    {"user", "manage users (admins): user create NAME --role R --password-stdin | list | delete",
+     lp_cli_user, lp_cli_user_help},
     {"status", "the server, the token and the sites at a glance", lp_cli_status,
      lp_cli_status_help},
     {"apply", "create or update sites from manifests: apply -f FILE|DIR|- [-R] [--wait]",

@@ -8,7 +8,8 @@
 
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
-	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version"
+	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version, "           \
+	"coalesce(owner_id, 1), coalesce((SELECT u.name FROM users u WHERE u.id = owner_id), '')"
 
 static void site_clear(void *row)
 {
@@ -20,6 +21,7 @@ static void site_clear(void *row)
 	free(s->spec_json);
 	free(s->spec_hash);
 	free(s->webhook_secret);
+	free(s->owner);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -39,8 +41,10 @@ static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 	s->updated_at = sqlite3_column_int64(q, 9);
 	s->deletion_timestamp = sqlite3_column_int64(q, 10);
 	s->resource_version = sqlite3_column_int64(q, 11);
+	s->owner_id = sqlite3_column_int64(q, 12);
+	s->owner = lp_store_col_text(q, 13);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret)
+	    !s->webhook_secret || !s->owner)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
@@ -106,26 +110,41 @@ int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
 	return get_one(out, st, &site_by_either, name_or_id, err);
 }
 
-static int bind_include_deleted(sqlite3_stmt *q, const void *include_deleted)
+struct list_filter {
+	int include_deleted;
+	int64_t owner_id; /* 0: every owner */
+};
+
+static int bind_list_filter(sqlite3_stmt *q, const void *arg)
 {
-	return sqlite3_bind_int(q, 1, *(const int *)include_deleted ? 1 : 0);
+	const struct list_filter *f = arg;
+	int rc = sqlite3_bind_int(q, 1, f->include_deleted ? 1 : 0);
+
+	return rc == SQLITE_OK ? sqlite3_bind_int64(q, 2, f->owner_id) : rc;
+}
+
+int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *st,
+                             int include_deleted, int64_t owner_id, lp_error *err)
+{
+	/* Strict: the controller's garbage collection must never act on a partial list. */
+	static const lp_store_query list = {
+	    .sql = "SELECT " SITE_COLS " FROM sites WHERE (?1 OR deletion_timestamp IS NULL)"
+	           " AND (?2 = 0 OR coalesce(owner_id, 1) = ?2)"
+	           " ORDER BY created_at, name LIMIT ?3",
+	    .what = "listing sites",
+	    .bind = bind_list_filter,
+	    .strict = 1,
+	    .rows = &site_rows,
+	};
+	struct list_filter f = {include_deleted, owner_id};
+
+	return lp_store_list((void **)out, out_count, st, &list, &f, LP_STORE_LIST_MAX, err);
 }
 
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err)
 {
-	/* Strict: the controller's garbage collection must never act on a partial list. */
-	static const lp_store_query list = {
-	    .sql = "SELECT " SITE_COLS " FROM sites WHERE ?1 OR deletion_timestamp IS NULL"
-	           " ORDER BY created_at, name LIMIT ?2",
-	    .what = "listing sites",
-	    .bind = bind_include_deleted,
-	    .strict = 1,
-	    .rows = &site_rows,
-	};
-
-	return lp_store_list((void **)out, out_count, st, &list, &include_deleted,
-	                     LP_STORE_LIST_MAX, err);
+	return lp_store_site_list_owned(out, out_count, st, include_deleted, 0, err);
 }
 
 /* A DNS label: 1..63 of [a-z0-9-], not starting or ending with '-'. */
@@ -196,8 +215,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 {
 	static const char sql[] =
 	    "INSERT INTO sites (id, name, display_name, spec_json, spec_hash, generation,"
-	    " desired_revision, webhook_secret, created_at, updated_at, resource_version)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1)";
+	    " desired_revision, webhook_secret, created_at, updated_at, resource_version, owner_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1, ?8)";
 	char id[LP_STORE_ID_LEN];
 	sqlite3_stmt *q = NULL;
 	int64_t now;
@@ -236,10 +255,14 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	lp_store_bind_text(q, 5, in->spec_hash);
 	lp_store_bind_text(q, 6, in->webhook_secret);
 	sqlite3_bind_int64(q, 7, now);
+	sqlite3_bind_int64(q, 8, in->owner_id > 0 ? in->owner_id : LP_STORE_ADMIN_USER);
 	rc = lp_store_q_exec(st, q, err, "creating site");
 	lp_store_q_release(&q);
 	if (rc == LP_EEXISTS)
 		rc = lp_error_set(err, LP_EEXISTS, "site %s already exists", in->name);
+	else if (rc == LP_ENOTFOUND) /* the foreign key: the owner was deleted meanwhile */
+		rc = lp_error_set(err, LP_ENOTFOUND, "owner %lld does not exist",
+		                  (long long)in->owner_id);
 	if (rc != LP_OK)
 		goto done;
 	rc = lp_store_revision_insert(st, id, 1, in->trigger, in->source, in->spec_hash, now, err);
@@ -634,5 +657,38 @@ done:
 	if (in_tx)
 		lp_store_tx_rollback(st);
 	lp_store_site_free(cur);
+	return rc;
+}
+
+int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id, lp_error *err)
+{
+	static const char sql[] = "UPDATE sites SET owner_id = ?1,"
+	                          " resource_version = resource_version + 1 WHERE id = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, owner_id);
+	lp_store_bind_text(q, 2, site_id);
+	rc = lp_store_q_exec(st, q, err, "changing owner");
+	lp_store_q_release(&q);
+	if (rc == LP_ENOTFOUND)
+		rc = lp_error_set(err, LP_ENOTFOUND, "user %lld not found", (long long)owner_id);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
 	return rc;
 }

@@ -3,6 +3,8 @@
  * deliveries; written by the apiserver) and observed state (status, revision progress, events;
  * written by the controller).
  *
+ * Users own sites and tokens (a token speaks for its user, with the user's role).
+ *
  * The store does not parse a Site spec: it keeps the canonical spec JSON as text plus its hash and
  * compares hashes to decide whether anything changed. Every write runs in one BEGIN IMMEDIATE
  * transaction; desired-state writes check and bump the site's resource_version (optimistic
@@ -37,6 +39,10 @@ typedef struct lp_store lp_store;
 #define LP_STORE_TOKEN_LEN       36         /* "lp_" + 32 hex + NUL */
 #define LP_STORE_TOKEN_TOUCH_MS  60000      /* last_used_at is refreshed at most this often */
 #define LP_STORE_ID_LEN          37         /* UUID text + NUL */
+#define LP_STORE_USER_MAX        64         /* user name: [a-z0-9._-], 1..64 */
+#define LP_STORE_USERS_MAX       1000       /* users that may exist */
+#define LP_STORE_SESSIONS_MAX    20         /* live login sessions per user (oldest revoked) */
+#define LP_STORE_ADMIN_USER      1          /* "admin": the bootstrap token's user */
 
 typedef enum lp_store_trigger {
 	LP_TRIGGER_CREATE = 0,
@@ -90,6 +96,8 @@ int lp_store_phase_parse(lp_store_phase *out, const char *s) LP_MUST_CHECK;
  */
 int lp_store_open(lp_store **out, const char *path, lp_error *err) LP_MUST_CHECK;
 void lp_store_close(lp_store *st);
+/* For migration tests: open and migrate only up to schema version (an older file stays older). */
+int lp_store_open_at(lp_store **out, const char *path, int version, lp_error *err) LP_MUST_CHECK;
 
 /* Test and tuning knobs: events kept per site and webhook deliveries kept overall (>= 1). */
 void lp_store_set_caps(lp_store *st, int events_per_site, int deliveries_kept);
@@ -121,6 +129,8 @@ typedef struct lp_store_site {
 	int64_t updated_at;
 	int64_t deletion_timestamp; /* 0 unless being deleted */
 	int64_t resource_version;   /* bumped on every desired-state write to the row */
+	int64_t owner_id;           /* the user owning it (LP_STORE_ADMIN_USER for older rows) */
+	char *owner;                /* that user's name */
 } lp_store_site;
 
 typedef struct lp_store_site_new {
@@ -131,6 +141,7 @@ typedef struct lp_store_site_new {
 	const char *webhook_secret; /* NULL = "" */
 	lp_store_trigger trigger;   /* of revision 1 */
 	const char *source;         /* of revision 1; NULL = "" (branch head at build time) */
+	int64_t owner_id;           /* the owning user; 0 = LP_STORE_ADMIN_USER */
 } lp_store_site_new;
 
 /*
@@ -152,6 +163,12 @@ int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
 /* All sites ordered by created_at, then name; sites being deleted only with include_deleted. */
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err) LP_MUST_CHECK;
+/* The same, only the sites of user owner_id (0: every user's). */
+int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *st,
+                             int include_deleted, int64_t owner_id, lp_error *err) LP_MUST_CHECK;
+/* Give a site to another user (admins only, the API checks). LP_ENOTFOUND: no such site/user. */
+int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
+                            lp_error *err) LP_MUST_CHECK;
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
@@ -325,11 +342,36 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
                           const char *name, lp_error *err) LP_MUST_CHECK;
 
 /*
- * Check a presented secret: out (may be NULL) receives the token id. LP_EAUTH for an unknown,
- * malformed or revoked token. Hashes are compared in constant time; last_used_at is refreshed at
- * most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not turn into steady writes.
+ * A token of user user_id (the same shown-once secret as above). expires_at 0: a personal token
+ * that lives until revoked; else a login session ending then: a user keeps at most
+ * LP_STORE_SESSIONS_MAX live sessions (the oldest are revoked), and ended sessions are purged.
+ * LP_ENOTFOUND when the user does not exist.
  */
-int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret,
+int lp_store_token_create_for(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                              int64_t user_id, const char *name, int64_t expires_at,
+                              lp_error *err) LP_MUST_CHECK;
+
+typedef enum lp_store_role { LP_ROLE_MEMBER = 0, LP_ROLE_ADMIN } lp_store_role;
+const char *lp_store_role_name(lp_store_role r);                          /* "member", "admin" */
+int lp_store_role_parse(lp_store_role *out, const char *s) LP_MUST_CHECK; /* LP_EINVAL */
+
+/* Who a verified token speaks for. */
+typedef struct lp_store_principal {
+	int64_t token_id;
+	int64_t user_id;
+	lp_store_role role;
+	int64_t expires_at; /* 0: a personal token */
+	char user[LP_STORE_USER_MAX + 1];
+} lp_store_principal;
+
+/*
+ * Check a presented secret: out (may be NULL) receives the token, its user and role. LP_EAUTH
+ * for an unknown, malformed, revoked or expired token. The row is found by the secret's SHA-256
+ * (an index lookup reveals nothing of a 128-bit secret) and the hashes compared in constant time;
+ * last_used_at is refreshed at most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not
+ * turn into steady writes.
+ */
+int lp_store_token_verify(lp_store_principal *out, lp_store *st, const char *secret,
                           lp_error *err) LP_MUST_CHECK;
 
 /* All tokens (revoked ones too), oldest first. */
@@ -340,5 +382,36 @@ int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st,
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_tokens_free(lp_store_token *tokens, size_t count);
+
+/* ---- users ----------------------------------------------------------------------------------- */
+
+typedef struct lp_store_user {
+	int64_t id;
+	char *name;
+	lp_store_role role;
+	char *password_hash; /* lp_crypto_password_hash text; "" cannot log in (user 1, "admin") */
+	int64_t created_at;
+} lp_store_user;
+
+/*
+ * Create a user (name: 1..LP_STORE_USER_MAX of [a-z0-9._-], starting with a letter or digit;
+ * LP_EINVAL otherwise). LP_EEXISTS when taken; LP_ETOOBIG past LP_STORE_USERS_MAX users.
+ */
+int lp_store_user_create(lp_store_user **out, lp_store *st, const char *name, lp_store_role role,
+                         const char *password_hash, lp_error *err) LP_MUST_CHECK;
+/* LP_ENOTFOUND (err untouched) when there is no such user. */
+int lp_store_user_get(lp_store_user **out, lp_store *st, const char *name,
+                      lp_error *err) LP_MUST_CHECK;
+/* Every user, oldest first. */
+int lp_store_user_list(lp_store_user **out, size_t *out_count, lp_store *st,
+                       lp_error *err) LP_MUST_CHECK;
+/*
+ * Delete a user and every token of theirs. LP_ENOTFOUND when absent; LP_ECONFLICT for user 1
+ * (the bootstrap admin) and for a user who still owns sites (give them away or delete them: a
+ * site never loses its owner).
+ */
+int lp_store_user_delete(lp_store *st, const char *name, lp_error *err) LP_MUST_CHECK;
+void lp_store_user_free(lp_store_user *user);
+void lp_store_users_free(lp_store_user *users, size_t count);
 
 #endif

@@ -374,11 +374,44 @@ START_TEST(test_names_and_instance)
 }
 END_TEST
 
+START_TEST(test_password_hash)
+{
+	char a[LP_PASSWORD_HASH_MAX], b[LP_PASSWORD_HASH_MAX], bad[LP_PASSWORD_HASH_MAX];
+
+	ck_assert_int_eq(lp_crypto_password_hash(a, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_hash(b, "correct horse"), LP_OK);
+	ck_assert_int_eq(strncmp(a, "scrypt$15$8$1$", 14), 0);
+	ck_assert_str_ne(a, b); /* a fresh salt each time */
+	ck_assert_ptr_null(strstr(a, "correct"));
+	ck_assert_int_eq(lp_crypto_password_verify(a, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_verify(b, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_verify(a, "correct horsE"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify(a, ""), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify(NULL, "correct horse"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("", ""), LP_EAUTH);
+	/* a changed salt or hash digit does not match; a malformed text never does */
+	memcpy(bad, a, sizeof(bad));
+	bad[15] = bad[15] == '0' ? '1' : '0';
+	ck_assert_int_eq(lp_crypto_password_verify(bad, "correct horse"), LP_EAUTH);
+	memcpy(bad, a, sizeof(bad));
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+	ck_assert_int_eq(lp_crypto_password_verify(bad, "correct horse"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("scrypt$30$8$1$00$00", "x"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("plain", "plain"), LP_EAUTH);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
 
+	TCase *slow = tcase_create("password");
+
+	/* each scrypt is 32 MiB and ~0.1 s alone, several times that on a loaded machine */
+	tcase_set_timeout(slow, 120);
+	tcase_add_test(slow, test_password_hash);
+	suite_add_tcase(s, slow);
 	tcase_add_test(tc, test_error_table);
 	tcase_add_test(tc, test_buf_cap);
 	tcase_add_test(tc, test_config_precedence);
