@@ -26,6 +26,7 @@
 #include "pipeline/archive.h"
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
+#include "launchpad/secrets.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 
@@ -258,8 +259,10 @@ struct lp_apiserver {
 	/* login attempts per user name and per client address (users.c) */
 	struct api_rate *login_user_rate;
 	struct api_rate *login_ip_rate;
-	int stopping;     /* set (atomically) before the daemon stops: log streams end */
-	int dashboard_fd; /* the built dashboard's directory, or -1 */
+	int stopping;        /* set (atomically) before the daemon stops: log streams end */
+	int dashboard_fd;    /* the built dashboard's directory, or -1 */
+	lp_keyring *keyring; /* seals secret env values (secrets.c) */
+	pthread_mutex_t keyring_mu;
 };
 
 /* A multipart form being received. */
@@ -427,6 +430,20 @@ int api_publish_upload(struct api_req *r) LP_MUST_CHECK;
 /* Record an event of the site; one that cannot be stored is logged (the change itself is). */
 void api_event(struct api_req *r, const char *site_id, lp_store_event_type type, const char *reason,
                const char *message);
+
+/* ---- secret env values (secrets.c) ---- */
+
+/* Load (or make, 0600) the master key file; LP_EUNSAFE when others may read it. */
+int api_keyring_load(lp_apiserver *s, lp_error *err) LP_MUST_CHECK;
+/*
+ * Seal every secret of site (a spec a client sent) for site_id: a value equal to the stored
+ * one's (stored: the site's stored spec, or NULL) keeps its sealed text, "***" keeps the stored
+ * secret. Replies 400 and fails for a secret with no value or a "***" with nothing stored.
+ */
+int api_seal_env(struct api_req *r, lp_site *site, const char *site_id,
+                 const lp_site *stored) LP_MUST_CHECK;
+/* Replace every secret of a spec document (as stored) by {value: "***", secret: true}. */
+void api_redact_spec(cJSON *doc);
 
 /* ---- metrics (metrics.c) ---- */
 

@@ -967,8 +967,9 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    (rc = api_rate_new(&s->rate, cfg->revision_burst, cfg->revision_rate)) != LP_OK ||
 	    (rc = api_login_limits_new(s)) != LP_OK ||
 	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK ||
-	    (rc = clear_temps(cfg, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
-	    (rc = api_dashboard_open(s, err)) != LP_OK || (rc = start_daemon(s, &sa, err)) != LP_OK)
+	    (rc = api_keyring_load(s, err)) != LP_OK || (rc = clear_temps(cfg, err)) != LP_OK ||
+	    (rc = open_store(s, err)) != LP_OK || (rc = api_dashboard_open(s, err)) != LP_OK ||
+	    (rc = start_daemon(s, &sa, err)) != LP_OK)
 		goto done;
 	*out = s;
 	s = NULL;
@@ -1006,5 +1007,9 @@ void lp_apiserver_free(lp_apiserver *s)
 	slots_free(s);
 	if (s->dashboard_fd >= 0)
 		close(s->dashboard_fd);
+	if (s->keyring) {
+		lp_keyring_free(s->keyring);
+		pthread_mutex_destroy(&s->keyring_mu);
+	}
 	free(s);
 }

@@ -179,6 +179,8 @@ static void add_seed_fields(cJSON *o, const cJSON *doc)
 	{
 		if (env && cJSON_IsString(e))
 			cJSON_AddStringToObject(env, e->string, e->valuestring);
+		else if (env && cJSON_IsObject(e)) /* a secret (redacted already) */
+			cJSON_AddStringToObject(env, e->string, LP_SECRET_MASK);
 	}
 	cJSON_AddBoolToObject(o, "auto_deploy", cJSON_IsTrue(dig(spec, "autoDeploy", NULL)));
 }
@@ -211,6 +213,7 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	    err.code != LP_ENOTFOUND)
 		LP_WARN("api", "status of %s: %s", site->name, err.message);
 	doc = cJSON_Parse(site->spec_json);
+	api_redact_spec(doc); /* before anything reads it: no answer carries a sealed value */
 	phase = effective_phase(site, stt);
 
 	cJSON_AddStringToObject(o, "id", site->id);

@@ -16,16 +16,16 @@
 #include "launchpad/log.h"
 
 /* A rate bucket's key: ids fit LP_STORE_ID_LEN, so a name is keyed by a prefix of its hash. */
-#define LOGIN_KEY_HEX (LP_STORE_ID_LEN - 1)
+#define LOGIN_KEY_HEX  (LP_STORE_ID_LEN - 1)
 #define LOGIN_ADDR_MAX INET6_ADDRSTRLEN
 
 int api_login_limits_new(lp_apiserver *s)
 {
 	int rc = api_rate_new(&s->login_user_rate, API_LOGIN_BURST, API_LOGIN_PER_MINUTE);
 
-	return rc == LP_OK ? api_rate_new(&s->login_ip_rate, API_LOGIN_IP_BURST,
-	                                  API_LOGIN_IP_PER_MIN)
-	                   : rc;
+	return rc == LP_OK
+	           ? api_rate_new(&s->login_ip_rate, API_LOGIN_IP_BURST, API_LOGIN_IP_PER_MIN)
+	           : rc;
 }
 
 /* A string member of a JSON object, or NULL. */

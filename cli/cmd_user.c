@@ -165,9 +165,8 @@ static int user_delete(const lp_config *cfg, const char *name)
 
 int lp_cli_user(int argc, char **argv, const lp_config *cfg)
 {
-	lp_cli_opt opts[] = {{"role", 0, 1, 0, NULL},
-	                     {"password-stdin", 0, 0, 0, NULL},
-	                     {"help", 'h', 0, 0, NULL}};
+	lp_cli_opt opts[] = {
+	    {"role", 0, 1, 0, NULL}, {"password-stdin", 0, 0, 0, NULL}, {"help", 'h', 0, 0, NULL}};
 	const char *pos[LP_CLI_MAX_POS];
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED;

@@ -12,6 +12,7 @@
 #include "controller/gc.h"
 #include "launchpad/clock.h"
 #include "launchpad/fmt.h"
+#include "launchpad/secrets.h"
 #include "launchpad/lock.h"
 #include "launchpad/log.h"
 #include "pipeline/build.h"
@@ -131,6 +132,32 @@ static void on_progress(void *arg, lp_build_status status, const char *message)
 	             reasons[status], "revision %ld: %s", p->revision, message);
 }
 
+/*
+ * The clear values of spec's secrets, for the build container's environment (and the build log's
+ * masking): opened here, in this build's own copy of the spec, and wiped with it.
+ */
+static int open_secrets(lp_ctx *c, lp_site *spec, const char *site_id, lp_error *err)
+{
+	char aad[LP_KEYRING_AAD_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < spec->build_env_count; i++) {
+		lp_env_var *var = &spec->build_env[i];
+
+		if (!var->secret || var->value != NULL)
+			continue;
+		if (var->sealed == NULL)
+			return lp_error_set(err, LP_EINVAL, "secret %s has no sealed value",
+			                    var->name);
+		if (lp_keyring_aad(aad, sizeof(aad), site_id, var->name) != LP_OK)
+			return lp_error_set(err, LP_EINVAL, "secret %s: name too long", var->name);
+		if ((rc = lp_ctx_secret_open(&var->value, c, aad, var->sealed, err)) != LP_OK)
+			return lp_error_wrap(err, "secret %s", var->name);
+	}
+	return LP_OK;
+}
+
 static void *build_main(void *arg)
 {
 	struct lp_inflight *b = arg;
@@ -156,6 +183,13 @@ static void *build_main(void *arg)
 	lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
 	             b->revision);
 
+	if ((rc = open_secrets(c, b->spec, site->id, &err)) != LP_OK) {
+		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message, NULL, NULL,
+		                 0, 1) == LP_OK)
+			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
+			             "revision %ld: %s", b->revision, err.message);
+		goto done;
+	}
 	req.cfg = lp_ctx_cfg(c);
 	req.docker = lp_ctx_docker(c);
 	req.site_name = b->site;

@@ -5,6 +5,7 @@
 
 #include "store/store_internal.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
 
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
@@ -188,7 +189,7 @@ static int check_trigger(lp_store_trigger t, lp_error *err)
 _Static_assert(UUID_HEX + 4 + 1 == LP_STORE_ID_LEN, "LP_STORE_ID_LEN holds a UUID's text");
 
 /* A random UUIDv4 in its text form. */
-static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
+int lp_store_new_id(char out[LP_STORE_ID_LEN], lp_error *err)
 {
 	static const char hex[] = "0123456789abcdef";
 	char r[UUID_HEX + 1];
@@ -237,8 +238,9 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	    (rc = lp_store_check_text("source", in->source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
 	    (rc = check_trigger(in->trigger, err)) != LP_OK)
 		return rc;
-	rc = new_uuid(id, err);
-	if (rc != LP_OK)
+	if (in->id != NULL && lp_fmt(id, sizeof(id), "%s", in->id) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "site id \"%.40s\" is too long", in->id);
+	if (in->id == NULL && (rc = lp_store_new_id(id, err)) != LP_OK)
 		return rc;
 	now = lp_clock_wall_ms();
 	rc = lp_store_tx_begin(st, err);
@@ -682,6 +684,40 @@ int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
 		goto done;
 	if (sqlite3_changes(st->db) == 0) {
 		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_hash,
+                         const char *spec_json, lp_error *err)
+{
+	static const char sql[] =
+	    "UPDATE sites SET spec_json = ?1 WHERE id = ?2 AND spec_hash = ?3";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("spec", spec_json, LP_STORE_SPEC_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, spec_json);
+	lp_store_bind_text(q, 2, site_id);
+	lp_store_bind_text(q, 3, spec_hash);
+	rc = lp_store_q_exec(st, q, err, "resealing site");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ECONFLICT, "site %s changed meanwhile", site_id);
 		goto done;
 	}
 	in_tx = 0;

@@ -145,8 +145,8 @@ int lp_store_user_create(lp_store_user **out, lp_store *st, const char *name, lp
 	if (out)
 		*out = NULL;
 	if ((rc = check_user_name(name, err)) != LP_OK ||
-	    (rc = lp_store_check_text("password hash", password_hash, LP_STORE_TEXT_MAX, 1,
-	                              err)) != LP_OK)
+	    (rc = lp_store_check_text("password hash", password_hash, LP_STORE_TEXT_MAX, 1, err)) !=
+	        LP_OK)
 		return rc;
 	if ((rc = lp_store_tx_begin(st, err)) != LP_OK)
 		return rc;
@@ -154,7 +154,8 @@ int lp_store_user_create(lp_store_user **out, lp_store *st, const char *name, lp
 	if ((rc = count_rows(&n, st, sql_count, NULL, err)) != LP_OK)
 		goto done;
 	if (n >= LP_STORE_USERS_MAX) {
-		rc = lp_error_set(err, LP_ETOOBIG, "at most %d users may exist", LP_STORE_USERS_MAX);
+		rc =
+		    lp_error_set(err, LP_ETOOBIG, "at most %d users may exist", LP_STORE_USERS_MAX);
 		goto done;
 	}
 	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
@@ -211,7 +212,8 @@ int lp_store_user_delete(lp_store *st, const char *name, lp_error *err)
 	}
 	if (id == LP_STORE_ADMIN_USER) {
 		rc = lp_error_set(err, LP_ECONFLICT,
-		                  "user %s is the bootstrap admin (its token is in admin.token)", name);
+		                  "user %s is the bootstrap admin (its token is in admin.token)",
+		                  name);
 		goto done;
 	}
 	if ((rc = count_rows(&sites, st, sql_sites, name, err)) != LP_OK)

@@ -134,6 +134,7 @@ typedef struct lp_store_site {
 } lp_store_site;
 
 typedef struct lp_store_site_new {
+	const char *id;             /* NULL: a new one (lp_store_new_id; secrets sealed for it) */
 	const char *name;           /* required, DNS label */
 	const char *display_name;   /* NULL = "" */
 	const char *spec_json;      /* required, canonical */
@@ -152,6 +153,9 @@ typedef struct lp_store_site_new {
 int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
                          lp_error *err) LP_MUST_CHECK;
 
+/* A new random site id (UUIDv4 text), for a site whose secrets are sealed before it is stored. */
+int lp_store_new_id(char out[LP_STORE_ID_LEN], lp_error *err) LP_MUST_CHECK;
+
 /* Get one site by name, by id, or by either (id first). LP_ENOTFOUND when absent. */
 int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name,
                               lp_error *err) LP_MUST_CHECK;
@@ -166,6 +170,13 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 /* The same, only the sites of user owner_id (0: every user's). */
 int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *st,
                              int include_deleted, int64_t owner_id, lp_error *err) LP_MUST_CHECK;
+/*
+ * Replace a site's spec JSON by one with the same spec_hash (rotate-key re-sealing its secrets):
+ * nothing else changes, no generation, no revision. LP_ECONFLICT when the stored hash differs
+ * (the spec changed meanwhile: read it again).
+ */
+int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_hash,
+                         const char *spec_json, lp_error *err) LP_MUST_CHECK;
 /* Give a site to another user (admins only, the API checks). LP_ENOTFOUND: no such site/user. */
 int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
                             lp_error *err) LP_MUST_CHECK;

@@ -377,8 +377,8 @@ START_TEST(test_ownership_route_table)
 	                    &r);
 	lp_test_api_assert_error(&r, 409, "conflict");
 	lp_test_api_resp_free(&r);
-	lp_test_api_request(NULL, &s, "PUT", path, JSON, "{\"owner\":\"bob\"}", 15, NULL, NULL, NULL,
-	                    &r);
+	lp_test_api_request(NULL, &s, "PUT", path, JSON, "{\"owner\":\"bob\"}", 15, NULL, NULL,
+	                    NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(lp_test_api_jstr(r.json, "owner"), "bob");
 	lp_test_api_resp_free(&r);
