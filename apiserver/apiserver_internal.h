@@ -444,6 +444,9 @@ int api_seal_env(struct api_req *r, lp_site *site, const char *site_id,
                  const lp_site *stored) LP_MUST_CHECK;
 /* Replace every secret of a spec document (as stored) by {value: "***", secret: true}. */
 void api_redact_spec(cJSON *doc);
+/* PUT/DELETE .../git-credential: a private repository's token, sealed like a secret. */
+void api_h_git_credential_put(struct api_req *r);
+void api_h_git_credential_delete(struct api_req *r);
 
 /* ---- metrics (metrics.c) ---- */
 

@@ -44,8 +44,7 @@ static int reseal_spec(size_t *out, lp_keyring *k, lp_site *spec, const char *si
 }
 
 /* One site: read, re-seal, write back under the same spec hash (read again if it changed). */
-static int reseal_site(size_t *out, lp_store *st, lp_keyring *k, const char *site_id,
-                       lp_error *err)
+static int reseal_site(size_t *out, lp_store *st, lp_keyring *k, const char *site_id, lp_error *err)
 {
 	static const lp_spec_options stored = {.allow_insecure_sources = 1};
 	lp_store_site *site = NULL;

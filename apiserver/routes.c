@@ -101,6 +101,18 @@ const struct api_route api_routes[] = {
      .handler = api_h_webhook_info,
      .auth = API_AUTH_TOKEN,
      .scope = API_SCOPE_SITE},
+    /* A private repository's token: sealed, never shown, used from the next fetch. */
+    {.method = "PUT",
+     .pattern = "/api/deployments/:id/git-credential",
+     .handler = api_h_git_credential_put,
+     .auth = API_AUTH_TOKEN,
+     .scope = API_SCOPE_SITE,
+     .body = API_BODY_DOC},
+    {.method = "DELETE",
+     .pattern = "/api/deployments/:id/git-credential",
+     .handler = api_h_git_credential_delete,
+     .auth = API_AUTH_TOKEN,
+     .scope = API_SCOPE_SITE},
     /* An admin gives a site to another user. */
     {.method = "PUT",
      .pattern = "/api/deployments/:id/owner",

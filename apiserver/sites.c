@@ -236,6 +236,8 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 	cJSON_AddNullToObject(o, "webhook_secret");
 	add_seed_fields(o, doc);
 	cJSON_AddStringToObject(o, "owner", site->owner ? site->owner : "");
+	/* whether a private repository's credential is set: never the credential itself */
+	cJSON_AddBoolToObject(o, "git_credential", site->git_credential && *site->git_credential);
 	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));
 	cJSON_AddItemToObject(o, "updated_at", api_time_json(site->updated_at));
 	cJSON_AddStringToObject(o, "phase", phase);

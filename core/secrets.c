@@ -72,15 +72,16 @@ static int parse(lp_keyring *k, char *text, lp_error *err)
 			continue;
 		}
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return lp_error_set(err, LP_EINVAL,
-		                    "master key file %s, line %d: expected \"fingerprint <64 hex>\" "
-		                    "or \"key <id> <64 hex>\" (ids rising, at most %d keys)",
-		                    k->path, lineno, LP_KEYRING_KEYS_MAX);
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "master key file %s, line %d: expected \"fingerprint <64 hex>\" "
+		    "or \"key <id> <64 hex>\" (ids rising, at most %d keys)",
+		    k->path, lineno, LP_KEYRING_KEYS_MAX);
 	}
 	OPENSSL_cleanse(hex, sizeof(hex));
 	if (!have_fp || k->nkeys == 0)
-		return lp_error_set(err, LP_EINVAL, "master key file %s has no fingerprint or no key",
-		                    k->path);
+		return lp_error_set(err, LP_EINVAL,
+		                    "master key file %s has no fingerprint or no key", k->path);
 	return LP_OK;
 }
 
@@ -94,11 +95,12 @@ static int format(char **out, const lp_keyring *k, lp_error *err)
 	if (text == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	lp_crypto_hex_encode(hex, k->fp_key, KEY_BYTES);
-	if (lp_fmt(text, cap,
-	           "# LaunchPad master key: secret env values are sealed with it. Mode 0600; back it\n"
-	           "# up with the data dir (without it sealed values cannot be opened).\n"
-	           "fingerprint %s\n",
-	           hex) != LP_OK)
+	if (lp_fmt(
+	        text, cap,
+	        "# LaunchPad master key: secret env values are sealed with it. Mode 0600; back it\n"
+	        "# up with the data dir (without it sealed values cannot be opened).\n"
+	        "fingerprint %s\n",
+	        hex) != LP_OK)
 		goto toolong;
 	for (i = 0; i < k->nkeys; i++) {
 		used = strlen(text);
@@ -352,8 +354,8 @@ int lp_keyring_open(char **out, lp_keyring *k, const char *aad, const char *seal
 	    EVP_DecryptUpdate(c, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
 	    EVP_DecryptUpdate(c, (unsigned char *)plain, &n, raw + NONCE_BYTES,
 	                      rawlen - NONCE_BYTES - TAG_BYTES) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES,
-	                        raw + rawlen - TAG_BYTES) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + rawlen - TAG_BYTES) !=
+	        1 ||
 	    EVP_DecryptFinal_ex(c, (unsigned char *)plain + n, &fin) != 1)
 		goto done;
 	plain[n + fin] = '\0';

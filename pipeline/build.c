@@ -760,6 +760,8 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	g.timeout_seconds = timeout_s;
 	g.log_fd = b->git_pipe[1];
 	g.cancel_fd = b->cancel_pipe[0];
+	g.username = req->git_username;
+	g.password = req->git_password;
 	/* SSRF: without insecure sources (development), only public addresses are fetched from. */
 	g.check_addresses = !req->cfg->allow_insecure_sources;
 	if (g.check_addresses) {
@@ -1343,6 +1345,8 @@ static int bctx_new(struct bctx **out, const lp_build_request *req, const char *
 	pthread_mutex_init(&b->log.mu, NULL);
 	lp_docker_cancel_init(&b->dcancel);
 	rc = lp_logmask_init(&b->log.mask, req->spec, err);
+	if (rc == LP_OK)
+		rc = lp_logmask_add(&b->log.mask, req->git_password, err);
 	if (rc == LP_OK)
 		rc = path_ok(
 		    lp_layout_log_dir(dir, sizeof(dir), req->cfg->data_dir, req->site_name), err);

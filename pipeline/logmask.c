@@ -37,7 +37,8 @@ int lp_logmask_init(lp_logmask *m, const lp_site *spec, lp_error *err)
 
 		if (!spec->build_env[i].secret || v == NULL)
 			continue;
-		/* the log is cut into lines: each line of a multi-line value is masked on its own */
+		/* the log is cut into lines: each line of a multi-line value is masked on its own
+		 */
 		while (rc == LP_OK && (nl = strchr(v, '\n')) != NULL) {
 			size_t n = (size_t)(nl - v);
 
@@ -104,4 +105,9 @@ size_t lp_logmask_cut(const lp_logmask *m, const char *text, size_t len)
 		i += w ? w : 1;
 	}
 	return i;
+}
+
+int lp_logmask_add(lp_logmask *m, const char *word, lp_error *err)
+{
+	return word ? add_word(m, word, strlen(word), err) : LP_OK;
 }

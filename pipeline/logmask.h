@@ -26,6 +26,8 @@ typedef struct lp_logmask {
 /* The words of spec's secrets (their clear values must be in hand). */
 int lp_logmask_init(lp_logmask *m, const lp_site *spec, lp_error *err) LP_MUST_CHECK;
 void lp_logmask_release(lp_logmask *m);
+/* One more word (a Git credential's token); "" is ignored. */
+int lp_logmask_add(lp_logmask *m, const char *word, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Copy text[0..len) into out with every word replaced by "***", NUL-terminated. out must hold

@@ -123,6 +123,7 @@ static const char *const migrations[] = {
     "UPDATE api_tokens SET user_id = 1;"
     "CREATE INDEX api_tokens_user ON api_tokens(user_id);"
     "ALTER TABLE sites ADD COLUMN owner_id INTEGER REFERENCES users(id);"
+    "ALTER TABLE sites ADD COLUMN git_credential TEXT NOT NULL DEFAULT '';"
     "UPDATE sites SET owner_id = 1;"
     "CREATE INDEX sites_owner ON sites(owner_id);",
 };

@@ -10,7 +10,9 @@
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
 	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version, "           \
-	"coalesce(owner_id, 1), coalesce((SELECT u.name FROM users u WHERE u.id = owner_id), '')"
+	"coalesce(owner_id, 1), coalesce((SELECT u.name FROM users u WHERE u.id = owner_id), "     \
+	"''), "                                                                                    \
+	"git_credential"
 
 static void site_clear(void *row)
 {
@@ -23,6 +25,9 @@ static void site_clear(void *row)
 	free(s->spec_hash);
 	free(s->webhook_secret);
 	free(s->owner);
+	if (s->git_credential)
+		explicit_bzero(s->git_credential, strlen(s->git_credential));
+	free(s->git_credential);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -44,8 +49,9 @@ static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 	s->resource_version = sqlite3_column_int64(q, 11);
 	s->owner_id = sqlite3_column_int64(q, 12);
 	s->owner = lp_store_col_text(q, 13);
+	s->git_credential = lp_store_col_text(q, 14);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret || !s->owner)
+	    !s->webhook_secret || !s->owner || !s->git_credential)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
@@ -718,6 +724,40 @@ int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_has
 		goto done;
 	if (sqlite3_changes(st->db) == 0) {
 		rc = lp_error_set(err, LP_ECONFLICT, "site %s changed meanwhile", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const char *sealed,
+                                     lp_error *err)
+{
+	static const char sql[] = "UPDATE sites SET git_credential = ?1,"
+	                          " resource_version = resource_version + 1 WHERE id = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("git credential", sealed, LP_STORE_TEXT_MAX, 0, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, sealed);
+	lp_store_bind_text(q, 2, site_id);
+	rc = lp_store_q_exec(st, q, err, "setting the git credential");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
 		goto done;
 	}
 	in_tx = 0;

@@ -42,6 +42,8 @@ int lp_keyring_path(char *out, size_t outlen, const char *file, const char *data
 /* The associated data of variable name of site site_id: "<site id>/<name>". */
 int lp_keyring_aad(char *out, size_t outlen, const char *site_id, const char *name) LP_MUST_CHECK;
 #define LP_KEYRING_AAD_MAX 512
+/* The name a site's Git credential is sealed under ("<site id>/git-credential"). */
+#define LP_GIT_CREDENTIAL_AAD "git-credential"
 
 /* Seal plain for aad with the newest key: *out is the sealed text. */
 int lp_keyring_seal(char **out, lp_keyring *k, const char *aad, const char *plain,

@@ -131,6 +131,7 @@ typedef struct lp_store_site {
 	int64_t resource_version;   /* bumped on every desired-state write to the row */
 	int64_t owner_id;           /* the user owning it (LP_STORE_ADMIN_USER for older rows) */
 	char *owner;                /* that user's name */
+	char *git_credential;       /* sealed "<username>\n<token>" (launchpad/secrets.h), or "" */
 } lp_store_site;
 
 typedef struct lp_store_site_new {
@@ -177,6 +178,12 @@ int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *s
  */
 int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_hash,
                          const char *spec_json, lp_error *err) LP_MUST_CHECK;
+/*
+ * Set (sealed text) or remove ("" or NULL) a site's Git credential. Not part of the spec: no
+ * generation, no revision; the next fetch uses what is stored then. resource_version++.
+ */
+int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const char *sealed,
+                                     lp_error *err) LP_MUST_CHECK;
 /* Give a site to another user (admins only, the API checks). LP_ENOTFOUND: no such site/user. */
 int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
                             lp_error *err) LP_MUST_CHECK;

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <ftw.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
+#include "tests/lib/git_http_server.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -26,7 +29,7 @@
 #define SECRET "s3cr3t-Value-42xyz"
 /* The build prints the secret in one write, then in two (10 bytes, a pause, the other 8). */
 #define BUILD_CMD                                                                                  \
-	"mkdir -p dist; echo token=$API_KEY; printf half=%s ${API_KEY%????????}; sleep 1; "      \
+	"mkdir -p dist; echo token=$API_KEY; printf half=%s ${API_KEY%????????}; sleep 1; "        \
 	"echo ${API_KEY#??????????}; echo plain=$PLAIN; echo $API_KEY > dist/index.html"
 
 static lp_test_platform *g_p;
@@ -187,8 +190,8 @@ static long apply(const char *manifest, char *result, size_t rlen)
 	lp_error err = {0};
 	long st;
 
-	REQUIRE_OK(lp_test_platform_api(&r, g_p, "PUT", "/api/deployments/secret-site", manifest,
-	                                &err));
+	REQUIRE_OK(
+	    lp_test_platform_api(&r, g_p, "PUT", "/api/deployments/secret-site", manifest, &err));
 	st = r.status;
 	REQUIRE(strstr(r.body, SECRET) == NULL, "the apply answer shows the secret: %s", r.body);
 	if (result)
@@ -220,7 +223,8 @@ START_TEST(test_secret_env_end_to_end)
 	REQUIRE(apply(manifest, result, sizeof(result)) == 201, "create: %s", result);
 
 	/* every answer shows "***" */
-	REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", "/api/deployments/secret-site", NULL, &err));
+	REQUIRE_OK(
+	    lp_test_platform_api(&r, g_p, "GET", "/api/deployments/secret-site", NULL, &err));
 	snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
 	REQUIRE(strstr(r.body, "\"API_KEY\":\"***\"") != NULL, "env_vars: %s", r.body);
 	REQUIRE(strstr(r.body, "\"API_KEY\":{\"value\":\"***\",\"secret\":true}") != NULL,
@@ -231,7 +235,8 @@ START_TEST(test_secret_env_end_to_end)
 	/* the build container has it: the page it built is the value */
 	REQUIRE_OK(lp_test_platform_wait_status(&dep, g_p, id, "live", LIVE_WAIT_MS, &err));
 	cJSON_Delete(dep);
-	REQUIRE_OK(lp_test_platform_wait_served(g_p, "secret-site", SECRET "\n", SERVE_WAIT_MS, &err));
+	REQUIRE_OK(
+	    lp_test_platform_wait_served(g_p, "secret-site", SECRET "\n", SERVE_WAIT_MS, &err));
 	log_is_masked(id, "secret-site", 1);
 	no_secret_in("/api/deployments");
 	no_secret_in("/api/deployments/secret-site");
@@ -280,8 +285,8 @@ START_TEST(test_secret_env_end_to_end)
 	REQUIRE(file_has(keyfile, "key 2 ") && !file_has(keyfile, "key 1 "), "key file after");
 	free(keyfile);
 	{
-		char *db = lp_test_platform_data_path(g_p, "db/launchpad.db"), *wal =
-		    lp_test_platform_data_path(g_p, "db/launchpad.db-wal");
+		char *db = lp_test_platform_data_path(g_p, "db/launchpad.db"),
+		     *wal = lp_test_platform_data_path(g_p, "db/launchpad.db-wal");
 
 		REQUIRE(file_has(db, "lpsec1:2:") || file_has(wal, "lpsec1:2:"),
 		        "no value sealed with key 2");
@@ -297,12 +302,14 @@ START_TEST(test_secret_env_end_to_end)
 	        "revision 2 is not the live one");
 	cJSON_Delete(dep);
 	log_is_masked(id, "secret-site", 2);
-	REQUIRE_OK(lp_test_platform_wait_served(g_p, "secret-site", SECRET "\n", SERVE_WAIT_MS, &err));
+	REQUIRE_OK(
+	    lp_test_platform_wait_served(g_p, "secret-site", SECRET "\n", SERVE_WAIT_MS, &err));
 
 	/* the seed's env_vars take the object form too */
 	REQUIRE_OK(lp_test_platform_api(
 	    &r, g_p, "POST", "/api/deployments",
-	    "{\"name\":\"seed secret\",\"source_type\":\"github\",\"github_url\":\"file:///nowhere\","
+	    "{\"name\":\"seed "
+	    "secret\",\"source_type\":\"github\",\"github_url\":\"file:///nowhere\","
 	    "\"build_cmd\":\"true\",\"env_vars\":{\"TOKEN\":{\"value\":\"" SECRET
 	    "\",\"secret\":true},\"MODE\":\"prod\"}}",
 	    &err));
@@ -311,6 +318,190 @@ START_TEST(test_secret_env_end_to_end)
 	        "seed answer: %s", r.body);
 	lp_test_http_resp_release(&r);
 	nowhere_in_clear();
+}
+END_TEST
+
+#define GIT_TOKEN "ghs_privateTokenValue123"
+
+static const char *ftw_needle;
+static char ftw_found[4096];
+
+static int ftw_check(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_F && S_ISREG(sb->st_mode) && file_has(path, ftw_needle)) {
+		snprintf(ftw_found, sizeof(ftw_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* The first file under dir holding needle ("" when none). */
+static const char *tree_has(const char *dir, const char *needle)
+{
+	ftw_needle = needle;
+	ftw_found[0] = '\0';
+	nftw(dir, ftw_check, 16, FTW_PHYS);
+	return ftw_found;
+}
+
+/* 1 when some process's argument list holds needle (/proc/<pid>/cmdline). */
+static int argv_has(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300];
+	int found = 0;
+
+	while (d && !found && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		found = file_has(path, needle);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Wait (bounded) until revision rev is failed; its message into msg. */
+static void wait_failed(const char *id, long rev, char *msg, size_t n)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	char path[256], state[32] = "";
+	const cJSON *it;
+	int i;
+
+	snprintf(path, sizeof(path), "/api/deployments/%s/revisions", id);
+	for (i = 0; i < LIVE_WAIT_MS / 200 && strcmp(state, "failed") && strcmp(state, "ready");
+	     i++) {
+		usleep(200 * 1000);
+		REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", path, NULL, &err));
+		cJSON_ArrayForEach(it, r.json)
+		{
+			const cJSON *num = cJSON_GetObjectItemCaseSensitive(it, "revision");
+
+			if (cJSON_IsNumber(num) && (long)num->valuedouble == rev) {
+				snprintf(state, sizeof(state), "%s", jstr(it, "state"));
+				snprintf(msg, n, "%s", jstr(it, "message"));
+			}
+		}
+		lp_test_http_resp_release(&r);
+	}
+	REQUIRE(!strcmp(state, "failed"), "revision %ld is %s: %s", rev, state, msg);
+}
+
+static long redeploy(const char *id)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	char path[256];
+	long rev;
+
+	snprintf(path, sizeof(path), "/api/deployments/%s/redeploy", id);
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, "POST", path, "{}", &err));
+	REQUIRE(r.status == 202, "redeploy answered %ld: %s", r.status, r.body);
+	rev = (long)cJSON_GetObjectItemCaseSensitive(r.json, "revision")->valuedouble;
+	lp_test_http_resp_release(&r);
+	return rev;
+}
+
+static void set_credential(const char *id, const char *token)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	char path[256], body[256];
+
+	snprintf(path, sizeof(path), "/api/deployments/%s/git-credential", id);
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", token);
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, token ? "PUT" : "DELETE", path,
+	                                token ? body : NULL, &err));
+	REQUIRE(r.status == 200, "git-credential answered %ld: %s", r.status, r.body);
+	REQUIRE(strstr(r.body, GIT_TOKEN) == NULL, "the answer shows the token: %s", r.body);
+	REQUIRE(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.json, "git_credential")) ==
+	            (token != NULL),
+	        "git_credential: %s", r.body);
+	lp_test_http_resp_release(&r);
+}
+
+/* A private repository behind basic auth: fails clearly without the credential, builds with it. */
+START_TEST(test_private_repository)
+{
+	char root[1200], work[1300], manifest[2048], id[64], msg[1024];
+	lp_test_git_server *srv = NULL;
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	cJSON *dep = NULL;
+	char *url, *data;
+	int seen_in_argv = 0, i;
+
+	snprintf(root, sizeof(root), "%s/gitroot", g_p->root);
+	snprintf(work, sizeof(work), "%s/work", g_p->root);
+	sh("mkdir -p '%s' && git init -q --bare '%s/priv.git' && git init -q -b main '%s' && cd "
+	   "'%s' "
+	   "&& git config user.email t@t && git config user.name t && echo 'private page' > "
+	   "index.html && git add index.html && git commit -q -m one && git push -q '%s/priv.git' "
+	   "main",
+	   root, root, work, work, root);
+	REQUIRE_OK(lp_test_git_server_start(&srv, root, &err));
+	lp_test_git_server_set_basic_auth(srv, "x-access-token", GIT_TOKEN);
+	url = lp_test_git_server_url(srv, "priv.git");
+	snprintf(
+	    manifest, sizeof(manifest),
+	    "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
+	    "\"private-site\"},\"spec\":{\"source\":{\"git\":{\"url\":\"%s\",\"branch\":"
+	    "\"main\"}},\"build\":{\"command\":\"sleep 2; mkdir -p dist; cp index.html dist/\","
+	    "\"outputDir\":\"dist\"}}}",
+	    url);
+	free(url);
+	REQUIRE_OK(
+	    lp_test_platform_api(&r, g_p, "PUT", "/api/deployments/private-site", manifest, &err));
+	REQUIRE(r.status == 201, "create answered %ld: %s", r.status, r.body);
+	snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+	lp_test_http_resp_release(&r);
+
+	/* no credential: the build fails and says so */
+	wait_failed(id, 1, msg, sizeof(msg));
+	REQUIRE(strstr(msg, "asks for a credential") != NULL, "message: %s", msg);
+	REQUIRE(lp_test_git_server_refused(srv) > 0, "the server never refused");
+
+	/* a wrong one is refused, and says so */
+	set_credential(id, "ghs_wrong");
+	wait_failed(id, redeploy(id), msg, sizeof(msg));
+	REQUIRE(strstr(msg, "refused the site's credential") != NULL, "message: %s", msg);
+
+	/* the right one: it builds; meanwhile no process has the token in its arguments */
+	set_credential(id, GIT_TOKEN);
+	redeploy(id);
+	for (i = 0; i < 100; i++) {
+		seen_in_argv |= argv_has(GIT_TOKEN);
+		if (lp_test_platform_wait_status(&dep, g_p, id, "live", 100, NULL) == LP_OK)
+			break;
+	}
+	cJSON_Delete(dep);
+	dep = NULL;
+	REQUIRE(!seen_in_argv, "the token is in a process's argument list");
+	REQUIRE_OK(lp_test_platform_wait_status(&dep, g_p, id, "live", LIVE_WAIT_MS, &err));
+	cJSON_Delete(dep);
+	REQUIRE_OK(lp_test_platform_wait_served(g_p, "private-site", "private page\n",
+	                                        SERVE_WAIT_MS, &err));
+	/* nowhere in clear: data dir (store, bare cache and its config, logs), daemons' logs */
+	REQUIRE(tree_has(g_p->data_dir, GIT_TOKEN)[0] == '\0', "the token is in %s", ftw_found);
+	REQUIRE(tree_has(g_p->data_dir, "ghs_wrong")[0] == '\0', "a token is in %s", ftw_found);
+	data = lp_test_platform_path(g_p, "apiserver.log");
+	REQUIRE(!file_has(data, GIT_TOKEN), "the apiserver's log holds the token");
+	free(data);
+	data = lp_test_platform_path(g_p, "controller.log");
+	REQUIRE(!file_has(data, GIT_TOKEN), "the controller's log holds the token");
+	free(data);
+	no_secret_in("/api/deployments/private-site");
+
+	/* removed: the next fetch goes without it again */
+	set_credential(id, NULL);
+	wait_failed(id, redeploy(id), msg, sizeof(msg));
+	REQUIRE(strstr(msg, "asks for a credential") != NULL, "message: %s", msg);
+	lp_test_git_server_stop(srv);
 }
 END_TEST
 
@@ -373,6 +564,7 @@ static Suite *secrets_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_secret_env_end_to_end);
+	tcase_add_test(tc, test_private_repository);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keyfile");
 	tcase_set_timeout(tc, 120);
