@@ -482,6 +482,9 @@ void api_h_login(struct api_req *r);
 void api_h_logout(struct api_req *r);
 void api_h_me(struct api_req *r);
 void api_h_owner(struct api_req *r);
+void api_h_tokens_create(struct api_req *r);
+void api_h_tokens_list(struct api_req *r);
+void api_h_tokens_revoke(struct api_req *r);
 
 /* Login attempts (users.c): buckets of API_LOGIN_BURST, API_LOGIN_PER_MINUTE regained. */
 #define API_LOGIN_BURST      5 /* attempts in a row for one user name */

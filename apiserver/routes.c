@@ -147,6 +147,20 @@ const struct api_route api_routes[] = {
      .after_body = api_login_after_body},
     {.method = "POST", .pattern = "/api/logout", .handler = api_h_logout, .auth = API_AUTH_TOKEN},
     {.method = "GET", .pattern = "/api/me", .handler = api_h_me, .auth = API_AUTH_TOKEN},
+    /* Personal tokens: each user's own (an admin sees and revokes everyone's). */
+    {.method = "GET",
+     .pattern = "/api/tokens",
+     .handler = api_h_tokens_list,
+     .auth = API_AUTH_TOKEN},
+    {.method = "POST",
+     .pattern = "/api/tokens",
+     .handler = api_h_tokens_create,
+     .auth = API_AUTH_TOKEN,
+     .body = API_BODY_DOC},
+    {.method = "DELETE",
+     .pattern = "/api/tokens/:id",
+     .handler = api_h_tokens_revoke,
+     .auth = API_AUTH_TOKEN},
     /* The dashboard (--dashboard-dir): its files, and index.html for its client routes. */
     {.method = "GET", .pattern = "/*", .handler = api_h_dashboard, .fallback = 1},
 };

@@ -379,3 +379,109 @@ done:
 	lp_store_user_free(u);
 	lp_store_site_free(site);
 }
+
+/* ---- personal tokens ---- */
+
+void api_h_tokens_create(struct api_req *r)
+{
+	char token[LP_STORE_TOKEN_LEN];
+	lp_store *st = api_store(r);
+	lp_error err = {0};
+	const char *name;
+	int64_t id = 0;
+	cJSON *o = NULL, *out;
+
+	if (st == NULL || body_object(&o, r) != LP_OK)
+		return;
+	if ((name = jstr(o, "name")) == NULL || *name == '\0') {
+		api_reply_error(r, LP_EINVAL, NULL, "\"name\" (what the token is for) is required");
+		goto done;
+	}
+	if (lp_store_token_create_for(token, &id, st, r->who.user_id, name, 0, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	LP_INFO("api", "user %s created personal token %lld", r->who.user, (long long)id);
+	if ((out = cJSON_CreateObject()) != NULL) {
+		cJSON_AddNumberToObject(out, "id", (double)id);
+		cJSON_AddStringToObject(out, "name", name);
+		cJSON_AddStringToObject(out, "token", token); /* shown this once */
+	}
+	explicit_bzero(token, sizeof(token));
+	api_reply_json(r, MHD_HTTP_CREATED, out);
+done:
+	cJSON_Delete(o);
+}
+
+/* A member's own personal tokens; an admin's list has everyone's. */
+static int tokens_visible(lp_store_token **out, size_t *n, struct api_req *r, lp_store *st,
+                          lp_error *err)
+{
+	return lp_store_token_list_personal(out, n, st, api_is_admin(r) ? 0 : r->who.user_id, err);
+}
+
+void api_h_tokens_list(struct api_req *r)
+{
+	lp_store_token *toks = NULL;
+	lp_store *st = api_store(r);
+	lp_error err = {0};
+	size_t n = 0, i;
+	cJSON *arr;
+
+	if (st == NULL)
+		return;
+	if (tokens_visible(&toks, &n, r, st, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	arr = cJSON_CreateArray();
+	for (i = 0; arr && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL)
+			continue;
+		cJSON_AddNumberToObject(o, "id", (double)toks[i].id);
+		cJSON_AddStringToObject(o, "name", toks[i].name);
+		cJSON_AddNumberToObject(o, "user_id", (double)toks[i].user_id);
+		cJSON_AddItemToObject(o, "created_at", api_time_json(toks[i].created_at));
+		cJSON_AddItemToObject(o, "last_used_at", api_time_json(toks[i].last_used_at));
+		cJSON_AddItemToArray(arr, o);
+	}
+	lp_store_tokens_free(toks, n);
+	api_reply_json(r, MHD_HTTP_OK, arr);
+}
+
+void api_h_tokens_revoke(struct api_req *r)
+{
+	lp_store_token *toks = NULL;
+	lp_store *st = api_store(r);
+	lp_error err = {0};
+	size_t n = 0, i;
+	char *end;
+	long long id;
+	int mine = 0;
+
+	if (st == NULL)
+		return;
+	id = strtoll(r->param, &end, 10);
+	if (*end != '\0' || id <= 0 || tokens_visible(&toks, &n, r, st, &err) != LP_OK) {
+		if (err.code)
+			api_reply_lperr(r, &err);
+		else
+			api_reply_error(r, LP_ENOTFOUND, NULL, "token \"%s\" not found", r->param);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		mine |= toks[i].id == id;
+	lp_store_tokens_free(toks, n);
+	/* another user's token is answered as a missing one */
+	if (!mine) {
+		api_reply_error(r, LP_ENOTFOUND, NULL, "token \"%s\" not found", r->param);
+		return;
+	}
+	if (lp_store_token_revoke(st, id, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	api_reply_json(r, MHD_HTTP_OK, cJSON_CreateObject());
+}

@@ -34,7 +34,7 @@ const char lp_cli_login_help[] =
     "examples:\n"
     "  launchpad login --server http://127.0.0.1:8080 --token lp_0123abcd\n"
     "  sudo cat /srv/launchpad/admin.token | launchpad login --token -\n"
-    "  printf '%%s\\n' \"$PW\" | launchpad login --username alice --password-stdin\n"
+    "  printf '%s\\n' \"$PW\" | launchpad login --username alice --password-stdin\n"
     "\n"
     "exit codes: 0 saved, 1 the server refused the token or cannot be reached, 2 bad usage\n";
 

@@ -9,6 +9,8 @@ const struct lp_cli_command lp_cli_commands[] = {
      lp_cli_login_help},
     {"user", "manage users (admins): user create NAME --role R --password-stdin | list | delete",
      lp_cli_user, lp_cli_user_help},
+    {"token", "your personal API tokens: token create NAME | list | revoke ID", lp_cli_token,
+     lp_cli_token_help},
     {"status", "the server, the token and the sites at a glance", lp_cli_status,
      lp_cli_status_help},
     {"apply", "create or update sites from manifests: apply -f FILE|DIR|- [-R] [--wait]",

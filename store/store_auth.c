@@ -96,25 +96,31 @@ static int sessions_trim(lp_store *st, int64_t user_id, int64_t now, lp_error *e
 	return rc;
 }
 
-/* Personal tokens are counted (sessions are capped per user instead). */
-static int tokens_count_ok(lp_store *st, lp_error *err)
+/* Personal tokens are counted, overall and per user (sessions are capped per user instead). */
+static int tokens_count_ok(lp_store *st, int64_t user_id, lp_error *err)
 {
-	static const char sql_count[] = "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL"
-	                                " AND expires_at IS NULL";
+	static const char sql_count[] =
+	    "SELECT count(*), coalesce(sum(user_id = ?1), 0) FROM api_tokens"
+	    " WHERE revoked_at IS NULL AND expires_at IS NULL";
 	sqlite3_stmt *q = NULL;
 	int rc;
 
 	if ((rc = lp_store_q_prepare(&q, st, sql_count, err)) != LP_OK)
 		return rc;
+	sqlite3_bind_int64(q, 1, user_id);
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW)
 		rc = lp_store_fail(st, rc, err, "counting tokens");
+	else if (sqlite3_column_int(q, 0) >= TOKENS_MAX)
+		rc = lp_error_set(err, LP_ETOOBIG, "at most %d live tokens may exist (revoke some)",
+		                  TOKENS_MAX);
+	else if (user_id != LP_STORE_ADMIN_USER &&
+	         sqlite3_column_int(q, 1) >= LP_STORE_USER_TOKENS_MAX)
+		rc = lp_error_set(err, LP_ETOOBIG,
+		                  "at most %d live personal tokens per user (revoke some)",
+		                  LP_STORE_USER_TOKENS_MAX);
 	else
-		rc =
-		    sqlite3_column_int(q, 0) >= TOKENS_MAX
-		        ? lp_error_set(err, LP_ETOOBIG,
-		                       "at most %d live tokens may exist (revoke some)", TOKENS_MAX)
-		        : LP_OK;
+		rc = LP_OK;
 	lp_store_q_release(&q);
 	return rc;
 }
@@ -148,7 +154,7 @@ int lp_store_token_create_for(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 1;
-	rc = expires_at ? sessions_trim(st, user_id, now, err) : tokens_count_ok(st, err);
+	rc = expires_at ? sessions_trim(st, user_id, now, err) : tokens_count_ok(st, user_id, err);
 	if (rc != LP_OK)
 		goto done;
 	rc = lp_store_q_prepare(&q, st, sql_insert, err);
@@ -304,6 +310,8 @@ static int token_read(void *row, sqlite3_stmt *q, lp_error *err)
 	t->created_at = sqlite3_column_int64(q, 3);
 	t->last_used_at = sqlite3_column_int64(q, 4);
 	t->revoked_at = sqlite3_column_int64(q, 5);
+	t->user_id = sqlite3_column_int64(q, 6);
+	t->expires_at = sqlite3_column_int64(q, 7);
 	if (!t->name || !t->token_hash)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
@@ -319,13 +327,34 @@ void lp_store_tokens_free(lp_store_token *tokens, size_t count)
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err)
 {
 	static const lp_store_query list = {
-	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at,"
+	           " coalesce(user_id, 1), coalesce(expires_at, 0)"
 	           " FROM api_tokens ORDER BY id LIMIT ?1",
 	    .what = "listing tokens",
 	    .rows = &token_rows,
 	};
 
 	return lp_store_list((void **)out, out_count, st, &list, NULL, TOKENS_MAX, err);
+}
+
+static int bind_user(sqlite3_stmt *q, const void *user_id)
+{
+	return sqlite3_bind_int64(q, 1, *(const int64_t *)user_id);
+}
+
+int lp_store_token_list_personal(lp_store_token **out, size_t *out_count, lp_store *st,
+                                 int64_t user_id, lp_error *err)
+{
+	static const lp_store_query list = {
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at,"
+	           " coalesce(user_id, 1), 0 FROM api_tokens WHERE expires_at IS NULL"
+	           " AND revoked_at IS NULL AND (?1 = 0 OR user_id = ?1) ORDER BY id LIMIT ?2",
+	    .what = "listing tokens",
+	    .bind = bind_user,
+	    .rows = &token_rows,
+	};
+
+	return lp_store_list((void **)out, out_count, st, &list, &user_id, TOKENS_MAX, err);
 }
 
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)

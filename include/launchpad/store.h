@@ -42,6 +42,7 @@ typedef struct lp_store lp_store;
 #define LP_STORE_USER_MAX        64         /* user name: [a-z0-9._-], 1..64 */
 #define LP_STORE_USERS_MAX       1000       /* users that may exist */
 #define LP_STORE_SESSIONS_MAX    20         /* live login sessions per user (oldest revoked) */
+#define LP_STORE_USER_TOKENS_MAX 50         /* live personal tokens per user (admin: no cap) */
 #define LP_STORE_ADMIN_USER      1          /* "admin": the bootstrap token's user */
 
 typedef enum lp_store_trigger {
@@ -350,6 +351,8 @@ typedef struct lp_store_token {
 	int64_t created_at;
 	int64_t last_used_at;
 	int64_t revoked_at;
+	int64_t user_id;    /* whose it is */
+	int64_t expires_at; /* a login session's end; 0: a personal token */
 } lp_store_token;
 
 /*
@@ -395,6 +398,10 @@ int lp_store_token_verify(lp_store_principal *out, lp_store *st, const char *sec
 /* All tokens (revoked ones too), oldest first. */
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st,
                         lp_error *err) LP_MUST_CHECK;
+
+/* The live personal tokens (no sessions) of user_id (0: every user's), oldest first. */
+int lp_store_token_list_personal(lp_store_token **out, size_t *out_count, lp_store *st,
+                                 int64_t user_id, lp_error *err) LP_MUST_CHECK;
 
 /* Revoke a token (idempotent). LP_ENOTFOUND for an unknown id. */
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err) LP_MUST_CHECK;

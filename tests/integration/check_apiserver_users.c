@@ -410,6 +410,60 @@ START_TEST(test_ownership_route_table)
 }
 END_TEST
 
+/* Personal tokens: each user's own; another user's is answered as missing; stored hashed. */
+START_TEST(test_personal_tokens)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	char alice[128], bob[128], ci[128], path[64];
+	long id;
+
+	lp_test_api_start(&s, NULL);
+	make_user(&s, "alice", "member");
+	make_user(&s, "bob", "member");
+	login_ok(&s, "alice", alice, sizeof(alice));
+	login_ok(&s, "bob", bob, sizeof(bob));
+	post_json(&s, "/api/tokens", alice, "{\"name\":\"ci\"}", &r);
+	ck_assert_int_eq(r.status, 201);
+	snprintf(ci, sizeof(ci), "%s", lp_test_api_jstr(r.json, "token"));
+	id = (long)lp_test_api_jnum(r.json, "id");
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(strncmp(ci, "lp_", 3), 0);
+	ck_assert(!store_has(&s, ci));
+	/* it speaks for alice, a member */
+	lp_test_api_request(NULL, &s, "GET", "/api/me", NULL, NULL, 0, ci, NULL, NULL, &r);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "username"), "alice");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.json, "expires_at")));
+	lp_test_api_resp_free(&r);
+	/* bob sees none of hers and cannot revoke it; the admin sees it */
+	lp_test_api_request(NULL, &s, "GET", "/api/tokens", NULL, NULL, 0, bob, NULL, NULL, &r);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
+	lp_test_api_resp_free(&r);
+	LP_TEST_FMT(path, "/api/tokens/%ld", id);
+	lp_test_api_request(NULL, &s, "DELETE", path, NULL, NULL, 0, bob, NULL, NULL, &r);
+	lp_test_api_assert_error(&r, 404, "not_found");
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "GET", "/api/tokens", NULL, NULL, 0, NULL, NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&r.body), "\"name\":\"ci\""));
+	ck_assert_ptr_null(strstr(lp_buf_cstr(&r.body), ci));
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "GET", "/api/tokens", NULL, NULL, 0, alice, NULL, NULL, &r);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+	lp_test_api_resp_free(&r);
+	/* alice revokes it: it is refused from then on */
+	lp_test_api_request(NULL, &s, "DELETE", path, NULL, NULL, 0, alice, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	lp_test_api_resp_free(&r);
+	lp_test_api_request(NULL, &s, "GET", "/api/me", NULL, NULL, 0, ci, NULL, NULL, &r);
+	lp_test_api_assert_error(&r, 401, "unauthorized");
+	lp_test_api_resp_free(&r);
+	post_json(&s, "/api/tokens", alice, "{}", &r);
+	lp_test_api_assert_error(&r, 400, "invalid");
+	lp_test_api_resp_free(&r);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *users_suite(void)
 {
 	Suite *s = suite_create("apiserver_users");
@@ -418,6 +472,7 @@ static Suite *users_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_users_and_login);
 	tcase_add_test(tc, test_ownership_route_table);
+	tcase_add_test(tc, test_personal_tokens);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -483,6 +483,28 @@ START_TEST(test_users)
 	ck_run(r, 1);
 	ck_assert_msg(strstr(r.err, "forbidden"), "%s", r.err);
 	run_free(&r);
+	/* her own personal token: printed once, listed by name, working, revoked */
+	r = cli_env(NULL, NULL, "token", "create", "ci", (char *)NULL);
+	ck_run(r, 0);
+	ck_assert_int_eq(strncmp(r.out, "lp_", 3), 0);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	{
+		char tok[128];
+		struct run t;
+
+		snprintf(tok, sizeof(tok), "%s", r.out);
+		run_free(&r);
+		t = cli_env(plat->url, tok, "get", "sites", (char *)NULL);
+		ck_run(t, 0);
+		run_free(&t);
+		t = cli_env(NULL, NULL, "token", "list", (char *)NULL);
+		ck_run(t, 0);
+		ck_assert_msg(strstr(t.out, " ci ") && !strstr(t.out, tok), "%s", t.out);
+		run_free(&t);
+		t = cli_env(NULL, NULL, "token", "revoke", "x", (char *)NULL);
+		ck_run(t, 2);
+		run_free(&t);
+	}
 	write_file(pw, "not her password\n");
 	r = cli_env(NULL, NULL, "login", "--server", plat->url, "--username", "alice",
 	            "--password-stdin", (char *)NULL);
