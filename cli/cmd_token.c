@@ -90,7 +90,8 @@ static int token_list(const lp_config *cfg)
 		goto done;
 	cJSON_ArrayForEach(e, r.json)
 	{
-		const char *row[4] = {id, lp_cli_str(e, "name", "?"), lp_cli_str(e, "created_at", "-"),
+		const char *row[4] = {id, lp_cli_str(e, "name", "?"),
+		                      lp_cli_str(e, "created_at", "-"),
 		                      lp_cli_str(e, "last_used_at", "-")};
 
 		if (lp_fmt(id, sizeof(id), "%lld", (long long)lp_cli_num(e, "id", 0)) != LP_OK ||
