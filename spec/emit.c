@@ -114,6 +114,9 @@ static cJSON *spec_to_cjson(const lp_site *site)
 	ok = ok && (serve = cJSON_AddObjectToObject(spec, "serve")) != NULL &&
 	     cJSON_AddBoolToObject(serve, "spa", site->serve_spa != 0) != NULL &&
 	     add_str(serve, "notFoundPage", site->serve_not_found_page);
+	/* Written only when not the default: the specs stored before it keep their hash. */
+	if (ok && site->serve_replicas > LP_SITE_DEFAULT_REPLICAS)
+		ok = cJSON_AddNumberToObject(serve, "replicas", site->serve_replicas) != NULL;
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
 	if (!ok) {

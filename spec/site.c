@@ -465,8 +465,9 @@ static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	enum { SV_SPA, SV_NOT_FOUND, SV_N };
-	static const char *const fields[SV_N] = {[SV_SPA] = "spa", [SV_NOT_FOUND] = "notFoundPage"};
+	enum { SV_SPA, SV_NOT_FOUND, SV_REPLICAS, SV_N };
+	static const char *const fields[SV_N] = {
+	    [SV_SPA] = "spa", [SV_NOT_FOUND] = "notFoundPage", [SV_REPLICAS] = "replicas"};
 	const lp_node *val[SV_N];
 
 	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
@@ -477,6 +478,9 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 		site->serve_not_found_page =
 		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PATH_MAX,
 		                 rule_path, 1);
+	if (!is_null(val[SV_REPLICAS]))
+		want_int(v, "spec.serve.replicas", val[SV_REPLICAS], LP_SITE_REPLICAS_MIN,
+		         LP_SITE_REPLICAS_MAX, &site->serve_replicas);
 }
 
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
@@ -562,6 +566,7 @@ int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_no
 		return LP_ENOMEM;
 	site->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
 	site->revision_history_limit = LP_SITE_DEFAULT_HISTORY;
+	site->serve_replicas = LP_SITE_DEFAULT_REPLICAS;
 	if (root->kind != LP_NODE_MAP) {
 		diag(&v, "", root, "expected a mapping (a Site manifest), got %s",
 		     lp_node_type_name(root));

@@ -46,10 +46,13 @@ struct cJSON;
 #define LP_SITE_TIMEOUT_MAX        7200
 #define LP_SITE_HISTORY_MIN        1
 #define LP_SITE_HISTORY_MAX        100
+#define LP_SITE_REPLICAS_MIN       1
+#define LP_SITE_REPLICAS_MAX       5
 #define LP_SITE_DEFAULT_BRANCH     "main"
 #define LP_SITE_DEFAULT_OUTPUT_DIR "dist"
 #define LP_SITE_DEFAULT_TIMEOUT    900
 #define LP_SITE_DEFAULT_HISTORY    5
+#define LP_SITE_DEFAULT_REPLICAS   1
 
 typedef enum lp_source_kind {
 	LP_SOURCE_NONE = 0,
@@ -81,6 +84,7 @@ typedef struct lp_site {
 	int auto_deploy;            /* default 0 */
 	int serve_spa;              /* default 0 */
 	char *serve_not_found_page; /* NULL: unset */
+	int serve_replicas; /* serve containers, default 1; 0 (a struct built in code) is 1 */
 	int revision_history_limit; /* default 5 */
 } lp_site;
 
