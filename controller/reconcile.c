@@ -247,7 +247,7 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 	    (rc = lp_observer_site(&observed, p->obs, name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
-	rc = lp_serve_ensure(out, p, name, conf, observed, err);
+	rc = lp_serve_ensure(out, p, name, conf, spec->serve_replicas, observed, err);
 done:
 	lp_docker_summaries_free(observed);
 	free(conf);

@@ -16,6 +16,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "controller/controller.h"
+#include "controller/nginx_conf.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
@@ -194,7 +195,8 @@ static long fetch(lp_buf *out, const char *site, const char *path)
 		return -1;
 	for (i = 0; i < c->nnetworks; i++)
 		if (c->networks[i].value && *c->networks[i].value)
-			snprintf(url, sizeof(url), "http://%s%s", c->networks[i].value, path);
+			snprintf(url, sizeof(url), "http://%s:%d%s", c->networks[i].value,
+			         LP_SERVE_PORT, path);
 	lp_docker_container_free(c);
 	h = curl_easy_init();
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -323,6 +325,71 @@ START_TEST(test_live_steady_state_and_content_change)
 	free(id1);
 	free(id2);
 	lp_buf_release(&b);
+	lp_controller_free(c);
+}
+END_TEST
+
+/* The first line a shell command prints, into out ("" when none). */
+static void sh_line(char *out, size_t outlen, const char *cmd)
+{
+	FILE *f = popen(cmd, "r");
+
+	out[0] = '\0';
+	ck_assert_ptr_nonnull(f);
+	if (fgets(out, (int)outlen, f) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(f);
+}
+
+/*
+ * The serve container runs nginx unprivileged: uid 101 from its first instruction, no
+ * capability at all, no-new-privileges, a read-only root with one tmpfs, listening on 8080.
+ */
+START_TEST(test_serve_container_unprivileged)
+{
+	lp_controller *c = NULL;
+	char digest[80], *yaml, cmd[1024], line[512], name[300];
+	const char *id;
+	lp_error err = {0};
+	lp_buf b;
+
+	make_upload(digest, "no root here");
+	yaml = archive_yaml("plain", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	converge(c, "plain", id);
+	lp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(fetch(&b, "plain", "/"), 200); /* on LP_SERVE_PORT */
+	ck_assert_str_eq(lp_buf_cstr(&b), "no root here");
+	lp_buf_release(&b);
+	snprintf(name, sizeof(name), "%s-deploy-plain", g_instance);
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "docker inspect -f '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} "
+	    "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.SecurityOpt}} {{json "
+	    "(index .HostConfig.Tmpfs)}}' %s",
+	    name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "101:101 [ALL] [] true [no-new-privileges] "
+	                       "{\"/tmp\":\"rw,noexec,nosuid,nodev,size=16m\"}");
+	/* Every process of it (master and workers): uid 101, no effective capability. */
+	snprintf(cmd, sizeof(cmd),
+	         "docker exec %s sh -c 'for s in /proc/[0-9]*/status; do "
+	         "awk \"/^Uid:/ {u=\\$2} /^CapEff:/ {c=\\$2} /^NoNewPrivs:/ {n=\\$2} END {print u, "
+	         "c, n}\" $s; done' | sort -u | tr '\\n' ';'",
+	         name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "101 0000000000000000 1;");
+	/* The root is read-only; only the tmpfs takes writes. */
+	snprintf(cmd, sizeof(cmd),
+	         "docker exec %s sh -c 'touch /etc/nginx/x 2>/dev/null && echo rootfs-writable; "
+	         "touch /tmp/x && echo tmp-ok'",
+	         name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "tmp-ok");
 	lp_controller_free(c);
 }
 END_TEST
@@ -607,6 +674,7 @@ static Suite *controller_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_live_steady_state_and_content_change);
+	tcase_add_test(tc, test_serve_container_unprivileged);
 	tcase_add_test(tc, test_self_heal_and_foreign_container);
 	tcase_add_test(tc, test_delete_removes_everything);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/nginx_conf.h"
 #include "launchpad/buf.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
@@ -797,7 +798,8 @@ int lp_test_platform_fetch_site(char **out, long *out_status, lp_test_platform *
 	for (i = 0; i < c->nnetworks; i++)
 		if (!strcmp(c->networks[i].key, net) && c->networks[i].value &&
 		    *c->networks[i].value)
-			LP_TEST_FMT(url, "http://%s%s", c->networks[i].value, path);
+			LP_TEST_FMT(url, "http://%s:%d%s", c->networks[i].value, LP_SERVE_PORT,
+			            path);
 	if (url[0] == '\0') {
 		rc = lp_error_set(err, LP_ENOTFOUND, "container %s (%s) has no address on %s", name,
 		                  c->status ? c->status : "?", net);
