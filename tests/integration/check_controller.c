@@ -575,6 +575,66 @@ START_TEST(test_newer_revision_cancels_build)
 }
 END_TEST
 
+/* Rows of site_id in state (a state name, or NULL: every row), as /metrics counts them. */
+static int count_revisions(const char *site_id, const char *state)
+{
+	lp_store_revision *revs = NULL;
+	size_t n = 0, i;
+	int c = 0;
+
+	ck_assert_int_eq(lp_store_revision_list(&revs, &n, g_store, site_id, 0, NULL), LP_OK);
+	for (i = 0; i < n; i++)
+		c += state == NULL || !strcmp(lp_store_rev_state_name(revs[i].state), state);
+	lp_store_revisions_free(revs, n);
+	return c;
+}
+
+/*
+ * 300 redeploys requested faster than anything builds: the overtaken ones are superseded (the
+ * pending gauge drains), and the history is pruned to revisionHistoryLimit, logs included.
+ */
+START_TEST(test_quick_redeploys_superseded_and_pruned)
+{
+	struct loop l;
+	char digest[80], *yaml, logs[1200];
+	const char *id;
+	lp_error err = {0};
+	int64_t num = 0;
+	int i, rows = -1, pending = -1, nlogs = -1;
+
+	make_upload(digest, "quick");
+	yaml = archive_yaml("quick", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	loop_start(&l);
+	ck_assert_int_ge(wait_serving("quick", "quick", 60000), 0);
+	for (i = 0; i < 300; i++)
+		ck_assert_msg(lp_store_revision_request(&num, g_store, id, 0, LP_TRIGGER_REDEPLOY,
+		                                        digest, &err) == LP_OK,
+		              "%s", err.message);
+	ck_assert_int_eq(num, 301);
+	snprintf(logs, sizeof(logs), "%s/logs/quick", g_data);
+	for (i = 0; i < 600; i++) { /* until the last is live and the history settled */
+		pending = count_revisions(id, "pending");
+		rows = count_revisions(id, NULL);
+		nlogs = lp_test_count_lines("ls -A '%s' 2>/dev/null || true", logs);
+		if (live_at_desired(id) && pending == 0 && rows <= 2 * 5 + 2 && nlogs <= rows)
+			break;
+		usleep(100 * 1000);
+	}
+	printf(
+	    "  300 quick redeploys: %d revision rows kept (%d pending, %d superseded), %d logs\n",
+	    rows, pending, count_revisions(id, "superseded"), nlogs);
+	ck_assert_msg(live_at_desired(id), "revision 301 never went live");
+	ck_assert_int_eq(pending, 0);
+	ck_assert_int_le(rows, 2 * 5 + 2);
+	ck_assert_int_le(nlogs, rows);
+	/* The newest one is kept, built and served. */
+	ck_assert_int_eq(count_revisions(id, "ready") >= 1, 1);
+	loop_stop(&l);
+}
+END_TEST
+
 static pid_t spawn_controller(void)
 {
 	char *bin = lp_test_bin_path("launchpad-controller");
@@ -679,6 +739,7 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_delete_removes_everything);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_newer_revision_cancels_build);
+	tcase_add_test(tc, test_quick_redeploys_superseded_and_pruned);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);
 	suite_add_tcase(s, tc);
 	/* Its own case, last: it restarts the engine (CK_RUN_CASE=restart runs it alone). */
