@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/gc.h"
+#include "controller/networks.h"
 #include "controller/serve.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
@@ -243,7 +244,7 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 	int rc;
 
 	if ((rc = lp_serve_write_conf(&conf, p->ctx, name, spec, err)) != LP_OK ||
-	    (rc = lp_serve_ensure_networks(p->ctx, err)) != LP_OK ||
+	    (rc = lp_networks_ensure(p, err)) != LP_OK ||
 	    (rc = lp_observer_site(&observed, p->obs, name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
@@ -385,6 +386,14 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	/* A cancelled revision the build had already published is still not served. */
 	o.desired_ready =
 	    rev->state != LP_REV_CANCELLED && lp_publish_is_ready(site_dir, o.desired);
+	/* A build runs on the build network: it exists, cut off from the host, before one starts.
+	 */
+	if (!o.desired_ready && (rc = lp_networks_ensure(p, err)) != LP_OK) {
+		lp_fmt_text(msg, sizeof(msg), "revision %ld cannot be built: %s (retrying)",
+		            o.desired, err->message);
+		write_status_quietly(p->ctx, st, site, LP_PHASE_DEPLOYING, &o, msg);
+		goto done;
+	}
 	rc = drive_build(out, &o, p, site, spec, rev, err);
 	/* After the build decision: a build it just started is in flight, so it is kept. */
 	supersede_skipped(st, site, lp_builds_inflight(p->builds, site->name));

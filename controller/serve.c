@@ -54,29 +54,6 @@ done:
 	return rc;
 }
 
-int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err)
-{
-	const lp_config *cfg = lp_ctx_cfg(ctx);
-	char sites_net[LP_NAMES_MAX], build_net[LP_NAMES_MAX];
-	lp_docker_kv label = {LP_LABEL_INSTANCE, (char *)cfg->instance};
-	int rc;
-
-	if (lp_ctx_networks_ok(ctx))
-		return LP_OK;
-	if ((rc = lp_names_sites_network(sites_net, sizeof(sites_net), cfg, err)) != LP_OK ||
-	    (rc = lp_names_build_network(build_net, sizeof(build_net), cfg->instance, err)) !=
-	        LP_OK)
-		return rc;
-	/* Sites need no egress: the serve network is internal, shared with Traefik. */
-	if ((rc = lp_docker_network_ensure(NULL, lp_ctx_docker(ctx), sites_net, 1, &label, 1,
-	                                   err)) != LP_OK ||
-	    (rc = lp_docker_network_ensure(NULL, lp_ctx_docker(ctx), build_net, 0, &label, 1,
-	                                   err)) != LP_OK)
-		return rc;
-	lp_ctx_set_networks_ok(ctx, 1);
-	return LP_OK;
-}
-
 /* How long a replacement may wait for Traefik before the old container goes anyway. */
 #define SERVE_SWAP_MAX_MS 30000
 /* How soon a reconcile looks again at a replacement in progress. */

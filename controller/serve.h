@@ -34,8 +34,5 @@ int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, c
 /* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
 int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site *spec,
                         lp_error *err) LP_MUST_CHECK;
-/* The sites network (internal, shared with Traefik) and the build network, once per engine
- * connection. */
-int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
 
 #endif
