@@ -31,10 +31,11 @@ static int isolate(const lp_parts *p, char nets[NET_N][LP_NAMES_MAX], lp_error *
 		                                    err)) != LP_OK)
 			return rc;
 		if (info[i].bridge[0] == '\0')
-			return lp_error_set(err, LP_EUNSUPPORTED,
-			                    "network %s uses the %s driver: only a bridge network "
-			                    "can be isolated from the host",
-			                    nets[i], info[i].driver);
+			return lp_error_set(
+			    err, LP_EUNSUPPORTED,
+			    "network %s (driver %s) has no bridge interface to isolate "
+			    "from the host",
+			    nets[i], info[i].driver);
 		/* Rules for an interface of another namespace would protect nothing. */
 		if (if_nametoindex(info[i].bridge) == 0)
 			return lp_error_set(

@@ -32,11 +32,11 @@ static int bridge_of(lp_docker_network *out, const cJSON *j, const char *name, l
 			                    b->valuestring);
 		return LP_OK;
 	}
-	if (strlen(out->id) < LP_DOCKER_BRIDGE_ID_CHARS ||
+	/* An id too short to name one (never the engine's) leaves the bridge unknown: "". */
+	if (strlen(out->id) >= LP_DOCKER_BRIDGE_ID_CHARS &&
 	    lp_fmt(out->bridge, sizeof(out->bridge), "br-%.*s", LP_DOCKER_BRIDGE_ID_CHARS,
 	           out->id) != LP_OK)
-		return lp_error_set(err, LP_EREMOTE, "network inspect %s: id %s is too short", name,
-		                    out->id);
+		return lp_error_set(err, LP_EREMOTE, "network inspect %s: no bridge name", name);
 	return LP_OK;
 }
 

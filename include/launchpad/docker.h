@@ -272,8 +272,8 @@ typedef struct lp_docker_network {
 	char name[LP_DOCKER_NAME_MAX + 1];
 	char driver[LP_DOCKER_PLATFORM_MAX];
 	int internal;
-	char bridge[LP_DOCKER_BRIDGE_MAX]; /* the bridge driver's interface ("br-0123456789ab"); ""
-	                                    */
+	/* A bridge network's Linux interface ("br-0123456789ab", "docker0"), or "" */
+	char bridge[LP_DOCKER_BRIDGE_MAX];
 } lp_docker_network;
 
 /* LP_ENOTFOUND when no network has exactly this name. */
