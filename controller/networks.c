@@ -80,13 +80,20 @@ int lp_networks_ensure(const lp_parts *p, lp_error *err)
 int lp_networks_teardown(const lp_parts *p, lp_error *err)
 {
 	char nets[NET_N][LP_NAMES_MAX];
-	int rc;
+	lp_error ferr = {0};
+	int rc, frc;
 
-	if ((rc = names(nets, lp_ctx_cfg(p->ctx), err)) != LP_OK ||
-	    (rc = lp_docker_network_remove(lp_ctx_docker(p->ctx), nets[NET_BUILD], err)) != LP_OK)
-		return rc;
+	if ((rc = names(nets, lp_ctx_cfg(p->ctx), err)) == LP_OK)
+		rc = lp_docker_network_remove(lp_ctx_docker(p->ctx), nets[NET_BUILD], err);
 	lp_ctx_set_networks_ok(p->ctx, 0);
-	/* Rules of a network that is gone protect nothing, and those of the sites network go too:
-	 * nothing of the instance serves any more. */
-	return lp_firewall_remove(p->fw, err);
+	/*
+	 * Rules of a network that is gone protect nothing, and those of the sites network go too:
+	 * nothing of the instance serves any more. They go even when the network would not.
+	 */
+	if ((frc = lp_firewall_remove(p->fw, &ferr)) != LP_OK && rc == LP_OK) {
+		if (err)
+			*err = ferr;
+		rc = frc;
+	}
+	return rc;
 }
