@@ -42,7 +42,7 @@ int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error 
 	    /* No `user`: nginx starts unprivileged; the pid and temp paths are the only writes. */
 	    "worker_processes 1;\n"
 	    "pid " LP_SERVE_TMP_DIR "/nginx.pid;\n"
-	    "error_log /dev/stderr notice;\n"
+	    "error_log stderr notice;\n"
 	    "\n"
 	    "events {\n"
 	    "    worker_connections 1024;\n"
