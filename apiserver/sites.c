@@ -280,6 +280,27 @@ int api_reply_reserved(struct api_req *r, const char *name)
 	return LP_EINVAL;
 }
 
+int api_reply_build_image(struct api_req *r, const char *image)
+{
+	lp_spec_diags d;
+	cJSON *details = NULL;
+
+	/* The shape of a manifest error, so clients show it beside spec.build.image. */
+	lp_spec_diags_init(&d);
+	if (lp_spec_diags_add(&d, "spec.build.image", 0, 0,
+	                      "\"%s\" is not allowed on this installation: builds use the images "
+	                      "its admin lists (--build-images) or --build-image",
+	                      image) != LP_OK ||
+	    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+		LP_WARN("api", "build image: details left out of the answer: out of memory");
+	api_reply_error(r, LP_EINVAL, details,
+	                "invalid manifest: 1 error, first: spec.build.image: \"%s\" is not allowed "
+	                "on this installation (--build-images)",
+	                image);
+	lp_spec_diags_release(&d);
+	return LP_EINVAL;
+}
+
 int api_site_deleting(struct api_req *r, const lp_store_site *site)
 {
 	if (!site->deletion_timestamp)

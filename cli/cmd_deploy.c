@@ -10,26 +10,35 @@
 #include "cli/cli_internal.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
+#include "launchpad/log.h"
 #include "launchpad/spec.h"
 
 #define DISPLAY_NAME_MAX 256 /* a folder's name (NAME_MAX) and its NUL */
 
-static const char help[] =
-    "usage: launchpad deploy DIR|ZIP [--name NAME] [--wait [--timeout 10m]]\n"
+const char lp_cli_deploy_help[] =
+    "usage: launchpad deploy DIR|ZIP [--name NAME] [--strict] [--wait [--timeout 10m]]\n"
     "\n"
     "Publish a folder of static files (or a ready .zip / .tar.gz) as a site: the folder is\n"
     "zipped (regular files and folders only, .git skipped, in a stable order) and uploaded.\n"
     "With --name, the site NAME gets the new archive if it exists (a new revision) or is\n"
     "created with that name; without it a new site with a generated name is created. Prints\n"
     "the site's URL. A progress bar is drawn while uploading when stderr is a terminal.\n"
+    "Without index.html at the top (a lone top folder counts as the top, as the server strips\n"
+    "it) the site would answer 404 at /: deploy warns, and refuses with --strict.\n"
     "\n"
     "  -n, --name NAME   the site's name (a DNS label: a-z, 0-9, -)\n"
+    "      --strict      refuse (exit 1, nothing uploaded) when there is no index.html at the top\n"
     "  -w, --wait        wait until the site is live, with progress\n"
-    "      --timeout D   how long --wait waits (default 10m)\n"
+    "      --timeout D   how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
     "  -h, --help        this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
-    "exit codes: 0 uploaded (and live with --wait), 1 failure, 2 bad usage\n";
+    "examples:\n"
+    "  launchpad deploy ./public --name my-site --wait\n"
+    "  launchpad deploy site.zip --strict\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
+    "exit codes: 0 uploaded (and live with --wait), 1 failure (or --strict refused), 2 bad usage,\n"
+    "3 timed out waiting\n";
 
 static int has_suffix(const char *s, const char *suf)
 {
@@ -112,22 +121,29 @@ static int prepare(struct payload *pl, const char *input)
 	return LP_OK;
 }
 
-/* *exists: whether the site name is there already (the upload is a new revision of it). */
-static int site_exists(int *exists, const lp_cli_client *c, const char *name)
+/*
+ * *exists: whether the site name is there already (the upload is a new revision of it);
+ * *has_build: whether its spec builds the archive (then what is served is the build's output).
+ */
+static int site_exists(int *exists, int *has_build, const lp_cli_client *c, const char *name)
 {
 	lp_cli_resp r = {0};
 	lp_error err = {0};
 	char path[LP_CLI_API_PATH_MAX];
 	int rc;
 
-	*exists = 0;
+	*exists = *has_build = 0;
 	rc = lp_cli_site_path(path, sizeof(path), name, "", &err);
 	if (rc == LP_OK)
 		rc = lp_cli_request(&r, c, "GET", path, NULL, NULL, 0, &err);
 	if (rc != LP_OK) {
 		lp_cli_fail("deploy", &err);
 	} else if (r.status == 200) {
+		const cJSON *stored = cJSON_GetObjectItemCaseSensitive(r.json, "spec");
+
 		*exists = 1;
+		*has_build = cJSON_GetObjectItemCaseSensitive(
+		                 cJSON_GetObjectItemCaseSensitive(stored, "spec"), "build") != NULL;
 	} else if (r.status != 404) {
 		lp_cli_print_api_error("deploy", &r);
 		rc = LP_EREMOTE;
@@ -172,6 +188,29 @@ static int upload(lp_cli_resp *r, const lp_cli_client *c, const char *name, int 
 	return rc;
 }
 
+/*
+ * Whether the archive has index.html at its top (after the server's lone-top-folder strip).
+ * Without: a warning, or with strict a refusal (0: nothing is uploaded).
+ */
+static int root_page_ok(const struct payload *pl, const char *input, int strict)
+{
+	lp_error err = {0};
+	int has = 0;
+
+	if (lp_cli_archive_has_index(&has, pl->path, &err) != LP_OK) {
+		/* the server reads the archive itself and says what is wrong with it */
+		LP_DEBUG("cli", "deploy: cannot look into %s: %s", pl->path, err.message);
+		return 1;
+	}
+	if (has)
+		return 1;
+	fprintf(stderr,
+	        "launchpad deploy: %sno index.html at the top of %s: the site will answer "
+	        "404 at /%s\n",
+	        strict ? "" : "warning: ", input, strict ? " (--strict: nothing uploaded)" : "");
+	return !strict;
+}
+
 /* "site/NAME created (revision N)" and the URL; returns the site's name (borrowed from r). */
 static const char *print_deployed(const lp_cli_resp *r, const char *name)
 {
@@ -188,42 +227,51 @@ static const char *print_deployed(const lp_cli_resp *r, const char *name)
 
 int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 {
-	lp_cli_opt opts[] = {{"name", 'n', 1, 0, NULL},
-	                     {"wait", 'w', 0, 0, NULL},
-	                     {"timeout", 0, 1, 0, NULL},
-	                     {"help", 'h', 0, 0, NULL}};
+	enum { OPT_NAME, OPT_WAIT, OPT_TIMEOUT, OPT_STRICT, OPT_HELP, NOPTS };
+	lp_cli_opt opts[NOPTS] = {[OPT_NAME] = {"name", 'n', 1, 0, NULL},
+	                          [OPT_WAIT] = {"wait", 'w', 0, 0, NULL},
+	                          [OPT_TIMEOUT] = {"timeout", 0, 1, 0, NULL},
+	                          [OPT_STRICT] = {"strict", 0, 0, 0, NULL},
+	                          [OPT_HELP] = {"help", 'h', 0, 0, NULL}};
 	const char *pos[LP_CLI_MAX_POS], *input, *name = NULL, *slug;
 	size_t npos = 0;
-	int ex = LP_EXIT_FAILED, timeout = 600, exists = 0;
+	int ex = LP_EXIT_FAILED, timeout = 600, exists = 0, has_build = 0;
 	lp_cli_client c = lp_cli_client_of(cfg);
 	lp_cli_resp r = {0};
 	lp_error err = {0};
 	struct payload pl = {.path = NULL};
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 4, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, NOPTS, argc, argv, lp_cli_deploy_help))
 		return ex;
 	if (npos != 1)
-		return lp_cli_usage_error("deploy", help, "expected one folder or zip: deploy DIR");
+		return lp_cli_usage_error("deploy", lp_cli_deploy_help,
+		                          "expected one folder or zip: deploy DIR");
 	input = pos[0];
-	if (opts[2].given && (timeout = lp_cli_parse_duration(opts[2].value)) <= 0)
-		return lp_cli_usage_error("deploy", help,
+	if (opts[OPT_TIMEOUT].given &&
+	    (timeout = lp_cli_parse_duration(opts[OPT_TIMEOUT].value)) <= 0)
+		return lp_cli_usage_error("deploy", lp_cli_deploy_help,
 		                          "--timeout: expected 600, 90s, 10m or 1h");
-	if (opts[0].given) {
-		name = opts[0].value;
+	if (opts[OPT_NAME].given) {
+		name = opts[OPT_NAME].value;
 		if (lp_spec_check_name(name, &err) != LP_OK) {
 			fprintf(stderr, "launchpad deploy: --name: %s\n", err.message);
 			return LP_EXIT_USAGE;
 		}
 	}
-	if (prepare(&pl, input) != LP_OK || (name && site_exists(&exists, &c, name) != LP_OK) ||
-	    upload(&r, &c, name, exists, input, &pl) != LP_OK)
+	if (prepare(&pl, input) != LP_OK ||
+	    (name && site_exists(&exists, &has_build, &c, name) != LP_OK))
+		goto done;
+	/* a site built from the archive serves its build's output: the top need not be a page */
+	if (!has_build && !root_page_ok(&pl, input, opts[OPT_STRICT].given))
+		goto done;
+	if (upload(&r, &c, name, exists, input, &pl) != LP_OK)
 		goto done;
 	if (r.status != 200 && r.status != 201 && r.status != 202) {
 		lp_cli_print_api_error("deploy", &r);
 		goto done;
 	}
 	slug = print_deployed(&r, name);
-	ex = opts[1].given ? lp_cli_wait(cfg, "deploy", slug, timeout) : LP_EXIT_OK;
+	ex = opts[OPT_WAIT].given ? lp_cli_wait(cfg, "deploy", slug, timeout) : LP_EXIT_OK;
 done:
 	if (pl.tmp[0])
 		unlink(pl.tmp);

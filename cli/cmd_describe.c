@@ -17,15 +17,22 @@
 #define DESCRIBE_TABLE_MAX ((size_t)8 << 20)
 #define DESCRIBE_SPEC_MAX  ((size_t)4 << 20)
 
-static const char help[] =
-    "usage: launchpad describe site NAME\n"
+const char lp_cli_describe_help[] =
+    "usage: launchpad describe site NAME [-o yaml|json]\n"
     "\n"
     "Show a site in detail: its spec, status and conditions, the revisions table (newest\n"
     "first; * marks the one served, > the desired one), the webhook URL and recent events.\n"
+    "-o json or -o yaml prints the same as data: the API's deployment object with two more\n"
+    "members, \"revisions\" (every one, newest first) and \"events\" (newest first).\n"
     "\n"
-    "  -h, --help   this help\n"
+    "  -o, --output FORMAT   yaml or json\n"
+    "  -h, --help            this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
+    "examples:\n"
+    "  launchpad describe site blog\n"
+    "  launchpad describe blog -o json\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (not found, server unreachable), 2 bad usage\n";
 
 static int age_of(char *out, size_t n, const char *iso, int64_t now)
@@ -224,27 +231,68 @@ static int print_section(const struct section *s, const cJSON *items, int64_t no
 	return rc;
 }
 
+/*
+ * -o json|yaml: the deployment object with "revisions" and "events" added (each an array, empty
+ * when it could not be read). It takes revs and events (into site).
+ */
+static int print_data(cJSON *site, cJSON *revs, cJSON *events, const char *format)
+{
+	int rc;
+
+	if (revs == NULL)
+		revs = cJSON_CreateArray();
+	if (events == NULL)
+		events = cJSON_CreateArray();
+	cJSON_DeleteItemFromObjectCaseSensitive(site, "revisions");
+	cJSON_DeleteItemFromObjectCaseSensitive(site, "events");
+	if (!cJSON_AddItemToObject(site, "revisions", revs)) {
+		cJSON_Delete(revs);
+		cJSON_Delete(events);
+		return LP_ENOMEM;
+	}
+	if (!cJSON_AddItemToObject(site, "events", events)) {
+		cJSON_Delete(events);
+		return LP_ENOMEM;
+	}
+	if ((rc = lp_cli_print_value(site, format)) != LP_OK)
+		fprintf(stderr, "launchpad describe: cannot print it: %s\n", lp_strerror(rc));
+	return rc;
+}
+
 int lp_cli_describe(int argc, char **argv, const lp_config *cfg)
 {
-	lp_cli_opt opts[] = {{"help", 'h', 0, 0, NULL}};
-	const char *pos[LP_CLI_MAX_POS], *name;
+	lp_cli_opt opts[] = {{"output", 'o', 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
+	const char *pos[LP_CLI_MAX_POS], *name, *format = NULL;
 	size_t npos = 0, i;
 	int ex = LP_EXIT_FAILED, rc;
 	int64_t now = (int64_t)time(NULL);
 	cJSON *site = NULL, *revs = NULL, *events = NULL;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 2, argc, argv, lp_cli_describe_help))
 		return ex;
+	if (opts[0].given) {
+		format = opts[0].value;
+		if (strcmp(format, "yaml") && strcmp(format, "json"))
+			return lp_cli_usage_error("describe", lp_cli_describe_help,
+			                          "-o must be yaml or json");
+	}
 	if (npos == 2 && (!strcmp(pos[0], "site") || !strcmp(pos[0], "sites")))
 		name = pos[1];
 	else if (npos == 1)
 		name = pos[0];
 	else
-		return lp_cli_usage_error("describe", help, "expected: describe site NAME");
+		return lp_cli_usage_error("describe", lp_cli_describe_help,
+		                          "expected: describe site NAME");
 	if (lp_cli_get_site(&site, cfg, "describe", name) != LP_OK)
 		return LP_EXIT_FAILED;
 	revs = get_list(cfg, name, "/revisions");
 	events = get_list(cfg, name, "/events");
+	if (format) {
+		rc = print_data(site, revs, events, format);
+		revs = events = NULL; /* site owns them now */
+		cJSON_Delete(site);
+		return rc == LP_OK ? LP_EXIT_OK : LP_EXIT_FAILED;
+	}
 	const cJSON *lists[] = {cJSON_GetObjectItemCaseSensitive(site, "conditions"), revs, events};
 	_Static_assert(sizeof(lists) / sizeof(lists[0]) == sizeof(sections) / sizeof(sections[0]),
 	               "one list per section");

@@ -9,17 +9,23 @@
 #include "cli/cli_internal.h"
 #include "launchpad/fs.h"
 
-static const char help[] =
+const char lp_cli_login_help[] =
     "usage: launchpad login [--server URL] [--token TOKEN|-]\n"
     "\n"
     "Check the token against the server (GET /api/deployments must answer 200), then save the\n"
     "server URL and token in $XDG_CONFIG_HOME/launchpad/config (default\n"
     "~/.config/launchpad/config; mode 0600, written atomically). Later commands read it;\n"
     "--server/--token and LAUNCHPAD_SERVER/LAUNCHPAD_TOKEN still win over the file.\n"
-    "--token - reads the token from stdin (keeps it out of the shell history).\n"
     "The admin token of a new install is in <data-dir>/admin.token.\n"
     "\n"
-    "  -h, --help   this help\n"
+    "      --server URL    the server to save (a global flag; default http://127.0.0.1:8080)\n"
+    "      --token T|-     the token to check and save; - reads it from stdin (keeps it out of\n"
+    "                      the shell history)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "examples:\n"
+    "  launchpad login --server http://127.0.0.1:8080 --token lp_0123abcd\n"
+    "  sudo cat /srv/launchpad/admin.token | launchpad login --token -\n"
     "\n"
     "exit codes: 0 saved, 1 the server refused the token or cannot be reached, 2 bad usage\n";
 
@@ -51,19 +57,20 @@ int lp_cli_login(int argc, char **argv, const lp_config *cfg)
 	char *path = NULL, *text = NULL, *slash, stdin_token[LP_CLI_TOKEN_MAX];
 	int got;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, lp_cli_login_help))
 		return ex;
 	if (npos)
-		return lp_cli_usage_error("login", help, "unexpected argument");
+		return lp_cli_usage_error("login", lp_cli_login_help, "unexpected argument");
 	if (token && !strcmp(token, "-")) {
 		if ((got = read_token(stdin_token, sizeof(stdin_token))) < 0)
-			return lp_cli_usage_error("login", help, "the token on stdin is too long");
+			return lp_cli_usage_error("login", lp_cli_login_help,
+			                          "the token on stdin is too long");
 		if (got == 0)
-			return lp_cli_usage_error("login", help, "no token on stdin");
+			return lp_cli_usage_error("login", lp_cli_login_help, "no token on stdin");
 		token = stdin_token;
 	}
 	if (token == NULL || *token == '\0')
-		return lp_cli_usage_error("login", help,
+		return lp_cli_usage_error("login", lp_cli_login_help,
 		                          "no token: pass --token TOKEN (or set LAUNCHPAD_TOKEN)");
 	c.server = cfg->server;
 	c.token = token;

@@ -10,18 +10,22 @@
 
 #define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
 
-static const char help[] =
+const char lp_cli_logs_help[] =
     "usage: launchpad logs NAME [-f] [--revision N]\n"
     "\n"
     "Print the build and deploy log of a revision (default: the desired one). Without -f, print\n"
     "what the log holds now and stop; with -f, follow it while the build runs until the\n"
-    "revision is final (ready, failed, superseded). The final state goes to stderr.\n"
+    "revision is final (ready, failed, superseded, cancelled). The final state goes to stderr.\n"
     "\n"
     "  -f, --follow         keep printing new lines until the revision is final\n"
     "      --revision N     the revision (see `launchpad describe site NAME`)\n"
     "  -h, --help           this help\n"
     "\n"
-    "Global flags: --server, --token (see launchpad --help).\n"
+    "examples:\n"
+    "  launchpad logs blog -f\n"
+    "  launchpad logs blog --revision 2\n"
+    "\n"
+    "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (no such site or revision, server unreachable), 2 bad usage\n";
 
 struct printer {
@@ -53,8 +57,8 @@ static int on_field(const char *field, const char *value, void *ctx)
 
 static int is_final(const char *state)
 {
-	return !strcmp(state, "ready") || !strcmp(state, "failed") ||
-	       !strcmp(state, "superseded") || !strcmp(state, "interrupted");
+	/* every state but these two is final (lp_store_rev_state_final): cancelled included */
+	return strcmp(state, "pending") != 0 && strcmp(state, "building") != 0;
 }
 
 /* The revision's number (number 0: the desired one) and state; 0 when it cannot be told. */
@@ -102,15 +106,16 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	char state[LP_CLI_STATE_MAX] = "", *end;
 	long status;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, lp_cli_logs_help))
 		return ex;
 	if (npos != 1)
-		return lp_cli_usage_error("logs", help, "expected: logs NAME [-f] [--revision N]");
+		return lp_cli_usage_error("logs", lp_cli_logs_help,
+		                          "expected: logs NAME [-f] [--revision N]");
 	name = pos[0];
 	if (opts[1].given) {
 		number = strtoll(opts[1].value, &end, 10);
 		if (*end || number < 1)
-			return lp_cli_usage_error("logs", help,
+			return lp_cli_usage_error("logs", lp_cli_logs_help,
 			                          "--revision needs a number (1, 2, ...)");
 	}
 	/*
@@ -121,7 +126,8 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	    !is_final(state))
 		idle = LOGS_IDLE_MS;
 	if (number && lp_fmt(suffix, sizeof(suffix), "/logs?revision=%lld", number) != LP_OK)
-		return lp_cli_usage_error("logs", help, "--revision: the number is too large");
+		return lp_cli_usage_error("logs", lp_cli_logs_help,
+		                          "--revision: the number is too large");
 	if (lp_cli_site_path(path, sizeof(path), name, suffix, &err) != LP_OK ||
 	    lp_cli_stream(&status, &e, &c, path, idle, NULL, on_field, &p, &err) != LP_OK) {
 		ex = lp_cli_fail("logs", &err);

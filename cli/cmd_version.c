@@ -7,13 +7,17 @@
 #include "launchpad/log.h"
 #include "launchpad/version.h"
 
-static const char help[] =
+const char lp_cli_version_help[] =
     "usage: launchpad version\n"
     "\n"
     "Print the client's version, then the server's (from its /healthz) and its readiness\n"
     "(/readyz): \"server: launchpad VERSION, reachable at URL\".\n"
     "\n"
     "  -h, --help   this help\n"
+    "\n"
+    "examples:\n"
+    "  launchpad version\n"
+    "  launchpad --version --server https://launchpad.example.com\n"
     "\n"
     "exit codes: 0 the server answered, 1 it cannot be reached, 2 bad usage\n";
 
@@ -27,10 +31,10 @@ int lp_cli_version(int argc, char **argv, const lp_config *cfg)
 	lp_cli_resp h = {0}, ready = {0};
 	lp_error err = {0};
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 1, argc, argv, lp_cli_version_help))
 		return ex;
 	if (npos)
-		return lp_cli_usage_error("version", help, "no arguments expected");
+		return lp_cli_usage_error("version", lp_cli_version_help, "no arguments expected");
 	printf("client: launchpad %s\n", LP_VERSION);
 	fflush(stdout);
 	if (lp_cli_request(&h, &c, "GET", "/healthz", NULL, NULL, 0, &err) != LP_OK) {

@@ -115,15 +115,24 @@ static size_t width(const char *s)
 	return w;
 }
 
-int lp_cli_table_render(lp_buf *out, const lp_cli_table *t)
+void lp_cli_table_widths(const lp_cli_table *t, size_t *w)
 {
-	size_t w[LP_CLI_TABLE_MAX_COLS] = {0}, r, c, cw, pad;
-	int rc = LP_OK;
+	size_t r, c, cw;
 
+	for (c = 0; c < t->ncols; c++)
+		w[c] = t->min_width[c];
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
 			if ((cw = width(t->cells[r * t->ncols + c])) > w[c])
 				w[c] = cw;
+}
+
+int lp_cli_table_render(lp_buf *out, const lp_cli_table *t)
+{
+	size_t w[LP_CLI_TABLE_MAX_COLS] = {0}, r, c, pad;
+	int rc = LP_OK;
+
+	lp_cli_table_widths(t, w);
 	for (r = 0; r < t->nrows && rc == LP_OK; r++) {
 		size_t last = t->ncols;
 

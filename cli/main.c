@@ -9,21 +9,22 @@
 #include "launchpad/config.h"
 #include "launchpad/log.h"
 
-static void usage(FILE *f)
+/* `help [COMMAND]`, `--help [COMMAND]`: the command's help, or the general one. */
+static int help(int nrest, char **rest)
 {
-	size_t i;
+	const struct lp_cli_command *c;
 
-	fprintf(f, "usage: launchpad [flags] COMMAND [args]   (launchpad COMMAND --help for more)\n"
-	           "\ncommands:\n");
-	for (i = 0; i < lp_cli_ncommands; i++)
-		fprintf(f, "  %-11s %s\n", lp_cli_commands[i].name, lp_cli_commands[i].summary);
-	fprintf(f, "\nThe server and token come from --server/--token, else LAUNCHPAD_SERVER/"
-	           "LAUNCHPAD_TOKEN,\nelse the config file ($XDG_CONFIG_HOME or ~/.config)/"
-	           "launchpad/config written by `login`.\n");
-	fprintf(f, "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
-	fflush(f);
-	lp_config_usage(fileno(f));
-	fprintf(f, "\nexit codes: 0 success, 1 failure or invalid input, 2 bad usage\n");
+	if (nrest < 2) {
+		lp_cli_usage(stdout);
+		return LP_EXIT_OK;
+	}
+	if ((c = lp_cli_command_find(rest[1])) == NULL) {
+		fprintf(stderr, "launchpad help: unknown command \"%s\" (see launchpad --help)\n",
+		        rest[1]);
+		return LP_EXIT_USAGE;
+	}
+	fputs(c->help, stdout);
+	return LP_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 	char **rest = NULL, *conf_path = NULL;
 	int nrest = 0, rc = LP_EXIT_USAGE;
 	lp_error err = {0};
-	size_t i;
+	const struct lp_cli_command *c;
 
 	if (lp_config_new(&cfg, &rest, &nrest, argc, argv, &err) != LP_OK) {
 		fprintf(stderr, "launchpad: %s\n", err.message);
@@ -45,23 +46,21 @@ int main(int argc, char **argv)
 		rc = LP_EXIT_FAILED;
 		goto done;
 	}
-	if (nrest == 0 || !strcmp(rest[0], "--help") || !strcmp(rest[0], "-h") ||
-	    !strcmp(rest[0], "help")) {
-		usage(nrest == 0 ? stderr : stdout);
-		rc = nrest == 0 ? LP_EXIT_USAGE : LP_EXIT_OK;
+	if (nrest == 0) {
+		lp_cli_usage(stderr);
+		goto done;
+	}
+	if (!strcmp(rest[0], "--help") || !strcmp(rest[0], "-h") || !strcmp(rest[0], "help")) {
+		rc = help(nrest, rest);
 		goto done;
 	}
 	if (!strcmp(rest[0], "--version")) {
 		rest[0] = "version";
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (i = 0; i < lp_cli_ncommands; i++) {
-		if (!strcmp(rest[0], lp_cli_commands[i].name)) {
-			rc = lp_cli_commands[i].run(nrest, rest, cfg);
-			break;
-		}
-	}
-	if (i == lp_cli_ncommands)
+	if ((c = lp_cli_command_find(rest[0])) != NULL)
+		rc = c->run(nrest, rest, cfg);
+	else
 		fprintf(stderr, "launchpad: unknown command \"%s\" (see launchpad --help)\n",
 		        rest[0]);
 	curl_global_cleanup();

@@ -18,6 +18,7 @@
 #define ZIP_PATH_MAX   LP_FS_PATH_MAX
 #define ZIP_CHUNK_SIZE 65536     /* bytes read from a file per write */
 #define ZIP_MTIME      315532800 /* 1980-01-01, zip's epoch: the same folder gives the same bytes */
+#define INDEX_PAGE     "index.html" /* what nginx answers / with */
 
 struct zipper {
 	struct archive *a;
@@ -206,5 +207,87 @@ int lp_cli_zip_dir(size_t *out_files, const char *dir, const char *zip_path, lp_
 	*out_files = z.files;
 done:
 	archive_write_free(z.a);
+	return rc;
+}
+
+/* ---- what the server will serve at / ---- */
+
+/* A name as the server keeps it: "./" removed; NULL for the root itself. */
+static const char *kept_name(const char *name)
+{
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	return *name && strcmp(name, ".") ? name : NULL;
+}
+
+/* macOS metadata the server drops: anything under __MACOSX/ and every .DS_Store. */
+static int dropped_name(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	size_t len = strlen(name);
+
+	if (len && name[len - 1] == '/') {
+		/* a directory: its own name is the last component before the slash */
+		base = NULL;
+	}
+	return !strncmp(name, "__MACOSX/", 9) || !strcmp(name, "__MACOSX") ||
+	       !strcmp(base ? base + 1 : name, ".DS_Store");
+}
+
+int lp_cli_archive_has_index(int *out, const char *archive_path, lp_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char top[ZIP_PATH_MAX] = "", index_path[ZIP_PATH_MAX + sizeof(INDEX_PAGE)];
+	int rc = LP_OK, r, strippable = 1, at_root = 0, in_top = 0, have_top = 0;
+
+	*out = 0;
+	if (a == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_gzip(a);
+	if (archive_read_open_filename(a, archive_path, ZIP_CHUNK_SIZE) != ARCHIVE_OK) {
+		rc = lp_error_set(err, LP_EIO, "%s: %s", archive_path, archive_error_string(a));
+		goto done;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = kept_name(archive_entry_pathname(e));
+		int is_dir = archive_entry_filetype(e) == AE_IFDIR;
+		size_t flen;
+
+		if (name == NULL || dropped_name(name))
+			continue;
+		flen = strcspn(name, "/");
+		/* the server's lone-top-folder rule: every entry under one folder, no file beside
+		 */
+		if (!have_top) {
+			if (flen >= sizeof(top)) {
+				rc = lp_error_set(err, LP_ETOOBIG, "%s: a name is too long",
+				                  archive_path);
+				goto done;
+			}
+			memcpy(top, name, flen);
+			top[flen] = '\0';
+			have_top = 1;
+		} else if (strlen(top) != flen || strncmp(top, name, flen)) {
+			strippable = 0;
+		}
+		if (name[flen] == '\0' && !is_dir)
+			strippable = 0;
+		if (!is_dir && !strcmp(name, "index.html"))
+			at_root = 1;
+		if (!is_dir &&
+		    lp_fmt(index_path, sizeof(index_path), "%s/index.html", top) == LP_OK &&
+		    !strcmp(name, index_path))
+			in_top = 1;
+	}
+	if (r != ARCHIVE_EOF) {
+		rc = lp_error_set(err, LP_EIO, "%s: %s", archive_path, archive_error_string(a));
+		goto done;
+	}
+	*out = have_top && strippable ? in_top : at_root;
+done:
+	archive_read_free(a);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "controller/edge.h"
 #include "controller/nginx_conf.h"
+#include "controller/revconf.h"
 #include "launchpad/buf.h"
 #include "launchpad/clock.h"
 #include "launchpad/crypto.h"
@@ -23,13 +24,15 @@ int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site
                         lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
-	struct lp_nginx_site ns = {.spa = spec->serve_spa,
-	                           .not_found_page = spec->serve_not_found_page};
-	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], *conf = NULL, *old = NULL;
+	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], inc[LP_FS_PATH_MAX], *conf = NULL,
+	                                                                     *old = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = lp_nginx_conf_render(&conf, &ns, err)) != LP_OK)
+	/* The rules travel with each revision (revconf.c); this file only includes the live one. */
+	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "rules include path too long");
+	if ((rc = lp_nginx_conf_stub(&conf, inc, err)) != LP_OK)
 		goto done;
 	if (lp_layout_conf(path, sizeof(path), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_CONF) != LP_OK) {
@@ -68,13 +71,6 @@ done:
 #define DOCKER_HOSTNAME_LEN 12
 #define SERVE_BIND_MAX      4200
 #define SERVE_LABELS        (LP_EDGE_MAX_LABELS + 4)
-/*
- * nginx runs as this uid:gid from its first instruction: the nginx user of nginx:alpine, of
- * nginxinc/nginx-unprivileged and of the tests' image. It only reads the bound site (world-
- * readable) and writes the tmpfs.
- */
-#define LP_SERVE_USER "101:101"
-
 /* Everything that defines the serve container except its hash label. */
 struct serve_spec {
 	char name[SERVE_NAME_MAX];
@@ -153,7 +149,7 @@ static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const 
 	const char *secopt[] = {"no-new-privileges", NULL};
 	/* The only writable path: the pid file and temp paths of the generated config. */
 	const lp_docker_kv tmpfs[] = {
-	    {LP_SERVE_TMP_DIR, "rw,noexec,nosuid,nodev,size=16m"},
+	    {LP_SERVE_TMP_DIR, LP_SERVE_TMP_OPTIONS},
 	};
 	lp_docker_create_config cc = {0};
 

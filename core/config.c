@@ -47,7 +47,11 @@ static const struct setting settings[] = {
     {"serve-image", "LAUNCHPAD_SERVE_IMAGE", "nginx:alpine", K_STR, S(serve_image),
      "image serving sites", .scope = CTRL},
     {"build-image", "LAUNCHPAD_BUILD_IMAGE", "node:20-alpine", K_STR, S(build_image),
-     "default build image", .scope = CTRL},
+     "default build image", .scope = API | CTRL},
+    {"build-images", "LAUNCHPAD_BUILD_IMAGES", NULL, K_STR, S(build_images),
+     "images spec.build.image may name besides --build-image (comma list; an entry ending in * "
+     "is a prefix: node:*,python:3.12-slim; * alone allows any image)",
+     .scope = API | CTRL},
     {"allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES", "false", K_BOOL,
      S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)",
      .scope = API | CTRL},
@@ -101,6 +105,50 @@ static const struct setting settings[] = {
      "API: names no new site may take, the hosts the platform routes on --base-domain itself "
      "(comma list; --public-url's host is added when it lies under --base-domain)",
      .scope = API},
+    {"header-timeout", "LAUNCHPAD_HEADER_TIMEOUT", "10", K_INT, S(header_timeout),
+     "API: seconds a client has to send a request's headers (a body: as long again plus its "
+     "size at --body-min-rate)",
+     .scope = API},
+    {"body-min-rate", "LAUNCHPAD_BODY_MIN_RATE", "32", K_INT, S(body_min_rate),
+     "API: KiB/s a request body must keep up (slower is cut off with 408)", .scope = API},
+    {"revision-burst", "LAUNCHPAD_REVISION_BURST", "20", K_INT, S(revision_burst),
+     "API: revision requests (redeploy, webhook, upload) one site may make at once (0: no "
+     "limit)",
+     .scope = API},
+    {"revision-rate", "LAUNCHPAD_REVISION_RATE", "30", K_INT, S(revision_rate),
+     "API: revision requests a minute one site regains after its burst (429 beyond)", .scope = API},
+    {"archive-grace", "LAUNCHPAD_ARCHIVE_GRACE", "3600", K_INT, S(archive_grace),
+     "controller: seconds an uploaded archive no revision names is kept before the gc removes "
+     "it (at least 60)",
+     .scope = CTRL},
+    /* Disk, logs and Git fetches of builds (docs/builds.md, docs/git-sources.md). */
+    {"build-workspace-max-mb", "LAUNCHPAD_BUILD_WORKSPACE_MAX_MB", "2048", K_INT,
+     S(build_workspace_max_mb),
+     "controller: disk one build's workspace may use, MiB (a build over it fails; 0: no cap)",
+     .scope = CTRL},
+    {"build-cache-max-mb", "LAUNCHPAD_BUILD_CACHE_MAX_MB", "1024", K_INT, S(build_cache_max_mb),
+     "controller: disk one site's dependency cache may use, MiB (trimmed oldest first before a "
+     "build; a build over it fails; 0: no cap)",
+     .scope = CTRL},
+    {"build-cache-total-mb", "LAUNCHPAD_BUILD_CACHE_TOTAL_MB", "10240", K_INT,
+     S(build_cache_total_mb),
+     "controller: disk all sites' dependency caches may use together, MiB (the least recently "
+     "used go first; 0: no cap)",
+     .scope = CTRL},
+    {"min-free-mb", "LAUNCHPAD_MIN_FREE_MB", "1024", K_INT, S(min_free_mb),
+     "controller: builds wait while the data dir's filesystem has less free, MiB (0: never)",
+     .scope = CTRL},
+    {"container-log-max-size", "LAUNCHPAD_CONTAINER_LOG_MAX_SIZE", "10m", K_STR,
+     S(container_log_max_size),
+     "controller: json-file log rotation size of every container it creates (10m, 512k, 1g)",
+     .scope = CTRL},
+    {"container-log-max-files", "LAUNCHPAD_CONTAINER_LOG_MAX_FILES", "3", K_INT,
+     S(container_log_max_files), "controller: rotated json-file logs kept per container (1..100)",
+     .scope = CTRL},
+    {"git-allow-hosts", "LAUNCHPAD_GIT_ALLOW_HOSTS", NULL, K_STR, S(git_allow_hosts),
+     "controller: Git hosts fetched even though they resolve to internal addresses (comma list "
+     "of host names, IP addresses and CIDR ranges)",
+     .scope = CTRL},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -302,9 +350,65 @@ static int read_reserved(lp_config *cfg, lp_error *err)
 	return LP_OK;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* An image reference's characters (the spec's rule; core cannot include spec). */
+static int image_char(char c)
+{
+	return is_alnum(c) || (c != '\0' && strchr("._/:@-", c) != NULL);
+}
+
+/* One --build-images entry: an image as written, or a prefix ending in '*' ("*" alone: any). */
+static int add_image(lp_config *cfg, const char *entry, size_t len, lp_error *err)
+{
+	size_t i, body = len > 0 && entry[len - 1] == '*' ? len - 1 : len;
+
+	for (i = 0; i < body && image_char(entry[i]); i++)
+		;
+	if (i < body || (body > 0 && !is_alnum(entry[0])))
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--build-images: \"%.*s\" is not an image reference or a prefix "
+		    "ending in '*'",
+		    (int)len, entry);
+	for (i = 0; i < cfg->nallowed_images; i++)
+		if (strlen(cfg->allowed_images[i]) == len &&
+		    !strncmp(cfg->allowed_images[i], entry, len))
+			return LP_OK;
+	if (cfg->nallowed_images == LP_CONFIG_IMAGES_MAX)
+		return lp_error_set(err, LP_EINVAL, "--build-images: more than %d entries",
+		                    LP_CONFIG_IMAGES_MAX);
+	if ((cfg->allowed_images[cfg->nallowed_images] = strndup(entry, len)) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	cfg->nallowed_images++;
+	return LP_OK;
+}
+
+static int read_images(lp_config *cfg, lp_error *err)
+{
+	const char *p = cfg->build_images ? cfg->build_images : "";
+	int rc;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len && (rc = add_image(cfg, p, len, err)) != LP_OK)
+			return rc;
+		p += len;
+	}
+	return LP_OK;
+}
+
 /* The checks across settings, once every source is applied. */
 static int validate(lp_config *cfg, lp_error *err)
 {
+	int rc;
+
 	if (cfg->workers < 1)
 		cfg->workers = 1;
 	/* The instance id lands in label filters, container and router names: a DNS label. */
@@ -325,10 +429,25 @@ static int validate(lp_config *cfg, lp_error *err)
 			return lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
 			                    cfg->api_user);
 	}
+	if (cfg->header_timeout < 1 || cfg->body_min_rate < 1 || cfg->revision_rate < 1)
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--header-timeout, --body-min-rate and --revision-rate must be at "
+		    "least 1");
+	/* An upload is linked into place a moment before its revision is stored: never that close.
+	 */
+	if (cfg->archive_grace < 60)
+		return lp_error_set(err, LP_EINVAL, "--archive-grace: %d is below 60 seconds",
+		                    cfg->archive_grace);
+	if (cfg->container_log_max_files < 1 || cfg->container_log_max_files > 100)
+		return lp_error_set(err, LP_EINVAL, "--container-log-max-files: %d is not 1..100",
+		                    cfg->container_log_max_files);
 	if (cfg->http_port < 1 || cfg->http_port > 65535)
 		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                    cfg->http_port);
-	return read_reserved(cfg, err);
+	if ((rc = read_reserved(cfg, err)) != LP_OK)
+		return rc;
+	return read_images(cfg, err);
 }
 
 int lp_config_new(lp_config **out, char ***rest, int *nrest, int argc, char **argv, lp_error *err)
@@ -378,6 +497,8 @@ void lp_config_free(lp_config *cfg)
 			free(*(char **)((char *)cfg + settings[k].offset));
 	for (k = 0; k < cfg->nreserved; k++)
 		free(cfg->reserved[k]);
+	for (k = 0; k < cfg->nallowed_images; k++)
+		free(cfg->allowed_images[k]);
 	free(cfg);
 }
 
@@ -460,6 +581,23 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name)
 	for (i = 0; i < cfg->nreserved; i++)
 		if (!strcmp(cfg->reserved[i], name))
 			return 1;
+	return 0;
+}
+
+int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
+{
+	size_t i, len;
+
+	if (image == NULL || *image == '\0' ||
+	    (cfg->build_image != NULL && !strcmp(image, cfg->build_image)))
+		return 1;
+	for (i = 0; i < cfg->nallowed_images; i++) {
+		const char *e = cfg->allowed_images[i];
+
+		len = strlen(e);
+		if (len > 0 && e[len - 1] == '*' ? !strncmp(image, e, len - 1) : !strcmp(image, e))
+			return 1;
+	}
 	return 0;
 }
 

@@ -490,6 +490,121 @@ int lp_node_from_cjson(lp_node **out, const cJSON *json, lp_spec_diags *diags)
 	return from_cjson(out, json, 1, &count, diags);
 }
 
+/* ---- the string tokens of a JSON text ---- */
+
+/* Where a string token of a JSON text starts, and whether it escapes a NUL. */
+struct json_token {
+	int line, col;
+	int nul;
+};
+
+/* Move the position past byte c, counting columns in characters as lp_node_offset_position. */
+static void step(char c, int *line, int *col)
+{
+	if (c == '\n') {
+		(*line)++;
+		*col = 1;
+	} else if (((unsigned char)c & 0xC0) != 0x80) {
+		(*col)++;
+	}
+}
+
+/*
+ * The string tokens of a JSON text cJSON accepted, so well-formed: outside strings no '"' occurs,
+ * inside one a backslash escapes the next character. More tokens than a tree may have nodes
+ * cannot line up with one: the scan stops there (*out_count is then LP_SPEC_MAX_NODES + 1).
+ */
+static int json_tokens(struct json_token **out, size_t *out_count, const char *text, size_t len)
+{
+	struct json_token *v = NULL, *grown;
+	size_t i = 0, count = 0, cap = 0;
+	int line = 1, col = 1;
+
+	*out = NULL;
+	*out_count = 0;
+	while (i < len && count <= LP_SPEC_MAX_NODES) {
+		if (text[i] != '"') {
+			step(text[i++], &line, &col);
+			continue;
+		}
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				return LP_ENOMEM;
+			}
+			v = grown;
+		}
+		v[count] = (struct json_token){.line = line, .col = col};
+		for (step(text[i++], &line, &col); i < len && text[i] != '"';
+		     step(text[i++], &line, &col)) {
+			if (text[i] != '\\' || i + 1 >= len)
+				continue;
+			if (text[i + 1] == 'u' && i + 5 < len && !memcmp(text + i + 2, "0000", 4))
+				v[count].nul = 1;
+			step(text[i++], &line, &col);
+		}
+		if (i < len)
+			step(text[i++], &line, &col);
+		count++;
+	}
+	*out = v;
+	*out_count = count;
+	return LP_OK;
+}
+
+static size_t count_strings(const lp_node *n)
+{
+	size_t i, k = 0;
+
+	if (n->kind == LP_NODE_SCALAR)
+		return n->type == LP_SCALAR_STRING;
+	for (i = 0; i < n->n; i++)
+		k += count_strings(n->items[i]);
+	return k;
+}
+
+/* Keys come before their values in a mapping's items, as in the text: pre-order is text order. */
+static void take_tokens(lp_node *n, const struct json_token *t, size_t *k)
+{
+	size_t i;
+
+	if (n->kind == LP_NODE_SCALAR) {
+		if (n->type != LP_SCALAR_STRING)
+			return;
+		n->nul = t[*k].nul;
+		if (n->line == 0) {
+			n->line = t[*k].line;
+			n->col = t[*k].col;
+		}
+		(*k)++;
+		return;
+	}
+	for (i = 0; i < n->n; i++)
+		take_tokens(n->items[i], t, k);
+}
+
+int lp_node_json_strings(lp_node *tree, const char *text, size_t len, lp_spec_diags *diags)
+{
+	struct json_token *t = NULL;
+	size_t count = 0, k = 0, i;
+	int rc;
+
+	if ((rc = json_tokens(&t, &count, text, len)) != LP_OK)
+		return rc;
+	if (count == count_strings(tree)) {
+		take_tokens(tree, t, &k);
+	} else {
+		for (i = 0; i < count && !t[i].nul; i++)
+			;
+		if (i < count)
+			rc = lp_spec_diag_fail(diags, "", t[i].line, t[i].col,
+			                       "strings must not contain NUL bytes (\\u0000)");
+	}
+	free(t);
+	return rc;
+}
+
 void lp_node_copy_positions(lp_node *dst, const lp_node *src)
 {
 	size_t i;

@@ -24,8 +24,9 @@ struct lp_node {
 	lp_scalar_type type; /* scalars only */
 	char *str;           /* scalars: the text, NUL-terminated (len may count embedded NULs) */
 	size_t len;
-	int line, col;   /* 1-based; 0 = unknown */
-	char *bad_tag;   /* an explicit tag we do not accept, reported by the validator */
+	int line, col; /* 1-based; 0 = unknown */
+	int nul;       /* JSON: the string escaped a NUL (\u0000), where cJSON's copy of it stops */
+	char *bad_tag; /* an explicit tag we do not accept, reported by the validator */
 	lp_node **items; /* sequences: the items; mappings: key, value, key, value, ... */
 	size_t n, cap;
 };
@@ -50,6 +51,14 @@ int lp_node_load_yaml(lp_node_stream *out, const char *data, size_t len,
                       lp_spec_diags *diags) LP_MUST_CHECK;
 /* Convert a cJSON tree (no positions). Caps as above. */
 int lp_node_from_cjson(lp_node **out, const struct cJSON *json, lp_spec_diags *diags) LP_MUST_CHECK;
+/*
+ * Match the string tokens of the JSON text a tree was converted from (keys and string values, in
+ * document order) to the tree's string nodes: one that escaped a NUL gets nul set, one without a
+ * position gets its token's. When tokens and nodes do not line up and the text escapes a NUL, the
+ * NUL becomes a diagnostic of the whole input (LP_EINVAL). LP_OK, LP_EINVAL or LP_ENOMEM.
+ */
+int lp_node_json_strings(lp_node *tree, const char *text, size_t len,
+                         lp_spec_diags *diags) LP_MUST_CHECK;
 /* Copy positions from a tree of the same shape (the YAML reading of a JSON text) into dst. */
 void lp_node_copy_positions(lp_node *dst, const lp_node *src);
 void lp_node_free(lp_node *n);

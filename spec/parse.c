@@ -197,6 +197,12 @@ int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spe
 	*out = NULL;
 	if ((rc = check_size(len, diags)) != LP_OK)
 		goto done;
+	/* cJSON would stop at a raw NUL and take what came before for the whole text. */
+	if ((end = memchr(data, '\0', len)) != NULL) {
+		lp_node_offset_position(data, len, (size_t)(end - data), &line, &col);
+		rc = lp_spec_diag_fail(diags, "", line, col, "the input contains a NUL byte");
+		goto done;
+	}
 	/* cJSON wants a NUL-terminated text to reject trailing garbage. */
 	text = malloc(len + 1);
 	if (text == NULL) {
@@ -228,6 +234,9 @@ int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spe
 	if (rc != LP_OK)
 		goto done;
 	add_json_positions(tree, text, len);
+	/* cJSON cuts a string at an escaped NUL: the text says where one was. */
+	if ((rc = lp_node_json_strings(tree, text, len, diags)) != LP_OK)
+		goto done;
 	rc = lp_spec_site_from_node(out, NULL, tree, opts, diags);
 done:
 	mark_document(diags, from, 1);

@@ -1,10 +1,32 @@
 /* rules.c: the value rules of a Site (names, URLs, refs, digests, paths), shared by all inputs. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "launchpad/fmt.h"
 #include "launchpad/names.h"
 #include "launchpad/spec.h"
 #include "spec/rules.h"
+
+/*
+ * The whitelists: what each field may hold besides letters and digits, and how a message says
+ * it. docs/site-spec.md lists the same sets.
+ */
+#define URL_PATH_CHARS "-._~/+"
+#define URL_PATH_TEXT  "a repository path is letters, digits and -._~/+"
+#define BRANCH_CHARS   "-._/+"
+#define BRANCH_TEXT    "a branch name is letters, digits and -._/+"
+#define PATH_CHARS     "-._/"
+#define PATH_TEXT      "a path is letters, digits and -._/"
+
+/* RFC 1035: a host name is at most 253 characters, a label at most 63. */
+#define HOST_NAME_MAX_LEN 253
+#define HOST_LABEL_MAX    63
+/* An IPv6 address as text, NUL included (INET6_ADDRSTRLEN); an IPv4 one fits too. */
+#define HOST_LITERAL_MAX 46
+#define PORT_DIGITS_MAX  5
+/* "a non-ASCII character", the longest a character is named in a message. */
+#define CHAR_TEXT_MAX 32
 
 int lp_rule_name(const char *s, char *msg, size_t n)
 {
@@ -36,9 +58,161 @@ static int has_ctl_or_space(const char *s)
 	return 0;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A letter, a digit or one of extra: the whitelists below are written this way. */
+static int in_set(char c, const char *extra)
+{
+	return is_alnum(c) || (c != '\0' && strchr(extra, c) != NULL);
+}
+
+/* The first character of s outside the whitelist (letters, digits, extra), or NULL. */
+static const char *first_outside(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!in_set(*s, extra))
+			return s;
+	return NULL;
+}
+
+/* A character for a message: quoted when it can be, named when quoting it would confuse. */
+static void char_text(char *out, size_t n, char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	if (c == ' ')
+		lp_fmt_text(out, n, "a space");
+	else if (c < 0x20 || c == 0x7f)
+		lp_fmt_text(out, n, "a control character");
+	else if (c >= 0x80)
+		lp_fmt_text(out, n, "a non-ASCII character");
+	else if (c == '\'')
+		lp_fmt_text(out, n, "a single quote");
+	else if (c == '"')
+		lp_fmt_text(out, n, "a double quote");
+	else if (c == '`')
+		lp_fmt_text(out, n, "a backtick");
+	else
+		lp_fmt_text(out, n, "'%c'", c);
+}
+
+/* "must not contain ';' (<what>)": the message of every whitelist. */
+static int refuse_char(char *msg, size_t n, char c, const char *what)
+{
+	char ct[CHAR_TEXT_MAX];
+
+	char_text(ct, sizeof(ct), c);
+	lp_fmt_text(msg, n, "must not contain %s (%s)", ct, what);
+	return 0;
+}
+
+/*
+ * A host name of the DNS (dot-separated labels of letters, digits and '-', none starting or
+ * ending with '-'), or an IPv4 address written as four decimal numbers. A name whose last label
+ * is all digits is no DNS name (no top-level domain is numeric), so it must be an IPv4 address:
+ * that refuses the forms resolvers read as numbers in other bases (0177.0.0.1, 2130706433,
+ * 0x7f.1) and would turn into addresses no one reviewing the URL sees.
+ */
+static int host_name_ok(const char *h, size_t len, char *msg, size_t n)
+{
+	char lit[HOST_LITERAL_MAX];
+	struct in_addr v4;
+	size_t i, label = 0, last = 0;
+	int digits = 1;
+
+	if (len == 0) {
+		lp_fmt_text(msg, n, "must name a host");
+		return 0;
+	}
+	if (len > HOST_NAME_MAX_LEN) {
+		lp_fmt_text(msg, n, "host name must be at most %d characters", HOST_NAME_MAX_LEN);
+		return 0;
+	}
+	for (i = 0; i <= len; i++) {
+		if (i == len || h[i] == '.') {
+			if (label == 0 || label > HOST_LABEL_MAX || h[i - label] == '-' ||
+			    h[i - 1] == '-')
+				goto bad;
+			last = i - label;
+			label = 0;
+			continue;
+		}
+		if (!in_set(h[i], "-"))
+			goto bad;
+		label++;
+	}
+	for (i = last; i < len; i++)
+		digits &= h[i] >= '0' && h[i] <= '9';
+	if (!digits)
+		return 1;
+	if (len < sizeof(lit)) {
+		memcpy(lit, h, len);
+		lit[len] = '\0';
+		if (inet_pton(AF_INET, lit, &v4) == 1)
+			return 1;
+	}
+	lp_fmt_text(msg, n,
+	            "host looks like an IPv4 address but is not one (write it as four decimal "
+	            "numbers, a.b.c.d)");
+	return 0;
+bad:
+	lp_fmt_text(msg, n,
+	            "host must be a DNS name (letters, digits and '-' in dot-separated labels; "
+	            "international names in their xn-- form) or an IP address");
+	return 0;
+}
+
+/* host[:port], the host a DNS name, an IPv4 address or an IPv6 address in brackets. */
+static int authority_ok(const char *a, size_t len, char *msg, size_t n)
+{
+	char lit[HOST_LITERAL_MAX];
+	struct in6_addr v6;
+	const char *end = a + len, *p;
+	unsigned long port = 0;
+	size_t hlen;
+
+	if (a[0] == '[') {
+		const char *close = memchr(a, ']', len);
+
+		hlen = close ? (size_t)(close - a) - 1 : 0;
+		if (hlen > 0 && hlen < sizeof(lit)) {
+			memcpy(lit, a + 1, hlen);
+			lit[hlen] = '\0';
+		}
+		if (hlen == 0 || hlen >= sizeof(lit) || inet_pton(AF_INET6, lit, &v6) != 1) {
+			lp_fmt_text(msg, n, "host is not a valid IPv6 address ([2001:db8::1])");
+			return 0;
+		}
+		p = close + 1;
+	} else {
+		p = memchr(a, ':', len);
+		if (p == NULL)
+			p = end;
+		if (!host_name_ok(a, (size_t)(p - a), msg, n))
+			return 0;
+	}
+	if (p == end)
+		return 1;
+	if (*p != ':' || p + 1 == end || end - p - 1 > PORT_DIGITS_MAX)
+		goto bad_port;
+	for (p++; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad_port;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port >= 1 && port <= 65535)
+		return 1;
+bad_port:
+	lp_fmt_text(msg, n, "port must be a number from 1 to 65535");
+	return 0;
+}
+
 int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 {
-	const char *rest = NULL, *end;
+	const char *rest = NULL, *end, *c;
 	int insecure = 0;
 
 	if (has_ctl_or_space(s)) {
@@ -61,6 +235,8 @@ int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 			            "a file:// URL needs an absolute path (file:///path/repo)");
 			return 0;
 		}
+		if ((c = first_outside(s + 7, URL_PATH_CHARS)) != NULL)
+			return refuse_char(msg, n, *c, URL_PATH_TEXT);
 		return 1;
 	} else {
 		lp_fmt_text(msg, n, "must be an https:// URL");
@@ -70,7 +246,17 @@ int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 		lp_fmt_text(msg, n, "http:// URLs are only allowed with --allow-insecure-sources");
 		return 0;
 	}
-	end = rest + strcspn(rest, "/?#");
+	/* git and curl read these differently from a person reading the URL: none is needed. */
+	if (strpbrk(rest, "?#") != NULL) {
+		lp_fmt_text(msg, n, "must not contain a query ('?') or a fragment ('#')");
+		return 0;
+	}
+	if (strchr(rest, '%') != NULL) {
+		lp_fmt_text(msg, n,
+		            "must not contain %%-escapes (write the characters themselves)");
+		return 0;
+	}
+	end = rest + strcspn(rest, "/");
 	if (end == rest) {
 		lp_fmt_text(msg, n, "must name a host");
 		return 0;
@@ -79,10 +265,22 @@ int lp_rule_git_url(const char *s, int allow_insecure, char *msg, size_t n)
 		lp_fmt_text(msg, n, "must not contain credentials (user@host)");
 		return 0;
 	}
+	if (!authority_ok(rest, (size_t)(end - rest), msg, n))
+		return 0;
+	if (end[0] == '\0' || end[1] == '\0') {
+		lp_fmt_text(msg, n, "must name a repository (https://host/path)");
+		return 0;
+	}
+	if ((c = first_outside(end, URL_PATH_CHARS)) != NULL)
+		return refuse_char(msg, n, *c, URL_PATH_TEXT);
 	return 1;
 }
 
-/* The rules of `git check-ref-format --branch`, which also keep a branch from looking like a flag.
+/*
+ * The rules of `git check-ref-format --branch` (which also keep a branch from looking like a
+ * flag), over a whitelist narrower than git's: a branch is passed to git and written into logs
+ * and refspecs, and none of the characters it leaves out (quotes, '$', ';', '|', '&', '<', '>',
+ * '*', '?', '@', '#', non-ASCII) is needed by a branch anyone builds from.
  */
 int lp_rule_branch(const char *s, char *msg, size_t n)
 {
@@ -98,21 +296,15 @@ int lp_rule_branch(const char *s, char *msg, size_t n)
 		            len);
 		return 0;
 	}
-	for (c = s; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr(" ~^:?*[\\", *c) != NULL) {
-			lp_fmt_text(msg, n,
-			            "must not contain spaces, control characters or any of "
-			            "~^:?*[\\");
-			return 0;
-		}
-	}
 	if (s[0] == '-') {
 		lp_fmt_text(msg, n, "must not start with '-'");
 		return 0;
 	}
-	if (strstr(s, "..") || strstr(s, "@{") || strstr(s, "//") || strstr(s, "/.") ||
-	    strstr(s, ".lock/") || !strcmp(s, "@") || s[0] == '/' || s[0] == '.' ||
-	    s[len - 1] == '/' || s[len - 1] == '.' || (len >= 5 && !strcmp(s + len - 5, ".lock"))) {
+	if ((c = first_outside(s, BRANCH_CHARS)) != NULL)
+		return refuse_char(msg, n, *c, BRANCH_TEXT);
+	if (strstr(s, "..") || strstr(s, "//") || strstr(s, "/.") || strstr(s, ".lock/") ||
+	    !strcmp(s, "HEAD") || s[0] == '/' || s[0] == '.' || s[len - 1] == '/' ||
+	    s[len - 1] == '.' || (len >= 5 && !strcmp(s + len - 5, ".lock"))) {
 		lp_fmt_text(msg, n, "is not a valid git branch name");
 		return 0;
 	}
@@ -134,36 +326,33 @@ bad:
 	return 0;
 }
 
+/*
+ * Paths land in the publish step's file names and, for notFoundPage, inside nginx's syntax
+ * (error_page, location): the whitelist keeps out everything either would read as syntax
+ * (';', '{', '}', quotes, '$', '#', spaces) and the controller's own checks accept all it lets in.
+ */
 int lp_rule_relpath(const char *s, int want_file, char *msg, size_t n)
 {
-	const char *p = s;
-	size_t seg;
+	size_t len = strlen(s);
+	const char *c;
 
-	if (*s == '\0') {
+	if (len == 0) {
 		lp_fmt_text(msg, n, "must not be empty");
 		return 0;
-	}
-	for (; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
-			lp_fmt_text(msg, n, "must not contain control characters or '\\'");
-			return 0;
-		}
 	}
 	if (s[0] == '/') {
 		lp_fmt_text(msg, n, "must be a relative path (no leading \"/\")");
 		return 0;
 	}
-	for (p = s; *p; p += seg + (p[seg] == '/')) {
-		seg = strcspn(p, "/");
-		if (seg == 2 && p[0] == '.' && p[1] == '.') {
-			lp_fmt_text(msg, n, "must not contain \"..\"");
-			return 0;
-		}
-		if (p[seg] == '\0')
-			break;
+	if ((c = first_outside(s, PATH_CHARS)) != NULL)
+		return refuse_char(msg, n, *c, PATH_TEXT);
+	/* Anywhere, not only as a component: nginx's renderer refuses "a..b" too. */
+	if (strstr(s, "..") != NULL) {
+		lp_fmt_text(msg, n, "must not contain \"..\"");
+		return 0;
 	}
-	if (want_file && (s[strlen(s) - 1] == '/' || !strcmp(s, ".") ||
-	                  (strlen(s) >= 2 && !strcmp(s + strlen(s) - 2, "/.")))) {
+	if (want_file &&
+	    (s[len - 1] == '/' || !strcmp(s, ".") || (len >= 2 && !strcmp(s + len - 2, "/.")))) {
 		lp_fmt_text(msg, n, "must name a file");
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include "launchpad/fmt.h"
 #include "launchpad/spec.h"
 #include "spec/node.h"
+#include "launchpad/serve_rules.h"
 #include "spec/rules.h"
 
 /*
@@ -21,6 +22,10 @@
 #define SUGGEST_NAME_MAX 64
 /* An edit distance no suggestion can have. */
 #define FAR SUGGEST_NAME_MAX
+/* "\xNN" and the terminator: room for one more byte of a key that is no text in its path. */
+#define KEY_BYTE_TEXT_MAX 5
+/* A sequence index in a path ("status.items.12"). */
+#define INDEX_TEXT_MAX 24
 
 struct vctx {
 	lp_spec_diags *diags;
@@ -134,6 +139,74 @@ static int expect_kind(struct vctx *v, const char *path, const lp_node *n, lp_no
 	return 0;
 }
 
+enum text_problem { TEXT_OK, TEXT_NUL, TEXT_UTF8 };
+
+/* Whether a scalar's text can be used: nothing is ever cut short at a NUL. */
+static enum text_problem text_problem(const lp_node *n)
+{
+	if (n->nul || strlen(n->str) != n->len)
+		return TEXT_NUL;
+	if (!lp_rule_utf8(n->str, n->len))
+		return TEXT_UTF8;
+	return TEXT_OK;
+}
+
+/* The diagnostic of a string value that is no text (an env value, a status message, ...). */
+static int text_ok(struct vctx *v, const char *path, const lp_node *n)
+{
+	switch (text_problem(n)) {
+	case TEXT_NUL:
+		diag(v, path, n, "must not contain NUL bytes");
+		return 0;
+	case TEXT_UTF8:
+		diag(v, path, n, "is not valid UTF-8");
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * A key that is no text, made printable for its path (paths end up in JSON answers, which must
+ * stay UTF-8): NUL, control bytes and every byte past ASCII as \xNN. A JSON key escaping a NUL
+ * was cut there by cJSON, so it shows what came before and the NUL.
+ */
+static void key_text(char *dst, size_t n, const lp_node *k)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t kept = k->nul ? strlen(k->str) : k->len, shown = kept + (k->nul ? 1 : 0);
+	size_t i, used = 0;
+
+	for (i = 0; i < shown && used + KEY_BYTE_TEXT_MAX <= n; i++) {
+		unsigned char c = i < kept ? (unsigned char)k->str[i] : 0;
+
+		if (c >= 0x20 && c < 0x7f) {
+			dst[used++] = (char)c;
+			continue;
+		}
+		dst[used++] = '\\';
+		dst[used++] = 'x';
+		dst[used++] = hex[c >> 4];
+		dst[used++] = hex[c & 0xf];
+	}
+	dst[used] = '\0';
+}
+
+/* A scalar key of the mapping at path is text, or a diagnostic says why not. */
+static int key_is_text(struct vctx *v, const char *path, const lp_node *k)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX], shown[LP_SPEC_DIAG_PATH_MAX];
+	enum text_problem problem = text_problem(k);
+
+	if (problem == TEXT_OK)
+		return 1;
+	key_text(shown, sizeof(shown), k);
+	join(p, sizeof(p), path, shown);
+	diag(v, p, k, "%s",
+	     problem == TEXT_NUL ? "keys must not contain NUL bytes" : "keys must be valid UTF-8");
+	return 0;
+}
+
 static int key_ok(struct vctx *v, const char *path, const lp_node *map, size_t i)
 {
 	const lp_node *k = map->items[i], *prev;
@@ -143,6 +216,8 @@ static int key_ok(struct vctx *v, const char *path, const lp_node *map, size_t i
 		diag(v, path, k, "mapping keys must be strings, got %s", lp_node_type_name(k));
 		return 0;
 	}
+	if (!key_is_text(v, path, k))
+		return 0;
 	for (j = 0; j < i; j += 2) {
 		prev = map->items[j];
 		if (prev->kind == LP_NODE_SCALAR && prev->len == k->len &&
@@ -220,14 +295,8 @@ static char *want_string(struct vctx *v, const char *path, const lp_node *n, siz
 			diag(v, path, n, "expected a string, got %s", lp_node_type_name(n));
 		return NULL;
 	}
-	if (strlen(n->str) != n->len) {
-		diag(v, path, n, "must not contain NUL bytes");
+	if (!text_ok(v, path, n))
 		return NULL;
-	}
-	if (!lp_rule_utf8(n->str, n->len)) {
-		diag(v, path, n, "is not valid UTF-8");
-		return NULL;
-	}
 	if (n->len > max) {
 		diag(v, path, n, "must be at most %zu bytes (got %zu)", max, n->len);
 		return NULL;
@@ -407,11 +476,8 @@ static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 		if (!key_ok(v, "spec.build.env", env, i))
 			continue;
 		join(p, sizeof(p), "spec.build.env", k->str);
-		if (strlen(k->str) != k->len ||
-		    !lp_rule_env_name(k->str, k->len, msg, sizeof(msg))) {
-			diag(v, p, k, "%s",
-			     strlen(k->str) != k->len ? "variable names must not contain NUL bytes"
-			                              : msg);
+		if (!lp_rule_env_name(k->str, k->len, msg, sizeof(msg))) {
+			diag(v, p, k, "%s", msg);
 			continue;
 		}
 		var = &site->build_env[site->build_env_count];
@@ -463,11 +529,48 @@ static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 		         LP_SITE_TIMEOUT_MAX, &site->build_timeout_seconds);
 }
 
+/* A rule the serve config could not carry is an error in a spec (a file's only warns). */
+struct rules_diag {
+	struct vctx *v;
+	const char *path;
+	const lp_node *at;
+};
+
+static void rules_warn(void *ctx, const char *source, int line, const char *message)
+{
+	struct rules_diag *d = ctx;
+
+	diag(d->v, d->path, d->at, "line %d: %s", line, message);
+}
+
+static char *want_rules(struct vctx *v, const char *path, const lp_node *n, int headers)
+{
+	struct rules_diag d = {v, path, n};
+	lp_redirects r = {0};
+	lp_headers h = {0};
+	lp_error err = {0};
+	char *s = want_string(v, path, n, LP_RULES_FILE_MAX);
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	rc = headers ? lp_headers_parse(&h, s, strlen(s), path, rules_warn, &d, &err)
+	             : lp_redirects_parse(&r, s, strlen(s), path, rules_warn, &d, &err);
+	if (rc != LP_OK)
+		diag(v, path, n, "%s", err.message);
+	lp_redirects_release(&r);
+	lp_headers_release(&h);
+	return s;
+}
+
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	enum { SV_SPA, SV_NOT_FOUND, SV_REPLICAS, SV_N };
-	static const char *const fields[SV_N] = {
-	    [SV_SPA] = "spa", [SV_NOT_FOUND] = "notFoundPage", [SV_REPLICAS] = "replicas"};
+	enum { SV_SPA, SV_NOT_FOUND, SV_REDIRECTS, SV_HEADERS, SV_REPLICAS, SV_N };
+	static const char *const fields[SV_N] = {[SV_SPA] = "spa",
+	                                         [SV_NOT_FOUND] = "notFoundPage",
+	                                         [SV_REDIRECTS] = "redirects",
+	                                         [SV_HEADERS] = "headers",
+	                                         [SV_REPLICAS] = "replicas"};
 	const lp_node *val[SV_N];
 
 	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
@@ -476,8 +579,12 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 		want_bool(v, "spec.serve.spa", val[SV_SPA], &site->serve_spa);
 	if (!is_null(val[SV_NOT_FOUND]))
 		site->serve_not_found_page =
-		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PATH_MAX,
+		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PAGE_MAX,
 		                 rule_path, 1);
+	if (!is_null(val[SV_REDIRECTS]))
+		site->serve_redirects = want_rules(v, "spec.serve.redirects", val[SV_REDIRECTS], 0);
+	if (!is_null(val[SV_HEADERS]))
+		site->serve_headers = want_rules(v, "spec.serve.headers", val[SV_HEADERS], 1);
 	if (!is_null(val[SV_REPLICAS]))
 		want_int(v, "spec.serve.replicas", val[SV_REPLICAS], LP_SITE_REPLICAS_MIN,
 		         LP_SITE_REPLICAS_MAX, &site->serve_replicas);
@@ -523,6 +630,40 @@ static void want_constant(struct vctx *v, const char *path, const lp_node *root,
 	if (s != NULL && strcmp(s, expected) != 0)
 		diag(v, path, n, "must be \"%s\" (got \"%s\")", expected, s);
 	free(s);
+}
+
+/*
+ * status is accepted and ignored (duplicate keys and all), but a manifest is text throughout: its
+ * strings are held to the rule every other string is, no NUL and valid UTF-8, keys and values.
+ */
+static void check_ignored(struct vctx *v, const char *path, const lp_node *n)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX], index[INDEX_TEXT_MAX];
+	size_t i;
+
+	if (n->kind == LP_NODE_SCALAR) {
+		(void)text_ok(v, path, n); /* reported; status is not kept either way */
+		return;
+	}
+	for (i = 0; i < n->n; i++) {
+		if (n->kind == LP_NODE_SEQ) {
+			lp_fmt_text(index, sizeof(index), "%zu", i);
+			join(p, sizeof(p), path, index);
+			check_ignored(v, p, n->items[i]);
+			continue;
+		}
+		if (i % 2 == 1)
+			continue;
+		if (n->items[i]->kind != LP_NODE_SCALAR) {
+			check_ignored(v, path, n->items[i]);
+			check_ignored(v, path, n->items[i + 1]);
+			continue;
+		}
+		if (key_is_text(v, path, n->items[i])) {
+			join(p, sizeof(p), path, n->items[i]->str);
+			check_ignored(v, p, n->items[i + 1]);
+		}
+	}
 }
 
 /* metadata: the name, and its node for the duplicate check across documents. */
@@ -581,6 +722,8 @@ int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_no
 			missing(&v, "", root, "spec", val[R_SPEC]);
 		else
 			read_spec(&v, site, val[R_SPEC]);
+		if (val[R_STATUS] != NULL)
+			check_ignored(&v, "status", val[R_STATUS]);
 	}
 	rc = v.nomem ? LP_ENOMEM : v.errors ? LP_EINVAL : LP_OK;
 	if (rc == LP_OK)

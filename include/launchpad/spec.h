@@ -38,7 +38,8 @@ struct cJSON;
 #define LP_SITE_BRANCH_MAX         255
 #define LP_SITE_IMAGE_MAX          512
 #define LP_SITE_COMMAND_MAX        8192
-#define LP_SITE_PATH_MAX           1024 /* outputDir, notFoundPage */
+#define LP_SITE_PATH_MAX           1024 /* outputDir */
+#define LP_SITE_PAGE_MAX           255  /* notFoundPage: the nginx config renderer's cap */
 #define LP_SITE_ENV_MAX            100
 #define LP_SITE_ENV_NAME_MAX       256
 #define LP_SITE_ENV_VALUE_MAX      4096
@@ -84,7 +85,9 @@ typedef struct lp_site {
 	int auto_deploy;            /* default 0 */
 	int serve_spa;              /* default 0 */
 	char *serve_not_found_page; /* NULL: unset */
-	int serve_replicas; /* serve containers, default 1; 0 (a struct built in code) is 1 */
+	char *serve_redirects; /* `_redirects` syntax, applied before the file's; NULL: unset */
+	char *serve_headers;   /* `_headers` syntax, applied before the file's; NULL: unset */
+	int serve_replicas;    /* serve containers, default 1; 0 (a struct built in code) is 1 */
 	int revision_history_limit; /* default 5 */
 } lp_site;
 
@@ -137,10 +140,17 @@ int lp_spec_diags_to_cjson(struct cJSON **out, const lp_spec_diags *d, lp_error 
  */
 int lp_spec_parse(lp_site_list *out, const char *data, size_t len, const lp_spec_options *opts,
                   lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
-/* One JSON object. Syntax errors carry their line:column. */
+/*
+ * One JSON object. Syntax errors carry their line:column. A NUL byte, raw or escaped (\u0000,
+ * where cJSON's copy of a string stops), and invalid UTF-8 are errors in any key or value.
+ */
 int lp_spec_parse_json(lp_site **out, const char *data, size_t len, const lp_spec_options *opts,
                        lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
-/* An already-parsed JSON object (e.g. an API request body); diagnostics have no positions. */
+/*
+ * An already-parsed JSON object (e.g. an API request body); diagnostics have no positions. cJSON
+ * has already cut every string at an escaped NUL, so a caller holding the text checks it first
+ * (or uses lp_spec_parse_json); invalid UTF-8 is still caught here.
+ */
 int lp_spec_from_cjson(lp_site **out, const struct cJSON *obj, const lp_spec_options *opts,
                        lp_spec_diags *diags, lp_error *err) LP_MUST_CHECK;
 /* Validate a struct built in code (e.g. from the seed API's fields); paths as in a manifest. */

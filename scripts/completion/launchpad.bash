@@ -3,12 +3,12 @@
 #      or: source <(launchpad completion bash)
 _launchpad_sites()
 {
-	launchpad get sites -o json 2>/dev/null | sed -n 's/^[[:space:]]*"slug":[[:space:]]*"\([^"]*\)".*/\1/p'
+	launchpad get sites -o name 2>/dev/null | sed -n 's|^site/||p'
 }
 
 _launchpad()
 {
-	local cur prev cmd i
+	local cur prev cmd i flags
 	COMPREPLY=()
 	cur="${COMP_WORDS[COMP_CWORD]}"
 	prev="${COMP_WORDS[COMP_CWORD-1]}"
@@ -26,7 +26,19 @@ _launchpad()
 		return
 		;;
 	-o | --output)
-		COMPREPLY=($(compgen -W "wide json yaml" -- "$cur"))
+		if [[ "$cmd" == describe ]]; then
+			COMPREPLY=($(compgen -W "yaml json" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "wide json yaml name jsonpath=" -- "$cur"))
+		fi
+		return
+		;;
+	--log-level)
+		COMPREPLY=($(compgen -W "debug info warn error" -- "$cur"))
+		return
+		;;
+	--log-format)
+		COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		return
 		;;
 	--server | --token | --timeout | --to | --revision | --name | -n)
@@ -35,36 +47,52 @@ _launchpad()
 	esac
 	case "$cmd" in
 	"")
-		COMPREPLY=($(compgen -W "login apply deploy get describe delete redeploy rollback logs validate version completion --server --token --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs validate version completion help --server --token --log-level --log-format --allow-insecure-sources --help" -- "$cur"))
+		return
 		;;
-	apply)
-		COMPREPLY=($(compgen -W "-f --filename --dry-run --wait --timeout --help" -- "$cur"))
+	help)
+		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs validate version completion" -- "$cur"))
+		return
 		;;
-	validate)
-		COMPREPLY=($(compgen -W "-f --filename --help" -- "$cur"))
-		;;
+	login) flags="--server --token --help" ;;
+	status | version) flags="--help" ;;
+	apply) flags="-f --filename -R --recursive --dry-run -w --wait --timeout --help" ;;
+	validate) flags="-f --filename -R --recursive --help" ;;
+	deploy) flags="-n --name --strict -w --wait --timeout --help" ;;
+	get) flags="-o --output -w --watch --timeout --help" ;;
+	describe) flags="-o --output --help" ;;
+	open) flags="--browser --help" ;;
+	delete) flags="-w --wait --timeout --ignore-not-found --help" ;;
+	redeploy) flags="-w --wait --timeout --help" ;;
+	rollback) flags="--to -w --wait --timeout --help" ;;
+	logs) flags="-f --follow --revision --help" ;;
+	completion) flags="--help" ;;
+	esac
+	if [[ "$cur" == -* ]]; then
+		COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+		return
+	fi
+	case "$cmd" in
+	apply | validate) ;;
 	deploy)
-		if [[ "$cur" == -* ]]; then
-			COMPREPLY=($(compgen -W "--name --wait --timeout --help" -- "$cur"))
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	get)
+		if [[ "$prev" == get ]]; then
+			COMPREPLY=($(compgen -W "sites site revisions $(_launchpad_sites)" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -f -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
 		fi
 		;;
-	get | describe | delete)
-		if [[ "$cur" == -* ]]; then
-			COMPREPLY=($(compgen -W "-o --output --wait --timeout --help" -- "$cur"))
-		elif [[ "$prev" == "$cmd" ]]; then
-			COMPREPLY=($(compgen -W "site sites" -- "$cur"))
+	describe | delete | open)
+		if [[ "$prev" == "$cmd" ]]; then
+			COMPREPLY=($(compgen -W "site $(_launchpad_sites)" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
 		fi
 		;;
 	redeploy | rollback | logs)
-		if [[ "$cur" == -* ]]; then
-			COMPREPLY=($(compgen -W "-f --follow --revision --to --wait --timeout --help" -- "$cur"))
-		else
-			COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
-		fi
+		COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
 		;;
 	completion)
 		COMPREPLY=($(compgen -W "bash" -- "$cur"))

@@ -162,6 +162,84 @@ START_TEST(test_reserved_names)
 }
 END_TEST
 
+/* PUT a manifest of name building with image; returns the status. */
+static long put_with_image(struct lp_test_api *s, const char *name, const char *image,
+                           const char *query, struct lp_test_api_resp *r)
+{
+	char body[2048], path[256];
+
+	LP_TEST_FMT(body,
+	            "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\nspec:\n"
+	            "  source:\n    git: {url: \"https://github.com/a/b\"}\n"
+	            "  build: {image: \"%s\", command: make}\n",
+	            name, image);
+	LP_TEST_FMT(path, "/api/deployments/%s%s", name, query ? query : "");
+	return lp_test_api_http(s, "PUT", path, "application/yaml", body, r);
+}
+
+static void expect_image_refused(const struct lp_test_api_resp *r)
+{
+	const cJSON *d = cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r->json, "error"), "details"), 0);
+
+	lp_test_api_assert_error(r, 400, "invalid");
+	ck_assert_msg(d && !strcmp(lp_test_api_jstr(d, "path"), "spec.build.image") &&
+	                  strstr(lp_test_api_jstr(d, "message"), "--build-images"),
+	              "%s", lp_buf_cstr(&r->body));
+}
+
+/* Issue 14: spec.build.image may name only what the admin allows (default: --build-image). */
+START_TEST(test_build_images)
+{
+	const char *deflt[] = {"--build-image", "launchpad-test/node:local", NULL};
+	const char *listed[] = {"--build-image", "launchpad-test/node:local", "--build-images",
+	                        "registry.example/ci/*", NULL};
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	cJSON *g;
+
+	lp_test_api_start(&s, deflt);
+	put_with_image(&s, "img", "docker.io/evil/miner:latest", NULL, &r);
+	expect_image_refused(&r);
+	lp_test_api_resp_free(&r);
+	put_with_image(&s, "img", "docker.io/evil/miner:latest", "?dryRun=1", &r);
+	expect_image_refused(&r);
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_with_image(&s, "img", "launchpad-test/node:local", NULL, &r), 201);
+	lp_test_api_resp_free(&r);
+	/* unchanged: nothing new is asked for */
+	ck_assert_int_eq(put_with_image(&s, "img", "launchpad-test/node:local", NULL, &r), 200);
+	lp_test_api_resp_free(&r);
+	/* changed to an image not listed: refused, the stored spec stays */
+	put_with_image(&s, "img", "registry.example/ci/node:20", NULL, &r);
+	expect_image_refused(&r);
+	lp_test_api_resp_free(&r);
+	g = lp_test_api_get_site(&s, "img");
+	ck_assert(lp_test_api_jnum(g, "generation") == 1);
+	cJSON_Delete(g);
+	lp_test_api_stop(&s);
+
+	/* the admin's list: a prefix */
+	lp_test_api_start(&s, listed);
+	ck_assert_int_eq(put_with_image(&s, "img", "registry.example/ci/node:20", NULL, &r), 201);
+	lp_test_api_resp_free(&r);
+	put_with_image(&s, "other", "registry.example/cx/node:20", NULL, &r);
+	expect_image_refused(&r);
+	lp_test_api_resp_free(&r);
+	{
+		char path[4200], *log = NULL;
+		size_t len = 0;
+
+		LP_TEST_FMT(path, "%s/apiserver.log", s.dir);
+		ck_assert_int_eq(lp_fs_read_file(&log, &len, path, 1 << 20, NULL), LP_OK);
+		ck_assert_msg(strstr(log, "setting --build-images=registry.example/ci/* (flag)"),
+		              "%s", log);
+		free(log);
+	}
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 START_TEST(test_if_match_race)
 {
 	struct lp_test_api s;
@@ -287,6 +365,7 @@ static Suite *apiserver_apply_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_reserved_names);
+	tcase_add_test(tc, test_build_images);
 	tcase_add_test(tc, test_if_match_race);
 	tcase_add_test(tc, test_revisions_rollback_events);
 	suite_add_tcase(s, tc);

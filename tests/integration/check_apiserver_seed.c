@@ -443,6 +443,88 @@ START_TEST(test_seed_compat)
 }
 END_TEST
 
+/* The one detail of a refused request: its path and (part of) its message. */
+static void expect_detail(const struct lp_test_api_resp *r, const char *path, const char *message)
+{
+	const cJSON *d = cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r->json, "error"), "details"), 0);
+
+	lp_test_api_assert_error(r, 400, "invalid");
+	ck_assert_msg(d != NULL && lp_test_api_jstr(d, "path") &&
+	                  !strcmp(lp_test_api_jstr(d, "path"), path) &&
+	                  strstr(lp_test_api_jstr(d, "message"), message) != NULL,
+	              "want %s: ...%s..., got %s", path, message, lp_buf_cstr(&r->body));
+}
+
+/*
+ * Issue 14.6: what the controller would refuse is refused when it is sent, at its field: the
+ * seed's JSON and multipart creates and a manifest all go through the spec's rules.
+ */
+START_TEST(test_refused_sources)
+{
+	static const struct {
+		const char *body, *path, *message;
+	} cases[] = {
+	    {"{\"name\":\"x\",\"github_url\":\"https://exa%6dple.com/x\"}", "spec.source.git.url",
+	     "%-escapes"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://$(id).example.com/x\"}",
+	     "spec.source.git.url", "host must be a DNS name"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b?ref=x\"}",
+	     "spec.source.git.url", "query"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b#x\"}", "spec.source.git.url",
+	     "fragment"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b\",\"branch\":\"main;id\"}",
+	     "spec.source.git.branch", "must not contain ';'"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b\",\"branch\":\"$(id)\"}",
+	     "spec.source.git.branch", "must not contain '$'"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b\",\"branch\":\"`id`\"}",
+	     "spec.source.git.branch", "backtick"},
+	    {"{\"name\":\"x\",\"github_url\":\"https://github.com/a/b\",\"build_cmd\":\"make\","
+	     "\"output_dir\":\"dist; rm -rf /\"}",
+	     "spec.build.outputDir", "must not contain ';'"},
+	};
+	const char *files[] = {"index.html", "<h1>hi</h1>\n", NULL};
+	const char *fields[] = {"name", "z", "output_dir", "$(id)", NULL};
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	CURL *c = curl_easy_init();
+	curl_mime *m;
+	char body[2048], *zip;
+	size_t i, len = 0;
+
+	lp_test_api_start(&s, NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		lp_test_api_http(&s, "POST", "/api/deployments", "application/json", cases[i].body,
+		                 &r);
+		expect_detail(&r, cases[i].path, cases[i].message);
+		lp_test_api_resp_free(&r);
+	}
+	/* the multipart create, the same rules */
+	zip = make_zip(s.dir, "s.zip", files, &len);
+	m = zip_form(c, zip, fields);
+	lp_test_api_request(c, &s, "POST", "/api/deployments", NULL, NULL, 0, NULL, NULL, m, &r);
+	curl_mime_free(m);
+	expect_detail(&r, "spec.build.outputDir", "must not contain '$'");
+	lp_test_api_resp_free(&r);
+	/* a manifest: notFoundPage lands in nginx's syntax */
+	LP_TEST_FMT(body,
+	            "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: page\nspec:\n"
+	            "  source:\n    git: {url: \"https://github.com/a/b\"}\n"
+	            "  serve: {notFoundPage: \"x; } server { listen 81; } #\"}\n");
+	lp_test_api_http(&s, "PUT", "/api/deployments/page", "application/yaml", body, &r);
+	expect_detail(&r, "spec.serve.notFoundPage", "must not contain ';'");
+	lp_test_api_resp_free(&r);
+	/* nothing was created */
+	lp_test_api_http(&s, "GET", "/api/deployments", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
+	lp_test_api_resp_free(&r);
+	curl_easy_cleanup(c);
+	free(zip);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_seed_suite(void)
 {
 	Suite *s = suite_create("apiserver_seed");
@@ -453,6 +535,7 @@ static Suite *apiserver_seed_suite(void)
 	tcase_add_test(tc, test_seed_zip);
 	tcase_add_test(tc, test_upload_checked);
 	tcase_add_test(tc, test_seed_compat);
+	tcase_add_test(tc, test_refused_sources);
 	suite_add_tcase(s, tc);
 	return s;
 }

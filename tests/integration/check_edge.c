@@ -181,25 +181,22 @@ static void serve_container(char out[80], const char *slug)
 	pclose(f);
 }
 
-/* Apply a manifest that changes only the serve spec (spa), so the container is replaced. */
-static void replace_container(const char *slug, const char *digest, int spa)
+/*
+ * Replace the serve container the way an upgrade does: the controller comes back with another
+ * serve image (a second tag of the same image), so every serve spec hash changes. (Serve options
+ * such as spa travel with each revision and go live by a reload: they replace no container.)
+ */
+static void replace_container(const char *slug, int alt)
 {
-	char body[1024], path[128], before[80], now[80];
-	lp_test_http_resp r = {0};
+	char before[80], now[80], image[300];
+	const char *env[] = {image, NULL};
 	lp_error err = {0};
 	int64_t t0 = lp_clock_mono_ms();
 
 	serve_container(before, slug);
 	REQUIRE(before[0], "no single serve container before the replacement");
-	LP_TEST_FMT(body,
-	            "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
-	            "\"%s\"},\"spec\":{\"source\":{\"archive\":{\"digest\":\"%s\"}},"
-	            "\"serve\":{\"spa\":%s}}}",
-	            slug, digest, spa ? "true" : "false");
-	LP_TEST_FMT(path, "/api/deployments/%s", slug);
-	REQUIRE_OK(lp_test_platform_api(&r, g_p, "PUT", path, body, &err));
-	REQUIRE(r.status == 200, "apply answered %ld: %s", r.status, r.body);
-	lp_test_http_resp_release(&r);
+	LP_TEST_FMT(image, "LAUNCHPAD_SERVE_IMAGE=%s%s", g_p->serve_image, alt ? "-edge-alt" : "");
+	REQUIRE_OK(lp_test_platform_restart_controller(g_p, env, &err));
 	for (;;) {
 		serve_container(now, slug);
 		if (now[0] && strcmp(now, before))
@@ -209,13 +206,6 @@ static void replace_container(const char *slug, const char *digest, int spa)
 		        EDGE_WAIT_MS);
 		lp_clock_sleep_ms(50);
 	}
-}
-
-static const char *digest_of(cJSON *site)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(site, "archive_digest");
-
-	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 static void load_start(lp_test_load **out, const char *slug)
@@ -280,8 +270,7 @@ END_TEST
 
 START_TEST(test_redeploys_and_replacements_lose_no_request)
 {
-	char id[64], slug[64], first[PAGE_MAX], sitepath[128];
-	lp_test_http_resp r = {0};
+	char id[64], slug[64], first[PAGE_MAX];
 	lp_test_load_stats st;
 	lp_test_load *load = NULL;
 	lp_error err = {0};
@@ -299,16 +288,21 @@ START_TEST(test_redeploys_and_replacements_lose_no_request)
 	printf("  %d content redeploys: mean %lld ms upload -> new page through Traefik\n",
 	       REDEPLOYS, (long long)(total / REDEPLOYS));
 
-	LP_TEST_FMT(sitepath, "/api/deployments/%s", id);
+	lp_test_sh("docker tag %s %s-edge-alt", g_p->serve_image, g_p->serve_image);
 	for (i = 0; i < REPLACEMENTS; i++) {
 		printf("  replacement %d at %lld ms\n", i + 1,
 		       (long long)lp_test_load_elapsed_ms(load));
-		REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", sitepath, NULL, &err));
-		replace_container(slug, digest_of(r.json), i % 2 == 0);
-		lp_test_http_resp_release(&r);
+		replace_container(slug, i % 2 == 0);
 	}
 	lp_clock_sleep_ms(500);
 	lp_test_load_stop(&st, load);
+	/* The second tag only: the image stays (its containers go with the platform). */
+	{
+		char rmi[512];
+		LP_TEST_FMT(rmi, "docker rmi -f %s-edge-alt >/dev/null 2>&1", g_p->serve_image);
+		if (system(rmi) != 0)
+			fprintf(stderr, "(the -edge-alt tag was already gone)\n");
+	}
 	print_load("steady load", &st);
 	if (lp_test_load_failed(&st)) {
 		/* Traefik's side of the failures, kept beside the daemons' logs for a post-mortem.
@@ -445,6 +439,43 @@ static void wait_replicas(char *ids, size_t idslen, const char *slug, int n, con
 	}
 }
 
+static const char *digest_of(cJSON *site)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(site, "archive_digest");
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/*
+ * Until EVERY_REPLICA answers in a row through Traefik are page n: round robin over the replicas
+ * has then asked each of them (a replica left on an older revision would break the run).
+ */
+#define EVERY_REPLICA 10
+static void wait_every_replica_serves(const char *slug, int n)
+{
+	static char want[PAGE_MAX];
+	char host[128], *body = NULL;
+	int64_t t0 = lp_clock_mono_ms();
+	int streak = 0;
+	long status = 0;
+	lp_error err = {0};
+
+	page(want, sizeof(want), n);
+	lp_test_platform_site_host(host, sizeof(host), slug);
+	while (streak < EVERY_REPLICA) {
+		REQUIRE(lp_clock_mono_ms() - t0 < EDGE_WAIT_MS,
+		        "%s: page %d was not served by every replica within %d ms", slug, n,
+		        EDGE_WAIT_MS);
+		body = NULL;
+		if (lp_test_platform_fetch_edge(&body, &status, g_p, host, "/", &err) == LP_OK &&
+		    status == 200 && body && !strcmp(body, want))
+			streak++;
+		else
+			streak = 0;
+		free(body);
+	}
+}
+
 /* Apply slug's manifest with its current archive, serve.spa and serve.replicas as given. */
 static void apply_serve(const char *slug, int spa, int replicas)
 {
@@ -469,8 +500,8 @@ static void apply_serve(const char *slug, int spa, int replicas)
 /*
  * Two replicas behind the one Traefik service, under a steady load through Traefik: `docker rm
  * -f` of one loses at most the requests the killed nginx had already received, and the
- * controller heals back to two; scaling up and down, a serve-spec replacement of every replica
- * and content redeploys lose no request at all.
+ * controller heals back to two; scaling up and down, new revisions (a reload in every replica)
+ * and an upgrade that replaces every replica lose no request at all.
  *
  * Why not 0 for the kill: Traefik (v3.6) retries a request only when it could not send it (its
  * retry middleware stops at the transport's WroteRequest); a request written into the nginx
@@ -480,7 +511,8 @@ static void apply_serve(const char *slug, int spa, int replicas)
  */
 START_TEST(test_replicas_lose_no_request)
 {
-	char id[64], slug[64], first[PAGE_MAX], ids[1024], before[1024], victim[80];
+	char id[64], slug[64], first[PAGE_MAX], ids[1024], before[1024], victim[80], image[300];
+	const char *env[] = {image, NULL};
 	lp_test_load_stats st, at_kill, healed;
 	lp_test_load *load = NULL;
 	uint64_t killed;
@@ -530,19 +562,33 @@ START_TEST(test_replicas_lose_no_request)
 	apply_serve(slug, 0, 2);
 	wait_replicas(ids, sizeof(ids), slug, 2, NULL);
 
-	/* A serve-spec change replaces every replica; content redeploys replace none. */
+	/* New revisions (serve.spa flipped, new content) reach every replica and replace none. */
 	LP_TEST_FMT(before, "%s", ids);
+	printf("  new revisions at %lld ms\n", (long long)lp_test_load_elapsed_ms(load));
+	apply_serve(slug, 1, 2);
+	for (i = 2; i <= 4; i++) {
+		redeploy_page(id, slug, i);
+		wait_every_replica_serves(slug, i);
+	}
+	wait_replicas(ids, sizeof(ids), slug, 2, NULL);
+	REQUIRE(!strcmp(ids, before), "a new revision replaced a replica");
+
+	/* An upgrade (the controller back with another serve image) replaces both replicas. */
 	printf("  replacement of both replicas at %lld ms\n",
 	       (long long)lp_test_load_elapsed_ms(load));
-	apply_serve(slug, 1, 2);
+	lp_test_sh("docker tag %s %s-edge-alt", g_p->serve_image, g_p->serve_image);
+	LP_TEST_FMT(image, "LAUNCHPAD_SERVE_IMAGE=%s-edge-alt", g_p->serve_image);
+	REQUIRE_OK(lp_test_platform_restart_controller(g_p, env, &err));
 	wait_replicas(ids, sizeof(ids), slug, 2, before);
-	LP_TEST_FMT(before, "%s", ids);
-	for (i = 2; i <= 4; i++)
-		redeploy_page(id, slug, i);
-	wait_replicas(ids, sizeof(ids), slug, 2, NULL);
-	REQUIRE(!strcmp(ids, before), "a content redeploy replaced a replica");
+	wait_every_replica_serves(slug, 4);
 	lp_clock_sleep_ms(500);
 	lp_test_load_stop(&st, load);
+	{
+		char rmi[512];
+		LP_TEST_FMT(rmi, "docker rmi %s-edge-alt >/dev/null 2>&1", g_p->serve_image);
+		if (system(rmi) != 0) /* its containers still use it: they go with the platform */
+			fprintf(stderr, "(the -edge-alt tag stays until the platform is gone)\n");
+	}
 	print_load("replicas under load", &st);
 	REQUIRE(lp_test_load_failed(&st) == killed,
 	        "%llu of %llu requests failed while scaling and replacing replicas (the last at "

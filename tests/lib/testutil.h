@@ -22,8 +22,8 @@ void lp_test_require_docker(void);
 void lp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Format into a fixed buffer; text that does not fit fails the test (naming the format), so a
- * fixture never runs on a silently shortened path. LP_TEST_FMT takes an array and its size.
+ * Format into a fixed buffer; text that does not fit aborts (naming the format: a failed test, a
+ * stopped tool), so a fixture never runs on a silently shortened path. LP_TEST_FMT takes an array.
  */
 void lp_test_fmt(char *out, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
+#include "launchpad/buf.h"
+#include "launchpad/config.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
 #include "tests/lib/testutil.h"
@@ -166,7 +169,21 @@ START_TEST(test_every_example_checked)
 	closedir(d);
 	ck_assert_uint_ge(files, 4);
 	ck_assert_uint_ge(lines, files + 2); /* multi.yaml holds three sites */
+	ck_assert_msg(strstr(r.out, "package") == NULL, "%s", r.out);
 	run_free(&r);
+
+	/* -R reads the subfolders too: the sites' package.json files are no manifests */
+	{
+		const char *rec[] = {"validate", "-R", "-f", "examples", NULL};
+
+		r = run_cli(rec, NULL, NULL);
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_msg(strstr(r.err, "examples/sites/npm-app/package.json:") != NULL, "%s",
+		              r.err);
+		ck_assert_msg(strstr(r.out, "examples/spa.yaml: site \"my-spa\" valid"), "%s",
+		              r.out);
+		run_free(&r);
+	}
 	free(readme);
 	free(readme_path);
 	free(dir);
@@ -317,6 +334,224 @@ START_TEST(test_unreadable_and_mixed)
 }
 END_TEST
 
+/* The long flags a help lists in its flag block: lines "  -x, --name ..." or "      --name ...". */
+static size_t help_flags(char out[][64], size_t max, const char *help)
+{
+	const char *line, *p;
+	size_t n = 0, len;
+
+	for (line = help; *line && n < max;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "") {
+		if (!strncmp(line, "      --", 8))
+			p = line + 8;
+		else if (!strncmp(line, "  -", 3) && line[4] == ',' && !strncmp(line + 5, " --", 3))
+			p = line + 8;
+		else
+			continue;
+		len = strcspn(p, " =\n");
+		ck_assert_uint_lt(len, 64);
+		memcpy(out[n], p, len);
+		out[n][len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Every command: `launchpad CMD --help` and `launchpad help CMD` print the same text (its usage,
+ * its flags, examples), with nothing on stderr (the parser reports a flag the help leaves out),
+ * and every flag the help lists is one the command takes.
+ */
+START_TEST(test_command_help)
+{
+	char flags[32][64], arg[96];
+	size_t i, j, n;
+	struct run a, b, r;
+
+	/* nothing here may reach a server: a flag the command takes but misreads would try */
+	setenv("LAUNCHPAD_SERVER", "http://127.0.0.1:1", 1);
+	for (i = 0; i < lp_cli_ncommands; i++) {
+		const char *name = lp_cli_commands[i].name;
+		const char *one[] = {name, "--help", NULL}, *two[] = {"help", name, NULL};
+		char usage[64];
+
+		a = run_cli(one, NULL, NULL);
+		b = run_cli(two, NULL, NULL);
+		ck_assert_msg(a.status == 0 && b.status == 0, "%s: exit %d and %d", name, a.status,
+		              b.status);
+		ck_assert_str_eq(a.out, b.out);
+		ck_assert_str_eq(a.out, lp_cli_commands[i].help);
+		ck_assert_msg(!strcmp(a.err, "") && !strcmp(b.err, ""), "%s --help: %s%s", name,
+		              a.err, b.err);
+		snprintf(usage, sizeof(usage), "usage: launchpad %s", name);
+		ck_assert_msg(!strncmp(a.out, usage, strlen(usage)), "%s", a.out);
+		ck_assert_msg(strstr(a.out, "\nexamples:\n  launchpad ") ||
+		                  strstr(a.out, "\n  source <"),
+		              "%s: no examples\n%s", name, a.out);
+		ck_assert_msg(strstr(a.out, "\nexit codes: 0 "), "%s: no exit codes", name);
+		ck_assert_msg(strstr(a.out, "commands:") == NULL, "%s: the general help", name);
+		n = help_flags(flags, 32, a.out);
+		ck_assert_msg(n >= 1, "%s: no flags listed", name);
+		for (j = 0; j < n; j++) {
+			/* a flag with a value takes --x=v; a switch refuses it and takes --x */
+			const char *with[] = {name, arg, "--help", NULL};
+
+			LP_TEST_FMT(arg, "--%s=1", flags[j]);
+			r = run_cli(with, NULL, NULL);
+			if (r.status != 0) {
+				run_free(&r);
+				LP_TEST_FMT(arg, "--%s", flags[j]);
+				r = run_cli(with, NULL, NULL);
+			}
+			ck_assert_msg(r.status == 0 && !strcmp(r.out, a.out),
+			              "%s --%s: exit %d\n%s", name, flags[j], r.status, r.err);
+			run_free(&r);
+		}
+		run_free(&a);
+		run_free(&b);
+	}
+	unsetenv("LAUNCHPAD_SERVER");
+}
+END_TEST
+
+/* `launchpad --help`: every command, the flags the CLI reads and none of the daemons'. */
+START_TEST(test_general_help)
+{
+	const char *args[] = {"--help", NULL}, *bare[] = {"help", NULL}, *none[] = {NULL};
+	const char *unknown[] = {"help", "nope", NULL};
+	static const char *const daemon_only[] = {"--data-dir",      "--workers",
+	                                          "--cors-origins",  "--listen",
+	                                          "--docker-socket", "--upload-max-mb"};
+	struct run r = run_cli(args, NULL, NULL), h = run_cli(bare, NULL, NULL);
+	const char *line;
+	size_t i, listed = 0;
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, h.out);
+	for (i = 0; i < lp_cli_ncommands; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\n  %s ", lp_cli_commands[i].name);
+		ck_assert_msg(strstr(r.out, want), "%s not listed\n%s", lp_cli_commands[i].name,
+		              r.out);
+	}
+	for (i = 0; i < sizeof(daemon_only) / sizeof(daemon_only[0]); i++)
+		ck_assert_msg(strstr(r.out, daemon_only[i]) == NULL, "%s listed\n%s",
+		              daemon_only[i], r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "--server URL"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--token T"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--log-level"));
+	ck_assert_ptr_nonnull(strstr(r.out, "3 timed out waiting"));
+	/* each flag listed is a real shared setting: lp_config_new takes it, it is not left over */
+	for (line = r.out; (line = strstr(line, "\n  --")) != NULL; line++) {
+		char flag[64], *argv[4];
+		lp_config *cfg = NULL;
+		char **rest = NULL;
+		int nrest = -1;
+		size_t len = strcspn(line + 3, " \n");
+
+		ck_assert_uint_lt(len, sizeof(flag));
+		memcpy(flag, line + 3, len);
+		flag[len] = '\0';
+		argv[0] = "launchpad";
+		argv[1] = flag;
+		argv[2] = !strcmp(flag, "--log-level")                ? "debug"
+		          : !strcmp(flag, "--log-format")             ? "json"
+		          : !strcmp(flag, "--allow-insecure-sources") ? "--"
+		                                                      : "x";
+		argv[3] = NULL;
+		ck_assert_msg(lp_config_new(&cfg, &rest, &nrest, 3, argv, NULL) == LP_OK, "%s",
+		              flag);
+		ck_assert_msg(nrest == (!strcmp(argv[2], "--") ? 1 : 0), "%s not a setting", flag);
+		lp_config_rest_free(rest);
+		lp_config_free(cfg);
+		listed++;
+	}
+	ck_assert_uint_ge(listed, 4);
+	run_free(&r);
+	run_free(&h);
+
+	/* no command: the same help on stderr, exit 2; an unknown command's help: exit 2 */
+	r = run_cli(none, NULL, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "\ncommands:\n"));
+	run_free(&r);
+	r = run_cli(unknown, NULL, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "unknown command \"nope\""));
+	run_free(&r);
+}
+END_TEST
+
+/* What the completion offers for a command line (words, the last one being completed). */
+static char *complete(const char *words)
+{
+	char *script = lp_test_src_path("scripts/completion/launchpad.bash"), cmd[8192], *out;
+	FILE *f;
+	lp_buf b;
+	size_t n;
+	char buf[1024];
+
+	snprintf(cmd, sizeof(cmd),
+	         "bash -c 'source %s; COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+	         "_launchpad; printf \"%%s \" \"${COMPREPLY[@]}\"'",
+	         script, words);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	lp_buf_init(&b, 1 << 20);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ck_assert_int_eq(lp_buf_append(&b, buf, n), LP_OK);
+	ck_assert_int_eq(pclose(f), 0);
+	out = lp_buf_detach(&b);
+	free(script);
+	return out;
+}
+
+/* The completion knows the commands and each command's own flags. */
+START_TEST(test_completion)
+{
+	static const struct {
+		const char *words;
+		const char *has;
+		const char * not ;
+	} cases[] = {
+	    {"launchpad \"\"", "status open ", "--browser"},
+	    {"launchpad help \"\"", "deploy ", "--help"},
+	    {"launchpad get -", "--watch ", "--browser"},
+	    {"launchpad get -o \"\"", "name jsonpath= ", NULL},
+	    {"launchpad describe -o \"\"", "yaml json ", "wide"},
+	    {"launchpad delete --ig", "--ignore-not-found ", NULL},
+	    {"launchpad apply -", "-R --recursive ", "--watch"},
+	    {"launchpad validate -", "-R ", "--wait"},
+	    {"launchpad open --", "--browser --help ", "--wait"},
+	    {"launchpad --server http://x status --", "--help ", "--wait"},
+	    {"launchpad get \"\"", "sites site revisions ", NULL},
+	};
+	size_t i;
+
+	setenv("LAUNCHPAD_SERVER", "http://127.0.0.1:1", 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = complete(cases[i].words);
+
+		char words[256], *w, *rest, spaced[4096], want[300];
+
+		snprintf(spaced, sizeof(spaced), " %s", got);
+		snprintf(words, sizeof(words), "%s", cases[i].has);
+		for (rest = words; (w = strsep(&rest, " ")) != NULL;) {
+			if (!*w)
+				continue;
+			snprintf(want, sizeof(want), " %s ", w);
+			ck_assert_msg(strstr(spaced, want), "%s: no %s in \"%s\"", cases[i].words,
+			              w, got);
+		}
+		ck_assert_msg(!cases[i].not || !strstr(got, cases[i].not ), "%s: \"%s\"",
+		              cases[i].words, got);
+		free(got);
+	}
+	unsetenv("LAUNCHPAD_SERVER");
+}
+END_TEST
+
 static Suite *cli_validate_suite(void)
 {
 	Suite *s = suite_create("cli_validate");
@@ -329,6 +564,9 @@ static Suite *cli_validate_suite(void)
 	tcase_add_test(tc, test_insecure_sources);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_unreadable_and_mixed);
+	tcase_add_test(tc, test_command_help);
+	tcase_add_test(tc, test_general_help);
+	tcase_add_test(tc, test_completion);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -153,6 +153,67 @@ START_TEST(test_config_reserved_names)
 }
 END_TEST
 
+/* Issue 14: spec.build.image runs any image on the engine unless the admin's list admits it. */
+START_TEST(test_config_build_images)
+{
+	char *defaults[] = {"prog", "--build-image", "launchpad-test/node:local", NULL};
+	char *custom[] = {"prog", "--build-images", " node:*, python:3.12-slim,,node:*", NULL};
+	char *any[] = {"prog", "--build-images=*", NULL};
+	char *bad[][4] = {{"prog", "--build-images", "node:20,node|20", NULL},
+	                  {"prog", "--build-images", "-x", NULL},
+	                  {"prog", "--build-images", "no*de", NULL},
+	                  {"prog", "--build-images", "**", NULL},
+	                  {"prog", "--build-images", "a;b", NULL}};
+	lp_config *cfg = NULL;
+	lp_error err = {0};
+	size_t i;
+
+	/* the default: only the configured build image (and no image, which means it) */
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 3, defaults, &err), LP_OK);
+	ck_assert(lp_config_build_image_allowed(cfg, NULL));
+	ck_assert(lp_config_build_image_allowed(cfg, ""));
+	ck_assert(lp_config_build_image_allowed(cfg, "launchpad-test/node:local"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "node:20-alpine"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "launchpad-test/node:local2"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "launchpad-test/node"));
+	ck_assert_uint_eq(cfg->nallowed_images, 0);
+	lp_config_free(cfg);
+
+	/* exact entries and prefixes, trimmed and deduplicated; --build-image stays allowed */
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 3, custom, &err), LP_OK);
+	ck_assert_uint_eq(cfg->nallowed_images, 2);
+	ck_assert(lp_config_build_image_allowed(cfg, "node:20-alpine"));
+	ck_assert(lp_config_build_image_allowed(cfg, "node:"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "node"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "nodeevil/x:1"));
+	ck_assert(lp_config_build_image_allowed(cfg, "python:3.12-slim"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "python:3.12-slim-bookworm"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "python:3.12"));
+	ck_assert(lp_config_build_image_allowed(cfg, cfg->build_image));
+	ck_assert(!lp_config_build_image_allowed(cfg, "alpine:3"));
+	lp_config_free(cfg);
+
+	/* the variable, and "*" for every image */
+	setenv("LAUNCHPAD_BUILD_IMAGES", "ghcr.io/acme/*", 1);
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 1, defaults, &err), LP_OK);
+	ck_assert(lp_config_build_image_allowed(cfg, "ghcr.io/acme/builder:1"));
+	ck_assert(!lp_config_build_image_allowed(cfg, "ghcr.io/other/builder:1"));
+	lp_config_free(cfg);
+	unsetenv("LAUNCHPAD_BUILD_IMAGES");
+	ck_assert_int_eq(lp_config_new(&cfg, NULL, NULL, 2, any, &err), LP_OK);
+	ck_assert(lp_config_build_image_allowed(cfg, "anything/at:all"));
+	lp_config_free(cfg);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(lp_config_new(&cfg, NULL, NULL, 3, bad[i], &err) == LP_EINVAL,
+		              "%s accepted", bad[i][2]);
+		ck_assert_ptr_null(cfg);
+		ck_assert_msg(strstr(err.message, "--build-images: \"") != NULL, "%s", err.message);
+	}
+	ck_assert_ptr_nonnull(strstr(err.message, "\"a;b\""));
+}
+END_TEST
+
 START_TEST(test_fs_atomic_and_remove)
 {
 	char *dir = lp_test_mkdtemp("lp-core");
@@ -322,6 +383,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_buf_cap);
 	tcase_add_test(tc, test_config_precedence);
 	tcase_add_test(tc, test_config_reserved_names);
+	tcase_add_test(tc, test_config_build_images);
 	tcase_add_test(tc, test_config_bad_value);
 	tcase_add_test(tc, test_fs_atomic_and_remove);
 	tcase_add_test(tc, test_crypto_vectors);

@@ -9,11 +9,16 @@
 #include "launchpad/crypto.h"
 #include "launchpad/fs.h"
 #include "launchpad/spec.h"
+#include "spec/node.h"
 #include "tests/lib/testutil.h"
 
 #define HDR "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: ok\nspec:\n"
 #define GIT "  source:\n    git: {url: \"https://github.com/a/b\"}\n"
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+/* A JSON manifest up to its spec's source; lines 1-3, so the cases' positions read line 4. */
+#define JHDR                                                                                       \
+	"{\"apiVersion\": \"launchpad.dev/v1\", \"kind\": \"Site\",\n \"metadata\": {\"name\": "   \
+	"\"ok\"},\n \"spec\": {\"source\": {\"git\": {\"url\": \"https://a/b\"}},\n"
 
 static const lp_spec_options strict = {0};
 
@@ -191,9 +196,42 @@ static const struct bad_case bad_cases[] = {
      "must not contain NUL bytes"},
     {HDR GIT "  build:\n    command: make\n    env:\n      ? [x]\n      : y\n", "spec.build.env",
      11, 9, "mapping keys must be strings, got a sequence"},
+    /* 55: NUL bytes and invalid UTF-8 anywhere, never a silent cut (issue 14.7, 14.8) */
+    {HDR GIT "  build:\n    command: make\n    env:\n      \"A\\0B\": x\n",
+     "spec.build.env.A\\x00B", 11, 7, "keys must not contain NUL bytes"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: \"x\\0y\"}\n", "spec.build.env.A", 10, 14,
+     "must not contain NUL bytes"},
+    {HDR GIT "status: {message: \"a\\0b\", list: [ok, \"b\\0\"]}\n", "status.list.1", 8, 38,
+     "must not contain NUL bytes"},
+    {HDR GIT "  \"serve\\0\": {}\n", "spec.serve\\x00", 8, 3, "keys must not contain NUL bytes"},
+    {"apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: \"ok\\0x\"\nspec:\n" GIT,
+     "metadata.name", 4, 9, "must not contain NUL bytes"},
+    /* 60 */
+    {HDR GIT "  build:\n    command: \"a\\ud800b\"\n", "", 9, 18,
+     "found invalid Unicode character escape code"},
+    /* JSON: cJSON stops a string at \u0000; the text says where one was */
+    {JHDR "  \"build\": {\"command\": \"echo a\\u0000; rm -rf /\"}}}", "spec.build.command", 4, 24,
+     "must not contain NUL bytes"},
+    {"{\"apiVersion\": \"launchpad.dev/v1\", \"kind\": \"Site\",\n \"metadata\": {\"name\": "
+     "\"dupname\\u0000x\"},\n \"spec\": {\"source\": {\"git\": {\"url\": \"https://a/b\"}}}}",
+     "metadata.name", 2, 23, "must not contain NUL bytes"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"A\\u0000B\": \"x\"}}}}",
+     "spec.build.env.A\\x00", 4, 40, "keys must not contain NUL bytes"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"C\": \"y\\u0000\"}}}}",
+     "spec.build.env.C", 4, 45, "must not contain NUL bytes"},
+    /* 65 */
+    {JHDR "  \"autoDeploy\": true}, \"status\": {\"m\": [\"a\\u0000\"]}}", "status.m.0", 4, 41,
+     "must not contain NUL bytes"},
+    {JHDR "  \"sp\\u0000x\": 1}}", "spec.sp\\x00", 4, 3, "keys must not contain NUL bytes"},
+    /* raw bytes of broken UTF-8 pass cJSON; positions then come from the text's tokens */
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"K\xff\": \"x\"}}}}",
+     "spec.build.env.K\\xff", 4, 40, "keys must be valid UTF-8"},
+    {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"C\": \"y\xc3\"}}}}", "spec.build.env.C",
+     4, 45, "is not valid UTF-8"},
+    {JHDR "  \"build\": {\"command\": \"\\udc00\"}}}", "", 4, 25, "JSON syntax error"},
+    /* 70: serve.replicas */
     {HDR GIT "  serve: {replicas: 0}\n", "spec.serve.replicas", 8, 21,
      "must be between 1 and 5 (got 0)"},
-    /* 55 */
     {HDR GIT "  serve: {replicas: 6}\n", "spec.serve.replicas", 8, 21,
      "must be between 1 and 5 (got 6)"},
     {HDR GIT "  serve: {replicas: \"2\"}\n", "spec.serve.replicas", 8, 21,
@@ -454,6 +492,59 @@ START_TEST(test_bad_utf8_and_empty)
 	    "\"spec\":{\"source\":{\"git\":{\"url\":\"https://a/\xFF\"}}}}";
 	ck_assert_int_eq(parse_rc(bad, strlen(bad), "spec.source.git.url: is not valid UTF-8"),
 	                 LP_EINVAL);
+}
+END_TEST
+
+START_TEST(test_nul_bytes)
+{
+	static const char raw_after[] = JHDR "  \"build\": {\"command\": \"make\"}}}\0 {}";
+	static const char raw_inside[] = JHDR "  \"build\": {\"command\": \"ma\0ke\"}}}";
+	static const char raw_yaml[] = HDR GIT "  autoDeploy: true\0\n";
+	/* An escaped backslash before "u0000" is text, not a NUL. */
+	const char *escaped = JHDR "  \"build\": {\"command\": \"echo a\\\\u0000\"}}}";
+	lp_site *s = parse_one(escaped);
+
+	ck_assert_str_eq(s->build_command, "echo a\\u0000");
+	lp_site_free(s);
+	/* status is still ignored but for its text: duplicate keys, any shape */
+	lp_site_free(parse_one(HDR GIT "status: {phase: live, phase: x, l: [a, {b: [1]}], "
+	                               "? [k]\n : v}\n"));
+	/* A raw NUL: cJSON would take the text before it for the whole */
+	ck_assert_int_eq(
+	    parse_rc(raw_after, sizeof(raw_after) - 1, "t:4:33: the input contains a NUL byte"),
+	    LP_EINVAL);
+	ck_assert_int_eq(
+	    parse_rc(raw_inside, sizeof(raw_inside) - 1, "t:4:27: the input contains a NUL byte"),
+	    LP_EINVAL);
+	ck_assert_int_eq(parse_rc(raw_yaml, sizeof(raw_yaml) - 1,
+	                          "t:8:19: YAML syntax error: control characters"),
+	                 LP_EINVAL);
+}
+END_TEST
+
+/* The fallback when a text and a tree do not line up: an escaped NUL still refuses the input. */
+START_TEST(test_json_strings_unaligned)
+{
+	const char *other = "{\"a\": \"b\", \"c\": \"\\u0000\"}";
+	cJSON *json = cJSON_Parse("{\"a\": \"b\"}");
+	lp_node *tree = NULL;
+	lp_spec_diags d;
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_node_from_cjson(&tree, json, &d), LP_OK);
+	ck_assert_int_eq(lp_node_json_strings(tree, "{\"a\": \"b\", \"c\": 1}", 19, &d), LP_OK);
+	ck_assert_uint_eq(d.count, 0);
+	ck_assert_int_eq(lp_node_json_strings(tree, other, strlen(other), &d), LP_EINVAL);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_int_eq(d.items[0].column, 17);
+	ck_assert_ptr_nonnull(strstr(d.items[0].message, "NUL"));
+	/* lined up: the nodes get the tokens' positions */
+	ck_assert_int_eq(lp_node_json_strings(tree, "{\"a\":\n \"b\"}", 12, &d), LP_OK);
+	ck_assert_int_eq(tree->items[1]->line, 2);
+	ck_assert_int_eq(tree->items[1]->col, 2);
+	lp_node_free(tree);
+	cJSON_Delete(json);
+	lp_spec_diags_release(&d);
 }
 END_TEST
 
@@ -891,6 +982,296 @@ START_TEST(test_rules)
 }
 END_TEST
 
+/* ---- the value rules: one validator for the API (text, tree, struct) and the controller ---- */
+
+enum field { F_URL, F_BRANCH, F_OUTPUT_DIR, F_NOT_FOUND, F_IMAGE };
+
+static const char *const field_paths[] = {[F_URL] = "spec.source.git.url",
+                                          [F_BRANCH] = "spec.source.git.branch",
+                                          [F_OUTPUT_DIR] = "spec.build.outputDir",
+                                          [F_NOT_FOUND] = "spec.serve.notFoundPage",
+                                          [F_IMAGE] = "spec.build.image"};
+
+struct value_case {
+	enum field field;
+	const char *value;
+	const char *message; /* NULL: accepted */
+};
+
+#define L64 "a234567890123456789012345678901234567890123456789012345678901234"
+
+static const struct value_case value_cases[] = {
+    /* Git URLs: what git and curl would read differently from a reviewer, refused */
+    {F_URL, "https://github.com/a/b?x=1", "must not contain a query ('?') or a fragment"},
+    {F_URL, "https://github.com/a/b#main", "must not contain a query ('?') or a fragment"},
+    {F_URL, "https://exa%6dple.com/x", "must not contain %-escapes"},
+    {F_URL, "https://github.com/a%2Fb", "must not contain %-escapes"},
+    {F_URL, "https://github.com%2f@evil/x", "must not contain %-escapes"},
+    {F_URL, "https://[fe80::1%25eth0]/x", "must not contain %-escapes"},
+    {F_URL, "https://$(id).example.com/x", "host must be a DNS name"},
+    {F_URL, "https://`id`.example.com/x", "host must be a DNS name"},
+    {F_URL, "https://github.com/$(id)", "must not contain '$' (a repository path is"},
+    {F_URL, "https://github.com/`id`", "must not contain a backtick"},
+    {F_URL, "https://github.com/a;b", "must not contain ';'"},
+    {F_URL, "https://github.com/a|b", "must not contain '|'"},
+    {F_URL, "https://github.com/a&b", "must not contain '&'"},
+    {F_URL, "https://github.com/a<b>", "must not contain '<'"},
+    {F_URL, "https://github.com/a*b", "must not contain '*'"},
+    {F_URL, "https://github.com/a'b", "must not contain a single quote"},
+    {F_URL, "https://github.com/a\"b", "must not contain a double quote"},
+    {F_URL, "https://github.com/a\\b", "must not contain '\\'"},
+    {F_URL, "https://github.com/a:b", "must not contain ':'"},
+    {F_URL, "https://github.com/\xC3\xBC", "must not contain a non-ASCII character"},
+    {F_URL, "https://github.com/a b", "must not contain spaces or control characters"},
+    {F_URL, "https://github.com/a\tb", "must not contain spaces or control characters"},
+    {F_URL, "https://h\xC3\xA9llo.com/x", "host must be a DNS name"},
+    {F_URL, "https://-github.com/x", "host must be a DNS name"},
+    {F_URL, "https://github-.com/x", "host must be a DNS name"},
+    {F_URL, "https://git_hub.com/x", "host must be a DNS name"},
+    {F_URL, "https://github.com./x", "host must be a DNS name"},
+    {F_URL, "https://a..b/x", "host must be a DNS name"},
+    {F_URL, "https://" L64 ".com/x", "host must be a DNS name"},
+    {F_URL, "https://0177.0.0.1/x", "host looks like an IPv4 address but is not one"},
+    {F_URL, "https://2130706433/x", "host looks like an IPv4 address but is not one"},
+    {F_URL, "https://0x7f.1/x", "host looks like an IPv4 address but is not one"},
+    {F_URL, "https://127.1/x", "host looks like an IPv4 address but is not one"},
+    {F_URL, "https://256.0.0.1/x", "host looks like an IPv4 address but is not one"},
+    {F_URL, "https://[::1/x", "host is not a valid IPv6 address"},
+    {F_URL, "https://[zz::1]/x", "host is not a valid IPv6 address"},
+    {F_URL, "https://[]/x", "host is not a valid IPv6 address"},
+    {F_URL, "https://[::1]x/y", "port must be a number from 1 to 65535"},
+    {F_URL, "https://github.com:0/x", "port must be a number from 1 to 65535"},
+    {F_URL, "https://github.com:65536/x", "port must be a number from 1 to 65535"},
+    {F_URL, "https://github.com:/x", "port must be a number from 1 to 65535"},
+    {F_URL, "https://github.com:443a/x", "port must be a number from 1 to 65535"},
+    {F_URL, "https://github.com:000443/x", "port must be a number from 1 to 65535"},
+    {F_URL, "https://user@github.com/x", "must not contain credentials"},
+    {F_URL, "https:///repo", "must name a host"},
+    {F_URL, "https://github.com", "must name a repository"},
+    {F_URL, "https://github.com/", "must name a repository"},
+    {F_URL, "ftp://github.com/a/b", "must be an https:// URL"},
+    {F_URL, "https://github.com/user/repo.git", NULL},
+    {F_URL, "https://GitHub.com/User/Repo", NULL},
+    {F_URL, "https://git.example.com:8443/a/b", NULL},
+    {F_URL, "https://git.sr.ht/~user/repo", NULL},
+    {F_URL, "https://xn--bcher-kva.example/a/b+c", NULL},
+    {F_URL, "https://1password.example/x_y", NULL},
+    {F_URL, "https://a/b", NULL},
+    {F_URL, "https://192.0.2.10:8080/a/b", NULL},
+    {F_URL, "https://[2001:db8::1]:8443/a/b", NULL},
+    {F_URL, "https://" L64 "/x", "host must be a DNS name"},
+    /* branches: git check-ref-format, over a whitelist */
+    {F_BRANCH, "a;b", "must not contain ';' (a branch name is letters, digits and -._/+)"},
+    {F_BRANCH, "$(id)", "must not contain '$'"},
+    {F_BRANCH, "`id`", "must not contain a backtick"},
+    {F_BRANCH, "a'b", "must not contain a single quote"},
+    {F_BRANCH, "a\"b", "must not contain a double quote"},
+    {F_BRANCH, "a|b", "must not contain '|'"},
+    {F_BRANCH, "a&b", "must not contain '&'"},
+    {F_BRANCH, "a<b", "must not contain '<'"},
+    {F_BRANCH, "a>b", "must not contain '>'"},
+    {F_BRANCH, "a*b", "must not contain '*'"},
+    {F_BRANCH, "a?b", "must not contain '?'"},
+    {F_BRANCH, "a#b", "must not contain '#'"},
+    {F_BRANCH, "a@{1}", "must not contain '@'"},
+    {F_BRANCH, "a~1", "must not contain '~'"},
+    {F_BRANCH, "a^", "must not contain '^'"},
+    {F_BRANCH, "a:b", "must not contain ':'"},
+    {F_BRANCH, "a[b", "must not contain '['"},
+    {F_BRANCH, "a\\b", "must not contain '\\'"},
+    {F_BRANCH, "a b", "must not contain a space"},
+    {F_BRANCH, "a\nb", "must not contain a control character"},
+    {F_BRANCH, "r\xC3\xA9sum\xC3\xA9", "must not contain a non-ASCII character"},
+    {F_BRANCH, "-x", "must not start with '-'"},
+    {F_BRANCH, "HEAD", "is not a valid git branch name"},
+    {F_BRANCH, "a..b", "is not a valid git branch name"},
+    {F_BRANCH, "a//b", "is not a valid git branch name"},
+    {F_BRANCH, "a/.b", "is not a valid git branch name"},
+    {F_BRANCH, "/a", "is not a valid git branch name"},
+    {F_BRANCH, ".a", "is not a valid git branch name"},
+    {F_BRANCH, "a/", "is not a valid git branch name"},
+    {F_BRANCH, "a.", "is not a valid git branch name"},
+    {F_BRANCH, "a.lock", "is not a valid git branch name"},
+    {F_BRANCH, "a.lock/b", "is not a valid git branch name"},
+    {F_BRANCH, "", "must not be empty"},
+    {F_BRANCH, "main", NULL},
+    {F_BRANCH, "release/1.0", NULL},
+    {F_BRANCH, "feature/x_y-z", NULL},
+    {F_BRANCH, "v1.2.3+build", NULL},
+    {F_BRANCH, "dependabot/npm_and_yarn/lodash-4.17.21", NULL},
+    {F_BRANCH, "HEADS", NULL},
+    /* paths: nothing nginx or a shell reads as syntax */
+    {F_NOT_FOUND, "x; } server { listen 81; }", "must not contain ';' (a path is letters"},
+    {F_NOT_FOUND, "x}", "must not contain '}'"},
+    {F_NOT_FOUND, "a{b", "must not contain '{'"},
+    {F_NOT_FOUND, "$uri.html", "must not contain '$'"},
+    {F_NOT_FOUND, "#x.html", "must not contain '#'"},
+    {F_NOT_FOUND, "404 .html", "must not contain a space"},
+    {F_NOT_FOUND, "404\".html", "must not contain a double quote"},
+    {F_NOT_FOUND, "404'.html", "must not contain a single quote"},
+    {F_NOT_FOUND, "a\\b.html", "must not contain '\\'"},
+    {F_NOT_FOUND, "p\xC3\xA1gina.html", "must not contain a non-ASCII character"},
+    {F_NOT_FOUND, "a..b.html", "must not contain \"..\""},
+    {F_NOT_FOUND, "../x.html", "must not contain \"..\""},
+    {F_NOT_FOUND, "/404.html", "must be a relative path"},
+    {F_NOT_FOUND, "errors/", "must name a file"},
+    {F_NOT_FOUND, ".", "must name a file"},
+    {F_NOT_FOUND, "a/.", "must name a file"},
+    {F_NOT_FOUND, "", "must not be empty"},
+    {F_NOT_FOUND, "404.html", NULL},
+    {F_NOT_FOUND, "errors/not-found_page.html", NULL},
+    {F_NOT_FOUND, "./404.html", NULL},
+    {F_OUTPUT_DIR, "dist; rm -rf /", "must not contain ';'"},
+    {F_OUTPUT_DIR, "$(id)", "must not contain '$'"},
+    {F_OUTPUT_DIR, "a b", "must not contain a space"},
+    {F_OUTPUT_DIR, "a\x01", "must not contain a control character"},
+    {F_OUTPUT_DIR, "a\\b", "must not contain '\\'"},
+    {F_OUTPUT_DIR, "a:b", "must not contain ':'"},
+    {F_OUTPUT_DIR, "a/../b", "must not contain \"..\""},
+    {F_OUTPUT_DIR, "/dist", "must be a relative path"},
+    {F_OUTPUT_DIR, "dist", NULL},
+    {F_OUTPUT_DIR, ".", NULL},
+    {F_OUTPUT_DIR, "dist/", NULL},
+    {F_OUTPUT_DIR, ".output/public", NULL},
+    {F_OUTPUT_DIR, "_site", NULL},
+    {F_OUTPUT_DIR, "dist/my-app/browser", NULL},
+    /* images: a reference's characters (which images may run is the admin's, --build-images) */
+    {F_IMAGE, "node 20", "is not a valid image reference"},
+    {F_IMAGE, "-node", "is not a valid image reference"},
+    {F_IMAGE, "node;id", "is not a valid image reference"},
+    {F_IMAGE, "$(id)", "is not a valid image reference"},
+    {F_IMAGE, "node:20-alpine", NULL},
+    {F_IMAGE, "ghcr.io/org/builder:1.2@sha256:" Z64, NULL},
+};
+
+/* The site of a value case, as a JSON manifest (any byte can be written in JSON). */
+static char *value_case_json(const struct value_case *c)
+{
+	const char *def[] = {[F_URL] = "https://github.com/a/b",
+	                     [F_BRANCH] = "main",
+	                     [F_OUTPUT_DIR] = "dist",
+	                     [F_NOT_FOUND] = "404.html",
+	                     [F_IMAGE] = "node:20-alpine"};
+	cJSON *root = cJSON_Parse("{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\","
+	                          "\"metadata\":{\"name\":\"ok\"},\"spec\":{}}");
+	cJSON *spec = cJSON_GetObjectItem(root, "spec"), *git, *build, *serve;
+	const char *v[5];
+	char *text;
+	int f;
+
+	for (f = 0; f < 5; f++)
+		v[f] = (int)c->field == f ? c->value : def[f];
+	git = cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "source"), "git");
+	cJSON_AddStringToObject(git, "url", v[F_URL]);
+	cJSON_AddStringToObject(git, "branch", v[F_BRANCH]);
+	build = cJSON_AddObjectToObject(spec, "build");
+	cJSON_AddStringToObject(build, "image", v[F_IMAGE]);
+	cJSON_AddStringToObject(build, "command", "make");
+	cJSON_AddStringToObject(build, "outputDir", v[F_OUTPUT_DIR]);
+	serve = cJSON_AddObjectToObject(spec, "serve");
+	cJSON_AddStringToObject(serve, "notFoundPage", v[F_NOT_FOUND]);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* The one diagnostic a refused value gives, at its field. */
+static void expect_refused(const lp_spec_diags *d, int i, int positioned, const char *entry)
+{
+	const struct value_case *c = &value_cases[i];
+	char *text = diags_text(d);
+
+	ck_assert_msg(d->count == 1 && !strcmp(d->items[0].path, field_paths[c->field]) &&
+	                  strstr(d->items[0].message, c->message) != NULL &&
+	                  (!positioned || d->items[0].line == 1),
+	              "case %d (%s, %s): want %s: ...%s..., got:\n%s", i, c->value, entry,
+	              field_paths[c->field], c->message, text);
+	free(text);
+}
+
+START_TEST(test_value_rules)
+{
+	const struct value_case *c = &value_cases[_i];
+	char *json = value_case_json(c), *text;
+	cJSON *tree = cJSON_Parse(json);
+	lp_site_list list = {0};
+	lp_site *site = NULL, *base;
+	char **slot;
+	lp_spec_diags d;
+	int rc;
+
+	ck_assert_ptr_nonnull(tree);
+	/* The text, as PUT /api/deployments/:id and the controller's re-parse read it */
+	lp_spec_diags_init(&d);
+	rc = lp_spec_parse(&list, json, strlen(json), &strict, &d, NULL);
+	if (c->message == NULL) {
+		text = diags_text(&d);
+		ck_assert_msg(rc == LP_OK, "case %d (%s): refused:\n%s", _i, c->value, text);
+		free(text);
+	} else {
+		ck_assert_int_eq(rc, LP_EINVAL);
+		expect_refused(&d, _i, 1, "text");
+	}
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+
+	/* The tree a JSON body becomes */
+	lp_spec_diags_init(&d);
+	rc = lp_spec_from_cjson(&site, tree, &strict, &d, NULL);
+	ck_assert_int_eq(rc, c->message ? LP_EINVAL : LP_OK);
+	if (c->message)
+		expect_refused(&d, _i, 0, "tree");
+	lp_site_free(site);
+	lp_spec_diags_release(&d);
+
+	/* The struct the seed's POST /api/deployments builds from its fields */
+	base = parse_one(HDR GIT "  build:\n    command: make\n    image: node:20-alpine\n"
+	                         "  serve: {notFoundPage: 404.html}\n");
+	slot = c->field == F_URL          ? &base->git_url
+	       : c->field == F_BRANCH     ? &base->git_branch
+	       : c->field == F_OUTPUT_DIR ? &base->build_output_dir
+	       : c->field == F_NOT_FOUND  ? &base->serve_not_found_page
+	                                  : &base->build_image;
+	set(slot, c->value);
+	lp_spec_diags_init(&d);
+	rc = lp_site_validate(base, &strict, &d, NULL);
+	ck_assert_int_eq(rc, c->message ? LP_EINVAL : LP_OK);
+	if (c->message)
+		expect_refused(&d, _i, 0, "struct");
+	lp_spec_diags_release(&d);
+	lp_site_free(base);
+	cJSON_Delete(tree);
+	free(json);
+}
+END_TEST
+
+START_TEST(test_page_cap)
+{
+	char page[LP_SITE_PAGE_MAX + 2], *json;
+	struct value_case c = {F_NOT_FOUND, page, NULL};
+	lp_site_list list = {0};
+	lp_spec_diags d;
+
+	/* The nginx renderer takes 255 bytes: a longer page never reaches it. */
+	memset(page, 'p', LP_SITE_PAGE_MAX);
+	page[LP_SITE_PAGE_MAX] = '\0';
+	json = value_case_json(&c);
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, json, strlen(json), NULL, &d, NULL), LP_OK);
+	lp_site_list_release(&list);
+	free(json);
+	page[LP_SITE_PAGE_MAX] = 'p';
+	page[LP_SITE_PAGE_MAX + 1] = '\0';
+	json = value_case_json(&c);
+	ck_assert_int_eq(lp_spec_parse(&list, json, strlen(json), NULL, &d, NULL), LP_EINVAL);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_str_eq(d.items[0].path, "spec.serve.notFoundPage");
+	ck_assert_str_eq(d.items[0].message, "must be at most 255 bytes (got 256)");
+	free(json);
+	lp_spec_diags_release(&d);
+}
+END_TEST
+
 START_TEST(test_site_validate_struct)
 {
 	lp_site *s = parse_one(HDR GIT), *copy = NULL;
@@ -961,6 +1342,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_insecure_option);
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_bad_utf8_and_empty);
+	tcase_add_test(tc, test_nul_bytes);
+	tcase_add_test(tc, test_json_strings_unaligned);
 	tcase_add_test(tc, test_multi_document);
 	tcase_add_test(tc, test_json_same_as_yaml);
 	tcase_add_test(tc, test_json_errors);
@@ -970,6 +1353,9 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_list_yaml_round_trip);
 	tcase_add_test(tc, test_spec_hash);
 	tcase_add_test(tc, test_rules);
+	tcase_add_loop_test(tc, test_value_rules, 0,
+	                    (int)(sizeof(value_cases) / sizeof(value_cases[0])));
+	tcase_add_test(tc, test_page_cap);
 	tcase_add_test(tc, test_site_validate_struct);
 	tcase_add_test(tc, test_diags_render);
 	tcase_set_timeout(tc, 30);
