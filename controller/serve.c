@@ -110,7 +110,7 @@ struct serve_spec {
 };
 
 static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const char *site,
-                            const char *conf, lp_error *err)
+                            const lp_site *spec, const char *conf, lp_error *err)
 {
 	char html[LP_FS_PATH_MAX], cfile[LP_FS_PATH_MAX];
 	lp_buf h;
@@ -121,7 +121,7 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 	if ((rc = lp_names_serve_container(s->name, sizeof(s->name), cfg->instance, site, err)) !=
 	        LP_OK ||
 	    (rc = lp_names_sites_network(s->network, sizeof(s->network), cfg, err)) != LP_OK ||
-	    (rc = lp_edge_labels_build(&s->edge, cfg, site, s->network, err)) != LP_OK)
+	    (rc = lp_edge_labels_build(&s->edge, cfg, site, spec, s->network, err)) != LP_OK)
 		return rc;
 	if (lp_layout_site(html, sizeof(html), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_conf(cfile, sizeof(cfile), cfg->data_dir, site) != LP_OK ||
@@ -265,7 +265,7 @@ static int has_name(const lp_docker_summary *s, const char *name)
  * cannot be asked: the drain period has passed since it started). Past SERVE_SWAP_MAX_MS the
  * answer is yes, with a warning: a replacement never waits forever.
  */
-static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
+static int routed(int *out, lp_ctx *ctx, const char *site, const char *service,
                   const struct serve_spec *s, const char *next, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
@@ -293,7 +293,7 @@ static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
 		goto done; /* not listening yet (or not on the network yet): look again */
 	if (cfg->traefik_api && cfg->traefik_api[0]) {
 		lp_edge_server state;
-		if (lp_edge_server_state(&state, cfg, router, ip, &terr) == LP_OK) {
+		if (lp_edge_server_state(&state, cfg, service, ip, &terr) == LP_OK) {
 			*out = state == LP_EDGE_UP;
 			goto done;
 		}
@@ -345,7 +345,7 @@ static void hostname_of(char out[DOCKER_HOSTNAME_LEN + 1], const char *id)
  * has passed since it was marked; past SERVE_DRAIN_MAX_MS, yes regardless. It keeps serving
  * everything it gets meanwhile, so stopping it afterwards drops nothing.
  */
-static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
+static int drain(int *out, lp_ctx *ctx, const char *site, const char *service,
                  const struct serve_spec *s, const lp_docker_summary *old, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
@@ -385,8 +385,8 @@ static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
 		    LP_OK)
 			return rc == LP_ENOTFOUND ? (*out = 1, LP_OK) : rc;
 		ip = lp_docker_kv_get(ct->networks, ct->nnetworks, s->network);
-		rc =
-		    ip && *ip ? lp_edge_server_state(&state, cfg, router, ip, &terr) : LP_ENOTFOUND;
+		rc = ip && *ip ? lp_edge_server_state(&state, cfg, service, ip, &terr)
+		               : LP_ENOTFOUND;
 		lp_docker_container_free(ct);
 		if (rc == LP_OK) {
 			*out = state != LP_EDGE_UP;
@@ -413,7 +413,7 @@ static int drain_others(int *out, lp_ctx *ctx, const char *site, const struct se
 		const lp_docker_summary *o = &observed->items[i];
 		if (o == keep || !is_serve(o) || !is_running(o))
 			continue;
-		if ((rc = drain(&drained, ctx, site, s->edge.router, s, o, err)) != LP_OK)
+		if ((rc = drain(&drained, ctx, site, s->edge.service, s, o, err)) != LP_OK)
 			return rc;
 		*out &= drained;
 	}
@@ -497,8 +497,8 @@ static int create_replacement(char **out_id, lp_ctx *ctx, const char *site,
 	return create_and_start(out_id, ctx, s, name, err);
 }
 
-int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    const lp_docker_summaries *observed, lp_error *err)
+int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const lp_site *spec,
+                    const char *conf, const lp_docker_summaries *observed, lp_error *err)
 {
 	lp_ctx *c = p->ctx;
 	struct serve_spec s;
@@ -508,7 +508,7 @@ int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, c
 
 	out->running = 0;
 	out->requeue_ms = 0;
-	if ((rc = serve_spec_build(&s, lp_ctx_cfg(c), site, conf, err)) != LP_OK)
+	if ((rc = serve_spec_build(&s, lp_ctx_cfg(c), site, spec, conf, err)) != LP_OK)
 		return rc;
 	keep = pick(&others, observed, s.hash);
 	if (keep && !is_running(keep)) {
@@ -532,7 +532,7 @@ int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, c
 	}
 	if (others) {
 		/* The successor first takes traffic, then the old ones leave the rotation. */
-		if ((rc = routed(&ok, c, site, s.edge.router, &s, keep->id, err)) != LP_OK ||
+		if ((rc = routed(&ok, c, site, s.edge.service, &s, keep->id, err)) != LP_OK ||
 		    (ok && (rc = drain_others(&ok, c, site, &s, observed, keep, err)) != LP_OK))
 			goto done;
 		if (!ok) {

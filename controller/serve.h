@@ -20,9 +20,13 @@ typedef struct lp_serve_result {
 	int requeue_ms; /* > 0: a replacement is in progress; look again after this */
 } lp_serve_result;
 
-/* Make the site's serve containers match conf (the content of its nginx config) and the rest. */
-int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    const lp_docker_summaries *observed, lp_error *err) LP_MUST_CHECK;
+/*
+ * Make the site's serve containers match conf (the content of its nginx config), spec (what the
+ * edge routes to them: its domains, HTTPS options) and the rest.
+ */
+int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const lp_site *spec,
+                    const char *conf, const lp_docker_summaries *observed,
+                    lp_error *err) LP_MUST_CHECK;
 /* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
 int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site *spec,
                         lp_error *err) LP_MUST_CHECK;

@@ -216,6 +216,18 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error
 	return rc;
 }
 
+int lp_site_build_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err)
+{
+	lp_site built = *site;
+
+	/* Read by the edge alone: the same files serve whatever hosts route to them. */
+	built.domains = NULL;
+	built.domain_count = 0;
+	built.serve_https_redirect = 0;
+	built.serve_hsts = 0;
+	return lp_site_spec_hash(out, &built, err);
+}
+
 static int dup_str(char **dst, const char *src)
 {
 	*dst = NULL;

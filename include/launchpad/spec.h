@@ -185,6 +185,14 @@ int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err) LP
 int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
                       lp_error *err) LP_MUST_CHECK;
 
+/*
+ * The spec hash without the fields only the edge reads (domains, serve.httpsRedirect,
+ * serve.hsts): two specs with the same build hash build the same revision, so a change of those
+ * fields alone asks for no new build.
+ */
+int lp_site_build_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
+                       lp_error *err) LP_MUST_CHECK;
+
 /* Deep copy. */
 int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 void lp_site_free(lp_site *site);

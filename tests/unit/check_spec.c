@@ -1306,6 +1306,15 @@ START_TEST(test_domains)
 	again = parse_one(HDR GIT);
 	hash_of(h2, again);
 	ck_assert_str_eq(h1, h2);
+	/* The edge's fields change the spec hash, not the build hash: no new revision for them. */
+	hash_of(h1, s);
+	ck_assert_str_ne(h1, h2);
+	ck_assert_int_eq(lp_site_build_hash(h1, s, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_build_hash(h2, again, NULL), LP_OK);
+	ck_assert_str_eq(h1, h2);
+	copy->serve_spa = 1;
+	ck_assert_int_eq(lp_site_build_hash(h1, copy, NULL), LP_OK);
+	ck_assert_str_ne(h1, h2);
 
 	domain_error(HDR GIT "  domains: [Example.com]\n", NULL, "spec.domains.0", "lowercase");
 	domain_error(HDR GIT "  domains: [a.example.com, \"*.example.com\"]\n", NULL,
