@@ -19,11 +19,11 @@
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
-#define LIVE_WAIT_MS  60000
-#define EDGE_WAIT_MS  20000
+#define LIVE_WAIT_MS 60000
+#define EDGE_WAIT_MS 20000
 /* The goal is 3 s (printed beside the figure); the deadline only says it stops. */
-#define GONE_GOAL_MS 3000
-#define GONE_MS      10000
+#define GONE_GOAL_MS  3000
+#define GONE_MS       10000
 #define LOAD_THREADS  4
 #define LOAD_RATE     300 /* requests a second in all (the floor asserted is 200) */
 #define LOAD_FLOOR    200
@@ -36,8 +36,7 @@
 
 static lp_test_platform *g_p;
 /* The test CA and the certificate it signed for the test domains (made once per run). */
-static char g_tls_dir[PEM_PATH_MAX], g_ca[PEM_PATH_MAX], g_cert[PEM_PATH_MAX],
-    g_key[PEM_PATH_MAX];
+static char g_tls_dir[PEM_PATH_MAX], g_ca[PEM_PATH_MAX], g_cert[PEM_PATH_MAX], g_key[PEM_PATH_MAX];
 
 static void fail_cleanup(void)
 {
@@ -205,8 +204,8 @@ static void set_domains(const char *id, const char *const *domains, int redirect
  * Poll Traefik with Host: host until it answers want (200 with exactly body, or another status),
  * for up to timeout_ms. Returns the ms it took, or -1 with what it saw last in last.
  */
-static int64_t wait_host(const char *host, long want, const char *body, int timeout_ms,
-                         char *last, size_t lastlen)
+static int64_t wait_host(const char *host, long want, const char *body, int timeout_ms, char *last,
+                         size_t lastlen)
 {
 	int64_t t0 = lp_clock_mono_ms();
 	lp_error err = {0};
@@ -244,8 +243,7 @@ START_TEST(test_two_domains_conflict_and_removal)
 	static const char *const one[] = {"dom-a.test", NULL};
 	static const char *const b_takes[] = {"other.dom-b.test", "dom-a.test", NULL};
 	static const char *const b_freed[] = {"www.dom-a.test", NULL};
-	char id_a[64], slug_a[64], id_b[64], slug_b[64], own[HOST_MAX], own_b[128],
-	    last[400];
+	char id_a[64], slug_a[64], id_b[64], slug_b[64], own[HOST_MAX], own_b[128], last[400];
 	const char *b_own[] = {own_b, NULL};
 	lp_test_http_resp r = {0};
 	const cJSON *v;
@@ -275,6 +273,26 @@ START_TEST(test_two_domains_conflict_and_removal)
 		lp_test_http_resp_release(&r);
 	}
 
+	/* So does `launchpad describe`. */
+	{
+		char *cli = lp_test_bin_path("launchpad"), cmd[2048], want[256], out[8192] = "";
+		size_t n;
+		FILE *f;
+
+		REQUIRE(cli != NULL, "oom");
+		LP_TEST_FMT(cmd,
+		            "LAUNCHPAD_SERVER='%s' LAUNCHPAD_TOKEN='%s' '%s' describe site %s 2>&1",
+		            g_p->url, g_p->token, cli, slug_a);
+		free(cli);
+		REQUIRE((f = popen(cmd, "r")) != NULL, "popen %s", cmd);
+		n = fread(out, 1, sizeof(out) - 1, f);
+		out[n] = '\0';
+		REQUIRE(pclose(f) == 0, "describe failed: %s", out);
+		LP_TEST_FMT(want, "www.dom-a.test  CNAME  %s.localhost", slug_a);
+		REQUIRE(strstr(out, want) && strstr(out, "Domains:       2"),
+		        "describe does not show \"%s\":\n%s", want, out);
+	}
+
 	/* A second site claiming one of them: 409 naming the holder, and nothing changes. */
 	create_site(id_b, slug_b, "dom-b", "B page");
 	apply_domains(&r, id_b, b_takes, 0, 0);
@@ -294,10 +312,11 @@ START_TEST(test_two_domains_conflict_and_removal)
 	/* Removing a domain stops routing it; the other two hosts keep answering. */
 	set_domains(id_a, one, 0, 0);
 	gone = wait_host("www.dom-a.test", 404, NULL, GONE_MS, last, sizeof(last));
-	REQUIRE(gone >= 0, "www.dom-a.test still routed %d ms after its removal; last: %s",
-	        GONE_MS, last);
-	printf("  domain removed -> 404 from Traefik: %lld ms after the apply answered (goal %d ms)\n",
-	       (long long)gone, GONE_GOAL_MS);
+	REQUIRE(gone >= 0, "www.dom-a.test still routed %d ms after its removal; last: %s", GONE_MS,
+	        last);
+	printf(
+	    "  domain removed -> 404 from Traefik: %lld ms after the apply answered (goal %d ms)\n",
+	    (long long)gone, GONE_GOAL_MS);
 	WAIT_HOST("dom-a.test", 200, "A page", EDGE_WAIT_MS);
 	WAIT_HOST(own, 200, "A page", EDGE_WAIT_MS);
 
@@ -327,7 +346,8 @@ START_TEST(test_domain_changes_under_load_lose_nothing)
 	create_site(id, slug, "dom-l", "L page");
 	LP_TEST_FMT(url, "http://%s/", g_p->edge_http);
 	lp_test_platform_site_host(host, sizeof(host), slug);
-	REQUIRE_OK(lp_test_load_start(&load, url, host, LOAD_THREADS, LOAD_RATE, a_page, NULL, &err));
+	REQUIRE_OK(
+	    lp_test_load_start(&load, url, host, LOAD_THREADS, LOAD_RATE, a_page, NULL, &err));
 	lp_clock_sleep_ms(500);
 	for (i = 0; i < LOAD_CHANGES; i++) {
 		int add = i % 2 == 0;
@@ -343,9 +363,10 @@ START_TEST(test_domain_changes_under_load_lose_nothing)
 		for (t0 = lp_clock_mono_ms();;) {
 			char label[128];
 			LP_TEST_FMT(label, "launchpad.site=%s", slug);
-			if (lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s "
-			                        "--filter label=%s --filter label=launchpad.role=serve",
-			                        g_p->instance, label) == 1)
+			if (lp_test_count_lines(
+			        "docker ps -q --filter label=launchpad.instance=%s "
+			        "--filter label=%s --filter label=launchpad.role=serve",
+			        g_p->instance, label) == 1)
 				break;
 			REQUIRE(lp_clock_mono_ms() - t0 < EDGE_WAIT_MS,
 			        "the replacement of change %d did not finish", i + 1);
@@ -462,9 +483,9 @@ static void wait_edge_get(struct https_answer *out, const char *scheme, const ch
 		if (out->cc == CURLE_OK && out->status == want_status)
 			return;
 		REQUIRE(lp_clock_mono_ms() - t0 < EDGE_WAIT_MS,
-		        "%s://%s did not answer %ld within %d ms; last: %s, HTTP %ld \"%s\"", scheme,
-		        host, want_status, EDGE_WAIT_MS, curl_easy_strerror(out->cc), out->status,
-		        out->body);
+		        "%s://%s did not answer %ld within %d ms; last: %s, HTTP %ld \"%s\"",
+		        scheme, host, want_status, EDGE_WAIT_MS, curl_easy_strerror(out->cc),
+		        out->status, out->body);
 		lp_clock_sleep_ms(50);
 	}
 }
