@@ -107,9 +107,18 @@ static const char *const migrations[] = {
     "ALTER TABLE revisions_v2 RENAME TO revisions;"
     "CREATE INDEX revisions_state ON revisions(state);",
     /*
-     * 2 -> 3: users and ownership. User 1 is "admin", the owner of everything made before users
+     * 2 -> 3: custom domains (spec.domains). The primary key is what makes a domain one site's:
+     * two applies racing for a name cannot both commit. No spec before this version names any.
+     */
+    "CREATE TABLE site_domains ("
+    " domain TEXT PRIMARY KEY NOT NULL,"
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX site_domains_site ON site_domains(site_id);",
+    /*
+     * 3 -> 4: users and ownership. User 1 is "admin", the owner of everything made before users
      * existed and of the bootstrap token (it has no password: it cannot log in). A token is a
-     * user's (a login session has an expiry); a site has an owner, who must exist while it does.
+     * user's (a login session has an expiry); a site has an owner, who must exist while it does,
+     * and may have a sealed Git credential (a private repository's token).
      */
     "CREATE TABLE users ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"

@@ -38,6 +38,9 @@ static void teardown(void)
 	tmpdir = NULL;
 }
 
+/* The schema version this build migrates to (store.c's migrations). */
+#define SCHEMA_LATEST 4
+
 /* A spec carrying a counter, and its hash, as the API would store them. */
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
 {
@@ -114,7 +117,7 @@ START_TEST(test_open_migrate_reopen)
 	sqlite3 *db;
 
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 3);
+	ck_assert_int_eq(version, SCHEMA_LATEST);
 	ck_assert_int_eq(stat(dbpath, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
@@ -124,10 +127,10 @@ START_TEST(test_open_migrate_reopen)
 	st = open_store();
 	version = 0;
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 3);
+	ck_assert_int_eq(version, SCHEMA_LATEST);
 	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "keep-me", &err), LP_OK);
 	ck_assert_str_eq(got->id, s->id);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM sqlite_master WHERE name='sites'"), 1);
 	lp_store_site_free(got);
 	lp_store_site_free(s);
@@ -433,6 +436,163 @@ START_TEST(test_revisions)
 }
 END_TEST
 
+/* Set revision number of site_id to state (controller progress). */
+static void set_state(lp_store *st, const char *site_id, int64_t number, lp_store_rev_state state)
+{
+	lp_store_revision *rev = NULL;
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, site_id, number, &err), LP_OK);
+	rev->state = state;
+	ck_assert_msg(lp_store_revision_update(st, rev, &err) == LP_OK, "%s", err.message);
+	lp_store_revision_free(rev);
+}
+
+static lp_store_rev_state state_of(lp_store *st, const char *site_id, int64_t number)
+{
+	lp_store_revision *rev = NULL;
+	lp_store_rev_state state;
+
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, site_id, number, NULL), LP_OK);
+	state = rev->state;
+	lp_store_revision_free(rev);
+	return state;
+}
+
+/* PRAGMA data_version as another handle sees it: it moves only when st committed a change. */
+static int64_t version_seen(lp_store *other)
+{
+	int64_t v = -1;
+
+	ck_assert_int_eq(lp_store_data_version(&v, other, NULL), LP_OK);
+	return v;
+}
+
+/* Revisions that never started and no longer can are superseded; nothing else changes. */
+START_TEST(test_supersede_pending)
+{
+	lp_store *st = open_store(), *other = open_store();
+	lp_store_site *s = create_site(st, "quick", 1);
+	lp_store_revision *rev = NULL;
+	int64_t num = 0, count = -1, v;
+	lp_error err = {0};
+	int i;
+
+	for (i = 2; i <= 6; i++)
+		ck_assert_int_eq(
+		    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err),
+		    LP_OK);
+	set_state(st, s->id, 3, LP_REV_BUILDING);
+	set_state(st, s->id, 2, LP_REV_CANCELLED);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(count,
+	                 3); /* 1, 4, 5: not the desired 6, the building 3, the cancelled 2 */
+	ck_assert_int_eq(state_of(st, s->id, 1), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 2), LP_REV_CANCELLED);
+	ck_assert_int_eq(state_of(st, s->id, 3), LP_REV_BUILDING);
+	ck_assert_int_eq(state_of(st, s->id, 4), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 5), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 6), LP_REV_PENDING);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 4, &err), LP_OK);
+	ck_assert_str_eq(rev->message, "superseded by revision 6 before its build started");
+	ck_assert_int_gt(rev->finished_at, 0);
+	ck_assert_int_eq(rev->started_at, 0);
+	lp_store_revision_free(rev);
+
+	/* Again: nothing to do, and nothing written. */
+	v = version_seen(other);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(count, 0);
+	ck_assert_int_eq(version_seen(other), v);
+
+	/* A newer request makes 6 one of them, unless a build of it is starting (keep). */
+	ck_assert_int_eq(
+	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err), LP_OK);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 6, &err), LP_OK);
+	ck_assert_int_eq(count, 0);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(NULL, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(state_of(st, s->id, 6), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 7), LP_REV_PENDING);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE state = 'pending'"), 1);
+	lp_store_site_free(s);
+	lp_store_close(other);
+	lp_store_close(st);
+}
+END_TEST
+
+/* History: final revisions beyond the newest N (and the newest N ready ones) go, the rest stay. */
+START_TEST(test_prune_history)
+{
+	static const lp_store_rev_state states[21] = {
+	    [1] = LP_REV_READY,       [2] = LP_REV_FAILED,      [3] = LP_REV_READY,
+	    [4] = LP_REV_SUPERSEDED,  [5] = LP_REV_READY,       [6] = LP_REV_CANCELLED,
+	    [7] = LP_REV_INTERRUPTED, [8] = LP_REV_READY,       [9] = LP_REV_SUPERSEDED,
+	    [10] = LP_REV_SUPERSEDED, [11] = LP_REV_SUPERSEDED, [12] = LP_REV_SUPERSEDED,
+	    [13] = LP_REV_SUPERSEDED, [14] = LP_REV_SUPERSEDED, [15] = LP_REV_SUPERSEDED,
+	    [16] = LP_REV_SUPERSEDED, [17] = LP_REV_READY,      [18] = LP_REV_FAILED,
+	    [19] = LP_REV_BUILDING,   [20] = LP_REV_PENDING};
+	static const int64_t gone[] = {1, 2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16};
+	lp_store *st = open_store(), *other = open_store();
+	lp_store_site *s = create_site(st, "history", 1), *mine = create_site(st, "mine", 2);
+	lp_store_status status = {0};
+	int64_t num = 0, *nums = NULL, v;
+	lp_error err = {0};
+	size_t n = 0, i;
+
+	for (i = 2; i <= 20; i++)
+		ck_assert_int_eq(
+		    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err),
+		    LP_OK);
+	for (i = 1; i <= 20; i++)
+		if (states[i] != LP_REV_PENDING)
+			set_state(st, s->id, (int64_t)i, states[i]);
+	status.site_id = s->id;
+	status.phase = LP_PHASE_LIVE;
+	status.current_revision = 5;
+	ck_assert_int_eq(lp_store_status_put(NULL, st, &status, &err), LP_OK);
+	set_state(st, mine->id, 1, LP_REV_FAILED);
+
+	/* Kept: 18-20 (newest 3), 17, 8, 5 (newest 3 ready), 20 (desired), 5 (current), 8 (keep).
+	 */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 8, &err), LP_OK);
+	ck_assert_uint_eq(n, sizeof(gone) / sizeof(gone[0]));
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(nums[i], gone[i]);
+	free(nums);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE number IN "
+	                           "(5, 8, 17, 18, 19, 20) AND site_id = (SELECT id FROM sites "
+	                           "WHERE name = 'history')"),
+	                 6);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE site_id = (SELECT id FROM "
+	                           "sites WHERE name = 'history')"),
+	                 6);
+	/* Another site's history is its own. */
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE site_id = (SELECT id FROM "
+	                           "sites WHERE name = 'mine')"),
+	                 1);
+
+	/* Again: nothing qualifies, and nothing is written. */
+	v = version_seen(other);
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 8, &err), LP_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(nums);
+	ck_assert_int_eq(version_seen(other), v);
+	/* What keep held goes once nothing holds it. */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 0, &err), LP_OK);
+	ck_assert_uint_eq(n, 0); /* 8 is still among the newest 3 ready ones */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 1, 0, &err), LP_OK);
+	ck_assert_uint_eq(n, 2); /* 8 and 18: only 20 (newest, desired), 17 (ready), 5, 19 stay */
+	ck_assert_int_eq(nums[0], 8);
+	ck_assert_int_eq(nums[1], 18);
+	free(nums);
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 0, 0, &err), LP_EINVAL);
+	lp_store_site_free(s);
+	lp_store_site_free(mine);
+	lp_store_close(other);
+	lp_store_close(st);
+}
+END_TEST
+
 /* Cancel: only a pending or building revision; final; the served revision is desired again. */
 START_TEST(test_revision_cancel)
 {
@@ -534,7 +694,7 @@ START_TEST(test_migration_keeps_revisions)
 	    SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
 	ck_assert_int_eq(
 	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
@@ -1226,8 +1386,143 @@ START_TEST(test_concurrent_first_open)
 	ck_assert_int_eq(lp_store_site_list(&list, &n, st, 0, NULL), LP_OK);
 	ck_assert_uint_eq(n, NPROC);
 	lp_store_sites_free(list, n);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	lp_store_close(st);
+}
+END_TEST
+
+/* A canonical-looking spec claiming domains (a JSON array's inside, "" for none), and its hash. */
+static void domain_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], const char *list)
+{
+	snprintf(json, len, "{\"spec\":{\"domains\":[%s]}}", list);
+	lp_crypto_sha256_hex(hash, json, strlen(json));
+}
+
+static int create_with_domains(lp_store_site **out, lp_store *st, const char *name,
+                               const char *list, lp_error *err)
+{
+	char json[512], hash[LP_SHA256_HEX_LEN];
+	lp_store_site_new in = {.name = name, .spec_json = json, .spec_hash = hash};
+
+	domain_spec(json, sizeof(json), hash, list);
+	return lp_store_site_create(out, st, &in, err);
+}
+
+static int set_domains(lp_store *st, const lp_store_site *s, const char *list, lp_error *err)
+{
+	char json[512], hash[LP_SHA256_HEX_LEN];
+
+	domain_spec(json, sizeof(json), hash, list);
+	return lp_store_site_update_spec(NULL, st, s->id, 0, NULL, json, hash, 1, LP_TRIGGER_APPLY,
+	                                 "", err);
+}
+
+START_TEST(test_domains_one_site_each)
+{
+	lp_store *st = open_store();
+	lp_store_site *a = NULL, *b = NULL, *got = NULL;
+	lp_error err = {0};
+
+	ck_assert_int_eq(
+	    create_with_domains(&a, st, "alpha", "\"a.example.com\",\"b.example.com\"", &err),
+	    LP_OK);
+	/* A new site claiming a held domain is refused, naming the holder, and not created. */
+	ck_assert_int_eq(
+	    create_with_domains(NULL, st, "beta", "\"c.example.com\",\"b.example.com\"", &err),
+	    LP_ECONFLICT);
+	ck_assert_str_eq(err.message, "domain b.example.com belongs to site alpha");
+	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "beta", NULL), LP_ENOTFOUND);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 2);
+	ck_assert_int_eq(create_with_domains(&b, st, "beta", "\"c.example.com\"", &err), LP_OK);
+	/* An update claiming one is refused too, and writes nothing. */
+	ck_assert_int_eq(set_domains(st, b, "\"c.example.com\",\"a.example.com\"", &err),
+	                 LP_ECONFLICT);
+	ck_assert_str_eq(err.message, "domain a.example.com belongs to site alpha");
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, b->id, &err), LP_OK);
+	ck_assert_int_eq(got->generation, 1);
+	ck_assert_int_eq(got->resource_version, 1);
+	lp_store_site_free(got);
+	got = NULL;
+	/* Re-applying a site's own domains is no conflict; dropping one frees it. */
+	ck_assert_int_eq(set_domains(st, a, "\"a.example.com\"", &err), LP_OK);
+	ck_assert_int_eq(set_domains(st, b, "\"c.example.com\",\"b.example.com\"", &err), LP_OK);
+	ck_assert_int_eq(
+	    raw_count("SELECT count(*) FROM site_domains d JOIN sites s ON s.id = d.site_id WHERE "
+	              "s.name = 'beta'"),
+	    2);
+	/* A site being deleted lets its domains go at once; removing the row removes its rows. */
+	ck_assert_int_eq(lp_store_site_mark_deleted(st, a->id, 0, &err), LP_OK);
+	ck_assert_int_eq(
+	    set_domains(st, b, "\"c.example.com\",\"b.example.com\",\"a.example.com\"", &err),
+	    LP_OK);
+	ck_assert_int_eq(lp_store_site_mark_deleted(st, b->id, 0, &err), LP_OK);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 0);
+	ck_assert_int_eq(lp_store_site_delete(st, b->id, &err), LP_OK);
+	/* A spec without domains (or no JSON at all) claims none. */
+	ck_assert_int_eq(create_with_domains(NULL, st, "gamma", "", &err), LP_OK);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 0);
+	lp_store_site_free(a);
+	lp_store_site_free(b);
+	lp_store_close(st);
+}
+END_TEST
+
+/* Processes racing to claim one domain, each through its own handle: exactly one wins. */
+START_TEST(test_domains_race)
+{
+	enum { NPROC = 6 };
+	pid_t pids[NPROC];
+	int go[2], i, status, won = 0, lost = 0;
+	lp_store *st = open_store();
+	lp_store_site **sites = calloc(NPROC, sizeof(*sites));
+
+	ck_assert_ptr_nonnull(sites);
+	/* Half create a site with the domain, half apply it to a site they already have. */
+	for (i = 0; i < NPROC; i += 2) {
+		char name[16];
+		snprintf(name, sizeof(name), "have%d", i);
+		ck_assert_int_eq(create_with_domains(&sites[i], st, name, "", NULL), LP_OK);
+	}
+	lp_store_close(st);
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			lp_store *w = NULL;
+			lp_error err = {0};
+			char name[16], c;
+			int rc;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(5);
+			if (lp_store_open(&w, dbpath, NULL) != LP_OK)
+				_exit(2);
+			snprintf(name, sizeof(name), "new%d", i);
+			rc = sites[i]
+			         ? set_domains(w, sites[i], "\"race.example.com\"", &err)
+			         : create_with_domains(NULL, w, name, "\"race.example.com\"", &err);
+			lp_store_close(w);
+			_exit(rc == LP_OK ? 0 : rc == LP_ECONFLICT ? 1 : 3);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < NPROC; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status));
+		ck_assert_msg(WEXITSTATUS(status) <= 1, "child %d: status %d", i,
+		              WEXITSTATUS(status));
+		won += WEXITSTATUS(status) == 0;
+		lost += WEXITSTATUS(status) == 1;
+	}
+	ck_assert_int_eq(won, 1);
+	ck_assert_int_eq(lost, NPROC - 1);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 1);
+	for (i = 0; i < NPROC; i++)
+		lp_store_site_free(sites[i]);
+	free(sites);
 }
 END_TEST
 
@@ -1239,12 +1534,15 @@ static Suite *store_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_domains_one_site_each);
 	tcase_add_test(tc, test_open_migrate_reopen);
 	tcase_add_test(tc, test_open_bad_file);
 	tcase_add_test(tc, test_site_crud);
 	tcase_add_test(tc, test_update_spec);
 	tcase_add_test(tc, test_revisions);
 	tcase_add_test(tc, test_revision_cancel);
+	tcase_add_test(tc, test_supersede_pending);
+	tcase_add_test(tc, test_prune_history);
 	tcase_add_test(tc, test_migration_keeps_revisions);
 	tcase_add_test(tc, test_delete_cascades);
 	tcase_add_test(tc, test_status);
@@ -1259,6 +1557,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(slow, 120);
 	tcase_add_test(slow, test_busy_unavailable);
 	tcase_add_test(slow, test_concurrent_first_open);
+	tcase_add_test(slow, test_domains_race);
 	tcase_add_test(slow, test_two_processes_no_lost_update);
 	tcase_add_test(slow, test_sigkill_mid_transaction);
 	tcase_add_test(slow, test_sigkill_store_writer);
