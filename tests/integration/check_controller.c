@@ -508,6 +508,43 @@ START_TEST(test_newer_revision_cancels_build)
 }
 END_TEST
 
+/*
+ * A controller killed during a revision's nginx -t leaves the check's scratch files in the rules
+ * dir; a revision superseded meanwhile is never checked again, so the start-up gc removes them
+ * (the chaos suite found them left for good), and nothing else there.
+ */
+START_TEST(test_gc_removes_check_leftovers)
+{
+	lp_controller *c = NULL;
+	char digest[80], *yaml, dir[1200], path[1400];
+	const char *left[] = {".check-7.conf", ".check-7.stub"}, *kept[] = {"7.conf", ".loaded"};
+	lp_error err = {0};
+	size_t i;
+
+	make_upload(digest, "checked");
+	yaml = archive_yaml("checked", digest);
+	create_site(yaml, digest);
+	free(yaml);
+	snprintf(dir, sizeof(dir), "%s/sites/checked/.launchpad-rules", g_data);
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0755, &err), LP_OK);
+	for (i = 0; i < 2; i++) {
+		LP_TEST_FMT(path, "%s/%s", dir, left[i]);
+		ck_assert_int_eq(lp_fs_write_atomic(path, "x", 1, 0644, &err), LP_OK);
+		LP_TEST_FMT(path, "%s/%s", dir, kept[i]);
+		ck_assert_int_eq(lp_fs_write_atomic(path, "x", 1, 0644, &err), LP_OK);
+	}
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	ck_assert_msg(lp_controller_gc(c, &err) == LP_OK, "%s", err.message);
+	for (i = 0; i < 2; i++) {
+		LP_TEST_FMT(path, "%s/%s", dir, left[i]);
+		ck_assert_msg(!lp_fs_exists(path), "%s survived the start-up gc", path);
+		LP_TEST_FMT(path, "%s/%s", dir, kept[i]);
+		ck_assert_msg(lp_fs_exists(path), "the start-up gc removed %s", path);
+	}
+	lp_controller_free(c);
+}
+END_TEST
+
 static pid_t spawn_controller(void)
 {
 	char *bin = lp_test_bin_path("launchpad-controller");
@@ -608,6 +645,7 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_newer_revision_cancels_build);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);
+	tcase_add_test(tc, test_gc_removes_check_leftovers);
 	suite_add_tcase(s, tc);
 	/* Its own case, last: it restarts the engine (CK_RUN_CASE=restart runs it alone). */
 	tc = tcase_create("restart");
