@@ -641,8 +641,8 @@ static const struct action {
 	int weight;
 	int (*fn)(void); /* 0 done, 1 nothing to act on, -1 the request got no answer */
 } actions[] = {
-    {K_DEPLOY_ARCHIVE, 16, act_deploy_archive},
-    {K_DEPLOY_GIT, 14, act_deploy_git},
+    {K_DEPLOY_ARCHIVE, 12, act_deploy_archive},
+    {K_DEPLOY_GIT, 18, act_deploy_git},
     {K_ROLLBACK, 3, act_rollback},
     {K_TEMP_CREATE, 3, act_temp_create},
     {K_TEMP_DELETE, 3, act_temp_delete},
@@ -651,9 +651,9 @@ static const struct action {
     {K_SERVE_RM, 5, act_serve_rm},
     {K_SERVE_STOP, 4, act_serve_stop},
     {K_SERVE_KILL, 4, act_serve_kill},
-    {K_BUILD_RM, 6, act_build_rm},
-    {K_BUILD_STOP, 5, act_build_stop},
-    {K_BUILD_KILL, 5, act_build_kill},
+    {K_BUILD_RM, 5, act_build_rm},
+    {K_BUILD_STOP, 4, act_build_stop},
+    {K_BUILD_KILL, 4, act_build_kill},
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
