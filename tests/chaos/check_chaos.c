@@ -35,6 +35,7 @@
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/store.h"
+#include "pipeline/build.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -47,6 +48,8 @@
 #define ACTION_PAUSE_MIN_MS   250
 #define ACTION_PAUSE_SPAN_MS  750
 #define RESPAWN_PAUSE_MAX_MS  1500
+#define BUILD_HITS_MAX        (LP_BUILD_RETRIES - 1) /* faults per build container */
+#define HIT_NAMES_MAX         256
 #define BUILD_WAIT_MS         2000       /* a build fault waits this long for a build to hit */
 #define UPLOAD_PACE           (2L << 20) /* bytes/s of the background upload */
 #define UPLOAD_FILLER         (1u << 20) /* incompressible bytes in its archive */
@@ -132,7 +135,11 @@ static struct chaos {
 	pthread_t uploader;
 	int uploading;
 	struct answers upload_api;
-	long uploads_ok;
+	struct {
+		char name[160];
+		int hits;
+	} hit[HIT_NAMES_MAX]; /* build containers hit so far */
+	int nhit;
 	int64_t converge_ms;
 	int64_t dockerd_ms; /* how long the dockerd restart took; -1: none */
 	char problem[PROBLEM_MAX];
@@ -578,27 +585,47 @@ static int act_kill_apiserver(void)
 	return kill_daemon(LP_TEST_APISERVER);
 }
 
+/* How often the container name was hit; 0 for a new one (the table is full: counts as max). */
+static int *hits_of(const char *name)
+{
+	static int full = 1 << 20;
+	int i;
+
+	for (i = 0; i < g.nhit; i++)
+		if (!strcmp(g.hit[i].name, name))
+			return &g.hit[i].hits;
+	if (g.nhit == HIT_NAMES_MAX)
+		return &full;
+	LP_TEST_FMT(g.hit[g.nhit].name, "%s", name);
+	g.hit[g.nhit].hits = 0;
+	return &g.hit[g.nhit++].hits;
+}
+
 /*
  * A random running container of this instance with role, hit by docker verb, waiting up to
- * wait_ms for one to appear (builds come and go); 1 when there is none.
+ * wait_ms for one to appear (builds come and go); 1 when there is none. One build container
+ * (a revision's) is hit at most max_hits times: the platform retries a build cut from outside
+ * LP_BUILD_RETRIES times and then rightly gives up, and the dockerd restart may cut it once more.
  */
-static int hit_container(const char *role, const char *verb, int wait_ms)
+static int hit_container(const char *role, const char *verb, int wait_ms, int max_hits)
 {
-	char cmd[512], ids[16][80];
+	char cmd[512], names[16][160], line[160];
 	int64_t t0 = now_ms();
 	FILE *f;
-	int n = 0;
+	int n = 0, *hits;
 
 	LP_TEST_FMT(cmd,
-	            "docker ps -q --filter label=launchpad.instance=%s "
+	            "docker ps --format '{{.Names}}' --filter label=launchpad.instance=%s "
 	            "--filter label=launchpad.role=%s 2>/dev/null",
 	            g.p->instance, role);
 	for (;;) {
 		if ((f = popen(cmd, "r")) == NULL)
 			return -1;
-		while (n < 16 && fgets(ids[n], sizeof(ids[n]), f))
-			if ((ids[n][strcspn(ids[n], "\n")] = '\0', ids[n][0]))
-				n++;
+		while (n < 16 && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (line[0] && (max_hits <= 0 || *hits_of(line) < max_hits))
+				LP_TEST_FMT(names[n++], "%s", line);
+		}
 		pclose(f);
 		if (n > 0 || now_ms() - t0 >= wait_ms)
 			break;
@@ -606,38 +633,41 @@ static int hit_container(const char *role, const char *verb, int wait_ms)
 	}
 	if (n == 0)
 		return 1;
-	/* only this instance's containers: the id comes from the label-filtered list above */
-	return run("docker %s %s >/dev/null 2>&1", verb, ids[rnd_below(n)]) == 0 ? 0 : 1;
+	n = rnd_below(n);
+	hits = hits_of(names[n]);
+	(*hits)++;
+	/* only this instance's containers: the name comes from the label-filtered list above */
+	return run("docker %s %s >/dev/null 2>&1", verb, names[n]) == 0 ? 0 : 1;
 }
 
 static int act_serve_rm(void)
 {
-	return hit_container("serve", "rm -f", 0);
+	return hit_container("serve", "rm -f", 0, 0);
 }
 
 static int act_serve_stop(void)
 {
-	return hit_container("serve", "stop -t 1", 0);
+	return hit_container("serve", "stop -t 1", 0, 0);
 }
 
 static int act_serve_kill(void)
 {
-	return hit_container("serve", "kill", 0);
+	return hit_container("serve", "kill", 0, 0);
 }
 
 static int act_build_rm(void)
 {
-	return hit_container("build", "rm -f", BUILD_WAIT_MS);
+	return hit_container("build", "rm -f", BUILD_WAIT_MS, BUILD_HITS_MAX);
 }
 
 static int act_build_stop(void)
 {
-	return hit_container("build", "stop -t 1", BUILD_WAIT_MS);
+	return hit_container("build", "stop -t 1", BUILD_WAIT_MS, BUILD_HITS_MAX);
 }
 
 static int act_build_kill(void)
 {
-	return hit_container("build", "kill", BUILD_WAIT_MS);
+	return hit_container("build", "kill", BUILD_WAIT_MS, BUILD_HITS_MAX);
 }
 
 /* The action table: what the PRNG picks from, by weight. */
