@@ -1173,7 +1173,7 @@ START_TEST(test_chaos_converges)
 	lp_store *store = NULL;
 	lp_error err = {0};
 	int64_t t_end, t_dockerd = -1, t0;
-	int i, rc;
+	int i, rc, nstray = 0;
 
 	choose_seed();
 	rc = lp_test_platform_start(&g.p, &opts, &err);
@@ -1199,8 +1199,7 @@ START_TEST(test_chaos_converges)
 
 		tend_daemons(0);
 		if (t_dockerd >= 0 && now_ms() >= t_dockerd) {
-			/* the restart stops every container: the build and serve ones, all at once
-			 */
+			/* it stops every container: builds and serve containers at once */
 			int64_t t_restart = now_ms();
 
 			REQUIRE_OK(lp_test_dockerd_restart(&err));
@@ -1237,6 +1236,10 @@ START_TEST(test_chaos_converges)
 	        "the API answered 500 (%ld + %ld times)", g.main_api.http_500,
 	        g.upload_api.http_500);
 	REQUIRE_OK(lp_test_platform_stop(g.p, 0, &err));
+	/* a clean stop leaves nothing half-written either */
+	g.problem[0] = '\0';
+	check_data_dir(g.problem, sizeof(g.problem), &nstray);
+	REQUIRE(nstray == 0, "after the daemons stopped: %s", g.problem);
 	LP_TEST_FMT(path, "%s/db/launchpad.db", g.p->data_dir);
 	REQUIRE_OK(lp_store_open(&store, path, &err));
 	rc = lp_store_integrity_check(store, &err);
