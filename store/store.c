@@ -106,6 +106,14 @@ static const char *const migrations[] = {
     "DROP TABLE revisions;"
     "ALTER TABLE revisions_v2 RENAME TO revisions;"
     "CREATE INDEX revisions_state ON revisions(state);",
+    /*
+     * 2 -> 3: custom domains (spec.domains). The primary key is what makes a domain one site's:
+     * two applies racing for a name cannot both commit. No spec before this version names any.
+     */
+    "CREATE TABLE site_domains ("
+    " domain TEXT PRIMARY KEY NOT NULL,"
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX site_domains_site ON site_domains(site_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
