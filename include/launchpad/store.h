@@ -103,6 +103,16 @@ int lp_store_schema_version(int *out, lp_store *st, lp_error *err) LP_MUST_CHECK
  */
 int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
+/*
+ * A read snapshot: the reads between lp_store_read_begin and lp_store_read_end see one state of
+ * the file and pay SQLite's locking once for them all, not once per read (under 32 request
+ * threads its shared-memory mutex was the API's bottleneck). A write call in between ends the
+ * snapshot first; a token's last use noted during one is recorded when it ends. Begin on a
+ * handle already reading and end on one not reading do nothing.
+ */
+int lp_store_read_begin(lp_store *st, lp_error *err) LP_MUST_CHECK;
+void lp_store_read_end(lp_store *st);
+
 /* PRAGMA integrity_check: LP_OK when "ok", else LP_EIO with the first problem reported. */
 int lp_store_integrity_check(lp_store *st, lp_error *err) LP_MUST_CHECK;
 
@@ -155,6 +165,47 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
+
+struct lp_store_status;
+
+/*
+ * A position in the order of lp_store_site_list (created_at, then name; names are unique, so
+ * the order is total): a walk resumes with the row after it. All zero: before the first row.
+ */
+typedef struct lp_store_site_cursor {
+	int64_t created_at;
+	char name[LP_STORE_NAME_MAX + 1];
+} lp_store_site_cursor;
+
+/*
+ * One row of a walk: the site and its status (NULL when the controller has written none yet),
+ * both borrowed for the call only (their strings are the query's). A result other than LP_OK
+ * stops the walk, which returns it.
+ */
+typedef int (*lp_store_site_fn)(void *ctx, const lp_store_site *site,
+                                const struct lp_store_status *status);
+
+/*
+ * Up to limit sites after *after (NULL: from the first), in list order, each with its status, in
+ * one query: fn runs once per row while the query's read snapshot is open, so it must not touch
+ * the store. limit is 1..LP_STORE_LIST_MAX. out_next (may be NULL) gets the cursor after the last
+ * row given (unchanged input when none was); out_more (may be NULL) 1 when rows follow it.
+ * Sites being deleted only with include_deleted.
+ */
+int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *st,
+                       int include_deleted, const lp_store_site_cursor *after, size_t limit,
+                       lp_store_site_fn fn, void *ctx, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The site with id, or else name, name_or_id and its status, as one row of a walk: fn gets them
+ * borrowed for its call; its result is returned. LP_ENOTFOUND (fn not called) when absent.
+ */
+int lp_store_site_view(lp_store *st, const char *name_or_id, lp_store_site_fn fn, void *ctx,
+                       lp_error *err) LP_MUST_CHECK;
+
+/* How many sites come after *after (NULL: all of them), as lp_store_site_walk would give them. */
+int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
+                        const lp_store_site_cursor *after, lp_error *err) LP_MUST_CHECK;
 
 typedef struct lp_store_update {
 	int changed;              /* 0: nothing was written at all */

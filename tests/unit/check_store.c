@@ -114,7 +114,7 @@ START_TEST(test_open_migrate_reopen)
 	sqlite3 *db;
 
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 2);
+	ck_assert_int_eq(version, 3);
 	ck_assert_int_eq(stat(dbpath, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
@@ -124,10 +124,10 @@ START_TEST(test_open_migrate_reopen)
 	st = open_store();
 	version = 0;
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 2);
+	ck_assert_int_eq(version, 3);
 	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "keep-me", &err), LP_OK);
 	ck_assert_str_eq(got->id, s->id);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM sqlite_master WHERE name='sites'"), 1);
 	lp_store_site_free(got);
 	lp_store_site_free(s);
@@ -523,7 +523,7 @@ START_TEST(test_migration_keeps_revisions)
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
 	ck_assert_int_eq(
 	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
@@ -1115,7 +1115,7 @@ START_TEST(test_concurrent_first_open)
 	ck_assert_int_eq(lp_store_site_list(&list, &n, st, 0, NULL), LP_OK);
 	ck_assert_uint_eq(n, NPROC);
 	lp_store_sites_free(list, n);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	lp_store_close(st);
 }
 END_TEST
