@@ -43,7 +43,9 @@
 #define API_SSE_KEEPALIVE_S 15                  /* SSE comment interval */
 #define API_SSE_MAX_S       3600                /* longest a log stream stays open */
 #define API_LIST_LIMIT      1000                /* rows of revisions/events lists */
-#define API_LIST_BUILDS     4                   /* site lists built at once (memory bound) */
+#define API_LIST_PAGE_MAX   500                 /* ?limit= of a paged site list, at most */
+#define API_LIST_BATCH      32                  /* sites per store query of a streamed list */
+#define API_SITE_JSON_MAX   ((size_t)2 << 20)   /* one deployment object (spec 1 MiB, status) */
 #define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
 #define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
 
@@ -233,6 +235,8 @@ void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fm
     __attribute__((format(printf, 4, 5)));
 /* The same from an lp_error. */
 void api_reply_lperr(struct api_req *r, const lp_error *err);
+/* Reply with JSON text already written into json (its storage is taken; site_json.c). */
+void api_reply_json_text(struct api_req *r, int status, lp_buf *json);
 /* Reply with a prepared MHD response (consumed); len counts toward the request log. */
 void api_reply_raw(struct api_req *r, int status, struct MHD_Response *resp, size_t len);
 /* A header value of the request, or NULL. */
@@ -279,6 +283,13 @@ void api_store_release(struct api_req *r);
 lp_store_site *api_site_lookup(struct api_req *r);
 /* The deployment object the seed's clients expect, plus our status fields. */
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
+/*
+ * The same object as compact JSON text appended to b (site_json.c), from the site and its status
+ * (NULL: none yet): the bytes cJSON_PrintUnformatted(api_site_json(...)) gives. LP_ETOOBIG past
+ * b's cap.
+ */
+int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
+                   const lp_store_status *stt) LP_MUST_CHECK;
 /* Reply with the site (re-read from the store) and its ETag. */
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
