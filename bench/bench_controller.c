@@ -95,7 +95,11 @@ static void *loop_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	int nsites = argc > 1 ? atoi(argv[1]) : 1000, kills = 20, i, rc;
+	/* LAUNCHPAD_BENCH_KILLS (20) self-heals, LAUNCHPAD_BENCH_PASSES (3) resync passes */
+	const char *kills_env = getenv("LAUNCHPAD_BENCH_KILLS"),
+	           *passes_env = getenv("LAUNCHPAD_BENCH_PASSES");
+	int nsites = argc > 1 ? atoi(argv[1]) : 1000, i, rc;
+	int kills = kills_env ? atoi(kills_env) : 20, passes = passes_env ? atoi(passes_env) : 3;
 	char *root = lp_test_mkdtemp("lp-bench-ctrl"), data[1024], inst[64], cmd[4096], db[1200];
 	char hex[LP_SHA256_HEX_LEN], digest[80], *zip = NULL, *fargv[] = {"bench", NULL};
 	double t0, heal[64];
@@ -108,6 +112,10 @@ int main(int argc, char **argv)
 	struct loop l;
 	lp_error err = {0};
 
+	if (kills < 0 || kills > (int)(sizeof(heal) / sizeof(heal[0])) || passes < 0) {
+		fprintf(stderr, "bench_controller: LAUNCHPAD_BENCH_KILLS 0..64, PASSES >= 0\n");
+		return 2;
+	}
 	lp_test_require_docker();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* figures must survive a slow or killed clean-up */
@@ -209,9 +217,12 @@ int main(int argc, char **argv)
 			usleep(10 * 1000);
 		heal[i] = now_s() - t0;
 	}
-	qsort(heal, (size_t)kills, sizeof(double), cmp_double);
-	printf("self-heal over %d kills: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", kills,
-	       heal[kills / 2] * 1000, heal[(kills * 95) / 100 - 1] * 1000, heal[kills - 1] * 1000);
+	if (kills > 0) {
+		qsort(heal, (size_t)kills, sizeof(double), cmp_double);
+		printf("self-heal over %d kills: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", kills,
+		       heal[kills / 2] * 1000, heal[(kills * 95 + 99) / 100 - 1] * 1000,
+		       heal[kills - 1] * 1000);
+	}
 	lp_controller_stop(l.c);
 	pthread_join(l.t, NULL);
 	lp_controller_free(l.c);
@@ -220,15 +231,21 @@ int main(int argc, char **argv)
 	if (lp_controller_new(&c, cfg, &err) != LP_OK ||
 	    lp_controller_resync_pass(&n, c, &err) != LP_OK)
 		goto fail;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < passes; i++) {
+		struct timespec c0, c1;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 		lp_controller_stats_get(&a, c);
 		t0 = now_s();
 		if (lp_controller_resync_pass(&n, c, &err) != LP_OK)
 			goto fail;
 		lp_controller_stats_get(&b, c);
-		printf("steady-state resync of %zu sites: %.3f s, %llu Docker reads, %llu Docker "
-		       "writes, %llu file writes, %llu status writes, RSS %ld KiB\n",
-		       n, now_s() - t0, (unsigned long long)(b.docker_reads - a.docker_reads),
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+		printf("steady-state resync of %zu sites: %.3f s (%.3f s CPU), %llu Docker reads, "
+		       "%llu Docker writes, %llu file writes, %llu status writes, RSS %ld KiB\n",
+		       n, now_s() - t0,
+		       (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9,
+		       (unsigned long long)(b.docker_reads - a.docker_reads),
 		       (unsigned long long)(b.docker_writes - a.docker_writes),
 		       (unsigned long long)(b.file_writes - a.file_writes),
 		       (unsigned long long)(b.status_writes - a.status_writes), rss_kib());

@@ -64,7 +64,11 @@ int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 	    (rc = lp_datadir_prepare(cfg, err)) != LP_OK ||
 	    (rc = lp_observer_new(&c->parts.obs, lp_ctx_docker(c->parts.ctx), cfg->instance,
 	                          err)) != LP_OK ||
-	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK)
+	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK ||
+	    (rc = lp_specs_new(
+	         &c->parts.specs,
+	         &(lp_spec_options){.allow_insecure_sources = cfg->allow_insecure_sources}, err)) !=
+	        LP_OK)
 		goto done;
 	if ((rc = lp_queue_new(&c->queue, QUEUE_BACKOFF_MIN, QUEUE_BACKOFF_MAX)) != LP_OK) {
 		lp_error_set(err, rc, "out of memory");
@@ -85,6 +89,7 @@ void lp_controller_free(lp_controller *c)
 	if (lp_builds_free(c->parts.builds) != 0)
 		return;
 	lp_observer_free(c->parts.obs);
+	lp_specs_free(c->parts.specs);
 	lp_queue_free(c->queue);
 	lp_ctx_free(c->parts.ctx);
 	if (c->wake_fd >= 0)

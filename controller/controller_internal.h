@@ -1,8 +1,8 @@
 /*
  * controller_internal.h: what the controller's files share: the parts a reconcile works with.
  *
- * Each part owns its state and its lock (context.h, observe.h, builds.h); lp_parts only hands
- * the three handles around, read-only. The controller (controller.c) creates and frees them.
+ * Each part owns its state and its lock (context.h, observe.h, builds.h, specs.h); lp_parts only
+ * hands the four handles around, read-only. The controller (controller.c) creates and frees them.
  */
 #ifndef LAUNCHPAD_CONTROLLER_INTERNAL_H
 #define LAUNCHPAD_CONTROLLER_INTERNAL_H
@@ -10,11 +10,13 @@
 #include "controller/builds.h"
 #include "controller/context.h"
 #include "controller/observe.h"
+#include "controller/specs.h"
 
 typedef struct lp_parts {
 	lp_ctx *ctx;
 	lp_observer *obs;
 	lp_builds *builds;
+	lp_specs *specs;
 } lp_parts;
 
 #endif

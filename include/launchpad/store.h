@@ -324,6 +324,10 @@ int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id
 int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in,
                         lp_error *err) LP_MUST_CHECK;
 
+/* *out 1 when lp_store_status_put would write in (a field differs, or no row), 0 when not. */
+int lp_store_status_differs(int *out, lp_store *st, const lp_store_status *in,
+                            lp_error *err) LP_MUST_CHECK;
+
 void lp_store_status_free(lp_store_status *status);
 
 /* ---- events ---------------------------------------------------------------------------------- */
