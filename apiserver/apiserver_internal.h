@@ -341,6 +341,7 @@ void api_h_rollback(struct api_req *r);
 void api_h_cancel(struct api_req *r);
 void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
+void api_h_site_metrics(struct api_req *r); /* site_metrics.c */
 void api_h_webhook(struct api_req *r);
 void api_h_webhook_info(struct api_req *r);
 void api_h_dashboard(struct api_req *r);

@@ -16,6 +16,7 @@
 #include "controller/controller_internal.h"
 #include "controller/datadir.h"
 #include "controller/gc.h"
+#include "controller/metrics.h"
 #include "controller/queue.h"
 #include "controller/reconcile.h"
 #include "launchpad/fmt.h"
@@ -398,6 +399,7 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(c->parts.ctx);
 	pthread_t workers[MAX_WORKERS], watcher, events;
+	lp_scrape_thread *scraper = NULL;
 	int nworkers = cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers, i, rc;
 	int resync_s = cfg->resync_seconds > 0 ? cfg->resync_seconds : 60;
 
@@ -408,6 +410,8 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		pthread_create(&workers[i], NULL, worker_main, c);
 	pthread_create(&watcher, NULL, store_watch_main, c);
 	pthread_create(&events, NULL, events_main, c);
+	if (lp_scraper_start(&scraper, c->parts.ctx, c->wake_fd, err) != LP_OK)
+		LP_WARN(COMPONENT, "no per-site metrics: %s", err->message);
 	LP_INFO(COMPONENT, "running: instance %s, data dir %s, %d workers, resync every %d s",
 	        cfg->instance, cfg->data_dir, nworkers, resync_s);
 
@@ -428,6 +432,7 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		pthread_join(workers[i], NULL);
 	pthread_join(watcher, NULL);
 	pthread_join(events, NULL);
+	lp_scraper_join(scraper);
 	if (lp_builds_wait(c->parts.builds, grace_seconds * 1000) != LP_OK) {
 		LP_WARN(COMPONENT, "builds still running after %d s: cancelling them",
 		        grace_seconds);

@@ -330,6 +330,62 @@ int lp_store_status_differs(int *out, lp_store *st, const lp_store_status *in,
 
 void lp_store_status_free(lp_store_status *status);
 
+/* ---- site metrics (controller writes, apiserver reads) --------------------------------------- */
+
+/*
+ * Requests a site's edge served, in buckets of one minute (minute: its start, ms since the epoch),
+ * one row per site and minute, removed with the site. The latency histogram has fixed bounds
+ * (lp_store_metrics_bounds, seconds; the last bucket is everything slower).
+ */
+#define LP_STORE_METRICS_CLASSES 5  /* status classes 1xx..5xx */
+#define LP_STORE_METRICS_LAT     11 /* latency buckets */
+#define LP_STORE_METRICS_MINUTE  60000
+#define LP_STORE_METRICS_POINTS  1000 /* points a series returns at most */
+extern const double lp_store_metrics_bounds[LP_STORE_METRICS_LAT - 1];
+
+typedef struct lp_store_metrics {
+	int64_t time;                               /* a bucket's or a point's start */
+	int64_t requests[LP_STORE_METRICS_CLASSES]; /* [0] 1xx ... [4] 5xx */
+	int64_t bytes_in;
+	int64_t bytes_out;
+	double latency_sum; /* seconds */
+	int64_t latency[LP_STORE_METRICS_LAT];
+} lp_store_metrics;
+
+/* What one scrape adds to a site (by name) in one minute. */
+typedef struct lp_store_metrics_add {
+	const char *site_name;
+	lp_store_metrics m;
+} lp_store_metrics_add;
+
+/*
+ * Add each delta to its site's row of minute m.time (created as needed), in one transaction; a
+ * name with no site, or one being deleted, is skipped. Rows older than drop_before (0: none) are
+ * removed in the same transaction. *out (may be NULL): the sites whose row was written.
+ */
+int lp_store_metrics_record(size_t *out, lp_store *st, const lp_store_metrics_add *adds, size_t n,
+                            int64_t drop_before, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The site's minutes from from (inclusive) summed into points of step ms (a multiple of a minute),
+ * oldest first, only points with requests; *out_total the sum of all of them.
+ */
+int lp_store_metrics_series(lp_store_metrics **out, size_t *out_count, lp_store_metrics *out_total,
+                            lp_store *st, const char *site_id, int64_t from, int64_t step,
+                            lp_error *err) LP_MUST_CHECK;
+
+/* Revisions of a site created since from: how many went live, failed, and their build times. */
+typedef struct lp_store_deploy_stats {
+	int64_t deploys; /* reached ready */
+	int64_t failed;
+	int64_t builds;         /* with a start and an end */
+	int64_t build_ms_total; /* over builds */
+	int64_t build_ms_max;
+} lp_store_deploy_stats;
+
+int lp_store_deploy_stats_get(lp_store_deploy_stats *out, lp_store *st, const char *site_id,
+                              int64_t from, lp_error *err) LP_MUST_CHECK;
+
 /* ---- events ---------------------------------------------------------------------------------- */
 
 typedef struct lp_store_event {
