@@ -67,7 +67,8 @@ static cJSON *classes_json(const lp_store_metrics *m)
 
 static cJSON *totals_json(const lp_store_metrics *m)
 {
-	cJSON *o = cJSON_CreateObject(), *lat = cJSON_CreateObject(), *buckets = cJSON_CreateArray();
+	cJSON *o = cJSON_CreateObject(), *lat = cJSON_CreateObject(),
+	      *buckets = cJSON_CreateArray();
 	int64_t n = requests_of(m);
 	int i;
 

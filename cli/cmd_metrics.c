@@ -58,9 +58,8 @@ static void print_text(const cJSON *m, const char *name)
 
 int lp_cli_metrics(int argc, char **argv, const lp_config *cfg)
 {
-	lp_cli_opt opts[] = {{"window", 'w', 1, 0, NULL},
-	                     {"output", 'o', 1, 0, NULL},
-	                     {"help", 'h', 0, 0, NULL}};
+	lp_cli_opt opts[] = {
+	    {"window", 'w', 1, 0, NULL}, {"output", 'o', 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
 	const char *pos[LP_CLI_MAX_POS], *window;
 	char path[LP_CLI_API_PATH_MAX], query[METRICS_QUERY_MAX];
 	lp_cli_client c = lp_cli_client_of(cfg);

@@ -21,12 +21,12 @@
 #include "controller/context.h"
 #include "launchpad/error.h"
 
-#define LP_SCRAPE_BODY_MAX  (64 << 20) /* Traefik's metrics text read at most */
-#define LP_SCRAPE_SERIES    200000     /* series remembered at most; past it, new ones are skipped */
-#define LP_SCRAPE_TIMEOUT   10000      /* ms for one scrape's request */
-#define LP_SCRAPE_LINE_MAX  2048       /* a longer line is skipped */
-#define LP_SCRAPE_SITES_MAX 10000      /* sites recorded per scrape at most */
-#define LP_SCRAPE_INTERVAL_MAX 3600    /* seconds; a longer interval is cut to this */
+#define LP_SCRAPE_BODY_MAX     (64 << 20) /* Traefik's metrics text read at most */
+#define LP_SCRAPE_SERIES       200000 /* series remembered at most; past it, new ones are skipped */
+#define LP_SCRAPE_TIMEOUT      10000  /* ms for one scrape's request */
+#define LP_SCRAPE_LINE_MAX     2048   /* a longer line is skipped */
+#define LP_SCRAPE_SITES_MAX    10000  /* sites recorded per scrape at most */
+#define LP_SCRAPE_INTERVAL_MAX 3600   /* seconds; a longer interval is cut to this */
 
 typedef struct lp_scraper lp_scraper;
 

@@ -10,7 +10,8 @@ const double lp_store_metrics_bounds[LP_STORE_METRICS_LAT - 1] = {
 
 /* Every counted column, in the order of lp_store_metrics after its time. */
 #define METRICS_COLS                                                                               \
-	"req_1xx, req_2xx, req_3xx, req_4xx, req_5xx, bytes_in, bytes_out, latency_sum, lat_0, lat_1," \
+	"req_1xx, req_2xx, req_3xx, req_4xx, req_5xx, bytes_in, bytes_out, latency_sum, lat_0, "   \
+	"lat_1,"                                                                                   \
 	" lat_2, lat_3, lat_4, lat_5, lat_6, lat_7, lat_8, lat_9, lat_10"
 #define METRICS_NCOLS (LP_STORE_METRICS_CLASSES + 3 + LP_STORE_METRICS_LAT)
 
@@ -73,8 +74,8 @@ static const char sql_add[] =
     " lat_8 = lat_8 + excluded.lat_8, lat_9 = lat_9 + excluded.lat_9,"
     " lat_10 = lat_10 + excluded.lat_10";
 
-int lp_store_metrics_record(size_t *out, lp_store *st, const lp_store_metrics_add *adds,
-                            size_t n, int64_t drop_before, lp_error *err)
+int lp_store_metrics_record(size_t *out, lp_store *st, const lp_store_metrics_add *adds, size_t n,
+                            int64_t drop_before, lp_error *err)
 {
 	size_t written = 0;
 	static const char sql_drop[] = "DELETE FROM site_metrics WHERE minute < ?1";
@@ -137,7 +138,8 @@ int lp_store_metrics_series(lp_store_metrics **out, size_t *out_count, lp_store_
 	*out_count = 0;
 	memset(out_total, 0, sizeof(*out_total));
 	if (site_id == NULL || step < LP_STORE_METRICS_MINUTE || step % LP_STORE_METRICS_MINUTE)
-		return lp_error_set(err, LP_EINVAL, "a series needs a site and a step of whole minutes");
+		return lp_error_set(err, LP_EINVAL,
+		                    "a series needs a site and a step of whole minutes");
 	points = calloc(LP_STORE_METRICS_POINTS, sizeof(*points));
 	if (points == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -171,7 +173,8 @@ int lp_store_deploy_stats_get(lp_store_deploy_stats *out, lp_store *st, const ch
                               int64_t from, lp_error *err)
 {
 	static const char sql[] =
-	    "SELECT count(*) FILTER (WHERE state = 'ready'), count(*) FILTER (WHERE state = 'failed'),"
+	    "SELECT count(*) FILTER (WHERE state = 'ready'), count(*) FILTER (WHERE state = "
+	    "'failed'),"
 	    " count(*) FILTER (WHERE started_at IS NOT NULL AND finished_at >= started_at),"
 	    " total(finished_at - started_at) FILTER (WHERE finished_at >= started_at),"
 	    " max(finished_at - started_at) FILTER (WHERE finished_at >= started_at)"

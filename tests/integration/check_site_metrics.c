@@ -102,8 +102,8 @@ static void read_counts(struct counts *out, const char *id)
 		out->cls[i] = num(by, cls[i]);
 	out->requests = num(totals, "requests");
 	out->bytes_out = num(totals, "bytesOut");
-	b = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(totals, "latency"), "buckets");
+	b = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(totals, "latency"),
+	                                     "buckets");
 	REQUIRE(cJSON_GetArraySize(b) == 11, "not 11 latency buckets in %s", r.body);
 	for (i = 0; i < cJSON_GetArraySize(b); i++)
 		out->histogram += num(cJSON_GetArrayItem(b, i), "count");
@@ -197,8 +197,9 @@ START_TEST(test_requests_counted_by_class_and_gone_with_the_site)
 	do {
 		usleep(500 * 1000);
 		read_counts(&after, id);
-	} while ((after.cls[1] < before.cls[1] + N_OK || after.cls[3] < before.cls[3] + N_MISSING) &&
-	         lp_clock_mono_ms() < until);
+	} while (
+	    (after.cls[1] < before.cls[1] + N_OK || after.cls[3] < before.cls[3] + N_MISSING) &&
+	    lp_clock_mono_ms() < until);
 	settled_counts(&after, id);
 	ck_assert_double_eq(after.cls[1] - before.cls[1], N_OK);
 	ck_assert_double_eq(after.cls[3] - before.cls[3], N_MISSING);

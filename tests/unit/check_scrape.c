@@ -140,8 +140,9 @@ START_TEST(test_baseline_then_deltas_by_class_and_bucket)
 
 	/* 5 more 200s (1 of them slow), 3 more 404s, 400 bytes; another instance's blog ignored */
 	traefik_text(text, sizeof(text), "u1-blog@docker", 15, 5, 2, 0.75, 1400);
-	LP_TEST_FMT(two, "%s%s", text, "traefik_service_requests_total{code=\"200\",method=\"GET\","
-	                               "protocol=\"http\",service=\"u2-blog@docker\"} 777\n");
+	LP_TEST_FMT(two, "%s%s", text,
+	            "traefik_service_requests_total{code=\"200\",method=\"GET\","
+	            "protocol=\"http\",service=\"u2-blog@docker\"} 777\n");
 	ck_assert_uint_eq(feed(two, T0 + 15000), 1);
 	t = total_of(blog, &points);
 	ck_assert_uint_eq(points, 1);
@@ -150,8 +151,8 @@ START_TEST(test_baseline_then_deltas_by_class_and_bucket)
 	ck_assert_int_eq(t.requests[0] + t.requests[2] + t.requests[4], 0);
 	ck_assert_int_eq(t.bytes_out, 400);
 	ck_assert_double_eq_tol(t.latency_sum, 0.25, 1e-9);
-	ck_assert_int_eq(t.latency[0], 4); /* <= 5 ms */
-	ck_assert_int_eq(t.latency[7], 0); /* <= 1 s: no new one between 5 ms and 1 s */
+	ck_assert_int_eq(t.latency[0], 4);  /* <= 5 ms */
+	ck_assert_int_eq(t.latency[7], 0);  /* <= 1 s: no new one between 5 ms and 1 s */
 	ck_assert_int_eq(t.latency[10], 1); /* slower than 5 s */
 	ck_assert_int_eq(t.time, T0);
 
@@ -160,8 +161,9 @@ START_TEST(test_baseline_then_deltas_by_class_and_bucket)
 
 	/* Traefik restarted: its counters start again; a new series (a 500) counts whole */
 	traefik_text(text, sizeof(text), "u1-blog@docker", 2, 0, 0, 0.01, 100);
-	LP_TEST_FMT(two, "%s%s", text, "traefik_service_requests_total{code=\"502\",method=\"GET\","
-	                               "protocol=\"http\",service=\"u1-blog@docker\"} 4\n");
+	LP_TEST_FMT(two, "%s%s", text,
+	            "traefik_service_requests_total{code=\"502\",method=\"GET\","
+	            "protocol=\"http\",service=\"u1-blog@docker\"} 4\n");
 	ck_assert_uint_eq(feed(two, T0 + MINUTE + 1), 1);
 	t = total_of(blog, &points);
 	ck_assert_uint_eq(points, 2);
@@ -192,7 +194,8 @@ START_TEST(test_unknown_malformed_deleted_and_old)
 	            "traefik_service_requests_total{code=\"200\",service=\"u1-blog@docker\"} NaN\n"
 	            "traefik_service_requests_total{code=\"200\",service=\"u1-blog@docker\"} -5\n"
 	            "traefik_service_requests_total{service=\"u1-gone\"} 5\n",
-	            huge, "traefik_service_requests_total{code=\"200\",service=\"u1-gone@docker\"} 6");
+	            huge,
+	            "traefik_service_requests_total{code=\"200\",service=\"u1-gone@docker\"} 6");
 	/* blog and gone got requests; the ghost has no site, the broken lines count nothing */
 	ck_assert_uint_eq(feed(all, T0 + 1000), 2);
 	(void)total_of(blog, &points);
