@@ -2,6 +2,7 @@
 #include "tests/lib/bench.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
@@ -332,4 +333,71 @@ void lp_bench_floor_stop(lp_bench_floor *f)
 	while (waitpid(f->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	f->pid = 0;
+}
+
+static size_t drop_body(char *p, size_t sz, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return sz * n;
+}
+
+/* 1 when url answers 200 within 200 ms. */
+static int answers_200(const char *url)
+{
+	CURL *h = curl_easy_init();
+	long status = 0;
+
+	if (h == NULL)
+		return 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop_body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 200L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	return status == 200;
+}
+
+/* The first line a shell command prints, into out ("" when none). */
+static void first_line(char *out, size_t n, const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	if (fgets(out, (int)n, p) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+int lp_bench_docker_run_floor(lp_bench_samples *out, const char *image, const char *label, int runs)
+{
+	char cmd[1024], id[128], ip[64], url[128];
+	int i, rc = 0;
+
+	for (i = 0; i < runs && rc == 0; i++) {
+		double t0 = lp_bench_now(), t;
+
+		LP_TEST_FMT(cmd, "docker run -d --label %s %s 2>/dev/null", label, image);
+		first_line(id, sizeof(id), cmd);
+		if (!*id)
+			return -1;
+		LP_TEST_FMT(cmd, "docker inspect -f '{{.NetworkSettings.IPAddress}}' %s", id);
+		first_line(ip, sizeof(ip), cmd);
+		LP_TEST_FMT(url, "http://%s/", ip);
+		while (!answers_200(url) && lp_bench_now() - t0 < 30)
+			usleep(2000);
+		t = lp_bench_now() - t0;
+		if (t >= 30)
+			rc = -1;
+		else
+			lp_bench_add(out, t);
+		LP_TEST_FMT(cmd, "docker rm -f %s >/dev/null 2>&1", id);
+		if (system(cmd) != 0)
+			rc = -1;
+	}
+	return rc;
 }

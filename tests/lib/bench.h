@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #define LP_BENCH_SAMPLES_MAX 256
-#define LP_BENCH_TEXT_MAX    160 /* one cell of the table */
+#define LP_BENCH_TEXT_MAX    256 /* one cell of the table */
 
 /* Samples of one figure. */
 typedef struct lp_bench_samples {
@@ -75,5 +75,14 @@ typedef struct lp_bench_floor {
 
 int lp_bench_floor_start(lp_bench_floor *out, const size_t *sizes, int nsizes);
 void lp_bench_floor_stop(lp_bench_floor *f);
+
+/*
+ * The floor of a deploy and of a self-heal: `docker run -d` of image on the default bridge
+ * network, timed until http://<its address>/ first answers 200 (then it is removed), runs times
+ * into *out (seconds). The container carries label (a "k=v" a clean-up can find). 0, or -1 when
+ * a run never answered within 30 s.
+ */
+int lp_bench_docker_run_floor(lp_bench_samples *out, const char *image, const char *label,
+                              int runs);
 
 #endif
