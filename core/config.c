@@ -90,6 +90,10 @@ static const struct setting settings[] = {
      "controller: how often Traefik's per-site metrics are scraped (needs --traefik-api; 0: "
      "never)",
      .scope = CTRL},
+    {"controller-metrics-port", "LAUNCHPAD_CONTROLLER_METRICS_PORT", "0", K_INT,
+     S(controller_metrics_port),
+     "controller: serve its own counters at http://127.0.0.1:PORT/metrics (0: not served)",
+     .scope = CTRL},
     {"metrics-retention-days", "LAUNCHPAD_METRICS_RETENTION_DAYS", "7", K_INT,
      S(metrics_retention_days), "controller: how long per-site minute buckets are kept",
      .scope = CTRL},

@@ -2,7 +2,8 @@
  * check_site_metrics.c: per-site metrics through the real Traefik. The platform with its edge and
  * a one-second scrape: N requests to a site (some 200, some 404) → GET .../metrics reports exactly
  * that many more, in the right status classes, with bytes and a latency histogram that agree; a
- * bad window is a 400; a deleted site's rows are gone from the store with it.
+ * bad window is a 400; a deleted site's rows are gone from the store with it. The controller's
+ * own counters answer on its loopback port.
  */
 #include <check.h>
 #include <sqlite3.h>
@@ -44,12 +45,19 @@ static void fail_cleanup(void)
 		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
 	} while (0)
 
+static char g_port_env[64];
+static unsigned g_ctrl_port;
+
 static void setup(void)
 {
-	static const char *const env[] = {"LAUNCHPAD_METRICS_INTERVAL_SECONDS=1", NULL};
+	static const char *env[] = {"LAUNCHPAD_METRICS_INTERVAL_SECONDS=1", g_port_env, NULL};
 	lp_test_platform_options opts = {.edge = 1, .env = env};
 	lp_error err = {0};
 	int rc;
+
+	/* the controller's own counters on a loopback port of this run */
+	g_ctrl_port = 20000 + (unsigned)getpid() % 20000;
+	LP_TEST_FMT(g_port_env, "LAUNCHPAD_CONTROLLER_METRICS_PORT=%u", g_ctrl_port);
 
 	rc = lp_test_platform_start(&g_p, &opts, &err);
 	ck_assert_msg(rc == LP_OK, "cannot start the platform: %s", err.message);
@@ -211,6 +219,26 @@ START_TEST(test_requests_counted_by_class_and_gone_with_the_site)
 	/* every 200 carried the page */
 	ck_assert(after.bytes_out - before.bytes_out >= N_OK * strlen("counted page"));
 	ck_assert_int_gt(rows_of(id), 0);
+
+	/* the controller's own counters: it reconciled, nothing is queued or building now */
+	LP_TEST_FMT(path, "http://127.0.0.1:%u/metrics", g_ctrl_port);
+	REQUIRE_OK(lp_test_http_request(&r, "GET", path, NULL, 0, NULL, NULL, NULL, &err));
+	REQUIRE(r.status == 200, "controller metrics answered %ld: %s", r.status, r.body);
+	{
+		const char *n = strstr(r.body, "\nlaunchpad_controller_reconciles_total ");
+
+		REQUIRE(n && atol(n + strlen("\nlaunchpad_controller_reconciles_total ")) > 0,
+		        "no reconciles counted in %s", r.body);
+		REQUIRE(
+		    strstr(r.body, "\nlaunchpad_controller_builds_running 0\n") &&
+		        strstr(r.body, "\nlaunchpad_controller_reconcile_duration_seconds_count "),
+		    "no builds_running 0 or durations in %s", r.body);
+	}
+	lp_test_http_resp_release(&r);
+	LP_TEST_FMT(path, "http://127.0.0.1:%u/other", g_ctrl_port);
+	REQUIRE_OK(lp_test_http_request(&r, "GET", path, NULL, 0, NULL, NULL, NULL, &err));
+	REQUIRE(r.status == 404, "controller /other answered %ld", r.status);
+	lp_test_http_resp_release(&r);
 
 	/* deleted: the API knows it no more, the store keeps none of its rows */
 	LP_TEST_FMT(path, "/api/deployments/%s", id);
