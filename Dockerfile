@@ -18,7 +18,7 @@ RUN npm run build
 FROM ${BASE_IMAGE} AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config libyaml-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev \
-        libgit2-dev libarchive-dev libssl-dev libmicrohttpd-dev \
+        libgit2-dev libarchive-dev libssl-dev libmicrohttpd-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -27,7 +27,7 @@ RUN make -j"$(nproc)" all
 FROM ${BASE_IMAGE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates libyaml-0-2 libsqlite3-0 libcurl4 libcjson1 libgit2-1.5 libarchive13 \
-        libssl3 libmicrohttpd12 \
+        libssl3 libmicrohttpd12 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 launchpad \
     && useradd --system --uid 10001 --gid launchpad --no-create-home --home-dir /nonexistent \

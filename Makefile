@@ -11,7 +11,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 sqlite3 libcurl libcjson libgit2 libarchive openssl libmicrohttpd
+PKGS     := yaml-0.1 sqlite3 libcurl libcjson libgit2 libarchive openssl libmicrohttpd zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/gate.h"
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
@@ -29,36 +30,44 @@
 #include "launchpad/store.h"
 
 /* Limits of the server (the upload cap comes from cfg->upload_max_mb). */
-#define API_DOC_MAX         ((size_t)1 << 20)   /* JSON / YAML request bodies */
-#define API_WEBHOOK_MAX     ((size_t)25 << 20)  /* GitHub's own payload cap */
-#define API_FORM_FIELD_MAX  ((size_t)64 << 10)  /* one non-file multipart field */
-#define API_FORM_FIELDS     32                  /* non-file multipart fields */
-#define API_DRAIN_MAX       ((size_t)4 << 20)   /* bytes read past a cap before hanging up */
-#define API_CONN_LIMIT      512                 /* concurrent connections (one thread each) */
-#define API_PER_IP_LIMIT    256                 /* concurrent connections from one address */
-#define API_CONN_TIMEOUT    60                  /* seconds a connection may stay idle */
-#define API_CONN_MEMORY     ((size_t)128 << 10) /* per-connection header and read buffer */
-#define API_STORE_POOL      64                  /* store handles shared by request threads */
-#define API_STORE_WAIT_MS   5000                /* wait for a free handle before 503 */
-#define API_SSE_KEEPALIVE_S 15                  /* SSE comment interval */
-#define API_SSE_MAX_S       3600                /* longest a log stream stays open */
-#define API_LIST_LIMIT      1000                /* rows of revisions/events lists */
-#define API_LIST_PAGE_MAX   500                 /* ?limit= of a paged site list, at most */
-#define API_LIST_BATCH      32                  /* sites per store query of a streamed list */
-#define API_SITE_JSON_MAX   ((size_t)2 << 20)   /* one deployment object (spec 1 MiB, status) */
-#define API_WEBHOOK_BODIES  4                   /* webhook bodies received at once (memory) */
-#define API_METRICS_TTL_S   10                  /* store figures of /metrics are reused this long */
+#define API_DOC_MAX        ((size_t)1 << 20)  /* JSON / YAML request bodies */
+#define API_WEBHOOK_MAX    ((size_t)25 << 20) /* GitHub's own payload cap */
+#define API_FORM_FIELD_MAX ((size_t)64 << 10) /* one non-file multipart field */
+#define API_FORM_FIELDS    32                 /* non-file multipart fields */
+#define API_DRAIN_MAX      ((size_t)4 << 20)  /* bytes read past a cap before hanging up */
+#define API_CONN_LIMIT     512 /* connections with a complete head (one thread each); gate.h */
+#define API_CONN_TIMEOUT   60  /* seconds a connection may stay idle (beside gate.h's deadlines) */
+/* libmicrohttpd's own limit, above the gate's (which counts first): it never drops one silently */
+#define API_DAEMON_CONN_LIMIT   (API_CONN_LIMIT + 16)
+#define API_FIELD_WHAT_MAX      128                 /* "form field \"<name>\"" in a message (cut) */
+#define API_CONN_MEMORY         ((size_t)128 << 10) /* per-connection header and read buffer */
+#define API_STORE_POOL          64                  /* store handles shared by request threads */
+#define API_STORE_WAIT_MS       5000                /* wait for a free handle before 503 */
+#define API_SSE_KEEPALIVE_S     15                  /* SSE comment interval */
+#define API_SSE_MAX_S           3600                /* longest a log stream stays open */
+#define API_LIST_LIMIT          1000                /* rows of revisions/events lists */
+#define API_LIST_PAGE_MAX       500                 /* ?limit= of a paged site list, at most */
+#define API_LIST_BATCH          32                  /* sites per store query of a streamed list */
+#define API_SITE_JSON_MAX       ((size_t)2 << 20)   /* one deployment object (spec 1 MiB, status) */
+#define API_WEBHOOK_BODIES      6                   /* webhook bodies received at once (memory) */
+#define API_WEBHOOK_SITE_BODIES 2    /* of those, for one site (its URL cannot take them all) */
+#define API_SSE_STREAMS         128  /* log streams open at once (each holds a thread) */
+#define API_RATE_SITES          1024 /* sites whose revision requests are counted at once */
+#define API_QUERY_ARGS          32   /* query parameters of one request */
+#define API_EARLY_ANSWER_MAX    2048 /* an error answer written outside libmicrohttpd */
+#define API_METRICS_TTL_S       10   /* store figures of /metrics are reused this long */
 
 /* Fixed text buffers, NUL included. */
-#define API_PARAM_MAX      256 /* the :id segment of a path (a longer one matches no route) */
-#define API_ALLOW_MAX      96  /* the Allow header: the methods of one path */
-#define API_MEDIA_TYPE_MAX 128 /* a Content-Type without its parameters (longer: cut) */
-#define API_ETAG_MAX       sizeof("\"-9223372036854775808\"") /* a quoted int64 */
-#define API_TIME_MAX       40                                 /* an ISO-8601 UTC time */
-#define API_MESSAGE_MAX    128             /* a short message the API writes into the store */
-#define API_URL_MAX        LP_SITE_URL_MAX /* a URL shown to clients */
-#define API_SECRET_BYTES   32              /* random bytes of a secret */
-#define API_SECRET_LEN     (2 * API_SECRET_BYTES + 1) /* its hex text */
+#define API_PARAM_MAX       256 /* the :id segment of a path (a longer one matches no route) */
+#define API_ALLOW_MAX       96  /* the Allow header: the methods of one path */
+#define API_MEDIA_TYPE_MAX  128 /* a Content-Type without its parameters (longer: cut) */
+#define API_ETAG_MAX        sizeof("\"-9223372036854775808\"") /* a quoted int64 */
+#define API_RETRY_AFTER_MAX sizeof("-2147483648")              /* an int's digits */
+#define API_TIME_MAX        40                                 /* an ISO-8601 UTC time */
+#define API_MESSAGE_MAX     128             /* a short message the API writes into the store */
+#define API_URL_MAX         LP_SITE_URL_MAX /* a URL shown to clients */
+#define API_SECRET_BYTES    32              /* random bytes of a secret */
+#define API_SECRET_LEN      (2 * API_SECRET_BYTES + 1) /* its hex text */
 /* "sha256:<hex>", an archive digest as a spec and a revision source name it */
 #define API_DIGEST_REF_MAX (sizeof("sha256:") - 1 + LP_SHA256_HEX_LEN)
 
@@ -84,25 +93,72 @@ int api_webhook_verify(const char *secret, const void *body, size_t len,
 /* Decode application/x-www-form-urlencoded value bytes ('+' and %XX); returns the new length. */
 size_t api_urldecode(char *s, size_t len);
 
+/* ---- input decoding (input.c): every string the API takes is NUL-free UTF-8 ---- */
+
+/* LP_OK when s[0..len) has no NUL and is well-formed UTF-8; else LP_EINVAL naming what. */
+int api_text_check(const char *s, size_t len, const char *what, lp_error *err) LP_MUST_CHECK;
+/* A JSON text as api_text_check wants it, with no \u0000 escape in any string. */
+int api_json_check(const char *text, size_t len, lp_error *err) LP_MUST_CHECK;
+/* Parse one JSON document (api_json_check first): nothing but blanks may follow it. */
+int api_json_parse(cJSON **out, const char *text, size_t len, lp_error *err) LP_MUST_CHECK;
+
+/* A query parameter, decoded; value NULL when it had no '='. */
+struct api_query_arg {
+	char *key;
+	char *value;
+};
+/*
+ * Split a raw request target ("/path?query", as it came) into its percent-decoded path (*out_path,
+ * the caller's) and up to API_QUERY_ARGS parameters (args, released with api_query_release).
+ * LP_EINVAL for a malformed %-escape, a NUL, invalid UTF-8 or too many parameters.
+ */
+int api_target_decode(char **out_path, struct api_query_arg *args, size_t *out_nargs,
+                      const char *raw, lp_error *err) LP_MUST_CHECK;
+void api_query_release(struct api_query_arg *args, size_t n);
+
+/* ---- revision requests per site (ratelimit.c): token buckets ---- */
+
+struct api_rate;
+/* burst tokens per site, per_minute of them regained a minute; burst 0: no limit. */
+int api_rate_new(struct api_rate **out, int burst, int per_minute) LP_MUST_CHECK;
+void api_rate_free(struct api_rate *rt);
+/* Take one of site's tokens at now_ms: LP_OK, or LP_ERATE with the seconds until one is back. */
+int api_rate_take(struct api_rate *rt, const char *site, int64_t now_ms,
+                  int *out_retry_after) LP_MUST_CHECK;
+/* Give a token back (the request asked for no revision after all). */
+void api_rate_give(struct api_rate *rt, const char *site, int64_t now_ms);
+
 /*
  * A streamed upload into data_dir: bytes go to a temp file in its uploads folder while a SHA-256
- * is computed; finishing fsyncs and renames it to its archive path (lp_layout_archive:
- * content-addressed, so an identical upload is stored once). The first bytes must be a zip (PK\3\4,
- * ext "zip") or gzip (1f 8b, ext "tar.gz") header, else LP_EUNSUPPORTED; more than max bytes is
- * LP_ETOOBIG. The caller owns the upload; freeing an unfinished one removes its temp file.
+ * is computed; finishing fsyncs and checks it, publishing links it to its archive path
+ * (lp_layout_archive: content-addressed, so an identical upload is stored once). The first bytes
+ * must be a zip (PK\3\4, ext "zip") or gzip (1f 8b, ext "tar.gz") header, else LP_EUNSUPPORTED;
+ * more than max bytes is LP_ETOOBIG. The caller owns the upload; freeing it removes its temp
+ * file, so an upload that is never published leaves nothing behind.
  */
 typedef struct api_upload api_upload;
 int api_upload_new(api_upload **out, const char *data_dir, size_t max, lp_error *err) LP_MUST_CHECK;
 int api_upload_write(api_upload *u, const void *data, size_t n, lp_error *err) LP_MUST_CHECK;
 /*
- * digest gets the hex SHA-256; *out the final path (caller frees). Empty upload: LP_EINVAL. With
- * check, the archive's headers must pass lp_archive_check under those limits before it is kept
- * (LP_EUNSAFE naming the entry, LP_ETOOBIG, LP_EINVAL "corrupt or truncated").
+ * The body is complete: digest gets the hex SHA-256. Empty upload: LP_EINVAL. With check, the
+ * archive's headers must pass lp_archive_check under those limits (LP_EUNSAFE naming the entry,
+ * LP_ETOOBIG, LP_EINVAL "corrupt or truncated").
  */
-int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
-                      const lp_archive_limits *check, lp_error *err) LP_MUST_CHECK;
+int api_upload_finish(api_upload *u, char digest[LP_SHA256_HEX_LEN], const lp_archive_limits *check,
+                      lp_error *err) LP_MUST_CHECK;
+/*
+ * Once the request is known to be good, just before the store names the digest (under the write
+ * lock): the finished upload appears at its archive path, or, when that holds these bytes
+ * already, the file there is touched so the controller's gc (which spares what changed within
+ * --archive-grace) keeps it. *out is the path (caller frees).
+ */
+int api_upload_publish(char **out, api_upload *u, lp_error *err) LP_MUST_CHECK;
+/* The store refused what was published: remove the archive again if this upload made it. */
+void api_upload_withdraw(api_upload *u);
 size_t api_upload_size(const api_upload *u);
 void api_upload_free(api_upload *u);
+/* Start-up: remove the temp files of uploads a killed apiserver left; *out counts them. */
+int api_upload_clear_temps(size_t *out, const char *data_dir, lp_error *err) LP_MUST_CHECK;
 
 /* ---- the framework (server.c, routes.c) ---- */
 
@@ -133,8 +189,12 @@ struct api_route {
 	api_handler handler;
 	enum api_auth auth;
 	enum api_body body;
-	size_t body_max;      /* API_BODY_RAW: the largest body taken (0: API_DOC_MAX) */
-	unsigned slots;       /* > 0: at most this many requests hold a slot at once (api_slot_*) */
+	size_t body_max;     /* API_BODY_RAW: the largest body taken (0: API_DOC_MAX) */
+	unsigned slots;      /* > 0: at most this many requests hold a slot at once (api_slot_*) */
+	unsigned site_slots; /* > 0: of those, at most this many for one site (api_slot_try) */
+	/* 1: asks for a revision of :id; a token of the site's bucket is taken before the body
+	 * (429 when there is none) and given back unless the request did ask for one */
+	int revision_limited;
 	api_hook before_body; /* optional */
 	api_hook after_body;  /* optional */
 	/* 1: answers any path of its method that no other route has, outside /api/ (the
@@ -174,9 +234,14 @@ struct lp_apiserver {
 	 * fairly, where SQLite's busy handler sleeps and polls and starves some under load.
 	 */
 	pthread_mutex_t write_mu;
-	sem_t *slots;     /* [api_nroutes]; initialised for the routes with slots > 0 */
-	int stopping;     /* set (atomically) before the daemon stops: log streams end */
-	int dashboard_fd; /* the built dashboard's directory, or -1 */
+	sem_t *slots; /* [api_nroutes]; initialised for the routes with slots > 0 */
+	/* [api_nroutes]: for routes with site_slots, which site holds each slot ("" free) */
+	struct api_slot_holders *holders;
+	pthread_mutex_t holders_mu;
+	struct api_gate *gate; /* the connections until their heads are in, and their deadlines */
+	struct api_rate *rate; /* revision requests per site */
+	int stopping;          /* set (atomically) before the daemon stops: log streams end */
+	int dashboard_fd;      /* the built dashboard's directory, or -1 */
 };
 
 /* A multipart form being received. */
@@ -186,7 +251,7 @@ struct api_form {
 	size_t n;
 	api_upload *upload; /* the "file" part */
 	int have_file;
-	char *upload_path; /* after finishing */
+	int finished; /* the upload is complete and checked: digest is set */
 	char digest[LP_SHA256_HEX_LEN];
 };
 
@@ -195,9 +260,14 @@ struct api_req {
 	struct MHD_Connection *conn;
 	const struct api_route *route; /* NULL: no route matched */
 	const char *method;
-	const char *url;
-	char param[API_PARAM_MAX]; /* the :id segment, URL-decoded */
+	const char *url;  /* the decoded path (the raw target until it is decoded) */
+	char *raw_target; /* as it came, from libmicrohttpd's URI log callback */
+	char *path;       /* decoded: NUL-free UTF-8 */
+	struct api_query_arg query[API_QUERY_ARGS];
+	size_t nquery;
+	char param[API_PARAM_MAX]; /* the :id segment */
 	struct timespec t0;
+	int started; /* the access handler has seen the request */
 
 	/* body */
 	enum api_body body_kind; /* what this request actually carries */
@@ -210,6 +280,7 @@ struct api_req {
 	struct MHD_PostProcessor *pp;
 	struct api_form form;
 	int answered;
+	int early; /* answered on the socket ahead of the body (api_reply_early) */
 
 	/* reply */
 	struct MHD_Response *resp;
@@ -220,7 +291,13 @@ struct api_req {
 	lp_store *store; /* borrowed lazily; given back after authentication and at the end */
 	int64_t token_id;
 
-	int slot_held; /* one of the route's slots is taken (api_slot_*) */
+	int retry_after; /* > 0: a Retry-After header of the reply, seconds */
+	int slot_held;   /* one of the route's slots is taken (api_slot_*) */
+	int slot_index;  /* which, for a route with site_slots */
+	/* a revision token of site rate_site is held; revision_requested keeps it spent */
+	int rate_taken;
+	int revision_requested;
+	char rate_site[LP_STORE_ID_LEN];
 	/* what the route's hooks keep for its handler; hook_free(hook_state) at the end if set */
 	void *hook_state;
 	void (*hook_free)(void *state);
@@ -237,11 +314,19 @@ void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fm
 void api_reply_lperr(struct api_req *r, const lp_error *err);
 /* Reply with JSON text already written into json (its storage is taken; site_json.c). */
 void api_reply_json_text(struct api_req *r, int status, lp_buf *json);
+/*
+ * Answer err now, while the body is still arriving (over its cap, malformed, not an archive):
+ * written to the socket with Connection: close; the rest of the body is dropped, then the
+ * connection shut (gate.h). Nothing of the body is used any more.
+ */
+void api_reply_early(struct api_req *r, const lp_error *err);
+/* An HTTP/1.1 answer in the one error shape with Connection: close, for the socket directly. */
+int api_error_response(lp_buf *out, int code, int retry_after, const char *msg) LP_MUST_CHECK;
 /* Reply with a prepared MHD response (consumed); len counts toward the request log. */
 void api_reply_raw(struct api_req *r, int status, struct MHD_Response *resp, size_t len);
 /* A header value of the request, or NULL. */
 const char *api_header(struct api_req *r, const char *name);
-/* A query argument, or NULL. */
+/* A query argument (decoded), or NULL. */
 const char *api_query(struct api_req *r, const char *name);
 /* The media type of the request without parameters, lowercased into buf ("" when absent). */
 const char *api_content_type(struct api_req *r, char *buf, size_t len);
@@ -254,8 +339,12 @@ cJSON *api_time_json(int64_t ms);
 
 /* Wait for one of the route's slots (r->route->slots > 0). */
 void api_slot_wait(struct api_req *r);
-/* Take one of the route's slots if one is free: LP_OK, or LP_EUNAVAILABLE at once. */
-int api_slot_try(struct api_req *r) LP_MUST_CHECK;
+/*
+ * Take one of the route's slots if one is free, and for a route with site_slots only while site
+ * (its id) holds fewer than those: LP_OK, or at once LP_EUNAVAILABLE (the route's slots are
+ * taken) or LP_ERATE (site's share is).
+ */
+int api_slot_try(struct api_req *r, const char *site) LP_MUST_CHECK;
 /* Give the slot back before the end of the request; a request without one is a no-op. */
 void api_slot_give(struct api_req *r);
 
@@ -313,6 +402,8 @@ int api_site_deleting(struct api_req *r, const lp_store_site *site);
 /* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
 lp_store_revision *api_revision_lookup(struct api_req *r, const lp_store_site *site,
                                        int64_t number);
+/* Publish the request's finished upload (api_upload_publish); replies and fails when it cannot. */
+int api_publish_upload(struct api_req *r) LP_MUST_CHECK;
 /* Record an event of the site; one that cannot be stored is logged (the change itself is). */
 void api_event(struct api_req *r, const char *site_id, lp_store_event_type type, const char *reason,
                const char *message);

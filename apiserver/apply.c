@@ -232,7 +232,7 @@ void api_h_archive(struct api_req *r)
 		                "upload the archive as multipart/form-data with a \"file\" part");
 		return;
 	}
-	if (r->form.upload_path == NULL) {
+	if (!r->form.finished) {
 		api_reply_error(r, LP_EINVAL, NULL, "the multipart field \"file\" is missing");
 		return;
 	}
@@ -258,11 +258,15 @@ void api_h_archive(struct api_req *r)
 		api_reply_error(r, LP_ENOMEM, NULL, "cannot update the spec");
 		goto done;
 	}
+	if (api_publish_upload(r) != LP_OK)
+		goto done;
 	if (lp_store_site_update_spec(&up, r->store, cur->id, rv, NULL, json, hash, 1,
 	                              LP_TRIGGER_UPLOAD, digest, &err) != LP_OK) {
+		api_upload_withdraw(r->form.upload);
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	r->revision_requested = up.changed && up.revision;
 	if (up.changed)
 		api_event(r, cur->id, LP_EVENT_NORMAL, "Uploaded", digest);
 	api_reply_site(r, up.changed ? 202 : 200, cur->id, up.changed ? "configured" : "unchanged",

@@ -291,6 +291,19 @@ static void reply_created(struct api_req *r, const lp_store_site *created, const
 	api_reply_json(r, 201, o);
 }
 
+int api_publish_upload(struct api_req *r)
+{
+	lp_error err = {0};
+	char *path = NULL;
+
+	if (api_upload_publish(&path, r->form.upload, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return err.code ? err.code : LP_ERROR;
+	}
+	free(path);
+	return LP_OK;
+}
+
 /* Store a new site named after q (slug given or generated), from a repository or digest. */
 static void create_site(struct api_req *r, const struct seed_req *q, const char *digest)
 {
@@ -319,8 +332,13 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	in.webhook_secret = secret;
 	in.trigger = LP_TRIGGER_CREATE;
 	in.source = source;
+	/* the request is good: the archive appears now, just before the store names it */
+	if (digest && api_publish_upload(r) != LP_OK)
+		goto done;
 	if (insert_site(&created, r, site, q->slug == NULL, &in) == LP_OK)
 		reply_created(r, created, digest, env_ignored);
+	else if (digest)
+		api_upload_withdraw(r->form.upload);
 done:
 	lp_site_free(site);
 	lp_store_site_free(created);
@@ -329,16 +347,17 @@ done:
 static void create_from_json(struct api_req *r)
 {
 	struct seed_req q = {0};
-	const char *at = NULL;
-	/* cJSON_GetErrorPtr is process-wide: another thread's parse may overwrite it */
-	cJSON *root = cJSON_ParseWithLengthOpts(lp_buf_cstr(&r->body), r->body.len, &at, 0);
+	cJSON *root = NULL;
+	lp_error err = {0};
 	const cJSON *v;
 	const char *bad = NULL;
 
-	if (root == NULL || !cJSON_IsObject(root)) {
-		api_reply_error(r, LP_EINVAL, NULL, "malformed JSON body%s%.*s%s",
-		                at && root == NULL ? " near \"" : "", at && root == NULL ? 20 : 0,
-		                at ? at : "", at && root == NULL ? "\"" : "");
+	if (api_json_parse(&root, lp_buf_cstr(&r->body), r->body.len, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (!cJSON_IsObject(root)) {
+		api_reply_error(r, LP_EINVAL, NULL, "malformed JSON body (expected an object)");
 		goto done;
 	}
 #define STR_FIELD(field)                                                                           \
@@ -404,17 +423,20 @@ static void create_from_form(struct api_req *r)
 		                "a GitHub deployment is JSON");
 		return;
 	}
-	if (r->form.upload_path == NULL) {
+	if (!r->form.finished) {
 		api_reply_error(r, LP_EINVAL, NULL,
 		                "the multipart field \"file\" (a zip) is missing");
 		return;
 	}
 	if (env && *env) {
-		envobj = cJSON_Parse(env);
-		if (envobj == NULL || !cJSON_IsObject(envobj)) {
+		lp_error err = {0};
+
+		if (api_json_parse(&envobj, env, strlen(env), &err) != LP_OK ||
+		    !cJSON_IsObject(envobj)) {
 			cJSON_Delete(envobj);
 			api_reply_error(r, LP_EINVAL, NULL,
-			                "env_vars must be a JSON object of strings");
+			                "env_vars must be a JSON object of strings%s%s",
+			                err.message[0] ? ": " : "", err.message);
 			return;
 		}
 	}
@@ -497,6 +519,7 @@ void api_h_redeploy(struct api_req *r)
 		api_reply_lperr(r, &err);
 		goto done;
 	}
+	r->revision_requested = 1;
 	api_reply_site(r, 202, site->id, "redeploying", rev);
 done:
 	lp_site_free(spec);

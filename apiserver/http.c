@@ -1,14 +1,17 @@
 /* http.c: building replies (JSON bodies, the one error shape, CORS headers) and reading requests.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "apiserver/gate.h"
 #include "launchpad/fmt.h"
 #include "launchpad/log.h"
 
@@ -50,6 +53,12 @@ void api_reply_raw(struct api_req *r, int status, struct MHD_Response *resp, siz
 		MHD_add_response_header(resp, "ETag", r->etag);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"launchpad\"");
+	if (r->retry_after > 0) {
+		char secs[API_RETRY_AFTER_MAX];
+
+		if (lp_fmt(secs, sizeof(secs), "%d", r->retry_after) == LP_OK)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 done:
 	r->resp = resp; /* NULL only when even the fallback failed: the connection is closed */
 	r->status = status;
@@ -103,6 +112,67 @@ void api_reply_lperr(struct api_req *r, const lp_error *err)
 	int code = err->code == LP_OK ? LP_ERROR : err->code;
 
 	api_reply_error(r, code, NULL, "%s", err->message[0] ? err->message : lp_strerror(code));
+}
+
+int api_error_response(lp_buf *out, int code, int retry_after, const char *msg)
+{
+	cJSON *root = cJSON_CreateObject(), *e = cJSON_CreateObject();
+	int status = lp_error_http_status(code), rc = LP_ENOMEM;
+	const char *reason = MHD_get_reason_phrase_for((unsigned)status);
+	char *body = NULL;
+
+	if (root == NULL || e == NULL) {
+		cJSON_Delete(e);
+		goto done;
+	}
+	cJSON_AddItemToObject(root, "error", e);
+	if (cJSON_AddStringToObject(e, "code", lp_error_name(code)) == NULL ||
+	    cJSON_AddStringToObject(e, "message", msg) == NULL ||
+	    cJSON_AddArrayToObject(e, "details") == NULL ||
+	    (body = cJSON_PrintUnformatted(root)) == NULL)
+		goto done;
+	rc = lp_buf_printf(out,
+	                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	                   "Content-Length: %zu\r\nConnection: close\r\n",
+	                   status, reason && *reason ? reason : "Error", strlen(body));
+	if (rc == LP_OK && retry_after > 0)
+		rc = lp_buf_printf(out, "Retry-After: %d\r\n", retry_after);
+	if (rc == LP_OK)
+		rc = lp_buf_printf(out, "\r\n%s", body);
+done:
+	free(body);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void api_reply_early(struct api_req *r, const lp_error *err)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int code = err->code == LP_OK ? LP_ERROR : err->code;
+	lp_buf out;
+
+	if (r->answered)
+		return;
+	lp_buf_init(&out, API_EARLY_ANSWER_MAX);
+	/*
+	 * libmicrohttpd queues an answer only before the body or after it (MHD_queue_response,
+	 * connection.c:5128 in 0.9.75), so this one goes onto the socket directly; the daemon is
+	 * only reading it meanwhile. The client stops sending (curl: "HTTP error before end of
+	 * send"); the gate drops what still comes for a moment, then shuts the connection.
+	 */
+	if (ci && api_error_response(&out, code, 0,
+	                             err->message[0] ? err->message : lp_strerror(code)) == LP_OK) {
+		if (send(ci->connect_fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			LP_DEBUG("api", "an early answer was not sent: %s", strerror(errno));
+		shutdown(ci->connect_fd, SHUT_WR);
+	}
+	lp_buf_release(&out);
+	api_gate_linger(r->srv->gate, r->conn);
+	r->answered = 1;
+	r->early = 1;
+	r->status = lp_error_http_status(code);
+	r->resp_len = 0;
 }
 
 const char *api_header(struct api_req *r, const char *name)

@@ -21,6 +21,8 @@
 #define SSE_READ_CHUNK     16384             /* bytes of the log read at once */
 #define SSE_BLOCK          (16 << 10)        /* what libmicrohttpd asks the reader for at most */
 #define SSE_EVENTS_BUF     4096              /* inotify events drained at once */
+/* a build no longer desired is stopped by the controller within a pass; its last lines come */
+#define SSE_UNDESIRED_GRACE_MS 30000
 
 /*
  * The stream's state. The reader runs on the connection's own thread (thread per connection), so
@@ -43,7 +45,8 @@ struct sse {
 	uint64_t skip;  /* a resumed stream (Last-Event-ID, ?from=): events up to this are sent */
 	int ended;
 	struct timespec start, last_send, last_check;
-	const char *final_state; /* static text: the state's name, or "gone" */
+	struct timespec undesired_since; /* building, but no longer desired, since (0: desired) */
+	const char *final_state;         /* static text: the state's name, or "gone" */
 };
 
 static int64_t ms_since(const struct timespec *t)
@@ -175,12 +178,46 @@ static int read_file(struct sse *s)
 	return 1;
 }
 
-/* Ask the store (rate-limited) whether the revision reached a final state. */
+static void stream_final(struct sse *s, const char *state)
+{
+	s->final_seen = 1;
+	s->final_state = state;
+}
+
+/*
+ * A revision that is not final but no longer the desired one will not be built: a pending one
+ * never (the controller builds the desired revision only), a building one is being stopped. Its
+ * stream ends as "superseded" at once (pending) or after SSE_UNDESIRED_GRACE_MS (building, so
+ * the lines of its stop still come), instead of holding a thread and an inotify instance for
+ * an hour.
+ */
+static void check_desired(struct sse *s, const lp_store_site *site, const lp_store_revision *rev)
+{
+	if (site->deletion_timestamp) {
+		stream_final(s, "gone");
+		return;
+	}
+	if (site->desired_revision == s->number) {
+		s->undesired_since.tv_sec = 0;
+		return;
+	}
+	if (rev->state == LP_REV_PENDING) {
+		stream_final(s, lp_store_rev_state_name(LP_REV_SUPERSEDED));
+		return;
+	}
+	if (s->undesired_since.tv_sec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->undesired_since);
+	else if (ms_since(&s->undesired_since) >= SSE_UNDESIRED_GRACE_MS)
+		stream_final(s, lp_store_rev_state_name(LP_REV_SUPERSEDED));
+}
+
+/* Ask the store (rate-limited) whether the revision reached a final state or was passed over. */
 static void check_state(struct sse *s)
 {
 	lp_store_revision *rev = NULL;
+	lp_store_site *site = NULL;
 	lp_store *st;
-	int rc;
+	int rc, src;
 
 	if (s->final_seen || ms_since(&s->last_check) < SSE_STATE_EVERY_MS)
 		return;
@@ -188,14 +225,15 @@ static void check_state(struct sse *s)
 	if ((st = api_pool_get(&s->srv->pool, NULL)) == NULL)
 		return;
 	rc = lp_store_revision_get(&rev, st, s->site_id, s->number, NULL);
+	src = rc == LP_OK ? lp_store_site_get(&site, st, s->site_id, NULL) : LP_ERROR;
 	api_pool_put(&s->srv->pool, st);
-	if (rc == LP_ENOTFOUND) {
-		s->final_seen = 1;
-		s->final_state = "gone";
-	} else if (rc == LP_OK && lp_store_rev_state_final(rev->state)) {
-		s->final_seen = 1;
-		s->final_state = lp_store_rev_state_name(rev->state);
-	}
+	if (rc == LP_ENOTFOUND || src == LP_ENOTFOUND)
+		stream_final(s, "gone");
+	else if (rc == LP_OK && lp_store_rev_state_final(rev->state))
+		stream_final(s, lp_store_rev_state_name(rev->state));
+	else if (rc == LP_OK && src == LP_OK)
+		check_desired(s, site, rev);
+	lp_store_site_free(site);
 	lp_store_revision_free(rev);
 }
 
@@ -377,6 +415,11 @@ void api_h_logs(struct api_req *r)
 
 	if (site == NULL)
 		return;
+	if (api_slot_try(r, site->id) != LP_OK) {
+		api_reply_error(r, LP_EUNAVAILABLE, NULL,
+		                "%d log streams are open already; retry later", API_SSE_STREAMS);
+		goto done;
+	}
 	number = site->desired_revision;
 	if (q) {
 		number = strtoll(q, &end, 10);

@@ -6,8 +6,8 @@
 #include "apiserver/apiserver_internal.h"
 #include "launchpad/version.h"
 
-static const int tracked_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
-                                     405, 409, 413, 415, 422, 500, 503, 504};
+static const int tracked_status[] = {200, 201, 202, 204, 400, 401, 403, 404, 405,
+                                     408, 409, 413, 415, 422, 429, 500, 503, 504};
 #define NSTATUS    (sizeof(tracked_status) / sizeof(tracked_status[0]))
 #define MAX_ROUTES 64
 
@@ -194,6 +194,34 @@ done:
 	return rc;
 }
 
+/* What the connection gate counts (gate.h): refusals, cut connections, what it holds now. */
+static int gate_figures(lp_buf *b, api_gate *g)
+{
+	api_gate_stats st;
+
+	api_gate_stats_get(&st, g);
+	return lp_buf_printf(
+	    b,
+	    "# HELP launchpad_http_gate_total Connections by what the gate did with them.\n"
+	    "# TYPE launchpad_http_gate_total counter\n"
+	    "launchpad_http_gate_total{outcome=\"accepted\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"admitted\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"refused\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"head_timeout\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"evicted\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"idle_closed\"} %llu\n"
+	    "launchpad_http_gate_total{outcome=\"slow_body\"} %llu\n"
+	    "# HELP launchpad_http_connections Connections now, waiting for their head or served.\n"
+	    "# TYPE launchpad_http_connections gauge\n"
+	    "launchpad_http_connections{state=\"pending\"} %llu\n"
+	    "launchpad_http_connections{state=\"served\"} %llu\n",
+	    (unsigned long long)st.accepted, (unsigned long long)st.admitted,
+	    (unsigned long long)st.refused, (unsigned long long)st.head_timeouts,
+	    (unsigned long long)st.evicted, (unsigned long long)st.idle_closed,
+	    (unsigned long long)st.slow_bodies, (unsigned long long)st.pending,
+	    (unsigned long long)st.connections);
+}
+
 void api_h_metrics(struct api_req *r)
 {
 	struct api_metrics *m = r->srv->metrics;
@@ -252,6 +280,7 @@ void api_h_metrics(struct api_req *r)
 		        (unsigned long long)m->total[i]) == LP_OK;
 	}
 	pthread_mutex_unlock(&m->mu);
+	ok &= gate_figures(&b, r->srv->gate) == LP_OK;
 	/* A cut metrics text would read as wrong figures: refuse it instead. */
 	if (!ok)
 		lp_error_set(&err, LP_ETOOBIG, "metrics text too large");

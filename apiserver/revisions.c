@@ -78,17 +78,19 @@ static int64_t previous_ready(const lp_store_revision *revs, size_t n, int64_t b
 /* The body's {"revision": N}: N, or 0 when there is no body or no N; replies 400 when bad. */
 static int requested_revision(int64_t *out, struct api_req *r)
 {
-	cJSON *body;
+	cJSON *body = NULL;
+	lp_error err = {0};
 	const cJSON *v;
 	int rc = LP_OK;
 
 	*out = 0;
 	if (r->body.len == 0)
 		return LP_OK;
-	body = cJSON_ParseWithLength(lp_buf_cstr(&r->body), r->body.len);
-	if (body == NULL || !cJSON_IsObject(body)) {
+	if (api_json_parse(&body, lp_buf_cstr(&r->body), r->body.len, &err) != LP_OK ||
+	    !cJSON_IsObject(body)) {
 		api_reply_error(r, LP_EINVAL, NULL,
-		                "malformed JSON body (expected {\"revision\": N})");
+		                "malformed JSON body (expected {\"revision\": N})%s%s",
+		                err.message[0] ? ": " : "", err.message);
 		rc = LP_EINVAL;
 		goto done;
 	}

@@ -28,16 +28,19 @@ const struct api_route api_routes[] = {
      .pattern = "/api/deployments/:id",
      .handler = api_h_delete,
      .auth = API_AUTH_TOKEN},
+    /* revision requests: a site's bucket of tokens (--revision-burst, --revision-rate) */
     {.method = "POST",
      .pattern = "/api/deployments/:id/redeploy",
      .handler = api_h_redeploy,
      .auth = API_AUTH_TOKEN,
-     .body = API_BODY_DOC},
+     .body = API_BODY_DOC,
+     .revision_limited = 1},
     {.method = "POST",
      .pattern = "/api/deployments/:id/archive",
      .handler = api_h_archive,
      .auth = API_AUTH_TOKEN,
-     .body = API_BODY_FORM},
+     .body = API_BODY_FORM,
+     .revision_limited = 1},
     {.method = "GET",
      .pattern = "/api/deployments/:id/revisions",
      .handler = api_h_revisions,
@@ -52,10 +55,12 @@ const struct api_route api_routes[] = {
      .handler = api_h_cancel,
      .auth = API_AUTH_TOKEN,
      .body = API_BODY_DOC},
+    /* a stream holds its thread until the revision is final: a bounded number at once */
     {.method = "GET",
      .pattern = "/api/deployments/:id/logs",
      .handler = api_h_logs,
-     .auth = API_AUTH_TOKEN},
+     .auth = API_AUTH_TOKEN,
+     .slots = API_SSE_STREAMS},
     {.method = "GET",
      .pattern = "/api/deployments/:id/events",
      .handler = api_h_events,
@@ -67,7 +72,7 @@ const struct api_route api_routes[] = {
     /*
      * GitHub signs the raw body (HMAC, no token). Each body may be 25 MiB and arrives before its
      * signature can be checked: the site and the header's form are checked first, and only a
-     * few bodies are received at once.
+     * few bodies are received at once, a share of them per site.
      */
     {.method = "POST",
      .pattern = "/api/webhooks/github/:id",
@@ -76,8 +81,10 @@ const struct api_route api_routes[] = {
      .body = API_BODY_RAW,
      .body_max = API_WEBHOOK_MAX,
      .slots = API_WEBHOOK_BODIES,
+     .site_slots = API_WEBHOOK_SITE_BODIES,
      .before_body = api_webhook_before_body,
-     .after_body = api_webhook_after_body},
+     .after_body = api_webhook_after_body,
+     .revision_limited = 1},
     /* The webhook's URL and secret, for the owner setting up GitHub. */
     {.method = "GET",
      .pattern = "/api/deployments/:id/webhook",

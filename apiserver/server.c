@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
@@ -20,7 +21,8 @@
  * Threading: MHD_USE_THREAD_PER_CONNECTION. A log stream blocks its thread for up to an hour;
  * with one thread per connection that costs one thread, not a pool slot, and MHD's own timeout
  * and disconnect handling keep working (suspended connections would lose both). Each request
- * borrows a store handle from the pool (pool.c).
+ * borrows a store handle from the pool (pool.c). Connections reach the daemon through the gate
+ * (gate.c) only once their head is complete, so a thread is never spent waiting for a head.
  */
 
 #define API_LISTEN_BACKLOG   256                /* connections the kernel queues for accept */
@@ -30,7 +32,7 @@
 
 /* ---- routing ---- */
 
-/* Match path against pattern; a ":id" segment is captured (URL-decoded) into param. */
+/* Match path (decoded already) against pattern; a ":id" segment is captured into param. */
 static int path_match(const char *pattern, const char *path, char *param, size_t plen)
 {
 	const char *p = pattern, *u = path;
@@ -43,7 +45,7 @@ static int path_match(const char *pattern, const char *path, char *param, size_t
 			if (n == 0 || n >= plen)
 				return 0;
 			memcpy(param, u, n);
-			param[api_urldecode(param, n)] = '\0';
+			param[n] = '\0';
 			u += n;
 			while (*p && *p != '/')
 				p++;
@@ -101,15 +103,26 @@ static int route_find(const struct api_route **out, char param[API_PARAM_MAX], c
 
 /* ---- route slots ---- */
 
+/* Which site holds each slot of a route with site_slots ("" for a free one). */
+struct api_slot_holders {
+	char (*site)[LP_STORE_ID_LEN];
+};
+
 static int slots_init(lp_apiserver *s, lp_error *err)
 {
 	size_t i;
 
-	if ((s->slots = calloc(api_nroutes, sizeof(*s->slots))) == NULL)
+	pthread_mutex_init(&s->holders_mu, NULL);
+	if ((s->slots = calloc(api_nroutes, sizeof(*s->slots))) == NULL ||
+	    (s->holders = calloc(api_nroutes, sizeof(*s->holders))) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	for (i = 0; i < api_nroutes; i++)
+	for (i = 0; i < api_nroutes; i++) {
 		if (api_routes[i].slots && sem_init(&s->slots[i], 0, api_routes[i].slots) != 0)
 			return lp_error_set(err, LP_ERROR, "sem_init: %s", strerror(errno));
+		if (api_routes[i].site_slots &&
+		    (s->holders[i].site = calloc(api_routes[i].slots, LP_STORE_ID_LEN)) == NULL)
+			return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
 	return LP_OK;
 }
 
@@ -120,15 +133,25 @@ static void slots_free(lp_apiserver *s)
 	if (s->slots == NULL)
 		return;
 	/* a failed sem_init left the rest zeroed; destroying those is harmless on Linux */
-	for (i = 0; i < api_nroutes; i++)
+	for (i = 0; i < api_nroutes; i++) {
 		if (api_routes[i].slots)
 			sem_destroy(&s->slots[i]);
+		if (s->holders)
+			free(s->holders[i].site);
+	}
+	free(s->holders);
 	free(s->slots);
+	pthread_mutex_destroy(&s->holders_mu);
+}
+
+static size_t route_index(const struct api_req *r)
+{
+	return (size_t)(r->route - api_routes);
 }
 
 static sem_t *route_slots(struct api_req *r)
 {
-	return &r->srv->slots[r->route - api_routes];
+	return &r->srv->slots[route_index(r)];
 }
 
 void api_slot_wait(struct api_req *r)
@@ -138,12 +161,45 @@ void api_slot_wait(struct api_req *r)
 	r->slot_held = 1;
 }
 
-int api_slot_try(struct api_req *r)
+/* Take a slot for site, within its share (under holders_mu). */
+static int slot_take_shared(struct api_req *r, const char *site)
 {
-	if (sem_trywait(route_slots(r)) != 0)
+	char(*held)[LP_STORE_ID_LEN] = r->srv->holders[route_index(r)].site;
+	unsigned i, mine = 0, slots = r->route->slots;
+	int free_at = -1;
+
+	for (i = 0; i < slots; i++) {
+		if (held[i][0] == '\0')
+			free_at = free_at < 0 ? (int)i : free_at;
+		else if (!strcmp(held[i], site))
+			mine++;
+	}
+	if (mine >= r->route->site_slots)
+		return LP_ERATE;
+	if (free_at < 0 || sem_trywait(route_slots(r)) != 0)
 		return LP_EUNAVAILABLE;
-	r->slot_held = 1;
+	if (lp_fmt(held[free_at], LP_STORE_ID_LEN, "%s", site) != LP_OK)
+		held[free_at][0] = '?'; /* not a store id: it still counts as taken */
+	r->slot_index = free_at;
 	return LP_OK;
+}
+
+int api_slot_try(struct api_req *r, const char *site)
+{
+	int rc;
+
+	if (!r->route->site_slots) {
+		if (sem_trywait(route_slots(r)) != 0)
+			return LP_EUNAVAILABLE;
+		r->slot_held = 1;
+		return LP_OK;
+	}
+	pthread_mutex_lock(&r->srv->holders_mu);
+	rc = slot_take_shared(r, site);
+	pthread_mutex_unlock(&r->srv->holders_mu);
+	if (rc == LP_OK)
+		r->slot_held = 1;
+	return rc;
 }
 
 void api_slot_give(struct api_req *r)
@@ -151,6 +207,11 @@ void api_slot_give(struct api_req *r)
 	if (!r->slot_held)
 		return;
 	r->slot_held = 0;
+	if (r->route->site_slots) {
+		pthread_mutex_lock(&r->srv->holders_mu);
+		r->srv->holders[route_index(r)].site[r->slot_index][0] = '\0';
+		pthread_mutex_unlock(&r->srv->holders_mu);
+	}
 	sem_post(route_slots(r));
 }
 
@@ -202,10 +263,10 @@ static void form_release(struct api_form *f)
 		lp_buf_release(&f->values[i]);
 	}
 	f->n = 0;
+	/* an upload no handler published goes with its temp file */
 	api_upload_free(f->upload);
 	f->upload = NULL;
-	free(f->upload_path);
-	f->upload_path = NULL;
+	f->finished = 0;
 }
 
 static void body_fail(struct api_req *r, const lp_error *err)
@@ -354,11 +415,51 @@ static int body_setup(struct api_req *r)
 	return too_long(r) ? LP_ETOOBIG : LP_OK;
 }
 
-/* The headers are in: route, authenticate, prepare the body intake, run before_body. */
+/*
+ * A revision request of :id takes a token of the site's bucket before its body is read; none
+ * left is 429 with Retry-After. The handle goes back at once (a body may take long to come).
+ */
+static int take_revision_token(struct api_req *r)
+{
+	const lp_config *cfg = r->srv->cfg;
+	lp_store_site *site = api_site_lookup(r);
+	int retry = 0, rc;
+
+	if (site == NULL)
+		return LP_ENOTFOUND;
+	api_store_release(r);
+	if ((rc = lp_fmt(r->rate_site, sizeof(r->rate_site), "%s", site->id)) == LP_OK)
+		rc = api_rate_take(r->srv->rate, site->id, lp_clock_mono_ms(), &retry);
+	if (rc == LP_ERATE) {
+		r->retry_after = retry;
+		api_reply_error(r, LP_ERATE, NULL,
+		                "deployment %s asked for too many revisions (%d at once, then %d a "
+		                "minute); retry in %d s",
+		                site->name, cfg->revision_burst, cfg->revision_rate, retry);
+	} else if (rc != LP_OK) {
+		api_reply_error(r, LP_ERROR, NULL, "site id %s does not fit", site->id);
+	} else {
+		r->rate_taken = 1;
+	}
+	lp_store_site_free(site);
+	return rc;
+}
+
+/* The headers are in: decode the target, route, authenticate, prepare the body, run hooks. */
 static void begin(struct api_req *r)
 {
 	char allow[API_ALLOW_MAX];
+	lp_error err = {0};
 
+	if (r->raw_target == NULL) {
+		api_reply_error(r, LP_ENOMEM, NULL, "out of memory");
+		return;
+	}
+	if (api_target_decode(&r->path, r->query, &r->nquery, r->raw_target, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	r->url = r->path;
 	if (route_find(&r->route, r->param, allow, sizeof(allow), r->method, r->url) != LP_OK) {
 		api_reply_error(r, LP_ERROR, NULL, "the methods of %s do not fit the Allow header",
 		                r->url);
@@ -381,38 +482,77 @@ static void begin(struct api_req *r)
 		return;
 	if (r->route->before_body && r->route->before_body(r) != LP_OK)
 		return;
+	if (r->route->revision_limited && take_revision_token(r) != LP_OK)
+		return;
 	lp_buf_init(&r->body, r->body_max);
 }
 
+/* The head announces a body (the gate let through only plain Content-Length or chunked). */
+static int announces_body(struct api_req *r)
+{
+	const char *cl = api_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return api_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+	       (cl != NULL && strtoull(cl, NULL, 10) > 0);
+}
+
+/*
+ * Body bytes. What fails (over the cap, a malformed form, not an archive) is answered at once
+ * (api_reply_early), not after the whole body: an upload refused at its first bytes does not
+ * make the client send 200 MiB first, nor a chunked one over its cap get a reset.
+ */
 static void feed(struct api_req *r, const char *data, size_t n)
 {
 	lp_error err = {0};
 
-	if (r->answered)
-		return;
 	r->body_seen += n;
+	if (r->answered)
+		return; /* answered early: the rest is dropped */
+	api_gate_body_progress(r->srv->gate, r->conn, r->body_seen);
 	if (r->body_seen > r->body_max) {
 		lp_error_set(&err, LP_ETOOBIG, "request body exceeds the limit of %zu bytes",
 		             r->body_max);
 		body_fail(r, &err);
-		return;
-	}
-	if (r->body_failed)
-		return;
-	if (r->pp) {
+	} else if (r->body_failed) {
+		/* reported below */
+	} else if (r->pp) {
 		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->body_failed) {
 			lp_error_set(&err, LP_EINVAL, "malformed multipart/form-data body");
 			body_fail(r, &err);
 		}
-		return;
-	}
-	if (r->body_kind == API_BODY_NONE)
-		return;
-	if (lp_buf_append(&r->body, data, n) != LP_OK) {
+	} else if (r->body_kind != API_BODY_NONE && lp_buf_append(&r->body, data, n) != LP_OK) {
 		lp_error_set(&err, LP_ETOOBIG, "request body exceeds the limit of %zu bytes",
 		             r->body_max);
 		body_fail(r, &err);
 	}
+	if (r->body_failed)
+		api_reply_early(r, &r->body_err);
+}
+
+/* Every string of the body must be NUL-free UTF-8 (JSON: no \u0000 either); 400 otherwise. */
+static int body_text_ok(struct api_req *r)
+{
+	char ct[API_MEDIA_TYPE_MAX], what[API_FIELD_WHAT_MAX];
+	lp_error err = {0};
+	size_t i;
+	int rc = LP_OK;
+
+	if (r->multipart) {
+		for (i = 0; i < r->form.n && rc == LP_OK; i++) {
+			lp_fmt_text(what, sizeof(what), "form field \"%s\"", r->form.keys[i]);
+			rc = api_text_check(r->form.values[i].data ? r->form.values[i].data : "",
+			                    r->form.values[i].len, what, &err);
+		}
+	} else if (r->body_kind == API_BODY_DOC || r->body_kind == API_BODY_FORM) {
+		if (!strcmp(api_content_type(r, ct, sizeof(ct)), "application/json"))
+			rc = api_json_check(lp_buf_cstr(&r->body), r->body.len, &err);
+		else
+			rc = api_text_check(lp_buf_cstr(&r->body), r->body.len, "the request body",
+			                    &err);
+	}
+	if (rc != LP_OK)
+		api_reply_lperr(r, &err);
+	return rc == LP_OK;
 }
 
 static void finish(struct api_req *r)
@@ -432,12 +572,16 @@ static void finish(struct api_req *r)
 		api_reply_lperr(r, &r->body_err);
 		return;
 	}
+	/* the fields first: a request refused for them never looks at its file */
+	if (!body_text_ok(r))
+		return;
 	if (r->form.upload) {
-		if (api_upload_finish(&r->form.upload_path, r->form.upload, r->form.digest,
-		                      &r->srv->archive_limits, &err) != LP_OK) {
+		if (api_upload_finish(r->form.upload, r->form.digest, &r->srv->archive_limits,
+		                      &err) != LP_OK) {
 			api_reply_lperr(r, &err);
 			return;
 		}
+		r->form.finished = 1;
 	}
 	if (r->route->after_body && r->route->after_body(r) != LP_OK)
 		return;
@@ -464,32 +608,61 @@ static enum MHD_Result queue(struct api_req *r)
 	return ret;
 }
 
+/*
+ * The request target as the client sent it (MHD_OPTION_URI_LOG_CALLBACK, before libmicrohttpd
+ * decodes it in place: "a%00b" would reach the handler as "a"). The api_req starts here.
+ */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->srv = cls;
+	r->conn = conn;
+	r->raw_target = strdup(uri);
+	r->url = r->raw_target ? r->raw_target : "";
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
 	struct api_req *r = *con_cls;
+	int answered;
 
-	if (r == NULL) {
-		if ((r = calloc(1, sizeof(*r))) == NULL)
-			return MHD_NO;
-		*con_cls = r;
-		r->srv = cls;
-		r->conn = conn;
-		r->url = url;
+	if (r == NULL)
+		return MHD_NO; /* out of memory in on_target */
+	if (!r->started) {
+		r->started = 1;
 		r->method = method;
-		clock_gettime(CLOCK_MONOTONIC, &r->t0);
 		begin(r);
+		api_gate_request_begin(r->srv->gate, conn, !r->answered && announces_body(r));
 		return r->answered ? queue(r) : MHD_YES;
 	}
 	if (*upload_data_size) {
+		if (!r->answered && (answered = api_gate_answered(r->srv->gate, conn)) != 0) {
+			r->answered = r->early = 1; /* the gate cut a body that came too slowly */
+			r->status = answered;
+		}
 		feed(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		/* the 413 is sent once the body ends; a body that does not end is cut off */
+		/* answered early: the rest is dropped while the gate lingers, but not without end
+		 */
 		return r->body_seen > r->body_max + API_DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
-	if (!r->answered)
+	if (r->early)
+		return MHD_NO; /* the answer went out already; the connection closes */
+	if (!r->answered) {
+		api_gate_body_done(r->srv->gate, conn);
 		finish(r);
+	}
+	/* the answer says what became of the upload: an unpublished one is gone before it is read
+	 */
+	api_upload_free(r->form.upload);
+	r->form.upload = NULL;
 	return queue(r);
 }
 
@@ -502,14 +675,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double secs;
 	size_t idx;
 
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		api_gate_request_end(s->gate, conn); /* kept alive: the next head is due */
 	if (r == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
-	idx = r->route ? (size_t)(r->route - api_routes) : api_nroutes;
-	api_metrics_count(s->metrics, idx, r->status, secs);
-	LP_INFO("api", "%s %s %d %zu %.1fms%s", r->method, r->url, r->status, r->resp_len,
-	        secs * 1000.0, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (r->started) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs =
+		    (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+		idx = r->route ? (size_t)(r->route - api_routes) : api_nroutes;
+		api_metrics_count(s->metrics, idx, r->status, secs);
+		LP_INFO("api", "%s %s %d %zu %.1fms%s", r->method, r->url, r->status, r->resp_len,
+		        secs * 1000.0,
+		        r->early                                     ? " (answered early)"
+		        : toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+		                                                     : " (aborted)");
+	}
+	if (r->rate_taken && !r->revision_requested)
+		api_rate_give(s->rate, r->rate_site, lp_clock_mono_ms());
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	if (r->resp)
@@ -520,21 +703,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	api_slot_give(r);
 	if (r->hook_free)
 		r->hook_free(r->hook_state);
+	api_query_release(r->query, r->nquery);
+	free(r->path);
+	free(r->raw_target);
 	free((char *)r->allow);
 	free(r);
 	*con_cls = NULL;
 }
 
+/*
+ * What libmicrohttpd says when the gate shut a connection (a deadline) or a request answered
+ * early ended it: expected, so no warning (an attack would otherwise write one per connection).
+ */
+static const char *const mhd_expected[] = {
+    "detected connection closure",
+    "Application reported internal error",
+};
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[LP_ERROR_MESSAGE_MAX];
-	size_t n;
+	size_t n, i;
 
 	/* truncated on purpose: a log line, and what libmicrohttpd says fits one */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	for (i = 0; i < sizeof(mhd_expected) / sizeof(mhd_expected[0]); i++)
+		if (strstr(msg, mhd_expected[i])) {
+			LP_DEBUG("api", "libmicrohttpd: %s", msg);
+			return;
+		}
 	LP_WARN("api", "libmicrohttpd: %s", msg);
 }
 
@@ -670,37 +870,48 @@ static int open_store(lp_apiserver *s, lp_error *err)
 	return rc;
 }
 
-/* Listen on sa and start the daemon's threads; s->port is the port bound. */
+/*
+ * Listen on sa: the gate takes the socket and hands complete heads to the daemon, which listens
+ * on nothing itself; s->port is the port bound.
+ */
 static int start_daemon(lp_apiserver *s, const struct sockaddr_in *sa, lp_error *err)
 {
-	const char *listen = s->cfg->listen;
-	const union MHD_DaemonInfo *info;
+	const lp_config *cfg = s->cfg;
 	struct sockaddr_in bound;
 	socklen_t blen = sizeof(bound);
-	unsigned port = ntohs(sa->sin_port);
 	int rc, lfd;
 
-	if ((rc = listen_socket(&lfd, sa, listen, err)) != LP_OK)
+	if ((rc = listen_socket(&lfd, sa, cfg->listen, err)) != LP_OK)
 		return rc;
+	s->port = ntohs(sa->sin_port);
 	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
-		port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
+		s->port = ntohs(bound.sin_port); /* --listen HOST:0 picked a free one */
+	if ((rc = api_gate_new(&s->gate, lfd, (int64_t)cfg->header_timeout * 1000,
+	                       (uint64_t)cfg->body_min_rate << 10, err)) != LP_OK)
+		return rc; /* the gate closed lfd */
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	        MHD_USE_ERROR_LOG,
+	        MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_LIMIT,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_DAEMON_CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, s, MHD_OPTION_END);
-	if (s->daemon == NULL) {
-		close(lfd);
-		return lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", listen);
-	}
-	/* the daemon owns lfd now */
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info && info->port ? info->port : port;
-	return LP_OK;
+	    on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, api_gate_notify, s->gate,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_target, s, MHD_OPTION_END);
+	if (s->daemon == NULL)
+		return lp_error_set(err, LP_EIO, "cannot start the HTTP server on %s", cfg->listen);
+	return api_gate_start(s->gate, s->daemon, err);
+}
+
+/* What a killed apiserver left in uploads/: nothing refers to a temp file. */
+static int clear_temps(const lp_config *cfg, lp_error *err)
+{
+	size_t n = 0;
+	int rc = api_upload_clear_temps(&n, cfg->data_dir, err);
+
+	if (rc == LP_OK && n > 0)
+		LP_INFO("api", "removed %zu unfinished upload(s) a previous run left", n);
+	return rc;
 }
 
 int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
@@ -723,7 +934,9 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    (rc = slots_init(s, err)) != LP_OK ||
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
-	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
+	    (rc = api_rate_new(&s->rate, cfg->revision_burst, cfg->revision_rate)) != LP_OK ||
+	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK ||
+	    (rc = clear_temps(cfg, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
 	    (rc = api_dashboard_open(s, err)) != LP_OK || (rc = start_daemon(s, &sa, err)) != LP_OK)
 		goto done;
 	*out = s;
@@ -745,8 +958,12 @@ void lp_apiserver_free(lp_apiserver *s)
 	if (s == NULL)
 		return;
 	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+	/* no new connections; the daemon's closing ones still notify the gate, freed after it */
+	api_gate_stop(s->gate);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	api_gate_free(s->gate);
+	api_rate_free(s->rate);
 	api_pool_close(&s->pool);
 	for (i = 0; i < s->ncors; i++)
 		free(s->cors[i]);

@@ -1,5 +1,6 @@
 /* upload.c: stream an uploaded archive to disk, hashing as it arrives, then publish it by digest.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
+#include "launchpad/log.h"
 
 #define UPLOAD_MAGIC_LEN 4 /* bytes that tell a zip (PK\3\4) from a gzip (1f 8b) */
 
@@ -25,6 +27,10 @@ struct api_upload {
 	unsigned char head[UPLOAD_MAGIC_LEN];
 	size_t nhead;
 	const char *ext; /* decided from the first bytes */
+	char digest[LP_SHA256_HEX_LEN];
+	int finished;               /* complete, hashed and checked */
+	int created;                /* publishing made final: withdrawing removes it */
+	char final[LP_FS_PATH_MAX]; /* the archive path once published */
 };
 
 /* Make the archives folder and a temp file beside it (same file system: rename is atomic). */
@@ -125,15 +131,13 @@ size_t api_upload_size(const api_upload *u)
 	return u->size;
 }
 
-int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
-                      const lp_archive_limits *check, lp_error *err)
+int api_upload_finish(api_upload *u, char digest[LP_SHA256_HEX_LEN], const lp_archive_limits *check,
+                      lp_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char final[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX];
 	int rc;
 
-	*out = NULL;
 	if (u->size == 0)
 		return lp_error_set(err, LP_EINVAL, "the uploaded file is empty");
 	if (u->ext == NULL && (rc = check_magic(u, err)) != LP_OK)
@@ -141,6 +145,7 @@ int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
 	if (EVP_DigestFinal_ex(u->md, md, &mdlen) != 1 || mdlen != LP_SHA256_LEN)
 		return lp_error_set(err, LP_ERROR, "sha256 final failed");
 	lp_crypto_hex_encode(digest, md, mdlen);
+	memcpy(u->digest, digest, LP_SHA256_HEX_LEN);
 	if (fsync(u->fd) != 0)
 		return lp_error_set(err, LP_EIO, "fsync upload: %s", strerror(errno));
 	close(u->fd);
@@ -148,18 +153,87 @@ int api_upload_finish(char **out, api_upload *u, char digest[LP_SHA256_HEX_LEN],
 	/* Refused now, with the entry named, rather than stored and failed at build time. */
 	if (check && (rc = lp_archive_check(NULL, u->tmp, check, err)) != LP_OK)
 		return rc;
-	if (lp_layout_archive(final, sizeof(final), u->data_dir, digest, u->ext) != LP_OK ||
+	u->finished = 1;
+	return LP_OK;
+}
+
+int api_upload_publish(char **out, api_upload *u, lp_error *err)
+{
+	char final[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	if (!u->finished)
+		return lp_error_set(err, LP_ERROR, "the upload is not finished");
+	if (lp_layout_archive(final, sizeof(final), u->data_dir, u->digest, u->ext) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), u->data_dir, LP_DIR_ARCHIVES) != LP_OK)
 		return lp_error_set(err, LP_ERROR, "data dir path too long: %s", u->data_dir);
-	/* content-addressed: an existing file with this name already holds these bytes */
-	if (rename(u->tmp, final) != 0)
-		return lp_error_set(err, LP_EIO, "rename upload to %s: %s", final, strerror(errno));
+	/*
+	 * link, not rename: an existing file of this name holds these bytes already (content
+	 * addressed) and is kept, touched so the gc's grace period starts again; the new name is
+	 * made only when there is none, and then this upload may withdraw it.
+	 */
+	if (link(u->tmp, final) == 0) {
+		u->created = 1;
+	} else if (errno != EEXIST) {
+		return lp_error_set(err, LP_EIO, "link upload to %s: %s", final, strerror(errno));
+	} else if (utimensat(AT_FDCWD, final, NULL, 0) != 0) {
+		/* gone meanwhile (the gc): this upload's copy takes its place */
+		if (errno != ENOENT || link(u->tmp, final) != 0)
+			return lp_error_set(err, LP_EIO, "refresh %s: %s", final, strerror(errno));
+		u->created = 1;
+	}
+	if (lp_fmt(u->final, sizeof(u->final), "%s", final) != LP_OK)
+		return lp_error_set(err, LP_ERROR, "archive path too long: %s", final);
+	unlink(u->tmp);
 	u->tmp[0] = '\0';
 	if ((rc = lp_fs_sync_dir(dir, err)) != LP_OK)
 		return rc;
 	if ((*out = strdup(final)) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
+}
+
+void api_upload_withdraw(api_upload *u)
+{
+	if (u == NULL || !u->created || u->final[0] == '\0')
+		return;
+	if (unlink(u->final) != 0)
+		LP_WARN("api", "upload: cannot remove %s: %s (the gc will)", u->final,
+		        strerror(errno));
+	u->created = 0;
+}
+
+int api_upload_clear_temps(size_t *out, const char *data_dir, lp_error *err)
+{
+	char dir[LP_FS_PATH_MAX], path[LP_FS_PATH_MAX];
+	const size_t plen = strlen(LP_LAYOUT_UPLOAD_TMP_PREFIX);
+	struct dirent *de;
+	DIR *d;
+	int rc = LP_OK;
+
+	*out = 0;
+	if (lp_layout_dir_path(dir, sizeof(dir), data_dir, LP_DIR_UPLOADS) != LP_OK)
+		return lp_error_set(err, LP_ERROR, "data dir path too long: %s", data_dir);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? LP_OK
+		                       : lp_error_set(err, LP_EIO, "%s: %s", dir, strerror(errno));
+	/* only one apiserver writes a data dir: every temp file here is a dead one's */
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, LP_LAYOUT_UPLOAD_TMP_PREFIX, plen) != 0)
+			continue;
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK) {
+			rc = lp_error_set(err, LP_ERROR, "%s/%s: path too long", dir, de->d_name);
+			break;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			rc = lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
+			break;
+		}
+		(*out)++;
+	}
+	closedir(d);
+	return rc;
 }
 
 void api_upload_free(api_upload *u)

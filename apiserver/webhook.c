@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "apiserver/apiserver_internal.h"
+#include "launchpad/fmt.h"
 #include "launchpad/log.h"
 
 /* Hex digits of a SHA-256 (a signature; the longest Git commit id, SHA-256 objects). */
 #define SHA256_HEX_DIGITS (LP_SHA256_HEX_LEN - 1)
-#define SHA1_HEX_DIGITS   40 /* a Git commit id in a SHA-1 repository (all of GitHub's) */
+#define SHA1_HEX_DIGITS   40  /* a Git commit id in a SHA-1 repository (all of GitHub's) */
+#define API_DELIVERY_MAX  128 /* an X-GitHub-Delivery id (a GUID is 36) */
 
 /* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */
 static int signature_wellformed(const char *h)
@@ -46,14 +48,19 @@ int api_webhook_before_body(struct api_req *r)
 		goto done;
 	}
 	r->hook_free = free;
-	if (api_slot_try(r) != LP_OK) {
-		rc = LP_EUNAVAILABLE;
+	/* a share per site: one site's slow senders cannot take the slots of every other site */
+	if ((rc = api_slot_try(r, site->id)) == LP_ERATE) {
+		r->retry_after = 1;
+		api_reply_error(r, LP_ERATE, NULL,
+		                "%d deliveries to deployment %s are being received already; retry "
+		                "later",
+		                API_WEBHOOK_SITE_BODIES, site->name);
+	} else if (rc != LP_OK) {
+		r->retry_after = 1;
 		api_reply_error(r, LP_EUNAVAILABLE, NULL,
 		                "too many webhook deliveries in progress (%d); retry later",
 		                API_WEBHOOK_BODIES);
-		goto done;
 	}
-	rc = LP_OK;
 done:
 	/* the body may take a while to arrive: no store handle is held meanwhile */
 	api_store_release(r);
@@ -76,35 +83,38 @@ int api_webhook_after_body(struct api_req *r)
 	return LP_EAUTH;
 }
 
-/* The JSON document of the delivery: the body itself, or the form's payload= field decoded. */
-static cJSON *payload_json(struct api_req *r, int *unsupported)
+/*
+ * The JSON document of the delivery: the body itself, or the form's payload= field decoded.
+ * LP_EUNSUPPORTED for another content type; LP_EINVAL (err says why) for what is not one JSON
+ * document of NUL-free UTF-8.
+ */
+static int payload_json(cJSON **out, struct api_req *r, lp_error *err)
 {
 	char ct[API_MEDIA_TYPE_MAX];
 	const char *body = lp_buf_cstr(&r->body);
 	char *copy, *p, *payload = NULL, *save = NULL;
-	size_t n;
-	cJSON *j;
+	int rc;
 
-	*unsupported = 0;
+	*out = NULL;
 	api_content_type(r, ct, sizeof(ct));
 	if (!strcmp(ct, "application/json"))
-		return cJSON_ParseWithLength(body, r->body.len);
-	if (strcmp(ct, "application/x-www-form-urlencoded")) {
-		*unsupported = 1;
-		return NULL;
-	}
+		return api_json_parse(out, body, r->body.len, err);
+	if (strcmp(ct, "application/x-www-form-urlencoded"))
+		return LP_EUNSUPPORTED;
+	/* a NUL byte in the body would end the copy early: the whole of it is text first */
+	if ((rc = api_text_check(body, r->body.len, "the webhook body", err)) != LP_OK)
+		return rc;
 	if ((copy = strdup(body)) == NULL)
-		return NULL;
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	for (p = strtok_r(copy, "&", &save); p; p = strtok_r(NULL, "&", &save))
 		if (!strncmp(p, "payload=", 8))
 			payload = p + 8;
-	j = NULL;
-	if (payload) {
-		n = api_urldecode(payload, strlen(payload));
-		j = cJSON_ParseWithLength(payload, n);
-	}
+	if (payload)
+		rc = api_json_parse(out, payload, api_urldecode(payload, strlen(payload)), err);
+	else
+		rc = lp_error_set(err, LP_EINVAL, "the form has no payload= field");
 	free(copy);
-	return j;
+	return rc;
 }
 
 static void reply_result(struct api_req *r, int status, const char *result, const char *reason,
@@ -130,6 +140,17 @@ static int all_zeros(const char *s)
 	return 1;
 }
 
+/* A delivery id is stored: GitHub's are GUIDs, so anything but short visible ASCII is refused. */
+static int delivery_id_ok(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i]; i++)
+		if (i >= API_DELIVERY_MAX || id[i] <= ' ' || id[i] > '~')
+			return 0;
+	return i > 0;
+}
+
 /* Remember the delivery; 1 when it was already seen (answered, nothing to do). */
 static int seen_before(struct api_req *r, const char *delivery, const lp_store_site *site,
                        const char *outcome)
@@ -149,31 +170,6 @@ static int seen_before(struct api_req *r, const char *delivery, const lp_store_s
 		return 1;
 	}
 	return 0;
-}
-
-/* 1 when the newest revision a webhook requested was built from this same commit. */
-static int same_push(struct api_req *r, const lp_store_site *site, const char *after)
-{
-	lp_store_revision *revs = NULL;
-	size_t n = 0, i;
-	int same = 0;
-
-	lp_error err = {0};
-
-	/* not knowing means building once more, never missing a push */
-	if (lp_store_revision_list(&revs, &n, r->store, site->id, API_LIST_LIMIT, &err) != LP_OK) {
-		LP_WARN("api", "webhook: %s: revisions unknown (%s): building", site->name,
-		        err.message);
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (revs[i].trigger != LP_TRIGGER_WEBHOOK)
-			continue;
-		same = revs[i].source && !strcmp(revs[i].source, after);
-		break;
-	}
-	lp_store_revisions_free(revs, n);
-	return same;
 }
 
 /* Acknowledge a delivery that builds nothing (202), or its repeat (200 duplicate). */
@@ -201,18 +197,21 @@ static int secret_changed(struct api_req *r, const lp_store_site *site)
 /* The delivery's JSON object, or NULL after replying 415 (content type) or 400 (not JSON). */
 static cJSON *read_payload(struct api_req *r)
 {
-	int unsupported = 0;
-	cJSON *doc = payload_json(r, &unsupported);
+	lp_error err = {0};
+	cJSON *doc = NULL;
+	int rc = payload_json(&doc, r, &err);
 
-	if (unsupported) {
+	if (rc == LP_EUNSUPPORTED) {
 		api_reply_error(r, LP_EUNSUPPORTED, NULL,
 		                "webhook content type must be application/json or "
 		                "application/x-www-form-urlencoded");
 		return NULL;
 	}
-	if (doc == NULL || !cJSON_IsObject(doc)) {
+	if (rc != LP_OK || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
-		api_reply_error(r, LP_EINVAL, NULL, "malformed webhook payload (expected JSON)");
+		api_reply_error(r, rc == LP_OK ? LP_EINVAL : rc, NULL,
+		                "malformed webhook payload (expected a JSON object)%s%s",
+		                err.message[0] ? ": " : "", err.message);
 		return NULL;
 	}
 	return doc;
@@ -221,9 +220,10 @@ static cJSON *read_payload(struct api_req *r)
 /* What a push event says, beside the site it is for and that site's spec. */
 struct push {
 	const lp_store_site *site;
-	lp_site *spec;     /* the site's parsed spec, freed by push_release */
-	const char *ref;   /* "refs/heads/main" */
-	const char *after; /* the pushed commit; NULL when the payload has none */
+	lp_site *spec;      /* the site's parsed spec, freed by push_release */
+	const char *ref;    /* "refs/heads/main" */
+	const char *after;  /* the pushed commit; NULL when the payload has none */
+	const char *before; /* the branch's commit before the push; NULL when absent or malformed */
 	int deleted;
 };
 
@@ -247,6 +247,7 @@ static int push_read(struct push *p, struct api_req *r, const lp_store_site *sit
 {
 	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(doc, "ref");
 	const cJSON *after = cJSON_GetObjectItemCaseSensitive(doc, "after");
+	const cJSON *before = cJSON_GetObjectItemCaseSensitive(doc, "before");
 	lp_error err = {0};
 	int rc;
 
@@ -257,6 +258,8 @@ static int push_read(struct push *p, struct api_req *r, const lp_store_site *sit
 		                "X-GitHub-Delivery is required for push events");
 		return LP_EINVAL;
 	}
+	if (cJSON_IsString(before) && is_commit_id(before->valuestring))
+		p->before = before->valuestring;
 	if ((rc = api_site_spec(&p->spec, r, site, &err)) != LP_OK) {
 		api_reply_lperr(r, &err);
 		return rc;
@@ -344,6 +347,54 @@ static const char *push_ignored_reason(const struct push *p)
 	return NULL;
 }
 
+enum replay {
+	PUSH_NEW = 0,
+	PUSH_REPEAT, /* the newest webhook revision built this commit: a replay */
+	PUSH_OLDER   /* an earlier one did, and the branch has moved on since */
+};
+
+/*
+ * Was p acted on before? A repeat: the newest webhook revision built its `after` (GitHub's
+ * redelivery, or a replay under a new delivery id). Older: an earlier webhook revision built it
+ * and the push does not start at the newest one's commit (its `before` differs), so it is a
+ * redelivery of a push that came before the newest: building it would put old content live
+ * again. A push from the newest commit back to an earlier one (a force-push to roll back) starts
+ * at the newest commit: it is new. *out_rev is the revision that built `after`.
+ */
+static enum replay push_replay(int64_t *out_rev, struct api_req *r, const struct push *p)
+{
+	lp_store_revision *revs = NULL;
+	const char *newest = NULL;
+	enum replay verdict = PUSH_NEW;
+	lp_error err = {0};
+	size_t n = 0, i;
+
+	*out_rev = 0;
+	/* not knowing means building once more, never missing a push */
+	if (lp_store_revision_list(&revs, &n, r->store, p->site->id, API_LIST_LIMIT, &err) !=
+	    LP_OK) {
+		LP_WARN("api", "webhook: %s: revisions unknown (%s): building", p->site->name,
+		        err.message);
+		return PUSH_NEW;
+	}
+	for (i = 0; i < n; i++) { /* newest first */
+		if (revs[i].trigger != LP_TRIGGER_WEBHOOK || revs[i].source == NULL)
+			continue;
+		if (strcmp(revs[i].source, p->after) == 0) {
+			*out_rev = revs[i].number;
+			if (newest == NULL)
+				verdict = PUSH_REPEAT;
+			else if (p->before == NULL || strcmp(p->before, newest) != 0)
+				verdict = PUSH_OLDER;
+			break;
+		}
+		if (newest == NULL)
+			newest = revs[i].source;
+	}
+	lp_store_revisions_free(revs, n);
+	return verdict;
+}
+
 /*
  * Request the revision of the pushed commit. The delivery is remembered only once its revision
  * exists: if the request fails, GitHub's redelivery must still act. Deliveries run one at a time
@@ -359,6 +410,7 @@ static void trigger_build(struct api_req *r, const struct push *p, const char *d
 		api_reply_lperr(r, &err);
 		return;
 	}
+	r->revision_requested = 1;
 	if (lp_store_webhook_record(r->store, delivery, p->site->id, "triggered", &err) != LP_OK &&
 	    err.code != LP_EEXISTS)
 		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", p->site->name,
@@ -376,9 +428,17 @@ void api_h_webhook(struct api_req *r)
 	struct push p = {0};
 	cJSON *doc = NULL;
 	const char *why;
+	char why_older[API_MESSAGE_MAX];
+	int64_t built = 0;
 
 	if (site == NULL || secret_changed(r, site))
 		goto done;
+	if (delivery && !delivery_id_ok(delivery)) {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "X-GitHub-Delivery must be 1 to %d visible ASCII characters",
+		                API_DELIVERY_MAX);
+		goto done;
+	}
 	/* GitHub's first delivery; nothing in it is needed */
 	if (event && !strcmp(event, "ping")) {
 		reply_result(r, 200, "pong", NULL, 0);
@@ -396,12 +456,22 @@ void api_h_webhook(struct api_req *r)
 		reply_ignored(r, delivery, site, why);
 		goto done;
 	}
-	if (same_push(r, site, p.after)) {
+	switch (push_replay(&built, r, &p)) {
+	case PUSH_REPEAT:
 		if (!seen_before(r, delivery, site, "duplicate"))
-			reply_result(r, 200, "duplicate", "this commit was already requested", 0);
-		goto done;
+			reply_result(r, 200, "duplicate", "this commit was already requested",
+			             built);
+		break;
+	case PUSH_OLDER:
+		lp_fmt_text(why_older, sizeof(why_older),
+		            "an older push: %.12s was built for revision %lld and the branch has "
+		            "moved on since",
+		            p.after, (long long)built);
+		reply_ignored(r, delivery, site, why_older);
+		break;
+	default:
+		trigger_build(r, &p, delivery);
 	}
-	trigger_build(r, &p, delivery);
 done:
 	push_release(&p);
 	cJSON_Delete(doc);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "controller/gc.h"
 #include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "launchpad/lock.h"
@@ -106,6 +107,30 @@ static int set_revision(lp_store *st, const char *site_id, long n, lp_store_rev_
 	return rc;
 }
 
+/* What the build's progress callback needs: the build thread's own store handle. */
+struct progress {
+	lp_ctx *ctx;
+	lp_store *st;
+	const char *site_id;
+	long revision;
+};
+
+/* Waiting for disk space, retrying after an interruption: the revision's message says so. */
+static void on_progress(void *arg, lp_build_status status, const char *message)
+{
+	static const char *const reasons[] = {[LP_BUILD_STATUS_BUILDING] = "BuildResumed",
+	                                      [LP_BUILD_STATUS_WAITING_DISK] = "WaitingForDisk",
+	                                      [LP_BUILD_STATUS_RETRYING] = "BuildInterrupted"};
+	struct progress *p = arg;
+
+	if (set_revision(p->st, p->site_id, p->revision, LP_REV_BUILDING, message, NULL, NULL, 0,
+	                 0) != LP_OK)
+		return; /* cancelled meanwhile (it stays so), or logged */
+	lp_ctx_event(p->ctx, p->st, p->site_id,
+	             status == LP_BUILD_STATUS_BUILDING ? LP_EVENT_NORMAL : LP_EVENT_WARNING,
+	             reasons[status], "revision %ld: %s", p->revision, message);
+}
+
 static void *build_main(void *arg)
 {
 	struct lp_inflight *b = arg;
@@ -115,6 +140,7 @@ static void *build_main(void *arg)
 	lp_build_result res = {0};
 	lp_store_site *site = NULL;
 	lp_store *st = NULL;
+	struct progress prog;
 	lp_error err = {0};
 	int rc;
 
@@ -139,6 +165,14 @@ static void *build_main(void *arg)
 	req.cancel = &b->cancel;
 	req.build_uid = 1000;
 	req.build_gid = 1000;
+	prog = (struct progress){c, st, site->id, b->revision};
+	req.on_status = on_progress;
+	req.status_ctx = &prog;
+	/* Room for this build's cache within the platform's cap: others' least recently used go. */
+	if (lp_gc_build_caches(c, bs, &err) != LP_OK) {
+		LP_WARN(COMPONENT, "%s: build cache eviction: %s", b->site, err.message);
+		err = (lp_error){0};
+	}
 	rc = lp_build_revision(&res, &req, &err);
 
 	if (rc == LP_OK) {
@@ -223,6 +257,18 @@ done:
 		free(b);
 	}
 	return rc;
+}
+
+int lp_builds_if_idle(lp_builds *bs, const char *site, void (*fn)(void *ctx), void *ctx)
+{
+	int idle;
+
+	lp_lock_acquire(&bs->lock);
+	idle = find_live(bs, site) == NULL;
+	if (idle)
+		fn(ctx);
+	lp_lock_release(&bs->lock);
+	return idle;
 }
 
 void lp_builds_cancel(lp_builds *bs, const char *site)

@@ -36,6 +36,11 @@ long lp_builds_inflight(lp_builds *b, const char *site);
  */
 int lp_builds_start(lp_builds *b, const char *site, const lp_site *spec, long revision,
                     const char *source, lp_error *err) LP_MUST_CHECK;
+/*
+ * Run fn(ctx) under the builds' lock when no build of site runs, so no build of it can start
+ * meanwhile (fn must be quick: a rename, not a tree removal). 1 when fn ran.
+ */
+int lp_builds_if_idle(lp_builds *b, const char *site, void (*fn)(void *ctx), void *ctx);
 void lp_builds_cancel(lp_builds *b, const char *site);
 void lp_builds_cancel_all(lp_builds *b);
 /* Join the threads of finished builds. */

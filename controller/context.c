@@ -29,7 +29,9 @@ struct lp_ctx {
 
 int lp_ctx_new(lp_ctx **out, const lp_config *cfg, lp_error *err)
 {
-	lp_docker_options dopts = {.socket_path = cfg->docker_socket};
+	lp_docker_options dopts = {.socket_path = cfg->docker_socket,
+	                           .log_max_size = cfg->container_log_max_size,
+	                           .log_max_files = cfg->container_log_max_files};
 	char dbdir[LP_FS_PATH_MAX];
 	lp_ctx *c;
 	int rc;

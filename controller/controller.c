@@ -438,6 +438,8 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 			continue; /* woken to stop (or interrupted) */
 		if (lp_observer_resync(c->parts.obs, &rerr) != LP_OK)
 			LP_WARN(COMPONENT, "periodic resync: %s", rerr.message);
+		if (lp_gc_archives(c->parts.ctx, &rerr) != LP_OK)
+			LP_WARN(COMPONENT, "archive gc: %s", rerr.message);
 		enqueue_all(c);
 		lp_builds_reap(c->parts.builds);
 	}

@@ -2,18 +2,28 @@
 #include "controller/gc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
 #include "launchpad/log.h"
 #include "launchpad/names.h"
+#include "launchpad/spec.h"
+#include "pipeline/diskuse.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "gc"
+/* A cache being evicted is renamed to this prefix first (hidden: no site's entry). */
+#define EVICT_PREFIX ".evict-"
+#define CACHES_MAX   4096 /* site caches one eviction pass considers */
+#define MIB          ((uint64_t)1 << 20)
 
 static int remove_path(lp_ctx *ctx, const char *path, lp_error *err)
 {
@@ -144,6 +154,120 @@ void lp_gc_orphan_builds(const lp_parts *p, const char *site, const lp_docker_su
 	}
 }
 
+/* ---- the build caches' platform cap ---- */
+
+struct cache_use {
+	char site[LP_LAYOUT_SITE_MAX];
+	int64_t used_at; /* the cache directory's mtime: the pipeline touches it at each build */
+	uint64_t bytes;
+};
+
+static int oldest_first(const void *a, const void *b)
+{
+	const struct cache_use *x = a, *y = b;
+
+	return (x->used_at > y->used_at) - (x->used_at < y->used_at);
+}
+
+/* Under the builds' lock (lp_builds_if_idle): out of a starting build's way in one rename. */
+struct evict_move {
+	const char *from, *to;
+	int done;
+};
+
+static void evict_rename(void *arg)
+{
+	struct evict_move *m = arg;
+
+	m->done = rename(m->from, m->to) == 0;
+}
+
+/* Every site cache under dir, measured, into out (at most CACHES_MAX); trash removed. */
+static int list_caches(struct cache_use *out, size_t *n, uint64_t *total, lp_ctx *ctx,
+                       const char *dir, lp_error *err)
+{
+	const lp_layout_site_entry *e = NULL;
+	char path[LP_FS_PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+	int rc = LP_OK;
+
+	for (i = 0; i < lp_layout_nsite_entries; i++)
+		if (lp_layout_site_entries[i].dir == LP_DIR_BUILD_CACHE)
+			e = &lp_layout_site_entries[i];
+	*n = 0;
+	*total = 0;
+	if (e == NULL || (d = opendir(dir)) == NULL)
+		return LP_OK;
+	while ((de = readdir(d)) != NULL && rc == LP_OK && *n < CACHES_MAX) {
+		struct cache_use *c = &out[*n];
+		lp_diskuse u;
+		struct stat st;
+
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK)
+			continue;
+		if (!strncmp(de->d_name, EVICT_PREFIX, strlen(EVICT_PREFIX))) {
+			rc = remove_path(ctx, path, err); /* an eviction a crash cut short */
+			continue;
+		}
+		if (lp_layout_entry_site(c->site, sizeof(c->site), e, de->d_name) != LP_OK ||
+		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if ((rc = lp_diskuse_measure(&u, path, 0, err)) != LP_OK)
+			break;
+		c->used_at = (int64_t)st.st_mtime;
+		c->bytes = u.bytes;
+		*total += u.bytes;
+		(*n)++;
+	}
+	closedir(d);
+	return rc;
+}
+
+int lp_gc_build_caches(lp_ctx *ctx, lp_builds *builds, lp_error *err)
+{
+	const lp_config *cfg = lp_ctx_cfg(ctx);
+	uint64_t cap =
+	    cfg->build_cache_total_mb > 0 ? (uint64_t)cfg->build_cache_total_mb * MIB : 0;
+	char dir[LP_FS_PATH_MAX], from[LP_FS_PATH_MAX], to[LP_FS_PATH_MAX];
+	struct cache_use *caches;
+	uint64_t total = 0;
+	size_t n = 0, i;
+	int rc;
+
+	if (cap == 0)
+		return LP_OK;
+	if (lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_BUILD_CACHE) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "data dir path is too long");
+	if ((caches = calloc(CACHES_MAX, sizeof(*caches))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	rc = list_caches(caches, &n, &total, ctx, dir, err);
+	if (rc != LP_OK || total <= cap)
+		goto done;
+	qsort(caches, n, sizeof(*caches), oldest_first);
+	for (i = 0; i < n && total > cap && rc == LP_OK; i++) {
+		struct evict_move m = {from, to, 0};
+
+		if (lp_fmt(from, sizeof(from), "%s/%s", dir, caches[i].site) != LP_OK ||
+		    lp_fmt(to, sizeof(to), "%s/" EVICT_PREFIX "%s", dir, caches[i].site) != LP_OK)
+			continue;
+		/* A site that is building keeps its cache; the next one in age goes instead. */
+		if (!lp_builds_if_idle(builds, caches[i].site, evict_rename, &m) || !m.done)
+			continue;
+		LP_INFO(COMPONENT,
+		        "build caches take %.1f MiB, over the %d MiB cap: removing %s's (%.1f MiB, "
+		        "the least recently used)",
+		        (double)total / (double)MIB, cfg->build_cache_total_mb, caches[i].site,
+		        (double)caches[i].bytes / (double)MIB);
+		total -= caches[i].bytes;
+		rc = remove_path(ctx, to, err);
+	}
+done:
+	free(caches);
+	return rc;
+}
+
 static int known(const lp_store_site *sites, size_t n, const char *name)
 {
 	size_t i;
@@ -220,6 +344,147 @@ static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t 
 	return rc;
 }
 
+/* ---- uploaded archives no revision names ---- */
+
+#define ARCHIVE_HEX    64 /* the hex digits of an archive's name */
+#define ARCHIVE_DIGEST "sha256:"
+
+struct digests {
+	char **hex;
+	size_t n, cap;
+};
+
+static int digests_add(struct digests *d, const char *ref)
+{
+	char **grown;
+
+	if (ref == NULL || strncmp(ref, ARCHIVE_DIGEST, strlen(ARCHIVE_DIGEST)) != 0)
+		return LP_OK;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		if ((grown = realloc(d->hex, d->cap * sizeof(*grown))) == NULL)
+			return LP_ENOMEM;
+		d->hex = grown;
+	}
+	if ((d->hex[d->n] = strdup(ref + strlen(ARCHIVE_DIGEST))) == NULL)
+		return LP_ENOMEM;
+	d->n++;
+	return LP_OK;
+}
+
+static int named(const struct digests *d, const char *hex, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strlen(d->hex[i]) == len && !strncmp(d->hex[i], hex, len))
+			return 1;
+	return 0;
+}
+
+/* Every digest a site's spec or any of its revisions (source, resolved) names. */
+static int named_digests(struct digests *out, lp_store *st, lp_error *err)
+{
+	lp_store_site *sites = NULL;
+	lp_store_revision *revs = NULL;
+	lp_site *spec = NULL;
+	size_t n = 0, nrev = 0, i, k;
+	int rc;
+
+	if ((rc = lp_store_site_list(&sites, &n, st, 1, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < n && rc == LP_OK; i++) {
+		/* a spec that does not parse names nothing we can see: its revisions still do */
+		if (lp_spec_parse_json(&spec, sites[i].spec_json, strlen(sites[i].spec_json), NULL,
+		                       NULL, NULL) == LP_OK)
+			rc = digests_add(out, spec->archive_digest);
+		lp_site_free(spec);
+		spec = NULL;
+		if (rc == LP_OK)
+			rc = lp_store_revision_list(&revs, &nrev, st, sites[i].id,
+			                            LP_STORE_LIST_MAX, err);
+		for (k = 0; rc == LP_OK && k < nrev; k++)
+			if ((rc = digests_add(out, revs[k].source)) == LP_OK)
+				rc = digests_add(out, revs[k].resolved_source);
+		lp_store_revisions_free(revs, nrev);
+		revs = NULL;
+		nrev = 0;
+	}
+	lp_store_sites_free(sites, n);
+	if (rc == LP_ENOMEM)
+		lp_error_set(err, LP_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The hex digits of an archive's file name (<64 hex>.zip or .tar.gz), or 0 for another file. */
+static size_t archive_hex(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARCHIVE_HEX; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return strcmp(name + i, ".zip") == 0 || strcmp(name + i, ".tar.gz") == 0 ? i : 0;
+}
+
+/* Unchanged for longer than the grace period (a file that cannot be looked at is kept). */
+static int stale(const char *path, time_t now, int grace)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && now - sb.st_mtime > grace;
+}
+
+int lp_gc_archives(lp_ctx *ctx, lp_error *err)
+{
+	const lp_config *cfg = lp_ctx_cfg(ctx);
+	char dir[LP_FS_PATH_MAX], path[LP_FS_PATH_MAX];
+	struct digests keep = {0};
+	struct dirent *de;
+	lp_store *st = NULL;
+	time_t now = time(NULL);
+	DIR *d = NULL;
+	size_t i, len;
+	int rc;
+
+	if (lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_ARCHIVES) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "data dir path is too long");
+	/*
+	 * The store is read first, and each file's age is looked at just before it goes: one the
+	 * API linked into place or touched since (it does both just before storing the digest) is
+	 * too new to go. Only the instant between that look and the unlink stays open.
+	 */
+	if ((rc = lp_ctx_store_acquire(&st, ctx, err)) != LP_OK ||
+	    (rc = named_digests(&keep, st, err)) != LP_OK || (d = opendir(dir)) == NULL)
+		goto done;
+	while ((de = readdir(d)) != NULL && rc == LP_OK) {
+		if ((len = archive_hex(de->d_name)) == 0 || named(&keep, de->d_name, len))
+			continue;
+		if (lp_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) != LP_OK) {
+			rc = lp_error_set(err, LP_ETOOBIG, "%s/%s: path too long", dir, de->d_name);
+			break;
+		}
+		if (!stale(path, now, cfg->archive_grace))
+			continue;
+		LP_INFO(COMPONENT, "removing %s: no revision names it and it is older than %d s",
+		        path, cfg->archive_grace);
+		if (unlink(path) == 0) {
+			lp_ctx_count(ctx, LP_CTR_GC_REMOVED, 1);
+			lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+		} else if (errno != ENOENT) {
+			rc = lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
+		}
+	}
+done:
+	if (d)
+		closedir(d);
+	lp_ctx_store_release(ctx, st);
+	for (i = 0; i < keep.n; i++)
+		free(keep.hex[i]);
+	free(keep.hex);
+	return rc;
+}
+
 int lp_gc_startup(const lp_parts *p, lp_error *err)
 {
 	lp_store_site *sites = NULL;
@@ -243,6 +508,8 @@ int lp_gc_startup(const lp_parts *p, lp_error *err)
 		rc = sweep(p->ctx, &lp_layout_site_entries[i], keep_if_known, &k, err);
 	if (rc == LP_OK)
 		rc = gc_partial_revisions(p->ctx, sites, n, err);
+	if (rc == LP_OK)
+		rc = lp_gc_archives(p->ctx, err);
 	if (rc == LP_OK)
 		rc = lp_observer_resync(p->obs, err);
 done:

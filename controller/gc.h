@@ -14,6 +14,12 @@
 
 /* Every data-dir entry of site (sites/, conf/, logs/, caches, work dirs). */
 int lp_gc_site_files(lp_ctx *ctx, const char *site, lp_error *err) LP_MUST_CHECK;
+/*
+ * Uploaded archives that no site's spec and no revision names and that are older than
+ * --archive-grace (by mtime: the API links or touches an archive just before storing its
+ * digest). At start-up and on every periodic resync.
+ */
+int lp_gc_archives(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
 /* Every container of site. */
 int lp_gc_site_containers(const lp_parts *p, const char *site, lp_error *err) LP_MUST_CHECK;
 /*
@@ -21,6 +27,13 @@ int lp_gc_site_containers(const lp_parts *p, const char *site, lp_error *err) LP
  * finish). Steady state has none, so this costs nothing then; failures are logged.
  */
 void lp_gc_orphan_builds(const lp_parts *p, const char *site, const lp_docker_summaries *observed);
+/*
+ * The platform-wide cap on build caches (--build-cache-total-mb): while all sites' caches
+ * together take more, the least recently used cache (by its last build's start) of a site with no
+ * build running goes, whole. Called before each build; leftovers of an interrupted eviction go
+ * too. Costs one du-like walk of every cache when a cap is set.
+ */
+int lp_gc_build_caches(lp_ctx *ctx, lp_builds *builds, lp_error *err) LP_MUST_CHECK;
 /* Start-up recovery: interrupted builds marked, leftovers of a crashed run and of gone sites
  * removed. */
 int lp_gc_startup(const lp_parts *p, lp_error *err) LP_MUST_CHECK;

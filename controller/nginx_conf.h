@@ -2,6 +2,7 @@
 #ifndef LAUNCHPAD_CONTROLLER_NGINX_CONF_H
 #define LAUNCHPAD_CONTROLLER_NGINX_CONF_H
 
+#include "controller/nginx_rules.h"
 #include "launchpad/error.h"
 #include "launchpad/layout.h"
 
@@ -18,12 +19,24 @@
  */
 #define LP_SERVE_DRAIN_DIR LP_LAYOUT_DRAIN_DIR
 
+/* Largest server block with its rules (controller/nginx_rules.h). */
+#define LP_NGINX_CONF_MAX (LP_NGINX_RULES_MAX * 2 + 64 * 1024)
+
+/* A revision's serve config: the rules it came with around the platform's server block. */
 struct lp_nginx_site {
-	int spa;                    /* unknown paths fall back to /index.html */
-	const char *not_found_page; /* relative page for 404s, or NULL */
+	const char *root;         /* relative to LP_SERVE_HTML_DIR: "revisions/<n>" */
+	const char *http_rules;   /* http-level directives before the server block, or NULL */
+	const char *server_rules; /* directives inside it, after the health check, or NULL */
 };
 
-/* Render the server block into a new string the caller frees. Deterministic for equal input. */
-int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error *err);
+/* Render the config into a new string the caller frees. Deterministic for equal input. */
+int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The file the serve container binds at LP_SERVE_CONF_PATH: one include of the live revision's
+ * config (an absolute path inside the container). It is the same for every revision, so a new
+ * revision changes no container: it goes live by a reload.
+ */
+int lp_nginx_conf_stub(char **out, const char *include_path, lp_error *err) LP_MUST_CHECK;
 
 #endif

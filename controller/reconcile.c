@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controller/gc.h"
+#include "controller/revconf.h"
 #include "controller/serve.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
@@ -235,7 +236,7 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, const lp
 
 /* Make the serve side match: config file, networks, then the container itself. */
 static int serve(lp_serve_result *out, const lp_parts *p, const char *name, const lp_site *spec,
-                 lp_error *err)
+                 long serving, lp_error *err)
 {
 	lp_docker_summaries *observed = NULL;
 	char *conf = NULL;
@@ -247,9 +248,28 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
 	rc = lp_serve_ensure(out, p, name, conf, observed, err);
+	/* A revision whose config differs goes live by a graceful reload, never a restart. */
+	if (rc == LP_OK)
+		rc = lp_revconf_reload(p->ctx, name, serving, observed, err);
 done:
 	lp_docker_summaries_free(observed);
 	free(conf);
+	return rc;
+}
+
+/* The served revision's config exists (one published before rules did gets it now) and is live. */
+static int serving_conf(lp_ctx *ctx, const char *name, const lp_site *spec, long n, lp_error *err)
+{
+	lp_revconf_result r;
+	int rc, changed = 0;
+
+	if ((rc = lp_revconf_prepare(&r, ctx, name, spec, n, err)) != LP_OK)
+		return rc;
+	if (r.invalid)
+		return lp_error_set(err, LP_EINVAL, "revision %ld cannot be served: %s", n,
+		                    r.message);
+	if ((rc = lp_revconf_switch(&changed, ctx, name, n, err)) == LP_OK && changed)
+		LP_INFO(COMPONENT, "%s: revision %ld's rules are live", name, n);
 	return rc;
 }
 
@@ -267,6 +287,8 @@ static int publish_serving(struct observation *o, lp_ctx *ctx, const lp_store_si
 	o->serving = o->desired_ready ? o->desired : current;
 	if (o->serving <= 0)
 		return LP_OK;
+	if ((rc = serving_conf(ctx, site->name, spec, o->serving, err)) != LP_OK)
+		return rc;
 	if (o->serving != current) {
 		if ((rc = lp_publish_switch(site_dir, o->serving, err)) != LP_OK)
 			return rc;
@@ -278,6 +300,40 @@ static int publish_serving(struct observation *o, lp_ctx *ctx, const lp_store_si
 	                     &perr) != LP_OK)
 		LP_WARN(COMPONENT, "%s: pruning old revisions: %s", site->name, perr.message);
 	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, pruned);
+	if (pruned > 0)
+		lp_revconf_prune(ctx, site->name);
+	return LP_OK;
+}
+
+/*
+ * The desired revision's serve config, checked by nginx before anything of it is served. One
+ * nginx refuses fails the revision with nginx's message; the one serving now goes on.
+ */
+static int check_desired(struct observation *o, lp_ctx *ctx, lp_store *st,
+                         const lp_store_site *site, const lp_site *spec, lp_store_revision *rev,
+                         lp_error *err)
+{
+	lp_revconf_result r;
+	lp_error rerr = {0};
+	char *msg;
+	int rc;
+
+	if (!o->desired_ready)
+		return LP_OK;
+	if ((rc = lp_revconf_prepare(&r, ctx, site->name, spec, o->desired, err)) != LP_OK ||
+	    !r.invalid)
+		return rc;
+	LP_WARN(COMPONENT, "%s: revision %ld: %s", site->name, o->desired, r.message);
+	o->desired_ready = 0;
+	o->failed = 1;
+	if ((msg = strdup(r.message)) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	free(rev->message);
+	rev->message = msg;
+	rev->state = LP_REV_FAILED;
+	o->failure = rev->message;
+	if (lp_store_revision_update(st, rev, &rerr) != LP_OK)
+		LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name, rerr.message);
 	return LP_OK;
 }
 
@@ -334,8 +390,9 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK)
 		goto done;
 	/* A cancelled revision the build had already published is still not served. */
-	o.desired_ready =
-	    rev->state != LP_REV_CANCELLED && lp_publish_is_ready(site_dir, o.desired);
+	/* A revision whose serve config nginx refused (FAILED on disk) is not served either. */
+	o.desired_ready = rev->state != LP_REV_CANCELLED && rev->state != LP_REV_FAILED &&
+	                  lp_publish_is_ready(site_dir, o.desired);
 	if ((rc = drive_build(out, &o, p, site, spec, rev, err)) != LP_OK)
 		goto done;
 	if (o.desired_ready && rev->state != LP_REV_READY &&
@@ -347,10 +404,11 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
 			        rerr.message);
 	}
-	if ((rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK)
+	if ((rc = check_desired(&o, p->ctx, st, site, spec, rev, err)) != LP_OK ||
+	    (rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK)
 		goto done;
 	if (o.serving > 0) {
-		rc = serve(&sr, p, site->name, spec, err);
+		rc = serve(&sr, p, site->name, spec, o.serving, err);
 		o.running = sr.running;
 		if (rc != LP_OK) {
 			o.serve_failed = 1;

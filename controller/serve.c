@@ -9,6 +9,7 @@
 #include "controller/edge.h"
 #include "launchpad/names.h"
 #include "controller/nginx_conf.h"
+#include "controller/revconf.h"
 #include "launchpad/buf.h"
 #include "launchpad/clock.h"
 #include "launchpad/crypto.h"
@@ -24,13 +25,15 @@ int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site
                         lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
-	struct lp_nginx_site ns = {.spa = spec->serve_spa,
-	                           .not_found_page = spec->serve_not_found_page};
-	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], *conf = NULL, *old = NULL;
+	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], inc[LP_FS_PATH_MAX], *conf = NULL,
+	                                                                     *old = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = lp_nginx_conf_render(&conf, &ns, err)) != LP_OK)
+	/* The rules travel with each revision (revconf.c); this file only includes the live one. */
+	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "rules include path too long");
+	if ((rc = lp_nginx_conf_stub(&conf, inc, err)) != LP_OK)
 		goto done;
 	if (lp_layout_conf(path, sizeof(path), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_CONF) != LP_OK) {

@@ -113,6 +113,50 @@ static const struct setting settings[] = {
      "API: names no new site may take, the hosts the platform routes on --base-domain itself "
      "(comma list; --public-url's host is added when it lies under --base-domain)",
      .scope = API},
+    {"header-timeout", "LAUNCHPAD_HEADER_TIMEOUT", "10", K_INT, S(header_timeout),
+     "API: seconds a client has to send a request's headers (a body: as long again plus its "
+     "size at --body-min-rate)",
+     .scope = API},
+    {"body-min-rate", "LAUNCHPAD_BODY_MIN_RATE", "32", K_INT, S(body_min_rate),
+     "API: KiB/s a request body must keep up (slower is cut off with 408)", .scope = API},
+    {"revision-burst", "LAUNCHPAD_REVISION_BURST", "20", K_INT, S(revision_burst),
+     "API: revision requests (redeploy, webhook, upload) one site may make at once (0: no "
+     "limit)",
+     .scope = API},
+    {"revision-rate", "LAUNCHPAD_REVISION_RATE", "30", K_INT, S(revision_rate),
+     "API: revision requests a minute one site regains after its burst (429 beyond)", .scope = API},
+    {"archive-grace", "LAUNCHPAD_ARCHIVE_GRACE", "3600", K_INT, S(archive_grace),
+     "controller: seconds an uploaded archive no revision names is kept before the gc removes "
+     "it (at least 60)",
+     .scope = CTRL},
+    /* Disk, logs and Git fetches of builds (docs/builds.md, docs/git-sources.md). */
+    {"build-workspace-max-mb", "LAUNCHPAD_BUILD_WORKSPACE_MAX_MB", "2048", K_INT,
+     S(build_workspace_max_mb),
+     "controller: disk one build's workspace may use, MiB (a build over it fails; 0: no cap)",
+     .scope = CTRL},
+    {"build-cache-max-mb", "LAUNCHPAD_BUILD_CACHE_MAX_MB", "1024", K_INT, S(build_cache_max_mb),
+     "controller: disk one site's dependency cache may use, MiB (trimmed oldest first before a "
+     "build; a build over it fails; 0: no cap)",
+     .scope = CTRL},
+    {"build-cache-total-mb", "LAUNCHPAD_BUILD_CACHE_TOTAL_MB", "10240", K_INT,
+     S(build_cache_total_mb),
+     "controller: disk all sites' dependency caches may use together, MiB (the least recently "
+     "used go first; 0: no cap)",
+     .scope = CTRL},
+    {"min-free-mb", "LAUNCHPAD_MIN_FREE_MB", "1024", K_INT, S(min_free_mb),
+     "controller: builds wait while the data dir's filesystem has less free, MiB (0: never)",
+     .scope = CTRL},
+    {"container-log-max-size", "LAUNCHPAD_CONTAINER_LOG_MAX_SIZE", "10m", K_STR,
+     S(container_log_max_size),
+     "controller: json-file log rotation size of every container it creates (10m, 512k, 1g)",
+     .scope = CTRL},
+    {"container-log-max-files", "LAUNCHPAD_CONTAINER_LOG_MAX_FILES", "3", K_INT,
+     S(container_log_max_files), "controller: rotated json-file logs kept per container (1..100)",
+     .scope = CTRL},
+    {"git-allow-hosts", "LAUNCHPAD_GIT_ALLOW_HOSTS", NULL, K_STR, S(git_allow_hosts),
+     "controller: Git hosts fetched even though they resolve to internal addresses (comma list "
+     "of host names, IP addresses and CIDR ranges)",
+     .scope = CTRL},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -393,6 +437,19 @@ static int validate(lp_config *cfg, lp_error *err)
 			return lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
 			                    cfg->api_user);
 	}
+	if (cfg->header_timeout < 1 || cfg->body_min_rate < 1 || cfg->revision_rate < 1)
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "--header-timeout, --body-min-rate and --revision-rate must be at "
+		    "least 1");
+	/* An upload is linked into place a moment before its revision is stored: never that close.
+	 */
+	if (cfg->archive_grace < 60)
+		return lp_error_set(err, LP_EINVAL, "--archive-grace: %d is below 60 seconds",
+		                    cfg->archive_grace);
+	if (cfg->container_log_max_files < 1 || cfg->container_log_max_files > 100)
+		return lp_error_set(err, LP_EINVAL, "--container-log-max-files: %d is not 1..100",
+		                    cfg->container_log_max_files);
 	if (cfg->http_port < 1 || cfg->http_port > 65535)
 		return lp_error_set(err, LP_EINVAL, "--http-port: %d is not a TCP port",
 		                    cfg->http_port);

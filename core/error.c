@@ -35,6 +35,11 @@ static const struct code_info code_table[] = {
     {LP_EUNSAFE, "unsafe", "rejected by a safety rule", 422},
     {LP_EMETHOD, "method_not_allowed", "method not allowed", 405},
     {LP_ESEMANTIC, "unprocessable", "unprocessable input", 422},
+    {LP_ERATE, "rate_limited", "too many requests", 429},
+    {LP_ESLOW, "request_timeout", "request sent too slowly", 408},
+    {LP_EURI, "uri_too_long", "request line too long", 414},
+    {LP_EHEADERS, "headers_too_large", "request headers too large", 431},
+    {LP_EVERSION, "http_version_not_supported", "HTTP version not supported", 505},
 };
 
 static const struct code_info *lookup(int code)

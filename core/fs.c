@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,6 @@
 
 /* Bytes asked of each read(2); the buffer starts at twice this and doubles. */
 #define READ_CHUNK 4096
-/* Descriptors nftw(3) may hold open, one per directory level it is inside at once. */
-#define NFTW_FDS 32
 
 int lp_fs_mkdirs(const char *path, mode_t mode, lp_error *err)
 {
@@ -158,18 +156,80 @@ int lp_fs_read_file(char **out, size_t *out_len, const char *path, size_t max, l
 	return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/*
+ * Empty the directory open at *fd, descending into subdirectories in place: the walk holds one
+ * descriptor whatever the depth and names no path, so a tree deeper than PATH_MAX (a build can
+ * make one) still goes. It climbs back through "..", which is safe because nothing else writes
+ * in a tree being removed. *fd is the root's again on success.
+ */
+static int empty_dir(int *fd, dev_t dev, const char *what, lp_error *err)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
-	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	size_t depth = 0;
+
+	for (;;) {
+		int dup_fd = dup(*fd), descended = 0;
+		struct dirent *de;
+		DIR *d;
+
+		if (dup_fd < 0 || (d = fdopendir(dup_fd)) == NULL) {
+			if (dup_fd >= 0)
+				close(dup_fd);
+			return lp_error_set(err, LP_EIO, "remove %s: %s", what, strerror(errno));
+		}
+		while (!descended && (de = readdir(d)) != NULL) {
+			struct stat st;
+			int child, e;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (unlinkat(*fd, de->d_name, 0) == 0 || errno == ENOENT)
+				continue;
+			if ((errno == EISDIR || errno == EPERM) &&
+			    (unlinkat(*fd, de->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT))
+				continue;
+			if ((errno != ENOTEMPTY && errno != EEXIST) ||
+			    (child = openat(*fd, de->d_name,
+			                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				e = errno;
+				lp_error_set(err, LP_EIO, "remove %s: %s: %s", what, de->d_name,
+				             strerror(e));
+				closedir(d); /* de goes with it */
+				return LP_EIO;
+			}
+			if (fstat(child, &st) != 0 || st.st_dev != dev) {
+				close(child);
+				closedir(d);
+				return lp_error_set(
+				    err, LP_EIO, "remove %s: a filesystem is mounted inside", what);
+			}
+			close(*fd);
+			*fd = child;
+			depth++;
+			descended = 1;
+		}
+		closedir(d);
+		if (descended)
+			continue;
+		if (depth == 0)
+			return LP_OK;
+		/* This level is empty: back up; the parent's next pass removes it. */
+		{
+			int parent = openat(*fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (parent < 0)
+				return lp_error_set(err, LP_EIO, "remove %s: %s", what,
+				                    strerror(errno));
+			close(*fd);
+			*fd = parent;
+			depth--;
+		}
+	}
 }
 
 int lp_fs_remove_tree(const char *path, lp_error *err)
 {
 	struct stat st;
+	int fd, rc;
 
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT
@@ -180,10 +240,16 @@ int lp_fs_remove_tree(const char *path, lp_error *err)
 			return lp_error_set(err, LP_EIO, "unlink %s: %s", path, strerror(errno));
 		return LP_OK;
 	}
-	/* FTW_PHYS: never follow a link out of the tree; FTW_DEPTH: children first. */
-	if (nftw(path, remove_entry, NFTW_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) != 0)
-		return lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
-	return LP_OK;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT
+		           ? LP_OK
+		           : lp_error_set(err, LP_EIO, "open %s: %s", path, strerror(errno));
+	rc = empty_dir(&fd, st.st_dev, path, err);
+	close(fd);
+	if (rc == LP_OK && rmdir(path) != 0 && errno != ENOENT)
+		rc = lp_error_set(err, LP_EIO, "remove %s: %s", path, strerror(errno));
+	return rc;
 }
 
 int lp_fs_exists(const char *path)

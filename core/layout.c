@@ -68,6 +68,17 @@ int lp_layout_drain_marker(char *out, size_t outlen, const char *data_dir, const
 	                     hostname));
 }
 
+int lp_layout_rules_dir(char *out, size_t outlen, const char *data_dir, const char *site)
+{
+	return result(lp_fmt(out, outlen, "%s/sites/%s/" LP_LAYOUT_RULES_DIR, data_dir, site));
+}
+
+int lp_layout_rules(char *out, size_t outlen, const char *data_dir, const char *site, long revision)
+{
+	return result(lp_fmt(out, outlen, "%s/sites/%s/" LP_LAYOUT_RULES_DIR "/%ld.conf", data_dir,
+	                     site, revision));
+}
+
 int lp_layout_conf(char *out, size_t outlen, const char *data_dir, const char *site)
 {
 	return result(lp_fmt(out, outlen, "%s/conf/%s.nginx.conf", data_dir, site));

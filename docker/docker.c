@@ -43,9 +43,24 @@ const char *lp_docker_kv_get(const lp_docker_kv *kv, size_t n, const char *key)
 	return NULL;
 }
 
+int dk_check_log_size(const char *s)
+{
+	size_t n = strspn(s, "0123456789"), len = strlen(s);
+
+	if (n == 0 || len >= LP_DOCKER_LOG_SIZE_MAX || strspn(s, "0") == n)
+		return LP_EINVAL;
+	if (n == len)
+		return LP_OK;
+	return n + 1 == len && strchr("kmg", s[n]) != NULL ? LP_OK : LP_EINVAL;
+}
+
 int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 {
 	const char *sock = opts && opts->socket_path ? opts->socket_path : LP_DOCKER_DEFAULT_SOCKET;
+	const char *log_size =
+	    opts && opts->log_max_size ? opts->log_max_size : LP_DOCKER_DEFAULT_LOG_MAX_SIZE;
+	int log_files =
+	    opts && opts->log_max_files ? opts->log_max_files : LP_DOCKER_DEFAULT_LOG_MAX_FILES;
 	size_t socklen = strlen(sock);
 	lp_docker *d;
 
@@ -57,6 +72,15 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	if (socklen == 0 || socklen >= LP_DOCKER_SOCKET_MAX)
 		return lp_error_set(err, LP_EINVAL, "docker socket path must be 1..%d bytes: %s",
 		                    LP_DOCKER_SOCKET_MAX - 1, sock);
+	if (dk_check_log_size(log_size) != LP_OK)
+		return lp_error_set(
+		    err, LP_EINVAL,
+		    "container log max size \"%.32s\" is not a size like 10m (digits, "
+		    "then k, m or g)",
+		    log_size);
+	if (log_files < 1 || log_files > LP_DOCKER_LOG_FILES_MAX)
+		return lp_error_set(err, LP_EINVAL, "container log files must be 1..%d (got %d)",
+		                    LP_DOCKER_LOG_FILES_MAX, log_files);
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -66,6 +90,8 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	d->connect_timeout_ms =
 	    opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 5000;
 	d->max_body = opts && opts->max_body > 0 ? opts->max_body : LP_DOCKER_DEFAULT_MAX_BODY;
+	memcpy(d->log_max_size, log_size, strlen(log_size) + 1); /* checked to fit above */
+	d->log_max_files = log_files;
 	atomic_init(&d->api, 0);
 	atomic_init(&d->reads, 0);
 	atomic_init(&d->writes, 0);

@@ -57,8 +57,27 @@ static int add_num(cJSON *obj, const char *key, int64_t v)
 	return cJSON_AddNumberToObject(obj, key, (double)v) ? LP_OK : LP_ENOMEM;
 }
 
+/* HostConfig.LogConfig: json-file, rotated (every container, no opt-out; checked before). */
+static int add_log_config(cJSON *hc, const lp_docker *d, const lp_docker_create_config *c)
+{
+	const char *size = c->log_max_size ? c->log_max_size : d->log_max_size;
+	char files[LP_DOCKER_LOG_SIZE_MAX];
+	cJSON *lc = cJSON_AddObjectToObject(hc, "LogConfig"), *opts;
+
+	if (lc == NULL || cJSON_AddStringToObject(lc, "Type", "json-file") == NULL ||
+	    (opts = cJSON_AddObjectToObject(lc, "Config")) == NULL)
+		return LP_ENOMEM;
+	if (lp_fmt(files, sizeof(files), "%d",
+	           c->log_max_files ? c->log_max_files : d->log_max_files) != LP_OK)
+		return LP_EINVAL;
+	return cJSON_AddStringToObject(opts, "max-size", size) &&
+	               cJSON_AddStringToObject(opts, "max-file", files)
+	           ? LP_OK
+	           : LP_ENOMEM;
+}
+
 /* Build the create body; *out is a malloc'd JSON string. */
-static int create_body(char **out, const lp_docker_create_config *c)
+static int create_body(char **out, const lp_docker *d, const lp_docker_create_config *c)
 {
 	cJSON *root = cJSON_CreateObject(), *hc, *o, *nc, *eps;
 	int rc = root ? LP_OK : LP_ENOMEM;
@@ -108,6 +127,8 @@ static int create_body(char **out, const lp_docker_create_config *c)
 		rc = add_strv(hc, "CapAdd", c->cap_add);
 	if (rc == LP_OK)
 		rc = add_strv(hc, "SecurityOpt", c->security_opt);
+	if (rc == LP_OK)
+		rc = add_log_config(hc, d, c);
 	if (rc == LP_OK && c->restart_policy) {
 		o = cJSON_AddObjectToObject(hc, "RestartPolicy");
 		rc = o ? add_str(o, "Name", c->restart_policy) : LP_ENOMEM;
@@ -138,6 +159,12 @@ static int check_create(const lp_docker_create_config *cfg, lp_error *err)
 		return lp_error_set(err, LP_EINVAL, "container create: image is required");
 	if ((rc = dk_check_name(cfg->name, "container name", err)) != LP_OK)
 		return rc;
+	if ((cfg->log_max_size && dk_check_log_size(cfg->log_max_size) != LP_OK) ||
+	    cfg->log_max_files < 0 || cfg->log_max_files > LP_DOCKER_LOG_FILES_MAX)
+		return lp_error_set(err, LP_EINVAL,
+		                    "container %s: log rotation must be a size like 10m and 1..%d "
+		                    "files",
+		                    cfg->name, LP_DOCKER_LOG_FILES_MAX);
 	first = cfg->name[cfg->name[0] == '/'];
 	if (strlen(cfg->name) < 2 || first == '.' || first == '_' || first == '-')
 		return lp_error_set(
@@ -162,7 +189,7 @@ int lp_docker_container_create(char **out, lp_docker *d, const lp_docker_create_
 	rc = check_create(cfg, err);
 	if (rc != LP_OK)
 		goto done;
-	rc = create_body(&body, cfg);
+	rc = create_body(&body, d, cfg);
 	if (rc != LP_OK) {
 		lp_error_set(err, rc, "container create %s: %s", cfg->name,
 		             rc == LP_EINVAL ? "a label or tmpfs entry is NULL" : "out of memory");

@@ -29,6 +29,8 @@ struct lp_docker {
 	long timeout_ms;
 	long connect_timeout_ms;
 	size_t max_body;
+	char log_max_size[LP_DOCKER_LOG_SIZE_MAX]; /* json-file rotation of every container */
+	int log_max_files;
 	/* Negotiated version as major * 1000 + minor; 0 until negotiated. */
 	atomic_int api;
 	/* Serialises negotiation so concurrent first calls ask /version once. */
@@ -93,6 +95,8 @@ int dk_pathf(char *out, size_t outlen, lp_error *err, const char *fmt, ...)
 
 /* LP_OK when s is a safe container/network name or id for a URL path segment. */
 int dk_check_name(const char *s, const char *what, lp_error *err) LP_MUST_CHECK;
+/* What json-file takes as max-size: digits (not all zeros) and an optional k, m or g. */
+int dk_check_log_size(const char *s) LP_MUST_CHECK;
 
 /* Parse "1.41" into 1041; -1 when malformed. */
 int dk_parse_version(const char *s);

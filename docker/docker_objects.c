@@ -205,6 +205,75 @@ int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err)
 	return rc;
 }
 
+/* Append each IPAM.Config[].Subnet of one network of the list to out. */
+static int add_subnets(lp_docker_subnet *out, size_t *n, const cJSON *net, lp_error *err)
+{
+	const cJSON *ipam = cJSON_GetObjectItemCaseSensitive(net, "IPAM");
+	const cJSON *configs = cJSON_GetObjectItemCaseSensitive(ipam, "Config"), *c;
+
+	cJSON_ArrayForEach(c, configs)
+	{
+		const cJSON *sub = cJSON_GetObjectItemCaseSensitive(c, "Subnet");
+
+		if (!cJSON_IsString(sub) || sub->valuestring[0] == '\0')
+			continue;
+		if (*n == LP_DOCKER_SUBNETS_MAX)
+			return lp_error_set(err, LP_ETOOBIG, "network list: more than %d subnets",
+			                    LP_DOCKER_SUBNETS_MAX);
+		if (lp_fmt(out[*n].cidr, sizeof(out[*n].cidr), "%s", sub->valuestring) != LP_OK)
+			return lp_error_set(err, LP_EREMOTE,
+			                    "network list: subnet \"%.64s\" is too long",
+			                    sub->valuestring);
+		(*n)++;
+	}
+	return LP_OK;
+}
+
+int lp_docker_network_subnets(lp_docker_subnet **out, size_t *out_count, lp_docker *d,
+                              lp_error *err)
+{
+	dk_req r = {.method = "GET", .path = "/networks", .timeout_ms = d->timeout_ms};
+	lp_docker_subnet *list = NULL;
+	const cJSON *net;
+	cJSON *j = NULL;
+	dk_resp resp;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	*out_count = 0;
+	dk_resp_init(&resp);
+	rc = dk_call(d, &r, &resp, err);
+	if (rc == LP_OK && resp.status != 200)
+		rc = dk_status_error(&resp, err, "network list");
+	if (rc != LP_OK)
+		goto done;
+	j = cJSON_ParseWithLength(lp_buf_cstr(&resp.body), resp.body.len);
+	if (!cJSON_IsArray(j)) {
+		rc = lp_error_set(err, LP_EREMOTE, "network list: the answer is not a JSON array");
+		goto done;
+	}
+	if ((list = calloc(LP_DOCKER_SUBNETS_MAX, sizeof(*list))) == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+		goto done;
+	}
+	cJSON_ArrayForEach(net, j)
+	{
+		if ((rc = add_subnets(list, &n, net, err)) != LP_OK)
+			goto done;
+	}
+	if (n > 0) {
+		*out = list;
+		*out_count = n;
+		list = NULL;
+	}
+done:
+	free(list);
+	cJSON_Delete(j);
+	dk_resp_release(&resp);
+	return rc;
+}
+
 /* ---- images ---- */
 
 /* Image references: registry/path:tag or @digest. Checked so they can sit in a URL unescaped. */

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "launchpad/names.h"
 #include "pipeline/archive.h"
+#include "pipeline/diskuse.h"
 #include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
@@ -36,7 +38,13 @@
 #define NAME_CAP        256
 #define ID_CAP          32   /* "uid:gid", a revision number */
 #define CHUNK_CAP       4096 /* bytes of git progress read at once */
-#define HEAD_CAP        96   /* the first line of a failed build's message */
+#define HEAD_CAP        160  /* the first line of a failed build's message */
+#define MIB             ((uint64_t)1 << 20)
+/* How long a SIGKILLed build's OOM verdict may lag its exit: 5 looks 200 ms apart. */
+#define OOM_SETTLE_TRIES 5
+#define OOM_SETTLE_MS    200
+/* The watchdog waits this many times as long as its last measurement took (see build.h). */
+#define DISK_DUTY 10
 
 /* Lines cut from a byte stream; what is left at the end is flushed as a last line. */
 struct splitter {
@@ -63,10 +71,18 @@ struct bctx {
 	atomic_int stop;
 	atomic_int canceled;
 	atomic_int timed_out;
-	pthread_mutex_t mu; /* container, deadline, killed */
+	pthread_mutex_t mu; /* container, deadline, killed, disk_over, disk_message */
 	char container[NAME_CAP];
 	int64_t deadline_ms; /* monotonic; 0: none */
 	int killed;
+	int disk_over; /* the watchdog found the workspace or the cache over its cap */
+	char disk_message[LP_ERROR_MESSAGE_MAX];
+	atomic_int disk_killed; /* the container was killed for it */
+	/* This attempt ended because of something outside the build: an outside kill, the engine
+	 * gone. Set by the build thread only. */
+	int interrupted;
+	int64_t disk_check_ms; /* watchdog and final measurements, for the result */
+	int disk_checks;
 	/* Held by the monitor across a kill and its verdict, so the build thread, woken by the
 	 * container's death, reads timed_out only once it is set. */
 	pthread_mutex_t kill_mu;
@@ -270,10 +286,13 @@ static void monitor_kill(struct bctx *b)
 	char id[NAME_CAP];
 	int deadline_hit, rc;
 	lp_error e = {0};
+	int disk;
 
 	pthread_mutex_lock(&b->mu);
 	deadline_hit = b->deadline_ms > 0 && lp_clock_mono_ms() >= b->deadline_ms;
-	if (b->container[0] == '\0' || b->killed || !(atomic_load(&b->canceled) || deadline_hit)) {
+	disk = b->disk_over;
+	if (b->container[0] == '\0' || b->killed ||
+	    !(atomic_load(&b->canceled) || deadline_hit || disk)) {
 		pthread_mutex_unlock(&b->mu);
 		return;
 	}
@@ -288,11 +307,15 @@ static void monitor_kill(struct bctx *b)
 		b->killed = 0;
 		pthread_mutex_unlock(&b->mu);
 	}
-	if (!atomic_load(&b->canceled) && rc == LP_OK)
+	if (!atomic_load(&b->canceled) && disk && rc == LP_OK)
+		atomic_store(&b->disk_killed, 1);
+	else if (!atomic_load(&b->canceled) && rc == LP_OK)
 		atomic_store(&b->timed_out, 1);
 	pthread_mutex_unlock(&b->kill_mu);
 	if (atomic_load(&b->canceled))
 		blog_printf(&b->log, "==> canceled: stopping the build container");
+	else if (disk && rc == LP_OK)
+		blog_printf(&b->log, "==> disk cap reached: killing the build container");
 	else if (rc == LP_OK)
 		blog_printf(&b->log, "==> deadline reached: killing the build container");
 	if (rc != LP_OK && rc != LP_ECONFLICT && rc != LP_ENOTFOUND)
@@ -341,6 +364,250 @@ static void *monitor_main(void *arg)
 	}
 	split_flush(&b->git_split, &b->log, blog_write);
 	return NULL;
+}
+
+/* ---- disk: the free-space floor, the caps, the watchdog ---- */
+
+static void report_status(struct bctx *b, lp_build_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A progress line for the caller (the controller records it as the revision's message). */
+static void report_status(struct bctx *b, lp_build_status status, const char *fmt, ...)
+{
+	char text[LP_ERROR_MESSAGE_MAX];
+	va_list ap;
+
+	if (b->req->on_status == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap); /* human text: a long reason may be cut */
+	va_end(ap);
+	b->req->on_status(b->req->status_ctx, status, text);
+}
+
+static uint64_t mib_bytes(int mb)
+{
+	return mb > 0 ? (uint64_t)mb * MIB : 0;
+}
+
+static double in_mib(uint64_t bytes)
+{
+	return (double)bytes / (double)MIB;
+}
+
+/* Sleep up to ms in monitor steps; LP_ECANCELED as soon as the build is cancelled. */
+static int sleep_unless_canceled(struct bctx *b, int64_t ms, lp_error *err)
+{
+	int64_t end = lp_clock_mono_ms() + ms;
+
+	for (;;) {
+		int64_t left = end - lp_clock_mono_ms();
+
+		if (atomic_load(&b->canceled) || cancel_requested(b))
+			return lp_error_set(err, LP_ECANCELED, "build canceled");
+		if (left <= 0)
+			return LP_OK;
+		lp_clock_sleep_ms(left < MONITOR_STEP ? left : MONITOR_STEP);
+	}
+}
+
+/*
+ * Below the platform's free-space floor a build waits rather than fails: the space is usually
+ * back soon (another build finishing, the gc, an admin), and a failure would need a new revision.
+ */
+static int wait_for_space(lp_build_result *out, struct bctx *b, lp_error *err)
+{
+	const lp_config *cfg = b->req->cfg;
+	uint64_t floor = mib_bytes(cfg->min_free_mb), avail = 0;
+	int64_t t0 = lp_clock_mono_ms(), reported = 0;
+	int waited = 0, rc;
+
+	while (floor > 0) {
+		struct statvfs v;
+
+		if (statvfs(cfg->data_dir, &v) != 0) {
+			/* Not knowing is no reason to hold every build back. */
+			LP_WARN(COMPONENT, "statvfs %s: %s", cfg->data_dir, strerror(errno));
+			break;
+		}
+		avail = (uint64_t)v.f_bavail * v.f_frsize;
+		if (avail >= floor)
+			break;
+		if (!waited || lp_clock_mono_ms() - reported >= LP_BUILD_DISK_REPORT_MS) {
+			blog_printf(&b->log,
+			            "==> waiting for disk space: %llu MiB free, floor %d MiB",
+			            (unsigned long long)(avail / MIB), cfg->min_free_mb);
+			report_status(b, LP_BUILD_STATUS_WAITING_DISK,
+			              "waiting for disk space: %llu MiB free, floor %d MiB",
+			              (unsigned long long)(avail / MIB), cfg->min_free_mb);
+			reported = lp_clock_mono_ms();
+			waited = 1;
+		}
+		if ((rc = sleep_unless_canceled(b, LP_BUILD_DISK_POLL_MS, err)) != LP_OK)
+			return rc;
+	}
+	if (waited) {
+		out->disk_wait_ms += lp_clock_mono_ms() - t0;
+		blog_printf(&b->log, "disk space is back: %llu MiB free after %.1f s of waiting",
+		            (unsigned long long)(avail / MIB),
+		            (double)(lp_clock_mono_ms() - t0) / 1e3);
+		report_status(b, LP_BUILD_STATUS_BUILDING, "building");
+	}
+	return LP_OK;
+}
+
+/* Where the build writes, and what it may use there. */
+struct disk_caps {
+	const char *ws, *cache;
+	uint64_t ws_cap, cache_cap; /* bytes; 0: none */
+};
+
+static void disk_caps_for(struct disk_caps *out, const struct bctx *b, const char *ws,
+                          const char *cache)
+{
+	out->ws = ws;
+	out->cache = cache;
+	out->ws_cap = mib_bytes(b->req->cfg->build_workspace_max_mb);
+	out->cache_cap = mib_bytes(b->req->cfg->build_cache_max_mb);
+}
+
+/*
+ * One look at the workspace and the cache against their caps: 1 (with the reason in msg) when one
+ * is over or cannot be measured. partial: stop counting at the cap (the watchdog's quick look);
+ * otherwise everything is counted, and the usage lands in the result.
+ */
+static int disk_over_caps(struct bctx *b, const struct disk_caps *c, int partial,
+                          lp_build_result *out, char *msg, size_t msgsz)
+{
+	const struct {
+		const char *what, *dir, *flag;
+		uint64_t cap;
+	} t[2] = {{"workspace", c->ws, "--build-workspace-max-mb", c->ws_cap},
+	          {"cache", c->cache, "--build-cache-max-mb", c->cache_cap}};
+	int i, over = 0;
+
+	for (i = 0; i < 2 && !over; i++) {
+		lp_diskuse u;
+		lp_error e = {0};
+		int rc = lp_diskuse_measure(&u, t[i].dir, partial ? t[i].cap : 0, &e);
+
+		if (rc == LP_ETOOBIG && t[i].cap > 0) {
+			/* What cannot be measured cannot be let through. */
+			lp_fmt_text(msg, msgsz,
+			            "build %s cannot be measured against its cap (%s): %s",
+			            t[i].what, t[i].flag, e.message);
+			over = 1;
+		} else if (rc != LP_OK) {
+			LP_WARN(COMPONENT, "build %s: %s", t[i].what, e.message);
+			continue;
+		} else if (t[i].cap > 0 && u.bytes > t[i].cap) {
+			lp_fmt_text(msg, msgsz,
+			            "build %s used %s%.1f MiB, over its cap of %llu MiB (%s)",
+			            t[i].what, u.partial ? "more than " : "", in_mib(u.bytes),
+			            (unsigned long long)(t[i].cap / MIB), t[i].flag);
+			over = 1;
+		}
+		if (rc == LP_OK && out != NULL && !u.partial)
+			*(i == 0 ? &out->workspace_bytes : &out->cache_bytes) = u.bytes;
+	}
+	return over;
+}
+
+/* The watchdog, while the build container runs. */
+struct watchdog {
+	struct bctx *b;
+	struct disk_caps caps;
+	atomic_int stop;
+	pthread_t thread;
+	int running;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	int64_t next = lp_clock_mono_ms() + LP_BUILD_DISK_STEP_MS;
+	char msg[LP_ERROR_MESSAGE_MAX];
+
+	while (!atomic_load(&w->stop)) {
+		int64_t t0 = lp_clock_mono_ms(), took;
+		int over;
+
+		if (t0 < next) {
+			lp_clock_sleep_ms(next - t0 < MONITOR_STEP ? next - t0 : MONITOR_STEP);
+			continue;
+		}
+		over = disk_over_caps(w->b, &w->caps, 1, NULL, msg, sizeof(msg));
+		took = lp_clock_mono_ms() - t0;
+		w->b->disk_check_ms += took; /* read by the build thread after the join */
+		w->b->disk_checks++;
+		if (over) {
+			pthread_mutex_lock(&w->b->mu);
+			w->b->disk_over = 1;
+			memcpy(w->b->disk_message, msg, sizeof(msg));
+			pthread_mutex_unlock(&w->b->mu);
+			break; /* the monitor kills the container */
+		}
+		next = lp_clock_mono_ms() + (took * DISK_DUTY > LP_BUILD_DISK_STEP_MS
+		                                 ? took * DISK_DUTY
+		                                 : LP_BUILD_DISK_STEP_MS);
+	}
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, struct bctx *b, const struct disk_caps *caps)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->caps = *caps;
+	atomic_init(&w->stop, 0);
+	if (caps->ws_cap == 0 && caps->cache_cap == 0)
+		return;
+	/* Without the thread the final measurement still enforces the caps. */
+	w->running = pthread_create(&w->thread, NULL, watchdog_main, w) == 0;
+	if (!w->running)
+		LP_WARN(COMPONENT, "cannot start the disk watchdog thread");
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (!w->running)
+		return;
+	atomic_store(&w->stop, 1);
+	pthread_join(w->thread, NULL);
+	w->running = 0;
+}
+
+/*
+ * Before a build, the site's cache goes down to half its cap, least recently used files first, so
+ * the build has room to add to it; and it is marked used now, since the platform-wide eviction
+ * takes the least recently used caches first.
+ */
+static int trim_cache(struct bctx *b, const char *cache, lp_error *err)
+{
+	uint64_t cap = mib_bytes(b->req->cfg->build_cache_max_mb);
+	lp_diskuse_trim t;
+	lp_error e = {0};
+
+	if (cap > 0) {
+		if (lp_diskuse_trim_to(&t, cache, cap / 2, &e) != LP_OK)
+			blog_printf(&b->log, "cache: could not trim it: %s", e.message);
+		else if (t.removed_everything)
+			blog_printf(&b->log,
+			            "cache: %.1f MiB could not be trimmed file by file: emptied it",
+			            in_mib(t.before));
+		else if (t.removed_files > 0)
+			blog_printf(
+			    &b->log,
+			    "cache: removed %zu least recently used files, %.1f MiB -> %.1f MiB "
+			    "(half of its %d MiB cap)",
+			    t.removed_files, in_mib(t.before), in_mib(t.after),
+			    b->req->cfg->build_cache_max_mb);
+	}
+	if (lp_fs_mkdirs(cache, 0755, err) != LP_OK)
+		return err->code;
+	if (utimensat(AT_FDCWD, cache, NULL, 0) != 0)
+		LP_WARN(COMPONENT, "marking %s used: %s", cache, strerror(errno));
+	return LP_OK;
 }
 
 /* ---- phases ---- */
@@ -404,6 +671,38 @@ static int fetch_archive(lp_build_result *out, struct bctx *b, const char *ws, l
 	return LP_OK;
 }
 
+/*
+ * The engine's networks as a comma list, for the Git fetch to refuse (its hosts are the
+ * controller's neighbours, not Git servers). *out is malloc'd.
+ */
+static int engine_ranges(char **out, struct bctx *b, lp_error *err)
+{
+	lp_docker_subnet *subs = NULL;
+	size_t n = 0, i, off = 0;
+	char *list;
+	int rc;
+
+	*out = NULL;
+	rc = lp_docker_network_subnets(&subs, &n, b->req->docker, err);
+	if (rc != LP_OK)
+		return lp_error_wrap(err, "listing the engine's networks for the Git fetch");
+	if ((list = calloc(n + 1, LP_DOCKER_SUBNET_MAX + 1)) == NULL) {
+		free(subs);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(subs[i].cidr);
+
+		memcpy(list + off, subs[i].cidr, len);
+		off += len;
+		list[off++] = ',';
+	}
+	list[off] = '\0';
+	free(subs);
+	*out = list;
+	return LP_OK;
+}
+
 static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int timeout_s,
                      lp_error *err)
 {
@@ -412,6 +711,7 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	char cache[BUILD_PATH_MAX];
 	lp_gitsrc_request g = {0};
 	lp_gitsrc_result res;
+	char *deny = NULL;
 	int rc;
 
 	if (req->source != NULL && req->source[0] != '\0' && !is_commit(req->source))
@@ -436,9 +736,18 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	g.timeout_seconds = timeout_s;
 	g.log_fd = b->git_pipe[1];
 	g.cancel_fd = b->cancel_pipe[0];
+	/* SSRF: without insecure sources (development), only public addresses are fetched from. */
+	g.check_addresses = !req->cfg->allow_insecure_sources;
+	if (g.check_addresses) {
+		if ((rc = engine_ranges(&deny, b, err)) != LP_OK)
+			return rc;
+		g.allow_hosts = req->cfg->git_allow_hosts;
+		g.deny_ranges = deny;
+	}
 	blog_printf(&b->log, "==> fetch: git %s branch %s%s%s", g.url ? g.url : "(none)", g.branch,
 	            g.commit ? " commit " : "", g.commit ? g.commit : "");
 	rc = lp_gitsrc_fetch(&res, &g, err);
+	free(deny);
 	if (rc != LP_OK)
 		return rc;
 	snprintf(out->resolved_source, sizeof(out->resolved_source), "%s", res.sha);
@@ -505,6 +814,11 @@ static void strv_free(char **v)
 	free(v);
 }
 
+static int64_t memory_cap(const lp_build_request *req)
+{
+	return req->memory_bytes > 0 ? req->memory_bytes : LP_BUILD_MEMORY_BYTES;
+}
+
 /* The sandbox: everything docs/builds.md promises, in one create call. */
 static int create_container(struct bctx *b, const char *name, const char *image, const char *ws,
                             const char *cache, char **env, lp_error *err)
@@ -545,7 +859,7 @@ static int create_container(struct bctx *b, const char *name, const char *image,
 	cc.nlabels = 4;
 	cc.binds = binds;
 	cc.network = net;
-	cc.memory_bytes = LP_BUILD_MEMORY_BYTES;
+	cc.memory_bytes = memory_cap(req);
 	cc.nano_cpus = LP_BUILD_NANO_CPUS;
 	cc.pids_limit = LP_BUILD_PIDS_LIMIT;
 	cc.readonly_rootfs = 1;
@@ -555,6 +869,8 @@ static int create_container(struct bctx *b, const char *name, const char *image,
 	cc.security_opt = secopt;
 	cc.restart_policy = "no";
 	cc.stop_timeout = 1;
+	cc.log_max_size = LP_BUILD_LOG_FILE_SIZE;
+	cc.log_max_files = LP_BUILD_LOG_FILES;
 	rc = lp_docker_container_create(&id, req->docker, &cc, err);
 	if (rc != LP_OK)
 		return lp_error_wrap(err, "create build container %s", name);
@@ -628,6 +944,8 @@ static int prepare_build(struct bctx *b, const char *image, const char *ws, char
 		             err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(cache, 0755, err);
+	if (rc == LP_OK)
+		rc = trim_cache(b, cache, err);
 	if (rc != LP_OK)
 		return rc;
 	/* Docker's bind syntax cannot quote a ':' or ',' in the host path. */
@@ -647,6 +965,107 @@ static int prepare_build(struct bctx *b, const char *image, const char *ws, char
 	return chown_tree(ws, req->build_uid, req->build_gid, err);
 }
 
+/* This attempt met something outside the build: it is retried (see build_fresh). */
+static int interrupted(struct bctx *b, lp_error *err, const char *why)
+{
+	b->interrupted = 1;
+	return lp_error_set(err, LP_EUNAVAILABLE, "build interrupted: %s", why);
+}
+
+/* A non-zero exit: the OOM killer, a kill from outside, or the command's own failure. */
+static int judge_exit(lp_build_result *out, struct bctx *b, const char *id, int code, lp_error *err)
+{
+	const lp_build_request *req = b->req;
+	lp_docker_container *c = NULL;
+	char head[HEAD_CAP];
+	lp_error le = {0};
+	int rc, tries;
+
+	/*
+	 * The engine records an OOM kill when containerd reports it, which can come after the exit
+	 * it caused (seen: OOMKilled still false right after a 137): a SIGKILL is looked at again
+	 * before it is called an outside kill.
+	 */
+	for (tries = 0;; tries++) {
+		rc = lp_docker_container_inspect(&c, req->docker, id, &le);
+		if (rc != LP_OK || c->oom_killed || code != 137 || tries == OOM_SETTLE_TRIES)
+			break;
+		lp_docker_container_free(c);
+		c = NULL;
+		lp_clock_sleep_ms(OOM_SETTLE_MS);
+	}
+	if (rc == LP_ENOTFOUND)
+		return interrupted(b, err, "the build container was removed from outside");
+	if (rc == LP_EUNAVAILABLE)
+		return interrupted(b, err, "the Docker engine went away");
+	out->oom_killed = rc == LP_OK && c->oom_killed;
+	lp_docker_container_free(c);
+	if (out->oom_killed) {
+		lp_fmt_text(head, sizeof(head), "out of memory: the build used more than %lld MiB",
+		            (long long)(memory_cap(req) >> 20));
+	} else if (code == 137 && rc == LP_OK) {
+		/* SIGKILL, and not the OOM killer's: docker kill, docker stop, an engine restart.
+		 */
+		return interrupted(b, err,
+		                   "the build container was killed from outside (exit code 137, "
+		                   "not out of memory)");
+	} else {
+		lp_fmt_text(head, sizeof(head), "build exited with code %d", code);
+	}
+	/* err is always the caller's local lp_error here, never NULL. */
+	tail_message(err->message, sizeof(err->message), &b->log, head);
+	err->code = LP_EBUILD;
+	return LP_EBUILD;
+}
+
+/* The verdict on a build container that has stopped (or whose wait failed with wait_rc). */
+static int judge_container(lp_build_result *out, struct bctx *b, const struct disk_caps *caps,
+                           const char *id, int wait_rc, int code, const lp_error *wait_err,
+                           int64_t t0, int timeout_s, lp_error *err)
+{
+	char msg[LP_ERROR_MESSAGE_MAX];
+	int64_t m0;
+	int over;
+
+	if (atomic_load(&b->canceled))
+		return lp_error_set(err, LP_ECANCELED, "build canceled");
+	if (atomic_load(&b->timed_out)) {
+		blog_printf(&b->log, "killed at the deadline after %.1f s",
+		            (double)(lp_clock_mono_ms() - t0) / 1000.0);
+		out->exit_code = code;
+		out->timed_out = 1;
+		return lp_error_set(err, LP_ETIMEOUT, "build timed out after %d s", timeout_s);
+	}
+	if (wait_rc == LP_EUNAVAILABLE)
+		return interrupted(b, err, "the Docker engine went away");
+	if (wait_rc == LP_ENOTFOUND)
+		return interrupted(b, err, "the build container was removed from outside");
+	if (wait_rc != LP_OK) {
+		*err = *wait_err;
+		return lp_error_wrap(err, "wait for build container %s", id);
+	}
+	out->exit_code = code;
+	blog_printf(&b->log, "exit code %d after %.1f s", code,
+	            (double)(lp_clock_mono_ms() - t0) / 1000.0);
+	/* Counted in full now the container is gone: exact figures for the message and result. */
+	m0 = lp_clock_mono_ms();
+	over = disk_over_caps(b, caps, 0, out, msg, sizeof(msg));
+	b->disk_check_ms += lp_clock_mono_ms() - m0;
+	b->disk_checks++;
+	if (!over && atomic_load(&b->disk_killed)) {
+		/* Over while it ran, under now (it deleted files meanwhile): the kill stands. */
+		pthread_mutex_lock(&b->mu);
+		memcpy(msg, b->disk_message, sizeof(msg));
+		pthread_mutex_unlock(&b->mu);
+		over = 1;
+	}
+	if (over) {
+		blog_printf(&b->log, "%s", msg);
+		return lp_error_set(err, LP_ETOOBIG, "%s", msg);
+	}
+	return code == 0 ? LP_OK : judge_exit(out, b, id, code, err);
+}
+
 static int run_container(lp_build_result *out, struct bctx *b, const char *name, const char *ws,
                          int timeout_s, int *created, lp_error *err)
 {
@@ -654,6 +1073,8 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 	const char *image = req->spec->build_image ? req->spec->build_image : req->cfg->build_image;
 	char cache[BUILD_PATH_MAX], id[NAME_CAP];
 	struct out_sink *sink = NULL;
+	struct disk_caps caps;
+	struct watchdog wd;
 	char **env = NULL;
 	int64_t t0;
 	int rc, code = -1;
@@ -696,50 +1117,18 @@ static int run_container(lp_build_result *out, struct bctx *b, const char *name,
 		goto done;
 	}
 	sink->log = &b->log;
+	disk_caps_for(&caps, b, ws, cache);
+	watchdog_start(&wd, b, &caps);
 	rc = lp_docker_container_logs(req->docker, id, 1, sink_fn, sink, &b->dcancel, &le);
 	split_flush(&sink->s[0], &b->log, blog_output);
 	split_flush(&sink->s[1], &b->log, blog_output);
 	if (rc != LP_OK && rc != LP_ECANCELED)
 		blog_printf(&b->log, "build output stream ended early: %s", le.message);
 	rc = lp_docker_container_wait(&code, req->docker, id, NULL, &b->dcancel, &le);
-	pthread_mutex_lock(&b->kill_mu); /* a kill in flight settles timed_out first */
+	watchdog_stop(&wd);
+	pthread_mutex_lock(&b->kill_mu); /* a kill in flight settles its verdict first */
 	pthread_mutex_unlock(&b->kill_mu);
-	if (atomic_load(&b->canceled)) {
-		rc = lp_error_set(err, LP_ECANCELED, "build canceled");
-		goto done;
-	}
-	if (atomic_load(&b->timed_out)) {
-		blog_printf(&b->log, "killed at the deadline after %.1f s",
-		            (double)(lp_clock_mono_ms() - t0) / 1000.0);
-		out->exit_code = code;
-		out->timed_out = 1;
-		rc = lp_error_set(err, LP_ETIMEOUT, "build timed out after %d s", timeout_s);
-		goto done;
-	}
-	if (rc != LP_OK) {
-		*err = le;
-		lp_error_wrap(err, "wait for build container %s", name);
-		goto done;
-	}
-	out->exit_code = code;
-	blog_printf(&b->log, "exit code %d after %.1f s", code,
-	            (double)(lp_clock_mono_ms() - t0) / 1000.0);
-	if (code != 0) {
-		char head[HEAD_CAP];
-		lp_docker_container *c = NULL;
-
-		if (code == 137 && lp_docker_container_inspect(&c, req->docker, id, &le) == LP_OK &&
-		    c->oom_killed)
-			snprintf(head, sizeof(head), "build ran out of memory (limit %lld MiB)",
-			         (long long)(LP_BUILD_MEMORY_BYTES >> 20));
-		else
-			snprintf(head, sizeof(head), "build exited with code %d", code);
-		lp_docker_container_free(c);
-		/* err is always the caller's local lp_error here, never NULL. */
-		tail_message(err->message, sizeof(err->message), &b->log, head);
-		err->code = LP_EBUILD;
-		rc = LP_EBUILD;
-	}
+	rc = judge_container(out, b, &caps, id, rc, code, &le, t0, timeout_s, err);
 done:
 	strv_free(env);
 	free(sink);
@@ -817,6 +1206,8 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 		                    "(LAUNCHPAD_BUILD_IMAGES), besides --build-image %s",
 		                    spec->build_image,
 		                    req->cfg->build_image ? req->cfg->build_image : "(unset)");
+	if ((rc = wait_for_space(out, b, err)) != LP_OK)
+		return rc;
 	rc = path_ok(lp_layout_dir_path(work, sizeof(work), req->cfg->data_dir, LP_DIR_WORK), err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(work, 0700, err);
@@ -845,6 +1236,9 @@ static int run_phases(lp_build_result *out, struct bctx *b, const char *site_dir
 	blog_printf(&b->log, "published %zu files, %zu directories, %llu bytes%s", pr.files,
 	            pr.dirs, (unsigned long long)pr.bytes,
 	            pr.dropped ? " (some entries dropped, see above)" : "");
+	blog_printf(&b->log, "precompressed %zu files: %llu -> %llu bytes in %lld ms", pr.gz.files,
+	            (unsigned long long)pr.gz.bytes_in, (unsigned long long)pr.gz.bytes_out,
+	            (long long)pr.gz.ms);
 	return LP_OK;
 }
 
@@ -980,20 +1374,59 @@ static void write_verdict(struct bctx *b, int rc, const lp_error *e, long revisi
 	}
 }
 
+/* Back to a fresh start for another attempt: nothing of the last one's container is known. */
+static void attempt_reset(struct bctx *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->container[0] = '\0';
+	b->deadline_ms = 0;
+	b->killed = 0;
+	b->disk_over = 0;
+	b->disk_message[0] = '\0';
+	pthread_mutex_unlock(&b->mu);
+	atomic_store(&b->timed_out, 0);
+	atomic_store(&b->disk_killed, 0);
+	b->interrupted = 0;
+	b->created = 0;
+}
+
+/* One attempt from scratch: leftovers of an earlier one (or a crashed run) first. */
+static int run_attempt(lp_build_result *out, struct bctx *b, const char *site_dir, const char *ws,
+                       const char *name, lp_error *e)
+{
+	const lp_build_request *req = b->req;
+	int rc;
+
+	rc = remove_leftovers(req, site_dir, ws, name, e);
+	/* Removing by name needs the engine too: when it is gone, this attempt is interrupted. */
+	if (rc == LP_EUNAVAILABLE)
+		b->interrupted = 1;
+	if (rc == LP_OK)
+		rc = run_phases(out, b, site_dir, ws, name, &b->created, e);
+	clean_up(&rc, e, b, req, name, ws);
+	return rc;
+}
+
+static int is_interruption(struct bctx *b, int rc)
+{
+	return rc != LP_OK && rc != LP_ECANCELED && !atomic_load(&b->canceled) &&
+	       (b->interrupted || rc == LP_EUNAVAILABLE);
+}
+
 /* Everything after the request is known good and the revision is not published yet. */
 static int build_fresh(lp_build_result *out, const lp_build_request *req, const char *site_dir,
                        const char *ws, int64_t t0, lp_error *e)
 {
-	char name[NAME_CAP];
+	int base_ms = req->retry_base_ms > 0 ? req->retry_base_ms : LP_BUILD_RETRY_BASE_MS;
+	char name[NAME_CAP], why[LP_ERROR_MESSAGE_MAX];
 	struct bctx *b = NULL;
 	pthread_t monitor;
-	int rc, have_monitor = 0;
+	int rc, have_monitor = 0, attempt = 0;
 
 	if ((rc = lp_names_build_container(name, sizeof(name), req->cfg->instance, req->site_name,
 	                                   req->revision, e)) != LP_OK)
 		return rc;
-	if ((rc = remove_leftovers(req, site_dir, ws, name, e)) != LP_OK ||
-	    (rc = bctx_new(&b, req, out->log_path, e)) != LP_OK)
+	if ((rc = bctx_new(&b, req, out->log_path, e)) != LP_OK)
 		goto done;
 	if (pthread_create(&monitor, NULL, monitor_main, b) != 0) {
 		rc = lp_error_set(e, LP_ERROR, "cannot start the build monitor thread");
@@ -1001,9 +1434,35 @@ static int build_fresh(lp_build_result *out, const lp_build_request *req, const 
 	}
 	have_monitor = 1;
 	blog_printf(&b->log, "==> revision %ld of site %s", req->revision, req->site_name);
-	rc = run_phases(out, b, site_dir, ws, name, &b->created, e);
+	for (;;) {
+		int64_t wait_ms;
+
+		attempt_reset(b);
+		attempt++;
+		rc = run_attempt(out, b, site_dir, ws, name, e);
+		if (!is_interruption(b, rc) || attempt > LP_BUILD_RETRIES)
+			break;
+		wait_ms = (int64_t)base_ms << (attempt - 1);
+		first_line(why, sizeof(why), e->message);
+		blog_printf(&b->log, "==> %s; retrying in %.1f s (attempt %d of %d)", why,
+		            (double)wait_ms / 1e3, attempt + 1, LP_BUILD_RETRIES + 1);
+		report_status(b, LP_BUILD_STATUS_RETRYING,
+		              "%s; retrying in %.1f s (attempt %d of %d)", why,
+		              (double)wait_ms / 1e3, attempt + 1, LP_BUILD_RETRIES + 1);
+		if ((rc = sleep_unless_canceled(b, wait_ms, e)) != LP_OK)
+			break;
+		*e = (lp_error){0};
+		blog_printf(&b->log, "==> attempt %d of %d", attempt + 1, LP_BUILD_RETRIES + 1);
+		report_status(b, LP_BUILD_STATUS_BUILDING, "building (attempt %d of %d)",
+		              attempt + 1, LP_BUILD_RETRIES + 1);
+	}
+	out->attempts = attempt;
+	out->interrupted = is_interruption(b, rc);
+	if (out->interrupted)
+		lp_error_wrap(e, "gave up after %d attempts", attempt);
+	out->disk_check_ms = b->disk_check_ms;
+	out->disk_checks = b->disk_checks;
 done:
-	clean_up(&rc, e, b, req, name, ws);
 	if (have_monitor) {
 		atomic_store(&b->stop, 1);
 		pthread_join(monitor, NULL);

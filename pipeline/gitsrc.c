@@ -23,6 +23,8 @@
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
 #include "launchpad/log.h"
+#include "pipeline/gitnet.h"
+#include "pipeline/netpolicy.h"
 
 extern char **environ;
 
@@ -38,8 +40,9 @@ extern char **environ;
 #define WORKER_REPORT_FD 1
 #define WORKER_LOG_FD    3
 #define WIRE_MAGIC       0x4c504753u
-#define WIRE_STRINGS     5
-#define WIRE_MAX         (LP_GITSRC_URL_MAX + LP_GITSRC_BRANCH_MAX + 3 * PATH_MAX + 256)
+#define WIRE_STRINGS     7
+#define WIRE_MAX                                                                                   \
+	(LP_GITSRC_URL_MAX + LP_GITSRC_BRANCH_MAX + 3 * PATH_MAX + 2 * LP_GITSRC_POLICY_MAX + 256)
 
 /* The child's one message to the parent; small enough for a single atomic pipe write. */
 struct report {
@@ -307,6 +310,16 @@ static int git_fail(lp_error *err, int code, const char *what)
 	return lp_error_set(err, code, "%s: %s", what, e && e->message ? e->message : "failed");
 }
 
+/* A transport failure, or the address policy's refusal in its one uniform text. */
+static int net_fail(lp_error *err, const char *what)
+{
+	char msg[LP_ERROR_MESSAGE_MAX];
+
+	if (lp_gitnet_refused(msg, sizeof(msg)))
+		return lp_error_set(err, LP_EUNSAFE, "%s", msg);
+	return git_fail(err, LP_EREMOTE, what);
+}
+
 static int on_progress(const git_indexer_progress *st, void *payload)
 {
 	struct child *c = payload;
@@ -383,7 +396,7 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 	copts.callbacks.payload = c;
 	copts.follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
 	if (git_remote_connect_ext(c->remote, GIT_DIRECTION_FETCH, &copts) < 0) {
-		rc = git_fail(err, LP_EREMOTE, "git fetch");
+		rc = net_fail(err, "git fetch");
 		goto done;
 	}
 	if (git_remote_ls(&heads, &n, c->remote) < 0) {
@@ -414,7 +427,7 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 			rc = lp_error_set(err, LP_ETOOBIG, "repository larger than %s",
 			                  human_size(size, sizeof(size), c->max_bytes));
 		else
-			rc = git_fail(err, LP_EREMOTE, "git fetch");
+			rc = net_fail(err, "git fetch");
 		goto done;
 	}
 	if (git_remote_update_tips(c->remote, &fopts.callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
@@ -562,14 +575,32 @@ static void child_settings(void)
 {
 	static const int levels[] = {GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
 	                             GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL};
+	const char *ca = getenv("SSL_CERT_FILE");
 	size_t i;
 
 	/* No user or system gitconfig: an insteadOf there must not bypass the URL policy. */
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
-	if (access(CA_BUNDLE, R_OK) == 0)
+	/* OpenSSL's own variable names a private CA bundle (an intercepting proxy, a test CA). */
+	if (ca != NULL && *ca != '\0' && access(ca, R_OK) == 0)
+		git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL);
+	else if (access(CA_BUNDLE, R_OK) == 0)
 		git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, CA_BUNDLE, NULL);
 	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "launchpad");
+}
+
+/* The address policy of the worker's one fetch (gitnet.h: process state of the worker). */
+static int install_policy(const lp_gitsrc_request *req, lp_error *err)
+{
+	static lp_netpolicy policy;
+	int rc;
+
+	lp_netpolicy_init(&policy);
+	if ((rc = lp_netpolicy_allow_list(&policy, req->allow_hosts, err)) != LP_OK ||
+	    (rc = lp_netpolicy_deny_list(&policy, req->deny_ranges, err)) != LP_OK ||
+	    (rc = lp_netpolicy_deny_local(&policy, err)) != LP_OK)
+		return rc;
+	return lp_gitnet_install(&policy, err);
 }
 
 /* Runs in the worker process and never returns. */
@@ -598,7 +629,8 @@ static void child_main(const lp_gitsrc_request *req, pid_t parent, int wfd)
 		lp_error_set(&err, LP_ERROR, "initialising libgit2 failed");
 	} else {
 		child_settings();
-		child_run(&c, &err);
+		if (!req->check_addresses || install_policy(req, &err) == LP_OK)
+			child_run(&c, &err);
 	}
 	c.rep.code = err.code;
 	snprintf(c.rep.message, sizeof(c.rep.message), "%s", err.message);
@@ -612,12 +644,14 @@ static void child_main(const lp_gitsrc_request *req, pid_t parent, int wfd)
 }
 
 /*
- * The request on the worker's stdin: this header, then the five strings (url, branch, commit or
- * "", cache_dir, workdir), each NUL-terminated, of the lengths given (NUL excluded).
+ * The request on the worker's stdin: this header, then the seven strings (url, branch, commit or
+ * "", cache_dir, workdir, allow_hosts, deny_ranges), each NUL-terminated, of the lengths given
+ * (NUL excluded).
  */
 struct wire {
 	uint32_t magic;
 	uint32_t has_log;
+	uint32_t check_addresses;
 	uint64_t max_bytes;
 	uint64_t max_checkout;
 	uint32_t max_files;
@@ -626,10 +660,16 @@ struct wire {
 
 static int wire_encode(lp_buf *b, const lp_gitsrc_request *req)
 {
-	const char *str[WIRE_STRINGS] = {req->url, req->branch, req->commit ? req->commit : "",
-	                                 req->cache_dir, req->workdir};
+	const char *str[WIRE_STRINGS] = {req->url,
+	                                 req->branch,
+	                                 req->commit ? req->commit : "",
+	                                 req->cache_dir,
+	                                 req->workdir,
+	                                 req->allow_hosts ? req->allow_hosts : "",
+	                                 req->deny_ranges ? req->deny_ranges : ""};
 	struct wire w = {.magic = WIRE_MAGIC,
 	                 .has_log = req->log_fd > 0,
+	                 .check_addresses = req->check_addresses != 0,
 	                 .max_bytes = req->max_bytes,
 	                 .max_checkout = req->max_checkout_bytes,
 	                 .max_files = req->max_files};
@@ -647,8 +687,9 @@ static int wire_encode(lp_buf *b, const lp_gitsrc_request *req)
 
 static int wire_decode(lp_gitsrc_request *req, char *data, size_t len)
 {
-	const char **dst[WIRE_STRINGS] = {&req->url, &req->branch, &req->commit, &req->cache_dir,
-	                                  &req->workdir};
+	const char **dst[WIRE_STRINGS] = {&req->url,        &req->branch,  &req->commit,
+	                                  &req->cache_dir,  &req->workdir, &req->allow_hosts,
+	                                  &req->deny_ranges};
 	struct wire w;
 	size_t off = sizeof(w);
 	int i;
@@ -670,6 +711,7 @@ static int wire_decode(lp_gitsrc_request *req, char *data, size_t len)
 	req->max_bytes = w.max_bytes;
 	req->max_checkout_bytes = w.max_checkout;
 	req->max_files = w.max_files;
+	req->check_addresses = (int)w.check_addresses;
 	req->log_fd = w.has_log ? WORKER_LOG_FD : -1;
 	return 0;
 }
@@ -806,6 +848,26 @@ static int cache_parent(const char *cache, lp_error *err)
 		return LP_OK;
 	*slash = '\0';
 	return lp_fs_mkdirs(parent, 0755, err);
+}
+
+/* The policy's lists, checked here so a bad --git-allow-hosts is said before a worker starts. */
+static int check_policy(const lp_gitsrc_request *req, lp_error *err)
+{
+	lp_netpolicy *p;
+	int rc;
+
+	if ((req->allow_hosts && strlen(req->allow_hosts) > LP_GITSRC_POLICY_MAX) ||
+	    (req->deny_ranges && strlen(req->deny_ranges) > LP_GITSRC_POLICY_MAX))
+		return lp_error_set(err, LP_ETOOBIG, "git address policy longer than %d bytes",
+		                    LP_GITSRC_POLICY_MAX);
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	lp_netpolicy_init(p);
+	rc = lp_netpolicy_allow_list(p, req->allow_hosts, err);
+	if (rc == LP_OK)
+		rc = lp_netpolicy_deny_list(p, req->deny_ranges, err);
+	free(p);
+	return rc;
 }
 
 static int cancel_requested(const lp_gitsrc_request *req)
@@ -1024,6 +1086,8 @@ int lp_gitsrc_fetch(lp_gitsrc_result *out, const lp_gitsrc_request *req, lp_erro
 		return rc;
 	if (req->timeout_seconds < 0)
 		return lp_error_set(err, LP_EINVAL, "negative git timeout");
+	if (req->check_addresses && (rc = check_policy(req, err)) != LP_OK)
+		return rc;
 	timeout = req->timeout_seconds ? req->timeout_seconds : LP_GITSRC_DEFAULT_TIMEOUT;
 	if (cancel_requested(req))
 		return lp_error_set(err, LP_ECANCELED, "git fetch canceled");

@@ -30,6 +30,7 @@
 #define LP_GITSRC_DEFAULT_MAX_BYTES    ((uint64_t)512 << 20) /* received pack bytes */
 #define LP_GITSRC_DEFAULT_MAX_CHECKOUT ((uint64_t)1 << 30)   /* bytes written to workdir */
 #define LP_GITSRC_DEFAULT_MAX_FILES    100000
+#define LP_GITSRC_POLICY_MAX           65536 /* bytes of allow_hosts, and of deny_ranges */
 
 typedef struct lp_gitsrc_request {
 	const char *url;       /* https://…; http:// and file:/// only with allow_insecure */
@@ -45,6 +46,16 @@ typedef struct lp_gitsrc_request {
 	int log_fd; /* progress lines are written here; 0 or negative = no log (never stdin) */
 	const volatile sig_atomic_t *cancel; /* optional: set non-zero to cancel */
 	int cancel_fd; /* optional (> 0): readable or hung up = cancel (an eventfd or pipe) */
+	/*
+	 * SSRF: connect only to globally routable addresses (pipeline/netpolicy.h), checked at
+	 * connect time on the address resolved, redirects included; the controller turns it on
+	 * whenever insecure sources are off. allow_hosts: the admin's exemptions (host names, IPs,
+	 * CIDRs; --git-allow-hosts); deny_ranges: CIDRs refused too (the engine's networks). Both
+	 * comma lists, at most LP_GITSRC_POLICY_MAX bytes, NULL for none.
+	 */
+	int check_addresses;
+	const char *allow_hosts;
+	const char *deny_ranges;
 } lp_gitsrc_request;
 
 typedef struct lp_gitsrc_result {
@@ -68,7 +79,9 @@ int lp_gitsrc_check_branch(const char *branch, lp_error *err);
  * Fetch req->branch (and req->commit, if given) into the bare cache and check the commit out into
  * req->workdir (files only: no .git). Errors: LP_EINVAL (policy, arguments), LP_ENOTFOUND (branch
  * or commit missing on the remote), LP_ETOOBIG (size caps), LP_ETIMEOUT (deadline; the child is
- * killed and reaped), LP_ECANCELED, LP_EREMOTE (the server or transport failed), LP_EIO.
+ * killed and reaped), LP_ECANCELED, LP_EREMOTE (the server or transport failed), LP_EIO,
+ * LP_EUNSAFE (check_addresses: the host resolves only to refused addresses; one text whatever
+ * the port and whether anything listens, see LP_GITNET_REFUSED in pipeline/gitnet.h).
  */
 int lp_gitsrc_fetch(lp_gitsrc_result *out, const lp_gitsrc_request *req, lp_error *err);
 

@@ -625,6 +625,9 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
 		                  clean);
 		goto done;
 	}
+	/* Once per revision, before it has its name: gzip_static serves the siblings. */
+	if ((rc = lp_precompress_tree(&c->res.gz, dst, err)) != LP_OK)
+		goto done;
 	if (fsync(dst) != 0) {
 		rc = lp_error_set(err, LP_EIO, "fsync %s: %s", tmp_path, strerror(errno));
 		goto done;

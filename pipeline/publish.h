@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "launchpad/error.h"
+#include "pipeline/precompress.h"
 
 #define LP_PUBLISH_DEFAULT_MAX_BYTES ((uint64_t)1 << 30) /* 1 GiB of file content */
 #define LP_PUBLISH_DEFAULT_MAX_FILES 100000              /* files + directories */
@@ -33,6 +34,7 @@ typedef struct lp_publish_result {
 	size_t files;   /* regular files written (materialised links included) */
 	size_t dirs;    /* directories created below the revision root */
 	size_t dropped; /* entries left out (each one reported through the note callback) */
+	lp_precompress_result gz; /* the .gz siblings written (not counted in files or bytes) */
 } lp_publish_result;
 
 /*

@@ -8,7 +8,7 @@ PACKAGES=(
 	# build
 	build-essential pkg-config git clang-format
 	libyaml-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev libgit2-dev libarchive-dev
-	libssl-dev libmicrohttpd-dev
+	libssl-dev libmicrohttpd-dev zlib1g-dev
 	# tests
 	check sqlite3 valgrind wrk curl ca-certificates zip unzip libarchive-tools
 	# the test environment: a Docker engine and the tools that build the test images

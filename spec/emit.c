@@ -34,6 +34,8 @@ void lp_site_free(lp_site *site)
 	}
 	free(site->build_env);
 	free(site->serve_not_found_page);
+	free(site->serve_redirects);
+	free(site->serve_headers);
 	free(site);
 }
 
@@ -113,7 +115,9 @@ static cJSON *spec_to_cjson(const lp_site *site)
 	ok = ok && cJSON_AddBoolToObject(spec, "autoDeploy", site->auto_deploy != 0) != NULL;
 	ok = ok && (serve = cJSON_AddObjectToObject(spec, "serve")) != NULL &&
 	     cJSON_AddBoolToObject(serve, "spa", site->serve_spa != 0) != NULL &&
-	     add_str(serve, "notFoundPage", site->serve_not_found_page);
+	     add_str(serve, "notFoundPage", site->serve_not_found_page) &&
+	     add_str(serve, "redirects", site->serve_redirects) &&
+	     add_str(serve, "headers", site->serve_headers);
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
 	if (!ok) {
@@ -204,7 +208,9 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		     dup_str(&d->build_image, site->build_image) &
 		     dup_str(&d->build_command, site->build_command) &
 		     dup_str(&d->build_output_dir, site->build_output_dir) &
-		     dup_str(&d->serve_not_found_page, site->serve_not_found_page);
+		     dup_str(&d->serve_not_found_page, site->serve_not_found_page) &
+		     dup_str(&d->serve_redirects, site->serve_redirects) &
+		     dup_str(&d->serve_headers, site->serve_headers);
 	}
 	if (ok && site->build_env_count > 0) {
 		d->build_env = calloc(site->build_env_count, sizeof(*d->build_env));

@@ -9,6 +9,7 @@
 #include "launchpad/fmt.h"
 #include "launchpad/spec.h"
 #include "spec/node.h"
+#include "launchpad/serve_rules.h"
 #include "spec/rules.h"
 
 /*
@@ -528,10 +529,47 @@ static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 		         LP_SITE_TIMEOUT_MAX, &site->build_timeout_seconds);
 }
 
+/* A rule the serve config could not carry is an error in a spec (a file's only warns). */
+struct rules_diag {
+	struct vctx *v;
+	const char *path;
+	const lp_node *at;
+};
+
+static void rules_warn(void *ctx, const char *source, int line, const char *message)
+{
+	struct rules_diag *d = ctx;
+
+	diag(d->v, d->path, d->at, "line %d: %s", line, message);
+}
+
+static char *want_rules(struct vctx *v, const char *path, const lp_node *n, int headers)
+{
+	struct rules_diag d = {v, path, n};
+	lp_redirects r = {0};
+	lp_headers h = {0};
+	lp_error err = {0};
+	char *s = want_string(v, path, n, LP_RULES_FILE_MAX);
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	rc = headers ? lp_headers_parse(&h, s, strlen(s), path, rules_warn, &d, &err)
+	             : lp_redirects_parse(&r, s, strlen(s), path, rules_warn, &d, &err);
+	if (rc != LP_OK)
+		diag(v, path, n, "%s", err.message);
+	lp_redirects_release(&r);
+	lp_headers_release(&h);
+	return s;
+}
+
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	enum { SV_SPA, SV_NOT_FOUND, SV_N };
-	static const char *const fields[SV_N] = {[SV_SPA] = "spa", [SV_NOT_FOUND] = "notFoundPage"};
+	enum { SV_SPA, SV_NOT_FOUND, SV_REDIRECTS, SV_HEADERS, SV_N };
+	static const char *const fields[SV_N] = {[SV_SPA] = "spa",
+	                                         [SV_NOT_FOUND] = "notFoundPage",
+	                                         [SV_REDIRECTS] = "redirects",
+	                                         [SV_HEADERS] = "headers"};
 	const lp_node *val[SV_N];
 
 	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
@@ -542,6 +580,10 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 		site->serve_not_found_page =
 		    want_checked(v, "spec.serve.notFoundPage", val[SV_NOT_FOUND], LP_SITE_PAGE_MAX,
 		                 rule_path, 1);
+	if (!is_null(val[SV_REDIRECTS]))
+		site->serve_redirects = want_rules(v, "spec.serve.redirects", val[SV_REDIRECTS], 0);
+	if (!is_null(val[SV_HEADERS]))
+		site->serve_headers = want_rules(v, "spec.serve.headers", val[SV_HEADERS], 1);
 }
 
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)

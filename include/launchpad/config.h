@@ -12,7 +12,7 @@
 #include "launchpad/log.h"
 
 #define LP_CONFIG_RESERVED_MAX 64 /* names in --reserved-names, with the derived one */
-#define LP_CONFIG_SETTINGS_MAX 48 /* rows of the settings table */
+#define LP_CONFIG_SETTINGS_MAX 64 /* rows of the settings table */
 #define LP_CONFIG_IMAGES_MAX   64 /* entries of --build-images */
 
 typedef struct lp_config {
@@ -60,6 +60,36 @@ typedef struct lp_config {
 	char *reserved_names;
 	/* --build-images, LAUNCHPAD_BUILD_IMAGES, unset: as read, see allowed_images below */
 	char *build_images;
+	/*
+	 * --header-timeout, LAUNCHPAD_HEADER_TIMEOUT, 10 (seconds): a request's headers must be in
+	 * this long after the connection (or the previous answer on a kept-alive one) began; a body
+	 * gets as long again plus its size at --body-min-rate.
+	 */
+	int header_timeout;
+	int body_min_rate; /* --body-min-rate, LAUNCHPAD_BODY_MIN_RATE, 32 (KiB/s) */
+	/* --revision-burst, LAUNCHPAD_REVISION_BURST, 20: revision requests a site may make at once
+	 * (redeploy, webhook, upload); 0: no limit */
+	int revision_burst;
+	/* --revision-rate, LAUNCHPAD_REVISION_RATE, 30: how many a minute come back after that */
+	int revision_rate;
+	/* --archive-grace, LAUNCHPAD_ARCHIVE_GRACE, 3600 (seconds): an upload no revision names
+	 * stays this long before the controller's gc removes it */
+	int archive_grace;
+	/* --build-workspace-max-mb, LAUNCHPAD_BUILD_WORKSPACE_MAX_MB, 2048 (0: no cap) */
+	int build_workspace_max_mb;
+	/* --build-cache-max-mb, LAUNCHPAD_BUILD_CACHE_MAX_MB, 1024: one site's cache (0: no cap) */
+	int build_cache_max_mb;
+	/* --build-cache-total-mb, LAUNCHPAD_BUILD_CACHE_TOTAL_MB, 10240: every cache (0: no cap) */
+	int build_cache_total_mb;
+	/* --min-free-mb, LAUNCHPAD_MIN_FREE_MB, 1024: builds wait below it (0: never) */
+	int min_free_mb;
+	/* --container-log-max-size, LAUNCHPAD_CONTAINER_LOG_MAX_SIZE, 10m (json-file max-size) */
+	char *container_log_max_size;
+	/* --container-log-max-files, LAUNCHPAD_CONTAINER_LOG_MAX_FILES, 3 (json-file max-file) */
+	int container_log_max_files;
+	/* --git-allow-hosts, LAUNCHPAD_GIT_ALLOW_HOSTS, unset: hosts, IPs, CIDRs exempt from the
+	 * internal-address refusal of Git fetches */
+	char *git_allow_hosts;
 
 	/* Derived: the names no new site may take (lp_config_name_reserved), owned here. */
 	char *reserved[LP_CONFIG_RESERVED_MAX];

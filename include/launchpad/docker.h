@@ -38,6 +38,14 @@
 #define LP_DOCKER_DEFAULT_SOCKET     "/var/run/docker.sock"
 #define LP_DOCKER_DEFAULT_TIMEOUT_MS 30000
 #define LP_DOCKER_DEFAULT_MAX_BODY   ((size_t)8 << 20)
+/*
+ * Every container this client creates logs through json-file with rotation: without max-size a
+ * chatty build's log reached 132 MB in 5 s, and serve containers' access logs never shrank.
+ */
+#define LP_DOCKER_DEFAULT_LOG_MAX_SIZE  "10m"
+#define LP_DOCKER_DEFAULT_LOG_MAX_FILES 3
+#define LP_DOCKER_LOG_SIZE_MAX          16 /* "10m", NUL included */
+#define LP_DOCKER_LOG_FILES_MAX         100
 
 /* Buffer sizes, NUL included unless said otherwise. */
 #define LP_DOCKER_SOCKET_MAX      108 /* sizeof(sockaddr_un.sun_path) */
@@ -55,6 +63,10 @@ typedef struct lp_docker_options {
 	int timeout_ms;   /* every non-streaming call; 0: LP_DOCKER_DEFAULT_TIMEOUT_MS */
 	int connect_timeout_ms; /* 0: 5000 */
 	size_t max_body;        /* cap on a buffered response body; 0: LP_DOCKER_DEFAULT_MAX_BODY */
+	/* json-file rotation of every container created: "<digits>[k|m|g]" per file, and how many
+	 * files (1..LP_DOCKER_LOG_FILES_MAX); NULL / 0: the LP_DOCKER_DEFAULT_LOG_* values. */
+	const char *log_max_size;
+	int log_max_files;
 } lp_docker_options;
 
 /*
@@ -93,6 +105,7 @@ typedef struct lp_docker_version_info {
 	char arch[LP_DOCKER_PLATFORM_MAX];
 } lp_docker_version_info;
 
+/* LP_EINVAL for a socket path that does not fit or a log rotation setting out of shape. */
 int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err) LP_MUST_CHECK;
 void lp_docker_free(lp_docker *d);
 
@@ -109,7 +122,11 @@ int lp_docker_api_version(char *out, size_t outlen, lp_docker *d, lp_error *err)
 
 /* ---- containers ---- */
 
-/* What serve and build containers need. NULL / 0 fields are left to the daemon's default. */
+/*
+ * What serve and build containers need. NULL / 0 fields are left to the daemon's default, but for
+ * the log: every container gets json-file rotation, the handle's (lp_docker_options) unless the
+ * config sets its own.
+ */
 typedef struct lp_docker_create_config {
 	const char *name;              /* required; ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
 	const char *image;             /* required; create never pulls (missing: LP_ENOTFOUND) */
@@ -134,6 +151,10 @@ typedef struct lp_docker_create_config {
 	const char *restart_policy;      /* "no", "unless-stopped", "always", "on-failure" */
 	int stop_timeout;                /* seconds; 0: daemon default */
 	const char *stop_signal;         /* "SIGQUIT"; NULL: the image's */
+	/* This container's json-file rotation instead of the handle's (NULL / 0: the handle's);
+	 * same form as in lp_docker_options. */
+	const char *log_max_size;
+	int log_max_files;
 } lp_docker_create_config;
 
 /* The parts of GET /containers/{id}/json LaunchPad uses. */
@@ -289,6 +310,22 @@ int lp_docker_network_connect(lp_docker *d, const char *network, const char *con
 
 /* Remove a network; missing is success (teardown). */
 int lp_docker_network_remove(lp_docker *d, const char *name, lp_error *err) LP_MUST_CHECK;
+
+/* At most this many subnets come back from lp_docker_network_subnets (the rest: LP_ETOOBIG). */
+#define LP_DOCKER_SUBNETS_MAX 1024
+#define LP_DOCKER_SUBNET_MAX  64 /* "fd00:1234:...::/64", NUL included */
+
+typedef struct lp_docker_subnet {
+	char cidr[LP_DOCKER_SUBNET_MAX]; /* "172.17.0.0/16", "fd00:db8::/64" */
+} lp_docker_subnet;
+
+/*
+ * The address ranges of every network on the engine (IPAM.Config[].Subnet of GET /networks, IPv4
+ * and IPv6): the addresses a host on "the engine's networks" may have. *out is one malloc'd array
+ * of *out_count entries (NULL when there are none); free() it.
+ */
+int lp_docker_network_subnets(lp_docker_subnet **out, size_t *out_count, lp_docker *d,
+                              lp_error *err) LP_MUST_CHECK;
 
 /* ---- images ---- */
 

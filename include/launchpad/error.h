@@ -31,7 +31,12 @@ typedef enum lp_code {
 	LP_EBUILD = -16,       /* the user's build failed (non-zero exit) */
 	LP_EUNSAFE = -17,      /* input rejected by a safety rule (archive slip, link, device) */
 	LP_EMETHOD = -18,      /* HTTP method not allowed on this route */
-	LP_ESEMANTIC = -19     /* well-formed input that cannot be processed (HTTP 422) */
+	LP_ESEMANTIC = -19,    /* well-formed input that cannot be processed (HTTP 422) */
+	LP_ERATE = -20,        /* too many requests of this kind for now (HTTP 429) */
+	LP_ESLOW = -21,        /* the client sent its request too slowly (HTTP 408) */
+	LP_EURI = -22,         /* the request line is too long (HTTP 414) */
+	LP_EHEADERS = -23,     /* the request headers are too large (HTTP 431) */
+	LP_EVERSION = -24      /* an HTTP version the server does not speak (HTTP 505) */
 } lp_code;
 
 #define LP_ERROR_MESSAGE_MAX 1024

@@ -7,6 +7,8 @@
  *   uploads/.upload-*             an upload being received (temp, renamed when complete)
  *   sites/<name>/revisions/<n>/   the published, immutable revision n
  *   sites/<name>/current          relative symlink to revisions/<n>
+ *   sites/<name>/.launchpad-rules/<n>.conf   revision n's serve config (its rules), validated
+ *   sites/<name>/.launchpad-rules/current.conf   relative symlink to the live one
  *   conf/<name>.nginx.conf        the generated serve config (never inside the served tree)
  *   logs/<name>/<n>.log           the build and deploy log of revision n
  *   cache/git/<name>.git          the bare Git mirror
@@ -31,6 +33,14 @@
  * container binds, outside the served tree (current/).
  */
 #define LP_LAYOUT_DRAIN_DIR ".launchpad-drain"
+
+/*
+ * sites/<name>/.launchpad-rules/: each revision's generated nginx config (its _redirects and
+ * _headers), beside the served tree like the drain markers; current.conf -> <n>.conf is what the
+ * serve container's nginx includes (controller/revconf.c).
+ */
+#define LP_LAYOUT_RULES_DIR     ".launchpad-rules"
+#define LP_LAYOUT_RULES_CURRENT "current.conf"
 
 /* The folders of the data dir. */
 typedef enum lp_layout_dir {
@@ -71,6 +81,11 @@ int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *si
 /* sites/<name>/.launchpad-drain and its marker for one container hostname */
 int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir,
                         const char *site) LP_MUST_CHECK;
+int lp_layout_rules_dir(char *out, size_t outlen, const char *data_dir,
+                        const char *site) LP_MUST_CHECK;
+/* sites/<name>/.launchpad-rules/<n>.conf */
+int lp_layout_rules(char *out, size_t outlen, const char *data_dir, const char *site,
+                    long revision) LP_MUST_CHECK;
 int lp_layout_drain_marker(char *out, size_t outlen, const char *data_dir, const char *site,
                            const char *hostname) LP_MUST_CHECK;
 /* cache/git/<name>.git, cache/build/<name> */

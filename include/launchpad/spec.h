@@ -82,6 +82,8 @@ typedef struct lp_site {
 	int auto_deploy;            /* default 0 */
 	int serve_spa;              /* default 0 */
 	char *serve_not_found_page; /* NULL: unset */
+	char *serve_redirects; /* `_redirects` syntax, applied before the file's; NULL: unset */
+	char *serve_headers;   /* `_headers` syntax, applied before the file's; NULL: unset */
 	int revision_history_limit; /* default 5 */
 } lp_site;
 

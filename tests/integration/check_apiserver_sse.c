@@ -353,6 +353,47 @@ START_TEST(test_sse_ids_and_resume)
 }
 END_TEST
 
+/*
+ * Issue 14.10: a stream opened on a revision that will never build (pending, and another one is
+ * desired now) ends as superseded, instead of holding a thread and an inotify instance for an
+ * hour; one opened on a revision passed over already ends at once. The follower's 20 s curl
+ * timeout bounds the wait: ended means the server ended it.
+ */
+START_TEST(test_sse_superseded_ends)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	struct follow f = {0};
+	pthread_t t;
+	char id[64], log[4200], path[256];
+
+	sse_site(&s, id, sizeof(id), log, sizeof(log));
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?revision=1", id);
+	ck_assert_int_eq(pthread_create(&t, NULL, follow_logs, &f), 0);
+	usleep(500000); /* the stream follows revision 1, pending */
+	LP_TEST_FMT(path, "/api/deployments/%s/redeploy", id);
+	ck_assert_int_eq(lp_test_api_http(&s, "POST", path, NULL, NULL, &r), 202);
+	lp_test_api_resp_free(&r);
+	pthread_join(t, NULL);
+	ck_assert_msg(f.ended, "the stream of a superseded revision did not end: %s",
+	              lp_buf_cstr(&f.got));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "event: end\ndata: superseded\n\n"));
+	lp_buf_release(&f.got);
+	/* revision 1 is passed over: a new stream on it ends at once */
+	memset(&f, 0, sizeof(f));
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?revision=1", id);
+	follow_logs(&f);
+	ck_assert(f.ended);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "data: superseded"));
+	lp_buf_release(&f.got);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_sse_suite(void)
 {
 	Suite *s = suite_create("apiserver_sse");
@@ -363,6 +404,7 @@ static Suite *apiserver_sse_suite(void)
 	tcase_add_test(tc, test_sse_long_and_cr);
 	tcase_add_test(tc, test_sse_truncated_log);
 	tcase_add_test(tc, test_sse_ids_and_resume);
+	tcase_add_test(tc, test_sse_superseded_ends);
 	suite_add_tcase(s, tc);
 	return s;
 }

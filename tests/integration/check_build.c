@@ -1,12 +1,14 @@
 /* check_build.c: lp_build_revision against the real Docker engine, real zips and real Git repos. */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +17,10 @@
 #include "launchpad/config.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
+#include "launchpad/clock.h"
 #include "launchpad/fs.h"
+#include "pipeline/gitnet.h"
+#include "tests/lib/engine_proxy.h"
 #include "tests/lib/testutil.h"
 
 #define GIT_ID "git -c user.name=LaunchPad -c user.email=test@launchpad.invalid"
@@ -40,6 +45,7 @@ static char g_data[1024];
 static char g_instance[32];
 static lp_config *g_cfg;
 static lp_docker *g_docker;
+static char g_mount[1100]; /* a size-limited data dir mounted by a test, unmounted at teardown */
 
 static void capture(char *out, size_t outsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -129,6 +135,8 @@ static void teardown(void)
 		fprintf(stderr, "cleanup: cannot remove network %s\n", net);
 	snprintf(work, sizeof(work), "%s/work", g_data);
 	d = opendir(work);
+	if (g_mount[0] != '\0' && d == NULL)
+		fprintf(stderr, "cleanup: %s: %s\n", work, strerror(errno));
 	if (d != NULL) {
 		struct dirent *de;
 
@@ -139,6 +147,9 @@ static void teardown(void)
 	}
 	lp_docker_free(g_docker);
 	lp_config_free(g_cfg);
+	if (g_mount[0] != '\0' && umount2(g_mount, MNT_DETACH) != 0)
+		fprintf(stderr, "cleanup: umount %s: %s\n", g_mount, strerror(errno));
+	g_mount[0] = '\0';
 	if (lp_fs_remove_tree(g_root, NULL) != LP_OK)
 		fprintf(stderr, "cleanup: cannot remove %s\n", g_root);
 	free(g_root);
@@ -704,6 +715,482 @@ START_TEST(t_cancel)
 }
 END_TEST
 
+/* ---- disk caps, the free-space floor, interruptions ---- */
+
+/* Progress lines a build reported through on_status, kept for the test to look at. */
+struct statuses {
+	pthread_mutex_t mu;
+	char text[8192];
+	int waiting_disk, retrying;
+};
+
+static void on_status(void *ctx, lp_build_status status, const char *message)
+{
+	struct statuses *s = ctx;
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = strlen(s->text);
+	snprintf(s->text + n, sizeof(s->text) - n, "%s\n", message);
+	s->waiting_disk += status == LP_BUILD_STATUS_WAITING_DISK;
+	s->retrying += status == LP_BUILD_STATUS_RETRYING;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A build with the knobs these tests turn: status lines, fast retries, a memory cap. */
+static int build_with(lp_build_result *res, const lp_site *spec, lp_docker *docker,
+                      struct statuses *st, int64_t memory, lp_error *err)
+{
+	lp_build_request req = {
+	    .cfg = g_cfg,
+	    .docker = docker ? docker : g_docker,
+	    .site_name = spec->name,
+	    .spec = spec,
+	    .revision = 1,
+	    .memory_bytes = memory,
+	    .retry_base_ms = 100,
+	    .on_status = st ? on_status : NULL,
+	    .status_ctx = st,
+	};
+
+	return lp_build_revision(res, &req, err);
+}
+
+/* Wait (up to 120 s) until the log at path contains needle. */
+static int log_shows(const char *path, const char *needle)
+{
+	int i;
+
+	for (i = 0; i < 1200; i++) {
+		char *data = NULL;
+		size_t len;
+		int found = lp_fs_read_file(&data, &len, path, 64 << 20, NULL) == LP_OK &&
+		            strstr(data, needle) != NULL;
+
+		free(data);
+		if (found)
+			return 1;
+		usleep(100000);
+	}
+	return 0;
+}
+
+/* Writing past the workspace cap: killed while it runs, the message names cap and usage. */
+START_TEST(t_workspace_cap_kills)
+{
+	lp_site s =
+	    site("bigws", LP_SOURCE_ARCHIVE,
+	         "dd if=/dev/zero of=big bs=1M count=60 2>/dev/null; echo wrote; sleep 60", 120);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], *log;
+
+	g_cfg->build_workspace_max_mb = 20;
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_ETOOBIG);
+	ck_assert_msg(
+	    contains(err.message, "build workspace used 60.") &&
+	        contains(err.message, "MiB, over its cap of 20 MiB (--build-workspace-max-mb)"),
+	    "%s", err.message);
+	/* killed, not waited out: the command would sleep 60 s more */
+	ck_assert_int_lt(res.duration_ms, 50000);
+	ck_assert_uint_gt(res.workspace_bytes, (uint64_t)60 << 20);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(contains(log, " wrote\n"), "%s", log);
+	ck_assert_msg(contains(log, "==> disk cap reached: killing the build container"), "%s",
+	              log);
+	check_log_format(log, "==> failed: build workspace used 60.");
+	free(log);
+}
+END_TEST
+
+/* Over the cap and done before the watchdog looked: the measurement at the end catches it. */
+START_TEST(t_workspace_cap_at_exit)
+{
+	lp_site s = site("quickws", LP_SOURCE_ARCHIVE,
+	                 "dd if=/dev/zero of=big bs=1M count=30 2>/dev/null; mkdir -p dist && "
+	                 "echo ok > dist/index.html",
+	                 120);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], path[1200];
+
+	g_cfg->build_workspace_max_mb = 20;
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_ETOOBIG);
+	ck_assert_msg(contains(err.message, "build workspace used 30.") &&
+	                  contains(err.message, "over its cap of 20 MiB"),
+	              "%s", err.message);
+	ck_assert_int_eq(res.exit_code, 0);
+	LP_TEST_FMT(path, "%s/sites/quickws/revisions/1", g_data);
+	ck_assert(!lp_fs_exists(path)); /* not published */
+}
+END_TEST
+
+/* The dependency cache has its own cap. */
+START_TEST(t_cache_cap)
+{
+	lp_site s = site("bigcache", LP_SOURCE_ARCHIVE,
+	                 "dd if=/dev/zero of=/cache/blob bs=1M count=40 2>/dev/null; mkdir -p dist "
+	                 "&& echo ok > dist/index.html",
+	                 120);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80];
+
+	g_cfg->build_cache_max_mb = 20;
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_ETOOBIG);
+	ck_assert_msg(contains(err.message, "build cache used 40.") &&
+	                  contains(err.message, "over its cap of 20 MiB (--build-cache-max-mb)"),
+	              "%s", err.message);
+	ck_assert_uint_gt(res.cache_bytes, (uint64_t)40 << 20);
+}
+END_TEST
+
+/* Before a build, the cache goes down to half its cap, the least recently used files first. */
+START_TEST(t_cache_trimmed_before_build)
+{
+	lp_site s =
+	    site("trimmed", LP_SOURCE_ARCHIVE,
+	         "ls /cache > listing.txt; mkdir -p dist && cp listing.txt dist/index.html", 120);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], cache[1200], *html, *log;
+	struct stat st;
+	time_t now = time(NULL);
+
+	g_cfg->build_cache_max_mb = 20;
+	LP_TEST_FMT(cache, "%s/cache/build/trimmed", g_data);
+	lp_test_sh("mkdir -p '%s' && dd if=/dev/zero of='%s/stale' bs=1M count=12 2>/dev/null && "
+	           "dd if=/dev/zero of='%s/fresh' bs=1M count=4 2>/dev/null && "
+	           "touch -d @%lld '%s/stale' '%s' && touch -d @%lld '%s/fresh'",
+	           cache, cache, cache, (long long)now - 86400 * 30, cache, cache,
+	           (long long)now - 60, cache);
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_msg(build(&res, &s, 1, NULL, NULL, &err) == LP_OK, "%s", err.message);
+	html = read_text("%s/sites/trimmed/revisions/1/index.html", g_data);
+	ck_assert_msg(contains(html, "fresh") && !contains(html, "stale"), "%s", html);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(contains(log, "cache: removed 1 least recently used files"), "%s", log);
+	/* marked used by this build: the platform-wide eviction goes by it */
+	ck_assert_int_eq(stat(cache, &st), 0);
+	ck_assert_int_ge(st.st_mtime, now - 5);
+	free(html);
+	free(log);
+}
+END_TEST
+
+struct filler {
+	struct statuses *st;
+	char path[1200];
+	int removed;
+};
+
+/* Once the build says it waits for disk space, free the space. */
+static void *free_space_when_waiting(void *arg)
+{
+	struct filler *f = arg;
+	int i, waiting = 0;
+
+	for (i = 0; i < 600 && !waiting; i++) {
+		pthread_mutex_lock(&f->st->mu);
+		waiting = f->st->waiting_disk > 0;
+		pthread_mutex_unlock(&f->st->mu);
+		if (!waiting)
+			usleep(100000);
+	}
+	f->removed = waiting && unlink(f->path) == 0;
+	return NULL;
+}
+
+/* Below the free-space floor a build waits, says so, and goes on once there is room. */
+START_TEST(t_free_space_floor_waits)
+{
+	lp_site s =
+	    site("floor", LP_SOURCE_ARCHIVE, "mkdir -p dist && echo ok > dist/index.html", 120);
+	struct statuses st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct filler f = {.st = &st};
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], *log;
+	pthread_t t;
+
+	/* A data dir on a 64 MiB filesystem, 40 MiB of it taken: ~24 MiB free, under the floor. */
+	LP_TEST_FMT(g_mount, "%s/small", g_root);
+	ck_assert_int_eq(mkdir(g_mount, 0755), 0);
+	ck_assert_msg(mount("tmpfs", g_mount, "tmpfs", 0, "size=64m") == 0,
+	              "mount a 64 MiB tmpfs (this test needs root): %s", strerror(errno));
+	LP_TEST_FMT(g_data, "%s/data", g_mount);
+	free(g_cfg->data_dir);
+	g_cfg->data_dir = strdup(g_data);
+	g_cfg->min_free_mb = 40;
+	LP_TEST_FMT(f.path, "%s/filler", g_mount);
+	lp_test_sh("dd if=/dev/zero of='%s' bs=1M count=40 2>/dev/null", f.path);
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_int_eq(pthread_create(&t, NULL, free_space_when_waiting, &f), 0);
+	ck_assert_msg(build_with(&res, &s, NULL, &st, 0, &err) == LP_OK, "%s", err.message);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(f.removed, 1);
+	ck_assert_msg(contains(st.text, "waiting for disk space: 2") &&
+	                  contains(st.text, " MiB free, floor 40 MiB\nbuilding\n"),
+	              "%s", st.text);
+	ck_assert_int_gt(res.disk_wait_ms, 0);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(contains(log, "==> waiting for disk space: 2"), "%s", log);
+	ck_assert_msg(contains(log, "disk space is back: "), "%s", log);
+	check_log_format(log, "==> done: revision 1 ready in ");
+	free(log);
+}
+END_TEST
+
+/* The first attempt runs until killed from outside; the second finds its marker and builds. */
+#define SECOND_ATTEMPT_BUILDS                                                                      \
+	"if [ -e /cache/attempted ]; then mkdir -p dist && echo second > dist/index.html; "        \
+	"else touch /cache/attempted; echo started; sleep 300; fi"
+
+struct killer {
+	const char *log_path;
+	char container[128];
+	char log_config[256];
+	int kills;
+	atomic_int done;
+	int every; /* kill every attempt, not only the first */
+};
+
+static void shell_capture(char *out, size_t outsz, const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	n = fread(out, 1, outsz - 1, p);
+	out[n] = '\0';
+	while (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	pclose(p);
+}
+
+/* docker kill, as an operator (or the OOM-less chaos) would: the container dies with 137. */
+static void *kill_from_outside(void *arg)
+{
+	struct killer *k = arg;
+	char cmd[512];
+	int i;
+
+	if (!log_shows(k->log_path, " started\n"))
+		return NULL;
+	LP_TEST_FMT(cmd, "docker inspect -f '{{json .HostConfig.LogConfig}}' %s", k->container);
+	shell_capture(k->log_config, sizeof(k->log_config), cmd);
+	for (i = 0; i < 1200 && !atomic_load(&k->done); i++) {
+		if (lp_docker_container_kill(g_docker, k->container, NULL, NULL) == LP_OK) {
+			k->kills++;
+			if (!k->every)
+				break;
+		}
+		usleep(100000);
+	}
+	return NULL;
+}
+
+START_TEST(t_outside_kill_retried)
+{
+	lp_site s = site("killed", LP_SOURCE_ARCHIVE, SECOND_ATTEMPT_BUILDS, 600);
+	struct statuses st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct killer k = {0};
+	char digest[80], log_path[1200], *log, *html;
+	lp_build_result res;
+	lp_error err = {0};
+	pthread_t t;
+
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	LP_TEST_FMT(log_path, "%s/logs/killed/1.log", g_data);
+	k.log_path = log_path;
+	LP_TEST_FMT(k.container, "%s-build-killed-1", g_instance);
+	ck_assert_int_eq(pthread_create(&t, NULL, kill_from_outside, &k), 0);
+	ck_assert_msg(build_with(&res, &s, NULL, &st, 0, &err) == LP_OK, "%s", err.message);
+	atomic_store(&k.done, 1);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(k.kills, 1);
+	ck_assert_int_eq(res.attempts, 2);
+	ck_assert_int_eq(res.oom_killed, 0);
+	/* build containers rotate their log too (one file holds what the build logs) */
+	ck_assert_str_eq(
+	    k.log_config,
+	    "{\"Type\":\"json-file\",\"Config\":{\"max-file\":\"2\",\"max-size\":\"100m\"}}");
+	html = read_text("%s/sites/killed/revisions/1/index.html", g_data);
+	ck_assert_str_eq(html, "second\n");
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(contains(log, "==> build interrupted: the build container was killed from "
+	                            "outside (exit code 137, not out of memory); retrying in 0.1 s "
+	                            "(attempt 2 of 4)"),
+	              "%s", log);
+	ck_assert_msg(contains(log, "==> attempt 2 of 4"), "%s", log);
+	check_log_format(log, "==> done: revision 1 ready in ");
+	ck_assert_int_eq(st.retrying, 1);
+	ck_assert_msg(contains(st.text, "killed from outside"), "%s", st.text);
+	free(html);
+	free(log);
+}
+END_TEST
+
+/* Killed every time: retried a bounded number of times, then a failure that says so. */
+START_TEST(t_outside_kill_bounded)
+{
+	lp_site s = site("alwayskilled", LP_SOURCE_ARCHIVE, "echo started; sleep 300", 600);
+	struct killer k = {.every = 1};
+	char digest[80], log_path[1200], *log;
+	lp_build_result res;
+	lp_error err = {0};
+	pthread_t t;
+
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	LP_TEST_FMT(log_path, "%s/logs/alwayskilled/1.log", g_data);
+	k.log_path = log_path;
+	LP_TEST_FMT(k.container, "%s-build-alwayskilled-1", g_instance);
+	ck_assert_int_eq(pthread_create(&t, NULL, kill_from_outside, &k), 0);
+	ck_assert_int_eq(build_with(&res, &s, NULL, NULL, 0, &err), LP_EUNAVAILABLE);
+	atomic_store(&k.done, 1);
+	pthread_join(t, NULL);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(res.attempts == LP_BUILD_RETRIES + 1, "%d attempts: %s", res.attempts, log);
+	ck_assert_int_eq(res.interrupted, 1);
+	ck_assert_msg(k.kills == LP_BUILD_RETRIES + 1, "%d kills: %s", k.kills, log);
+	ck_assert_msg(contains(err.message,
+	                       "gave up after 4 attempts: build interrupted: the build "
+	                       "container was killed from outside"),
+	              "%s", err.message);
+	check_log_format(log, "==> failed: gave up after 4 attempts");
+	free(log);
+}
+END_TEST
+
+/* The OOM killer's verdict is the build's: a failure with its own message, never retried. */
+START_TEST(t_oom_is_a_failure)
+{
+	lp_site s =
+	    site("hungry", LP_SOURCE_ARCHIVE,
+	         "echo allocating; node -e 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'", 120);
+	lp_build_result res;
+	lp_error err = {0};
+	char digest[80], *log;
+
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	ck_assert_int_eq(build_with(&res, &s, NULL, NULL, (int64_t)64 << 20, &err), LP_EBUILD);
+	ck_assert_int_eq(res.oom_killed, 1);
+	ck_assert_int_eq(res.attempts, 1);
+	ck_assert_msg(!strncmp(err.message,
+	                       "out of memory: the build used more than 64 MiB; last lines:", 59),
+	              "%s", err.message);
+	ck_assert_msg(contains(err.message, "allocating"), "%s", err.message);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(!contains(log, "retrying"), "%s", log);
+	check_log_format(log, "==> failed: out of memory: the build used more than 64 MiB");
+	free(log);
+}
+END_TEST
+
+struct cutter {
+	lp_engine_proxy *proxy;
+	const char *log_path;
+	int cut;
+};
+
+static void *cut_engine_when_started(void *arg)
+{
+	struct cutter *c = arg;
+
+	if (log_shows(c->log_path, " started\n")) {
+		lp_engine_proxy_cut(c->proxy, 1500);
+		c->cut = 1;
+	}
+	return NULL;
+}
+
+/* The engine going away mid-build (as in a restart) is an interruption too: retried. */
+START_TEST(t_engine_gone_retried)
+{
+	lp_site s = site("enginegone", LP_SOURCE_ARCHIVE, SECOND_ATTEMPT_BUILDS, 600);
+	lp_docker_options o = {0};
+	struct cutter c = {0};
+	char digest[80], sock[1200], log_path[1200], *log;
+	lp_build_request req = {0};
+	lp_docker *via_proxy = NULL;
+	lp_build_result res;
+	lp_error err = {0};
+	pthread_t t;
+
+	LP_TEST_FMT(sock, "%s/engine.sock", g_root);
+	c.proxy = lp_engine_proxy_start(sock, "/var/run/docker.sock");
+	ck_assert_ptr_nonnull(c.proxy);
+	o.socket_path = sock;
+	ck_assert_int_eq(lp_docker_new(&via_proxy, &o, &err), LP_OK);
+	make_script_upload(digest);
+	s.archive_digest = digest;
+	LP_TEST_FMT(log_path, "%s/logs/enginegone/1.log", g_data);
+	c.log_path = log_path;
+	ck_assert_int_eq(pthread_create(&t, NULL, cut_engine_when_started, &c), 0);
+	req = (lp_build_request){.cfg = g_cfg,
+	                         .docker = via_proxy,
+	                         .site_name = s.name,
+	                         .spec = &s,
+	                         .revision = 1,
+	                         .retry_base_ms = 1000};
+	ck_assert_msg(lp_build_revision(&res, &req, &err) == LP_OK, "%s", err.message);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(c.cut, 1);
+	ck_assert_int_ge(res.attempts, 2);
+	log = read_text("%s", res.log_path);
+	ck_assert_msg(contains(log, "==> build interrupted: the Docker engine went away; retrying"),
+	              "%s", log);
+	check_log_format(log, "==> done: revision 1 ready in ");
+	free(log);
+	lp_docker_free(via_proxy);
+	lp_engine_proxy_stop(c.proxy);
+}
+END_TEST
+
+/*
+ * Insecure sources off (production): a Git host on loopback or on one of the engine's networks
+ * (here a network with a public-looking range, refused only because the engine has it) is
+ * refused before anything connects, with the one refusal text.
+ */
+START_TEST(t_git_internal_hosts_refused)
+{
+	lp_site s = site("ssrf", LP_SOURCE_GIT, NULL, 60);
+	char net[96], want[LP_ERROR_MESSAGE_MAX];
+	lp_build_result res;
+	lp_error err = {0};
+	int rc;
+
+	g_cfg->allow_insecure_sources = 0;
+	s.git_url = "https://127.0.0.1:2375/x";
+	ck_assert_int_eq(build(&res, &s, 1, NULL, NULL, &err), LP_EUNSAFE);
+	LP_TEST_FMT(want, "git host \"127.0.0.1\" is refused: %s", LP_GITNET_REFUSED);
+	ck_assert_str_eq(err.message, want);
+	LP_TEST_FMT(net, "%s-ssrf", g_instance);
+	lp_test_sh("docker network create --subnet 11.11.77.0/24 --label launchpad.instance=%s %s "
+	           ">/dev/null",
+	           g_instance, net);
+	s.git_url = "https://11.11.77.5/x";
+	rc = build(&res, &s, 2, NULL, NULL, &err);
+	lp_test_sh("docker network rm %s >/dev/null", net);
+	ck_assert_msg(rc == LP_EUNSAFE, "%s", err.message);
+	ck_assert_msg(contains(err.message, "git host \"11.11.77.5\" is refused"), "%s",
+	              err.message);
+}
+END_TEST
+
 static void wait_for_image(void)
 {
 	char cmd[512];
@@ -739,6 +1226,16 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, t_git_source);
 	tcase_add_test(tc, t_idempotent_and_leftovers);
 	tcase_add_test(tc, t_cancel);
+	tcase_add_test(tc, t_workspace_cap_kills);
+	tcase_add_test(tc, t_workspace_cap_at_exit);
+	tcase_add_test(tc, t_cache_cap);
+	tcase_add_test(tc, t_cache_trimmed_before_build);
+	tcase_add_test(tc, t_free_space_floor_waits);
+	tcase_add_test(tc, t_outside_kill_retried);
+	tcase_add_test(tc, t_outside_kill_bounded);
+	tcase_add_test(tc, t_oom_is_a_failure);
+	tcase_add_test(tc, t_engine_gone_retried);
+	tcase_add_test(tc, t_git_internal_hosts_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -254,7 +254,9 @@ static void setup(void)
  */
 static void setup_api(void)
 {
-	static const char *const env[] = {"LAUNCHPAD_ALLOW_INSECURE_SOURCES=false", NULL};
+	/* the examples' images, as an admin who wants them would allow them (examples/README.md) */
+	static const char *const env[] = {"LAUNCHPAD_ALLOW_INSECURE_SOURCES=false",
+	                                  "LAUNCHPAD_BUILD_IMAGES=node:*,python:*", NULL};
 	lp_test_platform_options o = {.no_controller = 1, .env = env};
 	lp_error err = {0};
 

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -140,6 +141,18 @@ static const char *create_site(const char *yaml, const char *source)
 	free(json);
 	lp_site_list_release(&list);
 	lp_spec_diags_release(&d);
+	return id;
+}
+
+/* The id of the site called name (static buffer). */
+static const char *create_site_id(const char *name)
+{
+	static char id[LP_STORE_ID_LEN];
+	lp_store_site *row = NULL;
+
+	ck_assert_int_eq(lp_store_site_get_by_name(&row, g_store, name, NULL), LP_OK);
+	LP_TEST_FMT(id, "%s", row->id);
+	lp_store_site_free(row);
 	return id;
 }
 
@@ -464,6 +477,74 @@ START_TEST(test_delete_removes_everything)
 }
 END_TEST
 
+/* Set the mtime of the upload of digest ("sha256:<hex>") secs ago; 1 when it exists. */
+static int age_upload(const char *digest, int secs)
+{
+	char path[1400];
+	struct timespec t[2];
+
+	LP_TEST_FMT(path, "%s/uploads/sha256/%s.zip", g_data, digest + strlen("sha256:"));
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= secs;
+	t[1] = t[0];
+	return utimensat(AT_FDCWD, path, t, 0) == 0;
+}
+
+static int upload_exists(const char *digest)
+{
+	char path[1400];
+
+	LP_TEST_FMT(path, "%s/uploads/sha256/%s.zip", g_data, digest + strlen("sha256:"));
+	return lp_fs_exists(path);
+}
+
+/*
+ * Issue 14.5: an archive no site and no revision names goes once it is older than
+ * --archive-grace (3600 s by default); one a site or an old revision names stays, and so does a
+ * fresh one (a request may be about to name it). A deleted site's archive goes with time.
+ */
+START_TEST(test_archive_gc)
+{
+	lp_controller *c = NULL;
+	lp_reconcile_result r;
+	char kept[80], older[80], orphan[80], fresh[80], gone[80], *yaml;
+	const char *id;
+	lp_error err = {0};
+
+	make_upload(kept, "kept");
+	make_upload(older, "older");
+	make_upload(orphan, "orphan");
+	make_upload(fresh, "fresh");
+	make_upload(gone, "gone");
+	yaml = archive_yaml("gc-site", older);
+	id = create_site(yaml, older);
+	free(yaml);
+	yaml = archive_yaml("gc-site", kept);
+	update_site(id, yaml, kept); /* revision 2 names kept; revision 1 still names older */
+	free(yaml);
+	yaml = archive_yaml("gc-gone", gone);
+	create_site(yaml, gone);
+	free(yaml);
+	ck_assert(age_upload(kept, 7200) && age_upload(older, 7200) && age_upload(orphan, 7200) &&
+	          age_upload(gone, 7200));
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	ck_assert_msg(lp_controller_gc(c, &err) == LP_OK, "%s", err.message);
+	ck_assert_msg(!upload_exists(orphan), "an archive nothing names survived the gc");
+	ck_assert(upload_exists(kept));
+	ck_assert(upload_exists(older));
+	ck_assert(upload_exists(fresh));
+	ck_assert(upload_exists(gone));
+	/* the site goes (finalizer), its archive with the next gc past the grace */
+	ck_assert_int_eq(lp_store_site_mark_deleted(g_store, create_site_id("gc-gone"), 0, &err),
+	                 LP_OK);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "gc-gone", &err), LP_OK);
+	ck_assert_int_eq(lp_controller_gc(c, &err), LP_OK);
+	ck_assert(!upload_exists(gone));
+	ck_assert(upload_exists(kept) && upload_exists(older) && upload_exists(fresh));
+	lp_controller_free(c);
+}
+END_TEST
+
 static char *build_yaml(const char *name, const char *url, const char *command, int timeout)
 {
 	char *y = NULL;
@@ -647,6 +728,7 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_live_steady_state_and_content_change);
 	tcase_add_test(tc, test_self_heal_and_foreign_container);
 	tcase_add_test(tc, test_delete_removes_everything);
+	tcase_add_test(tc, test_archive_gc);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_newer_revision_cancels_build);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);

@@ -236,6 +236,86 @@ START_TEST(test_wait_and_follow)
 }
 END_TEST
 
+/* One line of a shell command's output (trailing newline cut). */
+static void shell_line(char *out, size_t outsz, const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(p);
+	if (fgets(out, (int)outsz, p) == NULL)
+		out[0] = '\0';
+	pclose(p);
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+}
+
+/*
+ * A chatty container's json-file log on the engine's disk stays within max-size x max-file (it
+ * grew to 132 MB in 5 s before there was a rotation), and what it wrote still reads back.
+ */
+START_TEST(test_log_rotation)
+{
+	const char *cmd[] = {"sh", "-c",
+	                     "head -c 8000000 /dev/zero | tr '\\0' x | fold -w 99; echo last-line",
+	                     NULL};
+	lp_docker_options o = {.log_max_size = "1m", .log_max_files = 2};
+	char *id, line[1024], query[512];
+	lp_docker *small = NULL;
+	lp_error err = {0};
+	long long bytes;
+	int status = -1;
+
+	o.socket_path = getenv("LAUNCHPAD_DOCKER_SOCKET");
+	if (o.socket_path && !*o.socket_path)
+		o.socket_path = NULL;
+	ck_assert_int_eq(lp_docker_new(&small, &o, &err), LP_OK);
+	lp_docker_free(dk);
+	dk = small; /* create_labeled and the fixture's close use it */
+	id = create_labeled("chatty", NULL, 0, cmd);
+	snprintf(query, sizeof(query), "docker inspect -f '{{json .HostConfig.LogConfig}}' %s", id);
+	shell_line(line, sizeof(line), query);
+	ck_assert_str_eq(
+	    line, "{\"Type\":\"json-file\",\"Config\":{\"max-file\":\"2\",\"max-size\":\"1m\"}}");
+	ck_assert_msg(lp_docker_container_start(dk, id, &err) == LP_OK, "%s", err.message);
+	ck_assert_int_eq(lp_docker_container_wait(&status, dk, id, NULL, NULL, &err), LP_OK);
+	ck_assert_int_eq(status, 0);
+	/* The log files of the container: <LogPath> and its rotated <LogPath>.1 */
+	snprintf(query, sizeof(query),
+	         "p=$(docker inspect -f '{{.LogPath}}' %s) && cat \"$p\"* | wc -c", id);
+	shell_line(line, sizeof(line), query);
+	bytes = atoll(line);
+	fprintf(stderr, "8 MB of output, %lld bytes of json-file log kept\n", bytes);
+	/* 8 MB of output is ~11 MB of json-file lines; two files of 1 MiB keep at most 2 MiB. */
+	ck_assert_msg(bytes > 0 && bytes <= (2 << 20) + 4096, "%lld bytes of log", bytes);
+	ck_assert_int_eq(lp_docker_container_remove(dk, id, LP_DOCKER_RM_FORCE, &err), LP_OK);
+	free(id);
+}
+END_TEST
+
+/* The run's own network is among the engine's subnets (it is how SSRF checks know them). */
+START_TEST(test_network_subnets)
+{
+	lp_docker_subnet *subs = NULL;
+	char query[256], want[64];
+	lp_error err = {0};
+	size_t n = 0, i;
+	int found = 0;
+
+	snprintf(query, sizeof(query),
+	         "docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' %s",
+	         run_net);
+	shell_line(want, sizeof(want), query);
+	ck_assert_msg(want[0] != '\0', "no subnet for %s", run_net);
+	ck_assert_msg(lp_docker_network_subnets(&subs, &n, dk, &err) == LP_OK, "%s", err.message);
+	for (i = 0; i < n; i++)
+		found |= !strcmp(subs[i].cidr, want);
+	free(subs);
+	ck_assert_msg(found, "%s not among the %zu subnets", want, n);
+}
+END_TEST
+
 static int has_id(const lp_docker_summaries *s, const char *id)
 {
 	size_t i;
@@ -601,6 +681,8 @@ static Suite *docker_suite(void)
 	tcase_add_test(tc, test_version_and_images);
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_wait_and_follow);
+	tcase_add_test(tc, test_log_rotation);
+	tcase_add_test(tc, test_network_subnets);
 	tcase_add_test(tc, test_list_by_labels);
 	tcase_add_test(tc, test_events_removed_from_outside);
 	tcase_add_test(tc, test_network_ensure_twice);

@@ -1,13 +1,18 @@
 /* check_gitsrc.c: Git sources against a real repository served by a real smart-HTTP server. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +20,7 @@
 
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
+#include "pipeline/gitnet.h"
 #include "pipeline/gitsrc.h"
 #include "tests/lib/git_http_server.h"
 #include "tests/lib/testutil.h"
@@ -686,6 +692,292 @@ START_TEST(test_busy_parent_threads)
 }
 END_TEST
 
+/* ---- SSRF: internal addresses refused, one text whatever listens ---- */
+
+/* A TCP listener that accepts and counts connections (something "listening there"). */
+struct listener {
+	int fd;
+	unsigned port;
+	atomic_int accepted;
+	atomic_int stop;
+	pthread_t thread;
+};
+
+static void *listener_main(void *arg)
+{
+	struct listener *l = arg;
+
+	while (!atomic_load(&l->stop)) {
+		struct pollfd p = {.fd = l->fd, .events = POLLIN};
+
+		if (poll(&p, 1, 100) > 0) {
+			int c = accept(l->fd, NULL, NULL);
+
+			if (c >= 0) {
+				atomic_fetch_add(&l->accepted, 1);
+				close(c);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Bind family's loopback on a free port; listen (and accept, counted) only when listening. */
+static void bind_loopback(struct listener *l, int family, int listening)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(l->fd, 0);
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	}
+	ck_assert_int_eq(bind(l->fd, (struct sockaddr *)&ss, len), 0);
+	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&ss, &len), 0);
+	l->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+	                                  : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (!listening) {
+		close(l->fd); /* the port is free again: nothing listens there */
+		l->fd = -1;
+		return;
+	}
+	ck_assert_int_eq(listen(l->fd, 16), 0);
+	ck_assert_int_eq(pthread_create(&l->thread, NULL, listener_main, l), 0);
+}
+
+static void listener_stop(struct listener *l)
+{
+	if (l->fd < 0)
+		return;
+	atomic_store(&l->stop, 1);
+	pthread_join(l->thread, NULL);
+	close(l->fd);
+}
+
+/* A fetch of url with the address check on, as the controller runs it; err gets the verdict. */
+static int fetch_checked(const struct fixture *f, const char *url, const char *allow, lp_error *err)
+{
+	lp_gitsrc_request req;
+	lp_gitsrc_result res;
+	char wd[600];
+
+	workdir(wd, sizeof(wd), f, "ssrf");
+	request_init(&req, f, wd);
+	req.url = url;
+	req.allow_insecure = strncmp(url, "http://", 7) == 0; /* https:// needs no exemption */
+	req.check_addresses = 1;
+	req.allow_hosts = allow;
+	req.timeout_seconds = 20;
+	*err = (lp_error){0};
+	return lp_gitsrc_fetch(&res, &req, err);
+}
+
+static void expect_refused(const struct fixture *f, const char *url, const char *host, char *out,
+                           size_t outsz)
+{
+	char want[LP_ERROR_MESSAGE_MAX];
+	lp_error err;
+
+	LP_TEST_FMT(want, "git host \"%s\" is refused: %s", host, LP_GITNET_REFUSED);
+	ck_assert_msg(fetch_checked(f, url, NULL, &err) == LP_EUNSAFE, "%s: %s", url, err.message);
+	ck_assert_msg(!strcmp(err.message, want), "%s: \"%s\"", url, err.message);
+	if (out != NULL)
+		lp_test_fmt(out, outsz, "%s", err.message);
+}
+
+/* The three URLs, each with something listening and with nothing: one same refusal. */
+START_TEST(test_ssrf_refused_uniformly)
+{
+	struct fixture f;
+	struct listener open4, closed4, open6, closed6;
+	char url[256], a[LP_ERROR_MESSAGE_MAX], b[LP_ERROR_MESSAGE_MAX];
+	static const char *const others[][2] = {
+	    {"https://10.0.0.1/x", "10.0.0.1"},
+	    {"https://169.254.169.254/latest/meta-data", "169.254.169.254"},
+	    {"https://192.168.1.1:8443/x", "192.168.1.1"},
+	    {"https://100.64.0.1/x", "100.64.0.1"},
+	    {"https://0.0.0.0:2375/x", "0.0.0.0"},
+	    {"https://[fd00::1]/x", "fd00::1"},
+	    {"https://[fe80::1]/x", "fe80::1"},
+	    {"https://[::ffff:127.0.0.1]:2375/x", "::ffff:127.0.0.1"},
+	    {"https://224.0.0.1/x", "224.0.0.1"},
+	};
+	size_t i;
+
+	fixture_setup(&f, 0);
+	bind_loopback(&open4, AF_INET, 1);
+	bind_loopback(&closed4, AF_INET, 0);
+	bind_loopback(&open6, AF_INET6, 1);
+	bind_loopback(&closed6, AF_INET6, 0);
+
+	LP_TEST_FMT(url, "https://127.0.0.1:%u/x", open4.port);
+	expect_refused(&f, url, "127.0.0.1", a, sizeof(a));
+	LP_TEST_FMT(url, "https://127.0.0.1:%u/x", closed4.port);
+	expect_refused(&f, url, "127.0.0.1", b, sizeof(b));
+	ck_assert_str_eq(a, b);
+	LP_TEST_FMT(url, "https://[::1]:%u/x", open6.port);
+	expect_refused(&f, url, "::1", a, sizeof(a));
+	LP_TEST_FMT(url, "https://[::1]:%u/x", closed6.port);
+	expect_refused(&f, url, "::1", b, sizeof(b));
+	ck_assert_str_eq(a, b);
+	expect_refused(&f, "https://localhost:2375/x", "localhost", NULL, 0);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		expect_refused(&f, others[i][0], others[i][1], NULL, 0);
+	/* refused before connecting: the listeners never saw a connection */
+	ck_assert_int_eq(atomic_load(&open4.accepted), 0);
+	ck_assert_int_eq(atomic_load(&open6.accepted), 0);
+	listener_stop(&open4);
+	listener_stop(&open6);
+	assert_no_children();
+	fixture_teardown(&f);
+}
+END_TEST
+
+/* The local test server, checked: refused, then fetched once the admin allows it. */
+START_TEST(test_ssrf_allow_list)
+{
+	struct fixture f;
+	lp_error err;
+	char url[256];
+
+	fixture_setup(&f, 1);
+	expect_refused(&f, f.url, "127.0.0.1", NULL, 0);
+	ck_assert_uint_eq(lp_test_git_server_requests(f.srv), 0);
+	ck_assert_msg(fetch_checked(&f, f.url, "127.0.0.1", &err) == LP_OK, "%s", err.message);
+	ck_assert_uint_gt(lp_test_git_server_requests(f.srv), 0);
+	lp_test_sh("rm -rf '%s/work'", f.root);
+	ck_assert_msg(fetch_checked(&f, f.url, "git.example.com, 127.0.0.0/8", &err) == LP_OK, "%s",
+	              err.message);
+	lp_test_sh("rm -rf '%s/work'", f.root);
+	LP_TEST_FMT(url, "http://localhost:%u/site", (unsigned)lp_test_git_server_port(f.srv));
+	ck_assert_msg(fetch_checked(&f, url, "LOCALHOST", &err) == LP_OK, "%s", err.message);
+	lp_test_sh("rm -rf '%s/work'", f.root);
+	/* an allow-list entry that is not a host, an address or a range: said before any fetch */
+	lp_test_git_server_reset_counters(f.srv);
+	ck_assert_int_eq(fetch_checked(&f, f.url, "127.0.0.1 evil;host", &err), LP_EINVAL);
+	ck_assert_msg(strstr(err.message, "\"evil;host\" is not a host name") != NULL, "%s",
+	              err.message);
+	ck_assert_uint_eq(lp_test_git_server_requests(f.srv), 0);
+	fixture_teardown(&f);
+}
+END_TEST
+
+/* A redirect is a new connection, checked like the first: an allowed host cannot hop inside. */
+START_TEST(test_ssrf_redirect_checked)
+{
+	struct fixture f;
+	lp_error err;
+	char to[128];
+
+	fixture_setup(&f, 1);
+	LP_TEST_FMT(to, "http://127.0.0.2:%u", (unsigned)lp_test_git_server_port(f.srv));
+	lp_test_git_server_set_redirect(f.srv, to);
+	ck_assert_int_eq(fetch_checked(&f, f.url, "127.0.0.1", &err), LP_EUNSAFE);
+	ck_assert_msg(strstr(err.message, "git host \"127.0.0.2\" is refused") != NULL, "%s",
+	              err.message);
+	ck_assert_uint_eq(lp_test_git_server_requests(f.srv), 1); /* the redirect, nothing more */
+	fixture_teardown(&f);
+}
+END_TEST
+
+/* The engine's networks (and any range the caller adds) are refused even when public. */
+START_TEST(test_ssrf_engine_ranges)
+{
+	struct fixture f;
+	lp_gitsrc_request req;
+	lp_gitsrc_result res;
+	lp_error err = {0};
+	char wd[600];
+
+	fixture_setup(&f, 0);
+	workdir(wd, sizeof(wd), &f, "ssrf");
+	request_init(&req, &f, wd);
+	req.url = "https://8.8.8.8/x";
+	req.allow_insecure = 0;
+	req.check_addresses = 1;
+	req.deny_ranges = "172.17.0.0/16,8.8.8.0/24";
+	ck_assert_int_eq(lp_gitsrc_fetch(&res, &req, &err), LP_EUNSAFE);
+	ck_assert_msg(strstr(err.message, "git host \"8.8.8.8\" is refused") != NULL, "%s",
+	              err.message);
+	req.deny_ranges = "8.8.8.0/99";
+	ck_assert_int_eq(lp_gitsrc_fetch(&res, &req, &err), LP_EINVAL);
+	fixture_teardown(&f);
+}
+END_TEST
+
+/* https:// runs TLS over the checking stream: a real TLS server, a test CA, a full fetch. */
+START_TEST(test_ssrf_https_over_checked_stream)
+{
+	struct fixture f;
+	lp_test_git_server *tls = NULL;
+	char srvroot[600], ca[700], *cert = NULL, *key = NULL, *url;
+	lp_gitsrc_request req;
+	lp_gitsrc_result res;
+	lp_error err = {0};
+	char wd[600];
+	size_t len;
+
+	fixture_setup(&f, 0);
+	lp_test_sh("cd '%s' && printf 'subjectAltName=DNS:localhost\\n' > ext.cnf && "
+	           "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+	           "-subj /CN=lp-test-ca 2>/dev/null && "
+	           "openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+	           "-subj /CN=localhost 2>/dev/null && "
+	           "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	           "-out srv.pem -days 1 -extfile ext.cnf 2>/dev/null",
+	           f.root);
+	LP_TEST_FMT(ca, "%s/srv.pem", f.root);
+	ck_assert_int_eq(lp_fs_read_file(&cert, &len, ca, 1 << 20, NULL), LP_OK);
+	LP_TEST_FMT(ca, "%s/srv.key", f.root);
+	ck_assert_int_eq(lp_fs_read_file(&key, &len, ca, 1 << 20, NULL), LP_OK);
+	LP_TEST_FMT(ca, "%s/ca.pem", f.root);
+	LP_TEST_FMT(srvroot, "%s/srv", f.root);
+	ck_assert_msg(lp_test_git_server_start_tls(&tls, srvroot, cert, key, &err) == LP_OK, "%s",
+	              err.message);
+	url = lp_test_git_server_url(tls, "site");
+	ck_assert_msg(!strncmp(url, "https://localhost:", 18), "%s", url);
+
+	/* insecure sources off, as in production: localhost is refused, then allowed by name */
+	expect_refused(&f, url, "localhost", NULL, 0);
+	ck_assert_uint_eq(lp_test_git_server_requests(tls), 0);
+	workdir(wd, sizeof(wd), &f, "tls");
+	request_init(&req, &f, wd);
+	req.url = url;
+	req.allow_insecure = 0;
+	req.check_addresses = 1;
+	req.allow_hosts = "localhost";
+	/* without the test CA the certificate is checked, and fails */
+	unsetenv("SSL_CERT_FILE");
+	ck_assert_int_eq(lp_gitsrc_fetch(&res, &req, &err), LP_EREMOTE);
+	ck_assert_msg(strstr(err.message, "certificate") != NULL ||
+	                  strstr(err.message, "verif") != NULL,
+	              "%s", err.message);
+	setenv("SSL_CERT_FILE", ca, 1);
+	ck_assert_msg(lp_gitsrc_fetch(&res, &req, &err) == LP_OK, "%s", err.message);
+	unsetenv("SSL_CERT_FILE");
+	ck_assert_str_eq(res.sha, f.sha2);
+	assert_file(wd, "index.html", "v2\n");
+	ck_assert_uint_gt(lp_test_git_server_requests(tls), 0);
+	free(url);
+	free(cert);
+	free(key);
+	lp_test_git_server_stop(tls);
+	fixture_teardown(&f);
+}
+END_TEST
+
 static Suite *gitsrc_suite(void)
 {
 	Suite *s = suite_create("gitsrc");
@@ -706,6 +998,11 @@ static Suite *gitsrc_suite(void)
 	tcase_add_test(tc, test_workdir_must_be_empty);
 	tcase_add_test(tc, test_url_change);
 	tcase_add_test(tc, test_busy_parent_threads);
+	tcase_add_test(tc, test_ssrf_refused_uniformly);
+	tcase_add_test(tc, test_ssrf_allow_list);
+	tcase_add_test(tc, test_ssrf_redirect_checked);
+	tcase_add_test(tc, test_ssrf_engine_ranges);
+	tcase_add_test(tc, test_ssrf_https_over_checked_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -46,17 +46,16 @@ const char lp_test_api_manifest_fmt[] =
     "    env: {COUNTER: \"%d\"}\n"
     "  autoDeploy: true\n";
 
-void lp_test_api_start(struct lp_test_api *s, const char *const *extra)
+/* Spawn the binary on s->dir and learn its port and token. */
+static void spawn(struct lp_test_api *s, const char *const *extra)
 {
 	char *bin = lp_test_bin_path("launchpad-apiserver"), errlog[4096], tokpath[4096];
 	const char *argv[32];
 	int n = 0, i;
 	FILE *f;
 
-	memset(s, 0, sizeof(*s));
-	s->dir = lp_test_mkdtemp("lp-api");
-	ck_assert_ptr_nonnull(s->dir);
-	snprintf(errlog, sizeof(errlog), "%s/apiserver.log", s->dir);
+	s->port = 0;
+	LP_TEST_FMT(errlog, "%s/apiserver.log", s->dir);
 	argv[n++] = bin;
 	argv[n++] = "--data-dir";
 	argv[n++] = s->dir;
@@ -70,7 +69,7 @@ void lp_test_api_start(struct lp_test_api *s, const char *const *extra)
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
-		int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, 2);
 		execv(bin, (char *const *)argv);
 		_exit(127);
@@ -79,13 +78,14 @@ void lp_test_api_start(struct lp_test_api *s, const char *const *extra)
 	/* the port is announced on stderr once the socket listens */
 	for (i = 0; i < 200 && s->port == 0; i++) {
 		char line[512];
+		unsigned port;
 
 		usleep(25000);
 		if ((f = fopen(errlog, "r")) == NULL)
 			continue;
 		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "listening on http://127.0.0.1:%u", &s->port) == 1)
-				break;
+			if (sscanf(line, "listening on http://127.0.0.1:%u", &port) == 1)
+				s->port = port;
 		fclose(f);
 	}
 	ck_assert_msg(s->port != 0, "apiserver did not announce its port");
@@ -102,6 +102,33 @@ void lp_test_api_start(struct lp_test_api *s, const char *const *extra)
 		ck_assert_int_eq(stat(tokpath, &sb), 0);
 		ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	}
+}
+
+void lp_test_api_start(struct lp_test_api *s, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	s->dir = lp_test_mkdtemp("lp-api");
+	ck_assert_ptr_nonnull(s->dir);
+	spawn(s, extra);
+}
+
+void lp_test_api_restart(struct lp_test_api *s, int sig, const char *const *extra)
+{
+	char errlog[4096];
+	int status = 0;
+
+	ck_assert_int_eq(kill(s->pid, sig), 0);
+	ck_assert_int_eq(waitpid(s->pid, &status, 0), s->pid);
+	if (sig != SIGKILL)
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		              "apiserver did not exit cleanly (status %d)", status);
+	/*
+	 * The next run announces its own port: the old lines must not be read as its. Emptied
+	 * here, before the fork (the child appends), so no read can see the last run's.
+	 */
+	LP_TEST_FMT(errlog, "%s/apiserver.log", s->dir);
+	ck_assert_int_eq(truncate(errlog, 0), 0);
+	spawn(s, extra);
 }
 
 void lp_test_api_stop(struct lp_test_api *s)
@@ -162,6 +189,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 		keep_header(r->cache_control, sizeof(r->cache_control), line + 15);
 	if (!strncasecmp(line, "Content-Type: ", 14))
 		keep_header(r->content_type, sizeof(r->content_type), line + 14);
+	if (!strncasecmp(line, "Retry-After: ", 13))
+		keep_header(r->retry_after, sizeof(r->retry_after), line + 13);
 	return len;
 }
 

@@ -42,6 +42,7 @@ struct lp_test_api_resp {
 	char acao[128]; /* Access-Control-Allow-Origin */
 	char cache_control[128];
 	char content_type[128];
+	char retry_after[32];
 	cJSON *json; /* NULL when the body is not JSON */
 };
 
@@ -53,6 +54,11 @@ extern const char lp_test_api_manifest_fmt[];
 /* Start the server; extra: NULL-terminated extra flags, or NULL. */
 void lp_test_api_start(struct lp_test_api *s, const char *const *extra);
 void lp_test_api_stop(struct lp_test_api *s);
+/*
+ * Stop the server with sig (SIGKILL: as a crash; anything else must exit cleanly) and start it
+ * again on the same data dir with extra flags; the token stays, the port may change.
+ */
+void lp_test_api_restart(struct lp_test_api *s, int sig, const char *const *extra);
 /* A handle on the server's store, for what the controller would write. */
 lp_store *lp_test_api_store(struct lp_test_api *s);
 

@@ -31,6 +31,8 @@ struct lp_test_git_server {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stall;
+	char *redirect; /* under lock: answer every request with a 302 to this base URL */
+	int tls;
 	int stopping;
 	uint64_t bytes_sent;
 	uint64_t max_response;
@@ -293,13 +295,37 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	int stopping;
 
 	if (rq == NULL) {
+		char *to = NULL;
+
 		pthread_mutex_lock(&s->lock);
 		while (s->stall && !s->stopping)
 			pthread_cond_wait(&s->wake, &s->lock);
 		stopping = s->stopping;
+		if (s->redirect != NULL) {
+			const char *svc =
+			    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+
+			if (asprintf(&to, "%s%s%s%s", s->redirect, url, svc ? "?service=" : "",
+			             svc ? svc : "") < 0)
+				to = NULL;
+		}
 		pthread_mutex_unlock(&s->lock);
 		if (stopping)
 			return MHD_NO;
+		if (to != NULL) {
+			struct MHD_Response *r =
+			    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+			enum MHD_Result ret;
+
+			MHD_add_response_header(r, "Location", to);
+			free(to);
+			pthread_mutex_lock(&s->lock);
+			s->requests++;
+			pthread_mutex_unlock(&s->lock);
+			ret = MHD_queue_response(c, 302, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
 		rq = calloc(1, sizeof(*rq));
 		if (rq == NULL)
 			return MHD_NO;
@@ -351,9 +377,16 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int lp_test_git_server_start(lp_test_git_server **out, const char *project_root, lp_error *err)
 {
+	return lp_test_git_server_start_tls(out, project_root, NULL, NULL, err);
+}
+
+int lp_test_git_server_start_tls(lp_test_git_server **out, const char *project_root,
+                                 const char *cert_pem, const char *key_pem, lp_error *err)
+{
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
 	const union MHD_DaemonInfo *info;
 	lp_test_git_server *s;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -364,11 +397,20 @@ int lp_test_git_server_start(lp_test_git_server **out, const char *project_root,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->daemon = MHD_start_daemon(
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle,
-	    s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
-	    s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)64, MHD_OPTION_END);
+	s->tls = cert_pem != NULL;
+	if (s->tls)
+		s->daemon = MHD_start_daemon(
+		    flags | MHD_USE_TLS, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+		    (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)64, MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+		    key_pem, MHD_OPTION_END);
+	else
+		s->daemon =
+		    MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+		                     (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
+		                     s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+		                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		lp_test_git_server_stop(s);
 		return lp_error_set(err, LP_EIO, "cannot start the test git server");
@@ -396,6 +438,7 @@ void lp_test_git_server_stop(lp_test_git_server *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s->root);
+	free(s->redirect);
 	free(s);
 }
 
@@ -408,8 +451,19 @@ char *lp_test_git_server_url(const lp_test_git_server *s, const char *repo)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf), "http://127.0.0.1:%u/%s", (unsigned)s->port, repo);
+	/* TLS: the certificate names localhost (an IP address in a certificate is not checked
+	 * by every TLS library libgit2 may use). */
+	snprintf(buf, sizeof(buf), s->tls ? "https://localhost:%u/%s" : "http://127.0.0.1:%u/%s",
+	         (unsigned)s->port, repo);
 	return strdup(buf);
+}
+
+void lp_test_git_server_set_redirect(lp_test_git_server *s, const char *base)
+{
+	pthread_mutex_lock(&s->lock);
+	free(s->redirect);
+	s->redirect = base ? strdup(base) : NULL;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void lp_test_git_server_set_stall(lp_test_git_server *s, int on)

@@ -18,13 +18,20 @@ typedef struct lp_test_git_server lp_test_git_server;
 /* Serve every repository below project_root (GIT_PROJECT_ROOT) at http://127.0.0.1:<port>/. */
 int lp_test_git_server_start(lp_test_git_server **out, const char *project_root, lp_error *err);
 
+/* The same over TLS with this certificate and key (PEM text), at https://localhost:<port>/. */
+int lp_test_git_server_start_tls(lp_test_git_server **out, const char *project_root,
+                                 const char *cert_pem, const char *key_pem, lp_error *err);
+
 /* Stop accepting, wake stalled requests, join all threads and free. NULL is a no-op. */
 void lp_test_git_server_stop(lp_test_git_server *s);
 
 unsigned short lp_test_git_server_port(const lp_test_git_server *s);
 
-/* "http://127.0.0.1:<port>/<repo>", malloc'd (free() it). */
+/* "http://127.0.0.1:<port>/<repo>" (TLS: "https://localhost:<port>/<repo>"), malloc'd. */
 char *lp_test_git_server_url(const lp_test_git_server *s, const char *repo);
+
+/* Answer every request with "302 Location: <base><path>[?service=...]" (NULL: serve again). */
+void lp_test_git_server_set_redirect(lp_test_git_server *s, const char *base);
 
 /* When on, requests are accepted and never answered (until turned off or the server stops). */
 void lp_test_git_server_set_stall(lp_test_git_server *s, int on);

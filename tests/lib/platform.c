@@ -542,6 +542,43 @@ int lp_test_platform_stop(lp_test_platform *p, int timeout_ms, lp_error *err)
 	return rc;
 }
 
+int lp_test_platform_restart_controller(lp_test_platform *p, const char *const *env, lp_error *err)
+{
+	lp_test_platform_options o = {.env = env};
+	char *bin = lp_test_bin_path("launchpad-controller");
+	char *log = lp_test_platform_path(p, "controller.log"), **e = env_new(p, &o);
+	char *argv[] = {bin, NULL};
+	int rc = LP_ENOMEM, st = -1;
+
+	if (bin == NULL || log == NULL || e == NULL) {
+		lp_error_set(err, rc, "out of memory");
+		goto done;
+	}
+	if (p->controller_pid > 0) {
+		kill(p->controller_pid, SIGTERM);
+		if (!reap_until(p->controller_pid, &st, now_ms() + LP_TP_STOP_WAIT)) {
+			kill(p->controller_pid, SIGKILL);
+			waitpid(p->controller_pid, &st, 0);
+			rc = lp_error_set(err, LP_ETIMEOUT,
+			                  "the controller did not stop on SIGTERM");
+			p->controller_pid = 0;
+			goto done;
+		}
+		p->controller_pid = 0;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			rc = lp_error_set(err, LP_ERROR,
+			                  "the controller ended with wait status 0x%x", st);
+			goto done;
+		}
+	}
+	rc = spawn(&p->controller_pid, bin, argv, e, log, err);
+done:
+	env_free(e);
+	free(log);
+	free(bin);
+	return rc;
+}
+
 void lp_test_platform_free(lp_test_platform *p)
 {
 	char *cmd;

@@ -76,6 +76,12 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
  */
 int lp_test_platform_stop(lp_test_platform *p, int timeout_ms, lp_error *err);
 
+/*
+ * Stop the controller (SIGTERM, waited for; the sites keep serving) and start it again with env
+ * ("K=V", NULL-terminated, may be NULL) winning over the platform's settings: an upgrade, say a
+ * new LAUNCHPAD_SERVE_IMAGE. LP_OK once the new one runs.
+ */
+int lp_test_platform_restart_controller(lp_test_platform *p, const char *const *env, lp_error *err);
 /* Stop (if needed), remove the instance's containers, networks and temp root, free. */
 void lp_test_platform_free(lp_test_platform *p);
 

@@ -290,7 +290,92 @@ START_TEST(test_create_body)
 	ck_assert_ptr_nonnull(strstr(body, "\"RestartPolicy\":{\"Name\":\"unless-stopped\"}"));
 	ck_assert_ptr_nonnull(strstr(body, "\"EndpointsConfig\":{\"launchpad-sites\":{}}"));
 	ck_assert_ptr_nonnull(strstr(body, "\"StopTimeout\":5"));
+	/* Every container rotates its log, whether or not its config says anything of it. */
+	ck_assert_msg(strstr(body, "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{"
+	                           "\"max-size\":\"10m\",\"max-file\":\"3\"}}") != NULL,
+	              "%s", body);
 	free(id);
+}
+END_TEST
+
+/* The rotation comes from the handle's options; a value json-file would refuse is refused. */
+START_TEST(test_log_options)
+{
+	lp_docker_create_config cfg = {.name = "build-x-1", .image = "node:20-alpine"};
+	static const char *const bad_sizes[] = {"",     "0",   "10x", "m",
+	                                        "10mb", "-1m", "00",  "123456789012345678m"};
+	lp_docker_options o = {.socket_path = sock, .log_max_size = "50m", .log_max_files = 7};
+	lp_docker *d2 = NULL;
+	lp_error err = {0};
+	char body[8192], *id = NULL;
+	size_t i;
+
+	ck_assert_int_eq(lp_docker_new(&d2, &o, &err), LP_OK);
+	lp_fake_engine_route(fake, "POST", "/containers/create", 201,
+	                     "{\"Id\":\"newid\",\"Warnings\":[]}", (size_t)-1, 0);
+	ck_assert_int_eq(lp_docker_container_create(&id, d2, &cfg, &err), LP_OK);
+	lp_fake_engine_last_body(fake, body, sizeof(body));
+	ck_assert_msg(strstr(body, "\"Config\":{\"max-size\":\"50m\",\"max-file\":\"7\"}") != NULL,
+	              "%s", body);
+	free(id);
+	/* a container's own rotation wins over the handle's; a bad one is refused before sending */
+	cfg.log_max_size = "100m";
+	cfg.log_max_files = 2;
+	ck_assert_int_eq(lp_docker_container_create(&id, d2, &cfg, &err), LP_OK);
+	lp_fake_engine_last_body(fake, body, sizeof(body));
+	ck_assert_msg(strstr(body, "\"Config\":{\"max-size\":\"100m\",\"max-file\":\"2\"}") != NULL,
+	              "%s", body);
+	free(id);
+	id = NULL;
+	cfg.log_max_size = "lots";
+	ck_assert_int_eq(lp_docker_container_create(&id, d2, &cfg, &err), LP_EINVAL);
+	ck_assert_ptr_null(id);
+	lp_docker_free(d2);
+	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+		o.log_max_size = bad_sizes[i];
+		d2 = NULL;
+		ck_assert_msg(lp_docker_new(&d2, &o, &err) == LP_EINVAL, "size \"%s\" accepted",
+		              bad_sizes[i]);
+		ck_assert_ptr_null(d2);
+		ck_assert_ptr_nonnull(strstr(err.message, "log max size"));
+	}
+	o.log_max_size = "1g";
+	o.log_max_files = 101;
+	ck_assert_int_eq(lp_docker_new(&d2, &o, &err), LP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.message, "1..100"));
+	o.log_max_files = -1;
+	ck_assert_int_eq(lp_docker_new(&d2, &o, &err), LP_EINVAL);
+}
+END_TEST
+
+/* Every IPAM subnet of every network, IPv4 and IPv6; a network without IPAM config is fine. */
+START_TEST(test_network_subnets)
+{
+	static const char nets[] =
+	    "[{\"Name\":\"bridge\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.17.0.0/16\","
+	    "\"Gateway\":\"172.17.0.1\"}]}},"
+	    "{\"Name\":\"host\",\"IPAM\":{\"Config\":[]}},"
+	    "{\"Name\":\"none\",\"IPAM\":{\"Config\":null}},"
+	    "{\"Name\":\"v6\",\"IPAM\":{\"Config\":[{\"Subnet\":\"100.80.0.0/24\"},"
+	    "{\"Subnet\":\"fd00:db8:1::/64\"}]}}]";
+	lp_docker_subnet *subs = NULL;
+	lp_error err = {0};
+	size_t n = 0;
+
+	lp_fake_engine_route(fake, "GET", "/networks", 200, nets, (size_t)-1, 0);
+	ck_assert_msg(lp_docker_network_subnets(&subs, &n, dk, &err) == LP_OK, "%s", err.message);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(subs[0].cidr, "172.17.0.0/16");
+	ck_assert_str_eq(subs[1].cidr, "100.80.0.0/24");
+	ck_assert_str_eq(subs[2].cidr, "fd00:db8:1::/64");
+	free(subs);
+	lp_fake_engine_route(fake, "GET", "/networks", 200, "{}", (size_t)-1, 0);
+	ck_assert_int_eq(lp_docker_network_subnets(&subs, &n, dk, &err), LP_EREMOTE);
+	ck_assert_ptr_null(subs);
+	lp_fake_engine_route(fake, "GET", "/networks", 500, "{\"message\":\"boom\"}", (size_t)-1,
+	                     0);
+	ck_assert_int_eq(lp_docker_network_subnets(&subs, &n, dk, &err), LP_EREMOTE);
+	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -653,6 +738,8 @@ static Suite *fake_suite(void)
 	tcase_add_test(tc, test_renegotiate_only_once);
 	tcase_add_test(tc, test_error_mapping);
 	tcase_add_test(tc, test_create_body);
+	tcase_add_test(tc, test_log_options);
+	tcase_add_test(tc, test_network_subnets);
 	tcase_add_test(tc, test_inspect_and_list_parse);
 	tcase_add_test(tc, test_dead_socket);
 	tcase_add_test(tc, test_timeout_and_cap);
