@@ -24,7 +24,8 @@ int lp_ctrl_metrics_text(char *out, size_t outlen, const lp_controller_stats *s)
 	    "# HELP launchpad_controller_reconcile_errors_total Passes that ended in an error.\n"
 	    "# TYPE launchpad_controller_reconcile_errors_total counter\n"
 	    "launchpad_controller_reconcile_errors_total %llu\n"
-	    "# HELP launchpad_controller_reconcile_duration_seconds Wall time of reconcile passes.\n"
+	    "# HELP launchpad_controller_reconcile_duration_seconds Wall time of reconcile "
+	    "passes.\n"
 	    "# TYPE launchpad_controller_reconcile_duration_seconds summary\n"
 	    "launchpad_controller_reconcile_duration_seconds_sum %.3f\n"
 	    "launchpad_controller_reconcile_duration_seconds_count %llu\n"
@@ -97,17 +98,18 @@ int lp_ctrl_metrics_start(lp_ctrl_metrics **out, lp_controller *c, int port, lp_
 	if (port == 0)
 		return LP_OK;
 	if (port < 0 || port > 65535)
-		return lp_error_set(err, LP_EINVAL, "controller metrics port %d is not a port", port);
+		return lp_error_set(err, LP_EINVAL, "controller metrics port %d is not a port",
+		                    port);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	m->c = c;
 	addr.sin_port = htons((uint16_t)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	m->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, answer,
-	    m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)LP_CTRL_METRICS_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)LP_CTRL_METRICS_TIMEOUT, MHD_OPTION_END);
+	m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	                             (uint16_t)port, NULL, NULL, answer, m, MHD_OPTION_SOCK_ADDR,
+	                             (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+	                             (unsigned)LP_CTRL_METRICS_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
+	                             (unsigned)LP_CTRL_METRICS_TIMEOUT, MHD_OPTION_END);
 	if (m->daemon == NULL) {
 		free(m);
 		return lp_error_set(err, LP_EUNAVAILABLE, "cannot listen on 127.0.0.1:%d", port);
