@@ -200,7 +200,7 @@ static enum family family_of(const char *name, size_t n)
 	return F_NONE;
 }
 
-/* A label value, unescaped into out (cut values make the sample unusable: -1). */
+/* A label value, unescaped into out (*bad set when cut or unterminated); returns what follows. */
 static const char *label_value(char *out, size_t outlen, const char *p, const char *end, int *bad)
 {
 	size_t n = 0;
