@@ -144,6 +144,8 @@ int main(int argc, char **argv)
 	snprintf(data, sizeof(data), "%s/data", root);
 	snprintf(inst, sizeof(inst), "bench%d", (int)getpid());
 	LP_TEST_FMT(label, "launchpad.instance=%s", inst);
+	/* for a clean-up by whoever ends this run early (scripts/bench-table.sh on its timeout) */
+	printf("bench_controller: instance %s, root %s\n", inst, root);
 	setenv("LAUNCHPAD_DATA_DIR", data, 1);
 	setenv("LAUNCHPAD_INSTANCE", inst, 1);
 	setenv("LAUNCHPAD_LOG_LEVEL", "warn", 1);
