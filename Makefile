@@ -71,7 +71,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 CHAOS_BINS := $(patsubst tests/chaos/%.c,$(BUILD)/tests/chaos/%,$(CHAOS_SRC))
 
-.PHONY: all test unit asan integration chaos smoke compose e2e docs-test format lint clean run stop test-env install-deps bench test-tools dashboard dashboard-check
+.PHONY: all test unit asan integration chaos smoke compose e2e docs-test format lint clean run stop test-env install-deps bench bench-all test-tools dashboard dashboard-check
 all: $(BINS)
 
 # V=1 shows every command.
@@ -117,8 +117,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTEST) $(ALL_LIBS)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
-# Benchmarks print figures; they are never part of `make test`.
+# Benchmarks print figures; they are never part of `make test`. `make bench` prints the table
+# of goals, floors and figures (scripts/bench-table.sh); `make bench-all` runs every benchmark.
 bench: $(BENCH_BINS) $(BINS)
+	@scripts/bench-table.sh $(BUILD)
+
+bench-all: $(BENCH_BINS) $(BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 # Tests find the binaries and fixtures through these.

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,19 @@ static void converge(lp_controller *c, const char *name, const char *id)
 	ck_assert(live_at_desired(id));
 }
 
+/* PRAGMA data_version of db: it changes when another connection commits a change. */
+static long data_version(sqlite3 *db)
+{
+	sqlite3_stmt *q = NULL;
+	long v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
 static char *container_id(const char *site)
 {
 	char name[300];
@@ -299,6 +313,9 @@ START_TEST(test_live_steady_state_and_content_change)
 	lp_reconcile_result r;
 	char digest[80], digest2[80], *yaml, *id1, *id2, path[1400];
 	const char *id;
+	sqlite3 *db = NULL;
+	long version;
+	size_t n = 0;
 	lp_buf b;
 	lp_error err = {0};
 
@@ -328,6 +345,27 @@ START_TEST(test_live_steady_state_and_content_change)
 	ck_assert_uint_eq(after.file_writes, before.file_writes);
 	ck_assert_uint_eq(after.status_writes, before.status_writes);
 	ck_assert_uint_eq(after.builds_started, before.builds_started);
+
+	/*
+	 * a resync pass of the steady state: one Docker call (the container list) and no write of
+	 * any kind, to the engine, the files or the store (whose data_version, read on a connection
+	 * of its own, moves with any other connection's commit)
+	 */
+	LP_TEST_FMT(path, "%s/db/launchpad.db", g_data);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(lp_controller_resync_pass(&n, c, &err), LP_OK);
+	version = data_version(db);
+	ck_assert_int_ge(version, 0);
+	lp_controller_stats_get(&before, c);
+	ck_assert_int_eq(lp_controller_resync_pass(&n, c, &err), LP_OK);
+	lp_controller_stats_get(&after, c);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(after.docker_reads - before.docker_reads, 1);
+	ck_assert_uint_eq(after.docker_writes, before.docker_writes);
+	ck_assert_uint_eq(after.file_writes, before.file_writes);
+	ck_assert_uint_eq(after.status_writes, before.status_writes);
+	ck_assert_int_eq(data_version(db), version);
+	sqlite3_close(db);
 
 	/* a content change goes live as revision 2 in the SAME container */
 	id1 = container_id("blog");
