@@ -8,12 +8,8 @@ const struct api_route api_routes[] = {
     {.method = "GET", .pattern = "/healthz", .handler = api_h_healthz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/readyz", .handler = api_h_readyz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/metrics", .handler = api_h_metrics, .auth = API_AUTH_METRICS},
-    /* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
-    {.method = "GET",
-     .pattern = "/api/deployments",
-     .handler = api_h_list,
-     .auth = API_AUTH_TOKEN,
-     .slots = API_LIST_BUILDS},
+    /* streamed a batch at a time (list.c): no slots needed to bound its memory */
+    {.method = "GET", .pattern = "/api/deployments", .handler = api_h_list, .auth = API_AUTH_TOKEN},
     {.method = "POST",
      .pattern = "/api/deployments",
      .handler = api_h_create,
@@ -77,6 +73,11 @@ const struct api_route api_routes[] = {
     {.method = "GET",
      .pattern = "/api/deployments/:id/events",
      .handler = api_h_events,
+     .auth = API_AUTH_TOKEN,
+     .scope = API_SCOPE_SITE},
+    {.method = "GET",
+     .pattern = "/api/deployments/:id/metrics",
+     .handler = api_h_site_metrics,
      .auth = API_AUTH_TOKEN,
      .scope = API_SCOPE_SITE},
     /*
