@@ -25,6 +25,14 @@ unsigned lp_apiserver_port(const lp_apiserver *s);
 /* Stop accepting, wait for in-flight requests and free everything. NULL is a no-op. */
 void lp_apiserver_free(lp_apiserver *s);
 
+/*
+ * `launchpad-apiserver rotate-key`: add a new master key, re-seal every secret env value of every
+ * site with it (spec hashes, generations and revisions stay: nothing rebuilds), then drop the old
+ * keys from the file. The running daemons pick the new file up by themselves. *out counts the
+ * values re-sealed. The one place the apiserver binary opens a sealed value, offline, by an admin.
+ */
+int lp_apiserver_rotate_key(size_t *out, const lp_config *cfg, lp_error *err) LP_MUST_CHECK;
+
 /* Room for the host of a listen address. */
 #define LP_API_HOST_MAX 256
 

@@ -26,6 +26,7 @@
 #include "pipeline/archive.h"
 #include "launchpad/error.h"
 #include "launchpad/fs.h"
+#include "launchpad/secrets.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 
@@ -171,6 +172,21 @@ enum api_body {
 
 enum api_auth { API_AUTH_NONE = 0, API_AUTH_TOKEN, API_AUTH_METRICS };
 
+/*
+ * Who may use a route once authenticated: any user, or admins only (a member gets 403: the route
+ * exists for everyone, its use is what is refused).
+ */
+enum api_role { API_ROLE_ANY = 0, API_ROLE_ADMIN };
+
+/*
+ * What :id names. API_SCOPE_SITE: a site the caller must own (admins own every site); the
+ * framework looks it up before any hook or handler, and a site of another user is answered 404
+ * exactly as one that does not exist (no enumeration). A site that does not exist passes: the
+ * handler answers (404, or PUT creating it). Every token route with :id under /api/deployments
+ * must have it (check_api_units checks the table); webhooks have no user and are checked by HMAC.
+ */
+enum api_scope { API_SCOPE_NONE = 0, API_SCOPE_SITE };
+
 struct api_req;
 typedef void (*api_handler)(struct api_req *r);
 /* A step of a route's intake: LP_OK to go on; otherwise it has queued the reply. */
@@ -188,6 +204,8 @@ struct api_route {
 	const char *pattern; /* "/api/deployments/:id/logs"; also the metrics label */
 	api_handler handler;
 	enum api_auth auth;
+	enum api_role role;   /* with API_AUTH_TOKEN */
+	enum api_scope scope; /* with API_AUTH_TOKEN */
 	enum api_body body;
 	size_t body_max;     /* API_BODY_RAW: the largest body taken (0: API_DOC_MAX) */
 	unsigned slots;      /* > 0: at most this many requests hold a slot at once (api_slot_*) */
@@ -240,8 +258,13 @@ struct lp_apiserver {
 	pthread_mutex_t holders_mu;
 	struct api_gate *gate; /* the connections until their heads are in, and their deadlines */
 	struct api_rate *rate; /* revision requests per site */
-	int stopping;          /* set (atomically) before the daemon stops: log streams end */
-	int dashboard_fd;      /* the built dashboard's directory, or -1 */
+	/* login attempts per user name and per client address (users.c) */
+	struct api_rate *login_user_rate;
+	struct api_rate *login_ip_rate;
+	int stopping;        /* set (atomically) before the daemon stops: log streams end */
+	int dashboard_fd;    /* the built dashboard's directory, or -1 */
+	lp_keyring *keyring; /* seals secret env values (secrets.c) */
+	pthread_mutex_t keyring_mu;
 };
 
 /* A multipart form being received. */
@@ -289,7 +312,7 @@ struct api_req {
 	const char *allow;       /* Allow header for 405 */
 	char etag[API_ETAG_MAX]; /* ETag header (a site's resource_version) when set */
 	lp_store *store; /* borrowed lazily; given back after authentication and at the end */
-	int64_t token_id;
+	lp_store_principal who; /* the authenticated token's user; zero on open routes */
 
 	int retry_after; /* > 0: a Retry-After header of the reply, seconds */
 	int slot_held;   /* one of the route's slots is taken (api_slot_*) */
@@ -368,8 +391,21 @@ void api_store_release(struct api_req *r);
 
 /* ---- what the site handlers share (sites.c) ---- */
 
-/* Find :id (a site id or name) or reply 404; the site is the caller's. */
+/*
+ * Find :id (a site id or name) or reply 404; the site is the caller's. A site the request's user
+ * may not see (api_site_visible) is answered as one that does not exist.
+ */
 lp_store_site *api_site_lookup(struct api_req *r);
+/* :id into *out without replying: LP_ENOTFOUND (err untouched) when absent. */
+int api_site_find(lp_store_site **out, struct api_req *r, lp_error *err) LP_MUST_CHECK;
+/* 404 for :id, the same answer for a missing site and one the user may not see. */
+void api_reply_not_found(struct api_req *r);
+/* 1 when the request's user owns site or is an admin, or the route has no user (webhooks). */
+int api_site_visible(const struct api_req *r, const lp_store_site *site);
+/* Whose sites a list shows: the member's own (their id), or every site for an admin (0). */
+int64_t api_list_owner(const struct api_req *r);
+/* 1 when the request's user is an admin. */
+int api_is_admin(const struct api_req *r);
 /* The deployment object the seed's clients expect, plus our status fields. */
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
 /*
@@ -413,6 +449,23 @@ int api_publish_upload(struct api_req *r) LP_MUST_CHECK;
 void api_event(struct api_req *r, const char *site_id, lp_store_event_type type, const char *reason,
                const char *message);
 
+/* ---- secret env values (secrets.c) ---- */
+
+/* Load (or make, 0600) the master key file; LP_EUNSAFE when others may read it. */
+int api_keyring_load(lp_apiserver *s, lp_error *err) LP_MUST_CHECK;
+/*
+ * Seal every secret of site (a spec a client sent) for site_id: a value equal to the stored
+ * one's (stored: the site's stored spec, or NULL) keeps its sealed text, "***" keeps the stored
+ * secret. Replies 400 and fails for a secret with no value or a "***" with nothing stored.
+ */
+int api_seal_env(struct api_req *r, lp_site *site, const char *site_id,
+                 const lp_site *stored) LP_MUST_CHECK;
+/* Replace every secret of a spec document (as stored) by {value: "***", secret: true}. */
+void api_redact_spec(cJSON *doc);
+/* PUT/DELETE .../git-credential: a private repository's token, sealed like a secret. */
+void api_h_git_credential_put(struct api_req *r);
+void api_h_git_credential_delete(struct api_req *r);
+
 /* ---- metrics (metrics.c) ---- */
 
 int api_metrics_new(struct api_metrics **out) LP_MUST_CHECK;
@@ -441,6 +494,26 @@ void api_h_site_metrics(struct api_req *r); /* site_metrics.c */
 void api_h_webhook(struct api_req *r);
 void api_h_webhook_info(struct api_req *r);
 void api_h_dashboard(struct api_req *r);
+void api_h_users_list(struct api_req *r);
+void api_h_users_create(struct api_req *r);
+void api_h_users_delete(struct api_req *r);
+void api_h_login(struct api_req *r);
+void api_h_logout(struct api_req *r);
+void api_h_me(struct api_req *r);
+void api_h_owner(struct api_req *r);
+void api_h_tokens_create(struct api_req *r);
+void api_h_tokens_list(struct api_req *r);
+void api_h_tokens_revoke(struct api_req *r);
+
+/* Login attempts (users.c): buckets of API_LOGIN_BURST, API_LOGIN_PER_MINUTE regained. */
+#define API_LOGIN_BURST      5 /* attempts in a row for one user name */
+#define API_LOGIN_PER_MINUTE 5
+#define API_LOGIN_IP_BURST   20 /* for one client address, whatever the names */
+#define API_LOGIN_IP_PER_MIN 20
+int api_login_limits_new(lp_apiserver *s) LP_MUST_CHECK;
+/* The after_body hooks of POST /api/login and POST /api/users: parse, limit, scrypt. */
+int api_login_after_body(struct api_req *r) LP_MUST_CHECK;
+int api_users_after_body(struct api_req *r) LP_MUST_CHECK;
 
 /* The URL GitHub posts the site's pushes to (the public URL's webhook route). */
 int api_webhook_url(char *out, size_t outlen, const lp_config *cfg,

@@ -82,8 +82,10 @@ static void reply_dry_run(struct api_req *r, const char *result, const lp_site *
 	cJSON_AddBoolToObject(o, "dryRun", 1);
 	cJSON_AddStringToObject(o, "result", result);
 	cJSON_AddStringToObject(o, "slug", site->name);
-	if (lp_site_to_cjson(&spec, site, NULL) == LP_OK)
+	if (lp_site_to_cjson(&spec, site, NULL) == LP_OK) {
+		api_redact_spec(spec);
 		cJSON_AddItemToObject(o, "spec", spec);
+	}
 	api_reply_json(r, 200, o);
 }
 
@@ -97,7 +99,8 @@ struct applied {
 	const lp_site *site;
 	char *json;
 	char hash[LP_SHA256_HEX_LEN];
-	int64_t if_match; /* 0: no If-Match */
+	int64_t if_match;         /* 0: no If-Match */
+	char id[LP_STORE_ID_LEN]; /* a new site's id (its secrets are sealed for it) */
 };
 
 /* Apply to a site that does not exist yet: create it (201), or say so (dry run). */
@@ -106,10 +109,12 @@ static void apply_create(struct api_req *r, const struct applied *a)
 	lp_store_site *created = NULL;
 	lp_error err = {0};
 	char secret[API_SECRET_LEN];
-	lp_store_site_new in = {.name = a->site->name,
+	lp_store_site_new in = {.id = a->id,
+	                        .name = a->site->name,
 	                        .spec_json = a->json,
 	                        .spec_hash = a->hash,
 	                        .webhook_secret = secret,
+	                        .owner_id = r->who.user_id,
 	                        .trigger = LP_TRIGGER_CREATE,
 	                        .source = source_of(a->site)};
 
@@ -207,7 +212,7 @@ static void apply_update(struct api_req *r, const lp_store_site *cur, const stru
 
 void api_h_apply(struct api_req *r)
 {
-	lp_site *site = NULL;
+	lp_site *site = NULL, *stored = NULL;
 	lp_store_site *cur = NULL;
 	struct applied a = {0};
 	lp_error err = {0};
@@ -224,21 +229,34 @@ void api_h_apply(struct api_req *r)
 	}
 	if (api_if_match(&a.if_match, r) != LP_OK || api_store(r) == NULL)
 		goto done;
+	rc = lp_store_site_get_by_name(&cur, r->store, site->name, &err);
+	if (rc != LP_OK && rc != LP_ENOTFOUND) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	/* a stored spec that no longer parses has no secrets to keep */
+	if (cur && api_site_spec(&stored, r, cur, &err) != LP_OK)
+		stored = NULL;
+	if (cur == NULL && lp_store_new_id(a.id, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	/* sealed before anything hashes, stores or shows the spec */
+	if (api_seal_env(r, site, cur ? cur->id : a.id, stored) != LP_OK)
+		goto done;
 	if (lp_site_to_json(&a.json, site, &err) != LP_OK ||
 	    lp_site_spec_hash(a.hash, site, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
-	rc = lp_store_site_get_by_name(&cur, r->store, site->name, &err);
-	if (rc != LP_OK && rc != LP_ENOTFOUND)
-		api_reply_lperr(r, &err);
-	else if (cur == NULL)
+	if (cur == NULL)
 		apply_create(r, &a);
 	else
 		apply_update(r, cur, &a);
 done:
 	free(a.json);
 	lp_site_free(site);
+	lp_site_free(stored);
 	lp_store_site_free(cur);
 }
 

@@ -9,6 +9,7 @@
 /* ---- get ---- */
 
 struct get_one {
+	const struct api_req *r;
 	const lp_config *cfg;
 	lp_buf *out;
 	int64_t resource_version;
@@ -18,6 +19,9 @@ static int write_one(void *ctx, const lp_store_site *site, const lp_store_status
 {
 	struct get_one *g = ctx;
 
+	/* the route's scope checked the owner already; a site given away since is missing too */
+	if (!api_site_visible(g->r, site))
+		return LP_ENOTFOUND;
 	g->resource_version = site->resource_version;
 	return api_site_write(g->out, g->cfg, site, status);
 }
@@ -26,7 +30,7 @@ void api_h_get(struct api_req *r)
 {
 	lp_store *st = api_store(r);
 	lp_buf b;
-	struct get_one g = {r->srv->cfg, &b, 0};
+	struct get_one g = {r, r->srv->cfg, &b, 0};
 	lp_error err = {0};
 	int rc;
 
@@ -82,15 +86,27 @@ static int seed_env(lp_site *s, const cJSON *env, lp_spec_diags *d, lp_error *er
 	{
 		lp_env_var *v = &s->build_env[s->build_env_count];
 
-		if (!cJSON_IsString(e)) {
-			if (lp_spec_diags_add(d, "env_vars", 0, 0,
-			                      "value of \"%s\" must be a string",
-			                      e->string) != LP_OK)
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(e, "value");
+		const cJSON *secret = cJSON_GetObjectItemCaseSensitive(e, "secret");
+
+		/* a string, or the object form of a secret: {"value": "...", "secret": true} */
+		if (cJSON_IsObject(e) && cJSON_IsString(val) &&
+		    (secret == NULL || cJSON_IsBool(secret)) && cJSON_GetArraySize(e) <= 2 &&
+		    (secret != NULL || cJSON_GetArraySize(e) == 1)) {
+			v->secret = cJSON_IsTrue(secret);
+			v->value = strdup(val->valuestring);
+		} else if (cJSON_IsString(e)) {
+			v->value = strdup(e->valuestring);
+		} else {
+			if (lp_spec_diags_add(
+			        d, "env_vars", 0, 0,
+			        "value of \"%s\" must be a string or {\"value\": \"...\", "
+			        "\"secret\": true}",
+			        e->string) != LP_OK)
 				return lp_error_set(err, LP_ENOMEM, "out of memory");
 			continue;
 		}
 		v->name = strdup(e->string);
-		v->value = strdup(e->valuestring);
 		s->build_env_count++;
 	}
 	if (s->build_env_count) /* qsort's base must not be NULL, even for 0 items */
@@ -281,6 +297,10 @@ static void reply_created(struct api_req *r, const lp_store_site *created, const
 	if (env_ignored)
 		api_event(r, created->id, LP_EVENT_WARNING, "EnvVarsIgnored", API_ENV_IGNORED);
 	o = api_site_json(r, created);
+	/* the secret is shown once, to its creator; later only on GET .../webhook */
+	if (o)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "webhook_secret",
+		                                       cJSON_CreateString(created->webhook_secret));
 	if (o && env_ignored) {
 		cJSON *w = cJSON_AddArrayToObject(o, "warnings");
 
@@ -312,6 +332,7 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 	lp_store_site_new in = {0};
 	lp_error err = {0};
 	char secret[API_SECRET_LEN], hash[LP_SHA256_HEX_LEN], source[API_DIGEST_REF_MAX] = "";
+	char id[LP_STORE_ID_LEN];
 	int env_ignored = 0;
 
 	if (api_store(r) == NULL || (site = seed_site(r, &env_ignored, q, digest)) == NULL)
@@ -322,14 +343,23 @@ static void create_site(struct api_req *r, const struct seed_req *q, const char 
 		api_reply_build_image(r, site->build_image);
 		goto done;
 	}
+	/* sealed before anything hashes, stores or shows the spec */
+	if (lp_store_new_id(id, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		goto done;
+	}
+	if (api_seal_env(r, site, id, NULL) != LP_OK)
+		goto done;
 	if (api_secret_new(secret) != LP_OK || lp_site_spec_hash(hash, site, &err) != LP_OK ||
 	    (digest && api_digest_ref(source, digest) != LP_OK)) {
 		api_reply_error(r, LP_ERROR, NULL, "cannot derive the webhook secret or spec hash");
 		goto done;
 	}
+	in.id = id;
 	in.display_name = q->name;
 	in.spec_hash = hash;
 	in.webhook_secret = secret;
+	in.owner_id = r->who.user_id;
 	in.trigger = LP_TRIGGER_CREATE;
 	in.source = source;
 	/* the request is good: the archive appears now, just before the store names it */

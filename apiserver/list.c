@@ -50,6 +50,7 @@ struct list_stream {
 	lp_apiserver *srv;
 	struct list_writer w;
 	lp_store_site_cursor at; /* after the last site written */
+	int64_t owner_id;        /* a member's own sites only; 0: an admin's, every site */
 	int more;                /* sites follow `at` */
 	lp_buf buf;              /* text not handed to the connection yet, from off */
 	size_t off;
@@ -58,8 +59,8 @@ struct list_stream {
 /* The next batch appended to s->buf (the closing bracket after the last). */
 static int stream_fill(struct list_stream *s, lp_store *st, lp_error *err)
 {
-	int rc = lp_store_site_walk(&s->at, &s->more, st, 1, &s->at, API_LIST_BATCH, write_item,
-	                            &s->w, err);
+	int rc = lp_store_site_walk(&s->at, &s->more, st, 1, s->owner_id, &s->at, API_LIST_BATCH,
+	                            write_item, &s->w, err);
 	if (rc == LP_OK && !s->more)
 		rc = lp_buf_putc(&s->buf, ']');
 	if (rc == LP_ETOOBIG)
@@ -122,6 +123,7 @@ static void list_all(struct api_req *r)
 		return;
 	}
 	s->srv = r->srv;
+	s->owner_id = api_list_owner(r);
 	s->w.cfg = r->srv->cfg;
 	s->w.out = &s->buf;
 	s->w.first = 1;
@@ -202,7 +204,7 @@ static int page_tail(lp_buf *b, struct api_req *r, const lp_store_site_cursor *a
 
 	if (!more)
 		return lp_buf_puts(b, "],\"metadata\":{}}");
-	if ((rc = lp_store_site_count(&left, r->store, 1, at, err)) != LP_OK)
+	if ((rc = lp_store_site_count(&left, r->store, 1, api_list_owner(r), at, err)) != LP_OK)
 		return rc;
 	if (lp_fmt(token, sizeof(token), "%lld.%s", (long long)at->created_at, at->name) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "continue token of %s does not fit", at->name);
@@ -226,8 +228,8 @@ static void list_page(struct api_req *r, const char *limit_arg, const char *toke
 	lp_buf_init(&b, (size_t)API_LIST_PAGE_MAX * API_SITE_JSON_MAX);
 	rc = lp_buf_puts(&b, "{\"items\":[");
 	if (rc == LP_OK)
-		rc = lp_store_site_walk(&at, &more, r->store, 1, token_arg ? &after : NULL, limit,
-		                        write_item, &w, &err);
+		rc = lp_store_site_walk(&at, &more, r->store, 1, api_list_owner(r),
+		                        token_arg ? &after : NULL, limit, write_item, &w, &err);
 	if (rc == LP_OK)
 		rc = page_tail(&b, r, &at, more, &err);
 	if (rc != LP_OK) {

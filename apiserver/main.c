@@ -1,4 +1,5 @@
-/* main.c: launchpad-apiserver: serve the API, or manage API tokens (token create|list|revoke). */
+/* main.c: launchpad-apiserver: serve the API, manage API tokens (token create|list|revoke),
+ * rotate-key. */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +26,8 @@ static void usage(FILE *f)
 	        "       launchpad-apiserver [flags] token create NAME\n"
 	        "       launchpad-apiserver [flags] token list\n"
 	        "       launchpad-apiserver [flags] token revoke ID\n"
+	        "       launchpad-apiserver [flags] rotate-key   a new master key; every secret\n"
+	        "                                                 env value re-sealed with it\n"
 	        "\nflags (each also a LAUNCHPAD_* variable; a flag wins):\n");
 	fflush(f);
 	lp_config_usage_for(fileno(f), LP_CONFIG_FOR_API);
@@ -215,6 +218,16 @@ int main(int argc, char **argv)
 		rc = healthcheck(cfg);
 	} else if (nrest > 0 && !strcmp(rest[0], "token")) {
 		rc = token_cmd(cfg, nrest, rest);
+	} else if (nrest == 1 && !strcmp(rest[0], "rotate-key")) {
+		size_t n = 0;
+
+		if (lp_apiserver_rotate_key(&n, cfg, &err) != LP_OK) {
+			fprintf(stderr, "launchpad-apiserver: rotate-key: %s\n", err.message);
+			rc = 1;
+		} else {
+			printf("master key rotated; %zu secret value(s) re-sealed\n", n);
+			rc = 0;
+		}
 	} else if (nrest > 0) {
 		fprintf(stderr, "launchpad-apiserver: unknown argument \"%s\"\n", rest[0]);
 		usage(stderr);

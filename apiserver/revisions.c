@@ -191,7 +191,8 @@ void api_h_cancel(struct api_req *r)
 		                site->name);
 		goto done;
 	}
-	if (lp_fmt(msg, sizeof(msg), "cancelled by token %lld", (long long)r->token_id) != LP_OK)
+	if (lp_fmt(msg, sizeof(msg), "cancelled by %s (token %lld)", r->who.user,
+	           (long long)r->who.token_id) != LP_OK)
 		msg[0] = '\0';
 	if (lp_store_revision_cancel(&desired, r->store, site->id, rv, number, msg, &err) !=
 	    LP_OK) {

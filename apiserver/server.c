@@ -242,7 +242,7 @@ static int authenticate(struct api_req *r)
 	 */
 	keep = r->route->body == API_BODY_NONE && !strcmp(r->route->method, "GET") &&
 	       lp_store_read_begin(st, NULL) == LP_OK;
-	rc = lp_store_token_verify(&r->token_id, st, h, &err);
+	rc = lp_store_token_verify(&r->who, st, h, &err);
 	if (!keep || rc != LP_OK)
 		api_store_release(r);
 	if (rc == LP_EAUTH)
@@ -250,6 +250,41 @@ static int authenticate(struct api_req *r)
 	else if (rc != LP_OK)
 		api_reply_lperr(r, &err);
 	return rc;
+}
+
+/*
+ * The route's role and scope, before a byte of the body or any hook: a member on an admin route
+ * gets 403, on a site of another user the 404 of a missing site.
+ */
+static int authorize(struct api_req *r)
+{
+	lp_store_site *site = NULL;
+	lp_error err = {0};
+	int rc, visible;
+
+	/* the site first: a foreign one is 404 on every site route, admin-only ones included */
+	if (r->route->scope == API_SCOPE_SITE && !api_is_admin(r)) {
+		rc = api_site_find(&site, r, &err);
+		if (rc != LP_OK && rc != LP_ENOTFOUND) {
+			if (!r->answered)
+				api_reply_lperr(r, &err);
+			return rc;
+		}
+		/* a missing site is the handler's to answer (PUT creates it) */
+		visible = rc == LP_ENOTFOUND || api_site_visible(r, site);
+		lp_store_site_free(site);
+		api_store_release(r);
+		if (!visible) {
+			api_reply_not_found(r);
+			return LP_ENOTFOUND;
+		}
+	}
+	if (r->route->role == API_ROLE_ADMIN && !api_is_admin(r)) {
+		api_reply_error(r, LP_EFORBIDDEN, NULL, "%s %s is for admins only", r->method,
+		                r->route->pattern);
+		return LP_EFORBIDDEN;
+	}
+	return LP_OK;
 }
 
 /* ---- multipart intake ---- */
@@ -475,7 +510,7 @@ static void begin(struct api_req *r)
 	}
 	if (r->route->auth == API_AUTH_TOKEN ||
 	    (r->route->auth == API_AUTH_METRICS && r->srv->cfg->metrics_auth)) {
-		if (authenticate(r) != LP_OK)
+		if (authenticate(r) != LP_OK || authorize(r) != LP_OK)
 			return;
 	}
 	if (body_setup(r) != LP_OK)
@@ -935,9 +970,11 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
 	    (rc = api_metrics_new(&s->metrics)) != LP_OK ||
 	    (rc = api_rate_new(&s->rate, cfg->revision_burst, cfg->revision_rate)) != LP_OK ||
+	    (rc = api_login_limits_new(s)) != LP_OK ||
 	    (rc = make_dirs(cfg->data_dir, err)) != LP_OK ||
-	    (rc = clear_temps(cfg, err)) != LP_OK || (rc = open_store(s, err)) != LP_OK ||
-	    (rc = api_dashboard_open(s, err)) != LP_OK || (rc = start_daemon(s, &sa, err)) != LP_OK)
+	    (rc = api_keyring_load(s, err)) != LP_OK || (rc = clear_temps(cfg, err)) != LP_OK ||
+	    (rc = open_store(s, err)) != LP_OK || (rc = api_dashboard_open(s, err)) != LP_OK ||
+	    (rc = start_daemon(s, &sa, err)) != LP_OK)
 		goto done;
 	*out = s;
 	s = NULL;
@@ -964,6 +1001,8 @@ void lp_apiserver_free(lp_apiserver *s)
 		MHD_stop_daemon(s->daemon);
 	api_gate_free(s->gate);
 	api_rate_free(s->rate);
+	api_rate_free(s->login_user_rate);
+	api_rate_free(s->login_ip_rate);
 	api_pool_close(&s->pool);
 	for (i = 0; i < s->ncors; i++)
 		free(s->cors[i]);
@@ -973,5 +1012,9 @@ void lp_apiserver_free(lp_apiserver *s)
 	slots_free(s);
 	if (s->dashboard_fd >= 0)
 		close(s->dashboard_fd);
+	if (s->keyring) {
+		lp_keyring_free(s->keyring);
+		pthread_mutex_destroy(&s->keyring_mu);
+	}
 	free(s);
 }

@@ -350,7 +350,7 @@ static void jw_tok_str(struct jw *w, struct tok t, const char *fallback)
 		JW_LIT(w, "null");
 }
 
-/* The env object's string members, in document order. */
+/* The env object's members in document order: strings as they are, secrets as "***". */
 static void env_vars(struct jw *w, struct tok env)
 {
 	const char *p, *end;
@@ -367,13 +367,17 @@ static void env_vars(struct jw *w, struct tok env)
 		p = end + 1;
 		if ((end = skip_value(p, 1)) == NULL)
 			break;
-		if (*p == '"') {
+		if (*p == '"' || *p == '{') {
 			if (!first)
 				JW_LIT(w, ",");
 			first = 0;
 			jw_raw(w, k, klen);
 			JW_LIT(w, ":");
-			jw_raw(w, p, (size_t)(end - p));
+			/* an object is a secret's: never its value, nor its sealed text */
+			if (*p == '"')
+				jw_raw(w, p, (size_t)(end - p));
+			else
+				JW_LIT(w, "\"" LP_SECRET_MASK "\"");
 		}
 		if (*end != ',')
 			break;
@@ -478,6 +482,38 @@ static void conditions(struct jw *w, const lp_store_status *stt)
 		JW_LIT(w, "[]");
 }
 
+/* A spec with a sealed secret in it (the stored form names "sealed" only for secrets). */
+static int has_secret(struct tok doc)
+{
+	static const char key[] = "\"sealed\":";
+	size_t n = sizeof(key) - 1, i;
+
+	for (i = 0; i + n <= doc.n; i++)
+		if (doc.p[i] == '"' && !memcmp(doc.p + i, key, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * The spec with every secret as {"value": "***", "secret": true}: the slow path (a parse and a
+ * print), taken only for specs that hold a secret; "spec": null when even that fails, never the
+ * stored text.
+ */
+static void redacted_spec(struct jw *w, struct tok doc)
+{
+	cJSON *tree = cJSON_ParseWithLength(doc.p, doc.n);
+	char *text;
+
+	api_redact_spec(tree);
+	if (tree && (text = cJSON_PrintUnformatted(tree)) != NULL) {
+		jw_raw(w, text, strlen(text));
+		cJSON_free(text);
+	} else {
+		JW_LIT(w, "null");
+	}
+	cJSON_Delete(tree);
+}
+
 int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
                    const lp_store_status *stt)
 {
@@ -504,9 +540,19 @@ int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
 	JW_LIT(&w, ",\"status\":");
 	jw_str(&w, seed_status(phase));
 	urls(&w, cfg, site);
-	JW_LIT(&w, ",\"webhook_secret\":");
-	jw_str_or_null(&w, site->webhook_secret);
+	/*
+	 * null, never the secret: it is shown in the create answer and on GET .../webhook only. The
+	 * key stays so clients that validate the seed's shape (the dashboard's schema) still do.
+	 */
+	JW_LIT(&w, ",\"webhook_secret\":null");
 	seed_fields(&w, doc);
+	JW_LIT(&w, ",\"owner\":");
+	jw_str(&w, site->owner ? site->owner : "");
+	/* whether a private repository's credential is set: never the credential itself */
+	if (site->git_credential && *site->git_credential)
+		JW_LIT(&w, ",\"git_credential\":true");
+	else
+		JW_LIT(&w, ",\"git_credential\":false");
 	JW_LIT(&w, ",\"created_at\":");
 	jw_time(&w, site->created_at);
 	JW_LIT(&w, ",\"updated_at\":");
@@ -531,7 +577,9 @@ int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
 	jw_time(&w, site->deletion_timestamp);
 	domains(&w, cfg, site, doc);
 	JW_LIT(&w, ",\"spec\":");
-	if (doc.p)
+	if (doc.p && has_secret(doc))
+		redacted_spec(&w, doc);
+	else if (doc.p)
 		jw_raw(&w, doc.p, doc.n);
 	else
 		JW_LIT(&w, "null");

@@ -60,23 +60,53 @@ int api_if_match(int64_t *out, struct api_req *r)
 	return LP_OK;
 }
 
+int api_is_admin(const struct api_req *r)
+{
+	return r->who.user_id != 0 && r->who.role == LP_ROLE_ADMIN;
+}
+
+int api_site_visible(const struct api_req *r, const lp_store_site *site)
+{
+	/* no user: an open route (webhooks), which proves itself otherwise */
+	if (r->who.user_id == 0 || r->who.role == LP_ROLE_ADMIN)
+		return 1;
+	return site->owner_id == r->who.user_id;
+}
+
+int64_t api_list_owner(const struct api_req *r)
+{
+	return api_is_admin(r) ? 0 : r->who.user_id;
+}
+
+void api_reply_not_found(struct api_req *r)
+{
+	api_reply_error(r, LP_ENOTFOUND, NULL, "deployment \"%s\" not found", r->param);
+}
+
+int api_site_find(lp_store_site **out, struct api_req *r, lp_error *err)
+{
+	lp_store *st = api_store(r);
+
+	*out = NULL;
+	if (st == NULL)
+		return LP_EUNAVAILABLE; /* answered 503 */
+	return lp_store_site_get(out, st, r->param, err);
+}
+
 lp_store_site *api_site_lookup(struct api_req *r)
 {
 	lp_store_site *site = NULL;
 	lp_error err = {0};
-	lp_store *st = api_store(r);
+	int rc = api_site_find(&site, r, &err);
 
-	if (st == NULL)
-		return NULL;
-	if (lp_store_site_get(&site, st, r->param, &err) != LP_OK) {
-		if (err.code == LP_ENOTFOUND)
-			api_reply_error(r, LP_ENOTFOUND, NULL, "deployment \"%s\" not found",
-			                r->param);
-		else
-			api_reply_lperr(r, &err);
-		return NULL;
-	}
-	return site;
+	if (rc == LP_OK && api_site_visible(r, site))
+		return site;
+	lp_store_site_free(site);
+	if (rc == LP_OK || rc == LP_ENOTFOUND)
+		api_reply_not_found(r); /* another user's site is answered as a missing one */
+	else if (!r->answered)
+		api_reply_lperr(r, &err);
+	return NULL;
 }
 
 int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
@@ -133,6 +163,12 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 		cJSON_ReplaceItemInObjectCaseSensitive(o, "status", cJSON_CreateString("deleting"));
 	if (o && revision)
 		cJSON_AddNumberToObject(o, "revision", (double)revision);
+	/* the secret is shown once, to its creator; later only on GET .../webhook */
+	if (o && status == MHD_HTTP_CREATED)
+		cJSON_ReplaceItemInObjectCaseSensitive(
+		    o, "webhook_secret",
+		    site->webhook_secret ? cJSON_CreateString(site->webhook_secret)
+		                         : cJSON_CreateNull());
 	api_set_etag(r, site->resource_version);
 	lp_store_site_free(site);
 	api_reply_json(r, status, o);

@@ -95,7 +95,7 @@ static double container_seconds(const char *log_path)
 static int measure(const char *fixture_rel, const char *site_name)
 {
 	char digest[80], *fixture = lp_test_src_path(fixture_rel);
-	lp_env_var ca_env = {"npm_config_cafile", "/workspace/.bench-ca.pem"};
+	lp_env_var ca_env = {.name = "npm_config_cafile", .value = "/workspace/.bench-ca.pem"};
 	lp_site s;
 	int rc = 0;
 

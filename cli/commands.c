@@ -7,6 +7,10 @@
 const struct lp_cli_command lp_cli_commands[] = {
     {"login", "save the server URL and token: login [--server URL] [--token T]", lp_cli_login,
      lp_cli_login_help},
+    {"user", "manage users (admins): user create NAME --role R --password-stdin | list | delete",
+     lp_cli_user, lp_cli_user_help},
+    {"token", "your personal API tokens: token create NAME | list | revoke ID", lp_cli_token,
+     lp_cli_token_help},
     {"status", "the server, the token and the sites at a glance", lp_cli_status,
      lp_cli_status_help},
     {"apply", "create or update sites from manifests: apply -f FILE|DIR|- [-R] [--wait]",

@@ -24,6 +24,8 @@ struct lp_cli_command {
 
 int lp_cli_validate(int argc, char **argv, const lp_config *cfg);
 int lp_cli_login(int argc, char **argv, const lp_config *cfg);
+int lp_cli_user(int argc, char **argv, const lp_config *cfg);
+int lp_cli_token(int argc, char **argv, const lp_config *cfg);
 int lp_cli_apply(int argc, char **argv, const lp_config *cfg);
 int lp_cli_deploy(int argc, char **argv, const lp_config *cfg);
 int lp_cli_get(int argc, char **argv, const lp_config *cfg);
@@ -41,6 +43,8 @@ int lp_cli_metrics(int argc, char **argv, const lp_config *cfg);
 /* Each command's help text, in its cmd_<name>.c. */
 extern const char lp_cli_validate_help[];
 extern const char lp_cli_login_help[];
+extern const char lp_cli_user_help[];
+extern const char lp_cli_token_help[];
 extern const char lp_cli_apply_help[];
 extern const char lp_cli_deploy_help[];
 extern const char lp_cli_get_help[];

@@ -12,6 +12,7 @@
 #include "controller/gc.h"
 #include "launchpad/clock.h"
 #include "launchpad/fmt.h"
+#include "launchpad/secrets.h"
 #include "launchpad/lock.h"
 #include "launchpad/log.h"
 #include "pipeline/build.h"
@@ -131,6 +132,51 @@ static void on_progress(void *arg, lp_build_status status, const char *message)
 	             reasons[status], "revision %ld: %s", p->revision, message);
 }
 
+/*
+ * The clear values of spec's secrets, for the build container's environment (and the build log's
+ * masking): opened here, in this build's own copy of the spec, and wiped with it.
+ */
+static int open_secrets(lp_ctx *c, lp_site *spec, const char *site_id, lp_error *err)
+{
+	char aad[LP_KEYRING_AAD_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < spec->build_env_count; i++) {
+		lp_env_var *var = &spec->build_env[i];
+
+		if (!var->secret || var->value != NULL)
+			continue;
+		if (var->sealed == NULL)
+			return lp_error_set(err, LP_EINVAL, "secret %s has no sealed value",
+			                    var->name);
+		if (lp_keyring_aad(aad, sizeof(aad), site_id, var->name) != LP_OK)
+			return lp_error_set(err, LP_EINVAL, "secret %s: name too long", var->name);
+		if ((rc = lp_ctx_secret_open(&var->value, c, aad, var->sealed, err)) != LP_OK)
+			return lp_error_wrap(err, "secret %s", var->name);
+	}
+	return LP_OK;
+}
+
+/* The site's Git credential opened into *cred ("<username>\n<token>"), split into req. */
+static int open_git_credential(char **cred, lp_ctx *c, const lp_store_site *site,
+                               lp_build_request *req, lp_error *err)
+{
+	char aad[LP_KEYRING_AAD_MAX], *nl;
+	int rc;
+
+	if (lp_keyring_aad(aad, sizeof(aad), site->id, LP_GIT_CREDENTIAL_AAD) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "site id too long");
+	if ((rc = lp_ctx_secret_open(cred, c, aad, site->git_credential, err)) != LP_OK)
+		return lp_error_wrap(err, "the git credential");
+	if ((nl = strchr(*cred, '\n')) == NULL)
+		return lp_error_set(err, LP_EINVAL, "the git credential is malformed");
+	*nl = '\0';
+	req->git_username = *cred;
+	req->git_password = nl + 1;
+	return LP_OK;
+}
+
 static void *build_main(void *arg)
 {
 	struct lp_inflight *b = arg;
@@ -139,6 +185,7 @@ static void *build_main(void *arg)
 	lp_build_request req = {0};
 	lp_build_result res = {0};
 	lp_store_site *site = NULL;
+	char *cred = NULL;
 	lp_store *st = NULL;
 	struct progress prog;
 	lp_error err = {0};
@@ -156,6 +203,22 @@ static void *build_main(void *arg)
 	lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
 	             b->revision);
 
+	if ((rc = open_secrets(c, b->spec, site->id, &err)) != LP_OK) {
+		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message, NULL, NULL,
+		                 0, 1) == LP_OK)
+			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
+			             "revision %ld: %s", b->revision, err.message);
+		goto done;
+	}
+	/* read now, for this fetch: a credential changed or removed meanwhile counts from here */
+	if (site->git_credential[0] &&
+	    (rc = open_git_credential(&cred, c, site, &req, &err)) != LP_OK) {
+		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message, NULL, NULL,
+		                 0, 1) == LP_OK)
+			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
+			             "revision %ld: %s", b->revision, err.message);
+		goto done;
+	}
 	req.cfg = lp_ctx_cfg(c);
 	req.docker = lp_ctx_docker(c);
 	req.site_name = b->site;
@@ -199,6 +262,11 @@ static void *build_main(void *arg)
 			             "revision %ld: %s", b->revision, err.message);
 	}
 done:
+	if (cred) {
+		explicit_bzero(cred, strlen(cred) +
+		                         (req.git_password ? strlen(req.git_password) + 1 : 0));
+		free(cred);
+	}
 	lp_store_site_free(site);
 	lp_ctx_store_release(c, st);
 	lp_lock_acquire(&bs->lock);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "launchpad/fs.h"
+#include "launchpad/secrets.h"
 #include "launchpad/layout.h"
 #include "launchpad/lock.h"
 #include "launchpad/log.h"
@@ -21,6 +22,9 @@ struct lp_ctx {
 	lp_lock pool_lock;
 	lp_store *pool[LP_CTX_STORE_POOL]; /* under pool_lock */
 	int npool;                         /* under pool_lock */
+
+	lp_lock key_lock;
+	lp_keyring *keyring; /* under key_lock; loaded when a build first needs a secret */
 
 	atomic_uint_fast64_t counters[LP_CTR_COUNT];
 	atomic_int networks_ok;
@@ -41,6 +45,7 @@ int lp_ctx_new(lp_ctx **out, const lp_config *cfg, lp_error *err)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	c->cfg = cfg;
 	lp_lock_init(&c->pool_lock);
+	lp_lock_init(&c->key_lock);
 	if (lp_layout_db(c->db_path, sizeof(c->db_path), cfg->data_dir) != LP_OK ||
 	    lp_layout_dir_path(dbdir, sizeof(dbdir), cfg->data_dir, LP_DIR_DB) != LP_OK) {
 		rc = lp_error_set(err, LP_ETOOBIG, "data dir path %s is too long", cfg->data_dir);
@@ -65,6 +70,8 @@ void lp_ctx_free(lp_ctx *c)
 	for (i = 0; i < c->npool; i++)
 		lp_store_close(c->pool[i]);
 	lp_docker_free(c->docker);
+	lp_keyring_free(c->keyring);
+	lp_lock_destroy(&c->key_lock);
 	lp_lock_destroy(&c->pool_lock);
 	free(c);
 }
@@ -156,4 +163,25 @@ int lp_ctx_stopping(const lp_ctx *c)
 void lp_ctx_set_stopping(lp_ctx *c)
 {
 	atomic_store(&c->stopping, 1);
+}
+
+int lp_ctx_secret_open(char **out, lp_ctx *c, const char *aad, const char *sealed, lp_error *err)
+{
+	char path[LP_FS_PATH_MAX];
+	int rc = LP_OK;
+
+	*out = NULL;
+	lp_lock_acquire(&c->key_lock);
+	/* never made here: the apiserver makes it, as the user it runs as, which must read it */
+	if (c->keyring == NULL) {
+		if (lp_keyring_path(path, sizeof(path), c->cfg->master_key_file,
+		                    c->cfg->data_dir) != LP_OK)
+			rc = lp_error_set(err, LP_ETOOBIG, "master key path too long");
+		else
+			rc = lp_keyring_load(&c->keyring, path, 0, err);
+	}
+	if (rc == LP_OK)
+		rc = lp_keyring_open(out, c->keyring, aad, sealed, err);
+	lp_lock_release(&c->key_lock);
+	return rc;
 }

@@ -54,6 +54,14 @@ uint64_t lp_ctx_counter_get(const lp_ctx *c, lp_ctx_counter which);
 void lp_ctx_event(lp_ctx *c, lp_store *st, const char *site_id, lp_store_event_type type,
                   const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * Open a sealed secret for aad with the master key file (loaded on first use, never made here):
+ * *out is the clear value (the caller wipes and frees it). The controller's only decryption,
+ * for a build's environment.
+ */
+int lp_ctx_secret_open(char **out, lp_ctx *c, const char *aad, const char *sealed,
+                       lp_error *err) LP_MUST_CHECK;
+
 /* Whether the instance's networks were ensured on the current engine connection. */
 int lp_ctx_networks_ok(const lp_ctx *c);
 void lp_ctx_set_networks_ok(lp_ctx *c, int ok);

@@ -15,6 +15,11 @@
 struct lp_spec_ref {
 	lp_site *site;
 	char hash[LP_SHA256_HEX_LEN];
+	/*
+	 * The stored text parsed: rotate-key re-seals secrets under the same hash (a new key, the
+	 * same values), and a build must get the text as it is now, not a parse with retired keys.
+	 */
+	char *text;
 	int refs; /* the entry's (while it is the entry's) and each caller's; under lock */
 };
 
@@ -45,6 +50,7 @@ static void unref(lp_specs *c, lp_spec_ref *ref)
 	LP_ASSERT_HELD(&c->lock);
 	if (ref != NULL && --ref->refs == 0) {
 		lp_site_free(ref->site);
+		free(ref->text);
 		free(ref);
 	}
 }
@@ -123,12 +129,16 @@ static int parse(lp_spec_ref **out, const lp_specs *c, const lp_store_site *site
 		rc = rc == LP_ENOMEM ? LP_ENOMEM : LP_EINVAL;
 	} else if (lp_fmt(ref->hash, sizeof(ref->hash), "%s", site->spec_hash) != LP_OK) {
 		rc = lp_error_set(err, LP_EINVAL, "spec hash of %s is not a SHA-256", site->name);
+	} else if ((ref->text = strdup(site->spec_json)) == NULL) {
+		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
 	lp_spec_diags_release(&d);
 	cJSON_Delete(json);
 	if (rc != LP_OK) {
-		if (ref)
+		if (ref) {
 			lp_site_free(ref->site);
+			free(ref->text);
+		}
 		free(ref);
 		return rc;
 	}
@@ -147,7 +157,7 @@ int lp_specs_get(lp_spec_ref **out, const lp_site **out_spec, lp_specs *c,
 	*out_spec = NULL;
 	lp_lock_acquire(&c->lock);
 	e = *slot_of(c, site->name);
-	if (e && !strcmp(e->ref->hash, site->spec_hash)) {
+	if (e && !strcmp(e->ref->hash, site->spec_hash) && !strcmp(e->ref->text, site->spec_json)) {
 		e->ref->refs++;
 		*out = e->ref;
 		*out_spec = e->ref->site;

@@ -129,6 +129,12 @@ static const struct setting settings[] = {
      .scope = API},
     {"revision-rate", "LAUNCHPAD_REVISION_RATE", "30", K_INT, S(revision_rate),
      "API: revision requests a minute one site regains after its burst (429 beyond)", .scope = API},
+    {"session-ttl", "LAUNCHPAD_SESSION_TTL", "43200", K_INT, S(session_ttl),
+     "API: seconds a login session (POST /api/login) lasts (at least 1)", .scope = API},
+    {"master-key-file", "LAUNCHPAD_MASTER_KEY_FILE", "", K_STR, S(master_key_file),
+     "API and controller: the key file secret env values are encrypted with (default "
+     "<data-dir>/master.key; made 0600 when absent)",
+     .scope = API | CTRL},
     {"archive-grace", "LAUNCHPAD_ARCHIVE_GRACE", "3600", K_INT, S(archive_grace),
      "controller: seconds an uploaded archive no revision names is kept before the gc removes "
      "it (at least 60)",
@@ -457,11 +463,12 @@ static int validate(lp_config *cfg, lp_error *err)
 			return lp_error_set(err, LP_EINVAL, "--api-user: \"%s\" is not uid:gid",
 			                    cfg->api_user);
 	}
-	if (cfg->header_timeout < 1 || cfg->body_min_rate < 1 || cfg->revision_rate < 1)
+	if (cfg->header_timeout < 1 || cfg->body_min_rate < 1 || cfg->revision_rate < 1 ||
+	    cfg->session_ttl < 1)
 		return lp_error_set(
 		    err, LP_EINVAL,
-		    "--header-timeout, --body-min-rate and --revision-rate must be at "
-		    "least 1");
+		    "--header-timeout, --body-min-rate, --revision-rate and --session-ttl must "
+		    "be at least 1");
 	/* An upload is linked into place a moment before its revision is stored: never that close.
 	 */
 	if (cfg->archive_grace < 60)

@@ -1,5 +1,6 @@
 /* build.c: one revision from source to revisions/<n>: fetch, sandboxed build container, publish. */
 #include "pipeline/build.h"
+#include "pipeline/logmask.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ struct splitter {
 /* The revision's log file plus the last lines of build output (for the error message). */
 struct blog {
 	int fd;
+	lp_logmask mask; /* the spec's secret values: never written as they are */
 	pthread_mutex_t mu;
 	char tail[LP_BUILD_TAIL_LINES][TAIL_LINE_CAP + 1];
 	size_t ntail;          /* lines ever pushed; the newest is tail[(ntail - 1) % N] */
@@ -92,18 +94,21 @@ struct bctx {
 
 /* ---- the log ---- */
 
-/* One line, "2024-05-01T12:00:00.123Z text\n", written with a single write(2). */
-static void blog_write(struct blog *l, const char *text, size_t len)
+/* A masked line: a 1-byte secret becomes "***", three times as long. */
+#define MASKED_CAP (3 * LINE_CAP + 1)
+
+/* One masked line, "2024-05-01T12:00:00.123Z text\n", written with a single write(2). */
+static void blog_write_masked(struct blog *l, const char *text, size_t len)
 {
-	char line[LINE_CAP + 64];
+	char line[MASKED_CAP + 64];
 	struct timespec ts;
 	struct tm tm;
 	size_t n, off = 0;
 
 	if (l->fd < 0)
 		return;
-	if (len > LINE_CAP)
-		len = LINE_CAP;
+	if (len > MASKED_CAP - 1)
+		len = MASKED_CAP - 1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -120,6 +125,16 @@ static void blog_write(struct blog *l, const char *text, size_t len)
 			break; /* a lost log line must not fail the build */
 		off += (size_t)w;
 	}
+}
+
+/* One line of text, its secrets masked. */
+static void blog_write(struct blog *l, const char *text, size_t len)
+{
+	char masked[MASKED_CAP];
+
+	if (len > LINE_CAP)
+		len = LINE_CAP;
+	blog_write_masked(l, masked, lp_logmask_apply(&l->mask, masked, text, len));
 }
 
 static void blog_printf(struct blog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -139,8 +154,10 @@ static void blog_printf(struct blog *l, const char *fmt, ...)
 }
 
 /* A line of build output: logged, and remembered for the error message. */
-static void blog_output(struct blog *l, const char *text, size_t len)
+static void blog_output(struct blog *l, const char *raw, size_t rawlen)
 {
+	char text[MASKED_CAP];
+	size_t len = lp_logmask_apply(&l->mask, text, raw, rawlen < LINE_CAP ? rawlen : LINE_CAP);
 	size_t k = len < TAIL_LINE_CAP ? len : TAIL_LINE_CAP;
 	char *slot;
 
@@ -148,7 +165,7 @@ static void blog_output(struct blog *l, const char *text, size_t len)
 	if (l->output_bytes <= LP_BUILD_LOG_OUTPUT_MAX) {
 		l->output_bytes += len + TIMESTAMP_LEN + 2; /* as written: stamp, space, newline */
 		if (l->output_bytes <= LP_BUILD_LOG_OUTPUT_MAX)
-			blog_write(l, text, len);
+			blog_write_masked(l, text, len);
 		else
 			blog_printf(l, "(build output past %llu MiB is not logged)",
 			            (unsigned long long)(LP_BUILD_LOG_OUTPUT_MAX >> 20));
@@ -211,8 +228,15 @@ static void split_feed(struct splitter *s, struct blog *l, line_fn fn, const cha
 			continue;
 		}
 		s->buf[s->len++] = data[i];
-		if (s->len == sizeof(s->buf))
+		if (s->len == sizeof(s->buf)) {
+			/* a forced cut falls where no secret straddles it; the rest waits */
+			size_t cut = lp_logmask_cut(&l->mask, s->buf, s->len), rest = s->len - cut;
+
+			s->len = cut;
 			split_emit(s, l, fn);
+			memmove(s->buf, s->buf + cut, rest);
+			s->len = rest;
+		}
 	}
 }
 
@@ -736,6 +760,8 @@ static int fetch_git(lp_build_result *out, struct bctx *b, const char *ws, int t
 	g.timeout_seconds = timeout_s;
 	g.log_fd = b->git_pipe[1];
 	g.cancel_fd = b->cancel_pipe[0];
+	g.username = req->git_username;
+	g.password = req->git_password;
 	/* SSRF: without insecure sources (development), only public addresses are fetched from. */
 	g.check_addresses = !req->cfg->allow_insecure_sources;
 	if (g.check_addresses) {
@@ -798,19 +824,24 @@ static char **build_env(const lp_site *spec, lp_error *err)
 	}
 	return env;
 oom:
-	for (i = 0; env != NULL && env[i] != NULL; i++)
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		explicit_bzero(env[i], strlen(env[i]));
 		free(env[i]);
+	}
 	free(env);
 	lp_error_set(err, LP_ENOMEM, "out of memory building the environment");
 	return NULL;
 }
 
+/* Wiped, then freed: an environment holds the clear values of secrets. */
 static void strv_free(char **v)
 {
 	size_t i;
 
-	for (i = 0; v != NULL && v[i] != NULL; i++)
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		explicit_bzero(v[i], strlen(v[i]));
 		free(v[i]);
+	}
 	free(v);
 }
 
@@ -1291,6 +1322,7 @@ static void bctx_free(struct bctx *b)
 	pthread_mutex_destroy(&b->mu);
 	pthread_mutex_destroy(&b->kill_mu);
 	pthread_mutex_destroy(&b->log.mu);
+	lp_logmask_release(&b->log.mask);
 	free(b);
 }
 
@@ -1312,7 +1344,12 @@ static int bctx_new(struct bctx **out, const lp_build_request *req, const char *
 	pthread_mutex_init(&b->kill_mu, NULL);
 	pthread_mutex_init(&b->log.mu, NULL);
 	lp_docker_cancel_init(&b->dcancel);
-	rc = path_ok(lp_layout_log_dir(dir, sizeof(dir), req->cfg->data_dir, req->site_name), err);
+	rc = lp_logmask_init(&b->log.mask, req->spec, err);
+	if (rc == LP_OK)
+		rc = lp_logmask_add(&b->log.mask, req->git_password, err);
+	if (rc == LP_OK)
+		rc = path_ok(
+		    lp_layout_log_dir(dir, sizeof(dir), req->cfg->data_dir, req->site_name), err);
 	if (rc == LP_OK)
 		rc = lp_fs_mkdirs(dir, 0755, err);
 	if (rc != LP_OK)

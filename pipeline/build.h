@@ -85,11 +85,14 @@ typedef struct lp_build_request {
 	const lp_site *spec;
 	long revision;      /* n >= 1 */
 	const char *source; /* 40-hex commit, "sha256:<hex>" digest, or "" / NULL: from spec */
-	const atomic_int *cancel;     /* optional; non-zero: stop now (superseded, shutting down) */
-	unsigned build_uid;           /* 0: LP_BUILD_DEFAULT_UID (the build never runs as root) */
-	unsigned build_gid;           /* 0: LP_BUILD_DEFAULT_GID */
-	int64_t memory_bytes;         /* the container's memory cap; 0: LP_BUILD_MEMORY_BYTES */
-	int retry_base_ms;            /* first wait before retrying; 0: LP_BUILD_RETRY_BASE_MS */
+	const atomic_int *cancel; /* optional; non-zero: stop now (superseded, shutting down) */
+	unsigned build_uid;       /* 0: LP_BUILD_DEFAULT_UID (the build never runs as root) */
+	unsigned build_gid;       /* 0: LP_BUILD_DEFAULT_GID */
+	int64_t memory_bytes;     /* the container's memory cap; 0: LP_BUILD_MEMORY_BYTES */
+	int retry_base_ms;        /* first wait before retrying; 0: LP_BUILD_RETRY_BASE_MS */
+	/* a private repository's HTTPS credential (lp_gitsrc_request); NULL: none */
+	const char *git_username;
+	const char *git_password;
 	lp_build_status_fn on_status; /* optional; called on the build's thread */
 	void *status_ctx;
 } lp_build_request;

@@ -40,9 +40,10 @@ extern char **environ;
 #define WORKER_REPORT_FD 1
 #define WORKER_LOG_FD    3
 #define WIRE_MAGIC       0x4c504753u
-#define WIRE_STRINGS     7
+#define WIRE_STRINGS     9
 #define WIRE_MAX                                                                                   \
-	(LP_GITSRC_URL_MAX + LP_GITSRC_BRANCH_MAX + 3 * PATH_MAX + 2 * LP_GITSRC_POLICY_MAX + 256)
+	(LP_GITSRC_URL_MAX + LP_GITSRC_BRANCH_MAX + 3 * PATH_MAX + 2 * LP_GITSRC_POLICY_MAX +      \
+	 2 * LP_GITSRC_CREDENTIAL_MAX + 256)
 
 /* The child's one message to the parent; small enough for a single atomic pipe write. */
 struct report {
@@ -69,7 +70,8 @@ struct child {
 	git_remote *remote;
 	uint64_t tree_bytes;
 	unsigned tree_files;
-	int tree_over; /* 1: bytes cap, 2: file-count cap */
+	int tree_over;  /* 1: bytes cap, 2: file-count cap */
+	int cred_asked; /* the server asked for a credential this many times */
 	struct report rep;
 };
 
@@ -375,6 +377,36 @@ static int open_cache(struct child *c, lp_error *err)
 	return LP_OK;
 }
 
+/*
+ * libgit2 asks when the server answers 401: the site's credential, offered once (a second ask
+ * means it was refused: answering again would only replay it).
+ */
+static int on_credentials(git_credential **out, const char *url, const char *username_from_url,
+                          unsigned int allowed_types, void *payload)
+{
+	struct child *c = payload;
+
+	(void)url;
+	(void)username_from_url;
+	c->cred_asked++;
+	if (c->req->username == NULL || c->cred_asked > 1 ||
+	    !(allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
+		return GIT_EAUTH;
+	return git_credential_userpass_plaintext_new(out, c->req->username, c->req->password);
+}
+
+/* The failure of a fetch the server refused for want of a (good) credential, said plainly. */
+static int auth_fail(struct child *c, lp_error *err)
+{
+	if (c->req->username == NULL)
+		return lp_error_set(err, LP_EAUTH,
+		                    "git fetch: %s asks for a credential and the site has none "
+		                    "(PUT /api/deployments/:id/git-credential)",
+		                    c->req->url);
+	return lp_error_set(err, LP_EAUTH, "git fetch: %s refused the site's credential",
+	                    c->req->url);
+}
+
 /* Connect, find the branch tip on the remote, download what `refspec` names, update the refs. */
 static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_error *err)
 {
@@ -393,10 +425,12 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 	snprintf(want, sizeof(want), "refs/heads/%s", c->req->branch);
 	git_remote_connect_options_init(&copts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	copts.callbacks.transfer_progress = on_progress;
+	copts.callbacks.credentials = on_credentials;
 	copts.callbacks.payload = c;
 	copts.follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
+	c->cred_asked = 0;
 	if (git_remote_connect_ext(c->remote, GIT_DIRECTION_FETCH, &copts) < 0) {
-		rc = net_fail(err, "git fetch");
+		rc = c->cred_asked ? auth_fail(c, err) : net_fail(err, "git fetch");
 		goto done;
 	}
 	if (git_remote_ls(&heads, &n, c->remote) < 0) {
@@ -426,6 +460,8 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 		if (c->toobig)
 			rc = lp_error_set(err, LP_ETOOBIG, "repository larger than %s",
 			                  human_size(size, sizeof(size), c->max_bytes));
+		else if (c->cred_asked > 1 || (c->cred_asked && c->req->username == NULL))
+			rc = auth_fail(c, err);
 		else
 			rc = net_fail(err, "git fetch");
 		goto done;
@@ -666,7 +702,9 @@ static int wire_encode(lp_buf *b, const lp_gitsrc_request *req)
 	                                 req->cache_dir,
 	                                 req->workdir,
 	                                 req->allow_hosts ? req->allow_hosts : "",
-	                                 req->deny_ranges ? req->deny_ranges : ""};
+	                                 req->deny_ranges ? req->deny_ranges : "",
+	                                 req->username ? req->username : "",
+	                                 req->password ? req->password : ""};
 	struct wire w = {.magic = WIRE_MAGIC,
 	                 .has_log = req->log_fd > 0,
 	                 .check_addresses = req->check_addresses != 0,
@@ -687,9 +725,9 @@ static int wire_encode(lp_buf *b, const lp_gitsrc_request *req)
 
 static int wire_decode(lp_gitsrc_request *req, char *data, size_t len)
 {
-	const char **dst[WIRE_STRINGS] = {&req->url,        &req->branch,  &req->commit,
-	                                  &req->cache_dir,  &req->workdir, &req->allow_hosts,
-	                                  &req->deny_ranges};
+	const char **dst[WIRE_STRINGS] = {&req->url,         &req->branch,   &req->commit,
+	                                  &req->cache_dir,   &req->workdir,  &req->allow_hosts,
+	                                  &req->deny_ranges, &req->username, &req->password};
 	struct wire w;
 	size_t off = sizeof(w);
 	int i;
@@ -708,6 +746,8 @@ static int wire_decode(lp_gitsrc_request *req, char *data, size_t len)
 	}
 	if (req->commit[0] == '\0')
 		req->commit = NULL;
+	if (req->username[0] == '\0' || req->password[0] == '\0')
+		req->username = req->password = NULL;
 	req->max_bytes = w.max_bytes;
 	req->max_checkout_bytes = w.max_checkout;
 	req->max_files = w.max_files;
@@ -1059,6 +1099,8 @@ done:
 	if (memfd >= 0)
 		close(memfd);
 	free(envp);
+	if (wire.data) /* it holds the credential */
+		explicit_bzero(wire.data, wire.len);
 	lp_buf_release(&wire);
 	return rc;
 }
@@ -1086,6 +1128,12 @@ int lp_gitsrc_fetch(lp_gitsrc_result *out, const lp_gitsrc_request *req, lp_erro
 		return rc;
 	if (req->timeout_seconds < 0)
 		return lp_error_set(err, LP_EINVAL, "negative git timeout");
+	if ((req->username &&
+	     strnlen(req->username, LP_GITSRC_CREDENTIAL_MAX + 1) > LP_GITSRC_CREDENTIAL_MAX) ||
+	    (req->password &&
+	     strnlen(req->password, LP_GITSRC_CREDENTIAL_MAX + 1) > LP_GITSRC_CREDENTIAL_MAX))
+		return lp_error_set(err, LP_ETOOBIG, "git credential longer than %d bytes",
+		                    LP_GITSRC_CREDENTIAL_MAX);
 	if (req->check_addresses && (rc = check_policy(req, err)) != LP_OK)
 		return rc;
 	timeout = req->timeout_seconds ? req->timeout_seconds : LP_GITSRC_DEFAULT_TIMEOUT;

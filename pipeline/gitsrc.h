@@ -56,7 +56,17 @@ typedef struct lp_gitsrc_request {
 	int check_addresses;
 	const char *allow_hosts;
 	const char *deny_ranges;
+	/*
+	 * A private repository's HTTPS credential (username and a token as its password), NULL:
+	 * none. Handed to libgit2 only through its credential callback, once per fetch: never in
+	 * the URL, the bare cache's config, a log line or an argument list (the worker gets it on
+	 * its memfd stdin, wiped after).
+	 */
+	const char *username;
+	const char *password;
 } lp_gitsrc_request;
+
+#define LP_GITSRC_CREDENTIAL_MAX 1024 /* bytes of a username, and of a token */
 
 typedef struct lp_gitsrc_result {
 	char sha[LP_GITSRC_SHA_LEN]; /* the commit checked out, 40 lowercase hex digits */

@@ -28,10 +28,8 @@ void lp_site_free(lp_site *site)
 	free(site->build_image);
 	free(site->build_command);
 	free(site->build_output_dir);
-	for (i = 0; i < site->build_env_count; i++) {
-		free(site->build_env[i].name);
-		free(site->build_env[i].value);
-	}
+	for (i = 0; i < site->build_env_count; i++)
+		lp_env_var_release(&site->build_env[i]);
 	free(site->build_env);
 	free(site->serve_not_found_page);
 	free(site->serve_redirects);
@@ -70,8 +68,36 @@ static int env_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
+void lp_env_var_release(lp_env_var *var)
+{
+	free(var->name);
+	if (var->value && var->secret)
+		explicit_bzero(var->value, strlen(var->value));
+	free(var->value);
+	free(var->sealed);
+	free(var->fingerprint);
+	memset(var, 0, sizeof(*var));
+}
+
+/*
+ * A secret's object: sealed and its fingerprint at rest, the value while unsealed (what a client
+ * sends); for the hash (for_hash) only the fingerprint.
+ */
+static int add_secret(cJSON *env, const lp_env_var *var, int for_hash)
+{
+	cJSON *o = cJSON_AddObjectToObject(env, var->name);
+
+	if (o == NULL)
+		return 0;
+	if (!for_hash && var->sealed == NULL && !add_str(o, "value", var->value ? var->value : ""))
+		return 0;
+	return cJSON_AddBoolToObject(o, "secret", 1) != NULL &&
+	       (for_hash || add_str(o, "sealed", var->sealed)) &&
+	       add_str(o, "fingerprint", var->fingerprint);
+}
+
 /* env in byte order of names whatever order the struct holds, so the form stays canonical. */
-static int add_env(cJSON *build, const lp_site *site)
+static int add_env(cJSON *build, const lp_site *site, int for_hash)
 {
 	cJSON *env = cJSON_AddObjectToObject(build, "env");
 	const lp_env_var **sorted;
@@ -87,7 +113,9 @@ static int add_env(cJSON *build, const lp_site *site)
 		sorted[i] = &site->build_env[i];
 	qsort(sorted, site->build_env_count, sizeof(*sorted), env_ptr_cmp);
 	for (i = 0; i < site->build_env_count && ok; i++)
-		if (sorted[i]->name != NULL)
+		if (sorted[i]->name != NULL && sorted[i]->secret)
+			ok = add_secret(env, sorted[i], for_hash);
+		else if (sorted[i]->name != NULL)
 			ok =
 			    add_str(env, sorted[i]->name, sorted[i]->value ? sorted[i]->value : "");
 	free(sorted);
@@ -122,7 +150,7 @@ static int add_flag(cJSON *obj, const char *key, int on)
 	return !on || cJSON_AddBoolToObject(obj, key, 1) != NULL;
 }
 
-static cJSON *spec_to_cjson(const lp_site *site)
+static cJSON *spec_to_cjson(const lp_site *site, int for_hash)
 {
 	cJSON *spec = cJSON_CreateObject(), *source, *o, *build, *serve;
 	int ok = spec != NULL;
@@ -139,7 +167,8 @@ static cJSON *spec_to_cjson(const lp_site *site)
 		ok = (build = cJSON_AddObjectToObject(spec, "build")) != NULL &&
 		     add_str(build, "image", site->build_image) &&
 		     add_str(build, "command", site->build_command) &&
-		     add_str(build, "outputDir", site->build_output_dir) && add_env(build, site) &&
+		     add_str(build, "outputDir", site->build_output_dir) &&
+		     add_env(build, site, for_hash) &&
 		     cJSON_AddNumberToObject(build, "timeoutSeconds",
 		                             site->build_timeout_seconds) != NULL;
 	}
@@ -174,7 +203,7 @@ int lp_site_to_cjson(cJSON **out, const lp_site *site, lp_error *err)
 	     add_str(doc, "kind", LP_SPEC_KIND) &&
 	     (meta = cJSON_AddObjectToObject(doc, "metadata")) != NULL &&
 	     add_str(meta, "name", site->name);
-	ok = ok && (spec = spec_to_cjson(site)) != NULL;
+	ok = ok && (spec = spec_to_cjson(site, 0)) != NULL;
 	if (ok && !cJSON_AddItemToObject(doc, "spec", spec)) {
 		cJSON_Delete(spec);
 		ok = 0;
@@ -205,7 +234,7 @@ int lp_site_to_json(char **out, const lp_site *site, lp_error *err)
 
 int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err)
 {
-	cJSON *spec = spec_to_cjson(site);
+	cJSON *spec = spec_to_cjson(site, 1);
 	char *text = spec ? cJSON_PrintUnformatted(spec) : NULL;
 	int rc = LP_OK;
 
@@ -272,8 +301,11 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		ok = d->build_env != NULL;
 		for (i = 0; ok && i < site->build_env_count; i++) {
 			d->build_env_count++;
+			d->build_env[i].secret = site->build_env[i].secret;
 			ok = dup_str(&d->build_env[i].name, site->build_env[i].name) &
-			     dup_str(&d->build_env[i].value, site->build_env[i].value);
+			     dup_str(&d->build_env[i].value, site->build_env[i].value) &
+			     dup_str(&d->build_env[i].sealed, site->build_env[i].sealed) &
+			     dup_str(&d->build_env[i].fingerprint, site->build_env[i].fingerprint);
 		}
 	}
 	if (ok && site->domain_count > 0) {

@@ -456,6 +456,51 @@ static int env_cmp(const void *a, const void *b)
 	return strcmp(((const lp_env_var *)a)->name, ((const lp_env_var *)b)->name);
 }
 
+/*
+ * The object form of a variable: {value, secret} as a client writes it, or a secret at rest
+ * {secret: true, sealed, fingerprint}. 0 after reporting what is wrong.
+ */
+static int read_env_object(struct vctx *v, lp_env_var *var, const char *path, const lp_node *o)
+{
+	enum { E_VALUE, E_SECRET, E_SEALED, E_FP, E_N };
+	static const char *const fields[E_N] = {[E_VALUE] = "value",
+	                                        [E_SECRET] = "secret",
+	                                        [E_SEALED] = "sealed",
+	                                        [E_FP] = "fingerprint"};
+	const lp_node *val[E_N];
+	char p[LP_SPEC_DIAG_PATH_MAX];
+	int before = v->errors;
+
+	if (!take_fields(v, o, path, fields, E_N, val))
+		return 0;
+	if (!is_null(val[E_SECRET])) {
+		join(p, sizeof(p), path, "secret");
+		if (!want_bool(v, p, val[E_SECRET], &var->secret))
+			return 0;
+	}
+	if (!is_null(val[E_SEALED]) || !is_null(val[E_FP])) {
+		if (!var->secret || is_null(val[E_SEALED]) || is_null(val[E_FP]) ||
+		    !is_null(val[E_VALUE])) {
+			diag(v, path, o,
+			     "a sealed secret has secret: true, sealed and fingerprint, and no "
+			     "value");
+			return 0;
+		}
+		join(p, sizeof(p), path, "sealed");
+		var->sealed = want_string(v, p, val[E_SEALED], LP_SITE_SEALED_MAX);
+		join(p, sizeof(p), path, "fingerprint");
+		var->fingerprint = want_string(v, p, val[E_FP], LP_SITE_SEALED_MAX);
+		return var->sealed != NULL && var->fingerprint != NULL;
+	}
+	if (is_null(val[E_VALUE])) {
+		missing(v, path, o, "value", val[E_VALUE]);
+		return 0;
+	}
+	join(p, sizeof(p), path, "value");
+	var->value = want_string(v, p, val[E_VALUE], LP_SITE_ENV_VALUE_MAX);
+	return var->value != NULL && v->errors == before;
+}
+
 static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 {
 	char p[LP_SPEC_DIAG_PATH_MAX], msg[LP_SPEC_DIAG_MESSAGE_MAX];
@@ -486,13 +531,17 @@ static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 			continue;
 		}
 		var = &site->build_env[site->build_env_count];
-		var->value = want_string(v, p, val, LP_SITE_ENV_VALUE_MAX);
-		if (var->value == NULL)
+		if (val->kind == LP_NODE_MAP) {
+			if (!read_env_object(v, var, p, val)) {
+				lp_env_var_release(var);
+				continue;
+			}
+		} else if ((var->value = want_string(v, p, val, LP_SITE_ENV_VALUE_MAX)) == NULL) {
 			continue;
+		}
 		var->name = dup_mem(v, k->str, k->len);
 		if (var->name == NULL) {
-			free(var->value);
-			var->value = NULL;
+			lp_env_var_release(var);
 			continue;
 		}
 		site->build_env_count++;

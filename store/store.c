@@ -139,6 +139,27 @@ static const char *const migrations[] = {
     " lat_10 INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (site_id, minute)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS site_metrics_minute ON site_metrics(minute);",
+    /*
+     * 4 -> 5: users and ownership. User 1 is "admin", the owner of everything made before users
+     * existed and of the bootstrap token (it has no password: it cannot log in). A token is a
+     * user's (a login session has an expiry); a site has an owner, who must exist while it does,
+     * and may have a sealed Git credential (a private repository's token).
+     */
+    "CREATE TABLE users ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL UNIQUE,"
+    " role TEXT NOT NULL CHECK (role IN ('admin','member')),"
+    " password_hash TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL);"
+    "INSERT INTO users (id, name, role, created_at) VALUES (1, 'admin', 'admin', 0);"
+    "ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;"
+    "ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;"
+    "UPDATE api_tokens SET user_id = 1;"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_id);"
+    "ALTER TABLE sites ADD COLUMN owner_id INTEGER REFERENCES users(id);"
+    "ALTER TABLE sites ADD COLUMN git_credential TEXT NOT NULL DEFAULT '';"
+    "UPDATE sites SET owner_id = 1;"
+    "CREATE INDEX sites_owner ON sites(owner_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -650,8 +671,11 @@ done:
 	return rc;
 }
 
-/* Bring the schema to the newest version, atomically: another process may be doing the same. */
-static int migrate(lp_store *st, lp_error *err)
+/*
+ * Bring the schema to version target (the newest: NMIGRATIONS), atomically: another process may
+ * be doing the same.
+ */
+static int migrate(lp_store *st, int target, lp_error *err)
 {
 	char sql[PRAGMA_SQL_MAX];
 	int64_t version = 0;
@@ -659,7 +683,7 @@ static int migrate(lp_store *st, lp_error *err)
 
 	/* The common case, an up-to-date file, must not take the write lock. */
 	rc = pragma_int(&version, st, "PRAGMA user_version", err);
-	if (rc != LP_OK || version == NMIGRATIONS)
+	if (rc != LP_OK || version == target)
 		goto done;
 	rc = lp_store_tx_begin(st, err);
 	if (rc != LP_OK)
@@ -674,20 +698,20 @@ static int migrate(lp_store *st, lp_error *err)
 		                  (long long)version, NMIGRATIONS);
 		goto done;
 	}
-	if (version == NMIGRATIONS) {
+	if (version >= target) {
 		/* Nothing to do: end the read-only transaction without a write. */
 		lp_store_tx_rollback(st);
 		in_tx = 0;
 		goto done;
 	}
-	for (i = (int)version; i < NMIGRATIONS; i++) {
+	for (i = (int)version; i < target; i++) {
 		rc = exec_sql(st, migrations[i], err, "migrating schema");
 		if (rc != LP_OK) {
 			lp_error_wrap(err, "step %d", i + 1);
 			goto done;
 		}
 	}
-	if (lp_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS) != LP_OK)
+	if (lp_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", target) != LP_OK)
 		rc = lp_error_set(err, LP_ERROR, "setting schema version: statement too long");
 	else
 		rc = exec_sql(st, sql, err, "setting schema version");
@@ -713,6 +737,11 @@ static void configure_sqlite(void)
 }
 
 int lp_store_open(lp_store **out, const char *path, lp_error *err)
+{
+	return lp_store_open_at(out, path, NMIGRATIONS, err);
+}
+
+int lp_store_open_at(lp_store **out, const char *path, int version, lp_error *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	lp_store *st = NULL;
@@ -752,7 +781,11 @@ int lp_store_open(lp_store **out, const char *path, lp_error *err)
 	              err, "configuring connection");
 	if (rc != LP_OK)
 		goto done;
-	rc = migrate(st, err);
+	if (version < 0 || version > NMIGRATIONS) {
+		rc = lp_error_set(err, LP_EINVAL, "schema version %d does not exist", version);
+		goto done;
+	}
+	rc = migrate(st, version, err);
 	if (rc != LP_OK)
 		goto done;
 	*out = st;

@@ -1,4 +1,5 @@
-/* store_auth.c: API tokens (stored as SHA-256 only) and webhook delivery de-duplication. */
+/* store_auth.c: API tokens and login sessions (stored as SHA-256 only), webhook delivery
+ * de-duplication. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,17 +68,73 @@ done:
 	return rc;
 }
 
-int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
-                          const char *name, lp_error *err)
+/* Sessions that ended (expired or revoked) are dropped; live ones past the cap are revoked. */
+static int sessions_trim(lp_store *st, int64_t user_id, int64_t now, lp_error *err)
 {
-	static const char sql_count[] = "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL";
-	static const char sql_insert[] =
-	    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)";
+	static const char sql_purge[] = "DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND"
+	                                " (expires_at <= ?1 OR revoked_at IS NOT NULL)";
+	/* the newest LP_STORE_SESSIONS_MAX - 1 stay, beside the one being made */
+	static const char sql_cap[] =
+	    "UPDATE api_tokens SET revoked_at = ?1 WHERE id IN (SELECT id FROM api_tokens"
+	    " WHERE user_id = ?2 AND expires_at IS NOT NULL AND revoked_at IS NULL"
+	    " ORDER BY id DESC LIMIT -1 OFFSET ?3)";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql_purge, err)) != LP_OK)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	rc = lp_store_q_exec(st, q, err, "purging sessions");
+	lp_store_q_release(&q);
+	if (rc != LP_OK || (rc = lp_store_q_prepare(&q, st, sql_cap, err)) != LP_OK)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, user_id);
+	sqlite3_bind_int(q, 3, LP_STORE_SESSIONS_MAX - 1);
+	rc = lp_store_q_exec(st, q, err, "capping sessions");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+/* Personal tokens are counted, overall and per user (sessions are capped per user instead). */
+static int tokens_count_ok(lp_store *st, int64_t user_id, lp_error *err)
+{
+	static const char sql_count[] =
+	    "SELECT count(*), coalesce(sum(user_id = ?1), 0) FROM api_tokens"
+	    " WHERE revoked_at IS NULL AND expires_at IS NULL";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql_count, err)) != LP_OK)
+		return rc;
+	sqlite3_bind_int64(q, 1, user_id);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		rc = lp_store_fail(st, rc, err, "counting tokens");
+	else if (sqlite3_column_int(q, 0) >= TOKENS_MAX)
+		rc = lp_error_set(err, LP_ETOOBIG, "at most %d live tokens may exist (revoke some)",
+		                  TOKENS_MAX);
+	else if (user_id != LP_STORE_ADMIN_USER &&
+	         sqlite3_column_int(q, 1) >= LP_STORE_USER_TOKENS_MAX)
+		rc = lp_error_set(err, LP_ETOOBIG,
+		                  "at most %d live personal tokens per user (revoke some)",
+		                  LP_STORE_USER_TOKENS_MAX);
+	else
+		rc = LP_OK;
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_token_create_for(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                              int64_t user_id, const char *name, int64_t expires_at, lp_error *err)
+{
+	static const char sql_insert[] = "INSERT INTO api_tokens (name, token_hash, created_at,"
+	                                 " user_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 	char hex[TOKEN_HEX + 1];
 	char secret[LP_STORE_TOKEN_LEN];
 	char hash[LP_SHA256_HEX_LEN];
 	sqlite3_stmt *q = NULL;
-	int64_t id = 0;
+	int64_t id = 0, now = lp_clock_wall_ms();
 	int rc, in_tx = 0;
 
 	out[0] = '\0';
@@ -97,19 +154,7 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 1;
-	rc = lp_store_q_prepare(&q, st, sql_count, err);
-	if (rc != LP_OK)
-		goto done;
-	rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		rc = lp_store_fail(st, rc, err, "counting tokens");
-		goto done;
-	}
-	rc = sqlite3_column_int(q, 0) >= TOKENS_MAX
-	         ? lp_error_set(err, LP_ETOOBIG, "at most %d live tokens may exist (revoke some)",
-	                        TOKENS_MAX)
-	         : LP_OK;
-	lp_store_q_release(&q);
+	rc = expires_at ? sessions_trim(st, user_id, now, err) : tokens_count_ok(st, user_id, err);
 	if (rc != LP_OK)
 		goto done;
 	rc = lp_store_q_prepare(&q, st, sql_insert, err);
@@ -117,9 +162,13 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
 		goto done;
 	lp_store_bind_text(q, 1, name);
 	lp_store_bind_text(q, 2, hash);
-	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, user_id);
+	lp_store_bind_time(q, 5, expires_at);
 	rc = lp_store_q_exec(st, q, err, "creating token");
 	lp_store_q_release(&q);
+	if (rc == LP_ENOTFOUND)
+		rc = lp_error_set(err, LP_ENOTFOUND, "user %lld not found", (long long)user_id);
 	if (rc != LP_OK)
 		goto done;
 	id = sqlite3_last_insert_rowid(st->db);
@@ -137,6 +186,12 @@ done:
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(hex, sizeof(hex));
 	return rc;
+}
+
+int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                          const char *name, lp_error *err)
+{
+	return lp_store_token_create_for(out, out_id, st, LP_STORE_ADMIN_USER, name, 0, err);
 }
 
 static int token_well_formed(const char *secret)
@@ -181,14 +236,18 @@ done:
 		LP_WARN("store", "token %lld: last use not recorded: %s", (long long)id, e.message);
 }
 
-int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_error *err)
+int lp_store_token_verify(lp_store_principal *out, lp_store *st, const char *secret, lp_error *err)
 {
-	/* Every live token is compared, so the time taken does not depend on which one matches. */
-	static const char sql[] = "SELECT id, token_hash, coalesce(last_used_at, 0) FROM api_tokens"
-	                          " WHERE revoked_at IS NULL LIMIT ?1";
+	static const char sql[] =
+	    "SELECT t.id, t.token_hash, coalesce(t.last_used_at, 0), u.id, u.role, u.name,"
+	    " coalesce(t.expires_at, 0) FROM api_tokens t JOIN users u ON u.id = t.user_id"
+	    " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
+	    " AND (t.expires_at IS NULL OR t.expires_at > ?2)";
 	char hash[LP_SHA256_HEX_LEN];
 	sqlite3_stmt *q = NULL;
-	int64_t found = 0, last_used = 0, now;
+	lp_store_principal who = {0};
+	int64_t last_used = 0, now = lp_clock_wall_ms();
+	const char *h, *role, *user;
 	int rc;
 
 	if (!token_well_formed(secret))
@@ -197,35 +256,41 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 	rc = lp_store_q_prepare(&q, st, sql, err);
 	if (rc != LP_OK)
 		goto done;
-	sqlite3_bind_int(q, 1, TOKENS_MAX);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(q, 1);
-
-		if (h != NULL && lp_crypto_equal(h, strlen(h), hash, strlen(hash))) {
-			found = sqlite3_column_int64(q, 0);
-			last_used = sqlite3_column_int64(q, 2);
-		}
+	lp_store_bind_text(q, 1, hash);
+	sqlite3_bind_int64(q, 2, now);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = lp_error_set(err, LP_EAUTH, "unknown, revoked or expired API token");
+		goto done;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_ROW) {
 		rc = lp_store_fail(st, rc, err, "reading tokens");
 		goto done;
 	}
-	lp_store_q_release(&q);
-	if (found == 0) {
-		rc = lp_error_set(err, LP_EAUTH, "unknown or revoked API token");
+	h = (const char *)sqlite3_column_text(q, 1);
+	role = (const char *)sqlite3_column_text(q, 4);
+	user = (const char *)sqlite3_column_text(q, 5);
+	if (h == NULL || !lp_crypto_equal(h, strlen(h), hash, strlen(hash)) ||
+	    lp_store_role_parse(&who.role, role) != LP_OK || user == NULL ||
+	    lp_fmt(who.user, sizeof(who.user), "%s", user) != LP_OK) {
+		rc = lp_error_set(err, LP_EAUTH, "unknown, revoked or expired API token");
 		goto done;
 	}
+	who.token_id = sqlite3_column_int64(q, 0);
+	last_used = sqlite3_column_int64(q, 2);
+	who.user_id = sqlite3_column_int64(q, 3);
+	who.expires_at = sqlite3_column_int64(q, 6);
+	lp_store_q_release(&q);
 	rc = LP_OK;
-	now = lp_clock_wall_ms();
 	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS && st->reading) {
 		/* a write now would end the caller's snapshot: it waits for the snapshot's end */
-		st->touch_id = found;
+		st->touch_id = who.token_id;
 		st->touch_at = now;
 	} else if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS) {
-		lp_store_token_touch(st, found, now);
+		lp_store_token_touch(st, who.token_id, now);
 	}
 	if (out != NULL)
-		*out = found;
+		*out = who;
 done:
 	lp_store_q_release(&q);
 	return rc;
@@ -250,6 +315,8 @@ static int token_read(void *row, sqlite3_stmt *q, lp_error *err)
 	t->created_at = sqlite3_column_int64(q, 3);
 	t->last_used_at = sqlite3_column_int64(q, 4);
 	t->revoked_at = sqlite3_column_int64(q, 5);
+	t->user_id = sqlite3_column_int64(q, 6);
+	t->expires_at = sqlite3_column_int64(q, 7);
 	if (!t->name || !t->token_hash)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
@@ -265,13 +332,34 @@ void lp_store_tokens_free(lp_store_token *tokens, size_t count)
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st, lp_error *err)
 {
 	static const lp_store_query list = {
-	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at"
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at,"
+	           " coalesce(user_id, 1), coalesce(expires_at, 0)"
 	           " FROM api_tokens ORDER BY id LIMIT ?1",
 	    .what = "listing tokens",
 	    .rows = &token_rows,
 	};
 
 	return lp_store_list((void **)out, out_count, st, &list, NULL, TOKENS_MAX, err);
+}
+
+static int bind_user(sqlite3_stmt *q, const void *user_id)
+{
+	return sqlite3_bind_int64(q, 1, *(const int64_t *)user_id);
+}
+
+int lp_store_token_list_personal(lp_store_token **out, size_t *out_count, lp_store *st,
+                                 int64_t user_id, lp_error *err)
+{
+	static const lp_store_query list = {
+	    .sql = "SELECT id, name, token_hash, created_at, last_used_at, revoked_at,"
+	           " coalesce(user_id, 1), 0 FROM api_tokens WHERE expires_at IS NULL"
+	           " AND revoked_at IS NULL AND (?1 = 0 OR user_id = ?1) ORDER BY id LIMIT ?2",
+	    .what = "listing tokens",
+	    .bind = bind_user,
+	    .rows = &token_rows,
+	};
+
+	return lp_store_list((void **)out, out_count, st, &list, &user_id, TOKENS_MAX, err);
 }
 
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)

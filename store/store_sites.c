@@ -9,7 +9,10 @@
 
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
-	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version"
+	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version, "           \
+	"coalesce(owner_id, 1), coalesce((SELECT u.name FROM users u WHERE u.id = owner_id), "     \
+	"''), "                                                                                    \
+	"git_credential"
 
 static void site_clear(void *row)
 {
@@ -21,6 +24,10 @@ static void site_clear(void *row)
 	free(s->spec_json);
 	free(s->spec_hash);
 	free(s->webhook_secret);
+	free(s->owner);
+	if (s->git_credential)
+		explicit_bzero(s->git_credential, strlen(s->git_credential));
+	free(s->git_credential);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -40,8 +47,11 @@ static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 	s->updated_at = sqlite3_column_int64(q, 9);
 	s->deletion_timestamp = sqlite3_column_int64(q, 10);
 	s->resource_version = sqlite3_column_int64(q, 11);
+	s->owner_id = sqlite3_column_int64(q, 12);
+	s->owner = lp_store_col_text(q, 13);
+	s->git_credential = lp_store_col_text(q, 14);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret)
+	    !s->webhook_secret || !s->owner || !s->git_credential)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
@@ -107,26 +117,41 @@ int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
 	return get_one(out, st, &site_by_either, name_or_id, err);
 }
 
-static int bind_include_deleted(sqlite3_stmt *q, const void *include_deleted)
+struct list_filter {
+	int include_deleted;
+	int64_t owner_id; /* 0: every owner */
+};
+
+static int bind_list_filter(sqlite3_stmt *q, const void *arg)
 {
-	return sqlite3_bind_int(q, 1, *(const int *)include_deleted ? 1 : 0);
+	const struct list_filter *f = arg;
+	int rc = sqlite3_bind_int(q, 1, f->include_deleted ? 1 : 0);
+
+	return rc == SQLITE_OK ? sqlite3_bind_int64(q, 2, f->owner_id) : rc;
+}
+
+int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *st,
+                             int include_deleted, int64_t owner_id, lp_error *err)
+{
+	/* Strict: the controller's garbage collection must never act on a partial list. */
+	static const lp_store_query list = {
+	    .sql = "SELECT " SITE_COLS " FROM sites WHERE (?1 OR deletion_timestamp IS NULL)"
+	           " AND (?2 = 0 OR coalesce(owner_id, 1) = ?2)"
+	           " ORDER BY created_at, name LIMIT ?3",
+	    .what = "listing sites",
+	    .bind = bind_list_filter,
+	    .strict = 1,
+	    .rows = &site_rows,
+	};
+	struct list_filter f = {include_deleted, owner_id};
+
+	return lp_store_list((void **)out, out_count, st, &list, &f, LP_STORE_LIST_MAX, err);
 }
 
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err)
 {
-	/* Strict: the controller's garbage collection must never act on a partial list. */
-	static const lp_store_query list = {
-	    .sql = "SELECT " SITE_COLS " FROM sites WHERE ?1 OR deletion_timestamp IS NULL"
-	           " ORDER BY created_at, name LIMIT ?2",
-	    .what = "listing sites",
-	    .bind = bind_include_deleted,
-	    .strict = 1,
-	    .rows = &site_rows,
-	};
-
-	return lp_store_list((void **)out, out_count, st, &list, &include_deleted,
-	                     LP_STORE_LIST_MAX, err);
+	return lp_store_site_list_owned(out, out_count, st, include_deleted, 0, err);
 }
 
 /* ---- walks: the API's lists, a page at a time, each site with its status ---- */
@@ -137,13 +162,15 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
  */
 #define WALK_FROM                                                                                  \
 	" FROM sites s LEFT JOIN status t ON t.site_id = s.id"                                     \
-	" WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"
+	" WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"        \
+	" AND (?5 = 0 OR coalesce(s.owner_id, 1) = ?5)"
 
 #define WALK_COLS                                                                                  \
 	"SELECT s.id, s.name, s.display_name, s.spec_json, s.spec_hash, s.generation,"             \
 	" s.desired_revision, s.webhook_secret, s.created_at, s.updated_at, s.deletion_timestamp," \
 	" s.resource_version, t.site_id, t.phase, t.observed_generation, t.current_revision,"      \
-	" t.conditions_json, t.url, t.message, t.updated_at"
+	" t.conditions_json, t.url, t.message, t.updated_at, coalesce(s.owner_id, 1),"             \
+	" coalesce((SELECT u.name FROM users u WHERE u.id = s.owner_id), ''), s.git_credential"
 
 static const char walk_sql[] = WALK_COLS WALK_FROM " ORDER BY s.created_at, s.name LIMIT ?4";
 /* As site_by_either: the id first, then the name. */
@@ -153,7 +180,8 @@ static const char view_sql[] = WALK_COLS " FROM sites s LEFT JOIN status t ON t.
 /* Counting needs no status: the index alone answers (it holds deletion_timestamp too). */
 static const char count_sql[] =
     "SELECT count(*) FROM sites s"
-    " WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)";
+    " WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"
+    " AND (?5 = 0 OR coalesce(s.owner_id, 1) = ?5)";
 
 /* A text column borrowed from the row ("" for NULL). */
 static char *col_borrow(sqlite3_stmt *q, int col)
@@ -178,6 +206,9 @@ static void walk_row(lp_store_site *s, lp_store_status *t, int *has_status, sqli
 	s->updated_at = sqlite3_column_int64(q, 9);
 	s->deletion_timestamp = sqlite3_column_int64(q, 10);
 	s->resource_version = sqlite3_column_int64(q, 11);
+	s->owner_id = sqlite3_column_int64(q, 20);
+	s->owner = col_borrow(q, 21);
+	s->git_credential = col_borrow(q, 22);
 	*has_status = sqlite3_column_type(q, 12) != SQLITE_NULL;
 	if (!*has_status)
 		return;
@@ -192,10 +223,13 @@ static void walk_row(lp_store_site *s, lp_store_status *t, int *has_status, sqli
 	t->updated_at = sqlite3_column_int64(q, 19);
 }
 
-static int bind_walk(sqlite3_stmt *q, int include_deleted, const lp_store_site_cursor *after)
+static int bind_walk(sqlite3_stmt *q, int include_deleted, int64_t owner_id,
+                     const lp_store_site_cursor *after)
 {
 	int rc = sqlite3_bind_int(q, 1, include_deleted ? 1 : 0);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(q, 5, owner_id);
 	/* Before the first row: every created_at is a positive time. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(q, 2, after ? after->created_at : -1);
@@ -205,8 +239,8 @@ static int bind_walk(sqlite3_stmt *q, int include_deleted, const lp_store_site_c
 }
 
 int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *st,
-                       int include_deleted, const lp_store_site_cursor *after, size_t limit,
-                       lp_store_site_fn fn, void *ctx, lp_error *err)
+                       int include_deleted, int64_t owner_id, const lp_store_site_cursor *after,
+                       size_t limit, lp_store_site_fn fn, void *ctx, lp_error *err)
 {
 	sqlite3_stmt *q = NULL;
 	lp_store_site s;
@@ -228,7 +262,7 @@ int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *
 	if ((rc = lp_store_q_prepare(&q, st, walk_sql, err)) != LP_OK)
 		return rc;
 	/* One row past the limit says whether more follow. */
-	if ((rc = bind_walk(q, include_deleted, after ? &from : NULL)) != SQLITE_OK ||
+	if ((rc = bind_walk(q, include_deleted, owner_id, after ? &from : NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(q, 4, (int64_t)limit + 1)) != SQLITE_OK) {
 		rc = lp_store_fail(st, rc, err, "listing sites");
 		goto done;
@@ -294,7 +328,7 @@ done:
 	return rc;
 }
 
-int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
+int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted, int64_t owner_id,
                         const lp_store_site_cursor *after, lp_error *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -303,7 +337,7 @@ int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
 	*out = 0;
 	if ((rc = lp_store_q_prepare(&q, st, count_sql, err)) != LP_OK)
 		return rc;
-	if ((rc = bind_walk(q, include_deleted, after)) != SQLITE_OK ||
+	if ((rc = bind_walk(q, include_deleted, owner_id, after)) != SQLITE_OK ||
 	    (rc = sqlite3_step(q)) != SQLITE_ROW) {
 		rc = lp_store_fail(st, rc, err, "counting sites");
 		goto done;
@@ -356,7 +390,7 @@ static int check_trigger(lp_store_trigger t, lp_error *err)
 _Static_assert(UUID_HEX + 4 + 1 == LP_STORE_ID_LEN, "LP_STORE_ID_LEN holds a UUID's text");
 
 /* A random UUIDv4 in its text form. */
-static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
+int lp_store_new_id(char out[LP_STORE_ID_LEN], lp_error *err)
 {
 	static const char hex[] = "0123456789abcdef";
 	char r[UUID_HEX + 1];
@@ -457,8 +491,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 {
 	static const char sql[] =
 	    "INSERT INTO sites (id, name, display_name, spec_json, spec_hash, generation,"
-	    " desired_revision, webhook_secret, created_at, updated_at, resource_version)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1)";
+	    " desired_revision, webhook_secret, created_at, updated_at, resource_version, owner_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1, ?8)";
 	char id[LP_STORE_ID_LEN];
 	sqlite3_stmt *q = NULL;
 	int64_t now;
@@ -479,8 +513,9 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	    (rc = lp_store_check_text("source", in->source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
 	    (rc = check_trigger(in->trigger, err)) != LP_OK)
 		return rc;
-	rc = new_uuid(id, err);
-	if (rc != LP_OK)
+	if (in->id != NULL && lp_fmt(id, sizeof(id), "%s", in->id) != LP_OK)
+		return lp_error_set(err, LP_EINVAL, "site id \"%.40s\" is too long", in->id);
+	if (in->id == NULL && (rc = lp_store_new_id(id, err)) != LP_OK)
 		return rc;
 	now = lp_clock_wall_ms();
 	rc = lp_store_tx_begin(st, err);
@@ -497,10 +532,14 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	lp_store_bind_text(q, 5, in->spec_hash);
 	lp_store_bind_text(q, 6, in->webhook_secret);
 	sqlite3_bind_int64(q, 7, now);
+	sqlite3_bind_int64(q, 8, in->owner_id > 0 ? in->owner_id : LP_STORE_ADMIN_USER);
 	rc = lp_store_q_exec(st, q, err, "creating site");
 	lp_store_q_release(&q);
 	if (rc == LP_EEXISTS)
 		rc = lp_error_set(err, LP_EEXISTS, "site %s already exists", in->name);
+	else if (rc == LP_ENOTFOUND) /* the foreign key: the owner was deleted meanwhile */
+		rc = lp_error_set(err, LP_ENOTFOUND, "owner %lld does not exist",
+		                  (long long)in->owner_id);
 	if (rc != LP_OK)
 		goto done;
 	if ((rc = claim_domains(st, id, in->spec_json, err)) != LP_OK)
@@ -903,5 +942,106 @@ done:
 	if (in_tx)
 		lp_store_tx_rollback(st);
 	lp_store_site_free(cur);
+	return rc;
+}
+
+int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id, lp_error *err)
+{
+	static const char sql[] = "UPDATE sites SET owner_id = ?1,"
+	                          " resource_version = resource_version + 1 WHERE id = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, owner_id);
+	lp_store_bind_text(q, 2, site_id);
+	rc = lp_store_q_exec(st, q, err, "changing owner");
+	lp_store_q_release(&q);
+	if (rc == LP_ENOTFOUND)
+		rc = lp_error_set(err, LP_ENOTFOUND, "user %lld not found", (long long)owner_id);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_hash,
+                         const char *spec_json, lp_error *err)
+{
+	static const char sql[] =
+	    "UPDATE sites SET spec_json = ?1 WHERE id = ?2 AND spec_hash = ?3";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("spec", spec_json, LP_STORE_SPEC_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, spec_json);
+	lp_store_bind_text(q, 2, site_id);
+	lp_store_bind_text(q, 3, spec_hash);
+	rc = lp_store_q_exec(st, q, err, "resealing site");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ECONFLICT, "site %s changed meanwhile", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	return rc;
+}
+
+int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const char *sealed,
+                                     lp_error *err)
+{
+	static const char sql[] = "UPDATE sites SET git_credential = ?1,"
+	                          " resource_version = resource_version + 1 WHERE id = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc, in_tx = 0;
+
+	if ((rc = lp_store_check_text("git credential", sealed, LP_STORE_TEXT_MAX, 0, err)) !=
+	        LP_OK ||
+	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+		return rc;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, sealed);
+	lp_store_bind_text(q, 2, site_id);
+	rc = lp_store_q_exec(st, q, err, "setting the git credential");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
+		goto done;
+	}
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
 	return rc;
 }

@@ -74,6 +74,10 @@ typedef struct lp_config {
 	int revision_burst;
 	/* --revision-rate, LAUNCHPAD_REVISION_RATE, 30: how many a minute come back after that */
 	int revision_rate;
+	/* --session-ttl, LAUNCHPAD_SESSION_TTL, 43200 (seconds): a login session's life */
+	int session_ttl;
+	/* --master-key-file, LAUNCHPAD_MASTER_KEY_FILE, "" (<data-dir>/master.key) */
+	char *master_key_file;
 	/* --archive-grace, LAUNCHPAD_ARCHIVE_GRACE, 3600 (seconds): an upload no revision names
 	 * stays this long before the controller's gc removes it */
 	int archive_grace;

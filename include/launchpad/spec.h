@@ -43,6 +43,7 @@ struct cJSON;
 #define LP_SITE_ENV_MAX            100
 #define LP_SITE_ENV_NAME_MAX       256
 #define LP_SITE_ENV_VALUE_MAX      4096
+#define LP_SITE_SEALED_MAX         8192 /* a sealed secret's text, a fingerprint's */
 #define LP_SITE_TIMEOUT_MIN        1
 #define LP_SITE_TIMEOUT_MAX        7200
 #define LP_SITE_HISTORY_MIN        1
@@ -63,10 +64,22 @@ typedef enum lp_source_kind {
 	LP_SOURCE_ARCHIVE = 2
 } lp_source_kind;
 
+/*
+ * A build variable. A plain one is a string (value). A secret is the object form
+ * {value: "...", secret: true} on the way in; at rest (what the store keeps) it is
+ * {secret: true, sealed: "lpsec1:<key>:<base64>", fingerprint: "<hex>"}, its value NULL: the
+ * apiserver seals it, only the controller opens it (launchpad/secrets.h), for the build.
+ */
 typedef struct lp_env_var {
 	char *name;
-	char *value;
+	char *value; /* a secret's clear value only while one is in hand, else NULL */
+	int secret;
+	char *sealed;      /* a secret at rest; NULL until sealed */
+	char *fingerprint; /* keyed hash of (site, name, value): the spec hash sees changes by it */
 } lp_env_var;
+
+/* What responses show instead of a secret's value. */
+#define LP_SECRET_MASK "***"
 
 typedef struct lp_site {
 	char *name; /* metadata.name */
@@ -184,7 +197,8 @@ int lp_site_to_yaml(char **out, const lp_site *site, lp_error *err) LP_MUST_CHEC
 int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err) LP_MUST_CHECK;
 /*
  * SHA-256 (lowercase hex) of the canonical JSON of the spec alone: metadata (the name) and status
- * do not count, so it changes iff the spec changes.
+ * do not count, so it changes iff the spec changes. A secret counts by its fingerprint, never by
+ * its value or its sealed form (a fresh nonce each time, and a key rotation, change nothing).
  */
 int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
                       lp_error *err) LP_MUST_CHECK;
@@ -200,6 +214,8 @@ int lp_site_build_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
 /* Deep copy. */
 int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;
 void lp_site_free(lp_site *site);
+/* Free what var holds (a secret's value is wiped first) and zero it. */
+void lp_env_var_release(lp_env_var *var);
 void lp_site_list_release(lp_site_list *list);
 
 #endif

@@ -3,6 +3,8 @@
  * deliveries; written by the apiserver) and observed state (status, revision progress, events;
  * written by the controller).
  *
+ * Users own sites and tokens (a token speaks for its user, with the user's role).
+ *
  * The store does not parse a Site spec: it keeps the canonical spec JSON as text plus its hash and
  * compares hashes to decide whether anything changed. One exception: the custom domains a spec
  * claims (spec.domains, read by SQLite's json_each) are kept in a table whose key makes each
@@ -39,6 +41,11 @@ typedef struct lp_store lp_store;
 #define LP_STORE_TOKEN_LEN       36         /* "lp_" + 32 hex + NUL */
 #define LP_STORE_TOKEN_TOUCH_MS  60000      /* last_used_at is refreshed at most this often */
 #define LP_STORE_ID_LEN          37         /* UUID text + NUL */
+#define LP_STORE_USER_MAX        64         /* user name: [a-z0-9._-], 1..64 */
+#define LP_STORE_USERS_MAX       1000       /* users that may exist */
+#define LP_STORE_SESSIONS_MAX    20         /* live login sessions per user (oldest revoked) */
+#define LP_STORE_USER_TOKENS_MAX 50         /* live personal tokens per user (admin: no cap) */
+#define LP_STORE_ADMIN_USER      1          /* "admin": the bootstrap token's user */
 
 typedef enum lp_store_trigger {
 	LP_TRIGGER_CREATE = 0,
@@ -92,6 +99,8 @@ int lp_store_phase_parse(lp_store_phase *out, const char *s) LP_MUST_CHECK;
  */
 int lp_store_open(lp_store **out, const char *path, lp_error *err) LP_MUST_CHECK;
 void lp_store_close(lp_store *st);
+/* For migration tests: open and migrate only up to schema version (an older file stays older). */
+int lp_store_open_at(lp_store **out, const char *path, int version, lp_error *err) LP_MUST_CHECK;
 
 /* Test and tuning knobs: events kept per site and webhook deliveries kept overall (>= 1). */
 void lp_store_set_caps(lp_store *st, int events_per_site, int deliveries_kept);
@@ -133,9 +142,13 @@ typedef struct lp_store_site {
 	int64_t updated_at;
 	int64_t deletion_timestamp; /* 0 unless being deleted */
 	int64_t resource_version;   /* bumped on every desired-state write to the row */
+	int64_t owner_id;           /* the user owning it (LP_STORE_ADMIN_USER for older rows) */
+	char *owner;                /* that user's name */
+	char *git_credential;       /* sealed "<username>\n<token>" (launchpad/secrets.h), or "" */
 } lp_store_site;
 
 typedef struct lp_store_site_new {
+	const char *id;             /* NULL: a new one (lp_store_new_id; secrets sealed for it) */
 	const char *name;           /* required, DNS label */
 	const char *display_name;   /* NULL = "" */
 	const char *spec_json;      /* required, canonical */
@@ -143,6 +156,7 @@ typedef struct lp_store_site_new {
 	const char *webhook_secret; /* NULL = "" */
 	lp_store_trigger trigger;   /* of revision 1 */
 	const char *source;         /* of revision 1; NULL = "" (branch head at build time) */
+	int64_t owner_id;           /* the owning user; 0 = LP_STORE_ADMIN_USER */
 } lp_store_site_new;
 
 /*
@@ -153,6 +167,9 @@ typedef struct lp_store_site_new {
  */
 int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
                          lp_error *err) LP_MUST_CHECK;
+
+/* A new random site id (UUIDv4 text), for a site whose secrets are sealed before it is stored. */
+int lp_store_new_id(char out[LP_STORE_ID_LEN], lp_error *err) LP_MUST_CHECK;
 
 /* Get one site by name, by id, or by either (id first). LP_ENOTFOUND when absent. */
 int lp_store_site_get_by_name(lp_store_site **out, lp_store *st, const char *name,
@@ -165,6 +182,25 @@ int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
 /* All sites ordered by created_at, then name; sites being deleted only with include_deleted. */
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err) LP_MUST_CHECK;
+/* The same, only the sites of user owner_id (0: every user's). */
+int lp_store_site_list_owned(lp_store_site **out, size_t *out_count, lp_store *st,
+                             int include_deleted, int64_t owner_id, lp_error *err) LP_MUST_CHECK;
+/*
+ * Replace a site's spec JSON by one with the same spec_hash (rotate-key re-sealing its secrets):
+ * nothing else changes, no generation, no revision. LP_ECONFLICT when the stored hash differs
+ * (the spec changed meanwhile: read it again).
+ */
+int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_hash,
+                         const char *spec_json, lp_error *err) LP_MUST_CHECK;
+/*
+ * Set (sealed text) or remove ("" or NULL) a site's Git credential. Not part of the spec: no
+ * generation, no revision; the next fetch uses what is stored then. resource_version++.
+ */
+int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const char *sealed,
+                                     lp_error *err) LP_MUST_CHECK;
+/* Give a site to another user (admins only, the API checks). LP_ENOTFOUND: no such site/user. */
+int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
+                            lp_error *err) LP_MUST_CHECK;
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
@@ -193,11 +229,11 @@ typedef int (*lp_store_site_fn)(void *ctx, const lp_store_site *site,
  * one query: fn runs once per row while the query's read snapshot is open, so it must not touch
  * the store. limit is 1..LP_STORE_LIST_MAX. out_next (may be NULL) gets the cursor after the last
  * row given (unchanged input when none was); out_more (may be NULL) 1 when rows follow it.
- * Sites being deleted only with include_deleted.
+ * Sites being deleted only with include_deleted; only user owner_id's with owner_id (0: all).
  */
 int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *st,
-                       int include_deleted, const lp_store_site_cursor *after, size_t limit,
-                       lp_store_site_fn fn, void *ctx, lp_error *err) LP_MUST_CHECK;
+                       int include_deleted, int64_t owner_id, const lp_store_site_cursor *after,
+                       size_t limit, lp_store_site_fn fn, void *ctx, lp_error *err) LP_MUST_CHECK;
 
 /*
  * The site with id, or else name, name_or_id and its status, as one row of a walk: fn gets them
@@ -207,7 +243,7 @@ int lp_store_site_view(lp_store *st, const char *name_or_id, lp_store_site_fn fn
                        lp_error *err) LP_MUST_CHECK;
 
 /* How many sites come after *after (NULL: all of them), as lp_store_site_walk would give them. */
-int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
+int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted, int64_t owner_id,
                         const lp_store_site_cursor *after, lp_error *err) LP_MUST_CHECK;
 
 typedef struct lp_store_update {
@@ -456,6 +492,8 @@ typedef struct lp_store_token {
 	int64_t created_at;
 	int64_t last_used_at;
 	int64_t revoked_at;
+	int64_t user_id;    /* whose it is */
+	int64_t expires_at; /* a login session's end; 0: a personal token */
 } lp_store_token;
 
 /*
@@ -466,20 +504,80 @@ int lp_store_token_create(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_stor
                           const char *name, lp_error *err) LP_MUST_CHECK;
 
 /*
- * Check a presented secret: out (may be NULL) receives the token id. LP_EAUTH for an unknown,
- * malformed or revoked token. Hashes are compared in constant time; last_used_at is refreshed at
- * most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not turn into steady writes.
+ * A token of user user_id (the same shown-once secret as above). expires_at 0: a personal token
+ * that lives until revoked; else a login session ending then: a user keeps at most
+ * LP_STORE_SESSIONS_MAX live sessions (the oldest are revoked), and ended sessions are purged.
+ * LP_ENOTFOUND when the user does not exist.
  */
-int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret,
+int lp_store_token_create_for(char out[LP_STORE_TOKEN_LEN], int64_t *out_id, lp_store *st,
+                              int64_t user_id, const char *name, int64_t expires_at,
+                              lp_error *err) LP_MUST_CHECK;
+
+typedef enum lp_store_role { LP_ROLE_MEMBER = 0, LP_ROLE_ADMIN } lp_store_role;
+const char *lp_store_role_name(lp_store_role r);                          /* "member", "admin" */
+int lp_store_role_parse(lp_store_role *out, const char *s) LP_MUST_CHECK; /* LP_EINVAL */
+
+/* Who a verified token speaks for. */
+typedef struct lp_store_principal {
+	int64_t token_id;
+	int64_t user_id;
+	lp_store_role role;
+	int64_t expires_at; /* 0: a personal token */
+	char user[LP_STORE_USER_MAX + 1];
+} lp_store_principal;
+
+/*
+ * Check a presented secret: out (may be NULL) receives the token, its user and role. LP_EAUTH
+ * for an unknown, malformed, revoked or expired token. The row is found by the secret's SHA-256
+ * (an index lookup reveals nothing of a 128-bit secret) and the hashes compared in constant time;
+ * last_used_at is refreshed at most every LP_STORE_TOKEN_TOUCH_MS so steady API traffic does not
+ * turn into steady writes.
+ */
+int lp_store_token_verify(lp_store_principal *out, lp_store *st, const char *secret,
                           lp_error *err) LP_MUST_CHECK;
 
 /* All tokens (revoked ones too), oldest first. */
 int lp_store_token_list(lp_store_token **out, size_t *out_count, lp_store *st,
                         lp_error *err) LP_MUST_CHECK;
 
+/* The live personal tokens (no sessions) of user_id (0: every user's), oldest first. */
+int lp_store_token_list_personal(lp_store_token **out, size_t *out_count, lp_store *st,
+                                 int64_t user_id, lp_error *err) LP_MUST_CHECK;
+
 /* Revoke a token (idempotent). LP_ENOTFOUND for an unknown id. */
 int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_tokens_free(lp_store_token *tokens, size_t count);
+
+/* ---- users ----------------------------------------------------------------------------------- */
+
+typedef struct lp_store_user {
+	int64_t id;
+	char *name;
+	lp_store_role role;
+	char *password_hash; /* lp_crypto_password_hash text; "" cannot log in (user 1, "admin") */
+	int64_t created_at;
+} lp_store_user;
+
+/*
+ * Create a user (name: 1..LP_STORE_USER_MAX of [a-z0-9._-], starting with a letter or digit;
+ * LP_EINVAL otherwise). LP_EEXISTS when taken; LP_ETOOBIG past LP_STORE_USERS_MAX users.
+ */
+int lp_store_user_create(lp_store_user **out, lp_store *st, const char *name, lp_store_role role,
+                         const char *password_hash, lp_error *err) LP_MUST_CHECK;
+/* LP_ENOTFOUND (err untouched) when there is no such user. */
+int lp_store_user_get(lp_store_user **out, lp_store *st, const char *name,
+                      lp_error *err) LP_MUST_CHECK;
+/* Every user, oldest first. */
+int lp_store_user_list(lp_store_user **out, size_t *out_count, lp_store *st,
+                       lp_error *err) LP_MUST_CHECK;
+/*
+ * Delete a user and every token of theirs. LP_ENOTFOUND when absent; LP_ECONFLICT for user 1
+ * (the bootstrap admin) and for a user who still owns sites (give them away or delete them: a
+ * site never loses its owner).
+ */
+int lp_store_user_delete(lp_store *st, const char *name, lp_error *err) LP_MUST_CHECK;
+void lp_store_user_free(lp_store_user *user);
+void lp_store_users_free(lp_store_user *users, size_t count);
 
 #endif

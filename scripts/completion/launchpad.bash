@@ -47,14 +47,16 @@ _launchpad()
 	esac
 	case "$cmd" in
 	"")
-		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs metrics validate version completion help --server --token --log-level --log-format --allow-insecure-sources --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "login user token status apply deploy get describe open delete redeploy rollback logs metrics validate version completion help --server --token --log-level --log-format --allow-insecure-sources --help" -- "$cur"))
 		return
 		;;
 	help)
-		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs metrics validate version completion" -- "$cur"))
+		COMPREPLY=($(compgen -W "login user token status apply deploy get describe open delete redeploy rollback logs metrics validate version completion" -- "$cur"))
 		return
 		;;
-	login) flags="--server --token --help" ;;
+	login) flags="--server --token --username --password-stdin --help" ;;
+	user) flags="--role --password-stdin --help" ;;
+	token) flags="--help" ;;
 	status | version) flags="--help" ;;
 	apply) flags="-f --filename -R --recursive --dry-run -w --wait --timeout --help" ;;
 	validate) flags="-f --filename -R --recursive --help" ;;

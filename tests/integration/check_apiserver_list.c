@@ -130,8 +130,11 @@ static char *reference(const lp_store_site *site, const lp_store_status *stt)
 	cJSON_AddStringToObject(o, "url", url);
 	LP_TEST_FMT(url, "https://tunnel.example/api/webhooks/github/%s", site->id);
 	cJSON_AddStringToObject(o, "webhook_url", url);
-	add_str_or_null(o, "webhook_secret", site->webhook_secret);
+	/* Since issue 17: no webhook secret (null), the owner, whether a git credential is set. */
+	cJSON_AddNullToObject(o, "webhook_secret");
 	add_seed_fields(o, doc);
+	cJSON_AddStringToObject(o, "owner", site->owner ? site->owner : "");
+	cJSON_AddBoolToObject(o, "git_credential", site->git_credential && *site->git_credential);
 	cJSON_AddItemToObject(o, "created_at", time_json(site->created_at));
 	cJSON_AddItemToObject(o, "updated_at", time_json(site->updated_at));
 	cJSON_AddStringToObject(o, "phase", phase);

@@ -390,7 +390,7 @@ START_TEST(t_sandbox)
 	                 "touch /cache/probe && echo cache-writable; "
 	                 "mkdir -p dist && echo ok > dist/index.html",
 	                 60);
-	lp_env_var env[] = {{"GREETING", "hello world"}};
+	lp_env_var env[] = {{.name = "GREETING", .value = "hello world"}};
 	lp_build_result res;
 	lp_error err = {0};
 	char digest[80], *log;

@@ -30,7 +30,8 @@ static lp_test_platform *plat;
 static char *scratch; /* per-test temp dir: manifests, repos, the CLI's config home */
 /* LAUNCHPAD_ALLOW_INSECURE_SOURCES for the CLI; NULL: unset */
 static const char *cli_insecure = "true";
-static const char *cli_path; /* PATH for the CLI; NULL: as it is */
+static const char *cli_path;  /* PATH for the CLI; NULL: as it is */
+static const char *cli_stdin; /* a file the CLI reads as stdin; NULL: /dev/null */
 
 struct run {
 	int status; /* exit code; -1 when it did not exit normally */
@@ -100,7 +101,7 @@ static pid_t spawn(const char *tag, const char *server, const char *token, char 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		child_env(server, token);
-		fd = open("/dev/null", O_RDONLY);
+		fd = open(cli_stdin ? cli_stdin : "/dev/null", O_RDONLY);
 		dup2(fd, 0);
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);
@@ -437,6 +438,88 @@ START_TEST(test_login)
 	r = cli_env(NULL, "other", "get", "sites", (char *)NULL);
 	ck_run(r, 1);
 	run_free(&r);
+	free(conf);
+}
+END_TEST
+
+/* `user create|list|delete` with the password on stdin, and `login --username`. */
+START_TEST(test_users)
+{
+	char *pw = spath("pw"), *conf = spath("xdg/launchpad/config"), *text = NULL;
+	struct run r;
+	size_t len;
+
+	write_file(pw, "a long password\n");
+	cli_stdin = pw;
+	/* the password is never an argument */
+	r = cli_env(plat->url, plat->token, "user", "create", "alice", (char *)NULL);
+	ck_run(r, 2);
+	ck_assert_msg(strstr(r.err, "--password-stdin"), "%s", r.err);
+	run_free(&r);
+	r = cli_env(plat->url, plat->token, "user", "create", "alice", "--role", "root",
+	            "--password-stdin", (char *)NULL);
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli_env(plat->url, plat->token, "user", "create", "alice", "--role", "member",
+	            "--password-stdin", (char *)NULL);
+	ck_run(r, 0);
+	ck_assert_msg(strstr(r.out, "user/alice created (member)"), "%s", r.out);
+	run_free(&r);
+	r = cli_env(plat->url, plat->token, "user", "list", (char *)NULL);
+	ck_run(r, 0);
+	ck_assert_msg(table_row(r.out, "alice", "member") && table_row(r.out, "admin", "admin"),
+	              "%s", r.out);
+	run_free(&r);
+	/* alice logs in with her password; the saved session is hers, a member's */
+	r = cli_env(NULL, NULL, "login", "--server", plat->url, "--username", "alice",
+	            "--password-stdin", (char *)NULL);
+	ck_run(r, 0);
+	run_free(&r);
+	ck_assert_int_eq(lp_fs_read_file(&text, &len, conf, 1 << 16, NULL), LP_OK);
+	ck_assert_ptr_null(strstr(text, plat->token));
+	ck_assert_ptr_null(strstr(text, "a long password"));
+	free(text);
+	r = cli_env(NULL, NULL, "user", "list", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "forbidden"), "%s", r.err);
+	run_free(&r);
+	/* her own personal token: printed once, listed by name, working, revoked */
+	r = cli_env(NULL, NULL, "token", "create", "ci", (char *)NULL);
+	ck_run(r, 0);
+	ck_assert_int_eq(strncmp(r.out, "lp_", 3), 0);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	{
+		char tok[128];
+		struct run t;
+
+		snprintf(tok, sizeof(tok), "%s", r.out);
+		run_free(&r);
+		t = cli_env(plat->url, tok, "get", "sites", (char *)NULL);
+		ck_run(t, 0);
+		run_free(&t);
+		t = cli_env(NULL, NULL, "token", "list", (char *)NULL);
+		ck_run(t, 0);
+		ck_assert_msg(strstr(t.out, " ci ") && !strstr(t.out, tok), "%s", t.out);
+		run_free(&t);
+		t = cli_env(NULL, NULL, "token", "revoke", "x", (char *)NULL);
+		ck_run(t, 2);
+		run_free(&t);
+	}
+	write_file(pw, "not her password\n");
+	r = cli_env(NULL, NULL, "login", "--server", plat->url, "--username", "alice",
+	            "--password-stdin", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "wrong user name or password"), "%s", r.err);
+	run_free(&r);
+	cli_stdin = NULL;
+	r = cli_env(plat->url, plat->token, "user", "delete", "alice", (char *)NULL);
+	ck_run(r, 0);
+	run_free(&r);
+	r = cli_env(plat->url, plat->token, "user", "delete", "alice", (char *)NULL);
+	ck_run(r, 1);
+	ck_assert_msg(strstr(r.err, "not found"), "%s", r.err);
+	run_free(&r);
+	free(pw);
 	free(conf);
 }
 END_TEST
@@ -1343,6 +1426,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_wait_timeout);
 	tcase_add_test(tc, test_apply_examples);
 	tcase_add_test(tc, test_insecure_source_refused);
+	tcase_add_test(tc, test_users);
 	tcase_add_test(tc, test_get_watch);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_open);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,7 +32,9 @@ struct lp_test_git_server {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stall;
-	char *redirect; /* under lock: answer every request with a 302 to this base URL */
+	char *redirect;   /* under lock: answer every request with a 302 to this base URL */
+	char *auth;       /* under lock: the Authorization header every request needs, or NULL */
+	unsigned refused; /* requests answered 401 */
 	int tls;
 	int stopping;
 	uint64_t bytes_sent;
@@ -301,6 +304,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		while (s->stall && !s->stopping)
 			pthread_cond_wait(&s->wake, &s->lock);
 		stopping = s->stopping;
+		if (s->auth != NULL) {
+			const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			                                            MHD_HTTP_HEADER_AUTHORIZATION);
+
+			if (h == NULL || strcmp(h, s->auth) != 0) {
+				struct MHD_Response *r = MHD_create_response_from_buffer(
+				    0, NULL, MHD_RESPMEM_PERSISTENT);
+				enum MHD_Result ret;
+
+				s->refused++;
+				s->requests++;
+				pthread_mutex_unlock(&s->lock);
+				MHD_add_response_header(r, "WWW-Authenticate",
+				                        "Basic realm=\"git\"");
+				ret = MHD_queue_response(c, 401, r);
+				MHD_destroy_response(r);
+				return ret;
+			}
+		}
 		if (s->redirect != NULL) {
 			const char *svc =
 			    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
@@ -439,6 +461,7 @@ void lp_test_git_server_stop(lp_test_git_server *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s->root);
 	free(s->redirect);
+	free(s->auth);
 	free(s);
 }
 
@@ -514,4 +537,34 @@ void lp_test_git_server_reset_counters(lp_test_git_server *s)
 	s->max_response = 0;
 	s->requests = 0;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void lp_test_git_server_set_basic_auth(lp_test_git_server *s, const char *user,
+                                       const char *password)
+{
+	char *plain = NULL, *hdr = NULL;
+	unsigned char b64[1024];
+	int n;
+
+	if (user && asprintf(&plain, "%s:%s", user, password) >= 0 && strlen(plain) < 700) {
+		n = EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)strlen(plain));
+		if (n < 0 || asprintf(&hdr, "Basic %.*s", n, b64) < 0)
+			hdr = NULL;
+	}
+	free(plain);
+	pthread_mutex_lock(&s->lock);
+	free(s->auth);
+	s->auth = hdr;
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned lp_test_git_server_refused(const lp_test_git_server *s)
+{
+	lp_test_git_server *m = (lp_test_git_server *)s;
+	unsigned n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->refused;
+	pthread_mutex_unlock(&m->lock);
+	return n;
 }

@@ -33,6 +33,14 @@ char *lp_test_git_server_url(const lp_test_git_server *s, const char *repo);
 /* Answer every request with "302 Location: <base><path>[?service=...]" (NULL: serve again). */
 void lp_test_git_server_set_redirect(lp_test_git_server *s, const char *base);
 
+/*
+ * Require HTTP basic auth user:password on every request (401 with WWW-Authenticate otherwise,
+ * like a private GitHub repository); NULL user: none. lp_test_git_server_refused counts the 401s.
+ */
+void lp_test_git_server_set_basic_auth(lp_test_git_server *s, const char *user,
+                                       const char *password);
+unsigned lp_test_git_server_refused(const lp_test_git_server *s);
+
 /* When on, requests are accepted and never answered (until turned off or the server stops). */
 void lp_test_git_server_set_stall(lp_test_git_server *s, int on);
 

@@ -416,6 +416,39 @@ START_TEST(test_target_decode)
 END_TEST
 
 /* Issue 14.10: a site's revision requests past its burst wait for tokens; others do not. */
+/*
+ * The route table's own rule: a route naming a site (:id under /api/deployments/) that a user
+ * calls carries API_SCOPE_SITE, so a route added without it fails here before any request.
+ * Webhooks (no user, HMAC) are the one open site route.
+ */
+START_TEST(test_routes_site_scope)
+{
+	size_t i, site_routes = 0;
+
+	for (i = 0; i < api_nroutes; i++) {
+		const struct api_route *rt = &api_routes[i];
+		int names_site = strstr(rt->pattern, "/api/deployments/:") != NULL;
+
+		if (names_site && rt->auth != API_AUTH_NONE) {
+			ck_assert_msg(rt->scope == API_SCOPE_SITE, "%s %s has no site scope",
+			              rt->method, rt->pattern);
+			site_routes++;
+		}
+		if (rt->scope == API_SCOPE_SITE)
+			ck_assert_msg(rt->auth == API_AUTH_TOKEN, "%s %s: a scope needs a user",
+			              rt->method, rt->pattern);
+		if (names_site && rt->auth == API_AUTH_NONE)
+			ck_assert_msg(rt->before_body != NULL && rt->after_body != NULL,
+			              "%s %s: an open site route must prove itself (a signature)",
+			              rt->method, rt->pattern);
+		if (!strncmp(rt->pattern, "/api/users", 10))
+			ck_assert_msg(rt->role == API_ROLE_ADMIN, "%s %s is not admin-only",
+			              rt->method, rt->pattern);
+	}
+	ck_assert_uint_ge(site_routes, 12);
+}
+END_TEST
+
 START_TEST(test_rate_buckets)
 {
 	struct api_rate *rt = NULL;
@@ -464,6 +497,7 @@ static Suite *api_units_suite(void)
 	tcase_add_test(tc, test_text_and_json);
 	tcase_add_test(tc, test_target_decode);
 	tcase_add_test(tc, test_rate_buckets);
+	tcase_add_test(tc, test_routes_site_scope);
 	suite_add_tcase(s, tc);
 	return s;
 }

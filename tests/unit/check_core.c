@@ -14,6 +14,7 @@
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
 #include "launchpad/names.h"
+#include "launchpad/secrets.h"
 #include "tests/lib/testutil.h"
 
 START_TEST(test_error_table)
@@ -374,12 +375,124 @@ START_TEST(test_names_and_instance)
 }
 END_TEST
 
+START_TEST(test_password_hash)
+{
+	char a[LP_PASSWORD_HASH_MAX], b[LP_PASSWORD_HASH_MAX], bad[LP_PASSWORD_HASH_MAX];
+
+	ck_assert_int_eq(lp_crypto_password_hash(a, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_hash(b, "correct horse"), LP_OK);
+	ck_assert_int_eq(strncmp(a, "scrypt$15$8$1$", 14), 0);
+	ck_assert_str_ne(a, b); /* a fresh salt each time */
+	ck_assert_ptr_null(strstr(a, "correct"));
+	ck_assert_int_eq(lp_crypto_password_verify(a, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_verify(b, "correct horse"), LP_OK);
+	ck_assert_int_eq(lp_crypto_password_verify(a, "correct horsE"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify(a, ""), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify(NULL, "correct horse"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("", ""), LP_EAUTH);
+	/* a changed salt or hash digit does not match; a malformed text never does */
+	memcpy(bad, a, sizeof(bad));
+	bad[15] = bad[15] == '0' ? '1' : '0';
+	ck_assert_int_eq(lp_crypto_password_verify(bad, "correct horse"), LP_EAUTH);
+	memcpy(bad, a, sizeof(bad));
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+	ck_assert_int_eq(lp_crypto_password_verify(bad, "correct horse"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("scrypt$30$8$1$00$00", "x"), LP_EAUTH);
+	ck_assert_int_eq(lp_crypto_password_verify("plain", "plain"), LP_EAUTH);
+}
+END_TEST
+
+START_TEST(test_keyring)
+{
+	char *dir = lp_test_mkdtemp("lp-keyring"), path[4096], fp1[LP_SHA256_HEX_LEN],
+	     fp2[LP_SHA256_HEX_LEN];
+	char *a = NULL, *b = NULL, *plain = NULL, *text = NULL;
+	lp_keyring *k = NULL, *other = NULL;
+	lp_error err = {0};
+	struct stat sb;
+	size_t len;
+
+	ck_assert_ptr_nonnull(dir);
+	LP_TEST_FMT(path, "%s/master.key", dir);
+	ck_assert_int_eq(lp_keyring_load(&k, path, 0, &err), LP_ENOTFOUND);
+	ck_assert_int_eq(lp_keyring_load(&k, path, 1, &err), LP_OK);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(lp_keyring_current(k), 1);
+	/* a fresh nonce each time; the value is nowhere in the text */
+	ck_assert_int_eq(lp_keyring_seal(&a, k, "site-1/API_KEY", "hunter2-value", &err), LP_OK);
+	ck_assert_int_eq(lp_keyring_seal(&b, k, "site-1/API_KEY", "hunter2-value", &err), LP_OK);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(strncmp(a, "lpsec1:1:", 9), 0);
+	ck_assert_ptr_null(strstr(a, "hunter2"));
+	ck_assert_int_eq(lp_keyring_open(&plain, k, "site-1/API_KEY", a, &err), LP_OK);
+	ck_assert_str_eq(plain, "hunter2-value");
+	free(plain);
+	/* another site's (or variable's) associated data does not open it, nor a changed byte */
+	ck_assert_int_eq(lp_keyring_open(&plain, k, "site-2/API_KEY", a, &err), LP_EAUTH);
+	a[12] = a[12] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(lp_keyring_open(&plain, k, "site-1/API_KEY", a, &err), LP_EAUTH);
+	ck_assert_int_eq(lp_keyring_open(&plain, k, "site-1/API_KEY", "lpsec1:1:!!", &err),
+	                 LP_EINVAL);
+	ck_assert_int_eq(lp_keyring_open(&plain, k, "site-1/API_KEY", "plain", &err), LP_EINVAL);
+	/* fingerprints: stable for one value, another for another value */
+	ck_assert_int_eq(lp_keyring_fingerprint(fp1, k, "site-1/API_KEY", "v"), LP_OK);
+	ck_assert_int_eq(lp_keyring_fingerprint(fp2, k, "site-1/API_KEY", "v"), LP_OK);
+	ck_assert_str_eq(fp1, fp2);
+	ck_assert_int_eq(lp_keyring_fingerprint(fp2, k, "site-1/API_KEY", "w"), LP_OK);
+	ck_assert_str_ne(fp1, fp2);
+
+	/* rotation: a second keyring on the file sees the new key without being reloaded */
+	ck_assert_int_eq(lp_keyring_load(&other, path, 0, &err), LP_OK);
+	ck_assert_int_eq(lp_keyring_add_key(k, &err), LP_OK);
+	free(a);
+	ck_assert_int_eq(lp_keyring_seal(&a, other, "s/K", "after", &err), LP_OK);
+	ck_assert_int_eq(lp_keyring_sealed_key(a), 2);
+	ck_assert_int_eq(lp_keyring_open(&plain, other, "site-1/API_KEY", b, &err), LP_OK);
+	free(plain);
+	ck_assert_int_eq(lp_keyring_retire_old(k, &err), LP_OK);
+	ck_assert_int_eq(lp_keyring_open(&plain, other, "site-1/API_KEY", b, &err), LP_ENOTFOUND);
+	ck_assert_int_eq(lp_keyring_open(&plain, other, "s/K", a, &err), LP_OK);
+	ck_assert_str_eq(plain, "after");
+	free(plain);
+	ck_assert_int_eq(lp_keyring_fingerprint(fp2, other, "site-1/API_KEY", "v"), LP_OK);
+	ck_assert_str_eq(fp1, fp2); /* the fingerprint key is never rotated */
+	ck_assert_int_eq(lp_fs_read_file(&text, &len, path, 1 << 16, &err), LP_OK);
+	ck_assert_ptr_null(strstr(text, "key 1 "));
+	ck_assert_ptr_nonnull(strstr(text, "key 2 "));
+	free(text);
+	lp_keyring_free(other);
+	lp_keyring_free(k);
+
+	/* a key file others can read is refused, and so is a malformed one */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(lp_keyring_load(&k, path, 1, &err), LP_EUNSAFE);
+	ck_assert_ptr_nonnull(strstr(err.message, "chmod 600"));
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(lp_keyring_load(&k, path, 1, &err), LP_EUNSAFE);
+	ck_assert_int_eq(lp_fs_write_atomic(path, "key 1 00\n", 9, 0600, &err), LP_OK);
+	ck_assert_int_eq(lp_keyring_load(&k, path, 1, &err), LP_EINVAL);
+	ck_assert_ptr_null(k);
+	free(a);
+	free(b);
+	ck_assert_int_eq(lp_fs_remove_tree(dir, &err), LP_OK);
+	free(dir);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
 
+	TCase *slow = tcase_create("password");
+
+	/* each scrypt is 32 MiB and ~0.1 s alone, several times that on a loaded machine */
+	tcase_set_timeout(slow, 120);
+	tcase_add_test(slow, test_password_hash);
+	suite_add_tcase(s, slow);
 	tcase_add_test(tc, test_error_table);
+	tcase_add_test(tc, test_keyring);
 	tcase_add_test(tc, test_buf_cap);
 	tcase_add_test(tc, test_config_precedence);
 	tcase_add_test(tc, test_config_reserved_names);

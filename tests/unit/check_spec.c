@@ -144,8 +144,17 @@ static const struct bad_case bad_cases[] = {
      "invalid variable name"},
     {HDR GIT "  build:\n    command: make\n    env:\n      PORT: 8080\n", "spec.build.env.PORT", 11,
      13, "expected a string, got an integer (quote it)"},
-    {HDR GIT "  build:\n    command: make\n    env: {A: {b: c}}\n", "spec.build.env.A", 10, 14,
-     "expected a string, got a mapping"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: [c]}\n", "spec.build.env.A", 10, 14,
+     "expected a string, got a sequence"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: {b: c}}\n", "spec.build.env.A.b", 10, 15,
+     "unknown field \"b\""},
+    {HDR GIT "  build:\n    command: make\n    env: {A: {secret: true}}\n",
+     "spec.build.env.A.value", 10, 14, "is required"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: {value: x, secret: yes}}\n",
+     "spec.build.env.A.secret", 10, 33, "expected a boolean"},
+    {HDR GIT "  build:\n    command: make\n    env: {A: {value: x, sealed: y}}\n",
+     "spec.build.env.A", 10, 14,
+     "a sealed secret has secret: true, sealed and fingerprint, and no value"},
     {HDR GIT "  build:\n    command: make\n    timeoutSeconds: 0\n", "spec.build.timeoutSeconds",
      10, 21, "must be between 1 and 7200 (got 0)"},
     {HDR GIT "  build:\n    command: make\n    timeoutSeconds: \"900\"\n",
@@ -962,6 +971,60 @@ END_TEST
 
 /* ---- single rules and struct validation ---- */
 
+/* Secrets: the object form in, the sealed form at rest, the hash by fingerprint only. */
+START_TEST(test_secret_env)
+{
+	lp_site *s = parse_one(HDR GIT "  build:\n    command: make\n    env:\n"
+	                               "      PLAIN: p\n      KEY: {value: hunter2, secret: true}\n"
+	                               "      OPEN: {value: o}\n");
+	lp_site *again = NULL;
+	char *json = NULL, h1[LP_SHA256_HEX_LEN], h2[LP_SHA256_HEX_LEN];
+	lp_error err = {0};
+	size_t i;
+
+	ck_assert_uint_eq(s->build_env_count, 3);
+	/* sorted: KEY, OPEN, PLAIN */
+	ck_assert_str_eq(s->build_env[0].name, "KEY");
+	ck_assert_int_eq(s->build_env[0].secret, 1);
+	ck_assert_str_eq(s->build_env[0].value, "hunter2");
+	ck_assert_int_eq(s->build_env[1].secret, 0);
+	ck_assert_str_eq(s->build_env[1].value, "o");
+	/* unsealed, the canonical form keeps the object form (a client's manifest) */
+	ck_assert_int_eq(lp_site_to_json(&json, s, &err), LP_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"KEY\":{\"value\":\"hunter2\",\"secret\":true}"));
+	ck_assert_ptr_nonnull(strstr(json, "\"OPEN\":\"o\""));
+	free(json);
+	/* sealed as the server does it: the value gone, sealed and fingerprint in its place */
+	free(s->build_env[0].value);
+	s->build_env[0].value = NULL;
+	s->build_env[0].sealed = strdup("lpsec1:1:AAAA");
+	s->build_env[0].fingerprint = strdup("f1");
+	ck_assert_int_eq(lp_site_to_json(&json, s, &err), LP_OK);
+	ck_assert_ptr_null(strstr(json, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(
+	    json, "\"KEY\":{\"secret\":true,\"sealed\":\"lpsec1:1:AAAA\",\"fingerprint\":\"f1\"}"));
+	ck_assert_int_eq(lp_spec_parse_json(&again, json, strlen(json), &strict, NULL, &err),
+	                 LP_OK);
+	ck_assert_str_eq(again->build_env[0].sealed, "lpsec1:1:AAAA");
+	ck_assert_ptr_null(again->build_env[0].value);
+	free(json);
+	/* another sealed text (a fresh nonce, a new key) keeps the hash; another fingerprint not */
+	hash_of(h1, again);
+	free(again->build_env[0].sealed);
+	again->build_env[0].sealed = strdup("lpsec1:2:BBBB");
+	hash_of(h2, again);
+	ck_assert_str_eq(h1, h2);
+	free(again->build_env[0].fingerprint);
+	again->build_env[0].fingerprint = strdup("f2");
+	hash_of(h2, again);
+	ck_assert_str_ne(h1, h2);
+	for (i = 0; i < again->build_env_count; i++)
+		ck_assert(!again->build_env[i].secret || again->build_env[i].value == NULL);
+	lp_site_free(again);
+	lp_site_free(s);
+}
+END_TEST
+
 START_TEST(test_rules)
 {
 	lp_error err = {0};
@@ -1486,6 +1549,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_canonical_json_exact);
 	tcase_add_test(tc, test_list_yaml_round_trip);
 	tcase_add_test(tc, test_spec_hash);
+	tcase_add_test(tc, test_secret_env);
 	tcase_add_test(tc, test_rules);
 	tcase_add_loop_test(tc, test_value_rules, 0,
 	                    (int)(sizeof(value_cases) / sizeof(value_cases[0])));

@@ -39,7 +39,7 @@ static void teardown(void)
 }
 
 /* The schema version this build migrates to (store.c's migrations). */
-#define SCHEMA_LATEST 4
+#define SCHEMA_LATEST 5
 
 /* A spec carrying a counter, and its hash, as the API would store them. */
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
@@ -668,20 +668,29 @@ END_TEST
 /* Migration 2 rebuilds the revisions table: every row and column survives it. */
 START_TEST(test_migration_keeps_revisions)
 {
-	lp_store *st = open_store();
-	lp_store_site *s = create_site(st, "migrate-me", 1);
+	lp_store *st = NULL;
 	lp_store_revision *rev = NULL;
+	lp_store_site *s = NULL;
 	lp_error err = {0};
-	int64_t num = 0;
 	sqlite3 *db;
 
-	ck_assert_int_eq(
-	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_WEBHOOK, "cafe", &err), LP_OK);
+	/* a file written at version 1 (before cancel and users existed), with a site on it */
+	ck_assert_int_eq(lp_store_open_at(&st, dbpath, 1, &err), LP_OK);
 	lp_store_close(st);
-	/* back to version 1, as a file written before cancel (and domains) existed would be */
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 1);
 	db = raw_open();
 	ck_assert_int_eq(
-	    sqlite3_exec(db, "DROP TABLE site_domains; PRAGMA user_version = 1", NULL, NULL, NULL),
+	    sqlite3_exec(
+	        db,
+	        "INSERT INTO sites (id, name, spec_json, spec_hash, created_at, updated_at)"
+	        " VALUES ('s1', 'migrate-me', '{}', 'h', 1, 1);"
+	        "INSERT INTO revisions (site_id, number, trigger, spec_hash, created_at)"
+	        " VALUES ('s1', 1, 'create', 'h', 1);"
+	        "INSERT INTO revisions (site_id, number, source, trigger, spec_hash,"
+	        " created_at) VALUES ('s1', 2, 'cafe', 'webhook', 'h', 2);"
+	        "INSERT INTO api_tokens (name, token_hash, created_at)"
+	        " VALUES ('old', 'x', 1);",
+	        NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
@@ -689,12 +698,17 @@ START_TEST(test_migration_keeps_revisions)
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
 	ck_assert_int_eq(
 	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
-	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 2, &err), LP_OK);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, "s1", 2, &err), LP_OK);
 	ck_assert_str_eq(rev->source, "cafe");
 	ck_assert_int_eq(rev->trigger, LP_TRIGGER_WEBHOOK);
 	ck_assert_int_eq(rev->state, LP_REV_PENDING);
 	lp_store_revision_free(rev);
-	ck_assert_int_eq(lp_store_revision_cancel(NULL, st, s->id, 0, 2, "x", &err), LP_OK);
+	ck_assert_int_eq(lp_store_revision_cancel(NULL, st, "s1", 0, 2, "x", &err), LP_OK);
+	/* what existed before users is the bootstrap admin's */
+	ck_assert_int_eq(lp_store_site_get(&s, st, "migrate-me", &err), LP_OK);
+	ck_assert_int_eq(s->owner_id, LP_STORE_ADMIN_USER);
+	ck_assert_str_eq(s->owner, "admin");
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM api_tokens WHERE user_id = 1"), 1);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
 	lp_store_site_free(s);
 	lp_store_close(st);
@@ -896,7 +910,8 @@ START_TEST(test_tokens)
 	char secret[LP_STORE_TOKEN_LEN], secret2[LP_STORE_TOKEN_LEN];
 	char hash[LP_SHA256_HEX_LEN], wrong[LP_STORE_TOKEN_LEN];
 	lp_store_token *list = NULL;
-	int64_t id = 0, id2 = 0, who = 0;
+	int64_t id = 0, id2 = 0;
+	lp_store_principal who = {0};
 	lp_error err = {0};
 	size_t n = 0;
 
@@ -908,9 +923,13 @@ START_TEST(test_tokens)
 	ck_assert_int_ne(id, id2);
 
 	ck_assert_int_eq(lp_store_token_verify(&who, st, secret, &err), LP_OK);
-	ck_assert_int_eq(who, id);
+	ck_assert_int_eq(who.token_id, id);
+	/* a token made without a user is the bootstrap admin's */
+	ck_assert_int_eq(who.user_id, LP_STORE_ADMIN_USER);
+	ck_assert_int_eq(who.role, LP_ROLE_ADMIN);
+	ck_assert_str_eq(who.user, "admin");
 	ck_assert_int_eq(lp_store_token_verify(&who, st, secret2, &err), LP_OK);
-	ck_assert_int_eq(who, id2);
+	ck_assert_int_eq(who.token_id, id2);
 
 	/* Only the hash is stored. */
 	ck_assert_int_eq(lp_store_token_list(&list, &n, st, &err), LP_OK);
@@ -937,6 +956,96 @@ START_TEST(test_tokens)
 	ck_assert_int_eq(lp_store_token_verify(&who, st, secret2, &err), LP_OK);
 	ck_assert_int_eq(lp_store_token_revoke(st, 9999, &err), LP_ENOTFOUND);
 	ck_assert_int_eq(lp_store_token_create(secret, NULL, st, "", &err), LP_EINVAL);
+	lp_store_close(st);
+}
+END_TEST
+
+START_TEST(test_users_sessions)
+{
+	lp_store *st = open_store();
+	char tok[LP_STORE_TOKEN_LEN], old[LP_STORE_TOKEN_LEN], hash[LP_SHA256_HEX_LEN];
+	lp_store_user *u = NULL, *list = NULL;
+	lp_store_site *site = NULL, *mine = NULL;
+	lp_store_site_new in = {0};
+	lp_store_principal who = {0};
+	lp_error err = {0};
+	size_t n = 0;
+	int i;
+
+	ck_assert_int_eq(lp_store_user_create(&u, st, "alice", LP_ROLE_MEMBER, "scrypt$x", &err),
+	                 LP_OK);
+	ck_assert_int_eq(u->role, LP_ROLE_MEMBER);
+	ck_assert_int_eq(lp_store_user_create(NULL, st, "alice", LP_ROLE_ADMIN, "h", &err),
+	                 LP_EEXISTS);
+	ck_assert_int_eq(lp_store_user_create(NULL, st, "-bad", LP_ROLE_ADMIN, "h", &err),
+	                 LP_EINVAL);
+	ck_assert_int_eq(lp_store_user_create(NULL, st, "Bob", LP_ROLE_ADMIN, "h", &err),
+	                 LP_EINVAL);
+	ck_assert_int_eq(lp_store_user_list(&list, &n, st, &err), LP_OK);
+	ck_assert_uint_eq(n, 2); /* admin (user 1, from the migration) and alice */
+	ck_assert_str_eq(list[0].name, "admin");
+	ck_assert_str_eq(list[0].password_hash, "");
+	lp_store_users_free(list, n);
+
+	/* a session expires; an expired one is refused, a live one speaks for its user */
+	ck_assert_int_eq(lp_store_token_create_for(tok, NULL, st, u->id, "login",
+	                                           lp_clock_wall_ms() + 60000, &err),
+	                 LP_OK);
+	ck_assert_int_eq(lp_store_token_verify(&who, st, tok, &err), LP_OK);
+	ck_assert_int_eq(who.user_id, u->id);
+	ck_assert_int_eq(who.role, LP_ROLE_MEMBER);
+	ck_assert_str_eq(who.user, "alice");
+	ck_assert_int_ne(who.expires_at, 0);
+	lp_crypto_sha256_hex(hash, tok, strlen(tok));
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM api_tokens WHERE token_hash LIKE 'lp_%'"),
+	                 0);
+	ck_assert_int_eq(
+	    lp_store_token_create_for(old, NULL, st, u->id, "login", lp_clock_wall_ms() - 1, &err),
+	    LP_OK);
+	ck_assert_int_eq(lp_store_token_verify(&who, st, old, &err), LP_EAUTH);
+	/* at most LP_STORE_SESSIONS_MAX live sessions: the oldest (tok) goes */
+	for (i = 0; i < LP_STORE_SESSIONS_MAX; i++)
+		ck_assert_int_eq(lp_store_token_create_for(old, NULL, st, u->id, "login",
+		                                           lp_clock_wall_ms() + 60000, &err),
+		                 LP_OK);
+	ck_assert_int_eq(lp_store_token_verify(&who, st, tok, &err), LP_EAUTH);
+	ck_assert_int_eq(lp_store_token_verify(&who, st, old, &err), LP_OK);
+	ck_assert_int_eq(lp_store_token_create_for(tok, NULL, st, 999, "login", 0, &err),
+	                 LP_ENOTFOUND);
+
+	/* sites have owners; the list filters by them; an owner of sites cannot be deleted */
+	site = create_site(st, "admins-site", 1);
+	ck_assert_int_eq(site->owner_id, LP_STORE_ADMIN_USER);
+	ck_assert_str_eq(site->owner, "admin");
+	in.name = "alices-site";
+	in.spec_json = "{}";
+	in.spec_hash = "h";
+	in.owner_id = u->id;
+	ck_assert_int_eq(lp_store_site_create(&mine, st, &in, &err), LP_OK);
+	ck_assert_str_eq(mine->owner, "alice");
+	lp_store_sites_free(NULL, 0);
+	{
+		lp_store_site *all = NULL;
+
+		ck_assert_int_eq(lp_store_site_list_owned(&all, &n, st, 1, u->id, &err), LP_OK);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_str_eq(all[0].name, "alices-site");
+		lp_store_sites_free(all, n);
+		ck_assert_int_eq(lp_store_site_list_owned(&all, &n, st, 1, 0, &err), LP_OK);
+		ck_assert_uint_eq(n, 2);
+		lp_store_sites_free(all, n);
+	}
+	ck_assert_int_eq(lp_store_user_delete(st, "alice", &err), LP_ECONFLICT);
+	ck_assert_int_eq(lp_store_user_delete(st, "admin", &err), LP_ECONFLICT);
+	ck_assert_int_eq(lp_store_site_set_owner(st, mine->id, LP_STORE_ADMIN_USER, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_set_owner(st, mine->id, 999, &err), LP_ENOTFOUND);
+	ck_assert_int_eq(lp_store_user_delete(st, "alice", &err), LP_OK);
+	ck_assert_int_eq(lp_store_user_delete(st, "alice", &err), LP_ENOTFOUND);
+	/* the user's tokens went with them */
+	ck_assert_int_eq(lp_store_token_verify(&who, st, old, &err), LP_EAUTH);
+	lp_store_site_free(site);
+	lp_store_site_free(mine);
+	lp_store_user_free(u);
 	lp_store_close(st);
 }
 END_TEST
@@ -1440,6 +1549,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_events_cap);
 	tcase_add_test(tc, test_webhook_dedupe);
 	tcase_add_test(tc, test_tokens);
+	tcase_add_test(tc, test_users_sessions);
 	tcase_add_test(tc, test_enum_names);
 	suite_add_tcase(s, tc);
 

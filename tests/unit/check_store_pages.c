@@ -149,39 +149,44 @@ START_TEST(test_walk_pages)
 	int more = -1;
 
 	/* the first page, from no cursor */
-	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, NULL, 3, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, 0, NULL, 3, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "a:- b:b-status c:c-status");
 	ck_assert_int_eq(more, 1);
 	ck_assert_str_eq(at.name, "c");
 	ck_assert_int_eq(at.created_at, 1002);
-	ck_assert_int_eq(lp_store_site_count(&left, st, 1, &at, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_count(&left, st, 1, 0, &at, &err), LP_OK);
 	ck_assert_int_eq(left, 4);
 	/* resuming at a created_at tie: d comes after c */
 	s.text[0] = '\0';
-	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, &at, 3, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, 0, &at, 3, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "d:- e:- f:-");
 	ck_assert_int_eq(more, 1);
 	s.text[0] = '\0';
-	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, &at, 3, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, 0, &at, 3, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "g:-");
 	ck_assert_int_eq(more, 0);
-	ck_assert_int_eq(lp_store_site_count(&left, st, 1, &at, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_count(&left, st, 1, 0, &at, &err), LP_OK);
 	ck_assert_int_eq(left, 0);
 	/* past the end: nothing, the cursor stays */
 	s.text[0] = '\0';
-	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, &at, 3, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, &more, st, 1, 0, &at, 3, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "");
 	ck_assert_str_eq(at.name, "g");
 	ck_assert_int_eq(more, 0);
 
 	/* without the deleting site; an exact fit says no more */
 	s.text[0] = '\0';
-	ck_assert_int_eq(lp_store_site_walk(NULL, &more, st, 0, NULL, 6, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(NULL, &more, st, 0, 0, NULL, 6, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "a:- b:b-status c:c-status d:- f:- g:-");
 	ck_assert_int_eq(more, 0);
-	ck_assert_int_eq(lp_store_site_count(&left, st, 0, NULL, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_count(&left, st, 0, 0, NULL, &err), LP_OK);
 	ck_assert_int_eq(left, 6);
-	ck_assert_int_eq(lp_store_site_count(&left, st, 1, NULL, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_count(&left, st, 1, 0, NULL, &err), LP_OK);
 	ck_assert_int_eq(left, 7);
 	lp_store_close(st);
 }
@@ -195,16 +200,16 @@ START_TEST(test_walk_stops_and_limits)
 	lp_error err = {0};
 
 	/* the callback's failure ends the walk and is what it returns */
-	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, NULL, 5, collect, &s, &err),
+	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, 0, NULL, 5, collect, &s, &err),
 	                 LP_ECANCELED);
 	ck_assert_int_eq(s.rows, 2);
-	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, NULL, 0, collect, &s, &err),
+	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, 0, NULL, 0, collect, &s, &err),
 	                 LP_EINVAL);
-	ck_assert_int_eq(
-	    lp_store_site_walk(NULL, NULL, st, 1, NULL, LP_STORE_LIST_MAX + 1, collect, &s, &err),
-	    LP_EINVAL);
+	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, 0, NULL, LP_STORE_LIST_MAX + 1,
+	                                    collect, &s, &err),
+	                 LP_EINVAL);
 	memset(at.name, 'x', sizeof(at.name)); /* unterminated */
-	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, &at, 1, collect, &s, &err),
+	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, 0, &at, 1, collect, &s, &err),
 	                 LP_EINVAL);
 	lp_store_close(st);
 }
@@ -220,7 +225,8 @@ START_TEST(test_walk_while_changing)
 	lp_error err = {0};
 	char *late;
 
-	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, NULL, 3, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, 0, NULL, 3, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "a:- b:b-status c:c-status");
 	/* meanwhile: b (already listed) goes, a new site comes, c's twin d is renamed away */
 	ck_assert_int_eq(lp_store_site_get_by_name(&b, other, "b", &err), LP_OK);
@@ -228,7 +234,8 @@ START_TEST(test_walk_while_changing)
 	ck_assert_int_eq(lp_store_site_delete(other, b->id, &err), LP_OK);
 	late = create(other, "late");
 	s.text[0] = '\0';
-	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, &at, 10, collect, &s, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_walk(&at, NULL, st, 1, 0, &at, 10, collect, &s, &err),
+	                 LP_OK);
 	ck_assert_str_eq(s.text, "d:- e:- f:- g:- late:-");
 	free(late);
 	lp_store_site_free(b);
@@ -279,7 +286,7 @@ static int walk_count(lp_store *st)
 	lp_error err = {0};
 	int n = 0;
 
-	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, NULL, 100, count_rows, &n, &err),
+	ck_assert_int_eq(lp_store_site_walk(NULL, NULL, st, 1, 0, NULL, 100, count_rows, &n, &err),
 	                 LP_OK);
 	return n;
 }
@@ -289,7 +296,8 @@ START_TEST(test_read_snapshot)
 	lp_store *st = open_store(), *other = open_store();
 	char secret[LP_STORE_TOKEN_LEN], *a = create(st, "a"), *b;
 	lp_error err = {0};
-	int64_t tok = 0, got = 0;
+	int64_t tok = 0;
+	lp_store_principal got = {0};
 
 	ck_assert_int_eq(lp_store_read_begin(st, &err), LP_OK);
 	ck_assert_int_eq(lp_store_read_begin(st, &err), LP_OK); /* already reading: no-op */
@@ -314,7 +322,7 @@ START_TEST(test_read_snapshot)
 	                 1);
 	ck_assert_int_eq(lp_store_read_begin(st, &err), LP_OK);
 	ck_assert_int_eq(lp_store_token_verify(&got, st, secret, &err), LP_OK);
-	ck_assert_int_eq(got, tok);
+	ck_assert_int_eq(got.token_id, tok);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM api_tokens WHERE last_used_at IS NULL"),
 	                 1);
 	lp_store_read_end(st);
