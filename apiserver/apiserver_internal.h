@@ -369,6 +369,13 @@ lp_store_site *api_site_lookup(struct api_req *r);
 /* The deployment object the seed's clients expect, plus our status fields. */
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
 /* Reply with the site (re-read from the store) and its ETag. */
+/*
+ * ?draft=true|1|false|0 (absent: 0) into *out; replies 400 and returns LP_EINVAL for another
+ * value. A draft revision is built and published without becoming desired (docs/api.md).
+ */
+int api_draft_param(int *out, struct api_req *r) LP_MUST_CHECK;
+/* 202 with the site object, "result":"draft", the revision, "draft":true and its permalink. */
+void api_reply_draft(struct api_req *r, const char *id, int64_t revision);
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
 /* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */

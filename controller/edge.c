@@ -34,6 +34,29 @@ static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
 	return LP_OK;
 }
 
+/*
+ * The site's host and its revisions' permalinks ("<site>--r<n>", docs/previews.md): Go's regexp
+ * syntax, the base domain's dots escaped (it holds only a host name's characters).
+ */
+static int host_rule(char *out, size_t outlen, const char *site, const char *domain)
+{
+	char re[LP_EDGE_VALUE_MAX];
+	size_t i, j = 0;
+
+	for (i = 0; domain[i]; i++) {
+		if (j + 3 > sizeof(re))
+			return LP_ETOOBIG;
+		if (domain[i] == '.')
+			re[j++] = '\\';
+		re[j++] = domain[i];
+	}
+	re[j] = '\0';
+	return lp_fmt(out, outlen,
+	              "Host(`%s.%s`) || HostRegexp(`^%s" LP_CONFIG_PERMALINK_SEP
+	              "[1-9][0-9]*\\.%s$`)",
+	              site, domain, site, re);
+}
+
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
                          const char *network, lp_error *err)
 {
@@ -42,7 +65,7 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 
 	memset(out, 0, sizeof(*out));
 	if (lp_fmt(out->router, sizeof(out->router), "%s-%s", cfg->instance, site) != LP_OK ||
-	    lp_fmt(rule, sizeof(rule), "Host(`%s.%s`)", site, cfg->base_domain) != LP_OK ||
+	    host_rule(rule, sizeof(rule), site, cfg->base_domain) != LP_OK ||
 	    lp_fmt(retry, sizeof(retry), "%s-retry", r) != LP_OK ||
 	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik names for site %s do not fit", site);

@@ -39,4 +39,13 @@ int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error 
  */
 int lp_nginx_conf_stub(char **out, const char *include_path, lp_error *err) LP_MUST_CHECK;
 
+/*
+ * The server block that answers revision n of site at "<site>--r<n>.<base-domain>" from
+ * revisions/<n> (static files as published; a revision's _redirects and _headers apply only
+ * where it is live). Appended to the stub the serve container binds: one container serves
+ * every revision on disk. LP_EINVAL when base_domain is not a host name. Caller frees *out.
+ */
+int lp_nginx_conf_permalinks(char **out, const char *site, const char *base_domain,
+                             lp_error *err) LP_MUST_CHECK;
+
 #endif

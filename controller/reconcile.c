@@ -183,10 +183,75 @@ static int finalize(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
 	return LP_OK;
 }
 
+/* The site's newest revisions, where its drafts are found (older drafts are long built). */
+#define DRAFTS_SCAN 50
+
+struct drafts {
+	lp_store_revision *revs; /* newest first */
+	size_t n;
+};
+
+static int is_draft(const struct drafts *d, long n)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->revs[i].number == n)
+			return d->revs[i].draft;
+	return 0;
+}
+
+/*
+ * Drafts: built one at a time, oldest first, when no build runs for the site and the desired
+ * revision needs none; a built one gets its checked serve config now, so publishing it later
+ * (a rollback to it) starts no container at all.
+ */
+static int drive_drafts(const lp_parts *p, lp_store *st, const lp_store_site *site,
+                        const lp_site *spec, const struct observation *o, struct drafts *d,
+                        const char *site_dir, lp_error *err)
+{
+	lp_store_revision *next = NULL;
+	size_t i;
+	int rc;
+
+	for (i = d->n; i-- > 0;) {
+		lp_store_revision *v = &d->revs[i];
+		lp_revconf_result r;
+
+		if (!v->draft || v->number == o->desired)
+			continue;
+		if (v->state == LP_REV_PENDING && next == NULL)
+			next = v;
+		if (v->state != LP_REV_READY || !lp_publish_is_ready(site_dir, (long)v->number))
+			continue;
+		if ((rc = lp_revconf_prepare(&r, p->ctx, site->name, spec, (long)v->number, err)) !=
+		    LP_OK)
+			return rc;
+		if (r.invalid) {
+			lp_error rerr = {0};
+			char *msg = strdup(r.message);
+
+			if (msg == NULL)
+				return lp_error_set(err, LP_ENOMEM, "out of memory");
+			free(v->message);
+			v->message = msg;
+			v->state = LP_REV_FAILED;
+			if (lp_store_revision_update(st, v, &rerr) != LP_OK)
+				LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
+				        rerr.message);
+		}
+	}
+	if (next == NULL || lp_builds_inflight(p->builds, site->name) || o->building)
+		return LP_OK;
+	LP_INFO(COMPONENT, "%s: building draft revision %lld", site->name, (long long)next->number);
+	rc = lp_builds_start(p->builds, site->name, spec, (long)next->number, next->source, err);
+	return rc == LP_EUNAVAILABLE ? LP_OK : rc; /* every slot busy: a finished build wakes us */
+}
+
 /* Start, keep or supersede the build of the desired revision. */
 static int drive_build(lp_reconcile_result *out, struct observation *o, const lp_parts *p,
                        const lp_store_site *site, const lp_site *spec, const lp_store_revision *rev,
-                       lp_error *err)
+                       const struct drafts *drafts, lp_error *err)
 {
 	long inflight = lp_builds_inflight(p->builds, site->name);
 	int rc;
@@ -202,6 +267,11 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, const lp
 			lp_builds_cancel(p->builds, site->name);
 			requeue(out, CANCEL_POLL_MS);
 		}
+		return LP_OK;
+	}
+	if (inflight && inflight != o->desired && is_draft(drafts, inflight)) {
+		/* A draft builds when nothing desired does; the desired one waits its turn. */
+		o->building = !o->desired_ready && rev->state != LP_REV_FAILED;
 		return LP_OK;
 	}
 	if (inflight && inflight != o->desired) {
@@ -377,6 +447,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 {
 	struct observation o = {0};
 	lp_store_revision *rev = NULL;
+	struct drafts drafts = {0};
 	lp_serve_result sr = {0};
 	char site_dir[LP_FS_PATH_MAX], msg[RECONCILE_MSG_MAX];
 	int rc;
@@ -388,13 +459,15 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	if (o.desired <= 0)
 		return write_status(p->ctx, st, site, LP_PHASE_PENDING, &o, "no revision requested",
 		                    err);
-	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK)
+	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK ||
+	    (rc = lp_store_revision_list(&drafts.revs, &drafts.n, st, site->id, DRAFTS_SCAN,
+	                                 err)) != LP_OK)
 		goto done;
 	/* A cancelled revision the build had already published is still not served. */
 	/* A revision whose serve config nginx refused (FAILED on disk) is not served either. */
 	o.desired_ready = rev->state != LP_REV_CANCELLED && rev->state != LP_REV_FAILED &&
 	                  lp_publish_is_ready(site_dir, o.desired);
-	if ((rc = drive_build(out, &o, p, site, spec, rev, err)) != LP_OK)
+	if ((rc = drive_build(out, &o, p, site, spec, rev, &drafts, err)) != LP_OK)
 		goto done;
 	if (o.desired_ready && rev->state != LP_REV_READY &&
 	    !lp_builds_inflight(p->builds, site->name)) {
@@ -425,8 +498,11 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		if (sr.requeue_ms > 0)
 			requeue(out, (uint64_t)sr.requeue_ms);
 	}
+	if ((rc = drive_drafts(p, st, site, spec, &o, &drafts, site_dir, err)) != LP_OK)
+		goto done;
 	rc = write_status(p->ctx, st, site, verdict(msg, sizeof(msg), &o), &o, msg, err);
 done:
+	lp_store_revisions_free(drafts.revs, drafts.n);
 	lp_store_revision_free(rev);
 	return rc;
 }

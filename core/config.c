@@ -610,3 +610,19 @@ int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const cha
 	}
 	return LP_OK;
 }
+
+int lp_config_revision_url(char *out, size_t outlen, const lp_config *cfg, const char *name, long n,
+                           lp_error *err)
+{
+	char port[PORT_SUFFIX_MAX] = "";
+
+	if ((cfg->http_port != 80 && lp_fmt(port, sizeof(port), ":%d", cfg->http_port) != LP_OK) ||
+	    lp_fmt(out, outlen, "http://%s" LP_CONFIG_PERMALINK_SEP "%ld.%s%s", name, n,
+	           cfg->base_domain, port) != LP_OK) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "the permalink of %s revision %ld is too long",
+		                    name, n);
+	}
+	return LP_OK;
+}

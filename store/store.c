@@ -106,6 +106,11 @@ static const char *const migrations[] = {
     "DROP TABLE revisions;"
     "ALTER TABLE revisions_v2 RENAME TO revisions;"
     "CREATE INDEX revisions_state ON revisions(state);",
+    /*
+     * 2 -> 3: draft revisions (deploy --draft): built and published, reachable at their
+     * permalink, never made desired by the request itself.
+     */
+    "ALTER TABLE revisions ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

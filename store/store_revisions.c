@@ -6,7 +6,7 @@
 
 #define REV_COLS                                                                                   \
 	"site_id, number, source, trigger, state, message, spec_hash, resolved_source,"            \
-	" created_at, started_at, finished_at, log_path"
+	" created_at, started_at, finished_at, log_path, draft"
 
 static void rev_clear(void *row)
 {
@@ -42,6 +42,7 @@ static int rev_read(void *row, sqlite3_stmt *q, lp_error *err)
 	r->started_at = sqlite3_column_int64(q, 9);
 	r->finished_at = sqlite3_column_int64(q, 10);
 	r->log_path = lp_store_col_text(q, 11);
+	r->draft = sqlite3_column_int(q, 12) != 0;
 	if (!r->site_id || !r->source || !r->message || !r->spec_hash || !r->resolved_source ||
 	    !r->log_path)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");

@@ -381,8 +381,40 @@ static int set_desired(lp_store *st, const char *site_id, int64_t number, lp_err
 	return rc;
 }
 
+static int mark_draft(lp_store *st, const char *site_id, int64_t number, lp_error *err)
+{
+	static const char sql[] =
+	    "UPDATE revisions SET draft = 1 WHERE site_id = ?1 AND number = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, number);
+	rc = lp_store_q_exec(st, q, err, "marking a draft");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+static int request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                   lp_store_trigger trigger, const char *source, int draft, lp_error *err);
+
 int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
                               lp_store_trigger trigger, const char *source, lp_error *err)
+{
+	return request(out, st, site_id, expected_rv, trigger, source, 0, err);
+}
+
+int lp_store_revision_request_draft(int64_t *out, lp_store *st, const char *site_id,
+                                    int64_t expected_rv, lp_store_trigger trigger,
+                                    const char *source, lp_error *err)
+{
+	return request(out, st, site_id, expected_rv, trigger, source, 1, err);
+}
+
+static int request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                   lp_store_trigger trigger, const char *source, int draft, lp_error *err)
 {
 	lp_store_site *cur = NULL;
 	int64_t number = 0;
@@ -401,8 +433,11 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
 	if (rc == LP_OK)
 		rc = lp_store_revision_insert(st, cur->id, number, trigger, source, cur->spec_hash,
 		                              lp_clock_wall_ms(), err);
+	if (rc == LP_OK && draft)
+		rc = mark_draft(st, cur->id, number, err);
+	/* A draft leaves the desired revision where it is; resource_version moves either way. */
 	if (rc == LP_OK)
-		rc = set_desired(st, cur->id, number, err);
+		rc = set_desired(st, cur->id, draft ? cur->desired_revision : number, err);
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 0;

@@ -142,4 +142,18 @@ int lp_config_build_image_allowed(const lp_config *cfg, const char *image);
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
                        lp_error *err) LP_MUST_CHECK;
 
+/*
+ * Host names a site's serve container answers besides its own: revision n's permalink
+ * "<name>--r<n>" (docs/previews.md). Previews are sites named "<name>--pr-<n>" and
+ * "<name>--<branch-slug>", which a branch slug never makes look like a permalink.
+ */
+#define LP_CONFIG_PERMALINK_SEP "--r"
+
+/*
+ * Revision n's permalink: "http://<name>--r<n>.<base-domain>" with the port as in
+ * lp_config_site_url. LP_ETOOBIG when it does not fit in outlen bytes.
+ */
+int lp_config_revision_url(char *out, size_t outlen, const lp_config *cfg, const char *name, long n,
+                           lp_error *err) LP_MUST_CHECK;
+
 #endif

@@ -186,6 +186,15 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
                               lp_error *err) LP_MUST_CHECK;
 
 /*
+ * A draft (deploy --draft): like lp_store_revision_request, but the new revision is marked draft
+ * and desired_revision stays; the controller builds it when nothing desired is building, and it
+ * goes live only when a rollback points desired_revision at it.
+ */
+int lp_store_revision_request_draft(int64_t *out, lp_store *st, const char *site_id,
+                                    int64_t expected_rv, lp_store_trigger trigger,
+                                    const char *source, lp_error *err) LP_MUST_CHECK;
+
+/*
  * Point desired_revision at an existing revision (rollback). LP_ENOTFOUND when the revision does
  * not exist; the caller decides which states are acceptable. Same number: nothing is written.
  */
@@ -227,6 +236,7 @@ typedef struct lp_store_revision {
 	int64_t started_at;
 	int64_t finished_at;
 	char *log_path;
+	int draft; /* requested as a draft: built, not made desired by its request */
 } lp_store_revision;
 
 int lp_store_revision_get(lp_store_revision **out, lp_store *st, const char *site_id,

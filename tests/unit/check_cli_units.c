@@ -933,7 +933,8 @@ START_TEST(test_revisions_table)
 	    "\"2026-11-25T21:58:11Z\",\"duration_seconds\":3.5,\"desired\":true,\"current\":false},"
 	    "{\"revision\":1,\"state\":\"ready\",\"trigger\":\"create\",\"source\":\"sha256:"
 	    "abcdef0123456789abcdef\",\"resolved_source\":\"\",\"message\":\"\",\"created_at\":"
-	    "\"2026-11-25T20:58:11Z\",\"desired\":false,\"current\":true}]");
+	    "\"2026-11-25T20:58:11Z\",\"desired\":false,\"current\":true,"
+	    "\"permalink\":\"http://blog--r1.localhost\"}]");
 	lp_buf b;
 	int64_t now = 1795643891 + 190;
 
@@ -948,10 +949,13 @@ START_TEST(test_revisions_table)
 	    "false\n");
 	lp_buf_reset(&b);
 	ck_assert_int_eq(lp_cli_revisions_table(&b, revs, 1, now), LP_OK);
-	ck_assert_msg(strstr(lp_buf_cstr(&b), "DURATION   MESSAGE\n") &&
+	/* wide: DURATION, the message's first line, and the permalink of a ready revision */
+	ck_assert_msg(strstr(lp_buf_cstr(&b), "DURATION   MESSAGE") &&
+	                  strstr(lp_buf_cstr(&b), "   PERMALINK\n") &&
 	                  strstr(lp_buf_cstr(&b), "3s         build exited with code 3; last "
-	                                          "lines:\n") &&
-	                  strstr(lp_buf_cstr(&b), "true      false     -\n"),
+	                                          "lines:   -\n") &&
+	                  strstr(lp_buf_cstr(&b), "true      false     -          ") &&
+	                  strstr(lp_buf_cstr(&b), "http://blog--r1.localhost\n"),
 	              "%s", lp_buf_cstr(&b));
 	lp_buf_release(&b);
 	cJSON_Delete(revs);

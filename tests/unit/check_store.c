@@ -114,7 +114,7 @@ START_TEST(test_open_migrate_reopen)
 	sqlite3 *db;
 
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 2);
+	ck_assert_int_eq(version, 3);
 	ck_assert_int_eq(stat(dbpath, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
@@ -124,10 +124,10 @@ START_TEST(test_open_migrate_reopen)
 	st = open_store();
 	version = 0;
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 2);
+	ck_assert_int_eq(version, 3);
 	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "keep-me", &err), LP_OK);
 	ck_assert_str_eq(got->id, s->id);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM sqlite_master WHERE name='sites'"), 1);
 	lp_store_site_free(got);
 	lp_store_site_free(s);
@@ -505,6 +505,44 @@ START_TEST(test_revision_cancel)
 }
 END_TEST
 
+/* A draft is a new revision marked draft; the desired revision stays, resource_version moves. */
+START_TEST(test_draft_request_keeps_desired)
+{
+	lp_store *st = open_store();
+	lp_store_site *s = create_site(st, "drafty", 1), *got = NULL;
+	lp_store_revision *rev = NULL;
+	lp_error err = {0};
+	int64_t num = 0;
+
+	ck_assert_int_eq(lp_store_revision_request_draft(&num, st, s->id, s->resource_version,
+	                                                 LP_TRIGGER_UPLOAD, "sha256:ab", &err),
+	                 LP_OK);
+	ck_assert_int_eq(num, 2);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	ck_assert_int_eq(got->desired_revision, 1);
+	ck_assert_int_eq(got->resource_version, s->resource_version + 1);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 2, &err), LP_OK);
+	ck_assert_int_eq(rev->draft, 1);
+	ck_assert_str_eq(rev->source, "sha256:ab");
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 1, &err), LP_OK);
+	ck_assert_int_eq(rev->draft, 0);
+	lp_store_revision_free(rev);
+	/* a stale resource_version writes nothing */
+	ck_assert_int_eq(lp_store_revision_request_draft(&num, st, s->id, s->resource_version,
+	                                                 LP_TRIGGER_UPLOAD, "sha256:cd", &err),
+	                 LP_ECONFLICT);
+	/* publishing it is a rollback: desired moves to it */
+	ck_assert_int_eq(lp_store_site_set_desired_revision(st, s->id, 0, 2, &err), LP_OK);
+	lp_store_site_free(got);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	ck_assert_int_eq(got->desired_revision, 2);
+	lp_store_site_free(got);
+	lp_store_site_free(s);
+	lp_store_close(st);
+}
+END_TEST
+
 /* Migration 2 rebuilds the revisions table: every row and column survives it. */
 START_TEST(test_migration_keeps_revisions)
 {
@@ -523,7 +561,7 @@ START_TEST(test_migration_keeps_revisions)
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
 	ck_assert_int_eq(
 	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
@@ -1115,7 +1153,7 @@ START_TEST(test_concurrent_first_open)
 	ck_assert_int_eq(lp_store_site_list(&list, &n, st, 0, NULL), LP_OK);
 	ck_assert_uint_eq(n, NPROC);
 	lp_store_sites_free(list, n);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
 	lp_store_close(st);
 }
 END_TEST
@@ -1135,6 +1173,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_revisions);
 	tcase_add_test(tc, test_revision_cancel);
 	tcase_add_test(tc, test_migration_keeps_revisions);
+	tcase_add_test(tc, test_draft_request_keeps_desired);
 	tcase_add_test(tc, test_delete_cascades);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_events_cap);
