@@ -69,6 +69,10 @@ const struct api_route api_routes[] = {
      .pattern = "/api/deployments/:id/events",
      .handler = api_h_events,
      .auth = API_AUTH_TOKEN},
+    {.method = "GET",
+     .pattern = "/api/deployments/:id/previews",
+     .handler = api_h_previews,
+     .auth = API_AUTH_TOKEN},
     /*
      * GitHub signs the raw body (HMAC, no token). Each body may be 25 MiB and arrives before its
      * signature can be checked: the site and the header's form are checked first, and only a

@@ -171,6 +171,19 @@ int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_sto
 	return LP_ETOOBIG;
 }
 
+/* A preview names its parent site ("parent": its slug); a site of its own has null. */
+static void add_parent(struct api_req *r, cJSON *o, const lp_store_site *site)
+{
+	lp_store_site *parent = NULL;
+
+	if (site->parent_id && *site->parent_id &&
+	    lp_store_site_get_by_id(&parent, r->store, site->parent_id, NULL) == LP_OK)
+		cJSON_AddStringToObject(o, "parent", parent->name);
+	else
+		cJSON_AddNullToObject(o, "parent");
+	lp_store_site_free(parent);
+}
+
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 {
 	const lp_config *cfg = r->srv->cfg;
@@ -217,6 +230,7 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 		cond = cJSON_Parse(stt->conditions_json);
 	cJSON_AddItemToObject(o, "conditions", cond ? cond : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "deletion_timestamp", api_time_json(site->deletion_timestamp));
+	add_parent(r, o, site);
 	cJSON_AddItemToObject(o, "spec", doc ? doc : cJSON_CreateNull());
 	lp_store_status_free(stt);
 	return o;
@@ -306,6 +320,22 @@ int api_reply_reserved(struct api_req *r, const char *name)
 
 	/* The shape of a manifest error, so clients show it beside metadata.name. */
 	lp_spec_diags_init(&d);
+	if (strstr(name, LP_CONFIG_NAME_SEP) != NULL) {
+		/* The same shape; the reason is the platform's, not the admin's. */
+		if (lp_spec_diags_add(&d, "metadata.name", 0, 0,
+		                      "\"%s\" holds \"--\", which only the platform's preview and "
+		                      "permalink hosts do",
+		                      name) != LP_OK ||
+		    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+			LP_WARN("api",
+			        "reserved name: details left out of the answer: out of memory");
+		api_reply_error(r, LP_EINVAL, details,
+		                "invalid manifest: 1 error, first: metadata.name: \"%s\" holds "
+		                "\"--\" (kept for previews and permalinks)",
+		                name);
+		lp_spec_diags_release(&d);
+		return LP_EINVAL;
+	}
 	if (lp_spec_diags_add(&d, "metadata.name", 0, 0,
 	                      "\"%s\" is reserved on this installation: the platform routes that "
 	                      "host itself (--reserved-names)",

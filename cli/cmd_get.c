@@ -87,7 +87,7 @@ static int source_of(char *out, size_t n, const cJSON *s)
 	return lp_fmt(out, n, "-");
 }
 
-/* The 8 cells of site s (a narrow table prints the first 5). */
+/* The 9 cells of site s (a narrow table prints the first 6). */
 static int site_row(const char **row, struct row_text *tx, const cJSON *s, int64_t now)
 {
 	int64_t cur = lp_cli_num(s, "current_revision", 0);
@@ -113,9 +113,11 @@ static int site_row(const char **row, struct row_text *tx, const cJSON *s, int64
 	row[2] = tx->revision;
 	row[3] = lp_cli_str(s, "url", "");
 	row[4] = tx->age;
-	row[5] = tx->source;
-	row[6] = tx->generation;
-	row[7] = lp_cli_str(s, "message", "");
+	/* a preview's owner (docs/previews.md); "-" for a site of its own */
+	row[5] = lp_cli_str(s, "parent", "-");
+	row[6] = tx->source;
+	row[7] = tx->generation;
+	row[8] = lp_cli_str(s, "message", "");
 	return rc;
 }
 
@@ -196,10 +198,14 @@ struct kind {
 };
 
 static const struct kind sites_kind = {
-    "site",  "slug",
-    "phase", 5,
-    8,       4,
-    9,       {"NAME", "STATUS", "REVISION", "URL", "AGE", "SOURCE", "GENERATION", "MESSAGE"},
+    "site",
+    "slug",
+    "phase",
+    6,
+    9,
+    4,
+    9,
+    {"NAME", "STATUS", "REVISION", "URL", "AGE", "PARENT", "SOURCE", "GENERATION", "MESSAGE"},
     site_row};
 
 static const struct kind revisions_kind = {"revision",

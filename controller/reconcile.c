@@ -161,14 +161,51 @@ static int remove_everything(lp_reconcile_result *out, const lp_parts *p, const 
 	return lp_gc_site_files(p->ctx, name, err);
 }
 
+/* How soon a parent being deleted looks again at its previews going. */
+#define PREVIEWS_POLL_MS 200
+
+/*
+ * Owner-reference GC: a site being deleted first marks each of its previews deleted (each is
+ * then removed by its own reconcile, as any site is), and goes only once none is left, so no
+ * preview outlives its parent. *out_waiting: 1 while some remain.
+ */
+static int remove_previews(int *out_waiting, const lp_parts *p, lp_store *st,
+                           const lp_store_site *site, lp_error *err)
+{
+	lp_store_site *kids = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*out_waiting = 0;
+	if ((rc = lp_store_site_list_children(&kids, &n, st, site->id, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < n && rc == LP_OK; i++) {
+		if (kids[i].deletion_timestamp)
+			continue;
+		rc = lp_store_site_mark_deleted(st, kids[i].id, 0, err);
+		if (rc == LP_OK)
+			lp_ctx_event(p->ctx, st, kids[i].id, LP_EVENT_NORMAL, "Deleting",
+			             "its parent %s is being deleted", site->name);
+	}
+	*out_waiting = n > 0;
+	lp_store_sites_free(kids, n);
+	return rc;
+}
+
 /* The row is marked deleted: remove every trace, then the row (finalizer). */
 static int finalize(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
                     const lp_store_site *site, lp_error *err)
 {
 	char msg[RECONCILE_MSG_MAX];
-	int rc;
+	int rc, waiting = 0;
 
 	write_status_quietly(p->ctx, st, site, LP_PHASE_DELETING, NULL, "deleting");
+	if ((rc = remove_previews(&waiting, p, st, site, err)) != LP_OK)
+		return rc;
+	if (waiting) {
+		requeue(out, PREVIEWS_POLL_MS);
+		return LP_OK;
+	}
 	if ((rc = remove_everything(out, p, site->name, err)) != LP_OK) {
 		if (lp_fmt(msg, sizeof(msg), "deleting: %s", err->message) != LP_OK)
 			msg[0] = '\0';
@@ -535,6 +572,20 @@ static int reconcile_spec(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	return rc;
 }
 
+/* A preview whose parent row is gone (it cannot be: the parent waits for it; but a store
+ * edited by hand can): it goes too. */
+static int orphaned(lp_store *st, const lp_store_site *site)
+{
+	lp_store_site *parent = NULL;
+	int rc;
+
+	if (site->parent_id == NULL || *site->parent_id == '\0')
+		return 0;
+	rc = lp_store_site_get_by_id(&parent, st, site->parent_id, NULL);
+	lp_store_site_free(parent);
+	return rc == LP_ENOTFOUND;
+}
+
 int lp_reconcile(lp_reconcile_result *out, const lp_parts *p, const char *name, lp_error *err)
 {
 	lp_store_site *site = NULL;
@@ -554,6 +605,8 @@ int lp_reconcile(lp_reconcile_result *out, const lp_parts *p, const char *name, 
 	rc = lp_store_site_get_by_name(&site, st, name, err);
 	if (rc == LP_ENOTFOUND)
 		rc = remove_everything(out, p, name, err);
+	else if (rc == LP_OK && !site->deletion_timestamp && orphaned(st, site))
+		rc = lp_store_site_mark_deleted(st, site->id, 0, err); /* its own pass removes it */
 	else if (rc == LP_OK && site->deletion_timestamp)
 		rc = finalize(out, p, st, site, err);
 	else if (rc == LP_OK)

@@ -574,6 +574,9 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name)
 {
 	size_t i;
 
+	/* "--" makes permalink and preview hosts (<site>--r<n>, <site>--pr-<n>): the platform's */
+	if (strstr(name, LP_CONFIG_NAME_SEP) != NULL)
+		return 1;
 	for (i = 0; i < cfg->nreserved; i++)
 		if (!strcmp(cfg->reserved[i], name))
 			return 1;

@@ -1,5 +1,6 @@
 /* emit.c: canonical JSON and YAML of a Site, the spec hash, and the lp_site lifecycle. */
 #include <cjson/cJSON.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +37,9 @@ void lp_site_free(lp_site *site)
 	free(site->serve_not_found_page);
 	free(site->serve_redirects);
 	free(site->serve_headers);
+	for (i = 0; i < site->previews_branch_count; i++)
+		free(site->previews_branches[i]);
+	free(site->previews_branches);
 	free(site);
 }
 
@@ -91,6 +95,33 @@ static int add_env(cJSON *build, const lp_site *site)
 	return ok;
 }
 
+static int add_previews(cJSON *spec, const lp_site *site)
+{
+	cJSON *p = cJSON_AddObjectToObject(spec, "previews"), *arr;
+	size_t i;
+	int ok =
+	    p != NULL &&
+	    cJSON_AddBoolToObject(p, "pullRequests", site->previews_pull_requests != 0) != NULL &&
+	    (arr = cJSON_AddArrayToObject(p, "branches")) != NULL;
+
+	for (i = 0; ok && i < site->previews_branch_count; i++) {
+		cJSON *g = cJSON_CreateString(site->previews_branches[i]);
+		ok = g != NULL && cJSON_AddItemToArray(arr, g);
+	}
+	return ok && cJSON_AddBoolToObject(p, "forkEnv", site->previews_fork_env != 0) != NULL &&
+	       cJSON_AddNumberToObject(p, "max", site->previews_max) != NULL;
+}
+
+int lp_site_preview_branch(const lp_site *site, const char *branch)
+{
+	size_t i;
+
+	for (i = 0; i < site->previews_branch_count; i++)
+		if (fnmatch(site->previews_branches[i], branch, 0) == 0)
+			return 1;
+	return 0;
+}
+
 static cJSON *spec_to_cjson(const lp_site *site)
 {
 	cJSON *spec = cJSON_CreateObject(), *source, *o, *build, *serve;
@@ -120,6 +151,9 @@ static cJSON *spec_to_cjson(const lp_site *site)
 	     add_str(serve, "headers", site->serve_headers);
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
+	/* Only when given: a spec without previews keeps the bytes (and hash) it always had. */
+	if (ok && site->has_previews)
+		ok = add_previews(spec, site);
 	if (!ok) {
 		cJSON_Delete(spec);
 		return NULL;
@@ -202,6 +236,8 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		*d = *site;
 		d->build_env = NULL;
 		d->build_env_count = 0;
+		d->previews_branches = NULL;
+		d->previews_branch_count = 0;
 		ok = dup_str(&d->name, site->name) & dup_str(&d->git_url, site->git_url) &
 		     dup_str(&d->git_branch, site->git_branch) &
 		     dup_str(&d->archive_digest, site->archive_digest) &
@@ -211,6 +247,15 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		     dup_str(&d->serve_not_found_page, site->serve_not_found_page) &
 		     dup_str(&d->serve_redirects, site->serve_redirects) &
 		     dup_str(&d->serve_headers, site->serve_headers);
+	}
+	if (ok && site->previews_branch_count > 0) {
+		d->previews_branches =
+		    calloc(site->previews_branch_count, sizeof(*d->previews_branches));
+		ok = d->previews_branches != NULL;
+		for (i = 0; ok && i < site->previews_branch_count; i++) {
+			d->previews_branch_count++;
+			ok = dup_str(&d->previews_branches[i], site->previews_branches[i]);
+		}
 	}
 	if (ok && site->build_env_count > 0) {
 		d->build_env = calloc(site->build_env_count, sizeof(*d->build_env));

@@ -108,9 +108,13 @@ static const char *const migrations[] = {
     "CREATE INDEX revisions_state ON revisions(state);",
     /*
      * 2 -> 3: draft revisions (deploy --draft): built and published, reachable at their
-     * permalink, never made desired by the request itself.
+     * permalink, never made desired by the request itself; and preview sites, owned by the site
+     * whose parent_id they carry (no foreign key: the controller removes a parent's previews,
+     * their containers and files first, then the parent).
      */
-    "ALTER TABLE revisions ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE revisions ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX sites_parent ON sites(parent_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

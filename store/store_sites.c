@@ -8,7 +8,7 @@
 
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
-	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version"
+	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version, parent_id"
 
 static void site_clear(void *row)
 {
@@ -20,6 +20,7 @@ static void site_clear(void *row)
 	free(s->spec_json);
 	free(s->spec_hash);
 	free(s->webhook_secret);
+	free(s->parent_id);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -39,8 +40,9 @@ static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 	s->updated_at = sqlite3_column_int64(q, 9);
 	s->deletion_timestamp = sqlite3_column_int64(q, 10);
 	s->resource_version = sqlite3_column_int64(q, 11);
+	s->parent_id = lp_store_col_text(q, 12);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret)
+	    !s->webhook_secret || !s->parent_id)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
@@ -128,6 +130,22 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 	                     LP_STORE_LIST_MAX, err);
 }
 
+int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store *st,
+                                const char *parent_id, lp_error *err)
+{
+	/* Strict, as the list above: deleting a parent must see every preview of it. */
+	static const lp_store_query list = {
+	    .sql = "SELECT " SITE_COLS " FROM sites WHERE parent_id = ?1 AND parent_id != ''"
+	           " ORDER BY created_at, name LIMIT ?2",
+	    .what = "listing previews",
+	    .bind = lp_store_bind_key,
+	    .strict = 1,
+	    .rows = &site_rows,
+	};
+
+	return lp_store_list((void **)out, out_count, st, &list, parent_id, LP_STORE_LIST_MAX, err);
+}
+
 /* A DNS label: 1..63 of [a-z0-9-], not starting or ending with '-'. */
 static int check_name(const char *name, lp_error *err)
 {
@@ -196,8 +214,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 {
 	static const char sql[] =
 	    "INSERT INTO sites (id, name, display_name, spec_json, spec_hash, generation,"
-	    " desired_revision, webhook_secret, created_at, updated_at, resource_version)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1)";
+	    " desired_revision, webhook_secret, created_at, updated_at, resource_version,"
+	    " parent_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1, ?8)";
 	char id[LP_STORE_ID_LEN];
 	sqlite3_stmt *q = NULL;
 	int64_t now;
@@ -216,6 +234,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	    (rc = lp_store_check_text("webhook secret", in->webhook_secret, LP_STORE_TEXT_MAX, 0,
 	                              err)) != LP_OK ||
 	    (rc = lp_store_check_text("source", in->source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = lp_store_check_text("parent id", in->parent_id, LP_STORE_ID_LEN, 0, err)) !=
+	        LP_OK ||
 	    (rc = check_trigger(in->trigger, err)) != LP_OK)
 		return rc;
 	rc = new_uuid(id, err);
@@ -236,6 +256,7 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	lp_store_bind_text(q, 5, in->spec_hash);
 	lp_store_bind_text(q, 6, in->webhook_secret);
 	sqlite3_bind_int64(q, 7, now);
+	lp_store_bind_text(q, 8, in->parent_id ? in->parent_id : "");
 	rc = lp_store_q_exec(st, q, err, "creating site");
 	lp_store_q_release(&q);
 	if (rc == LP_EEXISTS)

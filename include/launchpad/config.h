@@ -124,7 +124,11 @@ void lp_config_usage_for(int fd, unsigned scope);
  */
 void lp_config_log(const lp_config *cfg, const char *component, unsigned scope);
 
-/* 1 when no new site may be called name on this installation (--reserved-names, derived). */
+/*
+ * 1 when no new site may be called name on this installation (--reserved-names, derived), or
+ * when it holds "--": names with it are made by the platform only (previews, permalinks).
+ */
+#define LP_CONFIG_NAME_SEP "--"
 int lp_config_name_reserved(const lp_config *cfg, const char *name);
 
 /*

@@ -121,6 +121,7 @@ typedef struct lp_store_site {
 	int64_t updated_at;
 	int64_t deletion_timestamp; /* 0 unless being deleted */
 	int64_t resource_version;   /* bumped on every desired-state write to the row */
+	char *parent_id;            /* a preview's owner (docs/previews.md); "" for a site */
 } lp_store_site;
 
 typedef struct lp_store_site_new {
@@ -131,6 +132,7 @@ typedef struct lp_store_site_new {
 	const char *webhook_secret; /* NULL = "" */
 	lp_store_trigger trigger;   /* of revision 1 */
 	const char *source;         /* of revision 1; NULL = "" (branch head at build time) */
+	const char *parent_id;      /* a preview's owner; NULL = "" (a site of its own) */
 } lp_store_site_new;
 
 /*
@@ -152,6 +154,10 @@ int lp_store_site_get(lp_store_site **out, lp_store *st, const char *name_or_id,
 /* All sites ordered by created_at, then name; sites being deleted only with include_deleted. */
 int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int include_deleted,
                        lp_error *err) LP_MUST_CHECK;
+
+/* The previews owned by parent_id (being deleted too), oldest first. */
+int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store *st,
+                                const char *parent_id, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
@@ -315,6 +321,10 @@ void lp_store_events_free(lp_store_event *events, size_t count);
  */
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
                             const char *outcome, lp_error *err) LP_MUST_CHECK;
+
+/* *out 1 when the delivery id was recorded before (nothing written). */
+int lp_store_webhook_seen(int *out, lp_store *st, const char *delivery_id,
+                          lp_error *err) LP_MUST_CHECK;
 
 /* ---- API tokens ------------------------------------------------------------------------------ */
 

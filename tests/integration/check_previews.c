@@ -3,7 +3,10 @@
  * with its own Traefik: every revision on disk answers at <site>--r<n>.<domain> through the one
  * serve container of the site, a pruned one is a 404; `launchpad deploy --draft` publishes a
  * revision at its permalink while the site keeps serving what it served, and `launchpad rollback
- * --to N` puts it live without creating any container.
+ * --to N` puts it live without creating any container. Previews: signed pull_request webhooks
+ * build refs/pull/<n>/head (served over real smart HTTP) as <site>--pr-<n>, closed removes it,
+ * forged and replayed deliveries change nothing, a fork's build gets no site env, a push to a
+ * matching branch builds <site>--<branch>, and deleting the parent leaves nothing of any preview.
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,6 +17,9 @@
 #include <unistd.h>
 
 #include "launchpad/clock.h"
+#include "launchpad/crypto.h"
+#include "launchpad/fs.h"
+#include "tests/lib/git_http_server.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -270,13 +276,24 @@ START_TEST(test_permalinks_serve_each_revision_and_pruned_404)
 }
 END_TEST
 
-/* Containers of this instance created since t (Unix seconds), from the engine's own events. */
-static int containers_created_since(long t)
+/* Now as the engine's --since takes it: Unix seconds with nanoseconds (a container created
+ * earlier in the same second is not counted). */
+static void now_since(char out[64])
 {
-	return lp_test_count_lines("docker events --since %ld --until %ld --filter type=container "
-	                           "--filter event=create --filter label=launchpad.instance=%s "
-	                           "--format '{{.ID}}'",
-	                           t, (long)time(NULL) + 1, g_p->instance);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	lp_test_fmt(out, 64, "%ld.%09ld", (long)ts.tv_sec, ts.tv_nsec);
+}
+
+/* Containers of this instance created since t, from the engine's own events. */
+static int containers_created_since(const char *t)
+{
+	return lp_test_count_lines(
+	    "docker events --since %s --until %ld --filter type=container "
+	    "--filter event=create --filter label=launchpad.instance=%s "
+	    "--format '{{.ID}} {{.Actor.Attributes.name}}' | tee /dev/stderr",
+	    t, (long)time(NULL) + 1, g_p->instance);
 }
 
 /*
@@ -292,7 +309,7 @@ START_TEST(test_draft_then_publish_without_build)
 	cJSON *revs;
 	const cJSON *v;
 	int64_t t0, took;
-	long since;
+	char since[64];
 	FILE *f;
 
 	create_site(slug, "drafty");
@@ -338,7 +355,7 @@ START_TEST(test_draft_then_publish_without_build)
 	        cJSON_PrintUnformatted(v));
 	cJSON_Delete(revs);
 
-	since = (long)time(NULL);
+	now_since(since);
 	t0 = lp_clock_mono_ms();
 	LP_TEST_FMT(args, "rollback %s --to 2", slug);
 	REQUIRE(run_cli(&out, args) == 0, "rollback: %s", out);
@@ -365,20 +382,397 @@ START_TEST(test_draft_param_input)
 
 	create_site(slug, "drafts-input");
 	page_zip(zip, 9);
-	REQUIRE_OK(
-	    lp_test_platform_upload(&r, g_p, "/api/deployments/drafts-input/archive?draft=maybe",
-	                            NULL, zip, &err));
+	REQUIRE_OK(lp_test_platform_upload(
+	    &r, g_p, "/api/deployments/drafts-input/archive?draft=maybe", NULL, zip, &err));
 	REQUIRE(r.status == 400, "draft=maybe answered %ld: %s", r.status, r.body);
 	lp_test_http_resp_release(&r);
-	REQUIRE_OK(lp_test_platform_api(&r, g_p, "POST",
-	                                "/api/deployments/drafts-input/redeploy?draft=true", "{}",
-	                                &err));
+	REQUIRE_OK(lp_test_platform_api(
+	    &r, g_p, "POST", "/api/deployments/drafts-input/redeploy?draft=true", "{}", &err));
 	REQUIRE(r.status == 202 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.json, "draft")),
 	        "redeploy draft answered %ld: %s", r.status, r.body);
 	lp_test_http_resp_release(&r);
 	REQUIRE(wait_host("drafts-input--r2.localhost", 200, "page 1\n", LIVE_WAIT_MS),
 	        "a redeployed draft rebuilds the live archive at its permalink");
+	/* "--" is the platform's: no new site may take a name with it */
+	{
+		const char *fields[] = {"name",        "x",   "slug", "drafts-input--r9",
+		                        "source_type", "zip", NULL};
+
+		REQUIRE_OK(lp_test_platform_upload(&r, g_p, "/api/deployments", fields, zip, &err));
+		REQUIRE(r.status == 400 && strstr(r.body, "--"), "a -- name answered %ld: %s",
+		        r.status, r.body);
+		lp_test_http_resp_release(&r);
+	}
 	free(zip);
+}
+END_TEST
+
+/* ---- previews: a real Git server with refs/pull/<n>/head ---- */
+
+#define GONE_MS  5000 /* the issue's bound: a closed PR's preview is gone within 5 s */
+#define BODY_MAX 4096
+#define SHA_MAX  64
+
+static lp_test_git_server *g_git;
+static char g_work[1200]; /* the working clone that pushes to the served repository */
+
+/* A bare repository served over smart HTTP, main holding index.html "main\n". */
+static void git_setup(char url[512])
+{
+	char *root = lp_test_platform_path(g_p, "git"), *u;
+	lp_error err = {0};
+
+	REQUIRE(root != NULL, "oom");
+	LP_TEST_FMT(g_work, "%s/work", g_p->root);
+	lp_test_sh("git init -q --bare -b main %s/site.git && git -C %s/site.git config "
+	           "http.receivepack true && git init -q -b main %s && cd %s && git config "
+	           "user.email t@t && git config user.name t && printf 'main\\n' > index.html && "
+	           "git add index.html && git commit -q -m main && git remote add origin "
+	           "%s/site.git && git push -q origin main",
+	           root, root, g_work, g_work, root);
+	REQUIRE_OK(lp_test_git_server_start(&g_git, root, &err));
+	u = lp_test_git_server_url(g_git, "site.git");
+	snprintf(url, 512, "%s", u);
+	free(u);
+	free(root);
+}
+
+/* Commit index.html = text on a branch off main and push it to ref; the commit id into sha. */
+static void git_push_page(char sha[SHA_MAX], const char *ref, const char *text)
+{
+	char cmd[CMD_MAX];
+	FILE *f;
+
+	lp_test_sh("cd %s && git checkout -q -B work main && printf '%%s\\n' '%s' > index.html && "
+	           "git commit -q -am '%s' && git push -q -f origin HEAD:%s",
+	           g_work, text, text, ref);
+	LP_TEST_FMT(cmd, "git -C %s rev-parse HEAD", g_work);
+	f = popen(cmd, "r");
+	REQUIRE(f && fgets(sha, SHA_MAX, f), "rev-parse");
+	pclose(f);
+	sha[strcspn(sha, "\n")] = '\0';
+}
+
+static void git_teardown(void)
+{
+	lp_test_git_server_stop(g_git);
+	g_git = NULL;
+}
+
+/* Apply a Git site with a build that prints its SECRET, and previews as given; wait live. */
+static void apply_git_site(const char *name, const char *url, const char *previews)
+{
+	char yaml[BODY_MAX], path[256];
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	const char *hdr[] = {NULL};
+
+	LP_TEST_FMT(
+	    yaml,
+	    "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\nspec:\n"
+	    "  source:\n    git: {url: \"%s\", branch: main}\n"
+	    "  build:\n    command: \"echo secret=[$SECRET]; mkdir -p dist && cp index.html "
+	    "dist/\"\n    env: {SECRET: hunter2}\n"
+	    "  autoDeploy: true\n%s",
+	    name, url, previews);
+	LP_TEST_FMT(path, "%s/api/deployments/%s", g_p->url, name);
+	REQUIRE_OK(lp_test_http_request(&r, "PUT", path, yaml, strlen(yaml), "application/yaml",
+	                                g_p->token, hdr, &err));
+	REQUIRE(r.status == 201, "apply answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE_OK(lp_test_platform_wait_edge(g_p, name, 200, "main\n", LIVE_WAIT_MS, &err));
+}
+
+static void webhook_secret(char out[128], const char *site)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	char path[256];
+	const cJSON *v;
+
+	LP_TEST_FMT(path, "/api/deployments/%s", site);
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", path, NULL, &err));
+	v = cJSON_GetObjectItemCaseSensitive(r.json, "webhook_secret");
+	REQUIRE(cJSON_IsString(v), "no secret: %s", r.body);
+	snprintf(out, 128, "%s", v->valuestring);
+	lp_test_http_resp_release(&r);
+}
+
+/* POST a GitHub delivery, signed with secret (forge: one digit wrong); the answer into r. */
+static void hook(lp_test_http_resp *r, const char *site, const char *secret, const char *event,
+                 const char *delivery, const char *body, int forge)
+{
+	char url[256], sig[LP_SHA256_HEX_LEN], hs[128], he[128], hd[160];
+	const char *hdr[] = {hs, he, hd, NULL};
+	lp_error err = {0};
+
+	REQUIRE_OK(lp_crypto_hmac_sha256_hex(sig, secret, strlen(secret), body, strlen(body)));
+	if (forge)
+		sig[0] = sig[0] == 'a' ? 'b' : 'a';
+	LP_TEST_FMT(hs, "X-Hub-Signature-256: sha256=%s", sig);
+	LP_TEST_FMT(he, "X-GitHub-Event: %s", event);
+	LP_TEST_FMT(hd, "X-GitHub-Delivery: %s", delivery);
+	LP_TEST_FMT(url, "%s/api/webhooks/github/%s", g_p->url, site);
+	REQUIRE_OK(lp_test_http_request(r, "POST", url, body, strlen(body), "application/json",
+	                                NULL, hdr, &err));
+}
+
+static void pr_body(char out[BODY_MAX], const char *action, int number, const char *sha,
+                    const char *head_repo)
+{
+	lp_test_fmt(out, BODY_MAX,
+	            "{\"action\":\"%s\",\"number\":%d,\"pull_request\":{\"number\":%d,"
+	            "\"head\":{\"sha\":\"%s\",\"ref\":\"feature\",\"repo\":{\"full_name\":\"%s\"}},"
+	            "\"base\":{\"ref\":\"main\",\"repo\":{\"full_name\":\"owner/site\"}}}}",
+	            action, number, number, sha, head_repo);
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Revisions the API lists for site (-1: the site does not answer). */
+static int revision_count(const char *site)
+{
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	char path[256];
+	int n = -1;
+
+	LP_TEST_FMT(path, "/api/deployments/%s/revisions", site);
+	if (lp_test_platform_api(&r, g_p, "GET", path, NULL, &err) == LP_OK && r.status == 200)
+		n = cJSON_GetArraySize(r.json);
+	lp_test_http_resp_release(&r);
+	return n;
+}
+
+/* Until revision n of site is ready; then its build log (malloc'd). */
+static char *ready_log(const char *site, long n)
+{
+	int64_t deadline = lp_clock_mono_ms() + LIVE_WAIT_MS;
+	char rel[256], *path, *text = NULL;
+
+	for (;;) {
+		cJSON *revs = revisions(site);
+		const cJSON *v = revision_of(revs, n);
+		int ready = v && !strcmp(jstr(v, "state"), "ready");
+
+		cJSON_Delete(revs);
+		if (ready)
+			break;
+		REQUIRE(lp_clock_mono_ms() < deadline, "revision %ld of %s not ready", n, site);
+		lp_clock_sleep_ms(200);
+	}
+	LP_TEST_FMT(rel, "logs/%s/%ld.log", site, n);
+	path = lp_test_platform_data_path(g_p, rel);
+	REQUIRE(path && lp_fs_read_file(&text, NULL, path, 1 << 20, NULL) == LP_OK, "log %s", rel);
+	free(path);
+	return text;
+}
+
+/* Nothing of site is left: no row (404), no container, no directory. */
+static void assert_gone(const char *site, int timeout_ms)
+{
+	lp_error err = {0};
+	char rel[256], label[128], *dir;
+
+	REQUIRE_OK(lp_test_platform_wait_gone(g_p, site, timeout_ms, &err));
+	LP_TEST_FMT(label, "launchpad.site=%s", site);
+	LP_TEST_FMT(rel, "sites/%s", site);
+	dir = lp_test_platform_data_path(g_p, rel);
+	{
+		int64_t deadline = lp_clock_mono_ms() + timeout_ms;
+		while ((lp_test_platform_count_containers(g_p, label) != 0 || lp_fs_exists(dir)) &&
+		       lp_clock_mono_ms() < deadline)
+			lp_clock_sleep_ms(100);
+	}
+	REQUIRE(lp_test_platform_count_containers(g_p, label) == 0, "containers of %s remain",
+	        site);
+	REQUIRE(!lp_fs_exists(dir), "%s remains", dir);
+	free(dir);
+}
+
+/*
+ * opened → <site>--pr-7 serves the PR's head while the site serves main; synchronize → its
+ * revision 2; a forged or replayed delivery changes nothing; closed → gone within 5 s. A PR of a
+ * site without previews builds nothing.
+ */
+START_TEST(test_pull_request_preview_lifecycle)
+{
+	char url[512], secret[128], sha1[SHA_MAX], sha2[SHA_MAX], body[BODY_MAX], host[HOST_MAX];
+	char *page = NULL, *log;
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	cJSON *list;
+
+	git_setup(url);
+	apply_git_site("shop", url, "  previews: {pullRequests: true}\n");
+	apply_git_site("plain", url, "");
+	webhook_secret(secret, "shop");
+	git_push_page(sha1, "refs/pull/7/head", "pr seven one");
+
+	pr_body(body, "opened", 7, sha1, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-open", body, 0);
+	REQUIRE(r.status == 201 && !strcmp(jstr(r.json, "preview"), "shop--pr-7"),
+	        "opened answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(wait_host("shop--pr-7.localhost", 200, "pr seven one\n", LIVE_WAIT_MS),
+	        "the preview does not serve the PR's head");
+	REQUIRE(fetch_host(&page, "shop.localhost") == 200 && !strcmp(page, "main\n"),
+	        "the parent: %s", page);
+	free(page);
+	log = ready_log("shop--pr-7", 1);
+	REQUIRE(strstr(log, "secret=[hunter2]"), "a PR from the repository itself has the env:\n%s",
+	        log);
+	free(log);
+
+	/* synchronize: a new revision of the preview */
+	git_push_page(sha2, "refs/pull/7/head", "pr seven two");
+	pr_body(body, "synchronize", 7, sha2, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-sync", body, 0);
+	REQUIRE(r.status == 200 && cJSON_GetObjectItemCaseSensitive(r.json, "revision") &&
+	            cJSON_GetObjectItemCaseSensitive(r.json, "revision")->valuedouble == 2,
+	        "synchronize answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(wait_host("shop--pr-7.localhost", 200, "pr seven two\n", LIVE_WAIT_MS),
+	        "the preview does not serve the new head");
+
+	/* forged: 401, nothing; replayed (same delivery, or same commit anew): nothing */
+	pr_body(body, "closed", 7, sha2, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-forged", body, 1);
+	REQUIRE(r.status == 401, "forged answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	pr_body(body, "synchronize", 7, sha1, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-sync", body, 0);
+	REQUIRE(r.status == 200 && !strcmp(jstr(r.json, "result"), "duplicate"),
+	        "replayed delivery answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	pr_body(body, "synchronize", 7, sha2, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-sync-again", body, 0);
+	REQUIRE(r.status == 200 && !strcmp(jstr(r.json, "result"), "duplicate"),
+	        "same commit anew answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	pr_body(body, "synchronize", 7, sha1, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-sync-old", body, 0);
+	REQUIRE(r.status == 202 && !strcmp(jstr(r.json, "result"), "ignored"),
+	        "an older head anew answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(revision_count("shop--pr-7") == 2, "the preview has %d revisions",
+	        revision_count("shop--pr-7"));
+	REQUIRE(wait_host("shop--pr-7.localhost", 200, "pr seven two\n", EDGE_WAIT_MS),
+	        "the preview changed");
+
+	/* the API lists it as the parent's */
+	REQUIRE_OK(
+	    lp_test_platform_api(&r, g_p, "GET", "/api/deployments/shop/previews", NULL, &err));
+	list = r.json;
+	REQUIRE(r.status == 200 && cJSON_GetArraySize(list) == 1 &&
+	            !strcmp(jstr(cJSON_GetArrayItem(list, 0), "slug"), "shop--pr-7") &&
+	            !strcmp(jstr(cJSON_GetArrayItem(list, 0), "parent"), "shop"),
+	        "previews: %s", r.body);
+	lp_test_http_resp_release(&r);
+
+	/* a site without previews: a PR builds nothing */
+	webhook_secret(secret, "plain");
+	pr_body(body, "opened", 3, sha1, "owner/site");
+	hook(&r, "plain", secret, "pull_request", "d-plain", body, 0);
+	REQUIRE(r.status == 202 && !strcmp(jstr(r.json, "result"), "ignored"),
+	        "plain answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(revision_count("plain--pr-3") == -1, "a preview of plain exists");
+
+	/* closed: gone within 5 s (row, containers, files) */
+	webhook_secret(secret, "shop");
+	pr_body(body, "closed", 7, sha2, "owner/site");
+	hook(&r, "shop", secret, "pull_request", "d-close", body, 0);
+	REQUIRE(r.status == 202 && !strcmp(jstr(r.json, "result"), "removed"),
+	        "closed answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	assert_gone("shop--pr-7", GONE_MS);
+	LP_TEST_FMT(host, "shop.localhost");
+	REQUIRE(fetch_host(&page, host) == 200 && !strcmp(page, "main\n"), "the parent: %s", page);
+	free(page);
+	git_teardown();
+}
+END_TEST
+
+/*
+ * A fork's PR builds without the site's env (its log proves it); a push to staging builds
+ * <site>--staging, one to an unmatched branch nothing; deleting the parent removes every
+ * preview with it.
+ */
+START_TEST(test_fork_env_branch_deploys_and_owner_gc)
+{
+	char url[512], secret[128], sha[SHA_MAX], body[BODY_MAX], *log, *page = NULL;
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+
+	git_setup(url);
+	apply_git_site("app", url,
+	               "  previews: {pullRequests: true, branches: [staging, \"release/*\"]}\n");
+	webhook_secret(secret, "app");
+
+	git_push_page(sha, "refs/pull/8/head", "from a fork");
+	pr_body(body, "opened", 8, sha, "mallory/site");
+	hook(&r, "app", secret, "pull_request", "f-open", body, 0);
+	REQUIRE(r.status == 201, "fork PR answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	log = ready_log("app--pr-8", 1);
+	REQUIRE(strstr(log, "secret=[]") && !strstr(log, "hunter2"),
+	        "a fork's build saw the site's env:\n%s", log);
+	free(log);
+
+	/* branch deploys */
+	git_push_page(sha, "refs/heads/staging", "staging page");
+	lp_test_fmt(body, BODY_MAX,
+	            "{\"ref\":\"refs/heads/staging\",\"before\":\"%040d\",\"after\":\"%s\"}", 0,
+	            sha);
+	hook(&r, "app", secret, "push", "b-staging", body, 0);
+	REQUIRE(r.status == 201 && !strcmp(jstr(r.json, "preview"), "app--staging"),
+	        "push to staging answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(wait_host("app--staging.localhost", 200, "staging page\n", LIVE_WAIT_MS),
+	        "the staging branch deploy");
+	git_push_page(sha, "refs/heads/release/2.0", "release page");
+	lp_test_fmt(body, BODY_MAX,
+	            "{\"ref\":\"refs/heads/release/2.0\",\"before\":\"%040d\",\"after\":\"%s\"}", 0,
+	            sha);
+	hook(&r, "app", secret, "push", "b-release", body, 0);
+	REQUIRE(r.status == 201 && !strncmp(jstr(r.json, "preview"), "app--release-2-0-", 17),
+	        "push to release/2.0 answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	git_push_page(sha, "refs/heads/feature-x", "feature page");
+	lp_test_fmt(body, BODY_MAX,
+	            "{\"ref\":\"refs/heads/feature-x\",\"before\":\"%040d\",\"after\":\"%s\"}", 0,
+	            sha);
+	hook(&r, "app", secret, "push", "b-feature", body, 0);
+	REQUIRE(r.status == 202 && !strcmp(jstr(r.json, "result"), "ignored"),
+	        "push to feature-x answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	REQUIRE(revision_count("app--feature-x") == -1, "an unmatched branch got a preview");
+	REQUIRE(fetch_host(&page, "app.localhost") == 200 && !strcmp(page, "main\n"),
+	        "the parent: %s", page);
+	free(page);
+
+	/* delete the parent: every preview goes with it */
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, "DELETE", "/api/deployments/app", NULL, &err));
+	REQUIRE(r.status == 202, "delete answered %ld: %s", r.status, r.body);
+	lp_test_http_resp_release(&r);
+	assert_gone("app", LIVE_WAIT_MS);
+	assert_gone("app--pr-8", GONE_MS);
+	assert_gone("app--staging", GONE_MS);
+	REQUIRE(lp_test_count_lines("ls %s/data/sites %s/data/logs %s/data/conf %s/data/cache/git "
+	                            "2>/dev/null | grep app || true",
+	                            g_p->root, g_p->root, g_p->root, g_p->root) == 0,
+	        "files of app's previews remain");
+	/* (the instance's Traefik carries its label too: serve and build containers are counted) */
+	REQUIRE(lp_test_platform_count_containers(g_p, "launchpad.role=serve") == 0 &&
+	            lp_test_platform_count_containers(g_p, "launchpad.role=build") == 0,
+	        "containers remain");
+	git_teardown();
 }
 END_TEST
 
@@ -393,6 +787,12 @@ int main(void)
 	tcase_add_test(tc, test_permalinks_serve_each_revision_and_pruned_404);
 	tcase_add_test(tc, test_draft_then_publish_without_build);
 	tcase_add_test(tc, test_draft_param_input);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("previews");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pull_request_preview_lifecycle);
+	tcase_add_test(tc, test_fork_env_branch_deploys_and_owner_gc);
 	suite_add_tcase(s, tc);
 	return lp_test_run(s);
 }

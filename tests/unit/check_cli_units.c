@@ -246,16 +246,17 @@ START_TEST(test_sites_table)
 	    "{\"slug\":\"b\",\"phase\":\"deploying\",\"url\":\"http://b.x\",\"created_at\":"
 	    "\"2026-11-25T21:00:00Z\",\"current_revision\":1,\"desired_revision\":3,"
 	    "\"github_url\":\"https://g/r\",\"branch\":\"main\",\"generation\":3,"
-	    "\"observed_generation\":2,\"message\":null}]";
+	    "\"observed_generation\":2,\"message\":null,\"parent\":\"hello\"}]";
 	cJSON *arr = cJSON_Parse(json);
 	lp_buf b;
 	int64_t now = 1795643891 + 190;
 
 	lp_buf_init(&b, 1 << 16);
 	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 0, now), LP_OK);
-	ck_assert_str_eq(lp_buf_cstr(&b), "NAME    STATUS      REVISION   URL              AGE\n"
-	                                  "hello   live        2          http://hello.x   3m\n"
-	                                  "b       deploying   1->3       http://b.x       1h\n");
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "NAME    STATUS      REVISION   URL              AGE   PARENT\n"
+	                 "hello   live        2          http://hello.x   3m    -\n"
+	                 "b       deploying   1->3       http://b.x       1h    hello\n");
 	lp_buf_reset(&b);
 	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 1, now), LP_OK);
 	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "SOURCE"));
