@@ -27,7 +27,7 @@ RUN make -j"$(nproc)" all
 FROM ${BASE_IMAGE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates libyaml-0-2 libsqlite3-0 libcurl4 libcjson1 libgit2-1.5 libarchive13 \
-        libssl3 libmicrohttpd12 zlib1g \
+        libssl3 libmicrohttpd12 zlib1g iptables \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 launchpad \
     && useradd --system --uid 10001 --gid launchpad --no-create-home --home-dir /nonexistent \

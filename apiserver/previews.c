@@ -14,7 +14,7 @@
 #include "launchpad/log.h"
 #include "pipeline/gitsrc.h"
 
-#define SLUG_HASH_DIGITS 8  /* of SHA-256(branch): a lossy slug's suffix */
+#define SLUG_HASH_DIGITS 8 /* of SHA-256(branch): a lossy slug's suffix */
 
 /* 1 when s is "r<digits>" or "pr-<digits>": the shape of a permalink or of a PR preview. */
 static int reserved_shape(const char *s)

@@ -9,6 +9,7 @@
 
 #include "launchpad/config.h"
 #include "controller/controller.h"
+#include "controller/nginx_conf.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
@@ -65,7 +66,8 @@ static int serving(lp_docker *d, const char *name)
 		return 0;
 	for (i = 0; i < c->nnetworks; i++)
 		if (c->networks[i].value && *c->networks[i].value)
-			snprintf(url, sizeof(url), "http://%s/", c->networks[i].value);
+			snprintf(url, sizeof(url), "http://%s:%d/", c->networks[i].value,
+			         LP_SERVE_PORT);
 	lp_docker_container_free(c);
 	if (!*url)
 		return 0;

@@ -209,7 +209,7 @@ static int64_t until_revision(int64_t *first, long n, int64_t t0)
 	lp_test_http_resp r = {0};
 	int streak = 0;
 
-	snprintf(url, sizeof(url), "http://%s/.launchpad/revision", g_ip);
+	snprintf(url, sizeof(url), "http://%s:%d/.launchpad/revision", g_ip, LP_SERVE_PORT);
 	snprintf(want, sizeof(want), "%ld\n", n);
 	*first = -1;
 	while (streak < STREAK) {
@@ -234,7 +234,7 @@ static double mean_request_ms(const char *path)
 	int64_t t0;
 	int i;
 
-	snprintf(url, sizeof(url), "http://%s%s", g_ip, path);
+	snprintf(url, sizeof(url), "http://%s:%d%s", g_ip, LP_SERVE_PORT, path);
 	for (i = 0; i < 20; i++) {
 		lp_test_http_request(&r, "GET", url, NULL, 0, NULL, NULL, NULL, NULL);
 		lp_test_http_resp_release(&r);
@@ -278,7 +278,7 @@ static void bench_rules(void)
 		put(p, "<p>bench</p>", 12);
 	}
 	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK ||
-	    lp_nginx_conf_stub(&stub, inc, &err) != LP_OK)
+	    lp_nginx_conf_stub(&stub, inc, NULL, &err) != LP_OK)
 		die("stub", &err);
 	snprintf(stub_path, sizeof(stub_path), "%s/default.conf", g_root);
 	put(stub_path, stub, strlen(stub));
@@ -292,8 +292,9 @@ static void bench_rules(void)
 		die("switch", &err);
 	snprintf(g_container, sizeof(g_container), "benchserving-serve-%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd),
-	         "docker run -d --name %s -v %s:/usr/share/nginx/html:ro -v %s:" LP_SERVE_CONF_PATH
-	         ":ro %s >/dev/null",
+	         "docker run -d --name %s --user " LP_SERVE_USER " --cap-drop ALL --read-only "
+	         "--tmpfs " LP_SERVE_TMP_DIR ":" LP_SERVE_TMP_OPTIONS
+	         " -v %s:/usr/share/nginx/html:ro -v %s:" LP_SERVE_CONF_PATH ":ro %s >/dev/null",
 	         g_container, site_dir, stub_path, cfg.serve_image);
 	if (system(cmd) != 0)
 		die("docker run", NULL);

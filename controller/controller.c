@@ -64,7 +64,8 @@ int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 	    (rc = lp_datadir_prepare(cfg, err)) != LP_OK ||
 	    (rc = lp_observer_new(&c->parts.obs, lp_ctx_docker(c->parts.ctx), cfg->instance,
 	                          err)) != LP_OK ||
-	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK)
+	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK ||
+	    (rc = lp_firewall_new(&c->parts.fw, cfg->instance, err)) != LP_OK)
 		goto done;
 	if ((rc = lp_queue_new(&c->queue, QUEUE_BACKOFF_MIN, QUEUE_BACKOFF_MAX)) != LP_OK) {
 		lp_error_set(err, rc, "out of memory");
@@ -85,6 +86,7 @@ void lp_controller_free(lp_controller *c)
 	if (lp_builds_free(c->parts.builds) != 0)
 		return;
 	lp_observer_free(c->parts.obs);
+	lp_firewall_free(c->parts.fw);
 	lp_queue_free(c->queue);
 	lp_ctx_free(c->parts.ctx);
 	if (c->wake_fd >= 0)
@@ -105,6 +107,7 @@ void lp_controller_stats_get(lp_controller_stats *out, lp_controller *c)
 	out->reconciles = lp_ctx_counter_get(ctx, LP_CTR_RECONCILES);
 	out->builds_started = lp_ctx_counter_get(ctx, LP_CTR_BUILDS_STARTED);
 	out->gc_removed = lp_ctx_counter_get(ctx, LP_CTR_GC_REMOVED);
+	out->firewall_writes = lp_ctx_counter_get(ctx, LP_CTR_FIREWALL_WRITES);
 }
 
 int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const char *name,
@@ -120,7 +123,7 @@ int lp_controller_gc(lp_controller *c, lp_error *err)
 
 int lp_controller_teardown(lp_controller *c, lp_error *err)
 {
-	return lp_gc_teardown(c->parts.ctx, err);
+	return lp_gc_teardown(&c->parts, err);
 }
 
 /* ---- wake-up sources ------------------------------------------------------------------------ */
@@ -435,7 +438,7 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 	lp_builds_reap(c->parts.builds);
 	{
 		lp_error terr = {0};
-		if (lp_gc_teardown_if_down(c->parts.ctx, &terr) != LP_OK)
+		if (lp_gc_teardown_if_down(&c->parts, &terr) != LP_OK)
 			LP_WARN(COMPONENT, "teardown: %s", terr.message);
 	}
 	LP_INFO(COMPONENT, "stopped");

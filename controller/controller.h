@@ -41,7 +41,8 @@ typedef struct lp_controller_stats {
 	uint64_t status_writes; /* status rows actually written */
 	uint64_t reconciles;
 	uint64_t builds_started;
-	uint64_t gc_removed; /* containers and paths removed by garbage collection */
+	uint64_t gc_removed;      /* containers and paths removed by garbage collection */
+	uint64_t firewall_writes; /* iptables changes made to isolate the networks from the host */
 } lp_controller_stats;
 
 int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err);

@@ -20,12 +20,13 @@
 
 #include <stddef.h>
 
+#include "controller/nginx_conf.h"
 #include "launchpad/config.h"
 #include "launchpad/docker.h"
 #include "launchpad/error.h"
 
 #define LP_EDGE_ENTRYPOINT "web"
-#define LP_EDGE_SERVE_PORT 80
+#define LP_EDGE_SERVE_PORT LP_SERVE_PORT /* where Traefik and the probe reach nginx */
 #define LP_EDGE_RETRIES    "5"
 /* Between retries: long enough for the passive health check to mark the failed server down. */
 #define LP_EDGE_RETRY_WAIT "10ms"

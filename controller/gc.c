@@ -1,5 +1,6 @@
 /* gc.c: removing what belongs to no site, and a deleted site's every trace. */
 #include "controller/gc.h"
+#include "controller/networks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -535,10 +536,10 @@ static int api_running(lp_ctx *ctx)
 	return up;
 }
 
-int lp_gc_teardown(lp_ctx *ctx, lp_error *err)
+int lp_gc_teardown(const lp_parts *p, lp_error *err)
 {
 	lp_docker_summaries *all = NULL, mine = {0};
-	char net[LP_NAMES_MAX];
+	lp_ctx *ctx = p->ctx;
 	size_t i;
 	int rc;
 
@@ -559,16 +560,13 @@ int lp_gc_teardown(lp_ctx *ctx, lp_error *err)
 	        mine.n);
 	free(mine.items); /* the entries are all's */
 	lp_docker_summaries_free(all);
-	if (rc == LP_OK && (rc = lp_names_build_network(net, sizeof(net), lp_ctx_cfg(ctx)->instance,
-	                                                err)) == LP_OK)
-		rc = lp_docker_network_remove(lp_ctx_docker(ctx), net, err);
-	return rc;
+	return rc == LP_OK ? lp_networks_teardown(p, err) : rc;
 }
 
-int lp_gc_teardown_if_down(lp_ctx *ctx, lp_error *err)
+int lp_gc_teardown_if_down(const lp_parts *p, lp_error *err)
 {
-	if (strcmp(lp_ctx_cfg(ctx)->teardown_on_stop, "with-api") || api_running(ctx))
+	if (strcmp(lp_ctx_cfg(p->ctx)->teardown_on_stop, "with-api") || api_running(p->ctx))
 		return LP_OK;
 	LP_INFO(COMPONENT, "the instance's apiserver is stopped too: taking the sites down");
-	return lp_gc_teardown(ctx, err);
+	return lp_gc_teardown(p, err);
 }

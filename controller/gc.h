@@ -37,9 +37,9 @@ int lp_gc_build_caches(lp_ctx *ctx, lp_builds *builds, lp_error *err) LP_MUST_CH
 /* Start-up recovery: interrupted builds marked, leftovers of a crashed run and of gone sites
  * removed. */
 int lp_gc_startup(const lp_parts *p, lp_error *err) LP_MUST_CHECK;
-/* Every serve and build container of the instance, and its build network. */
-int lp_gc_teardown(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
+/* Every serve and build container of the instance, its build network and its firewall rules. */
+int lp_gc_teardown(const lp_parts *p, lp_error *err) LP_MUST_CHECK;
 /* At stop, with teardown-on-stop "with-api", when no apiserver container of the instance runs. */
-int lp_gc_teardown_if_down(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
+int lp_gc_teardown_if_down(const lp_parts *p, lp_error *err) LP_MUST_CHECK;
 
 #endif

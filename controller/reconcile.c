@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/gc.h"
+#include "controller/networks.h"
 #include "controller/revconf.h"
 #include "controller/serve.h"
 #include "launchpad/fmt.h"
@@ -351,11 +352,11 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 	int rc;
 
 	if ((rc = lp_serve_write_conf(&conf, p->ctx, name, spec, err)) != LP_OK ||
-	    (rc = lp_serve_ensure_networks(p->ctx, err)) != LP_OK ||
+	    (rc = lp_networks_ensure(p, err)) != LP_OK ||
 	    (rc = lp_observer_site(&observed, p->obs, name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
-	rc = lp_serve_ensure(out, p, name, conf, observed, err);
+	rc = lp_serve_ensure(out, p, name, conf, spec->serve_replicas, observed, err);
 	/* A revision whose config differs goes live by a graceful reload, never a restart. */
 	if (rc == LP_OK)
 		rc = lp_revconf_reload(p->ctx, name, serving, observed, err);
@@ -445,6 +446,54 @@ static int check_desired(struct observation *o, lp_ctx *ctx, lp_store *st,
 	return LP_OK;
 }
 
+/*
+ * Revisions requested and overtaken before their build started (300 quick redeploys build one)
+ * are superseded, not left pending forever. A store hiccup is logged; the next pass retries.
+ */
+static void supersede_skipped(lp_store *st, const lp_store_site *site, long inflight)
+{
+	lp_error err = {0};
+	int64_t n = 0;
+
+	if (lp_store_revisions_supersede_pending(&n, st, site->id, inflight, &err) != LP_OK)
+		LP_WARN(COMPONENT, "%s: superseding skipped revisions: %s", site->name,
+		        err.message);
+	else if (n > 0)
+		LP_INFO(COMPONENT, "%s: %lld revision(s) superseded before their build started",
+		        site->name, (long long)n);
+}
+
+/* History: revisions beyond revisionHistoryLimit go from the store, and their logs with them. */
+static void prune_history(lp_ctx *ctx, lp_store *st, const lp_store_site *site, const lp_site *spec,
+                          long serving)
+{
+	char path[LP_FS_PATH_MAX];
+	int64_t *gone = NULL;
+	lp_error err = {0};
+	size_t n = 0, i;
+
+	if (lp_store_revisions_prune(&gone, &n, st, site->id, (size_t)spec->revision_history_limit,
+	                             serving, &err) != LP_OK) {
+		LP_WARN(COMPONENT, "%s: pruning revision history: %s", site->name, err.message);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (lp_layout_log(path, sizeof(path), lp_ctx_cfg(ctx)->data_dir, site->name,
+		                  (long)gone[i]) != LP_OK ||
+		    !lp_fs_exists(path))
+			continue;
+		if (lp_fs_remove_tree(path, &err) != LP_OK)
+			LP_WARN(COMPONENT, "%s: %s (the gc of a deleted site takes it)", site->name,
+			        err.message);
+		else
+			lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+	}
+	if (n > 0)
+		LP_INFO(COMPONENT, "%s: %zu old revision(s) pruned from the history", site->name,
+		        n);
+	free(gone);
+}
+
 /* The phase and message the observation adds up to. */
 static lp_store_phase verdict(char *msg, size_t msglen, const struct observation *o)
 {
@@ -504,7 +553,18 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	/* A revision whose serve config nginx refused (FAILED on disk) is not served either. */
 	o.desired_ready = rev->state != LP_REV_CANCELLED && rev->state != LP_REV_FAILED &&
 	                  lp_publish_is_ready(site_dir, o.desired);
-	if ((rc = drive_build(out, &o, p, site, spec, rev, &drafts, err)) != LP_OK)
+	/* A build runs on the build network: it exists, cut off from the host, before one starts.
+	 */
+	if (!o.desired_ready && (rc = lp_networks_ensure(p, err)) != LP_OK) {
+		lp_fmt_text(msg, sizeof(msg), "revision %ld cannot be built: %s (retrying)",
+		            o.desired, err->message);
+		write_status_quietly(p->ctx, st, site, LP_PHASE_DEPLOYING, &o, msg);
+		goto done;
+	}
+	rc = drive_build(out, &o, p, site, spec, rev, &drafts, err);
+	/* After the build decision: a build it just started is in flight, so it is kept. */
+	supersede_skipped(st, site, lp_builds_inflight(p->builds, site->name));
+	if (rc != LP_OK)
 		goto done;
 	if (o.desired_ready && rev->state != LP_REV_READY &&
 	    !lp_builds_inflight(p->builds, site->name)) {
@@ -518,6 +578,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	if ((rc = check_desired(&o, p->ctx, st, site, spec, rev, err)) != LP_OK ||
 	    (rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK)
 		goto done;
+	prune_history(p->ctx, st, site, spec, o.serving);
 	if (o.serving > 0) {
 		rc = serve(&sr, p, site->name, spec, o.serving, err);
 		o.running = sr.running;

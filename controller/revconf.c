@@ -246,14 +246,12 @@ static int create_check(char **out_id, lp_ctx *ctx, const char *name, const char
 {
 	const char *entry[] = {"nginx", NULL};
 	const char *cmd[] = {"-t", NULL};
+	/* The serve container's user, capabilities and file system (serve.c), so nginx -t runs as
+	 * nginx will: what it cannot open or write there, it cannot in the check either. */
 	const char *cap_drop[] = {"ALL", NULL};
-	const char *cap_add[] = {"CHOWN", "SETUID", "SETGID", NULL};
 	const char *secopt[] = {"no-new-privileges", NULL};
-	/* The serve container's writable paths, so the check sees the same file system. */
 	const lp_docker_kv tmpfs[] = {
-	    {"/var/cache/nginx", "rw,nosuid,nodev,size=16m"},
-	    {"/var/run", "rw,nosuid,nodev,size=1m"},
-	    {"/tmp", "rw,nosuid,nodev,size=1m"},
+	    {LP_SERVE_TMP_DIR, LP_SERVE_TMP_OPTIONS},
 	};
 	lp_docker_create_config cc = {0};
 
@@ -262,6 +260,7 @@ static int create_check(char **out_id, lp_ctx *ctx, const char *name, const char
 	/* The image's entrypoint script would try to edit the (read-only) config: run nginx. */
 	cc.entrypoint = entry;
 	cc.cmd = cmd;
+	cc.user = LP_SERVE_USER;
 	cc.labels = labels;
 	cc.nlabels = nlabels;
 	cc.binds = binds;
@@ -272,7 +271,6 @@ static int create_check(char **out_id, lp_ctx *ctx, const char *name, const char
 	cc.tmpfs = tmpfs;
 	cc.ntmpfs = sizeof(tmpfs) / sizeof(tmpfs[0]);
 	cc.cap_drop = cap_drop;
-	cc.cap_add = cap_add;
 	cc.security_opt = secopt;
 	cc.restart_policy = "no";
 	return lp_docker_container_create(out_id, lp_ctx_docker(ctx), &cc, err);
@@ -370,7 +368,7 @@ int lp_revconf_check_text(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, co
 	if (lp_fmt(inc, sizeof(inc), LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/.check-%ld.conf",
 	           n) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "check path too long");
-	if ((rc = lp_nginx_conf_stub(&stub, inc, err)) != LP_OK ||
+	if ((rc = lp_nginx_conf_stub(&stub, inc, NULL, err)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
 	    (rc = lp_fs_write_atomic(p.check, conf, strlen(conf), 0644, err)) != LP_OK ||
 	    (rc = lp_fs_write_atomic(p.stub, stub, strlen(stub), 0644, err)) != LP_OK)

@@ -1,4 +1,4 @@
-/* serve.c: the serve container of a site: its config, its hash, and zero-downtime replacement. */
+/* serve.c: the serve containers of a site: config, hash, replicas and zero-downtime replacement. */
 #include "controller/serve.h"
 
 #include <stdio.h>
@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "controller/edge.h"
-#include "launchpad/names.h"
 #include "controller/nginx_conf.h"
 #include "controller/revconf.h"
 #include "launchpad/buf.h"
@@ -27,22 +26,16 @@ int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site
 	const lp_config *cfg = lp_ctx_cfg(ctx);
 	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], inc[LP_FS_PATH_MAX], *conf = NULL,
 	                                                                     *old = NULL;
-	char *stub = NULL, *perma = NULL;
+	char *perma = NULL;
 	int rc;
 
 	*out = NULL;
 	/* The rules travel with each revision (revconf.c); this file only includes the live one. */
 	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "rules include path too long");
-	if ((rc = lp_nginx_conf_stub(&stub, inc, err)) != LP_OK ||
-	    (rc = lp_nginx_conf_permalinks(&perma, site, cfg->base_domain, err)) != LP_OK)
+	if ((rc = lp_nginx_conf_permalinks(&perma, site, cfg->base_domain, err)) != LP_OK ||
+	    (rc = lp_nginx_conf_stub(&conf, inc, perma, err)) != LP_OK)
 		goto done;
-	if ((conf = malloc(strlen(stub) + strlen(perma) + 1)) == NULL) {
-		rc = lp_error_set(err, LP_ENOMEM, "out of memory");
-		goto done;
-	}
-	memcpy(conf, stub, strlen(stub));
-	memcpy(conf + strlen(stub), perma, strlen(perma) + 1);
 	if (lp_layout_conf(path, sizeof(path), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_CONF) != LP_OK) {
 		rc = lp_error_set(err, LP_ETOOBIG, "config path of %s is too long", site);
@@ -63,32 +56,8 @@ done:
 	}
 	free(conf);
 	free(old);
-	free(stub);
 	free(perma);
 	return rc;
-}
-
-int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err)
-{
-	const lp_config *cfg = lp_ctx_cfg(ctx);
-	char sites_net[LP_NAMES_MAX], build_net[LP_NAMES_MAX];
-	lp_docker_kv label = {LP_LABEL_INSTANCE, (char *)cfg->instance};
-	int rc;
-
-	if (lp_ctx_networks_ok(ctx))
-		return LP_OK;
-	if ((rc = lp_names_sites_network(sites_net, sizeof(sites_net), cfg, err)) != LP_OK ||
-	    (rc = lp_names_build_network(build_net, sizeof(build_net), cfg->instance, err)) !=
-	        LP_OK)
-		return rc;
-	/* Sites need no egress: the serve network is internal, shared with Traefik. */
-	if ((rc = lp_docker_network_ensure(NULL, lp_ctx_docker(ctx), sites_net, 1, &label, 1,
-	                                   err)) != LP_OK ||
-	    (rc = lp_docker_network_ensure(NULL, lp_ctx_docker(ctx), build_net, 0, &label, 1,
-	                                   err)) != LP_OK)
-		return rc;
-	lp_ctx_set_networks_ok(ctx, 1);
-	return LP_OK;
 }
 
 /* How long a replacement may wait for Traefik before the old container goes anyway. */
@@ -105,11 +74,9 @@ int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err)
 #define DOCKER_HOSTNAME_LEN 12
 #define SERVE_BIND_MAX      4200
 #define SERVE_LABELS        (LP_EDGE_MAX_LABELS + 4)
-
 /* Everything that defines the serve container except its hash label. */
 struct serve_spec {
 	char name[SERVE_NAME_MAX];
-	char next_name[SERVE_NAME_MAX + 8];
 	char network[SERVE_NAME_MAX];
 	char bind_html[SERVE_BIND_MAX];
 	char bind_conf[SERVE_BIND_MAX];
@@ -135,7 +102,6 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 		return rc;
 	if (lp_layout_site(html, sizeof(html), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_conf(cfile, sizeof(cfile), cfg->data_dir, site) != LP_OK ||
-	    lp_fmt(s->next_name, sizeof(s->next_name), "%s-next", s->name) != LP_OK ||
 	    lp_fmt(s->bind_html, sizeof(s->bind_html), "%s:" LP_SERVE_HTML_DIR ":ro", html) !=
 	        LP_OK ||
 	    lp_fmt(s->bind_conf, sizeof(s->bind_conf), "%s:" LP_SERVE_CONF_PATH ":ro", cfile) !=
@@ -150,8 +116,9 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 
 	/* The bound config file's content counts: a changed file needs a new container. */
 	lp_buf_init(&h, 1 << 20);
-	rc = lp_buf_printf(&h, "v2\nimage=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n",
-	                   cfg->serve_image, s->name, s->network, s->bind_html, s->bind_conf);
+	rc = lp_buf_printf(&h, "v3\nimage=%s\nuser=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n",
+	                   cfg->serve_image, LP_SERVE_USER, s->name, s->network, s->bind_html,
+	                   s->bind_conf);
 	for (i = 0; rc == LP_OK && i < s->nlabels; i++)
 		rc = lp_buf_printf(&h, "label %s=%s\n", s->labels[i].key, s->labels[i].value);
 	if (rc != LP_OK || (rc = lp_buf_printf(&h, "conf\n%s", conf)) != LP_OK) {
@@ -180,19 +147,18 @@ static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const 
                   lp_error *err)
 {
 	const char *binds[] = {s->bind_html, s->bind_conf, NULL};
+	/* Unprivileged on an unprivileged port: nginx needs no capability at all. */
 	const char *cap_drop[] = {"ALL", NULL};
-	/* nginx's master binds :80 and switches to its worker user. */
-	const char *cap_add[] = {"CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", NULL};
 	const char *secopt[] = {"no-new-privileges", NULL};
+	/* The only writable path: the pid file and temp paths of the generated config. */
 	const lp_docker_kv tmpfs[] = {
-	    {"/var/cache/nginx", "rw,nosuid,nodev,size=64m"},
-	    {"/var/run", "rw,nosuid,nodev,size=1m"},
-	    {"/tmp", "rw,nosuid,nodev,size=16m"},
+	    {LP_SERVE_TMP_DIR, LP_SERVE_TMP_OPTIONS},
 	};
 	lp_docker_create_config cc = {0};
 
 	cc.name = name;
 	cc.image = lp_ctx_cfg(ctx)->serve_image;
+	cc.user = LP_SERVE_USER;
 	cc.labels = s->labels;
 	cc.nlabels = s->nlabels;
 	cc.binds = binds;
@@ -204,7 +170,6 @@ static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const 
 	cc.tmpfs = tmpfs;
 	cc.ntmpfs = sizeof(tmpfs) / sizeof(tmpfs[0]);
 	cc.cap_drop = cap_drop;
-	cc.cap_add = cap_add;
 	cc.security_opt = secopt;
 	cc.restart_policy = "unless-stopped";
 	cc.stop_timeout = SERVE_STOP_GRACE_S;
@@ -259,16 +224,6 @@ static int is_serve(const lp_docker_summary *s)
 	return role != NULL && !strcmp(role, LP_ROLE_SERVE);
 }
 
-static int has_name(const lp_docker_summary *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nnames; i++)
-		if (!strcmp(s->names[i], name))
-			return 1;
-	return 0;
-}
-
 /*
  * Whether the edge already sends traffic to the replacement `next`: it answers its health path
  * itself, and Traefik's API lists its address among the service's servers as up (no API, or it
@@ -312,31 +267,6 @@ static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
 	*out = age >= cfg->swap_drain_ms;
 done:
 	lp_docker_container_free(ct);
-	return LP_OK;
-}
-
-/* Stop (gracefully) and remove every serve container of the site but keep. */
-static int remove_others(lp_ctx *ctx, const char *site, const lp_docker_summaries *observed,
-                         const lp_docker_summary *keep, lp_error *err)
-{
-	lp_docker *d = lp_ctx_docker(ctx);
-	size_t i;
-	int rc;
-
-	for (i = 0; i < observed->n; i++) {
-		const lp_docker_summary *o = &observed->items[i];
-		lp_error serr = {0};
-		if (o == keep || !is_serve(o))
-			continue;
-		LP_INFO(COMPONENT, "%s: removing old serve container %s", site, o->id);
-		if (is_running(o) &&
-		    lp_docker_container_stop(d, o->id, SERVE_STOP_GRACE_S, &serr) != LP_OK)
-			LP_WARN(COMPONENT, "%s: stopping %s: %s (removing it anyway)", site, o->id,
-			        serr.message);
-		if ((rc = lp_docker_container_remove(
-		         d, o->id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, err)) != LP_OK)
-			return rc;
-	}
 	return LP_OK;
 }
 
@@ -410,27 +340,24 @@ static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
 	return LP_OK;
 }
 
-/* Every other running serve container of the site drained (each marked, then confirmed). */
-static int drain_others(int *out, lp_ctx *ctx, const char *site, const struct serve_spec *s,
-                        const lp_docker_summaries *observed, const lp_docker_summary *keep,
-                        lp_error *err)
+/* A container that stays (a kept replica) must not go on answering its health check 503. */
+static int undrain(lp_ctx *ctx, const char *site, const lp_docker_summary *keep, lp_error *err)
 {
-	size_t i;
-	int rc, drained;
+	char marker[LP_FS_PATH_MAX], host[DOCKER_HOSTNAME_LEN + 1];
+	struct stat st;
 
-	*out = 1;
-	for (i = 0; i < observed->n; i++) {
-		const lp_docker_summary *o = &observed->items[i];
-		if (o == keep || !is_serve(o) || !is_running(o))
-			continue;
-		if ((rc = drain(&drained, ctx, site, s->edge.router, s, o, err)) != LP_OK)
-			return rc;
-		*out &= drained;
-	}
-	return LP_OK;
+	hostname_of(host, keep->id);
+	if (lp_layout_drain_marker(marker, sizeof(marker), lp_ctx_cfg(ctx)->data_dir, site, host) !=
+	    LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "drain marker path of %s is too long", site);
+	if (lstat(marker, &st) != 0)
+		return LP_OK;
+	LP_INFO(COMPONENT, "%s: %s stays: no longer draining", site, host);
+	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+	return lp_fs_remove_tree(marker, err);
 }
 
-/* After a replacement: the markers of the containers that went. */
+/* Once nothing drains any more: the markers of the containers that went. */
 static void forget_drains(lp_ctx *ctx, const char *site)
 {
 	char dir[LP_FS_PATH_MAX];
@@ -445,132 +372,378 @@ static void forget_drains(lp_ctx *ctx, const char *site)
 		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
 }
 
-/* The container with the desired hash, preferring a running one; *other_running: any other. */
-static const lp_docker_summary *pick(int *other_running, const lp_docker_summaries *observed,
-                                     const char *hash)
-{
-	const lp_docker_summary *keep = NULL;
-	size_t i;
+/*
+ * Replica slots name the containers: slot 1 is the canonical deploy-<site> (so `docker rm -f
+ * deploy-<name>` means a serving container), slot k deploy-<site>.<k>. A '.' never occurs in a
+ * site name, so no slot of one site is another site's name. A replacement takes free slots
+ * beside the ones it replaces and moves down into 1..replicas once they are gone.
+ */
+#define SERVE_SLOTS_MAX 64
 
+static int slot_name(char *out, size_t outlen, const struct serve_spec *s, int slot, lp_error *err)
+{
+	int rc = slot == 1 ? lp_fmt(out, outlen, "%s", s->name)
+	                   : lp_fmt(out, outlen, "%s.%d", s->name, slot);
+
+	return rc == LP_OK ? LP_OK
+	                   : lp_error_set(err, LP_ETOOBIG, "container name %s.%d is too long",
+	                                  s->name, slot);
+}
+
+/* The slot a container's name holds; 0 when none (a name an older release gave it). */
+static int slot_of(const lp_docker_summary *c, const struct serve_spec *s)
+{
+	size_t n = strlen(s->name), i;
+	const char *rest;
+	char *end;
+	long k;
+
+	for (i = 0; i < c->nnames; i++) {
+		if (strncmp(c->names[i], s->name, n) != 0)
+			continue;
+		rest = c->names[i] + n;
+		if (*rest == '\0')
+			return 1;
+		if (rest[0] != '.' || rest[1] < '1' || rest[1] > '9')
+			continue;
+		k = strtol(rest + 1, &end, 10);
+		if (*end == '\0' && k >= 2 && k <= SERVE_SLOTS_MAX)
+			return (int)k;
+	}
+	return 0;
+}
+
+/* The site's serve containers as one pass sees them. */
+struct serve_view {
+	const lp_docker_summary **fresh; /* running with the desired spec, lowest slot first */
+	const lp_docker_summary **stale; /* running with another spec: replaced */
+	const lp_docker_summary **dead;  /* not running, any spec */
+	size_t nfresh, nstale, ndead;
+	unsigned char taken[SERVE_SLOTS_MAX + 1]; /* slots some container of the site holds */
+	const struct serve_spec *spec;
+};
+
+static void view_release(struct serve_view *v)
+{
+	free(v->fresh); /* one allocation holds all three lists */
+	memset(v, 0, sizeof(*v));
+}
+
+/* A container holding no slot sorts after every slot: it is the first to go. */
+static int slot_rank(const lp_docker_summary *c, const struct serve_spec *s)
+{
+	int k = slot_of(c, s);
+
+	return k ? k : SERVE_SLOTS_MAX + 1;
+}
+
+/* Lowest slot first; a handful of replicas, so an insertion sort (qsort has no context). */
+static void sort_by_slot(const lp_docker_summary **list, size_t n, const struct serve_spec *s)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		const lp_docker_summary *c = list[i];
+		int r = slot_rank(c, s);
+		for (j = i; j > 0 && slot_rank(list[j - 1], s) > r; j--)
+			list[j] = list[j - 1];
+		list[j] = c;
+	}
+}
+
+static int view_build(struct serve_view *v, const lp_docker_summaries *observed,
+                      const struct serve_spec *s, lp_error *err)
+{
+	size_t n = observed->n ? observed->n : 1, i;
+	const lp_docker_summary **all;
+
+	memset(v, 0, sizeof(*v));
+	v->spec = s;
+	if ((all = calloc(3 * n, sizeof(*all))) == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	v->fresh = all;
+	v->stale = all + n;
+	v->dead = all + 2 * n;
 	for (i = 0; i < observed->n; i++) {
 		const lp_docker_summary *o = &observed->items[i];
 		const char *h = label(o, LP_LABEL_SPEC_HASH);
-		if (is_serve(o) && h && !strcmp(h, hash) &&
-		    (keep == NULL || (is_running(o) && !is_running(keep))))
-			keep = o;
+		if (!is_serve(o))
+			continue;
+		v->taken[slot_of(o, s)] = 1;
+		if (!is_running(o))
+			v->dead[v->ndead++] = o;
+		else if (h && !strcmp(h, s->hash))
+			v->fresh[v->nfresh++] = o;
+		else
+			v->stale[v->nstale++] = o;
 	}
-	*other_running = 0;
-	for (i = 0; i < observed->n; i++)
-		if (&observed->items[i] != keep && is_serve(&observed->items[i]) &&
-		    is_running(&observed->items[i]))
-			*other_running = 1;
-	return keep;
+	sort_by_slot(v->fresh, v->nfresh, s);
+	return LP_OK;
 }
 
-/* Start a container created with the right spec but stopped; one that will not is replaced. */
-static int restart(const lp_docker_summary **keep, lp_ctx *ctx, const char *site, lp_error *err)
-{
-	const char *id = (*keep)->id;
-	lp_error serr = {0};
+/* What one pass did: any Docker or file write, and the containers it created. */
+struct serve_pass {
+	lp_ctx *ctx;
+	const char *site;
+	const struct serve_spec *spec;
+	struct serve_view *view;
+	int replicas;
+	int wrote;
+	int created;
+};
 
-	LP_INFO(COMPONENT, "%s: starting stopped container %s", site, id);
-	if (lp_docker_container_start(lp_ctx_docker(ctx), id, &serr) == LP_OK)
-		return LP_OK;
-	LP_WARN(COMPONENT, "%s: %s; replacing the container", site, serr.message);
-	*keep = NULL;
-	return lp_docker_container_remove(lp_ctx_docker(ctx), id,
-	                                  LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, err);
+/* Stopped containers of the desired spec start again while replicas are missing. */
+static void revive(struct serve_pass *ps)
+{
+	struct serve_view *v = ps->view;
+	size_t i, left = 0;
+
+	for (i = 0; i < v->ndead; i++) {
+		const lp_docker_summary *o = v->dead[i];
+		const char *h = label(o, LP_LABEL_SPEC_HASH);
+		lp_error serr = {0};
+		if ((int)v->nfresh < ps->replicas && h && !strcmp(h, ps->spec->hash)) {
+			ps->wrote = 1;
+			LP_INFO(COMPONENT, "%s: starting stopped container %s", ps->site, o->id);
+			if (lp_docker_container_start(lp_ctx_docker(ps->ctx), o->id, &serr) ==
+			    LP_OK) {
+				v->fresh[v->nfresh++] = o;
+				continue;
+			}
+			LP_WARN(COMPONENT, "%s: %s; replacing the container", ps->site,
+			        serr.message);
+		}
+		v->dead[left++] = o;
+	}
+	v->ndead = left;
+	sort_by_slot(v->fresh, v->nfresh, ps->spec);
+}
+
+/* Containers that do not run serve nothing: they go at once, freeing their names. */
+static int clear_dead(struct serve_pass *ps, lp_error *err)
+{
+	struct serve_view *v = ps->view;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < v->ndead; i++) {
+		ps->wrote = 1;
+		LP_INFO(COMPONENT, "%s: removing stopped serve container %s", ps->site,
+		        v->dead[i]->id);
+		if ((rc = lp_docker_container_remove(lp_ctx_docker(ps->ctx), v->dead[i]->id,
+		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+		                                     err)) != LP_OK)
+			return rc;
+		v->taken[slot_of(v->dead[i], ps->spec)] = 0;
+	}
+	v->ndead = 0;
+	return LP_OK;
+}
+
+/* Create containers of the desired spec, in free slots, until replicas of them run. */
+static int grow(struct serve_pass *ps, lp_error *err)
+{
+	struct serve_view *v = ps->view;
+	char name[SERVE_NAME_MAX + 8], *id = NULL;
+	int slot = 1, rc;
+
+	while ((int)v->nfresh + ps->created < ps->replicas) {
+		while (slot <= SERVE_SLOTS_MAX && v->taken[slot])
+			slot++;
+		if (slot > SERVE_SLOTS_MAX)
+			return lp_error_set(err, LP_EUNAVAILABLE,
+			                    "%s: every serve container name is taken", ps->site);
+		if ((rc = slot_name(name, sizeof(name), ps->spec, slot, err)) != LP_OK)
+			return rc;
+		ps->wrote = 1;
+		LP_INFO(COMPONENT, "%s: creating serve container %s (spec %.12s)", ps->site, name,
+		        ps->spec->hash);
+		rc = create_and_start(&id, ps->ctx, ps->spec, name, err);
+		free(id);
+		id = NULL;
+		if (rc == LP_EEXISTS) { /* a name outside the site's containers: the next slot */
+			v->taken[slot] = 1;
+			continue;
+		}
+		if (rc != LP_OK)
+			return rc;
+		v->taken[slot] = 1;
+		ps->created++;
+	}
+	return LP_OK;
+}
+
+/* Stop (gracefully: nginx finishes what it serves) and remove each of list. */
+static int remove_list(struct serve_pass *ps, const lp_docker_summary *const *list, size_t n,
+                       lp_error *err)
+{
+	lp_docker *d = lp_ctx_docker(ps->ctx);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		lp_error serr = {0};
+		ps->wrote = 1;
+		LP_INFO(COMPONENT, "%s: removing serve container %s", ps->site, list[i]->id);
+		if (lp_docker_container_stop(d, list[i]->id, SERVE_STOP_GRACE_S, &serr) != LP_OK)
+			LP_WARN(COMPONENT, "%s: stopping %s: %s (removing it anyway)", ps->site,
+			        list[i]->id, serr.message);
+		if ((rc = lp_docker_container_remove(d, list[i]->id,
+		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
+		                                     err)) != LP_OK)
+			return rc;
+	}
+	return LP_OK;
+}
+
+/* Every one of list drained (each marked, then confirmed out of the rotation). */
+static int drain_list(int *out, struct serve_pass *ps, const lp_docker_summary *const *list,
+                      size_t n, lp_error *err)
+{
+	size_t i;
+	int rc, drained;
+
+	*out = 1;
+	for (i = 0; i < n; i++) {
+		if ((rc = drain(&drained, ps->ctx, ps->site, ps->spec->edge.router, ps->spec,
+		                list[i], err)) != LP_OK)
+			return rc;
+		*out &= drained;
+	}
+	return LP_OK;
+}
+
+/* Every one of list answers itself and is routed by the edge. */
+static int routed_list(int *out, struct serve_pass *ps, const lp_docker_summary *const *list,
+                       size_t n, lp_error *err)
+{
+	size_t i;
+	int rc, ok;
+
+	*out = 1;
+	for (i = 0; i < n && *out; i++) {
+		if ((rc = routed(&ok, ps->ctx, ps->site, ps->spec->edge.router, ps->spec,
+		                 list[i]->id, err)) != LP_OK)
+			return rc;
+		*out &= ok;
+	}
+	return LP_OK;
 }
 
 /*
- * Create the container of the desired spec. With an old one still serving, it takes the spare
- * name (unless the old one holds that, after a swap cut short) and runs beside it.
+ * A replacement (the spec changed): once every successor answers and is routed, the old
+ * containers leave the rotation (drained), then stop. *out 1 when none is left.
  */
-static int create_replacement(char **out_id, lp_ctx *ctx, const char *site,
-                              const struct serve_spec *s, const lp_docker_summaries *observed,
-                              int old_running, lp_error *err)
+static int replace_stale(int *out, struct serve_pass *ps, lp_error *err)
 {
-	const char *name = s->name;
-	size_t i;
+	struct serve_view *v = ps->view;
+	int rc, ok = 0;
 
-	for (i = 0; old_running && i < observed->n; i++)
-		if (is_serve(&observed->items[i]) && is_running(&observed->items[i]) &&
-		    has_name(&observed->items[i], s->name))
-			name = s->next_name;
-	/* A stale holder of the name (stopped, or not ours to keep) blocks the create. */
-	for (i = 0; i < observed->n; i++) {
-		const lp_docker_summary *o = &observed->items[i];
-		if (has_name(o, name) && !(old_running && is_running(o) && is_serve(o)))
-			remove_quietly(lp_ctx_docker(ctx), o->id);
+	*out = v->nstale == 0;
+	if (*out)
+		return LP_OK;
+	if ((rc = routed_list(&ok, ps, v->fresh, v->nfresh, err)) != LP_OK || !ok ||
+	    (rc = drain_list(&ok, ps, v->stale, v->nstale, err)) != LP_OK || !ok)
+		return rc;
+	if ((rc = remove_list(ps, v->stale, v->nstale, err)) != LP_OK)
+		return rc;
+	v->nstale = 0;
+	*out = 1;
+	return LP_OK;
+}
+
+/* Scaling down: the replicas past the count (highest slots first) drain, then stop. */
+static int shrink(int *out, struct serve_pass *ps, lp_error *err)
+{
+	struct serve_view *v = ps->view;
+	size_t keep = (size_t)ps->replicas;
+	int rc, ok = 0;
+
+	*out = v->nfresh <= keep;
+	if (*out)
+		return LP_OK;
+	if ((rc = drain_list(&ok, ps, v->fresh + keep, v->nfresh - keep, err)) != LP_OK || !ok)
+		return rc;
+	if ((rc = remove_list(ps, v->fresh + keep, v->nfresh - keep, err)) != LP_OK)
+		return rc;
+	v->nfresh = keep;
+	*out = 1;
+	return LP_OK;
+}
+
+/*
+ * Converged: the replicas take slots 1..replicas (the ones they hold already stay), none of
+ * them drains, and the drain markers of the containers that went are forgotten.
+ */
+static int settle(struct serve_pass *ps, lp_error *err)
+{
+	struct serve_view *v = ps->view;
+	unsigned char held[SERVE_SLOTS_MAX + 1] = {0};
+	char name[SERVE_NAME_MAX + 8];
+	size_t i;
+	int slot = 1, k, rc;
+
+	for (i = 0; i < v->nfresh; i++) {
+		if ((rc = undrain(ps->ctx, ps->site, v->fresh[i], err)) != LP_OK)
+			return rc;
+		k = slot_of(v->fresh[i], ps->spec);
+		if (k >= 1 && k <= ps->replicas)
+			held[k] = 1;
 	}
-	LP_INFO(COMPONENT, "%s: creating serve container %s (spec %.12s)", site, name, s->hash);
-	return create_and_start(out_id, ctx, s, name, err);
+	for (i = 0; i < v->nfresh; i++) {
+		k = slot_of(v->fresh[i], ps->spec);
+		if (k >= 1 && k <= ps->replicas)
+			continue;
+		while (held[slot])
+			slot++;
+		if ((rc = slot_name(name, sizeof(name), ps->spec, slot, err)) != LP_OK)
+			return rc;
+		ps->wrote = 1;
+		if ((rc = lp_docker_container_rename(lp_ctx_docker(ps->ctx), v->fresh[i]->id, name,
+		                                     err)) != LP_OK)
+			return rc;
+		held[slot] = 1;
+	}
+	forget_drains(ps->ctx, ps->site);
+	return LP_OK;
 }
 
 int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    const lp_docker_summaries *observed, lp_error *err)
+                    int replicas, const lp_docker_summaries *observed, lp_error *err)
 {
-	lp_ctx *c = p->ctx;
 	struct serve_spec s;
-	const lp_docker_summary *keep;
-	char *new_id = NULL;
-	int rc, wrote = 0, others = 0, ok = 0;
+	struct serve_view v;
+	struct serve_pass ps = {.ctx = p->ctx, .site = site, .spec = &s, .view = &v};
+	int rc, done = 0;
 
 	out->running = 0;
 	out->requeue_ms = 0;
-	if ((rc = serve_spec_build(&s, lp_ctx_cfg(c), site, conf, err)) != LP_OK)
+	ps.replicas = replicas < LP_SITE_REPLICAS_MIN   ? LP_SITE_REPLICAS_MIN
+	              : replicas > LP_SITE_REPLICAS_MAX ? LP_SITE_REPLICAS_MAX
+	                                                : replicas;
+	if ((rc = serve_spec_build(&s, lp_ctx_cfg(p->ctx), site, conf, err)) != LP_OK ||
+	    (rc = view_build(&v, observed, &s, err)) != LP_OK)
 		return rc;
-	keep = pick(&others, observed, s.hash);
-	if (keep && !is_running(keep)) {
-		wrote = 1;
-		if ((rc = restart(&keep, c, site, err)) != LP_OK)
-			goto done;
-	}
-	if (keep == NULL) {
-		wrote = 1;
-		if ((rc = create_replacement(&new_id, c, site, &s, observed, others, err)) != LP_OK)
-			goto done;
-		out->running = 1;
-		if (others) {
-			/* Level-triggered swap: the old one goes in a later pass, once routed. */
-			out->requeue_ms = SERVE_SWAP_POLL_MS;
-			goto done;
-		}
-		/* Nothing else serves: leftovers (stopped, stale) go now. */
-		rc = remove_others(c, site, observed, NULL, err);
+	revive(&ps);
+	if ((rc = clear_dead(&ps, err)) != LP_OK || (rc = grow(&ps, err)) != LP_OK)
+		goto done;
+	out->running = v.nfresh + (size_t)ps.created > 0;
+	if (ps.created) {
+		/* The new ones are seen (and, in a replacement, waited for) in a later pass. */
+		out->requeue_ms = SERVE_SWAP_POLL_MS;
 		goto done;
 	}
-	if (others) {
-		/* The successor first takes traffic, then the old ones leave the rotation. */
-		if ((rc = routed(&ok, c, site, s.edge.router, &s, keep->id, err)) != LP_OK ||
-		    (ok && (rc = drain_others(&ok, c, site, &s, observed, keep, err)) != LP_OK))
-			goto done;
-		if (!ok) {
-			out->running = 1;
+	/* A replacement first, then a scale-down: each waits for its drains, polling. */
+	if ((rc = replace_stale(&done, &ps, err)) != LP_OK || !done ||
+	    (rc = shrink(&done, &ps, err)) != LP_OK || !done) {
+		if (rc == LP_OK)
 			out->requeue_ms = SERVE_SWAP_POLL_MS;
-			goto done;
-		}
+		goto done;
 	}
-	/* Everything else of role serve for this site goes (replaced, duplicate, or stale). */
-	for (size_t i = 0; i < observed->n; i++)
-		if (&observed->items[i] != keep && is_serve(&observed->items[i]))
-			wrote = 1;
-	if (wrote) {
-		if ((rc = remove_others(c, site, observed, keep, err)) != LP_OK)
-			goto done;
-		forget_drains(c, site);
-	}
-	/* The survivor takes the canonical name, so `docker rm -f deploy-<name>` means it. */
-	if (!has_name(keep, s.name)) {
-		wrote = 1;
-		if ((rc = lp_docker_container_rename(lp_ctx_docker(c), keep->id, s.name, err)) !=
-		    LP_OK)
-			goto done;
-	}
-	out->running = 1;
+	rc = settle(&ps, err);
 done:
-	if (wrote || new_id)
+	if (ps.wrote)
 		lp_observer_invalidate(p->obs, site);
-	free(new_id);
+	view_release(&v);
 	return rc;
 }

@@ -1,12 +1,16 @@
 /*
- * serve.h: a site's serve container (nginx behind Traefik): its config file, its spec hash, the
- * networks it needs, and a zero-downtime replacement when the spec changes.
+ * serve.h: a site's serve containers (nginx behind Traefik, spec.serve.replicas of them): their
+ * config file, their spec hash, the networks they need, and zero-downtime changes.
  *
- * The container is created from everything that defines it (image, binds, labels, the config
- * file's content), hashed into its launchpad.spec-hash label; a container with the right hash is
- * kept, anything else of the site's serve role is replaced. A replacement runs beside the old
- * container until the edge routes to it (controller/edge.h); only then does the old one stop,
- * gracefully, and go. Nothing allocated here outlives a call except *out of lp_serve_write_conf.
+ * A container is created from everything that defines it (image, user, binds, labels, the config
+ * file's content), hashed into its launchpad.spec-hash label; containers with the right hash are
+ * kept, anything else of the site's serve role is replaced. Every replica carries the same
+ * Traefik labels, so Traefik balances over them as one service. A replacement runs beside the
+ * old containers until the edge routes to every successor (controller/edge.h); only then do the
+ * old ones leave the rotation (drained), stop gracefully and go. Scaling down drains the extra
+ * replicas the same way; scaling up and healing only add containers. Replicas are named by slot
+ * (deploy-<site>, deploy-<site>.2, ...). Nothing allocated here outlives a call except *out of
+ * lp_serve_write_conf.
  */
 #ifndef LAUNCHPAD_CONTROLLER_SERVE_H
 #define LAUNCHPAD_CONTROLLER_SERVE_H
@@ -17,17 +21,18 @@
 
 typedef struct lp_serve_result {
 	int running;    /* a container of the desired spec runs */
-	int requeue_ms; /* > 0: a replacement is in progress; look again after this */
+	int requeue_ms; /* > 0: a change (replacement, scaling) is in progress; look again then */
 } lp_serve_result;
 
-/* Make the site's serve containers match conf (the content of its nginx config) and the rest. */
+/*
+ * Make the site's serve containers match conf (the content of its nginx config) and the rest:
+ * replicas of them running (clamped to 1..LP_SITE_REPLICAS_MAX), nothing else of the site's
+ * serve role. observed is the site's containers as the observer lists them.
+ */
 int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    const lp_docker_summaries *observed, lp_error *err) LP_MUST_CHECK;
+                    int replicas, const lp_docker_summaries *observed, lp_error *err) LP_MUST_CHECK;
 /* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
 int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site *spec,
                         lp_error *err) LP_MUST_CHECK;
-/* The sites network (internal, shared with Traefik) and the build network, once per engine
- * connection. */
-int lp_serve_ensure_networks(lp_ctx *ctx, lp_error *err) LP_MUST_CHECK;
 
 #endif

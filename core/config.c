@@ -88,6 +88,10 @@ static const struct setting settings[] = {
     {"swap-drain-ms", "LAUNCHPAD_SWAP_DRAIN_MS", "3000", K_INT, S(swap_drain_ms),
      "controller: without --traefik-api, how long a replacement runs beside the old container",
      .scope = CTRL},
+    {"host-isolation", "LAUNCHPAD_HOST_ISOLATION", "true", K_BOOL, S(host_isolation),
+     "controller: reject traffic from the instance's networks to this host's own addresses "
+     "(iptables; needs root in the host's network namespace)",
+     .scope = CTRL},
     {"api-user", "LAUNCHPAD_API_USER", NULL, K_STR, S(api_user),
      "controller: uid:gid the apiserver runs as (it then owns the store and uploads)",
      .scope = CTRL},

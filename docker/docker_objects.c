@@ -14,6 +14,32 @@
 
 /* ---- networks ---- */
 
+/*
+ * A bridge network's Linux interface: the com.docker.network.bridge.name option when it was given
+ * one (docker0, a compose driver_opts), else what the engine names it, br-<first 12 of the id>.
+ */
+static int bridge_of(lp_docker_network *out, const cJSON *j, const char *name, lp_error *err)
+{
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(j, "Options");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(opts, "com.docker.network.bridge.name");
+
+	if (strcmp(out->driver, "bridge") != 0)
+		return LP_OK;
+	if (cJSON_IsString(b) && b->valuestring[0] != '\0') {
+		if (lp_fmt(out->bridge, sizeof(out->bridge), "%s", b->valuestring) != LP_OK)
+			return lp_error_set(err, LP_EREMOTE,
+			                    "network inspect %s: bridge name %s is too long", name,
+			                    b->valuestring);
+		return LP_OK;
+	}
+	/* An id too short to name one (never the engine's) leaves the bridge unknown: "". */
+	if (strlen(out->id) >= LP_DOCKER_BRIDGE_ID_CHARS &&
+	    lp_fmt(out->bridge, sizeof(out->bridge), "br-%.*s", LP_DOCKER_BRIDGE_ID_CHARS,
+	           out->id) != LP_OK)
+		return lp_error_set(err, LP_EREMOTE, "network inspect %s: no bridge name", name);
+	return LP_OK;
+}
+
 int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *name, lp_error *err)
 {
 	dk_req r = {.method = "GET", .timeout_ms = d->timeout_ms};
@@ -54,6 +80,8 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
 		goto done;
 	}
 	out->internal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Internal"));
+	if ((rc = bridge_of(out, j, name, err)) != LP_OK)
+		memset(out, 0, sizeof(*out));
 done:
 	cJSON_Delete(j);
 	dk_resp_release(&resp);

@@ -13,6 +13,8 @@ PACKAGES=(
 	check sqlite3 valgrind wrk curl ca-certificates zip unzip libarchive-tools
 	# the test environment: a Docker engine and the tools that build the test images
 	docker.io docker-compose debootstrap
+	# the controller's host isolation (iptables, iptables-restore)
+	iptables
 	# the dashboard and its browser tests
 	nodejs npm chromium
 )

@@ -28,6 +28,15 @@ stop_instance() {
 	[ -z "$ids" ] || docker rm -f $ids >/dev/null
 	nets=$(docker network ls -q --filter "label=launchpad.instance=$LAUNCHPAD_INSTANCE")
 	[ -z "$nets" ] || docker network rm $nets >/dev/null
+	# The controller's host isolation rules: its INPUT jumps (they name the instance), its chain.
+	if [ "$(id -u)" = 0 ] && command -v iptables >/dev/null; then
+		iptables -w 5 -S INPUT | grep -F -- "--comment \"launchpad:$LAUNCHPAD_INSTANCE\"" |
+			sed 's/^-A /-D /' | while read -r r; do
+			eval "iptables -w 5 $r"
+			c=${r##* }
+			{ iptables -w 5 -F "$c" && iptables -w 5 -X "$c"; } 2>/dev/null || true
+		done
+	fi
 	echo "run-local: removed $(echo $ids | wc -w) container(s) and $(echo $nets | wc -w)" \
 		"network(s) of instance $LAUNCHPAD_INSTANCE; the data dir stays"
 }
@@ -52,6 +61,12 @@ if [ "$(id -u)" = 0 ]; then
 elif ! docker_answers; then
 	echo "run-local: error: Docker does not answer at $SOCK; run as root, or start Docker" >&2
 	exit 1
+else
+	# Isolating the networks from this host takes iptables, which takes root.
+	export LAUNCHPAD_HOST_ISOLATION=${LAUNCHPAD_HOST_ISOLATION:-false}
+	[ "$LAUNCHPAD_HOST_ISOLATION" = false ] &&
+		echo "run-local: not root: builds and sites can reach this host's services" \
+			"(run as root to isolate them)"
 fi
 
 [ -d dashboard/dist ] && export LAUNCHPAD_DASHBOARD_DIR=${LAUNCHPAD_DASHBOARD_DIR:-$PWD/dashboard/dist}

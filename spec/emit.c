@@ -149,6 +149,9 @@ static cJSON *spec_to_cjson(const lp_site *site)
 	     add_str(serve, "notFoundPage", site->serve_not_found_page) &&
 	     add_str(serve, "redirects", site->serve_redirects) &&
 	     add_str(serve, "headers", site->serve_headers);
+	/* Written only when not the default: the specs stored before it keep their hash. */
+	if (ok && site->serve_replicas > LP_SITE_DEFAULT_REPLICAS)
+		ok = cJSON_AddNumberToObject(serve, "replicas", site->serve_replicas) != NULL;
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
 	/* Only when given: a spec without previews keeps the bytes (and hash) it always had. */

@@ -565,11 +565,12 @@ static char *want_rules(struct vctx *v, const char *path, const lp_node *n, int 
 
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	enum { SV_SPA, SV_NOT_FOUND, SV_REDIRECTS, SV_HEADERS, SV_N };
+	enum { SV_SPA, SV_NOT_FOUND, SV_REDIRECTS, SV_HEADERS, SV_REPLICAS, SV_N };
 	static const char *const fields[SV_N] = {[SV_SPA] = "spa",
 	                                         [SV_NOT_FOUND] = "notFoundPage",
 	                                         [SV_REDIRECTS] = "redirects",
-	                                         [SV_HEADERS] = "headers"};
+	                                         [SV_HEADERS] = "headers",
+	                                         [SV_REPLICAS] = "replicas"};
 	const lp_node *val[SV_N];
 
 	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
@@ -584,6 +585,9 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 		site->serve_redirects = want_rules(v, "spec.serve.redirects", val[SV_REDIRECTS], 0);
 	if (!is_null(val[SV_HEADERS]))
 		site->serve_headers = want_rules(v, "spec.serve.headers", val[SV_HEADERS], 1);
+	if (!is_null(val[SV_REPLICAS]))
+		want_int(v, "spec.serve.replicas", val[SV_REPLICAS], LP_SITE_REPLICAS_MIN,
+		         LP_SITE_REPLICAS_MAX, &site->serve_replicas);
 }
 
 /* A branch pattern: a branch name in which '*' may stand for any run of characters. */
@@ -778,6 +782,7 @@ int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_no
 		return LP_ENOMEM;
 	site->build_timeout_seconds = LP_SITE_DEFAULT_TIMEOUT;
 	site->revision_history_limit = LP_SITE_DEFAULT_HISTORY;
+	site->serve_replicas = LP_SITE_DEFAULT_REPLICAS;
 	if (root->kind != LP_NODE_MAP) {
 		diag(&v, "", root, "expected a mapping (a Site manifest), got %s",
 		     lp_node_type_name(root));

@@ -259,3 +259,169 @@ done:
 		*out = n;
 	return rc;
 }
+
+/*
+ * Pending revisions that are not desired (nor the one in build): none is ever going to start.
+ * Drafts are built whenever nothing desired is (docs/previews.md): they wait, they are not
+ * overtaken.
+ */
+#define NOT_STARTED                                                                                \
+	" FROM revisions WHERE site_id = ?1 AND state = 'pending' AND number != ?2"                \
+	" AND draft = 0 AND number != (SELECT desired_revision FROM sites WHERE id = ?1)"
+
+/* Whether sql (a SELECT EXISTS over ?1 site, ?2 number) finds a row: the no-write fast path. */
+static int exists(int *out, lp_store *st, const char *sql, const char *site_id, int64_t number,
+                  int64_t limit, const char *what, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, number);
+	if (limit > 0)
+		sqlite3_bind_int64(q, 3, limit);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(q, 0) != 0;
+		rc = LP_OK;
+	} else {
+		rc = lp_store_fail(st, rc, err, what);
+	}
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_revisions_supersede_pending(int64_t *out, lp_store *st, const char *site_id,
+                                         int64_t keep, lp_error *err)
+{
+	static const char check[] = "SELECT EXISTS (SELECT 1" NOT_STARTED ")";
+	static const char sql[] =
+	    "UPDATE revisions SET state = 'superseded', finished_at = ?3,"
+	    " message = 'superseded by revision ' ||"
+	    " (SELECT desired_revision FROM sites WHERE id = ?1) || ' before its build started'"
+	    " WHERE (site_id, number) IN (SELECT site_id, number" NOT_STARTED ")";
+	sqlite3_stmt *q = NULL;
+	int rc, any = 0, in_tx = 0;
+	int64_t n = 0;
+
+	if ((rc = exists(&any, st, check, site_id, keep, 0, "reading pending revisions", err)) !=
+	        LP_OK ||
+	    !any)
+		goto done;
+	if ((rc = lp_store_tx_begin(st, err)) != LP_OK)
+		goto done;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, lp_clock_wall_ms());
+	rc = lp_store_q_exec(st, q, err, "superseding pending revisions");
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	n = sqlite3_changes(st->db);
+	in_tx = 0;
+	rc = lp_store_tx_commit(st, err);
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	if (out != NULL)
+		*out = rc == LP_OK ? n : 0;
+	return rc;
+}
+
+/*
+ * Final revisions outside the history: not among the newest ?3, not among the newest ?3 ready
+ * ones (the rollback targets whose trees publish keeps), neither desired, current nor ?2.
+ */
+#define OUTSIDE_HISTORY                                                                            \
+	" FROM revisions WHERE site_id = ?1"                                                       \
+	" AND state IN ('ready', 'failed', 'superseded', 'interrupted', 'cancelled')"              \
+	" AND number != ?2"                                                                        \
+	" AND number != (SELECT desired_revision FROM sites WHERE id = ?1)"                        \
+	" AND number != coalesce((SELECT current_revision FROM status WHERE site_id = ?1), 0)"     \
+	" AND number NOT IN (SELECT number FROM revisions WHERE site_id = ?1"                      \
+	"  ORDER BY number DESC LIMIT ?3)"                                                         \
+	" AND number NOT IN (SELECT number FROM revisions WHERE site_id = ?1 AND state = 'ready'"  \
+	"  ORDER BY number DESC LIMIT ?3)"
+
+/* Step a DELETE ... RETURNING number into a new array. */
+static int collect_numbers(int64_t **out, size_t *out_count, lp_store *st, sqlite3_stmt *q,
+                           lp_error *err)
+{
+	int64_t *nums = NULL, *grown;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((grown = realloc(nums, cap * sizeof(*nums))) == NULL) {
+				free(nums);
+				return lp_error_set(err, LP_ENOMEM, "out of memory");
+			}
+			nums = grown;
+		}
+		nums[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		free(nums);
+		return lp_store_fail(st, rc, err, "pruning revisions");
+	}
+	*out = nums;
+	*out_count = n;
+	return LP_OK;
+}
+
+int lp_store_revisions_prune(int64_t **out, size_t *out_count, lp_store *st, const char *site_id,
+                             size_t history, int64_t keep, lp_error *err)
+{
+	static const char check[] = "SELECT EXISTS (SELECT 1" OUTSIDE_HISTORY ")";
+	static const char sql[] =
+	    "DELETE FROM revisions WHERE site_id = ?1 AND number IN"
+	    " (SELECT number" OUTSIDE_HISTORY " ORDER BY number LIMIT ?4) RETURNING number";
+	sqlite3_stmt *q = NULL;
+	int64_t *nums = NULL;
+	size_t n = 0;
+	int rc, any = 0, in_tx = 0;
+
+	*out = NULL;
+	*out_count = 0;
+	if (history < 1 || history > LP_STORE_LIST_MAX)
+		return lp_error_set(err, LP_EINVAL, "history of %zu revisions is out of range",
+		                    history);
+	if ((rc = exists(&any, st, check, site_id, keep, (int64_t)history, "reading old revisions",
+	                 err)) != LP_OK ||
+	    !any)
+		return rc;
+	if ((rc = lp_store_tx_begin(st, err)) != LP_OK)
+		goto done;
+	in_tx = 1;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		goto done;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, (int64_t)history);
+	sqlite3_bind_int64(q, 4, LP_STORE_LIST_MAX);
+	rc = collect_numbers(&nums, &n, st, q, err);
+	lp_store_q_release(&q);
+	if (rc != LP_OK)
+		goto done;
+	in_tx = 0;
+	if ((rc = lp_store_tx_commit(st, err)) != LP_OK)
+		goto done;
+	*out = nums;
+	*out_count = n;
+	nums = NULL;
+done:
+	lp_store_q_release(&q);
+	if (in_tx)
+		lp_store_tx_rollback(st);
+	free(nums);
+	return rc;
+}

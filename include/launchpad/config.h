@@ -44,6 +44,8 @@ typedef struct lp_config {
 	char *traefik_api;
 	/* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
 	int swap_drain_ms;
+	/* --host-isolation, LAUNCHPAD_HOST_ISOLATION, true: firewall the networks off the host */
+	int host_isolation;
 	/* --api-user, LAUNCHPAD_API_USER, unset: "uid:gid" of an unprivileged apiserver */
 	char *api_user;
 	/* --teardown-on-stop, LAUNCHPAD_TEARDOWN_ON_STOP: never (default) or with-api */

@@ -284,11 +284,17 @@ int lp_docker_events_watch(lp_docker *d, const lp_docker_events_options *opts,
 
 /* ---- networks ---- */
 
+/* A Linux interface name (IFNAMSIZ); the engine's own take the id's first 12 characters. */
+#define LP_DOCKER_BRIDGE_MAX      16
+#define LP_DOCKER_BRIDGE_ID_CHARS 12
+
 typedef struct lp_docker_network {
 	char id[LP_DOCKER_ID_MAX];
 	char name[LP_DOCKER_NAME_MAX + 1];
 	char driver[LP_DOCKER_PLATFORM_MAX];
 	int internal;
+	/* A bridge network's Linux interface ("br-0123456789ab", "docker0"), or "" */
+	char bridge[LP_DOCKER_BRIDGE_MAX];
 } lp_docker_network;
 
 /* LP_ENOTFOUND when no network has exactly this name. */

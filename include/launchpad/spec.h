@@ -47,10 +47,13 @@ struct cJSON;
 #define LP_SITE_TIMEOUT_MAX          7200
 #define LP_SITE_HISTORY_MIN          1
 #define LP_SITE_HISTORY_MAX          100
+#define LP_SITE_REPLICAS_MIN         1
+#define LP_SITE_REPLICAS_MAX         5
 #define LP_SITE_DEFAULT_BRANCH       "main"
 #define LP_SITE_DEFAULT_OUTPUT_DIR   "dist"
 #define LP_SITE_DEFAULT_TIMEOUT      900
 #define LP_SITE_DEFAULT_HISTORY      5
+#define LP_SITE_DEFAULT_REPLICAS     1
 #define LP_SITE_PREVIEW_BRANCHES_MAX 20 /* previews.branches patterns */
 #define LP_SITE_PREVIEWS_MIN         1
 #define LP_SITE_PREVIEWS_MAX         50 /* previews.max: live previews of one site */
@@ -88,6 +91,7 @@ typedef struct lp_site {
 	char *serve_not_found_page; /* NULL: unset */
 	char *serve_redirects; /* `_redirects` syntax, applied before the file's; NULL: unset */
 	char *serve_headers;   /* `_headers` syntax, applied before the file's; NULL: unset */
+	int serve_replicas;    /* serve containers, default 1; 0 (a struct built in code) is 1 */
 	int revision_history_limit; /* default 5 */
 
 	/*

@@ -262,6 +262,27 @@ int lp_store_revision_update(lp_store *st, const lp_store_revision *rev,
 /* Start-up recovery: every revision still "building" becomes "interrupted"; out gets the count. */
 int lp_store_revisions_interrupt_building(int64_t *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
+/*
+ * Revisions requested but never started that no longer can be: every pending revision of the
+ * site but the desired one (read inside the statement, so a request racing it is never caught)
+ * and keep (a build starting; 0: none) becomes "superseded" (final). out (may be NULL) gets the
+ * count. Nothing is written when there are none.
+ */
+int lp_store_revisions_supersede_pending(int64_t *out, lp_store *st, const char *site_id,
+                                         int64_t keep, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * History: delete the site's final revisions (ready, failed, superseded, interrupted, cancelled)
+ * that are neither among its newest `history` revisions, nor among its newest `history` ready
+ * ones (rollback targets, whose trees publish keeps as many), nor desired, nor current (its
+ * status), nor keep (what the caller serves; 0: none). Pending and building ones always stay.
+ * *out gets the numbers deleted, oldest first (free() it; NULL with a count of 0), so the
+ * caller removes their logs; at most LP_STORE_LIST_MAX a call. Nothing is written when none
+ * qualify. history is 1..LP_STORE_LIST_MAX (LP_EINVAL otherwise).
+ */
+int lp_store_revisions_prune(int64_t **out, size_t *out_count, lp_store *st, const char *site_id,
+                             size_t history, int64_t keep, lp_error *err) LP_MUST_CHECK;
+
 void lp_store_revision_free(lp_store_revision *rev);
 void lp_store_revisions_free(lp_store_revision *revs, size_t count);
 

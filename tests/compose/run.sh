@@ -5,7 +5,8 @@
 #   3. the Dockerfile builds (from the local debian:bookworm-slim stand-in);
 #   4. with Compose v2 and with Debian 12's docker-compose 1.29: `up -d` starts Traefik, the
 #      controller and the apiserver (as uid 10001, healthy); a site created through the API answers
-#      through Traefik; `down` leaves nothing of LaunchPad behind but the data dir.
+#      through Traefik; the controller isolated both networks from the host (iptables); `down`
+#      leaves nothing of LaunchPad behind but the data dir (no container, network or rule).
 # Bounded: every wait has a deadline. Prints one line per check; exits non-zero on the first
 # failure, after removing what it started.
 set -euo pipefail
@@ -138,6 +139,11 @@ compose_round() {
 	wait_for "curl -fs -H 'Host: $slug.localhost' http://127.0.0.1:$LAUNCHPAD_HTTP_PORT/ | grep -q 'compose $label'" 20 ||
 		fail "$label: http://$slug.localhost:$LAUNCHPAD_HTTP_PORT/ does not serve the page through Traefik"
 	ok "$label: a site created through the API answers through Traefik (Host: $slug.localhost)"
+	# The controller, in the host's network namespace, isolated both networks from the host.
+	[ "$(iptables -w 5 -S INPUT | grep -cF -- "--comment \"launchpad:$project\"")" = 2 ] ||
+		fail "$label: the controller did not isolate its two networks from the host:" \
+			"$(iptables -w 5 -S INPUT | grep -F launchpad)"
+	ok "$label: the controller isolated both networks from the host (iptables INPUT jumps)"
 	curl -fs "$api/" | grep -q '<div id="root">' ||
 		fail "$label: the apiserver does not serve the dashboard at /"
 	ok "$label: the dashboard answers at http://127.0.0.1:$LAUNCHPAD_API_PORT/"
@@ -149,8 +155,10 @@ compose_round() {
 	nets=$(docker network ls -q --filter "name=$project" | wc -l)
 	[ "$left" = 0 ] || fail "$label: down left $left container(s) of $project"
 	[ "$nets" = 0 ] || fail "$label: down left $nets network(s) of $project"
+	[ "$(iptables -w 5 -S | grep -cF "launchpad:$project\"")" = 0 ] ||
+		fail "$label: down left the controller's iptables rules of $project"
 	[ -f "$data/db/launchpad.db" ] || fail "$label: down removed the data dir"
-	ok "$label: down leaves no container or network of $project behind; the data dir stays"
+	ok "$label: down leaves no container, network or firewall rule of $project behind; the data dir stays"
 	unset LAUNCHPAD_INSTANCE LAUNCHPAD_SITES_NETWORK LAUNCHPAD_DATA_DIR
 }
 

@@ -1,14 +1,18 @@
 /* check_controller.c: the reconcile loop against the real Docker engine, store and filesystem. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +21,8 @@
 #include "launchpad/buf.h"
 #include "launchpad/config.h"
 #include "controller/controller.h"
+#include "controller/firewall.h"
+#include "controller/nginx_conf.h"
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
@@ -76,15 +82,16 @@ static void setup(void)
 /* Remove every container and network of this test's instance, whatever happened. */
 static void teardown(void)
 {
-	char cmd[2048];
+	char cmd[2048], *fw = lp_test_firewall_cleanup_command(g_instance);
 	int st;
 
 	snprintf(cmd, sizeof(cmd),
 	         "ids=$(docker ps -aq --filter label=launchpad.instance=%s); "
 	         "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null; "
 	         "docker network rm %s-launchpad-sites %s-launchpad-build >/dev/null 2>&1; "
-	         "rm -rf '%s'",
-	         g_instance, g_instance, g_instance, g_root);
+	         "%s; rm -rf '%s'",
+	         g_instance, g_instance, g_instance, fw ? fw : "true", g_root);
+	free(fw);
 	st = system(cmd);
 	(void)st;
 	lp_store_close(g_store);
@@ -207,7 +214,8 @@ static long fetch(lp_buf *out, const char *site, const char *path)
 		return -1;
 	for (i = 0; i < c->nnetworks; i++)
 		if (c->networks[i].value && *c->networks[i].value)
-			snprintf(url, sizeof(url), "http://%s%s", c->networks[i].value, path);
+			snprintf(url, sizeof(url), "http://%s:%d%s", c->networks[i].value,
+			         LP_SERVE_PORT, path);
 	lp_docker_container_free(c);
 	h = curl_easy_init();
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -336,6 +344,68 @@ START_TEST(test_live_steady_state_and_content_change)
 	free(id1);
 	free(id2);
 	lp_buf_release(&b);
+	lp_controller_free(c);
+}
+END_TEST
+
+/* The first line a shell command prints, into out ("" when none). */
+static void sh_line(char *out, size_t outlen, const char *cmd)
+{
+	FILE *f = popen(cmd, "r");
+
+	out[0] = '\0';
+	ck_assert_ptr_nonnull(f);
+	if (fgets(out, (int)outlen, f) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(f);
+}
+
+/*
+ * The serve container runs nginx unprivileged: uid 101 from its first instruction, no
+ * capability at all, no-new-privileges, a read-only root with one tmpfs, listening on 8080.
+ */
+START_TEST(test_serve_container_unprivileged)
+{
+	lp_controller *c = NULL;
+	char digest[80], *yaml, cmd[1024], line[512], name[300];
+	const char *id;
+	lp_error err = {0};
+
+	make_upload(digest, "no root here");
+	yaml = archive_yaml("plain", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	converge(c, "plain", id);
+	/* Served on LP_SERVE_PORT (live means running: nginx may take a moment to listen). */
+	ck_assert_int_ge(wait_serving("plain", "no root here", 10000), 0);
+	LP_TEST_FMT(name, "%s-deploy-plain", g_instance);
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "docker inspect -f '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} "
+	    "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.SecurityOpt}} {{json "
+	    "(index .HostConfig.Tmpfs)}}' %s",
+	    name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "101:101 [ALL] [] true [no-new-privileges] "
+	                       "{\"/tmp\":\"rw,noexec,nosuid,nodev,size=16m\"}");
+	/* Every process of it (master and workers): uid 101, no effective capability. */
+	snprintf(cmd, sizeof(cmd),
+	         "docker exec %s sh -c 'for s in /proc/[0-9]*/status; do "
+	         "awk \"/^Uid:/ {u=\\$2} /^CapEff:/ {c=\\$2} /^NoNewPrivs:/ {n=\\$2} END {print u, "
+	         "c, n}\" $s; done' | sort -u | tr '\\n' ';'",
+	         name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "101 0000000000000000 1;");
+	/* The root is read-only; only the tmpfs takes writes. */
+	snprintf(cmd, sizeof(cmd),
+	         "docker exec %s sh -c 'touch /etc/nginx/x 2>/dev/null && echo rootfs-writable; "
+	         "touch /tmp/x && echo tmp-ok'",
+	         name);
+	sh_line(line, sizeof(line), cmd);
+	ck_assert_str_eq(line, "tmp-ok");
 	lp_controller_free(c);
 }
 END_TEST
@@ -589,6 +659,321 @@ START_TEST(test_newer_revision_cancels_build)
 }
 END_TEST
 
+/* Rows of site_id in state (a state name, or NULL: every row), as /metrics counts them. */
+static int count_revisions(const char *site_id, const char *state)
+{
+	lp_store_revision *revs = NULL;
+	size_t n = 0, i;
+	int c = 0;
+
+	ck_assert_int_eq(lp_store_revision_list(&revs, &n, g_store, site_id, 0, NULL), LP_OK);
+	for (i = 0; i < n; i++)
+		c += state == NULL || !strcmp(lp_store_rev_state_name(revs[i].state), state);
+	lp_store_revisions_free(revs, n);
+	return c;
+}
+
+/*
+ * 300 redeploys requested faster than anything builds: the overtaken ones are superseded (the
+ * pending gauge drains), and the history is pruned to revisionHistoryLimit, logs included.
+ */
+START_TEST(test_quick_redeploys_superseded_and_pruned)
+{
+	struct loop l;
+	char digest[80], *yaml, logs[1200];
+	const char *id;
+	lp_error err = {0};
+	int64_t num = 0;
+	int i, rows = -1, pending = -1, nlogs = -1;
+
+	make_upload(digest, "quick");
+	yaml = archive_yaml("quick", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	loop_start(&l);
+	ck_assert_int_ge(wait_serving("quick", "quick", 60000), 0);
+	for (i = 0; i < 300; i++)
+		ck_assert_msg(lp_store_revision_request(&num, g_store, id, 0, LP_TRIGGER_REDEPLOY,
+		                                        digest, &err) == LP_OK,
+		              "%s", err.message);
+	ck_assert_int_eq(num, 301);
+	snprintf(logs, sizeof(logs), "%s/logs/quick", g_data);
+	for (i = 0; i < 600; i++) { /* until the last is live and the history settled */
+		pending = count_revisions(id, "pending");
+		rows = count_revisions(id, NULL);
+		nlogs = lp_test_count_lines("ls -A '%s' 2>/dev/null || true", logs);
+		if (live_at_desired(id) && pending == 0 && rows <= 2 * 5 + 2 && nlogs <= rows)
+			break;
+		usleep(100 * 1000);
+	}
+	printf(
+	    "  300 quick redeploys: %d revision rows kept (%d pending, %d superseded), %d logs\n",
+	    rows, pending, count_revisions(id, "superseded"), nlogs);
+	ck_assert_msg(live_at_desired(id), "revision 301 never went live");
+	ck_assert_int_eq(pending, 0);
+	ck_assert_int_le(rows, 2 * 5 + 2);
+	ck_assert_int_le(nlogs, rows);
+	/* The newest one is kept, built and served. */
+	ck_assert_int_eq(count_revisions(id, "ready") >= 1, 1);
+	loop_stop(&l);
+}
+END_TEST
+
+/* A service of the host itself: listening on 0.0.0.0, counting the connections it accepts. */
+struct host_listener {
+	int fd;
+	int port;
+	atomic_int accepted;
+	pthread_t t;
+};
+
+static void *listener_main(void *arg)
+{
+	struct host_listener *h = arg;
+	int c;
+
+	while ((c = accept(h->fd, NULL, NULL)) >= 0) {
+		atomic_fetch_add(&h->accepted, 1);
+		close(c);
+	}
+	return NULL;
+}
+
+static void listener_start(struct host_listener *h)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	socklen_t len = sizeof(a);
+
+	atomic_init(&h->accepted, 0);
+	ck_assert_int_ge(h->fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(h->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(h->fd, 64), 0);
+	ck_assert_int_eq(getsockname(h->fd, (struct sockaddr *)&a, &len), 0);
+	h->port = ntohs(a.sin_port);
+	pthread_create(&h->t, NULL, listener_main, h);
+}
+
+static void listener_stop(struct host_listener *h)
+{
+	shutdown(h->fd, SHUT_RDWR);
+	close(h->fd);
+	pthread_join(h->t, NULL);
+}
+
+/* Whether this host itself connects to addr:port (1) or not (0). */
+static int host_connects(const char *addr, int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	ck_assert_int_eq(inet_pton(AF_INET, addr, &a.sin_addr), 1);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A probe of each address on port, run by bash: one "<addr> open|closed" line each. */
+static void probe_script(char *out, size_t outlen, const char *addrs, int port)
+{
+	lp_test_fmt(out, outlen,
+	            "for a in %s; do if timeout 5 bash -c \"exec 3<>/dev/tcp/$a/%d\" 2>/dev/null; "
+	            "then echo \"$a open\"; else echo \"$a closed\"; fi; done",
+	            addrs, port);
+}
+
+/*
+ * Host isolation: a service on the host, listening on 0.0.0.0, is refused to a build and to a
+ * serve container of the instance through every address of the host (each network's gateway,
+ * docker0's, the LAN's), while the build still reaches a non-host address on its network.
+ */
+START_TEST(test_host_isolation)
+{
+	struct host_listener h;
+	lp_controller *c = NULL;
+	lp_controller_stats before, after;
+	lp_reconcile_result r;
+	char digest[80], *yaml = NULL, cmd[4096], addrs[1024], target[64], probe[2048], want[2048];
+	char page[4096] = "", name[300], *tok, *save = NULL, list[1024];
+	const char *id;
+	lp_error err = {0};
+	lp_buf b;
+	int before_accepted, i;
+
+	listener_start(&h);
+	make_upload(digest, "unused");
+	/* The networks and their rules come with the first reconcile of any site. */
+	yaml = archive_yaml("plain", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	converge(c, "plain", id);
+
+	/*
+	 * The host's addresses: the gateways of the instance's networks and of docker0, and the
+	 * LAN's (other bridges come and go with other tests: their addresses are left out).
+	 */
+	LP_TEST_FMT(
+	    cmd,
+	    "{ ip -4 -o addr show scope global | awk '$2 !~ /^br-/ {print $4}' | cut -d/ -f1; "
+	    "for n in %s-launchpad-sites %s-launchpad-build bridge; do docker network inspect "
+	    "-f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' $n; done; } | sort -u | "
+	    "tr '\\n' ' '",
+	    g_instance, g_instance);
+	sh_line(addrs, sizeof(addrs), cmd);
+	ck_assert_msg(strlen(addrs) > 8, "no host addresses found: '%s'", addrs);
+	/* The host itself reaches its service on every one of them. */
+	LP_TEST_FMT(list, "%s", addrs);
+	before_accepted = 0;
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		ck_assert_msg(host_connects(tok, h.port), "the host cannot reach %s:%d", tok,
+		              h.port);
+		before_accepted++;
+	}
+	for (i = 0; i < 100 && atomic_load(&h.accepted) < before_accepted; i++)
+		usleep(20 * 1000);
+	ck_assert_int_eq(atomic_load(&h.accepted), before_accepted);
+
+	/* A non-host address on the build network: another container, listening on 7000. */
+	lp_test_sh("docker run -d --name %s-target --label launchpad.instance=%s --network "
+	           "%s-launchpad-build %s node -e \"require('net').createServer(s => "
+	           "s.end('hi')).listen(7000)\" >/dev/null",
+	           g_instance, g_instance, g_instance,
+	           env_or("LAUNCHPAD_TEST_BUILD_IMAGE", "launchpad-test/node:local"));
+	LP_TEST_FMT(cmd,
+	            "docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "
+	            "%s-target",
+	            g_instance);
+	sh_line(target, sizeof(target), cmd);
+	ck_assert_msg(target[0], "the target container has no address");
+
+	/* A build that probes all of them, and the target, and publishes what it saw. */
+	probe_script(probe, sizeof(probe), addrs, h.port);
+	ck_assert_int_ge(
+	    asprintf(&yaml,
+	             "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: "
+	             "probe\nspec:\n  source:\n    archive:\n      digest: \"%s\"\n"
+	             "  build:\n    timeoutSeconds: 300\n    command: |\n"
+	             "      mkdir -p dist; sleep 1; { %s; for t in 1 2 3 4 5; do "
+	             "timeout 5 bash -c \"exec 3<>/dev/tcp/%s/7000\" 2>/dev/null && "
+	             "break; sleep 1; done && echo egress open || echo egress closed; } "
+	             "> dist/index.html\n",
+	             digest, probe, target),
+	    0);
+	id = create_site(yaml, digest);
+	free(yaml);
+	converge(c, "probe", id);
+	lp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(fetch(&b, "probe", "/"), 200);
+	LP_TEST_FMT(page, "%s", lp_buf_cstr(&b));
+	lp_buf_release(&b);
+	printf("  a build probed the host's service (port %d):\n%s", h.port, page);
+	fflush(stdout);
+	LP_TEST_FMT(list, "%s", addrs);
+	want[0] = '\0';
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		lp_test_fmt(want + strlen(want), sizeof(want) - strlen(want), "%s closed\n", tok);
+	lp_test_fmt(want + strlen(want), sizeof(want) - strlen(want), "egress open\n");
+	ck_assert_str_eq(page, want);
+
+	/* The serve container, on the internal sites network, is refused as well. */
+	LP_TEST_FMT(name, "%s-deploy-probe", g_instance);
+	LP_TEST_FMT(cmd, "docker exec %s bash -c '%s' | tr '\\n' ';'", name, probe);
+	sh_line(page, sizeof(page), cmd);
+	printf("  its serve container: %s\n", page);
+	fflush(stdout);
+	ck_assert_ptr_null(strstr(page, "open"));
+	ck_assert_ptr_nonnull(strstr(page, "closed"));
+	ck_assert_int_eq(atomic_load(&h.accepted), before_accepted);
+
+	/* Steady state writes no rule; the teardown takes them away. */
+	lp_controller_stats_get(&before, c);
+	ck_assert_uint_ge(before.firewall_writes, 1);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "probe", &err), LP_OK);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "plain", &err), LP_OK);
+	lp_controller_stats_get(&after, c);
+	ck_assert_uint_eq(after.firewall_writes, before.firewall_writes);
+	ck_assert_int_eq(
+	    lp_test_count_lines("iptables -S INPUT | grep -F 'launchpad:%s\"'", g_instance), 2);
+	lp_test_sh("docker rm -f %s-target >/dev/null", g_instance); /* not the controller's */
+	ck_assert_msg(lp_controller_teardown(c, &err) == LP_OK, "teardown: %s", err.message);
+	ck_assert_int_eq(
+	    lp_test_count_lines("iptables -S | grep -F 'launchpad:%s\"' || true", g_instance), 0);
+	lp_controller_free(c);
+	listener_stop(&h);
+}
+END_TEST
+
+/* Lines of `iptables -S <chain>` matching the fixed string what ("" for all). */
+static int rules_matching(const char *chain, const char *what)
+{
+	return lp_test_count_lines("iptables -w 5 -S %s 2>/dev/null | grep -F -- '%s' || true",
+	                           chain, what);
+}
+
+/*
+ * The firewall's own contract, on made-up bridges (rules for interfaces that do not exist
+ * match nothing): it installs, then writes nothing; it repairs a flushed chain, moves its jumps
+ * above a foreign rule put on top, drops a jump of a bridge it no longer isolates; it goes.
+ */
+START_TEST(test_firewall_ensure_repair_remove)
+{
+	const char *two[] = {"lpt-a0", "lpt-b0"}, *moved[] = {"lpt-a0", "lpt-c0"};
+	char inst[64], chain[LP_FIREWALL_CHAIN_MAX], first[512];
+	lp_firewall *fw = NULL;
+	lp_error err = {0};
+	int changed = -1;
+
+	LP_TEST_FMT(inst, "%sf", g_instance);
+	ck_assert_int_eq(lp_firewall_new(&fw, inst, &err), LP_OK);
+	LP_TEST_FMT(chain, "%s", lp_firewall_chain(fw));
+	ck_assert_int_eq(strncmp(chain, "LP-", 3), 0);
+	ck_assert_uint_eq(strlen(chain), 15);
+	ck_assert(lp_firewall_due(fw));
+	ck_assert_msg(lp_firewall_ensure(&changed, fw, two, 2, &err) == LP_OK, "%s", err.message);
+	ck_assert_int_eq(changed, 1);
+	ck_assert(!lp_firewall_due(fw));
+	ck_assert_int_eq(rules_matching("INPUT", chain), 2);
+	ck_assert_int_eq(rules_matching(chain, "-j REJECT --reject-with tcp-reset"), 1);
+	ck_assert_int_eq(rules_matching(chain, "--ctstate RELATED,ESTABLISHED -j RETURN"), 1);
+	/* Steady: nothing written. */
+	ck_assert_int_eq(lp_firewall_ensure(&changed, fw, two, 2, &err), LP_OK);
+	ck_assert_int_eq(changed, 0);
+
+	/* Tampered: a foreign ACCEPT on top, the chain flushed, a stale jump of ours. */
+	lp_test_sh("iptables -w 5 -I INPUT 1 -i lpt-a0 -j ACCEPT && iptables -w 5 -F %s && "
+	           "iptables -w 5 -A INPUT -i lpt-old0 -m comment --comment launchpad:%s -j %s",
+	           chain, inst, chain);
+	ck_assert_msg(lp_firewall_ensure(&changed, fw, two, 2, &err) == LP_OK, "%s", err.message);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(rules_matching(chain, "-j REJECT"), 2);
+	ck_assert_int_eq(rules_matching("INPUT", chain), 2);
+	ck_assert_int_eq(rules_matching("INPUT", "lpt-old0"), 0);
+	sh_line(first, sizeof(first), "iptables -w 5 -S INPUT | sed -n 2p");
+	ck_assert_msg(strstr(first, chain) != NULL, "the first INPUT rule is %s", first);
+	ck_assert_int_eq(lp_firewall_ensure(&changed, fw, two, 2, &err), LP_OK);
+	ck_assert_int_eq(changed, 0);
+
+	/* Another set of bridges: the one that left loses its jump. */
+	ck_assert_int_eq(lp_firewall_ensure(&changed, fw, moved, 2, &err), LP_OK);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(rules_matching("INPUT", "lpt-b0"), 0);
+	ck_assert_int_eq(rules_matching("INPUT", "lpt-c0"), 1);
+	/* Refused before any iptables run. */
+	ck_assert_int_eq(
+	    lp_firewall_ensure(&changed, fw, (const char *[]){"no such; iface"}, 1, &err),
+	    LP_EINVAL);
+
+	ck_assert_int_eq(lp_firewall_remove(fw, &err), LP_OK);
+	ck_assert_int_eq(rules_matching("INPUT", chain), 0);
+	ck_assert_int_eq(lp_test_count_lines("iptables -w 5 -S | grep -F -- '%s' || true", chain),
+	                 0);
+	ck_assert_int_eq(lp_firewall_remove(fw, &err), LP_OK); /* none there: still fine */
+	lp_test_sh("iptables -w 5 -D INPUT -i lpt-a0 -j ACCEPT");
+	lp_firewall_free(fw);
+	lp_firewall_free(NULL);
+}
+END_TEST
+
 static pid_t spawn_controller(void)
 {
 	char *bin = lp_test_bin_path("launchpad-controller");
@@ -688,11 +1073,15 @@ static Suite *controller_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_live_steady_state_and_content_change);
+	tcase_add_test(tc, test_serve_container_unprivileged);
 	tcase_add_test(tc, test_self_heal_and_foreign_container);
 	tcase_add_test(tc, test_delete_removes_everything);
 	tcase_add_test(tc, test_archive_gc);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_newer_revision_cancels_build);
+	tcase_add_test(tc, test_quick_redeploys_superseded_and_pruned);
+	tcase_add_test(tc, test_host_isolation);
+	tcase_add_test(tc, test_firewall_ensure_repair_remove);
 	tcase_add_test(tc, test_sigkill_mid_build_converges);
 	suite_add_tcase(s, tc);
 	/* Its own case, last: it restarts the engine (CK_RUN_CASE=restart runs it alone). */
@@ -707,15 +1096,24 @@ static Suite *controller_suite(void)
 /* A failed assertion ends a forked test before its teardown: remove this run's leftovers. */
 static void sweep(void)
 {
-	char cmd[1024];
-	int st;
+	char cmd[2048];
+	int st, n;
 
-	snprintf(cmd, sizeof(cmd),
-	         "docker ps -a --filter label=launchpad.instance --format "
-	         "'{{.ID}} {{.Label \"launchpad.instance\"}}' | awk '$2 ~ /^t%dx/ {print $1}' | "
-	         "xargs -r docker rm -f >/dev/null; docker network ls --format '{{.Name}}' | "
-	         "grep '^t%dx' | xargs -r docker network rm >/dev/null",
-	         (int)getpid(), (int)getpid());
+	/* Outside any test: no ck_assert here (Check exits), and a cut command runs nothing. */
+	n = snprintf(
+	    cmd, sizeof(cmd),
+	    "docker ps -a --filter label=launchpad.instance --format "
+	    "'{{.ID}} {{.Label \"launchpad.instance\"}}' | awk '$2 ~ /^t%dx/ {print $1}' | "
+	    "xargs -r docker rm -f >/dev/null; docker network ls --format '{{.Name}}' | "
+	    "grep '^t%dx' | xargs -r docker network rm >/dev/null; "
+	    /* and those instances' host isolation rules: their comments name them */
+	    "iptables -w 5 -S INPUT 2>/dev/null | grep -F -- '--comment \"launchpad:t%dx' | "
+	    "sed 's/^-A /-D /' | while read -r r; do eval \"iptables -w 5 $r\"; "
+	    "c=${r##* }; iptables -w 5 -F $c 2>/dev/null; iptables -w 5 -X $c 2>/dev/null; "
+	    "done; while iptables -w 5 -D INPUT -i lpt-a0 -j ACCEPT 2>/dev/null; do :; done; true",
+	    (int)getpid(), (int)getpid(), (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return;
 	st = system(cmd);
 	(void)st;
 }

@@ -1,5 +1,6 @@
 /* check_docker.c: the Docker client and `launchpad-controller --preflight` on the real engine. */
 #include <check.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,6 +510,15 @@ START_TEST(test_network_ensure_twice)
 	ck_assert_int_eq(lp_docker_network_inspect(&net, dk, name, &err), LP_OK);
 	ck_assert_int_eq(net.internal, 1);
 	ck_assert_str_eq(net.driver, "bridge");
+	/* Its Linux bridge: the engine's name for it, an interface of this host. */
+	ck_assert_int_eq(strncmp(net.bridge, "br-", 3), 0);
+	ck_assert_int_eq(strncmp(net.bridge + 3, net.id, 12), 0);
+	ck_assert_uint_eq(strlen(net.bridge), 15);
+	ck_assert_uint_ne(if_nametoindex(net.bridge), 0);
+	/* The default network names its bridge by option. */
+	ck_assert_int_eq(lp_docker_network_inspect(&net, dk, "bridge", &err), LP_OK);
+	ck_assert_str_eq(net.bridge, "docker0");
+	ck_assert_int_eq(lp_docker_network_inspect(&net, dk, name, &err), LP_OK);
 	ck_assert_int_eq(lp_docker_network_ensure(&created, dk, name, 0, labels, 1, &err),
 	                 LP_ECONFLICT);
 	ck_assert_int_eq(lp_docker_network_remove(dk, name, &err), LP_OK);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/nginx_conf.h"
 #include "launchpad/buf.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
@@ -68,19 +69,36 @@ char *lp_test_platform_data_path(const lp_test_platform *p, const char *rel)
 	return s;
 }
 
-/* The shell command that removes everything an instance may have left behind. */
-static char *cleanup_command(const lp_test_platform *p, int remove_root)
+char *lp_test_firewall_cleanup_command(const char *instance)
 {
 	char *cmd = NULL;
 
+	/* The chain is "LP-" and the first 12 hex digits of the instance's SHA-256. */
 	if (asprintf(&cmd,
+	             "c=LP-$(printf %%s '%s' | sha256sum | cut -c1-12); "
+	             "iptables -w 5 -S INPUT 2>/dev/null | grep -E -- \"-j $c\\$\" | "
+	             "sed 's/^-A /-D /' | while read -r r; do eval \"iptables -w 5 $r\"; done; "
+	             "iptables -w 5 -F $c 2>/dev/null; iptables -w 5 -X $c 2>/dev/null; true",
+	             instance) < 0)
+		return NULL;
+	return cmd;
+}
+
+/* The shell command that removes everything an instance may have left behind. */
+static char *cleanup_command(const lp_test_platform *p, int remove_root)
+{
+	char *cmd = NULL, *fw = lp_test_firewall_cleanup_command(p->instance);
+
+	if (fw == NULL ||
+	    asprintf(&cmd,
 	             "ids=$(docker ps -aq --filter label=launchpad.instance=%s 2>/dev/null); "
 	             "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null 2>&1; "
 	             "docker network rm %s-launchpad-sites %s-launchpad-build >/dev/null 2>&1; "
-	             "%s%s%s true",
-	             p->instance, p->instance, p->instance, remove_root ? "rm -rf '" : "",
+	             "%s; %s%s%s true",
+	             p->instance, p->instance, p->instance, fw, remove_root ? "rm -rf '" : "",
 	             remove_root ? p->root : "", remove_root ? "';" : "") < 0)
-		return NULL;
+		cmd = NULL;
+	free(fw);
 	return cmd;
 }
 
@@ -834,7 +852,8 @@ int lp_test_platform_fetch_site(char **out, long *out_status, lp_test_platform *
 	for (i = 0; i < c->nnetworks; i++)
 		if (!strcmp(c->networks[i].key, net) && c->networks[i].value &&
 		    *c->networks[i].value)
-			LP_TEST_FMT(url, "http://%s%s", c->networks[i].value, path);
+			LP_TEST_FMT(url, "http://%s:%d%s", c->networks[i].value, LP_SERVE_PORT,
+			            path);
 	if (url[0] == '\0') {
 		rc = lp_error_set(err, LP_ENOTFOUND, "container %s (%s) has no address on %s", name,
 		                  c->status ? c->status : "?", net);

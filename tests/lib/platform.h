@@ -162,6 +162,14 @@ int lp_test_platform_wait_gone(lp_test_platform *p, const char *id, int timeout_
 /* Run a shell command and return the number of non-empty lines it prints (-1 if it cannot). */
 int lp_test_count_lines(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A shell command (malloc'd) that removes the host isolation rules of instance (its INPUT jumps
+ * and its chain, controller/firewall.h), whatever state they are in; NULL when out of memory.
+ * The controller keeps them while sites serve, so a test's cleanup removes them with its
+ * containers and networks.
+ */
+char *lp_test_firewall_cleanup_command(const char *instance);
+
 /* Number of containers of this instance (all states) carrying label ("k=v" or NULL: any). */
 int lp_test_platform_count_containers(lp_test_platform *p, const char *label);
 

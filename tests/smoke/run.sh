@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Smoke test of the test environment: the two test images work the way LaunchPad uses them.
-#  1. serve: nginx from LAUNCHPAD_TEST_SERVE_IMAGE, hardened like a production serve container
-#     (read-only rootfs, tmpfs for nginx's writable dirs, no-new-privileges), serves a
-#     bind-mounted file with random content over the default bridge network.
+#  1. serve: nginx from LAUNCHPAD_TEST_SERVE_IMAGE, run like a production serve container (as
+#     uid 101:101 with no capability, read-only rootfs, one tmpfs on /tmp, no-new-privileges,
+#     a whole configuration bound over /etc/nginx/nginx.conf, port 8080), serves a bind-mounted
+#     file with random content over the default bridge network.
 #  2. build: LAUNCHPAD_TEST_BUILD_IMAGE runs as the non-root user `node` and has node, npm, git.
 # Every container it creates carries the label launchpad-test=smoke and is removed on exit.
 set -uo pipefail
 
 SOCK=${LAUNCHPAD_DOCKER_SOCKET:-/var/run/docker.sock}
+here=$(cd "$(dirname "$0")" && pwd)
 SERVE_IMAGE=${LAUNCHPAD_TEST_SERVE_IMAGE:-launchpad-test/nginx:local}
 BUILD_IMAGE=${LAUNCHPAD_TEST_BUILD_IMAGE:-launchpad-test/node:local}
 export DOCKER_HOST=unix://$SOCK
@@ -54,8 +56,9 @@ test_serve() {
 	chmod -R a+rX "$tmp"
 	containers+=("$name")
 	if ! docker run -d --name "$name" --label launchpad-test=smoke \
-		--read-only --tmpfs /var/cache/nginx --tmpfs /var/run --tmpfs /tmp \
+		--user 101:101 --cap-drop ALL --read-only --tmpfs /tmp \
 		--security-opt no-new-privileges --memory 64m \
+		-v "$here/../../scripts/images/nginx/unprivileged.conf:/etc/nginx/nginx.conf:ro" \
 		-v "$tmp/html:/usr/share/nginx/html:ro" "$SERVE_IMAGE" >/dev/null; then
 		fail serve "docker run failed"
 		return
@@ -67,7 +70,7 @@ test_serve() {
 	fi
 	got=
 	for ((i = 0; i < 20; i++)); do
-		got=$(curl -fsS -m 2 "http://$ip/smoke.txt" 2>/dev/null) && break
+		got=$(curl -fsS -m 2 "http://$ip:8080/smoke.txt" 2>/dev/null) && break
 		if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
 			fail serve "nginx exited: $(docker logs --tail 20 "$name" 2>&1)"
 			return
@@ -75,9 +78,10 @@ test_serve() {
 		sleep 0.5
 	done
 	if [ "$got" = "$content" ]; then
-		pass "serve: nginx (read-only rootfs) served the bind-mounted file at http://$ip/"
+		pass "serve: nginx (uid 101, no capability, read-only rootfs) served the bind-mounted" \
+			"file at http://$ip:8080/"
 	else
-		fail serve "expected '$content' from http://$ip/smoke.txt, got '$got'" \
+		fail serve "expected '$content' from http://$ip:8080/smoke.txt, got '$got'" \
 			"(logs: $(docker logs --tail 20 "$name" 2>&1))"
 	fi
 }

@@ -229,6 +229,14 @@ static const struct bad_case bad_cases[] = {
     {JHDR "  \"build\": {\"command\": \"make\", \"env\": {\"C\": \"y\xc3\"}}}}", "spec.build.env.C",
      4, 45, "is not valid UTF-8"},
     {JHDR "  \"build\": {\"command\": \"\\udc00\"}}}", "", 4, 25, "JSON syntax error"},
+    /* 70: serve.replicas */
+    {HDR GIT "  serve: {replicas: 0}\n", "spec.serve.replicas", 8, 21,
+     "must be between 1 and 5 (got 0)"},
+    {HDR GIT "  serve: {replicas: 6}\n", "spec.serve.replicas", 8, 21,
+     "must be between 1 and 5 (got 6)"},
+    {HDR GIT "  serve: {replicas: \"2\"}\n", "spec.serve.replicas", 8, 21,
+     "expected an integer, got a string"},
+    {HDR GIT "  serve: {replica: 2}\n", "spec.serve.replica", 8, 11, "did you mean \"replicas\"?"},
     /* previews */
     {HDR GIT "  previews: {pullRequests: yes-please}\n", "spec.previews.pullRequests", 8, 28,
      "expected a boolean"},
@@ -320,6 +328,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(s->serve_spa, 0);
 	ck_assert_ptr_null(s->serve_not_found_page);
 	ck_assert_int_eq(s->revision_history_limit, 5);
+	ck_assert_int_eq(s->serve_replicas, 1);
 	lp_site_free(s);
 
 	s = parse_one(HDR GIT "  build:\n    command: make\n  serve: {}\n  autoDeploy: null\n");
@@ -821,6 +830,45 @@ START_TEST(test_canonical_json_exact)
 }
 END_TEST
 
+static void hash_of(char out[LP_SHA256_HEX_LEN], const lp_site *s);
+
+/* Replicas: in the canonical form only when not 1, so specs stored before it keep their hash. */
+START_TEST(test_replicas_canonical)
+{
+	lp_site *one = parse_one(HDR GIT "  serve: {replicas: 1}\n"), *none = parse_one(HDR GIT);
+	lp_site *three = parse_one(HDR GIT "  serve: {replicas: 3}\n"), *again;
+	char h1[LP_SHA256_HEX_LEN], h0[LP_SHA256_HEX_LEN], h3[LP_SHA256_HEX_LEN];
+	char *json = NULL, *yaml = NULL;
+
+	ck_assert_int_eq(one->serve_replicas, 1);
+	ck_assert_int_eq(three->serve_replicas, 3);
+	hash_of(h1, one);
+	hash_of(h0, none);
+	hash_of(h3, three);
+	ck_assert_str_eq(h1, h0);
+	ck_assert_str_ne(h3, h0);
+	ck_assert_int_eq(lp_site_to_json(&json, one, NULL), LP_OK);
+	ck_assert_ptr_null(strstr(json, "replicas"));
+	free(json);
+	ck_assert_int_eq(lp_site_to_json(&json, three, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"serve\":{\"spa\":false,\"replicas\":3}"));
+	ck_assert_int_eq(lp_site_to_yaml(&yaml, three, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(yaml, "  serve:\n    spa: false\n    replicas: 3\n"));
+	again = parse_one(yaml);
+	ck_assert(site_equal(again, three));
+	/* A struct built in code leaves it 0: that is the default, and valid. */
+	again->serve_replicas = 0;
+	hash_of(h3, again);
+	ck_assert_str_eq(h3, h0);
+	free(json);
+	free(yaml);
+	lp_site_free(again);
+	lp_site_free(one);
+	lp_site_free(none);
+	lp_site_free(three);
+}
+END_TEST
+
 START_TEST(test_list_yaml_round_trip)
 {
 	size_t len, i;
@@ -880,7 +928,7 @@ START_TEST(test_spec_hash)
 	ck_assert_str_eq(h, base);
 	lp_site_free(reordered);
 	/* Every spec field changes it, each to a different value. */
-	for (m = 0; m < 16; m++) {
+	for (m = 0; m < 17; m++) {
 		ck_assert_int_eq(lp_site_dup(&s, orig, NULL), LP_OK);
 		switch (m) {
 		case 0:
@@ -928,6 +976,9 @@ START_TEST(test_spec_hash)
 			break;
 		case 14:
 			s->has_build = 0;
+			break;
+		case 15:
+			s->serve_replicas = 2;
 			break;
 		default:
 			set(&s->git_url, "https://github.com/vitejs/vite-plugin-react/");
@@ -1335,6 +1386,7 @@ static Suite *spec_suite(void)
 	                    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, test_every_error_reported);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_replicas_canonical);
 	tcase_add_test(tc, test_example_fields);
 	tcase_add_test(tc, test_insecure_option);
 	tcase_add_test(tc, test_caps);

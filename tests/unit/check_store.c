@@ -433,6 +433,163 @@ START_TEST(test_revisions)
 }
 END_TEST
 
+/* Set revision number of site_id to state (controller progress). */
+static void set_state(lp_store *st, const char *site_id, int64_t number, lp_store_rev_state state)
+{
+	lp_store_revision *rev = NULL;
+	lp_error err = {0};
+
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, site_id, number, &err), LP_OK);
+	rev->state = state;
+	ck_assert_msg(lp_store_revision_update(st, rev, &err) == LP_OK, "%s", err.message);
+	lp_store_revision_free(rev);
+}
+
+static lp_store_rev_state state_of(lp_store *st, const char *site_id, int64_t number)
+{
+	lp_store_revision *rev = NULL;
+	lp_store_rev_state state;
+
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, site_id, number, NULL), LP_OK);
+	state = rev->state;
+	lp_store_revision_free(rev);
+	return state;
+}
+
+/* PRAGMA data_version as another handle sees it: it moves only when st committed a change. */
+static int64_t version_seen(lp_store *other)
+{
+	int64_t v = -1;
+
+	ck_assert_int_eq(lp_store_data_version(&v, other, NULL), LP_OK);
+	return v;
+}
+
+/* Revisions that never started and no longer can are superseded; nothing else changes. */
+START_TEST(test_supersede_pending)
+{
+	lp_store *st = open_store(), *other = open_store();
+	lp_store_site *s = create_site(st, "quick", 1);
+	lp_store_revision *rev = NULL;
+	int64_t num = 0, count = -1, v;
+	lp_error err = {0};
+	int i;
+
+	for (i = 2; i <= 6; i++)
+		ck_assert_int_eq(
+		    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err),
+		    LP_OK);
+	set_state(st, s->id, 3, LP_REV_BUILDING);
+	set_state(st, s->id, 2, LP_REV_CANCELLED);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(count,
+	                 3); /* 1, 4, 5: not the desired 6, the building 3, the cancelled 2 */
+	ck_assert_int_eq(state_of(st, s->id, 1), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 2), LP_REV_CANCELLED);
+	ck_assert_int_eq(state_of(st, s->id, 3), LP_REV_BUILDING);
+	ck_assert_int_eq(state_of(st, s->id, 4), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 5), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 6), LP_REV_PENDING);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 4, &err), LP_OK);
+	ck_assert_str_eq(rev->message, "superseded by revision 6 before its build started");
+	ck_assert_int_gt(rev->finished_at, 0);
+	ck_assert_int_eq(rev->started_at, 0);
+	lp_store_revision_free(rev);
+
+	/* Again: nothing to do, and nothing written. */
+	v = version_seen(other);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(count, 0);
+	ck_assert_int_eq(version_seen(other), v);
+
+	/* A newer request makes 6 one of them, unless a build of it is starting (keep). */
+	ck_assert_int_eq(
+	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err), LP_OK);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(&count, st, s->id, 6, &err), LP_OK);
+	ck_assert_int_eq(count, 0);
+	ck_assert_int_eq(lp_store_revisions_supersede_pending(NULL, st, s->id, 0, &err), LP_OK);
+	ck_assert_int_eq(state_of(st, s->id, 6), LP_REV_SUPERSEDED);
+	ck_assert_int_eq(state_of(st, s->id, 7), LP_REV_PENDING);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE state = 'pending'"), 1);
+	lp_store_site_free(s);
+	lp_store_close(other);
+	lp_store_close(st);
+}
+END_TEST
+
+/* History: final revisions beyond the newest N (and the newest N ready ones) go, the rest stay. */
+START_TEST(test_prune_history)
+{
+	static const lp_store_rev_state states[21] = {
+	    [1] = LP_REV_READY,       [2] = LP_REV_FAILED,      [3] = LP_REV_READY,
+	    [4] = LP_REV_SUPERSEDED,  [5] = LP_REV_READY,       [6] = LP_REV_CANCELLED,
+	    [7] = LP_REV_INTERRUPTED, [8] = LP_REV_READY,       [9] = LP_REV_SUPERSEDED,
+	    [10] = LP_REV_SUPERSEDED, [11] = LP_REV_SUPERSEDED, [12] = LP_REV_SUPERSEDED,
+	    [13] = LP_REV_SUPERSEDED, [14] = LP_REV_SUPERSEDED, [15] = LP_REV_SUPERSEDED,
+	    [16] = LP_REV_SUPERSEDED, [17] = LP_REV_READY,      [18] = LP_REV_FAILED,
+	    [19] = LP_REV_BUILDING,   [20] = LP_REV_PENDING};
+	static const int64_t gone[] = {1, 2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16};
+	lp_store *st = open_store(), *other = open_store();
+	lp_store_site *s = create_site(st, "history", 1), *mine = create_site(st, "mine", 2);
+	lp_store_status status = {0};
+	int64_t num = 0, *nums = NULL, v;
+	lp_error err = {0};
+	size_t n = 0, i;
+
+	for (i = 2; i <= 20; i++)
+		ck_assert_int_eq(
+		    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_REDEPLOY, NULL, &err),
+		    LP_OK);
+	for (i = 1; i <= 20; i++)
+		if (states[i] != LP_REV_PENDING)
+			set_state(st, s->id, (int64_t)i, states[i]);
+	status.site_id = s->id;
+	status.phase = LP_PHASE_LIVE;
+	status.current_revision = 5;
+	ck_assert_int_eq(lp_store_status_put(NULL, st, &status, &err), LP_OK);
+	set_state(st, mine->id, 1, LP_REV_FAILED);
+
+	/* Kept: 18-20 (newest 3), 17, 8, 5 (newest 3 ready), 20 (desired), 5 (current), 8 (keep).
+	 */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 8, &err), LP_OK);
+	ck_assert_uint_eq(n, sizeof(gone) / sizeof(gone[0]));
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(nums[i], gone[i]);
+	free(nums);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE number IN "
+	                           "(5, 8, 17, 18, 19, 20) AND site_id = (SELECT id FROM sites "
+	                           "WHERE name = 'history')"),
+	                 6);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE site_id = (SELECT id FROM "
+	                           "sites WHERE name = 'history')"),
+	                 6);
+	/* Another site's history is its own. */
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions WHERE site_id = (SELECT id FROM "
+	                           "sites WHERE name = 'mine')"),
+	                 1);
+
+	/* Again: nothing qualifies, and nothing is written. */
+	v = version_seen(other);
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 8, &err), LP_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(nums);
+	ck_assert_int_eq(version_seen(other), v);
+	/* What keep held goes once nothing holds it. */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 3, 0, &err), LP_OK);
+	ck_assert_uint_eq(n, 0); /* 8 is still among the newest 3 ready ones */
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 1, 0, &err), LP_OK);
+	ck_assert_uint_eq(n, 2); /* 8 and 18: only 20 (newest, desired), 17 (ready), 5, 19 stay */
+	ck_assert_int_eq(nums[0], 8);
+	ck_assert_int_eq(nums[1], 18);
+	free(nums);
+	ck_assert_int_eq(lp_store_revisions_prune(&nums, &n, st, s->id, 0, 0, &err), LP_EINVAL);
+	lp_store_site_free(s);
+	lp_store_site_free(mine);
+	lp_store_close(other);
+	lp_store_close(st);
+}
+END_TEST
+
 /* Cancel: only a pending or building revision; final; the served revision is desired again. */
 START_TEST(test_revision_cancel)
 {
@@ -1220,6 +1377,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_update_spec);
 	tcase_add_test(tc, test_revisions);
 	tcase_add_test(tc, test_revision_cancel);
+	tcase_add_test(tc, test_supersede_pending);
+	tcase_add_test(tc, test_prune_history);
 	tcase_add_test(tc, test_migration_keeps_revisions);
 	tcase_add_test(tc, test_draft_request_keeps_desired);
 	tcase_add_test(tc, test_preview_children);

@@ -2,7 +2,9 @@
 # Lays out a Debian nginx rootfs like the official nginx:alpine image: content in
 # /usr/share/nginx/html, /etc/nginx/conf.d/*.conf included, logs to stdout/stderr, and every
 # writable path under /var/cache/nginx, /var/run or /tmp, so it runs with a read-only rootfs
-# plus tmpfs on exactly those three (what LaunchPad's serve containers use).
+# plus tmpfs on exactly those three. LaunchPad's serve containers run it as the nginx user
+# (101:101) with no capability and their own whole configuration, writing only a tmpfs on /tmp:
+# the last check below proves the image can.
 set -euo pipefail
 root=${1:?rootfs}
 recipe=${LAUNCHPAD_IMAGE_RECIPE:?}
@@ -33,6 +35,10 @@ ln -sf /dev/stderr "$root/var/log/nginx/error.log"
 rm -rf "$root/var/lib/nginx"
 ln -s /var/cache/nginx "$root/var/lib/nginx"
 
-# Sanity check: the configuration must parse inside the rootfs.
+# Sanity checks: the configuration must parse inside the rootfs, and nginx must run as the
+# nginx user (101:101, LaunchPad's serve containers have no capability) with a configuration
+# like the controller's: everything it writes under /tmp.
 chroot "$root" /usr/sbin/nginx -t -q
-rm -rf "$root"/var/cache/nginx/* "$root"/run/nginx.pid
+install -m 0644 "$recipe/unprivileged.conf" "$root/tmp/launchpad-unprivileged.conf"
+chroot --userspec=101:101 "$root" /usr/sbin/nginx -t -q -c /tmp/launchpad-unprivileged.conf
+rm -rf "$root"/var/cache/nginx/* "$root"/run/nginx.pid "$root"/tmp/*
