@@ -75,6 +75,8 @@ export const deploymentSchema = z.object({
   conditions: z.array(conditionSchema),
   deletion_timestamp: nullableTime,
   spec: z.nullable(siteManifestSchema),
+  /* a preview's owner (its slug); null for a site of its own; absent from older servers */
+  parent: z.optional(z.nullable(z.string())),
   // present on some answers only
   result: z.optional(z.string()),
   revision: z.optional(int),
@@ -108,6 +110,9 @@ export const revisionSchema = z.object({
   duration_seconds: z.optional(z.number().check(z.nonnegative())),
   desired: z.boolean(),
   current: z.boolean(),
+  /* docs/previews.md: a draft (deploy --draft) and the permalink of a ready revision */
+  draft: z.optional(z.boolean()),
+  permalink: z.optional(z.nullable(z.string())),
 });
 
 export const revisionListSchema = z.array(revisionSchema);

@@ -8,6 +8,7 @@ import { useCancelBuild, useCanCancel, useDeployment, useRedeploy, useRevisions 
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
 import { BuildLog } from "@/components/detail/BuildLog";
 import { ConfigEditor } from "@/components/detail/ConfigEditor";
+import { PreviewsCard } from "@/components/detail/PreviewsCard";
 import { RevisionsCard } from "@/components/detail/RevisionsCard";
 import { StatusCard } from "@/components/detail/StatusCard";
 import { WebhookCard } from "@/components/detail/WebhookCard";
@@ -154,6 +155,7 @@ export default function SiteDetailPage() {
         <div className="grid min-w-0 gap-6">
           <StatusCard site={site} />
           {site.source_type === "github" && <WebhookCard site={site} />}
+          {site.source_type === "github" && <PreviewsCard site={site} />}
         </div>
       </div>
 
