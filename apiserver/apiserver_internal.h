@@ -383,17 +383,22 @@ int api_if_match(int64_t *out, struct api_req *r) LP_MUST_CHECK;
 /* Parse a stored canonical spec. */
 int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site,
                   lp_error *err) LP_MUST_CHECK;
-/* The spec options of this server (insecure sources allowed or not). */
+/* The spec options of this server (insecure sources, wildcard domains allowed or not). */
 const lp_spec_options *api_spec_opts(struct api_req *r);
 /* A new webhook secret: API_SECRET_BYTES random bytes in hex. */
 int api_secret_new(char out[API_SECRET_LEN]) LP_MUST_CHECK;
 /* "sha256:<hex>" into out; LP_ETOOBIG when hex is longer than a SHA-256. */
 int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex) LP_MUST_CHECK;
-/* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
 /* Reply 400 (a manifest error at metadata.name) for a name the installation reserves. */
 int api_reply_reserved(struct api_req *r, const char *name);
 /* 400 at spec.build.image: the image is not on --build-images; returns LP_EINVAL. */
 int api_reply_build_image(struct api_req *r, const char *image);
+/*
+ * When one of site's domains is the platform's own (lp_config_domain_reserved): reply 400 in the
+ * shape of a manifest error and return 1; else 0.
+ */
+int api_reply_domain_reserved(struct api_req *r, const lp_site *site);
+/* 1 (and 409 replied) when the site is being deleted: it takes no new spec or revision. */
 int api_site_deleting(struct api_req *r, const lp_store_site *site);
 /* Revision number of site (the caller's), or NULL after replying 404 or the store's error. */
 lp_store_revision *api_revision_lookup(struct api_req *r, const lp_store_site *site,

@@ -127,6 +127,8 @@ static void apply_create(struct api_req *r, const struct applied *a)
 		api_reply_build_image(r, a->site->build_image);
 		return;
 	}
+	if (api_reply_domain_reserved(r, a->site))
+		return;
 	if (is_dry_run(r)) {
 		reply_dry_run(r, "created", a->site);
 		return;
@@ -143,6 +145,25 @@ static void apply_create(struct api_req *r, const struct applied *a)
 	api_reply_site(r, 201, created->id, "created", 0);
 done:
 	lp_store_site_free(created);
+}
+
+/*
+ * Whether the applied spec asks for a new revision: not when it differs from the stored one only
+ * in what the edge and the serve containers read (domains, the HTTPS switches, replicas), which
+ * the serve containers carry without a build. A stored spec that cannot be read is rebuilt from.
+ */
+static int needs_build(struct api_req *r, const lp_store_site *cur, const struct applied *a)
+{
+	char was[LP_SHA256_HEX_LEN], now[LP_SHA256_HEX_LEN];
+	lp_site *stored = NULL;
+	int differ = 1;
+
+	if (api_site_spec(&stored, r, cur, NULL) == LP_OK &&
+	    lp_site_build_hash(was, stored, NULL) == LP_OK &&
+	    lp_site_build_hash(now, a->site, NULL) == LP_OK)
+		differ = strcmp(was, now) != 0;
+	lp_site_free(stored);
+	return differ;
 }
 
 /* Apply to the existing site cur: a new spec (configured) or the same (unchanged). */
@@ -166,13 +187,16 @@ static void apply_update(struct api_req *r, const lp_store_site *cur, const stru
 		api_reply_build_image(r, a->site->build_image);
 		return;
 	}
+	if (strcmp(cur->spec_hash, a->hash) && api_reply_domain_reserved(r, a->site))
+		return;
 	if (is_dry_run(r)) {
 		reply_dry_run(r, strcmp(cur->spec_hash, a->hash) ? "configured" : "unchanged",
 		              a->site);
 		return;
 	}
 	if (lp_store_site_update_spec(&up, r->store, cur->id, a->if_match, NULL, a->json, a->hash,
-	                              1, LP_TRIGGER_APPLY, source_of(a->site), &err) != LP_OK) {
+	                              needs_build(r, cur, a), LP_TRIGGER_APPLY, source_of(a->site),
+	                              &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		return;
 	}

@@ -11,9 +11,15 @@
 
 const lp_spec_options *api_spec_opts(struct api_req *r)
 {
-	static const lp_spec_options secure = {0}, insecure = {.allow_insecure_sources = 1};
+	/* One per combination of the admin's switches: [insecure sources][wildcard domains]. */
+	static const lp_spec_options opts[2][2] = {
+	    {{0}, {.allow_wildcard_domains = 1}},
+	    {{.allow_insecure_sources = 1},
+	     {.allow_insecure_sources = 1, .allow_wildcard_domains = 1}},
+	};
+	const lp_config *cfg = r->srv->cfg;
 
-	return r->srv->cfg->allow_insecure_sources ? &insecure : &secure;
+	return &opts[cfg->allow_insecure_sources != 0][cfg->allow_wildcard_domains != 0];
 }
 
 int api_site_spec(lp_site **out, struct api_req *r, const lp_store_site *site, lp_error *err)
@@ -158,6 +164,27 @@ static void add_seed_fields(cJSON *o, const cJSON *doc)
 	cJSON_AddBoolToObject(o, "auto_deploy", cJSON_IsTrue(dig(spec, "autoDeploy", NULL)));
 }
 
+/*
+ * The custom domains (spec.domains, [] for none) and the host their DNS CNAME points at, so the
+ * dashboard and the CLI can tell the user what to set.
+ */
+static void add_domains(cJSON *o, const lp_config *cfg, const lp_store_site *site, const cJSON *doc)
+{
+	const cJSON *list = dig(doc, "spec", "domains", NULL), *e;
+	cJSON *arr = cJSON_AddArrayToObject(o, "domains");
+	char target[API_URL_MAX];
+
+	cJSON_ArrayForEach(e, list)
+	{
+		if (arr && cJSON_IsString(e))
+			cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring));
+	}
+	if (lp_config_cname_target(target, sizeof(target), cfg, site->name, NULL) == LP_OK)
+		cJSON_AddStringToObject(o, "cname_target", target);
+	else
+		cJSON_AddNullToObject(o, "cname_target");
+}
+
 int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
 {
 	size_t plen = strlen(cfg->public_url);
@@ -230,6 +257,7 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 		cond = cJSON_Parse(stt->conditions_json);
 	cJSON_AddItemToObject(o, "conditions", cond ? cond : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "deletion_timestamp", api_time_json(site->deletion_timestamp));
+	add_domains(o, r->srv->cfg, site, doc);
 	add_parent(r, o, site);
 	cJSON_AddItemToObject(o, "spec", doc ? doc : cJSON_CreateNull());
 	lp_store_status_free(stt);
@@ -369,6 +397,36 @@ int api_reply_build_image(struct api_req *r, const char *image)
 	                image);
 	lp_spec_diags_release(&d);
 	return LP_EINVAL;
+}
+
+int api_reply_domain_reserved(struct api_req *r, const lp_site *site)
+{
+	const lp_config *cfg = r->srv->cfg;
+	char path[LP_SPEC_DIAG_PATH_MAX];
+	lp_spec_diags d;
+	cJSON *details = NULL;
+	size_t i;
+
+	for (i = 0; i < site->domain_count; i++)
+		if (lp_config_domain_reserved(cfg, site->domains[i]))
+			break;
+	if (i == site->domain_count)
+		return 0;
+	/* The shape of a manifest error, so clients show it beside spec.domains. */
+	lp_fmt_text(path, sizeof(path), "spec.domains.%zu", i);
+	lp_spec_diags_init(&d);
+	if (lp_spec_diags_add(&d, path, 0, 0,
+	                      "\"%s\" is the platform's own: the sites' hosts under %s (a site's "
+	                      "name is its host there) and the API's host are not custom domains",
+	                      site->domains[i], cfg->base_domain) != LP_OK ||
+	    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+		LP_WARN("api", "reserved domain: details left out of the answer: out of memory");
+	api_reply_error(r, LP_EINVAL, details,
+	                "invalid manifest: 1 error, first: %s: \"%s\" is the platform's own (under "
+	                "--base-domain %s, or the API's host)",
+	                path, site->domains[i], cfg->base_domain);
+	lp_spec_diags_release(&d);
+	return 1;
 }
 
 int api_site_deleting(struct api_req *r, const lp_store_site *site)

@@ -21,7 +21,8 @@ const char lp_cli_describe_help[] =
     "usage: launchpad describe site NAME [-o yaml|json]\n"
     "\n"
     "Show a site in detail: its spec, status and conditions, the revisions table (newest\n"
-    "first; * marks the one served, > the desired one), the webhook URL and recent events.\n"
+    "first; * marks the one served, > the desired one), the webhook URL, its custom domains\n"
+    "with the CNAME target their DNS must name, and recent events.\n"
     "-o json or -o yaml prints the same as data: the API's deployment object with two more\n"
     "members, \"revisions\" (every one, newest first) and \"events\" (newest first).\n"
     "\n"
@@ -81,6 +82,25 @@ static int print_table(const lp_cli_table *t)
 	return rc;
 }
 
+/* The custom domains, and what their DNS must say (docs/domains.md). */
+static void print_domains(const cJSON *site)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(site, "domains"), *d;
+	const char *target = lp_cli_str(site, "cname_target", NULL);
+
+	if (cJSON_GetArraySize(list) == 0) {
+		printf("Domains:       <none>\n");
+		return;
+	}
+	printf("Domains:       %d (each a DNS CNAME to %s)\n", cJSON_GetArraySize(list),
+	       target ? target : "?");
+	cJSON_ArrayForEach(d, list)
+	{
+		if (cJSON_IsString(d))
+			printf("  %s  CNAME  %s\n", d->valuestring, target ? target : "?");
+	}
+}
+
 /* Name, status, revisions and the spec as YAML: the part above the tables. */
 static int print_overview(const cJSON *site, int64_t now)
 {
@@ -109,6 +129,7 @@ static int print_overview(const cJSON *site, int64_t now)
 	if (lp_cli_str(site, "message", NULL) && *lp_cli_str(site, "message", ""))
 		printf("Message:       %s\n", lp_cli_str(site, "message", ""));
 	printf("Webhook URL:   %s\n", lp_cli_str(site, "webhook_url", ""));
+	print_domains(site);
 	printf("Spec:\n");
 	if (!cJSON_IsObject(spec)) {
 		printf("  <none>\n");

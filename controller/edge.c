@@ -8,6 +8,7 @@
 
 #include "launchpad/buf.h"
 #include "controller/nginx_conf.h"
+#include "launchpad/crypto.h"
 #include "launchpad/fmt.h"
 
 #define EDGE_URL_MAX 1024 /* a URL of Traefik's API or of a container's health path */
@@ -27,56 +28,198 @@ static int add(lp_edge_labels *l, const char *value, const char *keyfmt, ...)
 	va_start(ap, keyfmt);
 	rc = lp_vfmt(l->keys[l->n], sizeof(l->keys[l->n]), keyfmt, ap);
 	va_end(ap);
-	if (rc != LP_OK || lp_fmt(l->values[l->n], sizeof(l->values[l->n]), "%s", value) != LP_OK)
+	if (rc != LP_OK)
 		return LP_ETOOBIG;
-	l->kv[l->n] = (lp_docker_kv){l->keys[l->n], l->values[l->n]};
+	/* The rule is longer than any other value: its labels point at the one copy in l. */
+	if (value == l->rule) {
+		l->kv[l->n] = (lp_docker_kv){l->keys[l->n], l->rule};
+	} else {
+		if (lp_fmt(l->values[l->n], sizeof(l->values[l->n]), "%s", value) != LP_OK)
+			return LP_ETOOBIG;
+		l->kv[l->n] = (lp_docker_kv){l->keys[l->n], l->values[l->n]};
+	}
 	l->n++;
 	return LP_OK;
 }
 
 /*
- * The site's host and its revisions' permalinks ("<site>--r<n>", docs/previews.md): Go's regexp
- * syntax, the base domain's dots escaped (it holds only a host name's characters).
+ * One host of the rule: Host(`name`), or for "*.example.com" a HostRegexp matching exactly one
+ * label in its place (Traefik v3 has no wildcard Host).
  */
-static int host_rule(char *out, size_t outlen, const char *site, const char *domain)
+static int rule_host(lp_buf *b, const char *host)
 {
-	char re[LP_EDGE_VALUE_MAX];
-	size_t i, j = 0;
+	const char *c;
+	int rc;
 
-	for (i = 0; domain[i]; i++) {
-		if (j + 3 > sizeof(re))
-			return LP_ETOOBIG;
-		if (domain[i] == '.')
-			re[j++] = '\\';
-		re[j++] = domain[i];
+	if (strncmp(host, "*.", 2) != 0)
+		return lp_buf_printf(b, "%sHost(`%s`)", b->len ? " || " : "", host);
+	rc = lp_buf_printf(b, "%sHostRegexp(`^[a-z0-9-]+", b->len ? " || " : "");
+	for (c = host + 1; rc == LP_OK && *c; c++)
+		rc = *c == '.' ? lp_buf_append(b, "\\.", 2) : lp_buf_append(b, c, 1);
+	return rc == LP_OK ? lp_buf_append(b, "$`)", 3) : rc;
+}
+
+static int build_rule(lp_edge_labels *out, const lp_config *cfg, const char *site,
+                      const lp_site *spec)
+{
+	char own[LP_EDGE_VALUE_MAX];
+	lp_buf b;
+	size_t i;
+	int rc;
+
+	if (lp_fmt(own, sizeof(own), "%s.%s", site, cfg->base_domain) != LP_OK)
+		return LP_ETOOBIG;
+	lp_buf_init(&b, sizeof(out->rule) - 1);
+	rc = rule_host(&b, own);
+	for (i = 0; rc == LP_OK && spec && i < spec->domain_count; i++)
+		rc = rule_host(&b, spec->domains[i]);
+	if (rc == LP_OK)
+		rc = lp_fmt(out->rule, sizeof(out->rule), "%s", lp_buf_cstr(&b));
+	lp_buf_release(&b);
+	return rc == LP_OK ? LP_OK : LP_ETOOBIG;
+}
+
+/* What the site's routers do, beyond its own host over http: nothing, for the labels of old. */
+struct edge_routing {
+	int has_domains;
+	int https;    /* an HTTPS router on the websecure entrypoint */
+	int redirect; /* http answers with a redirect to https */
+	int hsts;     /* https answers carry Strict-Transport-Security */
+	char https_port[EDGE_NUM_MAX];
+};
+
+/*
+ * The router's name: the service's for the routing every site had before domains and HTTPS,
+ * else the service's and a hash of everything that makes it differ, so the old and new
+ * containers of a replacement never define one router two ways.
+ */
+static int router_name(lp_edge_labels *out, const lp_config *cfg, const struct edge_routing *rt)
+{
+	char hash[LP_SHA256_HEX_LEN];
+	lp_buf b;
+	int rc;
+
+	if (!rt->has_domains && !rt->https)
+		return lp_fmt(out->router, sizeof(out->router), "%s", out->service);
+	lp_buf_init(&b, sizeof(out->rule) + 1024);
+	rc = lp_buf_printf(&b, "%s\nhttps=%d redirect=%d hsts=%d port=%s resolver=%s\n", out->rule,
+	                   rt->https, rt->redirect, rt->hsts, rt->https_port,
+	                   cfg->cert_resolver ? cfg->cert_resolver : "");
+	if (rc == LP_OK) {
+		lp_crypto_sha256_hex(hash, b.data, b.len);
+		rc = lp_fmt(out->router, sizeof(out->router), "%s-%.8s", out->service, hash);
 	}
-	re[j] = '\0';
-	return lp_fmt(out, outlen,
-	              "Host(`%s.%s`) || HostRegexp(`^%s" LP_CONFIG_PERMALINK_SEP
-	              "[1-9][0-9]*\\.%s$`)",
-	              site, domain, site, re);
+	lp_buf_release(&b);
+	return rc;
+}
+
+/* The http router (web) and, with HTTPS, its twin on websecure; their middlewares. */
+static int add_routers(lp_edge_labels *out, const lp_config *cfg, const struct edge_routing *rt,
+                       const char *retry)
+{
+	char tls[LP_EDGE_ROUTER_MAX + 8], redirect[LP_EDGE_ROUTER_MAX + 8],
+	    hsts[LP_EDGE_ROUTER_MAX + 8], web_mw[3 * LP_EDGE_ROUTER_MAX],
+	    tls_mw[3 * LP_EDGE_ROUTER_MAX];
+	const char *r = out->router;
+
+	if (lp_fmt(tls, sizeof(tls), "%s" LP_EDGE_TLS_SUFFIX, r) != LP_OK ||
+	    lp_fmt(redirect, sizeof(redirect), "%s-https", r) != LP_OK ||
+	    lp_fmt(hsts, sizeof(hsts), "%s-hsts", r) != LP_OK ||
+	    lp_fmt(web_mw, sizeof(web_mw), "%s%s%s", retry, rt->redirect ? "," : "",
+	           rt->redirect ? redirect : "") != LP_OK ||
+	    lp_fmt(tls_mw, sizeof(tls_mw), "%s%s%s", retry, rt->hsts ? "," : "",
+	           rt->hsts ? hsts : "") != LP_OK)
+		return LP_ETOOBIG;
+	if (add(out, out->rule, "traefik.http.routers.%s.rule", r) != LP_OK ||
+	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", r) != LP_OK ||
+	    /* Explicit: a defaulted service name can differ between the two containers of a swap.
+	     */
+	    add(out, out->service, "traefik.http.routers.%s.service", r) != LP_OK ||
+	    add(out, web_mw, "traefik.http.routers.%s.middlewares", r) != LP_OK)
+		return LP_ETOOBIG;
+	if (rt->redirect &&
+	    (add(out, "https", "traefik.http.middlewares.%s.redirectscheme.scheme", redirect) !=
+	         LP_OK ||
+	     add(out, "true", "traefik.http.middlewares.%s.redirectscheme.permanent", redirect) !=
+	         LP_OK ||
+	     /* The default port stays out of the Location: https://host/ */
+	     (strcmp(rt->https_port, "443") != 0 &&
+	      add(out, rt->https_port, "traefik.http.middlewares.%s.redirectscheme.port",
+	          redirect) != LP_OK)))
+		return LP_ETOOBIG;
+	if (!rt->https)
+		return LP_OK;
+	if (add(out, out->rule, "traefik.http.routers.%s.rule", tls) != LP_OK ||
+	    add(out, LP_EDGE_ENTRYPOINT_HTTPS, "traefik.http.routers.%s.entrypoints", tls) !=
+	        LP_OK ||
+	    add(out, out->service, "traefik.http.routers.%s.service", tls) != LP_OK ||
+	    add(out, tls_mw, "traefik.http.routers.%s.middlewares", tls) != LP_OK ||
+	    add(out, "true", "traefik.http.routers.%s.tls", tls) != LP_OK)
+		return LP_ETOOBIG;
+	/* ACME: Traefik asks for a certificate of every Host() of the rule. */
+	if (cfg->cert_resolver && *cfg->cert_resolver &&
+	    add(out, cfg->cert_resolver, "traefik.http.routers.%s.tls.certresolver", tls) != LP_OK)
+		return LP_ETOOBIG;
+	if (rt->hsts && add(out, LP_EDGE_HSTS_SECONDS,
+	                    "traefik.http.middlewares.%s.headers.stsSeconds", hsts) != LP_OK)
+		return LP_ETOOBIG;
+	return LP_OK;
+}
+
+/*
+ * The revisions' permalinks (<site>--r<n>.<base-domain>, docs/previews.md) on a router of their
+ * own over http: the site's router keeps the rule it always had, so a container labelled before
+ * permalinks and one after never define one router two ways during a replacement.
+ */
+static int add_permalinks(lp_edge_labels *out, const lp_config *cfg, const char *site,
+                          const char *retry)
+{
+	char name[LP_EDGE_ROUTER_MAX + 16];
+	const char *c;
+	lp_buf b;
+	int rc;
+
+	lp_buf_init(&b, LP_EDGE_VALUE_MAX - 1);
+	rc = lp_buf_printf(&b, "HostRegexp(`^%s" LP_CONFIG_PERMALINK_SEP "[1-9][0-9]*\\.", site);
+	for (c = cfg->base_domain; rc == LP_OK && *c; c++)
+		rc = *c == '.' ? lp_buf_append(&b, "\\.", 2) : lp_buf_append(&b, c, 1);
+	if (rc == LP_OK)
+		rc = lp_buf_append(&b, "$`)", 3);
+	if (rc != LP_OK ||
+	    lp_fmt(name, sizeof(name), "%s" LP_EDGE_PERMALINK_SUFFIX, out->service) != LP_OK ||
+	    add(out, lp_buf_cstr(&b), "traefik.http.routers.%s.rule", name) != LP_OK ||
+	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", name) != LP_OK ||
+	    add(out, out->service, "traefik.http.routers.%s.service", name) != LP_OK ||
+	    add(out, retry, "traefik.http.routers.%s.middlewares", name) != LP_OK)
+		rc = LP_ETOOBIG;
+	lp_buf_release(&b);
+	return rc;
 }
 
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
-                         const char *network, lp_error *err)
+                         const lp_site *spec, const char *network, lp_error *err)
 {
-	char rule[LP_EDGE_VALUE_MAX], retry[LP_EDGE_NAME_MAX + 8], port[EDGE_NUM_MAX];
-	const char *r = out->router;
+	char retry[LP_EDGE_NAME_MAX + 8], port[EDGE_NUM_MAX];
+	struct edge_routing rt = {0};
+	const char *r = out->service;
 
 	memset(out, 0, sizeof(*out));
-	if (lp_fmt(out->router, sizeof(out->router), "%s-%s", cfg->instance, site) != LP_OK ||
-	    host_rule(rule, sizeof(rule), site, cfg->base_domain) != LP_OK ||
+	rt.has_domains = spec && spec->domain_count > 0;
+	rt.https = cfg->https != 0;
+	/* Without an HTTPS entrypoint there is nothing to redirect to, nor to send HSTS over. */
+	rt.redirect = rt.https && spec && spec->serve_https_redirect;
+	rt.hsts = rt.https && spec && spec->serve_hsts;
+	if (lp_fmt(out->service, sizeof(out->service), "%s-%s", cfg->instance, site) != LP_OK ||
+	    build_rule(out, cfg, site, spec) != LP_OK ||
+	    lp_fmt(rt.https_port, sizeof(rt.https_port), "%d", cfg->https_port) != LP_OK ||
+	    router_name(out, cfg, &rt) != LP_OK ||
 	    lp_fmt(retry, sizeof(retry), "%s-retry", r) != LP_OK ||
 	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik names for site %s do not fit", site);
 	if (add(out, "true", "traefik.enable") != LP_OK ||
 	    add(out, network, "traefik.docker.network") != LP_OK ||
-	    add(out, rule, "traefik.http.routers.%s.rule", r) != LP_OK ||
-	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", r) != LP_OK ||
-	    /* Explicit: a defaulted service name can differ between the two containers of a swap.
-	     */
-	    add(out, r, "traefik.http.routers.%s.service", r) != LP_OK ||
-	    add(out, retry, "traefik.http.routers.%s.middlewares", r) != LP_OK ||
+	    add_routers(out, cfg, &rt, retry) != LP_OK ||
+	    add_permalinks(out, cfg, site, retry) != LP_OK ||
 	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
 	        LP_OK ||
 	    add(out, LP_EDGE_RETRY_WAIT, "traefik.http.middlewares.%s.retry.initialinterval",
@@ -125,7 +268,7 @@ static lp_edge_server server_in(const cJSON *svc, const char *want)
 	return LP_EDGE_ABSENT;
 }
 
-int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *router,
+int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *service,
                          const char *ip, lp_error *err)
 {
 	char url[EDGE_URL_MAX], want[EDGE_URL_MAX];
@@ -144,7 +287,7 @@ int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *
 	while (n > 0 && cfg->traefik_api[n - 1] == '/')
 		n--;
 	if (lp_fmt(url, sizeof(url), "%.*s/api/http/services/%s@docker", (int)n, cfg->traefik_api,
-	           router) != LP_OK ||
+	           service) != LP_OK ||
 	    lp_fmt(want, sizeof(want), "http://%s:%d", ip, LP_EDGE_SERVE_PORT) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik API URL is too long");
 	lp_buf_init(&body, LP_EDGE_API_BODY_MAX);

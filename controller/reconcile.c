@@ -356,7 +356,7 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 	    (rc = lp_observer_site(&observed, p->obs, name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
-	rc = lp_serve_ensure(out, p, name, conf, spec->serve_replicas, observed, err);
+	rc = lp_serve_ensure(out, p, name, spec, conf, observed, err);
 	/* A revision whose config differs goes live by a graceful reload, never a restart. */
 	if (rc == LP_OK)
 		rc = lp_revconf_reload(p->ctx, name, serving, observed, err);
@@ -609,8 +609,9 @@ done:
 static int reconcile_spec(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
                           const lp_store_site *site, lp_error *err)
 {
-	lp_spec_options opts = {.allow_insecure_sources =
-	                            lp_ctx_cfg(p->ctx)->allow_insecure_sources};
+	lp_spec_options opts = {
+	    .allow_insecure_sources = lp_ctx_cfg(p->ctx)->allow_insecure_sources,
+	    .allow_wildcard_domains = lp_ctx_cfg(p->ctx)->allow_wildcard_domains};
 	lp_spec_diags diags;
 	lp_site_list parsed = {0};
 	int rc;

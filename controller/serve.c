@@ -87,7 +87,7 @@ struct serve_spec {
 };
 
 static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const char *site,
-                            const char *conf, lp_error *err)
+                            const lp_site *spec, const char *conf, lp_error *err)
 {
 	char html[LP_FS_PATH_MAX], cfile[LP_FS_PATH_MAX];
 	lp_buf h;
@@ -98,7 +98,7 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 	if ((rc = lp_names_serve_container(s->name, sizeof(s->name), cfg->instance, site, err)) !=
 	        LP_OK ||
 	    (rc = lp_names_sites_network(s->network, sizeof(s->network), cfg, err)) != LP_OK ||
-	    (rc = lp_edge_labels_build(&s->edge, cfg, site, s->network, err)) != LP_OK)
+	    (rc = lp_edge_labels_build(&s->edge, cfg, site, spec, s->network, err)) != LP_OK)
 		return rc;
 	if (lp_layout_site(html, sizeof(html), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_conf(cfile, sizeof(cfile), cfg->data_dir, site) != LP_OK ||
@@ -230,7 +230,7 @@ static int is_serve(const lp_docker_summary *s)
  * cannot be asked: the drain period has passed since it started). Past SERVE_SWAP_MAX_MS the
  * answer is yes, with a warning: a replacement never waits forever.
  */
-static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
+static int routed(int *out, lp_ctx *ctx, const char *site, const char *service,
                   const struct serve_spec *s, const char *next, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
@@ -258,7 +258,7 @@ static int routed(int *out, lp_ctx *ctx, const char *site, const char *router,
 		goto done; /* not listening yet (or not on the network yet): look again */
 	if (cfg->traefik_api && cfg->traefik_api[0]) {
 		lp_edge_server state;
-		if (lp_edge_server_state(&state, cfg, router, ip, &terr) == LP_OK) {
+		if (lp_edge_server_state(&state, cfg, service, ip, &terr) == LP_OK) {
 			*out = state == LP_EDGE_UP;
 			goto done;
 		}
@@ -285,7 +285,7 @@ static void hostname_of(char out[DOCKER_HOSTNAME_LEN + 1], const char *id)
  * has passed since it was marked; past SERVE_DRAIN_MAX_MS, yes regardless. It keeps serving
  * everything it gets meanwhile, so stopping it afterwards drops nothing.
  */
-static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
+static int drain(int *out, lp_ctx *ctx, const char *site, const char *service,
                  const struct serve_spec *s, const lp_docker_summary *old, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(ctx);
@@ -325,8 +325,8 @@ static int drain(int *out, lp_ctx *ctx, const char *site, const char *router,
 		    LP_OK)
 			return rc == LP_ENOTFOUND ? (*out = 1, LP_OK) : rc;
 		ip = lp_docker_kv_get(ct->networks, ct->nnetworks, s->network);
-		rc =
-		    ip && *ip ? lp_edge_server_state(&state, cfg, router, ip, &terr) : LP_ENOTFOUND;
+		rc = ip && *ip ? lp_edge_server_state(&state, cfg, service, ip, &terr)
+		               : LP_ENOTFOUND;
 		lp_docker_container_free(ct);
 		if (rc == LP_OK) {
 			*out = state != LP_EDGE_UP;
@@ -605,7 +605,7 @@ static int drain_list(int *out, struct serve_pass *ps, const lp_docker_summary *
 
 	*out = 1;
 	for (i = 0; i < n; i++) {
-		if ((rc = drain(&drained, ps->ctx, ps->site, ps->spec->edge.router, ps->spec,
+		if ((rc = drain(&drained, ps->ctx, ps->site, ps->spec->edge.service, ps->spec,
 		                list[i], err)) != LP_OK)
 			return rc;
 		*out &= drained;
@@ -622,7 +622,7 @@ static int routed_list(int *out, struct serve_pass *ps, const lp_docker_summary 
 
 	*out = 1;
 	for (i = 0; i < n && *out; i++) {
-		if ((rc = routed(&ok, ps->ctx, ps->site, ps->spec->edge.router, ps->spec,
+		if ((rc = routed(&ok, ps->ctx, ps->site, ps->spec->edge.service, ps->spec,
 		                 list[i]->id, err)) != LP_OK)
 			return rc;
 		*out &= ok;
@@ -708,9 +708,10 @@ static int settle(struct serve_pass *ps, lp_error *err)
 	return LP_OK;
 }
 
-int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    int replicas, const lp_docker_summaries *observed, lp_error *err)
+int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const lp_site *spec,
+                    const char *conf, const lp_docker_summaries *observed, lp_error *err)
 {
+	int replicas = spec->serve_replicas;
 	struct serve_spec s;
 	struct serve_view v;
 	struct serve_pass ps = {.ctx = p->ctx, .site = site, .spec = &s, .view = &v};
@@ -721,7 +722,7 @@ int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, c
 	ps.replicas = replicas < LP_SITE_REPLICAS_MIN   ? LP_SITE_REPLICAS_MIN
 	              : replicas > LP_SITE_REPLICAS_MAX ? LP_SITE_REPLICAS_MAX
 	                                                : replicas;
-	if ((rc = serve_spec_build(&s, lp_ctx_cfg(p->ctx), site, conf, err)) != LP_OK ||
+	if ((rc = serve_spec_build(&s, lp_ctx_cfg(p->ctx), site, spec, conf, err)) != LP_OK ||
 	    (rc = view_build(&v, observed, &s, err)) != LP_OK)
 		return rc;
 	revive(&ps);

@@ -25,12 +25,14 @@ typedef struct lp_serve_result {
 } lp_serve_result;
 
 /*
- * Make the site's serve containers match conf (the content of its nginx config) and the rest:
- * replicas of them running (clamped to 1..LP_SITE_REPLICAS_MAX), nothing else of the site's
- * serve role. observed is the site's containers as the observer lists them.
+ * Make the site's serve containers match conf (the content of its nginx config), spec (its
+ * replicas, clamped to 1..LP_SITE_REPLICAS_MAX; what the edge routes to them: its domains, HTTPS
+ * options) and the rest: nothing else of the site's serve role. observed is the site's containers
+ * as the observer lists them.
  */
-int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const char *conf,
-                    int replicas, const lp_docker_summaries *observed, lp_error *err) LP_MUST_CHECK;
+int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const lp_site *spec,
+                    const char *conf, const lp_docker_summaries *observed,
+                    lp_error *err) LP_MUST_CHECK;
 /* Write conf/<name>.nginx.conf when its content differs; *out gets the content (free it). */
 int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site *spec,
                         lp_error *err) LP_MUST_CHECK;

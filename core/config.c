@@ -145,6 +145,22 @@ static const struct setting settings[] = {
     {"container-log-max-files", "LAUNCHPAD_CONTAINER_LOG_MAX_FILES", "3", K_INT,
      S(container_log_max_files), "controller: rotated json-file logs kept per container (1..100)",
      .scope = CTRL},
+    /* Custom domains and HTTPS at the edge (docs/domains.md). */
+    {"allow-wildcard-domains", "LAUNCHPAD_ALLOW_WILDCARD_DOMAINS", "false", K_BOOL,
+     S(allow_wildcard_domains), "accept \"*.example.com\" in spec.domains", .scope = API | CTRL},
+    {"cname-target", "LAUNCHPAD_CNAME_TARGET", NULL, K_STR, S(cname_target),
+     "API: the host a custom domain's DNS CNAME names (default <name>.<base-domain>)",
+     .scope = API},
+    {"https", "LAUNCHPAD_HTTPS", "false", K_BOOL, S(https),
+     "the edge has a websecure entrypoint (scripts/edge.sh with LAUNCHPAD_HTTPS=true): every "
+     "site gets an HTTPS router",
+     .scope = API | CTRL},
+    {"https-port", "LAUNCHPAD_HTTPS_PORT", "443", K_INT, S(https_port),
+     "port of the edge's websecure entrypoint (the https redirect's target)", .scope = API | CTRL},
+    {"cert-resolver", "LAUNCHPAD_CERT_RESOLVER", NULL, K_STR, S(cert_resolver),
+     "controller: Traefik certificate resolver of the HTTPS routers (ACME); unset: the edge's "
+     "default certificate",
+     .scope = CTRL},
     {"git-allow-hosts", "LAUNCHPAD_GIT_ALLOW_HOSTS", NULL, K_STR, S(git_allow_hosts),
      "controller: Git hosts fetched even though they resolve to internal addresses (comma list "
      "of host names, IP addresses and CIDR ranges)",
@@ -602,6 +618,39 @@ int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
 			return 1;
 	}
 	return 0;
+}
+
+int lp_config_domain_reserved(const lp_config *cfg, const char *domain)
+{
+	const char *base = cfg->base_domain ? cfg->base_domain : "", *host, *end;
+	size_t dlen = strlen(domain), blen = strlen(base), hlen;
+
+	if (blen > 0 && (!strcmp(domain, base) || (dlen > blen && domain[dlen - blen - 1] == '.' &&
+	                                           !strcmp(domain + dlen - blen, base))))
+		return 1;
+	/* The API's own host, wherever it lives. */
+	if (cfg->public_url == NULL || (host = strstr(cfg->public_url, "://")) == NULL)
+		return 0;
+	host += 3;
+	end = host + strcspn(host, ":/?#");
+	hlen = (size_t)(end - host);
+	return hlen == dlen && !strncasecmp(host, domain, hlen);
+}
+
+int lp_config_cname_target(char *out, size_t outlen, const lp_config *cfg, const char *name,
+                           lp_error *err)
+{
+	int rc = cfg->cname_target && *cfg->cname_target
+	             ? lp_fmt(out, outlen, "%s", cfg->cname_target)
+	             : lp_fmt(out, outlen, "%s.%s", name, cfg->base_domain);
+
+	if (rc != LP_OK) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "the CNAME target of site %s is too long",
+		                    name);
+	}
+	return LP_OK;
 }
 
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,

@@ -40,6 +40,9 @@ void lp_site_free(lp_site *site)
 	for (i = 0; i < site->previews_branch_count; i++)
 		free(site->previews_branches[i]);
 	free(site->previews_branches);
+	for (i = 0; i < site->domain_count; i++)
+		free(site->domains[i]);
+	free(site->domains);
 	free(site);
 }
 
@@ -122,6 +125,34 @@ int lp_site_preview_branch(const lp_site *site, const char *branch)
 	return 0;
 }
 
+/*
+ * Absent when empty, and the serve switches only when on: a spec written before they existed
+ * keeps its canonical form, so its hash (and the revision it asked for) stays the same.
+ */
+static int add_domains(cJSON *spec, const lp_site *site)
+{
+	cJSON *arr;
+	size_t i;
+
+	if (site->domain_count == 0)
+		return 1;
+	if ((arr = cJSON_AddArrayToObject(spec, "domains")) == NULL)
+		return 0;
+	for (i = 0; i < site->domain_count; i++) {
+		cJSON *d = cJSON_CreateString(site->domains[i] ? site->domains[i] : "");
+		if (d == NULL || !cJSON_AddItemToArray(arr, d)) {
+			cJSON_Delete(d);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int add_flag(cJSON *obj, const char *key, int on)
+{
+	return !on || cJSON_AddBoolToObject(obj, key, 1) != NULL;
+}
+
 static cJSON *spec_to_cjson(const lp_site *site)
 {
 	cJSON *spec = cJSON_CreateObject(), *source, *o, *build, *serve;
@@ -152,11 +183,14 @@ static cJSON *spec_to_cjson(const lp_site *site)
 	/* Written only when not the default: the specs stored before it keep their hash. */
 	if (ok && site->serve_replicas > LP_SITE_DEFAULT_REPLICAS)
 		ok = cJSON_AddNumberToObject(serve, "replicas", site->serve_replicas) != NULL;
+	ok = ok && add_flag(serve, "httpsRedirect", site->serve_https_redirect) &&
+	     add_flag(serve, "hsts", site->serve_hsts);
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
 	/* Only when given: a spec without previews keeps the bytes (and hash) it always had. */
 	if (ok && site->has_previews)
 		ok = add_previews(spec, site);
+	ok = ok && add_domains(spec, site);
 	if (!ok) {
 		cJSON_Delete(spec);
 		return NULL;
@@ -219,6 +253,22 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error
 	return rc;
 }
 
+int lp_site_build_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site, lp_error *err)
+{
+	lp_site built = *site;
+
+	/*
+	 * Read by the edge and the serve containers alone: the same files serve whatever hosts
+	 * route to them, and however many containers serve them.
+	 */
+	built.domains = NULL;
+	built.domain_count = 0;
+	built.serve_https_redirect = 0;
+	built.serve_hsts = 0;
+	built.serve_replicas = LP_SITE_DEFAULT_REPLICAS;
+	return lp_site_spec_hash(out, &built, err);
+}
+
 static int dup_str(char **dst, const char *src)
 {
 	*dst = NULL;
@@ -241,6 +291,8 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		d->build_env_count = 0;
 		d->previews_branches = NULL;
 		d->previews_branch_count = 0;
+		d->domains = NULL;
+		d->domain_count = 0;
 		ok = dup_str(&d->name, site->name) & dup_str(&d->git_url, site->git_url) &
 		     dup_str(&d->git_branch, site->git_branch) &
 		     dup_str(&d->archive_digest, site->archive_digest) &
@@ -267,6 +319,14 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 			d->build_env_count++;
 			ok = dup_str(&d->build_env[i].name, site->build_env[i].name) &
 			     dup_str(&d->build_env[i].value, site->build_env[i].value);
+		}
+	}
+	if (ok && site->domain_count > 0) {
+		d->domains = calloc(site->domain_count, sizeof(*d->domains));
+		ok = d->domains != NULL;
+		for (i = 0; ok && i < site->domain_count; i++) {
+			d->domain_count++;
+			ok = dup_str(&d->domains[i], site->domains[i]);
 		}
 	}
 	if (!ok) {
@@ -332,6 +392,16 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 			if (!emit_scalar(em, c->string, 1) || !emit_node(em, c))
 				return 0;
 		return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
+	}
+	if (cJSON_IsArray(j)) {
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		                                          YAML_BLOCK_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return 0;
+		for (c = j->child; c != NULL; c = c->next)
+			if (!emit_node(em, c))
+				return 0;
+		return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
 	}
 	if (cJSON_IsString(j))
 		return emit_scalar(em, j->valuestring, 1);

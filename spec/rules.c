@@ -463,3 +463,85 @@ int lp_spec_check_digest(const char *digest, lp_error *err)
 		                    "by 64 lowercase hex digits");
 	return LP_OK;
 }
+
+/* One label of a domain: [a-z0-9-]{1,63}, no '-' at either end; an upper-case letter is named. */
+static int domain_label(const char *s, size_t len, char *msg, size_t n)
+{
+	size_t i;
+
+	if (len == 0 || len > HOST_LABEL_MAX) {
+		lp_fmt_text(msg, n, "each dot-separated label must be 1 to %d characters",
+		            HOST_LABEL_MAX);
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z') {
+			lp_fmt_text(msg, n, "must be lowercase");
+			return 0;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+			lp_fmt_text(
+			    msg, n,
+			    "must be a DNS name: lowercase letters, digits, '-' and '.' (an "
+			    "internationalised name in its xn-- form)");
+			return 0;
+		}
+	}
+	if (s[0] == '-' || s[len - 1] == '-') {
+		lp_fmt_text(msg, n, "a label must not start or end with '-'");
+		return 0;
+	}
+	return 1;
+}
+
+int lp_rule_domain(const char *s, int allow_wildcard, char *msg, size_t n)
+{
+	size_t len = strlen(s), labels = 0, last = 0, i, start;
+	int digits_only = 1;
+
+	if (len == 0) {
+		lp_fmt_text(msg, n, "must not be empty");
+		return 0;
+	}
+	if (len > HOST_NAME_MAX_LEN) {
+		lp_fmt_text(msg, n, "must be at most %d characters (got %zu)", HOST_NAME_MAX_LEN,
+		            len);
+		return 0;
+	}
+	start = 0;
+	if (s[0] == '*') {
+		if (!allow_wildcard) {
+			lp_fmt_text(msg, n,
+			            "wildcard domains are not allowed on this installation "
+			            "(--allow-wildcard-domains)");
+			return 0;
+		}
+		if (s[1] != '.') {
+			lp_fmt_text(msg, n, "a wildcard is a whole first label: \"*.example.com\"");
+			return 0;
+		}
+		start = 2;
+	}
+	for (i = start; i <= len; i++) {
+		if (i < len && s[i] != '.')
+			continue;
+		if (!domain_label(s + start, i - start, msg, n))
+			return 0;
+		labels++;
+		last = start;
+		start = i + 1;
+	}
+	for (i = last; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			digits_only = 0;
+	if (labels < 2) {
+		lp_fmt_text(msg, n, "must be a fully qualified name such as www.example.com");
+		return 0;
+	}
+	if (digits_only) {
+		lp_fmt_text(msg, n, "must be a DNS name, not an IP address");
+		return 0;
+	}
+	return 1;
+}

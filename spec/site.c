@@ -30,6 +30,7 @@
 struct vctx {
 	lp_spec_diags *diags;
 	int allow_insecure;
+	int allow_wildcard;
 	int errors;
 	int nomem;
 };
@@ -372,6 +373,10 @@ static int rule_name(const char *s, int arg, char *msg, size_t n)
 {
 	return lp_rule_name(s, msg, n);
 }
+static int rule_domain(const char *s, int arg, char *msg, size_t n)
+{
+	return lp_rule_domain(s, arg, msg, n);
+}
 static int rule_nonempty(const char *s, int arg, char *msg, size_t n)
 {
 	const char *c = s;
@@ -565,12 +570,23 @@ static char *want_rules(struct vctx *v, const char *path, const lp_node *n, int 
 
 static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 {
-	enum { SV_SPA, SV_NOT_FOUND, SV_REDIRECTS, SV_HEADERS, SV_REPLICAS, SV_N };
+	enum {
+		SV_SPA,
+		SV_NOT_FOUND,
+		SV_REDIRECTS,
+		SV_HEADERS,
+		SV_REPLICAS,
+		SV_HTTPS_REDIRECT,
+		SV_HSTS,
+		SV_N
+	};
 	static const char *const fields[SV_N] = {[SV_SPA] = "spa",
 	                                         [SV_NOT_FOUND] = "notFoundPage",
 	                                         [SV_REDIRECTS] = "redirects",
 	                                         [SV_HEADERS] = "headers",
-	                                         [SV_REPLICAS] = "replicas"};
+	                                         [SV_REPLICAS] = "replicas",
+	                                         [SV_HTTPS_REDIRECT] = "httpsRedirect",
+	                                         [SV_HSTS] = "hsts"};
 	const lp_node *val[SV_N];
 
 	if (!take_fields(v, serve, "spec.serve", fields, SV_N, val))
@@ -588,6 +604,52 @@ static void read_serve(struct vctx *v, lp_site *site, const lp_node *serve)
 	if (!is_null(val[SV_REPLICAS]))
 		want_int(v, "spec.serve.replicas", val[SV_REPLICAS], LP_SITE_REPLICAS_MIN,
 		         LP_SITE_REPLICAS_MAX, &site->serve_replicas);
+	if (!is_null(val[SV_HTTPS_REDIRECT]))
+		want_bool(v, "spec.serve.httpsRedirect", val[SV_HTTPS_REDIRECT],
+		          &site->serve_https_redirect);
+	if (!is_null(val[SV_HSTS]))
+		want_bool(v, "spec.serve.hsts", val[SV_HSTS], &site->serve_hsts);
+}
+
+/*
+ * spec.domains: each a DNS name the site also answers on. A domain written twice is an error,
+ * not folded: the author meant two different names. Which site holds a name is the store's
+ * (one site per domain); which names the platform keeps for itself is the admin's.
+ */
+static void read_domains(struct vctx *v, lp_site *site, const lp_node *seq)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX];
+	size_t i, j;
+
+	if (!expect_kind(v, "spec.domains", seq, LP_NODE_SEQ))
+		return;
+	if (seq->n > LP_SITE_DOMAINS_MAX) {
+		diag(v, "spec.domains", seq, "at most %d domains are allowed (got %zu)",
+		     LP_SITE_DOMAINS_MAX, seq->n);
+		return;
+	}
+	site->domains = calloc(seq->n ? seq->n : 1, sizeof(*site->domains));
+	if (site->domains == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	for (i = 0; i < seq->n; i++) {
+		char *d;
+
+		lp_fmt_text(p, sizeof(p), "spec.domains.%zu", i);
+		d = want_checked(v, p, seq->items[i], LP_SITE_DOMAIN_MAX, rule_domain,
+		                 v->allow_wildcard);
+		if (d == NULL)
+			continue;
+		for (j = 0; j < site->domain_count && strcmp(site->domains[j], d); j++)
+			;
+		if (j < site->domain_count) {
+			diag(v, p, seq->items[i], "duplicate domain \"%s\"", d);
+			free(d);
+			continue;
+		}
+		site->domains[site->domain_count++] = d;
+	}
 }
 
 /* A branch pattern: a branch name in which '*' may stand for any run of characters. */
@@ -664,12 +726,13 @@ static void read_previews(struct vctx *v, lp_site *site, const lp_node *previews
 
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 {
-	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_PREVIEWS, S_N };
+	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_DOMAINS, S_PREVIEWS, S_N };
 	static const char *const fields[S_N] = {[S_SOURCE] = "source",
 	                                        [S_BUILD] = "build",
 	                                        [S_AUTO_DEPLOY] = "autoDeploy",
 	                                        [S_SERVE] = "serve",
 	                                        [S_HISTORY] = "revisionHistoryLimit",
+	                                        [S_DOMAINS] = "domains",
 	                                        [S_PREVIEWS] = "previews"};
 	const lp_node *val[S_N];
 
@@ -688,6 +751,8 @@ static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 	if (!is_null(val[S_HISTORY]))
 		want_int(v, "spec.revisionHistoryLimit", val[S_HISTORY], LP_SITE_HISTORY_MIN,
 		         LP_SITE_HISTORY_MAX, &site->revision_history_limit);
+	if (!is_null(val[S_DOMAINS]))
+		read_domains(v, site, val[S_DOMAINS]);
 	if (!is_null(val[S_PREVIEWS]))
 		read_previews(v, site, val[S_PREVIEWS]);
 }
@@ -769,7 +834,9 @@ int lp_spec_site_from_node(lp_site **out, const lp_node **name_node, const lp_no
 	                                        [R_METADATA] = "metadata",
 	                                        [R_SPEC] = "spec",
 	                                        [R_STATUS] = "status"};
-	struct vctx v = {.diags = diags, .allow_insecure = opts && opts->allow_insecure_sources};
+	struct vctx v = {.diags = diags,
+	                 .allow_insecure = opts && opts->allow_insecure_sources,
+	                 .allow_wildcard = opts && opts->allow_wildcard_domains};
 	const lp_node *val[R_N];
 	lp_site *site;
 	int rc;

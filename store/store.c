@@ -107,7 +107,15 @@ static const char *const migrations[] = {
     "ALTER TABLE revisions_v2 RENAME TO revisions;"
     "CREATE INDEX revisions_state ON revisions(state);",
     /*
-     * 2 -> 3: draft revisions (deploy --draft): built and published, reachable at their
+     * 2 -> 3: custom domains (spec.domains). The primary key is what makes a domain one site's:
+     * two applies racing for a name cannot both commit. No spec before this version names any.
+     */
+    "CREATE TABLE site_domains ("
+    " domain TEXT PRIMARY KEY NOT NULL,"
+    " site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX site_domains_site ON site_domains(site_id);",
+    /*
+     * 3 -> 4: draft revisions (deploy --draft): built and published, reachable at their
      * permalink, never made desired by the request itself; and preview sites, owned by the site
      * whose parent_id they carry (no foreign key: the controller removes a parent's previews,
      * their containers and files first, then the parent).

@@ -209,6 +209,80 @@ static int new_uuid(char out[LP_STORE_ID_LEN], lp_error *err)
 	return LP_OK;
 }
 
+/*
+ * The domains a spec claims: spec.domains of the canonical JSON, read by SQLite (text that is no
+ * JSON claims none; only a canonical spec names domains, and an unreadable one serves nothing).
+ */
+#define SPEC_DOMAINS                                                                               \
+	"SELECT value FROM json_each(CASE WHEN json_valid(?2) THEN ?2 ELSE '{}' END,"              \
+	" '$.spec.domains') WHERE type = 'text'"
+
+/*
+ * Make site_domains hold exactly the domains spec_json claims for site_id (inside the caller's
+ * write transaction). A domain another site holds is LP_ECONFLICT naming that site, and nothing
+ * is written; the table's primary key refuses it again should two writers ever get this far.
+ */
+static int claim_domains(lp_store *st, const char *site_id, const char *spec_json, lp_error *err)
+{
+	static const char taken[] =
+	    "SELECT d.domain, s.name FROM site_domains d JOIN sites s ON s.id = d.site_id"
+	    " WHERE d.site_id != ?1 AND d.domain IN (" SPEC_DOMAINS ") ORDER BY d.domain LIMIT 1";
+	static const char drop[] = "DELETE FROM site_domains WHERE site_id = ?1 AND domain NOT IN"
+	                           " (" SPEC_DOMAINS ")";
+	static const char add[] =
+	    "INSERT INTO site_domains (domain, site_id) SELECT value, ?1 FROM (" SPEC_DOMAINS
+	    ") WHERE value NOT IN (SELECT domain FROM site_domains WHERE site_id = ?1)";
+	const char *const steps[] = {drop, add};
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, taken, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	lp_store_bind_text(q, 2, spec_json);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		rc = lp_error_set(err, LP_ECONFLICT, "domain %s belongs to site %s",
+		                  (const char *)sqlite3_column_text(q, 0),
+		                  (const char *)sqlite3_column_text(q, 1));
+		lp_store_q_release(&q);
+		return rc;
+	}
+	lp_store_q_release(&q);
+	if (rc != SQLITE_DONE)
+		return lp_store_fail(st, rc, err, "checking domains");
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if ((rc = lp_store_q_prepare(&q, st, steps[i], err)) != LP_OK)
+			return rc;
+		lp_store_bind_text(q, 1, site_id);
+		lp_store_bind_text(q, 2, spec_json);
+		rc = lp_store_q_exec(st, q, err, "claiming domains");
+		lp_store_q_release(&q);
+		if (rc == LP_EEXISTS)
+			return lp_error_set(err, LP_ECONFLICT,
+			                    "a domain of the spec belongs to "
+			                    "another site");
+		if (rc != LP_OK)
+			return rc;
+	}
+	return LP_OK;
+}
+
+static int release_domains(lp_store *st, const char *site_id, lp_error *err)
+{
+	static const char sql[] = "DELETE FROM site_domains WHERE site_id = ?1";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	rc = lp_store_q_exec(st, q, err, "releasing domains");
+	lp_store_q_release(&q);
+	return rc;
+}
+
 int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
                          lp_error *err)
 {
@@ -262,6 +336,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	if (rc == LP_EEXISTS)
 		rc = lp_error_set(err, LP_EEXISTS, "site %s already exists", in->name);
 	if (rc != LP_OK)
+		goto done;
+	if ((rc = claim_domains(st, id, in->spec_json, err)) != LP_OK)
 		goto done;
 	rc = lp_store_revision_insert(st, id, 1, in->trigger, in->source, in->spec_hash, now, err);
 	if (rc != LP_OK)
@@ -342,6 +418,9 @@ int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *si
 	res.resource_version = cur->resource_version;
 	/* Unchanged: the rollback below ends a transaction that wrote nothing. */
 	if (!hash_changed && !name_changed)
+		goto done;
+	/* Only a changed spec can name other domains. */
+	if (hash_changed && (rc = claim_domains(st, cur->id, spec_json, err)) != LP_OK)
 		goto done;
 	if (hash_changed && new_revision) {
 		rc = lp_store_revision_next(&res.revision, st, cur->id, err);
@@ -647,6 +726,9 @@ int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expect
 	lp_store_bind_text(q, 2, cur->id);
 	rc = lp_store_q_exec(st, q, err, "marking site deleted");
 	lp_store_q_release(&q);
+	/* A site on its way out gives its domains up at once: another may claim them now. */
+	if (rc == LP_OK)
+		rc = release_domains(st, cur->id, err);
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 0;

@@ -83,6 +83,16 @@ typedef struct lp_config {
 	char *container_log_max_size;
 	/* --container-log-max-files, LAUNCHPAD_CONTAINER_LOG_MAX_FILES, 3 (json-file max-file) */
 	int container_log_max_files;
+	/* --allow-wildcard-domains, LAUNCHPAD_ALLOW_WILDCARD_DOMAINS, false */
+	int allow_wildcard_domains;
+	/* --cname-target, LAUNCHPAD_CNAME_TARGET, unset: <name>.<base-domain> */
+	char *cname_target;
+	/* --https, LAUNCHPAD_HTTPS, false: the edge has a websecure entrypoint */
+	int https;
+	/* --https-port, LAUNCHPAD_HTTPS_PORT, 443 */
+	int https_port;
+	/* --cert-resolver, LAUNCHPAD_CERT_RESOLVER, unset: the edge's default certificate */
+	char *cert_resolver;
 	/* --git-allow-hosts, LAUNCHPAD_GIT_ALLOW_HOSTS, unset: hosts, IPs, CIDRs exempt from the
 	 * internal-address refusal of Git fetches */
 	char *git_allow_hosts;
@@ -140,6 +150,19 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name);
  * image runs code on the engine, so the default admits only --build-image.
  */
 int lp_config_build_image_allowed(const lp_config *cfg, const char *image);
+
+/*
+ * 1 when no site may claim domain in spec.domains: the base domain and every name under it (the
+ * sites' own hosts: <name>.<base-domain> is the site called name) and the API's public host.
+ */
+int lp_config_domain_reserved(const lp_config *cfg, const char *domain);
+
+/*
+ * The host a custom domain of site name points its DNS CNAME at: --cname-target when set (a
+ * tunnel's or load balancer's name), else "<name>.<base-domain>". LP_ETOOBIG when it does not fit.
+ */
+int lp_config_cname_target(char *out, size_t outlen, const lp_config *cfg, const char *name,
+                           lp_error *err) LP_MUST_CHECK;
 
 /*
  * The URL a site answers at through the edge: "http://<name>.<base-domain>", with ":<http-port>"

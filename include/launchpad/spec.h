@@ -54,7 +54,9 @@ struct cJSON;
 #define LP_SITE_DEFAULT_TIMEOUT      900
 #define LP_SITE_DEFAULT_HISTORY      5
 #define LP_SITE_DEFAULT_REPLICAS     1
-#define LP_SITE_PREVIEW_BRANCHES_MAX 20 /* previews.branches patterns */
+#define LP_SITE_DOMAINS_MAX          10  /* spec.domains entries */
+#define LP_SITE_DOMAIN_MAX           253 /* bytes of one DNS name (RFC 1035) */
+#define LP_SITE_PREVIEW_BRANCHES_MAX 20  /* previews.branches patterns */
 #define LP_SITE_PREVIEWS_MIN         1
 #define LP_SITE_PREVIEWS_MAX         50 /* previews.max: live previews of one site */
 #define LP_SITE_DEFAULT_PREVIEWS     5
@@ -89,9 +91,15 @@ typedef struct lp_site {
 	int auto_deploy;            /* default 0 */
 	int serve_spa;              /* default 0 */
 	char *serve_not_found_page; /* NULL: unset */
-	char *serve_redirects; /* `_redirects` syntax, applied before the file's; NULL: unset */
-	char *serve_headers;   /* `_headers` syntax, applied before the file's; NULL: unset */
-	int serve_replicas;    /* serve containers, default 1; 0 (a struct built in code) is 1 */
+	char *serve_redirects;    /* `_redirects` syntax, applied before the file's; NULL: unset */
+	char *serve_headers;      /* `_headers` syntax, applied before the file's; NULL: unset */
+	int serve_https_redirect; /* default 0: the edge answers http:// with a redirect to https */
+	int serve_hsts;           /* default 0: HTTPS answers carry Strict-Transport-Security */
+	int serve_replicas;       /* serve containers, default 1; 0 (a struct built in code) is 1 */
+	/* spec.domains: lowercase DNS names the site also answers on, in the order written;
+	 * unique; "*.example.com" only with lp_spec_options.allow_wildcard_domains */
+	char **domains;
+	size_t domain_count;
 	int revision_history_limit; /* default 5 */
 
 	/*
@@ -113,6 +121,7 @@ typedef struct lp_site_list {
 
 typedef struct lp_spec_options {
 	int allow_insecure_sources; /* accept http:// and file:// Git URLs */
+	int allow_wildcard_domains; /* accept "*.example.com" in spec.domains */
 } lp_spec_options;
 
 #define LP_SPEC_DIAG_PATH_MAX    320
@@ -197,6 +206,14 @@ int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
 
 /* 1 when branch matches one of spec.previews.branches (fnmatch globs; '*' spans '/'). */
 int lp_site_preview_branch(const lp_site *site, const char *branch);
+
+/*
+ * The spec hash without the fields only the edge reads (domains, serve.httpsRedirect,
+ * serve.hsts): two specs with the same build hash build the same revision, so a change of those
+ * fields alone asks for no new build.
+ */
+int lp_site_build_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
+                       lp_error *err) LP_MUST_CHECK;
 
 /* Deep copy. */
 int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err) LP_MUST_CHECK;

@@ -4,9 +4,11 @@
  * written by the controller).
  *
  * The store does not parse a Site spec: it keeps the canonical spec JSON as text plus its hash and
- * compares hashes to decide whether anything changed. Every write runs in one BEGIN IMMEDIATE
- * transaction; desired-state writes check and bump the site's resource_version (optimistic
- * concurrency), controller writes (status, revision progress, events) never bump it.
+ * compares hashes to decide whether anything changed. One exception: the custom domains a spec
+ * claims (spec.domains, read by SQLite's json_each) are kept in a table whose key makes each
+ * domain one site's, written in the same transaction as the spec. Every write runs in one BEGIN
+ * IMMEDIATE transaction; desired-state writes check and bump the site's resource_version
+ * (optimistic concurrency), controller writes (status, revision progress, events) never bump it.
  *
  * Threads and processes: one lp_store handle per thread (connections are opened
  * SQLITE_OPEN_NOMUTEX, so a handle must never be used by two threads at once). Any number of
@@ -138,7 +140,8 @@ typedef struct lp_store_site_new {
 /*
  * Create a site with generation 1, resource_version 1, revision 1 (pending) and
  * desired_revision 1, in one transaction. out (may be NULL) receives the new row.
- * LP_EEXISTS when the name is taken.
+ * LP_EEXISTS when the name is taken; LP_ECONFLICT, naming the holder, when another site holds
+ * one of the spec's domains.
  */
 int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_new *in,
                          lp_error *err) LP_MUST_CHECK;
@@ -175,7 +178,10 @@ typedef struct lp_store_update {
  * site being deleted gives LP_ECONFLICT. When spec_hash and display_name (NULL = keep) both
  * equal the stored ones nothing is written (out->changed = 0). Otherwise resource_version++,
  * generation++ when the hash differs, and with new_revision set and a changed hash a new pending
- * revision (trigger, source) is requested and made desired. out may be NULL.
+ * revision (trigger, source) is requested and made desired. A changed spec also claims its
+ * domains and lets go of those it no longer names; a domain another site holds is LP_ECONFLICT
+ * naming that site ("domain www.example.com belongs to site blog"), and nothing is written.
+ * out may be NULL.
  */
 int lp_store_site_update_spec(lp_store_update *out, lp_store *st, const char *site_id,
                               int64_t expected_rv, const char *display_name, const char *spec_json,
@@ -217,7 +223,10 @@ int lp_store_site_set_desired_revision(lp_store *st, const char *site_id, int64_
 int lp_store_revision_cancel(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
                              int64_t number, const char *message, lp_error *err) LP_MUST_CHECK;
 
-/* Start deletion: deletion_timestamp = now, resource_version++. Already deleting: no write. */
+/*
+ * Start deletion: deletion_timestamp = now, resource_version++, and the site's domains are free
+ * for another to claim. Already deleting: no write.
+ */
 int lp_store_site_mark_deleted(lp_store *st, const char *site_id, int64_t expected_rv,
                                lp_error *err) LP_MUST_CHECK;
 

@@ -196,8 +196,8 @@ static int env_has(char **env, size_t n, const char *kv)
 static char **env_new(const lp_test_platform *p, const lp_test_platform_options *opts)
 {
 	char **env = calloc(LP_TP_MAX_ENV + 1, sizeof(*env));
-	char *ours[8] = {NULL};
-	const char *port = strrchr(p->edge_http, ':');
+	char *ours[10] = {NULL};
+	const char *port = strrchr(p->edge_http, ':'), *https = strrchr(p->edge_https, ':');
 	size_t n = 0, i;
 
 	if (env == NULL)
@@ -215,13 +215,15 @@ static char **env_new(const lp_test_platform *p, const lp_test_platform_options 
 	        0 ||
 	    (p->edge_api[0] &&
 	     asprintf(&ours[6], "LAUNCHPAD_TRAEFIK_API=http://%s", p->edge_api) < 0) ||
-	    (port && asprintf(&ours[7], "LAUNCHPAD_HTTP_PORT=%s", port + 1) < 0)) {
-		for (i = 0; i < 8; i++)
+	    (port && asprintf(&ours[7], "LAUNCHPAD_HTTP_PORT=%s", port + 1) < 0) ||
+	    (https && (asprintf(&ours[8], "LAUNCHPAD_HTTPS=true") < 0 ||
+	               asprintf(&ours[9], "LAUNCHPAD_HTTPS_PORT=%s", https + 1) < 0))) {
+		for (i = 0; i < 10; i++)
 			free(ours[i]);
 		env_free(env);
 		return NULL;
 	}
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 10; i++) {
 		if (ours[i] == NULL)
 			continue;
 		if (n < LP_TP_MAX_ENV && !env_has(env, n, ours[i]))
@@ -364,16 +366,24 @@ static int edge_field(char *out, size_t outlen, const char *line, const char *ke
 }
 
 /* The instance's Traefik on free loopback ports, through the script `make run` uses too. */
-static int start_edge(lp_test_platform *p, lp_error *err)
+static int start_edge(lp_test_platform *p, const lp_test_platform_options *opts, lp_error *err)
 {
 	char *script = lp_test_src_path("scripts/edge.sh"), *cmd = NULL, line[512] = "";
+	char tls[3000] = "";
 	FILE *f = NULL;
 	int st, rc = LP_OK;
 
+	if (opts->https)
+		LP_TEST_FMT(tls,
+		            "LAUNCHPAD_HTTPS=true LAUNCHPAD_EDGE_HTTPS=127.0.0.1:0 "
+		            "LAUNCHPAD_EDGE_STATE_DIR='%s/edge-state' LAUNCHPAD_TLS_CERT='%s' "
+		            "LAUNCHPAD_TLS_KEY='%s' ",
+		            p->root, opts->tls_cert ? opts->tls_cert : "",
+		            opts->tls_key ? opts->tls_key : "");
 	if (script == NULL || asprintf(&cmd,
 	                               "LAUNCHPAD_INSTANCE='%s' LAUNCHPAD_EDGE_HTTP=127.0.0.1:0 "
-	                               "LAUNCHPAD_EDGE_API=127.0.0.1:0 '%s' up 2>&1",
-	                               p->instance, script) < 0) {
+	                               "LAUNCHPAD_EDGE_API=127.0.0.1:0 %s'%s' up 2>&1",
+	                               p->instance, tls, script) < 0) {
 		free(script);
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	}
@@ -391,7 +401,9 @@ static int start_edge(lp_test_platform *p, lp_error *err)
 	}
 	st = pclose(f);
 	if (st != 0 || edge_field(p->edge_http, sizeof(p->edge_http), line, "http=") != LP_OK ||
-	    edge_field(p->edge_api, sizeof(p->edge_api), line, "api=") != LP_OK)
+	    edge_field(p->edge_api, sizeof(p->edge_api), line, "api=") != LP_OK ||
+	    (opts->https &&
+	     edge_field(p->edge_https, sizeof(p->edge_https), line, "https=") != LP_OK))
 		rc = lp_error_set(err, LP_ERROR, "scripts/edge.sh up failed (status %d)", st);
 done:
 	free(cmd);
@@ -433,7 +445,7 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
 		goto done;
 	if ((rc = start_reaper(p, err)) != LP_OK)
 		goto done;
-	if (opts && opts->edge && (rc = start_edge(p, err)) != LP_OK)
+	if (opts && opts->edge && (rc = start_edge(p, opts, err)) != LP_OK)
 		goto done;
 	rc = LP_ENOMEM;
 	bin_api = lp_test_bin_path("launchpad-apiserver");

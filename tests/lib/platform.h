@@ -36,6 +36,13 @@ typedef struct lp_test_platform_options {
 	const char *const *env; /* "K=V" for both daemons (these win), NULL-terminated or NULL */
 	int no_controller;      /* 1: start the apiserver only */
 	int edge;               /* 1: also start the instance's Traefik (scripts/edge.sh) first */
+	/*
+	 * With edge: a websecure entrypoint too (LAUNCHPAD_HTTPS=true for the edge and the
+	 * daemons) whose default certificate is tls_cert/tls_key (PEM files; NULL: Traefik's own).
+	 */
+	int https;
+	const char *tls_cert;
+	const char *tls_key;
 } lp_test_platform_options;
 
 typedef struct lp_test_platform {
@@ -48,6 +55,7 @@ typedef struct lp_test_platform {
 	char build_image[256];
 	char edge_http[64];   /* "127.0.0.1:PORT" of Traefik's web entrypoint; "" without edge */
 	char edge_api[64];    /* "127.0.0.1:PORT" of Traefik's API */
+	char edge_https[64];  /* "127.0.0.1:PORT" of its websecure entrypoint; "" without https */
 	pid_t apiserver_pid;  /* 0 when not running */
 	pid_t controller_pid; /* 0 when not running */
 	int apiserver_status; /* waitpid status once stopped, else -1 */

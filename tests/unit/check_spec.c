@@ -1344,6 +1344,140 @@ START_TEST(test_site_validate_struct)
 }
 END_TEST
 
+/* One invalid domains case: its path and (part of) its message, under opts. */
+static void domain_error(const char *yaml, const lp_spec_options *opts, const char *path,
+                         const char *message)
+{
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	lp_error err = {0};
+
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, yaml, strlen(yaml), opts, &d, &err), LP_EINVAL);
+	ck_assert_uint_eq(list.count, 0);
+	ck_assert_msg(d.count == 1, "%zu diagnostics for %s", d.count, yaml);
+	ck_assert_str_eq(d.items[0].path, path);
+	ck_assert_msg(strstr(d.items[0].message, message) != NULL, "\"%s\" lacks \"%s\"",
+	              d.items[0].message, message);
+	lp_spec_diags_release(&d);
+}
+
+START_TEST(test_domains)
+{
+	static const lp_spec_options wild = {.allow_wildcard_domains = 1};
+	lp_site *s = parse_one(HDR GIT
+	                       "  domains: [www.example.com, example.com, xn--bcher-kva.de]\n"
+	                       "  serve: {httpsRedirect: true, hsts: true}\n"),
+	        *again = NULL,
+	        *plain = parse_one(HDR GIT "  domains: []\n"
+	                                   "  serve: {httpsRedirect: false}\n"),
+	        *copy = NULL;
+	char *json = NULL, *yaml = NULL, h1[LP_SHA256_HEX_LEN], h2[LP_SHA256_HEX_LEN];
+	lp_site_list list = {0};
+	lp_spec_diags d;
+	lp_error err = {0};
+	char many[2048];
+	size_t i, len;
+
+	ck_assert_uint_eq(s->domain_count, 3);
+	ck_assert_str_eq(s->domains[0], "www.example.com");
+	ck_assert_str_eq(s->domains[2], "xn--bcher-kva.de");
+	ck_assert_int_eq(s->serve_https_redirect, 1);
+	ck_assert_int_eq(s->serve_hsts, 1);
+	ck_assert_int_eq(lp_site_to_json(&json, s, NULL), LP_OK);
+	ck_assert_str_eq(json,
+	                 "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{"
+	                 "\"name\":\"ok\"},\"spec\":{\"source\":{\"git\":{\"url\":\"https://"
+	                 "github.com/a/b\",\"branch\":\"main\"}},\"autoDeploy\":false,"
+	                 "\"serve\":{\"spa\":false,\"httpsRedirect\":true,\"hsts\":true},"
+	                 "\"revisionHistoryLimit\":5,\"domains\":[\"www.example.com\","
+	                 "\"example.com\",\"xn--bcher-kva.de\"]}}");
+	/* YAML carries the list as a block sequence and reads back to the same site. */
+	ck_assert_int_eq(lp_site_to_yaml(&yaml, s, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(yaml, "  domains:\n  - www.example.com\n  - example.com\n"));
+	again = parse_one(yaml);
+	ck_assert(site_equal(s, again));
+	ck_assert_int_eq(lp_site_dup(&copy, s, NULL), LP_OK);
+	ck_assert(site_equal(s, copy));
+	ck_assert_int_eq(lp_site_validate(copy, NULL, NULL, &err), LP_OK);
+	/* Empty and off are the absent form: a spec from before keeps its hash. */
+	hash_of(h1, plain);
+	lp_site_free(again);
+	again = parse_one(HDR GIT);
+	hash_of(h2, again);
+	ck_assert_str_eq(h1, h2);
+	/* The edge's fields change the spec hash, not the build hash: no new revision for them. */
+	hash_of(h1, s);
+	ck_assert_str_ne(h1, h2);
+	ck_assert_int_eq(lp_site_build_hash(h1, s, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_build_hash(h2, again, NULL), LP_OK);
+	ck_assert_str_eq(h1, h2);
+	copy->serve_replicas = 3; /* scaling builds nothing either */
+	ck_assert_int_eq(lp_site_build_hash(h1, copy, NULL), LP_OK);
+	ck_assert_str_eq(h1, h2);
+	copy->serve_spa = 1;
+	ck_assert_int_eq(lp_site_build_hash(h1, copy, NULL), LP_OK);
+	ck_assert_str_ne(h1, h2);
+
+	domain_error(HDR GIT "  domains: [Example.com]\n", NULL, "spec.domains.0", "lowercase");
+	domain_error(HDR GIT "  domains: [a.example.com, \"*.example.com\"]\n", NULL,
+	             "spec.domains.1", "--allow-wildcard-domains");
+	domain_error(HDR GIT "  domains: [\"*.com\"]\n", &wild, "spec.domains.0",
+	             "fully qualified");
+	domain_error(HDR GIT "  domains: [\"a*.example.com\"]\n", &wild, "spec.domains.0",
+	             "DNS name");
+	domain_error(HDR GIT "  domains: [localhost]\n", NULL, "spec.domains.0", "fully qualified");
+	domain_error(HDR GIT "  domains: [10.0.0.1]\n", NULL, "spec.domains.0", "IP address");
+	domain_error(HDR GIT "  domains: [example.com.]\n", NULL, "spec.domains.0", "1 to 63");
+	domain_error(HDR GIT "  domains: [a..example.com]\n", NULL, "spec.domains.0", "1 to 63");
+	domain_error(HDR GIT "  domains: [-a.example.com]\n", NULL, "spec.domains.0", "'-'");
+	domain_error(HDR GIT "  domains: [\"a_b.example.com\"]\n", NULL, "spec.domains.0",
+	             "DNS name");
+	domain_error(HDR GIT "  domains: [\"a b.example.com\"]\n", NULL, "spec.domains.0",
+	             "DNS name");
+	domain_error(HDR GIT "  domains: [a.example.com, b.example.com, a.example.com]\n", NULL,
+	             "spec.domains.2", "duplicate domain \"a.example.com\"");
+	domain_error(HDR GIT "  domains: www.example.com\n", NULL, "spec.domains",
+	             "expected a sequence");
+	domain_error(HDR GIT "  domains: [7]\n", NULL, "spec.domains.0", "expected a string");
+	domain_error(HDR GIT "  serve: {hsts: yes please}\n", NULL, "spec.serve.hsts",
+	             "expected a boolean");
+	/* 64-character label, 254-character name */
+	domain_error(HDR GIT "  domains: [a234567890123456789012345678901234567890123456789012345"
+	                     "678901234.com]\n",
+	             NULL, "spec.domains.0", "1 to 63");
+	LP_TEST_FMT(many, HDR GIT "  domains: [%s.com]\n",
+	            "a23456789.a23456789.a23456789.a23456789.a23456789.a23456789.a23456789."
+	            "a23456789.a23456789.a23456789.a23456789.a23456789.a23456789.a23456789."
+	            "a23456789.a23456789.a23456789.a23456789.a23456789.a23456789.a23456789."
+	            "a23456789.a23456789.a23456789.a23456789.12");
+	domain_error(many, NULL, "spec.domains.0", "at most 253");
+	/* at most ten */
+	len = (size_t)snprintf(many, sizeof(many), HDR GIT "  domains: [");
+	for (i = 0; i < LP_SITE_DOMAINS_MAX + 1; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len, "%sd%zu.example.com",
+		                        i ? ", " : "", i);
+	LP_TEST_FMT(many + len, "]\n");
+	domain_error(many, NULL, "spec.domains", "at most 10 domains");
+	/* the wildcard, where the admin allows it */
+	lp_spec_diags_init(&d);
+	ck_assert_int_eq(lp_spec_parse(&list, HDR GIT "  domains: [\"*.example.com\"]\n",
+	                               strlen(HDR GIT "  domains: [\"*.example.com\"]\n"), &wild,
+	                               &d, &err),
+	                 LP_OK);
+	ck_assert_str_eq(list.items[0]->domains[0], "*.example.com");
+	lp_site_list_release(&list);
+	lp_spec_diags_release(&d);
+
+	free(json);
+	free(yaml);
+	lp_site_free(s);
+	lp_site_free(again);
+	lp_site_free(plain);
+	lp_site_free(copy);
+}
+END_TEST
+
 START_TEST(test_diags_render)
 {
 	lp_spec_diags d;
@@ -1408,6 +1542,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_page_cap);
 	tcase_add_test(tc, test_site_validate_struct);
 	tcase_add_test(tc, test_diags_render);
+	tcase_add_test(tc, test_domains);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -38,6 +38,9 @@ static void teardown(void)
 	tmpdir = NULL;
 }
 
+/* The schema version this build migrates to (store.c's migrations). */
+#define SCHEMA_LATEST 4
+
 /* A spec carrying a counter, and its hash, as the API would store them. */
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
 {
@@ -114,7 +117,7 @@ START_TEST(test_open_migrate_reopen)
 	sqlite3 *db;
 
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 3);
+	ck_assert_int_eq(version, SCHEMA_LATEST);
 	ck_assert_int_eq(stat(dbpath, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(lp_store_integrity_check(st, &err), LP_OK);
@@ -124,10 +127,10 @@ START_TEST(test_open_migrate_reopen)
 	st = open_store();
 	version = 0;
 	ck_assert_int_eq(lp_store_schema_version(&version, st, &err), LP_OK);
-	ck_assert_int_eq(version, 3);
+	ck_assert_int_eq(version, SCHEMA_LATEST);
 	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "keep-me", &err), LP_OK);
 	ck_assert_str_eq(got->id, s->id);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM sqlite_master WHERE name='sites'"), 1);
 	lp_store_site_free(got);
 	lp_store_site_free(s);
@@ -756,17 +759,18 @@ START_TEST(test_migration_keeps_revisions)
 	ck_assert_int_eq(
 	    lp_store_revision_request(&num, st, s->id, 0, LP_TRIGGER_WEBHOOK, "cafe", &err), LP_OK);
 	lp_store_close(st);
-	/* back to version 1, as a file written before cancel existed would be (without step 3's
-	 * sites column; step 2 rebuilds revisions, whose draft column goes with it) */
+	/* back to version 1, as a file written before cancel (and domains, drafts and previews)
+	 * existed would be; step 2 rebuilds revisions, whose draft column goes with it */
 	db = raw_open();
-	ck_assert_int_eq(sqlite3_exec(db,
-	                              "DROP INDEX sites_parent; ALTER TABLE sites DROP COLUMN "
-	                              "parent_id; PRAGMA user_version = 1",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_exec(db,
+	                 "DROP TABLE site_domains; DROP INDEX sites_parent; ALTER TABLE "
+	                 "sites DROP COLUMN parent_id; PRAGMA user_version = 1",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	ck_assert_int_eq(raw_count("SELECT count(*) FROM revisions"), 2);
 	ck_assert_int_eq(
 	    raw_count("SELECT count(*) FROM sqlite_master WHERE name='revisions_state'"), 1);
@@ -1358,8 +1362,143 @@ START_TEST(test_concurrent_first_open)
 	ck_assert_int_eq(lp_store_site_list(&list, &n, st, 0, NULL), LP_OK);
 	ck_assert_uint_eq(n, NPROC);
 	lp_store_sites_free(list, n);
-	ck_assert_int_eq(raw_count("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_count("PRAGMA user_version"), SCHEMA_LATEST);
 	lp_store_close(st);
+}
+END_TEST
+
+/* A canonical-looking spec claiming domains (a JSON array's inside, "" for none), and its hash. */
+static void domain_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], const char *list)
+{
+	snprintf(json, len, "{\"spec\":{\"domains\":[%s]}}", list);
+	lp_crypto_sha256_hex(hash, json, strlen(json));
+}
+
+static int create_with_domains(lp_store_site **out, lp_store *st, const char *name,
+                               const char *list, lp_error *err)
+{
+	char json[512], hash[LP_SHA256_HEX_LEN];
+	lp_store_site_new in = {.name = name, .spec_json = json, .spec_hash = hash};
+
+	domain_spec(json, sizeof(json), hash, list);
+	return lp_store_site_create(out, st, &in, err);
+}
+
+static int set_domains(lp_store *st, const lp_store_site *s, const char *list, lp_error *err)
+{
+	char json[512], hash[LP_SHA256_HEX_LEN];
+
+	domain_spec(json, sizeof(json), hash, list);
+	return lp_store_site_update_spec(NULL, st, s->id, 0, NULL, json, hash, 1, LP_TRIGGER_APPLY,
+	                                 "", err);
+}
+
+START_TEST(test_domains_one_site_each)
+{
+	lp_store *st = open_store();
+	lp_store_site *a = NULL, *b = NULL, *got = NULL;
+	lp_error err = {0};
+
+	ck_assert_int_eq(
+	    create_with_domains(&a, st, "alpha", "\"a.example.com\",\"b.example.com\"", &err),
+	    LP_OK);
+	/* A new site claiming a held domain is refused, naming the holder, and not created. */
+	ck_assert_int_eq(
+	    create_with_domains(NULL, st, "beta", "\"c.example.com\",\"b.example.com\"", &err),
+	    LP_ECONFLICT);
+	ck_assert_str_eq(err.message, "domain b.example.com belongs to site alpha");
+	ck_assert_int_eq(lp_store_site_get_by_name(&got, st, "beta", NULL), LP_ENOTFOUND);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 2);
+	ck_assert_int_eq(create_with_domains(&b, st, "beta", "\"c.example.com\"", &err), LP_OK);
+	/* An update claiming one is refused too, and writes nothing. */
+	ck_assert_int_eq(set_domains(st, b, "\"c.example.com\",\"a.example.com\"", &err),
+	                 LP_ECONFLICT);
+	ck_assert_str_eq(err.message, "domain a.example.com belongs to site alpha");
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, b->id, &err), LP_OK);
+	ck_assert_int_eq(got->generation, 1);
+	ck_assert_int_eq(got->resource_version, 1);
+	lp_store_site_free(got);
+	got = NULL;
+	/* Re-applying a site's own domains is no conflict; dropping one frees it. */
+	ck_assert_int_eq(set_domains(st, a, "\"a.example.com\"", &err), LP_OK);
+	ck_assert_int_eq(set_domains(st, b, "\"c.example.com\",\"b.example.com\"", &err), LP_OK);
+	ck_assert_int_eq(
+	    raw_count("SELECT count(*) FROM site_domains d JOIN sites s ON s.id = d.site_id WHERE "
+	              "s.name = 'beta'"),
+	    2);
+	/* A site being deleted lets its domains go at once; removing the row removes its rows. */
+	ck_assert_int_eq(lp_store_site_mark_deleted(st, a->id, 0, &err), LP_OK);
+	ck_assert_int_eq(
+	    set_domains(st, b, "\"c.example.com\",\"b.example.com\",\"a.example.com\"", &err),
+	    LP_OK);
+	ck_assert_int_eq(lp_store_site_mark_deleted(st, b->id, 0, &err), LP_OK);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 0);
+	ck_assert_int_eq(lp_store_site_delete(st, b->id, &err), LP_OK);
+	/* A spec without domains (or no JSON at all) claims none. */
+	ck_assert_int_eq(create_with_domains(NULL, st, "gamma", "", &err), LP_OK);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 0);
+	lp_store_site_free(a);
+	lp_store_site_free(b);
+	lp_store_close(st);
+}
+END_TEST
+
+/* Processes racing to claim one domain, each through its own handle: exactly one wins. */
+START_TEST(test_domains_race)
+{
+	enum { NPROC = 6 };
+	pid_t pids[NPROC];
+	int go[2], i, status, won = 0, lost = 0;
+	lp_store *st = open_store();
+	lp_store_site **sites = calloc(NPROC, sizeof(*sites));
+
+	ck_assert_ptr_nonnull(sites);
+	/* Half create a site with the domain, half apply it to a site they already have. */
+	for (i = 0; i < NPROC; i += 2) {
+		char name[16];
+		snprintf(name, sizeof(name), "have%d", i);
+		ck_assert_int_eq(create_with_domains(&sites[i], st, name, "", NULL), LP_OK);
+	}
+	lp_store_close(st);
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			lp_store *w = NULL;
+			lp_error err = {0};
+			char name[16], c;
+			int rc;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(5);
+			if (lp_store_open(&w, dbpath, NULL) != LP_OK)
+				_exit(2);
+			snprintf(name, sizeof(name), "new%d", i);
+			rc = sites[i]
+			         ? set_domains(w, sites[i], "\"race.example.com\"", &err)
+			         : create_with_domains(NULL, w, name, "\"race.example.com\"", &err);
+			lp_store_close(w);
+			_exit(rc == LP_OK ? 0 : rc == LP_ECONFLICT ? 1 : 3);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < NPROC; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status));
+		ck_assert_msg(WEXITSTATUS(status) <= 1, "child %d: status %d", i,
+		              WEXITSTATUS(status));
+		won += WEXITSTATUS(status) == 0;
+		lost += WEXITSTATUS(status) == 1;
+	}
+	ck_assert_int_eq(won, 1);
+	ck_assert_int_eq(lost, NPROC - 1);
+	ck_assert_int_eq(raw_count("SELECT count(*) FROM site_domains"), 1);
+	for (i = 0; i < NPROC; i++)
+		lp_store_site_free(sites[i]);
+	free(sites);
 }
 END_TEST
 
@@ -1371,6 +1510,7 @@ static Suite *store_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_domains_one_site_each);
 	tcase_add_test(tc, test_open_migrate_reopen);
 	tcase_add_test(tc, test_open_bad_file);
 	tcase_add_test(tc, test_site_crud);
@@ -1394,6 +1534,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(slow, 120);
 	tcase_add_test(slow, test_busy_unavailable);
 	tcase_add_test(slow, test_concurrent_first_open);
+	tcase_add_test(slow, test_domains_race);
 	tcase_add_test(slow, test_two_processes_no_lost_update);
 	tcase_add_test(slow, test_sigkill_mid_transaction);
 	tcase_add_test(slow, test_sigkill_store_writer);

@@ -42,8 +42,14 @@ export const siteManifestSchema = z.object({
       }),
     ),
     autoDeploy: z.boolean(),
-    serve: z.object({ spa: z.boolean(), notFoundPage: z.optional(z.string()) }),
+    serve: z.object({
+      spa: z.boolean(),
+      notFoundPage: z.optional(z.string()),
+      httpsRedirect: z.optional(z.boolean()),
+      hsts: z.optional(z.boolean()),
+    }),
     revisionHistoryLimit: int,
+    domains: z.optional(z.array(z.string())),
   }),
 });
 
@@ -77,6 +83,9 @@ export const deploymentSchema = z.object({
   spec: z.nullable(siteManifestSchema),
   /* a preview's owner (its slug); null for a site of its own; absent from older servers */
   parent: z.optional(z.nullable(z.string())),
+  // custom domains (docs/domains.md) and the host their DNS CNAME names; optional for older servers
+  domains: z.optional(z.array(z.string())),
+  cname_target: z.optional(z.nullable(z.string())),
   // present on some answers only
   result: z.optional(z.string()),
   revision: z.optional(int),

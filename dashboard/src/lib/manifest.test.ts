@@ -21,6 +21,14 @@ describe("configuration form ↔ Site manifest", () => {
     });
   });
 
+  it("keeps the custom domains and the HTTPS switches it does not edit", () => {
+    const m = { ...site.spec!, spec: { ...site.spec!.spec, domains: ["www.example.com"], serve: { spa: false, httpsRedirect: true, hsts: true } } };
+    const out = manifestFromForm("x", formFromManifest(m)).spec;
+    expect(out.domains).toEqual(["www.example.com"]);
+    expect(out.serve).toEqual({ spa: false, httpsRedirect: true, hsts: true });
+    expect(manifestFromForm("x", formFromManifest(site.spec!)).spec.domains).toBeUndefined();
+  });
+
   it("has no build without a command or an output folder", () => {
     const f = { ...formFromManifest(site.spec!), buildCmd: "", outputDir: "" };
     expect(manifestFromForm("x", f).spec.build).toBeUndefined();

@@ -31,8 +31,9 @@ export interface ManifestInput {
       timeoutSeconds?: number | string;
     };
     autoDeploy: boolean;
-    serve: { spa: boolean; notFoundPage?: string };
+    serve: { spa: boolean; notFoundPage?: string; httpsRedirect?: boolean; hsts?: boolean };
     revisionHistoryLimit: number | string;
+    domains?: string[];
   };
 }
 
@@ -50,6 +51,10 @@ export interface ConfigForm {
   spa: boolean;
   notFoundPage: string;
   historyLimit: string;
+  /* Not edited here (the manifest is), but a save must keep them. */
+  domains: string[];
+  httpsRedirect: boolean;
+  hsts: boolean;
 }
 
 export function formFromManifest(m: SiteManifest): ConfigForm {
@@ -69,6 +74,9 @@ export function formFromManifest(m: SiteManifest): ConfigForm {
     spa: s.serve.spa,
     notFoundPage: s.serve.notFoundPage ?? "",
     historyLimit: String(s.revisionHistoryLimit),
+    domains: s.domains ?? [],
+    httpsRedirect: s.serve.httpsRedirect ?? false,
+    hsts: s.serve.hsts ?? false,
   };
 }
 
@@ -101,8 +109,14 @@ export function manifestFromForm(name: string, f: ConfigForm): ManifestInput {
           : { archive: { digest: f.digest } },
       ...(hasBuild ? { build } : {}),
       autoDeploy: f.autoDeploy,
-      serve: { spa: f.spa, ...(f.notFoundPage.trim() ? { notFoundPage: f.notFoundPage.trim() } : {}) },
+      serve: {
+        spa: f.spa,
+        ...(f.notFoundPage.trim() ? { notFoundPage: f.notFoundPage.trim() } : {}),
+        ...(f.httpsRedirect ? { httpsRedirect: true } : {}),
+        ...(f.hsts ? { hsts: true } : {}),
+      },
       revisionHistoryLimit: intOrText(f.historyLimit),
+      ...(f.domains.length ? { domains: f.domains } : {}),
     },
   };
 }
@@ -118,6 +132,9 @@ export function formKey(f: ConfigForm): string {
     m.spec.serve.spa,
     m.spec.serve.notFoundPage ?? "",
     m.spec.revisionHistoryLimit,
+    m.spec.domains ?? [],
+    m.spec.serve.httpsRedirect ?? false,
+    m.spec.serve.hsts ?? false,
   ]);
 }
 

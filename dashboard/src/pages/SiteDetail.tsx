@@ -11,6 +11,7 @@ import { ConfigEditor } from "@/components/detail/ConfigEditor";
 import { PreviewsCard } from "@/components/detail/PreviewsCard";
 import { RevisionsCard } from "@/components/detail/RevisionsCard";
 import { StatusCard } from "@/components/detail/StatusCard";
+import { DomainsCard } from "@/components/detail/DomainsCard";
 import { WebhookCard } from "@/components/detail/WebhookCard";
 import { RelativeTime } from "@/components/RelativeTime";
 import { SourceLabel } from "@/components/SourceLabel";
@@ -154,6 +155,7 @@ export default function SiteDetailPage() {
         </div>
         <div className="grid min-w-0 gap-6">
           <StatusCard site={site} />
+          <DomainsCard site={site} />
           {site.source_type === "github" && <WebhookCard site={site} />}
           {site.source_type === "github" && <PreviewsCard site={site} />}
         </div>
