@@ -125,6 +125,12 @@ static int child_spec(char **out_json, char out_hash[LP_SHA256_HEX_LEN], const l
 	c->previews_branch_count = 0;
 	c->has_previews = 0;
 	c->previews_pull_requests = c->previews_fork_env = 0;
+	/* The parent's custom domains are the parent's: a preview answers on its own host only. */
+	for (i = 0; i < c->domain_count; i++)
+		free(c->domains[i]);
+	free(c->domains);
+	c->domains = NULL;
+	c->domain_count = 0;
 	/* A fork's code runs the build: the site's variables (its secrets) stay out of it. */
 	if (pv->without_env) {
 		for (i = 0; i < c->build_env_count; i++) {

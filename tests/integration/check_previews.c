@@ -609,7 +609,9 @@ START_TEST(test_pull_request_preview_lifecycle)
 	cJSON *list;
 
 	git_setup(url);
-	apply_git_site("shop", url, "  previews: {pullRequests: true}\n");
+	/* the parent's custom domain stays the parent's: the preview answers on its own host */
+	apply_git_site("shop", url,
+	               "  previews: {pullRequests: true}\n  domains: [shop.example.test]\n");
 	apply_git_site("plain", url, "");
 	webhook_secret(secret, "shop");
 	git_push_page(sha1, "refs/pull/7/head", "pr seven one");
