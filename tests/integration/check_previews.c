@@ -703,18 +703,19 @@ END_TEST
 
 /*
  * A fork's PR builds without the site's env (its log proves it); a push to staging builds
- * <site>--staging, one to an unmatched branch nothing; deleting the parent removes every
- * preview with it.
+ * <site>--staging, one to an unmatched branch nothing; past previews.max the oldest preview goes;
+ * deleting the parent removes every preview with it.
  */
 START_TEST(test_fork_env_branch_deploys_and_owner_gc)
 {
-	char url[512], secret[128], sha[SHA_MAX], body[BODY_MAX], *log, *page = NULL;
+	char url[512], secret[128], sha[SHA_MAX], body[BODY_MAX], release[128], *log, *page = NULL;
 	lp_test_http_resp r = {0};
 	lp_error err = {0};
 
 	git_setup(url);
-	apply_git_site("app", url,
-	               "  previews: {pullRequests: true, branches: [staging, \"release/*\"]}\n");
+	apply_git_site(
+	    "app", url,
+	    "  previews: {pullRequests: true, branches: [staging, \"release/*\"], max: 2}\n");
 	webhook_secret(secret, "app");
 
 	git_push_page(sha, "refs/pull/8/head", "from a fork");
@@ -745,6 +746,13 @@ START_TEST(test_fork_env_branch_deploys_and_owner_gc)
 	hook(&r, "app", secret, "push", "b-release", body, 0);
 	REQUIRE(r.status == 201 && !strncmp(jstr(r.json, "preview"), "app--release-2-0-", 17),
 	        "push to release/2.0 answered %ld: %s", r.status, r.body);
+	snprintf(release, sizeof(release), "%s", jstr(r.json, "preview"));
+	lp_test_http_resp_release(&r);
+	/* a third preview with previews.max 2: the oldest (the fork's PR) goes, said in an event */
+	assert_gone("app--pr-8", GONE_MS);
+	REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", "/api/deployments/app/events", NULL, &err));
+	REQUIRE(strstr(r.body, "PreviewRemoved") && strstr(r.body, "preview app--pr-8 removed"),
+	        "no event of the cap: %s", r.body);
 	lp_test_http_resp_release(&r);
 	git_push_page(sha, "refs/heads/feature-x", "feature page");
 	lp_test_fmt(body, BODY_MAX,
@@ -764,8 +772,8 @@ START_TEST(test_fork_env_branch_deploys_and_owner_gc)
 	REQUIRE(r.status == 202, "delete answered %ld: %s", r.status, r.body);
 	lp_test_http_resp_release(&r);
 	assert_gone("app", LIVE_WAIT_MS);
-	assert_gone("app--pr-8", GONE_MS);
 	assert_gone("app--staging", GONE_MS);
+	assert_gone(release, GONE_MS);
 	REQUIRE(lp_test_count_lines("ls %s/data/sites %s/data/logs %s/data/conf %s/data/cache/git "
 	                            "2>/dev/null | grep app || true",
 	                            g_p->root, g_p->root, g_p->root, g_p->root) == 0,
