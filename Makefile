@@ -3,6 +3,7 @@
 #   make test       the whole suite (installs deps, starts the test environment, runs every suite)
 #   make unit       unit tests (Check)            make asan   unit tests under ASan+UBSan
 #   make integration  tests against the real dockerd   make smoke   the end-to-end smoke test
+#   make chaos      the platform under kills and container faults, then convergence (bounded)
 #   make compose    docker-compose.yml + Dockerfile on the real engine
 #   make dashboard  build the web UI   make dashboard-check   its lint/types/unit tests
 #   make e2e        the dashboard in Chromium against the real platform
@@ -63,12 +64,14 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
+CHAOS_SRC := $(wildcard tests/chaos/check_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+CHAOS_BINS := $(patsubst tests/chaos/%.c,$(BUILD)/tests/chaos/%,$(CHAOS_SRC))
 
-.PHONY: all test unit asan integration smoke compose e2e docs-test format lint clean run stop test-env install-deps bench test-tools dashboard dashboard-check
+.PHONY: all test unit asan integration chaos smoke compose e2e docs-test format lint clean run stop test-env install-deps bench bench-all test-tools dashboard dashboard-check
 all: $(BINS)
 
 # V=1 shows every command.
@@ -114,8 +117,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTEST) $(ALL_LIBS)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
-# Benchmarks print figures; they are never part of `make test`.
+# Benchmarks print figures; they are never part of `make test`. `make bench` prints the table
+# of goals, floors and figures (scripts/bench-table.sh); `make bench-all` runs every benchmark.
 bench: $(BENCH_BINS) $(BINS)
+	@scripts/bench-table.sh $(BUILD)
+
+bench-all: $(BENCH_BINS) $(BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 # Tests find the binaries and fixtures through these.
@@ -130,6 +137,12 @@ test-tools: $(TOOL_BINS) $(BINS)
 
 integration: $(INTEG_BINS) $(BINS)
 	@scripts/run-suites.sh integration $(INTEG_BINS)
+
+# The chaos suite restarts dockerd once only with LP_CHAOS_DOCKERD_RESTART=1: on by default under
+# CI=true (CI owns its engine), off elsewhere (other work may share the engine).
+chaos: export LP_CHAOS_DOCKERD_RESTART := $(or $(LP_CHAOS_DOCKERD_RESTART),$(if $(filter true,$(CI)),1))
+chaos: $(CHAOS_BINS) $(BINS)
+	@scripts/run-suites.sh chaos $(CHAOS_BINS)
 
 smoke: $(BINS)
 	@tests/smoke/run.sh
@@ -177,6 +190,7 @@ test: install-deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory chaos
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory compose
 	@$(MAKE) --no-print-directory dashboard-check

@@ -46,7 +46,9 @@
 #define API_SSE_KEEPALIVE_S     15                  /* SSE comment interval */
 #define API_SSE_MAX_S           3600                /* longest a log stream stays open */
 #define API_LIST_LIMIT          1000                /* rows of revisions/events lists */
-#define API_LIST_BUILDS         4                   /* site lists built at once (memory bound) */
+#define API_LIST_PAGE_MAX       500                 /* ?limit= of a paged site list, at most */
+#define API_LIST_BATCH          32                  /* sites per store query of a streamed list */
+#define API_SITE_JSON_MAX       ((size_t)2 << 20)   /* one deployment object (spec 1 MiB, status) */
 #define API_WEBHOOK_BODIES      6                   /* webhook bodies received at once (memory) */
 #define API_WEBHOOK_SITE_BODIES 2    /* of those, for one site (its URL cannot take them all) */
 #define API_SSE_STREAMS         128  /* log streams open at once (each holds a thread) */
@@ -310,6 +312,8 @@ void api_reply_error(struct api_req *r, int code, cJSON *details, const char *fm
     __attribute__((format(printf, 4, 5)));
 /* The same from an lp_error. */
 void api_reply_lperr(struct api_req *r, const lp_error *err);
+/* Reply with JSON text already written into json (its storage is taken; site_json.c). */
+void api_reply_json_text(struct api_req *r, int status, lp_buf *json);
 /*
  * Answer err now, while the body is still arriving (over its cap, malformed, not an archive):
  * written to the socket with Connection: close; the rest of the body is dropped, then the
@@ -368,6 +372,13 @@ void api_store_release(struct api_req *r);
 lp_store_site *api_site_lookup(struct api_req *r);
 /* The deployment object the seed's clients expect, plus our status fields. */
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
+/*
+ * The same object as compact JSON text appended to b (site_json.c), from the site and its status
+ * (NULL: none yet): the bytes cJSON_PrintUnformatted(api_site_json(...)) gives. LP_ETOOBIG past
+ * b's cap.
+ */
+int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
+                   const lp_store_status *stt) LP_MUST_CHECK;
 /* Reply with the site (re-read from the store) and its ETag. */
 /*
  * ?draft=true|1|false|0 (absent: 0) into *out; replies 400 and returns LP_EINVAL for another
@@ -473,6 +484,7 @@ void api_h_rollback(struct api_req *r);
 void api_h_cancel(struct api_req *r);
 void api_h_logs(struct api_req *r);
 void api_h_events(struct api_req *r);
+void api_h_site_metrics(struct api_req *r); /* site_metrics.c */
 void api_h_webhook(struct api_req *r);
 void api_h_webhook_info(struct api_req *r);
 void api_h_previews(struct api_req *r);

@@ -76,6 +76,7 @@ void api_pool_put(struct api_pool *p, lp_store *st)
 {
 	if (st == NULL)
 		return;
+	lp_store_read_end(st); /* the next borrower starts from the newest state */
 	pthread_mutex_lock(&p->mu);
 	p->idle[p->nfree++] = st;
 	pthread_cond_signal(&p->cv);

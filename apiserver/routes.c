@@ -8,12 +8,8 @@ const struct api_route api_routes[] = {
     {.method = "GET", .pattern = "/healthz", .handler = api_h_healthz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/readyz", .handler = api_h_readyz, .auth = API_AUTH_NONE},
     {.method = "GET", .pattern = "/metrics", .handler = api_h_metrics, .auth = API_AUTH_METRICS},
-    /* a list of 1,000 sites is ~6 MB while built: a few at a time keep the peak bounded */
-    {.method = "GET",
-     .pattern = "/api/deployments",
-     .handler = api_h_list,
-     .auth = API_AUTH_TOKEN,
-     .slots = API_LIST_BUILDS},
+    /* streamed a batch at a time (list.c): no slots needed to bound its memory */
+    {.method = "GET", .pattern = "/api/deployments", .handler = api_h_list, .auth = API_AUTH_TOKEN},
     {.method = "POST",
      .pattern = "/api/deployments",
      .handler = api_h_create,
@@ -72,6 +68,10 @@ const struct api_route api_routes[] = {
     {.method = "GET",
      .pattern = "/api/deployments/:id/previews",
      .handler = api_h_previews,
+     .auth = API_AUTH_TOKEN},
+    {.method = "GET",
+     .pattern = "/api/deployments/:id/metrics",
+     .handler = api_h_site_metrics,
      .auth = API_AUTH_TOKEN},
     /*
      * GitHub signs the raw body (HMAC, no token). Each body may be 25 MiB and arrives before its

@@ -222,7 +222,7 @@ static int authenticate(struct api_req *r)
 	const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	lp_error err = {0};
 	lp_store *st;
-	int rc;
+	int rc, keep;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		api_reply_error(r, LP_EAUTH, NULL,
@@ -234,12 +234,17 @@ static int authenticate(struct api_req *r)
 		h++;
 	if ((st = api_store(r)) == NULL)
 		return LP_EUNAVAILABLE;
-	rc = lp_store_token_verify(&r->token_id, st, h, &err);
 	/*
-	 * The handle goes back at once: a request may now spend minutes receiving an upload, and
-	 * 64 such uploads would otherwise hold every handle. Handlers re-borrow through api_store.
+	 * A read (a GET, no body) keeps the handle and answers from the snapshot the token was
+	 * checked in: SQLite's locks once per request, not once per query. Any other request gives
+	 * the handle back at once: it may now spend minutes receiving an upload, and 64 such
+	 * uploads would otherwise hold every handle; its handler re-borrows through api_store.
 	 */
-	api_store_release(r);
+	keep = r->route->body == API_BODY_NONE && !strcmp(r->route->method, "GET") &&
+	       lp_store_read_begin(st, NULL) == LP_OK;
+	rc = lp_store_token_verify(&r->token_id, st, h, &err);
+	if (!keep || rc != LP_OK)
+		api_store_release(r);
 	if (rc == LP_EAUTH)
 		api_reply_error(r, LP_EAUTH, NULL, "invalid or revoked token");
 	else if (rc != LP_OK)

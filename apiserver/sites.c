@@ -1,6 +1,5 @@
 /* sites.c: what the site handlers share: finding :id, the deployment JSON, If-Match, events. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,111 +79,6 @@ lp_store_site *api_site_lookup(struct api_req *r)
 	return site;
 }
 
-/* The phase shown to users: the controller's, unless it has not caught up with the spec yet. */
-static const char *effective_phase(const lp_store_site *site, const lp_store_status *stt)
-{
-	if (site->deletion_timestamp)
-		return "deleting";
-	if (stt == NULL)
-		return "pending";
-	if (stt->phase == LP_PHASE_LIVE && (stt->observed_generation < site->generation ||
-	                                    stt->current_revision != site->desired_revision))
-		return "deploying";
-	if (stt->phase == LP_PHASE_FAILED && stt->observed_generation < site->generation)
-		return "deploying";
-	return lp_store_phase_name(stt->phase);
-}
-
-/* The seed's three-valued status. */
-static const char *seed_status(const char *phase)
-{
-	if (!strcmp(phase, "live"))
-		return "live";
-	if (!strcmp(phase, "failed"))
-		return "failed";
-	return "deploying";
-}
-
-static void add_str_or_null(cJSON *o, const char *key, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-/* Dig a value out of the canonical spec document ("spec", "source", "git", NULL). */
-static const cJSON *dig(const cJSON *o, ...)
-{
-	va_list ap;
-	const char *key;
-
-	va_start(ap, o);
-	while (o && (key = va_arg(ap, const char *)) != NULL)
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-	va_end(ap);
-	return o;
-}
-
-static const char *dig_str(const cJSON *o)
-{
-	return cJSON_IsString(o) ? o->valuestring : NULL;
-}
-
-/*
- * The seed's fields are read straight from the stored canonical JSON (validated when it was
- * written): re-running the full spec parser per site made listing 1,000 sites 3x slower.
- */
-static void add_seed_fields(cJSON *o, const cJSON *doc)
-{
-	const cJSON *spec = dig(doc, "spec", NULL), *build = dig(spec, "build", NULL), *e;
-	const char *git_url = dig_str(dig(spec, "source", "git", "url", NULL));
-	cJSON *env;
-
-	cJSON_AddStringToObject(o, "source_type", git_url ? "github" : "zip");
-	add_str_or_null(o, "github_url", git_url);
-	add_str_or_null(o, "branch",
-	                git_url ? dig_str(dig(spec, "source", "git", "branch", NULL)) : NULL);
-	add_str_or_null(o, "archive_digest",
-	                dig_str(dig(spec, "source", "archive", "digest", NULL)));
-	cJSON_AddStringToObject(o, "build_cmd",
-	                        build && dig_str(dig(build, "command", NULL))
-	                            ? dig_str(dig(build, "command", NULL))
-	                            : "");
-	cJSON_AddStringToObject(o, "output_dir",
-	                        build && dig_str(dig(build, "outputDir", NULL))
-	                            ? dig_str(dig(build, "outputDir", NULL))
-	                            : ".");
-	env = cJSON_AddObjectToObject(o, "env_vars");
-	cJSON_ArrayForEach(e, dig(build, "env", NULL))
-	{
-		if (env && cJSON_IsString(e))
-			cJSON_AddStringToObject(env, e->string, e->valuestring);
-	}
-	cJSON_AddBoolToObject(o, "auto_deploy", cJSON_IsTrue(dig(spec, "autoDeploy", NULL)));
-}
-
-/*
- * The custom domains (spec.domains, [] for none) and the host their DNS CNAME points at, so the
- * dashboard and the CLI can tell the user what to set.
- */
-static void add_domains(cJSON *o, const lp_config *cfg, const lp_store_site *site, const cJSON *doc)
-{
-	const cJSON *list = dig(doc, "spec", "domains", NULL), *e;
-	cJSON *arr = cJSON_AddArrayToObject(o, "domains");
-	char target[API_URL_MAX];
-
-	cJSON_ArrayForEach(e, list)
-	{
-		if (arr && cJSON_IsString(e))
-			cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring));
-	}
-	if (lp_config_cname_target(target, sizeof(target), cfg, site->name, NULL) == LP_OK)
-		cJSON_AddStringToObject(o, "cname_target", target);
-	else
-		cJSON_AddNullToObject(o, "cname_target");
-}
-
 int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
 {
 	size_t plen = strlen(cfg->public_url);
@@ -198,68 +92,21 @@ int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_sto
 	return LP_ETOOBIG;
 }
 
-/* A preview names its parent site ("parent": its slug); a site of its own has null. */
-static void add_parent(struct api_req *r, cJSON *o, const lp_store_site *site)
-{
-	lp_store_site *parent = NULL;
-
-	if (site->parent_id && *site->parent_id &&
-	    lp_store_site_get_by_id(&parent, r->store, site->parent_id, NULL) == LP_OK)
-		cJSON_AddStringToObject(o, "parent", parent->name);
-	else
-		cJSON_AddNullToObject(o, "parent");
-	lp_store_site_free(parent);
-}
-
 cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 {
-	const lp_config *cfg = r->srv->cfg;
 	lp_store_status *stt = NULL;
 	lp_error err = {0};
-	cJSON *o = cJSON_CreateObject(), *cond = NULL, *doc;
-	char url[API_URL_MAX];
-	const char *phase;
+	cJSON *o = NULL;
+	lp_buf b;
 
-	if (o == NULL)
-		return NULL;
 	if (lp_store_status_get(&stt, r->store, site->id, &err) != LP_OK &&
 	    err.code != LP_ENOTFOUND)
 		LP_WARN("api", "status of %s: %s", site->name, err.message);
-	doc = cJSON_Parse(site->spec_json);
-	phase = effective_phase(site, stt);
-
-	cJSON_AddStringToObject(o, "id", site->id);
-	cJSON_AddStringToObject(o, "slug", site->name);
-	cJSON_AddStringToObject(
-	    o, "name", site->display_name && *site->display_name ? site->display_name : site->name);
-	cJSON_AddStringToObject(o, "status", seed_status(phase));
-	if (lp_config_site_url(url, sizeof(url), cfg, site->name, &err) == LP_OK)
-		cJSON_AddStringToObject(o, "url", url);
-	else
-		cJSON_AddNullToObject(o, "url");
-	if (api_webhook_url(url, sizeof(url), cfg, site) == LP_OK)
-		cJSON_AddStringToObject(o, "webhook_url", url);
-	else
-		cJSON_AddNullToObject(o, "webhook_url");
-	add_str_or_null(o, "webhook_secret", site->webhook_secret);
-	add_seed_fields(o, doc);
-	cJSON_AddItemToObject(o, "created_at", api_time_json(site->created_at));
-	cJSON_AddItemToObject(o, "updated_at", api_time_json(site->updated_at));
-	cJSON_AddStringToObject(o, "phase", phase);
-	cJSON_AddNumberToObject(o, "generation", (double)site->generation);
-	cJSON_AddNumberToObject(o, "observed_generation",
-	                        stt ? (double)stt->observed_generation : 0);
-	cJSON_AddNumberToObject(o, "current_revision", stt ? (double)stt->current_revision : 0);
-	cJSON_AddNumberToObject(o, "desired_revision", (double)site->desired_revision);
-	cJSON_AddNumberToObject(o, "resource_version", (double)site->resource_version);
-	add_str_or_null(o, "message", stt ? stt->message : NULL);
-	if (stt && stt->conditions_json)
-		cond = cJSON_Parse(stt->conditions_json);
-	cJSON_AddItemToObject(o, "conditions", cond ? cond : cJSON_CreateArray());
-	cJSON_AddItemToObject(o, "deletion_timestamp", api_time_json(site->deletion_timestamp));
-	add_domains(o, r->srv->cfg, site, doc);
-	add_parent(r, o, site);
-	cJSON_AddItemToObject(o, "spec", doc ? doc : cJSON_CreateNull());
+	/* One writer of the object (site_json.c); replies that add fields add them to its parse. */
+	lp_buf_init(&b, API_SITE_JSON_MAX);
+	if (api_site_write(&b, r->srv->cfg, site, stt) == LP_OK)
+		o = cJSON_ParseWithLength(b.data, b.len);
+	lp_buf_release(&b);
 	lp_store_status_free(stt);
 	return o;
 }

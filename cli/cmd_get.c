@@ -23,8 +23,10 @@
 #define SIG_SEP             "\x1f" /* between a row's cells in its signature */
 /* "URL#branch" at the spec's limits; the table cuts the cell to LP_CLI_CELL_MAX */
 #define SOURCE_TEXT_MAX (LP_SITE_URL_MAX + LP_SITE_BRANCH_MAX + 8)
-#define SHORT_COMMIT    12 /* hex digits of a commit in the revisions table */
-#define SHORT_DIGEST    19 /* "sha256:" and 12 hex digits */
+#define SHORT_COMMIT    12  /* hex digits of a commit in the revisions table */
+#define GET_PAGE_LIMIT  500 /* sites asked for per page */
+#define GET_PAGES_MAX   200 /* pages read at most: 100,000 sites */
+#define SHORT_DIGEST    19  /* "sha256:" and 12 hex digits */
 
 const char lp_cli_get_help[] =
     "usage: launchpad get sites [-o FORMAT] [-w [--timeout D]]\n"
@@ -315,6 +317,64 @@ struct get {
 };
 
 /*
+ * Every site, a page at a time (?limit=&continue=, so no answer holds them all): the items into
+ * *out. A server without pages answers the whole array at once, taken as it is.
+ */
+static int fetch_pages(cJSON **out, lp_cli_resp *r, const lp_cli_client *c, lp_error *err)
+{
+	char path[LP_CLI_API_PATH_MAX], token[LP_CLI_API_PATH_MAX] = "";
+	cJSON *all = cJSON_CreateArray();
+	int page, rc = LP_OK;
+
+	*out = NULL;
+	if (all == NULL)
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	for (page = 0; page < GET_PAGES_MAX; page++) {
+		cJSON *items, *item;
+		const cJSON *next;
+
+		if ((rc = lp_fmt(path, sizeof(path), "/api/deployments?limit=%d%s%s",
+		                 GET_PAGE_LIMIT, *token ? "&continue=" : "", token)) != LP_OK) {
+			rc = lp_error_set(err, LP_ETOOBIG, "the continue token is too long");
+			break;
+		}
+		lp_cli_resp_release(r);
+		memset(r, 0, sizeof(*r));
+		if ((rc = lp_cli_request(r, c, "GET", path, NULL, NULL, 0, err)) != LP_OK ||
+		    r->status != 200)
+			break;
+		if (cJSON_IsArray(r->json)) { /* no pages: the whole list */
+			cJSON_Delete(all);
+			*out = r->json;
+			r->json = NULL;
+			return LP_OK;
+		}
+		items = cJSON_DetachItemFromObjectCaseSensitive(r->json, "items");
+		if (!cJSON_IsArray(items)) {
+			cJSON_Delete(items);
+			break; /* the caller says what came instead */
+		}
+		while ((item = cJSON_DetachItemFromArray(items, 0)) != NULL)
+			cJSON_AddItemToArray(all, item);
+		cJSON_Delete(items);
+		next = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(r->json, "metadata"), "continue");
+		if (!cJSON_IsString(next) || !*next->valuestring) {
+			*out = all;
+			return LP_OK;
+		}
+		if (lp_fmt(token, sizeof(token), "%s", next->valuestring) != LP_OK) {
+			rc = lp_error_set(err, LP_ETOOBIG, "the continue token is too long");
+			break;
+		}
+	}
+	if (rc == LP_OK && page == GET_PAGES_MAX)
+		rc = lp_error_set(err, LP_ETOOBIG, "more than %d pages of sites", GET_PAGES_MAX);
+	cJSON_Delete(all);
+	return rc;
+}
+
+/*
  * What get lists, as an array (*out, the caller's): the sites, the one site, or its revisions.
  * LP_ENOTFOUND when the site is not there (said unless quiet: a watch says "gone" instead);
  * other failures are printed.
@@ -328,11 +388,16 @@ static int fetch(cJSON **out, const struct get *g, int quiet)
 	int rc = LP_OK;
 
 	*out = NULL;
-	if (g->site)
+	if (!g->site) {
+		rc = fetch_pages(out, &r, &c, &err);
+		if (rc == LP_OK && *out != NULL)
+			goto done;
+	} else {
 		rc = lp_cli_site_path(path, sizeof(path), g->site,
 		                      g->kind == &revisions_kind ? "/revisions" : "", &err);
-	if (rc == LP_OK)
-		rc = lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err);
+		if (rc == LP_OK)
+			rc = lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err);
+	}
 	if (rc != LP_OK) {
 		lp_cli_fail("get", &err);
 		goto done;

@@ -25,6 +25,8 @@ const struct lp_cli_command lp_cli_commands[] = {
      lp_cli_redeploy_help},
     {"rollback", "serve an earlier revision: rollback NAME [--to N] [--wait]", lp_cli_rollback,
      lp_cli_rollback_help},
+    {"metrics", "a site's traffic through the edge: metrics NAME [--window 1h|24h|7d]",
+     lp_cli_metrics, lp_cli_metrics_help},
     {"logs", "print a revision's build log: logs NAME [-f] [--revision N]", lp_cli_logs,
      lp_cli_logs_help},
     {"validate", "check manifests offline: validate -f FILE|DIR|- [-R]", lp_cli_validate,

@@ -36,6 +36,7 @@ int lp_cli_version(int argc, char **argv, const lp_config *cfg);
 int lp_cli_completion(int argc, char **argv, const lp_config *cfg);
 int lp_cli_status(int argc, char **argv, const lp_config *cfg);
 int lp_cli_open(int argc, char **argv, const lp_config *cfg);
+int lp_cli_metrics(int argc, char **argv, const lp_config *cfg);
 
 /* Each command's help text, in its cmd_<name>.c. */
 extern const char lp_cli_validate_help[];
@@ -52,6 +53,7 @@ extern const char lp_cli_version_help[];
 extern const char lp_cli_completion_help[];
 extern const char lp_cli_status_help[];
 extern const char lp_cli_open_help[];
+extern const char lp_cli_metrics_help[];
 
 /* The command table (commands.c) and the completion script (cmd_completion.c). */
 extern const struct lp_cli_command lp_cli_commands[];

@@ -372,3 +372,13 @@ int lp_builds_free(lp_builds *bs)
 	free(bs);
 	return 0;
 }
+
+int lp_builds_running(lp_builds *b)
+{
+	int n;
+
+	lp_lock_acquire(&b->lock);
+	n = b->running;
+	lp_lock_release(&b->lock);
+	return n;
+}

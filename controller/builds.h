@@ -45,6 +45,8 @@ void lp_builds_cancel(lp_builds *b, const char *site);
 void lp_builds_cancel_all(lp_builds *b);
 /* Join the threads of finished builds. */
 void lp_builds_reap(lp_builds *b);
+/* Builds running now. */
+int lp_builds_running(lp_builds *b);
 /* Block until no build runs, or timeout_ms passes (LP_ETIMEOUT). */
 int lp_builds_wait(lp_builds *b, int timeout_ms) LP_MUST_CHECK;
 

@@ -100,6 +100,7 @@ void lp_ctx_store_release(lp_ctx *c, lp_store *st)
 {
 	if (st == NULL)
 		return;
+	lp_store_read_end(st); /* the next user starts from the newest state */
 	lp_lock_acquire(&c->pool_lock);
 	if (c->npool < LP_CTX_STORE_POOL) {
 		c->pool[c->npool++] = st;

@@ -23,12 +23,14 @@
 typedef struct lp_ctx lp_ctx;
 
 typedef enum lp_ctx_counter {
-	LP_CTR_FILE_WRITES,     /* files, links and directories created, replaced or removed */
-	LP_CTR_STATUS_WRITES,   /* status rows actually written */
-	LP_CTR_RECONCILES,      /* reconcile passes */
-	LP_CTR_BUILDS_STARTED,  /* build threads started */
-	LP_CTR_GC_REMOVED,      /* containers and paths removed by garbage collection */
-	LP_CTR_FIREWALL_WRITES, /* iptables changes (host isolation) */
+	LP_CTR_FILE_WRITES,      /* files, links and directories created, replaced or removed */
+	LP_CTR_STATUS_WRITES,    /* status rows actually written */
+	LP_CTR_RECONCILES,       /* reconcile passes */
+	LP_CTR_BUILDS_STARTED,   /* build threads started */
+	LP_CTR_GC_REMOVED,       /* containers and paths removed by garbage collection */
+	LP_CTR_FIREWALL_WRITES,  /* iptables changes (host isolation) */
+	LP_CTR_RECONCILE_MS,     /* wall time spent in reconcile passes */
+	LP_CTR_RECONCILE_ERRORS, /* passes that ended in an error */
 	LP_CTR_COUNT
 } lp_ctx_counter;
 

@@ -16,8 +16,11 @@
 #include "controller/controller_internal.h"
 #include "controller/datadir.h"
 #include "controller/gc.h"
+#include "controller/ctrl_metrics.h"
+#include "controller/metrics.h"
 #include "controller/queue.h"
 #include "controller/reconcile.h"
+#include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
@@ -65,7 +68,12 @@ int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 	    (rc = lp_observer_new(&c->parts.obs, lp_ctx_docker(c->parts.ctx), cfg->instance,
 	                          err)) != LP_OK ||
 	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK ||
-	    (rc = lp_firewall_new(&c->parts.fw, cfg->instance, err)) != LP_OK)
+	    (rc = lp_firewall_new(&c->parts.fw, cfg->instance, err)) != LP_OK ||
+	    (rc = lp_specs_new(
+	         &c->parts.specs,
+	         &(lp_spec_options){.allow_insecure_sources = cfg->allow_insecure_sources,
+	                            .allow_wildcard_domains = cfg->allow_wildcard_domains},
+	         err)) != LP_OK)
 		goto done;
 	if ((rc = lp_queue_new(&c->queue, QUEUE_BACKOFF_MIN, QUEUE_BACKOFF_MAX)) != LP_OK) {
 		lp_error_set(err, rc, "out of memory");
@@ -87,6 +95,7 @@ void lp_controller_free(lp_controller *c)
 		return;
 	lp_observer_free(c->parts.obs);
 	lp_firewall_free(c->parts.fw);
+	lp_specs_free(c->parts.specs);
 	lp_queue_free(c->queue);
 	lp_ctx_free(c->parts.ctx);
 	if (c->wake_fd >= 0)
@@ -108,12 +117,22 @@ void lp_controller_stats_get(lp_controller_stats *out, lp_controller *c)
 	out->builds_started = lp_ctx_counter_get(ctx, LP_CTR_BUILDS_STARTED);
 	out->gc_removed = lp_ctx_counter_get(ctx, LP_CTR_GC_REMOVED);
 	out->firewall_writes = lp_ctx_counter_get(ctx, LP_CTR_FIREWALL_WRITES);
+	out->reconcile_ms = lp_ctx_counter_get(ctx, LP_CTR_RECONCILE_MS);
+	out->reconcile_errors = lp_ctx_counter_get(ctx, LP_CTR_RECONCILE_ERRORS);
+	out->queue_depth = c->queue ? lp_queue_depth(c->queue) : 0;
+	out->builds_running = (uint64_t)lp_builds_running(c->parts.builds);
 }
 
 int lp_controller_reconcile(lp_reconcile_result *out, lp_controller *c, const char *name,
                             lp_error *err)
 {
-	return lp_reconcile(out, &c->parts, name, err);
+	int64_t t0 = lp_clock_mono_ms();
+	int rc = lp_reconcile(out, &c->parts, name, err);
+
+	lp_ctx_count(c->parts.ctx, LP_CTR_RECONCILE_MS, (uint64_t)(lp_clock_mono_ms() - t0));
+	if (rc != LP_OK || out->outcome == LP_RECONCILE_ERROR)
+		lp_ctx_count(c->parts.ctx, LP_CTR_RECONCILE_ERRORS, 1);
+	return rc;
 }
 
 int lp_controller_gc(lp_controller *c, lp_error *err)
@@ -396,6 +415,8 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(c->parts.ctx);
 	pthread_t workers[MAX_WORKERS], watcher, events;
+	lp_scrape_thread *scraper = NULL;
+	lp_ctrl_metrics *own = NULL;
 	int nworkers = cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers, i, rc;
 	int resync_s = cfg->resync_seconds > 0 ? cfg->resync_seconds : 60;
 
@@ -406,6 +427,10 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		pthread_create(&workers[i], NULL, worker_main, c);
 	pthread_create(&watcher, NULL, store_watch_main, c);
 	pthread_create(&events, NULL, events_main, c);
+	if (lp_scraper_start(&scraper, c->parts.ctx, c->wake_fd, err) != LP_OK)
+		LP_WARN(COMPONENT, "no per-site metrics: %s", err->message);
+	if (lp_ctrl_metrics_start(&own, c, cfg->controller_metrics_port, err) != LP_OK)
+		LP_WARN(COMPONENT, "no controller metrics: %s", err->message);
 	LP_INFO(COMPONENT, "running: instance %s, data dir %s, %d workers, resync every %d s",
 	        cfg->instance, cfg->data_dir, nworkers, resync_s);
 
@@ -428,6 +453,8 @@ int lp_controller_run(lp_controller *c, int grace_seconds, lp_error *err)
 		pthread_join(workers[i], NULL);
 	pthread_join(watcher, NULL);
 	pthread_join(events, NULL);
+	lp_scraper_join(scraper);
+	lp_ctrl_metrics_stop(own);
 	if (lp_builds_wait(c->parts.builds, grace_seconds * 1000) != LP_OK) {
 		LP_WARN(COMPONENT, "builds still running after %d s: cancelling them",
 		        grace_seconds);

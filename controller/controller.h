@@ -41,8 +41,12 @@ typedef struct lp_controller_stats {
 	uint64_t status_writes; /* status rows actually written */
 	uint64_t reconciles;
 	uint64_t builds_started;
-	uint64_t gc_removed;      /* containers and paths removed by garbage collection */
-	uint64_t firewall_writes; /* iptables changes made to isolate the networks from the host */
+	uint64_t gc_removed;       /* containers and paths removed by garbage collection */
+	uint64_t firewall_writes;  /* iptables changes made to isolate the networks from the host */
+	uint64_t reconcile_ms;     /* wall time in reconcile passes */
+	uint64_t reconcile_errors; /* passes that ended in an error */
+	uint64_t queue_depth;      /* now: keys waiting to be reconciled */
+	uint64_t builds_running;   /* now */
 } lp_controller_stats;
 
 int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err);

@@ -18,6 +18,7 @@
 #include "launchpad/names.h"
 #include "launchpad/spec.h"
 #include "pipeline/diskuse.h"
+#include "controller/revconf.h"
 #include "pipeline/publish.h"
 
 #define COMPONENT "gc"
@@ -328,7 +329,7 @@ static int gc_containers(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_e
 	return rc;
 }
 
-/* Half-copied revisions of a crashed publish. */
+/* Half-copied revisions of a crashed publish, and the scratch files of a crashed nginx -t. */
 static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_error *err)
 {
 	char sd[LP_FS_PATH_MAX];
@@ -341,6 +342,7 @@ static int gc_partial_revisions(lp_ctx *ctx, const lp_store_site *sites, size_t 
 			return lp_error_set(err, LP_ETOOBIG, "site path too long");
 		if (lp_fs_exists(sd))
 			rc = lp_publish_cleanup_partial(&removed, sd, err);
+		lp_revconf_forget_checks(ctx, sites[i].name);
 	}
 	return rc;
 }

@@ -377,3 +377,13 @@ void lp_queue_stats(lp_queue *q, size_t *ready, size_t *waiting, size_t *process
 		*processing = q->processing;
 	pthread_mutex_unlock(&q->mu);
 }
+
+size_t lp_queue_depth(lp_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mu);
+	n = q->rlen + q->wlen;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}

@@ -32,6 +32,8 @@ int lp_queue_add_after(lp_queue *q, const char *key, uint64_t delay_ms);
 uint64_t lp_queue_add_rate_limited(lp_queue *q, const char *key);
 /* Reset key's failure count (call after a successful reconcile). */
 void lp_queue_forget(lp_queue *q, const char *key);
+/* Keys ready or waiting for their time (not those being processed). */
+size_t lp_queue_depth(lp_queue *q);
 /* Number of consecutive failures recorded for key. */
 unsigned lp_queue_failures(lp_queue *q, const char *key);
 

@@ -1,7 +1,6 @@
 /* reconcile.c: one level-triggered pass: read desired and actual state, act on the difference. */
 #include "controller/reconcile.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,37 +66,30 @@ static const char *ready_reason(const struct observation *o)
 	return "Progressing"; /* built, the serve container on its way */
 }
 
+/*
+ * The conditions as compact JSON (what printing their cJSON tree gave, so stored rows compare
+ * equal): every word in it is one of the fixed names above, nothing needs escaping.
+ */
 static char *conditions_json(const struct observation *o)
 {
-	cJSON *arr = cJSON_CreateArray(), *c;
-	char *s;
 	const char *built = o->desired_ready ? "True" : (o->failed ? "False" : "Unknown");
 	const char *built_reason = o->desired_ready ? "Published"
 	                           : o->cancelled   ? "Cancelled"
 	                           : o->failed      ? "BuildFailed"
 	                                            : "Building";
-	int ready = is_ready(o);
+	int serving = o->running && o->serving, ready = is_ready(o);
+	char *s = NULL;
 
-	c = cJSON_CreateObject();
-	cJSON_AddStringToObject(c, "type", "Built");
-	cJSON_AddStringToObject(c, "status", built);
-	cJSON_AddStringToObject(c, "reason", built_reason);
-	cJSON_AddItemToArray(arr, c);
-	c = cJSON_CreateObject();
-	cJSON_AddStringToObject(c, "type", "Serving");
-	cJSON_AddStringToObject(c, "status", o->running && o->serving ? "True" : "False");
-	cJSON_AddStringToObject(c, "reason",
-	                        o->running && o->serving ? "ContainerRunning"
-	                        : o->serve_failed        ? "ServeFailed"
-	                                                 : "NoContainer");
-	cJSON_AddItemToArray(arr, c);
-	c = cJSON_CreateObject();
-	cJSON_AddStringToObject(c, "type", "Ready");
-	cJSON_AddStringToObject(c, "status", ready ? "True" : "False");
-	cJSON_AddStringToObject(c, "reason", ready_reason(o));
-	cJSON_AddItemToArray(arr, c);
-	s = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
+	if (asprintf(&s,
+	             "[{\"type\":\"Built\",\"status\":\"%s\",\"reason\":\"%s\"},"
+	             "{\"type\":\"Serving\",\"status\":\"%s\",\"reason\":\"%s\"},"
+	             "{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"%s\"}]",
+	             built, built_reason, serving ? "True" : "False",
+	             serving           ? "ContainerRunning"
+	             : o->serve_failed ? "ServeFailed"
+	                               : "NoContainer",
+	             ready ? "True" : "False", ready_reason(o)) < 0)
+		return NULL;
 	return s;
 }
 
@@ -111,17 +103,23 @@ static int write_status(lp_ctx *ctx, lp_store *st, const lp_store_site *site, lp
 
 	if ((rc = lp_config_site_url(url, sizeof(url), lp_ctx_cfg(ctx), site->name, err)) != LP_OK)
 		return rc;
-	if (lp_store_status_get(&prev, st, site->id, NULL) != LP_OK)
-		prev = NULL;
 	next.site_id = site->id;
 	next.phase = phase;
 	next.observed_generation = site->generation;
-	/* An unreadable spec says nothing of what is served: the last known revision stands. */
-	next.current_revision =
-	    o && !o->spec_invalid ? o->serving : (prev ? prev->current_revision : 0);
 	next.conditions_json = o ? conditions_json(o) : NULL;
 	next.url = url;
 	next.message = (char *)message;
+	/* The steady state reads the row once, in the probe; the rest is for a change. */
+	if (o && !o->spec_invalid) {
+		next.current_revision = o->serving;
+		if ((rc = lp_store_status_differs(&changed, st, &next, err)) != LP_OK || !changed)
+			goto done;
+	}
+	if (lp_store_status_get(&prev, st, site->id, NULL) != LP_OK)
+		prev = NULL;
+	/* An unreadable spec says nothing of what is served: the last known revision stands. */
+	if (!o || o->spec_invalid)
+		next.current_revision = prev ? prev->current_revision : 0;
 	rc = lp_store_status_put(&changed, st, &next, err);
 	if (rc == LP_OK && changed) {
 		lp_ctx_count(ctx, LP_CTR_STATUS_WRITES, 1);
@@ -130,6 +128,7 @@ static int write_status(lp_ctx *ctx, lp_store *st, const lp_store_site *site, lp
 			             phase == LP_PHASE_FAILED ? LP_EVENT_WARNING : LP_EVENT_NORMAL,
 			             reasons[phase], "%s", message);
 	}
+done:
 	free(next.conditions_json);
 	lp_store_status_free(prev);
 	return rc;
@@ -609,28 +608,21 @@ done:
 static int reconcile_spec(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
                           const lp_store_site *site, lp_error *err)
 {
-	lp_spec_options opts = {
-	    .allow_insecure_sources = lp_ctx_cfg(p->ctx)->allow_insecure_sources,
-	    .allow_wildcard_domains = lp_ctx_cfg(p->ctx)->allow_wildcard_domains};
-	lp_spec_diags diags;
-	lp_site_list parsed = {0};
-	int rc;
+	lp_spec_ref *ref = NULL;
+	const lp_site *spec = NULL;
+	int rc = lp_specs_get(&ref, &spec, p->specs, site, err);
 
-	lp_spec_diags_init(&diags);
-	if (lp_spec_parse(&parsed, site->spec_json, strlen(site->spec_json), &opts, &diags, err) !=
-	        LP_OK ||
-	    parsed.count != 1) {
+	if (rc == LP_EINVAL) {
 		struct observation o = {.desired = (long)site->desired_revision, .spec_invalid = 1};
 
 		write_status_quietly(p->ctx, st, site, LP_PHASE_FAILED, &o,
 		                     "stored spec is invalid");
 		out->outcome = LP_RECONCILE_TERMINAL;
 		rc = LP_OK;
-	} else {
-		rc = reconcile_site(out, p, st, site, parsed.items[0], err);
+	} else if (rc == LP_OK) {
+		rc = reconcile_site(out, p, st, site, spec, err);
 	}
-	lp_site_list_release(&parsed);
-	lp_spec_diags_release(&diags);
+	lp_specs_put(p->specs, ref);
 	return rc;
 }
 
@@ -664,7 +656,15 @@ int lp_reconcile(lp_reconcile_result *out, const lp_parts *p, const char *name, 
 	}
 	if ((rc = lp_ctx_store_acquire(&st, p->ctx, err)) != LP_OK)
 		goto done;
+	/*
+	 * The pass reads one state of the store, and SQLite's locks once (a write ends the snapshot
+	 * and reads the newest); without one, each read takes its own.
+	 */
+	if (lp_store_read_begin(st, NULL) != LP_OK)
+		LP_DEBUG(COMPONENT, "%s: no read snapshot: reading query by query", name);
 	rc = lp_store_site_get_by_name(&site, st, name, err);
+	if (rc == LP_ENOTFOUND || (rc == LP_OK && site->deletion_timestamp))
+		lp_specs_forget(p->specs, name);
 	if (rc == LP_ENOTFOUND)
 		rc = remove_everything(out, p, name, err);
 	else if (rc == LP_OK && !site->deletion_timestamp && orphaned(st, site))

@@ -30,7 +30,8 @@
 #define SERVE_PULL_MS    (10 * 60 * 1000)
 #define CHECK_MEMORY     (64ll << 20)
 #define CHECK_PIDS       32
-#define CHECK_PREFIX     "check-" /* before the revision's build container name */
+#define CHECK_PREFIX     "check-"  /* before the revision's build container name */
+#define CHECK_FILE       ".check-" /* the scratch files of a check, in the rules dir */
 #define NUMBER_TEXT_MAX  32 /* "revision 12345\n", "12345.conf": a long in decimal and a word */
 #define BIND_EXTRA       64 /* ":/usr/share/nginx/html:ro" after a host path */
 
@@ -349,8 +350,8 @@ static int paths_of(struct paths *p, const lp_config *cfg, const char *site, lon
 	if (lp_layout_site(p->site_dir, sizeof(p->site_dir), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_rules_dir(p->dir, sizeof(p->dir), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_rules(p->conf, sizeof(p->conf), cfg->data_dir, site, n) != LP_OK ||
-	    lp_fmt(p->check, sizeof(p->check), "%s/.check-%ld.conf", p->dir, n) != LP_OK ||
-	    lp_fmt(p->stub, sizeof(p->stub), "%s/.check-%ld.stub", p->dir, n) != LP_OK)
+	    lp_fmt(p->check, sizeof(p->check), "%s/" CHECK_FILE "%ld.conf", p->dir, n) != LP_OK ||
+	    lp_fmt(p->stub, sizeof(p->stub), "%s/" CHECK_FILE "%ld.stub", p->dir, n) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "rules paths of %s are too long", site);
 	return LP_OK;
 }
@@ -365,8 +366,8 @@ int lp_revconf_check_text(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, co
 	*out_ok = 0;
 	if ((rc = paths_of(&p, lp_ctx_cfg(ctx), site, n, err)) != LP_OK)
 		return rc;
-	if (lp_fmt(inc, sizeof(inc), LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/.check-%ld.conf",
-	           n) != LP_OK)
+	if (lp_fmt(inc, sizeof(inc),
+	           LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/" CHECK_FILE "%ld.conf", n) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "check path too long");
 	if ((rc = lp_nginx_conf_stub(&stub, inc, NULL, err)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
@@ -542,6 +543,31 @@ void lp_revconf_prune(lp_ctx *ctx, const char *site)
 			continue;
 		if (!lp_fs_exists(rev) && unlink(path) == 0)
 			lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+	}
+	closedir(d);
+}
+
+void lp_revconf_forget_checks(lp_ctx *ctx, const char *site)
+{
+	struct paths p;
+	char path[LP_FS_PATH_MAX];
+	struct dirent *e;
+	size_t len;
+	DIR *d;
+
+	if (paths_of(&p, lp_ctx_cfg(ctx), site, 1, NULL) != LP_OK || (d = opendir(p.dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (strncmp(e->d_name, CHECK_FILE, strlen(CHECK_FILE)) || len < 5 ||
+		    (strcmp(e->d_name + len - 5, ".conf") && strcmp(e->d_name + len - 5, ".stub")))
+			continue;
+		if (lp_fmt(path, sizeof(path), "%s/%s", p.dir, e->d_name) != LP_OK)
+			continue;
+		if (unlink(path) == 0) {
+			LP_INFO(COMPONENT, "%s: removed %s of a check cut short", site, e->d_name);
+			lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+		}
 	}
 	closedir(d);
 }

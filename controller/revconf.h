@@ -59,6 +59,13 @@ int lp_revconf_reload(lp_ctx *ctx, const char *site, long n, const lp_docker_sum
 /* Remove the configs of revisions no longer published (after a prune); best effort. */
 void lp_revconf_prune(lp_ctx *ctx, const char *site);
 
+/*
+ * At start-up, when no check runs: remove the scratch files (.check-<n>.conf, .check-<n>.stub) of
+ * checks a killed controller left. A new check of the same revision would replace and remove them,
+ * but a revision superseded meanwhile is never checked again. Best effort.
+ */
+void lp_revconf_forget_checks(lp_ctx *ctx, const char *site);
+
 /* The include path, inside the serve container, of the live config. */
 int lp_revconf_include_path(char *out, size_t outlen) LP_MUST_CHECK;
 

@@ -43,6 +43,15 @@ static int reserve(lp_buf *b, size_t n)
 	return LP_OK;
 }
 
+int lp_buf_reserve(lp_buf *b, size_t n)
+{
+	int rc = reserve(b, n);
+
+	if (rc == LP_OK)
+		b->data[b->len] = '\0';
+	return rc;
+}
+
 int lp_buf_append(lp_buf *b, const void *data, size_t n)
 {
 	int rc = reserve(b, n);

@@ -85,6 +85,18 @@ static const struct setting settings[] = {
      "controller: Traefik's API URL; a replaced serve container goes once Traefik routes to "
      "its successor",
      .scope = CTRL},
+    {"metrics-interval-seconds", "LAUNCHPAD_METRICS_INTERVAL_SECONDS", "15", K_INT,
+     S(metrics_interval_seconds),
+     "controller: how often Traefik's per-site metrics are scraped (needs --traefik-api; 0: "
+     "never)",
+     .scope = CTRL},
+    {"controller-metrics-port", "LAUNCHPAD_CONTROLLER_METRICS_PORT", "0", K_INT,
+     S(controller_metrics_port),
+     "controller: serve its own counters at http://127.0.0.1:PORT/metrics (0: not served)",
+     .scope = CTRL},
+    {"metrics-retention-days", "LAUNCHPAD_METRICS_RETENTION_DAYS", "7", K_INT,
+     S(metrics_retention_days), "controller: how long per-site minute buckets are kept",
+     .scope = CTRL},
     {"swap-drain-ms", "LAUNCHPAD_SWAP_DRAIN_MS", "3000", K_INT, S(swap_drain_ms),
      "controller: without --traefik-api, how long a replacement runs beside the old container",
      .scope = CTRL},

@@ -62,6 +62,7 @@ flags() {
 --ping=true
 --metrics.prometheus=true
 --metrics.prometheus.addServicesLabels=true
+--metrics.prometheus.buckets=0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5
 --serversTransport.forwardingTimeouts.dialTimeout=500ms
 --serversTransport.maxIdleConnsPerHost=-1
 --providers.providersThrottleDuration=200ms

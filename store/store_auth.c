@@ -176,7 +176,7 @@ static int token_well_formed(const char *secret)
 }
 
 /* Best effort: a failed refresh of last_used_at must not turn a valid token away. */
-static void token_touch(lp_store *st, int64_t id, int64_t now)
+void lp_store_token_touch(lp_store *st, int64_t id, int64_t now)
 {
 	static const char sql[] = "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2"
 	                          " AND (last_used_at IS NULL OR last_used_at < ?3)";
@@ -239,8 +239,13 @@ int lp_store_token_verify(int64_t *out, lp_store *st, const char *secret, lp_err
 	}
 	rc = LP_OK;
 	now = lp_clock_wall_ms();
-	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS)
-		token_touch(st, found, now);
+	if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS && st->reading) {
+		/* a write now would end the caller's snapshot: it waits for the snapshot's end */
+		st->touch_id = found;
+		st->touch_at = now;
+	} else if (now - last_used >= LP_STORE_TOKEN_TOUCH_MS) {
+		lp_store_token_touch(st, found, now);
+	}
 	if (out != NULL)
 		*out = found;
 done:

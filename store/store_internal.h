@@ -19,6 +19,9 @@ struct lp_store {
 	sqlite3 *db;
 	int event_cap;
 	int delivery_cap;
+	int reading;      /* inside lp_store_read_begin's transaction */
+	int64_t touch_id; /* a token whose last use is recorded when the snapshot ends (0) */
+	int64_t touch_at;
 	size_t nstmts;
 	struct lp_store_stmt stmts[LP_STORE_STMT_CACHE];
 };
@@ -95,6 +98,9 @@ int lp_store_revision_next(int64_t *out, lp_store *st, const char *site_id,
 int lp_store_revision_insert(lp_store *st, const char *site_id, int64_t number,
                              lp_store_trigger trigger, const char *source, const char *spec_hash,
                              int64_t now, lp_error *err) LP_MUST_CHECK;
+
+/* Record the last use of token id at now (best effort: a failure is logged). store_auth.c */
+void lp_store_token_touch(lp_store *st, int64_t id, int64_t now);
 
 /* A column as a malloc'd string ("" for NULL); NULL only when out of memory. */
 char *lp_store_col_text(sqlite3_stmt *q, int col);

@@ -5,6 +5,7 @@
 
 #include "store/store_internal.h"
 #include "launchpad/crypto.h"
+#include "launchpad/fmt.h"
 
 #define SITE_COLS                                                                                  \
 	"id, name, display_name, spec_json, spec_hash, generation, desired_revision, "             \
@@ -144,6 +145,193 @@ int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store
 	};
 
 	return lp_store_list((void **)out, out_count, st, &list, parent_id, LP_STORE_LIST_MAX, err);
+}
+
+/* ---- walks: the API's lists, a page at a time, each site with its status ---- */
+
+/*
+ * One query per page, never one per site: the status rides along in a join. The row value
+ * comparison resumes after the cursor on the sites_order index (schema 3).
+ */
+#define WALK_FROM                                                                                  \
+	" FROM sites s LEFT JOIN status t ON t.site_id = s.id"                                     \
+	" WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"
+
+#define WALK_COLS                                                                                  \
+	"SELECT s.id, s.name, s.display_name, s.spec_json, s.spec_hash, s.generation,"             \
+	" s.desired_revision, s.webhook_secret, s.created_at, s.updated_at, s.deletion_timestamp," \
+	" s.resource_version, t.site_id, t.phase, t.observed_generation, t.current_revision,"      \
+	" t.conditions_json, t.url, t.message, t.updated_at, s.parent_id"
+
+static const char walk_sql[] = WALK_COLS WALK_FROM " ORDER BY s.created_at, s.name LIMIT ?4";
+/* As site_by_either: the id first, then the name. */
+static const char view_sql[] = WALK_COLS " FROM sites s LEFT JOIN status t ON t.site_id = s.id"
+                                         " WHERE s.id = ?1 OR s.name = ?1"
+                                         " ORDER BY s.id = ?1 DESC LIMIT 1";
+/* Counting needs no status: the index alone answers (it holds deletion_timestamp too). */
+static const char count_sql[] =
+    "SELECT count(*) FROM sites s"
+    " WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)";
+
+/* A text column borrowed from the row ("" for NULL). */
+static char *col_borrow(sqlite3_stmt *q, int col)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+
+	return (char *)(s != NULL ? (const char *)s : "");
+}
+
+/* The current row as borrowed structs; *has_status 0 when the join found no status. */
+static void walk_row(lp_store_site *s, lp_store_status *t, int *has_status, sqlite3_stmt *q)
+{
+	s->id = col_borrow(q, 0);
+	s->name = col_borrow(q, 1);
+	s->display_name = col_borrow(q, 2);
+	s->spec_json = col_borrow(q, 3);
+	s->spec_hash = col_borrow(q, 4);
+	s->generation = sqlite3_column_int64(q, 5);
+	s->desired_revision = sqlite3_column_int64(q, 6);
+	s->webhook_secret = col_borrow(q, 7);
+	s->created_at = sqlite3_column_int64(q, 8);
+	s->updated_at = sqlite3_column_int64(q, 9);
+	s->deletion_timestamp = sqlite3_column_int64(q, 10);
+	s->resource_version = sqlite3_column_int64(q, 11);
+	s->parent_id = col_borrow(q, 20);
+	*has_status = sqlite3_column_type(q, 12) != SQLITE_NULL;
+	if (!*has_status)
+		return;
+	t->site_id = col_borrow(q, 12);
+	if (lp_store_phase_parse(&t->phase, (const char *)sqlite3_column_text(q, 13)) != LP_OK)
+		t->phase = LP_PHASE_PENDING; /* unreachable: a CHECK constraint guards the column */
+	t->observed_generation = sqlite3_column_int64(q, 14);
+	t->current_revision = sqlite3_column_int64(q, 15);
+	t->conditions_json = col_borrow(q, 16);
+	t->url = col_borrow(q, 17);
+	t->message = col_borrow(q, 18);
+	t->updated_at = sqlite3_column_int64(q, 19);
+}
+
+static int bind_walk(sqlite3_stmt *q, int include_deleted, const lp_store_site_cursor *after)
+{
+	int rc = sqlite3_bind_int(q, 1, include_deleted ? 1 : 0);
+
+	/* Before the first row: every created_at is a positive time. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(q, 2, after ? after->created_at : -1);
+	if (rc == SQLITE_OK)
+		rc = lp_store_bind_text(q, 3, after ? after->name : "");
+	return rc;
+}
+
+int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *st,
+                       int include_deleted, const lp_store_site_cursor *after, size_t limit,
+                       lp_store_site_fn fn, void *ctx, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	lp_store_site s;
+	lp_store_status t;
+	/* The bound name must not move while the query runs: out_next may be after itself. */
+	lp_store_site_cursor from = {0};
+	int rc, has_status;
+	size_t n = 0;
+
+	if (out_more)
+		*out_more = 0;
+	if (limit == 0 || limit > LP_STORE_LIST_MAX)
+		return lp_error_set(err, LP_EINVAL, "a walk takes 1 to %d sites, not %zu",
+		                    LP_STORE_LIST_MAX, limit);
+	if (after && strnlen(after->name, sizeof(after->name)) == sizeof(after->name))
+		return lp_error_set(err, LP_EINVAL, "cursor name is not terminated");
+	if (after)
+		from = *after;
+	if ((rc = lp_store_q_prepare(&q, st, walk_sql, err)) != LP_OK)
+		return rc;
+	/* One row past the limit says whether more follow. */
+	if ((rc = bind_walk(q, include_deleted, after ? &from : NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(q, 4, (int64_t)limit + 1)) != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, "listing sites");
+		goto done;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == limit) {
+			if (out_more)
+				*out_more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		memset(&s, 0, sizeof(s));
+		memset(&t, 0, sizeof(t));
+		walk_row(&s, &t, &has_status, q);
+		n++;
+		if ((rc = fn(ctx, &s, has_status ? &t : NULL)) != LP_OK)
+			goto done;
+		if (out_next) {
+			out_next->created_at = s.created_at;
+			/* A stored name is a checked DNS label: it always fits. */
+			if (lp_fmt(out_next->name, sizeof(out_next->name), "%s", s.name) != LP_OK) {
+				rc = lp_error_set(err, LP_ETOOBIG, "site name %.80s is too long",
+				                  s.name);
+				goto done;
+			}
+		}
+	}
+	rc = rc == SQLITE_DONE ? LP_OK : lp_store_fail(st, rc, err, "listing sites");
+done:
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_site_view(lp_store *st, const char *name_or_id, lp_store_site_fn fn, void *ctx,
+                       lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	lp_store_site s = {0};
+	lp_store_status t = {0};
+	int rc, has_status;
+
+	if (name_or_id == NULL || *name_or_id == '\0' || strlen(name_or_id) > LP_STORE_TEXT_MAX)
+		return lp_error_set(err, LP_ENOTFOUND, "site not found");
+	if ((rc = lp_store_q_prepare(&q, st, view_sql, err)) != LP_OK)
+		return rc;
+	if ((rc = lp_store_bind_key(q, name_or_id)) != SQLITE_OK) {
+		rc = lp_store_fail(st, rc, err, "reading site");
+		goto done;
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", name_or_id);
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "reading site");
+		goto done;
+	}
+	walk_row(&s, &t, &has_status, q);
+	rc = fn(ctx, &s, has_status ? &t : NULL);
+done:
+	lp_store_q_release(&q);
+	return rc;
+}
+
+int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
+                        const lp_store_site_cursor *after, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = lp_store_q_prepare(&q, st, count_sql, err)) != LP_OK)
+		return rc;
+	if ((rc = bind_walk(q, include_deleted, after)) != SQLITE_OK ||
+	    (rc = sqlite3_step(q)) != SQLITE_ROW) {
+		rc = lp_store_fail(st, rc, err, "counting sites");
+		goto done;
+	}
+	*out = sqlite3_column_int64(q, 0);
+	rc = LP_OK;
+done:
+	lp_store_q_release(&q);
+	return rc;
 }
 
 /* A DNS label: 1..63 of [a-z0-9-], not starting or ending with '-'. */

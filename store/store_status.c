@@ -74,11 +74,34 @@ static void bind_status(sqlite3_stmt *q, const lp_store_status *in)
 	lp_store_bind_text(q, 7, in->message);
 }
 
+/* 1 when no row exists or a field differs; 0 when the stored row is identical. */
+static const char sql_probe[] = "SELECT NOT EXISTS (SELECT 1 FROM status WHERE site_id = ?1"
+                                " AND NOT (" STATUS_DIFFERS "))";
+
+int lp_store_status_differs(int *out, lp_store *st, const lp_store_status *in, lp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = 1;
+	if (in == NULL || in->site_id == NULL)
+		return lp_error_set(err, LP_EINVAL, "no status given");
+	if ((rc = lp_store_q_prepare(&q, st, sql_probe, err)) != LP_OK)
+		return rc;
+	bind_status(q, in);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(q, 0);
+		rc = LP_OK;
+	} else {
+		rc = lp_store_fail(st, rc, err, "reading status");
+	}
+	lp_store_q_release(&q);
+	return rc;
+}
+
 int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in, lp_error *err)
 {
-	/* 1 when no row exists or a field differs; 0 when the stored row is identical. */
-	static const char sql_probe[] = "SELECT NOT EXISTS (SELECT 1 FROM status WHERE site_id = ?1"
-	                                " AND NOT (" STATUS_DIFFERS "))";
 	static const char sql_upsert[] =
 	    "INSERT INTO status (site_id, phase, observed_generation, current_revision,"
 	    " conditions_json, url, message, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"

@@ -27,6 +27,8 @@ void lp_buf_init(lp_buf *b, size_t max);
 int lp_buf_append(lp_buf *b, const void *data, size_t n) LP_MUST_CHECK;
 int lp_buf_puts(lp_buf *b, const char *s) LP_MUST_CHECK;
 int lp_buf_putc(lp_buf *b, char c) LP_MUST_CHECK;
+/* Room for n more bytes, so the appends that follow do not reallocate (LP_ETOOBIG past max). */
+int lp_buf_reserve(lp_buf *b, size_t n) LP_MUST_CHECK;
 int lp_buf_printf(lp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) LP_MUST_CHECK;
 int lp_buf_vprintf(lp_buf *b, const char *fmt, va_list ap) LP_MUST_CHECK;

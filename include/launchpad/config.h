@@ -42,6 +42,12 @@ typedef struct lp_config {
 	char *sites_network;
 	/* --traefik-api, LAUNCHPAD_TRAEFIK_API, unset: a drain period stands in for asking it */
 	char *traefik_api;
+	/* --metrics-interval-seconds, LAUNCHPAD_METRICS_INTERVAL_SECONDS, 15 (0: no scrape) */
+	int metrics_interval_seconds;
+	/* --controller-metrics-port, LAUNCHPAD_CONTROLLER_METRICS_PORT, 0: not served */
+	int controller_metrics_port;
+	/* --metrics-retention-days, LAUNCHPAD_METRICS_RETENTION_DAYS, 7 */
+	int metrics_retention_days;
 	/* --swap-drain-ms, LAUNCHPAD_SWAP_DRAIN_MS, 3000 */
 	int swap_drain_ms;
 	/* --host-isolation, LAUNCHPAD_HOST_ISOLATION, true: firewall the networks off the host */

@@ -105,6 +105,16 @@ int lp_store_schema_version(int *out, lp_store *st, lp_error *err) LP_MUST_CHECK
  */
 int lp_store_data_version(int64_t *out, lp_store *st, lp_error *err) LP_MUST_CHECK;
 
+/*
+ * A read snapshot: the reads between lp_store_read_begin and lp_store_read_end see one state of
+ * the file and pay SQLite's locking once for them all, not once per read (under 32 request
+ * threads its shared-memory mutex was the API's bottleneck). A write call in between ends the
+ * snapshot first; a token's last use noted during one is recorded when it ends. Begin on a
+ * handle already reading and end on one not reading do nothing.
+ */
+int lp_store_read_begin(lp_store *st, lp_error *err) LP_MUST_CHECK;
+void lp_store_read_end(lp_store *st);
+
 /* PRAGMA integrity_check: LP_OK when "ok", else LP_EIO with the first problem reported. */
 int lp_store_integrity_check(lp_store *st, lp_error *err) LP_MUST_CHECK;
 
@@ -164,6 +174,47 @@ int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
+
+struct lp_store_status;
+
+/*
+ * A position in the order of lp_store_site_list (created_at, then name; names are unique, so
+ * the order is total): a walk resumes with the row after it. All zero: before the first row.
+ */
+typedef struct lp_store_site_cursor {
+	int64_t created_at;
+	char name[LP_STORE_NAME_MAX + 1];
+} lp_store_site_cursor;
+
+/*
+ * One row of a walk: the site and its status (NULL when the controller has written none yet),
+ * both borrowed for the call only (their strings are the query's). A result other than LP_OK
+ * stops the walk, which returns it.
+ */
+typedef int (*lp_store_site_fn)(void *ctx, const lp_store_site *site,
+                                const struct lp_store_status *status);
+
+/*
+ * Up to limit sites after *after (NULL: from the first), in list order, each with its status, in
+ * one query: fn runs once per row while the query's read snapshot is open, so it must not touch
+ * the store. limit is 1..LP_STORE_LIST_MAX. out_next (may be NULL) gets the cursor after the last
+ * row given (unchanged input when none was); out_more (may be NULL) 1 when rows follow it.
+ * Sites being deleted only with include_deleted.
+ */
+int lp_store_site_walk(lp_store_site_cursor *out_next, int *out_more, lp_store *st,
+                       int include_deleted, const lp_store_site_cursor *after, size_t limit,
+                       lp_store_site_fn fn, void *ctx, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The site with id, or else name, name_or_id and its status, as one row of a walk: fn gets them
+ * borrowed for its call; its result is returned. LP_ENOTFOUND (fn not called) when absent.
+ */
+int lp_store_site_view(lp_store *st, const char *name_or_id, lp_store_site_fn fn, void *ctx,
+                       lp_error *err) LP_MUST_CHECK;
+
+/* How many sites come after *after (NULL: all of them), as lp_store_site_walk would give them. */
+int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted,
+                        const lp_store_site_cursor *after, lp_error *err) LP_MUST_CHECK;
 
 typedef struct lp_store_update {
 	int changed;              /* 0: nothing was written at all */
@@ -319,7 +370,67 @@ int lp_store_status_get(lp_store_status **out, lp_store *st, const char *site_id
 int lp_store_status_put(int *out, lp_store *st, const lp_store_status *in,
                         lp_error *err) LP_MUST_CHECK;
 
+/* *out 1 when lp_store_status_put would write in (a field differs, or no row), 0 when not. */
+int lp_store_status_differs(int *out, lp_store *st, const lp_store_status *in,
+                            lp_error *err) LP_MUST_CHECK;
+
 void lp_store_status_free(lp_store_status *status);
+
+/* ---- site metrics (controller writes, apiserver reads) --------------------------------------- */
+
+/*
+ * Requests a site's edge served, in buckets of one minute (minute: its start, ms since the epoch),
+ * one row per site and minute, removed with the site. The latency histogram has fixed bounds
+ * (lp_store_metrics_bounds, seconds; the last bucket is everything slower).
+ */
+#define LP_STORE_METRICS_CLASSES 5  /* status classes 1xx..5xx */
+#define LP_STORE_METRICS_LAT     11 /* latency buckets */
+#define LP_STORE_METRICS_MINUTE  60000
+#define LP_STORE_METRICS_POINTS  1000 /* points a series returns at most */
+extern const double lp_store_metrics_bounds[LP_STORE_METRICS_LAT - 1];
+
+typedef struct lp_store_metrics {
+	int64_t time;                               /* a bucket's or a point's start */
+	int64_t requests[LP_STORE_METRICS_CLASSES]; /* [0] 1xx ... [4] 5xx */
+	int64_t bytes_in;
+	int64_t bytes_out;
+	double latency_sum; /* seconds */
+	int64_t latency[LP_STORE_METRICS_LAT];
+} lp_store_metrics;
+
+/* What one scrape adds to a site (by name) in one minute. */
+typedef struct lp_store_metrics_add {
+	const char *site_name;
+	lp_store_metrics m;
+} lp_store_metrics_add;
+
+/*
+ * Add each delta to its site's row of minute m.time (created as needed), in one transaction; a
+ * name with no site, or one being deleted, is skipped. Rows older than drop_before (0: none) are
+ * removed in the same transaction. *out (may be NULL): the sites whose row was written.
+ */
+int lp_store_metrics_record(size_t *out, lp_store *st, const lp_store_metrics_add *adds, size_t n,
+                            int64_t drop_before, lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The site's minutes from from (inclusive) summed into points of step ms (a multiple of a minute),
+ * oldest first, only points with requests; *out_total the sum of all of them.
+ */
+int lp_store_metrics_series(lp_store_metrics **out, size_t *out_count, lp_store_metrics *out_total,
+                            lp_store *st, const char *site_id, int64_t from, int64_t step,
+                            lp_error *err) LP_MUST_CHECK;
+
+/* Revisions of a site created since from: how many went live, failed, and their build times. */
+typedef struct lp_store_deploy_stats {
+	int64_t deploys; /* reached ready */
+	int64_t failed;
+	int64_t builds;         /* with a start and an end */
+	int64_t build_ms_total; /* over builds */
+	int64_t build_ms_max;
+} lp_store_deploy_stats;
+
+int lp_store_deploy_stats_get(lp_store_deploy_stats *out, lp_store *st, const char *site_id,
+                              int64_t from, lp_error *err) LP_MUST_CHECK;
 
 /* ---- events ---------------------------------------------------------------------------------- */
 

@@ -47,11 +47,11 @@ _launchpad()
 	esac
 	case "$cmd" in
 	"")
-		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs validate version completion help --server --token --log-level --log-format --allow-insecure-sources --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs metrics validate version completion help --server --token --log-level --log-format --allow-insecure-sources --help" -- "$cur"))
 		return
 		;;
 	help)
-		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs validate version completion" -- "$cur"))
+		COMPREPLY=($(compgen -W "login status apply deploy get describe open delete redeploy rollback logs metrics validate version completion" -- "$cur"))
 		return
 		;;
 	login) flags="--server --token --help" ;;
@@ -66,6 +66,7 @@ _launchpad()
 	redeploy) flags="-w --wait --timeout --help" ;;
 	rollback) flags="--to -w --wait --timeout --help" ;;
 	logs) flags="-f --follow --revision --help" ;;
+	metrics) flags="-w --window -o --output --help" ;;
 	completion) flags="--help" ;;
 	esac
 	if [[ "$cur" == -* ]]; then
@@ -91,7 +92,7 @@ _launchpad()
 			COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
 		fi
 		;;
-	redeploy | rollback | logs)
+	redeploy | rollback | logs | metrics)
 		COMPREPLY=($(compgen -W "$(_launchpad_sites)" -- "$cur"))
 		;;
 	completion)

@@ -280,8 +280,8 @@ static char *tail_of(const char *path, size_t max)
 	return s;
 }
 
-/* Wait for "listening on http://HOST:PORT" in the apiserver's log. */
-static int wait_listen_line(lp_test_platform *p, const char *log, lp_error *err)
+/* Wait for "listening on http://HOST:PORT" in the apiserver's log, past its first from bytes. */
+static int wait_listen_line(lp_test_platform *p, const char *log, size_t from, lp_error *err)
 {
 	int64_t t0 = now_ms();
 	char *data = NULL, *at, *tail;
@@ -289,8 +289,8 @@ static int wait_listen_line(lp_test_platform *p, const char *log, lp_error *err)
 	int st;
 
 	while (now_ms() - t0 < LP_TP_LOGLINE_WAIT) {
-		if (lp_fs_read_file(&data, &len, log, 64u << 20, NULL) == LP_OK &&
-		    (at = strstr(data, "listening on http://")) != NULL) {
+		if (lp_fs_read_file(&data, &len, log, 64u << 20, NULL) == LP_OK && len >= from &&
+		    (at = strstr(data + from, "listening on http://")) != NULL) {
 			at += strlen("listening on ");
 			n = strcspn(at, " \r\n");
 			if (n < sizeof(p->url) && n > strlen("http://")) {
@@ -411,15 +411,91 @@ done:
 	return rc;
 }
 
+/* Spawn the apiserver on a free loopback port; p->url once it prints its address. */
+static int start_apiserver(lp_test_platform *p, lp_error *err)
+{
+	char *bin = lp_test_bin_path("launchpad-apiserver");
+	char *log = lp_test_platform_path(p, "apiserver.log");
+	char *argv[] = {bin, "--listen", "127.0.0.1:0", NULL};
+	struct stat sb;
+	size_t from;
+	int rc = LP_ENOMEM;
+
+	if (bin == NULL || log == NULL) {
+		lp_error_set(err, rc, "out of memory");
+		goto done;
+	}
+	/* a respawn appends to the log: its address is the first one past the old end */
+	from = stat(log, &sb) == 0 ? (size_t)sb.st_size : 0;
+	if ((rc = spawn(&p->apiserver_pid, bin, argv, p->env, log, err)) != LP_OK)
+		goto done;
+	rc = wait_listen_line(p, log, from, err);
+done:
+	free(log);
+	free(bin);
+	return rc;
+}
+
+/* Poll the apiserver's /readyz until it answers 200 (10 s). */
+static int wait_ready(lp_test_platform *p, lp_error *err)
+{
+	lp_test_http_resp r = {0};
+	char url[128];
+	int64_t t0 = now_ms();
+	int rc = LP_OK;
+
+	LP_TEST_FMT(url, "%s/readyz", p->url);
+	do {
+		lp_test_http_resp_release(&r);
+		lp_test_http_request(&r, "GET", url, NULL, 0, NULL, NULL, NULL, NULL);
+		if (r.status == 200)
+			break;
+		sleep_ms(50);
+	} while (now_ms() - t0 < 10000);
+	if (r.status != 200)
+		rc = lp_error_set(err, LP_EUNAVAILABLE, "%s answered %ld: %s", url, r.status,
+		                  r.body ? r.body : "");
+	lp_test_http_resp_release(&r);
+	return rc;
+}
+
+/* Spawn the controller; a controller that cannot start (preflight, images) says so at once. */
+static int start_controller(lp_test_platform *p, lp_error *err)
+{
+	char *bin = lp_test_bin_path("launchpad-controller");
+	char *log = lp_test_platform_path(p, "controller.log");
+	char *argv[] = {bin, NULL};
+	int rc = LP_ENOMEM, st;
+
+	if (bin == NULL || log == NULL) {
+		lp_error_set(err, rc, "out of memory");
+		goto done;
+	}
+	if ((rc = spawn(&p->controller_pid, bin, argv, p->env, log, err)) != LP_OK)
+		goto done;
+	sleep_ms(300);
+	if (waitpid(p->controller_pid, &st, WNOHANG) == p->controller_pid) {
+		char *tail = tail_of(log, 2000);
+
+		p->controller_pid = 0;
+		p->controller_status = st;
+		rc =
+		    lp_error_set(err, LP_ERROR, "launchpad-controller exited (0x%x): %s", st, tail);
+		free(tail);
+	}
+done:
+	free(log);
+	free(bin);
+	return rc;
+}
+
 int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_options *opts,
                            lp_error *err)
 {
 	static unsigned counter;
 	lp_test_platform *p = calloc(1, sizeof(*p));
-	char *root = NULL, *bin_api = NULL, *bin_ctl = NULL, *log = NULL, **env = NULL;
-	lp_test_http_resp r = {0};
-	int64_t t0;
-	int rc = LP_ENOMEM, st;
+	char *root = NULL;
+	int rc = LP_ENOMEM;
 
 	*out = NULL;
 	if (p == NULL)
@@ -448,74 +524,23 @@ int lp_test_platform_start(lp_test_platform **out, const lp_test_platform_option
 	if (opts && opts->edge && (rc = start_edge(p, opts, err)) != LP_OK)
 		goto done;
 	rc = LP_ENOMEM;
-	bin_api = lp_test_bin_path("launchpad-apiserver");
-	bin_ctl = lp_test_bin_path("launchpad-controller");
-	env = env_new(p, opts);
-	if (bin_api == NULL || bin_ctl == NULL || env == NULL)
+	if ((p->env = env_new(p, opts)) == NULL)
 		goto done;
-
-	log = lp_test_platform_path(p, "apiserver.log");
-	{
-		char *argv[] = {bin_api, "--listen", "127.0.0.1:0", NULL};
-
-		if ((rc = spawn(&p->apiserver_pid, bin_api, argv, env, log, err)) != LP_OK)
-			goto done;
-	}
-	if ((rc = wait_listen_line(p, log, err)) != LP_OK)
+	if ((rc = start_apiserver(p, err)) != LP_OK)
 		goto done;
 	if ((rc = read_token(p, err)) != LP_OK)
 		goto done;
-	{
-		char url[128];
-
-		LP_TEST_FMT(url, "%s/readyz", p->url);
-		t0 = now_ms();
-		do {
-			lp_test_http_resp_release(&r);
-			lp_test_http_request(&r, "GET", url, NULL, 0, NULL, NULL, NULL, NULL);
-			if (r.status == 200)
-				break;
-			sleep_ms(50);
-		} while (now_ms() - t0 < 10000);
-		if (r.status != 200) {
-			rc = lp_error_set(err, LP_EUNAVAILABLE, "%s answered %ld: %s", url,
-			                  r.status, r.body ? r.body : "");
-			goto done;
-		}
-	}
-
-	if (!(opts && opts->no_controller)) {
-		char *argv[] = {bin_ctl, NULL};
-
-		free(log);
-		log = lp_test_platform_path(p, "controller.log");
-		if ((rc = spawn(&p->controller_pid, bin_ctl, argv, env, log, err)) != LP_OK)
-			goto done;
-		/* a controller that cannot start (preflight, images) says so at once */
-		sleep_ms(300);
-		if (waitpid(p->controller_pid, &st, WNOHANG) == p->controller_pid) {
-			char *tail = tail_of(log, 2000);
-
-			p->controller_pid = 0;
-			p->controller_status = st;
-			rc = lp_error_set(err, LP_ERROR, "launchpad-controller exited (0x%x): %s",
-			                  st, tail);
-			free(tail);
-			goto done;
-		}
-	}
+	if ((rc = wait_ready(p, err)) != LP_OK)
+		goto done;
+	if (!(opts && opts->no_controller) && (rc = start_controller(p, err)) != LP_OK)
+		goto done;
 	*out = p;
 	p = NULL;
 	rc = LP_OK;
 done:
 	if (rc == LP_ENOMEM && err && err->code == LP_OK)
 		lp_error_set(err, rc, "out of memory");
-	lp_test_http_resp_release(&r);
 	lp_test_platform_free(p);
-	env_free(env);
-	free(log);
-	free(bin_api);
-	free(bin_ctl);
 	free(root);
 	return rc;
 }
@@ -609,6 +634,91 @@ done:
 	return rc;
 }
 
+static pid_t *daemon_pid(lp_test_platform *p, lp_test_daemon which, int **out_status)
+{
+	*out_status = which == LP_TEST_APISERVER ? &p->apiserver_status : &p->controller_status;
+	return which == LP_TEST_APISERVER ? &p->apiserver_pid : &p->controller_pid;
+}
+
+static const char *daemon_name(lp_test_daemon which)
+{
+	return which == LP_TEST_APISERVER ? "launchpad-apiserver" : "launchpad-controller";
+}
+
+int lp_test_platform_exited(lp_test_platform *p, lp_test_daemon which, int *out_status)
+{
+	int *status, st;
+	pid_t *pid = daemon_pid(p, which, &status);
+
+	if (*pid <= 0 || waitpid(*pid, &st, WNOHANG) != *pid)
+		return 0;
+	*pid = 0;
+	*status = st;
+	if (out_status)
+		*out_status = st;
+	return 1;
+}
+
+int lp_test_platform_kill(lp_test_platform *p, lp_test_daemon which, lp_error *err)
+{
+	int *status, st = -1;
+	pid_t *pid = daemon_pid(p, which, &status);
+
+	if (lp_test_platform_exited(p, which, &st))
+		return lp_error_set(err, LP_ERROR, "%s had exited on its own (wait status 0x%x)",
+		                    daemon_name(which), st);
+	if (*pid <= 0)
+		return lp_error_set(err, LP_ENOTFOUND, "%s is not running", daemon_name(which));
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &st, 0);
+	*pid = 0;
+	*status = st;
+	return LP_OK;
+}
+
+int lp_test_platform_respawn(lp_test_platform *p, lp_test_daemon which, lp_error *err)
+{
+	int *status, rc;
+	pid_t *pid = daemon_pid(p, which, &status);
+
+	if (*pid > 0 && !lp_test_platform_exited(p, which, NULL))
+		return lp_error_set(err, LP_EEXISTS, "%s is running", daemon_name(which));
+	*status = -1;
+	if (which == LP_TEST_CONTROLLER)
+		return start_controller(p, err);
+	if ((rc = start_apiserver(p, err)) != LP_OK)
+		return rc;
+	return wait_ready(p, err);
+}
+
+int lp_test_dockerd_restart(lp_error *err)
+{
+	char *up = lp_test_src_path("scripts/test-env.sh"), *cmd = NULL;
+	int st;
+
+	/* one dockerd only: beside a second engine, pidof would name the wrong one */
+	if (up == NULL ||
+	    asprintf(&cmd,
+	             "test \"$(pidof dockerd | wc -w)\" = 1 && pid=$(pidof dockerd) && "
+	             "kill -TERM $pid && "
+	             "for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; "
+	             "! kill -0 $pid 2>/dev/null && '%s' up >/dev/null",
+	             up) < 0) {
+		free(up);
+		return lp_error_set(err, LP_ENOMEM, "out of memory");
+	}
+	st = run_shell(cmd);
+	free(cmd);
+	free(up);
+	if (st != 0)
+		return lp_error_set(
+		    err, LP_ERROR,
+		    "restarting dockerd failed (status %d): not exactly one dockerd, "
+		    "it did not stop within 30 s, or scripts/test-env.sh up failed",
+		    st);
+	return LP_OK;
+}
+
 void lp_test_platform_free(lp_test_platform *p)
 {
 	char *cmd;
@@ -626,6 +736,7 @@ void lp_test_platform_free(lp_test_platform *p)
 	}
 	stop_reaper(p);
 	lp_docker_free(p->docker);
+	env_free(p->env);
 	free(p);
 }
 
@@ -753,11 +864,20 @@ int lp_test_platform_api(lp_test_http_resp *out, lp_test_platform *p, const char
 int lp_test_platform_upload(lp_test_http_resp *out, lp_test_platform *p, const char *path,
                             const char *const *fields, const char *file_path, lp_error *err)
 {
-	struct curl_slist *hl = common_headers(NULL, p->token, NULL);
+	char url[2048];
+
+	LP_TEST_FMT(url, "%s%s", p->url, path);
+	return lp_test_http_upload(out, url, p->token, fields, file_path, 0, err);
+}
+
+int lp_test_http_upload(lp_test_http_resp *out, const char *url, const char *token,
+                        const char *const *fields, const char *file_path, long max_bytes_per_s,
+                        lp_error *err)
+{
+	struct curl_slist *hl = common_headers(NULL, token, NULL);
 	CURL *h = curl_easy_init();
 	curl_mime *mime = NULL;
 	curl_mimepart *part;
-	char url[2048];
 	size_t i;
 	int rc = LP_ENOMEM;
 
@@ -781,7 +901,8 @@ int lp_test_platform_upload(lp_test_http_resp *out, lp_test_platform *p, const c
 		curl_mime_type(part, "application/zip");
 	}
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-	LP_TEST_FMT(url, "%s%s", p->url, path);
+	if (max_bytes_per_s > 0)
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)max_bytes_per_s);
 	rc = perform(out, h, "POST", url, hl, 120L, err);
 done:
 	curl_mime_free(mime);

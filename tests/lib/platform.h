@@ -61,6 +61,7 @@ typedef struct lp_test_platform {
 	int apiserver_status; /* waitpid status once stopped, else -1 */
 	int controller_status;
 	/* private */
+	char **env;               /* the daemons' environment, for respawns */
 	struct lp_docker *docker; /* for container inspection */
 	pid_t reaper_pid;         /* cleans up if this process dies without _free */
 	int reaper_fd;            /* write end of the reaper's pipe */
@@ -90,6 +91,38 @@ int lp_test_platform_stop(lp_test_platform *p, int timeout_ms, lp_error *err);
  * new LAUNCHPAD_SERVE_IMAGE. LP_OK once the new one runs.
  */
 int lp_test_platform_restart_controller(lp_test_platform *p, const char *const *env, lp_error *err);
+/* The two daemons of a platform, for the chaos helpers below. */
+typedef enum lp_test_daemon {
+	LP_TEST_APISERVER,
+	LP_TEST_CONTROLLER,
+} lp_test_daemon;
+
+/*
+ * Chaos: SIGKILL one daemon and reap it; it stays down (pid 0) until lp_test_platform_respawn.
+ * LP_ENOTFOUND when it was not running; LP_ERROR when it had already exited on its own (a crash,
+ * not a kill: err carries its wait status) -- it is reaped and down all the same.
+ */
+int lp_test_platform_kill(lp_test_platform *p, lp_test_daemon which, lp_error *err);
+
+/*
+ * Start a stopped daemon again with the environment it was first started with. The apiserver gets
+ * a new free port (its old one may have been taken meanwhile): p->url changes, and this returns
+ * once /readyz answers there. LP_EEXISTS when the daemon is running.
+ */
+int lp_test_platform_respawn(lp_test_platform *p, lp_test_daemon which, lp_error *err);
+
+/* 1 (reaped, status in *out_status) when the daemon exited without being stopped; else 0. */
+int lp_test_platform_exited(lp_test_platform *p, lp_test_daemon which, int *out_status);
+
+/*
+ * Restart the machine's Docker engine: SIGTERM the one dockerd (refused when there are several:
+ * a second engine beside ours), wait up to 30 s for it to end, then scripts/test-env.sh up starts
+ * it again and waits for it. It stops every container on the engine, other tests' too: only for
+ * suites that own the engine (check_controller's restart case; the chaos suite with
+ * LP_CHAOS_DOCKERD_RESTART=1, as CI runs it).
+ */
+int lp_test_dockerd_restart(lp_error *err);
+
 /* Stop (if needed), remove the instance's containers, networks and temp root, free. */
 void lp_test_platform_free(lp_test_platform *p);
 
@@ -122,6 +155,15 @@ int lp_test_platform_api(lp_test_http_resp *out, lp_test_platform *p, const char
  */
 int lp_test_platform_upload(lp_test_http_resp *out, lp_test_platform *p, const char *path,
                             const char *const *fields, const char *file_path, lp_error *err);
+
+/*
+ * The same multipart POST to any URL with token (NULL: none), its upload paced to
+ * max_bytes_per_s (<= 0: unpaced): a slow upload a test can kill the apiserver in the middle of.
+ * Safe to call from another thread than the platform's (it reads no platform state).
+ */
+int lp_test_http_upload(lp_test_http_resp *out, const char *url, const char *token,
+                        const char *const *fields, const char *file_path, long max_bytes_per_s,
+                        lp_error *err);
 
 /* Write a zip at zip_path holding files: path, content pairs, NULL-terminated (uses `zip`). */
 int lp_test_make_zip(const char *zip_path, const char *const *files, lp_error *err);

@@ -1115,7 +1115,7 @@ START_TEST(test_command_table)
 {
 	static const char *const want[] = {"login",   "apply",      "deploy",   "get",  "describe",
 	                                   "delete",  "redeploy",   "rollback", "logs", "validate",
-	                                   "version", "completion", "status",   "open"};
+	                                   "version", "completion", "status",   "open", "metrics"};
 	size_t i, j;
 
 	ck_assert_uint_eq(lp_cli_ncommands, sizeof(want) / sizeof(want[0]));

@@ -39,7 +39,7 @@ static void teardown(void)
 }
 
 /* The schema version this build migrates to (store.c's migrations). */
-#define SCHEMA_LATEST 4
+#define SCHEMA_LATEST 5
 
 /* A spec carrying a counter, and its hash, as the API would store them. */
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
