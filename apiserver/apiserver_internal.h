@@ -416,6 +416,13 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site);
 int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
                    const lp_store_status *stt) LP_MUST_CHECK;
 /* Reply with the site (re-read from the store) and its ETag. */
+/*
+ * ?draft=true|1|false|0 (absent: 0) into *out; replies 400 and returns LP_EINVAL for another
+ * value. A draft revision is built and published without becoming desired (docs/api.md).
+ */
+int api_draft_param(int *out, struct api_req *r) LP_MUST_CHECK;
+/* 202 with the site object, "result":"draft", the revision, "draft":true and its permalink. */
+void api_reply_draft(struct api_req *r, const char *id, int64_t revision);
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
 /* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */
@@ -466,6 +473,46 @@ void api_redact_spec(cJSON *doc);
 void api_h_git_credential_put(struct api_req *r);
 void api_h_git_credential_delete(struct api_req *r);
 
+/* ---- previews (previews.c, docs/previews.md) ---- */
+
+/* What a preview is built from: its site name, its Git ref and commit, and whether env goes. */
+struct api_preview {
+	const char *name;   /* <parent>--pr-<n> or <parent>--<branch-slug> */
+	const char *ref;    /* the branch, or refs/pull/<n>/head */
+	const char *commit; /* the commit to build */
+	int without_env;    /* a fork's pull request without previews.forkEnv: no build.env */
+};
+
+struct api_preview_result {
+	int created;                   /* the preview site is new (its revision 1) */
+	int64_t revision;              /* the revision requested; 0 with ignored */
+	const char *ignored;           /* why nothing was requested (a static text), or NULL */
+	char site_id[LP_STORE_ID_LEN]; /* the preview's id */
+};
+
+/*
+ * "<parent>--<slug>" for a branch: lowercase [a-z0-9-]; a slug that is not exactly its branch,
+ * too long, or shaped like "r<n>" / "pr-<n>" ends in 8 hex digits of SHA-256(branch), so two
+ * branches never share a host. LP_ETOOBIG when the parent's name leaves no room.
+ */
+int api_preview_branch_name(char *out, size_t outlen, const char *parent, const char *branch,
+                            lp_error *err) LP_MUST_CHECK;
+int api_preview_pr_name(char *out, size_t outlen, const char *parent, long number,
+                        lp_error *err) LP_MUST_CHECK;
+int api_preview_pull_ref(char *out, size_t outlen, long number) LP_MUST_CHECK;
+/*
+ * Create the preview (its revision 1 builds pv->commit; past spec.previews.max the oldest
+ * preview is removed first) or request a new revision of it (its spec follows the parent's);
+ * a commit it built already requests nothing (out->ignored says why). LP_ECONFLICT when the
+ * name is another site's, or the preview is being removed.
+ */
+int api_preview_deploy(struct api_preview_result *out, struct api_req *r,
+                       const lp_store_site *parent, const lp_site *pspec,
+                       const struct api_preview *pv, lp_error *err) LP_MUST_CHECK;
+/* Mark the preview name of parent deleted (the controller removes it); none is not an error. */
+int api_preview_remove(int *out_removed, struct api_req *r, const lp_store_site *parent,
+                       const char *name, lp_error *err) LP_MUST_CHECK;
+
 /* ---- metrics (metrics.c) ---- */
 
 int api_metrics_new(struct api_metrics **out) LP_MUST_CHECK;
@@ -493,6 +540,7 @@ void api_h_events(struct api_req *r);
 void api_h_site_metrics(struct api_req *r); /* site_metrics.c */
 void api_h_webhook(struct api_req *r);
 void api_h_webhook_info(struct api_req *r);
+void api_h_previews(struct api_req *r);
 void api_h_dashboard(struct api_req *r);
 void api_h_users_list(struct api_req *r);
 void api_h_users_create(struct api_req *r);

@@ -268,6 +268,7 @@ void api_h_archive(struct api_req *r)
 	lp_error err = {0};
 	char digest[API_DIGEST_REF_MAX], hash[LP_SHA256_HEX_LEN], *json = NULL;
 	int64_t rv;
+	int draft = 0;
 
 	if (!r->multipart) {
 		api_reply_error(r, LP_EUNSUPPORTED, NULL,
@@ -278,7 +279,7 @@ void api_h_archive(struct api_req *r)
 		api_reply_error(r, LP_EINVAL, NULL, "the multipart field \"file\" is missing");
 		return;
 	}
-	if ((cur = api_site_lookup(r)) == NULL)
+	if (api_draft_param(&draft, r) != LP_OK || (cur = api_site_lookup(r)) == NULL)
 		return;
 	if (api_if_match(&rv, r) != LP_OK)
 		goto done;
@@ -302,6 +303,20 @@ void api_h_archive(struct api_req *r)
 	}
 	if (api_publish_upload(r) != LP_OK)
 		goto done;
+	if (draft) {
+		/* The spec keeps naming the live archive: only the draft revision names this one.
+		 */
+		if (lp_store_revision_request_draft(&up.revision, r->store, cur->id, rv,
+		                                    LP_TRIGGER_UPLOAD, digest, &err) != LP_OK) {
+			api_upload_withdraw(r->form.upload);
+			api_reply_lperr(r, &err);
+			goto done;
+		}
+		r->revision_requested = 1;
+		api_event(r, cur->id, LP_EVENT_NORMAL, "DraftUploaded", digest);
+		api_reply_draft(r, cur->id, up.revision);
+		goto done;
+	}
 	if (lp_store_site_update_spec(&up, r->store, cur->id, rv, NULL, json, hash, 1,
 	                              LP_TRIGGER_UPLOAD, digest, &err) != LP_OK) {
 		api_upload_withdraw(r->form.upload);

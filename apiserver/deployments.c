@@ -530,10 +530,11 @@ void api_h_redeploy(struct api_req *r)
 	lp_error err = {0};
 	int64_t rv, rev = 0;
 	const char *source = "";
+	int draft = 0;
 
 	if (site == NULL)
 		return;
-	if (api_if_match(&rv, r) != LP_OK)
+	if (api_draft_param(&draft, r) != LP_OK || api_if_match(&rv, r) != LP_OK)
 		goto done;
 	if (api_site_deleting(r, site))
 		goto done;
@@ -544,13 +545,16 @@ void api_h_redeploy(struct api_req *r)
 	/* an archive rebuilds the same bytes; a repository builds its branch head */
 	if (spec->source_kind == LP_SOURCE_ARCHIVE)
 		source = spec->archive_digest;
-	if (lp_store_revision_request(&rev, r->store, site->id, rv, LP_TRIGGER_REDEPLOY, source,
-	                              &err) != LP_OK) {
+	if ((draft ? lp_store_revision_request_draft : lp_store_revision_request)(
+	        &rev, r->store, site->id, rv, LP_TRIGGER_REDEPLOY, source, &err) != LP_OK) {
 		api_reply_lperr(r, &err);
 		goto done;
 	}
 	r->revision_requested = 1;
-	api_reply_site(r, 202, site->id, "redeploying", rev);
+	if (draft)
+		api_reply_draft(r, site->id, rev);
+	else
+		api_reply_site(r, 202, site->id, "redeploying", rev);
 done:
 	lp_site_free(spec);
 	lp_store_site_free(site);

@@ -6,9 +6,11 @@
 #include "apiserver/apiserver_internal.h"
 #include "launchpad/fmt.h"
 
-static cJSON *revision_json(const lp_store_revision *v, int64_t desired, int64_t current)
+static cJSON *revision_json(const lp_config *cfg, const char *site, const lp_store_revision *v,
+                            int64_t desired, int64_t current)
 {
 	cJSON *o = cJSON_CreateObject();
+	char url[API_URL_MAX];
 
 	cJSON_AddNumberToObject(o, "revision", (double)v->number);
 	cJSON_AddStringToObject(o, "state", lp_store_rev_state_name(v->state));
@@ -25,6 +27,13 @@ static cJSON *revision_json(const lp_store_revision *v, int64_t desired, int64_t
 		                        (double)(v->finished_at - v->started_at) / 1000.0);
 	cJSON_AddBoolToObject(o, "desired", v->number == desired);
 	cJSON_AddBoolToObject(o, "current", v->number == current);
+	cJSON_AddBoolToObject(o, "draft", v->draft);
+	/* A ready revision answers at its permalink while it is on disk (pruned: 404). */
+	if (v->state == LP_REV_READY &&
+	    lp_config_revision_url(url, sizeof(url), cfg, site, (long)v->number, NULL) == LP_OK)
+		cJSON_AddStringToObject(o, "permalink", url);
+	else
+		cJSON_AddNullToObject(o, "permalink");
 	return o;
 }
 
@@ -57,7 +66,8 @@ void api_h_revisions(struct api_req *r)
 	cur = current_revision(r, site);
 	arr = cJSON_CreateArray();
 	for (i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, revision_json(&revs[i], site->desired_revision, cur));
+		cJSON_AddItemToArray(arr, revision_json(r->srv->cfg, site->name, &revs[i],
+		                                        site->desired_revision, cur));
 	api_reply_json(r, 200, arr);
 done:
 	lp_store_revisions_free(revs, n);

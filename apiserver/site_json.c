@@ -514,6 +514,26 @@ static void redacted_spec(struct jw *w, struct tok doc)
 	cJSON_Delete(tree);
 }
 
+/*
+ * A preview's owner by name (docs/previews.md): a preview is "<parent>--<...>" and no site the
+ * API creates holds "--", so the name before the first "--" is the parent's, with no lookup per
+ * row. null for a site of its own.
+ */
+static void parent(struct jw *w, const lp_store_site *site)
+{
+	const char *sep =
+	    site->parent_id && *site->parent_id ? strstr(site->name, LP_CONFIG_NAME_SEP) : NULL;
+	char name[LP_STORE_NAME_MAX + 1];
+
+	JW_LIT(w, ",\"parent\":");
+	if (sep == NULL || (size_t)(sep - site->name) >= sizeof(name) ||
+	    lp_fmt(name, sizeof(name), "%.*s", (int)(sep - site->name), site->name) != LP_OK) {
+		JW_LIT(w, "null");
+		return;
+	}
+	jw_str(w, name);
+}
+
 int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
                    const lp_store_status *stt)
 {
@@ -576,6 +596,7 @@ int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
 	JW_LIT(&w, ",\"deletion_timestamp\":");
 	jw_time(&w, site->deletion_timestamp);
 	domains(&w, cfg, site, doc);
+	parent(&w, site);
 	JW_LIT(&w, ",\"spec\":");
 	if (doc.p && has_secret(doc))
 		redacted_spec(&w, doc);

@@ -174,6 +174,46 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 	api_reply_json(r, status, o);
 }
 
+int api_draft_param(int *out, struct api_req *r)
+{
+	const char *v = api_query(r, "draft");
+
+	*out = 0;
+	if (v == NULL || !strcmp(v, "false") || !strcmp(v, "0"))
+		return LP_OK;
+	if (!strcmp(v, "true") || !strcmp(v, "1") || !*v) {
+		*out = 1;
+		return LP_OK;
+	}
+	api_reply_error(r, LP_EINVAL, NULL, "draft must be true or false");
+	return LP_EINVAL;
+}
+
+void api_reply_draft(struct api_req *r, const char *id, int64_t revision)
+{
+	lp_store_site *site = NULL;
+	lp_error err = {0};
+	char url[API_URL_MAX];
+	cJSON *o;
+
+	if (lp_store_site_get(&site, r->store, id, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	o = api_site_json(r, site);
+	if (o) {
+		cJSON_AddStringToObject(o, "result", "draft");
+		cJSON_AddNumberToObject(o, "revision", (double)revision);
+		cJSON_AddBoolToObject(o, "draft", 1);
+		if (lp_config_revision_url(url, sizeof(url), r->srv->cfg, site->name,
+		                           (long)revision, NULL) == LP_OK)
+			cJSON_AddStringToObject(o, "permalink", url);
+	}
+	api_set_etag(r, site->resource_version);
+	lp_store_site_free(site);
+	api_reply_json(r, 202, o);
+}
+
 int api_secret_new(char out[API_SECRET_LEN])
 {
 	return lp_crypto_random_hex(out, API_SECRET_BYTES);
@@ -191,6 +231,22 @@ int api_reply_reserved(struct api_req *r, const char *name)
 
 	/* The shape of a manifest error, so clients show it beside metadata.name. */
 	lp_spec_diags_init(&d);
+	if (strstr(name, LP_CONFIG_NAME_SEP) != NULL) {
+		/* The same shape; the reason is the platform's, not the admin's. */
+		if (lp_spec_diags_add(&d, "metadata.name", 0, 0,
+		                      "\"%s\" holds \"--\", which only the platform's preview and "
+		                      "permalink hosts do",
+		                      name) != LP_OK ||
+		    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
+			LP_WARN("api",
+			        "reserved name: details left out of the answer: out of memory");
+		api_reply_error(r, LP_EINVAL, details,
+		                "invalid manifest: 1 error, first: metadata.name: \"%s\" holds "
+		                "\"--\" (kept for previews and permalinks)",
+		                name);
+		lp_spec_diags_release(&d);
+		return LP_EINVAL;
+	}
 	if (lp_spec_diags_add(&d, "metadata.name", 0, 0,
 	                      "\"%s\" is reserved on this installation: the platform routes that "
 	                      "host itself (--reserved-names)",

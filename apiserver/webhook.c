@@ -12,6 +12,7 @@
 #define SHA256_HEX_DIGITS (LP_SHA256_HEX_LEN - 1)
 #define SHA1_HEX_DIGITS   40  /* a Git commit id in a SHA-1 repository (all of GitHub's) */
 #define API_DELIVERY_MAX  128 /* an X-GitHub-Delivery id (a GUID is 36) */
+#define PREVIEW_REF_MAX   64  /* "refs/pull/<n>/head" */
 
 /* "sha256=" and 64 hex digits (either case): anything else is refused before the body. */
 static int signature_wellformed(const char *h)
@@ -420,6 +421,206 @@ static void trigger_build(struct api_req *r, const struct push *p, const char *d
 	reply_result(r, 200, "triggered", NULL, rev);
 }
 
+/* Remember a delivery that acted (its redelivery is then a duplicate); a failure is logged. */
+static void record_delivery(struct api_req *r, const char *delivery, const lp_store_site *site,
+                            const char *outcome)
+{
+	lp_error err = {0};
+
+	if (lp_store_webhook_record(r->store, delivery, site->id, outcome, &err) != LP_OK &&
+	    err.code != LP_EEXISTS)
+		LP_WARN("api", "webhook: %s: cannot record delivery %s: %s", site->name, delivery,
+		        err.message);
+}
+
+static void reply_preview(struct api_req *r, int status, const char *result, const char *name,
+                          int64_t revision, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "preview", name);
+	if (reason)
+		cJSON_AddStringToObject(o, "reason", reason);
+	if (revision)
+		cJSON_AddNumberToObject(o, "revision", (double)revision);
+	api_reply_json(r, status, o);
+}
+
+/* Build (or rebuild) the preview pv of site, or say why not; the delivery is then recorded. */
+static void deploy_preview(struct api_req *r, const lp_store_site *site, const lp_site *spec,
+                           const struct api_preview *pv, const char *delivery)
+{
+	struct api_preview_result res;
+	lp_error err = {0};
+
+	if (api_preview_deploy(&res, r, site, spec, pv, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	if (res.ignored) {
+		reply_preview(r, strstr(res.ignored, "older") ? 202 : 200,
+		              strstr(res.ignored, "older") ? "ignored" : "duplicate", pv->name, 0,
+		              res.ignored);
+		return;
+	}
+	r->revision_requested = 1;
+	record_delivery(r, delivery, site, "triggered");
+	LP_INFO("api", "webhook: %s %.12s → preview %s revision %lld", site->name, pv->commit,
+	        pv->name, (long long)res.revision);
+	reply_preview(r, res.created ? 201 : 200, "triggered", pv->name, res.revision, NULL);
+}
+
+static void remove_preview(struct api_req *r, const lp_store_site *site, const char *name,
+                           const char *delivery)
+{
+	lp_error err = {0};
+	int removed = 0;
+
+	if (api_preview_remove(&removed, r, site, name, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	record_delivery(r, delivery, site, removed ? "removed" : "ignored");
+	if (removed)
+		reply_preview(r, 202, "removed", name, 0, NULL);
+	else
+		reply_preview(r, 202, "ignored", name, 0, "no such preview");
+}
+
+/* A push to a branch of spec.previews.branches (not the site's own): its branch deploy. */
+static int is_branch_preview(const struct push *p)
+{
+	static const char heads[] = "refs/heads/";
+
+	return !site_deleting(p) && !not_from_git(p) && p->spec->has_previews &&
+	       !strncmp(p->ref, heads, sizeof(heads) - 1) && other_branch(p) &&
+	       lp_site_preview_branch(p->spec, p->ref + sizeof(heads) - 1);
+}
+
+static void branch_preview(struct api_req *r, const struct push *p, const char *delivery)
+{
+	const char *branch = p->ref + sizeof("refs/heads/") - 1;
+	char name[LP_SITE_NAME_MAX + 1];
+	struct api_preview pv = {.name = name, .ref = branch, .commit = p->after};
+	lp_error err = {0};
+
+	if (api_preview_branch_name(name, sizeof(name), p->site->name, branch, &err) != LP_OK) {
+		reply_ignored(r, delivery, p->site, err.message);
+		return;
+	}
+	if (branch_deleted(p))
+		remove_preview(r, p->site, name, delivery);
+	else
+		deploy_preview(r, p->site, p->spec, &pv, delivery);
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b, const char *c)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	if (c)
+		v = cJSON_GetObjectItemCaseSensitive(v, c);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Why a pull_request delivery builds nothing before its payload is read, or NULL. */
+static const char *pull_request_off(const lp_store_site *site, const lp_site *spec)
+{
+	if (site->deletion_timestamp)
+		return "the deployment is being deleted";
+	if (spec->source_kind != LP_SOURCE_GIT)
+		return "the deployment is not built from Git";
+	if (site->parent_id && *site->parent_id)
+		return "the deployment is a preview";
+	if (!spec->has_previews || !spec->previews_pull_requests)
+		return "pull-request previews are off (spec.previews.pullRequests)";
+	return NULL;
+}
+
+/*
+ * GitHub's pull_request event: opened, reopened and synchronize build the head commit from
+ * refs/pull/<n>/head as <site>--pr-<n>; closed removes it; other actions build nothing. A head
+ * from another repository (a fork) builds without the site's build.env unless
+ * spec.previews.forkEnv.
+ */
+static void pull_request(struct api_req *r, const lp_store_site *site, const char *delivery,
+                         const cJSON *doc)
+{
+	const cJSON *num = cJSON_GetObjectItemCaseSensitive(doc, "number");
+	const cJSON *pr = cJSON_GetObjectItemCaseSensitive(doc, "pull_request");
+	const char *action = str_at(doc, "action", NULL, NULL), *why, *head, *base, *sha;
+	char name[LP_SITE_NAME_MAX + 1], ref[PREVIEW_REF_MAX];
+	struct api_preview pv = {.name = name, .ref = ref};
+	lp_site *spec = NULL;
+	lp_error err = {0};
+	int seen = 0;
+	long n;
+
+	if (delivery == NULL || *delivery == '\0') {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "X-GitHub-Delivery is required for pull_request events");
+		return;
+	}
+	if (lp_store_webhook_seen(&seen, r->store, delivery, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	if (seen) {
+		reply_result(r, 200, "duplicate", "this delivery was already processed", 0);
+		return;
+	}
+	if (api_site_spec(&spec, r, site, &err) != LP_OK) {
+		api_reply_lperr(r, &err);
+		return;
+	}
+	if ((why = pull_request_off(site, spec)) != NULL) {
+		reply_ignored(r, delivery, site, why);
+		goto done;
+	}
+	if (action == NULL || !cJSON_IsNumber(num) || num->valuedouble < 1 ||
+	    num->valuedouble > 1e9 || num->valuedouble != (double)(long)num->valuedouble ||
+	    !cJSON_IsObject(pr)) {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "pull_request payload needs \"action\", a positive \"number\" and "
+		                "\"pull_request\"");
+		goto done;
+	}
+	n = (long)num->valuedouble;
+	if (api_preview_pr_name(name, sizeof(name), site->name, n, &err) != LP_OK ||
+	    api_preview_pull_ref(ref, sizeof(ref), n) != LP_OK) {
+		reply_ignored(r, delivery, site, err.message[0] ? err.message : "name too long");
+		goto done;
+	}
+	if (!strcmp(action, "closed")) {
+		remove_preview(r, site, name, delivery);
+		goto done;
+	}
+	if (strcmp(action, "opened") && strcmp(action, "reopened") &&
+	    strcmp(action, "synchronize")) {
+		reply_ignored(r, delivery, site, "this pull_request action builds nothing");
+		goto done;
+	}
+	sha = str_at(pr, "head", "sha", NULL);
+	if (sha == NULL || !is_commit_id(sha)) {
+		api_reply_error(r, LP_EINVAL, NULL,
+		                "pull_request.head.sha is not a commit id (40 or 64 lowercase hex "
+		                "digits)");
+		goto done;
+	}
+	/* Unknown or deleted head repository: treated as a fork, the safe side. */
+	head = str_at(pr, "head", "repo", "full_name");
+	base = str_at(pr, "base", "repo", "full_name");
+	pv.commit = sha;
+	pv.without_env =
+	    !spec->previews_fork_env && (head == NULL || base == NULL || strcmp(head, base) != 0);
+	deploy_preview(r, site, spec, &pv, delivery);
+done:
+	lp_site_free(spec);
+}
+
 void api_h_webhook(struct api_req *r)
 {
 	lp_store_site *site = api_site_lookup(r);
@@ -446,12 +647,21 @@ void api_h_webhook(struct api_req *r)
 	}
 	if ((doc = read_payload(r)) == NULL)
 		goto done;
+	if (event && !strcmp(event, "pull_request")) {
+		pull_request(r, site, delivery, doc);
+		goto done;
+	}
 	if (event == NULL || strcmp(event, "push")) {
-		reply_ignored(r, delivery, site, "only push events trigger builds");
+		reply_ignored(r, delivery, site,
+		              "only push and pull_request events trigger builds");
 		goto done;
 	}
 	if (push_read(&p, r, site, delivery, doc) != LP_OK)
 		goto done;
+	if (is_branch_preview(&p)) {
+		branch_preview(r, &p, delivery);
+		goto done;
+	}
 	if ((why = push_ignored_reason(&p)) != NULL) {
 		reply_ignored(r, delivery, site, why);
 		goto done;

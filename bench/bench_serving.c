@@ -278,7 +278,7 @@ static void bench_rules(void)
 		put(p, "<p>bench</p>", 12);
 	}
 	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK ||
-	    lp_nginx_conf_stub(&stub, inc, &err) != LP_OK)
+	    lp_nginx_conf_stub(&stub, inc, NULL, &err) != LP_OK)
 		die("stub", &err);
 	snprintf(stub_path, sizeof(stub_path), "%s/default.conf", g_root);
 	put(stub_path, stub, strlen(stub));

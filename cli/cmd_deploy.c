@@ -16,7 +16,7 @@
 #define DISPLAY_NAME_MAX 256 /* a folder's name (NAME_MAX) and its NUL */
 
 const char lp_cli_deploy_help[] =
-    "usage: launchpad deploy DIR|ZIP [--name NAME] [--strict] [--wait [--timeout 10m]]\n"
+    "usage: launchpad deploy DIR|ZIP [--name NAME] [--draft] [--strict] [--wait [--timeout 10m]]\n"
     "\n"
     "Publish a folder of static files (or a ready .zip / .tar.gz) as a site: the folder is\n"
     "zipped (regular files and folders only, .git skipped, in a stable order) and uploaded.\n"
@@ -27,6 +27,9 @@ const char lp_cli_deploy_help[] =
     "it) the site would answer 404 at /: deploy warns, and refuses with --strict.\n"
     "\n"
     "  -n, --name NAME   the site's name (a DNS label: a-z, 0-9, -)\n"
+    "      --draft       build and publish a new revision of the existing site NAME without\n"
+    "                    making it live; prints its permalink. `launchpad rollback NAME --to N`\n"
+    "                    publishes it later, with no build\n"
     "      --strict      refuse (exit 1, nothing uploaded) when there is no index.html at the top\n"
     "  -w, --wait        wait until the site is live, with progress\n"
     "      --timeout D   how long --wait waits: 600, 90s, 10m, 1h (default 10m)\n"
@@ -156,7 +159,7 @@ static int site_exists(int *exists, int *has_build, const lp_cli_client *c, cons
  * Upload the payload into the archive of site name when it exists, else as a new site (named
  * name, or by the server with input's folder name for display). Says why when it cannot.
  */
-static int upload(lp_cli_resp *r, const lp_cli_client *c, const char *name, int exists,
+static int upload(lp_cli_resp *r, const lp_cli_client *c, const char *name, int exists, int draft,
                   const char *input, const struct payload *pl)
 {
 	const char *fields[] = {"name", name, "source_type", "zip", "slug", name, NULL};
@@ -165,7 +168,8 @@ static int upload(lp_cli_resp *r, const lp_cli_client *c, const char *name, int 
 	lp_error err = {0};
 
 	if (exists) {
-		rc = lp_cli_site_path(path, sizeof(path), name, "/archive", &err);
+		rc = lp_cli_site_path(path, sizeof(path), name,
+		                      draft ? "/archive?draft=true" : "/archive", &err);
 		if (rc == LP_OK)
 			rc = lp_cli_upload(r, c, path, NULL, pl->path, "site.zip", progress, &err);
 	} else {
@@ -221,18 +225,19 @@ static const char *print_deployed(const lp_cli_resp *r, const char *name)
 	if (lp_cli_num(r->json, "revision", 0) > 0)
 		printf(" (revision %lld)", (long long)lp_cli_num(r->json, "revision", 0));
 	printf("\nURL: %s\n", lp_cli_str(r->json, "url", ""));
+	if (lp_cli_str(r->json, "permalink", NULL))
+		printf("Permalink: %s\n", lp_cli_str(r->json, "permalink", ""));
 	fflush(stdout);
 	return slug;
 }
 
 int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 {
-	enum { OPT_NAME, OPT_WAIT, OPT_TIMEOUT, OPT_STRICT, OPT_HELP, NOPTS };
-	lp_cli_opt opts[NOPTS] = {[OPT_NAME] = {"name", 'n', 1, 0, NULL},
-	                          [OPT_WAIT] = {"wait", 'w', 0, 0, NULL},
-	                          [OPT_TIMEOUT] = {"timeout", 0, 1, 0, NULL},
-	                          [OPT_STRICT] = {"strict", 0, 0, 0, NULL},
-	                          [OPT_HELP] = {"help", 'h', 0, 0, NULL}};
+	enum { OPT_NAME, OPT_WAIT, OPT_TIMEOUT, OPT_STRICT, OPT_DRAFT, OPT_HELP, NOPTS };
+	lp_cli_opt opts[NOPTS] = {
+	    [OPT_NAME] = {"name", 'n', 1, 0, NULL},     [OPT_WAIT] = {"wait", 'w', 0, 0, NULL},
+	    [OPT_TIMEOUT] = {"timeout", 0, 1, 0, NULL}, [OPT_STRICT] = {"strict", 0, 0, 0, NULL},
+	    [OPT_DRAFT] = {"draft", 0, 0, 0, NULL},     [OPT_HELP] = {"help", 'h', 0, 0, NULL}};
 	const char *pos[LP_CLI_MAX_POS], *input, *name = NULL, *slug;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, timeout = 600, exists = 0, has_build = 0;
@@ -258,13 +263,21 @@ int lp_cli_deploy(int argc, char **argv, const lp_config *cfg)
 			return LP_EXIT_USAGE;
 		}
 	}
+	if (opts[OPT_DRAFT].given && (name == NULL || opts[OPT_WAIT].given))
+		return lp_cli_usage_error("deploy", lp_cli_deploy_help,
+		                          "--draft needs --name of an existing site, and no --wait "
+		                          "(the site's live revision does not change)");
 	if (prepare(&pl, input) != LP_OK ||
 	    (name && site_exists(&exists, &has_build, &c, name) != LP_OK))
 		goto done;
 	/* a site built from the archive serves its build's output: the top need not be a page */
 	if (!has_build && !root_page_ok(&pl, input, opts[OPT_STRICT].given))
 		goto done;
-	if (upload(&r, &c, name, exists, input, &pl) != LP_OK)
+	if (opts[OPT_DRAFT].given && !exists) {
+		fprintf(stderr, "launchpad deploy: --draft: site %s does not exist\n", name);
+		goto done;
+	}
+	if (upload(&r, &c, name, exists, opts[OPT_DRAFT].given, input, &pl) != LP_OK)
 		goto done;
 	if (r.status != 200 && r.status != 201 && r.status != 202) {
 		lp_cli_print_api_error("deploy", &r);

@@ -18,7 +18,7 @@
 #define NUMBER_TEXT_MAX     24 /* an int64 */
 #define DURATION_TEXT_MAX   32 /* "95s" */
 #define GET_TABLE_MAX       ((size_t)64 << 20)
-#define GET_ROW_COLS        9
+#define GET_ROW_COLS        10
 #define WATCH_POLL_MS       1000
 #define SIG_SEP             "\x1f" /* between a row's cells in its signature */
 /* "URL#branch" at the spec's limits; the table cuts the cell to LP_CLI_CELL_MAX */
@@ -89,7 +89,7 @@ static int source_of(char *out, size_t n, const cJSON *s)
 	return lp_fmt(out, n, "-");
 }
 
-/* The 8 cells of site s (a narrow table prints the first 5). */
+/* The 9 cells of site s (a narrow table prints the first 6). */
 static int site_row(const char **row, struct row_text *tx, const cJSON *s, int64_t now)
 {
 	int64_t cur = lp_cli_num(s, "current_revision", 0);
@@ -115,9 +115,11 @@ static int site_row(const char **row, struct row_text *tx, const cJSON *s, int64
 	row[2] = tx->revision;
 	row[3] = lp_cli_str(s, "url", "");
 	row[4] = tx->age;
-	row[5] = tx->source;
-	row[6] = tx->generation;
-	row[7] = lp_cli_str(s, "message", "");
+	/* a preview's owner (docs/previews.md); "-" for a site of its own */
+	row[5] = lp_cli_str(s, "parent", "-");
+	row[6] = tx->source;
+	row[7] = tx->generation;
+	row[8] = lp_cli_str(s, "message", "");
 	return rc;
 }
 
@@ -149,7 +151,7 @@ static int revision_source(char *out, size_t n, const cJSON *v)
 	return lp_fmt(out, n, "%s", src);
 }
 
-/* The 9 cells of revision v (a narrow table prints the first 7). */
+/* The 10 cells of revision v (a narrow table prints the first 7). */
 static int revision_row(const char **row, struct row_text *tx, const cJSON *v, int64_t now)
 {
 	int64_t created = lp_cli_parse_time(lp_cli_str(v, "created_at", NULL));
@@ -178,6 +180,7 @@ static int revision_row(const char **row, struct row_text *tx, const cJSON *v, i
 	row[6] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "desired")) ? "true" : "false";
 	row[7] = tx->duration;
 	row[8] = tx->message;
+	row[9] = lp_cli_str(v, "permalink", "-");
 	return rc;
 }
 
@@ -197,22 +200,27 @@ struct kind {
 };
 
 static const struct kind sites_kind = {
-    "site",  "slug",
-    "phase", 5,
-    8,       4,
-    9,       {"NAME", "STATUS", "REVISION", "URL", "AGE", "SOURCE", "GENERATION", "MESSAGE"},
-    site_row};
-
-static const struct kind revisions_kind = {
-    "revision",
-    "revision",
-    "state",
-    7,
+    "site",
+    "slug",
+    "phase",
+    6,
     9,
     4,
-    11,
-    {"REVISION", "STATE", "TRIGGER", "SOURCE", "AGE", "CURRENT", "DESIRED", "DURATION", "MESSAGE"},
-    revision_row};
+    9,
+    {"NAME", "STATUS", "REVISION", "URL", "AGE", "PARENT", "SOURCE", "GENERATION", "MESSAGE"},
+    site_row};
+
+static const struct kind revisions_kind = {"revision",
+                                           "revision",
+                                           "state",
+                                           7,
+                                           10,
+                                           4,
+                                           11,
+                                           {"REVISION", "STATE", "TRIGGER", "SOURCE", "AGE",
+                                            "CURRENT", "DESIRED", "DURATION", "MESSAGE",
+                                            "PERMALINK"},
+                                           revision_row};
 
 /* The table of items; widths (may be NULL): at least these, and then the ones laid out. */
 static int kind_table(lp_buf *out, const struct kind *k, const cJSON *items, int wide, int64_t now,

@@ -184,7 +184,7 @@ static void *build_main(void *arg)
 	lp_ctx *c = bs->ctx;
 	lp_build_request req = {0};
 	lp_build_result res = {0};
-	lp_store_site *site = NULL;
+	lp_store_site *site = NULL, *parent = NULL;
 	char *cred = NULL;
 	lp_store *st = NULL;
 	struct progress prog;
@@ -203,7 +203,18 @@ static void *build_main(void *arg)
 	lp_ctx_event(c, st, site->id, LP_EVENT_NORMAL, "BuildStarted", "building revision %ld",
 	             b->revision);
 
-	if ((rc = open_secrets(c, b->spec, site->id, &err)) != LP_OK) {
+	/*
+	 * A preview builds its parent's spec: its secrets were sealed for the parent, and its
+	 * private repository is the parent's, so both are opened as the parent's.
+	 */
+	if (site->parent_id[0] && !site->git_credential[0] &&
+	    lp_store_site_get_by_id(&parent, st, site->parent_id, &err) != LP_OK) {
+		LP_WARN(COMPONENT, "%s: build of revision %ld not started: its parent: %s", b->site,
+		        b->revision, err.message);
+		goto done;
+	}
+	if ((rc = open_secrets(c, b->spec, site->parent_id[0] ? site->parent_id : site->id,
+	                       &err)) != LP_OK) {
 		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message, NULL, NULL,
 		                 0, 1) == LP_OK)
 			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
@@ -211,8 +222,8 @@ static void *build_main(void *arg)
 		goto done;
 	}
 	/* read now, for this fetch: a credential changed or removed meanwhile counts from here */
-	if (site->git_credential[0] &&
-	    (rc = open_git_credential(&cred, c, site, &req, &err)) != LP_OK) {
+	if ((parent ? parent : site)->git_credential[0] &&
+	    (rc = open_git_credential(&cred, c, parent ? parent : site, &req, &err)) != LP_OK) {
 		if (set_revision(st, site->id, b->revision, LP_REV_FAILED, err.message, NULL, NULL,
 		                 0, 1) == LP_OK)
 			lp_ctx_event(c, st, site->id, LP_EVENT_WARNING, "BuildFailed",
@@ -268,6 +279,7 @@ done:
 		free(cred);
 	}
 	lp_store_site_free(site);
+	lp_store_site_free(parent);
 	lp_ctx_store_release(c, st);
 	lp_lock_acquire(&bs->lock);
 	atomic_store(&b->finished, 1);

@@ -166,6 +166,36 @@ static int add_routers(lp_edge_labels *out, const lp_config *cfg, const struct e
 	return LP_OK;
 }
 
+/*
+ * The revisions' permalinks (<site>--r<n>.<base-domain>, docs/previews.md) on a router of their
+ * own over http: the site's router keeps the rule it always had, so a container labelled before
+ * permalinks and one after never define one router two ways during a replacement.
+ */
+static int add_permalinks(lp_edge_labels *out, const lp_config *cfg, const char *site,
+                          const char *retry)
+{
+	char name[LP_EDGE_ROUTER_MAX + 16];
+	const char *c;
+	lp_buf b;
+	int rc;
+
+	lp_buf_init(&b, LP_EDGE_VALUE_MAX - 1);
+	rc = lp_buf_printf(&b, "HostRegexp(`^%s" LP_CONFIG_PERMALINK_SEP "[1-9][0-9]*\\.", site);
+	for (c = cfg->base_domain; rc == LP_OK && *c; c++)
+		rc = *c == '.' ? lp_buf_append(&b, "\\.", 2) : lp_buf_append(&b, c, 1);
+	if (rc == LP_OK)
+		rc = lp_buf_append(&b, "$`)", 3);
+	if (rc != LP_OK ||
+	    lp_fmt(name, sizeof(name), "%s" LP_EDGE_PERMALINK_SUFFIX, out->service) != LP_OK ||
+	    add(out, lp_buf_cstr(&b), "traefik.http.routers.%s.rule", name) != LP_OK ||
+	    add(out, LP_EDGE_ENTRYPOINT, "traefik.http.routers.%s.entrypoints", name) != LP_OK ||
+	    add(out, out->service, "traefik.http.routers.%s.service", name) != LP_OK ||
+	    add(out, retry, "traefik.http.routers.%s.middlewares", name) != LP_OK)
+		rc = LP_ETOOBIG;
+	lp_buf_release(&b);
+	return rc;
+}
+
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
                          const lp_site *spec, const char *network, lp_error *err)
 {
@@ -189,6 +219,7 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	if (add(out, "true", "traefik.enable") != LP_OK ||
 	    add(out, network, "traefik.docker.network") != LP_OK ||
 	    add_routers(out, cfg, &rt, retry) != LP_OK ||
+	    add_permalinks(out, cfg, site, retry) != LP_OK ||
 	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
 	        LP_OK ||
 	    add(out, LP_EDGE_RETRY_WAIT, "traefik.http.middlewares.%s.retry.initialinterval",

@@ -52,6 +52,8 @@
 #define LP_EDGE_NAME_MAX       160 /* service name: "<instance>-<site>" */
 /* a router or middleware name: the service's, "-" and a hash of what it routes, and a suffix */
 #define LP_EDGE_ROUTER_MAX (LP_EDGE_NAME_MAX + 32)
+/* The router of a site's revision permalinks: "<service>-permalinks" (docs/previews.md). */
+#define LP_EDGE_PERMALINK_SUFFIX "-permalinks"
 /* Host(`<site>.<base>`) || ... of up to LP_SITE_DOMAINS_MAX domains, wildcards as HostRegexp */
 #define LP_EDGE_RULE_MAX      8192
 #define LP_EDGE_KEY_MAX       256

@@ -5,6 +5,7 @@
 
 #include "controller/nginx_rules.h"
 #include "launchpad/buf.h"
+#include "launchpad/config.h"
 #include "launchpad/fmt.h"
 
 int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error *err)
@@ -68,7 +69,7 @@ done:
 	return rc;
 }
 
-int lp_nginx_conf_stub(char **out, const char *include_path, lp_error *err)
+int lp_nginx_conf_stub(char **out, const char *include_path, const char *servers, lp_error *err)
 {
 	lp_buf b;
 	int rc;
@@ -105,12 +106,78 @@ int lp_nginx_conf_stub(char **out, const char *include_path, lp_error *err)
 	    "\n"
 	    /* The live revision's config: switched by a symlink, read on a reload. */
 	    "    include %s;\n"
+	    "%s"
 	    "}\n",
-	    include_path);
+	    include_path, servers ? servers : "");
 	if (rc == LP_OK)
 		*out = lp_buf_detach(&b);
 	else
 		lp_error_set(err, rc, "nginx config too large");
+	lp_buf_release(&b);
+	return rc;
+}
+
+/* The base domain as a regex: dots escaped; anything but a host name's letters is refused. */
+static int domain_regex(lp_buf *b, const char *domain)
+{
+	const char *c;
+	int rc = LP_OK;
+
+	if (*domain == '\0')
+		return LP_EINVAL;
+	for (c = domain; rc == LP_OK && *c; c++) {
+		if (*c == '.')
+			rc = lp_buf_puts(b, "\\.");
+		else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		         (*c >= '0' && *c <= '9') || *c == '-')
+			rc = lp_buf_append(b, c, 1);
+		else
+			return LP_EINVAL;
+	}
+	return rc;
+}
+
+int lp_nginx_conf_permalinks(char **out, const char *site, const char *base_domain, lp_error *err)
+{
+	lp_buf b;
+	int rc;
+
+	*out = NULL;
+	lp_buf_init(&b, LP_NGINX_CONF_MAX);
+	/* Site names are DNS labels (checked before any reconcile): nothing to escape in them. */
+	rc = lp_buf_printf(&b,
+	                   "\n# Every revision on disk at its permalink (docs/previews.md).\n"
+	                   "server {\n"
+	                   "    listen %d;\n"
+	                   "    server_name ~^%s" LP_CONFIG_PERMALINK_SEP
+	                   "(?<lp_rev>[1-9][0-9]*)\\.",
+	                   LP_SERVE_PORT, site);
+	if (rc == LP_OK && (rc = domain_regex(&b, base_domain)) == LP_EINVAL) {
+		lp_error_set(err, rc, "base domain \"%s\" is not a host name", base_domain);
+		goto done;
+	}
+	if (rc == LP_OK)
+		rc = lp_buf_puts(
+		    &b, "$;\n"
+		        "    server_tokens off;\n"
+		        "    absolute_redirect off;\n"
+		        /* A pruned revision has no directory: every path of it is a 404. */
+		        "    root " LP_SERVE_HTML_DIR "/revisions/$lp_rev;\n"
+		        "    index index.html index.htm;\n"
+		        "    disable_symlinks on from=$document_root;\n"
+		        "    gzip on;\n"
+		        "    gzip_static on;\n"
+		        "    gzip_vary on;\n"
+		        "    location " LP_NGINX_RESERVED_PREFIX " {\n"
+		        "        return 404;\n"
+		        "    }\n"
+		        "}\n");
+	if (rc != LP_OK) {
+		lp_error_set(err, rc, "nginx config too large");
+		goto done;
+	}
+	*out = lp_buf_detach(&b);
+done:
 	lp_buf_release(&b);
 	return rc;
 }

@@ -60,7 +60,18 @@ int lp_nginx_conf_render(char **out, const struct lp_nginx_site *site, lp_error 
  * The file the serve container binds at LP_SERVE_CONF_PATH: the main configuration, whose http
  * block includes the live revision's config (an absolute path inside the container). It is the
  * same for every revision, so a new revision changes no container: it goes live by a reload.
+ * servers (NULL: none): more server blocks inside http, after the include (the permalinks).
  */
-int lp_nginx_conf_stub(char **out, const char *include_path, lp_error *err) LP_MUST_CHECK;
+int lp_nginx_conf_stub(char **out, const char *include_path, const char *servers,
+                       lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The server block that answers revision n of site at "<site>--r<n>.<base-domain>" from
+ * revisions/<n> (static files as published; a revision's _redirects and _headers apply only
+ * where it is live). Given to the stub the serve container binds: one container serves
+ * every revision on disk. LP_EINVAL when base_domain is not a host name. Caller frees *out.
+ */
+int lp_nginx_conf_permalinks(char **out, const char *site, const char *base_domain,
+                             lp_error *err) LP_MUST_CHECK;
 
 #endif

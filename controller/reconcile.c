@@ -161,14 +161,51 @@ static int remove_everything(lp_reconcile_result *out, const lp_parts *p, const 
 	return lp_gc_site_files(p->ctx, name, err);
 }
 
+/* How soon a parent being deleted looks again at its previews going. */
+#define PREVIEWS_POLL_MS 200
+
+/*
+ * Owner-reference GC: a site being deleted first marks each of its previews deleted (each is
+ * then removed by its own reconcile, as any site is), and goes only once none is left, so no
+ * preview outlives its parent. *out_waiting: 1 while some remain.
+ */
+static int remove_previews(int *out_waiting, const lp_parts *p, lp_store *st,
+                           const lp_store_site *site, lp_error *err)
+{
+	lp_store_site *kids = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*out_waiting = 0;
+	if ((rc = lp_store_site_list_children(&kids, &n, st, site->id, err)) != LP_OK)
+		return rc;
+	for (i = 0; i < n && rc == LP_OK; i++) {
+		if (kids[i].deletion_timestamp)
+			continue;
+		rc = lp_store_site_mark_deleted(st, kids[i].id, 0, err);
+		if (rc == LP_OK)
+			lp_ctx_event(p->ctx, st, kids[i].id, LP_EVENT_NORMAL, "Deleting",
+			             "its parent %s is being deleted", site->name);
+	}
+	*out_waiting = n > 0;
+	lp_store_sites_free(kids, n);
+	return rc;
+}
+
 /* The row is marked deleted: remove every trace, then the row (finalizer). */
 static int finalize(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
                     const lp_store_site *site, lp_error *err)
 {
 	char msg[RECONCILE_MSG_MAX];
-	int rc;
+	int rc, waiting = 0;
 
 	write_status_quietly(p->ctx, st, site, LP_PHASE_DELETING, NULL, "deleting");
+	if ((rc = remove_previews(&waiting, p, st, site, err)) != LP_OK)
+		return rc;
+	if (waiting) {
+		requeue(out, PREVIEWS_POLL_MS);
+		return LP_OK;
+	}
 	if ((rc = remove_everything(out, p, site->name, err)) != LP_OK) {
 		if (lp_fmt(msg, sizeof(msg), "deleting: %s", err->message) != LP_OK)
 			msg[0] = '\0';
@@ -183,10 +220,75 @@ static int finalize(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
 	return LP_OK;
 }
 
+/* The site's newest revisions, where its drafts are found (older drafts are long built). */
+#define DRAFTS_SCAN 50
+
+struct drafts {
+	lp_store_revision *revs; /* newest first */
+	size_t n;
+};
+
+static int is_draft(const struct drafts *d, long n)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->revs[i].number == n)
+			return d->revs[i].draft;
+	return 0;
+}
+
+/*
+ * Drafts: built one at a time, oldest first, when no build runs for the site and the desired
+ * revision needs none; a built one gets its checked serve config now, so publishing it later
+ * (a rollback to it) starts no container at all.
+ */
+static int drive_drafts(const lp_parts *p, lp_store *st, const lp_store_site *site,
+                        const lp_site *spec, const struct observation *o, struct drafts *d,
+                        const char *site_dir, lp_error *err)
+{
+	lp_store_revision *next = NULL;
+	size_t i;
+	int rc;
+
+	for (i = d->n; i-- > 0;) {
+		lp_store_revision *v = &d->revs[i];
+		lp_revconf_result r;
+
+		if (!v->draft || v->number == o->desired)
+			continue;
+		if (v->state == LP_REV_PENDING && next == NULL)
+			next = v;
+		if (v->state != LP_REV_READY || !lp_publish_is_ready(site_dir, (long)v->number))
+			continue;
+		if ((rc = lp_revconf_prepare(&r, p->ctx, site->name, spec, (long)v->number, err)) !=
+		    LP_OK)
+			return rc;
+		if (r.invalid) {
+			lp_error rerr = {0};
+			char *msg = strdup(r.message);
+
+			if (msg == NULL)
+				return lp_error_set(err, LP_ENOMEM, "out of memory");
+			free(v->message);
+			v->message = msg;
+			v->state = LP_REV_FAILED;
+			if (lp_store_revision_update(st, v, &rerr) != LP_OK)
+				LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
+				        rerr.message);
+		}
+	}
+	if (next == NULL || lp_builds_inflight(p->builds, site->name) || o->building)
+		return LP_OK;
+	LP_INFO(COMPONENT, "%s: building draft revision %lld", site->name, (long long)next->number);
+	rc = lp_builds_start(p->builds, site->name, spec, (long)next->number, next->source, err);
+	return rc == LP_EUNAVAILABLE ? LP_OK : rc; /* every slot busy: a finished build wakes us */
+}
+
 /* Start, keep or supersede the build of the desired revision. */
 static int drive_build(lp_reconcile_result *out, struct observation *o, const lp_parts *p,
                        const lp_store_site *site, const lp_site *spec, const lp_store_revision *rev,
-                       lp_error *err)
+                       const struct drafts *drafts, lp_error *err)
 {
 	long inflight = lp_builds_inflight(p->builds, site->name);
 	int rc;
@@ -202,6 +304,11 @@ static int drive_build(lp_reconcile_result *out, struct observation *o, const lp
 			lp_builds_cancel(p->builds, site->name);
 			requeue(out, CANCEL_POLL_MS);
 		}
+		return LP_OK;
+	}
+	if (inflight && inflight != o->desired && is_draft(drafts, inflight)) {
+		/* A draft builds when nothing desired does; the desired one waits its turn. */
+		o->building = !o->desired_ready && rev->state != LP_REV_FAILED;
 		return LP_OK;
 	}
 	if (inflight && inflight != o->desired) {
@@ -425,6 +532,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 {
 	struct observation o = {0};
 	lp_store_revision *rev = NULL;
+	struct drafts drafts = {0};
 	lp_serve_result sr = {0};
 	char site_dir[LP_FS_PATH_MAX], msg[RECONCILE_MSG_MAX];
 	int rc;
@@ -436,7 +544,9 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	if (o.desired <= 0)
 		return write_status(p->ctx, st, site, LP_PHASE_PENDING, &o, "no revision requested",
 		                    err);
-	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK)
+	if ((rc = lp_store_revision_get(&rev, st, site->id, o.desired, err)) != LP_OK ||
+	    (rc = lp_store_revision_list(&drafts.revs, &drafts.n, st, site->id, DRAFTS_SCAN,
+	                                 err)) != LP_OK)
 		goto done;
 	/* A cancelled revision the build had already published is still not served. */
 	/* A revision whose serve config nginx refused (FAILED on disk) is not served either. */
@@ -450,7 +560,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		write_status_quietly(p->ctx, st, site, LP_PHASE_DEPLOYING, &o, msg);
 		goto done;
 	}
-	rc = drive_build(out, &o, p, site, spec, rev, err);
+	rc = drive_build(out, &o, p, site, spec, rev, &drafts, err);
 	/* After the build decision: a build it just started is in flight, so it is kept. */
 	supersede_skipped(st, site, lp_builds_inflight(p->builds, site->name));
 	if (rc != LP_OK)
@@ -485,8 +595,11 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 		if (sr.requeue_ms > 0)
 			requeue(out, (uint64_t)sr.requeue_ms);
 	}
+	if ((rc = drive_drafts(p, st, site, spec, &o, &drafts, site_dir, err)) != LP_OK)
+		goto done;
 	rc = write_status(p->ctx, st, site, verdict(msg, sizeof(msg), &o), &o, msg, err);
 done:
+	lp_store_revisions_free(drafts.revs, drafts.n);
 	lp_store_revision_free(rev);
 	return rc;
 }
@@ -511,6 +624,20 @@ static int reconcile_spec(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	}
 	lp_specs_put(p->specs, ref);
 	return rc;
+}
+
+/* A preview whose parent row is gone (it cannot be: the parent waits for it; but a store
+ * edited by hand can): it goes too. */
+static int orphaned(lp_store *st, const lp_store_site *site)
+{
+	lp_store_site *parent = NULL;
+	int rc;
+
+	if (site->parent_id == NULL || *site->parent_id == '\0')
+		return 0;
+	rc = lp_store_site_get_by_id(&parent, st, site->parent_id, NULL);
+	lp_store_site_free(parent);
+	return rc == LP_ENOTFOUND;
 }
 
 int lp_reconcile(lp_reconcile_result *out, const lp_parts *p, const char *name, lp_error *err)
@@ -540,6 +667,8 @@ int lp_reconcile(lp_reconcile_result *out, const lp_parts *p, const char *name, 
 		lp_specs_forget(p->specs, name);
 	if (rc == LP_ENOTFOUND)
 		rc = remove_everything(out, p, name, err);
+	else if (rc == LP_OK && !site->deletion_timestamp && orphaned(st, site))
+		rc = lp_store_site_mark_deleted(st, site->id, 0, err); /* its own pass removes it */
 	else if (rc == LP_OK && site->deletion_timestamp)
 		rc = finalize(out, p, st, site, err);
 	else if (rc == LP_OK)

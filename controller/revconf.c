@@ -369,7 +369,7 @@ int lp_revconf_check_text(int *out_ok, char *msg, size_t msglen, lp_ctx *ctx, co
 	if (lp_fmt(inc, sizeof(inc),
 	           LP_SERVE_HTML_DIR "/" LP_LAYOUT_RULES_DIR "/" CHECK_FILE "%ld.conf", n) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "check path too long");
-	if ((rc = lp_nginx_conf_stub(&stub, inc, err)) != LP_OK ||
+	if ((rc = lp_nginx_conf_stub(&stub, inc, NULL, err)) != LP_OK ||
 	    (rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
 	    (rc = lp_fs_write_atomic(p.check, conf, strlen(conf), 0644, err)) != LP_OK ||
 	    (rc = lp_fs_write_atomic(p.stub, stub, strlen(stub), 0644, err)) != LP_OK)

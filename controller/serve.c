@@ -26,13 +26,15 @@ int lp_serve_write_conf(char **out, lp_ctx *ctx, const char *site, const lp_site
 	const lp_config *cfg = lp_ctx_cfg(ctx);
 	char path[LP_FS_PATH_MAX], dir[LP_FS_PATH_MAX], inc[LP_FS_PATH_MAX], *conf = NULL,
 	                                                                     *old = NULL;
+	char *perma = NULL;
 	int rc;
 
 	*out = NULL;
 	/* The rules travel with each revision (revconf.c); this file only includes the live one. */
 	if (lp_revconf_include_path(inc, sizeof(inc)) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "rules include path too long");
-	if ((rc = lp_nginx_conf_stub(&conf, inc, err)) != LP_OK)
+	if ((rc = lp_nginx_conf_permalinks(&perma, site, cfg->base_domain, err)) != LP_OK ||
+	    (rc = lp_nginx_conf_stub(&conf, inc, perma, err)) != LP_OK)
 		goto done;
 	if (lp_layout_conf(path, sizeof(path), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_dir_path(dir, sizeof(dir), cfg->data_dir, LP_DIR_CONF) != LP_OK) {
@@ -54,6 +56,7 @@ done:
 	}
 	free(conf);
 	free(old);
+	free(perma);
 	return rc;
 }
 

@@ -613,6 +613,9 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name)
 {
 	size_t i;
 
+	/* "--" makes permalink and preview hosts (<site>--r<n>, <site>--pr-<n>): the platform's */
+	if (strstr(name, LP_CONFIG_NAME_SEP) != NULL)
+		return 1;
 	for (i = 0; i < cfg->nreserved; i++)
 		if (!strcmp(cfg->reserved[i], name))
 			return 1;
@@ -679,6 +682,22 @@ int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const cha
 		if (outlen > 0)
 			out[0] = '\0';
 		return lp_error_set(err, LP_ETOOBIG, "the URL of site %s is too long", name);
+	}
+	return LP_OK;
+}
+
+int lp_config_revision_url(char *out, size_t outlen, const lp_config *cfg, const char *name, long n,
+                           lp_error *err)
+{
+	char port[PORT_SUFFIX_MAX] = "";
+
+	if ((cfg->http_port != 80 && lp_fmt(port, sizeof(port), ":%d", cfg->http_port) != LP_OK) ||
+	    lp_fmt(out, outlen, "http://%s" LP_CONFIG_PERMALINK_SEP "%ld.%s%s", name, n,
+	           cfg->base_domain, port) != LP_OK) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return lp_error_set(err, LP_ETOOBIG, "the permalink of %s revision %ld is too long",
+		                    name, n);
 	}
 	return LP_OK;
 }

@@ -407,6 +407,15 @@ static int auth_fail(struct child *c, lp_error *err)
 	                    c->req->url);
 }
 
+/*
+ * A pull request's head, as GitHub publishes it ("refs/pull/<n>/head"): a preview's branch
+ * (docs/previews.md). Fetched by its own name; every other branch is under refs/heads/.
+ */
+static int is_pull_ref(const char *branch)
+{
+	return !strncmp(branch, LP_GITSRC_PULL_PREFIX, sizeof(LP_GITSRC_PULL_PREFIX) - 1);
+}
+
 /* Connect, find the branch tip on the remote, download what `refspec` names, update the refs. */
 static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_error *err)
 {
@@ -422,7 +431,10 @@ static int fetch_once(struct child *c, const char *refspec, git_oid *tip, lp_err
 	int rc = LP_OK, found = 0;
 
 	snprintf(specbuf, sizeof(specbuf), "%s", refspec);
-	snprintf(want, sizeof(want), "refs/heads/%s", c->req->branch);
+	if (is_pull_ref(c->req->branch))
+		snprintf(want, sizeof(want), "%s", c->req->branch);
+	else
+		snprintf(want, sizeof(want), "refs/heads/%s", c->req->branch);
 	git_remote_connect_options_init(&copts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	copts.callbacks.transfer_progress = on_progress;
 	copts.callbacks.credentials = on_credentials;
@@ -578,8 +590,12 @@ static int child_run(struct child *c, lp_error *err)
 	rc = open_cache(c, err);
 	if (rc != LP_OK)
 		return rc;
-	snprintf(spec, sizeof(spec), "+refs/heads/%s:refs/remotes/origin/%s", req->branch,
-	         req->branch);
+	if (is_pull_ref(req->branch))
+		snprintf(spec, sizeof(spec), "+%s:refs/remotes/origin/%s", req->branch,
+		         req->branch + sizeof("refs/") - 1);
+	else
+		snprintf(spec, sizeof(spec), "+refs/heads/%s:refs/remotes/origin/%s", req->branch,
+		         req->branch);
 	rc = fetch_once(c, spec, &tip, err);
 	if (rc != LP_OK)
 		return rc;
@@ -592,7 +608,10 @@ static int child_run(struct child *c, lp_error *err)
 		if (!commit_on_branch(c, &target, &tip)) {
 			log_line(req->log_fd, "commit %s not on %s yet, fetching all branches",
 			         want_hex, req->branch);
-			rc = fetch_once(c, "+refs/heads/*:refs/remotes/origin/*", &tip, err);
+			rc = fetch_once(
+			    c,
+			    is_pull_ref(req->branch) ? spec : "+refs/heads/*:refs/remotes/origin/*",
+			    &tip, err);
 			if (rc != LP_OK)
 				return rc;
 			if (!commit_on_branch(c, &target, &tip))

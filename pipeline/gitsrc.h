@@ -23,8 +23,10 @@
 
 #include "launchpad/error.h"
 
-#define LP_GITSRC_URL_MAX              2048
-#define LP_GITSRC_BRANCH_MAX           255
+#define LP_GITSRC_URL_MAX    2048
+#define LP_GITSRC_BRANCH_MAX 255
+/* A branch with this prefix names a pull request's head ref itself (refs/pull/<n>/head). */
+#define LP_GITSRC_PULL_PREFIX          "refs/pull/"
 #define LP_GITSRC_SHA_LEN              41                    /* 40 hex digits + NUL */
 #define LP_GITSRC_DEFAULT_TIMEOUT      300                   /* seconds */
 #define LP_GITSRC_DEFAULT_MAX_BYTES    ((uint64_t)512 << 20) /* received pack bytes */

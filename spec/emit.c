@@ -1,5 +1,6 @@
 /* emit.c: canonical JSON and YAML of a Site, the spec hash, and the lp_site lifecycle. */
 #include <cjson/cJSON.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +35,9 @@ void lp_site_free(lp_site *site)
 	free(site->serve_not_found_page);
 	free(site->serve_redirects);
 	free(site->serve_headers);
+	for (i = 0; i < site->previews_branch_count; i++)
+		free(site->previews_branches[i]);
+	free(site->previews_branches);
 	for (i = 0; i < site->domain_count; i++)
 		free(site->domains[i]);
 	free(site->domains);
@@ -122,6 +126,33 @@ static int add_env(cJSON *build, const lp_site *site, int for_hash)
 	return ok;
 }
 
+static int add_previews(cJSON *spec, const lp_site *site)
+{
+	cJSON *p = cJSON_AddObjectToObject(spec, "previews"), *arr;
+	size_t i;
+	int ok =
+	    p != NULL &&
+	    cJSON_AddBoolToObject(p, "pullRequests", site->previews_pull_requests != 0) != NULL &&
+	    (arr = cJSON_AddArrayToObject(p, "branches")) != NULL;
+
+	for (i = 0; ok && i < site->previews_branch_count; i++) {
+		cJSON *g = cJSON_CreateString(site->previews_branches[i]);
+		ok = g != NULL && cJSON_AddItemToArray(arr, g);
+	}
+	return ok && cJSON_AddBoolToObject(p, "forkEnv", site->previews_fork_env != 0) != NULL &&
+	       cJSON_AddNumberToObject(p, "max", site->previews_max) != NULL;
+}
+
+int lp_site_preview_branch(const lp_site *site, const char *branch)
+{
+	size_t i;
+
+	for (i = 0; i < site->previews_branch_count; i++)
+		if (fnmatch(site->previews_branches[i], branch, 0) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Absent when empty, and the serve switches only when on: a spec written before they existed
  * keeps its canonical form, so its hash (and the revision it asked for) stays the same.
@@ -185,6 +216,9 @@ static cJSON *spec_to_cjson(const lp_site *site, int for_hash)
 	     add_flag(serve, "hsts", site->serve_hsts);
 	ok = ok && cJSON_AddNumberToObject(spec, "revisionHistoryLimit",
 	                                   site->revision_history_limit) != NULL;
+	/* Only when given: a spec without previews keeps the bytes (and hash) it always had. */
+	if (ok && site->has_previews)
+		ok = add_previews(spec, site);
 	ok = ok && add_domains(spec, site);
 	if (!ok) {
 		cJSON_Delete(spec);
@@ -284,6 +318,8 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		*d = *site;
 		d->build_env = NULL;
 		d->build_env_count = 0;
+		d->previews_branches = NULL;
+		d->previews_branch_count = 0;
 		d->domains = NULL;
 		d->domain_count = 0;
 		ok = dup_str(&d->name, site->name) & dup_str(&d->git_url, site->git_url) &
@@ -295,6 +331,15 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		     dup_str(&d->serve_not_found_page, site->serve_not_found_page) &
 		     dup_str(&d->serve_redirects, site->serve_redirects) &
 		     dup_str(&d->serve_headers, site->serve_headers);
+	}
+	if (ok && site->previews_branch_count > 0) {
+		d->previews_branches =
+		    calloc(site->previews_branch_count, sizeof(*d->previews_branches));
+		ok = d->previews_branches != NULL;
+		for (i = 0; ok && i < site->previews_branch_count; i++) {
+			d->previews_branch_count++;
+			ok = dup_str(&d->previews_branches[i], site->previews_branches[i]);
+		}
 	}
 	if (ok && site->build_env_count > 0) {
 		d->build_env = calloc(site->build_env_count, sizeof(*d->build_env));

@@ -701,15 +701,88 @@ static void read_domains(struct vctx *v, lp_site *site, const lp_node *seq)
 	}
 }
 
+/* A branch pattern: a branch name in which '*' may stand for any run of characters. */
+static int rule_branch_glob(const char *s, int arg, char *msg, size_t n)
+{
+	char *copy = strdup(s), *c;
+	int ok;
+
+	(void)arg;
+	if (copy == NULL) {
+		lp_fmt_text(msg, n, "out of memory");
+		return 0;
+	}
+	for (c = copy; *c; c++)
+		if (*c == '*')
+			*c = 'x';
+	ok = lp_rule_branch(copy, msg, n);
+	free(copy);
+	return ok;
+}
+
+static void read_branch_globs(struct vctx *v, lp_site *site, const lp_node *seq)
+{
+	char p[LP_SPEC_DIAG_PATH_MAX], index[INDEX_TEXT_MAX];
+	size_t i;
+
+	if (!expect_kind(v, "spec.previews.branches", seq, LP_NODE_SEQ))
+		return;
+	if (seq->n > LP_SITE_PREVIEW_BRANCHES_MAX) {
+		diag(v, "spec.previews.branches", seq, "at most %d patterns are allowed (got %zu)",
+		     LP_SITE_PREVIEW_BRANCHES_MAX, seq->n);
+		return;
+	}
+	site->previews_branches = calloc(seq->n ? seq->n : 1, sizeof(*site->previews_branches));
+	if (site->previews_branches == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	for (i = 0; i < seq->n; i++) {
+		char *g;
+
+		lp_fmt_text(index, sizeof(index), "%zu", i);
+		join(p, sizeof(p), "spec.previews.branches", index);
+		g = want_checked(v, p, seq->items[i], LP_SITE_BRANCH_MAX, rule_branch_glob, 0);
+		if (g != NULL)
+			site->previews_branches[site->previews_branch_count++] = g;
+	}
+}
+
+static void read_previews(struct vctx *v, lp_site *site, const lp_node *previews)
+{
+	enum { P_PULL_REQUESTS, P_BRANCHES, P_FORK_ENV, P_MAX, P_N };
+	static const char *const fields[P_N] = {[P_PULL_REQUESTS] = "pullRequests",
+	                                        [P_BRANCHES] = "branches",
+	                                        [P_FORK_ENV] = "forkEnv",
+	                                        [P_MAX] = "max"};
+	const lp_node *val[P_N];
+
+	site->previews_max = LP_SITE_DEFAULT_PREVIEWS;
+	if (!take_fields(v, previews, "spec.previews", fields, P_N, val))
+		return;
+	site->has_previews = 1;
+	if (!is_null(val[P_PULL_REQUESTS]))
+		want_bool(v, "spec.previews.pullRequests", val[P_PULL_REQUESTS],
+		          &site->previews_pull_requests);
+	if (!is_null(val[P_BRANCHES]))
+		read_branch_globs(v, site, val[P_BRANCHES]);
+	if (!is_null(val[P_FORK_ENV]))
+		want_bool(v, "spec.previews.forkEnv", val[P_FORK_ENV], &site->previews_fork_env);
+	if (!is_null(val[P_MAX]))
+		want_int(v, "spec.previews.max", val[P_MAX], LP_SITE_PREVIEWS_MIN,
+		         LP_SITE_PREVIEWS_MAX, &site->previews_max);
+}
+
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 {
-	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_DOMAINS, S_N };
+	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_DOMAINS, S_PREVIEWS, S_N };
 	static const char *const fields[S_N] = {[S_SOURCE] = "source",
 	                                        [S_BUILD] = "build",
 	                                        [S_AUTO_DEPLOY] = "autoDeploy",
 	                                        [S_SERVE] = "serve",
 	                                        [S_HISTORY] = "revisionHistoryLimit",
-	                                        [S_DOMAINS] = "domains"};
+	                                        [S_DOMAINS] = "domains",
+	                                        [S_PREVIEWS] = "previews"};
 	const lp_node *val[S_N];
 
 	if (!take_fields(v, spec, "spec", fields, S_N, val))
@@ -729,6 +802,8 @@ static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 		         LP_SITE_HISTORY_MAX, &site->revision_history_limit);
 	if (!is_null(val[S_DOMAINS]))
 		read_domains(v, site, val[S_DOMAINS]);
+	if (!is_null(val[S_PREVIEWS]))
+		read_previews(v, site, val[S_PREVIEWS]);
 }
 
 static void want_constant(struct vctx *v, const char *path, const lp_node *root, const lp_node *n,

@@ -160,6 +160,15 @@ static const char *const migrations[] = {
     "ALTER TABLE sites ADD COLUMN git_credential TEXT NOT NULL DEFAULT '';"
     "UPDATE sites SET owner_id = 1;"
     "CREATE INDEX sites_owner ON sites(owner_id);",
+    /*
+     * 5 -> 6: draft revisions (deploy --draft): built and published, reachable at their
+     * permalink, never made desired by the request itself; and preview sites, owned by the site
+     * whose parent_id they carry (no foreign key: the controller removes a parent's previews,
+     * their containers and files first, then the parent).
+     */
+    "ALTER TABLE revisions ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX sites_parent ON sites(parent_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -17,6 +17,28 @@
 _Static_assert(sizeof(TOKEN_PREFIX) - 1 + TOKEN_HEX + 1 == LP_STORE_TOKEN_LEN,
                "LP_STORE_TOKEN_LEN holds the prefix, the hex digits and the NUL");
 
+int lp_store_webhook_seen(int *out, lp_store *st, const char *delivery_id, lp_error *err)
+{
+	static const char sql[] = "SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?1";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = lp_store_check_text("delivery id", delivery_id, DELIVERY_MAX, 1, err)) != LP_OK ||
+	    (rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, delivery_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*out = rc == SQLITE_ROW;
+		rc = LP_OK;
+	} else {
+		rc = lp_store_fail(st, rc, err, "reading webhook deliveries");
+	}
+	lp_store_q_release(&q);
+	return rc;
+}
+
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
                             const char *outcome, lp_error *err)
 {

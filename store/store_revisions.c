@@ -6,7 +6,7 @@
 
 #define REV_COLS                                                                                   \
 	"site_id, number, source, trigger, state, message, spec_hash, resolved_source,"            \
-	" created_at, started_at, finished_at, log_path"
+	" created_at, started_at, finished_at, log_path, draft"
 
 static void rev_clear(void *row)
 {
@@ -42,6 +42,7 @@ static int rev_read(void *row, sqlite3_stmt *q, lp_error *err)
 	r->started_at = sqlite3_column_int64(q, 9);
 	r->finished_at = sqlite3_column_int64(q, 10);
 	r->log_path = lp_store_col_text(q, 11);
+	r->draft = sqlite3_column_int(q, 12) != 0;
 	if (!r->site_id || !r->source || !r->message || !r->spec_hash || !r->resolved_source ||
 	    !r->log_path)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -259,10 +260,14 @@ done:
 	return rc;
 }
 
-/* Pending revisions that are not desired (nor the one in build): none is ever going to start. */
+/*
+ * Pending revisions that are not desired (nor the one in build): none is ever going to start.
+ * Drafts are built whenever nothing desired is (docs/previews.md): they wait, they are not
+ * overtaken.
+ */
 #define NOT_STARTED                                                                                \
 	" FROM revisions WHERE site_id = ?1 AND state = 'pending' AND number != ?2"                \
-	" AND number != (SELECT desired_revision FROM sites WHERE id = ?1)"
+	" AND draft = 0 AND number != (SELECT desired_revision FROM sites WHERE id = ?1)"
 
 /* Whether sql (a SELECT EXISTS over ?1 site, ?2 number) finds a row: the no-write fast path. */
 static int exists(int *out, lp_store *st, const char *sql, const char *site_id, int64_t number,

@@ -12,7 +12,7 @@
 	"webhook_secret, created_at, updated_at, deletion_timestamp, resource_version, "           \
 	"coalesce(owner_id, 1), coalesce((SELECT u.name FROM users u WHERE u.id = owner_id), "     \
 	"''), "                                                                                    \
-	"git_credential"
+	"git_credential, parent_id"
 
 static void site_clear(void *row)
 {
@@ -28,6 +28,7 @@ static void site_clear(void *row)
 	if (s->git_credential)
 		explicit_bzero(s->git_credential, strlen(s->git_credential));
 	free(s->git_credential);
+	free(s->parent_id);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -50,8 +51,9 @@ static int site_read(void *row, sqlite3_stmt *q, lp_error *err)
 	s->owner_id = sqlite3_column_int64(q, 12);
 	s->owner = lp_store_col_text(q, 13);
 	s->git_credential = lp_store_col_text(q, 14);
+	s->parent_id = lp_store_col_text(q, 15);
 	if (!s->id || !s->name || !s->display_name || !s->spec_json || !s->spec_hash ||
-	    !s->webhook_secret || !s->owner || !s->git_credential)
+	    !s->webhook_secret || !s->owner || !s->git_credential || !s->parent_id)
 		return lp_error_set(err, LP_ENOMEM, "out of memory");
 	return LP_OK;
 }
@@ -154,6 +156,22 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 	return lp_store_site_list_owned(out, out_count, st, include_deleted, 0, err);
 }
 
+int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store *st,
+                                const char *parent_id, lp_error *err)
+{
+	/* Strict, as the list above: deleting a parent must see every preview of it. */
+	static const lp_store_query list = {
+	    .sql = "SELECT " SITE_COLS " FROM sites WHERE parent_id = ?1 AND parent_id != ''"
+	           " ORDER BY created_at, name LIMIT ?2",
+	    .what = "listing previews",
+	    .bind = lp_store_bind_key,
+	    .strict = 1,
+	    .rows = &site_rows,
+	};
+
+	return lp_store_list((void **)out, out_count, st, &list, parent_id, LP_STORE_LIST_MAX, err);
+}
+
 /* ---- walks: the API's lists, a page at a time, each site with its status ---- */
 
 /*
@@ -170,7 +188,8 @@ int lp_store_site_list(lp_store_site **out, size_t *out_count, lp_store *st, int
 	" s.desired_revision, s.webhook_secret, s.created_at, s.updated_at, s.deletion_timestamp," \
 	" s.resource_version, t.site_id, t.phase, t.observed_generation, t.current_revision,"      \
 	" t.conditions_json, t.url, t.message, t.updated_at, coalesce(s.owner_id, 1),"             \
-	" coalesce((SELECT u.name FROM users u WHERE u.id = s.owner_id), ''), s.git_credential"
+	" coalesce((SELECT u.name FROM users u WHERE u.id = s.owner_id), ''), s.git_credential,"   \
+	" s.parent_id"
 
 static const char walk_sql[] = WALK_COLS WALK_FROM " ORDER BY s.created_at, s.name LIMIT ?4";
 /* As site_by_either: the id first, then the name. */
@@ -209,6 +228,7 @@ static void walk_row(lp_store_site *s, lp_store_status *t, int *has_status, sqli
 	s->owner_id = sqlite3_column_int64(q, 20);
 	s->owner = col_borrow(q, 21);
 	s->git_credential = col_borrow(q, 22);
+	s->parent_id = col_borrow(q, 23);
 	*has_status = sqlite3_column_type(q, 12) != SQLITE_NULL;
 	if (!*has_status)
 		return;
@@ -491,8 +511,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 {
 	static const char sql[] =
 	    "INSERT INTO sites (id, name, display_name, spec_json, spec_hash, generation,"
-	    " desired_revision, webhook_secret, created_at, updated_at, resource_version, owner_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1, ?8)";
+	    " desired_revision, webhook_secret, created_at, updated_at, resource_version, owner_id,"
+	    " parent_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?7, 1, ?8, ?9)";
 	char id[LP_STORE_ID_LEN];
 	sqlite3_stmt *q = NULL;
 	int64_t now;
@@ -511,6 +531,8 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	    (rc = lp_store_check_text("webhook secret", in->webhook_secret, LP_STORE_TEXT_MAX, 0,
 	                              err)) != LP_OK ||
 	    (rc = lp_store_check_text("source", in->source, LP_STORE_TEXT_MAX, 0, err)) != LP_OK ||
+	    (rc = lp_store_check_text("parent id", in->parent_id, LP_STORE_ID_LEN, 0, err)) !=
+	        LP_OK ||
 	    (rc = check_trigger(in->trigger, err)) != LP_OK)
 		return rc;
 	if (in->id != NULL && lp_fmt(id, sizeof(id), "%s", in->id) != LP_OK)
@@ -533,6 +555,7 @@ int lp_store_site_create(lp_store_site **out, lp_store *st, const lp_store_site_
 	lp_store_bind_text(q, 6, in->webhook_secret);
 	sqlite3_bind_int64(q, 7, now);
 	sqlite3_bind_int64(q, 8, in->owner_id > 0 ? in->owner_id : LP_STORE_ADMIN_USER);
+	lp_store_bind_text(q, 9, in->parent_id ? in->parent_id : "");
 	rc = lp_store_q_exec(st, q, err, "creating site");
 	lp_store_q_release(&q);
 	if (rc == LP_EEXISTS)
@@ -686,8 +709,40 @@ static int set_desired(lp_store *st, const char *site_id, int64_t number, lp_err
 	return rc;
 }
 
+static int mark_draft(lp_store *st, const char *site_id, int64_t number, lp_error *err)
+{
+	static const char sql[] =
+	    "UPDATE revisions SET draft = 1 WHERE site_id = ?1 AND number = ?2";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
+	lp_store_bind_text(q, 1, site_id);
+	sqlite3_bind_int64(q, 2, number);
+	rc = lp_store_q_exec(st, q, err, "marking a draft");
+	lp_store_q_release(&q);
+	return rc;
+}
+
+static int request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                   lp_store_trigger trigger, const char *source, int draft, lp_error *err);
+
 int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
                               lp_store_trigger trigger, const char *source, lp_error *err)
+{
+	return request(out, st, site_id, expected_rv, trigger, source, 0, err);
+}
+
+int lp_store_revision_request_draft(int64_t *out, lp_store *st, const char *site_id,
+                                    int64_t expected_rv, lp_store_trigger trigger,
+                                    const char *source, lp_error *err)
+{
+	return request(out, st, site_id, expected_rv, trigger, source, 1, err);
+}
+
+static int request(int64_t *out, lp_store *st, const char *site_id, int64_t expected_rv,
+                   lp_store_trigger trigger, const char *source, int draft, lp_error *err)
 {
 	lp_store_site *cur = NULL;
 	int64_t number = 0;
@@ -706,8 +761,11 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
 	if (rc == LP_OK)
 		rc = lp_store_revision_insert(st, cur->id, number, trigger, source, cur->spec_hash,
 		                              lp_clock_wall_ms(), err);
+	if (rc == LP_OK && draft)
+		rc = mark_draft(st, cur->id, number, err);
+	/* A draft leaves the desired revision where it is; resource_version moves either way. */
 	if (rc == LP_OK)
-		rc = set_desired(st, cur->id, number, err);
+		rc = set_desired(st, cur->id, draft ? cur->desired_revision : number, err);
 	if (rc != LP_OK)
 		goto done;
 	in_tx = 0;

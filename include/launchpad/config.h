@@ -146,7 +146,11 @@ void lp_config_usage_for(int fd, unsigned scope);
  */
 void lp_config_log(const lp_config *cfg, const char *component, unsigned scope);
 
-/* 1 when no new site may be called name on this installation (--reserved-names, derived). */
+/*
+ * 1 when no new site may be called name on this installation (--reserved-names, derived), or
+ * when it holds "--": names with it are made by the platform only (previews, permalinks).
+ */
+#define LP_CONFIG_NAME_SEP "--"
 int lp_config_name_reserved(const lp_config *cfg, const char *name);
 
 /*
@@ -176,5 +180,19 @@ int lp_config_cname_target(char *out, size_t outlen, const lp_config *cfg, const
  */
 int lp_config_site_url(char *out, size_t outlen, const lp_config *cfg, const char *name,
                        lp_error *err) LP_MUST_CHECK;
+
+/*
+ * Host names a site's serve container answers besides its own: revision n's permalink
+ * "<name>--r<n>" (docs/previews.md). Previews are sites named "<name>--pr-<n>" and
+ * "<name>--<branch-slug>", which a branch slug never makes look like a permalink.
+ */
+#define LP_CONFIG_PERMALINK_SEP "--r"
+
+/*
+ * Revision n's permalink: "http://<name>--r<n>.<base-domain>" with the port as in
+ * lp_config_site_url. LP_ETOOBIG when it does not fit in outlen bytes.
+ */
+int lp_config_revision_url(char *out, size_t outlen, const lp_config *cfg, const char *name, long n,
+                           lp_error *err) LP_MUST_CHECK;
 
 #endif

@@ -33,30 +33,34 @@ struct cJSON;
 #define LP_SPEC_MAX_DIAGS     100               /* diagnostics kept; the rest are counted */
 
 /* Caps and defaults of the fields (docs/site-spec.md is the reference). */
-#define LP_SITE_NAME_MAX           63
-#define LP_SITE_URL_MAX            2048
-#define LP_SITE_BRANCH_MAX         255
-#define LP_SITE_IMAGE_MAX          512
-#define LP_SITE_COMMAND_MAX        8192
-#define LP_SITE_PATH_MAX           1024 /* outputDir */
-#define LP_SITE_PAGE_MAX           255  /* notFoundPage: the nginx config renderer's cap */
-#define LP_SITE_ENV_MAX            100
-#define LP_SITE_ENV_NAME_MAX       256
-#define LP_SITE_ENV_VALUE_MAX      4096
-#define LP_SITE_SEALED_MAX         8192 /* a sealed secret's text, a fingerprint's */
-#define LP_SITE_TIMEOUT_MIN        1
-#define LP_SITE_TIMEOUT_MAX        7200
-#define LP_SITE_HISTORY_MIN        1
-#define LP_SITE_HISTORY_MAX        100
-#define LP_SITE_REPLICAS_MIN       1
-#define LP_SITE_REPLICAS_MAX       5
-#define LP_SITE_DEFAULT_BRANCH     "main"
-#define LP_SITE_DEFAULT_OUTPUT_DIR "dist"
-#define LP_SITE_DEFAULT_TIMEOUT    900
-#define LP_SITE_DEFAULT_HISTORY    5
-#define LP_SITE_DEFAULT_REPLICAS   1
-#define LP_SITE_DOMAINS_MAX        10  /* spec.domains entries */
-#define LP_SITE_DOMAIN_MAX         253 /* bytes of one DNS name (RFC 1035) */
+#define LP_SITE_NAME_MAX             63
+#define LP_SITE_URL_MAX              2048
+#define LP_SITE_BRANCH_MAX           255
+#define LP_SITE_IMAGE_MAX            512
+#define LP_SITE_COMMAND_MAX          8192
+#define LP_SITE_PATH_MAX             1024 /* outputDir */
+#define LP_SITE_PAGE_MAX             255  /* notFoundPage: the nginx config renderer's cap */
+#define LP_SITE_ENV_MAX              100
+#define LP_SITE_ENV_NAME_MAX         256
+#define LP_SITE_ENV_VALUE_MAX        4096
+#define LP_SITE_SEALED_MAX           8192 /* a sealed secret's text, a fingerprint's */
+#define LP_SITE_TIMEOUT_MIN          1
+#define LP_SITE_TIMEOUT_MAX          7200
+#define LP_SITE_HISTORY_MIN          1
+#define LP_SITE_HISTORY_MAX          100
+#define LP_SITE_REPLICAS_MIN         1
+#define LP_SITE_REPLICAS_MAX         5
+#define LP_SITE_DEFAULT_BRANCH       "main"
+#define LP_SITE_DEFAULT_OUTPUT_DIR   "dist"
+#define LP_SITE_DEFAULT_TIMEOUT      900
+#define LP_SITE_DEFAULT_HISTORY      5
+#define LP_SITE_DEFAULT_REPLICAS     1
+#define LP_SITE_DOMAINS_MAX          10  /* spec.domains entries */
+#define LP_SITE_DOMAIN_MAX           253 /* bytes of one DNS name (RFC 1035) */
+#define LP_SITE_PREVIEW_BRANCHES_MAX 20  /* previews.branches patterns */
+#define LP_SITE_PREVIEWS_MIN         1
+#define LP_SITE_PREVIEWS_MAX         50 /* previews.max: live previews of one site */
+#define LP_SITE_DEFAULT_PREVIEWS     5
 
 typedef enum lp_source_kind {
 	LP_SOURCE_NONE = 0,
@@ -110,6 +114,17 @@ typedef struct lp_site {
 	char **domains;
 	size_t domain_count;
 	int revision_history_limit; /* default 5 */
+
+	/*
+	 * spec.previews (docs/previews.md). Absent: has_previews 0 and the canonical form has no
+	 * previews member, so specs written before it keep their hash.
+	 */
+	int has_previews;
+	int previews_pull_requests; /* pull_request webhooks build <name>--pr-<n>; default 0 */
+	char **previews_branches;   /* glob patterns ('*'), in the order given */
+	size_t previews_branch_count;
+	int previews_fork_env; /* a fork's PR builds with build.env; default 0 (without) */
+	int previews_max;      /* live previews kept, oldest removed first; default 5 */
 } lp_site;
 
 typedef struct lp_site_list {
@@ -202,6 +217,9 @@ int lp_site_list_to_yaml(char **out, const lp_site_list *list, lp_error *err) LP
  */
 int lp_site_spec_hash(char out[LP_SHA256_HEX_LEN], const lp_site *site,
                       lp_error *err) LP_MUST_CHECK;
+
+/* 1 when branch matches one of spec.previews.branches (fnmatch globs; '*' spans '/'). */
+int lp_site_preview_branch(const lp_site *site, const char *branch);
 
 /*
  * The spec hash without the fields only the edge reads (domains, serve.httpsRedirect,

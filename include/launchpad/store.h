@@ -145,6 +145,7 @@ typedef struct lp_store_site {
 	int64_t owner_id;           /* the user owning it (LP_STORE_ADMIN_USER for older rows) */
 	char *owner;                /* that user's name */
 	char *git_credential;       /* sealed "<username>\n<token>" (launchpad/secrets.h), or "" */
+	char *parent_id;            /* a preview's owner (docs/previews.md); "" for a site */
 } lp_store_site;
 
 typedef struct lp_store_site_new {
@@ -157,6 +158,7 @@ typedef struct lp_store_site_new {
 	lp_store_trigger trigger;   /* of revision 1 */
 	const char *source;         /* of revision 1; NULL = "" (branch head at build time) */
 	int64_t owner_id;           /* the owning user; 0 = LP_STORE_ADMIN_USER */
+	const char *parent_id;      /* a preview's owner; NULL = "" (a site of its own) */
 } lp_store_site_new;
 
 /*
@@ -201,6 +203,10 @@ int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const ch
 /* Give a site to another user (admins only, the API checks). LP_ENOTFOUND: no such site/user. */
 int lp_store_site_set_owner(lp_store *st, const char *site_id, int64_t owner_id,
                             lp_error *err) LP_MUST_CHECK;
+
+/* The previews owned by parent_id (being deleted too), oldest first. */
+int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store *st,
+                                const char *parent_id, lp_error *err) LP_MUST_CHECK;
 
 void lp_store_site_free(lp_store_site *site);
 void lp_store_sites_free(lp_store_site *sites, size_t count);
@@ -279,6 +285,15 @@ int lp_store_revision_request(int64_t *out, lp_store *st, const char *site_id, i
                               lp_error *err) LP_MUST_CHECK;
 
 /*
+ * A draft (deploy --draft): like lp_store_revision_request, but the new revision is marked draft
+ * and desired_revision stays; the controller builds it when nothing desired is building, and it
+ * goes live only when a rollback points desired_revision at it.
+ */
+int lp_store_revision_request_draft(int64_t *out, lp_store *st, const char *site_id,
+                                    int64_t expected_rv, lp_store_trigger trigger,
+                                    const char *source, lp_error *err) LP_MUST_CHECK;
+
+/*
  * Point desired_revision at an existing revision (rollback). LP_ENOTFOUND when the revision does
  * not exist; the caller decides which states are acceptable. Same number: nothing is written.
  */
@@ -323,6 +338,7 @@ typedef struct lp_store_revision {
 	int64_t started_at;
 	int64_t finished_at;
 	char *log_path;
+	int draft; /* requested as a draft: built, not made desired by its request */
 } lp_store_revision;
 
 int lp_store_revision_get(lp_store_revision **out, lp_store *st, const char *site_id,
@@ -482,6 +498,10 @@ void lp_store_events_free(lp_store_event *events, size_t count);
  */
 int lp_store_webhook_record(lp_store *st, const char *delivery_id, const char *site_id,
                             const char *outcome, lp_error *err) LP_MUST_CHECK;
+
+/* *out 1 when the delivery id was recorded before (nothing written). */
+int lp_store_webhook_seen(int *out, lp_store *st, const char *delivery_id,
+                          lp_error *err) LP_MUST_CHECK;
 
 /* ---- API tokens ------------------------------------------------------------------------------ */
 

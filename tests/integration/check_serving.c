@@ -522,7 +522,7 @@ static void fx_setup(void)
 	g.cfg.serve_image = (char *)(image && *image ? image : "launchpad-test/nginx:local");
 	ck_assert_msg(lp_ctx_new(&g.ctx, &g.cfg, &err) == LP_OK, "%s", err.message);
 	ck_assert(lp_revconf_include_path(inc, sizeof(inc)) == LP_OK);
-	ck_assert(lp_nginx_conf_stub(&stub, inc, &err) == LP_OK);
+	ck_assert(lp_nginx_conf_stub(&stub, inc, NULL, &err) == LP_OK);
 	LP_TEST_FMT(stub_path, "%s/default.conf", g.root);
 	write_file(g.root, "default.conf", stub, strlen(stub));
 	free(stub);

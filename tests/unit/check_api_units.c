@@ -480,6 +480,55 @@ START_TEST(test_rate_buckets)
 }
 END_TEST
 
+/* Branch slugs: DNS-safe, capped, and never one host for two branches. */
+START_TEST(test_preview_names)
+{
+	char a[LP_SITE_NAME_MAX + 1], b[LP_SITE_NAME_MAX + 1];
+	char long_parent[LP_SITE_NAME_MAX + 1];
+	lp_error err = {0};
+	size_t i;
+
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "staging", &err), LP_OK);
+	ck_assert_str_eq(a, "app--staging");
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "feature-1", &err), LP_OK);
+	ck_assert_str_eq(a, "app--feature-1");
+	/* lossy slugs carry a hash of the branch: these four read alike and stay apart */
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "release/2.0", &err), LP_OK);
+	ck_assert_int_eq(api_preview_branch_name(b, sizeof(b), "app", "release-2-0", &err), LP_OK);
+	ck_assert_str_eq(b, "app--release-2-0");
+	ck_assert(!strncmp(a, "app--release-2-0-", 17) && strlen(a) == 17 + 8);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(api_preview_branch_name(b, sizeof(b), "app", "Release/2.0", &err), LP_OK);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(api_preview_branch_name(b, sizeof(b), "app", "release_2.0", &err), LP_OK);
+	ck_assert_str_ne(a, b);
+	/* a permalink's or a PR preview's shape is never a branch's host */
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "r5", &err), LP_OK);
+	ck_assert(strcmp(a, "app--r5") && !strncmp(a, "app--r5-", 8));
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "pr-5", &err), LP_OK);
+	ck_assert(strcmp(a, "app--pr-5") && !strncmp(a, "app--pr-5-", 10));
+	/* only symbols: the hash alone */
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app", "__", &err), LP_OK);
+	ck_assert_uint_eq(strlen(a), 5 + 8);
+	/* long branches are cut to one DNS label, the hash kept */
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), "app",
+	                                         "a-very-long-branch-name-that-goes-on-and-on-"
+	                                         "and-on-for-ever-and-ever",
+	                                         &err),
+	                 LP_OK);
+	ck_assert_uint_le(strlen(a), LP_SITE_NAME_MAX);
+	ck_assert_int_eq(lp_spec_check_name(a, &err), LP_OK);
+	for (i = 0; i < 55; i++)
+		long_parent[i] = 'p';
+	long_parent[i] = '\0';
+	ck_assert_int_eq(api_preview_branch_name(a, sizeof(a), long_parent, "x", &err), LP_ETOOBIG);
+	ck_assert_int_eq(api_preview_pr_name(a, sizeof(a), "app", 12, &err), LP_OK);
+	ck_assert_str_eq(a, "app--pr-12");
+	ck_assert_int_eq(api_preview_pr_name(a, sizeof(a), long_parent, 123456789, &err),
+	                 LP_ETOOBIG);
+}
+END_TEST
+
 static Suite *api_units_suite(void)
 {
 	Suite *s = suite_create("api_units");
@@ -498,6 +547,7 @@ static Suite *api_units_suite(void)
 	tcase_add_test(tc, test_target_decode);
 	tcase_add_test(tc, test_rate_buckets);
 	tcase_add_test(tc, test_routes_site_scope);
+	tcase_add_test(tc, test_preview_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -246,16 +246,17 @@ START_TEST(test_sites_table)
 	    "{\"slug\":\"b\",\"phase\":\"deploying\",\"url\":\"http://b.x\",\"created_at\":"
 	    "\"2026-11-25T21:00:00Z\",\"current_revision\":1,\"desired_revision\":3,"
 	    "\"github_url\":\"https://g/r\",\"branch\":\"main\",\"generation\":3,"
-	    "\"observed_generation\":2,\"message\":null}]";
+	    "\"observed_generation\":2,\"message\":null,\"parent\":\"hello\"}]";
 	cJSON *arr = cJSON_Parse(json);
 	lp_buf b;
 	int64_t now = 1795643891 + 190;
 
 	lp_buf_init(&b, 1 << 16);
 	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 0, now), LP_OK);
-	ck_assert_str_eq(lp_buf_cstr(&b), "NAME    STATUS      REVISION   URL              AGE\n"
-	                                  "hello   live        2          http://hello.x   3m\n"
-	                                  "b       deploying   1->3       http://b.x       1h\n");
+	ck_assert_str_eq(lp_buf_cstr(&b),
+	                 "NAME    STATUS      REVISION   URL              AGE   PARENT\n"
+	                 "hello   live        2          http://hello.x   3m    -\n"
+	                 "b       deploying   1->3       http://b.x       1h    hello\n");
 	lp_buf_reset(&b);
 	ck_assert_int_eq(lp_cli_sites_table(&b, arr, 1, now), LP_OK);
 	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&b), "SOURCE"));
@@ -933,7 +934,8 @@ START_TEST(test_revisions_table)
 	    "\"2026-11-25T21:58:11Z\",\"duration_seconds\":3.5,\"desired\":true,\"current\":false},"
 	    "{\"revision\":1,\"state\":\"ready\",\"trigger\":\"create\",\"source\":\"sha256:"
 	    "abcdef0123456789abcdef\",\"resolved_source\":\"\",\"message\":\"\",\"created_at\":"
-	    "\"2026-11-25T20:58:11Z\",\"desired\":false,\"current\":true}]");
+	    "\"2026-11-25T20:58:11Z\",\"desired\":false,\"current\":true,"
+	    "\"permalink\":\"http://blog--r1.localhost\"}]");
 	lp_buf b;
 	int64_t now = 1795643891 + 190;
 
@@ -948,10 +950,13 @@ START_TEST(test_revisions_table)
 	    "false\n");
 	lp_buf_reset(&b);
 	ck_assert_int_eq(lp_cli_revisions_table(&b, revs, 1, now), LP_OK);
-	ck_assert_msg(strstr(lp_buf_cstr(&b), "DURATION   MESSAGE\n") &&
+	/* wide: DURATION, the message's first line, and the permalink of a ready revision */
+	ck_assert_msg(strstr(lp_buf_cstr(&b), "DURATION   MESSAGE") &&
+	                  strstr(lp_buf_cstr(&b), "   PERMALINK\n") &&
 	                  strstr(lp_buf_cstr(&b), "3s         build exited with code 3; last "
-	                                          "lines:\n") &&
-	                  strstr(lp_buf_cstr(&b), "true      false     -\n"),
+	                                          "lines:   -\n") &&
+	                  strstr(lp_buf_cstr(&b), "true      false     -          ") &&
+	                  strstr(lp_buf_cstr(&b), "http://blog--r1.localhost\n"),
 	              "%s", lp_buf_cstr(&b));
 	lp_buf_release(&b);
 	cJSON_Delete(revs);

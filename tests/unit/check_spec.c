@@ -246,6 +246,15 @@ static const struct bad_case bad_cases[] = {
     {HDR GIT "  serve: {replicas: \"2\"}\n", "spec.serve.replicas", 8, 21,
      "expected an integer, got a string"},
     {HDR GIT "  serve: {replica: 2}\n", "spec.serve.replica", 8, 11, "did you mean \"replicas\"?"},
+    /* previews */
+    {HDR GIT "  previews: {pullRequests: yes-please}\n", "spec.previews.pullRequests", 8, 28,
+     "expected a boolean"},
+    {HDR GIT "  previews: {branches: staging}\n", "spec.previews.branches", 8, 24,
+     "expected a sequence"},
+    {HDR GIT "  previews: {branches: [\"re lease/*\"]}\n", "spec.previews.branches.0", 8, 25,
+     "letters, digits"},
+    {HDR GIT "  previews: {max: 0}\n", "spec.previews.max", 8, 19, "must be between 1 and 50"},
+    {HDR GIT "  previews: {forks: true}\n", "spec.previews.forks", 8, 14, "unknown field"},
 };
 
 START_TEST(test_invalid_manifest)
@@ -669,6 +678,46 @@ START_TEST(test_json_errors)
 	ck_assert_int_eq(parse_rc(j, strlen(j), "t:1:10: JSON syntax error"), LP_EINVAL);
 	j = "  {\"kind\": \"Site\", \"kind\": \"Site\"}";
 	ck_assert_int_eq(parse_rc(j, strlen(j), "t:1:20: kind: duplicate key \"kind\""), LP_EINVAL);
+}
+END_TEST
+
+/* ---- previews ---- */
+
+/* previews parse with their defaults; absent, the canonical form (and hash) has none. */
+START_TEST(test_previews)
+{
+	lp_site *plain = parse_one(HDR GIT);
+	lp_site *p = parse_one(HDR GIT "  previews:\n    pullRequests: true\n"
+	                               "    branches: [staging, \"release/*\"]\n");
+	lp_site *copy = NULL;
+	char *json = NULL, hash_plain[LP_SHA256_HEX_LEN], hash_p[LP_SHA256_HEX_LEN];
+
+	ck_assert_int_eq(lp_site_to_json(&json, plain, NULL), LP_OK);
+	ck_assert_ptr_null(strstr(json, "previews"));
+	free(json);
+	ck_assert_int_eq(p->has_previews, 1);
+	ck_assert_int_eq(p->previews_pull_requests, 1);
+	ck_assert_int_eq(p->previews_fork_env, 0);
+	ck_assert_int_eq(p->previews_max, LP_SITE_DEFAULT_PREVIEWS);
+	ck_assert_uint_eq(p->previews_branch_count, 2);
+	ck_assert_int_eq(lp_site_to_json(&json, p, NULL), LP_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"previews\":{\"pullRequests\":true,\"branches\":["
+	                                   "\"staging\",\"release/*\"],\"forkEnv\":false,"
+	                                   "\"max\":5}"));
+	free(json);
+	ck_assert_int_eq(lp_site_spec_hash(hash_plain, plain, NULL), LP_OK);
+	ck_assert_int_eq(lp_site_spec_hash(hash_p, p, NULL), LP_OK);
+	ck_assert_str_ne(hash_plain, hash_p);
+	ck_assert(lp_site_preview_branch(p, "staging"));
+	ck_assert(lp_site_preview_branch(p, "release/1.2"));
+	ck_assert(!lp_site_preview_branch(p, "feature/x"));
+	ck_assert(!lp_site_preview_branch(p, "staging2"));
+	ck_assert(!lp_site_preview_branch(plain, "staging"));
+	ck_assert_int_eq(lp_site_dup(&copy, p, NULL), LP_OK);
+	ck_assert(site_equal(copy, p));
+	lp_site_free(copy);
+	lp_site_free(plain);
+	lp_site_free(p);
 }
 END_TEST
 
@@ -1547,6 +1596,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_tricky_strings_survive);
 	tcase_add_test(tc, test_canonical_json_exact);
+	tcase_add_test(tc, test_previews);
 	tcase_add_test(tc, test_list_yaml_round_trip);
 	tcase_add_test(tc, test_spec_hash);
 	tcase_add_test(tc, test_secret_env);

@@ -39,7 +39,7 @@ static void teardown(void)
 }
 
 /* The schema version this build migrates to (store.c's migrations). */
-#define SCHEMA_LATEST 5
+#define SCHEMA_LATEST 6
 
 /* A spec carrying a counter, and its hash, as the API would store them. */
 static void make_spec(char *json, size_t len, char hash[LP_SHA256_HEX_LEN], int n)
@@ -660,6 +660,87 @@ START_TEST(test_revision_cancel)
 	ck_assert_int_eq(lp_store_revision_cancel(&desired, st, s->id, 0, 2, "no", &err),
 	                 LP_ECONFLICT);
 	ck_assert_ptr_nonnull(strstr(err.message, "is ready"));
+	lp_store_site_free(s);
+	lp_store_close(st);
+}
+END_TEST
+
+/* A preview names its owner; the owner lists its previews, deleting ones too, oldest first. */
+START_TEST(test_preview_children)
+{
+	lp_store *st = open_store();
+	lp_store_site *parent = create_site(st, "app", 1), *other = create_site(st, "other", 2);
+	lp_store_site *kid = NULL, *kids = NULL;
+	char json[64], hash[LP_SHA256_HEX_LEN];
+	lp_store_site_new in = {.name = "app--pr-1",
+	                        .spec_json = json,
+	                        .spec_hash = hash,
+	                        .trigger = LP_TRIGGER_WEBHOOK,
+	                        .parent_id = parent->id};
+	lp_error err = {0};
+	size_t n = 0;
+
+	make_spec(json, sizeof(json), hash, 3);
+	ck_assert_int_eq(lp_store_site_create(&kid, st, &in, &err), LP_OK);
+	ck_assert_str_eq(kid->parent_id, parent->id);
+	ck_assert_str_eq(parent->parent_id, "");
+	in.name = "app--pr-2";
+	lp_store_site_free(kid);
+	ck_assert_int_eq(lp_store_site_create(&kid, st, &in, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_mark_deleted(st, kid->id, 0, &err), LP_OK);
+	ck_assert_int_eq(lp_store_site_list_children(&kids, &n, st, parent->id, &err), LP_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(kids[0].name, "app--pr-1");
+	ck_assert_str_eq(kids[1].name, "app--pr-2");
+	ck_assert_int_ne(kids[1].deletion_timestamp, 0);
+	lp_store_sites_free(kids, n);
+	ck_assert_int_eq(lp_store_site_list_children(&kids, &n, st, other->id, &err), LP_OK);
+	ck_assert_uint_eq(n, 0);
+	lp_store_sites_free(kids, n);
+	/* "" is no owner: sites of their own are nobody's previews */
+	ck_assert_int_eq(lp_store_site_list_children(&kids, &n, st, "", &err), LP_OK);
+	ck_assert_uint_eq(n, 0);
+	lp_store_sites_free(kids, n);
+	lp_store_site_free(kid);
+	lp_store_site_free(parent);
+	lp_store_site_free(other);
+	lp_store_close(st);
+}
+END_TEST
+
+/* A draft is a new revision marked draft; the desired revision stays, resource_version moves. */
+START_TEST(test_draft_request_keeps_desired)
+{
+	lp_store *st = open_store();
+	lp_store_site *s = create_site(st, "drafty", 1), *got = NULL;
+	lp_store_revision *rev = NULL;
+	lp_error err = {0};
+	int64_t num = 0;
+
+	ck_assert_int_eq(lp_store_revision_request_draft(&num, st, s->id, s->resource_version,
+	                                                 LP_TRIGGER_UPLOAD, "sha256:ab", &err),
+	                 LP_OK);
+	ck_assert_int_eq(num, 2);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	ck_assert_int_eq(got->desired_revision, 1);
+	ck_assert_int_eq(got->resource_version, s->resource_version + 1);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 2, &err), LP_OK);
+	ck_assert_int_eq(rev->draft, 1);
+	ck_assert_str_eq(rev->source, "sha256:ab");
+	lp_store_revision_free(rev);
+	ck_assert_int_eq(lp_store_revision_get(&rev, st, s->id, 1, &err), LP_OK);
+	ck_assert_int_eq(rev->draft, 0);
+	lp_store_revision_free(rev);
+	/* a stale resource_version writes nothing */
+	ck_assert_int_eq(lp_store_revision_request_draft(&num, st, s->id, s->resource_version,
+	                                                 LP_TRIGGER_UPLOAD, "sha256:cd", &err),
+	                 LP_ECONFLICT);
+	/* publishing it is a rollback: desired moves to it */
+	ck_assert_int_eq(lp_store_site_set_desired_revision(st, s->id, 0, 2, &err), LP_OK);
+	lp_store_site_free(got);
+	ck_assert_int_eq(lp_store_site_get_by_id(&got, st, s->id, &err), LP_OK);
+	ck_assert_int_eq(got->desired_revision, 2);
+	lp_store_site_free(got);
 	lp_store_site_free(s);
 	lp_store_close(st);
 }
@@ -1544,6 +1625,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_supersede_pending);
 	tcase_add_test(tc, test_prune_history);
 	tcase_add_test(tc, test_migration_keeps_revisions);
+	tcase_add_test(tc, test_draft_request_keeps_desired);
+	tcase_add_test(tc, test_preview_children);
 	tcase_add_test(tc, test_delete_cascades);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_events_cap);

@@ -297,6 +297,10 @@ export function createApiClient(opts: ClientOptions) {
     revisions: (id: string, signal?: AbortSignal): Promise<Revision[]> =>
       request(revisionListSchema, `/api/deployments/${enc(id)}/revisions`, { signal }),
 
+    /** The site's previews (pull requests, branch deploys; docs/previews.md), oldest first. */
+    previews: (id: string, signal?: AbortSignal): Promise<Deployment[]> =>
+      request(deploymentListSchema, `/api/deployments/${enc(id)}/previews`, { signal }),
+
     events: (id: string, signal?: AbortSignal): Promise<SiteEvent[]> =>
       request(eventListSchema, `/api/deployments/${enc(id)}/events`, { signal }),
 

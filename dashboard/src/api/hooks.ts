@@ -10,6 +10,7 @@ export const keys = {
   deployment: (id: string) => ["deployment", id] as const,
   revisions: (id: string) => ["revisions", id] as const,
   webhook: (id: string) => ["webhook", id] as const,
+  previews: (id: string) => ["previews", id] as const,
 };
 
 export function useDeployments() {
@@ -41,6 +42,18 @@ export function useRevisions(id: string, site: Deployment | undefined) {
     queryFn: ({ signal }) => api.revisions(id, signal),
     enabled: site !== undefined,
     refetchInterval: () => (site ? pollInterval(site) : false),
+  });
+}
+
+/** A site's previews; a server without the route (404) has none. */
+export function usePreviews(id: string, site: Deployment | undefined) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.previews(id),
+    queryFn: ({ signal }) => api.previews(id, signal),
+    enabled: site !== undefined && !site.parent,
+    refetchInterval: () => (site ? pollInterval(site) : false),
+    retry: false,
   });
 }
 

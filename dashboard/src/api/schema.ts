@@ -81,6 +81,8 @@ export const deploymentSchema = z.object({
   conditions: z.array(conditionSchema),
   deletion_timestamp: nullableTime,
   spec: z.nullable(siteManifestSchema),
+  /* a preview's owner (its slug); null for a site of its own; absent from older servers */
+  parent: z.optional(z.nullable(z.string())),
   // custom domains (docs/domains.md) and the host their DNS CNAME names; optional for older servers
   domains: z.optional(z.array(z.string())),
   cname_target: z.optional(z.nullable(z.string())),
@@ -117,6 +119,9 @@ export const revisionSchema = z.object({
   duration_seconds: z.optional(z.number().check(z.nonnegative())),
   desired: z.boolean(),
   current: z.boolean(),
+  /* docs/previews.md: a draft (deploy --draft) and the permalink of a ready revision */
+  draft: z.optional(z.boolean()),
+  permalink: z.optional(z.nullable(z.string())),
 });
 
 export const revisionListSchema = z.array(revisionSchema);

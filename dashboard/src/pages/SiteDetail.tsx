@@ -8,6 +8,7 @@ import { useCancelBuild, useCanCancel, useDeployment, useRedeploy, useRevisions 
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
 import { BuildLog } from "@/components/detail/BuildLog";
 import { ConfigEditor } from "@/components/detail/ConfigEditor";
+import { PreviewsCard } from "@/components/detail/PreviewsCard";
 import { RevisionsCard } from "@/components/detail/RevisionsCard";
 import { StatusCard } from "@/components/detail/StatusCard";
 import { DomainsCard } from "@/components/detail/DomainsCard";
@@ -156,6 +157,7 @@ export default function SiteDetailPage() {
           <StatusCard site={site} />
           <DomainsCard site={site} />
           {site.source_type === "github" && <WebhookCard site={site} />}
+          {site.source_type === "github" && <PreviewsCard site={site} />}
         </div>
       </div>
 

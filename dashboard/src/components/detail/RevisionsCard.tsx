@@ -1,4 +1,4 @@
-import { History, RotateCcw, ScrollText } from "lucide-react";
+import { ExternalLink, History, RotateCcw, ScrollText, Upload } from "lucide-react";
 import { toast } from "sonner";
 
 import { useRollback } from "@/api/hooks";
@@ -65,6 +65,9 @@ export function RevisionsCard({
                   {r.desired && !r.current && (
                     <span className="rounded-full border border-dashed px-2 py-0.5 text-xs font-medium">target</span>
                   )}
+                  {r.draft && (
+                    <span className="rounded-full border border-dashed px-2 py-0.5 text-xs font-medium">draft</span>
+                  )}
                   <span className="text-muted-foreground">{r.trigger}</span>
                   {shortSource(r) && (
                     <span className="text-muted-foreground font-mono text-xs" title={r.resolved_source || r.source}>
@@ -82,6 +85,19 @@ export function RevisionsCard({
                   )}
                 </div>
                 <div className="flex items-center gap-1">
+                  {r.permalink && (
+                    <Button asChild variant="ghost" size="icon-sm">
+                      <a
+                        href={r.permalink}
+                        target="_blank"
+                        rel="noreferrer"
+                        aria-label={`Open revision ${r.revision} at its permalink`}
+                        title={r.permalink}
+                      >
+                        <ExternalLink aria-hidden="true" />
+                      </a>
+                    </Button>
+                  )}
                   <Button
                     type="button"
                     variant="ghost"
@@ -100,13 +116,14 @@ export function RevisionsCard({
                       disabled={disabled || rollback.isPending}
                       onClick={() =>
                         rollback.mutate(r.revision, {
-                          onSuccess: () => toast.success(`Rolling back to revision ${r.revision}`),
-                          onError: (e) => toast.error(`Rollback failed: ${e.message}`),
+                          onSuccess: () =>
+                            toast.success(r.draft ? `Publishing draft revision ${r.revision}` : `Rolling back to revision ${r.revision}`),
+                          onError: (e) => toast.error(`${r.draft ? "Publish" : "Rollback"} failed: ${e.message}`),
                         })
                       }
                     >
-                      <RotateCcw aria-hidden="true" />
-                      Rollback
+                      {r.draft ? <Upload aria-hidden="true" /> : <RotateCcw aria-hidden="true" />}
+                      {r.draft ? "Publish" : "Rollback"}
                     </Button>
                   )}
                 </div>
