@@ -490,7 +490,8 @@ static void webhook_secret(char out[128], const char *site)
 	char path[256];
 	const cJSON *v;
 
-	LP_TEST_FMT(path, "/api/deployments/%s", site);
+	/* the owner's explicit endpoint: get and list never carry it (issue 17) */
+	LP_TEST_FMT(path, "/api/deployments/%s/webhook", site);
 	REQUIRE_OK(lp_test_platform_api(&r, g_p, "GET", path, NULL, &err));
 	v = cJSON_GetObjectItemCaseSensitive(r.json, "webhook_secret");
 	REQUIRE(cJSON_IsString(v), "no secret: %s", r.body);
