@@ -284,6 +284,8 @@ static void webhook_seeds(void)
 	    {"bad-signature", "\2push\napplication/json\nd-7\n{\"ref\":\"refs/heads/main\"}"},
 	    {"no-after", "\0push\napplication/json\nd-8\n{\"ref\":\"refs/heads/main\"}"},
 	    {"issues", "\0issues\napplication/json\nd-9\n{\"action\":\"opened\"}"},
+	    {"not-json", "\0push\napplication/json\nd-10\n{\"ref\": refs/heads/main"},
+	    {"text-plain", "\0push\ntext/plain\nd-11\nhello"},
 	};
 	size_t i;
 

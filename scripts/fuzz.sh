@@ -8,7 +8,7 @@
 # build/fuzz/artifacts/<name>/, the output to build/fuzz/logs/<name>.log.
 set -uo pipefail
 
-B=build/fuzz
+B=${FUZZ_DIR:-build/fuzz} # another build of the harnesses: FUZZ_DIR=build/fuzz-x
 mode=${1:-}
 secs=${2:-600}
 case $mode in
