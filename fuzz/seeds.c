@@ -223,10 +223,10 @@ static void multipart_seeds(void)
 		    lp_fs_read_file(&data, &len, path, SEED_MAX, NULL) != LP_OK)
 			fz_fail("cannot build the seed %s", archives[i].name);
 		remove(path);
-		/* byte 0: which route (even: create, odd: a new revision of an existing site) */
+		/* byte 0: which route (even: create, odd: a new upload for the archive site) */
 		lp_buf_init(&b, SEED_MAX * 2);
-		if (lp_buf_printf(&b, "%cmultipart/form-data; boundary=" BOUNDARY "\n",
-		                  i % 2 ? 'a' : 'c') != LP_OK)
+		if (lp_buf_append(&b, i % 2 ? "\1" : "\0", 1) != LP_OK ||
+		    lp_buf_puts(&b, "multipart/form-data; boundary=" BOUNDARY "\n") != LP_OK)
 			fz_fail("seed too large");
 		for (k = 0; i % 2 == 0 && fields[k]; k += 2)
 			form_field(&b, fields[k], fields[k + 1]);
@@ -241,7 +241,8 @@ static void multipart_seeds(void)
 	}
 	/* the JSON create of the seed API, and a form without a file */
 	lp_buf_init(&b, SEED_MAX);
-	if (lp_buf_puts(&b, "capplication/json\n{\"name\":\"my-react-app\",\"source_type\":"
+	if (lp_buf_append(&b, "\0", 1) != LP_OK ||
+	    lp_buf_puts(&b, "application/json\n{\"name\":\"my-react-app\",\"source_type\":"
 	                    "\"github\",\"github_url\":\"https://github.com/user/repo\","
 	                    "\"branch\":\"main\",\"build_cmd\":\"npm ci && npm run build\","
 	                    "\"output_dir\":\"dist\",\"env_vars\":{\"NODE_ENV\":\"production\"},"
@@ -249,7 +250,8 @@ static void multipart_seeds(void)
 		fz_fail("seed too large");
 	put("json-create", b.data, b.len);
 	lp_buf_reset(&b);
-	if (lp_buf_puts(&b, "cmultipart/form-data; boundary=" BOUNDARY "\n") != LP_OK)
+	if (lp_buf_append(&b, "\0", 1) != LP_OK ||
+	    lp_buf_puts(&b, "multipart/form-data; boundary=" BOUNDARY "\n") != LP_OK)
 		fz_fail("seed too large");
 	form_field(&b, "name", "x");
 	form_field(&b, "env_vars", "{not json");

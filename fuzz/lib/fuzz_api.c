@@ -108,6 +108,10 @@ void fz_api_request(struct fz_api_resp *out, const char *method, const char *pat
 		if (sscanf(lp_buf_cstr(&out->head), "HTTP/1.%*d %d", &out->status) != 1)
 			out->status = 0;
 	}
+	/* FUZZ_API_LOG=1: one line per request, to see which answers a corpus reaches */
+	if (getenv("FUZZ_API_LOG"))
+		fprintf(stderr, "fuzz-api: %s %s -> %d %.200s\n", method, path, out->status,
+		        lp_buf_cstr(&out->body));
 	lp_buf_release(&req);
 	lp_buf_release(&in);
 }

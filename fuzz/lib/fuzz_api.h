@@ -40,7 +40,8 @@ const struct fz_api *fz_api_start(void);
 
 /*
  * Send method path with the extra header lines (each "Name: value\r\n"; NULL for none), a
- * Content-Length and Connection: close, then the body; read the whole answer into out.
+ * Content-Length and Connection: close, then the body; read the whole answer into out. With
+ * FUZZ_API_LOG set in the environment, each request and its answer are printed to stderr.
  */
 void fz_api_request(struct fz_api_resp *out, const char *method, const char *path,
                     const char *headers, const void *body, size_t len);
