@@ -5,7 +5,7 @@
 #                                  executions, exec/s, cov and ft (libFuzzer's final figures)
 # FUZZ_ONLY=spec,rules runs only those. One process at a time under nice, 2 GiB RSS cap: the
 # machine stays usable. New inputs go to build/fuzz/corpus/<name>, crashes to
-# build/fuzz/artifacts/<name>/, the output to build/fuzz/logs/<name>.log.
+# build/fuzz/artifacts/<name>/, the output to build/fuzz/logs/<name>.log (<name>.smoke.log).
 set -uo pipefail
 
 B=${FUZZ_DIR:-build/fuzz} # another build of the harnesses: FUZZ_DIR=build/fuzz-x
@@ -77,7 +77,10 @@ for n in "${names[@]}"; do
 	log=$B/logs/$n.log
 	mkdir -p "$B/artifacts/$n"
 	common=(-rss_limit_mb=2048 -timeout=30 -artifact_prefix="$B/artifacts/$n/" $(opts "$n"))
+	# the tokens of the input's format (fuzz/dict/<name>.dict): mutations that parse further
+	if [ -f "fuzz/dict/$n.dict" ]; then common+=(-dict="fuzz/dict/$n.dict"); fi
 	if [ "$mode" = smoke ]; then
+		log=$B/logs/$n.smoke.log
 		if "$B/bin/fuzz_$n" "${common[@]}" -runs=0 "$B/seeds/$n" >"$log" 2>&1; then
 			echo "fuzz-smoke: $n: $(ls "$B/seeds/$n" | wc -l) seeds ok"
 		else
