@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -38,11 +39,18 @@ static int dial(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api.port)};
 	struct timeval tv = {.tv_sec = FZ_API_IO_SECONDS};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
-		fz_fail("cannot connect to the apiserver on port %u", api.port);
+	if (fd < 0)
+		fz_fail("socket: %s", strerror(errno));
+	/* an interrupted connect goes on: asking again says EALREADY until it is done */
+	rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	while (rc != 0 && (errno == EINTR || errno == EALREADY))
+		rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	if (rc != 0 && errno != EISCONN)
+		fz_fail("cannot connect to the apiserver on port %u: %s", api.port,
+		        strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -57,6 +65,8 @@ static int send_all(int fd, const void *data, size_t len)
 
 	while (len > 0) {
 		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue; /* libFuzzer's -timeout alarm */
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -90,8 +100,12 @@ void fz_api_request(struct fz_api_resp *out, const char *method, const char *pat
 	(void)send_all(fd, req.data, req.len); /* an early answer closes; it is read below */
 	for (;;) {
 		n = recv(fd, chunk, sizeof(chunk), 0);
+		/* libFuzzer's -timeout check is a SIGALRM each second: it interrupts a wait */
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			fz_fail("%s %s: no answer within %d s", method, path, FZ_API_IO_SECONDS);
+			fz_fail("%s %s: no answer (%s; %zu bytes read, after %d s at most)", method,
+			        path, strerror(errno), in.len, FZ_API_IO_SECONDS);
 		if (n == 0)
 			break;
 		if (lp_buf_append(&in, chunk, (size_t)n) != LP_OK)
