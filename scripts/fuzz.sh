@@ -70,6 +70,13 @@ leak_pass() {
 }
 
 mkdir -p "$B/logs"
+# The harnesses' scratch directories (fuzz/lib/fuzzlib.h): in memory when /dev/shm exists, and
+# removed here, since a crashed harness cannot remove its own.
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+export FUZZ_SCRATCH
+FUZZ_SCRATCH=$(mktemp -d "$shm/lp-fuzz-run-XXXXXX") || exit 1
+trap 'rm -rf "$FUZZ_SCRATCH"' EXIT
 failed=0
 rows=()
 for n in "${names[@]}"; do

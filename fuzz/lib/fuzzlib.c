@@ -36,14 +36,16 @@ static void scratch_remove(void)
 const char *fz_scratch(void)
 {
 	struct stat st;
-	const char *base = getenv("TMPDIR");
+	const char *base = getenv("FUZZ_SCRATCH");
 
 	if (scratch[0])
 		return scratch;
 	/* Extraction and uploads write files for every input: memory is faster than a disk. */
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+	if (base != NULL && *base != '\0')
+		; /* scripts/fuzz.sh's, removed after the run even when it crashed */
+	else if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
 		base = "/dev/shm";
-	else if (base == NULL || *base == '\0')
+	else if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
 		base = "/tmp";
 	if (lp_fmt(scratch, sizeof(scratch), "%s/lp-fuzz-XXXXXX", base) != LP_OK ||
 	    mkdtemp(scratch) == NULL)

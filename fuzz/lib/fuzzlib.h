@@ -4,7 +4,8 @@
  *
  * A harness reports a broken invariant with fz_fail, which prints the reason and aborts: libFuzzer
  * saves the input as a crash artifact. The scratch directory is made once per process (under
- * /dev/shm when it exists, else $TMPDIR or /tmp) and removed at exit; its path is owned here.
+ * $FUZZ_SCRATCH when set, else /dev/shm when it exists, else $TMPDIR or /tmp) and removed at a
+ * normal exit (a crash skips atexit: its caller removes $FUZZ_SCRATCH); its path is owned here.
  * Fields returned by fz_split point into the caller's input (borrowed, not NUL-terminated).
  */
 #ifndef LAUNCHPAD_FUZZLIB_H
