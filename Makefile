@@ -8,6 +8,7 @@
 #   make dashboard  build the web UI   make dashboard-check   its lint/types/unit tests
 #   make e2e        the dashboard in Chromium against the real platform
 #   make run        the platform on this machine   make stop   remove its containers
+#   make fuzz       every libFuzzer harness for FUZZ_SECONDS (600) each   make fuzz-smoke  their seeds
 #   make format / lint / clean
 
 BUILD    ?= build
@@ -25,6 +26,11 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+# The fuzzing build (clang only): every object carries libFuzzer's coverage hooks.
+ifeq ($(FUZZ),1)
+SANITIZE_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                  -fno-sanitize-recover=undefined
 endif
 
 # The layers, lowest first; each folder is one static library of every .c but its main.c. A layer
@@ -71,6 +77,15 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 CHAOS_BINS := $(patsubst tests/chaos/%.c,$(BUILD)/tests/chaos/%,$(CHAOS_SRC))
 
+# libFuzzer harnesses: fuzz/fuzz_<name>.c each, their helpers in fuzz/lib (docs/fuzzing.md).
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/bin/%,$(FUZZ_SRC))
+FUZZ_LIB := $(BUILD)/lib/libfuzzutil.a
+FUZZ_SEEDS := $(BUILD)/bin/fuzz-seeds
+FUZZ_SECONDS ?= 600
+FUZZ_BUILD_ARGS := BUILD=build/fuzz CC=clang FUZZ=1 CFLAGS="-O1 -g"
+
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-bins
 .PHONY: all test unit asan integration chaos smoke compose e2e docs-test format lint clean run stop test-env install-deps bench bench-all test-tools dashboard dashboard-check
 all: $(BINS)
 
@@ -116,6 +131,29 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTEST) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $< $(LIBTEST) $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+$(FUZZ_LIB): $(call obj,$(wildcard fuzz/lib/*.c)) ; $(archive)
+$(BUILD)/bin/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB) $(LIBTEST) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LIBTEST) $(ALL_LIBS) \
+	    $(CHECK_LIBS) $(LDLIBS)
+$(FUZZ_SEEDS): $(BUILD)/obj/fuzz/seeds.o $(FUZZ_LIB) $(LIBTEST) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+fuzz-bins: $(FUZZ_BINS) $(FUZZ_SEEDS)
+.SECONDARY: $(call obj,$(FUZZ_SRC) fuzz/seeds.c)
+
+# The harnesses are built by clang into build/fuzz (their own objects: every one instrumented).
+fuzz-build:
+	@$(MAKE) --no-print-directory $(FUZZ_BUILD_ARGS) fuzz-bins
+# Each harness for FUZZ_SECONDS, one after the other (FUZZ_ONLY=spec,rules picks some).
+fuzz: fuzz-build
+	@scripts/fuzz.sh run $(FUZZ_SECONDS)
+# Each harness over its seed corpus once: seconds, so they cannot rot (part of `make test`).
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh smoke
 
 # Benchmarks print figures; they are never part of `make test`. `make bench` prints the table
 # of goals, floors and figures (scripts/bench-table.sh); `make bench-all` runs every benchmark.
@@ -189,6 +227,7 @@ test: install-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory chaos
 	@$(MAKE) --no-print-directory smoke

@@ -10,7 +10,7 @@
 #   controller, apiserver, cli  the programs; the apiserver never includes the Docker client,
 #                             the CLI talks to the API over HTTP (core and spec only)
 # A file's layer is its folder; include/launchpad/<x>.h belongs to store, docker or spec for
-# store.h, docker.h and spec.h, to core otherwise. tests/ and bench/ may include anything.
+# store.h, docker.h and spec.h, to core otherwise. tests/, bench/ and fuzz/ may include anything.
 set -euo pipefail
 
 declare -A allowed=(

@@ -9,6 +9,9 @@ PACKAGES=(
 	build-essential pkg-config git clang-format
 	libyaml-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev libgit2-dev libarchive-dev
 	libssl-dev libmicrohttpd-dev zlib1g-dev
+	# the fuzz harnesses (make fuzz, fuzz-smoke): clang, and libFuzzer in its compiler-rt
+	# (only a Recommends of clang in Debian 12, so named)
+	clang libclang-rt-14-dev
 	# tests
 	check sqlite3 valgrind wrk curl ca-certificates zip unzip libarchive-tools
 	# the test environment: a Docker engine and the tools that build the test images
