@@ -16,6 +16,7 @@
 #include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "tests/lib/load.h"
+#include "tests/lib/fixture.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -38,26 +39,8 @@ static lp_test_platform *g_p;
 /* The test CA and the certificate it signed for the test domains (made once per run). */
 static char g_tls_dir[PEM_PATH_MAX], g_ca[PEM_PATH_MAX], g_cert[PEM_PATH_MAX], g_key[PEM_PATH_MAX];
 
-static void fail_cleanup(void)
-{
-	lp_test_platform_dump_logs(g_p, 6000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-}
-
-#define REQUIRE(cond, ...)                                                                         \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fail_cleanup();                                                            \
-			ck_abort_msg(__VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
-
-#define REQUIRE_OK(call)                                                                           \
-	do {                                                                                       \
-		int rc_ = (call);                                                                  \
-		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
-	} while (0)
+#define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
+#define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
 /*
  * A CA, and a server certificate it signs for the names the HTTPS test uses. Runs before the
@@ -118,14 +101,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_error err = {0};
-	int rc = lp_test_platform_stop(g_p, 0, &err);
-
-	if (rc != LP_OK)
-		lp_test_platform_dump_logs(g_p, 4000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-	ck_assert_msg(rc == LP_OK, "daemons did not stop cleanly: %s", err.message);
+	lp_test_fixture_teardown(&g_p);
 }
 
 /* A zip site called name serving body; its id and (generated) slug into id and slug. */

@@ -13,6 +13,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/crypto.h"
 #include "launchpad/fs.h"
+#include "tests/lib/fixture.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -33,29 +34,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Before failing: show the daemons' logs, then clean up (a failed fork-mode test skips teardown).
- */
-static void fail_cleanup(void)
-{
-	lp_test_platform_dump_logs(g_p, 6000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-}
-
-#define REQUIRE(cond, ...)                                                                         \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fail_cleanup();                                                            \
-			ck_abort_msg(__VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
-
-/* An lp_code call (filling the local `err`) that must succeed; err says what was seen last. */
-#define REQUIRE_OK(call)                                                                           \
-	do {                                                                                       \
-		int rc_ = (call);                                                                  \
-		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
-	} while (0)
+/* A failed fork-mode test skips teardown: the fixture cleans up first (tests/lib/fixture.h). */
+#define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
+#define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
 static void setup(void)
 {
@@ -72,16 +53,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_error err = {0};
-	int rc = lp_test_platform_stop(g_p, 0, &err);
-
-	if (rc != LP_OK)
-		lp_test_platform_dump_logs(g_p, 4000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
 	free(g_scratch);
 	g_scratch = NULL;
-	ck_assert_msg(rc == LP_OK, "daemons did not stop cleanly: %s", err.message);
+	lp_test_fixture_teardown(&g_p);
 }
 
 static const char *jstr(const cJSON *o, const char *key)

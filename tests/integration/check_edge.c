@@ -12,6 +12,7 @@
 #include "launchpad/clock.h"
 #include "launchpad/fs.h"
 #include "tests/lib/load.h"
+#include "tests/lib/fixture.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -29,26 +30,8 @@
 
 static lp_test_platform *g_p;
 
-static void fail_cleanup(void)
-{
-	lp_test_platform_dump_logs(g_p, 6000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-}
-
-#define REQUIRE(cond, ...)                                                                         \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fail_cleanup();                                                            \
-			ck_abort_msg(__VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
-
-#define REQUIRE_OK(call)                                                                           \
-	do {                                                                                       \
-		int rc_ = (call);                                                                  \
-		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
-	} while (0)
+#define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
+#define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
 static void setup(void)
 {
@@ -62,14 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_error err = {0};
-	int rc = lp_test_platform_stop(g_p, 0, &err);
-
-	if (rc != LP_OK)
-		lp_test_platform_dump_logs(g_p, 4000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-	ck_assert_msg(rc == LP_OK, "daemons did not stop cleanly: %s", err.message);
+	lp_test_fixture_teardown(&g_p);
 }
 
 /* Page n: "v<n>;" repeated, so a body that mixes two revisions is easy to tell. */

@@ -20,6 +20,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/fs.h"
 #include "tests/lib/git_http_server.h"
+#include "tests/lib/fixture.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -34,26 +35,8 @@
 
 static lp_test_platform *g_p;
 
-static void fail_cleanup(void)
-{
-	lp_test_platform_dump_logs(g_p, 6000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-}
-
-#define REQUIRE(cond, ...)                                                                         \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fail_cleanup();                                                            \
-			ck_abort_msg(__VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
-
-#define REQUIRE_OK(call)                                                                           \
-	do {                                                                                       \
-		int rc_ = (call);                                                                  \
-		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
-	} while (0)
+#define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
+#define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "launchpad/clock.h"
+#include "tests/lib/fixture.h"
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
@@ -24,26 +25,8 @@
 
 static lp_test_platform *g_p;
 
-static void fail_cleanup(void)
-{
-	lp_test_platform_dump_logs(g_p, 6000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-}
-
-#define REQUIRE(cond, ...)                                                                         \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fail_cleanup();                                                            \
-			ck_abort_msg(__VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
-
-#define REQUIRE_OK(call)                                                                           \
-	do {                                                                                       \
-		int rc_ = (call);                                                                  \
-		REQUIRE(rc_ == LP_OK, "%s: %s", #call, err.message);                               \
-	} while (0)
+#define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
+#define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
 static char g_port_env[64];
 static unsigned g_ctrl_port;
@@ -65,14 +48,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lp_error err = {0};
-	int rc = lp_test_platform_stop(g_p, 0, &err);
-
-	if (rc != LP_OK)
-		lp_test_platform_dump_logs(g_p, 4000);
-	lp_test_platform_free(g_p);
-	g_p = NULL;
-	ck_assert_msg(rc == LP_OK, "daemons did not stop cleanly: %s", err.message);
+	lp_test_fixture_teardown(&g_p);
 }
 
 /* What GET .../metrics?window=1h says: requests by class, total bytes out, histogram count. */
