@@ -263,12 +263,14 @@ static void now_since(char out[64])
 }
 
 /* Containers of this instance created since t, from the engine's own events. */
+/* The containers created since t, each also shown on stderr (-a: tee must not truncate a log
+ * file that stderr is). */
 static int containers_created_since(const char *t)
 {
 	return lp_test_count_lines(
 	    "docker events --since %s --until %ld --filter type=container "
 	    "--filter event=create --filter label=launchpad.instance=%s "
-	    "--format '{{.ID}} {{.Actor.Attributes.name}}' | tee /dev/stderr",
+	    "--format '{{.ID}} {{.Actor.Attributes.name}}' | tee -a /dev/stderr",
 	    t, (long)time(NULL) + 1, g_p->instance);
 }
 
