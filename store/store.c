@@ -586,10 +586,18 @@ char *lp_store_col_text(sqlite3_stmt *q, int col)
 /*
  * Create the file ourselves so it starts 0600: it holds webhook secrets. SQLite gives the -wal
  * and -shm files the permissions of the database file.
+ *
+ * Never by open() and close() of the database itself: close() drops every POSIX lock this
+ * process holds on the file, the shared locks of its other open handles included. The apiserver
+ * opens pool handles while others serve; an open-and-close of the existing file let another
+ * process take the exclusive lock, checkpoint and delete the WAL under them, and their writes
+ * went on into the unlinked file: answered 201, never seen by anyone else (check_apiserver_list).
+ * So a private file (mkstemp: 0600, no one else knows it, so no lock on it) is closed, then
+ * linked into place; EEXIST is the common case, an existing file, left as it is.
  */
 static int precreate(const char *path, lp_error *err)
 {
-	char dir[LP_FS_PATH_MAX];
+	char dir[LP_FS_PATH_MAX], tmp[LP_FS_PATH_MAX];
 	char *slash;
 	int fd, rc = LP_OK;
 
@@ -604,11 +612,17 @@ static int precreate(const char *path, lp_error *err)
 		if (rc != LP_OK)
 			return rc;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return lp_error_set(err, LP_EIO, "creating %s: %s", path, strerror(errno));
+	if (access(path, F_OK) == 0)
+		return LP_OK;
+	if (lp_fmt(tmp, sizeof(tmp), "%s.new-XXXXXX", path) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "database path too long");
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return lp_error_set(err, LP_EIO, "creating %s: %s", tmp, strerror(errno));
 	close(fd);
-	return LP_OK;
+	if (link(tmp, path) != 0 && errno != EEXIST)
+		rc = lp_error_set(err, LP_EIO, "creating %s: %s", path, strerror(errno));
+	(void)unlink(tmp);
+	return rc;
 }
 
 static int exec_sql(lp_store *st, const char *sql, lp_error *err, const char *what)

@@ -158,6 +158,13 @@ static char *reference(const lp_store_site *site, const lp_store_status *stt)
 	}
 	LP_TEST_FMT(url, "%s.localhost", site->name);
 	cJSON_AddStringToObject(o, "cname_target", url);
+	/* Since issue 16: a preview's parent by name (the part before "--"); null for a site. */
+	if (site->parent_id && *site->parent_id && strstr(site->name, "--")) {
+		LP_TEST_FMT(url, "%.*s", (int)(strstr(site->name, "--") - site->name), site->name);
+		cJSON_AddStringToObject(o, "parent", url);
+	} else {
+		cJSON_AddNullToObject(o, "parent");
+	}
 	cJSON_AddItemToObject(o, "spec", doc ? doc : cJSON_CreateNull());
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

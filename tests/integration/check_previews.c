@@ -118,6 +118,36 @@ static int wait_host(const char *host, long want_status, const char *body, int t
 	}
 }
 
+/*
+ * Until each serve container of slug runs one nginx worker: the last reload is over. A reload
+ * starts the new worker first and tells the old one to quit 100 ms later (longer under load);
+ * until then the old worker still answers on the connections Traefik keeps alive to it, so the
+ * first answer of a new revision does not mean the old one is gone (docs/serving.md).
+ */
+static int wait_reload_over(const char *slug, int timeout_ms)
+{
+	int64_t deadline = lp_clock_mono_ms() + timeout_ms;
+	int serving, workers;
+
+	for (;;) {
+		serving = lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s "
+		                              "--filter label=launchpad.site=%s "
+		                              "--filter label=launchpad.role=serve",
+		                              g_p->instance, slug);
+		workers = lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s "
+		                              "--filter label=launchpad.site=%s "
+		                              "--filter label=launchpad.role=serve | "
+		                              "xargs -r -n1 docker top | "
+		                              "grep 'nginx: worker process' || true",
+		                              g_p->instance, slug);
+		if (serving > 0 && workers == serving)
+			return 1;
+		if (lp_clock_mono_ms() > deadline)
+			return 0;
+		lp_clock_sleep_ms(100);
+	}
+}
+
 static long fetch_host(char **out, const char *host)
 {
 	lp_error err = {0};
@@ -229,7 +259,8 @@ START_TEST(test_permalinks_serve_each_revision_and_pruned_404)
 	REQUIRE(fetch_host(&body, host) == 404, "r03 answered: %s", body);
 	free(body);
 	body = NULL;
-	/* The site itself still serves the newest. */
+	/* The site itself still serves the newest, once revision 6's worker is gone. */
+	REQUIRE(wait_reload_over(slug, EDGE_WAIT_MS), "the reload to revision 7 did not end");
 	LP_TEST_FMT(host, "%s.localhost", slug);
 	REQUIRE(fetch_host(&body, host) == 200 && !strcmp(body, "page 7\n"), "site: %s", body);
 	free(body);

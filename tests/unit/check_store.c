@@ -1424,6 +1424,32 @@ START_TEST(test_sigkill_store_writer)
 END_TEST
 
 /* Several processes opening (and so migrating) one brand-new file at the same moment. */
+/*
+ * Opening a handle keeps the locks of the handles already open: a close() of the database file
+ * dropped every POSIX lock of the process, another process's last close then took the exclusive
+ * lock, checkpointed and deleted the WAL, and the first handle's writes went into the unlinked
+ * file, seen by no one else (the apiserver's pool opens handles while others serve).
+ */
+START_TEST(test_open_keeps_other_handles_locks)
+{
+	lp_store *a = open_store(), *b;
+	char cmd[4400];
+
+	lp_store_site_free(create_site(a, "first", 0));
+	b = open_store();
+	/* another process opens, reads and closes: it must not find the file unused */
+	LP_TEST_FMT(cmd, "sqlite3 %s 'SELECT count(*) FROM sites' >/dev/null", dbpath);
+	ck_assert_int_eq(system(cmd), 0);
+	lp_store_site_free(create_site(a, "second", 0));
+	LP_TEST_FMT(
+	    cmd, "test \"$(sqlite3 %s \"SELECT count(*) FROM sites WHERE name = 'second'\")\" = 1",
+	    dbpath);
+	ck_assert_msg(system(cmd) == 0, "another process does not see the first handle's write");
+	lp_store_close(b);
+	lp_store_close(a);
+}
+END_TEST
+
 START_TEST(test_concurrent_first_open)
 {
 	enum { NPROC = 4 };
@@ -1640,6 +1666,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(slow, 120);
 	tcase_add_test(slow, test_busy_unavailable);
 	tcase_add_test(slow, test_concurrent_first_open);
+	tcase_add_test(slow, test_open_keeps_other_handles_locks);
 	tcase_add_test(slow, test_domains_race);
 	tcase_add_test(slow, test_two_processes_no_lost_update);
 	tcase_add_test(slow, test_sigkill_mid_transaction);
