@@ -174,7 +174,7 @@ unit: $(UNIT_BINS) $(BINS)
 test-tools: $(TOOL_BINS) $(BINS)
 
 integration: $(INTEG_BINS) $(BINS)
-	@scripts/run-suites.sh integration $(INTEG_BINS)
+	@LP_SUITE_RETRIES=1 scripts/run-suites.sh integration $(INTEG_BINS)
 
 # The chaos suite restarts dockerd once only with LP_CHAOS_DOCKERD_RESTART=1: on by default under
 # CI=true (CI owns its engine), off elsewhere (other work may share the engine).
