@@ -343,6 +343,25 @@ int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *wh
 	return lp_store_fail(st, rc, err, what);
 }
 
+int lp_store_q_write_one(lp_store *st, sqlite3_stmt **q, lp_error *err, const char *what)
+{
+	int rc;
+
+	if ((rc = lp_store_tx_begin(st, err)) != LP_OK) {
+		lp_store_q_release(q);
+		return rc;
+	}
+	rc = lp_store_q_exec(st, *q, err, what);
+	lp_store_q_release(q);
+	if (rc == LP_OK && sqlite3_changes(st->db) == 0)
+		rc = LP_ENOTFOUND;
+	if (rc != LP_OK) {
+		lp_store_tx_rollback(st);
+		return rc;
+	}
+	return lp_store_tx_commit(st, err);
+}
+
 /* BEGIN or COMMIT of a read snapshot, prepared once per handle: parsing them each time cost
  * more than running them. */
 static int read_stmt(lp_store *st, const char *sql, lp_error *err)

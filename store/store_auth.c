@@ -389,30 +389,14 @@ int lp_store_token_revoke(lp_store *st, int64_t id, lp_error *err)
 	static const char sql[] = "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?1)"
 	                          " WHERE id = ?2";
 	sqlite3_stmt *q = NULL;
-	int rc, in_tx = 0;
+	int rc;
 
-	rc = lp_store_tx_begin(st, err);
-	if (rc != LP_OK)
-		goto done;
-	in_tx = 1;
-	rc = lp_store_q_prepare(&q, st, sql, err);
-	if (rc != LP_OK)
-		goto done;
+	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
+		return rc;
 	sqlite3_bind_int64(q, 1, lp_clock_wall_ms());
 	sqlite3_bind_int64(q, 2, id);
-	rc = lp_store_q_exec(st, q, err, "revoking token");
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	if (sqlite3_changes(st->db) == 0) {
+	rc = lp_store_q_write_one(st, &q, err, "revoking token");
+	if (rc == LP_ENOTFOUND)
 		rc = lp_error_set(err, LP_ENOTFOUND, "token %lld not found", (long long)id);
-		goto done;
-	}
-	in_tx = 0;
-	rc = lp_store_tx_commit(st, err);
-done:
-	lp_store_q_release(&q);
-	if (in_tx)
-		lp_store_tx_rollback(st);
 	return rc;
 }

@@ -45,6 +45,12 @@ int lp_store_fail(lp_store *st, int rc, lp_error *err, const char *what);
 
 /* Step a statement expected to finish without rows (SQLITE_DONE -> LP_OK). */
 int lp_store_q_exec(lp_store *st, sqlite3_stmt *q, lp_error *err, const char *what) LP_MUST_CHECK;
+/*
+ * Run the one bound write *q in a transaction of its own and release it. LP_ENOTFOUND, with err
+ * left for the caller to say what was missing, when it changed no row: nothing is committed.
+ */
+int lp_store_q_write_one(lp_store *st, sqlite3_stmt **q, lp_error *err,
+                         const char *what) LP_MUST_CHECK;
 
 /* Check an input string: present when required (NULL counts as ""), at most max bytes. */
 int lp_store_check_text(const char *what, const char *s, size_t max, int required,

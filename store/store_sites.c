@@ -1042,31 +1042,17 @@ int lp_store_site_reseal(lp_store *st, const char *site_id, const char *spec_has
 	static const char sql[] =
 	    "UPDATE sites SET spec_json = ?1 WHERE id = ?2 AND spec_hash = ?3";
 	sqlite3_stmt *q = NULL;
-	int rc, in_tx = 0;
+	int rc;
 
 	if ((rc = lp_store_check_text("spec", spec_json, LP_STORE_SPEC_MAX, 1, err)) != LP_OK ||
-	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+	    (rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
 		return rc;
-	in_tx = 1;
-	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
-		goto done;
 	lp_store_bind_text(q, 1, spec_json);
 	lp_store_bind_text(q, 2, site_id);
 	lp_store_bind_text(q, 3, spec_hash);
-	rc = lp_store_q_exec(st, q, err, "resealing site");
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	if (sqlite3_changes(st->db) == 0) {
+	rc = lp_store_q_write_one(st, &q, err, "resealing site");
+	if (rc == LP_ENOTFOUND)
 		rc = lp_error_set(err, LP_ECONFLICT, "site %s changed meanwhile", site_id);
-		goto done;
-	}
-	in_tx = 0;
-	rc = lp_store_tx_commit(st, err);
-done:
-	lp_store_q_release(&q);
-	if (in_tx)
-		lp_store_tx_rollback(st);
 	return rc;
 }
 
@@ -1076,30 +1062,16 @@ int lp_store_site_set_git_credential(lp_store *st, const char *site_id, const ch
 	static const char sql[] = "UPDATE sites SET git_credential = ?1,"
 	                          " resource_version = resource_version + 1 WHERE id = ?2";
 	sqlite3_stmt *q = NULL;
-	int rc, in_tx = 0;
+	int rc;
 
 	if ((rc = lp_store_check_text("git credential", sealed, LP_STORE_TEXT_MAX, 0, err)) !=
 	        LP_OK ||
-	    (rc = lp_store_tx_begin(st, err)) != LP_OK)
+	    (rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
 		return rc;
-	in_tx = 1;
-	if ((rc = lp_store_q_prepare(&q, st, sql, err)) != LP_OK)
-		goto done;
 	lp_store_bind_text(q, 1, sealed);
 	lp_store_bind_text(q, 2, site_id);
-	rc = lp_store_q_exec(st, q, err, "setting the git credential");
-	lp_store_q_release(&q);
-	if (rc != LP_OK)
-		goto done;
-	if (sqlite3_changes(st->db) == 0) {
+	rc = lp_store_q_write_one(st, &q, err, "setting the git credential");
+	if (rc == LP_ENOTFOUND)
 		rc = lp_error_set(err, LP_ENOTFOUND, "site %s not found", site_id);
-		goto done;
-	}
-	in_tx = 0;
-	rc = lp_store_tx_commit(st, err);
-done:
-	lp_store_q_release(&q);
-	if (in_tx)
-		lp_store_tx_rollback(st);
 	return rc;
 }
