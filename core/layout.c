@@ -94,6 +94,16 @@ int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *si
 	return result(lp_fmt(out, outlen, "%s/logs/%s/%ld.log", data_dir, site, revision));
 }
 
+int lp_layout_app_log(char *out, size_t outlen, const char *data_dir, const char *site)
+{
+	return result(lp_fmt(out, outlen, "%s/logs/%s/app.log", data_dir, site));
+}
+
+int lp_layout_probe(char *out, size_t outlen, const char *data_dir)
+{
+	return result(lp_fmt(out, outlen, "%s/bin/lp-probe", data_dir));
+}
+
 int lp_layout_git_cache(char *out, size_t outlen, const char *data_dir, const char *site)
 {
 	return result(lp_fmt(out, outlen, "%s/cache/git/%s.git", data_dir, site));

@@ -11,6 +11,9 @@
  *   sites/<name>/.launchpad-rules/current.conf   relative symlink to the live one
  *   conf/<name>.nginx.conf        the generated serve config (never inside the served tree)
  *   logs/<name>/<n>.log           the build and deploy log of revision n
+ *   logs/<name>/app.log           a dynamic app's stdout and stderr (bounded; app.log.1 the
+ *                                 previous part), written by the controller only
+ *   bin/lp-probe                  the static health probe bound into app containers
  *   cache/git/<name>.git          the bare Git mirror
  *   cache/build/<name>/           the dependency cache mounted into build containers
  *   work/<name>-<n>/              the build workspace of revision n
@@ -79,6 +82,10 @@ int lp_layout_log_dir(char *out, size_t outlen, const char *data_dir,
 int lp_layout_log(char *out, size_t outlen, const char *data_dir, const char *site,
                   long revision) LP_MUST_CHECK;
 /* sites/<name>/.launchpad-drain and its marker for one container hostname */
+/* logs/<name>/app.log, and bin/lp-probe (controller/apps.c owns both) */
+int lp_layout_app_log(char *out, size_t outlen, const char *data_dir,
+                      const char *site) LP_MUST_CHECK;
+int lp_layout_probe(char *out, size_t outlen, const char *data_dir) LP_MUST_CHECK;
 int lp_layout_drain_dir(char *out, size_t outlen, const char *data_dir,
                         const char *site) LP_MUST_CHECK;
 int lp_layout_rules_dir(char *out, size_t outlen, const char *data_dir,

@@ -28,8 +28,9 @@
 #define LP_LABEL_ROLE      "launchpad.role"
 #define LP_LABEL_REVISION  "launchpad.revision"
 #define LP_LABEL_SPEC_HASH "launchpad.spec-hash"
-/* The values of LP_LABEL_ROLE. The controller creates, and removes, only serve and build. */
+/* The values of LP_LABEL_ROLE. The controller creates, and removes, only serve, app and build. */
 #define LP_ROLE_SERVE      "serve"
+#define LP_ROLE_APP        "app" /* a dynamic app's container (spec.run), in place of serve */
 #define LP_ROLE_BUILD      "build"
 #define LP_ROLE_EDGE       "edge"       /* the instance's Traefik (scripts/edge.sh, compose) */
 #define LP_ROLE_API        "api"        /* the apiserver in compose */
