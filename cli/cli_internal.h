@@ -225,6 +225,22 @@ int lp_cli_fail(const char *cmd, const lp_error *err);
 int lp_cli_get_site(cJSON **out, const lp_config *cfg, const char *cmd,
                     const char *name) LP_MUST_CHECK;
 
+/*
+ * One row of a list table from one element of the API's array: row[0..ncols) may point into e
+ * or into scratch (scratchlen bytes, the row's own). LP_OK, or an error code (the table fails).
+ */
+typedef int (*lp_cli_row_fn)(const char **row, char *scratch, size_t scratchlen, const cJSON *e);
+#define LP_CLI_ROW_SCRATCH 64
+
+/*
+ * GET path (an array of objects) and print it as an aligned table under head (ncols columns,
+ * at most LP_CLI_TABLE_COLS_MAX), a row per element through row. An API or transport error is
+ * printed; returns an LP_EXIT_* code.
+ */
+#define LP_CLI_TABLE_COLS_MAX 8
+int lp_cli_list_print(const lp_config *cfg, const char *cmd, const char *path,
+                      const char *const *head, size_t ncols, lp_cli_row_fn row);
+
 /* A string member, or def when absent/not a string. */
 const char *lp_cli_str(const cJSON *o, const char *key, const char *def);
 /* A number member as int64, or def. */

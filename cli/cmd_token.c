@@ -9,8 +9,6 @@
 #include "launchpad/buf.h"
 #include "launchpad/fmt.h"
 
-#define TOKEN_ID_TEXT_MAX 24 /* an int64's digits */
-
 const char lp_cli_token_help[] =
     "usage: launchpad token create NAME\n"
     "       launchpad token list\n"
@@ -65,50 +63,20 @@ done:
 	return ex;
 }
 
+static int token_row(const char **row, char *scratch, size_t scratchlen, const cJSON *e)
+{
+	row[0] = scratch;
+	row[1] = lp_cli_str(e, "name", "?");
+	row[2] = lp_cli_str(e, "created_at", "-");
+	row[3] = lp_cli_str(e, "last_used_at", "-");
+	return lp_fmt(scratch, scratchlen, "%lld", (long long)lp_cli_num(e, "id", 0));
+}
+
 static int token_list(const lp_config *cfg)
 {
 	static const char *const head[] = {"ID", "NAME", "CREATED", "LAST USED"};
-	lp_cli_client c = lp_cli_client_of(cfg);
-	lp_cli_resp r = {0};
-	lp_error err = {0};
-	lp_cli_table t;
-	lp_buf out;
-	const cJSON *e;
-	char id[TOKEN_ID_TEXT_MAX];
-	int ex = LP_EXIT_FAILED;
 
-	if (lp_cli_request(&r, &c, "GET", "/api/tokens", NULL, NULL, 0, &err) != LP_OK)
-		return lp_cli_fail("token", &err);
-	if (r.status != 200 || !cJSON_IsArray(r.json)) {
-		lp_cli_print_api_error("token", &r);
-		lp_cli_resp_release(&r);
-		return ex;
-	}
-	lp_cli_table_init(&t, 4);
-	lp_buf_init(&out, LP_BUF_DEFAULT_MAX);
-	if (lp_cli_table_add(&t, head) != LP_OK)
-		goto done;
-	cJSON_ArrayForEach(e, r.json)
-	{
-		const char *row[4] = {id, lp_cli_str(e, "name", "?"),
-		                      lp_cli_str(e, "created_at", "-"),
-		                      lp_cli_str(e, "last_used_at", "-")};
-
-		if (lp_fmt(id, sizeof(id), "%lld", (long long)lp_cli_num(e, "id", 0)) != LP_OK ||
-		    lp_cli_table_add(&t, row) != LP_OK)
-			goto done;
-	}
-	if (lp_cli_table_render(&out, &t) != LP_OK)
-		goto done;
-	fwrite(out.data, 1, out.len, stdout);
-	ex = LP_EXIT_OK;
-done:
-	if (ex != LP_EXIT_OK)
-		fprintf(stderr, "launchpad token: out of memory\n");
-	lp_cli_table_release(&t);
-	lp_buf_release(&out);
-	lp_cli_resp_release(&r);
-	return ex;
+	return lp_cli_list_print(cfg, "token", "/api/tokens", head, 4, token_row);
 }
 
 static int token_revoke(const lp_config *cfg, const char *id)

@@ -95,47 +95,21 @@ done:
 	return ex;
 }
 
+static int user_row(const char **row, char *scratch, size_t scratchlen, const cJSON *e)
+{
+	(void)scratch;
+	(void)scratchlen;
+	row[0] = lp_cli_str(e, "username", "?");
+	row[1] = lp_cli_str(e, "role", "?");
+	row[2] = lp_cli_str(e, "created_at", "-");
+	return LP_OK;
+}
+
 static int user_list(const lp_config *cfg)
 {
 	static const char *const head[] = {"NAME", "ROLE", "CREATED"};
-	lp_cli_client c = lp_cli_client_of(cfg);
-	lp_cli_resp r = {0};
-	lp_error err = {0};
-	lp_cli_table t;
-	lp_buf out;
-	const cJSON *e;
-	int ex = LP_EXIT_FAILED;
 
-	if (lp_cli_request(&r, &c, "GET", "/api/users", NULL, NULL, 0, &err) != LP_OK)
-		return lp_cli_fail("user", &err);
-	if (r.status != 200 || !cJSON_IsArray(r.json)) {
-		lp_cli_print_api_error("user", &r);
-		lp_cli_resp_release(&r);
-		return ex;
-	}
-	lp_cli_table_init(&t, 3);
-	lp_buf_init(&out, LP_BUF_DEFAULT_MAX);
-	if (lp_cli_table_add(&t, head) != LP_OK)
-		goto done;
-	cJSON_ArrayForEach(e, r.json)
-	{
-		const char *row[3] = {lp_cli_str(e, "username", "?"), lp_cli_str(e, "role", "?"),
-		                      lp_cli_str(e, "created_at", "-")};
-
-		if (lp_cli_table_add(&t, row) != LP_OK)
-			goto done;
-	}
-	if (lp_cli_table_render(&out, &t) != LP_OK)
-		goto done;
-	fwrite(out.data, 1, out.len, stdout);
-	ex = LP_EXIT_OK;
-done:
-	if (ex != LP_EXIT_OK)
-		fprintf(stderr, "launchpad user: out of memory\n");
-	lp_cli_table_release(&t);
-	lp_buf_release(&out);
-	lp_cli_resp_release(&r);
-	return ex;
+	return lp_cli_list_print(cfg, "user", "/api/users", head, 3, user_row);
 }
 
 static int user_delete(const lp_config *cfg, const char *name)

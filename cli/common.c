@@ -133,3 +133,49 @@ int lp_cli_usage_error(const char *cmd, const char *help, const char *problem)
 	fprintf(stderr, "launchpad %s: %s\n\n%s", cmd, problem, help);
 	return LP_EXIT_USAGE;
 }
+
+int lp_cli_list_print(const lp_config *cfg, const char *cmd, const char *path,
+                      const char *const *head, size_t ncols, lp_cli_row_fn row)
+{
+	lp_cli_client c = lp_cli_client_of(cfg);
+	lp_cli_resp r = {0};
+	lp_error err = {0};
+	lp_cli_table t;
+	lp_buf out;
+	const cJSON *e;
+	int ex = LP_EXIT_FAILED;
+
+	if (ncols == 0 || ncols > LP_CLI_TABLE_COLS_MAX)
+		return LP_EXIT_FAILED;
+	if (lp_cli_request(&r, &c, "GET", path, NULL, NULL, 0, &err) != LP_OK)
+		return lp_cli_fail(cmd, &err);
+	if (r.status != 200 || !cJSON_IsArray(r.json)) {
+		lp_cli_print_api_error(cmd, &r);
+		lp_cli_resp_release(&r);
+		return ex;
+	}
+	lp_cli_table_init(&t, ncols);
+	lp_buf_init(&out, LP_BUF_DEFAULT_MAX);
+	if (lp_cli_table_add(&t, head) != LP_OK)
+		goto done;
+	cJSON_ArrayForEach(e, r.json)
+	{
+		const char *cells[LP_CLI_TABLE_COLS_MAX] = {0};
+		char scratch[LP_CLI_ROW_SCRATCH];
+
+		if (row(cells, scratch, sizeof(scratch), e) != LP_OK ||
+		    lp_cli_table_add(&t, cells) != LP_OK)
+			goto done;
+	}
+	if (lp_cli_table_render(&out, &t) != LP_OK)
+		goto done;
+	fwrite(out.data, 1, out.len, stdout);
+	ex = LP_EXIT_OK;
+done:
+	if (ex != LP_EXIT_OK)
+		fprintf(stderr, "launchpad %s: out of memory\n", cmd);
+	lp_cli_table_release(&t);
+	lp_buf_release(&out);
+	lp_cli_resp_release(&r);
+	return ex;
+}
