@@ -87,37 +87,18 @@ static void no_secret_in(const char *path)
 	lp_test_http_resp_release(&r);
 }
 
-static size_t on_sse(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-	return lp_buf_append(ctx, ptr, size * nmemb) == LP_OK ? size * nmemb : 0;
-}
-
-/* The SSE log of a revision, followed until the server ends it. */
+/* Follow the SSE log of a revision until the server ends the stream (bounded: 240 s). */
 static void read_log_stream(lp_buf *out, const char *id, long revision)
 {
-	char url[512], auth[400];
-	struct curl_slist *hl = NULL;
-	CURL *h = curl_easy_init();
-	CURLcode cc;
+	char path[256];
+	lp_error err = {0};
 	long status = 0;
+	int rc;
 
-	REQUIRE(h != NULL, "curl_easy_init");
-	snprintf(url, sizeof(url), "%s/api/deployments/%s/logs?revision=%ld", g_p->url, id,
-	         revision);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", g_p->token);
-	hl = curl_slist_append(hl, auth);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 240L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(h);
-	REQUIRE(cc == CURLE_OK && status == 200, "log stream: %s, HTTP %ld", curl_easy_strerror(cc),
-	        status);
+	LP_TEST_FMT(path, "/api/deployments/%s/logs?revision=%ld", id, revision);
+	rc = lp_test_platform_stream(out, &status, g_p, path, 240, &err);
+	REQUIRE(rc == LP_OK && status == 200, "log stream: %s, HTTP %ld, got: %.2000s",
+	        rc == LP_OK ? "complete" : err.message, status, lp_buf_cstr(out));
 }
 
 /* The build log of revision rev: masked both in the stream and in the file. */

@@ -861,6 +861,40 @@ int lp_test_platform_api(lp_test_http_resp *out, lp_test_platform *p, const char
 	                            json_body ? "application/json" : NULL, p->token, NULL, err);
 }
 
+static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	return lp_buf_append(ctx, ptr, size * nmemb) == LP_OK ? size * nmemb : 0;
+}
+
+int lp_test_platform_stream(lp_buf *out, long *out_status, lp_test_platform *p, const char *path,
+                            long timeout_s, lp_error *err)
+{
+	struct curl_slist *hl = common_headers(NULL, p->token, NULL);
+	CURL *h = curl_easy_init();
+	char url[2048];
+	CURLcode cc;
+
+	*out_status = 0;
+	LP_TEST_FMT(url, "%s%s", p->url, path);
+	if (h == NULL) {
+		curl_slist_free_all(hl);
+		return lp_error_set(err, LP_ENOMEM, "curl init failed");
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, out_status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+	if (cc != CURLE_OK)
+		return lp_error_set(err, LP_EIO, "GET %s: %s", path, curl_easy_strerror(cc));
+	return LP_OK;
+}
+
 int lp_test_platform_upload(lp_test_http_resp *out, lp_test_platform *p, const char *path,
                             const char *const *fields, const char *file_path, lp_error *err)
 {

@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "launchpad/buf.h"
 #include "launchpad/error.h"
 
 typedef struct lp_test_platform_options {
@@ -148,6 +149,14 @@ int lp_test_http_request(lp_test_http_resp *out, const char *method, const char 
 /* A request to the platform's API with the admin token: path like "/api/deployments". */
 int lp_test_platform_api(lp_test_http_resp *out, lp_test_platform *p, const char *method,
                          const char *path, const char *json_body, lp_error *err);
+
+/*
+ * GET path of p's API with p's token and append the whole body to out until the server ends it
+ * (a Server-Sent Events log: the stream ends with the revision) or timeout_s passes. *out_status
+ * gets the HTTP status. LP_OK when the transfer completed; a timeout is an error.
+ */
+int lp_test_platform_stream(lp_buf *out, long *out_status, lp_test_platform *p, const char *path,
+                            long timeout_s, lp_error *err);
 
 /*
  * multipart/form-data POST to path with the admin token: fields are name, value pairs
