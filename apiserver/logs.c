@@ -605,13 +605,19 @@ static int app_sse_new(struct sse **out, lp_apiserver *srv, const lp_store_site 
 	return LP_OK;
 }
 
-/* tail=N (0..APP_TAIL_MAX), follow=0|1, and a resumed stream's Last-Event-ID (a line's time). */
+/*
+ * tail=N (0..APP_TAIL_MAX), follow=0|1, and a resumed stream's Last-Event-ID (or ?from=): a
+ * line's time.
+ */
 static int app_params(long *out_lines, int *out_follow, char *out_after, struct api_req *r)
 {
 	const char *t = api_query(r, "tail"), *f = api_query(r, "follow");
 	const char *id = api_header(r, "Last-Event-ID");
 	char *end;
 	long n;
+
+	if (id == NULL)
+		id = api_query(r, "from"); /* what a client without headers resumes with */
 
 	*out_lines = APP_TAIL_DEFAULT;
 	*out_follow = 0;
@@ -634,7 +640,7 @@ static int app_params(long *out_lines, int *out_follow, char *out_after, struct 
 	if (id && *id) {
 		if (strlen(id) != APP_TIME_LEN || !time_shape(id)) {
 			api_reply_error(r, LP_EINVAL, NULL,
-			                "Last-Event-ID must be the time of an app log line");
+			                "Last-Event-ID / from must be the time of an app log line");
 			return LP_EINVAL;
 		}
 		memcpy(out_after, id, APP_TIME_LEN + 1);
