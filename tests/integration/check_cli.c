@@ -1205,6 +1205,33 @@ static void check_app_out(const char *out, int first, int last)
 	ck_assert_msg(want - 1 == last, "ended at %d, not %d:\n%s", want - 1, last, out);
 }
 
+/* apply of serve.httpsRedirect on a platform without HTTPS: applied, and the API's warning. */
+START_TEST(test_apply_https_warning)
+{
+	char *man = spath("secure.yaml");
+	struct run r;
+
+	write_file(man, "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: secure\n"
+	                "spec:\n  source:\n    git:\n      url: https://github.com/example/secure\n"
+	                "  serve: {httpsRedirect: true}\n");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "site/secure created\n");
+	ck_assert_msg(!strcmp(r.err,
+	                      "warning: serve.httpsRedirect has no effect: this platform "
+	                      "serves no HTTPS (start it with --https, LAUNCHPAD_HTTPS=true: "
+	                      "docs/domains.md)\n"),
+	              "%s", r.err);
+	run_free(&r);
+	simple_manifest(man, "secure");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
 /* logs --app: the tail, --tail N, -f across a rotation until the site goes; its usage errors. */
 START_TEST(test_logs_app)
 {
@@ -1516,6 +1543,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_users);
 	tcase_add_test(tc, test_get_watch);
 	tcase_add_test(tc, test_logs_app);
+	tcase_add_test(tc, test_apply_https_warning);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_open);
 	tcase_add_test(tc, test_deploy_without_index);
