@@ -503,6 +503,8 @@ static int reclaim(lp_applogs *a)
 	size_t i;
 
 	for (i = 0; i < LP_APPLOGS_FOLLOWERS_MAX; i++) {
+		if (a->slots[i] == NULL)
+			return (int)i;
 		reap(a->slots[i]);
 		if (!a->slots[i]->started) {
 			follower_free(a->slots[i]);
