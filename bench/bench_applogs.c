@@ -100,9 +100,9 @@ int main(void)
 		/* the app prints all before the pump starts: the pump's speed, not the app's */
 		lp_clock_sleep_ms(1500);
 		f0 = lp_bench_now();
-		if (lp_docker_container_logs_with(
-		        dk, id, &(lp_docker_logs_options){.timestamps = 1}, count_sink, &n, NULL,
-		        &err) != LP_OK)
+		if (lp_docker_container_logs_with(dk, id,
+		                                  &(lp_docker_logs_options){.timestamps = 1},
+		                                  count_sink, &n, NULL, &err) != LP_OK)
 			return fprintf(stderr, "logs: %s\n", err.message), 1;
 		if (n == BENCH_LINES)
 			lp_bench_add(&floor, n / (lp_bench_now() - f0));
@@ -134,8 +134,9 @@ int main(void)
 	lp_bench_spread(ftext, &floor, "%.0f", "lines/s");
 	lp_bench_spread(ctext, &cpu, "%.2f", "s CPU / 100k lines");
 	printf("app log pump: %d lines from a container into app.log (1 MiB parts)\n", BENCH_LINES);
-	printf("  pump:  %s\n  floor: %s (one logs call with timestamps, counted only)\n  cpu:   %s\n",
-	       text, ftext, ctext);
+	printf(
+	    "  pump:  %s\n  floor: %s (one logs call with timestamps, counted only)\n  cpu:   %s\n",
+	    text, ftext, ctext);
 	lp_bench_row("app log pump throughput", "-", ftext, text, "-");
 	if (lp_fs_remove_tree(dir, &err) != LP_OK)
 		fprintf(stderr, "cleanup: %s\n", err.message);
