@@ -13,6 +13,7 @@
 #include "launchpad/buf.h"
 #include "launchpad/clock.h"
 #include "launchpad/docker.h"
+#include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
 #include "launchpad/names.h"
@@ -38,8 +39,8 @@ static void open_docker(void)
 	data_dir = lp_test_mkdtemp("applogs");
 }
 
-/* Remove the run's containers (a failed test's too) and its data dir. */
-static void sweep(void)
+/* Remove the run's containers. */
+static void remove_containers(void)
 {
 	char label[128];
 	const char *filter[] = {label, NULL};
@@ -47,7 +48,8 @@ static void sweep(void)
 	lp_error err = {0};
 	size_t i;
 
-	LP_TEST_FMT(label, LP_LABEL_INSTANCE "=%s", instance);
+	if (lp_fmt(label, sizeof(label), LP_LABEL_INSTANCE "=%s", instance) != LP_OK)
+		return;
 	if (lp_docker_container_list(&s, dk, filter, &err) == LP_OK) {
 		for (i = 0; i < s->n; i++)
 			if (lp_docker_container_remove(dk, s->items[i].id,
@@ -56,6 +58,12 @@ static void sweep(void)
 				fprintf(stderr, "cleanup: %s\n", err.message);
 		lp_docker_summaries_free(s);
 	}
+}
+
+/* After each test that passed: its containers and its data dir. */
+static void sweep(void)
+{
+	remove_containers();
 	lp_test_sh("rm -rf '%s'", data_dir);
 	free(data_dir);
 	lp_docker_free(dk);
@@ -449,12 +457,27 @@ START_TEST(test_two_revisions_resume_apart)
 }
 END_TEST
 
+/* After the suite, in the runner: what a failed test (whose teardown does not run) left. */
+static void sweep_run(void)
+{
+	lp_error err = {0};
+
+	if (lp_docker_new(&dk, NULL, &err) != LP_OK) {
+		fprintf(stderr, "cleanup: %s\n", err.message);
+		return;
+	}
+	remove_containers();
+	lp_docker_free(dk);
+	dk = NULL;
+}
+
 static Suite *app_logs_suite(void)
 {
 	Suite *s = suite_create("app_logs");
 	TCase *tc = tcase_create("pump");
 
 	tcase_add_checked_fixture(tc, open_docker, sweep);
+	tcase_add_unchecked_fixture(tc, NULL, sweep_run);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_lines_in_order_and_tagged);
 	tcase_add_test(tc, test_steady_state);
