@@ -425,6 +425,9 @@ int api_draft_param(int *out, struct api_req *r) LP_MUST_CHECK;
 void api_reply_draft(struct api_req *r, const char *id, int64_t revision);
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision);
+/* The same with warnings (a cJSON array of strings, taken over; NULL: none) beside the site. */
+void api_reply_site_warned(struct api_req *r, int status, const char *id, const char *result,
+                           int64_t revision, cJSON *warnings);
 /* The If-Match header as a resource_version (0 when absent); replies 400 and fails when bad. */
 int api_if_match(int64_t *out, struct api_req *r) LP_MUST_CHECK;
 /* Parse a stored canonical spec. */

@@ -75,9 +75,32 @@ static int is_dry_run(struct api_req *r)
 	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "All") || !*v);
 }
 
+#define API_NO_HTTPS                                                                               \
+	"has no effect: this platform serves no HTTPS (start it with --https, "                    \
+	"LAUNCHPAD_HTTPS=true: docs/domains.md)"
+
+/*
+ * What the spec asks that this platform cannot do, said beside the answer (NULL: nothing), not
+ * refused: the spec stays valid, and takes effect once the platform is started with --https.
+ */
+static cJSON *https_warnings(const struct api_req *r, const lp_site *site)
+{
+	cJSON *w;
+
+	if (r->srv->cfg->https || (!site->serve_https_redirect && !site->serve_hsts))
+		return NULL;
+	if ((w = cJSON_CreateArray()) == NULL)
+		return NULL;
+	if (site->serve_https_redirect)
+		cJSON_AddItemToArray(w, cJSON_CreateString("serve.httpsRedirect " API_NO_HTTPS));
+	if (site->serve_hsts)
+		cJSON_AddItemToArray(w, cJSON_CreateString("serve.hsts " API_NO_HTTPS));
+	return w;
+}
+
 static void reply_dry_run(struct api_req *r, const char *result, const lp_site *site)
 {
-	cJSON *o = cJSON_CreateObject(), *spec = NULL;
+	cJSON *o = cJSON_CreateObject(), *spec = NULL, *w = https_warnings(r, site);
 
 	cJSON_AddBoolToObject(o, "dryRun", 1);
 	cJSON_AddStringToObject(o, "result", result);
@@ -86,6 +109,8 @@ static void reply_dry_run(struct api_req *r, const char *result, const lp_site *
 		api_redact_spec(spec);
 		cJSON_AddItemToObject(o, "spec", spec);
 	}
+	if (w)
+		cJSON_AddItemToObject(o, "warnings", w);
 	api_reply_json(r, 200, o);
 }
 
@@ -147,7 +172,7 @@ static void apply_create(struct api_req *r, const struct applied *a)
 		goto done;
 	}
 	api_event(r, created->id, LP_EVENT_NORMAL, "Created", "created by apply");
-	api_reply_site(r, 201, created->id, "created", 0);
+	api_reply_site_warned(r, 201, created->id, "created", 0, https_warnings(r, a->site));
 done:
 	lp_store_site_free(created);
 }
@@ -207,7 +232,8 @@ static void apply_update(struct api_req *r, const lp_store_site *cur, const stru
 	}
 	if (up.changed)
 		api_event(r, cur->id, LP_EVENT_NORMAL, "Configured", "spec changed by apply");
-	api_reply_site(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision);
+	api_reply_site_warned(r, 200, cur->id, up.changed ? "configured" : "unchanged", up.revision,
+	                      https_warnings(r, a->site));
 }
 
 void api_h_apply(struct api_req *r)

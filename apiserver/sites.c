@@ -144,11 +144,18 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 void api_reply_site(struct api_req *r, int status, const char *id, const char *result,
                     int64_t revision)
 {
+	api_reply_site_warned(r, status, id, result, revision, NULL);
+}
+
+void api_reply_site_warned(struct api_req *r, int status, const char *id, const char *result,
+                           int64_t revision, cJSON *warnings)
+{
 	lp_store_site *site = NULL;
 	lp_error err = {0};
 	cJSON *o;
 
 	if (lp_store_site_get(&site, r->store, id, &err) != LP_OK) {
+		cJSON_Delete(warnings);
 		api_reply_lperr(r, &err);
 		return;
 	}
@@ -169,6 +176,10 @@ void api_reply_site(struct api_req *r, int status, const char *id, const char *r
 		    o, "webhook_secret",
 		    site->webhook_secret ? cJSON_CreateString(site->webhook_secret)
 		                         : cJSON_CreateNull());
+	if (o && warnings)
+		cJSON_AddItemToObject(o, "warnings", warnings);
+	else
+		cJSON_Delete(warnings);
 	api_set_etag(r, site->resource_version);
 	lp_store_site_free(site);
 	api_reply_json(r, status, o);

@@ -492,6 +492,17 @@ const char *lp_cli_error_code(const lp_cli_resp *r)
 	return cJSON_IsString(code) ? code->valuestring : "";
 }
 
+void lp_cli_print_warnings(const cJSON *json)
+{
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(json, "warnings"))
+	{
+		if (cJSON_IsString(w))
+			fprintf(stderr, "warning: %s\n", w->valuestring);
+	}
+}
+
 void lp_cli_print_api_error(const char *cmd, const lp_cli_resp *r)
 {
 	const cJSON *e = error_obj(r), *msg, *details, *d;

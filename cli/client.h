@@ -71,6 +71,9 @@ int lp_cli_sse_split(char *line, const char **field, const char **value);
  */
 void lp_cli_print_api_error(const char *cmd, const lp_cli_resp *r);
 
+/* The answer's "warnings" (strings), each to stderr as "warning: TEXT"; nothing without any. */
+void lp_cli_print_warnings(const cJSON *json);
+
 /* The error's code string ("not_found"), or "" when the answer has none. */
 const char *lp_cli_error_code(const lp_cli_resp *r);
 

@@ -77,6 +77,7 @@ static int apply_site(const lp_config *cfg, const lp_site *site, int dry_run)
 		printf(" (revision %lld)", (long long)lp_cli_num(r.json, "revision", 0));
 	printf("\n");
 	fflush(stdout);
+	lp_cli_print_warnings(r.json);
 	ok = 1;
 done:
 	free(json);

@@ -1,4 +1,6 @@
-/* cmd_logs.c: `launchpad logs NAME [-f] [--revision N]`: a revision's build log from the SSE API.
+/*
+ * cmd_logs.c: `launchpad logs NAME [-f] [--revision N]`: a revision's build log from the SSE API;
+ * `launchpad logs NAME --app [-f] [--tail N]`: the app's stdout and stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +11,31 @@
 #include "launchpad/fmt.h"
 
 #define LOGS_IDLE_MS 1500 /* without -f on a running build: stop once the backlog is printed */
+#define APP_TAIL_MAX 5000 /* the API's cap on --tail */
+#define APP_ID_MAX   40   /* an app log event's id: a line's time (30 characters) */
+/* "/logs?source=app&tail=5000&follow=1&from=" and an id */
+#define APP_SUFFIX_MAX (64 + APP_ID_MAX)
 
 const char lp_cli_logs_help[] =
     "usage: launchpad logs NAME [-f] [--revision N]\n"
+    "       launchpad logs NAME --app [-f] [--tail N]\n"
     "\n"
     "Print the build and deploy log of a revision (default: the desired one). Without -f, print\n"
     "what the log holds now and stop; with -f, follow it while the build runs until the\n"
     "revision is final (ready, failed, superseded, cancelled). The final state goes to stderr.\n"
+    "With --app, print the app's stdout and stderr instead (a site with spec.run), one line\n"
+    "each: TIME rREVISION stdout|stderr TEXT; with -f, follow it until Ctrl-C.\n"
     "\n"
-    "  -f, --follow         keep printing new lines until the revision is final\n"
+    "  -f, --follow         keep printing new lines (until the revision is final; --app: Ctrl-C)\n"
     "      --revision N     the revision (see `launchpad describe site NAME`)\n"
+    "      --app            the app's output, not a build log\n"
+    "      --tail N         --app: start with the last N lines (default 200, at most 5000)\n"
     "  -h, --help           this help\n"
     "\n"
     "examples:\n"
     "  launchpad logs blog -f\n"
     "  launchpad logs blog --revision 2\n"
+    "  launchpad logs api --app -f --tail 20\n"
     "\n"
     "Global flags: --server, --token, --log-level (see launchpad --help).\n"
     "exit codes: 0 ok, 1 failure (no such site or revision, server unreachable), 2 bad usage\n";
@@ -31,13 +43,16 @@ const char lp_cli_logs_help[] =
 struct printer {
 	char end_state[LP_CLI_STATE_MAX];
 	int ended;
-	int bad_end; /* the final state did not fit end_state */
+	int bad_end;              /* the final state did not fit end_state */
+	char last_id[APP_ID_MAX]; /* --app: the last line's id, where a reconnect resumes */
 };
 
 static int on_field(const char *field, const char *value, void *ctx)
 {
 	struct printer *p = ctx;
 
+	if (!strcmp(field, "id") && lp_fmt(p->last_id, sizeof(p->last_id), "%s", value) != LP_OK)
+		p->last_id[0] = '\0'; /* not an app line's time: a reconnect starts at the tail */
 	if (!strcmp(field, "event") && !strcmp(value, "end")) {
 		p->ended = 1;
 		return 0;
@@ -90,10 +105,53 @@ static int revision_info(long long *number, char *state, size_t n, const lp_conf
 	return found;
 }
 
+/*
+ * --app: the tail, then (-f) new lines. The server ends a followed stream after an hour
+ * ("timeout"): it is opened again from the last line had, so -f lasts until Ctrl-C.
+ */
+static int app_logs(const lp_config *cfg, const char *name, int follow, long tail)
+{
+	lp_cli_client c = lp_cli_client_of(cfg);
+	char path[LP_CLI_API_PATH_MAX], suffix[APP_SUFFIX_MAX];
+	struct printer p = {0};
+	lp_cli_resp e = {0};
+	lp_error err = {0};
+	int ex = LP_EXIT_FAILED;
+	long status;
+
+	for (;;) {
+		memset(p.end_state, 0, sizeof(p.end_state));
+		p.ended = 0;
+		if (lp_fmt(suffix, sizeof(suffix), "/logs?source=app&tail=%ld%s%s%s", tail,
+		           follow ? "&follow=1" : "", p.last_id[0] ? "&from=" : "",
+		           p.last_id) != LP_OK ||
+		    lp_cli_site_path(path, sizeof(path), name, suffix, &err) != LP_OK ||
+		    lp_cli_stream(&status, &e, &c, path, 0, NULL, on_field, &p, &err) != LP_OK) {
+			ex = lp_cli_fail("logs", &err);
+			break;
+		}
+		if (status != 200) {
+			lp_cli_print_api_error("logs", &e);
+			break;
+		}
+		if (follow && !strcmp(p.end_state, "timeout"))
+			continue;
+		if (follow && p.end_state[0])
+			fprintf(stderr, "-- end of log: %s\n", p.end_state);
+		ex = LP_EXIT_OK;
+		break;
+	}
+	lp_cli_resp_release(&e);
+	return ex;
+}
+
 int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 {
-	lp_cli_opt opts[] = {
-	    {"follow", 'f', 0, 0, NULL}, {"revision", 0, 1, 0, NULL}, {"help", 'h', 0, 0, NULL}};
+	lp_cli_opt opts[] = {{"follow", 'f', 0, 0, NULL},
+	                     {"revision", 0, 1, 0, NULL},
+	                     {"help", 'h', 0, 0, NULL},
+	                     {"app", 0, 0, 0, NULL},
+	                     {"tail", 0, 1, 0, NULL}};
 	const char *pos[LP_CLI_MAX_POS], *name;
 	size_t npos = 0;
 	int ex = LP_EXIT_FAILED, idle = 0;
@@ -106,12 +164,28 @@ int lp_cli_logs(int argc, char **argv, const lp_config *cfg)
 	char state[LP_CLI_STATE_MAX] = "", *end;
 	long status;
 
-	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 3, argc, argv, lp_cli_logs_help))
+	if (!lp_cli_parse_or_help(&ex, pos, &npos, opts, 5, argc, argv, lp_cli_logs_help))
 		return ex;
 	if (npos != 1)
 		return lp_cli_usage_error("logs", lp_cli_logs_help,
 		                          "expected: logs NAME [-f] [--revision N]");
 	name = pos[0];
+	if (opts[4].given && !opts[3].given)
+		return lp_cli_usage_error("logs", lp_cli_logs_help, "--tail goes with --app");
+	if (opts[3].given) {
+		long tail = 200;
+
+		if (opts[1].given)
+			return lp_cli_usage_error("logs", lp_cli_logs_help,
+			                          "--app and --revision do not go together");
+		if (opts[4].given) {
+			tail = strtol(opts[4].value, &end, 10);
+			if (end == opts[4].value || *end || tail < 0 || tail > APP_TAIL_MAX)
+				return lp_cli_usage_error("logs", lp_cli_logs_help,
+				                          "--tail needs a count from 0 to 5000");
+		}
+		return app_logs(cfg, name, opts[0].given, tail);
+	}
 	if (opts[1].given) {
 		number = strtoll(opts[1].value, &end, 10);
 		if (*end || number < 1)

@@ -69,6 +69,8 @@ int lp_controller_new(lp_controller **out, const lp_config *cfg, lp_error *err)
 	                          err)) != LP_OK ||
 	    (rc = lp_builds_new(&c->parts.builds, c->parts.ctx, on_build_done, c, err)) != LP_OK ||
 	    (rc = lp_firewall_new(&c->parts.fw, cfg->instance, err)) != LP_OK ||
+	    (rc = lp_applogs_new(&c->parts.applogs, lp_ctx_docker(c->parts.ctx), cfg->data_dir, 0,
+	                         err)) != LP_OK ||
 	    (rc = lp_specs_new(
 	         &c->parts.specs,
 	         &(lp_spec_options){.allow_insecure_sources = cfg->allow_insecure_sources,
@@ -93,6 +95,7 @@ void lp_controller_free(lp_controller *c)
 	/* A build thread still running uses what is below: then everything leaks, on purpose. */
 	if (lp_builds_free(c->parts.builds) != 0)
 		return;
+	lp_applogs_free(c->parts.applogs);
 	lp_observer_free(c->parts.obs);
 	lp_firewall_free(c->parts.fw);
 	lp_specs_free(c->parts.specs);

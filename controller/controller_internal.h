@@ -8,6 +8,7 @@
 #ifndef LAUNCHPAD_CONTROLLER_INTERNAL_H
 #define LAUNCHPAD_CONTROLLER_INTERNAL_H
 
+#include "controller/applogs.h"
 #include "controller/builds.h"
 #include "controller/context.h"
 #include "controller/firewall.h"
@@ -20,6 +21,7 @@ typedef struct lp_parts {
 	lp_builds *builds;
 	lp_firewall *fw; /* the instance's host isolation rules */
 	lp_specs *specs;
+	lp_applogs *applogs; /* app containers' output into logs/<site>/app.log */
 } lp_parts;
 
 #endif

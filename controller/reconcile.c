@@ -355,6 +355,7 @@ static int serve(lp_serve_result *out, const lp_parts *p, const char *name, cons
 	    (rc = lp_observer_site(&observed, p->obs, name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, name, observed);
+	lp_applogs_sync(p->applogs, name, observed);
 	rc = lp_serve_ensure(out, p, name, spec, conf, observed, err);
 	/* A revision whose config differs goes live by a graceful reload, never a restart. */
 	if (rc == LP_OK)

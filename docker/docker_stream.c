@@ -131,20 +131,47 @@ static int logs_sink(void *ctx, const char *data, size_t len)
 	return l->rc != LP_OK;
 }
 
+/* A unix time as the engine's since= takes it: digits, then optionally '.' and 1..9 digits. */
+static int since_ok(const char *s)
+{
+	size_t i = strspn(s, "0123456789"), f;
+
+	if (i == 0 || i > 19)
+		return 0;
+	if (s[i] == '\0')
+		return 1;
+	f = strspn(s + i + 1, "0123456789");
+	return s[i] == '.' && f >= 1 && f <= 9 && s[i + 1 + f] == '\0';
+}
+
 int lp_docker_container_logs(lp_docker *d, const char *id, int follow, lp_docker_output_fn fn,
                              void *ctx, const lp_docker_cancel *cancel, lp_error *err)
 {
-	dk_req r = {.method = "GET", .cancel = cancel, .timeout_ms = follow ? 0 : d->timeout_ms};
+	lp_docker_logs_options o = {.follow = follow};
+
+	return lp_docker_container_logs_with(d, id, &o, fn, ctx, cancel, err);
+}
+
+int lp_docker_container_logs_with(lp_docker *d, const char *id, const lp_docker_logs_options *opts,
+                                  lp_docker_output_fn fn, void *ctx, const lp_docker_cancel *cancel,
+                                  lp_error *err)
+{
+	static const lp_docker_logs_options none = {0};
+	const lp_docker_logs_options *o = opts ? opts : &none;
+	dk_req r = {.method = "GET", .cancel = cancel, .timeout_ms = o->follow ? 0 : d->timeout_ms};
 	struct logs_ctx l = {.rc = LP_OK};
 	char path[DK_PATH_MAX];
 	dk_resp resp;
 	int rc;
 
+	if (o->since && !since_ok(o->since))
+		return lp_error_set(err, LP_EINVAL, "container logs: bad since \"%s\"", o->since);
 	rc = dk_check_name(id, "container id", err);
 	if (rc == LP_OK)
 		rc = dk_pathf(path, sizeof(path), err,
-		              "/containers/%s/logs?stdout=1&stderr=1&timestamps=0&follow=%d", id,
-		              follow ? 1 : 0);
+		              "/containers/%s/logs?stdout=1&stderr=1&timestamps=%d&follow=%d%s%s",
+		              id, o->timestamps ? 1 : 0, o->follow ? 1 : 0,
+		              o->since ? "&since=" : "", o->since ? o->since : "");
 	if (rc != LP_OK)
 		return rc;
 	dk_resp_init(&resp);

@@ -246,6 +246,23 @@ int lp_docker_container_logs(lp_docker *d, const char *id, int follow, lp_docker
                              void *ctx, const lp_docker_cancel *cancel,
                              lp_error *err) LP_MUST_CHECK;
 
+/* What lp_docker_container_logs_with asks beyond follow. */
+typedef struct lp_docker_logs_options {
+	int follow;
+	/* Each line, and each piece of one the engine split (16 KiB), starts with its time in
+	 * RFC 3339 with nine fixed digits of nanoseconds ("2026-12-01T23:38:29.123456789Z") and a
+	 * space. */
+	int timestamps;
+	/* "<unix seconds>[.<nanoseconds>]": only lines logged at or after then (inclusive); NULL:
+	 * all. Anything else is LP_EINVAL. */
+	const char *since;
+} lp_docker_logs_options;
+
+/* lp_docker_container_logs with timestamps and a start time (opts NULL: all, no follow). */
+int lp_docker_container_logs_with(lp_docker *d, const char *id, const lp_docker_logs_options *opts,
+                                  lp_docker_output_fn fn, void *ctx, const lp_docker_cancel *cancel,
+                                  lp_error *err) LP_MUST_CHECK;
+
 /* ---- events ---- */
 
 /* One event. Everything in it is valid only during the callback. */

@@ -41,7 +41,7 @@ _launchpad()
 		COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		return
 		;;
-	--server | --token | --timeout | --to | --revision | --name | -n)
+	--server | --token | --timeout | --to | --revision | --tail | --name | -n)
 		return
 		;;
 	esac
@@ -67,7 +67,7 @@ _launchpad()
 	delete) flags="-w --wait --timeout --ignore-not-found --help" ;;
 	redeploy) flags="-w --wait --timeout --help" ;;
 	rollback) flags="--to -w --wait --timeout --help" ;;
-	logs) flags="-f --follow --revision --help" ;;
+	logs) flags="-f --follow --revision --app --tail --help" ;;
 	metrics) flags="-w --window -o --output --help" ;;
 	completion) flags="--help" ;;
 	esac

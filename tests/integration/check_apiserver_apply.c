@@ -357,6 +357,88 @@ START_TEST(test_revisions_rollback_events)
 }
 END_TEST
 
+/* PUT a manifest of name with the serve flags given ("" for none); returns the status. */
+static long put_serve(struct lp_test_api *s, const char *name, const char *serve, const char *query,
+                      struct lp_test_api_resp *r)
+{
+	char body[2048], path[256];
+
+	LP_TEST_FMT(body,
+	            "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: %s\nspec:\n"
+	            "  source:\n    git: {url: \"https://github.com/a/b\"}\n%s%s%s",
+	            name, *serve ? "  serve: {" : "", serve, *serve ? "}\n" : "");
+	LP_TEST_FMT(path, "/api/deployments/%s%s", name, query ? query : "");
+	return lp_test_api_http(s, "PUT", path, "application/yaml", body, r);
+}
+
+/* The answer's warnings, joined by "|" ("" without the member; "!" when it is not an array). */
+static void warnings_of(char *out, size_t n, const struct lp_test_api_resp *r)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r->json, "warnings"), *e;
+
+	lp_test_fmt(out, n, "%s", w == NULL ? "" : cJSON_IsArray(w) ? "" : "!");
+	cJSON_ArrayForEach(e, w)
+	{
+		ck_assert(cJSON_IsString(e));
+		lp_test_fmt(out + strlen(out), n - strlen(out), "%s%s", out[0] ? "|" : "",
+		            e->valuestring);
+	}
+}
+
+#define NO_HTTPS                                                                                   \
+	" has no effect: this platform serves no HTTPS (start it with --https, "                   \
+	"LAUNCHPAD_HTTPS=true: docs/domains.md)"
+
+/*
+ * serve.httpsRedirect / serve.hsts on a platform without HTTPS: accepted, with a warning beside
+ * the site (create, update, unchanged, dry run); none when they are off, or HTTPS is on.
+ */
+START_TEST(test_https_warnings)
+{
+	static const char *const https[] = {"--https", NULL};
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	char w[1024];
+
+	lp_test_api_start(&s, NULL);
+	ck_assert_int_eq(put_serve(&s, "plain", "", NULL, &r), 201);
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "");
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_serve(&s, "secure", "httpsRedirect: true", NULL, &r), 201);
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "serve.httpsRedirect" NO_HTTPS);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "slug"), "secure"); /* the site, as before */
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_serve(&s, "secure", "httpsRedirect: true", NULL, &r), 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "unchanged");
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "serve.httpsRedirect" NO_HTTPS);
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_serve(&s, "secure", "httpsRedirect: true, hsts: true", NULL, &r), 200);
+	ck_assert_str_eq(lp_test_api_jstr(r.json, "result"), "configured");
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "serve.httpsRedirect" NO_HTTPS "|serve.hsts" NO_HTTPS);
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_serve(&s, "secure", "hsts: true", "?dryRun=1", &r), 200);
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "serve.hsts" NO_HTTPS);
+	lp_test_api_resp_free(&r);
+	ck_assert_int_eq(put_serve(&s, "secure", "httpsRedirect: false", NULL, &r), 200);
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "");
+	lp_test_api_resp_free(&r);
+	lp_test_api_stop(&s);
+	/* with HTTPS on, the same spec says nothing more */
+	lp_test_api_start(&s, https);
+	ck_assert_int_eq(put_serve(&s, "secure", "httpsRedirect: true, hsts: true", NULL, &r), 201);
+	warnings_of(w, sizeof(w), &r);
+	ck_assert_str_eq(w, "");
+	lp_test_api_resp_free(&r);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_apply_suite(void)
 {
 	Suite *s = suite_create("apiserver_apply");
@@ -368,6 +450,7 @@ static Suite *apiserver_apply_suite(void)
 	tcase_add_test(tc, test_build_images);
 	tcase_add_test(tc, test_if_match_race);
 	tcase_add_test(tc, test_revisions_rollback_events);
+	tcase_add_test(tc, test_https_warnings);
 	suite_add_tcase(s, tc);
 	return s;
 }

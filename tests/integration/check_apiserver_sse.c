@@ -1,4 +1,7 @@
-/* check_apiserver_sse.c: build logs as Server-Sent Events: growth, long lines, CR, truncation. */
+/*
+ * check_apiserver_sse.c: build logs as Server-Sent Events (growth, long lines, CR, truncation), and
+ * app logs (source=app: tail, follow across rotation, resume, bad parameters, auth).
+ */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -394,6 +397,182 @@ START_TEST(test_sse_superseded_ends)
 }
 END_TEST
 
+/* ---- source=app: app.log written here as the controller's pump writes it ---- */
+
+/* "<time> r1 stdout line <k>": line k's time is k seconds after a fixed start (k < 86400). */
+static void app_line(FILE *fp, int k)
+{
+	fprintf(fp, "2026-12-01T%02d:%02d:%02d.%09dZ r1 %s line %d\n", k / 3600, k / 60 % 60,
+	        k % 60, k, k % 2 ? "stdout" : "stderr", k);
+}
+
+static void app_lines(const char *path, const char *mode, int from, int to)
+{
+	FILE *fp = fopen(path, mode);
+	int k;
+
+	ck_assert_ptr_nonnull(fp);
+	for (k = from; k <= to; k++)
+		app_line(fp, k);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* A site whose app.log.1 holds lines 1..150 and app.log 151..300; *path is app.log. */
+static void app_site(struct lp_test_api *s, char *slug, size_t slen, char *path, size_t plen)
+{
+	char dir[4096], part1[4200];
+	cJSON *o;
+
+	lp_test_api_start(s, NULL);
+	o = lp_test_api_create_github(s, NULL);
+	lp_test_fmt(slug, slen, "%s", lp_test_api_jstr(o, "slug"));
+	cJSON_Delete(o);
+	LP_TEST_FMT(dir, "%s/logs/%s", s->dir, slug);
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0750, NULL), LP_OK);
+	lp_test_fmt(path, plen, "%s/app.log", dir);
+	LP_TEST_FMT(part1, "%s.1", path);
+	app_lines(part1, "w", 1, 150);
+	app_lines(path, "w", 151, 300);
+}
+
+/* The numbers of the "line <k>" data events of got, in order, must be first..last exactly. */
+static void check_app_events(const char *got, int first, int last)
+{
+	const char *p = got;
+	int want = first, k;
+
+	while ((p = strstr(p, "data: 2026-")) != NULL) {
+		p = strstr(p, " line ");
+		ck_assert_ptr_nonnull(p);
+		k = atoi(p + 6);
+		ck_assert_msg(k == want, "line %d where %d was due in: %.300s", k, want, got);
+		want++;
+	}
+	ck_assert_msg(want - 1 == last, "the stream ended at line %d, not %d: %.300s", want - 1,
+	              last, got);
+}
+
+/* The tail of app.log.1 + app.log, then "end: eof"; tail=N; its bounds. */
+START_TEST(test_app_logs_tail)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	struct follow f = {0};
+	char slug[80], path[4200], url[300];
+	const char *got;
+
+	app_site(&s, slug, sizeof(slug), path, sizeof(path));
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app", slug);
+	follow_logs(&f);
+	got = lp_buf_cstr(&f.got);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_msg(f.ended, "not ended: %s", got);
+	check_app_events(got, 101, 300); /* the default 200, across the two parts */
+	ck_assert_ptr_nonnull(strstr(got,
+	                             "data: 2026-12-01T00:05:00.000000300Z r1 stderr line 300\n\n"
+	                             "event: end\ndata: eof\n\n"));
+	lp_buf_reset(&f.got);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app&tail=3", slug);
+	follow_logs(&f);
+	check_app_events(lp_buf_cstr(&f.got), 298, 300);
+	lp_buf_reset(&f.got);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app&tail=0", slug);
+	follow_logs(&f);
+	ck_assert_ptr_null(strstr(lp_buf_cstr(&f.got), "data: 2026"));
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "event: end\ndata: eof"));
+	lp_buf_reset(&f.got);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app&tail=5000", slug);
+	follow_logs(&f);
+	check_app_events(lp_buf_cstr(&f.got), 1, 300);
+	/* the event ids are the lines' times: the resumed stream starts after line 250 */
+	lp_buf_reset(&f.got);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app", slug);
+	f.header = "Last-Event-ID: 2026-12-01T00:04:10.000000250Z";
+	follow_logs(&f);
+	check_app_events(lp_buf_cstr(&f.got), 251, 300);
+	f.header = NULL;
+	lp_buf_release(&f.got);
+	/* bounds: the tail, follow, the resume point, the source */
+	{
+		const char *bad[] = {"tail=5001", "tail=-1",     "tail=x",
+		                     "follow=2",  "source=nope", "source="};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			LP_TEST_FMT(url, "/api/deployments/%s/logs?%s%s", slug,
+			            strncmp(bad[i], "source", 6) ? "source=app&" : "", bad[i]);
+			lp_test_api_http(&s, "GET", url, NULL, NULL, &r);
+			lp_test_api_assert_error(&r, 400, "invalid");
+			lp_test_api_resp_free(&r);
+		}
+	}
+	{
+		const char *hdr[] = {"Last-Event-ID: 12", NULL};
+
+		LP_TEST_FMT(url, "/api/deployments/%s/logs?source=app", slug);
+		lp_test_api_request(NULL, &s, "GET", url, NULL, NULL, 0, NULL, hdr, NULL, &r);
+		lp_test_api_assert_error(&r, 400, "invalid");
+		lp_test_api_resp_free(&r);
+		/* the route's auth: no token, a wrong one */
+		lp_test_api_request(NULL, &s, "GET", url, NULL, NULL, 0, "", NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 401);
+		lp_test_api_resp_free(&r);
+		lp_test_api_request(NULL, &s, "GET", url, NULL, NULL, 0, "lp_wrong", NULL, NULL,
+		                    &r);
+		ck_assert_int_eq(r.status, 401);
+		lp_test_api_resp_free(&r);
+		LP_TEST_FMT(url, "/api/deployments/no-such-site/logs?source=app");
+		lp_test_api_http(&s, "GET", url, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 404);
+		lp_test_api_resp_free(&r);
+	}
+	lp_test_api_stop(&s);
+}
+END_TEST
+
+/*
+ * follow=1: the tail, then the lines appended, then app.log rotated to app.log.1 under the
+ * stream and the new app.log's lines; the site's deletion ends it ("gone"). The follower's 20 s
+ * curl timeout bounds the wait: ended means the server ended it.
+ */
+START_TEST(test_app_logs_follow_rotation)
+{
+	struct lp_test_api s;
+	struct lp_test_api_resp r;
+	struct follow f = {0};
+	char slug[80], path[4200], part1[4300], url[300];
+	pthread_t t;
+
+	app_site(&s, slug, sizeof(slug), path, sizeof(path));
+	LP_TEST_FMT(part1, "%s.1", path);
+	f.s = &s;
+	lp_buf_init(&f.got, 1 << 20);
+	LP_TEST_FMT(f.path, "/api/deployments/%s/logs?source=app&follow=1&tail=10", slug);
+	ck_assert_int_eq(pthread_create(&t, NULL, follow_logs, &f), 0);
+	usleep(300000); /* the stream has sent its tail */
+	app_lines(path, "a", 301, 320);
+	usleep(300000);
+	/* the pump's rotation: app.log becomes app.log.1, a new app.log follows */
+	ck_assert_int_eq(rename(path, part1), 0);
+	usleep(100000);
+	app_lines(path, "w", 321, 340);
+	usleep(300000);
+	app_lines(path, "a", 341, 345);
+	usleep(300000);
+	LP_TEST_FMT(url, "/api/deployments/%s", slug);
+	lp_test_api_http(&s, "DELETE", url, NULL, NULL, &r);
+	ck_assert_int_lt(r.status, 300);
+	lp_test_api_resp_free(&r);
+	pthread_join(t, NULL);
+	ck_assert_msg(f.ended, "the stream did not end: %s", lp_buf_cstr(&f.got));
+	check_app_events(lp_buf_cstr(&f.got), 291, 345);
+	ck_assert_ptr_nonnull(strstr(lp_buf_cstr(&f.got), "event: end\ndata: gone\n\n"));
+	lp_buf_release(&f.got);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *apiserver_sse_suite(void)
 {
 	Suite *s = suite_create("apiserver_sse");
@@ -405,6 +584,8 @@ static Suite *apiserver_sse_suite(void)
 	tcase_add_test(tc, test_sse_truncated_log);
 	tcase_add_test(tc, test_sse_ids_and_resume);
 	tcase_add_test(tc, test_sse_superseded_ends);
+	tcase_add_test(tc, test_app_logs_tail);
+	tcase_add_test(tc, test_app_logs_follow_rotation);
 	suite_add_tcase(s, tc);
 	return s;
 }

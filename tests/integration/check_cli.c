@@ -1177,6 +1177,120 @@ static void simple_manifest(const char *path, const char *name)
 	           name, name);
 }
 
+/* Lines k = from..to as the controller's app log pump writes them. */
+static void app_log_lines(const char *path, const char *mode, int from, int to)
+{
+	FILE *fp = fopen(path, mode);
+	int k;
+
+	ck_assert_ptr_nonnull(fp);
+	for (k = from; k <= to; k++)
+		fprintf(fp, "2026-12-01T00:00:%02d.%09dZ r1 %s app line %d\n", k % 60, k,
+		        k % 2 ? "stdout" : "stderr", k);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* The lines of out must be app lines first..last, in order, and nothing else. */
+static void check_app_out(const char *out, int first, int last)
+{
+	const char *line = out, *p;
+	int want = first;
+
+	for (; *line; line = strchr(line, '\n') + 1, want++) {
+		ck_assert_msg(strchr(line, '\n') && (p = strstr(line, " app line ")) &&
+		                  p < strchr(line, '\n') && atoi(p + 10) == want,
+		              "line %d missing or out of place:\n%s", want, out);
+		ck_assert_msg(!strncmp(line, "2026-12-01T00:00:", 17), "not an app line:\n%s", out);
+	}
+	ck_assert_msg(want - 1 == last, "ended at %d, not %d:\n%s", want - 1, last, out);
+}
+
+/* apply of serve.httpsRedirect on a platform without HTTPS: applied, and the API's warning. */
+START_TEST(test_apply_https_warning)
+{
+	char *man = spath("secure.yaml");
+	struct run r;
+
+	write_file(man, "apiVersion: launchpad.dev/v1\nkind: Site\nmetadata:\n  name: secure\n"
+	                "spec:\n  source:\n    git:\n      url: https://github.com/example/secure\n"
+	                "  serve: {httpsRedirect: true}\n");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "site/secure created\n");
+	ck_assert_msg(!strcmp(r.err,
+	                      "warning: serve.httpsRedirect has no effect: this platform "
+	                      "serves no HTTPS (start it with --https, LAUNCHPAD_HTTPS=true: "
+	                      "docs/domains.md)\n"),
+	              "%s", r.err);
+	run_free(&r);
+	simple_manifest(man, "secure");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
+/* logs --app: the tail, --tail N, -f across a rotation until the site goes; its usage errors. */
+START_TEST(test_logs_app)
+{
+	char *man = spath("app.yaml"), dir[1300], log[1400], part1[1500];
+	struct run r;
+	pid_t f;
+
+	simple_manifest(man, "appy");
+	r = cli("apply", "-f", man);
+	ck_run(r, 0);
+	run_free(&r);
+	LP_TEST_FMT(dir, "%s/logs/appy", plat->data_dir);
+	LP_TEST_FMT(log, "%s/app.log", dir);
+	LP_TEST_FMT(part1, "%s.1", log);
+	/* no app log yet: nothing, and no error */
+	r = cli("logs", "appy", "--app");
+	ck_run(r, 0);
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	ck_assert_int_eq(lp_fs_mkdirs(dir, 0755, NULL), LP_OK);
+	app_log_lines(part1, "w", 1, 4);
+	app_log_lines(log, "w", 5, 8);
+	r = cli("logs", "appy", "--app");
+	ck_run(r, 0);
+	check_app_out(r.out, 1, 8);
+	run_free(&r);
+	r = cli("logs", "appy", "--app", "--tail", "3");
+	ck_run(r, 0);
+	check_app_out(r.out, 6, 8);
+	run_free(&r);
+	f = cli_bg("follow", "logs", "appy", "--app", "-f", "--tail", "2");
+	usleep(500 * 1000); /* it has its tail */
+	app_log_lines(log, "a", 9, 12);
+	usleep(300 * 1000);
+	ck_assert_int_eq(rename(log, part1), 0);
+	app_log_lines(log, "w", 13, 15);
+	usleep(300 * 1000);
+	r = cli("delete", "appy");
+	ck_run(r, 0);
+	run_free(&r);
+	r = collect(f, "follow", 30);
+	ck_run(r, 0);
+	check_app_out(r.out, 7, 15);
+	ck_assert_msg(strstr(r.err, "-- end of log: gone"), "%s", r.err);
+	run_free(&r);
+	/* usage */
+	r = cli("logs", "appy", "--app", "--tail", "5001");
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli("logs", "appy", "--tail", "3");
+	ck_run(r, 2);
+	run_free(&r);
+	r = cli("logs", "appy", "--app", "--revision", "1");
+	ck_run(r, 2);
+	run_free(&r);
+	free(man);
+}
+END_TEST
+
 /* -w: the first screen, then each change (a new site, a phase), one line each, until --timeout. */
 START_TEST(test_get_watch)
 {
@@ -1428,6 +1542,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_insecure_source_refused);
 	tcase_add_test(tc, test_users);
 	tcase_add_test(tc, test_get_watch);
+	tcase_add_test(tc, test_logs_app);
+	tcase_add_test(tc, test_apply_https_warning);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_open);
 	tcase_add_test(tc, test_deploy_without_index);

@@ -27,6 +27,7 @@
 #include "launchpad/crypto.h"
 #include "launchpad/docker.h"
 #include "launchpad/fs.h"
+#include "launchpad/names.h"
 #include "launchpad/spec.h"
 #include "launchpad/store.h"
 #include "tests/lib/platform.h"
@@ -544,6 +545,78 @@ START_TEST(test_delete_removes_everything)
 	pclose(p);
 	ck_assert_int_eq(atoi(line), 0);
 	lp_controller_free(c);
+}
+END_TEST
+
+/*
+ * The reconcile's serve step hands the site's containers to the app log pump: an app container
+ * (made here, as controller/apps.c labels one) gets its output into logs/<site>/app.log, one
+ * follower whatever the number of passes; the site's deletion takes the container and the log.
+ */
+START_TEST(test_app_logs_pumped_and_removed)
+{
+	lp_controller *c = NULL;
+	lp_reconcile_result r;
+	lp_controller_stats st0, st1;
+	char digest[80], *yaml, path[1400], cname[300], *log = NULL, *cid = NULL;
+	const lp_docker_kv labels[] = {{LP_LABEL_INSTANCE, g_instance},
+	                               {LP_LABEL_SITE, "pumped"},
+	                               {LP_LABEL_ROLE, LP_ROLE_APP},
+	                               {LP_LABEL_REVISION, "1"}};
+	const char *cmd[] = {"sh", "-c",
+	                     "echo hello from the app; echo oops >&2; trap 'exit 0' TERM;"
+	                     " while :; do sleep 0.1; done",
+	                     NULL};
+	lp_docker_create_config cc = {.image = "launchpad-test/debian:local",
+	                              .cmd = cmd,
+	                              .labels = labels,
+	                              .nlabels = 4,
+	                              .network = "none"};
+	const char *id;
+	lp_error err = {0};
+	int64_t until;
+	int i;
+
+	make_upload(digest, "app");
+	yaml = archive_yaml("pumped", digest);
+	id = create_site(yaml, digest);
+	free(yaml);
+	ck_assert_int_eq(lp_controller_new(&c, g_cfg, &err), LP_OK);
+	converge(c, "pumped", id);
+	LP_TEST_FMT(cname, "%s-app-pumped-test", g_instance);
+	cc.name = cname;
+	ck_assert_msg(lp_docker_container_create(&cid, g_docker, &cc, &err) == LP_OK, "%s",
+	              err.message);
+	ck_assert_int_eq(lp_docker_container_start(g_docker, cid, &err), LP_OK);
+	ck_assert_int_eq(lp_controller_resync_pass(NULL, c, &err), LP_OK);
+	LP_TEST_FMT(path, "%s/logs/pumped/app.log", g_data);
+	for (until = now_ms() + 30000;; usleep(50000)) {
+		free(log);
+		log = NULL;
+		if (lp_fs_read_file(&log, NULL, path, 1 << 20, NULL) == LP_OK &&
+		    strstr(log, " r1 stdout hello from the app\n") &&
+		    strstr(log, " r1 stderr oops\n"))
+			break;
+		ck_assert_msg(now_ms() < until, "app.log: %s", log ? log : "(none)");
+	}
+	/* more passes: the follower streams on, nothing is written again */
+	lp_controller_stats_get(&st0, c);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(lp_controller_reconcile(&r, c, "pumped", &err), LP_OK);
+	lp_controller_stats_get(&st1, c);
+	ck_assert_uint_eq(st1.docker_writes, st0.docker_writes);
+	free(log);
+	log = NULL;
+	ck_assert_int_eq(lp_fs_read_file(&log, NULL, path, 1 << 20, NULL), LP_OK);
+	ck_assert_msg(!strstr(strstr(log, "hello from the app") + 1, "hello from the app"),
+	              "a line twice: %s", log);
+	ck_assert_int_eq(lp_store_site_mark_deleted(g_store, id, 0, &err), LP_OK);
+	ck_assert_int_eq(lp_controller_reconcile(&r, c, "pumped", &err), LP_OK);
+	LP_TEST_FMT(path, "%s/logs/pumped", g_data);
+	ck_assert_msg(!lp_fs_exists(path), "%s still exists", path);
+	lp_controller_free(c);
+	free(log);
+	free(cid);
 }
 END_TEST
 
@@ -1147,6 +1220,7 @@ static Suite *controller_suite(void)
 	tcase_add_test(tc, test_serve_container_unprivileged);
 	tcase_add_test(tc, test_self_heal_and_foreign_container);
 	tcase_add_test(tc, test_delete_removes_everything);
+	tcase_add_test(tc, test_app_logs_pumped_and_removed);
 	tcase_add_test(tc, test_archive_gc);
 	tcase_add_test(tc, test_hung_build_does_not_delay_healing);
 	tcase_add_test(tc, test_newer_revision_cancels_build);

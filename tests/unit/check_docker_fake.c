@@ -554,6 +554,39 @@ START_TEST(test_logs_over_http)
 }
 END_TEST
 
+/* timestamps= and since= reach the engine as asked; a since that is no unix time never does. */
+START_TEST(test_logs_since_and_timestamps)
+{
+	static const char framed[] = "\1\0\0\0\0\0\0\3out";
+	lp_docker_logs_options o = {.follow = 1, .timestamps = 1, .since = "1764632309.123456789"};
+	const char *bad[] = {"", "x", "1.", ".5", "1.1234567890", "1&follow=0", "-1", NULL};
+	char req[512];
+	lp_error err = {0};
+	lp_buf got;
+	size_t n;
+
+	lp_buf_init(&got, 4096);
+	lp_fake_engine_route(fake, "GET", "/containers/abc/logs", 200, framed, sizeof(framed) - 1,
+	                     0);
+	ck_assert_int_eq(lp_docker_container_logs_with(dk, "abc", &o, collect, &got, NULL, &err),
+	                 LP_OK);
+	ck_assert_str_eq(lp_buf_cstr(&got), "1:out|");
+	n = lp_fake_engine_nrequests(fake);
+	lp_fake_engine_request(fake, n - 1, req, sizeof(req));
+	ck_assert_msg(strstr(req, "/containers/abc/logs?stdout=1&stderr=1&timestamps=1&follow=1"
+	                          "&since=1764632309.123456789") != NULL,
+	              "%s", req);
+	for (const char **b = bad; *b; b++) {
+		o.since = *b;
+		ck_assert_int_eq(
+		    lp_docker_container_logs_with(dk, "abc", &o, collect, &got, NULL, &err),
+		    LP_EINVAL);
+		ck_assert_uint_eq(lp_fake_engine_nrequests(fake), n);
+	}
+	lp_buf_release(&got);
+}
+END_TEST
+
 static int progress_calls;
 
 static void on_progress(void *ctx, const char *status, const char *id, const char *progress)
@@ -745,6 +778,7 @@ static Suite *fake_suite(void)
 	tcase_add_test(tc, test_timeout_and_cap);
 	tcase_add_test(tc, test_wait_cancel);
 	tcase_add_test(tc, test_logs_over_http);
+	tcase_add_test(tc, test_logs_since_and_timestamps);
 	tcase_add_test(tc, test_pull_inband_error);
 	tcase_add_test(tc, test_events_reconnect_no_duplicates);
 	tcase_add_test(tc, test_networks);
