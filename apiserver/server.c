@@ -965,6 +965,7 @@ int lp_apiserver_new(lp_apiserver **out, const lp_config *cfg, lp_error *err)
 	pthread_mutex_init(&s->write_mu, NULL);
 	lp_archive_limits_for(&s->archive_limits, cfg);
 	s->upload_max = (size_t)s->archive_limits.max_archive_bytes;
+	api_site_urls_init(&s->urls, cfg);
 	if ((rc = api_pool_init(&s->pool, cfg->data_dir, err)) != LP_OK ||
 	    (rc = slots_init(s, err)) != LP_OK ||
 	    (rc = split_cors(s, cfg->cors_origins, err)) != LP_OK ||
