@@ -10,7 +10,7 @@
 
 struct get_one {
 	const struct api_req *r;
-	const lp_config *cfg;
+	const struct api_site_urls *urls;
 	lp_buf *out;
 	int64_t resource_version;
 };
@@ -23,14 +23,14 @@ static int write_one(void *ctx, const lp_store_site *site, const lp_store_status
 	if (!api_site_visible(g->r, site))
 		return LP_ENOTFOUND;
 	g->resource_version = site->resource_version;
-	return api_site_write(g->out, g->cfg, site, status);
+	return api_site_write(g->out, g->urls, site, status);
 }
 
 void api_h_get(struct api_req *r)
 {
 	lp_store *st = api_store(r);
 	lp_buf b;
-	struct get_one g = {r, r->srv->cfg, &b, 0};
+	struct get_one g = {r, &r->srv->urls, &b, 0};
 	lp_error err = {0};
 	int rc;
 

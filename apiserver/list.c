@@ -28,7 +28,7 @@
 #define LIST_TOKEN_MAX (20 + 1 + LP_STORE_NAME_MAX + 1)
 
 struct list_writer {
-	const lp_config *cfg;
+	const struct api_site_urls *urls;
 	lp_buf *out;
 	int first; /* no item written yet: no comma before the next */
 };
@@ -41,7 +41,7 @@ static int write_item(void *ctx, const lp_store_site *site, const lp_store_statu
 	if (!w->first)
 		rc = lp_buf_putc(w->out, ',');
 	w->first = 0;
-	return rc == LP_OK ? api_site_write(w->out, w->cfg, site, status) : rc;
+	return rc == LP_OK ? api_site_write(w->out, w->urls, site, status) : rc;
 }
 
 /* ---- the seed's array, streamed ---- */
@@ -124,7 +124,7 @@ static void list_all(struct api_req *r)
 	}
 	s->srv = r->srv;
 	s->owner_id = api_list_owner(r);
-	s->w.cfg = r->srv->cfg;
+	s->w.urls = &r->srv->urls;
 	s->w.out = &s->buf;
 	s->w.first = 1;
 	lp_buf_init(&s->buf, LIST_BUF_MAX);
@@ -217,7 +217,7 @@ static void list_page(struct api_req *r, const char *limit_arg, const char *toke
 	lp_store_site_cursor after, at;
 	size_t limit = API_LIST_PAGE_MAX;
 	lp_buf b;
-	struct list_writer w = {r->srv->cfg, &b, 1};
+	struct list_writer w = {&r->srv->urls, &b, 1};
 	lp_error err = {0};
 	int more = 0, rc;
 

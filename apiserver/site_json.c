@@ -46,14 +46,13 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 
 #define JW_LIT(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
 
-/* A string as cJSON prints one: ", \ and control characters escaped, all else as it is. */
-static void jw_str(struct jw *w, const char *s)
+/* A string's text as cJSON prints it: ", \ and control characters escaped, all else as it is. */
+static void jw_esc(struct jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 	char esc[6];
 
-	JW_LIT(w, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		size_t n = 2;
@@ -93,6 +92,13 @@ static void jw_str(struct jw *w, const char *s)
 		jw_raw(w, esc, n);
 	}
 	jw_raw(w, run, (size_t)(s - run));
+}
+
+/* A string as cJSON prints one. */
+static void jw_str(struct jw *w, const char *s)
+{
+	JW_LIT(w, "\"");
+	jw_esc(w, s);
 	JW_LIT(w, "\"");
 }
 
@@ -386,19 +392,98 @@ static void env_vars(struct jw *w, struct tok env)
 	JW_LIT(w, "}");
 }
 
-/* The seed's fields, read from the stored spec document (doc.p NULL: unreadable). */
-static void seed_fields(struct jw *w, struct tok doc)
+/*
+ * One walk of an object: the tokens of its keys (the first of a key wins, as with members), the
+ * value of key `nest` walked by `inner` rather than skipped.
+ */
+struct walk {
+	const char *const *keys;
+	size_t n;
+	struct tok *out;
+	size_t nest; /* n: none */
+	const struct walk *inner;
+};
+
+/*
+ * The end of the value at p, as skip_value finds it (NULL when its structure is broken), and
+ * w's members of it when it is an object.
+ */
+static const char *walk_value(const struct walk *w, const char *p, int depth)
 {
-	static const char *const spec_keys[] = {"source", "build", "autoDeploy"};
+	const char *k, *end;
+	size_t klen, i;
+
+	memset(w->out, 0, w->n * sizeof(*w->out));
+	if (*p != '{')
+		return skip_value(p, depth);
+	if (depth >= SPEC_DEPTH_MAX)
+		return NULL;
+	if (*++p == '}')
+		return p + 1;
+	for (;;) {
+		if (*p != '"' || (end = skip_string(p)) == NULL || *end != ':')
+			return NULL;
+		k = p + 1;
+		klen = (size_t)(end - 1 - k); /* the key's bytes, between its quotes */
+		p = end + 1;
+		for (i = 0; i < w->n; i++)
+			if (w->out[i].p == NULL && !strncmp(k, w->keys[i], klen) &&
+			    w->keys[i][klen] == '\0')
+				break;
+		end = i < w->n && i == w->nest ? walk_value(w->inner, p, depth + 1)
+		                               : skip_value(p, depth + 1);
+		if (end == NULL)
+			return NULL;
+		if (i < w->n)
+			w->out[i] = (struct tok){p, (size_t)(end - p)};
+		if (*end == '}')
+			return end + 1;
+		if (*end++ != ',')
+			return NULL;
+		p = end;
+	}
+}
+
+/*
+ * The stored spec document (doc.p NULL when its structure does not hold) and the members of its
+ * "spec" the object shows, in one walk of the text: each walk (of every value in it) was a fifth
+ * of a listed site's time, and finding the document's end, then "spec", then its members took
+ * three.
+ */
+enum { SPEC_SOURCE, SPEC_BUILD, SPEC_AUTO_DEPLOY, SPEC_DOMAINS, SPEC_KEYS };
+
+static void spec_walk(struct tok *doc, struct tok spec[SPEC_KEYS], const char *text)
+{
+	static const char *const spec_keys[SPEC_KEYS] = {"source", "build", "autoDeploy",
+	                                                 "domains"};
+	static const char *const doc_keys[] = {"spec"};
+	struct tok top;
+	const struct walk inner = {spec_keys, SPEC_KEYS, spec, SPEC_KEYS, NULL};
+	const struct walk outer = {doc_keys, 1, &top, 0, &inner};
+	const char *end;
+
+	/* inner fills spec when the walk meets "spec" (the first of it), else they stay absent */
+	memset(spec, 0, SPEC_KEYS * sizeof(*spec));
+	/* as cJSON_Parse reads it: one value, whatever follows it */
+	if ((end = walk_value(&outer, text, 0)) == NULL) {
+		memset(spec, 0, SPEC_KEYS * sizeof(*spec));
+		*doc = (struct tok){NULL, 0};
+		return;
+	}
+	*doc = (struct tok){text, (size_t)(end - text)};
+}
+
+/* The seed's fields, read from the stored spec's members (absent tokens: unreadable). */
+static void seed_fields(struct jw *w, const struct tok spec[SPEC_KEYS])
+{
 	static const char *const source_keys[] = {"git", "archive"};
 	static const char *const git_keys[] = {"url", "branch"};
 	static const char *const build_keys[] = {"command", "outputDir", "env"};
-	struct tok spec[3], source[2], git[2], build[3];
+	struct tok source[2], git[2], build[3];
 
-	members(spec, member(doc, "spec"), spec_keys, 3);
-	members(source, spec[0], source_keys, 2);
+	members(source, spec[SPEC_SOURCE], source_keys, 2);
 	members(git, source[0], git_keys, 2);
-	members(build, spec[1], build_keys, 3);
+	members(build, spec[SPEC_BUILD], build_keys, 3);
 	JW_LIT(w, ",\"source_type\":");
 	jw_str(w, is_str(git[0]) ? "github" : "zip");
 	JW_LIT(w, ",\"github_url\":");
@@ -414,24 +499,95 @@ static void seed_fields(struct jw *w, struct tok doc)
 	JW_LIT(w, ",\"env_vars\":");
 	env_vars(w, build[2]);
 	JW_LIT(w, ",\"auto_deploy\":");
-	if (spec[2].n == 4 && !memcmp(spec[2].p, "true", 4))
+	if (spec[SPEC_AUTO_DEPLOY].n == 4 && !memcmp(spec[SPEC_AUTO_DEPLOY].p, "true", 4))
 		JW_LIT(w, "true");
 	else
 		JW_LIT(w, "false");
 }
 
+/*
+ * Where a name stands in a URL made to be split (api_site_urls_init). A config text holding it
+ * too shows as a second mark, and the writer then stays on lp_config's functions.
+ */
+#define URL_MARK  "\x01"
+#define URL_OTHER "\x02" /* another name, to tell a fixed CNAME target from one with the name */
+
+/* The text of url before and after its one URL_MARK into pre and post; 0 when it has none. */
+static int split_at_mark(char pre[API_URL_MAX], size_t *pre_len, char post[API_URL_MAX],
+                         size_t *post_len, const char *url)
+{
+	const char *at = strstr(url, URL_MARK);
+
+	if (at == NULL || strstr(at + 1, URL_MARK) != NULL)
+		return 0;
+	*pre_len = (size_t)(at - url);
+	memcpy(pre, url, *pre_len);
+	pre[*pre_len] = '\0';
+	*post_len = strlen(at + 1);
+	memcpy(post, at + 1, *post_len + 1);
+	return 1;
+}
+
+void api_site_urls_init(struct api_site_urls *out, const lp_config *cfg)
+{
+	char url[API_URL_MAX], other[API_URL_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->cfg = cfg;
+	/* lp_config's functions make the URLs; they are only asked here, for the marks' */
+	out->ok = lp_config_site_url(url, sizeof(url), cfg, URL_MARK, NULL) == LP_OK &&
+	          split_at_mark(out->site_pre, &out->site_pre_len, out->site_post,
+	                        &out->site_post_len, url) &&
+	          api_webhook_url_prefix(out->hook_pre, sizeof(out->hook_pre), cfg) == LP_OK &&
+	          lp_config_cname_target(url, sizeof(url), cfg, URL_MARK, NULL) == LP_OK &&
+	          lp_config_cname_target(other, sizeof(other), cfg, URL_OTHER, NULL) == LP_OK;
+	if (!out->ok)
+		return;
+	out->hook_pre_len = strlen(out->hook_pre);
+	out->cname_fixed = !strcmp(url, other);
+	if (out->cname_fixed) {
+		out->cname_pre_len = strlen(url);
+		memcpy(out->cname_pre, url, out->cname_pre_len + 1);
+	} else {
+		out->ok = split_at_mark(out->cname_pre, &out->cname_pre_len, out->cname_post,
+		                        &out->cname_post_len, url);
+	}
+}
+
+/*
+ * pre + key + post as one JSON string, escaped as the whole would be; 0 (nothing written) when
+ * the whole would not fit API_URL_MAX, where lp_fmt refuses it.
+ */
+static int jw_url(struct jw *w, const char *pre, size_t pre_len, const char *key, const char *post,
+                  size_t post_len)
+{
+	if (pre_len + strlen(key) + post_len >= API_URL_MAX)
+		return 0;
+	JW_LIT(w, "\"");
+	jw_esc(w, pre);
+	jw_esc(w, key);
+	jw_esc(w, post);
+	JW_LIT(w, "\"");
+	return 1;
+}
+
 /* The URLs of the object; null where one does not fit (as api_site_json did). */
-static void urls(struct jw *w, const lp_config *cfg, const lp_store_site *site)
+static void urls(struct jw *w, const struct api_site_urls *u, const lp_store_site *site)
 {
 	char url[API_URL_MAX];
 
 	JW_LIT(w, ",\"url\":");
-	if (lp_config_site_url(url, sizeof(url), cfg, site->name, NULL) == LP_OK)
+	if (u->ok &&
+	    jw_url(w, u->site_pre, u->site_pre_len, site->name, u->site_post, u->site_post_len))
+		;
+	else if (lp_config_site_url(url, sizeof(url), u->cfg, site->name, NULL) == LP_OK)
 		jw_str(w, url);
 	else
 		JW_LIT(w, "null");
 	JW_LIT(w, ",\"webhook_url\":");
-	if (api_webhook_url(url, sizeof(url), cfg, site) == LP_OK)
+	if (u->ok && jw_url(w, u->hook_pre, u->hook_pre_len, site->id, "", 0))
+		;
+	else if (api_webhook_url(url, sizeof(url), u->cfg, site) == LP_OK) /* it warns */
 		jw_str(w, url);
 	else
 		JW_LIT(w, "null");
@@ -441,9 +597,9 @@ static void urls(struct jw *w, const lp_config *cfg, const lp_store_site *site)
  * The custom domains (spec.domains, [] for none: their string tokens as stored) and the host their
  * DNS CNAME points at, so the dashboard and the CLI can tell the user what to set.
  */
-static void domains(struct jw *w, const lp_config *cfg, const lp_store_site *site, struct tok doc)
+static void domains(struct jw *w, const struct api_site_urls *u, const lp_store_site *site,
+                    struct tok list)
 {
-	struct tok list = member(member(doc, "spec"), "domains");
 	char target[API_URL_MAX];
 	const char *p, *end;
 	int first = 1;
@@ -462,7 +618,10 @@ static void domains(struct jw *w, const lp_config *cfg, const lp_store_site *sit
 			break;
 	}
 	JW_LIT(w, "],\"cname_target\":");
-	if (lp_config_cname_target(target, sizeof(target), cfg, site->name, NULL) == LP_OK)
+	if (u->ok && jw_url(w, u->cname_pre, u->cname_pre_len, u->cname_fixed ? "" : site->name,
+	                    u->cname_post, u->cname_post_len))
+		;
+	else if (lp_config_cname_target(target, sizeof(target), u->cfg, site->name, NULL) == LP_OK)
 		jw_str(w, target);
 	else
 		JW_LIT(w, "null");
@@ -486,12 +645,8 @@ static void conditions(struct jw *w, const lp_store_status *stt)
 static int has_secret(struct tok doc)
 {
 	static const char key[] = "\"sealed\":";
-	size_t n = sizeof(key) - 1, i;
 
-	for (i = 0; i + n <= doc.n; i++)
-		if (doc.p[i] == '"' && !memcmp(doc.p + i, key, n))
-			return 1;
-	return 0;
+	return memmem(doc.p, doc.n, key, sizeof(key) - 1) != NULL;
 }
 
 /*
@@ -534,22 +689,19 @@ static void parent(struct jw *w, const lp_store_site *site)
 	jw_str(w, name);
 }
 
-int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
+int api_site_write(lp_buf *b, const struct api_site_urls *u, const lp_store_site *site,
                    const lp_store_status *stt)
 {
 	struct jw w = {b, LP_OK};
 	const char *phase = effective_phase(site, stt);
-	const char *end = skip_value(site->spec_json, 0);
-	struct tok doc = {NULL, 0};
+	struct tok doc, spec[SPEC_KEYS];
 
 	/* Room for all of it at once: the text is the spec, the conditions and ~1 KB around them.
 	 */
 	if (lp_buf_reserve(b, strlen(site->spec_json) + (stt ? strlen(stt->conditions_json) : 0) +
 	                          API_SITE_JSON_SLACK) != LP_OK)
 		return LP_ETOOBIG;
-	/* as cJSON_Parse reads it: one value, whatever follows it */
-	if (end)
-		doc = (struct tok){site->spec_json, (size_t)(end - site->spec_json)};
+	spec_walk(&doc, spec, site->spec_json);
 
 	JW_LIT(&w, "{\"id\":");
 	jw_str(&w, site->id);
@@ -559,13 +711,13 @@ int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
 	jw_str(&w, site->display_name && *site->display_name ? site->display_name : site->name);
 	JW_LIT(&w, ",\"status\":");
 	jw_str(&w, seed_status(phase));
-	urls(&w, cfg, site);
+	urls(&w, u, site);
 	/*
 	 * null, never the secret: it is shown in the create answer and on GET .../webhook only. The
 	 * key stays so clients that validate the seed's shape (the dashboard's schema) still do.
 	 */
 	JW_LIT(&w, ",\"webhook_secret\":null");
-	seed_fields(&w, doc);
+	seed_fields(&w, spec);
 	JW_LIT(&w, ",\"owner\":");
 	jw_str(&w, site->owner ? site->owner : "");
 	/* whether a private repository's credential is set: never the credential itself */
@@ -595,7 +747,7 @@ int api_site_write(lp_buf *b, const lp_config *cfg, const lp_store_site *site,
 	conditions(&w, stt);
 	JW_LIT(&w, ",\"deletion_timestamp\":");
 	jw_time(&w, site->deletion_timestamp);
-	domains(&w, cfg, site, doc);
+	domains(&w, u, site, spec[SPEC_DOMAINS]);
 	parent(&w, site);
 	JW_LIT(&w, ",\"spec\":");
 	if (doc.p && has_secret(doc))

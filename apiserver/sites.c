@@ -109,14 +109,24 @@ lp_store_site *api_site_lookup(struct api_req *r)
 	return NULL;
 }
 
-int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
+/* The webhook route under the public URL, its trailing slashes dropped; the site's id follows. */
+static int webhook_url(char *out, size_t outlen, const lp_config *cfg, const char *id)
 {
 	size_t plen = strlen(cfg->public_url);
 
 	while (plen && cfg->public_url[plen - 1] == '/')
 		plen--;
-	if (lp_fmt(out, outlen, "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url,
-	           site->id) == LP_OK)
+	return lp_fmt(out, outlen, "%.*s/api/webhooks/github/%s", (int)plen, cfg->public_url, id);
+}
+
+int api_webhook_url_prefix(char *out, size_t outlen, const lp_config *cfg)
+{
+	return webhook_url(out, outlen, cfg, "");
+}
+
+int api_webhook_url(char *out, size_t outlen, const lp_config *cfg, const lp_store_site *site)
+{
+	if (webhook_url(out, outlen, cfg, site->id) == LP_OK)
 		return LP_OK;
 	LP_WARN("api", "the webhook URL of %s is longer than %zu bytes", site->name, outlen);
 	return LP_ETOOBIG;
@@ -134,7 +144,7 @@ cJSON *api_site_json(struct api_req *r, const lp_store_site *site)
 		LP_WARN("api", "status of %s: %s", site->name, err.message);
 	/* One writer of the object (site_json.c); replies that add fields add them to its parse. */
 	lp_buf_init(&b, API_SITE_JSON_MAX);
-	if (api_site_write(&b, r->srv->cfg, site, stt) == LP_OK)
+	if (api_site_write(&b, &r->srv->urls, site, stt) == LP_OK)
 		o = cJSON_ParseWithLength(b.data, b.len);
 	lp_buf_release(&b);
 	lp_store_status_free(stt);

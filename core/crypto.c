@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +26,27 @@ void lp_crypto_hex_encode(char *out, const unsigned char *in, size_t len)
 	out[2 * len] = '\0';
 }
 
+/*
+ * SHA-256 fetched once: SHA256() looks the method up in the provider store on every call, which
+ * was most of the cost of hashing an API token (perf: EVP_MD_fetch, 3% of a GET of one site).
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void lp_crypto_sha256(unsigned char out[LP_SHA256_LEN], const void *data, size_t len)
 {
-	SHA256(data, len, out);
+	unsigned int n = 0;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	/* without the fetched method (no provider), the one-shot call, as before */
+	if (sha256_md == NULL || EVP_Digest(data, len, out, &n, sha256_md, NULL) != 1 ||
+	    n != LP_SHA256_LEN)
+		SHA256(data, len, out);
 }
 
 void lp_crypto_sha256_hex(char out[LP_SHA256_HEX_LEN], const void *data, size_t len)

@@ -82,9 +82,16 @@ static const lp_store_query site_by_name = {
     .bind = lp_store_bind_key,
     .rows = &site_rows,
 };
+/*
+ * The id first, then the name: one index search each, merged in by_name's order. "id = ?1 OR
+ * name = ?1 ORDER BY id = ?1 DESC" searched both indexes into a row set and sorted the result in
+ * a temp b-tree: most of a GET of one site's time in SQLite (callgrind).
+ */
+#define EITHER(select, from, t)                                                                    \
+	select ", 0 AS by_name " from " WHERE " t "id = ?1 UNION ALL " select ", 1 " from          \
+	       " WHERE " t "name = ?1 ORDER BY by_name LIMIT 1"
 static const lp_store_query site_by_either = {
-    .sql = "SELECT " SITE_COLS " FROM sites WHERE id = ?1 OR name = ?1 "
-           "ORDER BY id = ?1 DESC LIMIT 1",
+    .sql = EITHER("SELECT " SITE_COLS, "FROM sites", ""),
     .what = "reading site",
     .bind = lp_store_bind_key,
     .rows = &site_rows,
@@ -193,14 +200,20 @@ int lp_store_site_list_children(lp_store_site **out, size_t *out_count, lp_store
 
 static const char walk_sql[] = WALK_COLS WALK_FROM " ORDER BY s.created_at, s.name LIMIT ?4";
 /* As site_by_either: the id first, then the name. */
-static const char view_sql[] = WALK_COLS " FROM sites s LEFT JOIN status t ON t.site_id = s.id"
-                                         " WHERE s.id = ?1 OR s.name = ?1"
-                                         " ORDER BY s.id = ?1 DESC LIMIT 1";
-/* Counting needs no status: the index alone answers (it holds deletion_timestamp too). */
-static const char count_sql[] =
-    "SELECT count(*) FROM sites s"
-    " WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"
-    " AND (?5 = 0 OR coalesce(s.owner_id, 1) = ?5)";
+static const char view_sql[] =
+    EITHER(WALK_COLS, "FROM sites s LEFT JOIN status t ON t.site_id = s.id", "s.");
+/*
+ * Counting needs no status. An admin's count (?5 = 0) names no owner_id, so sites_order answers
+ * it alone (it holds deletion_timestamp too); naming owner_id, even behind "?5 = 0 OR", makes
+ * SQLite read every counted row from the table (a page of 50 of 1,000 sites spent a sixth of its
+ * time there). A member's count reads the rows.
+ */
+#define COUNT_FROM                                                                                 \
+	"SELECT count(*) FROM sites s"                                                             \
+	" WHERE (?1 OR s.deletion_timestamp IS NULL) AND (s.created_at, s.name) > (?2, ?3)"
+/* "?5 = 0" names no column: bind_walk binds ?5 for every walk and count */
+static const char count_all_sql[] = COUNT_FROM " AND ?5 = 0";
+static const char count_owned_sql[] = COUNT_FROM " AND coalesce(s.owner_id, 1) = ?5";
 
 /* A text column borrowed from the row ("" for NULL). */
 static char *col_borrow(sqlite3_stmt *q, int col)
@@ -355,7 +368,8 @@ int lp_store_site_count(int64_t *out, lp_store *st, int include_deleted, int64_t
 	int rc;
 
 	*out = 0;
-	if ((rc = lp_store_q_prepare(&q, st, count_sql, err)) != LP_OK)
+	if ((rc = lp_store_q_prepare(&q, st, owner_id ? count_owned_sql : count_all_sql, err)) !=
+	    LP_OK)
 		return rc;
 	if ((rc = bind_walk(q, include_deleted, owner_id, after)) != SQLITE_OK ||
 	    (rc = sqlite3_step(q)) != SQLITE_ROW) {

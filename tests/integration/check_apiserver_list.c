@@ -587,6 +587,47 @@ START_TEST(test_page_arguments)
 }
 END_TEST
 
+/*
+ * The URLs of an object follow the config: a port beside the site's host, a fixed CNAME target
+ * (the writer makes the text around the name once, from lp_config's functions).
+ */
+START_TEST(test_urls_follow_the_config)
+{
+	static const char *const extra[] = {
+	    "--http-port", "8080", "--cname-target", "edge.example.net", "--base-domain",
+	    "apps.test",   NULL};
+	struct lp_test_api s;
+	lp_store *st;
+	cJSON *o, *arr;
+	char *got;
+	long status;
+
+	lp_test_api_start(&s, extra);
+	st = lp_test_api_store(&s);
+	put_site(&s, st, 0);
+	lp_store_close(st);
+	o = lp_test_api_get_site(&s, "site-000");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(lp_test_api_jstr(o, "url"), "http://site-000.apps.test:8080");
+	ck_assert_str_eq(lp_test_api_jstr(o, "cname_target"), "edge.example.net");
+	ck_assert(!strncmp(lp_test_api_jstr(o, "webhook_url"),
+	                   "https://tunnel.example/api/webhooks/github/", 43));
+	ck_assert_str_eq(lp_test_api_jstr(o, "webhook_url") + 43, lp_test_api_jstr(o, "id"));
+	/* the list writes the same object */
+	got = get_raw(&s, "/api/deployments", &status, NULL);
+	ck_assert_int_eq(status, 200);
+	arr = cJSON_Parse(got);
+	ck_assert_str_eq(lp_test_api_jstr(cJSON_GetArrayItem(arr, 0), "url"),
+	                 "http://site-000.apps.test:8080");
+	ck_assert_str_eq(lp_test_api_jstr(cJSON_GetArrayItem(arr, 0), "cname_target"),
+	                 "edge.example.net");
+	cJSON_Delete(arr);
+	free(got);
+	cJSON_Delete(o);
+	lp_test_api_stop(&s);
+}
+END_TEST
+
 static Suite *list_suite(void)
 {
 	Suite *s = suite_create("apiserver-list");
@@ -597,6 +638,7 @@ static Suite *list_suite(void)
 	tcase_add_test(tc, test_short_list);
 	tcase_add_test(tc, test_pages);
 	tcase_add_test(tc, test_page_arguments);
+	tcase_add_test(tc, test_urls_follow_the_config);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -254,7 +254,8 @@ static int remember(void *ctx, const lp_store_site *site, const lp_store_status 
 START_TEST(test_view)
 {
 	lp_store *st = open_store();
-	char *id = create(st, "viewed"), got[128] = "", want[128];
+	char *id = create(st, "viewed"), *twin, got[128] = "", want[128];
+	lp_store_site *site = NULL;
 	lp_error err = {0};
 
 	ck_assert_int_eq(lp_store_site_view(st, "viewed", remember, got, &err), LP_OK);
@@ -268,6 +269,18 @@ START_TEST(test_view)
 	ck_assert_int_eq(lp_store_site_view(st, "nope", remember, got, &err), LP_ENOTFOUND);
 	ck_assert_str_eq(got, "");
 	ck_assert_int_eq(lp_store_site_view(st, "", remember, got, &err), LP_ENOTFOUND);
+	/* a site named like another's id: the id wins, for a view and a get alike */
+	twin = create(st, id);
+	ck_assert_int_eq(lp_store_site_view(st, id, remember, got, &err), LP_OK);
+	LP_TEST_FMT(want, "viewed/%s/hello", id);
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(lp_store_site_get(&site, st, id, &err), LP_OK);
+	ck_assert_str_eq(site->name, "viewed");
+	lp_store_site_free(site);
+	LP_TEST_FMT(want, "%s/%s/-", id, twin);
+	ck_assert_int_eq(lp_store_site_view(st, twin, remember, got, &err), LP_OK);
+	ck_assert_str_eq(got, want);
+	free(twin);
 	free(id);
 	lp_store_close(st);
 }
