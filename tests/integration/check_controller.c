@@ -499,9 +499,10 @@ START_TEST(test_self_heal_and_foreign_container)
 	for (i = 0; i < 3; i++) {
 		snprintf(cmd, sizeof(cmd), "docker rm -f %s-deploy-heal >/dev/null", g_instance);
 		lp_test_sh("%s", cmd);
+		/* 10 s is a hang guard, not a speed goal (bench_controller measures self-heal) */
 		waited = wait_serving("heal", "heal me", 10000);
-		ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms",
-		              (long long)waited);
+		ck_assert_msg(waited >= 0, "not healed within 10 s");
+		printf("self-heal %d: %lld ms\n", i + 1, (long long)waited);
 	}
 	lp_test_sh("docker stop -t 1 %s-deploy-heal >/dev/null", g_instance);
 	ck_assert_int_ge(wait_serving("heal", "heal me", 5000), 0);
@@ -721,7 +722,13 @@ START_TEST(test_hung_build_does_not_delay_healing)
 	sleep(2); /* the slow build is running by now */
 	lp_test_sh("docker rm -f %s-deploy-steady >/dev/null", g_instance);
 	waited = wait_serving("steady", "steady", 10000);
-	ck_assert_msg(waited >= 0 && waited <= 2000, "healed after %lld ms", (long long)waited);
+	ck_assert_msg(waited >= 0, "not healed within 10 s");
+	/* healed while the hung build still runs: the heal did not wait for it */
+	lp_test_sh(
+	    "docker ps -q --filter label=launchpad.instance=%s --filter label=launchpad.site=slow "
+	    "--filter label=launchpad.role=build | grep -q .",
+	    g_instance);
+	printf("healed beside a hung build after %lld ms\n", (long long)waited);
 	loop_stop(&l); /* cancels the hung build after the grace period */
 }
 END_TEST
@@ -1204,7 +1211,8 @@ START_TEST(test_dockerd_restart)
 	ck_assert_int_ge(wait_serving("phoenix", "survives restarts", 60000), 0);
 	lp_test_sh("docker rm -f %s-deploy-phoenix >/dev/null", g_instance);
 	waited = wait_serving("phoenix", "survives restarts", 10000);
-	ck_assert_msg(waited >= 0 && waited <= 5000, "healed after %lld ms", (long long)waited);
+	ck_assert_msg(waited >= 0, "not healed within 10 s after the restart");
+	printf("healed after a dockerd restart in %lld ms\n", (long long)waited);
 	loop_stop(&l);
 }
 END_TEST
