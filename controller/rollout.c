@@ -74,8 +74,8 @@ static void remove_quietly(lp_docker *d, const char *id)
 		        err.message);
 }
 
-static int create_and_start(char **out_id, lp_ctx *ctx, const lp_rollout_unit *s,
-                            const char *name, lp_error *err)
+static int create_and_start(char **out_id, lp_ctx *ctx, const lp_rollout_unit *s, const char *name,
+                            lp_error *err)
 {
 	const char *image = s->image;
 	lp_docker *d = lp_ctx_docker(ctx);
@@ -101,7 +101,6 @@ static int create_and_start(char **out_id, lp_ctx *ctx, const lp_rollout_unit *s
 	*out_id = id;
 	return LP_OK;
 }
-
 
 static int is_running(const lp_docker_summary *s)
 {
@@ -159,7 +158,8 @@ static int routed(int *out, lp_ctx *ctx, const char *site, const lp_rollout_unit
 		goto done;
 	}
 	if (!answers)
-		goto done; /* not listening (or healthy) yet, or not on the network yet: look again */
+		goto done; /* not listening (or healthy) yet, or not on the network yet: look again
+		            */
 	if (cfg->traefik_api && cfg->traefik_api[0]) {
 		lp_edge_server state;
 		if (lp_edge_server_state(&state, cfg, s->edge.service, ip, s->edge.port, &terr) ==
@@ -218,10 +218,11 @@ static int drain(int *out, lp_ctx *ctx, const char *site, const lp_rollout_unit 
 	}
 	age =
 	    lp_clock_wall_ms() - ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
-	if (age >= ROLLOUT_DRAIN_MAX_MS) {
+	if (age >= (s->drain_max_ms > 0 ? s->drain_max_ms : ROLLOUT_DRAIN_MAX_MS)) {
 		LP_WARN(COMPONENT,
 		        "%s: %s still routed %d s after draining began; stopping it anyway", site,
-		        host, ROLLOUT_DRAIN_MAX_MS / 1000);
+		        host,
+		        (s->drain_max_ms > 0 ? s->drain_max_ms : ROLLOUT_DRAIN_MAX_MS) / 1000);
 		*out = 1;
 		return LP_OK;
 	}
@@ -408,6 +409,7 @@ struct rollout_pass {
 	int replicas;
 	int wrote;
 	int created;
+	int routed; /* every fresh container answers and is routed */
 };
 
 /* Stopped containers of the desired spec start again while replicas are missing. */
@@ -446,8 +448,7 @@ static int clear_dead(struct rollout_pass *ps, lp_error *err)
 
 	for (i = 0; i < v->ndead; i++) {
 		ps->wrote = 1;
-		LP_INFO(COMPONENT, "%s: removing stopped container %s", ps->site,
-		        v->dead[i]->id);
+		LP_INFO(COMPONENT, "%s: removing stopped container %s", ps->site, v->dead[i]->id);
 		if ((rc = lp_docker_container_remove(lp_ctx_docker(ps->ctx), v->dead[i]->id,
 		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
 		                                     err)) != LP_OK)
@@ -558,8 +559,13 @@ static int replace_stale(int *out, struct rollout_pass *ps, lp_error *err)
 	*out = v->nstale == 0;
 	if (*out)
 		return LP_OK;
-	if ((rc = routed_list(&ok, ps, v->fresh, v->nfresh, err)) != LP_OK || !ok ||
-	    (rc = drain_list(&ok, ps, v->stale, v->nstale, err)) != LP_OK || !ok)
+	/* No successor (one that exited, say) routes nothing: the old ones stay. */
+	if (ps->spec->health_gated && v->nfresh == 0)
+		return LP_OK;
+	if ((rc = routed_list(&ok, ps, v->fresh, v->nfresh, err)) != LP_OK || !ok)
+		return rc;
+	ps->routed = 1;
+	if ((rc = drain_list(&ok, ps, v->stale, v->nstale, err)) != LP_OK || !ok)
 		return rc;
 	if ((rc = remove_list(ps, v->stale, v->nstale, err)) != LP_OK)
 		return rc;
@@ -624,7 +630,6 @@ static int settle(struct rollout_pass *ps, lp_error *err)
 	return LP_OK;
 }
 
-
 int lp_rollout_ensure(lp_rollout_result *out, const lp_parts *p, const char *site,
                       const lp_rollout_unit *u, int replicas, const lp_docker_summaries *observed,
                       lp_error *err)
@@ -641,6 +646,14 @@ int lp_rollout_ensure(lp_rollout_result *out, const lp_parts *p, const char *sit
 	                                                : replicas;
 	if ((rc = view_build(&v, observed, u, err)) != LP_OK)
 		return rc;
+	/*
+	 * A health-gated container drained once (a rollout that went back to its revision) would
+	 * never answer again: the ones kept are no longer draining.
+	 */
+	for (done = 0; u->health_gated && done < (int)v.nfresh && done < ps.replicas; done++)
+		if ((rc = undrain(p->ctx, site, v.fresh[done], err)) != LP_OK)
+			goto done;
+	done = 0;
 	revive(&ps);
 	if ((rc = clear_dead(&ps, err)) != LP_OK || (rc = grow(&ps, err)) != LP_OK)
 		goto done;
@@ -660,11 +673,13 @@ int lp_rollout_ensure(lp_rollout_result *out, const lp_parts *p, const char *sit
 	if ((rc = settle(&ps, err)) != LP_OK)
 		goto done;
 	done = 1;
-	if (u->confirm_routed && (rc = routed_list(&done, &ps, v.fresh, v.nfresh, err)) == LP_OK &&
-	    !done)
+	if (u->confirm_routed && !ps.routed &&
+	    (rc = routed_list(&done, &ps, v.fresh, v.nfresh, err)) == LP_OK && !done)
 		out->requeue_ms = LP_ROLLOUT_POLL_MS;
+	ps.routed |= rc == LP_OK && done && u->confirm_routed;
 	out->converged = rc == LP_OK && done && v.nfresh > 0;
 done:
+	out->routed = ps.routed && v.nfresh > 0;
 	if (ps.wrote)
 		lp_observer_invalidate(p->obs, site);
 	view_release(&v);

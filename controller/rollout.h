@@ -52,8 +52,11 @@ struct lp_rollout_unit {
 	 * must not be reset by removing it).
 	 */
 	int health_gated;
-	/* converged also needs every container of the unit routed (an app's first deploy). */
+	/* Check that every container of the unit is routed, stale ones or not (an app's first
+	 * deploy), into routed; converged then needs it too. */
 	int confirm_routed;
+	/* Longest a container drains before it stops anyway; 0: the default (5 s) */
+	int drain_max_ms;
 	lp_rollout_create_fn create;
 	lp_rollout_answers_fn answers;
 };
@@ -61,7 +64,8 @@ struct lp_rollout_unit {
 typedef struct lp_rollout_result {
 	int running;    /* a container of the unit's spec runs */
 	int requeue_ms; /* > 0: a change (replacement, scaling) is in progress; look again then */
-	int converged;  /* only the unit's containers are left, every one routed */
+	int converged;  /* only the unit's containers are left */
+	int routed;     /* every container of the unit answers and is routed (checked this pass) */
 } lp_rollout_result;
 
 /*

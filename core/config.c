@@ -50,6 +50,10 @@ static const struct setting settings[] = {
      "default build image", .scope = API | CTRL},
     {"app-image", "LAUNCHPAD_APP_IMAGE", "node:20-alpine", K_STR, S(app_image),
      "default image of an app's container (spec.run)", .scope = API | CTRL},
+    {"probe-path", "LAUNCHPAD_PROBE_PATH", NULL, K_STR, S(probe_path),
+     "controller: the apps' static health probe, installed into <data-dir>/bin (default: "
+     "lp-probe beside the controller binary)",
+     .scope = CTRL},
     {"build-images", "LAUNCHPAD_BUILD_IMAGES", NULL, K_STR, S(build_images),
      "images spec.build.image and spec.run.image may name besides --build-image and "
      "--app-image (comma list; an entry ending in * is a prefix: node:*,python:3.12-slim; * "

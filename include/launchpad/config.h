@@ -25,6 +25,7 @@ typedef struct lp_config {
 	char *serve_image;   /* --serve-image, LAUNCHPAD_SERVE_IMAGE, nginx:alpine */
 	char *build_image;   /* --build-image, LAUNCHPAD_BUILD_IMAGE, node:20-alpine */
 	char *app_image;     /* --app-image, LAUNCHPAD_APP_IMAGE, node:20-alpine (spec.run) */
+	char *probe_path;    /* --probe-path, LAUNCHPAD_PROBE_PATH, unset: beside the controller */
 	int allow_insecure_sources; /* --allow-insecure-sources, LAUNCHPAD_ALLOW_INSECURE_SOURCES */
 	lp_log_format log_format;   /* --log-format, LAUNCHPAD_LOG_FORMAT, text */
 	lp_log_level log_level;     /* --log-level, LAUNCHPAD_LOG_LEVEL, info */

@@ -76,9 +76,10 @@ START_TEST(test_run_defaults)
 	ck_assert_int_eq(s->run_millicpus, 500);
 	ck_assert_uint_eq(s->run_env_count, 0);
 	ck_assert_ptr_nonnull(strstr(
-	    json, "\"run\":{\"command\":\"node server.js\",\"port\":3000,\"healthCheck\":{\"path\":"
-	          "\"/\",\"intervalSeconds\":2,\"timeoutSeconds\":2,\"startSeconds\":60},\"env\":{},"
-	          "\"resources\":{\"memoryMiB\":256,\"cpus\":0.5}}"));
+	    json,
+	    "\"run\":{\"command\":\"node server.js\",\"port\":3000,\"healthCheck\":{\"path\":"
+	    "\"/\",\"intervalSeconds\":2,\"timeoutSeconds\":2,\"startSeconds\":60},\"env\":{},"
+	    "\"resources\":{\"memoryMiB\":256,\"cpus\":0.5}}"));
 	free(json);
 	lp_site_free(s);
 }
@@ -86,17 +87,17 @@ END_TEST
 
 START_TEST(test_run_full_round_trip)
 {
-	static const char text[] =
-	    HDR GIT "  build: {command: npm ci, outputDir: .}\n"
-	            "  serve: {replicas: 2, httpsRedirect: true}\n"
-	            "  run:\n"
-	            "    command: exec node server.js\n"
-	            "    port: 8080\n"
-	            "    image: launchpad-test/node:local\n"
-	            "    healthCheck: {path: /healthz?deep=1, intervalSeconds: 1, timeoutSeconds: 3,"
-	            " startSeconds: 600}\n"
-	            "    env: {ZED: z, NODE_ENV: production, A_1: \"\"}\n"
-	            "    resources: {memoryMiB: 4096, cpus: 1.25}\n";
+	static const char text[] = HDR GIT
+	    "  build: {command: npm ci, outputDir: .}\n"
+	    "  serve: {replicas: 2, httpsRedirect: true}\n"
+	    "  run:\n"
+	    "    command: exec node server.js\n"
+	    "    port: 8080\n"
+	    "    image: launchpad-test/node:local\n"
+	    "    healthCheck: {path: /healthz?deep=1, intervalSeconds: 1, timeoutSeconds: 3,"
+	    " startSeconds: 600}\n"
+	    "    env: {ZED: z, NODE_ENV: production, A_1: \"\"}\n"
+	    "    resources: {memoryMiB: 4096, cpus: 1.25}\n";
 	lp_site *s = parse_one(text), *again = NULL, *copy = NULL;
 	char *json = json_of(s), *yaml = NULL, *json2 = NULL, *json3 = NULL;
 	lp_error err = {0};
@@ -160,8 +161,9 @@ START_TEST(test_run_hash)
 	hash_of(b, HDR GIT "  run: {command: node a.js, port: 3000, env: {A: b}}\n", 1);
 	ck_assert_str_ne(a, b);
 	/* Defaults written out hash as left out. */
-	hash_of(b, HDR GIT "  run: {command: node a.js, port: 3000, healthCheck: {path: /},"
-	                   " resources: {cpus: 0.5, memoryMiB: 256}}\n",
+	hash_of(b,
+	        HDR GIT "  run: {command: node a.js, port: 3000, healthCheck: {path: /},"
+	                " resources: {cpus: 0.5, memoryMiB: 256}}\n",
 	        1);
 	ck_assert_str_eq(a, b);
 }
@@ -224,8 +226,9 @@ START_TEST(test_run_env_caps)
 	char text[8192], value[LP_SITE_ENV_VALUE_MAX + 2];
 	size_t len, i;
 
-	len = (size_t)snprintf(text, sizeof(text), HDR GIT "  run:\n    command: x\n    port: 80\n"
-	                                                   "    env:\n");
+	len = (size_t)snprintf(text, sizeof(text),
+	                       HDR GIT "  run:\n    command: x\n    port: 80\n"
+	                               "    env:\n");
 	for (i = 0; i < LP_SITE_RUN_ENV_MAX + 1; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "      V%zu: x\n", i);
 	run_error(text, "spec.run.env", 12, "at most 64 variables");
