@@ -26,8 +26,8 @@
 #define APP_PROBE_PATH "/.launchpad/lp-probe"
 #define APP_DRAIN_DIR  "/.launchpad/drain"
 /* The only writable path: small, not executable. */
-#define APP_TMP_OPTIONS "rw,noexec,nosuid,nodev,size=64m"
-#define APP_PIDS_LIMIT  256
+#define APP_TMP_OPTIONS  "rw,noexec,nosuid,nodev,size=64m"
+#define APP_PIDS_LIMIT   256
 #define APP_STOP_GRACE_S 10
 /*
  * Failed checks in a row before Docker calls a container unhealthy: 3, so a slow answer or two
@@ -146,9 +146,9 @@ static int app_paths(struct app_spec *a, const lp_config *cfg, const char *site,
 	           revision) != LP_OK ||
 	    lp_fmt(a->bind_probe, sizeof(a->bind_probe), "%s:" APP_PROBE_PATH ":ro", probe) !=
 	        LP_OK ||
-	    lp_fmt(a->bind_drain, sizeof(a->bind_drain), "%s:" APP_DRAIN_DIR ":ro", drain) !=
-	        LP_OK)
-		return lp_error_set(err, LP_ETOOBIG, "app container paths of %s are too long", site);
+	    lp_fmt(a->bind_drain, sizeof(a->bind_drain), "%s:" APP_DRAIN_DIR ":ro", drain) != LP_OK)
+		return lp_error_set(err, LP_ETOOBIG, "app container paths of %s are too long",
+		                    site);
 	return LP_OK;
 }
 
@@ -177,8 +177,7 @@ static int app_spec_build(struct app_spec *a, const lp_config *cfg, const char *
 		                    spec->run_image, cfg->app_image ? cfg->app_image : "(unset)");
 	if (lp_fmt(a->revision, sizeof(a->revision), "%ld", revision) != LP_OK ||
 	    lp_fmt(a->port, sizeof(a->port), "%d", spec->run_port) != LP_OK ||
-	    lp_fmt(a->timeout, sizeof(a->timeout), "%d", spec->run_health_timeout_seconds) !=
-	        LP_OK)
+	    lp_fmt(a->timeout, sizeof(a->timeout), "%d", spec->run_health_timeout_seconds) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "app numbers do not fit");
 	if ((rc = lp_names_serve_container(a->u.name, sizeof(a->u.name), cfg->instance, site,
 	                                   err)) != LP_OK ||
@@ -215,8 +214,9 @@ static int probe_source(char *out, size_t outlen, const lp_config *cfg, lp_error
 		           : lp_error_set(err, LP_ETOOBIG, "--probe-path is too long");
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
-		return lp_error_set(err, LP_EIO, "cannot tell where the controller binary is: set "
-		                                 "--probe-path");
+		return lp_error_set(err, LP_EIO,
+		                    "cannot tell where the controller binary is: set "
+		                    "--probe-path");
 	self[n] = '\0';
 	return lp_fmt(out, outlen, "%s/lp-probe", dirname(self)) == LP_OK
 	           ? LP_OK
@@ -471,8 +471,9 @@ static int gate(int *out, char *msg, size_t msglen, lp_ctx *ctx, const struct ap
 			                                  "healthy; last output: %s",
 			            ct->exit_code, ct->oom_killed ? ", out of memory" : "", why);
 			*out = 1;
-		} else if (!exits(ct) && (ct->health_status == NULL ||
-		                          strcmp(ct->health_status, "healthy") != 0) &&
+		} else if (!exits(ct) &&
+		           (ct->health_status == NULL ||
+		            strcmp(ct->health_status, "healthy") != 0) &&
 		           lp_clock_wall_ms() - started >=
 		               (int64_t)a->spec->run_health_start_seconds * 1000) {
 			probe_answer(why, sizeof(why), ct);
@@ -577,8 +578,7 @@ static int prepare(const lp_parts *p, const char *site, struct app_spec *a, lp_e
 }
 
 int lp_apps_ensure(lp_apps_result *out, const lp_parts *p, const char *site, const lp_site *spec,
-                   long target, long current, const lp_docker_summaries *observed,
-                   lp_error *err)
+                   long target, long current, const lp_docker_summaries *observed, lp_error *err)
 {
 	const lp_config *cfg = lp_ctx_cfg(p->ctx);
 	int replicas = spec->serve_replicas, failed = 0, rc;
@@ -592,9 +592,8 @@ int lp_apps_ensure(lp_apps_result *out, const lp_parts *p, const char *site, con
 	if ((rc = app_spec_build(&a, cfg, site, spec, target, err)) != LP_OK)
 		goto done;
 	/* A new revision waits for its health check; only a rollout ever asks (steady: no read). */
-	if (target != current &&
-	    (rc = gate(&failed, out->message, sizeof(out->message), p->ctx, &a, current, observed,
-	               err)) != LP_OK)
+	if (target != current && (rc = gate(&failed, out->message, sizeof(out->message), p->ctx, &a,
+	                                    current, observed, err)) != LP_OK)
 		goto done;
 	if (failed) {
 		LP_WARN(COMPONENT, "%s: revision %ld: %s", site, target, out->message);

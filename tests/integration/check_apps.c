@@ -6,10 +6,14 @@
  * shows CrashLoopBackOff and recovers with a good revision; the container is hardened as
  * documented, and deleting the site removes every app container.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "launchpad/clock.h"
 #include "tests/lib/fixture.h"
@@ -17,29 +21,51 @@
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
-#define LIVE_WAIT_MS   120000
-#define EDGE_WAIT_MS   60000
-#define FAIL_WAIT_MS   90000
-#define GONE_WAIT_MS   30000
-#define LOAD_THREADS   4
-#define LOAD_RATE      200
-#define REDEPLOYS      10
-#define START_SECONDS  8 /* the failing revision's time to become healthy */
-#define CMD_MAX        8192
-#define BODY_MAX       256
+#define LIVE_WAIT_MS  120000
+#define EDGE_WAIT_MS  60000
+#define FAIL_WAIT_MS  90000
+#define GONE_WAIT_MS  30000
+#define LOAD_THREADS  4
+#define LOAD_RATE     200
+#define REDEPLOYS     10
+#define START_SECONDS 8 /* the failing revision's time to become healthy */
+#define CMD_MAX       8192
+#define BODY_MAX      256
 
 static lp_test_platform *g_p;
 
 #define REQUIRE(cond, ...) LP_TEST_REQUIRE(&g_p, cond, __VA_ARGS__)
 #define REQUIRE_OK(call)   LP_TEST_REQUIRE_OK(&g_p, call)
 
+static char g_metrics_env[64];
+static int g_metrics_port;
+
+/* A port nothing listens on now, for the controller's own metrics. */
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 static void setup(void)
 {
-	static const char *const env[] = {"LAUNCHPAD_APP_IMAGE=launchpad-test/node:local", NULL};
+	/* no periodic resync in the window the steady state is measured */
+	static const char *env[] = {"LAUNCHPAD_APP_IMAGE=launchpad-test/node:local",
+	                            "LAUNCHPAD_RESYNC_SECONDS=3600", g_metrics_env, NULL};
 	lp_test_platform_options opts = {.edge = 1, .env = env};
 	lp_error err = {0};
 	int rc;
 
+	g_metrics_port = free_port();
+	LP_TEST_FMT(g_metrics_env, "LAUNCHPAD_CONTROLLER_METRICS_PORT=%d", g_metrics_port);
 	rc = lp_test_platform_start(&g_p, &opts, &err);
 	ck_assert_msg(rc == LP_OK, "cannot start the platform: %s", err.message);
 }
@@ -76,9 +102,10 @@ static void write_app(char *repo, size_t len, const char *name, const char *rev,
 
 	snprintf(repo, len, "%s/%s", g_p->root, name);
 	if (first) {
-		lp_test_sh("mkdir -p '%s' && cd '%s' && git init -q -b main && git config user.email "
-		           "t@t && git config user.name t",
-		           repo, repo);
+		lp_test_sh(
+		    "mkdir -p '%s' && cd '%s' && git init -q -b main && git config user.email "
+		    "t@t && git config user.name t",
+		    repo, repo);
 		LP_TEST_FMT(path, "%s/server.js", repo);
 		REQUIRE((f = fopen(path, "w")) != NULL, "write %s", path);
 		fputs(server_js, f);
@@ -89,7 +116,8 @@ static void write_app(char *repo, size_t len, const char *name, const char *rev,
 		fclose(f);
 		LP_TEST_FMT(path, "%s/package-lock.json", repo);
 		REQUIRE((f = fopen(path, "w")) != NULL, "write %s", path);
-		fputs("{\"name\":\"app\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,"
+		fputs("{\"name\":\"app\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":"
+		      "true,"
 		      "\"packages\":{\"\":{\"name\":\"app\",\"version\":\"1.0.0\"}}}\n",
 		      f);
 		fclose(f);
@@ -110,14 +138,15 @@ static void apply_app(char id[64], const char *name, const char *repo)
 	const cJSON *v;
 	char path[256];
 
-	LP_TEST_FMT(manifest,
-	            "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
-	            "\"%s\"},\"spec\":{\"source\":{\"git\":{\"url\":\"file://%s\",\"branch\":\"main\""
-	            "}},\"build\":{\"command\":\"npm ci\",\"outputDir\":\".\"},\"run\":{\"command\":"
-	            "\"node server.js\",\"port\":3000,\"env\":{\"GREETING\":\"hi\"},\"healthCheck\":{"
-	            "\"path\":\"/healthz\",\"intervalSeconds\":1,\"timeoutSeconds\":1,"
-	            "\"startSeconds\":%d},\"resources\":{\"memoryMiB\":128,\"cpus\":0.5}}}}",
-	            name, repo, START_SECONDS);
+	LP_TEST_FMT(
+	    manifest,
+	    "{\"apiVersion\":\"launchpad.dev/v1\",\"kind\":\"Site\",\"metadata\":{\"name\":"
+	    "\"%s\"},\"spec\":{\"source\":{\"git\":{\"url\":\"file://%s\",\"branch\":\"main\""
+	    "}},\"build\":{\"command\":\"npm ci\",\"outputDir\":\".\"},\"run\":{\"command\":"
+	    "\"node server.js\",\"port\":3000,\"env\":{\"GREETING\":\"hi\"},\"healthCheck\":{"
+	    "\"path\":\"/healthz\",\"intervalSeconds\":1,\"timeoutSeconds\":1,"
+	    "\"startSeconds\":%d},\"resources\":{\"memoryMiB\":128,\"cpus\":0.5}}}}",
+	    name, repo, START_SECONDS);
 	LP_TEST_FMT(path, "/api/deployments/%s", name);
 	REQUIRE_OK(lp_test_platform_api(&r, g_p, "PUT", path, manifest, &err));
 	REQUIRE(r.status == 201, "apply answered %ld: %s", r.status, r.body);
@@ -182,6 +211,24 @@ static char *wait_body(const char *id, const char *const *needles, int timeout_m
 	}
 }
 
+/* Poll until the instance has n app containers (running or not, with all: any state). */
+static void wait_app_containers(int n, int all, const char *why)
+{
+	int64_t t0 = lp_clock_mono_ms();
+	int got;
+
+	for (;;) {
+		got = lp_test_count_lines("docker ps %s -q --filter label=launchpad.instance=%s "
+		                          "--filter label=launchpad.role=app",
+		                          all ? "-a" : "", g_p->instance);
+		if (got == n)
+			return;
+		REQUIRE(lp_clock_mono_ms() - t0 < GONE_WAIT_MS, "%d app containers, not %d: %s",
+		        got, n, why);
+		lp_clock_sleep_ms(200);
+	}
+}
+
 /* The load's checker: a good revision's answer, never the bad one's. */
 static int good_body(void *ctx, const char *body, size_t len)
 {
@@ -206,10 +253,10 @@ static void print_load(const char *what, const lp_test_load_stats *s)
 	printf("  %s: %llu requests in %.1f s (%.0f req/s): %llu ok, %llu non-2xx, %llu socket "
 	       "errors, %llu bad bodies%s%s\n",
 	       what, (unsigned long long)s->requests, s->seconds,
-	       s->seconds > 0 ? (double)s->requests / s->seconds : 0.0,
-	       (unsigned long long)s->ok, (unsigned long long)s->non2xx,
-	       (unsigned long long)s->socket_errs, (unsigned long long)s->bad_bodies,
-	       s->first_failure[0] ? "; first failure: " : "", s->first_failure);
+	       s->seconds > 0 ? (double)s->requests / s->seconds : 0.0, (unsigned long long)s->ok,
+	       (unsigned long long)s->non2xx, (unsigned long long)s->socket_errs,
+	       (unsigned long long)s->bad_bodies, s->first_failure[0] ? "; first failure: " : "",
+	       s->first_failure);
 }
 
 /* docker inspect --format of the site's one running app container. */
@@ -219,10 +266,11 @@ static void inspect(char *out, size_t len, const char *name, const char *format)
 	FILE *f;
 	size_t n;
 
-	LP_TEST_FMT(cmd,
-	            "docker inspect --format '%s' $(docker ps -q --filter label=launchpad.instance=%s "
-	            "--filter label=launchpad.site=%s --filter label=launchpad.role=app) 2>&1",
-	            format, g_p->instance, name);
+	LP_TEST_FMT(
+	    cmd,
+	    "docker inspect --format '%s' $(docker ps -q --filter label=launchpad.instance=%s "
+	    "--filter label=launchpad.site=%s --filter label=launchpad.role=app) 2>&1",
+	    format, g_p->instance, name);
 	REQUIRE((f = popen(cmd, "r")) != NULL, "popen");
 	n = fread(out, 1, len - 1, f);
 	out[n] = '\0';
@@ -248,7 +296,8 @@ static void check_hardening(const char *name)
 	expect_inspect(name, "{{.HostConfig.CapDrop}}", "[ALL]");
 	expect_inspect(name, "{{.HostConfig.SecurityOpt}}", "no-new-privileges");
 	expect_inspect(name, "{{.HostConfig.ReadonlyRootfs}}", "true");
-	expect_inspect(name, "{{json .HostConfig.Tmpfs}}", "\"/tmp\":\"rw,noexec,nosuid,nodev,size=64m\"");
+	expect_inspect(name, "{{json .HostConfig.Tmpfs}}",
+	               "\"/tmp\":\"rw,noexec,nosuid,nodev,size=64m\"");
 	expect_inspect(name, "{{.HostConfig.Memory}}", "134217728");
 	expect_inspect(name, "{{.HostConfig.NanoCpus}}", "500000000");
 	expect_inspect(name, "{{.HostConfig.PidsLimit}}", "256");
@@ -263,7 +312,8 @@ static void check_hardening(const char *name)
 	inspect(nets, sizeof(nets), name, "{{range .Mounts}}{{.Source}} {{end}}");
 	REQUIRE(strstr(nets, "docker.sock") == NULL, "a Docker socket is bound: %s", nets);
 	/* the internal sites network for Traefik, the apps network for egress */
-	inspect(nets, sizeof(nets), name, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}");
+	inspect(nets, sizeof(nets), name,
+	        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}");
 	REQUIRE(strstr(nets, "launchpad-sites") && strstr(nets, "launchpad-apps"), "networks: %s",
 	        nets);
 	/* the apps network: egress, but no traffic between its containers */
@@ -289,12 +339,13 @@ static void check_hardening(const char *name)
 		FILE *f;
 		size_t n;
 
-		LP_TEST_FMT(cmd,
-		            "docker exec $(docker ps -q --filter label=launchpad.instance=%s --filter "
-		            "label=launchpad.site=%s --filter label=launchpad.role=app) sh -c 'id -u; "
-		            "touch /app/x 2>&1 || echo app-ro; touch /x 2>&1 || echo root-ro; touch "
-		            "/tmp/x && echo tmp-rw'",
-		            g_p->instance, name);
+		LP_TEST_FMT(
+		    cmd,
+		    "docker exec $(docker ps -q --filter label=launchpad.instance=%s --filter "
+		    "label=launchpad.site=%s --filter label=launchpad.role=app) sh -c 'id -u; "
+		    "touch /app/x 2>&1 || echo app-ro; touch /x 2>&1 || echo root-ro; touch "
+		    "/tmp/x && echo tmp-rw'",
+		    g_p->instance, name);
 		REQUIRE((f = popen(cmd, "r")) != NULL, "popen");
 		n = fread(out, 1, sizeof(out) - 1, f);
 		out[n] = '\0';
@@ -348,10 +399,8 @@ START_TEST(test_app_redeploys_health_gate_and_delete)
 	        (unsigned long long)st.socket_errs, (unsigned long long)st.bad_bodies,
 	        (long long)st.first_failure_ms, st.first_failure);
 	REQUIRE(st.ok > 0, "no request answered");
-	REQUIRE(lp_test_count_lines("docker ps -q --filter label=launchpad.instance=%s --filter "
-	                            "label=launchpad.role=app",
-	                            g_p->instance) == 1,
-	        "more than one app container left after the redeploys");
+	/* the last old one drains and goes */
+	wait_app_containers(1, 1, "left after the redeploys");
 
 	/* a revision whose health check fails never gets a request; the old one stays */
 	load_start(&load, "app1");
@@ -379,10 +428,7 @@ START_TEST(test_app_redeploys_health_gate_and_delete)
 	        st.first_failure);
 	LP_TEST_FMT(want, "rev:%d:hi", 1 + REDEPLOYS);
 	REQUIRE_OK(lp_test_platform_wait_edge(g_p, "app1", 200, want, EDGE_WAIT_MS, &err));
-	REQUIRE(lp_test_count_lines("docker ps -aq --filter label=launchpad.instance=%s --filter "
-	                            "label=launchpad.role=app",
-	                            g_p->instance) == 1,
-	        "the failed revision's container is left");
+	wait_app_containers(1, 1, "the failed revision's container is left");
 
 	/* deleting the site removes every app container */
 	{
@@ -432,6 +478,64 @@ START_TEST(test_crash_loop)
 }
 END_TEST
 
+/* One counter of the controller's /metrics ("launchpad_controller_..." with its labels). */
+static long long metric(const char *name)
+{
+	char url[128];
+	lp_test_http_resp r = {0};
+	lp_error err = {0};
+	const char *at;
+	long long v = -1;
+
+	LP_TEST_FMT(url, "http://127.0.0.1:%d/metrics", g_metrics_port);
+	REQUIRE_OK(lp_test_http_request(&r, "GET", url, NULL, 0, NULL, NULL, NULL, &err));
+	at = strstr(r.body, name);
+	while (at && at > r.body && at[-1] != '\n')
+		at = strstr(at + 1, name);
+	if (at)
+		v = atoll(at + strlen(name) + 1);
+	lp_test_http_resp_release(&r);
+	REQUIRE(v >= 0, "no %s in the controller's metrics", name);
+	return v;
+}
+
+/* A healthy app costs nothing: its health checks wake no reconcile, nothing is written. */
+START_TEST(test_steady_state_quiet)
+{
+	static const char *const names[] = {
+	    "launchpad_controller_reconciles_total",
+	    "launchpad_controller_docker_requests_total{kind=\"write\"}",
+	    "launchpad_controller_writes_total{kind=\"file\"}",
+	    "launchpad_controller_writes_total{kind=\"status\"}",
+	    "launchpad_controller_docker_requests_total{kind=\"read\"}"};
+	long long before[5], after[5];
+	char repo[1200], id[64];
+	lp_error err = {0};
+	cJSON *dep = NULL;
+	size_t i;
+
+	write_app(repo, sizeof(repo), "calm", "1", "ok", 1);
+	apply_app(id, "calm", repo);
+	REQUIRE_OK(lp_test_platform_wait_status(&dep, g_p, id, "live", LIVE_WAIT_MS, &err));
+	cJSON_Delete(dep);
+	REQUIRE_OK(lp_test_platform_wait_edge(g_p, "calm", 200, "rev:1:hi", EDGE_WAIT_MS, &err));
+	wait_app_containers(1, 1, "after the first deploy");
+	lp_clock_sleep_ms(3000); /* the last passes of the rollout settle */
+	for (i = 0; i < 5; i++)
+		before[i] = metric(names[i]);
+	lp_clock_sleep_ms(6000); /* six health checks */
+	for (i = 0; i < 5; i++)
+		after[i] = metric(names[i]);
+	printf("  steady state over 6 s (6 health checks): %lld reconciles, %lld Docker reads, "
+	       "%lld Docker writes, %lld file writes, %lld status writes\n",
+	       after[0] - before[0], after[4] - before[4], after[1] - before[1],
+	       after[2] - before[2], after[3] - before[3]);
+	for (i = 0; i < 4; i++)
+		REQUIRE(after[i] == before[i], "%s moved from %lld to %lld in the steady state",
+		        names[i], before[i], after[i]);
+}
+END_TEST
+
 static Suite *apps_suite(void)
 {
 	Suite *s = suite_create("apps");
@@ -440,6 +544,7 @@ static Suite *apps_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_app_redeploys_health_gate_and_delete);
 	tcase_add_test(tc, test_crash_loop);
+	tcase_add_test(tc, test_steady_state_quiet);
 	tcase_set_timeout(tc, 900);
 	suite_add_tcase(s, tc);
 	return s;
