@@ -164,7 +164,8 @@ int main(int argc, char **argv)
 	close(fd);
 	code = status_code(buf);
 	if (code == 0)
-		return fail(got == 0 ? "connection closed without an answer" : "not an HTTP answer");
+		return fail(got == 0 ? "connection closed without an answer"
+		                     : "not an HTTP answer");
 	n = snprintf(msg, sizeof(msg), "HTTP %d", code);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return fail("HTTP ?");
