@@ -549,11 +549,13 @@ static int routed_list(int *out, struct rollout_pass *ps, const lp_docker_summar
 
 /*
  * A replacement (the spec changed): once every successor answers and is routed, the old
- * containers leave the rotation (drained), then stop. *out 1 when none is left.
+ * containers leave the rotation (drained), and each one that has left stops (one still draining
+ * does not hold back the others: quick redeploys stack several). *out 1 when none is left.
  */
 static int replace_stale(int *out, struct rollout_pass *ps, lp_error *err)
 {
 	struct rollout_view *v = ps->view;
+	size_t i, left = 0;
 	int rc, ok = 0;
 
 	*out = v->nstale == 0;
@@ -565,12 +567,16 @@ static int replace_stale(int *out, struct rollout_pass *ps, lp_error *err)
 	if ((rc = routed_list(&ok, ps, v->fresh, v->nfresh, err)) != LP_OK || !ok)
 		return rc;
 	ps->routed = 1;
-	if ((rc = drain_list(&ok, ps, v->stale, v->nstale, err)) != LP_OK || !ok)
-		return rc;
-	if ((rc = remove_list(ps, v->stale, v->nstale, err)) != LP_OK)
-		return rc;
-	v->nstale = 0;
-	*out = 1;
+	for (i = 0; i < v->nstale; i++) {
+		if ((rc = drain(&ok, ps->ctx, ps->site, ps->spec, v->stale[i], err)) != LP_OK)
+			return rc;
+		if (!ok)
+			v->stale[left++] = v->stale[i];
+		else if ((rc = remove_list(ps, &v->stale[i], 1, err)) != LP_OK)
+			return rc;
+	}
+	v->nstale = left;
+	*out = left == 0;
 	return LP_OK;
 }
 

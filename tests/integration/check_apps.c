@@ -144,7 +144,7 @@ static void apply_app(char id[64], const char *name, const char *repo)
 	    "\"%s\"},\"spec\":{\"source\":{\"git\":{\"url\":\"file://%s\",\"branch\":\"main\""
 	    "}},\"build\":{\"command\":\"npm ci\",\"outputDir\":\".\"},\"run\":{\"command\":"
 	    "\"node server.js\",\"port\":3000,\"env\":{\"GREETING\":\"hi\"},\"healthCheck\":{"
-	    "\"path\":\"/healthz\",\"intervalSeconds\":1,\"timeoutSeconds\":1,"
+	    "\"path\":\"/healthz\",\"intervalSeconds\":1,\"timeoutSeconds\":2,"
 	    "\"startSeconds\":%d},\"resources\":{\"memoryMiB\":128,\"cpus\":0.5}}}}",
 	    name, repo, START_SECONDS);
 	LP_TEST_FMT(path, "/api/deployments/%s", name);
@@ -304,7 +304,7 @@ static void check_hardening(const char *name)
 	expect_inspect(name, "{{.HostConfig.RestartPolicy.Name}}", "unless-stopped");
 	expect_inspect(name, "{{.Config.WorkingDir}}", "/app");
 	expect_inspect(name, "{{json .Config.Healthcheck.Test}}",
-	               "[\"CMD\",\"/.launchpad/lp-probe\",\"3000\",\"/healthz\",\"1\"]");
+	               "[\"CMD\",\"/.launchpad/lp-probe\",\"3000\",\"/healthz\",\"2\"]");
 	expect_inspect(name, "{{.State.Health.Status}}", "healthy");
 	expect_inspect(name, "{{range .Config.Env}}{{.}} {{end}}", "PORT=3000");
 	/* the revision itself, read only; no Docker socket anywhere */
@@ -536,17 +536,24 @@ START_TEST(test_steady_state_quiet)
 }
 END_TEST
 
+/* One case per test, so CK_RUN_CASE runs one (each has its own platform). */
+static void add_case(Suite *s, const char *name, const TTest *t)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t);
+	tcase_set_timeout(tc, 900);
+	suite_add_tcase(s, tc);
+}
+
 static Suite *apps_suite(void)
 {
 	Suite *s = suite_create("apps");
-	TCase *tc = tcase_create("apps");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_app_redeploys_health_gate_and_delete);
-	tcase_add_test(tc, test_crash_loop);
-	tcase_add_test(tc, test_steady_state_quiet);
-	tcase_set_timeout(tc, 900);
-	suite_add_tcase(s, tc);
+	add_case(s, "rollout", test_app_redeploys_health_gate_and_delete);
+	add_case(s, "crashloop", test_crash_loop);
+	add_case(s, "steady", test_steady_state_quiet);
 	return s;
 }
 
