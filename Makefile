@@ -65,6 +65,9 @@ endif
 ifneq ($(wildcard apiserver/main.c),)
 BINS += $(BUILD)/bin/launchpad-apiserver
 endif
+# The apps' health probe (controller/probe): static, libc only, so it runs in any app image.
+PROBE := $(BUILD)/bin/lp-probe
+BINS += $(PROBE)
 
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -115,6 +118,10 @@ $(BUILD)/bin/launchpad-controller: $(call obj,controller/main.c) $(CTRL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(SANITIZE_FLAGS) -o $@ $^ $(LDLIBS)
+$(PROBE): controller/probe/lp_probe.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 $(BUILD)/bin/launchpad-apiserver: $(call obj,apiserver/main.c) $(API_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")

@@ -461,6 +461,8 @@ int api_digest_ref(char out[API_DIGEST_REF_MAX], const char *hex) LP_MUST_CHECK;
 int api_reply_reserved(struct api_req *r, const char *name);
 /* 400 at spec.build.image: the image is not on --build-images; returns LP_EINVAL. */
 int api_reply_build_image(struct api_req *r, const char *image);
+/* 1 after answering 400 when site names a build or app image the installation does not allow. */
+int api_reply_images(struct api_req *r, const lp_site *site);
 /*
  * When one of site's domains is the platform's own (lp_config_domain_reserved): reply 400 in the
  * shape of a manifest error and return 1; else 0.

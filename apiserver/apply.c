@@ -153,10 +153,8 @@ static void apply_create(struct api_req *r, const struct applied *a)
 		api_reply_reserved(r, a->site->name);
 		return;
 	}
-	if (!lp_config_build_image_allowed(r->srv->cfg, a->site->build_image)) {
-		api_reply_build_image(r, a->site->build_image);
+	if (api_reply_images(r, a->site))
 		return;
-	}
 	if (api_reply_domain_reserved(r, a->site))
 		return;
 	if (is_dry_run(r)) {
@@ -212,11 +210,8 @@ static void apply_update(struct api_req *r, const lp_store_site *cur, const stru
 		return;
 	}
 	/* A changed spec only: an unchanged one asks for nothing new (the build checks again). */
-	if (strcmp(cur->spec_hash, a->hash) &&
-	    !lp_config_build_image_allowed(r->srv->cfg, a->site->build_image)) {
-		api_reply_build_image(r, a->site->build_image);
+	if (strcmp(cur->spec_hash, a->hash) && api_reply_images(r, a->site))
 		return;
-	}
 	if (strcmp(cur->spec_hash, a->hash) && api_reply_domain_reserved(r, a->site))
 		return;
 	if (is_dry_run(r)) {

@@ -282,25 +282,44 @@ int api_reply_reserved(struct api_req *r, const char *name)
 	return LP_EINVAL;
 }
 
-int api_reply_build_image(struct api_req *r, const char *image)
+/* The shape of a manifest error, so clients show it beside the field that names the image. */
+static int reply_image(struct api_req *r, const char *path, const char *image, const char *what,
+                       const char *flag)
 {
 	lp_spec_diags d;
 	cJSON *details = NULL;
 
-	/* The shape of a manifest error, so clients show it beside spec.build.image. */
 	lp_spec_diags_init(&d);
-	if (lp_spec_diags_add(&d, "spec.build.image", 0, 0,
-	                      "\"%s\" is not allowed on this installation: builds use the images "
-	                      "its admin lists (--build-images) or --build-image",
-	                      image) != LP_OK ||
+	if (lp_spec_diags_add(&d, path, 0, 0,
+	                      "\"%s\" is not allowed on this installation: %s use the images "
+	                      "its admin lists (--build-images) or %s",
+	                      image, what, flag) != LP_OK ||
 	    lp_spec_diags_to_cjson(&details, &d, NULL) != LP_OK)
-		LP_WARN("api", "build image: details left out of the answer: out of memory");
+		LP_WARN("api", "image: details left out of the answer: out of memory");
 	api_reply_error(r, LP_EINVAL, details,
-	                "invalid manifest: 1 error, first: spec.build.image: \"%s\" is not allowed "
+	                "invalid manifest: 1 error, first: %s: \"%s\" is not allowed "
 	                "on this installation (--build-images)",
-	                image);
+	                path, image);
 	lp_spec_diags_release(&d);
 	return LP_EINVAL;
+}
+
+int api_reply_build_image(struct api_req *r, const char *image)
+{
+	return reply_image(r, "spec.build.image", image, "builds", "--build-image");
+}
+
+int api_reply_images(struct api_req *r, const lp_site *site)
+{
+	if (!lp_config_build_image_allowed(r->srv->cfg, site->build_image)) {
+		api_reply_build_image(r, site->build_image);
+		return 1;
+	}
+	if (site->has_run && !lp_config_app_image_allowed(r->srv->cfg, site->run_image)) {
+		reply_image(r, "spec.run.image", site->run_image, "apps", "--app-image");
+		return 1;
+	}
+	return 0;
 }
 
 int api_reply_domain_reserved(struct api_req *r, const lp_site *site)

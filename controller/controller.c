@@ -347,6 +347,12 @@ static int on_docker_event(void *ctx, const lp_docker_event *ev)
 
 	if (site == NULL)
 		return 0;
+	/*
+	 * An app's health check runs as an exec every interval: its exec_* events change nothing
+	 * the controller reads (the "health_status: ..." event that a change makes does).
+	 */
+	if (ev->action && !strncmp(ev->action, "exec_", 5))
+		return 0;
 	LP_DEBUG(COMPONENT, "docker event %s on %s (site %s)", ev->action, ev->id, site);
 	lp_observer_invalidate(c->parts.obs, site);
 	lp_queue_add(c->queue, site);

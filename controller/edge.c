@@ -202,8 +202,12 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	char retry[LP_EDGE_NAME_MAX + 8], port[EDGE_NUM_MAX];
 	struct edge_routing rt = {0};
 	const char *r = out->service;
+	int app = spec && spec->has_run;
+	/* An app (spec.run) is reached on its own port and checked on its own health path. */
+	const char *health = app ? spec->run_health_path : LP_SERVE_HEALTH_PATH;
 
 	memset(out, 0, sizeof(*out));
+	out->port = app ? spec->run_port : LP_EDGE_SERVE_PORT;
 	rt.has_domains = spec && spec->domain_count > 0;
 	rt.https = cfg->https != 0;
 	/* Without an HTTPS entrypoint there is nothing to redirect to, nor to send HSTS over. */
@@ -214,12 +218,13 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	    lp_fmt(rt.https_port, sizeof(rt.https_port), "%d", cfg->https_port) != LP_OK ||
 	    router_name(out, cfg, &rt) != LP_OK ||
 	    lp_fmt(retry, sizeof(retry), "%s-retry", r) != LP_OK ||
-	    lp_fmt(port, sizeof(port), "%d", LP_EDGE_SERVE_PORT) != LP_OK)
+	    lp_fmt(port, sizeof(port), "%d", out->port) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik names for site %s do not fit", site);
 	if (add(out, "true", "traefik.enable") != LP_OK ||
 	    add(out, network, "traefik.docker.network") != LP_OK ||
 	    add_routers(out, cfg, &rt, retry) != LP_OK ||
-	    add_permalinks(out, cfg, site, retry) != LP_OK ||
+	    /* An app's container serves its one revision: no permalinks of the others. */
+	    (!app && add_permalinks(out, cfg, site, retry) != LP_OK) ||
 	    add(out, LP_EDGE_RETRIES, "traefik.http.middlewares.%s.retry.attempts", retry) !=
 	        LP_OK ||
 	    add(out, LP_EDGE_RETRY_WAIT, "traefik.http.middlewares.%s.retry.initialinterval",
@@ -234,8 +239,8 @@ int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *
 	        "traefik.http.services.%s.loadbalancer.passivehealthcheck.failurewindow",
 	        r) != LP_OK ||
 	    /* The active check is how a draining container leaves the rotation while it serves. */
-	    add(out, LP_SERVE_HEALTH_PATH, "traefik.http.services.%s.loadbalancer.healthcheck.path",
-	        r) != LP_OK ||
+	    add(out, health, "traefik.http.services.%s.loadbalancer.healthcheck.path", r) !=
+	        LP_OK ||
 	    add(out, LP_EDGE_HEALTH_INTERVAL,
 	        "traefik.http.services.%s.loadbalancer.healthcheck.interval", r) != LP_OK ||
 	    add(out, LP_EDGE_HEALTH_TIMEOUT,
@@ -269,7 +274,7 @@ static lp_edge_server server_in(const cJSON *svc, const char *want)
 }
 
 int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *service,
-                         const char *ip, lp_error *err)
+                         const char *ip, int port, lp_error *err)
 {
 	char url[EDGE_URL_MAX], want[EDGE_URL_MAX];
 	CURL *h = NULL;
@@ -288,7 +293,7 @@ int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *
 		n--;
 	if (lp_fmt(url, sizeof(url), "%.*s/api/http/services/%s@docker", (int)n, cfg->traefik_api,
 	           service) != LP_OK ||
-	    lp_fmt(want, sizeof(want), "http://%s:%d", ip, LP_EDGE_SERVE_PORT) != LP_OK)
+	    lp_fmt(want, sizeof(want), "http://%s:%d", ip, port) != LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "Traefik API URL is too long");
 	lp_buf_init(&body, LP_EDGE_API_BODY_MAX);
 	if ((h = curl_easy_init()) == NULL) {

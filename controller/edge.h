@@ -69,6 +69,7 @@ typedef struct lp_edge_labels {
 	char
 	    router[LP_EDGE_ROUTER_MAX]; /* the http router; the https one adds LP_EDGE_TLS_SUFFIX */
 	char rule[LP_EDGE_RULE_MAX];
+	int port; /* where Traefik reaches a container: nginx's, or an app's run.port */
 	char keys[LP_EDGE_MAX_LABELS][LP_EDGE_KEY_MAX];
 	char values[LP_EDGE_MAX_LABELS][LP_EDGE_VALUE_MAX];
 } lp_edge_labels;
@@ -78,7 +79,8 @@ typedef struct lp_edge_labels {
 /*
  * The Traefik labels of site's serve containers on network (the one Traefik shares): its host
  * <site>.<base-domain> and spec's domains; with cfg->https an HTTPS router too (spec's
- * httpsRedirect and hsts take effect only then). spec may be NULL: no domains, no options.
+ * httpsRedirect and hsts take effect only then). spec may be NULL: no domains, no options. An
+ * app's (spec.run) service goes to run.port and checks run.healthCheck.path, with no permalinks.
  */
 int lp_edge_labels_build(lp_edge_labels *out, const lp_config *cfg, const char *site,
                          const lp_site *spec, const char *network, lp_error *err) LP_MUST_CHECK;
@@ -91,12 +93,13 @@ typedef enum lp_edge_server {
 } lp_edge_server;
 
 /*
- * Ask Traefik's API (cfg->traefik_api) about the server at ip of service (lp_edge_labels.service).
+ * Ask Traefik's API (cfg->traefik_api) about the server at ip:port of service
+ * (lp_edge_labels.service and .port).
  * LP_EUNAVAILABLE when the API cannot be reached or answers something unexpected; the caller
  * then falls back to waiting a drain period.
  */
 int lp_edge_server_state(lp_edge_server *out, const lp_config *cfg, const char *service,
-                         const char *ip, lp_error *err) LP_MUST_CHECK;
+                         const char *ip, int port, lp_error *err) LP_MUST_CHECK;
 
 /*
  * Ask the serve container at ip itself: *out 1 when GET http://ip:LP_EDGE_SERVE_PORT<path>

@@ -302,7 +302,7 @@ static int keep_if_known(const lp_layout_site_entry *e, const char *entry, const
 	return known(k->sites, k->n, site);
 }
 
-/* Every build container is a leftover; serve containers of unknown sites go too. */
+/* Every build container is a leftover; serve and app containers of unknown sites go too. */
 static int gc_containers(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_error *err)
 {
 	lp_docker_summaries *all = NULL;
@@ -316,7 +316,8 @@ static int gc_containers(lp_ctx *ctx, const lp_store_site *sites, size_t n, lp_e
 		const char *site = lp_docker_kv_get(s->labels, s->nlabels, LP_LABEL_SITE);
 		int orphan = site == NULL || !known(sites, n, site);
 		/* Only what the controller creates is its to remove (not the instance's edge). */
-		if (!(role_is(s, LP_ROLE_BUILD) || (role_is(s, LP_ROLE_SERVE) && orphan)))
+		if (!(role_is(s, LP_ROLE_BUILD) ||
+		      ((role_is(s, LP_ROLE_SERVE) || role_is(s, LP_ROLE_APP)) && orphan)))
 			continue;
 		LP_INFO(COMPONENT, "removing container %s (%s)", s->id, site ? site : "no site");
 		rc = lp_docker_container_remove(
@@ -555,7 +556,7 @@ int lp_gc_teardown(const lp_parts *p, lp_error *err)
 	}
 	for (i = 0; i < all->n; i++)
 		if (role_is(&all->items[i], LP_ROLE_SERVE) ||
-		    role_is(&all->items[i], LP_ROLE_BUILD))
+		    role_is(&all->items[i], LP_ROLE_APP) || role_is(&all->items[i], LP_ROLE_BUILD))
 			mine.items[mine.n++] = all->items[i];
 	rc = remove_all(ctx, &mine, err);
 	LP_INFO(COMPONENT, "teardown: removed %zu container(s); the data dir keeps every site",

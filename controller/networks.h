@@ -1,6 +1,7 @@
 /*
- * networks.h: the instance's two networks, the sites network (internal: no egress, shared with
- * Traefik) and the build network (egress, for npm), and their isolation from the host's own
+ * networks.h: the instance's networks, the sites network (internal: no egress, shared with
+ * Traefik), the build network (egress, for npm) and, once an app runs, the apps network
+ * (egress, no traffic between containers), and their isolation from the host's own
  * services (controller/firewall.h, unless --host-isolation=false).
  *
  * Ensured once per engine connection (the context's mark), the firewall's rules read again every
@@ -17,7 +18,15 @@
 int lp_networks_ensure(const lp_parts *p, lp_error *err) LP_MUST_CHECK;
 
 /*
- * The platform going away: the build network and the instance's firewall rules (the sites
+ * The apps' egress network (not internal, no traffic between its containers), made the first
+ * time an app container is, and from then on isolated from the host like the others; its name
+ * into out. One read when it exists.
+ */
+int lp_networks_ensure_apps(const lp_parts *p, char *out, size_t outlen,
+                            lp_error *err) LP_MUST_CHECK;
+
+/*
+ * The platform going away: the build and apps networks and the instance's firewall rules (the sites
  * network stays: compose may own it, and Traefik is still attached).
  */
 int lp_networks_teardown(const lp_parts *p, lp_error *err) LP_MUST_CHECK;

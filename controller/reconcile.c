@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/apps.h"
 #include "controller/gc.h"
 #include "controller/networks.h"
 #include "controller/revconf.h"
@@ -23,15 +24,18 @@
 
 /* What one pass found; status is computed from it alone. */
 struct observation {
-	long desired;      /* desired revision */
-	long serving;      /* revision `current` points at after this pass, 0 = none */
-	int desired_ready; /* revisions/<desired> is complete */
-	int building;      /* a build for the desired revision is running */
-	int failed;        /* the desired revision failed to build */
-	int running;       /* the serve container runs with the expected spec */
-	int serve_failed;  /* making the serve side match failed this pass */
-	int cancelled;     /* a user cancelled the desired revision */
-	int spec_invalid;  /* the stored spec does not parse (terminal until it changes) */
+	long desired;            /* desired revision */
+	long serving;            /* revision `current` points at after this pass, 0 = none */
+	int desired_ready;       /* revisions/<desired> is complete */
+	int building;            /* a build for the desired revision is running */
+	int failed;              /* the desired revision failed to build */
+	int running;             /* the serve container runs with the expected spec */
+	int serve_failed;        /* making the serve side match failed this pass */
+	int cancelled;           /* a user cancelled the desired revision */
+	int spec_invalid;        /* the stored spec does not parse (terminal until it changes) */
+	int health_failed;       /* the desired revision (an app) failed its health check */
+	lp_app_health app;       /* an app's containers (spec.run); LP_APP_NONE for a static site */
+	const char *app_message; /* why an app does not serve (crash loop, unhealthy) */
 	const char *failure;
 };
 
@@ -43,7 +47,16 @@ static void requeue(lp_reconcile_result *out, uint64_t after_ms)
 
 static int is_ready(const struct observation *o)
 {
-	return o->desired_ready && o->serving == o->desired && o->running;
+	return o->desired_ready && o->serving == o->desired && o->running &&
+	       o->app != LP_APP_CRASHLOOP && o->app != LP_APP_UNHEALTHY;
+}
+
+/* An app's containers that keep exiting or fail their check: what k8s users know them as. */
+static const char *app_reason(const struct observation *o)
+{
+	return o->app == LP_APP_CRASHLOOP   ? "CrashLoopBackOff"
+	       : o->app == LP_APP_UNHEALTHY ? "Unhealthy"
+	                                    : NULL;
 }
 
 /* Why the site is, or is not, Ready: the first thing in the way, as users would name it. */
@@ -55,6 +68,10 @@ static const char *ready_reason(const struct observation *o)
 		return "InvalidSpec";
 	if (o->cancelled)
 		return "Cancelled";
+	if (o->health_failed)
+		return "HealthCheckFailed";
+	if (app_reason(o))
+		return app_reason(o);
 	if (o->failed)
 		return "BuildFailed";
 	if (o->serve_failed)
@@ -72,12 +89,15 @@ static const char *ready_reason(const struct observation *o)
  */
 static char *conditions_json(const struct observation *o)
 {
-	const char *built = o->desired_ready ? "True" : (o->failed ? "False" : "Unknown");
-	const char *built_reason = o->desired_ready ? "Published"
-	                           : o->cancelled   ? "Cancelled"
-	                           : o->failed      ? "BuildFailed"
-	                                            : "Building";
-	int serving = o->running && o->serving, ready = is_ready(o);
+	/* A revision that failed its health check did build. */
+	const char *built = o->desired_ready || o->health_failed ? "True"
+	                    : o->failed                          ? "False"
+	                                                         : "Unknown";
+	const char *built_reason = o->desired_ready || o->health_failed ? "Published"
+	                           : o->cancelled                       ? "Cancelled"
+	                           : o->failed                          ? "BuildFailed"
+	                                                                : "Building";
+	int serving = o->running && o->serving && !app_reason(o), ready = is_ready(o);
 	char *s = NULL;
 
 	if (asprintf(&s,
@@ -86,6 +106,7 @@ static char *conditions_json(const struct observation *o)
 	             "{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"%s\"}]",
 	             built, built_reason, serving ? "True" : "False",
 	             serving           ? "ContainerRunning"
+	             : app_reason(o)   ? app_reason(o)
 	             : o->serve_failed ? "ServeFailed"
 	                               : "NoContainer",
 	             ready ? "True" : "False", ready_reason(o)) < 0)
@@ -511,6 +532,13 @@ static lp_store_phase verdict(char *msg, size_t msglen, const struct observation
 			msg[0] = '\0';
 		return LP_PHASE_FAILED;
 	}
+	if (app_reason(o) && !o->failed) {
+		/* Docker's backoff restarts it; status follows it (the pass requeues). */
+		lp_fmt_text(msg, msglen, "revision %ld: %s",
+		            o->serving > 0 ? o->serving : o->desired,
+		            o->app_message ? o->app_message : app_reason(o));
+		return LP_PHASE_FAILED;
+	}
 	if (o->failed) {
 		/* A failure message is the build's own text: a long one is cut, by design. */
 		if (o->serving > 0)
@@ -527,6 +555,79 @@ static lp_store_phase verdict(char *msg, size_t msglen, const struct observation
 	return LP_PHASE_DEPLOYING;
 }
 
+/*
+ * An app (spec.run): its containers are the served revision, so `current` moves to the desired
+ * one only once that one's container is healthy and routed (lp_apps_ensure says when); one that
+ * fails its health check is FAILED with the probe's answer, and the old revision goes on.
+ */
+static int serve_app(lp_reconcile_result *out, struct observation *o, const lp_parts *p,
+                     lp_store *st, const lp_store_site *site, const lp_site *spec,
+                     lp_store_revision *rev, const char *site_dir, lp_apps_result *ar,
+                     lp_error *err)
+{
+	lp_docker_summaries *observed = NULL;
+	lp_error perr = {0};
+	size_t pruned = 0;
+	long current = 0, target;
+	int rc;
+
+	if ((rc = lp_publish_current_revision(&current, site_dir, err)) != LP_OK)
+		return rc;
+	o->serving = current;
+	target = o->desired_ready ? o->desired : current;
+	if (target <= 0)
+		return LP_OK;
+	if ((rc = lp_networks_ensure(p, err)) != LP_OK ||
+	    (rc = lp_observer_site(&observed, p->obs, site->name, err)) != LP_OK)
+		goto done;
+	lp_gc_orphan_builds(p, site->name, observed);
+	/* lp_applogs_sync(...) hooks here: the pump of logs/<site>/app.log (controller/applogs.c).
+	 */
+	if ((rc = lp_apps_ensure(ar, p, site->name, spec, target, current, observed, err)) != LP_OK)
+		goto done;
+	if (ar->requeue_ms > 0)
+		requeue(out, (uint64_t)ar->requeue_ms);
+	if (ar->target_failed) {
+		lp_error rerr = {0};
+		char *msg = strdup(ar->message);
+
+		if (msg == NULL) {
+			rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+			goto done;
+		}
+		free(rev->message);
+		rev->message = msg;
+		rev->state = LP_REV_FAILED;
+		if (lp_store_revision_update(st, rev, &rerr) != LP_OK)
+			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
+			        rerr.message);
+		o->desired_ready = 0;
+		o->failed = 1;
+		o->health_failed = 1;
+		o->failure = rev->message;
+	}
+	if (ar->switch_current) {
+		if ((rc = lp_publish_switch(site_dir, target, err)) != LP_OK)
+			goto done;
+		lp_ctx_count(p->ctx, LP_CTR_FILE_WRITES, 1);
+		LP_INFO(COMPONENT,
+		        "%s: revision %ld is now current (its app is healthy and routed)",
+		        site->name, target);
+	}
+	o->serving = ar->serving;
+	o->running = ar->health == LP_APP_HEALTHY;
+	o->app = ar->health;
+	o->app_message = ar->message[0] ? ar->message : NULL;
+	if (o->serving > 0 &&
+	    lp_publish_prune(&pruned, site_dir, (size_t)spec->revision_history_limit, o->serving,
+	                     &perr) != LP_OK)
+		LP_WARN(COMPONENT, "%s: pruning old revisions: %s", site->name, perr.message);
+	lp_ctx_count(p->ctx, LP_CTR_FILE_WRITES, pruned);
+done:
+	lp_docker_summaries_free(observed);
+	return rc;
+}
+
 /* Build what is desired, serve what can be served, then say so in the status. */
 static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store *st,
                           const lp_store_site *site, const lp_site *spec, lp_error *err)
@@ -535,6 +636,7 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 	lp_store_revision *rev = NULL;
 	struct drafts drafts = {0};
 	lp_serve_result sr = {0};
+	lp_apps_result ar;
 	char site_dir[LP_FS_PATH_MAX], msg[RECONCILE_MSG_MAX];
 	int rc;
 
@@ -575,11 +677,30 @@ static int reconcile_site(lp_reconcile_result *out, const lp_parts *p, lp_store 
 			LP_WARN(COMPONENT, "%s: %s (the next pass retries)", site->name,
 			        rerr.message);
 	}
-	if ((rc = check_desired(&o, p->ctx, st, site, spec, rev, err)) != LP_OK ||
-	    (rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK)
+	/* A revision an app failed its health check with: built, never served, not rebuilt. */
+	o.health_failed =
+	    spec->has_run && rev->state == LP_REV_FAILED && rev->message &&
+	    !strncmp(rev->message, LP_APPS_HEALTH_FAILED, strlen(LP_APPS_HEALTH_FAILED));
+	if (spec->has_run) {
+		rc = serve_app(out, &o, p, st, site, spec, rev, site_dir, &ar, err);
+		if (rc != LP_OK) {
+			o.serve_failed = 1;
+			lp_fmt_text(msg, sizeof(msg),
+			            "revision %ld cannot be served: %s (retrying)",
+			            o.desired_ready ? o.desired : o.serving, err->message);
+			write_status_quietly(p->ctx, st, site,
+			                     o.failed ? LP_PHASE_FAILED : LP_PHASE_DEPLOYING, &o,
+			                     msg);
+			goto done;
+		}
+		prune_history(p->ctx, st, site, spec, o.serving);
+	} else if ((rc = check_desired(&o, p->ctx, st, site, spec, rev, err)) != LP_OK ||
+	           (rc = publish_serving(&o, p->ctx, site, spec, site_dir, err)) != LP_OK) {
 		goto done;
-	prune_history(p->ctx, st, site, spec, o.serving);
-	if (o.serving > 0) {
+	} else {
+		prune_history(p->ctx, st, site, spec, o.serving);
+	}
+	if (!spec->has_run && o.serving > 0) {
 		rc = serve(&sr, p, site->name, spec, o.serving, err);
 		o.running = sr.running;
 		if (rc != LP_OK) {

@@ -1,4 +1,4 @@
-/* serve.c: the serve containers of a site: config, hash, replicas and zero-downtime replacement. */
+/* serve.c: the nginx serve containers of a site: config, hash, and what rollout.c needs of them. */
 #include "controller/serve.h"
 
 #include <stdio.h>
@@ -9,9 +9,8 @@
 #include "controller/edge.h"
 #include "controller/nginx_conf.h"
 #include "controller/revconf.h"
+#include "controller/rollout.h"
 #include "launchpad/buf.h"
-#include "launchpad/clock.h"
-#include "launchpad/crypto.h"
 #include "launchpad/fmt.h"
 #include "launchpad/fs.h"
 #include "launchpad/layout.h"
@@ -60,45 +59,43 @@ done:
 	return rc;
 }
 
-/* How long a replacement may wait for Traefik before the old container goes anyway. */
-#define SERVE_SWAP_MAX_MS 30000
-/* How soon a reconcile looks again at a replacement in progress. */
-#define SERVE_SWAP_POLL_MS 100
-/* Seconds the old container gets to finish its requests (nginx quits gracefully on SIGQUIT). */
+/* Seconds nginx gets to finish its requests (it quits gracefully on SIGQUIT). */
 #define SERVE_STOP_GRACE_S 10
-/* Longest a missing serve image may take to pull. */
-#define SERVE_PULL_TIMEOUT_MS (10 * 60 * 1000)
-#define SERVE_NAME_MAX        LP_NAMES_MAX
-/* Longest an old container drains before it stops anyway (Traefik checks every second). */
-#define SERVE_DRAIN_MAX_MS  5000
-#define DOCKER_HOSTNAME_LEN 12
-#define SERVE_BIND_MAX      4200
-#define SERVE_LABELS        (LP_EDGE_MAX_LABELS + 4)
-/* Everything that defines the serve container except its hash label. */
+#define SERVE_BIND_MAX     4200
+
+/* Everything that defines the serve container; the unit first (rollout.c hands it back). */
 struct serve_spec {
-	char name[SERVE_NAME_MAX];
-	char network[SERVE_NAME_MAX];
+	lp_rollout_unit u;
 	char bind_html[SERVE_BIND_MAX];
 	char bind_conf[SERVE_BIND_MAX];
-	char hash[LP_SHA256_HEX_LEN];
-	lp_edge_labels edge;
-	lp_docker_kv labels[SERVE_LABELS];
-	size_t nlabels;
 };
+
+static int create(char **out_id, lp_ctx *ctx, const lp_rollout_unit *u, const char *name,
+                  lp_error *err);
+
+/* nginx answers its health path itself once it listens (Traefik routes it as soon as it runs). */
+static int answers(int *out, const lp_rollout_unit *u, const lp_docker_container *ct,
+                   const char *ip)
+{
+	return lp_edge_probe(out, ip, LP_SERVE_HEALTH_PATH);
+}
 
 static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const char *site,
                             const lp_site *spec, const char *conf, lp_error *err)
 {
 	char html[LP_FS_PATH_MAX], cfile[LP_FS_PATH_MAX];
-	lp_buf h;
-	size_t i;
+	lp_buf h, t;
 	int rc = LP_OK;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = lp_names_serve_container(s->name, sizeof(s->name), cfg->instance, site, err)) !=
-	        LP_OK ||
-	    (rc = lp_names_sites_network(s->network, sizeof(s->network), cfg, err)) != LP_OK ||
-	    (rc = lp_edge_labels_build(&s->edge, cfg, site, spec, s->network, err)) != LP_OK)
+	s->u.role = LP_ROLE_SERVE;
+	s->u.image = cfg->serve_image;
+	s->u.create = create;
+	s->u.answers = answers;
+	if ((rc = lp_names_serve_container(s->u.name, sizeof(s->u.name), cfg->instance, site,
+	                                   err)) != LP_OK ||
+	    (rc = lp_names_sites_network(s->u.network, sizeof(s->u.network), cfg, err)) != LP_OK ||
+	    (rc = lp_edge_labels_build(&s->u.edge, cfg, site, spec, s->u.network, err)) != LP_OK)
 		return rc;
 	if (lp_layout_site(html, sizeof(html), cfg->data_dir, site) != LP_OK ||
 	    lp_layout_conf(cfile, sizeof(cfile), cfg->data_dir, site) != LP_OK ||
@@ -108,44 +105,27 @@ static int serve_spec_build(struct serve_spec *s, const lp_config *cfg, const ch
 	        LP_OK)
 		return lp_error_set(err, LP_ETOOBIG, "serve container paths of %s are too long",
 		                    site);
-	s->labels[s->nlabels++] = (lp_docker_kv){LP_LABEL_INSTANCE, (char *)cfg->instance};
-	s->labels[s->nlabels++] = (lp_docker_kv){LP_LABEL_SITE, (char *)site};
-	s->labels[s->nlabels++] = (lp_docker_kv){LP_LABEL_ROLE, LP_ROLE_SERVE};
-	for (i = 0; i < s->edge.n; i++)
-		s->labels[s->nlabels++] = s->edge.kv[i];
-
 	/* The bound config file's content counts: a changed file needs a new container. */
 	lp_buf_init(&h, 1 << 20);
+	lp_buf_init(&t, 1 << 20);
 	rc = lp_buf_printf(&h, "v3\nimage=%s\nuser=%s\nname=%s\nnet=%s\n%s\n%s\nstop=SIGQUIT\n",
-	                   cfg->serve_image, LP_SERVE_USER, s->name, s->network, s->bind_html,
+	                   cfg->serve_image, LP_SERVE_USER, s->u.name, s->u.network, s->bind_html,
 	                   s->bind_conf);
-	for (i = 0; rc == LP_OK && i < s->nlabels; i++)
-		rc = lp_buf_printf(&h, "label %s=%s\n", s->labels[i].key, s->labels[i].value);
-	if (rc != LP_OK || (rc = lp_buf_printf(&h, "conf\n%s", conf)) != LP_OK) {
+	if (rc == LP_OK)
+		rc = lp_buf_printf(&t, "conf\n%s", conf);
+	if (rc != LP_OK)
 		lp_error_set(err, rc, "serve spec too large");
-		goto done;
-	}
-	lp_crypto_sha256_hex(s->hash, h.data, h.len);
-	s->labels[s->nlabels++] = (lp_docker_kv){LP_LABEL_SPEC_HASH, s->hash};
-done:
+	else
+		rc = lp_rollout_unit_seal(&s->u, cfg, site, lp_buf_cstr(&h), lp_buf_cstr(&t), err);
 	lp_buf_release(&h);
+	lp_buf_release(&t);
 	return rc;
 }
 
-/* Best effort: a container that could not be removed now is found and removed by a later pass. */
-static void remove_quietly(lp_docker *d, const char *id)
-{
-	lp_error err = {0};
-
-	if (lp_docker_container_remove(d, id, LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK, &err) !=
-	    LP_OK)
-		LP_WARN(COMPONENT, "removing container %s: %s (a later pass retries)", id,
-		        err.message);
-}
-
-static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const char *name,
+static int create(char **out_id, lp_ctx *ctx, const lp_rollout_unit *u, const char *name,
                   lp_error *err)
 {
+	const struct serve_spec *s = (const struct serve_spec *)u;
 	const char *binds[] = {s->bind_html, s->bind_conf, NULL};
 	/* Unprivileged on an unprivileged port: nginx needs no capability at all. */
 	const char *cap_drop[] = {"ALL", NULL};
@@ -159,10 +139,10 @@ static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const 
 	cc.name = name;
 	cc.image = lp_ctx_cfg(ctx)->serve_image;
 	cc.user = LP_SERVE_USER;
-	cc.labels = s->labels;
-	cc.nlabels = s->nlabels;
+	cc.labels = u->labels;
+	cc.nlabels = u->nlabels;
 	cc.binds = binds;
-	cc.network = s->network;
+	cc.network = u->network;
 	cc.memory_bytes = 64ll << 20;
 	cc.nano_cpus = 500000000;
 	cc.pids_limit = 128;
@@ -178,573 +158,19 @@ static int create(char **out_id, lp_ctx *ctx, const struct serve_spec *s, const 
 	return lp_docker_container_create(out_id, lp_ctx_docker(ctx), &cc, err);
 }
 
-static int create_and_start(char **out_id, lp_ctx *ctx, const struct serve_spec *s,
-                            const char *name, lp_error *err)
-{
-	const char *image = lp_ctx_cfg(ctx)->serve_image;
-	lp_docker *d = lp_ctx_docker(ctx);
-	char *id = NULL;
-	int rc;
-
-	*out_id = NULL;
-	rc = create(&id, ctx, s, name, err);
-	if (rc == LP_ENOTFOUND) { /* create never pulls: a new host has no serve image yet */
-		LP_INFO(COMPONENT, "pulling serve image %s", image);
-		if ((rc = lp_docker_image_pull(d, image, NULL, NULL, SERVE_PULL_TIMEOUT_MS, NULL,
-		                               err)) != LP_OK)
-			return lp_error_wrap(err, "serve image %s is missing and the pull failed",
-			                     image);
-		rc = create(&id, ctx, s, name, err);
-	}
-	if (rc != LP_OK)
-		return rc;
-	if ((rc = lp_docker_container_start(d, id, err)) != LP_OK) {
-		remove_quietly(d, id);
-		free(id);
-		return rc;
-	}
-	*out_id = id;
-	return LP_OK;
-}
-
-static int is_running(const lp_docker_summary *s)
-{
-	return s->state && !strcmp(s->state, "running");
-}
-
-static const char *label(const lp_docker_summary *s, const char *key)
-{
-	return lp_docker_kv_get(s->labels, s->nlabels, key);
-}
-
-static int is_serve(const lp_docker_summary *s)
-{
-	const char *role = label(s, LP_LABEL_ROLE);
-
-	return role != NULL && !strcmp(role, LP_ROLE_SERVE);
-}
-
-/*
- * Whether the edge already sends traffic to the replacement `next`: it answers its health path
- * itself, and Traefik's API lists its address among the service's servers as up (no API, or it
- * cannot be asked: the drain period has passed since it started). Past SERVE_SWAP_MAX_MS the
- * answer is yes, with a warning: a replacement never waits forever.
- */
-static int routed(int *out, lp_ctx *ctx, const char *site, const char *service,
-                  const struct serve_spec *s, const char *next, lp_error *err)
-{
-	const lp_config *cfg = lp_ctx_cfg(ctx);
-	lp_docker_container *ct = NULL;
-	const char *ip;
-	int64_t started = 0, age;
-	lp_error terr = {0};
-	int rc, answers = 0;
-
-	*out = 0;
-	if ((rc = lp_docker_container_inspect(&ct, lp_ctx_docker(ctx), next, err)) != LP_OK)
-		return rc;
-	if (lp_clock_parse_rfc3339(&started, ct->started_at) != LP_OK)
-		started = lp_clock_wall_ms();
-	age = lp_clock_wall_ms() - started;
-	ip = lp_docker_kv_get(ct->networks, ct->nnetworks, s->network);
-	if (age >= SERVE_SWAP_MAX_MS) {
-		LP_WARN(COMPONENT, "%s: %s is not routed after %d s; replacing anyway", site, next,
-		        SERVE_SWAP_MAX_MS / 1000);
-		*out = 1;
-		goto done;
-	}
-	if (ip == NULL || *ip == '\0' ||
-	    lp_edge_probe(&answers, ip, LP_SERVE_HEALTH_PATH) != LP_OK || !answers)
-		goto done; /* not listening yet (or not on the network yet): look again */
-	if (cfg->traefik_api && cfg->traefik_api[0]) {
-		lp_edge_server state;
-		if (lp_edge_server_state(&state, cfg, service, ip, &terr) == LP_OK) {
-			*out = state == LP_EDGE_UP;
-			goto done;
-		}
-		LP_WARN(COMPONENT, "%s: %s; waiting the drain period instead", site, terr.message);
-	}
-	*out = age >= cfg->swap_drain_ms;
-done:
-	lp_docker_container_free(ct);
-	return LP_OK;
-}
-
-/* The hostname Docker gives a container: its id's first 12 characters (nginx's $hostname). */
-static void hostname_of(char out[DOCKER_HOSTNAME_LEN + 1], const char *id)
-{
-	size_t n = strnlen(id, DOCKER_HOSTNAME_LEN);
-
-	memcpy(out, id, n);
-	out[n] = '\0';
-}
-
-/*
- * Mark old as draining (its health check answers 503) and say whether it is drained: Traefik no
- * longer routes to it (its health check took it out), or, with no API to ask, the drain period
- * has passed since it was marked; past SERVE_DRAIN_MAX_MS, yes regardless. It keeps serving
- * everything it gets meanwhile, so stopping it afterwards drops nothing.
- */
-static int drain(int *out, lp_ctx *ctx, const char *site, const char *service,
-                 const struct serve_spec *s, const lp_docker_summary *old, lp_error *err)
-{
-	const lp_config *cfg = lp_ctx_cfg(ctx);
-	char dir[LP_FS_PATH_MAX], marker[LP_FS_PATH_MAX], host[DOCKER_HOSTNAME_LEN + 1];
-	lp_docker_container *ct = NULL;
-	lp_edge_server state;
-	lp_error terr = {0};
-	struct stat st;
-	int64_t age;
-	const char *ip;
-	int rc;
-
-	*out = 0;
-	hostname_of(host, old->id);
-	if (lp_layout_drain_dir(dir, sizeof(dir), cfg->data_dir, site) != LP_OK ||
-	    lp_layout_drain_marker(marker, sizeof(marker), cfg->data_dir, site, host) != LP_OK)
-		return lp_error_set(err, LP_ETOOBIG, "drain marker path of %s is too long", site);
-	if (lstat(marker, &st) != 0) {
-		if ((rc = lp_fs_mkdirs(dir, 0755, err)) != LP_OK ||
-		    (rc = lp_fs_write_atomic(marker, "", 0, 0644, err)) != LP_OK)
-			return rc;
-		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
-		LP_INFO(COMPONENT, "%s: draining %s", site, host);
-		return LP_OK; /* Traefik has not looked yet */
-	}
-	age =
-	    lp_clock_wall_ms() - ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
-	if (age >= SERVE_DRAIN_MAX_MS) {
-		LP_WARN(COMPONENT,
-		        "%s: %s still routed %d s after draining began; stopping it anyway", site,
-		        host, SERVE_DRAIN_MAX_MS / 1000);
-		*out = 1;
-		return LP_OK;
-	}
-	if (cfg->traefik_api && cfg->traefik_api[0]) {
-		if ((rc = lp_docker_container_inspect(&ct, lp_ctx_docker(ctx), old->id, err)) !=
-		    LP_OK)
-			return rc == LP_ENOTFOUND ? (*out = 1, LP_OK) : rc;
-		ip = lp_docker_kv_get(ct->networks, ct->nnetworks, s->network);
-		rc = ip && *ip ? lp_edge_server_state(&state, cfg, service, ip, &terr)
-		               : LP_ENOTFOUND;
-		lp_docker_container_free(ct);
-		if (rc == LP_OK) {
-			*out = state != LP_EDGE_UP;
-			return LP_OK;
-		}
-		if (rc != LP_ENOTFOUND)
-			LP_WARN(COMPONENT, "%s: %s; waiting the drain period instead", site,
-			        terr.message);
-	}
-	*out = age >= cfg->swap_drain_ms;
-	return LP_OK;
-}
-
-/* A container that stays (a kept replica) must not go on answering its health check 503. */
-static int undrain(lp_ctx *ctx, const char *site, const lp_docker_summary *keep, lp_error *err)
-{
-	char marker[LP_FS_PATH_MAX], host[DOCKER_HOSTNAME_LEN + 1];
-	struct stat st;
-
-	hostname_of(host, keep->id);
-	if (lp_layout_drain_marker(marker, sizeof(marker), lp_ctx_cfg(ctx)->data_dir, site, host) !=
-	    LP_OK)
-		return lp_error_set(err, LP_ETOOBIG, "drain marker path of %s is too long", site);
-	if (lstat(marker, &st) != 0)
-		return LP_OK;
-	LP_INFO(COMPONENT, "%s: %s stays: no longer draining", site, host);
-	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
-	return lp_fs_remove_tree(marker, err);
-}
-
-/* Once nothing drains any more: the markers of the containers that went. */
-static void forget_drains(lp_ctx *ctx, const char *site)
-{
-	char dir[LP_FS_PATH_MAX];
-	lp_error err = {0};
-
-	if (lp_layout_drain_dir(dir, sizeof(dir), lp_ctx_cfg(ctx)->data_dir, site) != LP_OK ||
-	    !lp_fs_exists(dir))
-		return;
-	if (lp_fs_remove_tree(dir, &err) != LP_OK)
-		LP_WARN(COMPONENT, "%s: %s", site, err.message);
-	else
-		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
-}
-
-/*
- * Replica slots name the containers: slot 1 is the canonical deploy-<site> (so `docker rm -f
- * deploy-<name>` means a serving container), slot k deploy-<site>.<k>. A '.' never occurs in a
- * site name, so no slot of one site is another site's name. A replacement takes free slots
- * beside the ones it replaces and moves down into 1..replicas once they are gone.
- */
-#define SERVE_SLOTS_MAX 64
-
-static int slot_name(char *out, size_t outlen, const struct serve_spec *s, int slot, lp_error *err)
-{
-	int rc = slot == 1 ? lp_fmt(out, outlen, "%s", s->name)
-	                   : lp_fmt(out, outlen, "%s.%d", s->name, slot);
-
-	return rc == LP_OK ? LP_OK
-	                   : lp_error_set(err, LP_ETOOBIG, "container name %s.%d is too long",
-	                                  s->name, slot);
-}
-
-/* The slot a container's name holds; 0 when none (a name an older release gave it). */
-static int slot_of(const lp_docker_summary *c, const struct serve_spec *s)
-{
-	size_t n = strlen(s->name), i;
-	const char *rest;
-	char *end;
-	long k;
-
-	for (i = 0; i < c->nnames; i++) {
-		if (strncmp(c->names[i], s->name, n) != 0)
-			continue;
-		rest = c->names[i] + n;
-		if (*rest == '\0')
-			return 1;
-		if (rest[0] != '.' || rest[1] < '1' || rest[1] > '9')
-			continue;
-		k = strtol(rest + 1, &end, 10);
-		if (*end == '\0' && k >= 2 && k <= SERVE_SLOTS_MAX)
-			return (int)k;
-	}
-	return 0;
-}
-
-/* The site's serve containers as one pass sees them. */
-struct serve_view {
-	const lp_docker_summary **fresh; /* running with the desired spec, lowest slot first */
-	const lp_docker_summary **stale; /* running with another spec: replaced */
-	const lp_docker_summary **dead;  /* not running, any spec */
-	size_t nfresh, nstale, ndead;
-	unsigned char taken[SERVE_SLOTS_MAX + 1]; /* slots some container of the site holds */
-	const struct serve_spec *spec;
-};
-
-static void view_release(struct serve_view *v)
-{
-	free(v->fresh); /* one allocation holds all three lists */
-	memset(v, 0, sizeof(*v));
-}
-
-/* A container holding no slot sorts after every slot: it is the first to go. */
-static int slot_rank(const lp_docker_summary *c, const struct serve_spec *s)
-{
-	int k = slot_of(c, s);
-
-	return k ? k : SERVE_SLOTS_MAX + 1;
-}
-
-/* Lowest slot first; a handful of replicas, so an insertion sort (qsort has no context). */
-static void sort_by_slot(const lp_docker_summary **list, size_t n, const struct serve_spec *s)
-{
-	size_t i, j;
-
-	for (i = 1; i < n; i++) {
-		const lp_docker_summary *c = list[i];
-		int r = slot_rank(c, s);
-		for (j = i; j > 0 && slot_rank(list[j - 1], s) > r; j--)
-			list[j] = list[j - 1];
-		list[j] = c;
-	}
-}
-
-static int view_build(struct serve_view *v, const lp_docker_summaries *observed,
-                      const struct serve_spec *s, lp_error *err)
-{
-	size_t n = observed->n ? observed->n : 1, i;
-	const lp_docker_summary **all;
-
-	memset(v, 0, sizeof(*v));
-	v->spec = s;
-	if ((all = calloc(3 * n, sizeof(*all))) == NULL)
-		return lp_error_set(err, LP_ENOMEM, "out of memory");
-	v->fresh = all;
-	v->stale = all + n;
-	v->dead = all + 2 * n;
-	for (i = 0; i < observed->n; i++) {
-		const lp_docker_summary *o = &observed->items[i];
-		const char *h = label(o, LP_LABEL_SPEC_HASH);
-		if (!is_serve(o))
-			continue;
-		v->taken[slot_of(o, s)] = 1;
-		if (!is_running(o))
-			v->dead[v->ndead++] = o;
-		else if (h && !strcmp(h, s->hash))
-			v->fresh[v->nfresh++] = o;
-		else
-			v->stale[v->nstale++] = o;
-	}
-	sort_by_slot(v->fresh, v->nfresh, s);
-	return LP_OK;
-}
-
-/* What one pass did: any Docker or file write, and the containers it created. */
-struct serve_pass {
-	lp_ctx *ctx;
-	const char *site;
-	const struct serve_spec *spec;
-	struct serve_view *view;
-	int replicas;
-	int wrote;
-	int created;
-};
-
-/* Stopped containers of the desired spec start again while replicas are missing. */
-static void revive(struct serve_pass *ps)
-{
-	struct serve_view *v = ps->view;
-	size_t i, left = 0;
-
-	for (i = 0; i < v->ndead; i++) {
-		const lp_docker_summary *o = v->dead[i];
-		const char *h = label(o, LP_LABEL_SPEC_HASH);
-		lp_error serr = {0};
-		if ((int)v->nfresh < ps->replicas && h && !strcmp(h, ps->spec->hash)) {
-			ps->wrote = 1;
-			LP_INFO(COMPONENT, "%s: starting stopped container %s", ps->site, o->id);
-			if (lp_docker_container_start(lp_ctx_docker(ps->ctx), o->id, &serr) ==
-			    LP_OK) {
-				v->fresh[v->nfresh++] = o;
-				continue;
-			}
-			LP_WARN(COMPONENT, "%s: %s; replacing the container", ps->site,
-			        serr.message);
-		}
-		v->dead[left++] = o;
-	}
-	v->ndead = left;
-	sort_by_slot(v->fresh, v->nfresh, ps->spec);
-}
-
-/* Containers that do not run serve nothing: they go at once, freeing their names. */
-static int clear_dead(struct serve_pass *ps, lp_error *err)
-{
-	struct serve_view *v = ps->view;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < v->ndead; i++) {
-		ps->wrote = 1;
-		LP_INFO(COMPONENT, "%s: removing stopped serve container %s", ps->site,
-		        v->dead[i]->id);
-		if ((rc = lp_docker_container_remove(lp_ctx_docker(ps->ctx), v->dead[i]->id,
-		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
-		                                     err)) != LP_OK)
-			return rc;
-		v->taken[slot_of(v->dead[i], ps->spec)] = 0;
-	}
-	v->ndead = 0;
-	return LP_OK;
-}
-
-/* Create containers of the desired spec, in free slots, until replicas of them run. */
-static int grow(struct serve_pass *ps, lp_error *err)
-{
-	struct serve_view *v = ps->view;
-	char name[SERVE_NAME_MAX + 8], *id = NULL;
-	int slot = 1, rc;
-
-	while ((int)v->nfresh + ps->created < ps->replicas) {
-		while (slot <= SERVE_SLOTS_MAX && v->taken[slot])
-			slot++;
-		if (slot > SERVE_SLOTS_MAX)
-			return lp_error_set(err, LP_EUNAVAILABLE,
-			                    "%s: every serve container name is taken", ps->site);
-		if ((rc = slot_name(name, sizeof(name), ps->spec, slot, err)) != LP_OK)
-			return rc;
-		ps->wrote = 1;
-		LP_INFO(COMPONENT, "%s: creating serve container %s (spec %.12s)", ps->site, name,
-		        ps->spec->hash);
-		rc = create_and_start(&id, ps->ctx, ps->spec, name, err);
-		free(id);
-		id = NULL;
-		if (rc == LP_EEXISTS) { /* a name outside the site's containers: the next slot */
-			v->taken[slot] = 1;
-			continue;
-		}
-		if (rc != LP_OK)
-			return rc;
-		v->taken[slot] = 1;
-		ps->created++;
-	}
-	return LP_OK;
-}
-
-/* Stop (gracefully: nginx finishes what it serves) and remove each of list. */
-static int remove_list(struct serve_pass *ps, const lp_docker_summary *const *list, size_t n,
-                       lp_error *err)
-{
-	lp_docker *d = lp_ctx_docker(ps->ctx);
-	size_t i;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		lp_error serr = {0};
-		ps->wrote = 1;
-		LP_INFO(COMPONENT, "%s: removing serve container %s", ps->site, list[i]->id);
-		if (lp_docker_container_stop(d, list[i]->id, SERVE_STOP_GRACE_S, &serr) != LP_OK)
-			LP_WARN(COMPONENT, "%s: stopping %s: %s (removing it anyway)", ps->site,
-			        list[i]->id, serr.message);
-		if ((rc = lp_docker_container_remove(d, list[i]->id,
-		                                     LP_DOCKER_RM_FORCE | LP_DOCKER_RM_MISSING_OK,
-		                                     err)) != LP_OK)
-			return rc;
-	}
-	return LP_OK;
-}
-
-/* Every one of list drained (each marked, then confirmed out of the rotation). */
-static int drain_list(int *out, struct serve_pass *ps, const lp_docker_summary *const *list,
-                      size_t n, lp_error *err)
-{
-	size_t i;
-	int rc, drained;
-
-	*out = 1;
-	for (i = 0; i < n; i++) {
-		if ((rc = drain(&drained, ps->ctx, ps->site, ps->spec->edge.service, ps->spec,
-		                list[i], err)) != LP_OK)
-			return rc;
-		*out &= drained;
-	}
-	return LP_OK;
-}
-
-/* Every one of list answers itself and is routed by the edge. */
-static int routed_list(int *out, struct serve_pass *ps, const lp_docker_summary *const *list,
-                       size_t n, lp_error *err)
-{
-	size_t i;
-	int rc, ok;
-
-	*out = 1;
-	for (i = 0; i < n && *out; i++) {
-		if ((rc = routed(&ok, ps->ctx, ps->site, ps->spec->edge.service, ps->spec,
-		                 list[i]->id, err)) != LP_OK)
-			return rc;
-		*out &= ok;
-	}
-	return LP_OK;
-}
-
-/*
- * A replacement (the spec changed): once every successor answers and is routed, the old
- * containers leave the rotation (drained), then stop. *out 1 when none is left.
- */
-static int replace_stale(int *out, struct serve_pass *ps, lp_error *err)
-{
-	struct serve_view *v = ps->view;
-	int rc, ok = 0;
-
-	*out = v->nstale == 0;
-	if (*out)
-		return LP_OK;
-	if ((rc = routed_list(&ok, ps, v->fresh, v->nfresh, err)) != LP_OK || !ok ||
-	    (rc = drain_list(&ok, ps, v->stale, v->nstale, err)) != LP_OK || !ok)
-		return rc;
-	if ((rc = remove_list(ps, v->stale, v->nstale, err)) != LP_OK)
-		return rc;
-	v->nstale = 0;
-	*out = 1;
-	return LP_OK;
-}
-
-/* Scaling down: the replicas past the count (highest slots first) drain, then stop. */
-static int shrink(int *out, struct serve_pass *ps, lp_error *err)
-{
-	struct serve_view *v = ps->view;
-	size_t keep = (size_t)ps->replicas;
-	int rc, ok = 0;
-
-	*out = v->nfresh <= keep;
-	if (*out)
-		return LP_OK;
-	if ((rc = drain_list(&ok, ps, v->fresh + keep, v->nfresh - keep, err)) != LP_OK || !ok)
-		return rc;
-	if ((rc = remove_list(ps, v->fresh + keep, v->nfresh - keep, err)) != LP_OK)
-		return rc;
-	v->nfresh = keep;
-	*out = 1;
-	return LP_OK;
-}
-
-/*
- * Converged: the replicas take slots 1..replicas (the ones they hold already stay), none of
- * them drains, and the drain markers of the containers that went are forgotten.
- */
-static int settle(struct serve_pass *ps, lp_error *err)
-{
-	struct serve_view *v = ps->view;
-	unsigned char held[SERVE_SLOTS_MAX + 1] = {0};
-	char name[SERVE_NAME_MAX + 8];
-	size_t i;
-	int slot = 1, k, rc;
-
-	for (i = 0; i < v->nfresh; i++) {
-		if ((rc = undrain(ps->ctx, ps->site, v->fresh[i], err)) != LP_OK)
-			return rc;
-		k = slot_of(v->fresh[i], ps->spec);
-		if (k >= 1 && k <= ps->replicas)
-			held[k] = 1;
-	}
-	for (i = 0; i < v->nfresh; i++) {
-		k = slot_of(v->fresh[i], ps->spec);
-		if (k >= 1 && k <= ps->replicas)
-			continue;
-		while (held[slot])
-			slot++;
-		if ((rc = slot_name(name, sizeof(name), ps->spec, slot, err)) != LP_OK)
-			return rc;
-		ps->wrote = 1;
-		if ((rc = lp_docker_container_rename(lp_ctx_docker(ps->ctx), v->fresh[i]->id, name,
-		                                     err)) != LP_OK)
-			return rc;
-		held[slot] = 1;
-	}
-	forget_drains(ps->ctx, ps->site);
-	return LP_OK;
-}
-
 int lp_serve_ensure(lp_serve_result *out, const lp_parts *p, const char *site, const lp_site *spec,
                     const char *conf, const lp_docker_summaries *observed, lp_error *err)
 {
-	int replicas = spec->serve_replicas;
 	struct serve_spec s;
-	struct serve_view v;
-	struct serve_pass ps = {.ctx = p->ctx, .site = site, .spec = &s, .view = &v};
-	int rc, done = 0;
+	lp_rollout_result r;
+	int rc;
 
 	out->running = 0;
 	out->requeue_ms = 0;
-	ps.replicas = replicas < LP_SITE_REPLICAS_MIN   ? LP_SITE_REPLICAS_MIN
-	              : replicas > LP_SITE_REPLICAS_MAX ? LP_SITE_REPLICAS_MAX
-	                                                : replicas;
-	if ((rc = serve_spec_build(&s, lp_ctx_cfg(p->ctx), site, spec, conf, err)) != LP_OK ||
-	    (rc = view_build(&v, observed, &s, err)) != LP_OK)
+	if ((rc = serve_spec_build(&s, lp_ctx_cfg(p->ctx), site, spec, conf, err)) != LP_OK)
 		return rc;
-	revive(&ps);
-	if ((rc = clear_dead(&ps, err)) != LP_OK || (rc = grow(&ps, err)) != LP_OK)
-		goto done;
-	out->running = v.nfresh + (size_t)ps.created > 0;
-	if (ps.created) {
-		/* The new ones are seen (and, in a replacement, waited for) in a later pass. */
-		out->requeue_ms = SERVE_SWAP_POLL_MS;
-		goto done;
-	}
-	/* A replacement first, then a scale-down: each waits for its drains, polling. */
-	if ((rc = replace_stale(&done, &ps, err)) != LP_OK || !done ||
-	    (rc = shrink(&done, &ps, err)) != LP_OK || !done) {
-		if (rc == LP_OK)
-			out->requeue_ms = SERVE_SWAP_POLL_MS;
-		goto done;
-	}
-	rc = settle(&ps, err);
-done:
-	if (ps.wrote)
-		lp_observer_invalidate(p->obs, site);
-	view_release(&v);
+	rc = lp_rollout_ensure(&r, p, site, &s.u, spec->serve_replicas, observed, err);
+	out->running = r.running;
+	out->requeue_ms = r.requeue_ms;
 	return rc;
 }

@@ -4,13 +4,10 @@
  *
  * A container is created from everything that defines it (image, user, binds, labels, the config
  * file's content), hashed into its launchpad.spec-hash label; containers with the right hash are
- * kept, anything else of the site's serve role is replaced. Every replica carries the same
- * Traefik labels, so Traefik balances over them as one service. A replacement runs beside the
- * old containers until the edge routes to every successor (controller/edge.h); only then do the
- * old ones leave the rotation (drained), stop gracefully and go. Scaling down drains the extra
- * replicas the same way; scaling up and healing only add containers. Replicas are named by slot
- * (deploy-<site>, deploy-<site>.2, ...). Nothing allocated here outlives a call except *out of
- * lp_serve_write_conf.
+ * kept, any other serving container of the site is replaced, by the machinery apps share
+ * (controller/rollout.h: slots, replacement once the edge routes every successor, drain,
+ * scale-down). Every replica carries the same Traefik labels, so Traefik balances over them as
+ * one service. Nothing allocated here outlives a call except *out of lp_serve_write_conf.
  */
 #ifndef LAUNCHPAD_CONTROLLER_SERVE_H
 #define LAUNCHPAD_CONTROLLER_SERVE_H

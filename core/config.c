@@ -48,9 +48,16 @@ static const struct setting settings[] = {
      "image serving sites", .scope = CTRL},
     {"build-image", "LAUNCHPAD_BUILD_IMAGE", "node:20-alpine", K_STR, S(build_image),
      "default build image", .scope = API | CTRL},
+    {"app-image", "LAUNCHPAD_APP_IMAGE", "node:20-alpine", K_STR, S(app_image),
+     "default image of an app's container (spec.run)", .scope = API | CTRL},
+    {"probe-path", "LAUNCHPAD_PROBE_PATH", NULL, K_STR, S(probe_path),
+     "controller: the apps' static health probe, installed into <data-dir>/bin (default: "
+     "lp-probe beside the controller binary)",
+     .scope = CTRL},
     {"build-images", "LAUNCHPAD_BUILD_IMAGES", NULL, K_STR, S(build_images),
-     "images spec.build.image may name besides --build-image (comma list; an entry ending in * "
-     "is a prefix: node:*,python:3.12-slim; * alone allows any image)",
+     "images spec.build.image and spec.run.image may name besides --build-image and "
+     "--app-image (comma list; an entry ending in * is a prefix: node:*,python:3.12-slim; * "
+     "alone allows any image)",
      .scope = API | CTRL},
     {"allow-insecure-sources", "LAUNCHPAD_ALLOW_INSECURE_SOURCES", "false", K_BOOL,
      S(allow_insecure_sources), "allow http:// and file:// Git URLs (development)",
@@ -622,13 +629,11 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name)
 	return 0;
 }
 
-int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
+/* The admin's list (--build-images), the one allow-list of build and app images. */
+static int image_listed(const lp_config *cfg, const char *image)
 {
 	size_t i, len;
 
-	if (image == NULL || *image == '\0' ||
-	    (cfg->build_image != NULL && !strcmp(image, cfg->build_image)))
-		return 1;
 	for (i = 0; i < cfg->nallowed_images; i++) {
 		const char *e = cfg->allowed_images[i];
 
@@ -637,6 +642,22 @@ int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
 			return 1;
 	}
 	return 0;
+}
+
+int lp_config_build_image_allowed(const lp_config *cfg, const char *image)
+{
+	if (image == NULL || *image == '\0' ||
+	    (cfg->build_image != NULL && !strcmp(image, cfg->build_image)))
+		return 1;
+	return image_listed(cfg, image);
+}
+
+int lp_config_app_image_allowed(const lp_config *cfg, const char *image)
+{
+	if (image == NULL || *image == '\0' ||
+	    (cfg->app_image != NULL && !strcmp(image, cfg->app_image)))
+		return 1;
+	return image_listed(cfg, image);
 }
 
 int lp_config_domain_reserved(const lp_config *cfg, const char *domain)

@@ -38,6 +38,11 @@ int lp_names_build_network(char *out, size_t outlen, const char *instance, lp_er
 	return lp_names_instance(out, outlen, instance, LP_NAMES_BUILD_NETWORK, err);
 }
 
+int lp_names_apps_network(char *out, size_t outlen, const char *instance, lp_error *err)
+{
+	return lp_names_instance(out, outlen, instance, LP_NAMES_APPS_NETWORK, err);
+}
+
 int lp_names_serve_container(char *out, size_t outlen, const char *instance, const char *site,
                              lp_error *err)
 {

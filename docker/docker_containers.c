@@ -76,6 +76,23 @@ static int add_log_config(cJSON *hc, const lp_docker *d, const lp_docker_create_
 	           : LP_ENOMEM;
 }
 
+/* Config.Healthcheck: the engine counts in nanoseconds. */
+static int add_healthcheck(cJSON *root, const lp_docker_create_config *c)
+{
+	cJSON *hc = cJSON_AddObjectToObject(root, "Healthcheck");
+	int rc = hc ? add_strv(hc, "Test", c->health_test) : LP_ENOMEM;
+
+	if (rc == LP_OK)
+		rc = add_num(hc, "Interval", c->health_interval_ms * 1000000);
+	if (rc == LP_OK)
+		rc = add_num(hc, "Timeout", c->health_timeout_ms * 1000000);
+	if (rc == LP_OK)
+		rc = add_num(hc, "StartPeriod", c->health_start_period_ms * 1000000);
+	if (rc == LP_OK)
+		rc = add_num(hc, "Retries", c->health_retries);
+	return rc;
+}
+
 /* Build the create body; *out is a malloc'd JSON string. */
 static int create_body(char **out, const lp_docker *d, const lp_docker_create_config *c)
 {
@@ -103,6 +120,8 @@ static int create_body(char **out, const lp_docker *d, const lp_docker_create_co
 		rc = add_str(root, "StopSignal", c->stop_signal);
 	if (rc == LP_OK && cJSON_AddFalseToObject(root, "Tty") == NULL)
 		rc = LP_ENOMEM;
+	if (rc == LP_OK && c->health_test)
+		rc = add_healthcheck(root, c);
 	hc = rc == LP_OK ? cJSON_AddObjectToObject(root, "HostConfig") : NULL;
 	if (rc == LP_OK && hc == NULL)
 		rc = LP_ENOMEM;
@@ -116,6 +135,8 @@ static int create_body(char **out, const lp_docker *d, const lp_docker_create_co
 		rc = add_num(hc, "NanoCpus", c->nano_cpus);
 	if (rc == LP_OK)
 		rc = add_num(hc, "PidsLimit", c->pids_limit);
+	if (rc == LP_OK && c->init && cJSON_AddTrueToObject(hc, "Init") == NULL)
+		rc = LP_ENOMEM;
 	if (rc == LP_OK && c->readonly_rootfs &&
 	    cJSON_AddTrueToObject(hc, "ReadonlyRootfs") == NULL)
 		rc = LP_ENOMEM;
@@ -399,6 +420,8 @@ void lp_docker_container_free(lp_docker_container *c)
 	free(c->status);
 	free(c->started_at);
 	free(c->finished_at);
+	free(c->health_status);
+	free(c->health_output);
 	dk_kv_free(c->labels, c->nlabels);
 	dk_kv_free(c->networks, c->nnetworks);
 	free(c);
@@ -425,6 +448,27 @@ static int networks_from_json(lp_docker_container *c, const cJSON *nets)
 	return LP_OK;
 }
 
+/* State.Health: its status, streak and the newest probe's answer (the log is oldest first). */
+static int health_from_json(lp_docker_container *c, const cJSON *h)
+{
+	const cJSON *log = cJSON_GetObjectItemCaseSensitive(h, "Log"), *last = NULL, *it, *v;
+
+	if (!cJSON_IsObject(h))
+		return LP_OK;
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(h, "Status")) &&
+	    (c->health_status = dk_json_strdup(h, "Status")) == NULL)
+		return LP_ENOMEM;
+	v = cJSON_GetObjectItemCaseSensitive(h, "FailingStreak");
+	c->health_failing = cJSON_IsNumber(v) ? v->valueint : 0;
+	if (cJSON_IsArray(log))
+		cJSON_ArrayForEach(it, log) last = it;
+	if (last == NULL || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(last, "Output")))
+		return LP_OK;
+	v = cJSON_GetObjectItemCaseSensitive(last, "ExitCode");
+	c->health_exit_code = cJSON_IsNumber(v) ? v->valueint : 0;
+	return (c->health_output = dk_json_strdup(last, "Output")) ? LP_OK : LP_ENOMEM;
+}
+
 static int container_from_json(lp_docker_container *c, const cJSON *j)
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
@@ -445,6 +489,11 @@ static int container_from_json(lp_docker_container *c, const cJSON *j)
 	if (!c->id || !c->name || !c->image || !c->image_id || !c->status || !c->started_at ||
 	    !c->finished_at)
 		return LP_ENOMEM;
+	if (health_from_json(c, cJSON_GetObjectItemCaseSensitive(state, "Health")) != LP_OK)
+		return LP_ENOMEM;
+	v = cJSON_GetObjectItemCaseSensitive(j, "RestartCount");
+	c->restart_count = cJSON_IsNumber(v) ? v->valueint : 0;
+	c->restarting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Restarting"));
 	c->running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
 	c->oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "OOMKilled"));
 	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");

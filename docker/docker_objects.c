@@ -88,14 +88,14 @@ done:
 	return rc;
 }
 
-static int network_create(lp_docker *d, const char *name, int internal, const lp_docker_kv *labels,
+static int network_create(lp_docker *d, const char *name, int flags, const lp_docker_kv *labels,
                           size_t nlabels, lp_error *err)
 {
 	dk_req r = {.method = "POST",
 	            .path = "/networks/create",
 	            .is_write = 1,
 	            .timeout_ms = d->timeout_ms};
-	cJSON *root = cJSON_CreateObject(), *lab;
+	cJSON *root = cJSON_CreateObject(), *lab, *opts;
 	char *body = NULL;
 	dk_resp resp;
 	size_t i;
@@ -104,7 +104,7 @@ static int network_create(lp_docker *d, const char *name, int internal, const lp
 	dk_resp_init(&resp);
 	if (root == NULL || !cJSON_AddStringToObject(root, "Name", name) ||
 	    !cJSON_AddStringToObject(root, "Driver", "bridge") ||
-	    !cJSON_AddBoolToObject(root, "Internal", internal != 0) ||
+	    !cJSON_AddBoolToObject(root, "Internal", (flags & LP_DOCKER_NET_INTERNAL) != 0) ||
 	    !cJSON_AddTrueToObject(root, "CheckDuplicate") ||
 	    !(lab = cJSON_AddObjectToObject(root, "Labels")))
 		rc = LP_ENOMEM;
@@ -112,6 +112,11 @@ static int network_create(lp_docker *d, const char *name, int internal, const lp
 		if (!labels[i].key || !labels[i].value ||
 		    !cJSON_AddStringToObject(lab, labels[i].key, labels[i].value))
 			rc = LP_EINVAL;
+	/* The bridge driver's option: containers of the network cannot reach one another. */
+	if (rc == LP_OK && (flags & LP_DOCKER_NET_NO_ICC) &&
+	    (!(opts = cJSON_AddObjectToObject(root, "Options")) ||
+	     !cJSON_AddStringToObject(opts, "com.docker.network.bridge.enable_icc", "false")))
+		rc = LP_ENOMEM;
 	if (rc == LP_OK && (body = cJSON_PrintUnformatted(root)) == NULL)
 		rc = LP_ENOMEM;
 	if (rc != LP_OK) {
@@ -135,9 +140,10 @@ done:
 	return rc;
 }
 
-int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int internal,
+int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int flags,
                              const lp_docker_kv *labels, size_t nlabels, lp_error *err)
 {
+	int internal = (flags & LP_DOCKER_NET_INTERNAL) != 0;
 	lp_docker_network net;
 	int rc, attempt;
 
@@ -157,7 +163,7 @@ int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int inter
 		}
 		if (rc != LP_ENOTFOUND)
 			goto done;
-		rc = network_create(d, name, internal, labels, nlabels, err);
+		rc = network_create(d, name, flags, labels, nlabels, err);
 		if (rc == LP_OK) {
 			if (out)
 				*out = 1;

@@ -41,6 +41,12 @@ void lp_site_free(lp_site *site)
 	for (i = 0; i < site->domain_count; i++)
 		free(site->domains[i]);
 	free(site->domains);
+	free(site->run_command);
+	free(site->run_image);
+	free(site->run_health_path);
+	for (i = 0; i < site->run_env_count; i++)
+		lp_env_var_release(&site->run_env[i]);
+	free(site->run_env);
 	free(site);
 }
 
@@ -101,22 +107,22 @@ static int add_secret(cJSON *env, const lp_env_var *var, int for_hash)
 }
 
 /* env in byte order of names whatever order the struct holds, so the form stays canonical. */
-static int add_env(cJSON *build, const lp_site *site, int for_hash)
+static int add_env(cJSON *parent, const lp_env_var *vars, size_t count, int for_hash)
 {
-	cJSON *env = cJSON_AddObjectToObject(build, "env");
+	cJSON *env = cJSON_AddObjectToObject(parent, "env");
 	const lp_env_var **sorted;
 	size_t i;
 	int ok = env != NULL;
 
-	if (!ok || site->build_env_count == 0)
+	if (!ok || count == 0)
 		return ok;
-	sorted = malloc(site->build_env_count * sizeof(*sorted));
+	sorted = malloc(count * sizeof(*sorted));
 	if (sorted == NULL)
 		return 0;
-	for (i = 0; i < site->build_env_count; i++)
-		sorted[i] = &site->build_env[i];
-	qsort(sorted, site->build_env_count, sizeof(*sorted), env_ptr_cmp);
-	for (i = 0; i < site->build_env_count && ok; i++)
+	for (i = 0; i < count; i++)
+		sorted[i] = &vars[i];
+	qsort(sorted, count, sizeof(*sorted), env_ptr_cmp);
+	for (i = 0; i < count && ok; i++)
 		if (sorted[i]->name != NULL && sorted[i]->secret)
 			ok = add_secret(env, sorted[i], for_hash);
 		else if (sorted[i]->name != NULL)
@@ -176,6 +182,28 @@ static int add_domains(cJSON *spec, const lp_site *site)
 	return 1;
 }
 
+/* spec.run, every default filled in, so the form (and hash) of an app is complete. */
+static int add_run(cJSON *spec, const lp_site *site, int for_hash)
+{
+	cJSON *run = cJSON_AddObjectToObject(spec, "run"), *hc, *res;
+
+	return run != NULL && add_str(run, "command", site->run_command) &&
+	       cJSON_AddNumberToObject(run, "port", site->run_port) != NULL &&
+	       add_str(run, "image", site->run_image) &&
+	       (hc = cJSON_AddObjectToObject(run, "healthCheck")) != NULL &&
+	       add_str(hc, "path", site->run_health_path) &&
+	       cJSON_AddNumberToObject(hc, "intervalSeconds", site->run_health_interval_seconds) !=
+	           NULL &&
+	       cJSON_AddNumberToObject(hc, "timeoutSeconds", site->run_health_timeout_seconds) !=
+	           NULL &&
+	       cJSON_AddNumberToObject(hc, "startSeconds", site->run_health_start_seconds) !=
+	           NULL &&
+	       add_env(run, site->run_env, site->run_env_count, for_hash) &&
+	       (res = cJSON_AddObjectToObject(run, "resources")) != NULL &&
+	       cJSON_AddNumberToObject(res, "memoryMiB", site->run_memory_mib) != NULL &&
+	       cJSON_AddNumberToObject(res, "cpus", site->run_millicpus / 1000.0) != NULL;
+}
+
 static int add_flag(cJSON *obj, const char *key, int on)
 {
 	return !on || cJSON_AddBoolToObject(obj, key, 1) != NULL;
@@ -199,7 +227,7 @@ static cJSON *spec_to_cjson(const lp_site *site, int for_hash)
 		     add_str(build, "image", site->build_image) &&
 		     add_str(build, "command", site->build_command) &&
 		     add_str(build, "outputDir", site->build_output_dir) &&
-		     add_env(build, site, for_hash) &&
+		     add_env(build, site->build_env, site->build_env_count, for_hash) &&
 		     cJSON_AddNumberToObject(build, "timeoutSeconds",
 		                             site->build_timeout_seconds) != NULL;
 	}
@@ -220,6 +248,9 @@ static cJSON *spec_to_cjson(const lp_site *site, int for_hash)
 	if (ok && site->has_previews)
 		ok = add_previews(spec, site);
 	ok = ok && add_domains(spec, site);
+	/* Only for an app: a static site keeps the bytes (and hash) it always had. */
+	if (ok && site->has_run)
+		ok = add_run(spec, site, for_hash);
 	if (!ok) {
 		cJSON_Delete(spec);
 		return NULL;
@@ -322,6 +353,8 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		d->previews_branch_count = 0;
 		d->domains = NULL;
 		d->domain_count = 0;
+		d->run_env = NULL;
+		d->run_env_count = 0;
 		ok = dup_str(&d->name, site->name) & dup_str(&d->git_url, site->git_url) &
 		     dup_str(&d->git_branch, site->git_branch) &
 		     dup_str(&d->archive_digest, site->archive_digest) &
@@ -330,7 +363,10 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 		     dup_str(&d->build_output_dir, site->build_output_dir) &
 		     dup_str(&d->serve_not_found_page, site->serve_not_found_page) &
 		     dup_str(&d->serve_redirects, site->serve_redirects) &
-		     dup_str(&d->serve_headers, site->serve_headers);
+		     dup_str(&d->serve_headers, site->serve_headers) &
+		     dup_str(&d->run_command, site->run_command) &
+		     dup_str(&d->run_image, site->run_image) &
+		     dup_str(&d->run_health_path, site->run_health_path);
 	}
 	if (ok && site->previews_branch_count > 0) {
 		d->previews_branches =
@@ -351,6 +387,15 @@ int lp_site_dup(lp_site **out, const lp_site *site, lp_error *err)
 			     dup_str(&d->build_env[i].value, site->build_env[i].value) &
 			     dup_str(&d->build_env[i].sealed, site->build_env[i].sealed) &
 			     dup_str(&d->build_env[i].fingerprint, site->build_env[i].fingerprint);
+		}
+	}
+	if (ok && site->run_env_count > 0) {
+		d->run_env = calloc(site->run_env_count, sizeof(*d->run_env));
+		ok = d->run_env != NULL;
+		for (i = 0; ok && i < site->run_env_count; i++) {
+			d->run_env_count++;
+			ok = dup_str(&d->run_env[i].name, site->run_env[i].name) &
+			     dup_str(&d->run_env[i].value, site->run_env[i].value);
 		}
 	}
 	if (ok && site->domain_count > 0) {
@@ -439,7 +484,8 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 		return emit_scalar(em, j->valuestring, 1);
 	if (cJSON_IsBool(j))
 		return emit_scalar(em, cJSON_IsTrue(j) ? "true" : "false", 0);
-	if (lp_fmt(num, sizeof(num), "%d", j->valueint) != LP_OK)
+	/* Whole numbers as integers; a fraction (resources.cpus) as the shortest exact text. */
+	if (lp_fmt(num, sizeof(num), "%.15g", j->valuedouble) != LP_OK)
 		return 0;
 	return emit_scalar(em, num, 0);
 }

@@ -501,21 +501,36 @@ static int read_env_object(struct vctx *v, lp_env_var *var, const char *path, co
 	return var->value != NULL && v->errors == before;
 }
 
-static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
+/* Where one env mapping goes, and what it may hold. */
+struct env_target {
+	const char *path;  /* "spec.build.env" */
+	lp_env_var **vars; /* filled, sorted by name */
+	size_t *count;
+	size_t max;
+	int plain_only; /* no secrets; PORT and LAUNCHPAD_* are the platform's (spec.run.env) */
+};
+
+/* PORT and LAUNCHPAD_*: what the platform itself sets in an app container. */
+static int reserved_env_name(const char *name)
+{
+	return !strcmp(name, LP_SITE_RUN_PORT_VAR) ||
+	       !strncmp(name, LP_SITE_RESERVED_ENV_PREFIX, strlen(LP_SITE_RESERVED_ENV_PREFIX));
+}
+
+static void read_env(struct vctx *v, const struct env_target *t, const lp_node *env)
 {
 	char p[LP_SPEC_DIAG_PATH_MAX], msg[LP_SPEC_DIAG_MESSAGE_MAX];
 	size_t i, pairs;
 
-	if (!expect_kind(v, "spec.build.env", env, LP_NODE_MAP))
+	if (!expect_kind(v, t->path, env, LP_NODE_MAP))
 		return;
 	pairs = env->n / 2;
-	if (pairs > LP_SITE_ENV_MAX) {
-		diag(v, "spec.build.env", env, "at most %d variables are allowed (got %zu)",
-		     LP_SITE_ENV_MAX, pairs);
+	if (pairs > t->max) {
+		diag(v, t->path, env, "at most %zu variables are allowed (got %zu)", t->max, pairs);
 		return;
 	}
-	site->build_env = calloc(pairs ? pairs : 1, sizeof(*site->build_env));
-	if (site->build_env == NULL) {
+	*t->vars = calloc(pairs ? pairs : 1, sizeof(**t->vars));
+	if (*t->vars == NULL) {
 		v->nomem = 1;
 		return;
 	}
@@ -523,14 +538,25 @@ static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 		const lp_node *k = env->items[i], *val = env->items[i + 1];
 		lp_env_var *var;
 
-		if (!key_ok(v, "spec.build.env", env, i))
+		if (!key_ok(v, t->path, env, i))
 			continue;
-		join(p, sizeof(p), "spec.build.env", k->str);
+		join(p, sizeof(p), t->path, k->str);
 		if (!lp_rule_env_name(k->str, k->len, msg, sizeof(msg))) {
 			diag(v, p, k, "%s", msg);
 			continue;
 		}
-		var = &site->build_env[site->build_env_count];
+		if (t->plain_only && reserved_env_name(k->str)) {
+			diag(v, p, k,
+			     "%s is set by the platform (PORT is run.port; LAUNCHPAD_* are "
+			     "reserved)",
+			     k->str);
+			continue;
+		}
+		var = &(*t->vars)[*t->count];
+		if (val->kind == LP_NODE_MAP && t->plain_only) {
+			diag(v, p, val, "expected a string (secrets are for build.env only)");
+			continue;
+		}
 		if (val->kind == LP_NODE_MAP) {
 			if (!read_env_object(v, var, p, val)) {
 				lp_env_var_release(var);
@@ -544,9 +570,9 @@ static void read_env(struct vctx *v, lp_site *site, const lp_node *env)
 			lp_env_var_release(var);
 			continue;
 		}
-		site->build_env_count++;
+		(*t->count)++;
 	}
-	qsort(site->build_env, site->build_env_count, sizeof(*site->build_env), env_cmp);
+	qsort(*t->vars, *t->count, sizeof(**t->vars), env_cmp);
 }
 
 static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
@@ -576,8 +602,11 @@ static void read_build(struct vctx *v, lp_site *site, const lp_node *build)
 	else
 		site->build_output_dir = want_checked(v, "spec.build.outputDir", val[B_OUTPUT_DIR],
 		                                      LP_SITE_PATH_MAX, rule_path, 0);
-	if (!is_null(val[B_ENV]))
-		read_env(v, site, val[B_ENV]);
+	if (!is_null(val[B_ENV])) {
+		struct env_target t = {"spec.build.env", &site->build_env, &site->build_env_count,
+		                       LP_SITE_ENV_MAX, 0};
+		read_env(v, &t, val[B_ENV]);
+	}
 	if (!is_null(val[B_TIMEOUT]))
 		want_int(v, "spec.build.timeoutSeconds", val[B_TIMEOUT], LP_SITE_TIMEOUT_MIN,
 		         LP_SITE_TIMEOUT_MAX, &site->build_timeout_seconds);
@@ -701,6 +730,161 @@ static void read_domains(struct vctx *v, lp_site *site, const lp_node *seq)
 	}
 }
 
+/* run.healthCheck.path: what the probe writes after GET, so printable ASCII without spaces. */
+static int rule_health_path(const char *s, int arg, char *msg, size_t n)
+{
+	const char *c;
+
+	(void)arg;
+	if (s[0] != '/') {
+		lp_fmt_text(msg, n, "must start with '/'");
+		return 0;
+	}
+	for (c = s; *c; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '#') {
+			lp_fmt_text(msg, n, "must be printable ASCII without spaces or '#'");
+			return 0;
+		}
+	return 1;
+}
+
+/* resources.cpus: a number 0.1..4 (an integer is one too), kept as thousandths. */
+static void want_cpus(struct vctx *v, const char *path, const lp_node *n, int *out)
+{
+	double val;
+	char *end;
+
+	if (!check_tag(v, path, n))
+		return;
+	if (n->kind != LP_NODE_SCALAR || (n->type != LP_SCALAR_INT && n->type != LP_SCALAR_FLOAT)) {
+		diag(v, path, n, "expected a number, got %s", lp_node_type_name(n));
+		return;
+	}
+	errno = 0;
+	val = strtod(n->str, &end);
+	if (errno != 0 || *end != '\0' || !(val >= LP_SITE_MILLICPUS_MIN / 1000.0) ||
+	    !(val <= LP_SITE_MILLICPUS_MAX / 1000.0)) {
+		diag(v, path, n, "must be between %g and %g (got %s)",
+		     LP_SITE_MILLICPUS_MIN / 1000.0, LP_SITE_MILLICPUS_MAX / 1000.0, n->str);
+		return;
+	}
+	*out = (int)(val * 1000.0 + 0.5);
+}
+
+static void read_health(struct vctx *v, lp_site *site, const lp_node *hc)
+{
+	enum { H_PATH, H_INTERVAL, H_TIMEOUT, H_START, H_N };
+	static const char *const fields[H_N] = {[H_PATH] = "path",
+	                                        [H_INTERVAL] = "intervalSeconds",
+	                                        [H_TIMEOUT] = "timeoutSeconds",
+	                                        [H_START] = "startSeconds"};
+	const lp_node *val[H_N];
+
+	if (!take_fields(v, hc, "spec.run.healthCheck", fields, H_N, val))
+		return;
+	if (!is_null(val[H_PATH])) {
+		free(site->run_health_path);
+		site->run_health_path = want_checked(v, "spec.run.healthCheck.path", val[H_PATH],
+		                                     LP_SITE_HEALTH_PATH_MAX, rule_health_path, 0);
+	}
+	if (!is_null(val[H_INTERVAL]))
+		want_int(v, "spec.run.healthCheck.intervalSeconds", val[H_INTERVAL],
+		         LP_SITE_HEALTH_INTERVAL_MIN, LP_SITE_HEALTH_INTERVAL_MAX,
+		         &site->run_health_interval_seconds);
+	if (!is_null(val[H_TIMEOUT]))
+		want_int(v, "spec.run.healthCheck.timeoutSeconds", val[H_TIMEOUT],
+		         LP_SITE_HEALTH_TIMEOUT_MIN, LP_SITE_HEALTH_TIMEOUT_MAX,
+		         &site->run_health_timeout_seconds);
+	if (!is_null(val[H_START]))
+		want_int(v, "spec.run.healthCheck.startSeconds", val[H_START],
+		         LP_SITE_HEALTH_START_MIN, LP_SITE_HEALTH_START_MAX,
+		         &site->run_health_start_seconds);
+}
+
+static void read_resources(struct vctx *v, lp_site *site, const lp_node *res)
+{
+	enum { R_MEMORY, R_CPUS, R_N };
+	static const char *const fields[R_N] = {[R_MEMORY] = "memoryMiB", [R_CPUS] = "cpus"};
+	const lp_node *val[R_N];
+
+	if (!take_fields(v, res, "spec.run.resources", fields, R_N, val))
+		return;
+	if (!is_null(val[R_MEMORY]))
+		want_int(v, "spec.run.resources.memoryMiB", val[R_MEMORY], LP_SITE_MEMORY_MIB_MIN,
+		         LP_SITE_MEMORY_MIB_MAX, &site->run_memory_mib);
+	if (!is_null(val[R_CPUS]))
+		want_cpus(v, "spec.run.resources.cpus", val[R_CPUS], &site->run_millicpus);
+}
+
+/* The defaults of spec.run, also what a struct built in code starts from. */
+static void run_defaults(struct vctx *v, lp_site *site)
+{
+	site->run_health_path =
+	    dup_mem(v, LP_SITE_DEFAULT_HEALTH_PATH, strlen(LP_SITE_DEFAULT_HEALTH_PATH));
+	site->run_health_interval_seconds = LP_SITE_DEFAULT_HEALTH_INTERVAL;
+	site->run_health_timeout_seconds = LP_SITE_DEFAULT_HEALTH_TIMEOUT;
+	site->run_health_start_seconds = LP_SITE_DEFAULT_HEALTH_START;
+	site->run_memory_mib = LP_SITE_DEFAULT_MEMORY_MIB;
+	site->run_millicpus = LP_SITE_DEFAULT_MILLICPUS;
+}
+
+static void read_run(struct vctx *v, lp_site *site, const lp_node *run)
+{
+	enum { RUN_COMMAND, RUN_PORT, RUN_IMAGE, RUN_HEALTH, RUN_ENV, RUN_RESOURCES, RUN_N };
+	static const char *const fields[RUN_N] = {
+	    [RUN_COMMAND] = "command",    [RUN_PORT] = "port", [RUN_IMAGE] = "image",
+	    [RUN_HEALTH] = "healthCheck", [RUN_ENV] = "env",   [RUN_RESOURCES] = "resources"};
+	const lp_node *val[RUN_N];
+
+	if (!take_fields(v, run, "spec.run", fields, RUN_N, val))
+		return;
+	site->has_run = 1;
+	run_defaults(v, site);
+	if (is_null(val[RUN_COMMAND]))
+		missing(v, "spec.run", run, "command", val[RUN_COMMAND]);
+	else
+		site->run_command = want_checked(v, "spec.run.command", val[RUN_COMMAND],
+		                                 LP_SITE_COMMAND_MAX, rule_nonempty, 0);
+	if (is_null(val[RUN_PORT]))
+		missing(v, "spec.run", run, "port", val[RUN_PORT]);
+	else
+		want_int(v, "spec.run.port", val[RUN_PORT], LP_SITE_PORT_MIN, LP_SITE_PORT_MAX,
+		         &site->run_port);
+	if (!is_null(val[RUN_IMAGE]))
+		site->run_image = want_checked(v, "spec.run.image", val[RUN_IMAGE],
+		                               LP_SITE_IMAGE_MAX, rule_image, 0);
+	if (!is_null(val[RUN_HEALTH]))
+		read_health(v, site, val[RUN_HEALTH]);
+	if (!is_null(val[RUN_ENV])) {
+		struct env_target t = {"spec.run.env", &site->run_env, &site->run_env_count,
+		                       LP_SITE_RUN_ENV_MAX, 1};
+		read_env(v, &t, val[RUN_ENV]);
+	}
+	if (!is_null(val[RUN_RESOURCES]))
+		read_resources(v, site, val[RUN_RESOURCES]);
+}
+
+/*
+ * An app is no nginx: the serve options only nginx carries out are errors beside spec.run
+ * (replicas and the edge's httpsRedirect and hsts apply to apps too).
+ */
+static void check_serve_for_run(struct vctx *v, const lp_site *site, const lp_node *serve)
+{
+	if (!site->has_run || serve == NULL)
+		return;
+	if (site->serve_spa)
+		diag(v, "spec.serve.spa", serve, "applies to static sites only (spec.run is set)");
+	if (site->serve_not_found_page)
+		diag(v, "spec.serve.notFoundPage", serve,
+		     "applies to static sites only (spec.run is set)");
+	if (site->serve_redirects)
+		diag(v, "spec.serve.redirects", serve,
+		     "applies to static sites only (spec.run is set)");
+	if (site->serve_headers)
+		diag(v, "spec.serve.headers", serve,
+		     "applies to static sites only (spec.run is set)");
+}
+
 /* A branch pattern: a branch name in which '*' may stand for any run of characters. */
 static int rule_branch_glob(const char *s, int arg, char *msg, size_t n)
 {
@@ -775,14 +959,25 @@ static void read_previews(struct vctx *v, lp_site *site, const lp_node *previews
 
 static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 {
-	enum { S_SOURCE, S_BUILD, S_AUTO_DEPLOY, S_SERVE, S_HISTORY, S_DOMAINS, S_PREVIEWS, S_N };
+	enum {
+		S_SOURCE,
+		S_BUILD,
+		S_AUTO_DEPLOY,
+		S_SERVE,
+		S_HISTORY,
+		S_DOMAINS,
+		S_PREVIEWS,
+		S_RUN,
+		S_N
+	};
 	static const char *const fields[S_N] = {[S_SOURCE] = "source",
 	                                        [S_BUILD] = "build",
 	                                        [S_AUTO_DEPLOY] = "autoDeploy",
 	                                        [S_SERVE] = "serve",
 	                                        [S_HISTORY] = "revisionHistoryLimit",
 	                                        [S_DOMAINS] = "domains",
-	                                        [S_PREVIEWS] = "previews"};
+	                                        [S_PREVIEWS] = "previews",
+	                                        [S_RUN] = "run"};
 	const lp_node *val[S_N];
 
 	if (!take_fields(v, spec, "spec", fields, S_N, val))
@@ -804,6 +999,9 @@ static void read_spec(struct vctx *v, lp_site *site, const lp_node *spec)
 		read_domains(v, site, val[S_DOMAINS]);
 	if (!is_null(val[S_PREVIEWS]))
 		read_previews(v, site, val[S_PREVIEWS]);
+	if (!is_null(val[S_RUN]))
+		read_run(v, site, val[S_RUN]);
+	check_serve_for_run(v, site, is_null(val[S_SERVE]) ? NULL : val[S_SERVE]);
 }
 
 static void want_constant(struct vctx *v, const char *path, const lp_node *root, const lp_node *n,

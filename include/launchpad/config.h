@@ -24,6 +24,8 @@ typedef struct lp_config {
 	char *public_url;    /* --public-url, LAUNCHPAD_PUBLIC_URL, http://localhost:8080 */
 	char *serve_image;   /* --serve-image, LAUNCHPAD_SERVE_IMAGE, nginx:alpine */
 	char *build_image;   /* --build-image, LAUNCHPAD_BUILD_IMAGE, node:20-alpine */
+	char *app_image;     /* --app-image, LAUNCHPAD_APP_IMAGE, node:20-alpine (spec.run) */
+	char *probe_path;    /* --probe-path, LAUNCHPAD_PROBE_PATH, unset: beside the controller */
 	int allow_insecure_sources; /* --allow-insecure-sources, LAUNCHPAD_ALLOW_INSECURE_SOURCES */
 	lp_log_format log_format;   /* --log-format, LAUNCHPAD_LOG_FORMAT, text */
 	lp_log_level log_level;     /* --log-level, LAUNCHPAD_LOG_LEVEL, info */
@@ -160,6 +162,8 @@ int lp_config_name_reserved(const lp_config *cfg, const char *name);
  * image runs code on the engine, so the default admits only --build-image.
  */
 int lp_config_build_image_allowed(const lp_config *cfg, const char *image);
+/* The same for spec.run.image: --app-image itself, or what --build-images names. */
+int lp_config_app_image_allowed(const lp_config *cfg, const char *image);
 
 /*
  * 1 when no site may claim domain in spec.domains: the base domain and every name under it (the

@@ -149,12 +149,22 @@ typedef struct lp_docker_create_config {
 	const char *const *cap_add;
 	const char *const *security_opt; /* NULL-terminated ("no-new-privileges") */
 	const char *restart_policy;      /* "no", "unless-stopped", "always", "on-failure" */
-	int stop_timeout;                /* seconds; 0: daemon default */
-	const char *stop_signal;         /* "SIGQUIT"; NULL: the image's */
+	int init; /* HostConfig.Init: the engine's init (tini) is PID 1, forwarding signals */
+	int stop_timeout;        /* seconds; 0: daemon default */
+	const char *stop_signal; /* "SIGQUIT"; NULL: the image's */
 	/* This container's json-file rotation instead of the handle's (NULL / 0: the handle's);
 	 * same form as in lp_docker_options. */
 	const char *log_max_size;
 	int log_max_files;
+	/*
+	 * Config.Healthcheck: health_test ["CMD", ...] (NULL: the image's); the times in
+	 * milliseconds (0: the daemon's default; else >= 1), retries (0: the default).
+	 */
+	const char *const *health_test;
+	int64_t health_interval_ms;
+	int64_t health_timeout_ms;
+	int64_t health_start_period_ms;
+	int health_retries;
 } lp_docker_create_config;
 
 /* The parts of GET /containers/{id}/json LaunchPad uses. */
@@ -173,6 +183,12 @@ typedef struct lp_docker_container {
 	size_t nlabels;
 	lp_docker_kv *networks; /* network name -> IPAddress */
 	size_t nnetworks;
+	int restart_count;    /* RestartCount: restarts by the restart policy */
+	int restarting;       /* State.Restarting */
+	char *health_status;  /* State.Health.Status: starting, healthy, unhealthy; NULL: none */
+	int health_failing;   /* State.Health.FailingStreak */
+	char *health_output;  /* the newest State.Health.Log entry's Output; NULL: none yet */
+	int health_exit_code; /* and its ExitCode */
 } lp_docker_container;
 
 /* One entry of GET /containers/json. */
@@ -320,10 +336,14 @@ int lp_docker_network_inspect(lp_docker_network *out, lp_docker *d, const char *
 
 /*
  * Make sure a bridge network named name exists (one read when it does; a create otherwise).
- * *out (may be NULL) is 1 when this call created it. An existing network whose Internal flag
- * differs is LP_ECONFLICT: the caller decides whether to replace it.
+ * flags: LP_DOCKER_NET_INTERNAL (no egress; 1 means it too), LP_DOCKER_NET_NO_ICC (its
+ * containers cannot reach each other; applied when created). *out (may be NULL) is 1 when this
+ * call created it. An existing network whose Internal flag differs is LP_ECONFLICT: the caller
+ * decides whether to replace it.
  */
-int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int internal,
+#define LP_DOCKER_NET_INTERNAL 1
+#define LP_DOCKER_NET_NO_ICC   2
+int lp_docker_network_ensure(int *out, lp_docker *d, const char *name, int flags,
                              const lp_docker_kv *labels, size_t nlabels,
                              lp_error *err) LP_MUST_CHECK;
 

@@ -18,6 +18,7 @@
 #define LP_NAMES_DEFAULT_INSTANCE "default"
 #define LP_NAMES_SITES_NETWORK    "launchpad-sites" /* internal; shared with Traefik */
 #define LP_NAMES_BUILD_NETWORK    "launchpad-build" /* egress allowed (npm) */
+#define LP_NAMES_APPS_NETWORK     "launchpad-apps"  /* apps' egress; no traffic between them */
 #define LP_NAMES_INSTANCE_MAX     32                /* an instance id is a DNS label this long */
 #define LP_NAMES_LABEL_MAX        63                /* a DNS label, and so a site name */
 #define LP_NAMES_MAX              256               /* any container, network or label filter */
@@ -60,6 +61,9 @@ int lp_names_sites_network(char *out, size_t outlen, const lp_config *cfg,
 /* The build network's name for instance. */
 int lp_names_build_network(char *out, size_t outlen, const char *instance,
                            lp_error *err) LP_MUST_CHECK;
+/* The apps' egress network's name for instance. */
+int lp_names_apps_network(char *out, size_t outlen, const char *instance,
+                          lp_error *err) LP_MUST_CHECK;
 /* "deploy-<site>", prefixed like the networks. */
 int lp_names_serve_container(char *out, size_t outlen, const char *instance, const char *site,
                              lp_error *err) LP_MUST_CHECK;

@@ -61,6 +61,30 @@ struct cJSON;
 #define LP_SITE_PREVIEWS_MIN         1
 #define LP_SITE_PREVIEWS_MAX         50 /* previews.max: live previews of one site */
 #define LP_SITE_DEFAULT_PREVIEWS     5
+/* spec.run (docs/apps.md) */
+#define LP_SITE_RUN_ENV_MAX             64
+#define LP_SITE_PORT_MIN                1
+#define LP_SITE_PORT_MAX                65535
+#define LP_SITE_HEALTH_PATH_MAX         1024
+#define LP_SITE_HEALTH_INTERVAL_MIN     1
+#define LP_SITE_HEALTH_INTERVAL_MAX     60
+#define LP_SITE_HEALTH_TIMEOUT_MIN      1
+#define LP_SITE_HEALTH_TIMEOUT_MAX      30
+#define LP_SITE_HEALTH_START_MIN        1
+#define LP_SITE_HEALTH_START_MAX        600
+#define LP_SITE_MEMORY_MIB_MIN          32
+#define LP_SITE_MEMORY_MIB_MAX          4096
+#define LP_SITE_MILLICPUS_MIN           100  /* resources.cpus 0.1 */
+#define LP_SITE_MILLICPUS_MAX           4000 /* resources.cpus 4 */
+#define LP_SITE_DEFAULT_HEALTH_PATH     "/"
+#define LP_SITE_DEFAULT_HEALTH_INTERVAL 2
+#define LP_SITE_DEFAULT_HEALTH_TIMEOUT  2
+#define LP_SITE_DEFAULT_HEALTH_START    60
+#define LP_SITE_DEFAULT_MEMORY_MIB      256
+#define LP_SITE_DEFAULT_MILLICPUS       500
+/* The variable the platform sets to run.port; names starting with the prefix are its own. */
+#define LP_SITE_RUN_PORT_VAR        "PORT"
+#define LP_SITE_RESERVED_ENV_PREFIX "LAUNCHPAD_"
 
 typedef enum lp_source_kind {
 	LP_SOURCE_NONE = 0,
@@ -125,6 +149,23 @@ typedef struct lp_site {
 	size_t previews_branch_count;
 	int previews_fork_env; /* a fork's PR builds with build.env; default 0 (without) */
 	int previews_max;      /* live previews kept, oldest removed first; default 5 */
+
+	/*
+	 * spec.run (docs/apps.md): the published revision runs as an app container in place of
+	 * nginx. Absent: has_run 0 and the canonical form has no run member (old hashes hold).
+	 */
+	int has_run;
+	char *run_command;               /* `sh -c` in /app */
+	int run_port;                    /* 1..65535, required; the app gets it as PORT */
+	char *run_image;                 /* NULL: the platform's --app-image */
+	char *run_health_path;           /* starts with '/'; default "/" */
+	int run_health_interval_seconds; /* default 2 */
+	int run_health_timeout_seconds;  /* default 2 */
+	int run_health_start_seconds;    /* a new revision's time to become healthy; default 60 */
+	lp_env_var *run_env; /* plain values only, sorted by name, unique; not PORT, LAUNCHPAD_* */
+	size_t run_env_count;
+	int run_memory_mib; /* default 256 */
+	int run_millicpus;  /* resources.cpus * 1000; default 500 */
 } lp_site;
 
 typedef struct lp_site_list {

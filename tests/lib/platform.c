@@ -93,10 +93,11 @@ static char *cleanup_command(const lp_test_platform *p, int remove_root)
 	    asprintf(&cmd,
 	             "ids=$(docker ps -aq --filter label=launchpad.instance=%s 2>/dev/null); "
 	             "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null 2>&1; "
-	             "docker network rm %s-launchpad-sites %s-launchpad-build >/dev/null 2>&1; "
-	             "%s; %s%s%s true",
-	             p->instance, p->instance, p->instance, fw, remove_root ? "rm -rf '" : "",
-	             remove_root ? p->root : "", remove_root ? "';" : "") < 0)
+	             "docker network rm %s-launchpad-sites %s-launchpad-build %s-launchpad-apps "
+	             ">/dev/null 2>&1; %s; %s%s%s true",
+	             p->instance, p->instance, p->instance, p->instance, fw,
+	             remove_root ? "rm -rf '" : "", remove_root ? p->root : "",
+	             remove_root ? "';" : "") < 0)
 		cmd = NULL;
 	free(fw);
 	return cmd;

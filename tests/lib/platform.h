@@ -13,7 +13,7 @@
  * these; the rest of the environment is inherited.
  *
  * lp_test_platform_free() stops both daemons (SIGTERM, SIGKILL after 20 s), then removes every
- * container labelled launchpad.instance=<id>, the instance's two networks and the temp root.
+ * container labelled launchpad.instance=<id>, the instance's networks and the temp root.
  * The caller owns the platform; free(NULL) is a no-op. Set LAUNCHPAD_TEST_KEEP=1 to keep the
  * temp root (its path is printed) for a post-mortem.
  *

@@ -294,7 +294,59 @@ START_TEST(test_create_body)
 	ck_assert_msg(strstr(body, "\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{"
 	                           "\"max-size\":\"10m\",\"max-file\":\"3\"}}") != NULL,
 	              "%s", body);
+	ck_assert_ptr_null(strstr(body, "Healthcheck"));
 	free(id);
+}
+END_TEST
+
+/* An app's health check: the probe's argv, the times in the engine's nanoseconds. */
+START_TEST(test_create_healthcheck)
+{
+	const char *test[] = {"CMD", "/.launchpad/lp-probe", "3000", "/", "2", NULL};
+	lp_docker_create_config cfg = {.name = "app-blog",
+	                               .image = "node:20-alpine",
+	                               .health_test = test,
+	                               .health_interval_ms = 1000,
+	                               .health_timeout_ms = 2000,
+	                               .health_start_period_ms = 60000,
+	                               .health_retries = 2};
+	lp_error err = {0};
+	char body[8192], *id = NULL;
+
+	lp_fake_engine_route(fake, "POST", "/containers/create", 201,
+	                     "{\"Id\":\"newid\",\"Warnings\":[]}", (size_t)-1, 0);
+	ck_assert_int_eq(lp_docker_container_create(&id, dk, &cfg, &err), LP_OK);
+	lp_fake_engine_last_body(fake, body, sizeof(body));
+	ck_assert_msg(strstr(body, "\"Healthcheck\":{\"Test\":[\"CMD\",\"/.launchpad/lp-probe\","
+	                           "\"3000\",\"/\",\"2\"],\"Interval\":1000000000,\"Timeout\":"
+	                           "2000000000,\"StartPeriod\":60000000000,\"Retries\":2}") != NULL,
+	              "%s", body);
+	free(id);
+}
+END_TEST
+
+/* State.Health and RestartCount as the engine reports them; the newest log entry counts. */
+START_TEST(test_inspect_health)
+{
+	static const char answer[] =
+	    "{\"Id\":\"abc\",\"Name\":\"/app-blog\",\"Image\":\"sha256:1\",\"RestartCount\":4,"
+	    "\"Config\":{\"Image\":\"node\",\"Labels\":{}},\"State\":{\"Status\":\"running\","
+	    "\"Running\":true,\"Restarting\":false,\"ExitCode\":0,\"StartedAt\":\"x\","
+	    "\"FinishedAt\":\"y\",\"Health\":{\"Status\":\"unhealthy\",\"FailingStreak\":3,"
+	    "\"Log\":[{\"ExitCode\":1,\"Output\":\"connection refused\\n\"},"
+	    "{\"ExitCode\":1,\"Output\":\"HTTP 500\\n\"}]}},\"NetworkSettings\":{}}";
+	lp_docker_container *c = NULL;
+	lp_error err = {0};
+
+	lp_fake_engine_route(fake, "GET", "/containers/abc/json", 200, answer, (size_t)-1, 0);
+	ck_assert_int_eq(lp_docker_container_inspect(&c, dk, "abc", &err), LP_OK);
+	ck_assert_int_eq(c->restart_count, 4);
+	ck_assert_int_eq(c->restarting, 0);
+	ck_assert_str_eq(c->health_status, "unhealthy");
+	ck_assert_int_eq(c->health_failing, 3);
+	ck_assert_str_eq(c->health_output, "HTTP 500\n");
+	ck_assert_int_eq(c->health_exit_code, 1);
+	lp_docker_container_free(c);
 }
 END_TEST
 
@@ -771,6 +823,8 @@ static Suite *fake_suite(void)
 	tcase_add_test(tc, test_renegotiate_only_once);
 	tcase_add_test(tc, test_error_mapping);
 	tcase_add_test(tc, test_create_body);
+	tcase_add_test(tc, test_create_healthcheck);
+	tcase_add_test(tc, test_inspect_health);
 	tcase_add_test(tc, test_log_options);
 	tcase_add_test(tc, test_network_subnets);
 	tcase_add_test(tc, test_inspect_and_list_parse);
