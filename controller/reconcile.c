@@ -581,8 +581,7 @@ static int serve_app(lp_reconcile_result *out, struct observation *o, const lp_p
 	    (rc = lp_observer_site(&observed, p->obs, site->name, err)) != LP_OK)
 		goto done;
 	lp_gc_orphan_builds(p, site->name, observed);
-	/* lp_applogs_sync(...) hooks here: the pump of logs/<site>/app.log (controller/applogs.c).
-	 */
+	lp_applogs_sync(p->applogs, site->name, observed);
 	if ((rc = lp_apps_ensure(ar, p, site->name, spec, target, current, observed, err)) != LP_OK)
 		goto done;
 	if (ar->requeue_ms > 0)
