@@ -21,16 +21,17 @@
 #include "tests/lib/platform.h"
 #include "tests/lib/testutil.h"
 
-#define LIVE_WAIT_MS  120000
-#define EDGE_WAIT_MS  60000
-#define FAIL_WAIT_MS  90000
-#define GONE_WAIT_MS  30000
-#define LOAD_THREADS  4
-#define LOAD_RATE     200
-#define REDEPLOYS     10
-#define START_SECONDS 8 /* the failing revision's time to become healthy */
-#define CMD_MAX       8192
-#define BODY_MAX      256
+#define LIVE_WAIT_MS    120000
+#define EDGE_WAIT_MS    60000
+#define FAIL_WAIT_MS    90000
+#define GONE_WAIT_MS    30000
+#define APP_LOG_WAIT_MS 30000 /* the pump follows a new container from the next pass */
+#define LOAD_THREADS    4
+#define LOAD_RATE       200
+#define REDEPLOYS       10
+#define START_SECONDS   8 /* the failing revision's time to become healthy */
+#define CMD_MAX         8192
+#define BODY_MAX        256
 
 static lp_test_platform *g_p;
 
@@ -356,6 +357,44 @@ static void check_hardening(const char *name)
 	}
 }
 
+/*
+ * The app's own output reaches its log through the pump: the API's source=app stream (without
+ * follow it ends after the tail) and `launchpad logs NAME --app` both show needle within a
+ * deadline (the pump follows the container from the controller's next pass).
+ */
+static void expect_app_log(const char *id, const char *name, const char *needle)
+{
+	int64_t deadline = lp_clock_mono_ms() + APP_LOG_WAIT_MS;
+	char path[256], cmd[2048], *cli = lp_test_bin_path("launchpad");
+	lp_error err = {0};
+	long status = 0;
+	lp_buf log;
+	int found = 0;
+
+	LP_TEST_FMT(path, "/api/deployments/%s/logs?source=app&tail=50", id);
+	lp_buf_init(&log, 1 << 20);
+	while (!found && lp_clock_mono_ms() < deadline) {
+		lp_buf_reset(&log);
+		REQUIRE_OK(lp_test_platform_stream(&log, &status, g_p, path, 30, &err));
+		REQUIRE(status == 200, "app log answered %ld: %s", status, lp_buf_cstr(&log));
+		found = strstr(lp_buf_cstr(&log), needle) != NULL;
+		if (!found)
+			lp_clock_sleep_ms(200);
+	}
+	REQUIRE(found, "the app log has no \"%s\": %.2000s", needle, lp_buf_cstr(&log));
+	REQUIRE(strstr(lp_buf_cstr(&log), "event: end") != NULL, "no end without follow: %.2000s",
+	        lp_buf_cstr(&log));
+	lp_buf_release(&log);
+	LP_TEST_FMT(
+	    cmd,
+	    "LAUNCHPAD_SERVER=%s LAUNCHPAD_TOKEN=%s %s logs %s --app --tail 50 | grep -qF '%s'",
+	    g_p->url, g_p->token, cli, name, needle);
+	free(cli);
+	lp_test_sh("%s", cmd);
+	printf("  the app's output is in its log (API and CLI): %s\n", needle);
+	fflush(stdout);
+}
+
 START_TEST(test_app_redeploys_health_gate_and_delete)
 {
 	char repo[1200], id[64], want[64], rev[16];
@@ -374,6 +413,7 @@ START_TEST(test_app_redeploys_health_gate_and_delete)
 	printf("  the app answers through Traefik at app1.localhost\n");
 	fflush(stdout);
 	check_hardening("app1");
+	expect_app_log(id, "app1", "stdout listening on 3000 rev 1");
 
 	/* 10 redeploys under load: every request answered by some revision, the last at the end */
 	load_start(&load, "app1");
