@@ -459,6 +459,20 @@ int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, co
 	if (rc != LP_OK)
 		goto done;
 	out->bytes = strlen(conf);
+	if (lp_ctx_conf_passed(ctx, conf)) {
+		/* (a new site's rules dir is made by the check it does not run) */
+		if ((rc = lp_fs_mkdirs(p.dir, 0755, err)) != LP_OK ||
+		    (rc = lp_fs_write_atomic(p.conf, conf, out->bytes, 0644, err)) != LP_OK)
+			goto done;
+		lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
+		out->reused = -1;
+		rlog_line(
+		    &l,
+		    "nginx -t: not run: this process checked the same text before, which passed "
+		    "(%zu redirect rules, %zu warnings, %zu bytes of config)",
+		    out->rules, out->warnings, out->bytes);
+		goto done;
+	}
 	if ((same = same_as_live(&p, spec, n)) > 0) {
 		if ((rc = lp_fs_write_atomic(p.conf, conf, out->bytes, 0644, err)) != LP_OK)
 			goto done;
@@ -481,6 +495,7 @@ int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, co
 	/* Only a checked config takes the name a reload will use. */
 	if ((rc = lp_fs_write_atomic(p.conf, conf, strlen(conf), 0644, err)) != LP_OK)
 		goto done;
+	lp_ctx_conf_remember(ctx, conf);
 	lp_ctx_count(ctx, LP_CTR_FILE_WRITES, 1);
 	rlog_line(&l, "nginx -t: ok (%zu redirect rules, %zu warnings, %zu bytes of config)",
 	          out->rules, out->warnings, out->bytes);
