@@ -30,8 +30,8 @@
 #define BENCH_REDEPLOYS 20 /* each pipeline */
 #define BENCH_THREADS   4  /* the steady load: connections */
 #define BENCH_RATE      200
-#define BENCH_SETTLE_MS 300 /* of load after a page changed, before the next redeploy */
-#define BENCH_ASSETS    100 /* 10 KB files beside index.html: what the copy copies */
+#define BENCH_SETTLE_MS 200 /* of load after a page changed, before the next redeploy */
+#define BENCH_ASSETS    30  /* 10 KB files beside index.html: what the copy copies */
 #define CMD_MAX         4096
 #define FLOOR_HOST      "bench-floor.localhost"
 #define V1_HOST         "bench-v1.localhost"
@@ -90,10 +90,11 @@ static int write_src(struct bench *b, const char *page, lp_error *err)
 	FILE *f;
 
 	if (sh(err,
-	       "mkdir -p %s/assets && [ -e %s/assets/a%03d.txt ] || for i in $(seq -w 0 %d); do "
-	       "head -c 10000 /dev/urandom | od -An -tx1 | head -c 10000 > %s/assets/a$i.txt; "
-	       "done",
-	       b->src, b->src, BENCH_ASSETS - 1, BENCH_ASSETS - 1, b->src) != LP_OK)
+	       "mkdir -p %s/assets && cd %s/assets && { [ -e ../../.assets-done ] || { for i in "
+	       "$(seq "
+	       "1 %d); do head -c 10000 /dev/urandom | od -An -tx1 | head -c 10000 > a$i.txt; "
+	       "done && touch ../../.assets-done; }; }",
+	       b->src, b->src, BENCH_ASSETS) != LP_OK)
 		return err->code;
 	LP_TEST_FMT(path, "%s/index.html", b->src);
 	if ((f = fopen(path, "w")) == NULL || fputs(page, f) < 0 || fclose(f) != 0)
