@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	/* LAUNCHPAD_BENCH_KILLS (20) self-heals, LAUNCHPAD_BENCH_PASSES (3) resync passes */
 	const char *kills_env = getenv("LAUNCHPAD_BENCH_KILLS"),
 	           *passes_env = getenv("LAUNCHPAD_BENCH_PASSES");
-	int nsites = argc > 1 ? atoi(argv[1]) : 1000, i, rc;
+	int nsites = argc > 1 ? atoi(argv[1]) : 200, i, rc;
 	int kills = kills_env ? atoi(kills_env) : 20, passes = passes_env ? atoi(passes_env) : 3;
 	char *root = lp_test_mkdtemp("lp-bench-ctrl"), data[1024], inst[64], cmd[4096], db[1200];
 	char hex[LP_SHA256_HEX_LEN], digest[80], *zip = NULL, *fargv[] = {"bench", NULL};
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	static lp_bench_samples run_floor, heals, passes_s, cpu_s, list_s;
 	char floor_s[LP_BENCH_TEXT_MAX], meas_s[LP_BENCH_TEXT_MAX], fig_s[LP_BENCH_TEXT_MAX];
 	char label[96];
-	double converge_s;
+	double converge_s, cpu0;
 	uint64_t calls_max = 0, writes = 0;
 	long rss_max = 0;
 	sqlite3 *raw = NULL;
@@ -231,14 +231,26 @@ int main(int argc, char **argv)
 		sleep(1);
 	}
 	converge_s = now_s() - t0;
-	printf("converged: %d sites live in %.1f s\n", nsites, converge_s);
+	cpu0 = lp_bench_cpu_seconds(getpid());
+	lp_controller_stats_get(&a, l.c);
+	printf("converged: %d sites live in %.1f s: %llu reconciles, %llu Docker writes (%.1f a "
+	       "site) taking %.1f s summed over the workers (%.0f ms a site), %llu Docker reads, "
+	       "%.1f s CPU in this process (%.0f ms a site)\n",
+	       nsites, converge_s, (unsigned long long)a.reconciles,
+	       (unsigned long long)a.docker_writes, (double)a.docker_writes / nsites,
+	       (double)a.docker_write_ms / 1000, (double)a.docker_write_ms / nsites,
+	       (unsigned long long)a.docker_reads, cpu0, cpu0 * 1000 / nsites);
 	/* the floor of a deploy and of a heal: the serve image run by hand until its first 200 */
 	if (lp_bench_docker_run_floor(&run_floor, getenv("LAUNCHPAD_SERVE_IMAGE"), label, 5) != 0)
 		fprintf(stderr, "bench_controller: the docker run floor failed\n");
 	LP_TEST_FMT(floor_s, "docker run -> 200: %.0f ms each",
 	            lp_bench_quantile(&run_floor, 0.5) * 1000);
-	LP_TEST_FMT(meas_s, "%.1f s (%.0f ms a site, %d workers)", converge_s,
-	            converge_s * 1000 / nsites, cfg->workers);
+	LP_TEST_FMT(meas_s,
+	            "%.1f s (%.0f ms a site, %d workers); %.1f Docker writes a site, %.0f ms in "
+	            "them; CPU %.0f ms a site",
+	            converge_s, converge_s * 1000 / nsites, cfg->workers,
+	            (double)a.docker_writes / nsites, (double)a.docker_write_ms / nsites,
+	            cpu0 * 1000 / nsites);
 	LP_TEST_FMT(fig_s, "converge %d new archive sites", nsites);
 	lp_bench_row(fig_s, "report", floor_s, meas_s, "-");
 

@@ -5,7 +5,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "launchpad/crypto.h"
 #include "launchpad/fs.h"
 #include "launchpad/secrets.h"
 #include "launchpad/layout.h"
@@ -25,6 +27,10 @@ struct lp_ctx {
 
 	lp_lock key_lock;
 	lp_keyring *keyring; /* under key_lock; loaded when a build first needs a secret */
+
+	lp_lock passed_lock;
+	char passed[LP_CTX_PASSED_MAX][LP_SHA256_HEX_LEN]; /* under passed_lock: a ring */
+	int npassed, next_passed;                          /* under passed_lock */
 
 	atomic_uint_fast64_t counters[LP_CTR_COUNT];
 	atomic_int networks_ok;
@@ -46,6 +52,7 @@ int lp_ctx_new(lp_ctx **out, const lp_config *cfg, lp_error *err)
 	c->cfg = cfg;
 	lp_lock_init(&c->pool_lock);
 	lp_lock_init(&c->key_lock);
+	lp_lock_init(&c->passed_lock);
 	if (lp_layout_db(c->db_path, sizeof(c->db_path), cfg->data_dir) != LP_OK ||
 	    lp_layout_dir_path(dbdir, sizeof(dbdir), cfg->data_dir, LP_DIR_DB) != LP_OK) {
 		rc = lp_error_set(err, LP_ETOOBIG, "data dir path %s is too long", cfg->data_dir);
@@ -72,6 +79,7 @@ void lp_ctx_free(lp_ctx *c)
 	lp_docker_free(c->docker);
 	lp_keyring_free(c->keyring);
 	lp_lock_destroy(&c->key_lock);
+	lp_lock_destroy(&c->passed_lock);
 	lp_lock_destroy(&c->pool_lock);
 	free(c);
 }
@@ -184,4 +192,30 @@ int lp_ctx_secret_open(char **out, lp_ctx *c, const char *aad, const char *seale
 		rc = lp_keyring_open(out, c->keyring, aad, sealed, err);
 	lp_lock_release(&c->key_lock);
 	return rc;
+}
+
+int lp_ctx_conf_passed(lp_ctx *c, const char *conf)
+{
+	char h[LP_SHA256_HEX_LEN];
+	int i, found = 0;
+
+	lp_crypto_sha256_hex(h, conf, strlen(conf));
+	lp_lock_acquire(&c->passed_lock);
+	for (i = 0; i < c->npassed && !found; i++)
+		found = !strcmp(c->passed[i], h);
+	lp_lock_release(&c->passed_lock);
+	return found;
+}
+
+void lp_ctx_conf_remember(lp_ctx *c, const char *conf)
+{
+	char h[LP_SHA256_HEX_LEN];
+
+	lp_crypto_sha256_hex(h, conf, strlen(conf));
+	lp_lock_acquire(&c->passed_lock);
+	memcpy(c->passed[c->next_passed], h, sizeof(h));
+	c->next_passed = (c->next_passed + 1) % LP_CTX_PASSED_MAX;
+	if (c->npassed < LP_CTX_PASSED_MAX)
+		c->npassed++;
+	lp_lock_release(&c->passed_lock);
 }

@@ -66,6 +66,16 @@ int lp_ctx_secret_open(char **out, lp_ctx *c, const char *aad, const char *seale
 int lp_ctx_networks_ok(const lp_ctx *c);
 void lp_ctx_set_networks_ok(lp_ctx *c, int ok);
 
+/*
+ * The serve configs `nginx -t` accepted in this process (with its one serve image), by a hash of
+ * their text, the last LP_CTX_PASSED_MAX of them. nginx -t judges the text alone (with the
+ * image's own files: mime.types), never a site's files, so the same text passes again: sites
+ * with the same rules share one check (a converge of N new sites runs one, not N).
+ */
+#define LP_CTX_PASSED_MAX 64
+int lp_ctx_conf_passed(lp_ctx *c, const char *conf);
+void lp_ctx_conf_remember(lp_ctx *c, const char *conf);
+
 /* The controller is stopping: no new builds, and an interrupted build is not superseded. */
 int lp_ctx_stopping(const lp_ctx *c);
 void lp_ctx_set_stopping(lp_ctx *c);

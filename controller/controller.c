@@ -114,6 +114,7 @@ void lp_controller_stats_get(lp_controller_stats *out, lp_controller *c)
 	lp_docker_counters_get(&dc, lp_ctx_docker(ctx));
 	out->docker_reads = dc.reads;
 	out->docker_writes = dc.writes;
+	out->docker_write_ms = dc.write_ms;
 	out->file_writes = lp_ctx_counter_get(ctx, LP_CTR_FILE_WRITES);
 	out->status_writes = lp_ctx_counter_get(ctx, LP_CTR_STATUS_WRITES);
 	out->reconciles = lp_ctx_counter_get(ctx, LP_CTR_RECONCILES);

@@ -37,8 +37,9 @@ typedef struct lp_reconcile_result {
 typedef struct lp_controller_stats {
 	uint64_t docker_reads;
 	uint64_t docker_writes;
-	uint64_t file_writes;   /* files, links and directories created, replaced or removed */
-	uint64_t status_writes; /* status rows actually written */
+	uint64_t docker_write_ms; /* wall time in those writes, summed over the threads */
+	uint64_t file_writes;     /* files, links and directories created, replaced or removed */
+	uint64_t status_writes;   /* status rows actually written */
 	uint64_t reconciles;
 	uint64_t builds_started;
 	uint64_t gc_removed;       /* containers and paths removed by garbage collection */

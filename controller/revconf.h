@@ -23,7 +23,10 @@
 typedef struct lp_revconf_result {
 	int invalid;                        /* nginx refused it: the revision must fail */
 	char message[LP_ERROR_MESSAGE_MAX]; /* nginx's words when invalid */
-	int rendered;    /* this call rendered and checked it (else it existed) */
+	int rendered; /* this call rendered and checked it (else it existed) */
+	/* nginx -t not run: the live revision whose verdict it shares, or -1: the same text passed
+	 * in this process (another site's); 0: it ran */
+	long reused;
 	size_t bytes;    /* size of the config */
 	size_t rules;    /* redirect rules kept */
 	size_t warnings; /* lines skipped or refused, each in the log */
@@ -31,8 +34,11 @@ typedef struct lp_revconf_result {
 
 /*
  * Make sure revision n has its checked config: nothing happens when <n>.conf exists. A config
- * nginx refuses is not kept: out->invalid, with nginx's message. Errors (Docker, files) are
- * returned and retried; they never mark the revision.
+ * nginx refuses is not kept: out->invalid, with nginx's message. A config that renders from n's
+ * rules exactly as the live revision's does (the same text but for the revision number) takes
+ * that verdict without a container: out->reused names the live revision; so does a text this
+ * process's nginx -t accepted before (lp_ctx_conf_passed). Errors (Docker, files) are returned and
+ * retried; they never mark the revision.
  */
 int lp_revconf_prepare(lp_revconf_result *out, lp_ctx *ctx, const char *site, const lp_site *spec,
                        long n, lp_error *err) LP_MUST_CHECK;

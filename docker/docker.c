@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launchpad/clock.h"
 #include "launchpad/fmt.h"
 #include "launchpad/log.h"
 
@@ -95,6 +96,7 @@ int lp_docker_new(lp_docker **out, const lp_docker_options *opts, lp_error *err)
 	atomic_init(&d->api, 0);
 	atomic_init(&d->reads, 0);
 	atomic_init(&d->writes, 0);
+	atomic_init(&d->write_ms, 0);
 	pthread_mutex_init(&d->negotiate_lock, NULL);
 	pthread_mutex_init(&d->network_lock, NULL);
 	*out = d;
@@ -114,6 +116,7 @@ void lp_docker_counters_get(lp_docker_counters *out, const lp_docker *d)
 {
 	out->reads = atomic_load(&((lp_docker *)d)->reads);
 	out->writes = atomic_load(&((lp_docker *)d)->writes);
+	out->write_ms = atomic_load(&((lp_docker *)d)->write_ms);
 }
 
 void dk_resp_init(dk_resp *r)
@@ -299,6 +302,7 @@ static int do_request(lp_docker *d, int api, const dk_req *r, dk_resp *resp, lp_
 	char url[DK_URL_MAX];
 	char errbuf[CURL_ERROR_SIZE] = {0};
 	CURLcode cc;
+	int64_t t0;
 	int rc, cancelled = 0;
 
 	if (r->unversioned)
@@ -322,7 +326,10 @@ static int do_request(lp_docker *d, int api, const dk_req *r, dk_resp *resp, lp_
 	else
 		atomic_fetch_add(&d->reads, 1);
 	hdrs = setup_handle(&x, d, url, errbuf);
+	t0 = lp_clock_mono_ms();
 	cc = run_transfer(x.h, r, &cancelled);
+	if (r->is_write)
+		atomic_fetch_add(&d->write_ms, (uint64_t)(lp_clock_mono_ms() - t0));
 	resp->status = xfer_status(&x);
 	rc = transfer_result(d, &x, cc, cancelled, errbuf, err);
 	curl_slist_free_all(hdrs);

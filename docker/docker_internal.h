@@ -43,6 +43,7 @@ struct lp_docker {
 	pthread_mutex_t network_lock;
 	atomic_uint_fast64_t reads;
 	atomic_uint_fast64_t writes;
+	atomic_uint_fast64_t write_ms;
 };
 
 /* Receives a 2xx body as it arrives; non-zero aborts the transfer (LP_ECANCELED). */

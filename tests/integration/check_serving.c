@@ -875,6 +875,68 @@ START_TEST(test_rules_travel_with_their_revision)
 }
 END_TEST
 
+/*
+ * A redeploy whose rules render as the live revision's (content only) takes the live verdict
+ * without a container, and still serves its own revision; other rules run nginx -t.
+ */
+START_TEST(test_same_rules_as_live_skip_the_check)
+{
+	lp_site *spec = spec_new(NULL, NULL, 0);
+	lp_revconf_result r;
+
+	write_revision(1, g_redirects, g_headers, NULL);
+	r = prepare(1, spec);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, 0); /* nothing live yet: checked */
+	fx_start_container();
+	wait_revision(1);
+	write_revision(2, g_redirects, g_headers, NULL);
+	r = prepare(2, spec);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, 1);
+	reload();
+	wait_revision(2); /* the text is revision 2's, root and probe */
+	run_case(&g_cases[0], g.ip, LP_SERVE_PORT, "x", "revision 2, check reused");
+	write_revision(3, "/home /v3 302\n", g_headers, NULL);
+	r = prepare(3, spec);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, 0);                   /* another rule: nginx -t ran */
+	write_revision(4, g_redirects, g_headers, NULL); /* live is 3, whose rules differ */
+	r = prepare(4, spec);
+	ck_assert_int_eq(r.reused, 0);
+	lp_site_free(spec);
+}
+END_TEST
+
+/* Another site whose config is the same text shares the check this process ran; other rules do
+ * not. */
+START_TEST(test_same_text_on_another_site_skips_the_check)
+{
+	lp_site *spec = spec_new(NULL, NULL, 0);
+	lp_revconf_result r;
+	lp_error err = {0};
+
+	write_revision(1, g_redirects, g_headers, NULL);
+	r = prepare(1, spec);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, 0);
+	lp_test_sh("mkdir -p %s/sites/second/revisions %s/sites/third/revisions/1 && cp -r "
+	           "%s/revisions/1 %s/sites/second/revisions/ && cp -r %s/revisions/1/. "
+	           "%s/sites/third/revisions/1/ && printf '/home /third 302\\n' > "
+	           "%s/sites/third/revisions/1/_redirects",
+	           g.data, g.data, g.site_dir, g.data, g.site_dir, g.data, g.data);
+	ck_assert_msg(lp_revconf_prepare(&r, g.ctx, "second", spec, 1, &err) == LP_OK, "%s",
+	              err.message);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, -1);
+	ck_assert_msg(lp_revconf_prepare(&r, g.ctx, "third", spec, 1, &err) == LP_OK, "%s",
+	              err.message);
+	ck_assert(!r.invalid && r.rendered);
+	ck_assert_int_eq(r.reused, 0); /* another text: nginx -t ran */
+	lp_site_free(spec);
+}
+END_TEST
+
 /* ---- through Traefik, on the platform ---- */
 
 static lp_test_platform *g_p;
@@ -1106,6 +1168,8 @@ static Suite *suite(void)
 	tcase_add_test(c, test_hostile_rules_change_nothing_but_warn);
 	tcase_add_test(c, test_nginx_refusal_keeps_the_previous_revision);
 	tcase_add_test(c, test_rules_travel_with_their_revision);
+	tcase_add_test(c, test_same_rules_as_live_skip_the_check);
+	tcase_add_test(c, test_same_text_on_another_site_skips_the_check);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(t, plat_setup, plat_teardown);
 	tcase_set_timeout(t, 300);
