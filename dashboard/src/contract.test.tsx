@@ -30,7 +30,16 @@ function fakeApi(sites: Deployment[]) {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url, "http://dash.test");
     const method = init?.method ?? "GET";
     const p = url.pathname;
-    if (method === "GET" && p === "/api/deployments") return Promise.resolve(json(200, sites));
+    if (method === "GET" && p === "/api/deployments") {
+      if (!url.searchParams.has("limit")) return Promise.resolve(json(200, sites));
+      // kubectl-style pages, as the apiserver answers them (the token: an index here)
+      const limit = Number(url.searchParams.get("limit"));
+      const at = Number(url.searchParams.get("continue") ?? "0");
+      const items = sites.slice(at, at + limit);
+      const rest = sites.length - at - items.length;
+      const metadata = rest > 0 ? { continue: String(at + items.length), remainingItemCount: rest } : {};
+      return Promise.resolve(json(200, { items, metadata }));
+    }
     const m = /^\/api\/deployments\/([^/]+)(\/.*)?$/.exec(p);
     const s = sites.find((x) => x.slug === m?.[1]);
     if (m && !s) return Promise.resolve(json(404, { error: { code: "not_found", message: "no such site" } }));
@@ -92,6 +101,33 @@ describe("signed in", () => {
     expect(screen.getByText("live")).toBeInTheDocument();
     expect(screen.getByText("failed")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Redeploy" })).toBeNull();
+  });
+
+  it("/ reads the list 50 at a time and offers Load more until the last page", async () => {
+    const many: Deployment[] = Array.from({ length: 120 }, (_, i) => {
+      const n = `site-${String(i).padStart(3, "0")}`;
+      return { ...live, id: n, slug: n, name: n };
+    });
+    const api = fakeApi(many);
+    vi.stubGlobal("fetch", api);
+    renderAt("/");
+    expect(await screen.findByRole("link", { name: "site-049" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "site-050" })).toBeNull();
+    expect(screen.getByTestId("site-counts")).toHaveTextContent(/^120 sites \(50 shown\)/);
+    const listCalls = () => api.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith("/api/deployments?"));
+    expect(listCalls()).toEqual(["/api/deployments?limit=50"]);
+    await userEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(await screen.findByRole("link", { name: "site-099" })).toBeInTheDocument();
+    expect(listCalls()).toContain("/api/deployments?limit=50&continue=50");
+    // the filter searches the pages loaded so far, and says so while more remain
+    await userEvent.type(screen.getByRole("searchbox", { name: "Filter sites" }), "site-11");
+    expect(screen.getByTestId("page-status")).toHaveTextContent("Filtering the 100 sites loaded; 20 more not searched yet.");
+    expect(screen.queryByRole("link", { name: "site-110" })).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(await screen.findByRole("link", { name: "site-110" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "site-099" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+    expect(listCalls().some((u) => !u.includes("limit=50"))).toBe(false);
   });
 
   it("/ has an empty state", async () => {
