@@ -87,6 +87,67 @@ describe("sign-in", () => {
   });
 });
 
+describe("sign-in with a username and password", () => {
+  function loginApi() {
+    return vi.fn((input: string | URL | Request, init?: RequestInit) => {
+      const p = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const method = init?.method ?? "GET";
+      const auth = new Headers(init?.headers).get("Authorization");
+      if (method === "POST" && p === "/api/login") {
+        const body = JSON.parse(init?.body as string) as { username: string; password: string };
+        if (body.username === "alice" && body.password === "correct horse")
+          return Promise.resolve(json(200, { token: "lp_session", expires_at: "2026-12-02T11:00:00Z", username: "alice", role: "member" }));
+        return Promise.resolve(json(401, { error: { code: "unauthorized", message: "wrong user name or password" } }));
+      }
+      if (method === "POST" && p === "/api/logout") return Promise.resolve(json(200, { revoked: true }));
+      if (auth !== "Bearer lp_session" && auth !== "Bearer lp_admin")
+        return Promise.resolve(json(401, { error: { code: "unauthorized", message: "bad" } }));
+      if (p.startsWith("/api/deployments?")) return Promise.resolve(json(200, { items: [live], metadata: {} }));
+      return Promise.resolve(json(404, { error: { code: "not_found", message: "no route" } }));
+    });
+  }
+  const calls = (api: ReturnType<typeof loginApi>) =>
+    api.mock.calls.map((c) => `${c[1]?.method ?? "GET"} ${c[0] as string} ${new Headers(c[1]?.headers).get("Authorization") ?? ""}`.trim());
+
+  it('has "Username", "Password" and "Sign in"; POST /api/login; the session token is kept and sent; sign-out ends it', async () => {
+    const api = loginApi();
+    vi.stubGlobal("fetch", api);
+    renderAt("/");
+    await userEvent.type(await screen.findByRole("textbox", { name: "Username" }), "alice");
+    await userEvent.type(screen.getByLabelText("Password"), "wrong");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByText("Wrong username or password.")).toBeInTheDocument();
+    expect(sessionStorage.getItem("launchpad-token")).toBeNull();
+    await userEvent.clear(screen.getByLabelText("Password"));
+    await userEvent.type(screen.getByLabelText("Password"), "correct horse");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByRole("link", { name: "alpha" })).toBeInTheDocument();
+    expect(sessionStorage.getItem("launchpad-token")).toBe("lp_session");
+    expect(JSON.parse(api.mock.calls[1]?.[1]?.body as string)).toEqual({ username: "alice", password: "correct horse" });
+    expect(calls(api)).toContain("GET /api/deployments?limit=50 Bearer lp_session");
+    await userEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    expect(await screen.findByRole("textbox", { name: "Username" })).toBeInTheDocument();
+    expect(calls(api)).toContain("POST /api/logout Bearer lp_session");
+    expect(sessionStorage.getItem("launchpad-token")).toBeNull();
+  });
+
+  it("the API token path stays (Use an API token), and signing out never revokes an API token", async () => {
+    const api = loginApi();
+    vi.stubGlobal("fetch", api);
+    renderAt("/");
+    await userEvent.click(await screen.findByRole("link", { name: "Use an API token" }));
+    const field = screen.getByRole("textbox", { name: "API token" });
+    expect(field).toHaveFocus();
+    await userEvent.type(field, "lp_admin");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByRole("link", { name: "alpha" })).toBeInTheDocument();
+    expect(calls(api).some((c) => c.startsWith("POST /api/login"))).toBe(false);
+    await userEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    await screen.findByRole("textbox", { name: "Username" });
+    expect(calls(api).some((c) => c.startsWith("POST /api/logout"))).toBe(false);
+  });
+});
+
 describe("signed in", () => {
   beforeEach(() => sessionStorage.setItem("launchpad-token", "tok"));
 
@@ -114,7 +175,7 @@ describe("signed in", () => {
     expect(await screen.findByRole("link", { name: "site-049" })).toBeInTheDocument();
     expect(screen.queryByRole("link", { name: "site-050" })).toBeNull();
     expect(screen.getByTestId("site-counts")).toHaveTextContent(/^120 sites \(50 shown\)/);
-    const listCalls = () => api.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith("/api/deployments?"));
+    const listCalls = () => api.mock.calls.map((c) => c[0] as string).filter((u) => u.startsWith("/api/deployments?"));
     expect(listCalls()).toEqual(["/api/deployments?limit=50"]);
     await userEvent.click(screen.getByRole("button", { name: "Load more" }));
     expect(await screen.findByRole("link", { name: "site-099" })).toBeInTheDocument();
@@ -128,7 +189,7 @@ describe("signed in", () => {
     expect(screen.queryByRole("link", { name: "site-099" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
     expect(listCalls().some((u) => !u.includes("limit=50"))).toBe(false);
-  });
+  }, 20000);
 
   it("/ has an empty state", async () => {
     vi.stubGlobal("fetch", fakeApi([]));
