@@ -49,11 +49,37 @@ function fakeApi(sites: Deployment[]) {
       if (rest === "/revisions") return Promise.resolve(json(200, revisions));
       if (rest === "/logs")
         return Promise.resolve(new Response("data: building\n\nevent: end\ndata: ready\n\n", { headers: { "Content-Type": "text/event-stream" } }));
+      if (rest === "/metrics") return Promise.resolve(json(200, metricsOf(s, url.searchParams.get("window") ?? "1h")));
       if (rest === "/webhook") return Promise.resolve(json(404, { error: { code: "not_found", message: "no route" } }));
       if (method === "OPTIONS") return Promise.resolve(new Response(null, { status: 404 }));
     }
     return Promise.resolve(json(404, { error: { code: "not_found", message: `no route for ${method} ${p}` } }));
   });
+}
+
+/** The metrics answer of docs/api.md: 1h has 32 requests (25 2xx, 7 4xx), the other windows none. */
+function metricsOf(s: Deployment, window: string) {
+  const to = Date.now();
+  const step = window === "1h" ? 60 : window === "24h" ? 900 : 3600;
+  const span = window === "1h" ? 3600 : window === "24h" ? 86400 : 604800;
+  const from = to - span * 1000 + step * 1000;
+  const byClass = (a: number, b: number) => ({ "1xx": 0, "2xx": a, "3xx": 0, "4xx": b, "5xx": 0 });
+  const busy = window === "1h";
+  const iso = (ms: number) => new Date(ms - (ms % 1000)).toISOString().replace(".000Z", "Z");
+  return {
+    name: s.name, window, from: iso(from), to: iso(to), stepSeconds: step,
+    totals: {
+      requests: busy ? 32 : 0, byClass: busy ? byClass(25, 7) : byClass(0, 0), bytesIn: 0, bytesOut: busy ? 4100 : 0,
+      latency: { meanSeconds: 0.0012, p50Seconds: busy ? 0.005 : 0, p99Seconds: busy ? 0.01 : 0, buckets: [{ le: 0.005, count: 30 }, { le: "+Inf", count: 0 }] },
+    },
+    series: busy
+      ? [
+          { time: iso(from), requests: 20, byClass: byClass(20, 0), bytesOut: 2000, meanLatencySeconds: 0.001 },
+          { time: iso(from + 30 * 60_000), requests: 12, byClass: byClass(5, 7), bytesOut: 2100, meanLatencySeconds: 0.002 },
+        ]
+      : [],
+    revisions: { deploys: 2, failed: 0, builds: 1, buildSecondsMean: 0.4, buildSecondsMax: 0.4 },
+  };
 }
 
 function renderAt(path: string) {
@@ -239,6 +265,29 @@ describe("signed in", () => {
     await userEvent.click(screen.getByRole("button", { name: "Delete" }));
     const dialog = await screen.findByRole("dialog");
     expect(within(dialog).getByRole("button", { name: "Delete" })).toBeInTheDocument();
+  });
+
+  it('/deployments/:id has "Metrics": 1h/24h/7d, a chart (role img) named by its totals, p50/p99, an empty state', async () => {
+    const api = fakeApi([live]);
+    vi.stubGlobal("fetch", api);
+    renderAt("/deployments/alpha");
+    const region = await screen.findByRole("region", { name: "Metrics" });
+    expect(within(region).getByRole("heading", { name: "Metrics" })).toBeInTheDocument();
+    const chart = await within(region).findByRole("img", { name: "Requests in the last 1h: 32 total, 25 2xx, 7 4xx" });
+    expect(chart.querySelectorAll("rect")).toHaveLength(3); // 20 2xx in one step; 5 2xx + 7 4xx in another
+    expect(within(region).getByTestId("metrics-totals")).toHaveTextContent(/Requests32/);
+    expect(within(region).getByText("≤ 5 ms")).toBeInTheDocument();
+    expect(within(region).getByText("≤ 10 ms")).toBeInTheDocument();
+    expect(within(region).getByRole("button", { name: "1h" })).toHaveAttribute("aria-pressed", "true");
+    await userEvent.click(within(region).getByRole("button", { name: "24h" }));
+    expect(await within(region).findByText("No requests in this window")).toBeInTheDocument();
+    expect(within(region).queryByRole("img")).toBeNull();
+    expect(within(region).getByRole("button", { name: "24h" })).toHaveAttribute("aria-pressed", "true");
+    const urls = api.mock.calls.map((c) => c[0] as string).filter((u) => u.includes("/metrics"));
+    expect(urls).toContain("/api/deployments/alpha/metrics?window=1h");
+    expect(urls).toContain("/api/deployments/alpha/metrics?window=24h");
+    await userEvent.click(within(region).getByRole("button", { name: "7d" }));
+    await waitFor(() => expect(api.mock.calls.map((c) => c[0] as string)).toContain("/api/deployments/alpha/metrics?window=7d"));
   });
 
   it("a 401 anywhere returns to sign-in", async () => {

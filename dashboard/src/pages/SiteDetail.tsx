@@ -8,6 +8,7 @@ import { useCancelBuild, useCanCancel, useDeployment, useRedeploy, useRevisions 
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
 import { BuildLog } from "@/components/detail/BuildLog";
 import { ConfigEditor } from "@/components/detail/ConfigEditor";
+import { MetricsCard } from "@/components/detail/MetricsCard";
 import { PreviewsCard } from "@/components/detail/PreviewsCard";
 import { RevisionsCard } from "@/components/detail/RevisionsCard";
 import { StatusCard } from "@/components/detail/StatusCard";
@@ -152,6 +153,7 @@ export default function SiteDetailPage() {
             disabled={deleting}
             onShowLog={(r) => setPinnedLog(r)}
           />
+          <MetricsCard site={site} />
         </div>
         <div className="grid min-w-0 gap-6">
           <StatusCard site={site} />
