@@ -19,6 +19,11 @@ export interface LogFollowerOptions {
   retryable?: (err: unknown) => boolean;
   backoffMs?: (attempt: number) => number;
   maxAttempts?: number;
+  /**
+   * What was shown already, when it outlives this follower: the app log's Follow toggle stops
+   * and starts followers of one stream, and a restart must not show a line twice.
+   */
+  dedupe?: LineDeduper;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -80,7 +85,7 @@ export class LineDeduper {
 export class LogFollower {
   private readonly o: LogFollowerOptions;
   private readonly ctrl = new AbortController();
-  private readonly dedupe = new LineDeduper();
+  private readonly dedupe: LineDeduper;
   private running: Promise<void> | null = null;
   private ended = false;
   /** Closes the current connection (or cuts the back-off short) so that a new one opens now. */
@@ -89,6 +94,7 @@ export class LogFollower {
 
   constructor(o: LogFollowerOptions) {
     this.o = o;
+    this.dedupe = o.dedupe ?? new LineDeduper();
   }
 
   get linesDelivered(): number {

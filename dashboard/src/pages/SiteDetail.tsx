@@ -6,6 +6,8 @@ import { toast } from "sonner";
 import { ApiError } from "@/api/client";
 import { useCancelBuild, useCanCancel, useDeployment, useRedeploy, useRevisions } from "@/api/hooks";
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
+import { AppCard } from "@/components/detail/AppCard";
+import { AppLogs } from "@/components/detail/AppLogs";
 import { BuildLog } from "@/components/detail/BuildLog";
 import { ConfigEditor } from "@/components/detail/ConfigEditor";
 import { MetricsCard } from "@/components/detail/MetricsCard";
@@ -18,6 +20,7 @@ import { RelativeTime } from "@/components/RelativeTime";
 import { SourceLabel } from "@/components/SourceLabel";
 import { StatusBadge } from "@/components/StatusBadge";
 import { Button } from "@/components/ui/button";
+import { runOf } from "@/lib/app";
 import { buildRunning } from "@/lib/status";
 import { PageSkeleton } from "./PageSkeleton";
 
@@ -51,6 +54,7 @@ export default function SiteDetailPage() {
   const running = buildRunning(site, revs.data);
   const showCancel = running && canCancel.data === true && !cancelGone;
   const logRevision = pinnedLog ?? site.desired_revision;
+  const isApp = runOf(site) !== null;
 
   return (
     <div className="grid gap-6">
@@ -146,6 +150,7 @@ export default function SiteDetailPage() {
             pinned={pinnedLog}
             onPin={setPinnedLog}
           />
+          {isApp && <AppLogs key={site.slug} siteId={site.slug} />}
           <RevisionsCard
             siteId={site.slug}
             revisions={revs.data}
@@ -157,6 +162,7 @@ export default function SiteDetailPage() {
         </div>
         <div className="grid min-w-0 gap-6">
           <StatusCard site={site} />
+          <AppCard site={site} />
           <DomainsCard site={site} />
           {site.source_type === "github" && <WebhookCard site={site} />}
           {site.source_type === "github" && <PreviewsCard site={site} />}

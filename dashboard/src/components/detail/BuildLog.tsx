@@ -11,7 +11,7 @@ import { cn } from "@/lib/utils";
 const MAX_LINES = 20000;
 const STAMP = /^(\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z) (.*)$/;
 
-function LogLine({ text }: { text: string }) {
+export function LogLine({ text }: { text: string }) {
   const m = STAMP.exec(text);
   const body = m ? (m[3] ?? "") : text;
   return (
