@@ -63,9 +63,11 @@ try {
       performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/deployments?")).map((e) => Math.round(e.duration)),
     );
     const t1 = Date.now();
-    while ((await page.locator("li[data-site]").count()) < N) {
+    const rows = page.locator("li[data-site]");
+    // the count before each click: the next page may be in before a count taken after it
+    for (let have = await rows.count(); have < N; have = await rows.count()) {
       await page.getByRole("button", { name: "Load more", exact: true }).click();
-      await page.waitForFunction((k) => document.querySelectorAll("li[data-site]").length > k, await page.locator("li[data-site]").count(), { timeout: 30000 });
+      await page.waitForFunction((k) => document.querySelectorAll("li[data-site]").length > k, have, { timeout: 30000 });
     }
     await rowsVisible(N);
     const more = Date.now() - t1;
