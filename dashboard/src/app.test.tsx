@@ -161,7 +161,9 @@ describe("App logs", () => {
     expect(follow).toBeChecked();
     await waitFor(() => expect(api.conns).toHaveLength(1));
     expect(api.conns[0]?.url).toBe("/api/deployments/node-app/logs?source=app&follow=1");
-    api.conns[0]?.write("data: listening on 3000\n\ndata: GET / 200\n\n");
+    const t = (n: number) => `2026-12-01T23:38:29.00000000${String(n)}Z`;
+    const ev = (n: number, text: string) => `id: ${t(n)}\ndata: ${text}\n\n`;
+    api.conns[0]?.write(": app of node-app\n\n" + ev(1, "listening on 3000") + ev(2, "GET / 200"));
     await waitFor(() => expect(texts(region)).toEqual(["listening on 3000", "GET / 200"]));
 
     await userEvent.click(follow);
@@ -172,10 +174,19 @@ describe("App logs", () => {
 
     await userEvent.click(follow);
     await waitFor(() => expect(api.conns).toHaveLength(2));
-    // the server sends the log from its start again: what was shown is not shown twice
-    api.conns[1]?.write("data: listening on 3000\n\ndata: GET / 200\n\ndata: GET /api 404\n\n");
+    // resumed after the last line shown: its id (its time) goes back as from=
+    expect(api.conns[1]?.url).toBe(`/api/deployments/node-app/logs?source=app&follow=1&from=${encodeURIComponent(t(2))}`);
+    // a line at or before that time is not shown twice, whatever the server sends
+    api.conns[1]?.write(ev(2, "GET / 200") + ev(3, "GET /api 404"));
     await waitFor(() => expect(texts(region)).toEqual(["listening on 3000", "GET / 200", "GET /api 404"]));
     expect(api.fetch.mock.calls.filter((c) => (c[0] as string).includes("source=app"))).toHaveLength(2);
+
+    // the server's hour is up (event: end, timeout): a new stream, from the last line
+    api.conns[1]?.write("event: end\ndata: timeout\n\n");
+    await waitFor(() => expect(api.conns).toHaveLength(3));
+    expect(api.conns[2]?.url).toContain(`&from=${encodeURIComponent(t(3))}`);
+    api.conns[2]?.write(ev(4, "GET / 200"));
+    await waitFor(() => expect(texts(region)).toHaveLength(4));
   });
 
   it(`keeps the last ${String(APP_LOG_MAX_LINES)} lines and says how many older ones went`, async () => {

@@ -374,10 +374,11 @@ export function createApiClient(opts: ClientOptions) {
 
     /**
      * The raw SSE response of a dynamic app's stdout/stderr (`source=app`, `follow=1`: the stream
-     * stays open for new lines); `from` as for openLog.
+     * stays open for new lines; first the last 200 lines, the server's default tail).
      */
-    openAppLog: async (id: string, signal: AbortSignal, from = 0): Promise<Response> => {
-      const resume = from > 0 ? `&from=${String(from)}` : "";
+    openAppLog: async (id: string, signal: AbortSignal, from = ""): Promise<Response> => {
+      // from: the last event's id, its line's time; the server sends the lines after it
+      const resume = from ? `&from=${enc(from)}` : "";
       const res = await raw(`/api/deployments/${enc(id)}/logs?source=app&follow=1${resume}`, {
         signal,
         headers: { Accept: "text/event-stream" },

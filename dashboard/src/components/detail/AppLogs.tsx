@@ -7,13 +7,13 @@ import { Card, CardAction, CardHeader, CardTitle } from "@/components/ui/card";
 import { Label } from "@/components/ui/label";
 import { Switch } from "@/components/ui/switch";
 import { APP_LOG_MAX_LINES, appendBounded } from "@/lib/app";
-import { LineDeduper, LogFollower, type FollowState } from "@/lib/logStream";
+import { LogFollower, TimeDeduper, type FollowState } from "@/lib/logStream";
 
 /**
  * Follows the app's stdout/stderr (GET .../logs?source=app&follow=1, SSE read over fetch so the
  * token goes in a header) while `follow` is on. One deduper outlives the followers, so turning
- * Follow off and on again resumes after the last line shown (by event id, or by count when the
- * server sends the log again from its start, as it does for build logs).
+ * Follow off and on again resumes after the last line shown: an event's id is its line's time,
+ * sent back as `from=` (docs/api.md), and anything at or before it is dropped.
  */
 function useAppLog(siteId: string, follow: boolean) {
   const api = useApi();
@@ -21,7 +21,10 @@ function useAppLog(siteId: string, follow: boolean) {
   const [dropped, setDropped] = useState(0);
   const [state, setState] = useState<FollowState>("connecting");
   const [detail, setDetail] = useState<string | null>(null);
-  const dedupe = useRef(new LineDeduper());
+  const dedupe = useRef(new TimeDeduper());
+  // the server ends a followed stream after an hour (timeout) or when it stops (shutdown):
+  // each such end opens a new one, resuming after the last line shown
+  const [round, setRound] = useState(0);
   const followerRef = useRef<LogFollower | null>(null);
 
   useEffect(() => {
@@ -36,7 +39,9 @@ function useAppLog(siteId: string, follow: boolean) {
           if (cut > 0) setDropped((d) => d + cut);
           return next;
         }),
-      onEnd: () => undefined,
+      onEnd: (why) => {
+        if (why === "timeout" || why === "shutdown") setTimeout(() => setRound((r) => r + 1), why === "timeout" ? 0 : 2000);
+      },
       onState: (s, d) => {
         setState(s);
         setDetail(d ?? null);
@@ -48,7 +53,7 @@ function useAppLog(siteId: string, follow: boolean) {
       f.stop();
       followerRef.current = null;
     };
-  }, [api, siteId, follow]);
+  }, [api, siteId, follow, round]);
 
   // back from another tab or from offline: a stream that died resumes at once
   useEffect(() => {

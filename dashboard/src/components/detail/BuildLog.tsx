@@ -38,7 +38,7 @@ function useFollow(siteId: string, revision: number) {
   useEffect(() => {
     if (revision < 1) return;
     const f = new LogFollower({
-      open: (signal, from) => api.openLog(siteId, revision, signal, from),
+      open: (signal, from) => api.openLog(siteId, revision, signal, from ? Number(from) : 0),
       onLines: (l) => setLines((prev) => {
         const next = prev.concat(l);
         return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;
