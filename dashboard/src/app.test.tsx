@@ -128,6 +128,7 @@ describe("a dynamic app's page", () => {
   for (const [reason, message] of [
     ["CrashLoopBackOff", "the app exited 5 times in 60 s (exit code 1); next start in 40 s"],
     ["HealthCheckFailed", "revision 2: GET /healthz answered 500 for 30 s; revision 1 keeps serving"],
+    ["Unhealthy", "app is unhealthy: HTTP 500"],
   ] as const) {
     it(`shows ${reason} as a badge with the status message, once on the page`, async () => {
       const broken: Deployment = {
@@ -135,7 +136,10 @@ describe("a dynamic app's page", () => {
         status: "failed",
         phase: "failed",
         message,
-        conditions: [{ type: "Ready", status: "False", reason, message }],
+        conditions: [
+          { type: "Serving", status: "False", reason },
+          { type: "Ready", status: "False", reason },
+        ],
       };
       vi.stubGlobal("fetch", fakeApi(broken).fetch);
       renderAt("/deployments/node-app");

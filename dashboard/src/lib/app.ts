@@ -5,6 +5,8 @@ import type { Deployment, RunSpec } from "@/api/schema";
 export const APP_TROUBLE: Readonly<Record<string, string>> = {
   CrashLoopBackOff: "The app keeps exiting; it is restarted with a growing delay.",
   HealthCheckFailed: "The app does not answer its health check; the previous revision keeps serving.",
+  // docs/apps.md: a running app whose health check fails; Traefik does not route it meanwhile
+  Unhealthy: "The running app fails its health check; it gets no traffic until it passes.",
 };
 
 export function runOf(site: Pick<Deployment, "spec">): RunSpec | null {
