@@ -58,7 +58,8 @@ async function main() {
   log(reuse ? `reusing the platform of ${reuse}` : "starting the platform (lp_platform)");
   const platform = reuse
     ? { ...JSON.parse(readFileSync(reuse, "utf8")), stop: async () => ({ code: 0 }), stderrTail: () => "" }
-    : await startPlatform({ distDir: dist });
+    : // metrics scraped every 2 s (default 15), so 09-metrics sees its requests counted soon
+      await startPlatform({ distDir: dist, env: { LAUNCHPAD_METRICS_INTERVAL_SECONDS: "2" } });
   let server = null;
   let counts = null;
   let rc = 1;

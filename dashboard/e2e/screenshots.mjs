@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 
 import { apiClient } from "./lib/api.mjs";
 import { launchBrowser, openPage } from "./lib/browser.mjs";
+import { fetchSite } from "./lib/docker.mjs";
 import { startPlatform } from "./lib/platform.mjs";
 import { dashboardOrigin } from "./lib/server.mjs";
 import { makeZip, run, tempDir, waitFor, writeTree } from "./lib/util.mjs";
@@ -30,7 +31,7 @@ async function makeRepo(files) {
   return dir;
 }
 
-async function seed(api) {
+async function seed(api, platform) {
   const page = (title) => `<!doctype html><title>${title}</title><h1>${title}</h1>`;
   const buildLog =
     'echo "> npm ci"; sleep 0.2; echo "added 214 packages in 3s"; echo "> vite build"; ' +
@@ -59,6 +60,11 @@ async function seed(api) {
   // a second revision for handbook (so there is something to roll back to)
   await api.call("POST", "/api/deployments/handbook/redeploy", { expect: 202 });
   await waitFor(async () => (await api.get("handbook")).current_revision === 2 && (await settled("handbook")), { timeout: 60000, what: "handbook revision 2" });
+  // traffic through Traefik, so the Metrics chart has bars: pages and a few misses
+  for (let i = 0; i < 30; i++) await fetchSite(platform, "handbook", i % 6 === 5 ? `/missing-${i}` : "/");
+  await waitFor(async () => (await api.call("GET", "/api/deployments/handbook/metrics?window=1h")).data.totals.requests >= 30, {
+    timeout: 60000, what: "handbook's requests counted",
+  });
   // one that is deploying while the pictures are taken
   await api.createZip("landing", makeZip({ "index.html": page("Landing") }), { build_cmd: 'echo "> building"; sleep 120', output_dir: "." });
   await waitFor(async () => (await api.revisions("landing"))[0]?.state === "building", { timeout: 30000, what: "landing building" });
@@ -72,12 +78,12 @@ async function main() {
     if (b.status !== 0) throw new Error("npm run build failed");
   }
   mkdirSync(outDir, { recursive: true });
-  const platform = await startPlatform({ distDir: dist });
+  const platform = await startPlatform({ distDir: dist, env: { LAUNCHPAD_METRICS_INTERVAL_SECONDS: "2" } });
   const server = await dashboardOrigin(platform, dist);
   const browser = await launchBrowser();
   try {
     const api = apiClient(platform);
-    await seed(api);
+    await seed(api, platform);
     for (const theme of ["light", "dark"]) {
       for (const [size, viewport] of Object.entries(SIZES)) {
         const { context, page } = await openPage(browser, server.origin, { token: platform.token, viewport, colorScheme: theme });
@@ -87,6 +93,7 @@ async function main() {
           ["detail", "/deployments/handbook", async () => {
             await page.getByRole("region", { name: "Build log" }).getByText("Finished: ready", { exact: true }).waitFor();
             await page.getByRole("button", { name: "Rollback" }).first().waitFor();
+            await page.getByRole("region", { name: "Metrics" }).getByRole("img").waitFor();
           }],
         ];
         for (const [name, url, ready] of shots) {

@@ -33,13 +33,18 @@ const ROUTES = [
   ["GET", /^\/api\/deployments\/[^/]+\/revisions$/, "revisionListSchema"],
   ["GET", /^\/api\/deployments\/[^/]+\/events$/, "eventListSchema"],
   ["GET", /^\/api\/deployments\/[^/]+\/webhook$/, "webhookInfoSchema"],
+  ["GET", /^\/api\/deployments\/[^/]+\/metrics$/, "siteMetricsSchema"],
   ["POST", /^\/api\/login$/, "loginResponseSchema"],
+  ["POST", /^\/api\/users$/, "userSchema"],
+  ["GET", /^\/api\/me$/, "userSchema"],
   ["GET", /^\/healthz$/, "healthSchema"],
 ];
 
-export function schemaNameFor(method, pathname, status) {
+export function schemaNameFor(method, pathname, status, search = "") {
   if (status === 204) return null;
   if (status >= 400) return "errorBodySchema";
+  // ?limit= or ?continue= turns the list into one page of it (docs/api.md)
+  if (method === "GET" && pathname === "/api/deployments" && /[?&](limit|continue)=/.test(search)) return "deploymentPageSchema";
   for (const [m, re, name] of ROUTES) if (m === method && re.test(pathname)) return name;
   return null;
 }
@@ -48,8 +53,8 @@ export class Drift extends Error {}
 
 /** Throws Drift when `body` (parsed JSON) does not match the route's schema. */
 export async function validateResponse(method, url, status, body) {
-  const pathname = new URL(url, "http://x").pathname;
-  const name = schemaNameFor(method, pathname, status);
+  const { pathname, search } = new URL(url, "http://x");
+  const name = schemaNameFor(method, pathname, status, search);
   if (!name) return null;
   const schemas = await loadSchemas();
   const r = schemas[name].safeParse(body);

@@ -7,7 +7,7 @@ import { apiClient } from "../lib/api.mjs";
 import { assertNoProblems, launchBrowser, openPage } from "../lib/browser.mjs";
 import { e2eContext } from "../lib/context.mjs";
 import { signIn } from "../lib/flows.mjs";
-import { run, waitFor } from "../lib/util.mjs";
+import { makeZip, run, siteName, waitFor } from "../lib/util.mjs";
 
 const ctx = e2eContext();
 const api = apiClient(ctx.platform);
@@ -55,18 +55,65 @@ describe("sign-in", { timeout: 60000 }, () => {
     await context.close();
   });
 
-  test("password sign-in: the server's answer is shown (not enabled while POST /api/login is missing)", async () => {
-    const probe = await api.call("POST", "/api/login", { json: { username: "nobody", password: "wrong" }, token: "" });
+  test("password sign-in: a wrong password is refused with the server's answer", async () => {
     const { context, page } = await openPage(browser, ctx.origin);
     await page.goto("/signin");
-    await page.getByRole("tab", { name: "Password" }).click();
     await page.getByRole("textbox", { name: "Username" }).fill("nobody");
-    await page.locator("input#password").fill("wrong");
+    await page.getByLabel("Password", { exact: true }).fill("wrong password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    if (probe.status === 404) await page.getByText(/password sign-in is not enabled on this server/i).waitFor();
-    else await page.getByText("Wrong username or password.").waitFor();
+    await page.getByText("Wrong username or password.").waitFor();
     assert.match(page.url(), /\/signin$/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("launchpad-token")), null);
     await context.close();
+  });
+
+  test("a created user signs in with POST /api/login and sees only their own sites; sign-out ends the session", async () => {
+    const username = `e2e-user-${process.pid}`;
+    const password = "correct horse battery";
+    await api.call("POST", "/api/users", { json: { username, password, role: "member" }, expect: 201 });
+    const login = await api.call("POST", "/api/login", { json: { username, password }, token: "", expect: 200 });
+    const mine = siteName("mine");
+    const theirs = siteName("theirs");
+    const form = new FormData();
+    form.append("name", mine);
+    form.append("slug", mine);
+    form.append("source_type", "zip");
+    form.append("file", new Blob([makeZip({ "index.html": "mine" })], { type: "application/zip" }), `${mine}.zip`);
+    await api.call("POST", "/api/deployments", { form, token: login.data.token, expect: 201 });
+    await api.createZip(theirs, makeZip({ "index.html": "theirs" }));
+    assert.equal((await api.get(mine)).owner, username);
+
+    const { context, page } = await openPage(browser, ctx.origin);
+    const posts = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST") posts.push(new URL(r.url()).pathname);
+    });
+    await page.goto("/");
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole("textbox", { name: "Username" }).fill(username);
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Sites", exact: true }).waitFor();
+    await page.getByRole("link", { name: mine, exact: true }).waitFor();
+    assert.ok(posts.includes("/api/login"), `the browser posted ${posts.join(", ")}`);
+    const token = await page.evaluate(() => sessionStorage.getItem("launchpad-token"));
+    assert.match(token ?? "", /^lp_/);
+    assert.notEqual(token, ctx.platform.token);
+    // the session token is the user's: the API scopes the list to their sites
+    const seen = (await api.call("GET", "/api/deployments", { token, expect: 200 })).data.map((s) => s.name);
+    assert.deepEqual(seen, [mine]);
+    assert.equal(await page.getByRole("link", { name: theirs, exact: true }).count(), 0);
+    assert.equal(await page.locator("ul[aria-label=Sites] > li").count(), 1);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("textbox", { name: "Username" }).waitFor();
+    await waitFor(async () => (await api.call("GET", "/api/me", { token })).status === 401, { timeout: 5000, what: "the session revoked" });
+    assertNoProblems(page);
+    await context.close();
+    await api.remove(mine);
+    await api.remove(theirs);
+    await waitFor(async () => (await api.call("GET", `/api/deployments/${mine}`)).status === 404, { timeout: 30000, what: `${mine} deleted` });
+    await api.call("DELETE", `/api/users/${username}`, { expect: 200 });
   });
 });
 

@@ -9,13 +9,18 @@ type Schema<T> = z.ZodMiniType<T>;
 
 import {
   deploymentListSchema,
+  deploymentPageSchema,
   deploymentSchema,
   errorBodySchema,
   eventListSchema,
   loginResponseSchema,
   revisionListSchema,
+  siteMetricsSchema,
   webhookInfoSchema,
   type Deployment,
+  type DeploymentPage,
+  type MetricsWindow,
+  type SiteMetrics,
   type ErrorDetail,
   type LoginResponse,
   type Revision,
@@ -196,9 +201,21 @@ export function createApiClient(opts: ClientOptions) {
     listDeployments: (signal?: AbortSignal): Promise<Deployment[]> =>
       request(deploymentListSchema, "/api/deployments", { signal }),
 
+    /**
+     * One page of the list (docs/api.md, kubectl-style): `cont` is the previous page's
+     * metadata.continue (null: the first page).
+     */
+    listPage: (limit: number, cont: string | null, signal?: AbortSignal): Promise<DeploymentPage> =>
+      request(
+        deploymentPageSchema,
+        `/api/deployments?limit=${String(limit)}${cont ? `&continue=${enc(cont)}` : ""}`,
+        { signal },
+      ),
+
     /** Checks a token before it is stored: a 401 here is "not accepted", not "session ended". */
     checkToken: async (token: string): Promise<void> => {
-      const res = await raw("/api/deployments", { token, sessionAuth: false });
+      // a page of one: the whole list would be read only to learn the token works
+      const res = await raw("/api/deployments?limit=1", { token, sessionAuth: false });
       await res.body?.cancel();
       if (res.status === 401) throw new UnauthorizedError("That token was not accepted.");
       if (!res.ok) throw errorFrom(res.status, "", res.statusText);
@@ -304,6 +321,19 @@ export function createApiClient(opts: ClientOptions) {
     events: (id: string, signal?: AbortSignal): Promise<SiteEvent[]> =>
       request(eventListSchema, `/api/deployments/${enc(id)}/events`, { signal }),
 
+    metrics: (id: string, window: MetricsWindow, signal?: AbortSignal): Promise<SiteMetrics> =>
+      request(siteMetricsSchema, `/api/deployments/${enc(id)}/metrics?window=${window}`, { signal }),
+
+    /** Ends the session on the server too (a session token from POST /api/login); best effort. */
+    logout: async (): Promise<void> => {
+      try {
+        const res = await raw("/api/logout", { method: "POST", sessionAuth: false });
+        await res.body?.cancel();
+      } catch {
+        /* the token is dropped in the browser anyway */
+      }
+    },
+
     /** The webhook URL and secret; null when the server has no such route (use the site's fields). */
     webhook: async (id: string, signal?: AbortSignal): Promise<WebhookInfo | null> => {
       try {
@@ -335,6 +365,21 @@ export function createApiClient(opts: ClientOptions) {
     openLog: async (id: string, revision: number, signal: AbortSignal, from = 0): Promise<Response> => {
       const resume = from > 0 ? `&from=${from}` : "";
       const res = await raw(`/api/deployments/${enc(id)}/logs?revision=${revision}${resume}`, {
+        signal,
+        headers: { Accept: "text/event-stream" },
+      });
+      if (!res.ok) throw errorFrom(res.status, await res.text(), res.statusText);
+      return res;
+    },
+
+    /**
+     * The raw SSE response of a dynamic app's stdout/stderr (`source=app`, `follow=1`: the stream
+     * stays open for new lines; first the last 200 lines, the server's default tail).
+     */
+    openAppLog: async (id: string, signal: AbortSignal, from = ""): Promise<Response> => {
+      // from: the last event's id, its line's time; the server sends the lines after it
+      const resume = from ? `&from=${enc(from)}` : "";
+      const res = await raw(`/api/deployments/${enc(id)}/logs?source=app&follow=1${resume}`, {
         signal,
         headers: { Accept: "text/event-stream" },
       });

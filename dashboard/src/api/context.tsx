@@ -5,15 +5,18 @@ import { createContext, useCallback, useContext, useMemo, useState, type ReactNo
 import { useQueryClient } from "@tanstack/react-query";
 
 import { API_BASE_URL } from "@/lib/config";
-import { readToken, writeToken } from "@/lib/session";
+import { isLoginSession, readToken, writeToken } from "@/lib/session";
 import { createApiClient, type ApiClient } from "./client";
 
 interface Session {
   token: string | null;
   /** Why the last session ended, for the sign-in page ("Your session has ended"). */
   endedReason: string | null;
-  signIn: (token: string) => void;
+  /** `session`: the token is a login session's (POST /api/login), not an API token. */
+  signIn: (token: string, session?: boolean) => void;
   signOut: (reason?: string) => void;
+  /** The user's own sign-out: a login session is also ended on the server (POST /api/logout). */
+  logOut: () => void;
   api: ApiClient;
 }
 
@@ -35,8 +38,8 @@ export function SessionProvider({ children, baseUrl = API_BASE_URL }: { children
     [queryClient],
   );
 
-  const signIn = useCallback((t: string) => {
-    writeToken(t);
+  const signIn = useCallback((t: string, session = false) => {
+    writeToken(t, session);
     setEndedReason(null);
     setToken(t);
   }, []);
@@ -51,7 +54,16 @@ export function SessionProvider({ children, baseUrl = API_BASE_URL }: { children
     [baseUrl, signOut],
   );
 
-  const value = useMemo(() => ({ token, endedReason, signIn, signOut, api }), [token, endedReason, signIn, signOut, api]);
+  const logOut = useCallback(() => {
+    // never for an API token: POST /api/logout revokes the token it is called with
+    if (isLoginSession()) void api.logout();
+    signOut();
+  }, [api, signOut]);
+
+  const value = useMemo(
+    () => ({ token, endedReason, signIn, signOut, logOut, api }),
+    [token, endedReason, signIn, signOut, logOut, api],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -1,8 +1,8 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 
 import { pollInterval } from "@/lib/status";
 import type { ManifestInput } from "@/lib/manifest";
-import type { Deployment } from "./schema";
+import type { Deployment, DeploymentPage, MetricsWindow } from "./schema";
 import { useApi } from "./context";
 
 export const keys = {
@@ -11,14 +11,32 @@ export const keys = {
   revisions: (id: string) => ["revisions", id] as const,
   webhook: (id: string) => ["webhook", id] as const,
   previews: (id: string) => ["previews", id] as const,
+  metrics: (id: string, window: MetricsWindow) => ["metrics", id, window] as const,
 };
 
+/** Sites per page of the list (issue 19: the dashboard reads the list a page at a time). */
+export const PAGE_SIZE = 50;
+
+type PagedSites = InfiniteData<DeploymentPage, string | null>;
+
+/** Every site of the pages loaded so far, in the API's order. */
+export function sitesOf(data: { pages: DeploymentPage[] } | undefined): Deployment[] | undefined {
+  return data?.pages.flatMap((p) => p.items);
+}
+
+/**
+ * The sites list, PAGE_SIZE at a time (`?limit=&continue=`); "Load more" is fetchNextPage. A poll
+ * refetches the pages loaded so far, each from the token it was first read with (tokens are
+ * positions in the order and never expire, so no page repeats or skips a site).
+ */
 export function useDeployments() {
   const api = useApi();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: keys.deployments,
-    queryFn: ({ signal }) => api.listDeployments(signal),
-    refetchInterval: (q) => pollInterval(q.state.data),
+    queryFn: ({ signal, pageParam }) => api.listPage(PAGE_SIZE, pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last: DeploymentPage) => last.metadata.continue ?? null,
+    refetchInterval: (q) => pollInterval(sitesOf(q.state.data)),
   });
 }
 
@@ -30,7 +48,7 @@ export function useDeployment(id: string) {
     queryFn: ({ signal }) => api.getDeployment(id, signal),
     refetchInterval: (q) => (q.state.error ? false : pollInterval(q.state.data)),
     placeholderData: (): Deployment | undefined =>
-      qc.getQueryData<Deployment[]>(keys.deployments)?.find((d) => d.id === id || d.slug === id),
+      sitesOf(qc.getQueryData<PagedSites>(keys.deployments))?.find((d) => d.id === id || d.slug === id),
     retry: (n, err) => !(err instanceof Error && "status" in err && (err as { status: number }).status === 404) && n < 2,
   });
 }
@@ -53,6 +71,19 @@ export function usePreviews(id: string, site: Deployment | undefined) {
     queryFn: ({ signal }) => api.previews(id, signal),
     enabled: site !== undefined && !site.parent,
     refetchInterval: () => (site ? pollInterval(site) : false),
+    retry: false,
+  });
+}
+
+/** A site's request metrics over a window; refreshed about as often as the controller scrapes. */
+export function useMetrics(id: string, window: MetricsWindow, enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.metrics(id, window),
+    queryFn: ({ signal }) => api.metrics(id, window, signal),
+    enabled,
+    refetchInterval: 15_000,
+    placeholderData: (prev) => (prev?.window === window ? prev : undefined),
     retry: false,
   });
 }

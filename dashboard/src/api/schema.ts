@@ -22,6 +22,28 @@ export const conditionSchema = z.object({
   message: z.optional(z.string()),
 });
 
+/**
+ * spec.run of a dynamic app (issue 18: a server the build output runs as, behind Traefik). Every
+ * part but command and port optional: the backend is new, and a missing detail must not blank the
+ * page.
+ */
+export const runSpecSchema = z.object({
+  command: z.string(),
+  port: int,
+  image: z.optional(z.string()),
+  healthCheck: z.optional(
+    z.object({
+      path: z.optional(z.string()),
+      intervalSeconds: z.optional(z.number()),
+      timeoutSeconds: z.optional(z.number()),
+      startSeconds: z.optional(z.number()),
+    }),
+  ),
+  /* a value is a string, or a secret {"value": "***", "secret": true} as in build.env */
+  env: z.optional(z.record(z.string(), z.unknown())),
+  resources: z.optional(z.object({ memoryMiB: z.optional(z.number()), cpus: z.optional(z.number()) })),
+});
+
 /** The Site manifest (docs/site-spec.md), as the API returns it in canonical form. */
 export const siteManifestSchema = z.object({
   apiVersion: z.literal("launchpad.dev/v1"),
@@ -50,6 +72,7 @@ export const siteManifestSchema = z.object({
     }),
     revisionHistoryLimit: int,
     domains: z.optional(z.array(z.string())),
+    run: z.optional(runSpecSchema),
   }),
 });
 
@@ -93,6 +116,61 @@ export const deploymentSchema = z.object({
 });
 
 export const deploymentListSchema = z.array(deploymentSchema);
+
+/** One page of GET /api/deployments?limit=N[&continue=T]; continue and the count only when more follow. */
+export const deploymentPageSchema = z.object({
+  items: z.array(deploymentSchema),
+  metadata: z.object({
+    continue: z.optional(z.string().check(z.minLength(1))),
+    remainingItemCount: z.optional(int.check(z.nonnegative())),
+  }),
+});
+
+const count = z.number().check(z.nonnegative());
+export const statusClassSchema = z.enum(["1xx", "2xx", "3xx", "4xx", "5xx"]);
+/* the five classes today; a record of strings so another key breaks nothing */
+const byClassSchema = z.record(z.string(), count);
+
+/** GET /api/deployments/:id/metrics?window=1h|24h|7d (docs/api.md). */
+export const metricsWindowSchema = z.enum(["1h", "24h", "7d"]);
+export const siteMetricsSchema = z.object({
+  name: z.string(),
+  window: metricsWindowSchema,
+  from: isoTime,
+  to: isoTime,
+  stepSeconds: int.check(z.positive()),
+  totals: z.object({
+    requests: count,
+    byClass: byClassSchema,
+    bytesIn: count,
+    bytesOut: count,
+    latency: z.object({
+      meanSeconds: count,
+      p50Seconds: count,
+      p99Seconds: count,
+      buckets: z.array(z.object({ le: z.union([z.number(), z.literal("+Inf")]), count })),
+    }),
+  }),
+  /* one point per step that saw requests, oldest first */
+  series: z.array(
+    z.object({ time: isoTime, requests: count, byClass: byClassSchema, bytesOut: count, meanLatencySeconds: count }),
+  ),
+  revisions: z.object({
+    deploys: count,
+    failed: count,
+    builds: count,
+    buildSecondsMean: count,
+    buildSecondsMax: count,
+  }),
+});
+
+/** POST /api/users (admin) and GET /api/me. */
+export const userSchema = z.object({
+  username: z.string(),
+  role: z.enum(["admin", "member"]),
+  created_at: z.optional(nullableTime),
+  can_log_in: z.optional(z.boolean()),
+});
 
 export const revisionStateSchema = z.enum([
   "pending",
@@ -154,6 +232,8 @@ export const errorBodySchema = z.object({
 export const loginResponseSchema = z.object({
   token: z.string().check(z.minLength(1)),
   expires_at: z.optional(z.nullable(z.string())),
+  username: z.optional(z.string()),
+  role: z.optional(z.string()),
 });
 
 export const webhookInfoSchema = z.object({
@@ -174,4 +254,9 @@ export type SiteEvent = z.infer<typeof eventSchema>;
 export type ErrorDetail = z.infer<typeof errorDetailSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
+export type RunSpec = z.infer<typeof runSpecSchema>;
+export type DeploymentPage = z.infer<typeof deploymentPageSchema>;
+export type StatusClass = z.infer<typeof statusClassSchema>;
+export type MetricsWindow = z.infer<typeof metricsWindowSchema>;
+export type SiteMetrics = z.infer<typeof siteMetricsSchema>;
 export type WebhookInfo = z.infer<typeof webhookInfoSchema>;

@@ -18,7 +18,7 @@ export function Brand() {
 }
 
 export function Layout() {
-  const { signOut } = useSession();
+  const { logOut } = useSession();
   return (
     <div className="min-h-dvh">
       <a
@@ -54,7 +54,7 @@ export function Layout() {
               </Link>
             </Button>
             <ThemeToggle />
-            <Button variant="ghost" size="icon" aria-label="Sign out" title="Sign out" onClick={() => signOut()}>
+            <Button variant="ghost" size="icon" aria-label="Sign out" title="Sign out" onClick={logOut}>
               <LogOut aria-hidden="true" />
             </Button>
           </div>

@@ -49,7 +49,7 @@ describe("LineDeduper with event ids", () => {
   });
 
   it("asks the server to resume after the last id shown", async () => {
-    const froms: number[] = [];
+    const froms: string[] = [];
     let opens = 0;
     const f = new LogFollower({
       open: (_s, from) => {
@@ -66,7 +66,7 @@ describe("LineDeduper with event ids", () => {
       sleep: () => Promise.resolve(),
     });
     await f.start();
-    expect(froms).toEqual([0, 2]);
+    expect(froms).toEqual(["", "2"]);
   });
 });
 

@@ -10,8 +10,8 @@ import { SseParser, type SseEvent } from "./sse";
 export type FollowState = "connecting" | "streaming" | "reconnecting" | "ended" | "error";
 
 export interface LogFollowerOptions {
-  /** Open the stream; `from` is the id of the last event already shown (0: from the start). */
-  open: (signal: AbortSignal, from: number) => Promise<Response>;
+  /** Open the stream; `from` is the id of the last event already shown ("": from the start). */
+  open: (signal: AbortSignal, from: string) => Promise<Response>;
   onLines: (lines: string[]) => void;
   onEnd: (finalState: string) => void;
   onState?: (state: FollowState, detail?: string) => void;
@@ -19,6 +19,11 @@ export interface LogFollowerOptions {
   retryable?: (err: unknown) => boolean;
   backoffMs?: (attempt: number) => number;
   maxAttempts?: number;
+  /**
+   * What was shown already, when it outlives this follower: the app log's Follow toggle stops
+   * and starts followers of one stream, and a restart must not show a line twice.
+   */
+  dedupe?: Deduper;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -38,16 +43,29 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** What a follower asks of its deduper: which lines are new, and where to resume. */
+export interface Deduper {
+  readonly delivered: number;
+  /** The id to resume after ("" for none), passed to `open`. */
+  readonly resumeFrom: string;
+  newConnection(): void;
+  take(events: readonly SseEvent[]): { lines: string[]; end: string | null };
+}
+
 /**
  * Each line once across connections: by the events' ids when the server numbers them (a resumed
  * connection starts after the last id delivered), else by dropping the first `delivered` data
  * events of a new connection (a server that sends the whole log again).
  */
-export class LineDeduper {
+export class LineDeduper implements Deduper {
   delivered = 0;
   /** The highest event id delivered (0: none, or the server sends no ids). */
   lastId = 0;
   private seenThisConnection = 0;
+
+  get resumeFrom(): string {
+    return this.lastId > 0 ? String(this.lastId) : "";
+  }
 
   newConnection(): void {
     this.seenThisConnection = 0;
@@ -77,10 +95,48 @@ export class LineDeduper {
   }
 }
 
+/**
+ * The app log's (docs/api.md, source=app): an event's id is its line's time (RFC 3339, nine
+ * digits, so text order is time order), a reconnect asks `from=<last id>` and the server sends
+ * the lines after it; a line at or before the last id shown is dropped here too. A reconnect
+ * without ids gets the tail again, so lines without an id are never counted away.
+ */
+export class TimeDeduper implements Deduper {
+  delivered = 0;
+  lastId = "";
+
+  get resumeFrom(): string {
+    return this.lastId;
+  }
+
+  newConnection(): void {
+    /* nothing: ids alone decide */
+  }
+
+  take(events: readonly SseEvent[]): { lines: string[]; end: string | null } {
+    const lines: string[] = [];
+    let end: string | null = null;
+    for (const ev of events) {
+      if (ev.event === "end") {
+        end = ev.data;
+        continue;
+      }
+      if (ev.event !== "message") continue;
+      if (ev.id) {
+        if (this.lastId && ev.id <= this.lastId) continue;
+        this.lastId = ev.id;
+      }
+      lines.push(ev.data);
+      this.delivered++;
+    }
+    return { lines, end };
+  }
+}
+
 export class LogFollower {
   private readonly o: LogFollowerOptions;
   private readonly ctrl = new AbortController();
-  private readonly dedupe = new LineDeduper();
+  private readonly dedupe: Deduper;
   private running: Promise<void> | null = null;
   private ended = false;
   /** Closes the current connection (or cuts the back-off short) so that a new one opens now. */
@@ -89,6 +145,7 @@ export class LogFollower {
 
   constructor(o: LogFollowerOptions) {
     this.o = o;
+    this.dedupe = o.dedupe ?? new LineDeduper();
   }
 
   get linesDelivered(): number {
@@ -116,7 +173,7 @@ export class LogFollower {
 
   /** One connection: read until `end` or until the server closes it. */
   private async connectOnce(signal: AbortSignal, onBytes: () => void): Promise<boolean> {
-    const res = await this.o.open(signal, this.dedupe.lastId);
+    const res = await this.o.open(signal, this.dedupe.resumeFrom);
     if (!res.body) throw new Error("the log stream has no body");
     this.dedupe.newConnection();
     this.o.onState?.("streaming");

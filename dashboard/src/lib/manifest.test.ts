@@ -29,6 +29,13 @@ describe("configuration form ↔ Site manifest", () => {
     expect(manifestFromForm("x", formFromManifest(site.spec!)).spec.domains).toBeUndefined();
   });
 
+  it("keeps a dynamic app's spec.run as it is (a save must not turn the app static)", () => {
+    const run = { command: "node server.js", port: 3000, healthCheck: { path: "/healthz", intervalSeconds: 2, timeoutSeconds: 1 }, resources: { memoryMiB: 256, cpus: 0.5 } };
+    const m = { ...site.spec!, spec: { ...site.spec!.spec, run } };
+    expect(manifestFromForm("x", formFromManifest(m)).spec.run).toEqual(run);
+    expect(manifestFromForm("x", formFromManifest(site.spec!)).spec.run).toBeUndefined();
+  });
+
   it("has no build without a command or an output folder", () => {
     const f = { ...formFromManifest(site.spec!), buildCmd: "", outputDir: "" };
     expect(manifestFromForm("x", f).spec.build).toBeUndefined();

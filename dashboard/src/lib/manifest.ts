@@ -2,7 +2,7 @@
  * The configuration form of a site, to and from its Site manifest (docs/site-spec.md). The
  * dashboard only edits desired state: it PUTs the whole manifest with If-Match.
  */
-import type { SiteManifest } from "@/api/schema";
+import type { RunSpec, SiteManifest } from "@/api/schema";
 import type { ConfigField, FieldErrors } from "./formErrors";
 import {
   envRowsFromObject,
@@ -34,6 +34,7 @@ export interface ManifestInput {
     serve: { spa: boolean; notFoundPage?: string; httpsRedirect?: boolean; hsts?: boolean };
     revisionHistoryLimit: number | string;
     domains?: string[];
+    run?: RunSpec;
   };
 }
 
@@ -55,6 +56,8 @@ export interface ConfigForm {
   domains: string[];
   httpsRedirect: boolean;
   hsts: boolean;
+  /* a dynamic app's spec.run (issue 18), kept as it is: dropping it would turn the app static */
+  run?: RunSpec;
 }
 
 export function formFromManifest(m: SiteManifest): ConfigForm {
@@ -77,6 +80,7 @@ export function formFromManifest(m: SiteManifest): ConfigForm {
     domains: s.domains ?? [],
     httpsRedirect: s.serve.httpsRedirect ?? false,
     hsts: s.serve.hsts ?? false,
+    ...(s.run ? { run: s.run } : {}),
   };
 }
 
@@ -117,6 +121,7 @@ export function manifestFromForm(name: string, f: ConfigForm): ManifestInput {
       },
       revisionHistoryLimit: intOrText(f.historyLimit),
       ...(f.domains.length ? { domains: f.domains } : {}),
+      ...(f.run ? { run: f.run } : {}),
     },
   };
 }

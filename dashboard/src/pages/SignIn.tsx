@@ -1,4 +1,4 @@
-import { useState, type SubmitEvent } from "react";
+import { useRef, useState, type MouseEvent, type SubmitEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 
 import { LoginUnavailableError, NetworkError, UnauthorizedError } from "@/api/client";
@@ -9,7 +9,6 @@ import { ThemeToggle } from "@/components/ThemeToggle";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
-import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 
 function messageOf(e: unknown): string {
   if (e instanceof LoginUnavailableError) return "Password sign-in is not enabled on this server: use an API token.";
@@ -17,6 +16,11 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * One form, two ways in: a username and password (POST /api/login, issue 17's sessions), or an
+ * API token (the admin token, `token create`, a personal token). A token typed in wins: a password
+ * manager fills the username and password by itself, a token is only there when pasted.
+ */
 export function SignInPage() {
   const { token, endedReason, signIn, api } = useSession();
   const navigate = useNavigate();
@@ -27,26 +31,42 @@ export function SignInPage() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const tokenRef = useRef<HTMLInputElement>(null);
 
   if (token) return <Navigate to={from} replace />;
 
-  const done = (t: string) => {
-    signIn(t);
+  const done = (t: string, session = false) => {
+    signIn(t, session);
     void navigate(from, { replace: true });
   };
 
-  const onToken = async (e: SubmitEvent) => {
+  const withToken = async (t: string) => {
+    await api.checkToken(t);
+    done(t);
+  };
+
+  const withPassword = async () => {
+    try {
+      const r = await api.login(username.trim(), password);
+      done(r.token, true);
+    } catch (err) {
+      if (err instanceof NetworkError)
+        throw new Error("The server did not answer the sign-in request (password sign-in may not be enabled on this server).");
+      throw err;
+    }
+  };
+
+  const onSubmit = async (e: SubmitEvent) => {
     e.preventDefault();
     const t = apiToken.trim();
-    if (!t) {
-      setError("Paste an API token.");
+    if (!t && (!username.trim() || !password)) {
+      setError(username.trim() || password ? "Enter both your username and your password." : "Enter your username and password, or an API token.");
       return;
     }
     setBusy(true);
     setError(null);
     try {
-      await api.checkToken(t);
-      done(t);
+      await (t ? withToken(t) : withPassword());
     } catch (err) {
       setError(messageOf(err));
     } finally {
@@ -54,26 +74,9 @@ export function SignInPage() {
     }
   };
 
-  const onPassword = async (e: SubmitEvent) => {
+  const focusToken = (e: MouseEvent) => {
     e.preventDefault();
-    if (!username || !password) {
-      setError("Enter a username and a password.");
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await api.login(username, password);
-      done(r.token);
-    } catch (err) {
-      setError(
-        err instanceof NetworkError
-          ? "The server did not answer the sign-in request (password sign-in may not be enabled on this server)."
-          : messageOf(err),
-      );
-    } finally {
-      setBusy(false);
-    }
+    tokenRef.current?.focus();
   };
 
   return (
@@ -90,64 +93,65 @@ export function SignInPage() {
             <CardTitle>
               <h1>Sign in</h1>
             </CardTitle>
-            <CardDescription>
-              {endedReason ?? "Use an API token (launchpad-apiserver token create NAME) or your username and password."}
-            </CardDescription>
+            <CardDescription>{endedReason ?? "With your username and password, or with an API token."}</CardDescription>
           </CardHeader>
           <CardContent>
-            <Tabs defaultValue="token" onValueChange={() => setError(null)}>
-              <TabsList className="mb-4 w-full">
-                <TabsTrigger value="token">Token</TabsTrigger>
-                <TabsTrigger value="password">Password</TabsTrigger>
-              </TabsList>
-              <TabsContent value="token">
-                <form onSubmit={(e) => void onToken(e)} className="grid gap-4" noValidate>
-                  <FormField id="api-token" label="API token" hint="Kept in this tab only (sessionStorage).">
-                    {(p) => (
-                      <Input
-                        {...p}
-                        type="text"
-                        autoComplete="off"
-                        autoCapitalize="off"
-                        spellCheck={false}
-                        className="font-mono [-webkit-text-security:disc]"
-                        value={apiToken}
-                        onChange={(e) => setApiToken(e.target.value)}
-                        autoFocus
-                      />
-                    )}
-                  </FormField>
-                  <FormError message={error} />
-                  <Button type="submit" disabled={busy}>
-                    {busy ? "Signing in…" : "Sign in"}
-                  </Button>
-                </form>
-              </TabsContent>
-              <TabsContent value="password">
-                <form onSubmit={(e) => void onPassword(e)} className="grid gap-4" noValidate>
-                  <FormField id="username" label="Username">
-                    {(p) => (
-                      <Input {...p} autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} />
-                    )}
-                  </FormField>
-                  <FormField id="password" label="Password">
-                    {(p) => (
-                      <Input
-                        {...p}
-                        type="password"
-                        autoComplete="current-password"
-                        value={password}
-                        onChange={(e) => setPassword(e.target.value)}
-                      />
-                    )}
-                  </FormField>
-                  <FormError message={error} />
-                  <Button type="submit" disabled={busy}>
-                    {busy ? "Signing in…" : "Sign in"}
-                  </Button>
-                </form>
-              </TabsContent>
-            </Tabs>
+            <form onSubmit={(e) => void onSubmit(e)} className="grid gap-4" noValidate>
+              <FormField id="username" label="Username">
+                {(p) => (
+                  <Input
+                    {...p}
+                    autoComplete="username"
+                    autoCapitalize="off"
+                    spellCheck={false}
+                    value={username}
+                    onChange={(e) => setUsername(e.target.value)}
+                    autoFocus
+                  />
+                )}
+              </FormField>
+              <FormField id="password" label="Password">
+                {(p) => (
+                  <Input
+                    {...p}
+                    type="password"
+                    autoComplete="current-password"
+                    value={password}
+                    onChange={(e) => setPassword(e.target.value)}
+                  />
+                )}
+              </FormField>
+              <div className="text-muted-foreground flex items-center gap-3 text-xs">
+                <span aria-hidden="true" className="bg-border h-px flex-1" />
+                <a href="#api-token" onClick={focusToken} className="hover:text-foreground underline underline-offset-4">
+                  Use an API token
+                </a>
+                <span aria-hidden="true" className="bg-border h-px flex-1" />
+              </div>
+              <FormField
+                id="api-token"
+                label="API token"
+                hint="Instead of a password: launchpad-apiserver token create NAME, or a personal token. Kept in this tab only (sessionStorage)."
+              >
+                {(p) => (
+                  <Input
+                    {...p}
+                    ref={tokenRef}
+                    type="text"
+                    autoComplete="off"
+                    autoCapitalize="off"
+                    spellCheck={false}
+                    className="font-mono [-webkit-text-security:disc]"
+                    value={apiToken}
+                    onChange={(e) => setApiToken(e.target.value)}
+                  />
+                )}
+              </FormField>
+              <FormError message={error} />
+              <Button type="submit" disabled={busy}>
+                {busy ? "Signing in…" : "Sign in"}
+              </Button>
+            </form>
           </CardContent>
         </Card>
       </main>

@@ -6,8 +6,11 @@ import { toast } from "sonner";
 import { ApiError } from "@/api/client";
 import { useCancelBuild, useCanCancel, useDeployment, useRedeploy, useRevisions } from "@/api/hooks";
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
+import { AppCard } from "@/components/detail/AppCard";
+import { AppLogs } from "@/components/detail/AppLogs";
 import { BuildLog } from "@/components/detail/BuildLog";
 import { ConfigEditor } from "@/components/detail/ConfigEditor";
+import { MetricsCard } from "@/components/detail/MetricsCard";
 import { PreviewsCard } from "@/components/detail/PreviewsCard";
 import { RevisionsCard } from "@/components/detail/RevisionsCard";
 import { StatusCard } from "@/components/detail/StatusCard";
@@ -17,6 +20,7 @@ import { RelativeTime } from "@/components/RelativeTime";
 import { SourceLabel } from "@/components/SourceLabel";
 import { StatusBadge } from "@/components/StatusBadge";
 import { Button } from "@/components/ui/button";
+import { runOf } from "@/lib/app";
 import { buildRunning } from "@/lib/status";
 import { PageSkeleton } from "./PageSkeleton";
 
@@ -50,6 +54,7 @@ export default function SiteDetailPage() {
   const running = buildRunning(site, revs.data);
   const showCancel = running && canCancel.data === true && !cancelGone;
   const logRevision = pinnedLog ?? site.desired_revision;
+  const isApp = runOf(site) !== null;
 
   return (
     <div className="grid gap-6">
@@ -145,6 +150,7 @@ export default function SiteDetailPage() {
             pinned={pinnedLog}
             onPin={setPinnedLog}
           />
+          {isApp && <AppLogs key={site.slug} siteId={site.slug} />}
           <RevisionsCard
             siteId={site.slug}
             revisions={revs.data}
@@ -152,9 +158,11 @@ export default function SiteDetailPage() {
             disabled={deleting}
             onShowLog={(r) => setPinnedLog(r)}
           />
+          <MetricsCard site={site} />
         </div>
         <div className="grid min-w-0 gap-6">
           <StatusCard site={site} />
+          <AppCard site={site} />
           <DomainsCard site={site} />
           {site.source_type === "github" && <WebhookCard site={site} />}
           {site.source_type === "github" && <PreviewsCard site={site} />}

@@ -3,7 +3,7 @@ import { ExternalLink, Plus, RefreshCw, Rocket, Search, Trash2 } from "lucide-re
 import { Link } from "react-router";
 import { toast } from "sonner";
 
-import { useDeployments, useRedeploy } from "@/api/hooks";
+import { sitesOf, useDeployments, useRedeploy } from "@/api/hooks";
 import type { Deployment } from "@/api/schema";
 import { DeleteSiteDialog } from "@/components/DeleteSiteDialog";
 import { RelativeTime } from "@/components/RelativeTime";
@@ -142,15 +142,26 @@ function EmptyState() {
   );
 }
 
+/** The site matches the filter box (name, slug or repository URL), over the pages loaded so far. */
+function matches(s: Deployment, f: string): boolean {
+  return s.name.toLowerCase().includes(f) || s.slug.includes(f) || (s.github_url ?? "").toLowerCase().includes(f);
+}
+
 export function SitesPage() {
   const q = useDeployments();
   const [filter, setFilter] = useState("");
-  const sites = q.data;
+  const sites = useMemo(() => sitesOf(q.data), [q.data]);
+  // the list is read a page at a time in the API's order (created_at, then slug), so new sites
+  // come last; the pages already shown keep their place when the next one arrives
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    const list = [...(sites ?? [])].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || a.slug.localeCompare(b.slug));
-    return f ? list.filter((s) => s.name.toLowerCase().includes(f) || s.slug.includes(f) || (s.github_url ?? "").includes(f)) : list;
+    const list = sites ?? [];
+    return f ? list.filter((s) => matches(s, f)) : list;
   }, [sites, filter]);
+  const pages = q.data?.pages;
+  const remaining = pages?.at(-1)?.metadata.remainingItemCount ?? 0;
+  const more = q.hasNextPage;
+  const total = (sites?.length ?? 0) + (more ? remaining : 0);
   const counts = useMemo(() => {
     const c = { live: 0, deploying: 0, failed: 0 };
     // "deleting" only answers a DELETE; a list says deploying for it (docs/api.md).
@@ -158,6 +169,10 @@ export function SitesPage() {
     return c;
   }, [sites]);
   const busy = (sites ?? []).some((s) => !isSettled(s));
+  const loadMore = () =>
+    void q.fetchNextPage().then((r) => {
+      if (r.isError) toast.error(`Could not load more sites: ${r.error.message}`);
+    });
 
   return (
     <div className="grid gap-6">
@@ -165,14 +180,15 @@ export function SitesPage() {
         <div className="grid gap-1">
           <h1 className="text-2xl font-semibold tracking-tight">Sites</h1>
           {sites && sites.length > 0 && (
-            <p className="text-muted-foreground text-sm" aria-live="polite">
-              {sites.length} {sites.length === 1 ? "site" : "sites"} · {counts.live} live · {counts.deploying} deploying ·{" "}
+            <p className="text-muted-foreground text-sm" aria-live="polite" data-testid="site-counts">
+              {total} {total === 1 ? "site" : "sites"}
+              {more && ` (${String(sites.length)} shown)`} · {counts.live} live · {counts.deploying} deploying ·{" "}
               {counts.failed} failed
               {busy && <span className="sr-only"> (updating)</span>}
             </p>
           )}
         </div>
-        {sites && sites.length > 5 && (
+        {sites && total > 5 && (
           <div className="relative w-full sm:w-64">
             <Search aria-hidden="true" className="text-muted-foreground absolute top-2.5 left-2.5 size-4" />
             <Input
@@ -218,6 +234,18 @@ export function SitesPage() {
             ))}
           </ul>
           {shown.length === 0 && <p className="text-muted-foreground px-4 py-6 text-sm">No site matches “{filter}”.</p>}
+          {more && (
+            <div className="flex flex-wrap items-center justify-between gap-3 border-t px-4 py-3 text-sm">
+              <p className="text-muted-foreground" data-testid="page-status">
+                {filter.trim()
+                  ? `Filtering the ${String(sites.length)} sites loaded; ${String(remaining)} more not searched yet.`
+                  : `Showing ${String(sites.length)} of ${String(total)} sites.`}
+              </p>
+              <Button variant="outline" size="sm" disabled={q.isFetchingNextPage} onClick={loadMore}>
+                {q.isFetchingNextPage ? "Loading…" : "Load more"}
+              </Button>
+            </div>
+          )}
         </div>
       )}
     </div>

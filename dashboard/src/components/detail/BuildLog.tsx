@@ -11,7 +11,7 @@ import { cn } from "@/lib/utils";
 const MAX_LINES = 20000;
 const STAMP = /^(\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z) (.*)$/;
 
-function LogLine({ text }: { text: string }) {
+export function LogLine({ text }: { text: string }) {
   const m = STAMP.exec(text);
   const body = m ? (m[3] ?? "") : text;
   return (
@@ -38,7 +38,7 @@ function useFollow(siteId: string, revision: number) {
   useEffect(() => {
     if (revision < 1) return;
     const f = new LogFollower({
-      open: (signal, from) => api.openLog(siteId, revision, signal, from),
+      open: (signal, from) => api.openLog(siteId, revision, signal, from ? Number(from) : 0),
       onLines: (l) => setLines((prev) => {
         const next = prev.concat(l);
         return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;

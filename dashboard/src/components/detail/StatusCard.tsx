@@ -1,5 +1,6 @@
 import type { Deployment } from "@/api/schema";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { appTrouble, runOf } from "@/lib/app";
 import { cn } from "@/lib/utils";
 
 function conditionClass(status: string): string {
@@ -10,6 +11,9 @@ function conditionClass(status: string): string {
 
 /** The controller's view: phase, message, conditions, which revision serves. */
 export function StatusCard({ site }: { site: Deployment }) {
+  // an app's CrashLoopBackOff / HealthCheckFailed and its message are the App card's badge
+  const trouble = runOf(site) ? appTrouble(site) : null;
+  const message = trouble && trouble.message === site.message ? null : site.message;
   return (
     <Card className="gap-4">
       <CardHeader>
@@ -30,7 +34,7 @@ export function StatusCard({ site }: { site: Deployment }) {
             {site.observed_generation} of {site.generation} observed
           </dd>
         </dl>
-        {site.message && (
+        {message && (
           <p
             data-testid="status-message"
             className={cn(
@@ -38,7 +42,7 @@ export function StatusCard({ site }: { site: Deployment }) {
               site.status === "failed" ? "border-destructive/40 bg-destructive/10 text-destructive" : "bg-muted/50",
             )}
           >
-            {site.message}
+            {message}
           </p>
         )}
         {site.conditions.length > 0 && (
@@ -51,7 +55,7 @@ export function StatusCard({ site }: { site: Deployment }) {
                   <span className="font-medium">{c.type}</span>
                   <span className="text-muted-foreground">
                     {c.status}
-                    {c.reason ? ` · ${c.reason}` : ""}
+                    {c.reason && c.reason !== trouble?.reason ? ` · ${c.reason}` : ""}
                   </span>
                 </li>
               ))}
