@@ -98,23 +98,10 @@ done:
  */
 static int wait_page(lp_test_platform *p, const char *slug, const char *html, lp_error *err)
 {
-	int64_t deadline = lp_clock_mono_ms() + BENCH_WAIT_MS;
-	char host[300], *got = NULL;
-	long status = 0;
+	char host[300];
 
 	lp_test_platform_site_host(host, sizeof(host), slug);
-	for (;;) {
-		int same = lp_test_platform_fetch_edge(&got, &status, p, host, "/", err) == LP_OK &&
-		           status == 200 && got && !strcmp(got, html);
-		free(got);
-		got = NULL;
-		if (same)
-			return LP_OK;
-		if (lp_clock_mono_ms() >= deadline)
-			return lp_error_set(err, LP_ETIMEOUT, "%s never served \"%s\" (last %ld)",
-			                    host, html, status);
-		usleep(BENCH_POLL_MS * 1000);
-	}
+	return lp_test_platform_wait_page(p, host, html, BENCH_WAIT_MS, BENCH_POLL_MS, err);
 }
 
 int main(void)

@@ -44,43 +44,9 @@ struct bench {
 	char zip[1200];
 };
 
-static int sh(lp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int sh(lp_error *err, const char *fmt, ...)
-{
-	char cmd[CMD_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return lp_error_set(err, LP_ETOOBIG, "command too long: %.80s", cmd);
-	if (system(cmd) != 0)
-		return lp_error_set(err, LP_ERROR, "failed: %.400s", cmd);
-	return LP_OK;
-}
-
-/* Poll Traefik for host's page until it is want. */
 static int wait_page(lp_test_platform *p, const char *host, const char *want, lp_error *err)
 {
-	int64_t deadline = lp_clock_mono_ms() + BENCH_WAIT_MS;
-	char *got = NULL;
-	long status = 0;
-
-	for (;;) {
-		int same = lp_test_platform_fetch_edge(&got, &status, p, host, "/", err) == LP_OK &&
-		           status == 200 && got && !strcmp(got, want);
-		free(got);
-		got = NULL;
-		if (same)
-			return LP_OK;
-		if (lp_clock_mono_ms() >= deadline)
-			return lp_error_set(err, LP_ETIMEOUT, "%s never served \"%s\" (last %ld)",
-			                    host, want, status);
-		usleep(BENCH_POLL_MS * 1000);
-	}
+	return lp_test_platform_wait_page(p, host, want, BENCH_WAIT_MS, BENCH_POLL_MS, err);
 }
 
 /* src/index.html is page; the assets are written once (the same bytes for both pipelines). */
@@ -89,12 +55,13 @@ static int write_src(struct bench *b, const char *page, lp_error *err)
 	char path[1300];
 	FILE *f;
 
-	if (sh(err,
-	       "mkdir -p %s/assets && cd %s/assets && { [ -e ../../.assets-done ] || { for i in "
-	       "$(seq "
-	       "1 %d); do head -c 10000 /dev/urandom | od -An -tx1 | head -c 10000 > a$i.txt; "
-	       "done && touch ../../.assets-done; }; }",
-	       b->src, b->src, BENCH_ASSETS) != LP_OK)
+	if (lp_test_sh_try(
+	        err,
+	        "mkdir -p %s/assets && cd %s/assets && { [ -e ../../.assets-done ] || { for i in "
+	        "$(seq "
+	        "1 %d); do head -c 10000 /dev/urandom | od -An -tx1 | head -c 10000 > a$i.txt; "
+	        "done && touch ../../.assets-done; }; }",
+	        b->src, b->src, BENCH_ASSETS) != LP_OK)
 		return err->code;
 	LP_TEST_FMT(path, "%s/index.html", b->src);
 	if ((f = fopen(path, "w")) == NULL || fputs(page, f) < 0 || fclose(f) != 0)
@@ -111,7 +78,8 @@ static int lp_deploy(struct bench *b, char slug[64], lp_error *err)
 	const cJSON *v;
 	int rc;
 
-	if ((rc = sh(err, "rm -f %s && cd %s && zip -qr %s .", b->zip, b->src, b->zip)) != LP_OK)
+	if ((rc = lp_test_sh_try(err, "rm -f %s && cd %s && zip -qr %s .", b->zip, b->src,
+	                         b->zip)) != LP_OK)
 		return rc;
 	if (*slug)
 		LP_TEST_FMT(path, "/api/deployments/%s/archive", slug);
@@ -151,8 +119,9 @@ static int start_floor(struct bench *b, lp_error *err)
 		k += (size_t)snprintf(args + k, sizeof(args) - k, " --label %s", l);
 	if (k >= sizeof(args))
 		return lp_error_set(err, LP_ETOOBIG, "floor labels too long");
-	return sh(err, "docker run -d --name %s-bench-floor --network %s%s %s >/dev/null",
-	          b->p->instance, b->network, args, b->p->serve_image);
+	return lp_test_sh_try(err,
+	                      "docker run -d --name %s-bench-floor --network %s%s %s >/dev/null",
+	                      b->p->instance, b->network, args, b->p->serve_image);
 }
 
 /* The seed's v1 redeploy of src (scripts/bench/seed-v1.sh). */
@@ -162,8 +131,8 @@ static int v1_deploy(struct bench *b, lp_error *err)
 	int rc;
 
 	traefik_labels(labels, sizeof(labels), b, "v1", V1_HOST);
-	rc = sh(err, "%s %s-bench-v1 %s %s/v1-html %s %s %s", script, b->p->instance, b->src,
-	        b->p->root, b->p->serve_image, b->network, labels);
+	rc = lp_test_sh_try(err, "%s %s-bench-v1 %s %s/v1-html %s %s %s", script, b->p->instance,
+	                    b->src, b->p->root, b->p->serve_image, b->network, labels);
 	free(script);
 	return rc;
 }

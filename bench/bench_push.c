@@ -32,42 +32,9 @@
 #define SHA_MAX       64
 #define SITE          "bench-push"
 
-static int sh(lp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int sh(lp_error *err, const char *fmt, ...)
-{
-	char cmd[CMD_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return lp_error_set(err, LP_ETOOBIG, "command too long: %.80s", cmd);
-	if (system(cmd) != 0)
-		return lp_error_set(err, LP_ERROR, "failed: %.400s", cmd);
-	return LP_OK;
-}
-
 static int wait_page(lp_test_platform *p, const char *host, const char *want, lp_error *err)
 {
-	int64_t deadline = lp_clock_mono_ms() + BENCH_WAIT_MS;
-	char *got = NULL;
-	long status = 0;
-
-	for (;;) {
-		int same = lp_test_platform_fetch_edge(&got, &status, p, host, "/", err) == LP_OK &&
-		           status == 200 && got && !strcmp(got, want);
-		free(got);
-		got = NULL;
-		if (same)
-			return LP_OK;
-		if (lp_clock_mono_ms() >= deadline)
-			return lp_error_set(err, LP_ETIMEOUT, "%s never served \"%s\" (last %ld)",
-			                    host, want, status);
-		usleep(BENCH_POLL_MS * 1000);
-	}
+	return lp_test_platform_wait_page(p, host, want, BENCH_WAIT_MS, BENCH_POLL_MS, err);
 }
 
 /* The working clone's HEAD commit id into sha. */
@@ -89,11 +56,12 @@ static int head_of(char sha[SHA_MAX], const char *work, lp_error *err)
 /* Commit index.html = page in the working clone, push it; the commit id into sha. */
 static int push_page(char sha[SHA_MAX], const char *work, const char *page, lp_error *err)
 {
-	if (sh(err,
-	       "cd %s && printf '%%s\\n' '%s' > index.html && git commit -q -am '%s' && git push "
-	       "-q "
-	       "origin main",
-	       work, page, page) != LP_OK)
+	if (lp_test_sh_try(
+	        err,
+	        "cd %s && printf '%%s\\n' '%s' > index.html && git commit -q -am '%s' && git push "
+	        "-q "
+	        "origin main",
+	        work, page, page) != LP_OK)
 		return err->code;
 	return head_of(sha, work, err);
 }
@@ -185,13 +153,14 @@ int main(void)
 		goto fail;
 	root = lp_test_platform_path(p, "git");
 	LP_TEST_FMT(work, "%s/work", p->root);
-	if (sh(&err,
-	       "git init -q --bare -b main %s/site.git && git -C %s/site.git config "
-	       "http.receivepack true && git init -q -b main %s && cd %s && git config user.email "
-	       "b@b && git config user.name b && printf 'push 0\\n' > index.html && git add "
-	       "index.html && git commit -q -m 0 && git remote add origin %s/site.git && git push "
-	       "-q origin main",
-	       root, root, work, work, root) != LP_OK ||
+	if (lp_test_sh_try(
+	        &err,
+	        "git init -q --bare -b main %s/site.git && git -C %s/site.git config "
+	        "http.receivepack true && git init -q -b main %s && cd %s && git config user.email "
+	        "b@b && git config user.name b && printf 'push 0\\n' > index.html && git add "
+	        "index.html && git commit -q -m 0 && git remote add origin %s/site.git && git push "
+	        "-q origin main",
+	        root, root, work, work, root) != LP_OK ||
 	    lp_test_git_server_start(&git, root, &err) != LP_OK)
 		goto fail;
 	url = lp_test_git_server_url(git, "site.git");
@@ -242,8 +211,8 @@ int main(void)
 	for (i = 0; i < BENCH_FLOORS; i++) {
 		double t0 = lp_bench_now();
 
-		if (sh(&err, "rm -rf %s/floor && git clone -q --depth 1 %s %s/floor", p->root, url,
-		       p->root) != LP_OK)
+		if (lp_test_sh_try(&err, "rm -rf %s/floor && git clone -q --depth 1 %s %s/floor",
+		                   p->root, url, p->root) != LP_OK)
 			goto fail;
 		lp_bench_add(&clone_s, lp_bench_now() - t0);
 	}

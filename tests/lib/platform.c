@@ -1085,6 +1085,27 @@ done:
 	return rc;
 }
 
+int lp_test_platform_wait_page(lp_test_platform *p, const char *host, const char *want,
+                               int timeout_ms, int poll_ms, lp_error *err)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char *got = NULL;
+	long status = 0;
+
+	for (;;) {
+		int same = lp_test_platform_fetch_edge(&got, &status, p, host, "/", err) == LP_OK &&
+		           status == 200 && got && !strcmp(got, want);
+		free(got);
+		got = NULL;
+		if (same)
+			return LP_OK;
+		if (now_ms() >= deadline)
+			return lp_error_set(err, LP_ETIMEOUT, "%s never served \"%s\" (last %ld)",
+			                    host, want, status);
+		sleep_ms(poll_ms);
+	}
+}
+
 int lp_test_platform_wait_edge(lp_test_platform *p, const char *slug, long want_status,
                                const char *body, int timeout_ms, lp_error *err)
 {

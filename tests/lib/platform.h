@@ -196,6 +196,13 @@ int lp_test_platform_fetch_edge(char **out, long *out_status, lp_test_platform *
 /* The Host of site slug ("<slug>.localhost") into out. */
 void lp_test_platform_site_host(char *out, size_t outlen, const char *slug);
 
+/*
+ * Poll fetch_edge(host, "/") every poll_ms until it answers 200 with exactly want, for up to
+ * timeout_ms (the benchmarks poll every few ms: the time to the new page is their figure).
+ */
+int lp_test_platform_wait_page(lp_test_platform *p, const char *host, const char *want,
+                               int timeout_ms, int poll_ms, lp_error *err);
+
 /* Poll fetch_edge(<slug>.localhost, "/") until it answers 200 with exactly body (or, when
  * want_status is not 200, until it answers want_status), for up to timeout_ms. */
 int lp_test_platform_wait_edge(lp_test_platform *p, const char *slug, long want_status,

@@ -106,6 +106,22 @@ void lp_test_sh(const char *fmt, ...)
 	ck_assert_msg(st == 0, "command failed (%d): %s", st, cmd);
 }
 
+int lp_test_sh_try(lp_error *err, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return lp_error_set(err, LP_ETOOBIG, "command too long: %.80s", cmd);
+	if (system(cmd) != 0)
+		return lp_error_set(err, LP_ERROR, "failed: %.400s", cmd);
+	return LP_OK;
+}
+
 void lp_test_fmt(char *out, size_t size, const char *fmt, ...)
 {
 	va_list ap;

@@ -5,6 +5,8 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "launchpad/error.h"
+
 /* Make a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */
 char *lp_test_mkdtemp(const char *prefix);
 
@@ -20,6 +22,8 @@ void lp_test_require_docker(void);
 
 /* Run a shell command; the test fails (naming the command and its status) unless it exits 0. */
 void lp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for code outside a Check test (the benchmarks): LP_OK, or an error naming it. */
+int lp_test_sh_try(lp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Format into a fixed buffer; text that does not fit aborts (naming the format: a failed test, a
