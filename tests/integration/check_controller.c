@@ -90,9 +90,13 @@ static void teardown(void)
 	snprintf(cmd, sizeof(cmd),
 	         "ids=$(docker ps -aq --filter label=launchpad.instance=%s); "
 	         "[ -z \"$ids\" ] || docker rm -f $ids >/dev/null; "
-	         "docker network rm %s-launchpad-sites %s-launchpad-build >/dev/null 2>&1; "
+	         /* the foreign install's container a failed self-heal test left */
+	         "docker rm -f %s-foreign >/dev/null 2>&1; "
+	         "docker network rm %s-launchpad-sites %s-launchpad-build %s-launchpad-apps "
+	         ">/dev/null 2>&1; "
 	         "%s; rm -rf '%s'",
-	         g_instance, g_instance, g_instance, fw ? fw : "true", g_root);
+	         g_instance, g_instance, g_instance, g_instance, g_instance, fw ? fw : "true",
+	         g_root);
 	free(fw);
 	st = system(cmd);
 	(void)st;
