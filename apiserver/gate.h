@@ -41,10 +41,16 @@
 #define API_HEAD_FIELDS      100                /* header lines of one head */
 #define API_GATE_PENDING_MAX 1024               /* connections whose head is not complete yet */
 #define API_GATE_PER_ADDR    256                /* of those, from one client address */
-#define API_GATE_RESERVE     64   /* daemon connections kept for addresses holding few... */
-#define API_GATE_ADDR_FLOOR  16   /* ...that is, fewer than this many */
-#define API_GATE_LINGER_MS   1000 /* after an early answer, how long the rest is read and dropped */
-#define API_GATE_METHOD_MAX  16   /* the longest method token taken */
+#define API_GATE_RESERVE     64 /* daemon connections kept for addresses holding few... */
+#define API_GATE_ADDR_FLOOR  16 /* ...that is, fewer than this many */
+/*
+ * After an early answer (413, 408), how long the rest is read and dropped before the connection
+ * is shut. Shutting it with the client's bytes still unread makes the kernel send a reset, and a
+ * client that has not read the answer yet loses it (curl: "failed sending data", seen once at 1 s
+ * on a loaded CI machine with a 2 MiB body); API_DRAIN_MAX still bounds the bytes.
+ */
+#define API_GATE_LINGER_MS  3000
+#define API_GATE_METHOD_MAX 16 /* the longest method token taken */
 
 /* What the gate counts (the /metrics figures launchpad_http_gate_*). */
 typedef struct api_gate_stats {
